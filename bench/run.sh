@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every benchmark and prints its figures. Usage: bench/run.sh BUILD_DIR
+set -euo pipefail
+BUILD="${1:-build}"
+cd "$(dirname "$0")/.."
+status=0
+for b in "$BUILD"/bench_*; do
+  [ -x "$b" ] || continue
+  echo "== $(basename "$b")"
+  "$b" || status=1
+done
+for p in bench/bench_*.py; do
+  [ -f "$p" ] || continue
+  echo "== $(basename "$p")"
+  IOTDEFENDER_BIN="$BUILD/iotdefender" python3 "$p" || status=1
+done
+exit $status

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Key-quality tests: ROCA (CVE-2017-15361) by the discrete-log fingerprint of KEYS.md,
+ * and Debian weak keys (CVE-2008-0166) by lookup in imported blocklists. Blocklists are
+ * kept as sorted fixed-width binary files under <data-dir>/blocklists/, memory-mapped,
+ * looked up by binary search.
+ */
+#ifndef DD_KEYS_H
+#define DD_KEYS_H
+
+#include "dd/common.h"
+#include "dd/x509.h"
+
+/* ROCA test of an RSA modulus given as big-endian bytes. Moduli below 2^256 are
+ * DD_KEYQ_NOT_CHECKED; otherwise CLEAN or VULNERABLE. Thread-safe. */
+enum dd_keyq dd_roca_test(const unsigned char *n_be, size_t n_len);
+
+struct dd_blocklists;
+
+/* Opens (memory-maps) every blocklist file under dir; a missing dir gives an empty set.
+ * Returns 0 or a DD_E* code. Free with dd_blocklists_free (NULL is a no-op). */
+int dd_blocklists_open(const char *dir, struct dd_blocklists **out) DD_MUST_CHECK;
+void dd_blocklists_free(struct dd_blocklists *bl);
+
+/* Imports a public blocklist file into dir (creating it), replacing an older list of the
+ * same format and key size. format: "dwk" (sha256_modulus_<bits>.csv or
+ * sha256_xcoord_<curve>.csv lines of 64 hex) or "openssl" (blacklist.RSA-<bits> lines of 20
+ * hex). key is "rsa-<bits>" or "ec-<curve>". Writes *count entries imported. Lines that
+ * are neither hex of the right width nor comments fail the import (err names the line),
+ * and nothing is replaced. */
+int dd_blocklist_import(const char *dir, const char *format, const char *key,
+			const char *input_path, size_t *count, char *err, size_t errlen) DD_MUST_CHECK;
+
+/* The Debian-weak verdict of a parsed certificate's key: VULNERABLE when a loaded list for
+ * its key type and size has it, CLEAN when a list for that type and size is loaded and it
+ * is absent, NOT_CHECKED when none is loaded. */
+enum dd_keyq dd_blocklists_check(const struct dd_blocklists *bl, const struct dd_cert_facts *f);
+
+#endif

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Error strings, logging to stderr with a level threshold, time, randomness, hex and
+ * bounded number parsing. Logging is thread-safe: each line is formatted into a local
+ * buffer and written with one write(2).
+ */
+#include "dd/common.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+static volatile int log_level = DD_LOG_INFO;
+
+const char *dd_strerror(int err)
+{
+	switch (err) {
+	case DD_OK: return "success";
+	case DD_EINVAL: return "invalid input";
+	case DD_ENOMEM: return "out of memory";
+	case DD_ENOTFOUND: return "not found";
+	case DD_EEXIST: return "already exists";
+	case DD_ELIMIT: return "limit exceeded";
+	case DD_ECONFLICT: return "conflicting state";
+	case DD_EIO: return "input/output error";
+	case DD_EDENIED: return "access denied";
+	case DD_ECRYPTO: return "cryptographic failure";
+	case DD_EUNSUPPORTED: return "unsupported";
+	default: return "unknown error";
+	}
+}
+
+void dd_log_set_level(enum dd_log_level level) { log_level = (int)level; }
+enum dd_log_level dd_log_get_level(void) { return (enum dd_log_level)log_level; }
+
+int dd_log_parse_level(const char *name, enum dd_log_level *out)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+	for (int i = 0; i < 4; i++) {
+		if (name && strcmp(name, names[i]) == 0) {
+			*out = (enum dd_log_level)i;
+			return 0;
+		}
+	}
+	return DD_EINVAL;
+}
+
+static void vlog(int level, const char *tag, const char *fmt, va_list ap)
+{
+	if (level > log_level)
+		return;
+	char line[2048];
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, ts.tv_nsec / 1000000, tag);
+	if (n < 0)
+		return;
+	int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+	if (m < 0)
+		return;
+	size_t len = (size_t)n + (size_t)m;
+	if (len > sizeof line - 2)
+		len = sizeof line - 2;
+	line[len++] = '\n';
+	ssize_t w = write(STDERR_FILENO, line, len);
+	(void)w;
+}
+
+#define DEFINE_LOG(fn, level, tag)                  \
+	void fn(const char *fmt, ...)               \
+	{                                           \
+		va_list ap;                         \
+		va_start(ap, fmt);                  \
+		vlog(level, tag, fmt, ap);          \
+		va_end(ap);                         \
+	}
+DEFINE_LOG(dd_log_error, DD_LOG_ERROR, "error")
+DEFINE_LOG(dd_log_warn, DD_LOG_WARN, "warn")
+DEFINE_LOG(dd_log_info, DD_LOG_INFO, "info")
+DEFINE_LOG(dd_log_debug, DD_LOG_DEBUG, "debug")
+
+int64_t dd_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int dd_random_bytes(void *buf, size_t n)
+{
+	if (n > INT_MAX || RAND_bytes(buf, (int)n) != 1)
+		return DD_ECRYPTO;
+	return 0;
+}
+
+void dd_hex_encode(const unsigned char *in, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[in[i] >> 4];
+		out[2 * i + 1] = hex[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void dd_sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[32];
+	SHA256(data, len, md);
+	dd_hex_encode(md, 32, out);
+}
+
+int dd_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	if (!s || !*s)
+		return DD_EINVAL;
+	errno = 0;
+	char *end = NULL;
+	long long v = strtoll(s, &end, 10);
+	if (errno || !end || *end || v < min || v > max)
+		return DD_EINVAL;
+	*out = (int64_t)v;
+	return 0;
+}
