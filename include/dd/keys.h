@@ -14,6 +14,9 @@
 /* ROCA test of an RSA modulus given as big-endian bytes. Moduli below 2^256 are
  * DD_KEYQ_NOT_CHECKED; otherwise CLEAN or VULNERABLE. Thread-safe. */
 enum dd_keyq dd_roca_test(const unsigned char *n_be, size_t n_len);
+/* The same verdict computed literally as KEYS.md states it, with BIGNUM exponentiations
+ * modulo M. Slow (milliseconds); for cross-checking dd_roca_test in tests. */
+enum dd_keyq dd_roca_test_reference(const unsigned char *n_be, size_t n_len);
 
 struct dd_blocklists;
 
@@ -35,5 +38,8 @@ int dd_blocklist_import(const char *dir, const char *format, const char *key,
  * its key type and size has it, CLEAN when a list for that type and size is loaded and it
  * is absent, NOT_CHECKED when none is loaded. */
 enum dd_keyq dd_blocklists_check(const struct dd_blocklists *bl, const struct dd_cert_facts *f);
+/* Number of entries loaded for key ("rsa-2048", "ec-prime256v1"; NULL = all lists), for
+ * status output and tests. */
+size_t dd_blocklists_count(const struct dd_blocklists *bl, const char *key);
 
 #endif

@@ -51,6 +51,20 @@ int dd_x509_parse(const void *data, size_t len, struct dd_cert_facts *out,
 		  char *err, size_t errlen) DD_MUST_CHECK;
 void dd_cert_facts_clear(struct dd_cert_facts *f);
 
+/* Fills only the key fields of *out (key_type, key_bits, curve, pubkey_sha256, key_sha256,
+ * key_sha1_80, roca; everything else zero) from a PEM public key ("PUBLIC KEY" or
+ * "RSA PUBLIC KEY"), private key ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY",
+ * encrypted with passphrase when not NULL), certificate request or certificate, of at
+ * most 64 KiB; text before the PEM block is skipped. Used for key-quality checks of keys
+ * that are not certificates. Returns 0 or DD_EINVAL with err set; clear with
+ * dd_cert_facts_clear. */
+int dd_x509_key_facts_from_pem(const void *data, size_t len, const char *passphrase,
+			       struct dd_cert_facts *out, char *err, size_t errlen) DD_MUST_CHECK;
+/* Fills the key fields of *out (as above, pubkey_sha256 "") for a bare RSA modulus given
+ * big-endian (leading zeros ignored, at most 8 KiB). Returns 0 or DD_EINVAL. */
+int dd_x509_rsa_modulus_facts(const unsigned char *n_be, size_t n_len,
+			      struct dd_cert_facts *out) DD_MUST_CHECK;
+
 /* Returns 0 when cert_pem's signature verifies with the public key of issuer_pem (and
  * the issuer name matches), DD_ECRYPTO when it does not, DD_EINVAL on unparseable input. */
 int dd_x509_verify_issued_by(const char *cert_pem, const char *issuer_pem) DD_MUST_CHECK;
