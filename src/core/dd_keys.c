@@ -271,8 +271,11 @@ static const size_t bl_kind_width[] = { 32, 10 };
 struct bl_list {
 	char key[BL_KEY_MAX];      /* "rsa-2048", "ec-prime256v1" */
 	enum bl_kind kind;
+	int rsa_bits;              /* bits for "rsa-<bits>", 0 for EC lists */
+	const char *curve;         /* into key, after "ec-"; "" for RSA */
 	const unsigned char *recs; /* into the mapping, after the header */
 	size_t n;
+	uint32_t *idx;             /* idx[p]: first record whose 16-bit prefix is >= p */
 	void *map;
 	size_t map_len;
 };
@@ -282,15 +285,16 @@ struct dd_blocklists {
 	size_t n;
 };
 
+/* hex_tab[c] = value + 1 of hex digit c, 0 for anything else. */
+static const uint8_t hex_tab[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+	['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 static int hexval(int c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return (int)hex_tab[c & 0xFF] - 1;
 }
 
 /* Decodes exactly 2*n hex characters; returns false on any non-hex character. */
@@ -518,6 +522,8 @@ void dd_blocklists_free(struct dd_blocklists *bl)
 	for (size_t i = 0; i < bl->n; i++)
 		if (bl->lists[i].map)
 			munmap(bl->lists[i].map, bl->lists[i].map_len);
+	for (size_t i = 0; i < bl->n; i++)
+		free(bl->lists[i].idx);
 	free(bl);
 }
 
@@ -596,13 +602,41 @@ int dd_blocklists_open(const char *dir, struct dd_blocklists **out)
 			munmap(map, sz);
 			continue;
 		}
+		bool is_rsa = false;
+		char nkey[BL_KEY_MAX];
+		size_t nrec = (sz - BL_HDR) / width;
+		uint32_t *idx = NULL;
+		if (normalise_key(key, nkey, &is_rsa) != 0 || strcmp(nkey, key) != 0 || nrec > BL_MAX_ENTRIES ||
+		    !(idx = malloc(65537 * sizeof *idx))) {
+			dd_log_warn("blocklists: ignoring %s (bad name, too large, or out of memory)", path);
+			munmap(map, sz);
+			continue;
+		}
 		struct bl_list *l = &bl->lists[bl->n++];
 		memcpy(l->key, key, sizeof l->key);
+		l->rsa_bits = 0;
+		l->curve = "";
+		if (is_rsa) {
+			int64_t bits = 0;
+			if (dd_parse_int64(l->key + 4, 256, 16384, &bits) == 0)
+				l->rsa_bits = (int)bits;
+		} else {
+			l->curve = l->key + 3;
+		}
 		l->kind = kind;
 		l->map = map;
 		l->map_len = sz;
 		l->recs = p + BL_HDR;
-		l->n = (sz - BL_HDR) / width;
+		l->n = nrec;
+		/* Prefix index: hashes are uniform, so a lookup touches one small bucket. */
+		size_t r = 0;
+		for (uint32_t pre = 0; pre < 65536; pre++) {
+			while (r < nrec && ((uint32_t)l->recs[r * width] << 8 | l->recs[r * width + 1]) < pre)
+				r++;
+			idx[pre] = (uint32_t)r;
+		}
+		idx[65536] = (uint32_t)nrec;
+		l->idx = idx;
 		dd_log_debug("blocklists: %s (%s) %zu entries", key, bl_kind_name[kind], l->n);
 	}
 	closedir(d);
@@ -613,7 +647,8 @@ int dd_blocklists_open(const char *dir, struct dd_blocklists **out)
 static bool bl_search(const struct bl_list *l, const unsigned char *rec)
 {
 	size_t width = bl_kind_width[l->kind];
-	size_t lo = 0, hi = l->n;
+	uint32_t pre = (uint32_t)rec[0] << 8 | rec[1];
+	size_t lo = l->idx[pre], hi = l->idx[pre + 1];
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		int c = memcmp(l->recs + mid * width, rec, width);
@@ -631,12 +666,9 @@ enum dd_keyq dd_blocklists_check(const struct dd_blocklists *bl, const struct dd
 {
 	if (!bl || !f)
 		return DD_KEYQ_NOT_CHECKED;
-	char key[BL_KEY_MAX];
-	if (strcmp(f->key_type, "RSA") == 0 && f->key_bits > 0)
-		snprintf(key, sizeof key, "rsa-%d", f->key_bits);
-	else if (strcmp(f->key_type, "EC") == 0 && f->curve[0])
-		snprintf(key, sizeof key, "ec-%.30s", f->curve);
-	else
+	bool rsa = strcmp(f->key_type, "RSA") == 0 && f->key_bits > 0;
+	bool ec = strcmp(f->key_type, "EC") == 0 && f->curve[0];
+	if (!rsa && !ec)
 		return DD_KEYQ_NOT_CHECKED;
 
 	unsigned char h256[32], h80[10];
@@ -645,7 +677,7 @@ enum dd_keyq dd_blocklists_check(const struct dd_blocklists *bl, const struct dd
 	bool checked = false;
 	for (size_t i = 0; i < bl->n; i++) {
 		const struct bl_list *l = &bl->lists[i];
-		if (strcmp(l->key, key) != 0)
+		if (rsa ? l->rsa_bits != f->key_bits : (l->rsa_bits != 0 || strcmp(l->curve, f->curve) != 0))
 			continue;
 		if (l->kind == BL_SHA256 && have256) {
 			checked = true;
