@@ -1,18 +1,216 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The iotdefender command line: dispatches to subcommands (serve, and admin verbs).
+ * The iotdefender command line: `serve` runs the AWS-compatible endpoint; admin verbs
+ * work on a data directory without HTTP. Every option is described by --help.
  */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "dd/common.h"
+#include "dd/service.h"
+#include "server/dd_api.h"
+#include "server/dd_creds.h"
+#include "server/dd_http.h"
+#include "server/dd_model.h"
+
+#define DEFAULT_PORT 7878
+#define DEFAULT_DATA_DIR "./iotdefender-data"
+
+static void usage_main(FILE *f)
+{
+	fprintf(f,
+		"usage: iotdefender <command> [options]\n"
+		"\n"
+		"A self-hosted AWS IoT Device Defender (Audit and Mitigation actions) endpoint.\n"
+		"\n"
+		"commands:\n"
+		"  serve       run the AWS-compatible API endpoint (iot, iam, sns, cognito-identity)\n"
+		"\n"
+		"Run 'iotdefender <command> --help' for the options of a command.\n");
+}
+
+static void usage_serve(FILE *f)
+{
+	fprintf(f,
+		"usage: iotdefender serve [options]\n"
+		"\n"
+		"Serves the AWS IoT (registry, Device Defender audit and mitigation), IAM, SNS and\n"
+		"Cognito identity APIs on one HTTP endpoint, authenticated with AWS SigV4.\n"
+		"\n"
+		"options:\n"
+		"  --port N            TCP port (default %d; env IOTDEFENDER_PORT; 0 picks a free one)\n"
+		"  --bind ADDR         IP address to listen on (default 127.0.0.1)\n"
+		"  --data-dir DIR      where the SQLite store and keys live (default %s)\n"
+		"  --credentials FILE  access keys in the AWS credentials format, each profile with an\n"
+		"                      extra account_id = <12 digits>; default DIR/credentials, created\n"
+		"                      with a random key pair on first start (mode 0600)\n"
+		"  --threads N         HTTP worker threads (default 4)\n"
+		"  --log-level LEVEL   error, warn, info (default) or debug\n"
+		"  --help              show this help\n",
+		DEFAULT_PORT, DEFAULT_DATA_DIR);
+}
+
+static int parse_port(const char *s, uint16_t *out)
+{
+	int64_t v;
+	if (dd_parse_int64(s, 0, 65535, &v))
+		return DD_EINVAL;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "data-dir", required_argument, NULL, 'd' },
+		{ "credentials", required_argument, NULL, 'c' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint16_t port = DEFAULT_PORT;
+	const char *env_port = getenv("IOTDEFENDER_PORT");
+	if (env_port && parse_port(env_port, &port)) {
+		fprintf(stderr, "iotdefender: IOTDEFENDER_PORT must be a port number (0-65535)\n");
+		return 2;
+	}
+	const char *bind_addr = "127.0.0.1", *data_dir = DEFAULT_DATA_DIR, *cred_path = NULL;
+	unsigned threads = 4;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		int64_t v;
+		enum dd_log_level lvl;
+		switch (c) {
+		case 'p':
+			if (parse_port(optarg, &port)) {
+				fprintf(stderr, "iotdefender: --port must be a number from 0 to 65535\n");
+				return 2;
+			}
+			break;
+		case 'b': bind_addr = optarg; break;
+		case 'd': data_dir = optarg; break;
+		case 'c': cred_path = optarg; break;
+		case 't':
+			if (dd_parse_int64(optarg, 1, 64, &v)) {
+				fprintf(stderr, "iotdefender: --threads must be from 1 to 64\n");
+				return 2;
+			}
+			threads = (unsigned)v;
+			break;
+		case 'l':
+			if (dd_log_parse_level(optarg, &lvl)) {
+				fprintf(stderr, "iotdefender: --log-level must be error, warn, info or debug\n");
+				return 2;
+			}
+			dd_log_set_level(lvl);
+			break;
+		case 'h': usage_serve(stdout); return 0;
+		default: usage_serve(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "iotdefender: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+
+	/* Signals are taken synchronously by the main thread only. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (dd_models_load()) {
+		fprintf(stderr, "iotdefender: internal error loading the API models\n");
+		return 1;
+	}
+	struct dd_service svc;
+	memset(&svc, 0, sizeof svc);
+	if (dd_service_init(&svc, data_dir)) {
+		fprintf(stderr, "iotdefender: cannot open the data directory %s\n", data_dir);
+		return 1;
+	}
+	struct dd_creds creds;
+	char err[1024];
+	char default_creds[2200];
+	bool generated = false, own_file = false;
+	if (!cred_path) {
+		snprintf(default_creds, sizeof default_creds, "%s/credentials", data_dir);
+		cred_path = default_creds;
+		own_file = true;
+	}
+	int rc = dd_creds_load(cred_path, &creds, err, sizeof err);
+	if (rc == DD_ENOTFOUND && own_file) {
+		rc = dd_creds_generate(cred_path, &creds, err, sizeof err);
+		generated = rc == 0;
+	}
+	if (rc) {
+		fprintf(stderr, "iotdefender: credentials: %s\n", err);
+		dd_service_close(&svc);
+		return 1;
+	}
+
+	struct dd_api api = { .svc = &svc, .creds = &creds };
+	struct dd_http *http = NULL;
+	if (dd_http_start(&api, bind_addr, port, threads, &http)) {
+		fprintf(stderr, "iotdefender: cannot listen on %s:%u\n", bind_addr, port);
+		dd_creds_free(&creds);
+		dd_service_close(&svc);
+		return 1;
+	}
+	port = dd_http_port(http);
+	bool v6 = strchr(bind_addr, ':') != NULL;
+	snprintf(svc.endpoint_host, sizeof svc.endpoint_host, v6 ? "[%s]:%u" : "%s:%u", bind_addr, port);
+	snprintf(svc.endpoint_url, sizeof svc.endpoint_url, "http://%s", svc.endpoint_host);
+
+	if (generated)
+		printf("iotdefender: created %s with a new access key\n", cred_path);
+	if (own_file) {
+		const struct dd_cred *k = &creds.items[0];
+		printf("# Point the aws CLI, boto3 and the SDKs at this server:\n"
+		       "export AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\n"
+		       "export AWS_DEFAULT_REGION=us-east-1\nexport AWS_ENDPOINT_URL=%s\n",
+		       k->access_key, k->secret, svc.endpoint_url);
+	}
+	printf("iotdefender: listening on %s (data in %s, %zu access key%s)\n", svc.endpoint_url, data_dir,
+	       creds.n, creds.n == 1 ? "" : "s");
+	fflush(stdout);
+	dd_log_info("serving on %s", svc.endpoint_url);
+
+	int sig = 0;
+	sigwait(&set, &sig);
+	dd_log_info("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	dd_http_stop(http);
+	dd_service_close(&svc);
+	dd_creds_free(&creds);
+	dd_models_free();
+	dd_log_info("stopped cleanly");
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		printf("usage: iotdefender <command> [options]\n");
-		return argc < 2 ? 2 : 0;
+	if (argc < 2) {
+		usage_main(stderr);
+		return 2;
 	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		usage_main(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
 	fprintf(stderr, "iotdefender: unknown command '%s'\n", argv[1]);
+	usage_main(stderr);
 	return 2;
 }

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The request context every API handler receives, and the handler table type. The
+ * server layer authenticates, binds and validates the input against the AWS model, then
+ * calls a handler with a ctx (account, region, the thread's store connection) and the
+ * input as a JSON object keyed by the model's member names. The handler returns 0 with
+ * *out set to the output object (owned by the caller; NULL means an empty output), or a
+ * negative DD_E* after dd_fail() recorded the AWS error code and message.
+ */
+#ifndef DD_CTX_H
+#define DD_CTX_H
+
+#include <jansson.h>
+
+#include "dd/common.h"
+#include "dd/store.h"
+
+struct dd_service;
+
+struct dd_ctx {
+	struct dd_service *svc;
+	struct dd_db *db;
+	const char *account;     /* 12 digits, from the access key */
+	const char *region;      /* from the SigV4 credential scope */
+	const char *request_id;
+	int64_t now_ms;
+	/* error result */
+	int err;
+	const char *err_code;    /* AWS error code; NULL: the protocol's default for err */
+	char err_msg[1024];
+};
+
+/* Records an error on c and returns err, for `return dd_fail(c, …)`. code may be NULL. */
+int dd_fail(struct dd_ctx *c, int err, const char *code, const char *fmt, ...) DD_PRINTF(4, 5);
+
+typedef int (*dd_handler_fn)(struct dd_ctx *c, json_t *in, json_t **out);
+
+struct dd_handler {
+	const char *service;  /* SigV4 signing name: "iot", "iam", "sns", "cognito-identity" */
+	const char *op;       /* operation name as in the botocore model */
+	dd_handler_fn fn;
+};
+
+/* Handlers for our own extension routes (not in any AWS model), iot service only. The raw
+ * body is passed as received. */
+typedef int (*dd_raw_handler_fn)(struct dd_ctx *c, const char *body, size_t len, json_t **out);
+struct dd_raw_route {
+	const char *method;
+	const char *path;
+	dd_raw_handler_fn fn;
+};
+
+/* Pagination tokens are opaque to clients: base64 of "v1:" + the last key returned. */
+char *dd_page_token_make(const char *last_key);
+/* Decodes a token into key (size keylen); DD_EINVAL for a token we did not issue. */
+int dd_page_token_parse(const char *token, char *key, size_t keylen) DD_MUST_CHECK;
+
+/* Milliseconds -> JSON epoch seconds (real). */
+json_t *dd_json_time(int64_t ms);
+
+#endif

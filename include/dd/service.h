@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The running service's shared state: configuration, the store, the server's own CA and
+ * the key-quality blocklists. Created by `serve` (or a test), shared read-only by every
+ * request thread except where a member says how it is protected.
+ */
+#ifndef DD_SERVICE_H
+#define DD_SERVICE_H
+
+#include <pthread.h>
+
+#include "dd/common.h"
+#include "dd/store.h"
+
+struct dd_blocklists;
+
+struct dd_service {
+	char data_dir[2048];
+	char endpoint_url[512];   /* e.g. http://127.0.0.1:8443, for DescribeEndpoint and links */
+	char endpoint_host[256];  /* host[:port] */
+	struct dd_store *store;
+	/* Server CA for CreateKeysAndCertificate, loaded or created at start. */
+	char *ca_cert_pem;
+	char *ca_key_pem;
+	struct dd_blocklists *blocklists;  /* may be NULL */
+	size_t max_body;          /* request body limit in bytes */
+};
+
+/* Opens the store in data_dir, loads or creates the server CA, opens the blocklists. */
+int dd_service_init(struct dd_service *s, const char *data_dir) DD_MUST_CHECK;
+void dd_service_close(struct dd_service *s);
+
+#endif

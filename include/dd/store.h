@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The embedded store: one SQLite database in WAL mode in the data directory, numbered
+ * migrations applied at open, one connection per thread (created on first use and closed
+ * with the store), and a per-connection cache of prepared statements keyed by the SQL
+ * text's address (callers pass string literals). Writes use short BEGIN IMMEDIATE
+ * transactions; a reader that needs one consistent snapshot opens a read transaction.
+ * Every account-scoped table has an `account` column first in its primary key.
+ */
+#ifndef DD_STORE_H
+#define DD_STORE_H
+
+#include <sqlite3.h>
+
+#include "dd/common.h"
+
+struct dd_store;
+struct dd_db;
+
+/* Opens (creating) <dir>/iotdefender.db and applies pending migrations. */
+int dd_store_open(const char *dir, struct dd_store **out) DD_MUST_CHECK;
+/* Closes every connection of every thread. No thread may use the store afterwards. */
+void dd_store_close(struct dd_store *s);
+/* The calling thread's connection to s (opened on first use); NULL on failure. */
+struct dd_db *dd_store_db(struct dd_store *s);
+/* Schema version after migrations. */
+int dd_store_schema_version(struct dd_store *s);
+
+sqlite3 *dd_db_handle(struct dd_db *db);
+/* A prepared statement for sql (a string literal: cached by address), reset and with its
+ * bindings cleared. NULL on a prepare error (logged). The statement stays owned by db. */
+sqlite3_stmt *dd_db_stmt(struct dd_db *db, const char *sql);
+/* Runs sql (no parameters, no rows) directly. */
+int dd_db_exec(struct dd_db *db, const char *sql) DD_MUST_CHECK;
+int dd_db_begin_write(struct dd_db *db) DD_MUST_CHECK;
+int dd_db_begin_read(struct dd_db *db) DD_MUST_CHECK;
+int dd_db_commit(struct dd_db *db) DD_MUST_CHECK;
+void dd_db_rollback(struct dd_db *db);
+/* True inside a transaction opened with dd_db_begin_*. */
+bool dd_db_in_tx(struct dd_db *db);
+
+/* Binding helpers: return the sqlite3 result code. Text is copied (SQLITE_TRANSIENT). */
+int dd_bind_text(sqlite3_stmt *st, int idx, const char *s);
+int dd_bind_int64(sqlite3_stmt *st, int idx, int64_t v);
+/* Column text as a C string ("" for NULL). Valid until the next step/reset. */
+const char *dd_col_text(sqlite3_stmt *st, int idx);
+/* Steps a statement that returns no rows; returns 0 or DD_EIO (logged). Resets it. */
+int dd_step_done(sqlite3_stmt *st) DD_MUST_CHECK;
+
+#endif

@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Helpers shared by the registry handler files: ARNs, input accessors, keyset paging with
+ * opaque tokens (valid across restarts since they carry only the last key), ids, and a
+ * small evaluator for the fleet-indexing query subset dynamic thing groups use:
+ * `field:value` (with * wildcards and "quoted" values), `field<n`, `field<=n`, `field>n`,
+ * `field>=n`, AND / OR / NOT, parentheses, and implicit AND; fields thingName,
+ * thingTypeName and attributes.<name>.
+ */
+#include "core/dd_registry_int.h"
+
+#include <ctype.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+json_t *dd__arn(struct dd_ctx *c, const char *fmt, ...)
+{
+	char res[1024], out[1200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(res, sizeof res, fmt, ap);
+	va_end(ap);
+	snprintf(out, sizeof out, "arn:aws:iot:%s:%s:%s", c->region, c->account, res);
+	return json_string(out);
+}
+
+char *dd__arn_buf(struct dd_ctx *c, char *buf, size_t len, const char *fmt, ...)
+{
+	char res[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(res, sizeof res, fmt, ap);
+	va_end(ap);
+	snprintf(buf, len, "arn:aws:iot:%s:%s:%s", c->region, c->account, res);
+	return buf;
+}
+
+const char *dd__str(json_t *in, const char *key) { return json_string_value(json_object_get(in, key)); }
+
+int64_t dd__int(json_t *in, const char *key, int64_t dflt)
+{
+	json_t *v = json_object_get(in, key);
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
+}
+
+bool dd__bool(json_t *in, const char *key, bool dflt)
+{
+	json_t *v = json_object_get(in, key);
+	return json_is_boolean(v) ? json_is_true(v) : dflt;
+}
+
+int dd__page(struct dd_ctx *c, json_t *in, const char *token_member, const char *size_member,
+	     int dflt, int max, char *after, size_t afterlen, int *size)
+{
+	after[0] = '\0';
+	const char *tok = dd__str(in, token_member);
+	if (tok && *tok && dd_page_token_parse(tok, after, afterlen))
+		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "The %s is not valid.", token_member);
+	int64_t n = dd__int(in, size_member, dflt);
+	if (n < 1 || n > max)
+		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "%s must be between 1 and %d.", size_member, max);
+	*size = (int)n;
+	return 0;
+}
+
+void dd__page_next(json_t *out, const char *member, bool more, const char *last)
+{
+	if (!more || !last)
+		return;
+	char *t = dd_page_token_make(last);
+	if (t)
+		json_object_set_new(out, member, json_string(t));
+	free(t);
+}
+
+void dd__uuid(char out[37])
+{
+	unsigned char r[16];
+	if (dd_random_bytes(r, sizeof r))
+		memset(r, 0x42, sizeof r);
+	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+	char hex[33];
+	dd_hex_encode(r, 16, hex);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+bool dd__thing_exists(struct dd_ctx *c, const char *name)
+{
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT 1 FROM things WHERE account = ?1 AND name = ?2");
+	if (!st)
+		return false;
+	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 2, name);
+	bool found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return found;
+}
+
+const char *dd__name_from_arn(const char *s, const char *kind)
+{
+	if (!s || strncmp(s, "arn:", 4) != 0)
+		return s;
+	char pat[64];
+	snprintf(pat, sizeof pat, ":%s/", kind);
+	const char *p = strstr(s, pat);
+	return p ? p + strlen(pat) : s;
+}
+
+int dd__db_fail(struct dd_ctx *c)
+{
+	dd_db_rollback(c->db);
+	return dd_fail(c, DD_EIO, "InternalFailureException", "An internal store error occurred.");
+}
+
+/* ---- fleet-indexing query subset --------------------------------------------------- */
+
+struct qparser {
+	const char *p;
+	const char *thing, *type;
+	json_t *attrs;
+	char *err;
+	size_t errlen;
+	bool failed;
+	int depth;
+};
+
+static void skip_ws(struct qparser *q)
+{
+	while (*q->p && isspace((unsigned char)*q->p))
+		q->p++;
+}
+
+static bool keyword(struct qparser *q, const char *kw)
+{
+	skip_ws(q);
+	size_t n = strlen(kw);
+	if (strncmp(q->p, kw, n) == 0 && (q->p[n] == '\0' || isspace((unsigned char)q->p[n]) || q->p[n] == '(')) {
+		q->p += n;
+		return true;
+	}
+	return false;
+}
+
+static void qfail(struct qparser *q, const char *msg)
+{
+	if (!q->failed)
+		snprintf(q->err, q->errlen, "Invalid query: %s near '%.40s'", msg, q->p);
+	q->failed = true;
+}
+
+static int q_or(struct qparser *q);
+
+static int q_term(struct qparser *q)
+{
+	skip_ws(q);
+	if (++q->depth > 32) {
+		qfail(q, "too deeply nested");
+		return 0;
+	}
+	int r = 0;
+	if (keyword(q, "NOT")) {
+		r = !q_term(q);
+		q->depth--;
+		return r;
+	}
+	if (*q->p == '(') {
+		q->p++;
+		r = q_or(q);
+		skip_ws(q);
+		if (*q->p != ')')
+			qfail(q, "expected ')'");
+		else
+			q->p++;
+		q->depth--;
+		return r;
+	}
+	char field[160];
+	size_t n = 0;
+	while (*q->p && (isalnum((unsigned char)*q->p) || strchr("._-@/#,", *q->p)) && n + 1 < sizeof field)
+		field[n++] = *q->p++;
+	field[n] = '\0';
+	if (!n) {
+		qfail(q, "expected a field");
+		return 0;
+	}
+	char op[3] = { 0 };
+	if (*q->p == ':' ) {
+		op[0] = ':';
+		q->p++;
+	} else if (*q->p == '<' || *q->p == '>') {
+		op[0] = *q->p++;
+		if (*q->p == '=')
+			op[1] = *q->p++;
+	} else {
+		qfail(q, "expected ':' or a comparison");
+		return 0;
+	}
+	char value[512];
+	n = 0;
+	if (*q->p == '"') {
+		q->p++;
+		while (*q->p && *q->p != '"' && n + 1 < sizeof value)
+			value[n++] = *q->p++;
+		if (*q->p != '"') {
+			qfail(q, "unterminated quoted value");
+			return 0;
+		}
+		q->p++;
+	} else {
+		while (*q->p && !isspace((unsigned char)*q->p) && *q->p != ')' && n + 1 < sizeof value)
+			value[n++] = *q->p++;
+	}
+	value[n] = '\0';
+	if (!n) {
+		qfail(q, "expected a value");
+		return 0;
+	}
+	const char *actual = NULL;
+	if (strcmp(field, "thingName") == 0)
+		actual = q->thing;
+	else if (strcmp(field, "thingTypeName") == 0)
+		actual = q->type;
+	else if (strncmp(field, "attributes.", 11) == 0)
+		actual = json_string_value(json_object_get(q->attrs, field + 11));
+	else {
+		qfail(q, "unsupported field");
+		return 0;
+	}
+	q->depth--;
+	if (!actual)
+		return 0;
+	if (op[0] == ':')
+		return fnmatch(value, actual, 0) == 0;
+	char *e1 = NULL, *e2 = NULL;
+	double a = strtod(actual, &e1), b = strtod(value, &e2);
+	if (!e2 || *e2) {
+		qfail(q, "comparison needs a number");
+		return 0;
+	}
+	if (!e1 || *e1 || e1 == actual)
+		return 0;
+	if (op[0] == '<')
+		return op[1] ? a <= b : a < b;
+	return op[1] ? a >= b : a > b;
+}
+
+static int q_and(struct qparser *q)
+{
+	int r = q_term(q);
+	for (;;) {
+		skip_ws(q);
+		if (q->failed || !*q->p || *q->p == ')')
+			return r;
+		const char *save = q->p;
+		if (keyword(q, "OR")) {
+			q->p = save;
+			return r;
+		}
+		keyword(q, "AND");
+		int r2 = q_term(q);
+		r = r && r2;
+	}
+}
+
+static int q_or(struct qparser *q)
+{
+	int r = q_and(q);
+	while (!q->failed && keyword(q, "OR")) {
+		int r2 = q_and(q);
+		r = r || r2;
+	}
+	return r;
+}
+
+int dd__query_match(const char *query, const char *thing_name, const char *type_name,
+		    json_t *attributes, char *err, size_t errlen)
+{
+	struct qparser q = { .p = query, .thing = thing_name, .type = type_name, .attrs = attributes,
+			     .err = err, .errlen = errlen };
+	int r = q_or(&q);
+	skip_ws(&q);
+	if (!q.failed && *q.p)
+		qfail(&q, "unexpected text");
+	return q.failed ? DD_EINVAL : r;
+}
+
+int dd__dynamic_groups_refresh_thing(struct dd_ctx *c, const char *thing)
+{
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT type_name, attributes FROM things WHERE account = ?1 AND name = ?2");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 2, thing);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	char *type = sqlite3_column_type(st, 0) == SQLITE_NULL ? NULL : strdup(dd_col_text(st, 0));
+	json_t *attrs = json_loads(dd_col_text(st, 1), 0, NULL);
+	sqlite3_reset(st);
+	int rc = 0;
+	st = dd_db_stmt(c->db, "SELECT name, query_string FROM thing_groups WHERE account = ?1 AND dynamic = 1");
+	if (!st) {
+		rc = DD_EIO;
+		goto out;
+	}
+	dd_bind_text(st, 1, c->account);
+	struct {
+		char *name;
+		int match;
+	} *g = NULL;
+	size_t n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		void *ng = realloc(g, (n + 1) * sizeof *g);
+		if (!ng)
+			break;
+		g = ng;
+		char err[256];
+		g[n].name = strdup(dd_col_text(st, 0));
+		g[n].match = dd__query_match(dd_col_text(st, 1), thing, type, attrs, err, sizeof err) == 1;
+		n++;
+	}
+	sqlite3_reset(st);
+	for (size_t i = 0; i < n && !rc; i++) {
+		sqlite3_stmt *w = g[i].match
+			? dd_db_stmt(c->db, "INSERT OR IGNORE INTO thing_group_members(account, group_name, thing_name) VALUES (?1, ?2, ?3)")
+			: dd_db_stmt(c->db, "DELETE FROM thing_group_members WHERE account = ?1 AND group_name = ?2 AND thing_name = ?3");
+		if (!w) {
+			rc = DD_EIO;
+			break;
+		}
+		dd_bind_text(w, 1, c->account);
+		dd_bind_text(w, 2, g[i].name);
+		dd_bind_text(w, 3, thing);
+		rc = dd_step_done(w);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(g[i].name);
+	free(g);
+out:
+	free(type);
+	json_decref(attrs);
+	return rc;
+}

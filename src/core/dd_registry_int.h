@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Internals shared by the IoT registry handler files (dd_registry_*.c): ARNs, paging,
+ * JSON input accessors, and the cross-resource helpers (does a thing exist, group
+ * membership upkeep) that several handler families need.
+ */
+#ifndef DD_REGISTRY_INT_H
+#define DD_REGISTRY_INT_H
+
+#include <jansson.h>
+
+#include "dd/ctx.h"
+#include "dd/service.h"
+
+#define DD_MAX_GROUPS_PER_THING 10
+
+/* "arn:aws:iot:<region>:<account>:<resource>" into a new JSON string. */
+json_t *dd__arn(struct dd_ctx *c, const char *fmt, ...) DD_PRINTF(2, 3);
+/* Same into buf; returns buf. */
+char *dd__arn_buf(struct dd_ctx *c, char *buf, size_t len, const char *fmt, ...) DD_PRINTF(4, 5);
+
+const char *dd__str(json_t *in, const char *key);           /* NULL when absent */
+int64_t dd__int(json_t *in, const char *key, int64_t dflt);
+bool dd__bool(json_t *in, const char *key, bool dflt);
+
+/* Page parameters: the last key (from the token, "" for the first page) and the size.
+ * Returns 0 or fails c with InvalidRequestException for a bad token. */
+int dd__page(struct dd_ctx *c, json_t *in, const char *token_member, const char *size_member,
+	     int dflt, int max, char *after, size_t afterlen, int *size) DD_MUST_CHECK;
+/* Sets out[member] to a token for last when more rows exist. */
+void dd__page_next(json_t *out, const char *member, bool more, const char *last);
+
+/* A random id in UUID form (thingId, groupId, generationId). */
+void dd__uuid(char out[37]);
+
+/* Does the thing exist in c's account? */
+bool dd__thing_exists(struct dd_ctx *c, const char *name);
+/* Re-evaluates every dynamic group of the account for one thing (after create/update),
+ * inside the caller's write transaction. */
+int dd__dynamic_groups_refresh_thing(struct dd_ctx *c, const char *thing) DD_MUST_CHECK;
+/* Evaluates a fleet-indexing query against a thing. Returns 1 match, 0 no match, or
+ * DD_EINVAL for a query that does not parse (err set). */
+int dd__query_match(const char *query, const char *thing_name, const char *type_name,
+		    json_t *attributes, char *err, size_t errlen);
+
+/* A thing's or a policy's resource name from "name" or an ARN of the given kind. */
+const char *dd__name_from_arn(const char *s, const char *kind);
+
+/* Store errors become InternalFailureException after a rollback. */
+int dd__db_fail(struct dd_ctx *c);
+
+#endif

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Service start-up and shutdown: the store, the server's own CA (created on first start
+ * and kept in server_meta, so certificates issued before a restart still chain to it),
+ * and the Debian-weak blocklists under <data-dir>/blocklists.
+ */
+#include "dd/service.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dd/keys.h"
+#include "dd/x509.h"
+
+static char *meta_get(struct dd_db *db, const char *key)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT value FROM server_meta WHERE key = ?1");
+	if (!st)
+		return NULL;
+	dd_bind_text(st, 1, key);
+	char *v = NULL;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = strdup(dd_col_text(st, 0));
+	sqlite3_reset(st);
+	return v;
+}
+
+static int load_or_create_ca(struct dd_service *s)
+{
+	struct dd_db *db = dd_store_db(s->store);
+	if (!db)
+		return DD_EIO;
+	if (dd_db_begin_write(db))
+		return DD_EIO;
+	s->ca_cert_pem = meta_get(db, "ca_cert_pem");
+	s->ca_key_pem = meta_get(db, "ca_key_pem");
+	if (s->ca_cert_pem && s->ca_key_pem)
+		return dd_db_commit(db);
+	free(s->ca_cert_pem);
+	free(s->ca_key_pem);
+	s->ca_cert_pem = s->ca_key_pem = NULL;
+	if (dd_x509_ca_create("iotdefender server CA", &s->ca_cert_pem, &s->ca_key_pem)) {
+		dd_db_rollback(db);
+		dd_log_error("service: cannot create the server CA");
+		return DD_ECRYPTO;
+	}
+	sqlite3_stmt *st = dd_db_stmt(db, "INSERT INTO server_meta(key, value) VALUES (?1, ?2)");
+	int rc = 0;
+	if (!st)
+		rc = DD_EIO;
+	if (!rc) {
+		dd_bind_text(st, 1, "ca_cert_pem");
+		dd_bind_text(st, 2, s->ca_cert_pem);
+		rc = dd_step_done(st);
+	}
+	if (!rc) {
+		dd_bind_text(st, 1, "ca_key_pem");
+		dd_bind_text(st, 2, s->ca_key_pem);
+		rc = dd_step_done(st);
+	}
+	if (rc) {
+		dd_db_rollback(db);
+		return rc;
+	}
+	dd_log_info("service: created the server CA");
+	return dd_db_commit(db);
+}
+
+int dd_service_init(struct dd_service *s, const char *data_dir)
+{
+	if (snprintf(s->data_dir, sizeof s->data_dir, "%s", data_dir) >= (int)sizeof s->data_dir)
+		return DD_EINVAL;
+	if (!s->max_body)
+		s->max_body = 8u << 20;
+	int rc = dd_store_open(data_dir, &s->store);
+	if (rc)
+		return rc;
+	rc = load_or_create_ca(s);
+	if (rc) {
+		dd_service_close(s);
+		return rc;
+	}
+	char bldir[2200];
+	snprintf(bldir, sizeof bldir, "%s/blocklists", data_dir);
+	if (dd_blocklists_open(bldir, &s->blocklists)) {
+		dd_log_warn("service: cannot open blocklists in %s; Debian weak-key checks report NOT_CHECKED", bldir);
+		s->blocklists = NULL;
+	}
+	return 0;
+}
+
+void dd_service_close(struct dd_service *s)
+{
+	dd_store_close(s->store);
+	s->store = NULL;
+	dd_blocklists_free(s->blocklists);
+	s->blocklists = NULL;
+	free(s->ca_cert_pem);
+	free(s->ca_key_pem);
+	s->ca_cert_pem = s->ca_key_pem = NULL;
+}

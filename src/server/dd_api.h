@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The API dispatcher, independent of the HTTP library: authenticates a request with
+ * SigV4, picks the service from the credential scope, binds and validates the input with
+ * the service's model, calls the handler, and encodes the result or error in the
+ * service's protocol (restJson1, awsQuery XML, awsJson1_1).
+ */
+#ifndef DD_SERVER_API_H
+#define DD_SERVER_API_H
+
+#include "dd/ctx.h"
+#include "dd/service.h"
+#include "server/dd_creds.h"
+#include "server/dd_model.h"
+
+struct dd_http_request {
+	const char *method;
+	const char *raw_path;     /* percent-encoded as received, without the query */
+	struct dd_kv *query;      /* decoded query parameters */
+	size_t nquery;
+	dd_header_fn header;      /* case-insensitive */
+	void *ud;
+	const unsigned char *body;
+	size_t body_len;
+};
+
+struct dd_http_response {
+	int status;
+	char *body;               /* owned (malloc) */
+	size_t body_len;
+	const char *content_type;
+	const char *error_type;   /* x-amzn-ErrorType, or NULL */
+	char request_id[37];
+};
+
+struct dd_api {
+	struct dd_service *svc;
+	const struct dd_creds *creds;
+	int64_t (*clock_s)(void); /* for SigV4 skew; NULL: wall clock */
+};
+
+/* Handler tables of each family, NULL-terminated arrays. */
+extern const struct dd_handler dd_registry_handlers[];
+extern const struct dd_raw_route dd_registry_raw_routes[];
+
+/* Fills resp (caller frees resp->body). Never fails: errors become AWS error responses. */
+void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct dd_http_response *resp);
+/* An error response in the given protocol (used by the HTTP layer for 413 and the like). */
+void dd_api_error_response(enum dd_protocol proto, int status, const char *code, const char *msg,
+			   struct dd_http_response *resp);
+/* A new random request id (UUID v4 text). */
+void dd_api_request_id(char out[37]);
+
+#endif

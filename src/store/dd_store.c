@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * SQLite store. Connections are per thread, registered with their store so dd_store_close
+ * can finalize them all; each keeps an open-addressing cache of prepared statements.
+ * Migrations are numbered SQL scripts (dd_store_schema.c) applied in one transaction each,
+ * tracked by PRAGMA user_version. synchronous=NORMAL in WAL mode: a committed transaction
+ * survives a process crash; an OS crash may lose the last few, never corrupt.
+ */
+#include "dd/store.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store/dd_store_schema.h"
+
+#define STMT_CACHE 512
+
+struct stmt_slot {
+	const char *sql;
+	sqlite3_stmt *st;
+};
+
+struct dd_db {
+	sqlite3 *h;
+	struct dd_store *owner;
+	struct dd_db *next;
+	bool in_tx;
+	struct stmt_slot cache[STMT_CACHE];
+};
+
+struct dd_store {
+	char path[4096];
+	pthread_mutex_t lock;
+	struct dd_db *conns;
+	int version;
+	unsigned generation;
+};
+
+static __thread struct dd_db *tls_db;
+static __thread unsigned tls_generation;
+static unsigned store_generation_counter;
+static pthread_mutex_t gen_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int open_conn(const char *path, sqlite3 **out)
+{
+	sqlite3 *h = NULL;
+	int rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		dd_log_error("store: cannot open %s: %s", path, h ? sqlite3_errmsg(h) : "out of memory");
+		sqlite3_close(h);
+		return DD_EIO;
+	}
+	sqlite3_busy_timeout(h, 10000);
+	const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+			      "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;";
+	char *msg = NULL;
+	if (sqlite3_exec(h, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+		dd_log_error("store: pragmas: %s", msg ? msg : "?");
+		sqlite3_free(msg);
+		sqlite3_close(h);
+		return DD_EIO;
+	}
+	*out = h;
+	return 0;
+}
+
+static int migrate(sqlite3 *h, int *version)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return DD_EIO;
+	int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	for (int i = v; i < dd_store_nmigrations; i++) {
+		char *msg = NULL;
+		char setv[64];
+		snprintf(setv, sizeof setv, "PRAGMA user_version=%d;", i + 1);
+		if (sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(h, dd_store_migrations[i], NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(h, setv, NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(h, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+			dd_log_error("store: migration %d failed: %s", i + 1, msg ? msg : "?");
+			sqlite3_free(msg);
+			sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
+			return DD_EIO;
+		}
+		dd_log_info("store: applied migration %d", i + 1);
+	}
+	*version = dd_store_nmigrations > v ? dd_store_nmigrations : v;
+	return 0;
+}
+
+int dd_store_open(const char *dir, struct dd_store **out)
+{
+	struct dd_store *s = calloc(1, sizeof *s);
+	if (!s)
+		return DD_ENOMEM;
+	if (mkdir(dir, 0700) != 0) {
+		struct stat sb;
+		if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+			dd_log_error("store: cannot create data directory %s", dir);
+			free(s);
+			return DD_EIO;
+		}
+	}
+	int n = snprintf(s->path, sizeof s->path, "%s/iotdefender.db", dir);
+	if (n < 0 || (size_t)n >= sizeof s->path) {
+		free(s);
+		return DD_EINVAL;
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_lock(&gen_lock);
+	s->generation = ++store_generation_counter;
+	pthread_mutex_unlock(&gen_lock);
+	sqlite3 *h;
+	if (open_conn(s->path, &h)) {
+		free(s);
+		return DD_EIO;
+	}
+	int rc = migrate(h, &s->version);
+	sqlite3_close(h);
+	if (rc) {
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+int dd_store_schema_version(struct dd_store *s) { return s->version; }
+
+void dd_store_close(struct dd_store *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	struct dd_db *d = s->conns;
+	while (d) {
+		struct dd_db *next = d->next;
+		for (int i = 0; i < STMT_CACHE; i++)
+			if (d->cache[i].st)
+				sqlite3_finalize(d->cache[i].st);
+		if (sqlite3_close(d->h) != SQLITE_OK)
+			dd_log_warn("store: close: %s", sqlite3_errmsg(d->h));
+		if (d == tls_db)
+			tls_db = NULL;
+		free(d);
+		d = next;
+	}
+	s->conns = NULL;
+	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+struct dd_db *dd_store_db(struct dd_store *s)
+{
+	if (tls_db && tls_db->owner == s && tls_generation == s->generation)
+		return tls_db;
+	struct dd_db *d = calloc(1, sizeof *d);
+	if (!d)
+		return NULL;
+	if (open_conn(s->path, &d->h)) {
+		free(d);
+		return NULL;
+	}
+	d->owner = s;
+	pthread_mutex_lock(&s->lock);
+	d->next = s->conns;
+	s->conns = d;
+	pthread_mutex_unlock(&s->lock);
+	tls_db = d;
+	tls_generation = s->generation;
+	return d;
+}
+
+sqlite3 *dd_db_handle(struct dd_db *db) { return db->h; }
+
+sqlite3_stmt *dd_db_stmt(struct dd_db *db, const char *sql)
+{
+	size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE;
+	for (size_t i = 0; i < STMT_CACHE; i++) {
+		struct stmt_slot *slot = &db->cache[(h + i) % STMT_CACHE];
+		if (slot->sql == sql) {
+			sqlite3_reset(slot->st);
+			sqlite3_clear_bindings(slot->st);
+			return slot->st;
+		}
+		if (!slot->sql) {
+			if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &slot->st, NULL) != SQLITE_OK) {
+				dd_log_error("store: prepare failed: %s: %s", sqlite3_errmsg(db->h), sql);
+				slot->st = NULL;
+				return NULL;
+			}
+			slot->sql = sql;
+			return slot->st;
+		}
+	}
+	dd_log_error("store: statement cache full");
+	return NULL;
+}
+
+int dd_db_exec(struct dd_db *db, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		dd_log_error("store: %s: %s", sql, msg ? msg : "?");
+		sqlite3_free(msg);
+		return DD_EIO;
+	}
+	return 0;
+}
+
+int dd_db_begin_write(struct dd_db *db)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "BEGIN IMMEDIATE");
+	if (!st || sqlite3_step(st) != SQLITE_DONE) {
+		dd_log_error("store: begin: %s", sqlite3_errmsg(db->h));
+		return DD_EIO;
+	}
+	db->in_tx = true;
+	return 0;
+}
+
+int dd_db_begin_read(struct dd_db *db)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "BEGIN DEFERRED");
+	if (!st || sqlite3_step(st) != SQLITE_DONE)
+		return DD_EIO;
+	/* Touch the database so the read snapshot starts now. */
+	st = dd_db_stmt(db, "SELECT count(*) FROM sqlite_schema");
+	if (!st || sqlite3_step(st) != SQLITE_ROW) {
+		dd_db_rollback(db);
+		return DD_EIO;
+	}
+	sqlite3_reset(st);
+	db->in_tx = true;
+	return 0;
+}
+
+int dd_db_commit(struct dd_db *db)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "COMMIT");
+	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+	if (rc != SQLITE_DONE) {
+		dd_log_error("store: commit: %s", sqlite3_errmsg(db->h));
+		dd_db_rollback(db);
+		return DD_EIO;
+	}
+	db->in_tx = false;
+	return 0;
+}
+
+void dd_db_rollback(struct dd_db *db)
+{
+	if (!sqlite3_get_autocommit(db->h)) {
+		/* reset every cached statement so none holds the transaction open */
+		for (int i = 0; i < STMT_CACHE; i++)
+			if (db->cache[i].st)
+				sqlite3_reset(db->cache[i].st);
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	}
+	db->in_tx = false;
+}
+
+bool dd_db_in_tx(struct dd_db *db) { return db->in_tx; }
+
+int dd_bind_text(sqlite3_stmt *st, int idx, const char *s)
+{
+	if (!s)
+		return sqlite3_bind_null(st, idx);
+	return sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
+}
+
+int dd_bind_int64(sqlite3_stmt *st, int idx, int64_t v) { return sqlite3_bind_int64(st, idx, v); }
+
+const char *dd_col_text(sqlite3_stmt *st, int idx)
+{
+	const unsigned char *t = sqlite3_column_text(st, idx);
+	return t ? (const char *)t : "";
+}
+
+int dd_step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		dd_log_error("store: step: %s", sqlite3_errmsg(sqlite3_db_handle(st)));
+		sqlite3_reset(st);
+		return rc == SQLITE_CONSTRAINT ? DD_EEXIST : DD_EIO;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
