@@ -17,6 +17,12 @@
 
 struct dd_service;
 
+/* A query-string or form parameter, decoded. */
+struct dd_kv {
+	char *key;
+	char *value;
+};
+
 struct dd_ctx {
 	struct dd_service *svc;
 	struct dd_db *db;
@@ -48,6 +54,17 @@ struct dd_raw_route {
 	const char *method;
 	const char *path;
 	dd_raw_handler_fn fn;
+};
+
+/* Routes answered WITHOUT authentication (GET only): SNS's SubscribeURL /
+ * UnsubscribeURL confirmation links and SigningCertURL, which carry their own proof (a
+ * token) or are public by nature. Nothing else may be added here. The handler sets
+ * *status, *content_type and an owned *body. */
+typedef int (*dd_public_handler_fn)(struct dd_service *svc, const struct dd_kv *query, size_t nquery,
+				    int *status, const char **content_type, char **body);
+struct dd_public_route {
+	const char *path;
+	dd_public_handler_fn fn;
 };
 
 /* Pagination tokens are opaque to clients: base64 of "v1:" + the last key returned. */

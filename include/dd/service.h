@@ -13,6 +13,7 @@
 #include "dd/store.h"
 
 struct dd_blocklists;
+struct dd_outbox;
 
 struct dd_service {
 	char data_dir[2048];
@@ -24,6 +25,7 @@ struct dd_service {
 	char *ca_key_pem;
 	struct dd_blocklists *blocklists;  /* may be NULL */
 	size_t max_body;          /* request body limit in bytes */
+	struct dd_outbox *outbox; /* SNS delivery workers (dd_outbox.c), NULL when not started */
 };
 
 /* Opens the store in data_dir, loads or creates the server CA, opens the blocklists. */

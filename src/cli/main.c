@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "dd/common.h"
+#include "dd/outbox.h"
 #include "dd/service.h"
 #include "server/dd_api.h"
 #include "server/dd_creds.h"
@@ -169,6 +170,13 @@ static int cmd_serve(int argc, char **argv)
 		return 1;
 	}
 	port = dd_http_port(http);
+	if (dd_outbox_start(&svc)) {
+		fprintf(stderr, "iotdefender: cannot start the notification workers\n");
+		dd_http_stop(http);
+		dd_creds_free(&creds);
+		dd_service_close(&svc);
+		return 1;
+	}
 	bool v6 = strchr(bind_addr, ':') != NULL;
 	snprintf(svc.endpoint_host, sizeof svc.endpoint_host, v6 ? "[%s]:%u" : "%s:%u", bind_addr, port);
 	snprintf(svc.endpoint_url, sizeof svc.endpoint_url, "http://%s", svc.endpoint_host);
@@ -191,6 +199,7 @@ static int cmd_serve(int argc, char **argv)
 	sigwait(&set, &sig);
 	dd_log_info("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	dd_http_stop(http);
+	dd_outbox_stop(&svc);
 	dd_service_close(&svc);
 	dd_creds_free(&creds);
 	dd_models_free();

@@ -17,6 +17,9 @@
 
 static const struct dd_handler *const handler_tables[] = {
 	dd_registry_handlers,
+	dd_iam_handlers,
+	dd_sns_handlers,
+	dd_cognito_handlers,
 	NULL,
 };
 
@@ -207,6 +210,21 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 		resp->content_type = "application/json";
 		set_body(resp, strdup("{\"status\":\"ok\"}"));
 		return;
+	}
+
+	if (strcmp(req->method, "GET") == 0) {
+		for (const struct dd_public_route *r = dd_sns_public_routes; r->path; r++) {
+			if (strcmp(r->path, req->raw_path) != 0)
+				continue;
+			const char *ctype = "text/plain";
+			char *body = NULL;
+			int status = 500;
+			r->fn(api->svc, req->query, req->nquery, &status, &ctype, &body);
+			resp->status = status;
+			resp->content_type = ctype;
+			set_body(resp, body);
+			return;
+		}
 	}
 
 	const char *authz = req->header(req->ud, "authorization");

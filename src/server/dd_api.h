@@ -42,6 +42,10 @@ struct dd_api {
 /* Handler tables of each family, NULL-terminated arrays. */
 extern const struct dd_handler dd_registry_handlers[];
 extern const struct dd_raw_route dd_registry_raw_routes[];
+extern const struct dd_handler dd_iam_handlers[];
+extern const struct dd_handler dd_sns_handlers[];
+extern const struct dd_handler dd_cognito_handlers[];
+extern const struct dd_public_route dd_sns_public_routes[];
 
 /* Fills resp (caller frees resp->body). Never fails: errors become AWS error responses. */
 void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct dd_http_response *resp);

@@ -13,6 +13,7 @@
 
 #include "dd/buf.h"
 #include "dd/common.h"
+#include "dd/ctx.h"
 #include "server/dd_awserr.h"
 
 struct dd_model_source {
@@ -43,12 +44,6 @@ const char *dd_model_op_name(const struct dd_model_op *op);
 const struct dd_model_op *dd_model_route(const struct dd_model *m, const char *method,
 					 const char *raw_path, json_t *labels,
 					 bool *method_mismatch);
-
-/* A query-string or form parameter, decoded. */
-struct dd_kv {
-	char *key;
-	char *value;
-};
 
 /* Header lookup callback for binding header members. */
 typedef const char *(*dd_header_fn)(void *ud, const char *name);
