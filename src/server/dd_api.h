@@ -42,6 +42,8 @@ struct dd_api {
 /* Handler tables of each family, NULL-terminated arrays. */
 extern const struct dd_handler dd_registry_handlers[];
 extern const struct dd_raw_route dd_registry_raw_routes[];
+extern const struct dd_handler dd_cert_handlers[];
+extern const struct dd_raw_route dd_cert_raw_routes[];
 extern const struct dd_handler dd_iam_handlers[];
 extern const struct dd_handler dd_sns_handlers[];
 extern const struct dd_handler dd_cognito_handlers[];
