@@ -1,0 +1,156 @@
+"""Test harness: starts a real `iotdefender serve` on 127.0.0.1 on a free port with a
+fresh data directory, and gives boto3 clients and aws CLI runners pointed at it. The
+server is stopped by its PID (SIGTERM, then SIGKILL after a grace period)."""
+import configparser
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+BIN = os.environ.get("IOTDEFENDER_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "iotdefender")
+AWS_V2 = "/usr/bin/aws"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A running iotdefender. Use as a context manager or call start()/stop()."""
+
+    def __init__(self, data_dir=None, credentials=None, extra_args=()):
+        self.own_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="ddtest-")
+        self.credentials = credentials
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.port = None
+
+    def start(self):
+        self.port = free_port()
+        args = [BIN, "serve", "--port", str(self.port), "--data-dir", self.data_dir, "--log-level", "warn"]
+        if self.credentials:
+            args += ["--credentials", self.credentials]
+        args += self.extra_args
+        self.log = open(os.path.join(self.data_dir, "serve.log"), "ab")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("iotdefender exited: " + self.read_log())
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("iotdefender did not start: " + self.read_log())
+        creds = configparser.ConfigParser()
+        creds.read(self.credentials or os.path.join(self.data_dir, "credentials"))
+        self.keys = [dict(creds[s]) for s in creds.sections()]
+        return self
+
+    def read_log(self):
+        try:
+            with open(os.path.join(self.data_dir, "serve.log"), "rb") as f:
+                return f.read().decode(errors="replace")[-4000:]
+        except OSError:
+            return ""
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.log.close()
+        self.proc = None
+
+    def kill(self):
+        self.stop(signal.SIGKILL)
+
+    def cleanup(self):
+        self.stop()
+        if self.own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+    # ---- clients -----------------------------------------------------------------
+    def key(self, i=0):
+        return self.keys[i]
+
+    def env(self, i=0, region="us-east-1"):
+        """Environment for the aws CLI (v1 honours AWS_ENDPOINT_URL too)."""
+        k = self.key(i)
+        e = dict(os.environ)
+        for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+            e.pop(var, None)
+        e.update({
+            "AWS_ACCESS_KEY_ID": k["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": k["aws_secret_access_key"],
+            "AWS_DEFAULT_REGION": region,
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_PAGER": "",
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "AWS_MAX_ATTEMPTS": "1",
+        })
+        return e
+
+    def client(self, service, i=0, region="us-east-1"):
+        import boto3
+        import botocore.config
+        k = self.key(i)
+        return boto3.client(
+            service, endpoint_url=self.url, region_name=region,
+            aws_access_key_id=k["aws_access_key_id"],
+            aws_secret_access_key=k["aws_secret_access_key"],
+            config=botocore.config.Config(retries={"max_attempts": 1}))
+
+    def aws(self, *args, v2=False, i=0, check=True):
+        """Runs the aws CLI (v1 from PATH, or Debian's v2) and returns parsed JSON output
+        (or the text when it is not JSON). Raises on a non-zero exit when check."""
+        cmd = [AWS_V2, "--endpoint-url", self.url] if v2 else ["aws"]
+        cmd += list(args)
+        p = subprocess.run(cmd, env=self.env(i), capture_output=True, text=True, timeout=120)
+        if check and p.returncode != 0:
+            raise AssertionError("%s failed (%d): %s" % (" ".join(args), p.returncode, p.stderr))
+        if not check:
+            return p
+        out = p.stdout.strip()
+        if not out:
+            return None
+        try:
+            return json.loads(out)
+        except ValueError:
+            return out
+
+
+def write_credentials(path, accounts):
+    """accounts: list of (profile, access_key, secret, account_id)."""
+    with open(path, "w") as f:
+        for prof, ak, sk, acct in accounts:
+            f.write("[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\naccount_id = %s\n\n"
+                    % (prof, ak, sk, acct))
+    os.chmod(path, 0o600)
