@@ -256,11 +256,6 @@ static bool resolve_var(const struct dd_policy_request *r, const struct dd__poli
 	return true;
 }
 
-static inline bool ch_eq(char a, char b, bool icase)
-{
-	return icase ? lc((unsigned char)a) == lc((unsigned char)b) : a == b;
-}
-
 /* The text of op i (literal run or resolved variable). */
 static inline void op_text(const struct dd__policy_op *ops, uint32_t i,
 			   const struct dd_policy_request *r, const char **t, size_t *tn)
@@ -281,72 +276,77 @@ bool dd__policy_pat_match(const struct dd__policy_pat *p, const char *s, size_t 
 		return true;
 	const struct dd__policy_op *ops = p->ops;
 	const uint32_t nops = p->nops;
+	/* Cheap rejections on the leading and trailing literal runs (the ARN prefix, a fixed
+	 * suffix) before any variable is resolved. */
+	uint32_t first = 0;
+	size_t si = 0;
+	if (nops && ops[0].kind == DD__OP_LIT) {
+		if (n < ops[0].len)
+			return false;
+		if (icase ? !streq_ci_n(ops[0].str, ops[0].len, s, ops[0].len)
+			  : memcmp(ops[0].str, s, ops[0].len) != 0)
+			return false;
+		if (nops == 1)
+			return n == ops[0].len;
+		first = 1;
+		si = ops[0].len;
+	}
+	if (nops > 1 && ops[nops - 1].kind == DD__OP_LIT) {
+		const struct dd__policy_op *last = &ops[nops - 1];
+		if (n - si < last->len)
+			return false;
+		if (icase ? !streq_ci_n(last->str, last->len, s + n - last->len, last->len)
+			  : memcmp(last->str, s + n - last->len, last->len) != 0)
+			return false;
+	}
 	if (p->has_var) {
-		for (uint32_t i = 0; i < nops; i++) {
+		for (uint32_t i = first; i < nops; i++) {
 			const char *t;
 			size_t tn;
 			if (ops[i].kind == DD__OP_VAR && !resolve_var(r, &ops[i], &t, &tn))
 				return false;
 		}
 	}
-	if (nops == 1 && ops[0].kind == DD__OP_LIT) {
-		if (ops[0].len != n)
-			return false;
-		if (!icase)
-			return memcmp(ops[0].str, s, n) == 0;
-		return streq_ci_n(ops[0].str, n, s, n);
-	}
-	/* Greedy glob with one backtrack point; ops are walked as a stream of characters. */
-	uint32_t pi = 0, star_pi = UINT32_MAX;
-	size_t po = 0, si = 0, star_si = 0;
-	const char *t = NULL;
-	size_t tn = 0;
-	bool have_text = false;
+	/* Greedy glob with one backtrack point over the remaining ops: a text op (literal or
+	 * resolved variable) is compared as a whole chunk; on a mismatch the last '*' absorbs
+	 * one more character, which is equivalent to the character-wise algorithm. */
+	uint32_t pi = first, star_pi = UINT32_MAX;
+	size_t star_si = 0;
 	for (;;) {
-		/* Move past exhausted text ops. */
-		while (pi < nops && (ops[pi].kind == DD__OP_LIT || ops[pi].kind == DD__OP_VAR)) {
-			if (!have_text) {
-				op_text(ops, pi, r, &t, &tn);
-				have_text = true;
-			}
-			if (po < tn)
-				break;
-			pi++;
-			po = 0;
-			have_text = false;
-		}
 		if (pi < nops && ops[pi].kind == DD__OP_STAR) {
-			pi++;
-			po = 0;
-			have_text = false;
+			while (pi < nops && ops[pi].kind == DD__OP_STAR)
+				pi++;
+			if (pi == nops)
+				return true; /* a trailing '*' absorbs the rest */
 			star_pi = pi;
 			star_si = si;
 			continue;
 		}
-		if (si == n)
-			break;
-		if (pi < nops) {
-			if (ops[pi].kind == DD__OP_QMARK) {
+		if (pi == nops) {
+			if (si == n)
+				return true;
+		} else if (ops[pi].kind == DD__OP_QMARK) {
+			if (si < n) {
 				pi++;
-				po = 0;
-				have_text = false;
 				si++;
 				continue;
 			}
-			if (ch_eq(t[po], s[si], icase)) {
-				po++;
-				si++;
+		} else {
+			const char *t;
+			size_t tn;
+			op_text(ops, pi, r, &t, &tn);
+			if (tn <= n - si &&
+			    (icase ? streq_ci_n(t, tn, s + si, tn) : memcmp(t, s + si, tn) == 0)) {
+				pi++;
+				si += tn;
 				continue;
 			}
 		}
-		if (star_pi == UINT32_MAX)
+		if (star_pi == UINT32_MAX || star_si >= n)
 			return false;
 		pi = star_pi;
-		po = 0;
-		have_text = false;
 		si = ++star_si;
 	}
-	return pi == nops;
 }
 
 /* ---------------------------------------------------------------- conditions --- */

@@ -622,6 +622,59 @@ static void test_matching(void **state)
 	dd_policy_free(p);
 }
 
+/* Naive reference glob ('*' any run, '?' one character). */
+static int ref_glob(const char *p, const char *s)
+{
+	if (!*p)
+		return !*s;
+	if (*p == '*')
+		return ref_glob(p + 1, s) || (*s && ref_glob(p, s + 1));
+	if (!*s)
+		return 0;
+	return (*p == '?' || *p == *s) && ref_glob(p + 1, s + 1);
+}
+
+/* The compiled matcher (chunked, one backtrack point) agrees with the reference on random
+ * patterns and subjects, with and without a variable in the pattern. */
+static void test_matcher_differential(void **state)
+{
+	(void)state;
+	unsigned seed = 42;
+	static const char alpha[] = "ab*?";
+	for (int it = 0; it < 3000; it++) {
+		char pat[16], subj[16], doc[512], res[64], full[64];
+		int pl = 0, sl;
+		seed = seed * 1103515245u + 12345u;
+		pl = (int)((seed >> 16) % 9);
+		for (int i = 0; i < pl; i++) {
+			seed = seed * 1103515245u + 12345u;
+			pat[i] = alpha[(seed >> 16) % 4];
+		}
+		pat[pl] = '\0';
+		seed = seed * 1103515245u + 12345u;
+		sl = (int)((seed >> 16) % 9);
+		for (int i = 0; i < sl; i++) {
+			seed = seed * 1103515245u + 12345u;
+			subj[i] = "ab"[(seed >> 16) % 2];
+		}
+		subj[sl] = '\0';
+		bool with_var = it % 2;
+		snprintf(doc, sizeof doc, ST("{\"Effect\":\"Allow\",\"Action\":\"x:y\",\"Resource\":\"arn:%s%s\"}"),
+			 with_var ? "${iot:ClientId}" : "", pat);
+		struct dd_policy *p = compile_str(doc, DD_POLICY_IOT);
+		snprintf(res, sizeof res, "arn:%s%s", with_var ? "ba" : "", subj);
+		snprintf(full, sizeof full, "%s%s", with_var ? "ba" : "", pat);
+		char want_s[32];
+		snprintf(want_s, sizeof want_s, "%s%s", with_var ? "ba" : "", subj);
+		struct dd_policy_request r = { .action = "x:y", .resource = res, .client_id = "ba" };
+		bool got = eval1(p, &r, NULL) == DD_POLICY_ALLOW;
+		bool want = ref_glob(full, want_s);
+		if (got != want)
+			fail_msg("pattern \"%s\" subject \"%s\": got %d want %d", full, want_s, got, want);
+		dd_policy_free(p);
+	}
+}
+
 static void test_conditions(void **state)
 {
 	(void)state;
@@ -977,6 +1030,7 @@ int main(void)
 		cmocka_unit_test(test_count_nonws),
 		cmocka_unit_test(test_variables),
 		cmocka_unit_test(test_matching),
+		cmocka_unit_test(test_matcher_differential),
 		cmocka_unit_test(test_conditions),
 		cmocka_unit_test(test_policy_set_and_explain),
 		cmocka_unit_test(test_role_allows),
