@@ -203,7 +203,7 @@ static int cmd_serve(int argc, char **argv)
 	dd_service_close(&svc);
 	dd_creds_free(&creds);
 	dd_models_free();
-	dd_log_info("stopped cleanly");
+	printf("iotdefender: stopped cleanly\n");
 	return 0;
 }
 

@@ -131,7 +131,7 @@ int dd_creds_load(const char *path, struct dd_creds *out, char *err, size_t errl
 			dstlen = sizeof p->account;
 		}
 		if (dst) {
-			if (!*v || strlen(v) >= dstlen || strpbrk(v, " \t/")) {
+			if (!*v || strlen(v) >= dstlen || strpbrk(v, " \t")) {
 				snprintf(err, errlen, "%s:%d: invalid value for %s", path, line, k);
 				rc = DD_EINVAL;
 				break;

@@ -118,7 +118,7 @@ class Server:
         })
         return e
 
-    def client(self, service, i=0, region="us-east-1"):
+    def client(self, service, i=0, region="us-east-1", validate=True):
         import boto3
         import botocore.config
         k = self.key(i)
@@ -126,7 +126,7 @@ class Server:
             service, endpoint_url=self.url, region_name=region,
             aws_access_key_id=k["aws_access_key_id"],
             aws_secret_access_key=k["aws_secret_access_key"],
-            config=botocore.config.Config(retries={"max_attempts": 1}))
+            config=botocore.config.Config(retries={"max_attempts": 1}, parameter_validation=validate))
 
     def aws(self, *args, v2=False, i=0, check=True):
         """Runs the aws CLI (v1 from PATH, or Debian's v2) and returns parsed JSON output

@@ -1,0 +1,132 @@
+"""SigV4 authentication: every request but /health must be signed by a known key with the
+right secret and a fresh timestamp; each failure gets AWS's code and 403."""
+import datetime
+import os
+import unittest
+import urllib.error
+import urllib.request
+
+import botocore.auth
+import botocore.awsrequest
+import botocore.credentials
+
+from ddserver import Server
+
+
+class AuthTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.cleanup()
+
+    def send(self, akid=None, secret=None, when=None, path="/things", method="GET", body=None, service="iot"):
+        url = self.srv.url + path
+        req = botocore.awsrequest.AWSRequest(method=method, url=url, data=body)
+        if akid:
+            creds = botocore.credentials.Credentials(akid, secret)
+            signer = botocore.auth.SigV4Auth(creds, service, "us-east-1")
+            if when is not None:
+                # sign with a chosen timestamp
+                orig = datetime.datetime
+                class Fixed(datetime.datetime):
+                    @classmethod
+                    def utcnow(cls):
+                        return when
+                    @classmethod
+                    def now(cls, tz=None):
+                        return when.replace(tzinfo=tz) if tz else when
+                botocore.auth.datetime.datetime = Fixed
+                try:
+                    signer.add_auth(req)
+                finally:
+                    botocore.auth.datetime.datetime = orig
+            else:
+                signer.add_auth(req)
+        p = req.prepare()
+        r = urllib.request.Request(p.url, data=body, headers=dict(p.headers), method=method)
+        try:
+            with urllib.request.urlopen(r, timeout=10) as resp:
+                return resp.status, dict(resp.headers), resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+    def test_health_is_unsigned_and_reveals_nothing(self):
+        with urllib.request.urlopen(self.srv.url + "/health") as r:
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.read(), b'{"status":"ok"}')
+
+    def test_unsigned(self):
+        status, headers, body = self.send()
+        self.assertEqual(status, 403)
+        self.assertEqual(headers["x-amzn-ErrorType"], "MissingAuthenticationTokenException")
+        self.assertIn("x-amzn-RequestId", headers)
+
+    def test_unknown_key(self):
+        status, headers, _ = self.send("AKIANOTAKNOWNKEY0000", "whatever")
+        self.assertEqual(status, 403)
+        self.assertEqual(headers["x-amzn-ErrorType"], "UnrecognizedClientException")
+
+    def test_wrong_secret(self):
+        k = self.srv.key()
+        status, headers, body = self.send(k["aws_access_key_id"], "x" + k["aws_secret_access_key"][1:])
+        self.assertEqual(status, 403)
+        self.assertEqual(headers["x-amzn-ErrorType"], "InvalidSignatureException")
+        self.assertIn(b"signature", body)
+
+    def test_stale_timestamp(self):
+        k = self.srv.key()
+        old = datetime.datetime.utcnow() - datetime.timedelta(minutes=20)
+        status, headers, body = self.send(k["aws_access_key_id"], k["aws_secret_access_key"], when=old)
+        self.assertEqual(status, 403)
+        self.assertEqual(headers["x-amzn-ErrorType"], "InvalidSignatureException")
+        self.assertIn(b"Signature expired", body)
+
+    def test_good_signature(self):
+        k = self.srv.key()
+        status, headers, body = self.send(k["aws_access_key_id"], k["aws_secret_access_key"])
+        self.assertEqual(status, 200, body)
+        self.assertIn(b'"things"', body)
+
+    def test_tampered_body(self):
+        k = self.srv.key()
+        url = self.srv.url + "/things/tampered"
+        req = botocore.awsrequest.AWSRequest(method="POST", url=url, data=b"{}")
+        botocore.auth.SigV4Auth(botocore.credentials.Credentials(k["aws_access_key_id"], k["aws_secret_access_key"]),
+                                "iot", "us-east-1").add_auth(req)
+        p = req.prepare()
+        r = urllib.request.Request(p.url, data=b'{"attributePayload":{}}', headers=dict(p.headers), method="POST")
+        with self.assertRaises(urllib.error.HTTPError) as cm:
+            urllib.request.urlopen(r, timeout=10)
+        self.assertEqual(cm.exception.code, 403)
+        self.assertEqual(cm.exception.headers["x-amzn-ErrorType"], "InvalidSignatureException")
+
+    def test_body_limit(self):
+        k = self.srv.key()
+        big = b"x" * (9 << 20)
+        status, headers, body = self.send(k["aws_access_key_id"], k["aws_secret_access_key"],
+                                          path="/things/big", method="POST", body=big)
+        self.assertEqual(status, 413)
+        self.assertEqual(headers["x-amzn-ErrorType"], "RequestEntityTooLargeException")
+
+    def test_malformed_json(self):
+        k = self.srv.key()
+        status, headers, body = self.send(k["aws_access_key_id"], k["aws_secret_access_key"],
+                                          path="/things/badjson", method="POST", body=b'{"attributePayload": ')
+        self.assertEqual(status, 400)
+        self.assertEqual(headers["x-amzn-ErrorType"], "InvalidRequestException")
+        self.assertIn(b"Malformed JSON", body)
+
+    def test_cli_wrong_secret(self):
+        env_bad = dict(self.srv.env())
+        env_bad["AWS_SECRET_ACCESS_KEY"] = "wrong"
+        import subprocess
+        p = subprocess.run(["aws", "iot", "list-things"], env=env_bad, capture_output=True, text=True)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("InvalidSignatureException", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
