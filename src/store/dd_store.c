@@ -28,12 +28,16 @@ struct dd_db {
 	struct dd_store *owner;
 	struct dd_db *next;
 	bool in_tx;
+	bool holds_write_lock;
 	struct stmt_slot cache[STMT_CACHE];
 };
 
 struct dd_store {
 	char path[4096];
 	pthread_mutex_t lock;
+	/* One writer at a time inside the process: waiting on a mutex is cheaper than
+	 * SQLite's busy handler, which sleeps. Held from BEGIN IMMEDIATE to COMMIT/ROLLBACK. */
+	pthread_mutex_t write_lock;
 	struct dd_db *conns;
 	int version;
 	unsigned generation;
@@ -112,6 +116,7 @@ int dd_store_open(const char *dir, struct dd_store **out)
 		return DD_EINVAL;
 	}
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->write_lock, NULL);
 	pthread_mutex_lock(&gen_lock);
 	s->generation = ++store_generation_counter;
 	pthread_mutex_unlock(&gen_lock);
@@ -153,6 +158,7 @@ void dd_store_close(struct dd_store *s)
 	s->conns = NULL;
 	pthread_mutex_unlock(&s->lock);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->write_lock);
 	free(s);
 }
 
@@ -214,13 +220,27 @@ int dd_db_exec(struct dd_db *db, const char *sql)
 	return 0;
 }
 
+static void release_write_lock(struct dd_db *db)
+{
+	if (db->holds_write_lock) {
+		db->holds_write_lock = false;
+		pthread_mutex_unlock(&db->owner->write_lock);
+	}
+}
+
 int dd_db_begin_write(struct dd_db *db)
 {
+	pthread_mutex_lock(&db->owner->write_lock);
+	db->holds_write_lock = true;
 	sqlite3_stmt *st = dd_db_stmt(db, "BEGIN IMMEDIATE");
 	if (!st || sqlite3_step(st) != SQLITE_DONE) {
 		dd_log_error("store: begin: %s", sqlite3_errmsg(db->h));
+		if (st)
+			sqlite3_reset(st);
+		release_write_lock(db);
 		return DD_EIO;
 	}
+	sqlite3_reset(st);
 	db->in_tx = true;
 	return 0;
 }
@@ -250,7 +270,9 @@ int dd_db_commit(struct dd_db *db)
 		dd_db_rollback(db);
 		return DD_EIO;
 	}
+	sqlite3_reset(st);
 	db->in_tx = false;
+	release_write_lock(db);
 	return 0;
 }
 
@@ -264,6 +286,7 @@ void dd_db_rollback(struct dd_db *db)
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	}
 	db->in_tx = false;
+	release_write_lock(db);
 }
 
 bool dd_db_in_tx(struct dd_db *db) { return db->in_tx; }
