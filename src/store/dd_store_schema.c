@@ -62,7 +62,103 @@ static const char m001_registry[] =
 	"CREATE INDEX connection_events_cert ON connection_events(account, certificate_id, ts);"
 	"CREATE INDEX connection_events_client ON connection_events(account, client_id, ts);";
 
+static const char m002_iam_sns_cognito[] =
+	"CREATE TABLE iam_roles(account TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, role_id TEXT NOT NULL,"
+	" path TEXT NOT NULL, trust_policy TEXT NOT NULL, description TEXT, max_session INTEGER NOT NULL DEFAULT 3600,"
+	" permissions_boundary TEXT, tags TEXT NOT NULL DEFAULT '[]', created INTEGER NOT NULL,"
+	" PRIMARY KEY(account, name)) WITHOUT ROWID;"
+	"CREATE TABLE iam_role_policies(account TEXT NOT NULL, role_name TEXT NOT NULL COLLATE NOCASE,"
+	" policy_name TEXT NOT NULL COLLATE NOCASE, document TEXT NOT NULL,"
+	" PRIMARY KEY(account, role_name, policy_name)) WITHOUT ROWID;"
+	"CREATE TABLE iam_policies(account TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, arn TEXT NOT NULL,"
+	" policy_id TEXT NOT NULL, path TEXT NOT NULL, description TEXT, default_version INTEGER NOT NULL,"
+	" next_version INTEGER NOT NULL, tags TEXT NOT NULL DEFAULT '[]', created INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL, PRIMARY KEY(account, name)) WITHOUT ROWID;"
+	"CREATE TABLE iam_policy_versions(account TEXT NOT NULL, policy_name TEXT NOT NULL COLLATE NOCASE,"
+	" version INTEGER NOT NULL, document TEXT NOT NULL, created INTEGER NOT NULL,"
+	" PRIMARY KEY(account, policy_name, version)) WITHOUT ROWID;"
+	"CREATE TABLE iam_role_attachments(account TEXT NOT NULL, role_name TEXT NOT NULL COLLATE NOCASE,"
+	" policy_arn TEXT NOT NULL, PRIMARY KEY(account, role_name, policy_arn)) WITHOUT ROWID;"
+	"CREATE INDEX iam_role_attachments_policy ON iam_role_attachments(account, policy_arn);"
+	"CREATE TABLE sns_topics(account TEXT NOT NULL, arn TEXT NOT NULL, name TEXT NOT NULL, region TEXT NOT NULL,"
+	" attributes TEXT NOT NULL DEFAULT '{}', tags TEXT NOT NULL DEFAULT '[]', created INTEGER NOT NULL,"
+	" PRIMARY KEY(account, arn)) WITHOUT ROWID;"
+	"CREATE TABLE sns_subscriptions(account TEXT NOT NULL, arn TEXT NOT NULL, topic_arn TEXT NOT NULL,"
+	" protocol TEXT NOT NULL, endpoint TEXT NOT NULL, confirmed INTEGER NOT NULL DEFAULT 0, token TEXT NOT NULL,"
+	" attributes TEXT NOT NULL DEFAULT '{}', created INTEGER NOT NULL, PRIMARY KEY(account, arn)) WITHOUT ROWID;"
+	"CREATE INDEX sns_subscriptions_topic ON sns_subscriptions(account, topic_arn);"
+	"CREATE INDEX sns_subscriptions_token ON sns_subscriptions(token);"
+	"CREATE TABLE sns_outbox(id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, topic_arn TEXT NOT NULL,"
+	" subscription_arn TEXT NOT NULL, message_id TEXT NOT NULL, type TEXT NOT NULL, protocol TEXT NOT NULL,"
+	" endpoint TEXT NOT NULL, subject TEXT, body TEXT NOT NULL, status TEXT NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, created INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL, last_error TEXT);"
+	"CREATE INDEX sns_outbox_due ON sns_outbox(status, next_at);"
+	"CREATE INDEX sns_outbox_topic ON sns_outbox(account, topic_arn, status);"
+	"CREATE INDEX sns_outbox_sub ON sns_outbox(account, subscription_arn, status);"
+	"CREATE TABLE sns_signing(id INTEGER PRIMARY KEY CHECK(id = 1), cert_pem TEXT NOT NULL,"
+	" key_pem TEXT NOT NULL, created INTEGER NOT NULL);"
+	"CREATE TABLE cognito_pools(account TEXT NOT NULL, id TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,"
+	" config TEXT NOT NULL, roles TEXT NOT NULL DEFAULT '{}', role_mappings TEXT, created INTEGER NOT NULL,"
+	" PRIMARY KEY(account, id)) WITHOUT ROWID;"
+	"CREATE INDEX cognito_pools_region ON cognito_pools(account, region, id);";
+
+/* Certificates: facts_version and self_signed facts (for the start-up backfill and the
+ * chain walk), paging and issuer indexes; CRLs per CA, their revoked serials, and the
+ * fetch state of each HTTP distribution point (dd_crl.c). */
+static const char m003_crls[] =
+	"ALTER TABLE certificates ADD COLUMN facts_version INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE certificates ADD COLUMN self_signed INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE ca_certificates ADD COLUMN facts_version INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE ca_certificates ADD COLUMN self_signed INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX certificates_created ON certificates(account, created, id);"
+	"CREATE INDEX ca_certificates_created ON ca_certificates(account, created, id);"
+	"CREATE INDEX ca_certificates_subject ON ca_certificates(account, subject);"
+	"CREATE TABLE crls(account TEXT NOT NULL, ca_id TEXT NOT NULL, issuer TEXT NOT NULL,"
+	" this_update INTEGER NOT NULL, next_update INTEGER NOT NULL, der BLOB NOT NULL, source TEXT NOT NULL,"
+	" stored INTEGER NOT NULL, n_revoked INTEGER NOT NULL, PRIMARY KEY(account, ca_id)) WITHOUT ROWID;"
+	"CREATE INDEX crls_issuer ON crls(account, issuer);"
+	"CREATE TABLE crl_revoked(account TEXT NOT NULL, ca_id TEXT NOT NULL, serial TEXT NOT NULL,"
+	" PRIMARY KEY(account, ca_id, serial)) WITHOUT ROWID;"
+	"CREATE TABLE crl_fetches(account TEXT NOT NULL, url TEXT NOT NULL, last_attempt INTEGER NOT NULL,"
+	" last_success INTEGER NOT NULL, ok_until INTEGER NOT NULL, this_update INTEGER NOT NULL,"
+	" next_update INTEGER NOT NULL, ca_id TEXT, last_error TEXT, fetches INTEGER NOT NULL,"
+	" failures INTEGER NOT NULL, PRIMARY KEY(account, url)) WITHOUT ROWID;";
+
+static const char m004_audit[] =
+	"CREATE TABLE audit_config(account TEXT PRIMARY KEY, role_arn TEXT, targets TEXT NOT NULL DEFAULT '{}',"
+	" checks TEXT NOT NULL DEFAULT '{}') WITHOUT ROWID;"
+	"CREATE TABLE audit_tasks(account TEXT NOT NULL, task_id TEXT NOT NULL, task_type TEXT NOT NULL,"
+	" status TEXT NOT NULL, scheduled_name TEXT, start_ms INTEGER NOT NULL, end_ms INTEGER,"
+	" checks TEXT NOT NULL, window_start_ms INTEGER NOT NULL, notified INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY(account, task_id)) WITHOUT ROWID;"
+	"CREATE INDEX audit_tasks_status ON audit_tasks(status);"
+	"CREATE INDEX audit_tasks_start ON audit_tasks(account, start_ms);"
+	"CREATE TABLE audit_task_checks(account TEXT NOT NULL, task_id TEXT NOT NULL, check_name TEXT NOT NULL,"
+	" status TEXT NOT NULL, total INTEGER NOT NULL DEFAULT 0, noncompliant INTEGER NOT NULL DEFAULT 0,"
+	" suppressed INTEGER NOT NULL DEFAULT 0, error_code TEXT, message TEXT,"
+	" PRIMARY KEY(account, task_id, check_name)) WITHOUT ROWID;"
+	"CREATE TABLE audit_findings(account TEXT NOT NULL, finding_id TEXT NOT NULL, task_id TEXT NOT NULL,"
+	" check_name TEXT NOT NULL, task_start_ms INTEGER NOT NULL, finding_ms INTEGER NOT NULL,"
+	" severity TEXT NOT NULL, resource_type TEXT NOT NULL, resource_key TEXT NOT NULL, resource TEXT NOT NULL,"
+	" related TEXT NOT NULL DEFAULT '[]', reason TEXT NOT NULL, reason_code TEXT NOT NULL,"
+	" suppressed INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(account, finding_id)) WITHOUT ROWID;"
+	"CREATE INDEX audit_findings_task ON audit_findings(account, task_id, check_name);"
+	"CREATE INDEX audit_findings_time ON audit_findings(account, finding_ms, finding_id);"
+	"CREATE INDEX audit_findings_resource ON audit_findings(account, check_name, resource_key);"
+	"CREATE TABLE audit_suppressions(account TEXT NOT NULL, check_name TEXT NOT NULL, resource_key TEXT NOT NULL,"
+	" resource TEXT NOT NULL, expiration_ms INTEGER, indefinite INTEGER NOT NULL DEFAULT 0, description TEXT,"
+	" PRIMARY KEY(account, check_name, resource_key)) WITHOUT ROWID;"
+	"CREATE TABLE scheduled_audits(account TEXT NOT NULL, name TEXT NOT NULL, frequency TEXT NOT NULL,"
+	" day_of_month TEXT, day_of_week TEXT, checks TEXT NOT NULL, created INTEGER NOT NULL,"
+	" last_run_day TEXT, last_run_ms INTEGER, PRIMARY KEY(account, name)) WITHOUT ROWID;"
+	"CREATE TABLE role_service_usage(account TEXT NOT NULL, role_arn TEXT NOT NULL, service TEXT NOT NULL,"
+	" last_used INTEGER NOT NULL, PRIMARY KEY(account, role_arn, service)) WITHOUT ROWID;";
+
 const char *const dd_store_migrations[] = {
 	m001_registry,
+	m002_iam_sns_cognito,
+	m003_crls,
+	m004_audit,
 };
 const int dd_store_nmigrations = sizeof dd_store_migrations / sizeof dd_store_migrations[0];

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The IAM subset: roles with trust policies, inline role policies, customer managed
+ * policies with versions, attachments, and the AWS managed policies the Device Defender
+ * flows use (preloaded, read-only, shared by every account). This header is what the
+ * audit and mitigation engines read: a role by ARN, the documents of every policy that
+ * applies to it, and whether its trust policy lets a service assume it. Every lookup is
+ * scoped to one account; a role or policy ARN naming another account is "not found".
+ */
+#ifndef DD_IAM_H
+#define DD_IAM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dd/common.h"
+#include "dd/store.h"
+
+/* An AWS managed policy (static data, lives for the whole process). */
+struct dd_iam_managed_policy {
+	const char *name;        /* e.g. "AWSIoTDeviceDefenderAudit" */
+	const char *arn;         /* "arn:aws:iam::aws:policy/service-role/<name>" */
+	const char *path;        /* "/service-role/" */
+	const char *policy_id;   /* ANPA… */
+	const char *version_id;  /* default version, e.g. "v1" */
+	const char *description;
+	int64_t created_ms, updated_ms;
+	const char *document;    /* the default version's JSON text */
+};
+
+/* The AWS managed policy with this ARN, or NULL. */
+const struct dd_iam_managed_policy *dd_iam_managed_find(const char *arn);
+/* Number of preloaded managed policies, and the i-th one (NULL when out of range). */
+size_t dd_iam_managed_count(void);
+const struct dd_iam_managed_policy *dd_iam_managed_at(size_t i);
+
+/* A role as stored. Strings are owned; clear with dd_iam_role_clear. */
+struct dd_iam_role {
+	char *name;
+	char *arn;
+	char *role_id;
+	char *path;
+	char *trust_policy;  /* the AssumeRolePolicyDocument JSON text as submitted */
+	char *description;   /* NULL when none */
+	int max_session;     /* seconds */
+	int64_t created_ms;
+};
+
+/* Looks up a role of account by its ARN (or by bare name). Returns 0 and fills *out,
+ * DD_ENOTFOUND (also for an ARN of another account or a path that does not match),
+ * or DD_EIO / DD_ENOMEM. db is the calling thread's connection. */
+int dd_iam_role_get(struct dd_db *db, const char *account, const char *role_arn,
+		    struct dd_iam_role *out) DD_MUST_CHECK;
+void dd_iam_role_clear(struct dd_iam_role *r);
+
+/* One policy that applies to a role: inline (arn NULL) or attached managed (the default
+ * version's document). */
+struct dd_iam_policy_doc {
+	char *name;
+	char *arn;       /* NULL for an inline policy */
+	char *document;  /* JSON text */
+};
+struct dd_iam_policy_docs {
+	struct dd_iam_policy_doc *items;
+	size_t n;
+};
+
+/* Collects the documents of every inline and attached policy of the role (inline first,
+ * each group ordered by name / ARN). Returns 0, DD_ENOTFOUND when the role does not
+ * exist in account, DD_EIO or DD_ENOMEM. *out is owned by the caller: free it with
+ * dd_iam_policy_docs_clear. */
+int dd_iam_role_policies(struct dd_db *db, const char *account, const char *role_arn,
+			 struct dd_iam_policy_docs *out) DD_MUST_CHECK;
+void dd_iam_policy_docs_clear(struct dd_iam_policy_docs *d);
+
+/* Does the trust policy document (JSON text) allow the service principal (e.g.
+ * "iot.amazonaws.com") to call sts:AssumeRole? An explicit Deny wins; conditions are
+ * not evaluated (a conditional Allow counts as allowing). Pure function. */
+bool dd_iam_trust_allows_service(const char *trust_policy, const char *service);
+
+/* Same for a stored role: *out set on success. Returns 0, DD_ENOTFOUND or DD_EIO. */
+int dd_iam_role_trusts_service(struct dd_db *db, const char *account, const char *role_arn,
+			       const char *service, bool *out) DD_MUST_CHECK;
+
+/* Checks a role trust policy document (JSON text): JSON object, Version, Statement with
+ * Effect, Principal or NotPrincipal, Action or NotAction, and no Resource. Returns 0 or
+ * DD_EINVAL with a one-line reason in err (the MalformedPolicyDocument message). */
+int dd_iam_trust_validate(const char *text, char *err, size_t errlen) DD_MUST_CHECK;
+
+/* Percent-encodes s as AWS IAM returns policy documents (RFC 3986: everything but
+ * A-Z a-z 0-9 - _ . ~). Returns an owned string or NULL on allocation failure. */
+char *dd_iam_url_encode(const char *s);
+
+#endif
