@@ -1,0 +1,1118 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The 17 Device Defender audit checks: one table row each (names, severity, resource
+ * type, reason codes, mitigation types, the IAM actions the audit role needs, the
+ * threshold setting) and one function each. A check only reads, through the task's
+ * snapshot connection (run->snap), and streams its rows: certificates through
+ * dd_certs_foreach, IoT policies one row at a time (each default version compiled once),
+ * connection events ordered by certificate or client id so that only one group of
+ * connections is held in memory at a time, role aliases ordered by role so that each
+ * role's compiled IAM policies are built once per check. Every noncompliant resource is
+ * reported with dd__audit_emit; nothing here writes to the store.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "core/dd_audit_int.h"
+#include "dd/certs.h"
+#include "dd/cognito.h"
+#include "dd/iam.h"
+#include "dd/policy.h"
+
+#define DAY_MS (86400LL * 1000LL)
+#define CA_EXPIRING_DAYS 30
+#define USAGE_WINDOW_MS (365LL * DAY_MS)
+/* At most this many related resources per connection finding (most recent first). */
+#define MAX_RELATED 250
+
+/* ---- helpers ---------------------------------------------------------------------- */
+
+static int fail(struct dd_audit_run *r, int rc, const char *fmt, ...) DD_PRINTF(3, 4);
+static int fail(struct dd_audit_run *r, int rc, const char *fmt, ...)
+{
+	if (!r->error_code[0])
+		snprintf(r->error_code, sizeof r->error_code, "%s", "AUDIT_CHECK_FAILED");
+	if (!r->message[0]) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(r->message, sizeof r->message, fmt, ap);
+		va_end(ap);
+	}
+	return rc ? rc : DD_EIO;
+}
+
+static int fail_db(struct dd_audit_run *r)
+{
+	return fail(r, DD_EIO, "The check could not read its data: %s.",
+		    sqlite3_errmsg(dd_db_handle(r->snap)));
+}
+
+/* The emitter stopped us (cancel or store failure): keep its code. */
+static int emit_failed(struct dd_audit_run *r, int rc)
+{
+	return fail(r, rc, "Findings could not be recorded: %s.", dd_strerror(rc));
+}
+
+/* {"resourceType": type, "resourceIdentifier": {key: value}} */
+static json_t *resource1(const char *type, const char *key, const char *value)
+{
+	return json_pack("{s:s, s:{s:s}}", "resourceType", type, "resourceIdentifier", key, value);
+}
+
+static void iso_date(int64_t ms, char *buf, size_t size)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, size, "%lld ms", (long long)ms);
+}
+
+/* The check's threshold in days from run->config, or its default. Values outside the
+ * check's range were rejected by UpdateAccountAuditConfiguration; a stored one that is
+ * still invalid falls back to the default (logged). */
+static int threshold_days(const struct dd_audit_run *r)
+{
+	const struct dd_audit_check *c = r->check;
+	json_t *v = json_object_get(r->config, c->config_key);
+	int64_t days = c->config_default;
+	if (json_is_string(v)) {
+		if (dd_parse_int64(json_string_value(v), c->config_min, c->config_max, &days) != 0) {
+			dd_log_warn("audit %s: %s %.40s is not an integer in [%d, %d]; using %d", c->name,
+				    c->config_key, json_string_value(v), c->config_min, c->config_max,
+				    c->config_default);
+			days = c->config_default;
+		}
+	} else if (json_is_integer(v)) {
+		days = json_integer_value(v);
+		if (days < c->config_min || days > c->config_max)
+			days = c->config_default;
+	}
+	return (int)days;
+}
+
+static bool cert_in_scope(const struct dd_cert_info *ci)
+{
+	return strcmp(ci->status, "ACTIVE") == 0 || strcmp(ci->status, "PENDING_TRANSFER") == 0;
+}
+
+static const char *cert_resource_type(enum dd_cert_kind kind)
+{
+	return kind == DD_CERT_CA ? "CA_CERTIFICATE" : "DEVICE_CERTIFICATE";
+}
+
+static const char *cert_id_key(enum dd_cert_kind kind)
+{
+	return kind == DD_CERT_CA ? "caCertificateId" : "deviceCertificateId";
+}
+
+static json_t *cert_resource(const struct dd_cert_info *ci)
+{
+	return resource1(cert_resource_type(ci->kind), cert_id_key(ci->kind), ci->id);
+}
+
+/* ---- certificate checks ------------------------------------------------------------ */
+
+struct cert_walk {
+	struct dd_audit_run *r;
+	enum dd_cert_kind kind;
+	int days;
+	int (*visit)(struct cert_walk *w, const struct dd_cert_info *ci);
+	/* INTERMEDIATE_CA_...: the last revoked ancestor looked up */
+	char anc_id[65];
+	json_t *anc_ident;
+};
+
+static int cert_visit(const struct dd_cert_info *ci, void *ud)
+{
+	struct cert_walk *w = ud;
+	if (!cert_in_scope(ci))
+		return 0;
+	w->r->total++;
+	return w->visit(w, ci);
+}
+
+static int cert_walk_run(struct dd_audit_run *r, enum dd_cert_kind kind, int days,
+			 int (*visit)(struct cert_walk *, const struct dd_cert_info *))
+{
+	struct cert_walk w = { .r = r, .kind = kind, .days = days, .visit = visit };
+	int rc = dd_certs_foreach(r->snap, r->account, kind, r->task_start_ms, cert_visit, &w);
+	json_decref(w.anc_ident);
+	if (rc && !r->error_code[0])
+		return fail(r, rc, "The certificates could not be read: %s.", dd_strerror(rc));
+	return rc;
+}
+
+static int visit_expiring(struct cert_walk *w, const struct dd_cert_info *ci)
+{
+	struct dd_audit_run *r = w->r;
+	char date[32];
+	iso_date(ci->not_after_ms, date, sizeof date);
+	int rc = 0;
+	if (ci->not_after_ms <= r->task_start_ms) {
+		rc = dd__audit_emit(r, cert_resource(ci), NULL, "CERTIFICATE_PAST_EXPIRATION",
+				    "Certificate expired on %s.", date);
+	} else if (ci->not_after_ms - r->task_start_ms <= (int64_t)w->days * DAY_MS) {
+		long long left = (ci->not_after_ms - r->task_start_ms + DAY_MS - 1) / DAY_MS;
+		rc = dd__audit_emit(r, cert_resource(ci), NULL, "CERTIFICATE_APPROACHING_EXPIRATION",
+				    "Certificate expires on %s, in %lld day%s (threshold %d days).", date,
+				    left, left == 1 ? "" : "s", w->days);
+	}
+	return rc ? emit_failed(r, rc) : 0;
+}
+
+static int check_device_cert_expiring(struct dd_audit_run *r)
+{
+	return cert_walk_run(r, DD_CERT_DEVICE, threshold_days(r), visit_expiring);
+}
+
+static int check_ca_cert_expiring(struct dd_audit_run *r)
+{
+	return cert_walk_run(r, DD_CERT_CA, CA_EXPIRING_DAYS, visit_expiring);
+}
+
+/* Decision (AUDIT.md): age counts from notBefore, not from registration. */
+static int visit_age(struct cert_walk *w, const struct dd_cert_info *ci)
+{
+	struct dd_audit_run *r = w->r;
+	int64_t age = r->task_start_ms - ci->not_before_ms;
+	if (age <= (int64_t)w->days * DAY_MS)
+		return 0;
+	char date[32];
+	iso_date(ci->not_before_ms, date, sizeof date);
+	int rc = dd__audit_emit(r, cert_resource(ci), NULL, "CERTIFICATE_PAST_AGE_THRESHOLD",
+				"Certificate is %lld days old (valid since %s), past the age threshold of %d days.",
+				(long long)(age / DAY_MS), date, w->days);
+	return rc ? emit_failed(r, rc) : 0;
+}
+
+static int check_device_cert_age(struct dd_audit_run *r)
+{
+	return cert_walk_run(r, DD_CERT_DEVICE, threshold_days(r), visit_age);
+}
+
+static int visit_key_quality(struct cert_walk *w, const struct dd_cert_info *ci)
+{
+	struct dd_audit_run *r = w->r;
+	int rc = 0;
+	if (ci->roca == DD_KEYQ_VULNERABLE)
+		rc = dd__audit_emit(r, cert_resource(ci), NULL, "CERTIFICATE_KEY_VULNERABILITY_CVE-2017-15361",
+				    "Certificate key (%s %d bits) is vulnerable to CVE-2017-15361 (ROCA: weak RSA"
+				    " key generation of the Infineon RSA library).", ci->key_type, ci->key_bits);
+	if (!rc && ci->debian == DD_KEYQ_VULNERABLE)
+		rc = dd__audit_emit(r, cert_resource(ci), NULL, "CERTIFICATE_KEY_VULNERABILITY_CVE-2008-0166",
+				    "Certificate key (%s %d bits) is vulnerable to CVE-2008-0166 (predictable"
+				    " random numbers of Debian's OpenSSL 0.9.8c-1 to 0.9.8g-8).", ci->key_type,
+				    ci->key_bits);
+	return rc ? emit_failed(r, rc) : 0;
+}
+
+static int check_device_cert_key_quality(struct dd_audit_run *r)
+{
+	return cert_walk_run(r, DD_CERT_DEVICE, 0, visit_key_quality);
+}
+
+static int check_ca_cert_key_quality(struct dd_audit_run *r)
+{
+	return cert_walk_run(r, DD_CERT_CA, 0, visit_key_quality);
+}
+
+static int visit_revoked(struct cert_walk *w, const struct dd_cert_info *ci)
+{
+	struct dd_audit_run *r = w->r;
+	if (!ci->revoked)
+		return 0;
+	int rc = dd__audit_emit(r, cert_resource(ci), NULL, "CERTIFICATE_REVOKED_BY_ISSUER",
+				"%s is on the certificate revocation list of its issuer%s%s%s but is still %s.",
+				ci->kind == DD_CERT_CA ? "CA certificate" : "Certificate",
+				ci->revoked_by[0] ? " (CA certificate " : "", ci->revoked_by,
+				ci->revoked_by[0] ? ")" : "", ci->status);
+	return rc ? emit_failed(r, rc) : 0;
+}
+
+static int check_revoked_device_cert(struct dd_audit_run *r)
+{
+	return cert_walk_run(r, DD_CERT_DEVICE, 0, visit_revoked);
+}
+
+static int check_revoked_ca_cert(struct dd_audit_run *r)
+{
+	return cert_walk_run(r, DD_CERT_CA, 0, visit_revoked);
+}
+
+/* The ISSUER_CERTIFICATE identifier of a CA certificate: its subject, id and serial.
+ * The previous answer is kept: device certificates of one intermediate come in runs. */
+static json_t *issuer_ident(struct cert_walk *w, const char *ca_id)
+{
+	if (w->anc_ident && strcmp(w->anc_id, ca_id) == 0)
+		return json_incref(w->anc_ident);
+	sqlite3_stmt *st = dd_db_stmt(w->r->snap, "SELECT ifnull(subject, ''), ifnull(serial, '')"
+						  " FROM ca_certificates WHERE account = ?1 AND id = ?2");
+	if (!st)
+		return NULL;
+	dd_bind_text(st, 1, w->r->account);
+	dd_bind_text(st, 2, ca_id);
+	json_t *ident = json_object();
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		json_object_set_new(ident, "issuerCertificateSubject", json_string(dd_col_text(st, 0)));
+		json_object_set_new(ident, "issuerCertificateSerialNumber", json_string(dd_col_text(st, 1)));
+	}
+	sqlite3_reset(st);
+	json_object_set_new(ident, "issuerId", json_string(ca_id));
+	json_decref(w->anc_ident);
+	w->anc_ident = ident;
+	snprintf(w->anc_id, sizeof w->anc_id, "%s", ca_id);
+	return json_incref(ident);
+}
+
+static int visit_intermediate(struct cert_walk *w, const struct dd_cert_info *ci)
+{
+	struct dd_audit_run *r = w->r;
+	/* AUDIT.md: "an ACTIVE device certificate whose chain contains a revoked intermediate" */
+	if (strcmp(ci->status, "ACTIVE") != 0 || !ci->revoked_ancestor[0])
+		return 0;
+	json_t *ident = issuer_ident(w, ci->revoked_ancestor);
+	if (!ident)
+		return fail_db(r);
+	json_t *rel = json_pack("[{s:s, s:{s:o}}]", "resourceType", "ISSUER_CERTIFICATE", "resourceIdentifier",
+				"issuerCertificateIdentifier", ident);
+	int rc = dd__audit_emit(r, cert_resource(ci), rel, "INTERMEDIATE_CA_REVOKED_BY_ISSUER",
+				"Intermediate CA certificate %s in the certificate's chain was revoked by its issuer.",
+				ci->revoked_ancestor);
+	return rc ? emit_failed(r, rc) : 0;
+}
+
+static int check_intermediate_ca_revoked(struct dd_audit_run *r)
+{
+	return cert_walk_run(r, DD_CERT_DEVICE, 0, visit_intermediate);
+}
+
+/* ---- IoT policy checks ------------------------------------------------------------- */
+
+typedef int (*policy_analysis_fn)(const struct dd_policy *, struct dd_policy_analysis *);
+
+/* Runs analyze on the default version of every IoT policy of the account and reports
+ * one finding per policy and reason code. */
+static int policy_checks(struct dd_audit_run *r, policy_analysis_fn analyze)
+{
+	sqlite3_stmt *st = dd_db_stmt(r->snap, "SELECT p.name, p.default_version, v.document FROM policies p"
+					      " JOIN policy_versions v ON v.account = p.account AND v.policy_name = p.name"
+					      " AND v.version = p.default_version WHERE p.account = ?1 ORDER BY p.name");
+	if (!st)
+		return fail_db(r);
+	dd_bind_text(st, 1, r->account);
+	int rc = 0, s;
+	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = dd_col_text(st, 0);
+		char version[24];
+		snprintf(version, sizeof version, "%lld", (long long)sqlite3_column_int64(st, 1));
+		const char *doc = dd_col_text(st, 2);
+		r->total++;
+		struct dd_policy *pol = NULL;
+		char err[DD_POLICY_ERRMSG_SIZE];
+		int crc = dd_policy_compile(doc, strlen(doc), DD_POLICY_IOT, &pol, err, sizeof err);
+		if (crc == DD_ENOMEM) {
+			rc = fail(r, crc, "Out of memory compiling policy %s.", name);
+			break;
+		}
+		if (crc) {
+			/* Stored documents were validated on create; an old or damaged one is skipped. */
+			dd_log_warn("audit %s: policy %s version %s does not compile: %s", r->check->name, name,
+				    version, err);
+			continue;
+		}
+		struct dd_policy_analysis a = { 0 };
+		int arc = analyze(pol, &a);
+		dd_policy_free(pol);
+		if (arc) {
+			rc = fail(r, arc, "Policy %s could not be analyzed: %s.", name, dd_strerror(arc));
+			break;
+		}
+		for (size_t i = 0; !rc && a.verdict == DD_POLICY_NONCOMPLIANT && i < a.nreasons; i++) {
+			json_t *res = json_pack("{s:s, s:{s:{s:s, s:s}}}", "resourceType", "IOT_POLICY",
+						"resourceIdentifier", "policyVersionIdentifier", "policyName", name,
+						"policyVersionId", version);
+			int erc = dd__audit_emit(r, res, NULL, a.reasons[i].code, "%s", a.reasons[i].message);
+			if (erc)
+				rc = emit_failed(r, erc);
+		}
+		dd_policy_analysis_clear(&a);
+	}
+	if (!rc && s != SQLITE_DONE)
+		rc = fail_db(r);
+	sqlite3_reset(st);
+	return rc;
+}
+
+static int check_iot_policy_permissive(struct dd_audit_run *r)
+{
+	return policy_checks(r, dd_policy_analyze_iot_permissive);
+}
+
+static int check_iot_policy_misconfig(struct dd_audit_run *r)
+{
+	return policy_checks(r, dd_policy_analyze_iot_misconfig);
+}
+
+/* ---- IAM roles (Cognito pools, role aliases) ---------------------------------------- */
+
+/* A role's compiled inline and attached policies. */
+struct role_pols {
+	char *arn;
+	struct dd_policy **v;
+	size_t n;
+	bool exists;
+};
+
+static void role_pols_clear(struct role_pols *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		dd_policy_free(p->v[i]);
+	free(p->v);
+	free(p->arn);
+	memset(p, 0, sizeof *p);
+}
+
+/* Loads and compiles the policies of role_arn into *p (cleared first). A role that does
+ * not exist has no policies (it grants nothing). */
+static int role_pols_load(struct dd_audit_run *r, const char *role_arn, struct role_pols *p)
+{
+	role_pols_clear(p);
+	p->arn = strdup(role_arn);
+	if (!p->arn)
+		return fail(r, DD_ENOMEM, "Out of memory.");
+	struct dd_iam_policy_docs docs = { 0 };
+	int rc = dd_iam_role_policies(r->snap, r->account, role_arn, &docs);
+	if (rc == DD_ENOTFOUND)
+		return 0;
+	if (rc)
+		return fail(r, rc, "The policies of role %s could not be read: %s.", role_arn, dd_strerror(rc));
+	p->exists = true;
+	p->v = calloc(docs.n ? docs.n : 1, sizeof *p->v);
+	if (!p->v) {
+		dd_iam_policy_docs_clear(&docs);
+		return fail(r, DD_ENOMEM, "Out of memory.");
+	}
+	for (size_t i = 0; i < docs.n; i++) {
+		const char *doc = docs.items[i].document;
+		char err[DD_POLICY_ERRMSG_SIZE];
+		int crc = dd_policy_compile(doc, strlen(doc), DD_POLICY_IAM, &p->v[p->n], err, sizeof err);
+		if (crc == DD_ENOMEM) {
+			rc = fail(r, crc, "Out of memory compiling the policies of role %s.", role_arn);
+			break;
+		}
+		if (crc) {
+			dd_log_warn("audit %s: policy %s of role %s does not compile: %s", r->check->name,
+				    docs.items[i].name ? docs.items[i].name : "?", role_arn, err);
+			continue;
+		}
+		p->n++;
+	}
+	dd_iam_policy_docs_clear(&docs);
+	return rc;
+}
+
+static json_t *iam_role_related(const char *role_arn)
+{
+	return json_pack("[{s:s, s:{s:s}}]", "resourceType", "IAM_ROLE", "resourceIdentifier", "iamRoleArn", role_arn);
+}
+
+/* Emits one finding per reason of a noncompliant analysis. resource is stolen. */
+static int emit_analysis(struct dd_audit_run *r, const struct dd_policy_analysis *a, json_t *resource,
+			 const char *role_arn)
+{
+	int rc = 0;
+	for (size_t i = 0; !rc && a->verdict == DD_POLICY_NONCOMPLIANT && i < a->nreasons; i++) {
+		rc = dd__audit_emit(r, json_deep_copy(resource), iam_role_related(role_arn), a->reasons[i].code, "%s",
+				    a->reasons[i].message);
+		if (rc)
+			rc = emit_failed(r, rc);
+	}
+	json_decref(resource);
+	return rc;
+}
+
+/* ---- Cognito identity pool checks --------------------------------------------------- */
+
+/* Compiled role policies by role ARN, built once per check (an account has few roles). */
+struct role_cache {
+	struct role_pols *v;
+	size_t n;
+};
+
+static void role_cache_free(struct role_cache *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		role_pols_clear(&c->v[i]);
+	free(c->v);
+	memset(c, 0, sizeof *c);
+}
+
+static int role_cache_get(struct dd_audit_run *r, struct role_cache *c, const char *role_arn,
+			  const struct role_pols **out)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->v[i].arn, role_arn) == 0) {
+			*out = &c->v[i];
+			return 0;
+		}
+	struct role_pols *nv = realloc(c->v, (c->n + 1) * sizeof *nv);
+	if (!nv)
+		return fail(r, DD_ENOMEM, "Out of memory.");
+	c->v = nv;
+	memset(&c->v[c->n], 0, sizeof c->v[c->n]);
+	int rc = role_pols_load(r, role_arn, &c->v[c->n]);
+	if (rc) {
+		role_pols_clear(&c->v[c->n]);
+		return rc;
+	}
+	*out = &c->v[c->n++];
+	return 0;
+}
+
+/* Every identity pool with a role of the kind is examined (POLICY.md Decision: not only
+ * the pools that connected in the last 31 days), in every region: the rest of the
+ * registry (role aliases, certificates) is not regional either. */
+static int cognito_checks(struct dd_audit_run *r, bool authenticated)
+{
+	struct dd_cognito_pool *pools = NULL;
+	size_t npools = 0;
+	int rc = dd_cognito_pools_list(r->snap, r->account, NULL, &pools, &npools);
+	if (rc)
+		return fail(r, rc, "The identity pools could not be read: %s.", dd_strerror(rc));
+	struct role_cache cache = { 0 };
+	for (size_t i = 0; !rc && i < npools; i++) {
+		const char *role_arn = authenticated ? pools[i].auth_role_arn : pools[i].unauth_role_arn;
+		if (!role_arn || !*role_arn)
+			continue;
+		r->total++;
+		const struct role_pols *rp = NULL;
+		rc = role_cache_get(r, &cache, role_arn, &rp);
+		struct dd_policy_analysis a = { 0 };
+		if (!rc) {
+			const struct dd_policy *const *pv = (const struct dd_policy *const *)rp->v;
+			int arc = authenticated ? dd_policy_analyze_cognito_auth(pv, rp->n, &a)
+						: dd_policy_analyze_cognito_unauth(pv, rp->n, &a);
+			if (arc)
+				rc = fail(r, arc, "The role %s could not be analyzed: %s.", role_arn, dd_strerror(arc));
+		}
+		if (!rc)
+			rc = emit_analysis(r, &a,
+					   resource1("COGNITO_IDENTITY_POOL", "cognitoIdentityPoolId", pools[i].id),
+					   role_arn);
+		dd_policy_analysis_clear(&a);
+	}
+	role_cache_free(&cache);
+	dd_cognito_pools_free(pools, npools);
+	return rc;
+}
+
+static int check_cognito_authenticated(struct dd_audit_run *r)
+{
+	return cognito_checks(r, true);
+}
+
+static int check_cognito_unauthenticated(struct dd_audit_run *r)
+{
+	return cognito_checks(r, false);
+}
+
+/* ---- role alias checks ---------------------------------------------------------------- */
+
+struct usage {
+	char **v;
+	size_t n;
+	bool any;  /* the role has usage records at all */
+};
+
+static void usage_clear(struct usage *u)
+{
+	for (size_t i = 0; i < u->n; i++)
+		free(u->v[i]);
+	free(u->v);
+	memset(u, 0, sizeof *u);
+}
+
+/* The services role_arn used in the 365 days before the task. */
+static int usage_load(struct dd_audit_run *r, const char *role_arn, struct usage *u)
+{
+	usage_clear(u);
+	sqlite3_stmt *st = dd_db_stmt(r->snap, "SELECT service, last_used FROM role_service_usage"
+					      " WHERE account = ?1 AND role_arn = ?2 ORDER BY service");
+	if (!st)
+		return fail_db(r);
+	dd_bind_text(st, 1, r->account);
+	dd_bind_text(st, 2, role_arn);
+	int rc = 0, s;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		u->any = true;
+		if (sqlite3_column_int64(st, 1) < r->task_start_ms - USAGE_WINDOW_MS)
+			continue;
+		char **nv = realloc(u->v, (u->n + 1) * sizeof *nv);
+		char *svc = strdup(dd_col_text(st, 0));
+		if (nv)
+			u->v = nv;
+		if (!nv || !svc) {
+			free(svc);
+			rc = fail(r, DD_ENOMEM, "Out of memory.");
+			break;
+		}
+		u->v[u->n++] = svc;
+	}
+	if (!rc && s != SQLITE_DONE)
+		rc = fail_db(r);
+	sqlite3_reset(st);
+	return rc;
+}
+
+static int role_alias_checks(struct dd_audit_run *r, bool unused)
+{
+	/* Ordered by role: aliases of one role share its compiled policies and usage. */
+	sqlite3_stmt *st = dd_db_stmt(r->snap, "SELECT alias, role_arn FROM role_aliases WHERE account = ?1"
+					      " ORDER BY role_arn, alias");
+	if (!st)
+		return fail_db(r);
+	dd_bind_text(st, 1, r->account);
+	struct role_pols cache = { 0 };
+	struct usage use = { 0 };
+	const char *region = r->region && *r->region ? r->region : "us-east-1";
+	int rc = 0, s;
+	int64_t seen = 0;
+	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *alias = dd_col_text(st, 0);
+		const char *role_arn = dd_col_text(st, 1);
+		seen++;
+		if (!cache.arn || strcmp(cache.arn, role_arn) != 0) {
+			rc = role_pols_load(r, role_arn, &cache);
+			if (!rc)
+				rc = usage_load(r, role_arn, &use);
+			if (rc)
+				break;
+		}
+		/* Without any usage record the unused-services check cannot judge the role. */
+		if (unused && !use.any)
+			continue;
+		r->total++;
+		const struct dd_policy *const *pv = (const struct dd_policy *const *)cache.v;
+		const char *const *used = (const char *const *)use.v;
+		static const char *const none[1] = { NULL };
+		if (!used)
+			used = none;
+		struct dd_policy_analysis a = { 0 };
+		int arc = unused ? dd_policy_analyze_role_alias_unused(pv, cache.n, used, use.n, &a)
+				 : dd_policy_analyze_role_alias_permissive(pv, cache.n, used, use.n, &a);
+		if (arc)
+			rc = fail(r, arc, "The role %s of role alias %s could not be analyzed: %s.", role_arn, alias,
+				  dd_strerror(arc));
+		if (!rc) {
+			size_t len = strlen(region) + strlen(r->account) + strlen(alias) + 32;
+			char *arn = malloc(len);
+			if (!arn) {
+				rc = fail(r, DD_ENOMEM, "Out of memory.");
+			} else {
+				snprintf(arn, len, "arn:aws:iot:%s:%s:rolealias/%s", region, r->account, alias);
+				rc = emit_analysis(r, &a, resource1("ROLE_ALIAS", "roleAliasArn", arn), role_arn);
+				free(arn);
+			}
+		}
+		dd_policy_analysis_clear(&a);
+	}
+	if (!rc && s != SQLITE_DONE)
+		rc = fail_db(r);
+	sqlite3_reset(st);
+	role_pols_clear(&cache);
+	usage_clear(&use);
+	/* Decision: aliases exist but none has usage data -> waiting; no alias -> compliant. */
+	if (!rc && unused && seen > 0 && r->total == 0)
+		r->waiting = true;
+	return rc;
+}
+
+static int check_role_alias_permissive(struct dd_audit_run *r)
+{
+	return role_alias_checks(r, false);
+}
+
+static int check_role_alias_unused(struct dd_audit_run *r)
+{
+	return role_alias_checks(r, true);
+}
+
+/* ---- logging ---------------------------------------------------------------------------- */
+
+static json_t *setting(struct dd_audit_run *r, const char *key, int *rc)
+{
+	sqlite3_stmt *st = dd_db_stmt(r->snap, "SELECT value FROM settings WHERE account = ?1 AND key = ?2");
+	if (!st) {
+		*rc = fail_db(r);
+		return NULL;
+	}
+	dd_bind_text(st, 1, r->account);
+	dd_bind_text(st, 2, key);
+	json_t *v = NULL;
+	int s = sqlite3_step(st);
+	if (s == SQLITE_ROW)
+		v = json_loads(dd_col_text(st, 0), 0, NULL);
+	else if (s != SQLITE_DONE)
+		*rc = fail_db(r);
+	sqlite3_reset(st);
+	return v;
+}
+
+static bool level_enabled(const char *level)
+{
+	return level && *level && strcmp(level, "DISABLED") != 0;
+}
+
+static int check_logging_disabled(struct dd_audit_run *r)
+{
+	int rc = 0;
+	json_t *v1 = setting(r, "logging_v1", &rc);
+	json_t *v2 = rc ? NULL : setting(r, "logging_v2", &rc);
+	if (rc) {
+		json_decref(v1);
+		return rc;
+	}
+	r->total = 1;
+	bool v2_on = v2 && !json_is_true(json_object_get(v2, "disableAllLogs")) &&
+		     level_enabled(json_string_value(json_object_get(v2, "defaultLogLevel")));
+	bool v1_on = v1 && level_enabled(json_string_value(json_object_get(v1, "logLevel")));
+	const char *why = v2 ? (json_is_true(json_object_get(v2, "disableAllLogs")) ? "V2 logging disables all logs"
+						: "the V2 default log level is DISABLED")
+			     : "no V2 logging options are set";
+	const char *why1 = v1 ? "the V1 log level is DISABLED" : "no V1 logging options are set";
+	json_decref(v1);
+	json_decref(v2);
+	if (v1_on || v2_on)
+		return 0;
+	rc = dd__audit_emit(r, resource1("ACCOUNT_SETTINGS", "account", r->account), NULL, "LOGGING_DISABLED",
+			    "Logging is disabled: %s and %s.", why, why1);
+	return rc ? emit_failed(r, rc) : 0;
+}
+
+/* ---- connection checks ------------------------------------------------------------------ */
+
+/* One connection of a group (a certificate's or a client id's), reconstructed from the
+ * connect/disconnect events in the window. */
+struct conn {
+	int64_t start, end;
+	bool has_start, has_end, open, takeover, involved;
+	char *key;    /* pairing key inside the group: client id (by certificate) or principal */
+	char *other;  /* the related resource's id: client id or certificate id (may be NULL) */
+};
+
+struct conn_group {
+	char *name;
+	struct conn *v;
+	size_t n, cap;
+};
+
+static void group_reset(struct conn_group *g)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		free(g->v[i].key);
+		free(g->v[i].other);
+	}
+	g->n = 0;
+	free(g->name);
+	g->name = NULL;
+}
+
+static void group_free(struct conn_group *g)
+{
+	group_reset(g);
+	free(g->v);
+	memset(g, 0, sizeof *g);
+}
+
+static struct conn *group_add(struct conn_group *g, const char *key, const char *other)
+{
+	if (g->n == g->cap) {
+		size_t ncap = g->cap ? g->cap * 2 : 8;
+		struct conn *nv = realloc(g->v, ncap * sizeof *nv);
+		if (!nv)
+			return NULL;
+		g->v = nv;
+		g->cap = ncap;
+	}
+	struct conn *c = &g->v[g->n];
+	memset(c, 0, sizeof *c);
+	c->key = strdup(key);
+	c->other = other ? strdup(other) : NULL;
+	if (!c->key || (other && !c->other)) {
+		free(c->key);
+		free(c->other);
+		return NULL;
+	}
+	g->n++;
+	return c;
+}
+
+/* The most recent connection of the group with this pairing key, or NULL. */
+static struct conn *group_last(struct conn_group *g, const char *key, size_t *idx)
+{
+	for (size_t i = g->n; i-- > 0;)
+		if (strcmp(g->v[i].key, key) == 0) {
+			if (idx)
+				*idx = i;
+			return &g->v[i];
+		}
+	return NULL;
+}
+
+static bool is_takeover(const char *reason)
+{
+	return reason && (strcasecmp(reason, "takeover") == 0 || strcasecmp(reason, "DUPLICATE_CLIENTID") == 0);
+}
+
+/*
+ * Adds one event to the group. A connect while the same key is still connected ends the
+ * earlier connection at that moment (one MQTT session per client id). A disconnect ends
+ * the key's open connection; a takeover disconnect logged right after the connect that
+ * replaced a connection (same timestamp) is attributed to the replaced one. A disconnect
+ * without a connect in the window ends a connection that was open at the window's start.
+ */
+static int group_event(struct conn_group *g, bool connect, const char *key, const char *other, int64_t ts,
+		       const char *reason, int64_t window_start)
+{
+	struct conn *last = group_last(g, key, NULL);
+	if (connect) {
+		if (last && last->open) {
+			last->open = false;
+			last->has_end = true;
+			last->end = ts;
+		}
+		struct conn *c = group_add(g, key, other);
+		if (!c)
+			return DD_ENOMEM;
+		c->start = ts;
+		c->has_start = true;
+		c->open = true;
+		return 0;
+	}
+	bool takeover = is_takeover(reason);
+	if (last && last->open && takeover && last->start == ts) {
+		/* The replacing connection is already recorded: find the one it replaced. */
+		size_t li = (size_t)(last - g->v);
+		for (size_t i = li; i-- > 0;)
+			if (strcmp(g->v[i].key, key) == 0) {
+				if (g->v[i].has_end && g->v[i].end == ts) {
+					g->v[i].takeover = true;
+					return 0;
+				}
+				break;
+			}
+	}
+	if (last && last->open) {
+		last->open = false;
+		last->has_end = true;
+		last->end = ts;
+		last->takeover = takeover;
+		return 0;
+	}
+	struct conn *c = group_add(g, key, other);
+	if (!c)
+		return DD_ENOMEM;
+	c->start = window_start;
+	c->has_end = true;
+	c->end = ts;
+	c->takeover = takeover;
+	return 0;
+}
+
+static int conn_by_start(const void *a, const void *b)
+{
+	const struct conn *x = a, *y = b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->end < y->end ? -1 : x->end > y->end;
+}
+
+static int conn_recent_first(const void *a, const void *b)
+{
+	return -conn_by_start(a, b);
+}
+
+/* Closes the connections still open at task start and marks the connections that
+ * overlap another one (and, with takeovers, the replaced and the replacing one).
+ * Returns whether anything is involved. */
+static bool group_analyze(struct conn_group *g, int64_t task_start, bool takeovers, bool *any_takeover)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (g->v[i].open) {
+			g->v[i].open = false;
+			g->v[i].end = task_start;
+		}
+	if (g->n > 1)
+		qsort(g->v, g->n, sizeof *g->v, conn_by_start);
+	bool any = false;
+	*any_takeover = false;
+	size_t maxi = 0;
+	for (size_t j = 1; j < g->n; j++) {
+		if (g->v[j].start < g->v[maxi].end) {
+			g->v[j].involved = g->v[maxi].involved = true;
+			any = true;
+		}
+		if (g->v[j].end > g->v[maxi].end)
+			maxi = j;
+	}
+	for (size_t i = 0; takeovers && i < g->n; i++)
+		if (g->v[i].takeover) {
+			g->v[i].involved = true;
+			if (i + 1 < g->n)
+				g->v[i + 1].involved = true;
+			any = *any_takeover = true;
+		}
+	return any;
+}
+
+/* The related resources: the involved connections, most recent first. */
+static json_t *group_related(struct conn_group *g, const char *type, const char *key)
+{
+	json_t *arr = json_array();
+	if (g->n > 1)
+		qsort(g->v, g->n, sizeof *g->v, conn_recent_first);
+	char buf[24];
+	for (size_t i = 0; arr && i < g->n && json_array_size(arr) < MAX_RELATED; i++) {
+		const struct conn *c = &g->v[i];
+		if (!c->involved || !c->other)
+			continue;
+		json_t *info = json_object();
+		if (c->has_start) {
+			snprintf(buf, sizeof buf, "%lld", (long long)c->start);
+			json_object_set_new(info, "CONNECTION_TIME", json_string(buf));
+		}
+		if (c->has_end) {
+			snprintf(buf, sizeof buf, "%lld", (long long)c->end);
+			json_object_set_new(info, "DISCONNECTION_TIME", json_string(buf));
+		}
+		json_array_append_new(arr, json_pack("{s:s, s:{s:s}, s:o}", "resourceType", type, "resourceIdentifier",
+						     key, c->other, "additionalInfo", info));
+	}
+	return arr;
+}
+
+static int finish_shared(struct dd_audit_run *r, struct conn_group *g)
+{
+	if (!g->name)
+		return 0;
+	r->total++;
+	bool takeover;
+	int rc = 0;
+	if (group_analyze(g, r->task_start_ms, false, &takeover)) {
+		json_t *rel = group_related(g, "CLIENT_ID", "clientId");
+		rc = dd__audit_emit(r, resource1("DEVICE_CERTIFICATE", "deviceCertificateId", g->name), rel,
+				    "CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES", "Certificate shared by one or more devices.");
+		if (rc)
+			rc = emit_failed(r, rc);
+	}
+	group_reset(g);
+	return rc;
+}
+
+static int finish_conflicting(struct dd_audit_run *r, struct conn_group *g)
+{
+	if (!g->name)
+		return 0;
+	r->total++;
+	bool takeover;
+	int rc = 0;
+	if (group_analyze(g, r->task_start_ms, true, &takeover)) {
+		json_t *rel = group_related(g, "DEVICE_CERTIFICATE", "deviceCertificateId");
+		if (json_array_size(rel) == 0) {
+			json_decref(rel);
+			rel = NULL;
+		}
+		rc = dd__audit_emit(r, resource1("CLIENT_ID", "clientId", g->name), rel,
+				    "DUPLICATE_CLIENT_ID_ACROSS_CONNECTIONS", "%s",
+				    takeover ? "Multiple connections used the same client ID, disconnecting each other."
+					     : "Multiple connections used the same client ID at the same time.");
+		if (rc)
+			rc = emit_failed(r, rc);
+	}
+	group_reset(g);
+	return rc;
+}
+
+static int check_device_cert_shared(struct dd_audit_run *r)
+{
+	/* Served by the (account, certificate_id, ts) index, rowid (= seq) breaking ties. */
+	sqlite3_stmt *st = dd_db_stmt(r->snap, "SELECT certificate_id, client_id, event, ts, reason FROM connection_events"
+					      " WHERE account = ?1 AND certificate_id IS NOT NULL AND ts >= ?2 AND ts <= ?3"
+					      " ORDER BY certificate_id, ts, seq");
+	if (!st)
+		return fail_db(r);
+	dd_bind_text(st, 1, r->account);
+	dd_bind_int64(st, 2, r->window_start_ms);
+	dd_bind_int64(st, 3, r->task_start_ms);
+	struct conn_group g = { 0 };
+	int rc = 0, s;
+	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *cert = dd_col_text(st, 0);
+		if (!g.name || strcmp(g.name, cert) != 0) {
+			rc = finish_shared(r, &g);
+			if (rc)
+				break;
+			g.name = strdup(cert);
+			if (!g.name) {
+				rc = fail(r, DD_ENOMEM, "Out of memory.");
+				break;
+			}
+		}
+		const char *client = dd_col_text(st, 1);
+		bool connect = strcmp(dd_col_text(st, 2), "connect") == 0;
+		int erc = group_event(&g, connect, client, client, sqlite3_column_int64(st, 3),
+				      (const char *)sqlite3_column_text(st, 4), r->window_start_ms);
+		if (erc)
+			rc = fail(r, erc, "Out of memory.");
+	}
+	if (!rc && s != SQLITE_DONE)
+		rc = fail_db(r);
+	sqlite3_reset(st);
+	if (!rc)
+		rc = finish_shared(r, &g);
+	group_free(&g);
+	return rc;
+}
+
+static int check_conflicting_client_ids(struct dd_audit_run *r)
+{
+	sqlite3_stmt *st = dd_db_stmt(r->snap, "SELECT client_id, certificate_id, principal, event, ts, reason"
+					      " FROM connection_events WHERE account = ?1 AND ts >= ?2 AND ts <= ?3"
+					      " ORDER BY client_id, ts, seq");
+	if (!st)
+		return fail_db(r);
+	dd_bind_text(st, 1, r->account);
+	dd_bind_int64(st, 2, r->window_start_ms);
+	dd_bind_int64(st, 3, r->task_start_ms);
+	struct conn_group g = { 0 };
+	int rc = 0, s;
+	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *client = dd_col_text(st, 0);
+		if (!g.name || strcmp(g.name, client) != 0) {
+			rc = finish_conflicting(r, &g);
+			if (rc)
+				break;
+			g.name = strdup(client);
+			if (!g.name) {
+				rc = fail(r, DD_ENOMEM, "Out of memory.");
+				break;
+			}
+		}
+		const char *cert = (const char *)sqlite3_column_text(st, 1);
+		const char *principal = (const char *)sqlite3_column_text(st, 2);
+		const char *key = cert ? cert : principal ? principal : "";
+		bool connect = strcmp(dd_col_text(st, 3), "connect") == 0;
+		int erc = group_event(&g, connect, key, cert, sqlite3_column_int64(st, 4),
+				      (const char *)sqlite3_column_text(st, 5), r->window_start_ms);
+		if (erc)
+			rc = fail(r, erc, "Out of memory.");
+	}
+	if (!rc && s != SQLITE_DONE)
+		rc = fail_db(r);
+	sqlite3_reset(st);
+	if (!rc)
+		rc = finish_conflicting(r, &g);
+	group_free(&g);
+	return rc;
+}
+
+/* ---- the table ----------------------------------------------------------------------------- */
+
+#define LIST(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define NONE ((const char *const[]){ NULL })
+
+#define CODES_EXPIRING LIST("CERTIFICATE_APPROACHING_EXPIRATION", "CERTIFICATE_PAST_EXPIRATION")
+#define CODES_KEY LIST("CERTIFICATE_KEY_VULNERABILITY_CVE-2017-15361", "CERTIFICATE_KEY_VULNERABILITY_CVE-2008-0166")
+#define MIT_DEVICE LIST("UPDATE_DEVICE_CERTIFICATE", "ADD_THINGS_TO_THING_GROUP")
+#define MIT_CA LIST("UPDATE_CA_CERTIFICATE")
+#define MIT_POLICY LIST("REPLACE_DEFAULT_POLICY_VERSION")
+#define READ_DEVICE LIST("iot:ListCertificates", "iot:DescribeCertificate")
+#define READ_CA LIST("iot:ListCACertificates", "iot:DescribeCACertificate")
+#define READ_POLICY LIST("iot:ListPolicies", "iot:GetPolicy")
+#define READ_ROLE "iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", \
+	"iam:GetPolicy", "iam:GetPolicyVersion"
+#define READ_COGNITO LIST("cognito-identity:GetIdentityPoolRoles", READ_ROLE)
+
+const struct dd_audit_check dd_audit_checks[] = {
+	{ "AUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK", NULL, "CRITICAL", "COGNITO_IDENTITY_POOL",
+	  LIST("ALLOWS_BROAD_ACCESS_TO_IOT_THING_ADMIN_READ_ACTIONS", "ALLOWS_ACCESS_TO_IOT_NON_THING_ADMIN_ACTIONS",
+	       "ALLOWS_ACCESS_TO_IOT_THING_ADMIN_WRITE_ACTIONS"),
+	  NONE, READ_COGNITO, NULL, 0, 0, 0, false, check_cognito_authenticated },
+	{ "CA_CERTIFICATE_EXPIRING_CHECK", "CA_CERT_APPROACHING_EXPIRATION_CHECK", "MEDIUM", "CA_CERTIFICATE",
+	  CODES_EXPIRING, MIT_CA, READ_CA, NULL, 0, 0, 0, false, check_ca_cert_expiring },
+	{ "CA_CERTIFICATE_KEY_QUALITY_CHECK", NULL, "CRITICAL", "CA_CERTIFICATE", CODES_KEY, MIT_CA, READ_CA, NULL, 0,
+	  0, 0, false, check_ca_cert_key_quality },
+	{ "CONFLICTING_CLIENT_IDS_CHECK", NULL, "HIGH", "CLIENT_ID", LIST("DUPLICATE_CLIENT_ID_ACROSS_CONNECTIONS"),
+	  NONE, READ_DEVICE, NULL, 0, 0, 0, true, check_conflicting_client_ids },
+	{ "DEVICE_CERTIFICATE_AGE_CHECK", NULL, "LOW", "DEVICE_CERTIFICATE", LIST("CERTIFICATE_PAST_AGE_THRESHOLD"),
+	  MIT_DEVICE, READ_DEVICE, "CERT_AGE_THRESHOLD_IN_DAYS", 365, 30, 3652, false, check_device_cert_age },
+	{ "DEVICE_CERTIFICATE_EXPIRING_CHECK", "DEVICE_CERT_APPROACHING_EXPIRATION_CHECK", "MEDIUM",
+	  "DEVICE_CERTIFICATE", CODES_EXPIRING, MIT_DEVICE, READ_DEVICE, "CERT_EXPIRATION_THRESHOLD_IN_DAYS", 30, 30,
+	  3652, false, check_device_cert_expiring },
+	{ "DEVICE_CERTIFICATE_KEY_QUALITY_CHECK", NULL, "CRITICAL", "DEVICE_CERTIFICATE", CODES_KEY, MIT_DEVICE,
+	  READ_DEVICE, NULL, 0, 0, 0, false, check_device_cert_key_quality },
+	{ "DEVICE_CERTIFICATE_SHARED_CHECK", NULL, "CRITICAL", "DEVICE_CERTIFICATE",
+	  LIST("CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES"), MIT_DEVICE, READ_DEVICE, NULL, 0, 0, 0, true,
+	  check_device_cert_shared },
+	{ "INTERMEDIATE_CA_REVOKED_FOR_ACTIVE_DEVICE_CERTIFICATES_CHECK", NULL, "CRITICAL", "DEVICE_CERTIFICATE",
+	  LIST("INTERMEDIATE_CA_REVOKED_BY_ISSUER"), MIT_DEVICE,
+	  LIST("iot:ListCertificates", "iot:DescribeCertificate", "iot:ListCACertificates",
+	       "iot:DescribeCACertificate"),
+	  NULL, 0, 0, 0, false, check_intermediate_ca_revoked },
+	{ "IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "IOT_POLICY_UNRESTRICTED_CHECK", "CRITICAL", "IOT_POLICY",
+	  LIST("ALLOWS_BROAD_ACCESS_TO_IOT_DATA_PLANE_ACTIONS"), MIT_POLICY, READ_POLICY, NULL, 0, 0, 0, false,
+	  check_iot_policy_permissive },
+	{ "IOT_POLICY_POTENTIAL_MISCONFIGURATION_CHECK", NULL, "MEDIUM", "IOT_POLICY",
+	  LIST("POLICY_CONTAINS_MQTT_WILDCARDS_IN_DENY_STATEMENT", "TOPIC_FILTERS_INTENDED_TO_DENY_ALLOWED_USING_WILDCARDS"),
+	  MIT_POLICY, READ_POLICY, NULL, 0, 0, 0, false, check_iot_policy_misconfig },
+	{ "IOT_ROLE_ALIAS_ALLOWS_ACCESS_TO_UNUSED_SERVICES_CHECK", NULL, "MEDIUM", "ROLE_ALIAS",
+	  LIST("ALLOWS_ACCESS_TO_UNUSED_SERVICES"), NONE,
+	  LIST("iot:ListRoleAliases", "iot:DescribeRoleAlias", READ_ROLE, "iam:GenerateServiceLastAccessedDetails",
+	       "iam:GetServiceLastAccessedDetails"),
+	  NULL, 0, 0, 0, false, check_role_alias_unused },
+	{ "IOT_ROLE_ALIAS_OVERLY_PERMISSIVE_CHECK", NULL, "CRITICAL", "ROLE_ALIAS",
+	  LIST("ALLOWS_BROAD_ACCESS_TO_USED_SERVICES", "ALLOWS_ACCESS_TO_SECURITY_AUDITING_SERVICES",
+	       "ALLOWS_BROAD_ACCESS_TO_IOT_THING_ADMIN_READ_ACTIONS", "ALLOWS_ACCESS_TO_IOT_NON_THING_ADMIN_ACTIONS",
+	       "ALLOWS_ACCESS_TO_IOT_THING_ADMIN_WRITE_ACTIONS", "ALLOWS_BROAD_ACCESS_TO_IOT_DATA_PLANE_ACTIONS"),
+	  NONE,
+	  LIST("iot:ListRoleAliases", "iot:DescribeRoleAlias", READ_ROLE, "iam:GenerateServiceLastAccessedDetails",
+	       "iam:GetServiceLastAccessedDetails"),
+	  NULL, 0, 0, 0, false, check_role_alias_permissive },
+	{ "LOGGING_DISABLED_CHECK", NULL, "LOW", "ACCOUNT_SETTINGS", LIST("LOGGING_DISABLED"),
+	  LIST("ENABLE_IOT_LOGGING"), LIST("iot:GetLoggingOptions", "iot:GetV2LoggingOptions"), NULL, 0, 0, 0, false,
+	  check_logging_disabled },
+	{ "REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK", "REVOKED_CA_CERT_CHECK", "CRITICAL", "CA_CERTIFICATE",
+	  LIST("CERTIFICATE_REVOKED_BY_ISSUER"), MIT_CA, READ_CA, NULL, 0, 0, 0, false, check_revoked_ca_cert },
+	{ "REVOKED_DEVICE_CERTIFICATE_STILL_ACTIVE_CHECK", "REVOKED_DEVICE_CERT_CHECK", "MEDIUM", "DEVICE_CERTIFICATE",
+	  LIST("CERTIFICATE_REVOKED_BY_ISSUER"), MIT_DEVICE, READ_DEVICE, NULL, 0, 0, 0, false,
+	  check_revoked_device_cert },
+	{ "UNAUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK", NULL, "CRITICAL", "COGNITO_IDENTITY_POOL",
+	  LIST("ALLOWS_ACCESS_TO_IOT_ADMIN_ACTIONS", "ALLOWS_BROAD_ACCESS_TO_IOT_DATA_PLANE_ACTIONS"), NONE,
+	  READ_COGNITO, NULL, 0, 0, 0, false, check_cognito_unauthenticated },
+};
+
+const size_t dd_audit_ncheck = sizeof dd_audit_checks / sizeof dd_audit_checks[0];
+
+const struct dd_audit_check *dd_audit_check_find(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < dd_audit_ncheck; i++) {
+		const struct dd_audit_check *c = &dd_audit_checks[i];
+		if (strcmp(c->name, name) == 0 || (c->alias && strcmp(c->alias, name) == 0))
+			return c;
+	}
+	return NULL;
+}
+
+char *dd__audit_resource_key(json_t *resource_identifier)
+{
+	if (!json_is_object(resource_identifier))
+		return NULL;
+	/* JSON_SORT_KEYS applies at every level, so nested identifiers are canonical too. */
+	return json_dumps(resource_identifier, JSON_COMPACT | JSON_SORT_KEYS);
+}
