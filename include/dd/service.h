@@ -14,6 +14,7 @@
 
 struct dd_blocklists;
 struct dd_outbox;
+struct dd_audit_engine;
 
 struct dd_service {
 	char data_dir[2048];
@@ -26,10 +27,19 @@ struct dd_service {
 	struct dd_blocklists *blocklists;  /* may be NULL */
 	size_t max_body;          /* request body limit in bytes */
 	struct dd_outbox *outbox; /* SNS delivery workers (dd_outbox.c), NULL when not started */
+	struct dd_audit_engine *audit; /* audit workers and scheduler (dd_audit_engine.c) */
+	/* The service clock: wall time plus an offset that only a server started with
+	 * --test-clock lets a signed request move (POST /admin/clock). The scheduler and the
+	 * audit engine read time only through dd_service_now_ms. */
+	bool test_clock;
+	int audit_workers;        /* worker threads for audit tasks; 0 queues tasks without running them */
+	volatile int64_t clock_offset_ms;
 };
 
 /* Opens the store in data_dir, loads or creates the server CA, opens the blocklists. */
 int dd_service_init(struct dd_service *s, const char *data_dir) DD_MUST_CHECK;
 void dd_service_close(struct dd_service *s);
+/* Now on the service clock, epoch milliseconds. */
+int64_t dd_service_now_ms(const struct dd_service *s);
 
 #endif

@@ -23,6 +23,11 @@ int dd_store_open(const char *dir, struct dd_store **out) DD_MUST_CHECK;
 void dd_store_close(struct dd_store *s);
 /* The calling thread's connection to s (opened on first use); NULL on failure. */
 struct dd_db *dd_store_db(struct dd_store *s);
+/* A new connection owned by the caller (not the thread's), e.g. to hold a long read
+ * snapshot while the thread's own connection writes. Close it with dd_db_close before the
+ * store closes. NULL on failure. */
+struct dd_db *dd_store_db_private(struct dd_store *s);
+void dd_db_close(struct dd_db *db);
 /* Schema version after migrations. */
 int dd_store_schema_version(struct dd_store *s);
 

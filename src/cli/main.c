@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dd/audit.h"
 #include "dd/common.h"
 #include "dd/outbox.h"
 #include "dd/service.h"
@@ -52,6 +53,9 @@ static void usage_serve(FILE *f)
 		"                      with a random key pair on first start (mode 0600)\n"
 		"  --threads N         HTTP worker threads (default 4)\n"
 		"  --log-level LEVEL   error, warn, info (default) or debug\n"
+		"  --audit-workers N   threads running audit tasks (default 2; 0 only queues them)\n"
+		"  --test-clock        let a signed POST /admin/clock move the service clock (for\n"
+		"                      tests of scheduled audits; never in production)\n"
 		"  --help              show this help\n",
 		DEFAULT_PORT, DEFAULT_DATA_DIR);
 }
@@ -74,6 +78,8 @@ static int cmd_serve(int argc, char **argv)
 		{ "credentials", required_argument, NULL, 'c' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "test-clock", no_argument, NULL, 'T' },
+		{ "audit-workers", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -85,6 +91,8 @@ static int cmd_serve(int argc, char **argv)
 	}
 	const char *bind_addr = "127.0.0.1", *data_dir = DEFAULT_DATA_DIR, *cred_path = NULL;
 	unsigned threads = 4;
+	bool test_clock = false;
+	int audit_workers = 2;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -114,6 +122,14 @@ static int cmd_serve(int argc, char **argv)
 			}
 			dd_log_set_level(lvl);
 			break;
+		case 'T': test_clock = true; break;
+		case 'A':
+			if (dd_parse_int64(optarg, 0, 2, &v)) {
+				fprintf(stderr, "iotdefender: --audit-workers must be 0, 1 or 2\n");
+				return 2;
+			}
+			audit_workers = (int)v;
+			break;
 		case 'h': usage_serve(stdout); return 0;
 		default: usage_serve(stderr); return 2;
 		}
@@ -137,6 +153,8 @@ static int cmd_serve(int argc, char **argv)
 	}
 	struct dd_service svc;
 	memset(&svc, 0, sizeof svc);
+	svc.test_clock = test_clock;
+	svc.audit_workers = audit_workers;
 	if (dd_service_init(&svc, data_dir)) {
 		fprintf(stderr, "iotdefender: cannot open the data directory %s\n", data_dir);
 		return 1;
@@ -170,7 +188,7 @@ static int cmd_serve(int argc, char **argv)
 		return 1;
 	}
 	port = dd_http_port(http);
-	if (dd_outbox_start(&svc)) {
+	if (dd_outbox_start(&svc) || dd_audit_start(&svc)) {
 		fprintf(stderr, "iotdefender: cannot start the notification workers\n");
 		dd_http_stop(http);
 		dd_creds_free(&creds);
@@ -199,6 +217,7 @@ static int cmd_serve(int argc, char **argv)
 	sigwait(&set, &sig);
 	dd_log_info("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	dd_http_stop(http);
+	dd_audit_stop(&svc);
 	dd_outbox_stop(&svc);
 	dd_service_close(&svc);
 	dd_creds_free(&creds);

@@ -61,6 +61,5 @@ DD_HANDLER(dd_iot_untag_resource);
 DD_HANDLER(dd_iot_list_tags_for_resource);
 DD_HANDLER(dd_iot_describe_endpoint);
 int dd_iot_ingest_connection_events(struct dd_ctx *c, const char *body, size_t len, json_t **out);
-int dd__tags_put(struct dd_ctx *c, const char *arn, json_t *tags);
 
 #endif

@@ -46,6 +46,9 @@ int dd__query_match(const char *query, const char *thing_name, const char *type_
 /* A thing's or a policy's resource name from "name" or an ARN of the given kind. */
 const char *dd__name_from_arn(const char *s, const char *kind);
 
+/* Stores tags ([{Key, Value}]) of a resource inside the caller's write transaction. */
+int dd__tags_put(struct dd_ctx *c, const char *arn, json_t *tags) DD_MUST_CHECK;
+
 /* Store errors become InternalFailureException after a rollback. */
 int dd__db_fail(struct dd_ctx *c);
 

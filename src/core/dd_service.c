@@ -100,3 +100,8 @@ void dd_service_close(struct dd_service *s)
 	free(s->ca_key_pem);
 	s->ca_cert_pem = s->ca_key_pem = NULL;
 }
+
+int64_t dd_service_now_ms(const struct dd_service *s)
+{
+	return dd_now_ms() + (s ? s->clock_offset_ms : 0);
+}

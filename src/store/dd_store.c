@@ -183,6 +183,32 @@ struct dd_db *dd_store_db(struct dd_store *s)
 	return d;
 }
 
+struct dd_db *dd_store_db_private(struct dd_store *s)
+{
+	struct dd_db *d = calloc(1, sizeof *d);
+	if (!d)
+		return NULL;
+	if (open_conn(s->path, &d->h)) {
+		free(d);
+		return NULL;
+	}
+	d->owner = s;
+	return d;
+}
+
+void dd_db_close(struct dd_db *db)
+{
+	if (!db)
+		return;
+	if (db->in_tx)
+		dd_db_rollback(db);
+	for (int i = 0; i < STMT_CACHE; i++)
+		if (db->cache[i].st)
+			sqlite3_finalize(db->cache[i].st);
+	sqlite3_close(db->h);
+	free(db);
+}
+
 sqlite3 *dd_db_handle(struct dd_db *db) { return db->h; }
 
 sqlite3_stmt *dd_db_stmt(struct dd_db *db, const char *sql)

@@ -129,7 +129,7 @@ static const char m004_audit[] =
 	"CREATE TABLE audit_config(account TEXT PRIMARY KEY, role_arn TEXT, targets TEXT NOT NULL DEFAULT '{}',"
 	" checks TEXT NOT NULL DEFAULT '{}') WITHOUT ROWID;"
 	"CREATE TABLE audit_tasks(account TEXT NOT NULL, task_id TEXT NOT NULL, task_type TEXT NOT NULL,"
-	" status TEXT NOT NULL, scheduled_name TEXT, start_ms INTEGER NOT NULL, end_ms INTEGER,"
+	" status TEXT NOT NULL, scheduled_name TEXT, region TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER,"
 	" checks TEXT NOT NULL, window_start_ms INTEGER NOT NULL, notified INTEGER NOT NULL DEFAULT 0,"
 	" PRIMARY KEY(account, task_id)) WITHOUT ROWID;"
 	"CREATE INDEX audit_tasks_status ON audit_tasks(status);"
@@ -150,7 +150,7 @@ static const char m004_audit[] =
 	" resource TEXT NOT NULL, expiration_ms INTEGER, indefinite INTEGER NOT NULL DEFAULT 0, description TEXT,"
 	" PRIMARY KEY(account, check_name, resource_key)) WITHOUT ROWID;"
 	"CREATE TABLE scheduled_audits(account TEXT NOT NULL, name TEXT NOT NULL, frequency TEXT NOT NULL,"
-	" day_of_month TEXT, day_of_week TEXT, checks TEXT NOT NULL, created INTEGER NOT NULL,"
+	" day_of_month TEXT, day_of_week TEXT, checks TEXT NOT NULL, region TEXT NOT NULL, created INTEGER NOT NULL,"
 	" last_run_day TEXT, last_run_ms INTEGER, PRIMARY KEY(account, name)) WITHOUT ROWID;"
 	"CREATE TABLE role_service_usage(account TEXT NOT NULL, role_arn TEXT NOT NULL, service TEXT NOT NULL,"
 	" last_used INTEGER NOT NULL, PRIMARY KEY(account, role_arn, service)) WITHOUT ROWID;";

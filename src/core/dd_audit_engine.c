@@ -1,0 +1,857 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The audit engine: worker threads take IN_PROGRESS tasks from the store (so tasks left
+ * by a killed process are resumed), refresh CRLs, check the audit role's permissions per
+ * check, open one read snapshot for the whole task, run each pending check, and write its
+ * findings in batches with the check's final status in the last batch's transaction. A
+ * check found IN_PROGRESS when resuming has its partial findings deleted and runs again,
+ * so no finding is ever duplicated. The scheduler thread starts scheduled audits on their
+ * due days (once per day, catching up once after downtime) and prunes old results.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/dd_audit_int.h"
+#include "core/dd_audit_engine.h"
+#include "dd/audit.h"
+#include "dd/crl.h"
+#include "dd/iam.h"
+#include "dd/policy.h"
+#include "dd/sns.h"
+
+#define NWORKERS 2
+#define MAX_CLAIMED 16
+#define BATCH 2000
+#define DAY_MS (86400000LL)
+
+struct dd_audit_engine {
+	struct dd_service *svc;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+	unsigned long wake_seq;
+	pthread_t workers[NWORKERS];
+	int nworkers;
+	pthread_t scheduler;
+	char claimed[MAX_CLAIMED][80];
+};
+
+/* ---- findings sink ----------------------------------------------------------------- */
+
+struct sink {
+	struct dd_db *db;          /* the worker's own connection, for writes */
+	const char *account, *task_id, *check_name, *severity;
+	int64_t task_start_ms;
+	json_t *suppressions;      /* "check\nkey" -> true, active at task start */
+	json_t *batch;             /* pending finding rows */
+	json_t *noncompliant;      /* resource keys (set) */
+	json_t *suppressed;        /* resource keys (set) */
+	int64_t now_ms;
+	int err;
+};
+
+static int flush(struct sink *s, bool final, struct dd_audit_run *r, const char *status)
+{
+	if (json_array_size(s->batch) == 0 && !final)
+		return 0;
+	if (dd_db_begin_write(s->db))
+		return DD_EIO;
+	size_t i;
+	json_t *f;
+	int rc = 0;
+	json_array_foreach(s->batch, i, f) {
+		sqlite3_stmt *st = dd_db_stmt(s->db,
+			"INSERT INTO audit_findings(account, finding_id, task_id, check_name, task_start_ms, finding_ms, severity,"
+			" resource_type, resource_key, resource, related, reason, reason_code, suppressed)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+		if (!st) {
+			rc = DD_EIO;
+			break;
+		}
+		dd_bind_text(st, 1, s->account);
+		for (int k = 0; k < 13; k++) {
+			json_t *v = json_array_get(f, (size_t)k);
+			if (json_is_integer(v))
+				dd_bind_int64(st, k + 2, json_integer_value(v));
+			else
+				dd_bind_text(st, k + 2, json_string_value(v));
+		}
+		if ((rc = dd_step_done(st)))
+			break;
+	}
+	if (!rc && final) {
+		sqlite3_stmt *st = dd_db_stmt(s->db,
+			"UPDATE audit_task_checks SET status = ?4, total = ?5, noncompliant = ?6, suppressed = ?7,"
+			" error_code = ?8, message = ?9 WHERE account = ?1 AND task_id = ?2 AND check_name = ?3");
+		if (!st)
+			rc = DD_EIO;
+		else {
+			dd_bind_text(st, 1, s->account);
+			dd_bind_text(st, 2, s->task_id);
+			dd_bind_text(st, 3, s->check_name);
+			dd_bind_text(st, 4, status);
+			dd_bind_int64(st, 5, r ? r->total : 0);
+			dd_bind_int64(st, 6, (int64_t)json_object_size(s->noncompliant));
+			dd_bind_int64(st, 7, (int64_t)json_object_size(s->suppressed));
+			dd_bind_text(st, 8, r && r->error_code[0] ? r->error_code : NULL);
+			dd_bind_text(st, 9, r && r->message[0] ? r->message : NULL);
+			rc = dd_step_done(st);
+		}
+	}
+	if (rc) {
+		dd_db_rollback(s->db);
+		return rc;
+	}
+	if (dd_db_commit(s->db))
+		return DD_EIO;
+	json_array_clear(s->batch);
+	return 0;
+}
+
+int dd__audit_emit(struct dd_audit_run *r, json_t *resource, json_t *related, const char *reason_code,
+		   const char *fmt, ...)
+{
+	struct sink *s = r->sink;
+	char reason[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	if (!related)
+		related = json_array();
+	json_t *rid = json_object_get(resource, "resourceIdentifier");
+	char *key = dd__audit_resource_key(rid);
+	char *res_text = json_dumps(resource, JSON_COMPACT | JSON_SORT_KEYS);
+	char *rel_text = json_dumps(related, JSON_COMPACT);
+	int rc = 0;
+	if (!key || !res_text || !rel_text) {
+		rc = DD_ENOMEM;
+		goto out;
+	}
+	char skey[2048];
+	snprintf(skey, sizeof skey, "%s\n%s", s->check_name, key);
+	bool suppressed = json_object_get(s->suppressions, skey) != NULL;
+	json_object_set_new(suppressed ? s->suppressed : s->noncompliant, key, json_true());
+	char id[37];
+	dd__uuid(id);
+	json_t *row = json_pack("[s, s, s, I, I, s, s, s, s, s, s, s, I]", id, s->task_id, s->check_name,
+				(json_int_t)s->task_start_ms, (json_int_t)s->now_ms, s->severity,
+				json_string_value(json_object_get(resource, "resourceType")) ? json_string_value(json_object_get(resource, "resourceType")) : "",
+				key, res_text, rel_text, reason, reason_code, (json_int_t)suppressed);
+	if (!row) {
+		rc = DD_ENOMEM;
+		goto out;
+	}
+	json_array_append_new(s->batch, row);
+	if (json_array_size(s->batch) >= BATCH)
+		rc = flush(s, false, NULL, NULL);
+out:
+	free(key);
+	free(res_text);
+	free(rel_text);
+	json_decref(resource);
+	json_decref(related);
+	if (rc)
+		s->err = rc;
+	return rc;
+}
+
+/* ---- helpers ----------------------------------------------------------------------- */
+
+static json_t *load_suppressions(struct dd_db *db, const char *account, int64_t now)
+{
+	json_t *m = json_object();
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT check_name, resource_key FROM audit_suppressions WHERE account = ?1"
+					 " AND (indefinite = 1 OR expiration_ms IS NULL OR expiration_ms > ?2)");
+	if (!st)
+		return m;
+	dd_bind_text(st, 1, account);
+	dd_bind_int64(st, 2, now);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char k[2048];
+		snprintf(k, sizeof k, "%s\n%s", dd_col_text(st, 0), dd_col_text(st, 1));
+		json_object_set_new(m, k, json_true());
+	}
+	sqlite3_reset(st);
+	return m;
+}
+
+static json_t *check_configs(struct dd_db *db, const char *account, char **role_arn)
+{
+	json_t *cfg = NULL;
+	*role_arn = NULL;
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT role_arn, checks FROM audit_config WHERE account = ?1");
+	if (!st)
+		return json_object();
+	dd_bind_text(st, 1, account);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+			*role_arn = strdup(dd_col_text(st, 0));
+		cfg = json_loads(dd_col_text(st, 1), 0, NULL);
+	}
+	sqlite3_reset(st);
+	return cfg ? cfg : json_object();
+}
+
+/* Runs one check into its sink and returns the check's final status. */
+static const char *run_one(struct dd_audit_run *r, struct sink *s)
+{
+	int rc = r->check->fn(r);
+	if (s->err)
+		return NULL;
+	if (rc) {
+		if (!r->error_code[0])
+			snprintf(r->error_code, sizeof r->error_code, "AUDIT_CHECK_FAILED");
+		json_array_clear(s->batch);
+		json_object_clear(s->noncompliant);
+		json_object_clear(s->suppressed);
+		return "FAILED";
+	}
+	if (r->waiting)
+		return "WAITING_FOR_DATA_COLLECTION";
+	return json_object_size(s->noncompliant) ? "COMPLETED_NON_COMPLIANT" : "COMPLETED_COMPLIANT";
+}
+
+static bool role_allows_reads(struct dd_db *db, const char *account, const char *role_arn,
+			      const struct dd_audit_check *chk, char *missing, size_t mlen)
+{
+	if (!role_arn) {
+		snprintf(missing, mlen, "no audit role is configured");
+		return false;
+	}
+	struct dd_iam_policy_docs docs = { 0 };
+	if (dd_iam_role_policies(db, account, role_arn, &docs)) {
+		snprintf(missing, mlen, "the audit role %s does not exist", role_arn);
+		return false;
+	}
+	struct dd_policy **pols = calloc(docs.n ? docs.n : 1, sizeof *pols);
+	size_t n = 0;
+	for (size_t i = 0; pols && i < docs.n; i++) {
+		char msg[DD_POLICY_ERRMSG_SIZE];
+		if (dd_policy_compile(docs.items[i].document, strlen(docs.items[i].document), DD_POLICY_IAM,
+				      &pols[n], msg, sizeof msg) == 0)
+			n++;
+	}
+	bool ok = pols != NULL;
+	for (const char *const *a = chk->reads; ok && a && *a; a++) {
+		bool allowed = false;
+		if (dd_policy_role_allows((const struct dd_policy *const *)pols, n, *a, "*", &allowed) || !allowed) {
+			snprintf(missing, mlen, "The audit role %s is not allowed to perform %s", role_arn, *a);
+			ok = false;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		dd_policy_free(pols[i]);
+	free(pols);
+	dd_iam_policy_docs_clear(&docs);
+	return ok;
+}
+
+static int set_check_status(struct dd_db *db, const char *account, const char *task_id, const char *check,
+			    const char *status, const char *code, const char *msg)
+{
+	if (dd_db_begin_write(db))
+		return DD_EIO;
+	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE audit_task_checks SET status = ?4, error_code = ?5, message = ?6,"
+					 " total = 0, noncompliant = 0, suppressed = 0"
+					 " WHERE account = ?1 AND task_id = ?2 AND check_name = ?3");
+	if (!st) {
+		dd_db_rollback(db);
+		return DD_EIO;
+	}
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, task_id);
+	dd_bind_text(st, 3, check);
+	dd_bind_text(st, 4, status);
+	dd_bind_text(st, 5, code);
+	dd_bind_text(st, 6, msg);
+	if (dd_step_done(st)) {
+		dd_db_rollback(db);
+		return DD_EIO;
+	}
+	return dd_db_commit(db);
+}
+
+static int delete_partial(struct dd_db *db, const char *account, const char *task_id, const char *check)
+{
+	if (dd_db_begin_write(db))
+		return DD_EIO;
+	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM audit_findings WHERE account = ?1 AND task_id = ?2 AND check_name = ?3");
+	if (!st) {
+		dd_db_rollback(db);
+		return DD_EIO;
+	}
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, task_id);
+	dd_bind_text(st, 3, check);
+	if (dd_step_done(st)) {
+		dd_db_rollback(db);
+		return DD_EIO;
+	}
+	return dd_db_commit(db);
+}
+
+static const char *task_status(struct dd_db *db, const char *account, const char *task_id, char *buf, size_t len)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT status FROM audit_tasks WHERE account = ?1 AND task_id = ?2");
+	buf[0] = '\0';
+	if (!st)
+		return buf;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, task_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(buf, len, "%s", dd_col_text(st, 0));
+	sqlite3_reset(st);
+	return buf;
+}
+
+static bool is_revocation_check(const char *name)
+{
+	return strstr(name, "REVOKED") != NULL;
+}
+
+/* ---- notifications ----------------------------------------------------------------- */
+
+static void notify(struct dd_service *svc, struct dd_db *db, const char *account, const char *task_id)
+{
+	json_t *task = NULL;
+	if (dd__audit_task_json(db, account, task_id, &task))
+		return;
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT targets FROM audit_config WHERE account = ?1");
+	json_t *targets = NULL;
+	if (st) {
+		dd_bind_text(st, 1, account);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			targets = json_loads(dd_col_text(st, 0), 0, NULL);
+		sqlite3_reset(st);
+	}
+	json_t *sns = json_object_get(targets, "SNS");
+	const char *topic = json_string_value(json_object_get(sns, "targetArn"));
+	if (!topic || !json_is_true(json_object_get(sns, "enabled"))) {
+		json_decref(targets);
+		json_decref(task);
+		return;
+	}
+	json_t *stats = json_object_get(task, "taskStatistics");
+	json_t *details = json_array();
+	const char *cn;
+	json_t *cd;
+	json_object_foreach(json_object_get(task, "auditDetails"), cn, cd) {
+		json_t *d = json_pack("{s:s, s:O, s:O, s:O}", "checkName", cn, "checkRunStatus",
+				      json_object_get(cd, "checkRunStatus"), "nonCompliantResourcesCount",
+				      json_object_get(cd, "nonCompliantResourcesCount"), "totalResourcesCount",
+				      json_object_get(cd, "totalResourcesCount"));
+		if (json_object_get(cd, "suppressedNonCompliantResourcesCount"))
+			json_object_set(d, "suppressedNonCompliantResourcesCount", json_object_get(cd, "suppressedNonCompliantResourcesCount"));
+		if (json_object_get(cd, "errorCode"))
+			json_object_set(d, "errorCode", json_object_get(cd, "errorCode"));
+		if (json_object_get(cd, "message"))
+			json_object_set(d, "message", json_object_get(cd, "message"));
+		json_array_append_new(details, d);
+	}
+	json_t *payload = json_pack("{s:s, s:s, s:O, s:O, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "accountId", account,
+				    "taskId", task_id, "taskStatus", json_object_get(task, "taskStatus"), "taskType",
+				    json_object_get(task, "taskType"),
+				    "failedChecksCount", json_integer_value(json_object_get(stats, "failedChecks")),
+				    "canceledChecksCount", json_integer_value(json_object_get(stats, "canceledChecks")),
+				    "nonCompliantChecksCount", json_integer_value(json_object_get(stats, "nonCompliantChecks")),
+				    "compliantChecksCount", json_integer_value(json_object_get(stats, "compliantChecks")),
+				    "totalChecksCount", json_integer_value(json_object_get(stats, "totalChecks")),
+				    "taskStartTime", (json_int_t)(json_real_value(json_object_get(task, "taskStartTime")) * 1000.0 + 0.5),
+				    "auditDetails", details);
+	if (json_object_get(task, "scheduledAuditName"))
+		json_object_set(payload, "scheduledAuditName", json_object_get(task, "scheduledAuditName"));
+	char *msg = json_dumps(payload, JSON_COMPACT);
+	char mid[37];
+	if (msg && dd_sns_publish(svc, db, account, topic, NULL, msg, mid) == 0)
+		dd_log_info("audit: task %s notified to %s (message %s)", task_id, topic, mid);
+	else
+		dd_log_warn("audit: task %s: the notification to %s could not be queued", task_id, topic);
+	free(msg);
+	json_decref(payload);
+	json_decref(targets);
+	json_decref(task);
+}
+
+/* ---- running a task ---------------------------------------------------------------- */
+
+static void run_task(struct dd_service *svc, const char *account, const char *task_id)
+{
+	struct dd_db *db = dd_store_db(svc->store);
+	if (!db)
+		return;
+	char region[64] = "us-east-1";
+	int64_t start_ms = 0, window_ms = 0;
+	json_t *checks = NULL;
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT start_ms, window_start_ms, checks, region FROM audit_tasks WHERE account = ?1 AND task_id = ?2");
+	if (!st)
+		return;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, task_id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		start_ms = sqlite3_column_int64(st, 0);
+		window_ms = sqlite3_column_int64(st, 1);
+		checks = json_loads(dd_col_text(st, 2), 0, NULL);
+		snprintf(region, sizeof region, "%s", dd_col_text(st, 3));
+	}
+	sqlite3_reset(st);
+	if (!checks)
+		return;
+	char *role_arn = NULL;
+	json_t *cfg = check_configs(db, account, &role_arn);
+	json_t *sup = load_suppressions(db, account, start_ms);
+
+	/* pending checks */
+	json_t *pending = json_array();
+	bool need_crl = false;
+	size_t i;
+	json_t *cname;
+	json_array_foreach(checks, i, cname) {
+		st = dd_db_stmt(db, "SELECT status FROM audit_task_checks WHERE account = ?1 AND task_id = ?2 AND check_name = ?3");
+		if (!st)
+			break;
+		dd_bind_text(st, 1, account);
+		dd_bind_text(st, 2, task_id);
+		dd_bind_text(st, 3, json_string_value(cname));
+		bool todo = sqlite3_step(st) == SQLITE_ROW && strcmp(dd_col_text(st, 0), "IN_PROGRESS") == 0;
+		sqlite3_reset(st);
+		if (todo) {
+			json_array_append(pending, cname);
+			if (is_revocation_check(json_string_value(cname)))
+				need_crl = true;
+		}
+	}
+	if (need_crl) {
+		struct dd_crl_refresh_stats stats;
+		if (dd_crl_refresh(svc, account, &stats) == 0 && stats.urls)
+			dd_log_info("audit: task %s: CRLs %zu fetched, %zu cached, %zu failed", task_id, stats.fetched,
+				    stats.cached, stats.failed);
+	}
+	struct dd_db *snap = dd_store_db_private(svc->store);
+	if (!snap || dd_db_begin_read(snap)) {
+		dd_log_error("audit: task %s: cannot open a snapshot", task_id);
+		dd_db_close(snap);
+		goto out;
+	}
+	json_array_foreach(pending, i, cname) {
+		const char *name = json_string_value(cname);
+		char tstat[32];
+		if (strcmp(task_status(db, account, task_id, tstat, sizeof tstat), "IN_PROGRESS") != 0)
+			break; /* canceled */
+		const struct dd_audit_check *chk = dd_audit_check_find(name);
+		if (!chk)
+			continue;
+		if (delete_partial(db, account, task_id, name))
+			break;
+		char missing[512];
+		if (!role_allows_reads(db, account, role_arn, chk, missing, sizeof missing)) {
+			if (set_check_status(db, account, task_id, name, "FAILED", "INSUFFICIENT_PERMISSIONS", missing))
+				break;
+			continue;
+		}
+		json_t *ccfg = json_object_get(json_object_get(cfg, name), "configuration");
+		json_t *empty = json_object();
+		struct sink s = {
+			.db = db, .account = account, .task_id = task_id, .check_name = name, .severity = chk->severity,
+			.task_start_ms = start_ms, .suppressions = sup, .batch = json_array(),
+			.noncompliant = json_object(), .suppressed = json_object(), .now_ms = dd_service_now_ms(svc),
+		};
+		struct dd_audit_run r = {
+			.svc = svc, .snap = snap, .account = account, .region = region, .task_id = task_id,
+			.task_start_ms = start_ms, .window_start_ms = window_ms,
+			.config = json_is_object(ccfg) ? ccfg : empty, .check = chk, .sink = &s,
+		};
+		const char *status = run_one(&r, &s);
+		int rc = status ? flush(&s, true, &r, status) : s.err;
+		json_decref(s.batch);
+		json_decref(s.noncompliant);
+		json_decref(s.suppressed);
+		json_decref(empty);
+		if (rc) {
+			dd_log_error("audit: task %s: check %s could not be stored (%s)", task_id, name, dd_strerror(rc));
+			break;
+		}
+	}
+	dd_db_close(snap);
+	/* settle the task: COMPLETED when every check ended; a store failure leaves it
+	 * IN_PROGRESS for the next start to resume */
+	st = dd_db_stmt(db, "SELECT count(*) FROM audit_task_checks WHERE account = ?1 AND task_id = ?2 AND status = 'IN_PROGRESS'");
+	int left = -1;
+	if (st) {
+		dd_bind_text(st, 1, account);
+		dd_bind_text(st, 2, task_id);
+		left = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+		sqlite3_reset(st);
+	}
+	char tstat[32];
+	task_status(db, account, task_id, tstat, sizeof tstat);
+	if (left == 0 && strcmp(tstat, "IN_PROGRESS") == 0) {
+		if (dd_db_begin_write(db) == 0) {
+			st = dd_db_stmt(db, "UPDATE audit_tasks SET status = 'COMPLETED', end_ms = ?3 WHERE account = ?1 AND task_id = ?2 AND status = 'IN_PROGRESS'");
+			if (st) {
+				dd_bind_text(st, 1, account);
+				dd_bind_text(st, 2, task_id);
+				dd_bind_int64(st, 3, dd_service_now_ms(svc));
+			}
+			if (!st || dd_step_done(st) || dd_db_commit(db))
+				dd_db_rollback(db);
+		}
+		strcpy(tstat, "COMPLETED");
+	}
+	if (strcmp(tstat, "IN_PROGRESS") != 0) {
+		/* notify once */
+		if (dd_db_begin_write(db) == 0) {
+			st = dd_db_stmt(db, "UPDATE audit_tasks SET notified = 1 WHERE account = ?1 AND task_id = ?2 AND notified = 0");
+			bool first = false;
+			if (st) {
+				dd_bind_text(st, 1, account);
+				dd_bind_text(st, 2, task_id);
+				first = dd_step_done(st) == 0 && sqlite3_changes(dd_db_handle(db)) > 0;
+			}
+			if (dd_db_commit(db))
+				first = false;
+			if (first)
+				notify(svc, db, account, task_id);
+		}
+		dd_log_info("audit: task %s %s", task_id, tstat);
+	}
+out:
+	json_decref(pending);
+	json_decref(sup);
+	json_decref(cfg);
+	json_decref(checks);
+	free(role_arn);
+}
+
+int dd__audit_run_check_for_test(struct dd_service *svc, const char *account, const char *check_name,
+				 json_t *config, int64_t now_ms, json_t **findings_out, int64_t *total_out,
+				 bool *waiting_out)
+{
+	const struct dd_audit_check *chk = dd_audit_check_find(check_name);
+	if (!chk)
+		return DD_EINVAL;
+	struct dd_db *db = dd_store_db(svc->store);
+	struct dd_db *snap = dd_store_db_private(svc->store);
+	if (!db || !snap || dd_db_begin_read(snap)) {
+		dd_db_close(snap);
+		return DD_EIO;
+	}
+	const char *task_id = "00000000000000000000000000000000";
+	struct sink s = {
+		.db = db, .account = account, .task_id = task_id, .check_name = chk->name, .severity = chk->severity,
+		.task_start_ms = now_ms, .suppressions = json_object(), .batch = json_array(),
+		.noncompliant = json_object(), .suppressed = json_object(), .now_ms = now_ms,
+	};
+	json_t *empty = json_object();
+	struct dd_audit_run r = {
+		.svc = svc, .snap = snap, .account = account, .region = "us-east-1", .task_id = task_id,
+		.task_start_ms = now_ms, .window_start_ms = now_ms - 31 * DAY_MS,
+		.config = config ? config : empty, .check = chk, .sink = &s,
+	};
+	/* keep everything in memory: no flush */
+	int rc = chk->fn(&r);
+	*findings_out = json_array();
+	size_t i;
+	json_t *row;
+	json_array_foreach(s.batch, i, row) {
+		json_t *res = json_loads(json_string_value(json_array_get(row, 8)), 0, NULL);
+		json_t *rel = json_loads(json_string_value(json_array_get(row, 9)), 0, NULL);
+		json_array_append_new(*findings_out, json_pack("{s:s, s:o, s:o, s:O, s:O}", "checkName", chk->name,
+								"nonCompliantResource", res ? res : json_null(),
+								"relatedResources", rel ? rel : json_array(),
+								"reasonForNonCompliance", json_array_get(row, 10),
+								"reasonForNonComplianceCode", json_array_get(row, 11)));
+	}
+	*total_out = r.total;
+	*waiting_out = r.waiting;
+	json_decref(s.batch);
+	json_decref(s.noncompliant);
+	json_decref(s.suppressed);
+	json_decref(s.suppressions);
+	json_decref(empty);
+	dd_db_close(snap);
+	return rc;
+}
+
+/* ---- workers ----------------------------------------------------------------------- */
+
+static bool claim(struct dd_audit_engine *e, const char *key)
+{
+	int free_slot = -1;
+	for (int i = 0; i < MAX_CLAIMED; i++) {
+		if (strcmp(e->claimed[i], key) == 0)
+			return false;
+		if (!e->claimed[i][0] && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0)
+		return false;
+	snprintf(e->claimed[free_slot], sizeof e->claimed[free_slot], "%s", key);
+	return true;
+}
+
+static void unclaim(struct dd_audit_engine *e, const char *key)
+{
+	for (int i = 0; i < MAX_CLAIMED; i++)
+		if (strcmp(e->claimed[i], key) == 0)
+			e->claimed[i][0] = '\0';
+}
+
+static void *worker(void *arg)
+{
+	struct dd_audit_engine *e = arg;
+	pthread_mutex_lock(&e->mu);
+	while (!e->stop) {
+		unsigned long seq = e->wake_seq;
+		pthread_mutex_unlock(&e->mu);
+		struct dd_db *db = dd_store_db(e->svc->store);
+		char account[16] = "", task[40] = "", key[80] = "";
+		if (db) {
+			sqlite3_stmt *st = dd_db_stmt(db, "SELECT account, task_id FROM audit_tasks WHERE status = 'IN_PROGRESS' ORDER BY start_ms");
+			pthread_mutex_lock(&e->mu);
+			while (st && sqlite3_step(st) == SQLITE_ROW) {
+				snprintf(key, sizeof key, "%s/%s", dd_col_text(st, 0), dd_col_text(st, 1));
+				if (claim(e, key)) {
+					snprintf(account, sizeof account, "%s", dd_col_text(st, 0));
+					snprintf(task, sizeof task, "%s", dd_col_text(st, 1));
+					break;
+				}
+			}
+			pthread_mutex_unlock(&e->mu);
+			if (st)
+				sqlite3_reset(st);
+		}
+		if (task[0]) {
+			run_task(e->svc, account, task);
+			pthread_mutex_lock(&e->mu);
+			unclaim(e, key);
+			continue;
+		}
+		pthread_mutex_lock(&e->mu);
+		if (!e->stop && seq == e->wake_seq) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 5;
+			pthread_cond_timedwait(&e->cv, &e->mu, &ts);
+		}
+	}
+	pthread_mutex_unlock(&e->mu);
+	return NULL;
+}
+
+/* ---- scheduler --------------------------------------------------------------------- */
+
+static const char *const weekdays[] = { "SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT" };
+
+/* Is the UTC day starting at day_ms a due day of the scheduled audit? */
+static bool due_on(const char *freq, const char *dom, const char *dow, int64_t created_ms, int64_t day_ms)
+{
+	time_t t = (time_t)(day_ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	if (strcmp(freq, "DAILY") == 0)
+		return true;
+	if (strcmp(freq, "WEEKLY") == 0 || strcmp(freq, "BIWEEKLY") == 0) {
+		if (!dow || strcmp(dow, weekdays[tm.tm_wday]) != 0)
+			return false;
+		if (strcmp(freq, "WEEKLY") == 0)
+			return true;
+		int64_t weeks = (day_ms - (created_ms / DAY_MS) * DAY_MS) / (7 * DAY_MS);
+		return weeks % 2 == 0;
+	}
+	if (strcmp(freq, "MONTHLY") == 0 && dom) {
+		time_t tomorrow = t + 86400;
+		struct tm tn;
+		gmtime_r(&tomorrow, &tn);
+		if (strcmp(dom, "LAST") == 0)
+			return tn.tm_mon != tm.tm_mon;
+		int64_t d;
+		if (dd_parse_int64(dom, 1, 31, &d))
+			return false;
+		/* a day that the month lacks falls on its last day */
+		return tm.tm_mday == d || (tn.tm_mon != tm.tm_mon && d > tm.tm_mday);
+	}
+	return false;
+}
+
+static void day_string(int64_t day_ms, char out[11])
+{
+	time_t t = (time_t)(day_ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+static void schedule_tick(struct dd_service *svc)
+{
+	struct dd_db *db = dd_store_db(svc->store);
+	if (!db)
+		return;
+	int64_t now = dd_service_now_ms(svc);
+	int64_t today = now / DAY_MS * DAY_MS;
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT account, name, frequency, day_of_month, day_of_week, created, last_run_day, last_run_ms, checks, region FROM scheduled_audits");
+	if (!st)
+		return;
+	json_t *due = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *freq = dd_col_text(st, 2);
+		const char *dom = sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : dd_col_text(st, 3);
+		const char *dow = sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : dd_col_text(st, 4);
+		int64_t created = sqlite3_column_int64(st, 5);
+		const char *last = dd_col_text(st, 6);
+		int64_t created_day = created / DAY_MS * DAY_MS;
+		/* the most recent due day at or before today, not before creation (62 days back) */
+		for (int64_t d = today; d >= created_day && d > today - 62 * DAY_MS; d -= DAY_MS) {
+			if (!due_on(freq, dom, dow, created, d))
+				continue;
+			char ds[11];
+			day_string(d, ds);
+			if (!*last || strcmp(ds, last) > 0)
+				json_array_append_new(due, json_pack("{s:s, s:s, s:s, s:I, s:s}", "account", dd_col_text(st, 0),
+								     "name", dd_col_text(st, 1), "day", ds, "last",
+								     (json_int_t)sqlite3_column_int64(st, 7), "checks",
+								     dd_col_text(st, 8)));
+			json_object_set_new(json_array_get(due, json_array_size(due) - 1), "region",
+					    json_string(dd_col_text(st, 9)));
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	size_t i;
+	json_t *d;
+	json_array_foreach(due, i, d) {
+		const char *account = json_string_value(json_object_get(d, "account"));
+		const char *name = json_string_value(json_object_get(d, "name"));
+		int64_t last_ms = json_integer_value(json_object_get(d, "last"));
+		json_t *checks = json_loads(json_string_value(json_object_get(d, "checks")), 0, NULL);
+		char task_id[33];
+		int rc = dd__audit_task_create(db, account, json_string_value(json_object_get(d, "region")),
+					       "SCHEDULED_AUDIT_TASK", name, checks, now,
+					       last_ms > 0 ? last_ms : now - 31 * DAY_MS, task_id);
+		json_decref(checks);
+		if (rc) {
+			dd_log_warn("audit: scheduled audit %s could not start (%s)", name, dd_strerror(rc));
+			continue;
+		}
+		if (dd_db_begin_write(db) == 0) {
+			st = dd_db_stmt(db, "UPDATE scheduled_audits SET last_run_day = ?3, last_run_ms = ?4 WHERE account = ?1 AND name = ?2");
+			if (st) {
+				dd_bind_text(st, 1, account);
+				dd_bind_text(st, 2, name);
+				dd_bind_text(st, 3, json_string_value(json_object_get(d, "day")));
+				dd_bind_int64(st, 4, now);
+			}
+			if (!st || dd_step_done(st) || dd_db_commit(db))
+				dd_db_rollback(db);
+		}
+		dd_log_info("audit: scheduled audit %s started task %s", name, task_id);
+	}
+	json_decref(due);
+}
+
+static void prune(struct dd_service *svc)
+{
+	int64_t days = 90;
+	const char *env = getenv("IOTDEFENDER_RETENTION_DAYS");
+	if (env && dd_parse_int64(env, 1, 36500, &days))
+		days = 90;
+	int64_t cutoff = dd_service_now_ms(svc) - days * DAY_MS;
+	struct dd_db *db = dd_store_db(svc->store);
+	if (!db || dd_db_begin_write(db))
+		return;
+	static const char *const sqls[] = {
+		"DELETE FROM audit_findings WHERE task_id IN (SELECT task_id FROM audit_tasks WHERE start_ms < ?1 AND status <> 'IN_PROGRESS')",
+		"DELETE FROM audit_task_checks WHERE task_id IN (SELECT task_id FROM audit_tasks WHERE start_ms < ?1 AND status <> 'IN_PROGRESS')",
+		"DELETE FROM audit_tasks WHERE start_ms < ?1 AND status <> 'IN_PROGRESS'",
+	};
+	for (int i = 0; i < 3; i++) {
+		sqlite3_stmt *st = dd_db_stmt(db, sqls[i]);
+		if (!st) {
+			dd_db_rollback(db);
+			return;
+		}
+		dd_bind_int64(st, 1, cutoff);
+		if (dd_step_done(st)) {
+			dd_db_rollback(db);
+			return;
+		}
+	}
+	if (dd_db_commit(db))
+		dd_db_rollback(db);
+}
+
+static void *scheduler(void *arg)
+{
+	struct dd_audit_engine *e = arg;
+	int64_t last_prune = 0;
+	pthread_mutex_lock(&e->mu);
+	while (!e->stop) {
+		unsigned long seq = e->wake_seq;
+		pthread_mutex_unlock(&e->mu);
+		schedule_tick(e->svc);
+		if (dd_now_ms() - last_prune > 3600 * 1000) {
+			prune(e->svc);
+			last_prune = dd_now_ms();
+		}
+		pthread_mutex_lock(&e->mu);
+		if (!e->stop && seq == e->wake_seq) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 10;
+			pthread_cond_timedwait(&e->cv, &e->mu, &ts);
+		}
+	}
+	pthread_mutex_unlock(&e->mu);
+	return NULL;
+}
+
+int dd_audit_start(struct dd_service *svc)
+{
+	struct dd_audit_engine *e = calloc(1, sizeof *e);
+	if (!e)
+		return DD_ENOMEM;
+	e->svc = svc;
+	pthread_mutex_init(&e->mu, NULL);
+	pthread_cond_init(&e->cv, NULL);
+	svc->audit = e;
+	e->nworkers = svc->audit_workers < 0 ? 0 : svc->audit_workers > NWORKERS ? NWORKERS : svc->audit_workers;
+	for (int i = 0; i < e->nworkers; i++)
+		if (pthread_create(&e->workers[i], NULL, worker, e) != 0)
+			return DD_ENOMEM;
+	if (pthread_create(&e->scheduler, NULL, scheduler, e) != 0)
+		return DD_ENOMEM;
+	return 0;
+}
+
+void dd_audit_wake(struct dd_service *svc)
+{
+	struct dd_audit_engine *e = svc ? svc->audit : NULL;
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->mu);
+	e->wake_seq++;
+	pthread_cond_broadcast(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+}
+
+void dd_audit_stop(struct dd_service *svc)
+{
+	struct dd_audit_engine *e = svc->audit;
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->mu);
+	e->stop = true;
+	pthread_cond_broadcast(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+	for (int i = 0; i < e->nworkers; i++)
+		pthread_join(e->workers[i], NULL);
+	pthread_join(e->scheduler, NULL);
+	pthread_mutex_destroy(&e->mu);
+	pthread_cond_destroy(&e->cv);
+	free(e);
+	svc->audit = NULL;
+}
