@@ -104,7 +104,7 @@ static char *col_dup(sqlite3_stmt *st, int i)
 }
 
 /* Claims the next due row. Returns 1 with *j filled, 0 when none is due, or DD_E*. */
-static int claim(struct dd_db *db, struct job *j)
+static int claim_tx(struct dd_db *db, struct job *j)
 {
 	int64_t now = dd_now_ms();
 	sqlite3_stmt *st = dd_db_stmt(db,
@@ -140,6 +140,23 @@ static int claim(struct dd_db *db, struct job *j)
 		return DD_ENOMEM;
 	}
 	return 1;
+}
+
+static int claim(struct dd_db *db, struct job *j)
+{
+	if (dd_db_begin_write(db))
+		return DD_EIO;
+	int rc = claim_tx(db, j);
+	if (rc < 0) {
+		dd_db_rollback(db);
+		return rc;
+	}
+	if (dd_db_commit(db)) {
+		if (rc == 1)
+			job_free(j);
+		return DD_EIO;
+	}
+	return rc;
 }
 
 static size_t discard(char *ptr, size_t size, size_t nmemb, void *ud)
@@ -318,8 +335,10 @@ static void record(struct dd_outbox *ob, struct dd_db *db, const struct job *j, 
 	dd_bind_int64(st, 3, next);
 	dd_bind_int64(st, 4, now);
 	dd_bind_text(st, 5, rc ? err : NULL);
-	if (dd_step_done(st))
+	if (dd_db_begin_write(db) || dd_step_done(st) || dd_db_commit(db)) {
+		dd_db_rollback(db);
 		dd_log_error("sns: could not record the outcome of outbox row %lld", (long long)j->id);
+	}
 }
 
 static void purge(struct dd_outbox *ob, struct dd_db *db)
