@@ -49,6 +49,13 @@ const char *dd__name_from_arn(const char *s, const char *kind);
 /* Stores tags ([{Key, Value}]) of a resource inside the caller's write transaction. */
 int dd__tags_put(struct dd_ctx *c, const char *arn, json_t *tags) DD_MUST_CHECK;
 
+/* Adds a thing to a static thing group inside the caller's write transaction, with AWS's
+ * rules: the group must exist and be static, the thing must exist, at most 10 groups per
+ * thing (override lets the newest dynamic membership make room). Returns 0 (also when
+ * already a member), or fails c (ResourceNotFound / InvalidRequest) and returns its code;
+ * DD_EIO on a store error. */
+int dd__thing_group_add_member(struct dd_ctx *c, const char *group, const char *thing, bool override) DD_MUST_CHECK;
+
 /* Store errors become InternalFailureException after a rollback. */
 int dd__db_fail(struct dd_ctx *c);
 

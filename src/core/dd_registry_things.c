@@ -697,6 +697,13 @@ int dd_iot_delete_dynamic_thing_group(struct dd_ctx *c, json_t *in, json_t **out
 
 /* Adds thing to a static group inside the caller's transaction. With override, a dynamic
  * membership makes room when the thing is already in 10 groups. */
+static int add_member(struct dd_ctx *c, const char *group, const char *thing, bool override);
+
+int dd__thing_group_add_member(struct dd_ctx *c, const char *group, const char *thing, bool override)
+{
+	return add_member(c, group, thing, override);
+}
+
 static int add_member(struct dd_ctx *c, const char *group, const char *thing, bool override)
 {
 	struct group_row g;
