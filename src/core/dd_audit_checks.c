@@ -116,10 +116,13 @@ static json_t *cert_resource(const struct dd_cert_info *ci)
 
 /* ---- certificate checks ------------------------------------------------------------ */
 
+static int check_intermediate_ca_revoked(struct dd_audit_run *r);
+
 struct cert_walk {
 	struct dd_audit_run *r;
 	enum dd_cert_kind kind;
 	int days;
+	bool active_only;  /* only ACTIVE certificates are in scope (not PENDING_TRANSFER) */
 	int (*visit)(struct cert_walk *w, const struct dd_cert_info *ci);
 	/* INTERMEDIATE_CA_...: the last revoked ancestor looked up */
 	char anc_id[65];
@@ -129,7 +132,7 @@ struct cert_walk {
 static int cert_visit(const struct dd_cert_info *ci, void *ud)
 {
 	struct cert_walk *w = ud;
-	if (!cert_in_scope(ci))
+	if (w->active_only ? strcmp(ci->status, "ACTIVE") != 0 : !cert_in_scope(ci))
 		return 0;
 	w->r->total++;
 	return w->visit(w, ci);
@@ -138,7 +141,8 @@ static int cert_visit(const struct dd_cert_info *ci, void *ud)
 static int cert_walk_run(struct dd_audit_run *r, enum dd_cert_kind kind, int days,
 			 int (*visit)(struct cert_walk *, const struct dd_cert_info *))
 {
-	struct cert_walk w = { .r = r, .kind = kind, .days = days, .visit = visit };
+	struct cert_walk w = { .r = r, .kind = kind, .days = days, .visit = visit,
+			       .active_only = r->check->fn == check_intermediate_ca_revoked };
 	int rc = dd_certs_foreach(r->snap, r->account, kind, r->task_start_ms, cert_visit, &w);
 	json_decref(w.anc_ident);
 	if (rc && !r->error_code[0])
@@ -271,8 +275,7 @@ static json_t *issuer_ident(struct cert_walk *w, const char *ca_id)
 static int visit_intermediate(struct cert_walk *w, const struct dd_cert_info *ci)
 {
 	struct dd_audit_run *r = w->r;
-	/* AUDIT.md: "an ACTIVE device certificate whose chain contains a revoked intermediate" */
-	if (strcmp(ci->status, "ACTIVE") != 0 || !ci->revoked_ancestor[0])
+	if (!ci->revoked_ancestor[0])
 		return 0;
 	json_t *ident = issuer_ident(w, ci->revoked_ancestor);
 	if (!ident)
@@ -285,6 +288,7 @@ static int visit_intermediate(struct cert_walk *w, const struct dd_cert_info *ci
 	return rc ? emit_failed(r, rc) : 0;
 }
 
+/* AUDIT.md: only ACTIVE device certificates whose chain holds a revoked intermediate. */
 static int check_intermediate_ca_revoked(struct dd_audit_run *r)
 {
 	return cert_walk_run(r, DD_CERT_DEVICE, 0, visit_intermediate);
