@@ -13,6 +13,7 @@
 
 #include "dd/audit.h"
 #include "dd/common.h"
+#include "dd/mitigation.h"
 #include "dd/outbox.h"
 #include "dd/service.h"
 #include "server/dd_api.h"
@@ -188,7 +189,7 @@ static int cmd_serve(int argc, char **argv)
 		return 1;
 	}
 	port = dd_http_port(http);
-	if (dd_outbox_start(&svc) || dd_audit_start(&svc)) {
+	if (dd_outbox_start(&svc) || dd_audit_start(&svc) || dd_mitigation_start(&svc)) {
 		fprintf(stderr, "iotdefender: cannot start the notification workers\n");
 		dd_http_stop(http);
 		dd_creds_free(&creds);
@@ -217,6 +218,7 @@ static int cmd_serve(int argc, char **argv)
 	sigwait(&set, &sig);
 	dd_log_info("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	dd_http_stop(http);
+	dd_mitigation_stop(&svc);
 	dd_audit_stop(&svc);
 	dd_outbox_stop(&svc);
 	dd_service_close(&svc);
