@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Audit benchmark: generates a fleet straight into a fresh store (certificates — mostly
+ * EC with some RSA — things, thing groups, a few thousand IoT policies of which some are
+ * permissive, CAs, role aliases, a Cognito pool, and 10 connection events per device),
+ * then, in a forked child so the figure is the audit's own, starts the real audit engine
+ * and times a full 17-check on-demand audit. Prints wall time, findings per second and
+ * the child's peak RSS.
+ *
+ * env: BENCH_AUDIT_DEVICES (comma-separated fleet sizes, default "100000,1000000"),
+ *      BENCH_AUDIT_DIR (where to put the stores, default a temp dir; removed after).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "core/dd_audit_int.h"
+#include "dd/audit.h"
+#include "dd/ctx.h"
+#include "dd/service.h"
+#include "dd/store.h"
+
+#define ACCOUNT "123456789012"
+#define DAY (86400000LL)
+
+int dd_iot_update_account_audit_configuration(struct dd_ctx *c, json_t *in, json_t **out);
+int dd_iot_start_on_demand_audit_task(struct dd_ctx *c, json_t *in, json_t **out);
+int dd_iot_describe_audit_task(struct dd_ctx *c, json_t *in, json_t **out);
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t rng_state = 88172645463325252ULL;
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static void exec_or_die(sqlite3 *h, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		fprintf(stderr, "bench_audit: %s: %s\n", sql, msg ? msg : "?");
+		exit(1);
+	}
+}
+
+static sqlite3_stmt *prep(sqlite3 *h, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "bench_audit: prepare %s: %s\n", sql, sqlite3_errmsg(h));
+		exit(1);
+	}
+	return st;
+}
+
+static void step(sqlite3_stmt *st)
+{
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		fprintf(stderr, "bench_audit: insert: %s\n", sqlite3_errmsg(sqlite3_db_handle(st)));
+		exit(1);
+	}
+	sqlite3_reset(st);
+}
+
+#define T(st, i, s) sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT)
+#define I(st, i, v) sqlite3_bind_int64(st, i, v)
+
+static void generate(const char *dir, long n)
+{
+	struct dd_store *store;
+	if (dd_store_open(dir, &store)) {
+		fprintf(stderr, "bench_audit: cannot open the store in %s\n", dir);
+		exit(1);
+	}
+	struct dd_db *db = dd_store_db(store);
+	sqlite3 *h = dd_db_handle(db);
+	exec_or_die(h, "PRAGMA synchronous=OFF");
+	int64_t now = dd_now_ms();
+	exec_or_die(h, "BEGIN");
+	/* the audit role, trusted by IoT, with the AWS managed audit policy */
+	sqlite3_stmt *st = prep(h, "INSERT INTO iam_roles(account, name, role_id, path, trust_policy, created) VALUES (?1, ?2, ?3, '/', ?4, ?5)");
+	const char *trust = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"iot.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}";
+	const char *roles[] = { "AuditRole", "DeviceRole", "CognitoAuth", "CognitoUnauth" };
+	for (int i = 0; i < 4; i++) {
+		T(st, 1, ACCOUNT); T(st, 2, roles[i]); T(st, 3, "AROABENCH0000000000"); T(st, 4, trust); I(st, 5, now);
+		step(st);
+	}
+	sqlite3_finalize(st);
+	st = prep(h, "INSERT INTO iam_role_attachments(account, role_name, policy_arn) VALUES (?1, ?2, ?3)");
+	T(st, 1, ACCOUNT); T(st, 2, "AuditRole"); T(st, 3, "arn:aws:iam::aws:policy/service-role/AWSIoTDeviceDefenderAudit");
+	step(st);
+	sqlite3_finalize(st);
+	st = prep(h, "INSERT INTO iam_role_policies(account, role_name, policy_name, document) VALUES (?1, ?2, 'p', ?3)");
+	T(st, 1, ACCOUNT); T(st, 2, "DeviceRole");
+	T(st, 3, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:*\",\"iot:*\"],\"Resource\":\"*\"}]}");
+	step(st);
+	T(st, 1, ACCOUNT); T(st, 2, "CognitoAuth");
+	T(st, 3, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:DescribeThing\",\"Resource\":\"arn:aws:iot:us-east-1:123456789012:thing/*\"}]}");
+	step(st);
+	T(st, 1, ACCOUNT); T(st, 2, "CognitoUnauth");
+	T(st, 3, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"arn:aws:iot:us-east-1:123456789012:client/${iot:ClientId}\"}]}");
+	step(st);
+	sqlite3_finalize(st);
+	st = prep(h, "INSERT INTO cognito_pools(account, id, region, name, config, roles, created)"
+		     " VALUES (?1, 'us-east-1:00000000-0000-4000-8000-000000000001', 'us-east-1', 'fleet',"
+		     " '{\"AllowUnauthenticatedIdentities\":true}', ?2, ?3)");
+	T(st, 1, ACCOUNT);
+	T(st, 2, "{\"authenticated\":\"arn:aws:iam::123456789012:role/CognitoAuth\",\"unauthenticated\":\"arn:aws:iam::123456789012:role/CognitoUnauth\"}");
+	I(st, 3, now);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		fprintf(stderr, "bench_audit: (cognito pool not created: %s)\n", sqlite3_errmsg(h));
+	sqlite3_finalize(st);
+	st = prep(h, "INSERT INTO role_aliases(account, alias, role_arn, duration, created, modified) VALUES (?1, ?2, ?3, 3600, ?4, ?4)");
+	for (int i = 0; i < 5; i++) {
+		char alias[32];
+		snprintf(alias, sizeof alias, "alias-%d", i);
+		T(st, 1, ACCOUNT); T(st, 2, alias); T(st, 3, "arn:aws:iam::123456789012:role/DeviceRole"); I(st, 4, now);
+		step(st);
+	}
+	sqlite3_finalize(st);
+	st = prep(h, "INSERT INTO role_service_usage(account, role_arn, service, last_used) VALUES (?1, ?2, 's3', ?3)");
+	T(st, 1, ACCOUNT); T(st, 2, "arn:aws:iam::123456789012:role/DeviceRole"); I(st, 3, now - 10 * DAY);
+	step(st);
+	sqlite3_finalize(st);
+
+	/* CAs */
+	const char *cert_cols = "(account, id, status, pem, ca_id, owner, created, modified, generation_id, subject, issuer,"
+				" subject_cn, serial, not_before, not_after, key_type, key_bits, curve, pubkey_sha256, key_sha256,"
+				" key_sha1_80, is_ca, roca, debian, facts_version)";
+	char sql[1024];
+	snprintf(sql, sizeof sql, "INSERT INTO ca_certificates (account, id, status, pem, owner, created, modified, generation_id,"
+		 " subject, issuer, subject_cn, serial, not_before, not_after, key_type, key_bits, curve, pubkey_sha256,"
+		 " key_sha256, key_sha1_80, is_ca, roca, debian, facts_version, self_signed)"
+		 " VALUES (?1, ?2, 'ACTIVE', '', ?1, ?3, ?3, 'g', ?4, ?4,"
+		 " ?5, ?6, ?7, ?8, 'EC', 256, 'prime256v1', ?2, ?2, '', 1, 1, 0, 1, 1)");
+	st = prep(h, sql);
+	char ca_ids[5][65];
+	for (int i = 0; i < 5; i++) {
+		char subj[64], cn[32], serial[32];
+		snprintf(cn, sizeof cn, "Fleet CA %d", i);
+		snprintf(subj, sizeof subj, "CN=%s,O=Bench", cn);
+		snprintf(serial, sizeof serial, "ca%d", i + 1);
+		snprintf(ca_ids[i], sizeof ca_ids[i], "%064x", i + 1);
+		T(st, 1, ACCOUNT); T(st, 2, ca_ids[i]); I(st, 3, now); T(st, 4, subj); T(st, 5, cn); T(st, 6, serial);
+		I(st, 7, now - 400 * DAY); I(st, 8, now + (i == 4 ? 10 : 3000) * DAY);
+		step(st);
+	}
+	sqlite3_finalize(st);
+
+	/* devices */
+	snprintf(sql, sizeof sql, "INSERT INTO certificates %s VALUES (?1, ?2, 'ACTIVE', '', ?3, ?1, ?4, ?4, 'g', ?5, ?6,"
+		 " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?2, ?14, ?15, 0, ?16, ?17, 1)", cert_cols);
+	sqlite3_stmt *cst = prep(h, sql);
+	sqlite3_stmt *tst = prep(h, "INSERT INTO things(account, name, thing_id, attributes, version, created) VALUES (?1, ?2, ?3, '{}', 1, ?4)");
+	sqlite3_stmt *pst = prep(h, "INSERT INTO thing_principals(account, thing_name, principal) VALUES (?1, ?2, ?3)");
+	sqlite3_stmt *gst = prep(h, "INSERT INTO thing_group_members(account, group_name, thing_name) VALUES (?1, ?2, ?3)");
+	sqlite3_stmt *est = prep(h, "INSERT INTO connection_events(account, event, client_id, certificate_id, ts, source_ip, reason)"
+				    " VALUES (?1, ?2, ?3, ?4, ?5, '10.0.0.1', ?6)");
+	for (long i = 0; i < n; i++) {
+		if (i % 50000 == 0 && i) {
+			exec_or_die(h, "COMMIT");
+			exec_or_die(h, "BEGIN");
+		}
+		char id[65], thing[32], subj[64], cn[32], serial[32], arn[160], ksha[65];
+		snprintf(id, sizeof id, "%016lx%048lx", (unsigned long)rnd(), i);
+		snprintf(ksha, sizeof ksha, "%064lx", (unsigned long)rnd());
+		snprintf(thing, sizeof thing, "thing-%ld", i);
+		snprintf(cn, sizeof cn, "%s", thing);
+		snprintf(subj, sizeof subj, "CN=%s", thing);
+		snprintf(serial, sizeof serial, "%lx", (unsigned long)(rnd() >> 1));
+		bool rsa = i % 10 == 0;
+		int ca = (int)(rnd() % 5);
+		char issuer[64];
+		snprintf(issuer, sizeof issuer, "CN=Fleet CA %d,O=Bench", ca);
+		int64_t nb = now - (int64_t)(rnd() % 800) * DAY;
+		int64_t na = now + ((int64_t)(rnd() % 910) - 10) * DAY;
+		T(cst, 1, ACCOUNT); T(cst, 2, id); T(cst, 3, ca_ids[ca]); I(cst, 4, now); T(cst, 5, subj); T(cst, 6, issuer);
+		T(cst, 7, cn); T(cst, 8, serial); I(cst, 9, nb); I(cst, 10, na);
+		T(cst, 11, rsa ? "RSA" : "EC"); I(cst, 12, rsa ? 2048 : 256); T(cst, 13, rsa ? "" : "prime256v1");
+		T(cst, 14, ksha); T(cst, 15, rsa ? "00000000000000000000" : "");
+		I(cst, 16, rsa ? (i % 1000 == 0 ? 2 : 1) : 0); /* a few ROCA-vulnerable RSA keys */
+		I(cst, 17, rsa ? (i % 1010 == 0 ? 2 : 1) : 0); /* a few Debian-weak ones */
+		step(cst);
+		char tid[64];
+		snprintf(tid, sizeof tid, "00000000-0000-4000-8000-%012ld", i);
+		T(tst, 1, ACCOUNT); T(tst, 2, thing); T(tst, 3, tid); I(tst, 4, now);
+		step(tst);
+		snprintf(arn, sizeof arn, "arn:aws:iot:us-east-1:%s:cert/%s", ACCOUNT, id);
+		T(pst, 1, ACCOUNT); T(pst, 2, thing); T(pst, 3, arn);
+		step(pst);
+		char group[32];
+		snprintf(group, sizeof group, "group-%ld", i % 100);
+		T(gst, 1, ACCOUNT); T(gst, 2, group); T(gst, 3, thing);
+		step(gst);
+		/* 5 sessions = 10 events; 1 in 200 devices also has a clone connecting with the
+		 * same certificate during its first session, 1 in 200 is taken over */
+		int64_t t = now - 20 * DAY + (int64_t)(rnd() % (10 * DAY));
+		for (int sess = 0; sess < 5; sess++) {
+			int64_t end = t + 3600 * 1000;
+			T(est, 1, ACCOUNT); T(est, 2, "connect"); T(est, 3, thing); T(est, 4, id); I(est, 5, t); sqlite3_bind_null(est, 6);
+			step(est);
+			T(est, 1, ACCOUNT); T(est, 2, "disconnect"); T(est, 3, thing); T(est, 4, id); I(est, 5, end);
+			if (i % 200 == 2 && sess == 4)
+				T(est, 6, "takeover");
+			else
+				sqlite3_bind_null(est, 6);
+			step(est);
+			if (i % 200 == 1 && sess == 0) {
+				char clone[48];
+				snprintf(clone, sizeof clone, "%s-clone", thing);
+				T(est, 1, ACCOUNT); T(est, 2, "connect"); T(est, 3, clone); T(est, 4, id); I(est, 5, t + 600000); sqlite3_bind_null(est, 6);
+				step(est);
+				T(est, 1, ACCOUNT); T(est, 2, "disconnect"); T(est, 3, clone); T(est, 4, id); I(est, 5, t + 1200000); sqlite3_bind_null(est, 6);
+				step(est);
+			}
+			t = end + 60 * 1000;
+		}
+	}
+	sqlite3_finalize(cst);
+	sqlite3_finalize(tst);
+	sqlite3_finalize(pst);
+	sqlite3_finalize(gst);
+	sqlite3_finalize(est);
+	st = prep(h, "INSERT INTO thing_groups(account, name, group_id, attributes, created) VALUES (?1, ?2, ?3, '{}', ?4)");
+	for (int g = 0; g < 100; g++) {
+		char name[32], gid[40];
+		snprintf(name, sizeof name, "group-%d", g);
+		snprintf(gid, sizeof gid, "00000000-0000-4000-9000-%012d", g);
+		T(st, 1, ACCOUNT); T(st, 2, name); T(st, 3, gid); I(st, 4, now);
+		step(st);
+	}
+	sqlite3_finalize(st);
+	/* policies: 3000, 5% permissive */
+	sqlite3_stmt *pol = prep(h, "INSERT INTO policies(account, name, default_version, next_version, created, modified, generation_id) VALUES (?1, ?2, 1, 2, ?3, ?3, 'g')");
+	sqlite3_stmt *ver = prep(h, "INSERT INTO policy_versions(account, policy_name, version, document, created) VALUES (?1, ?2, 1, ?3, ?4)");
+	const char *good = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\","
+			   "\"Resource\":\"arn:aws:iot:us-east-1:123456789012:client/${iot:Connection.Thing.ThingName}\"},"
+			   "{\"Effect\":\"Allow\",\"Action\":[\"iot:Publish\",\"iot:Receive\"],\"Resource\":"
+			   "\"arn:aws:iot:us-east-1:123456789012:topic/devices/${iot:Connection.Thing.ThingName}/*\"},"
+			   "{\"Effect\":\"Allow\",\"Action\":\"iot:Subscribe\",\"Resource\":"
+			   "\"arn:aws:iot:us-east-1:123456789012:topicfilter/devices/${iot:Connection.Thing.ThingName}/*\"}]}";
+	const char *bad = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:*\",\"Resource\":\"*\"}]}";
+	for (int p = 0; p < 3000; p++) {
+		char name[32];
+		snprintf(name, sizeof name, "policy-%d", p);
+		T(pol, 1, ACCOUNT); T(pol, 2, name); I(pol, 3, now);
+		step(pol);
+		T(ver, 1, ACCOUNT); T(ver, 2, name); T(ver, 3, p % 20 == 0 ? bad : good); I(ver, 4, now);
+		step(ver);
+	}
+	sqlite3_finalize(pol);
+	sqlite3_finalize(ver);
+	exec_or_die(h, "COMMIT");
+	exec_or_die(h, "ANALYZE");
+	dd_store_close(store);
+}
+
+static int run_audit(const char *dir, long n)
+{
+	struct dd_service svc;
+	memset(&svc, 0, sizeof svc);
+	svc.audit_workers = 1;
+	if (dd_service_init(&svc, dir)) {
+		fprintf(stderr, "bench_audit: cannot open the service\n");
+		return 1;
+	}
+	if (dd_audit_start(&svc))
+		return 1;
+	struct dd_ctx c = { .svc = &svc, .db = dd_store_db(svc.store), .account = ACCOUNT, .region = "us-east-1",
+			    .request_id = "bench", .now_ms = dd_now_ms() };
+	json_t *checks = json_object(), *names = json_array();
+	for (size_t i = 0; i < dd_audit_ncheck; i++) {
+		json_t *cfg = json_pack("{s:b}", "enabled", 1);
+		json_object_set_new(checks, dd_audit_checks[i].name, cfg);
+		json_array_append_new(names, json_string(dd_audit_checks[i].name));
+	}
+	json_t *in = json_pack("{s:s, s:o}", "roleArn", "arn:aws:iam::123456789012:role/AuditRole", "auditCheckConfigurations", checks);
+	json_t *out = NULL;
+	if (dd_iot_update_account_audit_configuration(&c, in, &out)) {
+		fprintf(stderr, "bench_audit: configuration: %s\n", c.err_msg);
+		return 1;
+	}
+	json_decref(in);
+	in = json_pack("{s:o}", "targetCheckNames", names);
+	double t0 = now_s();
+	if (dd_iot_start_on_demand_audit_task(&c, in, &out)) {
+		fprintf(stderr, "bench_audit: start: %s\n", c.err_msg);
+		return 1;
+	}
+	json_decref(in);
+	char task[40];
+	snprintf(task, sizeof task, "%s", json_string_value(json_object_get(out, "taskId")));
+	json_decref(out);
+	json_t *desc = NULL;
+	for (;;) {
+		usleep(20000);
+		in = json_pack("{s:s}", "taskId", task);
+		if (dd_iot_describe_audit_task(&c, in, &desc)) {
+			fprintf(stderr, "bench_audit: describe: %s\n", c.err_msg);
+			return 1;
+		}
+		json_decref(in);
+		if (strcmp(json_string_value(json_object_get(desc, "taskStatus")), "IN_PROGRESS") != 0)
+			break;
+		json_decref(desc);
+	}
+	double wall = now_s() - t0;
+	long findings = 0;
+	const char *name;
+	json_t *d;
+	printf("  %-62s %-24s %9s %9s\n", "check", "status", "total", "noncompl");
+	json_object_foreach(json_object_get(desc, "auditDetails"), name, d) {
+		findings += (long)json_integer_value(json_object_get(d, "nonCompliantResourcesCount"));
+		printf("  %-62s %-24s %9lld %9lld\n", name, json_string_value(json_object_get(d, "checkRunStatus")),
+		       (long long)json_integer_value(json_object_get(d, "totalResourcesCount")),
+		       (long long)json_integer_value(json_object_get(d, "nonCompliantResourcesCount")));
+	}
+	sqlite3_stmt *st = dd_db_stmt(c.db, "SELECT count(*) FROM audit_findings WHERE task_id = ?1");
+	dd_bind_text(st, 1, task);
+	long rows = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -1;
+	sqlite3_reset(st);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	printf("devices=%ld status=%s wall_s=%.2f findings=%ld noncompliant_resources=%ld findings_per_s=%.0f peak_rss_mib=%.0f\n",
+	       n, json_string_value(json_object_get(desc, "taskStatus")), wall, rows, findings, (double)rows / wall,
+	       (double)ru.ru_maxrss / 1024.0);
+	fflush(stdout);
+	json_decref(desc);
+	dd_audit_stop(&svc);
+	dd_service_close(&svc);
+	return 0;
+}
+
+int main(void)
+{
+	const char *sizes = getenv("BENCH_AUDIT_DEVICES");
+	if (!sizes)
+		sizes = "100000,1000000";
+	char base[512];
+	const char *direnv = getenv("BENCH_AUDIT_DIR");
+	snprintf(base, sizeof base, "%s/ddbench-audit-XXXXXX", direnv ? direnv : "/tmp");
+	if (!mkdtemp(base)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	dd_log_set_level(DD_LOG_WARN);
+	char buf[256];
+	snprintf(buf, sizeof buf, "%s", sizes);
+	int status = 0;
+	for (char *s = buf, *next; s && *s; s = next) {
+		next = strchr(s, ',');
+		if (next)
+			*next++ = '\0';
+		int64_t n;
+		if (dd_parse_int64(s, 1, 100000000, &n)) {
+			fprintf(stderr, "bench_audit: bad size %s\n", s);
+			return 2;
+		}
+		char dir[600];
+		snprintf(dir, sizeof dir, "%s/%lld", base, (long long)n);
+		double g0 = now_s();
+		generate(dir, (long)n);
+		printf("audit fleet of %lld devices generated in %.1f s\n", (long long)n, now_s() - g0);
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(run_audit(dir, (long)n));
+		int ws = 0;
+		waitpid(pid, &ws, 0);
+		if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+			status = 1;
+		char cmd[700];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			status = 1;
+	}
+	rmdir(base);
+	return status;
+}
