@@ -11,7 +11,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/dd_admin.h"
 #include "dd/audit.h"
+#include "dd/certs.h"
 #include "dd/common.h"
 #include "dd/mitigation.h"
 #include "dd/outbox.h"
@@ -33,6 +35,9 @@ static void usage_main(FILE *f)
 		"\n"
 		"commands:\n"
 		"  serve       run the AWS-compatible API endpoint (iot, iam, sns, cognito-identity)\n"
+		"  blocklist   import Debian weak-key blocklists (blocklist import --help)\n"
+		"  crl         import a CRL for a registered CA, show CRL status (crl --help)\n"
+		"  certs       recompute stored certificate facts (certs backfill --help)\n"
 		"\n"
 		"Run 'iotdefender <command> --help' for the options of a command.\n");
 }
@@ -160,6 +165,11 @@ static int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "iotdefender: cannot open the data directory %s\n", data_dir);
 		return 1;
 	}
+	size_t backfilled = 0;
+	if (dd_certs_backfill(svc.store, svc.blocklists, &backfilled))
+		dd_log_warn("certificate facts backfill failed; the stored facts stay as they were");
+	else if (backfilled)
+		dd_log_info("certificate facts recomputed for %zu certificates", backfilled);
 	struct dd_creds creds;
 	char err[1024];
 	char default_creds[2200];
@@ -240,6 +250,9 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "serve") == 0)
 		return cmd_serve(argc - 1, argv + 1);
+	int r = dd_admin_main(argc, argv);
+	if (r >= 0)
+		return r;
 	fprintf(stderr, "iotdefender: unknown command '%s'\n", argv[1]);
 	usage_main(stderr);
 	return 2;

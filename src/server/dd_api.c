@@ -195,8 +195,7 @@ static void run_handler(struct dd_api *api, dd_handler_fn fn, struct dd_ctx *c, 
 		resp->status = 200;
 		resp->content_type = proto == DD_PROTO_JSON ? "application/x-amz-json-1.1" : "application/json";
 		set_body(resp, json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)));
-		if (!out)
-			json_decref(o);
+		json_decref(o);
 		out = NULL;
 	}
 	json_decref(out);
@@ -300,8 +299,9 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 					} else {
 						resp->status = 200;
 						resp->content_type = "application/json";
-						set_body(resp, json_dumps(out ? out : json_object(), JSON_COMPACT));
-						json_decref(out);
+						json_t *o = out ? out : json_object();
+						set_body(resp, json_dumps(o, JSON_COMPACT));
+						json_decref(o);
 					}
 					if (dd_db_in_tx(c.db))
 						dd_db_rollback(c.db);
@@ -415,4 +415,41 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 	}
 	run_handler(api, fn, &c, input, proto, m, op, resp);
 	json_decref(input);
+}
+
+int dd_api_call(struct dd_service *svc, const char *account, const char *region, const char *service,
+		const char *op, json_t *in, json_t **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	const struct dd_model *m = dd_model_get(service);
+	const struct dd_model_op *mop = m ? dd_model_op_find(m, op) : NULL;
+	dd_handler_fn fn = find_handler(service, op);
+	if (!mop || !fn) {
+		snprintf(err, errlen, "NotImplemented: %s %s is not served", service, op);
+		return DD_EUNSUPPORTED;
+	}
+	char verr[1024];
+	if (dd_model_validate_input(mop, in, verr, sizeof verr)) {
+		snprintf(err, errlen, "InvalidRequestException: %s", verr);
+		return DD_EINVAL;
+	}
+	char rid[37];
+	dd_api_request_id(rid);
+	struct dd_ctx c = { .svc = svc, .db = dd_store_db(svc->store), .account = account, .region = region,
+			    .request_id = rid, .now_ms = dd_now_ms() };
+	if (!c.db) {
+		snprintf(err, errlen, "InternalFailure: the store is unavailable");
+		return DD_EIO;
+	}
+	int rc = fn(&c, in, out);
+	if (dd_db_in_tx(c.db))
+		dd_db_rollback(c.db);
+	if (rc) {
+		json_decref(*out);
+		*out = NULL;
+		snprintf(err, errlen, "%s: %s", c.err_code ? c.err_code : dd_awserr_default_code(c.err ? c.err : rc, dd_model_protocol(m)),
+			 c.err_msg);
+		return rc;
+	}
+	return 0;
 }

@@ -57,6 +57,14 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 /* An error response in the given protocol (used by the HTTP layer for 413 and the like). */
 void dd_api_error_response(enum dd_protocol proto, int status, const char *code, const char *msg,
 			   struct dd_http_response *resp);
+/* Calls an operation in-process, as an authenticated request of account would: the input
+ * is validated against the model, then the handler runs. On success *out is the output
+ * (NULL for an empty one) and 0 is returned; otherwise the error code and message are
+ * written to err ("Code: message") and a DD_E* code is returned (DD_EUNSUPPORTED when no
+ * handler serves the operation). */
+int dd_api_call(struct dd_service *svc, const char *account, const char *region, const char *service,
+		const char *op, json_t *in, json_t **out, char *err, size_t errlen) DD_MUST_CHECK;
+
 /* A new random request id (UUID v4 text). */
 void dd_api_request_id(char out[37]);
 
