@@ -11,6 +11,7 @@
  * reported with dd__audit_emit; nothing here writes to the store.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -706,13 +707,21 @@ struct conn {
 	bool has_start, has_end, open, takeover, involved;
 	char *key;    /* pairing key inside the group: client id (by certificate) or principal */
 	char *other;  /* the related resource's id: client id or certificate id (may be NULL) */
+	size_t prev;  /* index + 1 of the previous connection with the same key, 0 if none */
 };
 
 struct conn_group {
 	char *name;
 	struct conn *v;
 	size_t n, cap;
+	/* Index of the latest connection per key (open addressing, slot = index + 1), built
+	 * once a group outgrows a linear scan: one certificate shared by thousands of client
+	 * ids must not cost a quadratic pairing. */
+	size_t *slots;
+	size_t nslots;
 };
+
+#define GROUP_LINEAR_MAX 16
 
 static void group_reset(struct conn_group *g)
 {
@@ -723,6 +732,9 @@ static void group_reset(struct conn_group *g)
 	g->n = 0;
 	free(g->name);
 	g->name = NULL;
+	free(g->slots);
+	g->slots = NULL;
+	g->nslots = 0;
 }
 
 static void group_free(struct conn_group *g)
@@ -732,8 +744,57 @@ static void group_free(struct conn_group *g)
 	memset(g, 0, sizeof *g);
 }
 
+static size_t key_hash(const char *k)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *k; k++)
+		h = (h ^ (unsigned char)*k) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* The slot of key: the one holding it, or the empty one where it belongs. */
+static size_t *slot_of(struct conn_group *g, const char *key)
+{
+	size_t mask = g->nslots - 1;
+	for (size_t i = key_hash(key) & mask;; i = (i + 1) & mask)
+		if (!g->slots[i] || strcmp(g->v[g->slots[i] - 1].key, key) == 0)
+			return &g->slots[i];
+}
+
+/* (Re)builds the index for at least 2 * want entries. */
+static int group_index(struct conn_group *g, size_t want)
+{
+	size_t ns = 64;
+	while (ns < 2 * want)
+		ns *= 2;
+	size_t *sl = calloc(ns, sizeof *sl);
+	if (!sl)
+		return DD_ENOMEM;
+	free(g->slots);
+	g->slots = sl;
+	g->nslots = ns;
+	for (size_t i = 0; i < g->n; i++)
+		*slot_of(g, g->v[i].key) = i + 1; /* later ones overwrite: the latest wins */
+	return 0;
+}
+
+/* The most recent connection of the group with this pairing key, or NULL. */
+static struct conn *group_last(struct conn_group *g, const char *key)
+{
+	if (g->slots) {
+		size_t sl = *slot_of(g, key);
+		return sl ? &g->v[sl - 1] : NULL;
+	}
+	for (size_t i = g->n; i-- > 0;)
+		if (strcmp(g->v[i].key, key) == 0)
+			return &g->v[i];
+	return NULL;
+}
+
 static struct conn *group_add(struct conn_group *g, const char *key, const char *other)
 {
+	struct conn *last = group_last(g, key);
+	size_t prev = last ? (size_t)(last - g->v) + 1 : 0;
 	if (g->n == g->cap) {
 		size_t ncap = g->cap ? g->cap * 2 : 8;
 		struct conn *nv = realloc(g->v, ncap * sizeof *nv);
@@ -744,6 +805,7 @@ static struct conn *group_add(struct conn_group *g, const char *key, const char 
 	}
 	struct conn *c = &g->v[g->n];
 	memset(c, 0, sizeof *c);
+	c->prev = prev;
 	c->key = strdup(key);
 	c->other = other ? strdup(other) : NULL;
 	if (!c->key || (other && !c->other)) {
@@ -752,19 +814,15 @@ static struct conn *group_add(struct conn_group *g, const char *key, const char 
 		return NULL;
 	}
 	g->n++;
-	return c;
-}
-
-/* The most recent connection of the group with this pairing key, or NULL. */
-static struct conn *group_last(struct conn_group *g, const char *key, size_t *idx)
-{
-	for (size_t i = g->n; i-- > 0;)
-		if (strcmp(g->v[i].key, key) == 0) {
-			if (idx)
-				*idx = i;
-			return &g->v[i];
-		}
-	return NULL;
+	if (g->slots && 2 * g->n <= g->nslots) {
+		*slot_of(g, key) = g->n;
+	} else if (g->n > GROUP_LINEAR_MAX && group_index(g, g->n) != 0) {
+		g->n--;
+		free(c->key);
+		free(c->other);
+		return NULL;
+	}
+	return &g->v[g->n - 1];
 }
 
 static bool is_takeover(const char *reason)
@@ -782,7 +840,7 @@ static bool is_takeover(const char *reason)
 static int group_event(struct conn_group *g, bool connect, const char *key, const char *other, int64_t ts,
 		       const char *reason, int64_t window_start)
 {
-	struct conn *last = group_last(g, key, NULL);
+	struct conn *last = group_last(g, key);
 	if (connect) {
 		if (last && last->open) {
 			last->open = false;
@@ -799,16 +857,12 @@ static int group_event(struct conn_group *g, bool connect, const char *key, cons
 	}
 	bool takeover = is_takeover(reason);
 	if (last && last->open && takeover && last->start == ts) {
-		/* The replacing connection is already recorded: find the one it replaced. */
-		size_t li = (size_t)(last - g->v);
-		for (size_t i = li; i-- > 0;)
-			if (strcmp(g->v[i].key, key) == 0) {
-				if (g->v[i].has_end && g->v[i].end == ts) {
-					g->v[i].takeover = true;
-					return 0;
-				}
-				break;
-			}
+		/* The replacing connection is already recorded: the takeover is the one it replaced. */
+		struct conn *replaced = last->prev ? &g->v[last->prev - 1] : NULL;
+		if (replaced && replaced->has_end && replaced->end == ts) {
+			replaced->takeover = true;
+			return 0;
+		}
 	}
 	if (last && last->open) {
 		last->open = false;

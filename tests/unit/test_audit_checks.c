@@ -29,6 +29,7 @@
 #define ACCT_B "210987654321"   /* logging compliant; role alias without usage data */
 #define ACCT_C "111122223333"   /* nothing configured */
 #define ACCT_D "444455556666"   /* v1 logging only */
+#define ACCT_E "777788889999"   /* large connection groups */
 #define DAY (86400000LL)
 #define HOUR (3600000LL)
 #define NOW (1700000000000LL)   /* 2023-11-14T22:13:20Z */
@@ -941,6 +942,59 @@ static void conflicting_client_ids(void **state)
 	run_free(&r);
 }
 
+static void fill_large_groups(void)
+{
+	char cid[32], cert[65];
+	sql("BEGIN");
+	/* one certificate, 300 client ids, each connected twice (the second session takes
+	 * over the first), all sessions still open at task start */
+	for (int i = 0; i < 300; i++) {
+		snprintf(cid, sizeof cid, "many-%03d", i);
+		add_event(ACCT_E, "connect", cid, hex64('a'), NOW - HOUR + i, NULL);
+		add_event(ACCT_E, "connect", cid, hex64('a'), NOW - HOUR / 2 + i, NULL);
+	}
+	/* one client id taken over 39 times by 40 certificates */
+	for (int i = 0; i < 40; i++) {
+		snprintf(cert, sizeof cert, "%064x", i + 1000);
+		add_event(ACCT_E, "connect", "hot-id", cert, NOW - 2 * HOUR + i * 1000, NULL);
+		if (i > 0) {
+			snprintf(cert, sizeof cert, "%064x", i - 1 + 1000);
+			add_event(ACCT_E, "disconnect", "hot-id", cert, NOW - 2 * HOUR + i * 1000, "DUPLICATE_CLIENTID");
+		}
+	}
+	sql("COMMIT");
+}
+
+static void large_groups(void **state)
+{
+	(void)state;
+	fill_large_groups();
+	struct run r;
+	run_check(ACCT_E, "DEVICE_CERTIFICATE_SHARED_CHECK", NULL, &r);
+	assert_int_equal(r.total, 41);
+	assert_int_equal(json_array_size(r.findings), 1);
+	json_t *f = find(&r, "DEVICE_CERTIFICATE", DEV('a'), "CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES");
+	json_t *rel = related(f);
+	assert_int_equal(json_array_size(rel), 250); /* capped, most recent first */
+	assert_related(rel, 0, "CLIENT_ID", "clientId", "many-299", ms(NOW - HOUR / 2 + 299), NULL);
+	assert_related(rel, 249, "CLIENT_ID", "clientId", "many-050", ms(NOW - HOUR / 2 + 50), NULL);
+	run_free(&r);
+
+	run_check(ACCT_E, "CONFLICTING_CLIENT_IDS_CHECK", NULL, &r);
+	assert_int_equal(r.total, 301);
+	assert_int_equal(json_array_size(r.findings), 1);
+	f = find(&r, "CLIENT_ID", "{\"clientId\":\"hot-id\"}", "DUPLICATE_CLIENT_ID_ACROSS_CONNECTIONS");
+	rel = related(f);
+	assert_int_equal(json_array_size(rel), 40);
+	char cert[65];
+	snprintf(cert, sizeof cert, "%064x", 39 + 1000);
+	assert_related(rel, 0, "DEVICE_CERTIFICATE", "deviceCertificateId", cert, ms(NOW - 2 * HOUR + 39000), NULL);
+	snprintf(cert, sizeof cert, "%064x", 1000);
+	assert_related(rel, 39, "DEVICE_CERTIFICATE", "deviceCertificateId", cert, ms(NOW - 2 * HOUR),
+		       ms(NOW - 2 * HOUR + 1000));
+	run_free(&r);
+}
+
 /* An account without any data: every check runs, examines nothing and finds nothing
  * (LOGGING_DISABLED_CHECK always examines the account). */
 static void empty_account(void **state)
@@ -981,6 +1035,7 @@ int main(void)
 		cmocka_unit_test(logging_disabled),
 		cmocka_unit_test(device_cert_shared),
 		cmocka_unit_test(conflicting_client_ids),
+		cmocka_unit_test(large_groups),
 		cmocka_unit_test(empty_account),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
