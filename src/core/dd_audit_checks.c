@@ -117,8 +117,6 @@ static json_t *cert_resource(const struct dd_cert_info *ci)
 
 /* ---- certificate checks ------------------------------------------------------------ */
 
-static int check_intermediate_ca_revoked(struct dd_audit_run *r);
-
 struct cert_walk {
 	struct dd_audit_run *r;
 	enum dd_cert_kind kind;
@@ -139,11 +137,11 @@ static int cert_visit(const struct dd_cert_info *ci, void *ud)
 	return w->visit(w, ci);
 }
 
-static int cert_walk_run(struct dd_audit_run *r, enum dd_cert_kind kind, int days,
+/* Calls visit for every certificate of kind in the check's scope, counting them. */
+static int cert_walk_run(struct dd_audit_run *r, enum dd_cert_kind kind, int days, bool active_only,
 			 int (*visit)(struct cert_walk *, const struct dd_cert_info *))
 {
-	struct cert_walk w = { .r = r, .kind = kind, .days = days, .visit = visit,
-			       .active_only = r->check->fn == check_intermediate_ca_revoked };
+	struct cert_walk w = { .r = r, .kind = kind, .days = days, .active_only = active_only, .visit = visit };
 	int rc = dd_certs_foreach(r->snap, r->account, kind, r->task_start_ms, cert_visit, &w);
 	json_decref(w.anc_ident);
 	if (rc && !r->error_code[0])
@@ -154,13 +152,15 @@ static int cert_walk_run(struct dd_audit_run *r, enum dd_cert_kind kind, int day
 static int visit_expiring(struct cert_walk *w, const struct dd_cert_info *ci)
 {
 	struct dd_audit_run *r = w->r;
+	if (ci->not_after_ms - r->task_start_ms > (int64_t)w->days * DAY_MS)
+		return 0;
 	char date[32];
 	iso_date(ci->not_after_ms, date, sizeof date);
-	int rc = 0;
+	int rc;
 	if (ci->not_after_ms <= r->task_start_ms) {
 		rc = dd__audit_emit(r, cert_resource(ci), NULL, "CERTIFICATE_PAST_EXPIRATION",
 				    "Certificate expired on %s.", date);
-	} else if (ci->not_after_ms - r->task_start_ms <= (int64_t)w->days * DAY_MS) {
+	} else {
 		long long left = (ci->not_after_ms - r->task_start_ms + DAY_MS - 1) / DAY_MS;
 		rc = dd__audit_emit(r, cert_resource(ci), NULL, "CERTIFICATE_APPROACHING_EXPIRATION",
 				    "Certificate expires on %s, in %lld day%s (threshold %d days).", date,
@@ -171,12 +171,12 @@ static int visit_expiring(struct cert_walk *w, const struct dd_cert_info *ci)
 
 static int check_device_cert_expiring(struct dd_audit_run *r)
 {
-	return cert_walk_run(r, DD_CERT_DEVICE, threshold_days(r), visit_expiring);
+	return cert_walk_run(r, DD_CERT_DEVICE, threshold_days(r), false, visit_expiring);
 }
 
 static int check_ca_cert_expiring(struct dd_audit_run *r)
 {
-	return cert_walk_run(r, DD_CERT_CA, CA_EXPIRING_DAYS, visit_expiring);
+	return cert_walk_run(r, DD_CERT_CA, CA_EXPIRING_DAYS, false, visit_expiring);
 }
 
 /* Decision (AUDIT.md): age counts from notBefore, not from registration. */
@@ -196,7 +196,7 @@ static int visit_age(struct cert_walk *w, const struct dd_cert_info *ci)
 
 static int check_device_cert_age(struct dd_audit_run *r)
 {
-	return cert_walk_run(r, DD_CERT_DEVICE, threshold_days(r), visit_age);
+	return cert_walk_run(r, DD_CERT_DEVICE, threshold_days(r), false, visit_age);
 }
 
 static int visit_key_quality(struct cert_walk *w, const struct dd_cert_info *ci)
@@ -217,12 +217,12 @@ static int visit_key_quality(struct cert_walk *w, const struct dd_cert_info *ci)
 
 static int check_device_cert_key_quality(struct dd_audit_run *r)
 {
-	return cert_walk_run(r, DD_CERT_DEVICE, 0, visit_key_quality);
+	return cert_walk_run(r, DD_CERT_DEVICE, 0, false, visit_key_quality);
 }
 
 static int check_ca_cert_key_quality(struct dd_audit_run *r)
 {
-	return cert_walk_run(r, DD_CERT_CA, 0, visit_key_quality);
+	return cert_walk_run(r, DD_CERT_CA, 0, false, visit_key_quality);
 }
 
 static int visit_revoked(struct cert_walk *w, const struct dd_cert_info *ci)
@@ -240,12 +240,12 @@ static int visit_revoked(struct cert_walk *w, const struct dd_cert_info *ci)
 
 static int check_revoked_device_cert(struct dd_audit_run *r)
 {
-	return cert_walk_run(r, DD_CERT_DEVICE, 0, visit_revoked);
+	return cert_walk_run(r, DD_CERT_DEVICE, 0, false, visit_revoked);
 }
 
 static int check_revoked_ca_cert(struct dd_audit_run *r)
 {
-	return cert_walk_run(r, DD_CERT_CA, 0, visit_revoked);
+	return cert_walk_run(r, DD_CERT_CA, 0, false, visit_revoked);
 }
 
 /* The ISSUER_CERTIFICATE identifier of a CA certificate: its subject, id and serial.
@@ -292,7 +292,7 @@ static int visit_intermediate(struct cert_walk *w, const struct dd_cert_info *ci
 /* AUDIT.md: only ACTIVE device certificates whose chain holds a revoked intermediate. */
 static int check_intermediate_ca_revoked(struct dd_audit_run *r)
 {
-	return cert_walk_run(r, DD_CERT_DEVICE, 0, visit_intermediate);
+	return cert_walk_run(r, DD_CERT_DEVICE, 0, true, visit_intermediate);
 }
 
 /* ---- IoT policy checks ------------------------------------------------------------- */
