@@ -155,10 +155,31 @@ static const char m004_audit[] =
 	"CREATE TABLE role_service_usage(account TEXT NOT NULL, role_arn TEXT NOT NULL, service TEXT NOT NULL,"
 	" last_used INTEGER NOT NULL, PRIMARY KEY(account, role_arn, service)) WITHOUT ROWID;";
 
+/* Mitigation actions (dd_mitigation.c) and audit mitigation actions tasks with one row per
+ * execution (one action applied to one finding); `prior` holds the state an execution
+ * changed, for a later revert (dd_mitigation_engine.c). */
+static const char m005_mitigation[] =
+	"CREATE TABLE mitigation_actions(account TEXT NOT NULL, name TEXT NOT NULL, action_id TEXT NOT NULL,"
+	" action_type TEXT NOT NULL, role_arn TEXT NOT NULL, params TEXT NOT NULL, region TEXT NOT NULL,"
+	" created INTEGER NOT NULL, modified INTEGER NOT NULL, PRIMARY KEY(account, name)) WITHOUT ROWID;"
+	"CREATE TABLE mitigation_tasks(account TEXT NOT NULL, task_id TEXT NOT NULL, status TEXT NOT NULL,"
+	" client_token TEXT NOT NULL, request_hash TEXT NOT NULL, region TEXT NOT NULL, target TEXT NOT NULL,"
+	" mapping TEXT NOT NULL, actions TEXT NOT NULL, audit_task_id TEXT, start_ms INTEGER NOT NULL,"
+	" end_ms INTEGER, PRIMARY KEY(account, task_id)) WITHOUT ROWID;"
+	"CREATE INDEX mitigation_tasks_status ON mitigation_tasks(status);"
+	"CREATE INDEX mitigation_tasks_start ON mitigation_tasks(account, start_ms);"
+	"CREATE INDEX mitigation_tasks_token ON mitigation_tasks(account, client_token);"
+	"CREATE TABLE mitigation_executions(account TEXT NOT NULL, task_id TEXT NOT NULL, finding_id TEXT NOT NULL,"
+	" seq INTEGER NOT NULL, check_name TEXT NOT NULL, action_name TEXT NOT NULL, action_id TEXT NOT NULL,"
+	" status TEXT NOT NULL, start_ms INTEGER, end_ms INTEGER, error_code TEXT, message TEXT, prior TEXT,"
+	" PRIMARY KEY(account, task_id, finding_id, seq)) WITHOUT ROWID;"
+	"CREATE INDEX mitigation_executions_finding ON mitigation_executions(account, finding_id, task_id);";
+
 const char *const dd_store_migrations[] = {
 	m001_registry,
 	m002_iam_sns_cognito,
 	m003_crls,
 	m004_audit,
+	m005_mitigation,
 };
 const int dd_store_nmigrations = sizeof dd_store_migrations / sizeof dd_store_migrations[0];
