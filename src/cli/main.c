@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli/dd_admin.h"
+#include "cli/dd_demo.h"
 #include "dd/audit.h"
 #include "dd/certs.h"
 #include "dd/common.h"
@@ -35,6 +36,7 @@ static void usage_main(FILE *f)
 		"\n"
 		"commands:\n"
 		"  serve       run the AWS-compatible API endpoint (iot, iam, sns, cognito-identity)\n"
+		"  demo        build the seed lab's fleet on a fresh data directory, audit it, mitigate\n"
 		"  blocklist   import Debian weak-key blocklists (blocklist import --help)\n"
 		"  crl         import a CRL for a registered CA, show CRL status (crl --help)\n"
 		"  certs       recompute stored certificate facts (certs backfill --help)\n"
@@ -250,6 +252,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "serve") == 0)
 		return cmd_serve(argc - 1, argv + 1);
+	if (strcmp(argv[1], "demo") == 0)
+		return dd_demo_main(argc - 1, argv + 1);
 	int r = dd_admin_main(argc, argv);
 	if (r >= 0)
 		return r;
