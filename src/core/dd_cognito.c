@@ -219,7 +219,7 @@ static int cog_set_identity_pool_roles(struct dd_ctx *c, json_t *in, json_t **ou
 		if (!arn || strncmp(arn, "arn:aws:iam::", 13) != 0 || !strstr(arn, ":role/"))
 			return dd_fail(c, DD_EINVAL, "InvalidParameterException", "Invalid role ARN for '%s'.", k);
 	}
-	char *rt = json_dumps(roles ? roles : json_object(), JSON_COMPACT);
+	char *rt = (roles ? json_dumps(roles, JSON_COMPACT) : strdup("{}"));
 	char *mt = mappings ? json_dumps(mappings, JSON_COMPACT) : NULL;
 	sqlite3_stmt *st = dd_db_stmt(c->db, "UPDATE cognito_pools SET roles = ?4, role_mappings = ?5 WHERE account = ?1 AND id = ?2 AND region = ?3");
 	int rc = 0;

@@ -282,10 +282,14 @@ static void make_role_arn(char *buf, size_t len, const char *account, const char
 	snprintf(buf, len, "arn:aws:iam::%s:role%s%s", account, path, name);
 }
 
-static json_t *json_text(const char *text, json_t *dflt)
+/* Parses a stored JSON array (tags); an empty array when absent or unreadable. */
+static json_t *json_array_text(const char *text)
 {
 	json_t *j = text && *text ? json_loads(text, 0, NULL) : NULL;
-	return j ? j : dflt;
+	if (json_is_array(j))
+		return j;
+	json_decref(j);
+	return json_array();
 }
 
 /* Builds the Role structure from a row of ROLE_COLS. */
@@ -309,7 +313,7 @@ static json_t *role_json(struct dd_ctx *c, sqlite3_stmt *st, bool full)
 				    json_pack("{s:s, s:s}", "PermissionsBoundaryType", "Policy",
 					      "PermissionsBoundaryArn", dd_col_text(st, 6)));
 	if (full) {
-		json_t *tags = json_text(dd_col_text(st, 7), json_array());
+		json_t *tags = json_array_text(dd_col_text(st, 7));
 		if (json_array_size(tags))
 			json_object_set_new(r, "Tags", tags);
 		else
@@ -589,7 +593,7 @@ static int load_tags(struct dd_ctx *c, const char *name, char *canon, size_t can
 		return dd_fail(c, DD_ENOTFOUND, "NoSuchEntity", "The role with name %s cannot be found.", name);
 	}
 	snprintf(canon, canonlen, "%s", dd_col_text(st, 0));
-	*tags = json_text(dd_col_text(st, 1), json_array());
+	*tags = json_array_text(dd_col_text(st, 1));
 	sqlite3_reset(st);
 	return 0;
 }
@@ -870,7 +874,7 @@ static json_t *local_json(struct dd_ctx *c, sqlite3_stmt *st, bool full)
 	if (o && full) {
 		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
 			json_object_set_new(o, "Description", json_string(dd_col_text(st, 4)));
-		json_t *tags = json_text(dd_col_text(st, 6), json_array());
+		json_t *tags = json_array_text(dd_col_text(st, 6));
 		if (json_array_size(tags))
 			json_object_set_new(o, "Tags", tags);
 		else

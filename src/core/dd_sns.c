@@ -631,7 +631,7 @@ static int sns_create_topic(struct dd_ctx *c, json_t *in, json_t **out)
 	}
 	char arn[600];
 	snprintf(arn, sizeof arn, "arn:aws:sns:%s:%s:%s", c->region, c->account, name);
-	char *at = json_dumps(attrs ? attrs : json_object(), JSON_COMPACT);
+	char *at = (attrs ? json_dumps(attrs, JSON_COMPACT) : strdup("{}"));
 	char *tt = tags ? json_dumps(tags, JSON_COMPACT) : NULL;
 	sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT OR IGNORE INTO sns_topics(account, arn, name, region, attributes, tags, created)"
 					     " VALUES (?1, ?2, ?3, ?4, ?5, coalesce(?6, '[]'), ?7)");
@@ -913,7 +913,7 @@ static int sns_subscribe(struct dd_ctx *c, json_t *in, json_t **out)
 		}
 		dd_hex_encode(r, sizeof r, token);
 		snprintf(arn, sizeof arn, "%s:%s", topic, uuid);
-		char *at = json_dumps(attrs ? attrs : json_object(), JSON_COMPACT);
+		char *at = (attrs ? json_dumps(attrs, JSON_COMPACT) : strdup("{}"));
 		st = dd_db_stmt(c->db, "INSERT INTO sns_subscriptions(account, arn, topic_arn, protocol, endpoint, confirmed,"
 				       " token, attributes, created) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8)");
 		if (!st || !at) {
