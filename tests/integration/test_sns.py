@@ -8,7 +8,9 @@ import contextlib
 import http.server
 import json
 import os
+import re
 import shutil
+import socketserver
 import subprocess
 import tempfile
 import threading
@@ -79,6 +81,62 @@ class Subscriber:
                 return r
             time.sleep(0.05)
         raise AssertionError("timed out; received: %r" % self.received)
+
+
+class SmtpSink:
+    """A minimal SMTP server on 127.0.0.1 that records every mail (from, rcpts, data)."""
+
+    def __init__(self):
+        self.mails = []
+        sink = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                self.wfile.write(b"220 sink ESMTP\r\n")
+                data, lines, rcpt, frm = False, [], [], None
+                while True:
+                    line = self.rfile.readline()
+                    if not line:
+                        return
+                    if data:
+                        if line in (b".\r\n", b".\n"):
+                            sink.mails.append((frm, rcpt, b"".join(lines).decode()))
+                            data, lines, rcpt = False, [], []
+                            self.wfile.write(b"250 queued\r\n")
+                        else:
+                            lines.append(line[1:] if line.startswith(b"..") else line)
+                        continue
+                    cmd = line.strip().upper()
+                    if cmd.startswith(b"MAIL FROM"):
+                        frm = line.strip()[10:].decode()
+                    elif cmd.startswith(b"RCPT TO"):
+                        rcpt.append(line.strip()[8:].decode())
+                    if cmd == b"DATA":
+                        data = True
+                        self.wfile.write(b"354 go ahead\r\n")
+                    elif cmd == b"QUIT":
+                        self.wfile.write(b"221 bye\r\n")
+                        return
+                    else:
+                        self.wfile.write(b"250 ok\r\n")
+
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait(self, n, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline and len(self.mails) < n:
+            time.sleep(0.05)
+        if len(self.mails) < n:
+            raise AssertionError("got %d mails, wanted %d" % (len(self.mails), n))
+        return self.mails
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def string_to_sign(m):
@@ -385,6 +443,42 @@ class SnsTest(unittest.TestCase):
             with self.assertRaises(botocore.exceptions.ClientError) as e:
                 sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="not-an-address")
             self.assertEqual(e.exception.response["Error"]["Code"], "InvalidParameter")
+
+    def test_email_through_smtp_relay(self):
+        sink = SmtpSink()
+        try:
+            with env(IOTDEFENDER_SMTP_URL="smtp://127.0.0.1:%d" % sink.port, IOTDEFENDER_SMTP_FROM="dd@example.org",
+                     **FAST), Server() as srv:
+                sns = srv.client("sns")
+                topic = sns.create_topic(Name="mailed")["TopicArn"]
+                sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="ops@example.com")
+                sns.subscribe(TopicArn=topic, Protocol="email-json", Endpoint="bot@example.com")
+                mails = sink.wait(2)
+                by_rcpt = {m[1][0]: m for m in mails}
+                frm, rcpt, text = by_rcpt["<ops@example.com>"]
+                self.assertEqual(frm, "<dd@example.org>")
+                self.assertIn("Subject: AWS Notification - Subscription Confirmation", text)
+                url = re.search(r"(http://\S+/sns/confirm\?\S+)", text).group(1)
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    self.assertEqual(r.status, 200)
+                conf = json.loads(by_rcpt["<bot@example.com>"][2].split("\r\n\r\n", 1)[1])
+                verify_signature(conf)
+                sns.confirm_subscription(TopicArn=topic, Token=conf["Token"])
+                mid = sns.publish(TopicArn=topic, Subject="Audit result", Message="3 noncompliant checks")["MessageId"]
+                mails = sink.wait(4)[2:]
+                by_rcpt = {m[1][0]: m for m in mails}
+                text = by_rcpt["<ops@example.com>"][2]
+                self.assertIn("Subject: Audit result", text)
+                self.assertIn("3 noncompliant checks", text)
+                self.assertIn("/sns/unsubscribe?", text)
+                n = json.loads(by_rcpt["<bot@example.com>"][2].split("\r\n\r\n", 1)[1])
+                self.assertEqual(n["MessageId"], mid)
+                verify_signature(n)
+                a = sns.get_topic_attributes(TopicArn=topic)["Attributes"]
+                self.assertEqual(a["SubscriptionsConfirmed"], "2")
+                self.assertEqual(a["iotdefender:DeliveriesUndeliverable"], "0")
+        finally:
+            sink.stop()
 
     def test_cross_account(self):
         tmp = tempfile.mkdtemp(prefix="ddsns-acct-")
