@@ -360,7 +360,7 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	dd_log_set_level(DD_LOG_WARN);
+	dd_log_set_level(getenv("BENCH_AUDIT_VERBOSE") ? DD_LOG_DEBUG : DD_LOG_WARN);
 	char buf[256];
 	snprintf(buf, sizeof buf, "%s", sizes);
 	int status = 0;

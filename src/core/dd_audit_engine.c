@@ -42,37 +42,96 @@ struct dd_audit_engine {
 
 /* ---- findings sink ----------------------------------------------------------------- */
 
+/* A UUIDv7 (RFC 9562): 48 bits of milliseconds, then a per-process counter seeded at
+ * random, so finding ids are unique, look like AWS's, and sort by creation time. Sorted
+ * ids make the findings table's inserts appends instead of random B-tree writes. */
+static void finding_id(int64_t ms, char out[37])
+{
+	static uint64_t counter;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	unsigned char r[8];
+	if (dd_random_bytes(r, sizeof r))
+		memset(r, 0x3c, sizeof r);
+	(void)once;
+	pthread_mutex_lock(&mu);
+	if (counter == 0)
+		memcpy(&counter, r, sizeof counter);
+	uint64_t n = ++counter;
+	pthread_mutex_unlock(&mu);
+	uint64_t t = (uint64_t)ms & 0xFFFFFFFFFFFFULL;
+	snprintf(out, 37, "%08llx-%04llx-7%03llx-%04llx-%012llx", (unsigned long long)(t >> 16),
+		 (unsigned long long)(t & 0xFFFF), (unsigned long long)((n >> 50) & 0xFFF),
+		 (unsigned long long)(0x8000 | ((n >> 36) & 0x3FFF)), (unsigned long long)(n & 0xFFFFFFFFFULL) << 12 >> 12);
+}
+
+/* What the checks report while the snapshot is open goes to a spool file, and is written
+ * to the store only after the snapshot's read transaction ends: a long reader would keep
+ * SQLite from checkpointing the WAL, and every write made meanwhile would grow it. */
 struct sink {
-	struct dd_db *db;          /* the worker's own connection, for writes */
-	const char *account, *task_id, *check_name, *severity;
+	FILE *spool;
+	const char *task_id, *check_name, *severity;
 	int64_t task_start_ms;
 	json_t *suppressions;      /* "check\nkey" -> true, active at task start */
-	json_t *batch;             /* pending finding rows */
 	json_t *noncompliant;      /* resource keys (set) */
 	json_t *suppressed;        /* resource keys (set) */
 	int64_t now_ms;
 	int err;
 };
 
-static int flush(struct sink *s, bool final, struct dd_audit_run *r, const char *status)
+struct check_result {
+	const char *name;
+	const char *status;
+	int64_t total;
+	int64_t noncompliant, suppressed;
+	char error_code[64];
+	char message[512];
+	long start, end;           /* the check's rows in the spool */
+};
+
+#define WRITE_BATCH 5000
+
+/* Writes one check's spooled findings and its final status, unless the check is no longer
+ * IN_PROGRESS (the task was canceled meanwhile). */
+static int write_check(struct dd_db *db, const char *account, const char *task_id, FILE *spool,
+		       const struct check_result *cr)
 {
-	if (json_array_size(s->batch) == 0 && !final)
-		return 0;
-	if (dd_db_begin_write(s->db))
+	if (dd_db_begin_write(db))
 		return DD_EIO;
-	size_t i;
-	json_t *f;
-	int rc = 0;
-	json_array_foreach(s->batch, i, f) {
-		sqlite3_stmt *st = dd_db_stmt(s->db,
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT status FROM audit_task_checks WHERE account = ?1 AND task_id = ?2 AND check_name = ?3");
+	if (!st)
+		goto fail;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, task_id);
+	dd_bind_text(st, 3, cr->name);
+	bool pending = sqlite3_step(st) == SQLITE_ROW && strcmp(dd_col_text(st, 0), "IN_PROGRESS") == 0;
+	sqlite3_reset(st);
+	if (!pending) {
+		dd_db_rollback(db);
+		return 0;
+	}
+	if (fseek(spool, cr->start, SEEK_SET) != 0)
+		goto fail;
+	char *line = NULL;
+	size_t cap = 0;
+	long pos = cr->start;
+	int n = 0;
+	while (pos < cr->end) {
+		ssize_t len = getline(&line, &cap, spool);
+		if (len <= 0)
+			break;
+		pos += len;
+		json_t *f = json_loadb(line, (size_t)len, 0, NULL);
+		st = dd_db_stmt(db,
 			"INSERT INTO audit_findings(account, finding_id, task_id, check_name, task_start_ms, finding_ms, severity,"
 			" resource_type, resource_key, resource, related, reason, reason_code, suppressed)"
 			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
-		if (!st) {
-			rc = DD_EIO;
-			break;
+		if (!f || !st) {
+			json_decref(f);
+			free(line);
+			goto fail;
 		}
-		dd_bind_text(st, 1, s->account);
+		dd_bind_text(st, 1, account);
 		for (int k = 0; k < 13; k++) {
 			json_t *v = json_array_get(f, (size_t)k);
 			if (json_is_integer(v))
@@ -80,36 +139,42 @@ static int flush(struct sink *s, bool final, struct dd_audit_run *r, const char 
 			else
 				dd_bind_text(st, k + 2, json_string_value(v));
 		}
-		if ((rc = dd_step_done(st)))
-			break;
-	}
-	if (!rc && final) {
-		sqlite3_stmt *st = dd_db_stmt(s->db,
-			"UPDATE audit_task_checks SET status = ?4, total = ?5, noncompliant = ?6, suppressed = ?7,"
-			" error_code = ?8, message = ?9 WHERE account = ?1 AND task_id = ?2 AND check_name = ?3");
-		if (!st)
-			rc = DD_EIO;
-		else {
-			dd_bind_text(st, 1, s->account);
-			dd_bind_text(st, 2, s->task_id);
-			dd_bind_text(st, 3, s->check_name);
-			dd_bind_text(st, 4, status);
-			dd_bind_int64(st, 5, r ? r->total : 0);
-			dd_bind_int64(st, 6, (int64_t)json_object_size(s->noncompliant));
-			dd_bind_int64(st, 7, (int64_t)json_object_size(s->suppressed));
-			dd_bind_text(st, 8, r && r->error_code[0] ? r->error_code : NULL);
-			dd_bind_text(st, 9, r && r->message[0] ? r->message : NULL);
-			rc = dd_step_done(st);
+		int rc = dd_step_done(st);
+		json_decref(f);
+		if (rc) {
+			free(line);
+			goto fail;
+		}
+		if (++n % WRITE_BATCH == 0) {
+			/* keep write transactions short; a crash here leaves the check
+			 * IN_PROGRESS, and resuming deletes these rows first */
+			if (dd_db_commit(db) || dd_db_begin_write(db)) {
+				free(line);
+				return DD_EIO;
+			}
 		}
 	}
-	if (rc) {
-		dd_db_rollback(s->db);
-		return rc;
-	}
-	if (dd_db_commit(s->db))
-		return DD_EIO;
-	json_array_clear(s->batch);
-	return 0;
+	free(line);
+	st = dd_db_stmt(db, "UPDATE audit_task_checks SET status = ?4, total = ?5, noncompliant = ?6, suppressed = ?7,"
+			    " error_code = ?8, message = ?9 WHERE account = ?1 AND task_id = ?2 AND check_name = ?3"
+			    " AND status = 'IN_PROGRESS'");
+	if (!st)
+		goto fail;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, task_id);
+	dd_bind_text(st, 3, cr->name);
+	dd_bind_text(st, 4, cr->status);
+	dd_bind_int64(st, 5, cr->total);
+	dd_bind_int64(st, 6, cr->noncompliant);
+	dd_bind_int64(st, 7, cr->suppressed);
+	dd_bind_text(st, 8, cr->error_code[0] ? cr->error_code : NULL);
+	dd_bind_text(st, 9, cr->message[0] ? cr->message : NULL);
+	if (dd_step_done(st))
+		goto fail;
+	return dd_db_commit(db);
+fail:
+	dd_db_rollback(db);
+	return DD_EIO;
 }
 
 int dd__audit_emit(struct dd_audit_run *r, json_t *resource, json_t *related, const char *reason_code,
@@ -127,6 +192,8 @@ int dd__audit_emit(struct dd_audit_run *r, json_t *resource, json_t *related, co
 	char *key = dd__audit_resource_key(rid);
 	char *res_text = json_dumps(resource, JSON_COMPACT | JSON_SORT_KEYS);
 	char *rel_text = json_dumps(related, JSON_COMPACT);
+	char *line = NULL;
+	json_t *row = NULL;
 	int rc = 0;
 	if (!key || !res_text || !rel_text) {
 		rc = DD_ENOMEM;
@@ -137,19 +204,21 @@ int dd__audit_emit(struct dd_audit_run *r, json_t *resource, json_t *related, co
 	bool suppressed = json_object_get(s->suppressions, skey) != NULL;
 	json_object_set_new(suppressed ? s->suppressed : s->noncompliant, key, json_true());
 	char id[37];
-	dd__uuid(id);
-	json_t *row = json_pack("[s, s, s, I, I, s, s, s, s, s, s, s, I]", id, s->task_id, s->check_name,
-				(json_int_t)s->task_start_ms, (json_int_t)s->now_ms, s->severity,
-				json_string_value(json_object_get(resource, "resourceType")) ? json_string_value(json_object_get(resource, "resourceType")) : "",
-				key, res_text, rel_text, reason, reason_code, (json_int_t)suppressed);
-	if (!row) {
+	finding_id(s->now_ms, id);
+	const char *rtype = json_string_value(json_object_get(resource, "resourceType"));
+	row = json_pack("[s, s, s, I, I, s, s, s, s, s, s, s, I]", id, s->task_id, s->check_name,
+			(json_int_t)s->task_start_ms, (json_int_t)s->now_ms, s->severity, rtype ? rtype : "",
+			key, res_text, rel_text, reason, reason_code, (json_int_t)suppressed);
+	line = row ? json_dumps(row, JSON_COMPACT) : NULL;
+	if (!line) {
 		rc = DD_ENOMEM;
 		goto out;
 	}
-	json_array_append_new(s->batch, row);
-	if (json_array_size(s->batch) >= BATCH)
-		rc = flush(s, false, NULL, NULL);
+	if (fputs(line, s->spool) == EOF || fputc('\n', s->spool) == EOF)
+		rc = DD_EIO;
 out:
+	free(line);
+	json_decref(row);
 	free(key);
 	free(res_text);
 	free(rel_text);
@@ -206,7 +275,6 @@ static const char *run_one(struct dd_audit_run *r, struct sink *s)
 	if (rc) {
 		if (!r->error_code[0])
 			snprintf(r->error_code, sizeof r->error_code, "AUDIT_CHECK_FAILED");
-		json_array_clear(s->batch);
 		json_object_clear(s->noncompliant);
 		json_object_clear(s->suppressed);
 		return "FAILED";
@@ -249,31 +317,6 @@ static bool role_allows_reads(struct dd_db *db, const char *account, const char 
 	free(pols);
 	dd_iam_policy_docs_clear(&docs);
 	return ok;
-}
-
-static int set_check_status(struct dd_db *db, const char *account, const char *task_id, const char *check,
-			    const char *status, const char *code, const char *msg)
-{
-	if (dd_db_begin_write(db))
-		return DD_EIO;
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE audit_task_checks SET status = ?4, error_code = ?5, message = ?6,"
-					 " total = 0, noncompliant = 0, suppressed = 0"
-					 " WHERE account = ?1 AND task_id = ?2 AND check_name = ?3");
-	if (!st) {
-		dd_db_rollback(db);
-		return DD_EIO;
-	}
-	dd_bind_text(st, 1, account);
-	dd_bind_text(st, 2, task_id);
-	dd_bind_text(st, 3, check);
-	dd_bind_text(st, 4, status);
-	dd_bind_text(st, 5, code);
-	dd_bind_text(st, 6, msg);
-	if (dd_step_done(st)) {
-		dd_db_rollback(db);
-		return DD_EIO;
-	}
-	return dd_db_commit(db);
 }
 
 static int delete_partial(struct dd_db *db, const char *account, const char *task_id, const char *check)
@@ -431,10 +474,21 @@ static void run_task(struct dd_service *svc, const char *account, const char *ta
 			dd_log_info("audit: task %s: CRLs %zu fetched, %zu cached, %zu failed", task_id, stats.fetched,
 				    stats.cached, stats.failed);
 	}
-	struct dd_db *snap = dd_store_db_private(svc->store);
+	/* resuming: a check left IN_PROGRESS may have written part of its findings */
+	json_array_foreach(pending, i, cname) {
+		if (delete_partial(db, account, task_id, json_string_value(cname)))
+			goto out;
+	}
+	FILE *spool = tmpfile();
+	struct check_result *results = calloc(json_array_size(pending) + 1, sizeof *results);
+	size_t nres = 0;
+	struct dd_db *snap = spool && results ? dd_store_db_private(svc->store) : NULL;
 	if (!snap || dd_db_begin_read(snap)) {
 		dd_log_error("audit: task %s: cannot open a snapshot", task_id);
 		dd_db_close(snap);
+		if (spool)
+			fclose(spool);
+		free(results);
 		goto out;
 	}
 	json_array_foreach(pending, i, cname) {
@@ -445,38 +499,70 @@ static void run_task(struct dd_service *svc, const char *account, const char *ta
 		const struct dd_audit_check *chk = dd_audit_check_find(name);
 		if (!chk)
 			continue;
-		if (delete_partial(db, account, task_id, name))
-			break;
+		struct check_result *cr = &results[nres];
+		cr->name = name;
 		char missing[512];
 		if (!role_allows_reads(db, account, role_arn, chk, missing, sizeof missing)) {
-			if (set_check_status(db, account, task_id, name, "FAILED", "INSUFFICIENT_PERMISSIONS", missing))
-				break;
+			cr->status = "FAILED";
+			snprintf(cr->error_code, sizeof cr->error_code, "INSUFFICIENT_PERMISSIONS");
+			snprintf(cr->message, sizeof cr->message, "%s", missing);
+			cr->start = cr->end = ftell(spool);
+			nres++;
 			continue;
 		}
 		json_t *ccfg = json_object_get(json_object_get(cfg, name), "configuration");
 		json_t *empty = json_object();
-		struct sink s = {
-			.db = db, .account = account, .task_id = task_id, .check_name = name, .severity = chk->severity,
-			.task_start_ms = start_ms, .suppressions = sup, .batch = json_array(),
-			.noncompliant = json_object(), .suppressed = json_object(), .now_ms = dd_service_now_ms(svc),
+		struct sink sk = {
+			.spool = spool, .task_id = task_id, .check_name = name, .severity = chk->severity,
+			.task_start_ms = start_ms, .suppressions = sup, .noncompliant = json_object(),
+			.suppressed = json_object(), .now_ms = dd_service_now_ms(svc),
 		};
 		struct dd_audit_run r = {
 			.svc = svc, .snap = snap, .account = account, .region = region, .task_id = task_id,
 			.task_start_ms = start_ms, .window_start_ms = window_ms,
-			.config = json_is_object(ccfg) ? ccfg : empty, .check = chk, .sink = &s,
+			.config = json_is_object(ccfg) ? ccfg : empty, .check = chk, .sink = &sk,
 		};
-		const char *status = run_one(&r, &s);
-		int rc = status ? flush(&s, true, &r, status) : s.err;
-		json_decref(s.batch);
-		json_decref(s.noncompliant);
-		json_decref(s.suppressed);
+		int64_t t0 = dd_now_ms();
+		cr->start = ftell(spool);
+		const char *status = run_one(&r, &sk);
+		if (status && strcmp(status, "FAILED") == 0) {
+			/* a failed check reports no findings: drop what it spooled */
+			if (fseek(spool, cr->start, SEEK_SET) != 0)
+				status = NULL;
+		}
+		cr->end = ftell(spool);
+		cr->status = status;
+		cr->total = r.total;
+		cr->noncompliant = (int64_t)json_object_size(sk.noncompliant);
+		cr->suppressed = (int64_t)json_object_size(sk.suppressed);
+		snprintf(cr->error_code, sizeof cr->error_code, "%s", r.error_code);
+		snprintf(cr->message, sizeof cr->message, "%s", r.message);
+		dd_log_debug("audit: task %s: %s %s in %lld ms (%lld resources, %lld noncompliant)", task_id, name,
+			     status ? status : "spool error", (long long)(dd_now_ms() - t0), (long long)r.total,
+			     (long long)cr->noncompliant);
+		json_decref(sk.noncompliant);
+		json_decref(sk.suppressed);
 		json_decref(empty);
-		if (rc) {
-			dd_log_error("audit: task %s: check %s could not be stored (%s)", task_id, name, dd_strerror(rc));
+		if (!status) {
+			dd_log_error("audit: task %s: check %s could not be spooled (%s)", task_id, name, dd_strerror(sk.err));
 			break;
 		}
+		nres++;
 	}
+	/* end the snapshot, then store what the checks found */
 	dd_db_close(snap);
+	if (fflush(spool) == 0) {
+		for (size_t k = 0; k < nres; k++) {
+			int64_t t0 = dd_now_ms();
+			if (write_check(db, account, task_id, spool, &results[k])) {
+				dd_log_error("audit: task %s: check %s could not be stored", task_id, results[k].name);
+				break;
+			}
+			dd_log_debug("audit: task %s: %s stored in %lld ms", task_id, results[k].name, (long long)(dd_now_ms() - t0));
+		}
+	}
+	fclose(spool);
+	free(results);
 	/* settle the task: COMPLETED when every check ended; a store failure leaves it
 	 * IN_PROGRESS for the next start to resume */
 	st = dd_db_stmt(db, "SELECT count(*) FROM audit_task_checks WHERE account = ?1 AND task_id = ?2 AND status = 'IN_PROGRESS'");
@@ -534,46 +620,55 @@ int dd__audit_run_check_for_test(struct dd_service *svc, const char *account, co
 	const struct dd_audit_check *chk = dd_audit_check_find(check_name);
 	if (!chk)
 		return DD_EINVAL;
-	struct dd_db *db = dd_store_db(svc->store);
 	struct dd_db *snap = dd_store_db_private(svc->store);
-	if (!db || !snap || dd_db_begin_read(snap)) {
+	FILE *spool = tmpfile();
+	if (!snap || !spool || dd_db_begin_read(snap)) {
 		dd_db_close(snap);
+		if (spool)
+			fclose(spool);
 		return DD_EIO;
 	}
 	const char *task_id = "00000000000000000000000000000000";
-	struct sink s = {
-		.db = db, .account = account, .task_id = task_id, .check_name = chk->name, .severity = chk->severity,
-		.task_start_ms = now_ms, .suppressions = json_object(), .batch = json_array(),
-		.noncompliant = json_object(), .suppressed = json_object(), .now_ms = now_ms,
+	struct sink sk = {
+		.spool = spool, .task_id = task_id, .check_name = chk->name, .severity = chk->severity,
+		.task_start_ms = now_ms, .suppressions = json_object(), .noncompliant = json_object(),
+		.suppressed = json_object(), .now_ms = now_ms,
 	};
 	json_t *empty = json_object();
 	struct dd_audit_run r = {
 		.svc = svc, .snap = snap, .account = account, .region = "us-east-1", .task_id = task_id,
 		.task_start_ms = now_ms, .window_start_ms = now_ms - 31 * DAY_MS,
-		.config = config ? config : empty, .check = chk, .sink = &s,
+		.config = config ? config : empty, .check = chk, .sink = &sk,
 	};
-	/* keep everything in memory: no flush */
 	int rc = chk->fn(&r);
+	dd_db_close(snap);
 	*findings_out = json_array();
-	size_t i;
-	json_t *row;
-	json_array_foreach(s.batch, i, row) {
+	rewind(spool);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	while ((len = getline(&line, &cap, spool)) > 0) {
+		json_t *row = json_loadb(line, (size_t)len, 0, NULL);
+		if (!row)
+			continue;
 		json_t *res = json_loads(json_string_value(json_array_get(row, 8)), 0, NULL);
 		json_t *rel = json_loads(json_string_value(json_array_get(row, 9)), 0, NULL);
-		json_array_append_new(*findings_out, json_pack("{s:s, s:o, s:o, s:O, s:O}", "checkName", chk->name,
+		json_array_append_new(*findings_out, json_pack("{s:s, s:o, s:o, s:O, s:O, s:O}", "checkName", chk->name,
 								"nonCompliantResource", res ? res : json_null(),
 								"relatedResources", rel ? rel : json_array(),
 								"reasonForNonCompliance", json_array_get(row, 10),
-								"reasonForNonComplianceCode", json_array_get(row, 11)));
+								"reasonForNonComplianceCode", json_array_get(row, 11),
+								"severity", json_array_get(row, 5)));
+		json_decref(row);
 	}
+	free(line);
+	fclose(spool);
 	*total_out = r.total;
 	*waiting_out = r.waiting;
-	json_decref(s.batch);
-	json_decref(s.noncompliant);
-	json_decref(s.suppressed);
-	json_decref(s.suppressions);
+	json_decref(sk.noncompliant);
+	json_decref(sk.suppressed);
+	json_decref(sk.suppressions);
 	json_decref(empty);
-	dd_db_close(snap);
 	return rc;
 }
 
