@@ -193,6 +193,11 @@ static int cmd_serve(int argc, char **argv)
 	}
 
 	struct dd_api api = { .svc = &svc, .creds = &creds };
+	/* links built by early requests (SNS SubscribeURL, DescribeEndpoint) need the address
+	 * before the listener accepts anything; with --port 0 it is set once bound */
+	bool v6 = strchr(bind_addr, ':') != NULL;
+	snprintf(svc.endpoint_host, sizeof svc.endpoint_host, v6 ? "[%s]:%u" : "%s:%u", bind_addr, port);
+	snprintf(svc.endpoint_url, sizeof svc.endpoint_url, "http://%s", svc.endpoint_host);
 	struct dd_http *http = NULL;
 	if (dd_http_start(&api, bind_addr, port, threads, &http)) {
 		fprintf(stderr, "iotdefender: cannot listen on %s:%u\n", bind_addr, port);
@@ -201,6 +206,8 @@ static int cmd_serve(int argc, char **argv)
 		return 1;
 	}
 	port = dd_http_port(http);
+	snprintf(svc.endpoint_host, sizeof svc.endpoint_host, v6 ? "[%s]:%u" : "%s:%u", bind_addr, port);
+	snprintf(svc.endpoint_url, sizeof svc.endpoint_url, "http://%s", svc.endpoint_host);
 	if (dd_outbox_start(&svc) || dd_audit_start(&svc) || dd_mitigation_start(&svc)) {
 		fprintf(stderr, "iotdefender: cannot start the notification workers\n");
 		dd_http_stop(http);
@@ -208,9 +215,6 @@ static int cmd_serve(int argc, char **argv)
 		dd_service_close(&svc);
 		return 1;
 	}
-	bool v6 = strchr(bind_addr, ':') != NULL;
-	snprintf(svc.endpoint_host, sizeof svc.endpoint_host, v6 ? "[%s]:%u" : "%s:%u", bind_addr, port);
-	snprintf(svc.endpoint_url, sizeof svc.endpoint_url, "http://%s", svc.endpoint_host);
 
 	if (generated)
 		printf("iotdefender: created %s with a new access key\n", cred_path);

@@ -20,7 +20,9 @@ static json_t *attrs_of(json_t *in)
 
 static char *dump(json_t *j)
 {
-	return json_dumps(j ? j : json_object(), JSON_COMPACT | JSON_SORT_KEYS);
+	if (j)
+		return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	return strdup("{}");
 }
 
 static int thing_group_count(struct dd_ctx *c, const char *thing)
