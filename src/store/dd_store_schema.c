@@ -175,11 +175,21 @@ static const char m005_mitigation[] =
 	" PRIMARY KEY(account, task_id, finding_id, seq)) WITHOUT ROWID;"
 	"CREATE INDEX mitigation_executions_finding ON mitigation_executions(account, finding_id, task_id);";
 
+/* The connection checks scan every event of the window in (certificate, time) and
+ * (client id, time) order: covering indexes make those scans sequential reads. */
+static const char m006_connection_indexes[] =
+	"DROP INDEX connection_events_cert;"
+	"DROP INDEX connection_events_client;"
+	"CREATE INDEX connection_events_cert ON connection_events(account, certificate_id, ts, seq, client_id, event, reason);"
+	"CREATE INDEX connection_events_client ON connection_events(account, client_id, ts, seq, certificate_id, principal,"
+	" event, reason);";
+
 const char *const dd_store_migrations[] = {
 	m001_registry,
 	m002_iam_sns_cognito,
 	m003_crls,
 	m004_audit,
 	m005_mitigation,
+	m006_connection_indexes,
 };
 const int dd_store_nmigrations = sizeof dd_store_migrations / sizeof dd_store_migrations[0];
