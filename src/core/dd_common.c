@@ -54,6 +54,7 @@ int dd_log_parse_level(const char *name, enum dd_log_level *out)
 	return DD_EINVAL;
 }
 
+static void vlog(int level, const char *tag, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 static void vlog(int level, const char *tag, const char *fmt, va_list ap)
 {
 	if (level > log_level)
