@@ -814,10 +814,11 @@ static json_t *task_statistics(struct dd_ctx *c, const char *task_id, json_t *ma
 							    (json_int_t)0, "skippedFindingsCount", (json_int_t)0,
 							    "canceledFindingsCount", (json_int_t)0));
 	sqlite3_stmt *st = dd_db_stmt(c->db,
+		/* one row per finding (its check is the same on every row: a bare column), in key order */
 		"SELECT check_name, count(*), sum(failed), sum(NOT failed AND canceled), sum(NOT failed AND NOT canceled AND skipped),"
 		" sum(ok) FROM (SELECT check_name, max(status = 'FAILED') AS failed, max(status = 'CANCELED') AS canceled,"
 		" min(status = 'SKIPPED') AS skipped, min(status = 'COMPLETED') AS ok FROM mitigation_executions"
-		" WHERE account = ?1 AND task_id = ?2 GROUP BY check_name, finding_id) GROUP BY check_name");
+		" WHERE account = ?1 AND task_id = ?2 GROUP BY finding_id) GROUP BY check_name");
 	if (!st)
 		return stats;
 	dd_bind_text(st, 1, c->account);

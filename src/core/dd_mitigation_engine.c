@@ -21,7 +21,6 @@
 #include <time.h>
 
 #include "core/dd_registry_int.h"
-#include "dd/certs.h"
 #include "dd/iam.h"
 #include "dd/mitigation.h"
 #include "dd/policy.h"
@@ -29,7 +28,7 @@
 
 #define MAX_WORKERS 4
 #define MAX_CLAIMED 16
-#define BATCH 256
+#define BATCH 1024
 #define CANCEL_CHECK_EVERY 32
 
 /* The blank template of REPLACE_DEFAULT_POLICY_VERSION: a policy that allows nothing. */
@@ -72,7 +71,11 @@ struct run {
 	struct act *acts;
 	size_t nacts;
 	json_t *results;               /* pending result rows */
+	bool tx;                       /* a batch write transaction is open (certificate changes) */
 };
+
+static int flush(struct run *r);
+static json_t *load_finding(struct run *r, const char *id, bool full);
 
 static const struct {
 	const char *member;
@@ -204,13 +207,20 @@ static void arn(struct run *r, char *buf, size_t len, const char *kind, const ch
 	snprintf(buf, len, "arn:aws:iot:%s:%s:%s/%s", r->region, r->account, kind, id);
 }
 
-struct status_ud {
-	char status[32];
-};
-
-static int get_status(const struct dd_cert_info *ci, void *ud)
+/* The certificate's status by primary key (dd_certs_get also derives the revocation
+ * state from the CA graph, far too slow to do once per execution); "" when absent. */
+static int cert_status(struct run *r, bool ca, const char *id, char *out, size_t len)
 {
-	snprintf(((struct status_ud *)ud)->status, sizeof ((struct status_ud *)ud)->status, "%s", ci->status);
+	sqlite3_stmt *st = ca ? dd_db_stmt(r->db, "SELECT status FROM ca_certificates WHERE account = ?1 AND id = ?2")
+			      : dd_db_stmt(r->db, "SELECT status FROM certificates WHERE account = ?1 AND id = ?2");
+	out[0] = '\0';
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, r->account);
+	dd_bind_text(st, 2, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(out, len, "%s", dd_col_text(st, 0));
+	sqlite3_reset(st);
 	return 0;
 }
 
@@ -223,21 +233,38 @@ static int do_certificate(struct run *r, struct act *a, json_t *rid, bool ca, st
 	arn(r, res, sizeof res, ca ? "cacert" : "cert", id);
 	if (!allowed(a, ca ? "iot:UpdateCACertificate" : "iot:UpdateCertificate", res, o))
 		return -1;
-	enum dd_cert_kind kind = ca ? DD_CERT_CA : DD_CERT_DEVICE;
-	struct status_ud before = { "" };
-	int64_t now = dd_service_now_ms(r->svc);
-	int rc = dd_certs_get(r->db, r->account, kind, id, now, get_status, &before);
-	if (rc == DD_ENOTFOUND)
-		return fail(o, "ResourceNotFoundException", "The %s %s does not exist.", ca ? "CA certificate" : "certificate", id);
-	if (rc)
+	/* Certificate changes are batched: they run inside the open batch transaction that
+	 * also records their results (see flush), with UpdateCertificate's rules. */
+	if (!r->tx) {
+		if (dd_db_begin_write(r->db))
+			return fail(o, "InternalFailureException", "The store is unavailable.");
+		r->tx = true;
+	}
+	char before[32];
+	if (cert_status(r, ca, id, before, sizeof before))
 		return fail(o, "InternalFailureException", "The certificate %s could not be read.", id);
-	o->prior = json_pack("{s:s, s:s, s:s}", "resource", res, "status", before.status, "newStatus", "INACTIVE");
-	if (!strcmp(before.status, "INACTIVE"))
+	if (!before[0])
+		return fail(o, "ResourceNotFoundException", "The %s %s does not exist.", ca ? "CA certificate" : "certificate", id);
+	o->prior = json_pack("{s:s, s:s, s:s}", "resource", res, "status", before, "newStatus", "INACTIVE");
+	if (!strcmp(before, "INACTIVE"))
 		return 0;
-	char msg[512];
-	rc = dd_certs_set_status(r->db, r->account, kind, id, "INACTIVE", now, msg, sizeof msg);
-	if (rc)
-		return fail(o, rc == DD_EIO ? "InternalFailureException" : "InvalidRequestException", "%s", msg);
+	if (!ca && (!strcmp(before, "REVOKED") || !strcmp(before, "PENDING_TRANSFER")))
+		return fail(o, "InvalidRequestException", "The certificate %s is %s; its status cannot be changed.", id, before);
+	char gen[37];
+	dd__uuid(gen);
+	sqlite3_stmt *st = ca
+		? dd_db_stmt(r->db, "UPDATE ca_certificates SET status = 'INACTIVE', modified = ?3, customer_version = customer_version + 1,"
+				    " generation_id = ?4 WHERE account = ?1 AND id = ?2")
+		: dd_db_stmt(r->db, "UPDATE certificates SET status = 'INACTIVE', modified = ?3, customer_version = customer_version + 1,"
+				    " generation_id = ?4 WHERE account = ?1 AND id = ?2");
+	if (!st)
+		return fail(o, "InternalFailureException", "The store is unavailable.");
+	dd_bind_text(st, 1, r->account);
+	dd_bind_text(st, 2, id);
+	dd_bind_int64(st, 3, dd_service_now_ms(r->svc));
+	dd_bind_text(st, 4, gen);
+	if (dd_step_done(st))
+		return fail(o, "InternalFailureException", "The store is unavailable.");
 	return 0;
 }
 
@@ -480,7 +507,9 @@ static int do_publish(struct run *r, struct act *a, json_t *finding, struct outc
 		return fail(o, "InvalidRequestException", "The action's publishFindingToSnsParams are incomplete.");
 	if (!allowed(a, "sns:Publish", topic, o))
 		return -1;
-	json_t *msg = json_deep_copy(finding);
+	json_t *msg = load_finding(r, json_string_value(json_object_get(finding, "findingId")), true);
+	if (!msg)
+		return fail(o, "ResourceNotFoundException", "The finding no longer exists.");
 	json_object_set_new(msg, "accountId", json_string(r->account));
 	json_object_set_new(msg, "mitigationActionsTaskId", json_string(r->task_id));
 	json_object_set_new(msg, "mitigationActionName", json_string(a->name));
@@ -506,6 +535,9 @@ static int apply(struct run *r, struct act *a, json_t *finding, struct outcome *
 	if (a->role_error[0])
 		return fail(o, "AccessDeniedException", "%s", a->role_error);
 	json_t *rid = json_object_get(json_object_get(finding, "nonCompliantResource"), "resourceIdentifier");
+	bool cert = !strcmp(a->type, "UPDATE_DEVICE_CERTIFICATE") || !strcmp(a->type, "UPDATE_CA_CERTIFICATE");
+	if (!cert && flush(r))
+		return fail(o, "InternalFailureException", "The store is unavailable.");
 	if (!strcmp(a->type, "UPDATE_DEVICE_CERTIFICATE"))
 		return do_certificate(r, a, rid, false, o);
 	if (!strcmp(a->type, "UPDATE_CA_CERTIFICATE"))
@@ -521,8 +553,24 @@ static int apply(struct run *r, struct act *a, json_t *finding, struct outcome *
 
 /* ---- the task loop ----------------------------------------------------------------- */
 
-static json_t *load_finding(struct run *r, const char *id)
+/* The finding as the engine needs it: findingId and nonCompliantResource only, unless full (the
+ * whole finding, for PUBLISH_FINDING_TO_SNS). NULL when it does not exist. */
+static json_t *load_finding(struct run *r, const char *id, bool full)
 {
+	if (!full) {
+		sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT resource FROM audit_findings WHERE account = ?1 AND finding_id = ?2");
+		if (!st)
+			return NULL;
+		dd_bind_text(st, 1, r->account);
+		dd_bind_text(st, 2, id);
+		json_t *f = NULL;
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			json_t *res = json_loads(dd_col_text(st, 0), 0, NULL);
+			f = json_pack("{s:o, s:s}", "nonCompliantResource", res ? res : json_object(), "findingId", id);
+		}
+		sqlite3_reset(st);
+		return f;
+	}
 	sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT finding_id, task_id, check_name, task_start_ms, finding_ms, severity, resource,"
 					     " related, reason, reason_code, suppressed FROM audit_findings WHERE account = ?1 AND finding_id = ?2");
 	if (!st)
@@ -546,10 +594,11 @@ static json_t *load_finding(struct run *r, const char *id)
 
 static int flush(struct run *r)
 {
-	if (json_array_size(r->results) == 0)
+	if (json_array_size(r->results) == 0 && !r->tx)
 		return 0;
-	if (dd_db_begin_write(r->db))
+	if (!r->tx && dd_db_begin_write(r->db))
 		return DD_EIO;
+	r->tx = false;
 	size_t i;
 	json_t *row;
 	int rc = 0;
@@ -731,7 +780,7 @@ static void run_task(struct dd_mitigation_engine *e, const char *account, const 
 			if (first || strcmp(fid, cur_f)) {
 				snprintf(cur_f, sizeof cur_f, "%s", fid);
 				json_decref(finding);
-				finding = load_finding(&r, fid);
+				finding = load_finding(&r, fid, false);
 				cur_failed = seq > 0 && earlier_failed(&r, fid, seq);
 				first = false;
 			}

@@ -72,14 +72,14 @@ def run_audit(srv, checks, i=0, configs=None, role_name="AuditRole"):
     return task, all_findings(srv, i, taskId=task, PaginationConfig={"PageSize": 250})
 
 
-def wait_mtask(srv, task_id, timeout=120, i=0):
+def wait_mtask(srv, task_id, timeout=120, i=0, poll=0.05):
     iot = srv.client("iot", i)
     deadline = time.time() + timeout
     while time.time() < deadline:
         t = iot.describe_audit_mitigation_actions_task(taskId=task_id)
         if t["taskStatus"] != "IN_PROGRESS":
             return t
-        time.sleep(0.05)
+        time.sleep(poll)
     raise AssertionError("mitigation task %s still in progress" % task_id)
 
 
