@@ -81,6 +81,9 @@ struct sink {
 
 struct check_result {
 	const char *name;
+	const struct dd_audit_check *check;
+	int lane;
+	bool run;                  /* ran on a lane (else FAILED before running) */
 	const char *status;
 	int64_t total;
 	int64_t noncompliant, suppressed;
@@ -110,13 +113,13 @@ static int write_check(struct dd_db *db, const char *account, const char *task_i
 		dd_db_rollback(db);
 		return 0;
 	}
-	if (fseek(spool, cr->start, SEEK_SET) != 0)
+	if (spool && fseek(spool, cr->start, SEEK_SET) != 0)
 		goto fail;
 	char *line = NULL;
 	size_t cap = 0;
 	long pos = cr->start;
 	int n = 0;
-	while (pos < cr->end) {
+	while (spool && pos < cr->end) {
 		ssize_t len = getline(&line, &cap, spool);
 		if (len <= 0)
 			break;
@@ -422,6 +425,73 @@ static void notify(struct dd_service *svc, struct dd_db *db, const char *account
 
 /* ---- running a task ---------------------------------------------------------------- */
 
+#define NLANES 2
+
+/* One of the two threads of a task: runs its share of the checks on its own snapshot
+ * connection, spooling findings to its own file. */
+struct lane {
+	struct dd_service *svc;
+	const char *account, *region, *task_id;
+	int64_t start_ms, window_ms;
+	json_t *cfg, *sup;             /* borrowed, read-only while the lanes run */
+	struct check_result *results;
+	size_t nresults;
+	int index, count;
+	struct dd_db *snap;
+	FILE *spool;
+};
+
+static void *run_lane(void *arg)
+{
+	struct lane *ln = arg;
+	for (size_t k = 0; k < ln->nresults; k++) {
+		struct check_result *cr = &ln->results[k];
+		if (!cr->run || cr->lane != ln->index)
+			continue;
+		const struct dd_audit_check *chk = cr->check;
+		json_t *ccfg = json_object_get(json_object_get(ln->cfg, cr->name), "configuration");
+		json_t *empty = json_object();
+		struct sink sk = {
+			.spool = ln->spool, .task_id = ln->task_id, .check_name = cr->name, .severity = chk->severity,
+			.task_start_ms = ln->start_ms, .suppressions = ln->sup, .noncompliant = json_object(),
+			.suppressed = json_object(), .now_ms = dd_service_now_ms(ln->svc),
+		};
+		struct dd_audit_run r = {
+			.svc = ln->svc, .snap = ln->snap, .account = ln->account, .region = ln->region,
+			.task_id = ln->task_id, .task_start_ms = ln->start_ms, .window_start_ms = ln->window_ms,
+			.config = json_is_object(ccfg) ? ccfg : empty, .check = chk, .sink = &sk,
+		};
+		int64_t t0 = dd_now_ms();
+		cr->start = ftell(ln->spool);
+		const char *status = run_one(&r, &sk);
+		if (status && strcmp(status, "FAILED") == 0 && fseek(ln->spool, cr->start, SEEK_SET) != 0)
+			status = NULL;
+		cr->end = ftell(ln->spool);
+		if (!status) {
+			/* the spool failed: the check fails rather than being retried forever */
+			cr->status = "FAILED";
+			cr->end = cr->start;
+			snprintf(cr->error_code, sizeof cr->error_code, "AUDIT_CHECK_FAILED");
+			snprintf(cr->message, sizeof cr->message, "The check's results could not be spooled: %s.",
+				 dd_strerror(sk.err));
+		} else {
+			cr->status = status;
+			cr->total = r.total;
+			cr->noncompliant = (int64_t)json_object_size(sk.noncompliant);
+			cr->suppressed = (int64_t)json_object_size(sk.suppressed);
+			snprintf(cr->error_code, sizeof cr->error_code, "%s", r.error_code);
+			snprintf(cr->message, sizeof cr->message, "%s", r.message);
+		}
+		dd_log_debug("audit: task %s: %s %s in %lld ms on lane %d (%lld resources, %lld noncompliant)", ln->task_id,
+			     cr->name, cr->status, (long long)(dd_now_ms() - t0), ln->index, (long long)r.total,
+			     (long long)cr->noncompliant);
+		json_decref(sk.noncompliant);
+		json_decref(sk.suppressed);
+		json_decref(empty);
+	}
+	return NULL;
+}
+
 static void run_task(struct dd_service *svc, const char *account, const char *task_id)
 {
 	struct dd_db *db = dd_store_db(svc->store);
@@ -479,90 +549,84 @@ static void run_task(struct dd_service *svc, const char *account, const char *ta
 		if (delete_partial(db, account, task_id, json_string_value(cname)))
 			goto out;
 	}
-	FILE *spool = tmpfile();
-	struct check_result *results = calloc(json_array_size(pending) + 1, sizeof *results);
-	size_t nres = 0;
-	struct dd_db *snap = spool && results ? dd_store_db_private(svc->store) : NULL;
-	if (!snap || dd_db_begin_read(snap)) {
-		dd_log_error("audit: task %s: cannot open a snapshot", task_id);
-		dd_db_close(snap);
-		if (spool)
-			fclose(spool);
-		free(results);
+	size_t npending = json_array_size(pending);
+	struct check_result *results = calloc(npending + 1, sizeof *results);
+	struct lane lanes[NLANES];
+	memset(lanes, 0, sizeof lanes);
+	if (!results)
 		goto out;
-	}
+	/* permissions first (the lanes must not touch this thread's connection) */
+	int weight[NLANES] = { 0 };
 	json_array_foreach(pending, i, cname) {
-		const char *name = json_string_value(cname);
-		char tstat[32];
-		if (strcmp(task_status(db, account, task_id, tstat, sizeof tstat), "IN_PROGRESS") != 0)
-			break; /* canceled */
-		const struct dd_audit_check *chk = dd_audit_check_find(name);
-		if (!chk)
+		struct check_result *cr = &results[i];
+		cr->name = json_string_value(cname);
+		cr->check = dd_audit_check_find(cr->name);
+		if (!cr->check) {
+			cr->status = "FAILED";
+			snprintf(cr->error_code, sizeof cr->error_code, "AUDIT_CHECK_FAILED");
+			snprintf(cr->message, sizeof cr->message, "Unknown check.");
 			continue;
-		struct check_result *cr = &results[nres];
-		cr->name = name;
+		}
 		char missing[512];
-		if (!role_allows_reads(db, account, role_arn, chk, missing, sizeof missing)) {
+		if (!role_allows_reads(db, account, role_arn, cr->check, missing, sizeof missing)) {
 			cr->status = "FAILED";
 			snprintf(cr->error_code, sizeof cr->error_code, "INSUFFICIENT_PERMISSIONS");
 			snprintf(cr->message, sizeof cr->message, "%s", missing);
-			cr->start = cr->end = ftell(spool);
-			nres++;
 			continue;
 		}
-		json_t *ccfg = json_object_get(json_object_get(cfg, name), "configuration");
-		json_t *empty = json_object();
-		struct sink sk = {
-			.spool = spool, .task_id = task_id, .check_name = name, .severity = chk->severity,
-			.task_start_ms = start_ms, .suppressions = sup, .noncompliant = json_object(),
-			.suppressed = json_object(), .now_ms = dd_service_now_ms(svc),
-		};
-		struct dd_audit_run r = {
-			.svc = svc, .snap = snap, .account = account, .region = region, .task_id = task_id,
-			.task_start_ms = start_ms, .window_start_ms = window_ms,
-			.config = json_is_object(ccfg) ? ccfg : empty, .check = chk, .sink = &sk,
-		};
+		/* balance the lanes by a rough cost: connection scans, then per-device checks */
+		int w = cr->check->uses_connections ? 4 : strstr(cr->check->resource_type, "DEVICE_CERTIFICATE") ? 3 : 1;
+		int l = weight[0] <= weight[1] ? 0 : 1;
+		weight[l] += w;
+		cr->lane = l;
+		cr->run = true;
+		lanes[l].count++;
+	}
+	for (int l = 0; l < NLANES; l++) {
+		lanes[l] = (struct lane){ .svc = svc, .account = account, .region = region, .task_id = task_id,
+					  .start_ms = start_ms, .window_ms = window_ms, .cfg = cfg, .sup = sup,
+					  .results = results, .nresults = npending, .index = l, .count = lanes[l].count };
+		lanes[l].spool = tmpfile();
+		lanes[l].snap = dd_store_db_private(svc->store);
+	}
+	struct dd_db *snaps[NLANES] = { lanes[0].snap, lanes[1].snap };
+	bool ready = lanes[0].spool && lanes[1].spool && snaps[0] && snaps[1] &&
+		     dd_store_begin_read_consistent(svc->store, snaps, NLANES) == 0;
+	if (ready) {
+		/* both lanes read the same snapshot; the second runs on its own thread */
+		pthread_t t;
+		bool threaded = lanes[1].count > 0 && pthread_create(&t, NULL, run_lane, &lanes[1]) == 0;
+		run_lane(&lanes[0]);
+		if (threaded)
+			pthread_join(t, NULL);
+		else if (lanes[1].count > 0)
+			run_lane(&lanes[1]);
+	} else {
+		dd_log_error("audit: task %s: cannot open a snapshot", task_id);
+	}
+	/* end the snapshots, then store what the checks found, in the task's check order */
+	for (int l = 0; l < NLANES; l++) {
+		dd_db_close(lanes[l].snap);
+		if (lanes[l].spool && fflush(lanes[l].spool) != 0)
+			ready = false;
+	}
+	for (size_t k = 0; ready && k < npending; k++) {
+		struct check_result *cr = &results[k];
+		if (!cr->status)
+			continue; /* not run (the snapshot failed): stays IN_PROGRESS */
 		int64_t t0 = dd_now_ms();
-		cr->start = ftell(spool);
-		const char *status = run_one(&r, &sk);
-		if (status && strcmp(status, "FAILED") == 0) {
-			/* a failed check reports no findings: drop what it spooled */
-			if (fseek(spool, cr->start, SEEK_SET) != 0)
-				status = NULL;
-		}
-		cr->end = ftell(spool);
-		cr->status = status;
-		cr->total = r.total;
-		cr->noncompliant = (int64_t)json_object_size(sk.noncompliant);
-		cr->suppressed = (int64_t)json_object_size(sk.suppressed);
-		snprintf(cr->error_code, sizeof cr->error_code, "%s", r.error_code);
-		snprintf(cr->message, sizeof cr->message, "%s", r.message);
-		dd_log_debug("audit: task %s: %s %s in %lld ms (%lld resources, %lld noncompliant)", task_id, name,
-			     status ? status : "spool error", (long long)(dd_now_ms() - t0), (long long)r.total,
-			     (long long)cr->noncompliant);
-		json_decref(sk.noncompliant);
-		json_decref(sk.suppressed);
-		json_decref(empty);
-		if (!status) {
-			dd_log_error("audit: task %s: check %s could not be spooled (%s)", task_id, name, dd_strerror(sk.err));
+		if (write_check(db, account, task_id, cr->run ? lanes[cr->lane].spool : NULL, cr)) {
+			dd_log_error("audit: task %s: check %s could not be stored", task_id, cr->name);
 			break;
 		}
-		nres++;
+		dd_log_debug("audit: task %s: %s stored in %lld ms", task_id, cr->name, (long long)(dd_now_ms() - t0));
 	}
-	/* end the snapshot, then store what the checks found */
-	dd_db_close(snap);
-	if (fflush(spool) == 0) {
-		for (size_t k = 0; k < nres; k++) {
-			int64_t t0 = dd_now_ms();
-			if (write_check(db, account, task_id, spool, &results[k])) {
-				dd_log_error("audit: task %s: check %s could not be stored", task_id, results[k].name);
-				break;
-			}
-			dd_log_debug("audit: task %s: %s stored in %lld ms", task_id, results[k].name, (long long)(dd_now_ms() - t0));
-		}
-	}
-	fclose(spool);
+	for (int l = 0; l < NLANES; l++)
+		if (lanes[l].spool)
+			fclose(lanes[l].spool);
 	free(results);
+	if (!ready)
+		goto out;
 	/* settle the task: COMPLETED when every check ended; a store failure leaves it
 	 * IN_PROGRESS for the next start to resume */
 	st = dd_db_stmt(db, "SELECT count(*) FROM audit_task_checks WHERE account = ?1 AND task_id = ?2 AND status = 'IN_PROGRESS'");

@@ -287,6 +287,19 @@ int dd_db_begin_read(struct dd_db *db)
 	return 0;
 }
 
+int dd_store_begin_read_consistent(struct dd_store *s, struct dd_db **dbs, int n)
+{
+	pthread_mutex_lock(&s->write_lock);
+	int rc = 0, i;
+	for (i = 0; i < n && !rc; i++)
+		rc = dd_db_begin_read(dbs[i]);
+	pthread_mutex_unlock(&s->write_lock);
+	if (rc)
+		for (int k = 0; k < i - 1; k++)
+			dd_db_rollback(dbs[k]);
+	return rc;
+}
+
 int dd_db_commit(struct dd_db *db)
 {
 	sqlite3_stmt *st = dd_db_stmt(db, "COMMIT");
