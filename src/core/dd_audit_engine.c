@@ -90,9 +90,56 @@ struct check_result {
 	char error_code[64];
 	char message[512];
 	long start, end;           /* the check's rows in the spool */
+	int64_t task_start_ms, finding_ms;
 };
 
 #define WRITE_BATCH 5000
+
+/* Spool records: SPOOL_FIELDS strings, each a 32-bit length then its bytes. Nothing is
+ * escaped or parsed on the way through. */
+#define SPOOL_FIELDS 8
+#define SPOOL_MAX_FIELD (1u << 24)
+
+static int spool_write(FILE *f, const char *const fields[SPOOL_FIELDS])
+{
+	for (int i = 0; i < SPOOL_FIELDS; i++) {
+		size_t n = strlen(fields[i]);
+		uint32_t len = (uint32_t)(n < SPOOL_MAX_FIELD ? n : SPOOL_MAX_FIELD);
+		if (fwrite(&len, sizeof len, 1, f) != 1 || (len && fwrite(fields[i], len, 1, f) != 1))
+			return DD_EIO;
+	}
+	return 0;
+}
+
+/* Reads one record into buf (grown as needed); fields point into it, NUL-terminated. */
+static int spool_read(FILE *f, char **buf, size_t *cap, const char *fields[SPOOL_FIELDS], long *consumed)
+{
+	size_t off[SPOOL_FIELDS], used = 0;
+	long total = 0;
+	for (int i = 0; i < SPOOL_FIELDS; i++) {
+		uint32_t len;
+		if (fread(&len, sizeof len, 1, f) != 1 || len > SPOOL_MAX_FIELD)
+			return DD_EIO;
+		if (used + len + 1 > *cap) {
+			size_t ncap = (used + len + 1) * 2;
+			char *nb = realloc(*buf, ncap);
+			if (!nb)
+				return DD_ENOMEM;
+			*buf = nb;
+			*cap = ncap;
+		}
+		if (len && fread(*buf + used, len, 1, f) != 1)
+			return DD_EIO;
+		(*buf)[used + len] = '\0';
+		off[i] = used;
+		used += len + 1;
+		total += (long)sizeof len + (long)len;
+	}
+	for (int i = 0; i < SPOOL_FIELDS; i++)
+		fields[i] = *buf + off[i];
+	*consumed = total;
+	return 0;
+}
 
 /* Writes one check's spooled findings and its final status, unless the check is no longer
  * IN_PROGRESS (the task was canceled meanwhile). */
@@ -115,49 +162,56 @@ static int write_check(struct dd_db *db, const char *account, const char *task_i
 	}
 	if (spool && fseek(spool, cr->start, SEEK_SET) != 0)
 		goto fail;
-	char *line = NULL;
+	char *buf = NULL;
 	size_t cap = 0;
 	long pos = cr->start;
 	int n = 0;
 	while (spool && pos < cr->end) {
-		ssize_t len = getline(&line, &cap, spool);
-		if (len <= 0)
-			break;
-		pos += len;
-		json_t *f = json_loadb(line, (size_t)len, 0, NULL);
+		const char *fl[SPOOL_FIELDS];
+		long used = 0;
+		if (spool_read(spool, &buf, &cap, fl, &used)) {
+			free(buf);
+			goto fail;
+		}
+		pos += used;
 		st = dd_db_stmt(db,
 			"INSERT INTO audit_findings(account, finding_id, task_id, check_name, task_start_ms, finding_ms, severity,"
 			" resource_type, resource_key, resource, related, reason, reason_code, suppressed)"
 			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
-		if (!f || !st) {
-			json_decref(f);
-			free(line);
+		if (!st) {
+			free(buf);
 			goto fail;
 		}
-		dd_bind_text(st, 1, account);
-		for (int k = 0; k < 13; k++) {
-			json_t *v = json_array_get(f, (size_t)k);
-			if (json_is_integer(v))
-				dd_bind_int64(st, k + 2, json_integer_value(v));
-			else
-				dd_bind_text(st, k + 2, json_string_value(v));
-		}
+		/* fields: id, resource type, key, resource, related, reason, code, suppressed */
+		sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, fl[0], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, task_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, cr->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, cr->task_start_ms);
+		sqlite3_bind_int64(st, 6, cr->finding_ms);
+		sqlite3_bind_text(st, 7, cr->check ? cr->check->severity : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 8, fl[1], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 9, fl[2], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 10, fl[3], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 11, fl[4], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 12, fl[5], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 13, fl[6], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 14, fl[7][0] == '1');
 		int rc = dd_step_done(st);
-		json_decref(f);
 		if (rc) {
-			free(line);
+			free(buf);
 			goto fail;
 		}
 		if (++n % WRITE_BATCH == 0) {
 			/* keep write transactions short; a crash here leaves the check
 			 * IN_PROGRESS, and resuming deletes these rows first */
 			if (dd_db_commit(db) || dd_db_begin_write(db)) {
-				free(line);
+				free(buf);
 				return DD_EIO;
 			}
 		}
 	}
-	free(line);
+	free(buf);
 	st = dd_db_stmt(db, "UPDATE audit_task_checks SET status = ?4, total = ?5, noncompliant = ?6, suppressed = ?7,"
 			    " error_code = ?8, message = ?9 WHERE account = ?1 AND task_id = ?2 AND check_name = ?3"
 			    " AND status = 'IN_PROGRESS'");
@@ -195,8 +249,6 @@ int dd__audit_emit(struct dd_audit_run *r, json_t *resource, json_t *related, co
 	char *key = dd__audit_resource_key(rid);
 	char *res_text = json_dumps(resource, JSON_COMPACT | JSON_SORT_KEYS);
 	char *rel_text = json_dumps(related, JSON_COMPACT);
-	char *line = NULL;
-	json_t *row = NULL;
 	int rc = 0;
 	if (!key || !res_text || !rel_text) {
 		rc = DD_ENOMEM;
@@ -209,19 +261,11 @@ int dd__audit_emit(struct dd_audit_run *r, json_t *resource, json_t *related, co
 	char id[37];
 	finding_id(s->now_ms, id);
 	const char *rtype = json_string_value(json_object_get(resource, "resourceType"));
-	row = json_pack("[s, s, s, I, I, s, s, s, s, s, s, s, I]", id, s->task_id, s->check_name,
-			(json_int_t)s->task_start_ms, (json_int_t)s->now_ms, s->severity, rtype ? rtype : "",
-			key, res_text, rel_text, reason, reason_code, (json_int_t)suppressed);
-	line = row ? json_dumps(row, JSON_COMPACT) : NULL;
-	if (!line) {
-		rc = DD_ENOMEM;
-		goto out;
-	}
-	if (fputs(line, s->spool) == EOF || fputc('\n', s->spool) == EOF)
+	const char *fields[SPOOL_FIELDS] = { id, rtype ? rtype : "", key, res_text, rel_text, reason, reason_code,
+					     suppressed ? "1" : "0" };
+	if (spool_write(s->spool, fields))
 		rc = DD_EIO;
 out:
-	free(line);
-	json_decref(row);
 	free(key);
 	free(res_text);
 	free(rel_text);
@@ -462,6 +506,8 @@ static void *run_lane(void *arg)
 			.config = json_is_object(ccfg) ? ccfg : empty, .check = chk, .sink = &sk,
 		};
 		int64_t t0 = dd_now_ms();
+		cr->task_start_ms = ln->start_ms;
+		cr->finding_ms = sk.now_ms;
 		cr->start = ftell(ln->spool);
 		const char *status = run_one(&r, &sk);
 		if (status && strcmp(status, "FAILED") == 0 && fseek(ln->spool, cr->start, SEEK_SET) != 0)
@@ -707,25 +753,26 @@ int dd__audit_run_check_for_test(struct dd_service *svc, const char *account, co
 	int rc = chk->fn(&r);
 	dd_db_close(snap);
 	*findings_out = json_array();
+	long end = ftell(spool);
 	rewind(spool);
-	char *line = NULL;
+	char *buf = NULL;
 	size_t cap = 0;
-	ssize_t len;
-	while ((len = getline(&line, &cap, spool)) > 0) {
-		json_t *row = json_loadb(line, (size_t)len, 0, NULL);
-		if (!row)
-			continue;
-		json_t *res = json_loads(json_string_value(json_array_get(row, 8)), 0, NULL);
-		json_t *rel = json_loads(json_string_value(json_array_get(row, 9)), 0, NULL);
-		json_array_append_new(*findings_out, json_pack("{s:s, s:o, s:o, s:O, s:O, s:O}", "checkName", chk->name,
+	long pos = 0;
+	while (pos < end) {
+		const char *fl[SPOOL_FIELDS];
+		long used = 0;
+		if (spool_read(spool, &buf, &cap, fl, &used))
+			break;
+		pos += used;
+		json_t *res = json_loads(fl[3], 0, NULL);
+		json_t *rel = json_loads(fl[4], 0, NULL);
+		json_array_append_new(*findings_out, json_pack("{s:s, s:o, s:o, s:s, s:s, s:s}", "checkName", chk->name,
 								"nonCompliantResource", res ? res : json_null(),
 								"relatedResources", rel ? rel : json_array(),
-								"reasonForNonCompliance", json_array_get(row, 10),
-								"reasonForNonComplianceCode", json_array_get(row, 11),
-								"severity", json_array_get(row, 5)));
-		json_decref(row);
+								"reasonForNonCompliance", fl[5],
+								"reasonForNonComplianceCode", fl[6], "severity", chk->severity));
 	}
-	free(line);
+	free(buf);
 	fclose(spool);
 	*total_out = r.total;
 	*waiting_out = r.waiting;
