@@ -465,6 +465,14 @@ int dd_iot_describe_audit_task(struct dd_ctx *c, json_t *in, json_t **out)
 	return 0;
 }
 
+static json_t *task_row(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen)
+{
+	(void)c;
+	snprintf(key, keylen, "%lld|%s", (long long)sqlite3_column_int64(st, 3), dd_col_text(st, 0));
+	return json_pack("{s:s, s:s, s:s}", "taskId", dd_col_text(st, 0), "taskStatus", dd_col_text(st, 1),
+			 "taskType", dd_col_text(st, 2));
+}
+
 int dd_iot_list_audit_tasks(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	char after[128];
@@ -502,24 +510,7 @@ int dd_iot_list_audit_tasks(struct dd_ctx *c, json_t *in, json_t **out)
 	dd_bind_int64(st, 6, a_ms);
 	dd_bind_text(st, 7, a_id);
 	dd_bind_int64(st, 8, size + 1);
-	json_t *arr = json_array();
-	int n = 0;
-	bool more = false;
-	char last[128] = "";
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == size) {
-			more = true;
-			break;
-		}
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "taskId", dd_col_text(st, 0), "taskStatus",
-						     dd_col_text(st, 1), "taskType", dd_col_text(st, 2)));
-		snprintf(last, sizeof last, "%lld|%s", (long long)sqlite3_column_int64(st, 3), dd_col_text(st, 0));
-		n++;
-	}
-	sqlite3_reset(st);
-	*out = json_pack("{s:o}", "tasks", arr);
-	dd__page_next(*out, "nextToken", more, last);
-	return 0;
+	return dd__page_list(c, st, size, task_row, "tasks", "nextToken", out);
 }
 
 int dd_iot_cancel_audit_task(struct dd_ctx *c, json_t *in, json_t **out)
@@ -579,6 +570,13 @@ static json_t *finding_json(sqlite3_stmt *st)
 			 "severity", dd_col_text(st, 5), "nonCompliantResource", res ? res : json_object(),
 			 "relatedResources", rel ? rel : json_array(), "reasonForNonCompliance", dd_col_text(st, 8),
 			 "reasonForNonComplianceCode", dd_col_text(st, 9), "isSuppressed", sqlite3_column_int(st, 10) != 0);
+}
+
+static json_t *finding_row(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen)
+{
+	(void)c;
+	snprintf(key, keylen, "%lld|%s", (long long)sqlite3_column_int64(st, 4), dd_col_text(st, 0));
+	return finding_json(st);
 }
 
 int dd_iot_list_audit_findings(struct dd_ctx *c, json_t *in, json_t **out)
@@ -648,23 +646,7 @@ int dd_iot_list_audit_findings(struct dd_ctx *c, json_t *in, json_t **out)
 	dd_bind_text(st, 9, a_id);
 	dd_bind_int64(st, 10, size + 1);
 	free(key);
-	json_t *arr = json_array();
-	int n = 0;
-	bool more = false;
-	char last[128] = "";
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == size) {
-			more = true;
-			break;
-		}
-		json_array_append_new(arr, finding_json(st));
-		snprintf(last, sizeof last, "%lld|%s", (long long)sqlite3_column_int64(st, 4), dd_col_text(st, 0));
-		n++;
-	}
-	sqlite3_reset(st);
-	*out = json_pack("{s:o}", "findings", arr);
-	dd__page_next(*out, "nextToken", more, last);
-	return 0;
+	return dd__page_list(c, st, size, finding_row, "findings", "nextToken", out);
 }
 
 static json_t *load_finding(struct dd_ctx *c, const char *id)
@@ -895,6 +877,13 @@ int dd_iot_delete_audit_suppression(struct dd_ctx *c, json_t *in, json_t **out)
 	return 0;
 }
 
+static json_t *suppression_row(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen)
+{
+	(void)c;
+	snprintf(key, keylen, "%s", dd_col_text(st, 5));
+	return suppression_json(st);
+}
+
 int dd_iot_list_audit_suppressions(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	char after[2048];
@@ -928,23 +917,7 @@ int dd_iot_list_audit_suppressions(struct dd_ctx *c, json_t *in, json_t **out)
 	dd_bind_text(st, 4, after);
 	dd_bind_int64(st, 5, size + 1);
 	free(key);
-	json_t *arr = json_array();
-	int n = 0;
-	bool more = false;
-	char last[2048] = "";
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == size) {
-			more = true;
-			break;
-		}
-		json_array_append_new(arr, suppression_json(st));
-		snprintf(last, sizeof last, "%s", dd_col_text(st, 5));
-		n++;
-	}
-	sqlite3_reset(st);
-	*out = json_pack("{s:o}", "suppressions", arr);
-	dd__page_next(*out, "nextToken", more, last);
-	return 0;
+	return dd__page_list(c, st, size, suppression_row, "suppressions", "nextToken", out);
 }
 
 /* ---- scheduled audits -------------------------------------------------------------- */
@@ -1137,6 +1110,18 @@ int dd_iot_delete_scheduled_audit(struct dd_ctx *c, json_t *in, json_t **out)
 	return 0;
 }
 
+static json_t *scheduled_row(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen)
+{
+	snprintf(key, keylen, "%s", dd_col_text(st, 0));
+	json_t *o = json_pack("{s:s, s:o, s:s}", "scheduledAuditName", key, "scheduledAuditArn",
+			      dd__arn(c, "scheduledaudit/%s", key), "frequency", dd_col_text(st, 1));
+	if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+		json_object_set_new(o, "dayOfMonth", json_string(dd_col_text(st, 2)));
+	if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+		json_object_set_new(o, "dayOfWeek", json_string(dd_col_text(st, 3)));
+	return o;
+}
+
 int dd_iot_list_scheduled_audits(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	char after[256];
@@ -1150,29 +1135,7 @@ int dd_iot_list_scheduled_audits(struct dd_ctx *c, json_t *in, json_t **out)
 	dd_bind_text(st, 1, c->account);
 	dd_bind_text(st, 2, after);
 	dd_bind_int64(st, 3, size + 1);
-	json_t *arr = json_array();
-	int n = 0;
-	bool more = false;
-	char last[256] = "";
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == size) {
-			more = true;
-			break;
-		}
-		snprintf(last, sizeof last, "%s", dd_col_text(st, 0));
-		json_t *o = json_pack("{s:s, s:o, s:s}", "scheduledAuditName", last, "scheduledAuditArn",
-				      dd__arn(c, "scheduledaudit/%s", last), "frequency", dd_col_text(st, 1));
-		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
-			json_object_set_new(o, "dayOfMonth", json_string(dd_col_text(st, 2)));
-		if (sqlite3_column_type(st, 3) != SQLITE_NULL)
-			json_object_set_new(o, "dayOfWeek", json_string(dd_col_text(st, 3)));
-		json_array_append_new(arr, o);
-		n++;
-	}
-	sqlite3_reset(st);
-	*out = json_pack("{s:o}", "scheduledAudits", arr);
-	dd__page_next(*out, "nextToken", more, last);
-	return 0;
+	return dd__page_list(c, st, size, scheduled_row, "scheduledAudits", "nextToken", out);
 }
 
 /* ---- extension routes -------------------------------------------------------------- */

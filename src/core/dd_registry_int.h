@@ -30,6 +30,20 @@ int dd__page(struct dd_ctx *c, json_t *in, const char *token_member, const char 
 /* Sets out[member] to a token for last when more rows exist. */
 void dd__page_next(json_t *out, const char *member, bool more, const char *last);
 
+/* Builds one list item from the current row of a listing statement and writes the row's
+ * paging key into key (size keylen). Returns a new reference, or NULL to skip the row. */
+typedef json_t *(*dd__row_fn)(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen);
+/* Steps st — whose LIMIT the caller bound to size + 1 — appending fn's item for at most size
+ * rows to arr, and sets out[token_member] when one more row exists. Resets st. Returns 0
+ * or fails c with InternalFailureException. */
+int dd__page_collect(struct dd_ctx *c, sqlite3_stmt *st, int size, dd__row_fn fn, json_t *arr, json_t *out,
+		     const char *token_member) DD_MUST_CHECK;
+/* The common case: a new output object {member: [items…]} (and the token) in *out. */
+int dd__page_list(struct dd_ctx *c, sqlite3_stmt *st, int size, dd__row_fn fn, const char *member,
+		  const char *token_member, json_t **out) DD_MUST_CHECK;
+/* A row function for listings of one text column: the item and the key are column 0. */
+json_t *dd__row_text0(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen);
+
 /* A random id in UUID form (thingId, groupId, generationId). */
 void dd__uuid(char out[37]);
 

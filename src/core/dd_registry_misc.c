@@ -103,23 +103,7 @@ int dd_iot_list_role_aliases(struct dd_ctx *c, json_t *in, json_t **out)
 	dd_bind_text(st, 1, c->account);
 	dd_bind_text(st, 2, after);
 	dd_bind_int64(st, 3, size + 1);
-	json_t *arr = json_array();
-	int n = 0;
-	bool more = false;
-	char last[256] = "";
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == size) {
-			more = true;
-			break;
-		}
-		snprintf(last, sizeof last, "%s", dd_col_text(st, 0));
-		json_array_append_new(arr, json_string(last));
-		n++;
-	}
-	sqlite3_reset(st);
-	*out = json_pack("{s:o}", "roleAliases", arr);
-	dd__page_next(*out, "nextMarker", more, last);
-	return 0;
+	return dd__page_list(c, st, size, dd__row_text0, "roleAliases", "nextMarker", out);
 }
 
 int dd_iot_update_role_alias(struct dd_ctx *c, json_t *in, json_t **out)
@@ -301,6 +285,16 @@ int dd_iot_set_v2_logging_level(struct dd_ctx *c, json_t *in, json_t **out)
 	return 0;
 }
 
+static json_t *log_level_row(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen)
+{
+	(void)c;
+	json_t *t = json_pack("{s:s}", "targetType", dd_col_text(st, 0));
+	if (*dd_col_text(st, 1))
+		json_object_set_new(t, "targetName", json_string(dd_col_text(st, 1)));
+	snprintf(key, keylen, "%s/%s", dd_col_text(st, 0), dd_col_text(st, 1));
+	return json_pack("{s:o, s:s}", "logTarget", t, "logLevel", dd_col_text(st, 2));
+}
+
 int dd_iot_list_v2_logging_levels(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	char after[600];
@@ -317,26 +311,7 @@ int dd_iot_list_v2_logging_levels(struct dd_ctx *c, json_t *in, json_t **out)
 	dd_bind_text(st, 2, type);
 	dd_bind_text(st, 3, after);
 	dd_bind_int64(st, 4, size + 1);
-	json_t *arr = json_array();
-	int n = 0;
-	bool more = false;
-	char last[600] = "";
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == size) {
-			more = true;
-			break;
-		}
-		json_t *t = json_pack("{s:s}", "targetType", dd_col_text(st, 0));
-		if (*dd_col_text(st, 1))
-			json_object_set_new(t, "targetName", json_string(dd_col_text(st, 1)));
-		json_array_append_new(arr, json_pack("{s:o, s:s}", "logTarget", t, "logLevel", dd_col_text(st, 2)));
-		snprintf(last, sizeof last, "%s/%s", dd_col_text(st, 0), dd_col_text(st, 1));
-		n++;
-	}
-	sqlite3_reset(st);
-	*out = json_pack("{s:o}", "logTargetConfigurations", arr);
-	dd__page_next(*out, "nextToken", more, last);
-	return 0;
+	return dd__page_list(c, st, size, log_level_row, "logTargetConfigurations", "nextToken", out);
 }
 
 int dd_iot_delete_v2_logging_level(struct dd_ctx *c, json_t *in, json_t **out)
@@ -404,6 +379,13 @@ int dd_iot_untag_resource(struct dd_ctx *c, json_t *in, json_t **out)
 	return 0;
 }
 
+static json_t *tag_row(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen)
+{
+	(void)c;
+	snprintf(key, keylen, "%s", dd_col_text(st, 0));
+	return json_pack("{s:s, s:s}", "Key", key, "Value", dd_col_text(st, 1));
+}
+
 int dd_iot_list_tags_for_resource(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *arn = dd__str(in, "resourceArn");
@@ -421,23 +403,7 @@ int dd_iot_list_tags_for_resource(struct dd_ctx *c, json_t *in, json_t **out)
 	dd_bind_text(st, 2, arn);
 	dd_bind_text(st, 3, after);
 	dd_bind_int64(st, 4, size + 1);
-	json_t *arr = json_array();
-	int n = 0;
-	bool more = false;
-	char last[256] = "";
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == size) {
-			more = true;
-			break;
-		}
-		snprintf(last, sizeof last, "%s", dd_col_text(st, 0));
-		json_array_append_new(arr, json_pack("{s:s, s:s}", "Key", last, "Value", dd_col_text(st, 1)));
-		n++;
-	}
-	sqlite3_reset(st);
-	*out = json_pack("{s:o}", "tags", arr);
-	dd__page_next(*out, "nextToken", more, last);
-	return 0;
+	return dd__page_list(c, st, size, tag_row, "tags", "nextToken", out);
 }
 
 int dd_iot_describe_endpoint(struct dd_ctx *c, json_t *in, json_t **out)

@@ -149,6 +149,12 @@ int dd_iot_get_policy(struct dd_ctx *c, json_t *in, json_t **out)
 	return 0;
 }
 
+static json_t *policy_row(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen)
+{
+	snprintf(key, keylen, "%s", dd_col_text(st, 0));
+	return json_pack("{s:s, s:o}", "policyName", key, "policyArn", dd__arn(c, "policy/%s", key));
+}
+
 /* Marker-based listing of names (policies, role aliases): marker is our opaque token. */
 int dd_iot_list_policies(struct dd_ctx *c, json_t *in, json_t **out)
 {
@@ -165,23 +171,7 @@ int dd_iot_list_policies(struct dd_ctx *c, json_t *in, json_t **out)
 	dd_bind_text(st, 1, c->account);
 	dd_bind_text(st, 2, after);
 	dd_bind_int64(st, 3, size + 1);
-	json_t *arr = json_array();
-	int n = 0;
-	bool more = false;
-	char last[256] = "";
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == size) {
-			more = true;
-			break;
-		}
-		snprintf(last, sizeof last, "%s", dd_col_text(st, 0));
-		json_array_append_new(arr, json_pack("{s:s, s:o}", "policyName", last, "policyArn", dd__arn(c, "policy/%s", last)));
-		n++;
-	}
-	sqlite3_reset(st);
-	*out = json_pack("{s:o}", "policies", arr);
-	dd__page_next(*out, "nextMarker", more, last);
-	return 0;
+	return dd__page_list(c, st, size, policy_row, "policies", "nextMarker", out);
 }
 
 static int count_rows(struct dd_ctx *c, const char *sql, const char *a, const char *b)
@@ -523,23 +513,7 @@ int dd_iot_list_targets_for_policy(struct dd_ctx *c, json_t *in, json_t **out)
 	dd_bind_text(st, 2, name);
 	dd_bind_text(st, 3, after);
 	dd_bind_int64(st, 4, size + 1);
-	json_t *arr = json_array();
-	int n = 0;
-	bool more = false;
-	char last[1024] = "";
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == size) {
-			more = true;
-			break;
-		}
-		snprintf(last, sizeof last, "%s", dd_col_text(st, 0));
-		json_array_append_new(arr, json_string(last));
-		n++;
-	}
-	sqlite3_reset(st);
-	*out = json_pack("{s:o}", "targets", arr);
-	dd__page_next(*out, "nextMarker", more, last);
-	return 0;
+	return dd__page_list(c, st, size, dd__row_text0, "targets", "nextMarker", out);
 }
 
 /* Collects the policy names that apply to a target: its own and, for a thing group with
@@ -719,23 +693,7 @@ static int list_pairs(struct dd_ctx *c, json_t *in, json_t **out, const char *sq
 	dd_bind_text(st, 2, key);
 	dd_bind_text(st, 3, after);
 	dd_bind_int64(st, 4, size + 1);
-	json_t *arr = json_array();
-	int n = 0;
-	bool more = false;
-	char last[1024] = "";
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == size) {
-			more = true;
-			break;
-		}
-		snprintf(last, sizeof last, "%s", dd_col_text(st, 0));
-		json_array_append_new(arr, json_string(last));
-		n++;
-	}
-	sqlite3_reset(st);
-	*out = json_pack("{s:o}", out_member, arr);
-	dd__page_next(*out, "nextToken", more, last);
-	return 0;
+	return dd__page_list(c, st, size, dd__row_text0, out_member, "nextToken", out);
 }
 
 int dd_iot_list_thing_principals(struct dd_ctx *c, json_t *in, json_t **out)

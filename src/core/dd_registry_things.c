@@ -116,6 +116,19 @@ int dd_iot_describe_thing(struct dd_ctx *c, json_t *in, json_t **out)
 	return 0;
 }
 
+static json_t *thing_row(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen)
+{
+	const char *nm = dd_col_text(st, 0);
+	snprintf(key, keylen, "%s", nm);
+	json_t *t = json_pack("{s:s, s:o, s:I}", "thingName", nm, "thingArn", dd__arn(c, "thing/%s", nm),
+			      "version", (json_int_t)sqlite3_column_int64(st, 3));
+	if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+		json_object_set_new(t, "thingTypeName", json_string(dd_col_text(st, 1)));
+	json_t *attrs = json_loads(dd_col_text(st, 2), 0, NULL);
+	json_object_set_new(t, "attributes", attrs ? attrs : json_object());
+	return t;
+}
+
 int dd_iot_list_things(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	char after[512];
@@ -146,30 +159,7 @@ int dd_iot_list_things(struct dd_ctx *c, json_t *in, json_t **out)
 	dd_bind_text(st, 5, av);
 	dd_bind_int64(st, 6, prefix);
 	dd_bind_int64(st, 7, size + 1);
-	json_t *things = json_array();
-	int n = 0;
-	char last[256] = "";
-	bool more = false;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == size) {
-			more = true;
-			break;
-		}
-		const char *nm = dd_col_text(st, 0);
-		json_t *t = json_pack("{s:s, s:o, s:I}", "thingName", nm, "thingArn", dd__arn(c, "thing/%s", nm),
-				      "version", (json_int_t)sqlite3_column_int64(st, 3));
-		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
-			json_object_set_new(t, "thingTypeName", json_string(dd_col_text(st, 1)));
-		json_t *attrs = json_loads(dd_col_text(st, 2), 0, NULL);
-		json_object_set_new(t, "attributes", attrs ? attrs : json_object());
-		json_array_append_new(things, t);
-		snprintf(last, sizeof last, "%s", nm);
-		n++;
-	}
-	sqlite3_reset(st);
-	*out = json_pack("{s:o}", "things", things);
-	dd__page_next(*out, "nextToken", more, last);
-	return 0;
+	return dd__page_list(c, st, size, thing_row, "things", "nextToken", out);
 }
 
 int dd_iot_update_thing(struct dd_ctx *c, json_t *in, json_t **out)
@@ -491,6 +481,12 @@ int dd_iot_describe_thing_group(struct dd_ctx *c, json_t *in, json_t **out)
 	return 0;
 }
 
+static json_t *group_row(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen)
+{
+	snprintf(key, keylen, "%s", dd_col_text(st, 0));
+	return json_pack("{s:s, s:o}", "groupName", key, "groupArn", dd__arn(c, "thinggroup/%s", key));
+}
+
 int dd_iot_list_thing_groups(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	char after[512];
@@ -509,24 +505,7 @@ int dd_iot_list_thing_groups(struct dd_ctx *c, json_t *in, json_t **out)
 	dd_bind_text(st, 3, parent);
 	dd_bind_text(st, 4, prefix);
 	dd_bind_int64(st, 5, size + 1);
-	json_t *arr = json_array();
-	int n = 0;
-	bool more = false;
-	char last[256] = "";
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == size) {
-			more = true;
-			break;
-		}
-		const char *nm = dd_col_text(st, 0);
-		json_array_append_new(arr, json_pack("{s:s, s:o}", "groupName", nm, "groupArn", dd__arn(c, "thinggroup/%s", nm)));
-		snprintf(last, sizeof last, "%s", nm);
-		n++;
-	}
-	sqlite3_reset(st);
-	*out = json_pack("{s:o}", "thingGroups", arr);
-	dd__page_next(*out, "nextToken", more, last);
-	return 0;
+	return dd__page_list(c, st, size, group_row, "thingGroups", "nextToken", out);
 }
 
 static int update_group(struct dd_ctx *c, json_t *in, json_t **out, bool dynamic)
@@ -883,23 +862,7 @@ int dd_iot_list_things_in_thing_group(struct dd_ctx *c, json_t *in, json_t **out
 	dd_bind_text(st, 2, group);
 	dd_bind_text(st, 3, after);
 	dd_bind_int64(st, 4, size + 1);
-	json_t *arr = json_array();
-	int n = 0;
-	bool more = false;
-	char last[256] = "";
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == size) {
-			more = true;
-			break;
-		}
-		snprintf(last, sizeof last, "%s", dd_col_text(st, 0));
-		json_array_append_new(arr, json_string(last));
-		n++;
-	}
-	sqlite3_reset(st);
-	*out = json_pack("{s:o}", "things", arr);
-	dd__page_next(*out, "nextToken", more, last);
-	return 0;
+	return dd__page_list(c, st, size, dd__row_text0, "things", "nextToken", out);
 }
 
 int dd_iot_list_thing_groups_for_thing(struct dd_ctx *c, json_t *in, json_t **out)
@@ -920,21 +883,5 @@ int dd_iot_list_thing_groups_for_thing(struct dd_ctx *c, json_t *in, json_t **ou
 	dd_bind_text(st, 2, thing);
 	dd_bind_text(st, 3, after);
 	dd_bind_int64(st, 4, size + 1);
-	json_t *arr = json_array();
-	int n = 0;
-	bool more = false;
-	char last[256] = "";
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == size) {
-			more = true;
-			break;
-		}
-		snprintf(last, sizeof last, "%s", dd_col_text(st, 0));
-		json_array_append_new(arr, json_pack("{s:s, s:o}", "groupName", last, "groupArn", dd__arn(c, "thinggroup/%s", last)));
-		n++;
-	}
-	sqlite3_reset(st);
-	*out = json_pack("{s:o}", "thingGroups", arr);
-	dd__page_next(*out, "nextToken", more, last);
-	return 0;
+	return dd__page_list(c, st, size, group_row, "thingGroups", "nextToken", out);
 }
