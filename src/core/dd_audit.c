@@ -487,15 +487,8 @@ int dd_iot_list_audit_tasks(struct dd_ctx *c, json_t *in, json_t **out)
 	/* keyset on (start_ms DESC, task_id): the token holds "start|id" */
 	int64_t a_ms = INT64_MAX;
 	char a_id[40] = "";
-	if (after[0]) {
-		char *bar = strchr(after, '|');
-		if (!bar)
-			return dd_fail(c, DD_EINVAL, "InvalidRequestException", "The nextToken is not valid.");
-		*bar = '\0';
-		if (dd_parse_int64(after, 0, INT64_MAX, &a_ms))
-			return dd_fail(c, DD_EINVAL, "InvalidRequestException", "The nextToken is not valid.");
-		snprintf(a_id, sizeof a_id, "%s", bar + 1);
-	}
+	if (after[0] && dd__page_key_split(c, after, '|', "nextToken", &a_ms, a_id, sizeof a_id))
+		return c->err;
 	sqlite3_stmt *st = dd_db_stmt(c->db,
 		"SELECT task_id, status, task_type, start_ms FROM audit_tasks WHERE account = ?1 AND start_ms >= ?2 AND start_ms <= ?3"
 		" AND (?4 IS NULL OR task_type = ?4) AND (?5 IS NULL OR status = ?5)"
@@ -610,18 +603,9 @@ int dd_iot_list_audit_findings(struct dd_ctx *c, json_t *in, json_t **out)
 	json_t *sup = json_object_get(in, "listSuppressedFindings");
 	int64_t a_ms = INT64_MAX;
 	char a_id[40] = "";
-	if (after[0]) {
-		char *bar = strchr(after, '|');
-		if (!bar) {
-			free(key);
-			return dd_fail(c, DD_EINVAL, "InvalidRequestException", "The nextToken is not valid.");
-		}
-		*bar = '\0';
-		if (dd_parse_int64(after, 0, INT64_MAX, &a_ms)) {
-			free(key);
-			return dd_fail(c, DD_EINVAL, "InvalidRequestException", "The nextToken is not valid.");
-		}
-		snprintf(a_id, sizeof a_id, "%s", bar + 1);
+	if (after[0] && dd__page_key_split(c, after, '|', "nextToken", &a_ms, a_id, sizeof a_id)) {
+		free(key);
+		return c->err;
 	}
 	sqlite3_stmt *st = dd_db_stmt(c->db,
 		"SELECT finding_id, task_id, check_name, task_start_ms, finding_ms, severity, resource, related, reason,"

@@ -355,6 +355,13 @@ int dd_iot_describe_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out
 	return 0;
 }
 
+static json_t *action_row(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen)
+{
+	snprintf(key, keylen, "%s", dd_col_text(st, 0));
+	return json_pack("{s:s, s:o, s:o}", "actionName", key, "actionArn", dd__arn(c, "mitigationaction/%s", key),
+			 "creationDate", dd_json_time(sqlite3_column_int64(st, 1)));
+}
+
 int dd_iot_list_mitigation_actions(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	char after[200];
@@ -369,26 +376,7 @@ int dd_iot_list_mitigation_actions(struct dd_ctx *c, json_t *in, json_t **out)
 	dd_bind_text(st, 2, dd__str(in, "actionType"));
 	dd_bind_text(st, 3, after);
 	dd_bind_int64(st, 4, size + 1);
-	json_t *arr = json_array();
-	int n = 0;
-	bool more = false;
-	char last[200] = "";
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == size) {
-			more = true;
-			break;
-		}
-		const char *name = dd_col_text(st, 0);
-		json_array_append_new(arr, json_pack("{s:s, s:o, s:o}", "actionName", name, "actionArn",
-						     dd__arn(c, "mitigationaction/%s", name), "creationDate",
-						     dd_json_time(sqlite3_column_int64(st, 1))));
-		snprintf(last, sizeof last, "%s", name);
-		n++;
-	}
-	sqlite3_reset(st);
-	*out = json_pack("{s:o}", "actionIdentifiers", arr);
-	dd__page_next(*out, "nextToken", more, last);
-	return 0;
+	return dd__page_list(c, st, size, action_row, "actionIdentifiers", "nextToken", out);
 }
 
 /* ---- starting a task --------------------------------------------------------------- */
@@ -867,6 +855,14 @@ int dd_iot_describe_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, 
 	return 0;
 }
 
+static json_t *mtask_row(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen)
+{
+	(void)c;
+	snprintf(key, keylen, "%lld|%s", (long long)sqlite3_column_int64(st, 2), dd_col_text(st, 0));
+	return json_pack("{s:s, s:o, s:s}", "taskId", dd_col_text(st, 0), "startTime",
+			 dd_json_time(sqlite3_column_int64(st, 2)), "taskStatus", dd_col_text(st, 1));
+}
+
 int dd_iot_list_audit_mitigation_actions_tasks(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	char after[200];
@@ -879,15 +875,8 @@ int dd_iot_list_audit_mitigation_actions_tasks(struct dd_ctx *c, json_t *in, jso
 		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "endTime must not be before startTime.");
 	int64_t a_ms = INT64_MAX;
 	char a_id[160] = "";
-	if (after[0]) {
-		char *bar = strchr(after, '|');
-		if (!bar)
-			return dd_fail(c, DD_EINVAL, "InvalidRequestException", "The nextToken is not valid.");
-		*bar = '\0';
-		if (dd_parse_int64(after, 0, INT64_MAX, &a_ms))
-			return dd_fail(c, DD_EINVAL, "InvalidRequestException", "The nextToken is not valid.");
-		snprintf(a_id, sizeof a_id, "%s", bar + 1);
-	}
+	if (after[0] && dd__page_key_split(c, after, '|', "nextToken", &a_ms, a_id, sizeof a_id))
+		return c->err;
 	sqlite3_stmt *st = dd_db_stmt(c->db,
 		"SELECT t.task_id, t.status, t.start_ms FROM mitigation_tasks t WHERE t.account = ?1 AND t.start_ms >= ?2"
 		" AND t.start_ms <= ?3 AND (?4 IS NULL OR t.status = ?4)"
@@ -908,24 +897,24 @@ int dd_iot_list_audit_mitigation_actions_tasks(struct dd_ctx *c, json_t *in, jso
 	dd_bind_int64(st, 7, a_ms);
 	dd_bind_text(st, 8, a_id);
 	dd_bind_int64(st, 9, size + 1);
-	json_t *arr = json_array();
-	int n = 0;
-	bool more = false;
-	char last[200] = "";
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == size) {
-			more = true;
-			break;
-		}
-		json_array_append_new(arr, json_pack("{s:s, s:o, s:s}", "taskId", dd_col_text(st, 0), "startTime",
-						     dd_json_time(sqlite3_column_int64(st, 2)), "taskStatus", dd_col_text(st, 1)));
-		snprintf(last, sizeof last, "%lld|%s", (long long)sqlite3_column_int64(st, 2), dd_col_text(st, 0));
-		n++;
-	}
-	sqlite3_reset(st);
-	*out = json_pack("{s:o}", "tasks", arr);
-	dd__page_next(*out, "nextToken", more, last);
-	return 0;
+	return dd__page_list(c, st, size, mtask_row, "tasks", "nextToken", out);
+}
+
+static json_t *execution_row(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen)
+{
+	(void)c;
+	json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s}", "taskId", dd_col_text(st, 9), "findingId", dd_col_text(st, 0),
+			      "actionName", dd_col_text(st, 2), "actionId", dd_col_text(st, 3), "status", dd_col_text(st, 4));
+	if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+		json_object_set_new(e, "startTime", dd_json_time(sqlite3_column_int64(st, 5)));
+	if (sqlite3_column_type(st, 6) != SQLITE_NULL)
+		json_object_set_new(e, "endTime", dd_json_time(sqlite3_column_int64(st, 6)));
+	if (sqlite3_column_type(st, 7) != SQLITE_NULL)
+		json_object_set_new(e, "errorCode", json_string(dd_col_text(st, 7)));
+	if (sqlite3_column_type(st, 8) != SQLITE_NULL)
+		json_object_set_new(e, "message", json_string(dd_col_text(st, 8)));
+	snprintf(key, keylen, "%lld|%s", (long long)sqlite3_column_int64(st, 1), dd_col_text(st, 0));
+	return e;
 }
 
 int dd_iot_list_audit_mitigation_actions_executions(struct dd_ctx *c, json_t *in, json_t **out)
@@ -936,18 +925,11 @@ int dd_iot_list_audit_mitigation_actions_executions(struct dd_ctx *c, json_t *in
 		return c->err;
 	/* keyset on (finding_id, seq): the token holds "seq|finding" */
 	int64_t a_seq = -1;
-	const char *a_f = "";
-	if (after[0]) {
-		char *bar = strchr(after, '|');
-		if (!bar)
-			return dd_fail(c, DD_EINVAL, "InvalidRequestException", "The nextToken is not valid.");
-		*bar = '\0';
-		if (dd_parse_int64(after, 0, 1000, &a_seq))
-			return dd_fail(c, DD_EINVAL, "InvalidRequestException", "The nextToken is not valid.");
-		a_f = bar + 1;
-	}
+	char a_f[160] = "";
+	if (after[0] && dd__page_key_split(c, after, '|', "nextToken", &a_seq, a_f, sizeof a_f))
+		return c->err;
 	sqlite3_stmt *st = dd_db_stmt(c->db,
-		"SELECT finding_id, seq, action_name, action_id, status, start_ms, end_ms, error_code, message FROM mitigation_executions"
+		"SELECT finding_id, seq, action_name, action_id, status, start_ms, end_ms, error_code, message, task_id FROM mitigation_executions"
 		" WHERE account = ?1 AND task_id = ?2 AND (?3 IS NULL OR finding_id = ?3) AND (?4 IS NULL OR status = ?4)"
 		" AND (finding_id > ?5 OR (finding_id = ?5 AND seq > ?6)) ORDER BY finding_id, seq LIMIT ?7");
 	if (!st)
@@ -960,33 +942,7 @@ int dd_iot_list_audit_mitigation_actions_executions(struct dd_ctx *c, json_t *in
 	dd_bind_text(st, 5, a_f);
 	dd_bind_int64(st, 6, a_seq);
 	dd_bind_int64(st, 7, size + 1);
-	json_t *arr = json_array();
-	int n = 0;
-	bool more = false;
-	char last[200] = "";
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == size) {
-			more = true;
-			break;
-		}
-		json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s}", "taskId", task, "findingId", dd_col_text(st, 0), "actionName",
-				      dd_col_text(st, 2), "actionId", dd_col_text(st, 3), "status", dd_col_text(st, 4));
-		if (sqlite3_column_type(st, 5) != SQLITE_NULL)
-			json_object_set_new(e, "startTime", dd_json_time(sqlite3_column_int64(st, 5)));
-		if (sqlite3_column_type(st, 6) != SQLITE_NULL)
-			json_object_set_new(e, "endTime", dd_json_time(sqlite3_column_int64(st, 6)));
-		if (sqlite3_column_type(st, 7) != SQLITE_NULL)
-			json_object_set_new(e, "errorCode", json_string(dd_col_text(st, 7)));
-		if (sqlite3_column_type(st, 8) != SQLITE_NULL)
-			json_object_set_new(e, "message", json_string(dd_col_text(st, 8)));
-		json_array_append_new(arr, e);
-		snprintf(last, sizeof last, "%lld|%s", (long long)sqlite3_column_int64(st, 1), dd_col_text(st, 0));
-		n++;
-	}
-	sqlite3_reset(st);
-	*out = json_pack("{s:o}", "actionsExecutions", arr);
-	dd__page_next(*out, "nextToken", more, last);
-	return 0;
+	return dd__page_list(c, st, size, execution_row, "actionsExecutions", "nextToken", out);
 }
 
 int dd_iot_cancel_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, json_t **out)

@@ -927,6 +927,28 @@ static int describe_certificate(struct dd_ctx *c, json_t *in, json_t **out)
 	return 0;
 }
 
+static json_t *cert_item(struct dd_ctx *c, sqlite3_stmt *st, bool ca, char *key, size_t keylen)
+{
+	const char *id = dd_col_text(st, 0);
+	json_t *o = json_pack("{s:o, s:s, s:s, s:o}", "certificateArn", ca ? dd__arn(c, "cacert/%s", id) : dd__arn(c, "cert/%s", id),
+			      "certificateId", id, "status", dd_col_text(st, 1),
+			      "creationDate", dd_json_time(sqlite3_column_int64(st, 2)));
+	if (!ca)
+		json_object_set_new(o, "certificateMode", json_string(dd_col_text(st, 3)));
+	snprintf(key, keylen, "%lld:%s", (long long)sqlite3_column_int64(st, 2), id);
+	return o;
+}
+
+static json_t *cert_row(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen)
+{
+	return cert_item(c, st, false, key, keylen);
+}
+
+static json_t *cacert_row(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen)
+{
+	return cert_item(c, st, true, key, keylen);
+}
+
 /* Keyset paging on (created, id) in either order; the token carries "created:id". */
 static int list_page(struct dd_ctx *c, json_t *in, enum dd_cert_kind kind, const char *ca_id, json_t **out)
 {
@@ -937,15 +959,8 @@ static int list_page(struct dd_ctx *c, json_t *in, enum dd_cert_kind kind, const
 	bool asc = dd__bool(in, "ascendingOrder", false);
 	int64_t acreated = asc ? -1 : INT64_MAX;
 	char aid[65] = "";
-	if (after[0]) {
-		char *colon = strchr(after, ':');
-		if (!colon || (size_t)(colon - after) > 20 || strlen(colon + 1) > 64)
-			return dd_fail(c, DD_EINVAL, IRE, "The marker is not valid.");
-		*colon = '\0';
-		if (dd_parse_int64(after, 0, INT64_MAX, &acreated))
-			return dd_fail(c, DD_EINVAL, IRE, "The marker is not valid.");
-		snprintf(aid, sizeof aid, "%s", colon + 1);
-	}
+	if (after[0] && dd__page_key_split(c, after, ':', "marker", &acreated, aid, sizeof aid))
+		return c->err;
 	const char *tmpl = kind == DD_CERT_CA ? dd__str(in, "templateName") : NULL;
 	sqlite3_stmt *st;
 	if (kind == DD_CERT_CA)
@@ -973,30 +988,7 @@ static int list_page(struct dd_ctx *c, json_t *in, enum dd_cert_kind kind, const
 	dd_bind_text(st, 3, aid);
 	dd_bind_int64(st, 4, size + 1);
 	dd_bind_text(st, 5, kind == DD_CERT_CA ? tmpl : ca_id);
-	json_t *certs = json_array();
-	int n = 0;
-	bool more = false;
-	char last[128] = "";
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == size) {
-			more = true;
-			break;
-		}
-		const char *id = dd_col_text(st, 0);
-		json_t *o = json_pack("{s:o, s:s, s:s, s:o}", "certificateArn",
-				      kind == DD_CERT_CA ? dd__arn(c, "cacert/%s", id) : dd__arn(c, "cert/%s", id),
-				      "certificateId", id, "status", dd_col_text(st, 1),
-				      "creationDate", dd_json_time(sqlite3_column_int64(st, 2)));
-		if (kind == DD_CERT_DEVICE)
-			json_object_set_new(o, "certificateMode", json_string(dd_col_text(st, 3)));
-		json_array_append_new(certs, o);
-		snprintf(last, sizeof last, "%lld:%s", (long long)sqlite3_column_int64(st, 2), id);
-		n++;
-	}
-	sqlite3_reset(st);
-	*out = json_pack("{s:o}", "certificates", certs);
-	dd__page_next(*out, "nextMarker", more, last);
-	return 0;
+	return dd__page_list(c, st, size, kind == DD_CERT_CA ? cacert_row : cert_row, "certificates", "nextMarker", out);
 }
 
 static int list_certificates(struct dd_ctx *c, json_t *in, json_t **out)

@@ -76,6 +76,22 @@ void dd__page_next(json_t *out, const char *member, bool more, const char *last)
 	free(t);
 }
 
+int dd__page_key_split(struct dd_ctx *c, const char *key, char sep, const char *token_member, int64_t *num,
+		       char *rest, size_t restlen)
+{
+	const char *p = strchr(key, sep);
+	char digits[24];
+	size_t n = p ? (size_t)(p - key) : 0;
+	if (!p || n == 0 || n >= sizeof digits || strlen(p + 1) >= restlen)
+		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "The %s is not valid.", token_member);
+	memcpy(digits, key, n);
+	digits[n] = '\0';
+	if (dd_parse_int64(digits, 0, INT64_MAX, num))
+		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "The %s is not valid.", token_member);
+	memcpy(rest, p + 1, strlen(p + 1) + 1);
+	return 0;
+}
+
 int dd__page_collect(struct dd_ctx *c, sqlite3_stmt *st, int size, dd__row_fn fn, json_t *arr, json_t *out,
 		     const char *token_member)
 {

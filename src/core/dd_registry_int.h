@@ -30,6 +30,12 @@ int dd__page(struct dd_ctx *c, json_t *in, const char *token_member, const char 
 /* Sets out[member] to a token for last when more rows exist. */
 void dd__page_next(json_t *out, const char *member, bool more, const char *last);
 
+/* Splits a composite page key "<number><sep><rest>" (from dd__page) into its number (0 to
+ * INT64_MAX) and the rest, copied into rest (size restlen). Returns 0, or fails c with
+ * InvalidRequestException naming token_member. */
+int dd__page_key_split(struct dd_ctx *c, const char *key, char sep, const char *token_member, int64_t *num,
+		       char *rest, size_t restlen) DD_MUST_CHECK;
+
 /* Builds one list item from the current row of a listing statement and writes the row's
  * paging key into key (size keylen). Returns a new reference, or NULL to skip the row. */
 typedef json_t *(*dd__row_fn)(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen);

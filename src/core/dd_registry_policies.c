@@ -335,24 +335,35 @@ int dd_iot_list_policy_versions(struct dd_ctx *c, json_t *in, json_t **out)
 	return 0;
 }
 
+/* The start of a change to one policy version: parses policyVersionId, opens the write
+ * transaction and checks the policy and the version exist. On failure the transaction is
+ * closed and c carries the error. */
+static int begin_version_change(struct dd_ctx *c, json_t *in, const char *name, int64_t *v, struct policy_row *p)
+{
+	if (parse_version(c, in, v))
+		return c->err;
+	if (dd_db_begin_write(c->db))
+		return dd__db_fail(c);
+	if (load_policy(c, name, p))
+		return dd__db_fail(c);
+	char *doc = p->found ? version_doc(c, name, *v, NULL) : NULL;
+	if (!doc) {
+		dd_db_rollback(c->db);
+		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Policy version %lld of %s not found",
+			       (long long)*v, name);
+	}
+	free(doc);
+	return 0;
+}
+
 int dd_iot_set_default_policy_version(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *name = dd__str(in, "policyName");
 	int64_t v;
-	*out = NULL;
-	if (parse_version(c, in, &v))
-		return c->err;
-	if (dd_db_begin_write(c->db))
-		return dd__db_fail(c);
 	struct policy_row p;
-	if (load_policy(c, name, &p))
-		return dd__db_fail(c);
-	char *doc = p.found ? version_doc(c, name, v, NULL) : NULL;
-	if (!doc) {
-		dd_db_rollback(c->db);
-		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Policy version %lld of %s not found", (long long)v, name);
-	}
-	free(doc);
+	*out = NULL;
+	if (begin_version_change(c, in, name, &v, &p))
+		return c->err;
 	char gen[37];
 	dd__uuid(gen);
 	sqlite3_stmt *st = dd_db_stmt(c->db, "UPDATE policies SET default_version = ?3, modified = ?4, generation_id = ?5 WHERE account = ?1 AND name = ?2");
@@ -372,20 +383,10 @@ int dd_iot_delete_policy_version(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *name = dd__str(in, "policyName");
 	int64_t v;
-	*out = NULL;
-	if (parse_version(c, in, &v))
-		return c->err;
-	if (dd_db_begin_write(c->db))
-		return dd__db_fail(c);
 	struct policy_row p;
-	if (load_policy(c, name, &p))
-		return dd__db_fail(c);
-	char *doc = p.found ? version_doc(c, name, v, NULL) : NULL;
-	if (!doc) {
-		dd_db_rollback(c->db);
-		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Policy version %lld of %s not found", (long long)v, name);
-	}
-	free(doc);
+	*out = NULL;
+	if (begin_version_change(c, in, name, &v, &p))
+		return c->err;
 	if (v == p.default_version) {
 		dd_db_rollback(c->db);
 		return dd_fail(c, DD_ECONFLICT, "DeleteConflictException", "Cannot delete the default version of policy %s", name);
