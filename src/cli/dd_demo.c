@@ -31,6 +31,7 @@
 #include "dd/x509.h"
 #include "server/dd_api.h"
 #include "server/dd_creds.h"
+#include "server/dd_dirlock.h"
 #include "server/dd_model.h"
 
 #define REGION "us-east-1"
@@ -232,8 +233,25 @@ int dd_demo_main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* never replace a directory a server is using; then hold the new one's lock */
+	char lerr[1024], lpath[4200];
+	static struct dd_dirlock *lock; /* held until the process exits */
+	struct stat lsb;
+	snprintf(lpath, sizeof lpath, "%s/iotdefender.lock", dir);
+	if (stat(lpath, &lsb) == 0) {
+		if (dd_dirlock_acquire(dir, &lock, lerr, sizeof lerr)) {
+			fprintf(stderr, "demo: %s\n", lerr);
+			return 1;
+		}
+		dd_dirlock_release(lock);
+		lock = NULL;
+	}
 	if (prepare_dir(dir))
 		return 1;
+	if (dd_dirlock_acquire(dir, &lock, lerr, sizeof lerr)) {
+		fprintf(stderr, "demo: %s\n", lerr);
+		return 1;
+	}
 	dd_log_set_level(DD_LOG_WARN);
 	if (dd_models_load())
 		return 1;

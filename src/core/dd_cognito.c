@@ -332,6 +332,31 @@ int dd_cognito_pools_list(struct dd_db *db, const char *account, const char *reg
 	return 0;
 }
 
+int dd_cognito_pool_owner(struct dd_db *db, const char *pool_id, char account[13], char region[64])
+{
+	/* pool ids are "<region>:<uuid>" with a random uuid: one row, whatever the account */
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT account, region FROM cognito_pools WHERE id = ?1 LIMIT 2");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, pool_id);
+	int rows = 0;
+	int rc = DD_ENOTFOUND;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (++rows > 1) {
+			rc = DD_ENOTFOUND; /* never served to a caller who cannot say whose it is */
+			break;
+		}
+		const char *a = dd_col_text(st, 0), *r = dd_col_text(st, 1);
+		if (strlen(a) != 12 || strlen(r) >= 64)
+			break;
+		memcpy(account, a, 13);
+		memcpy(region, r, strlen(r) + 1);
+		rc = 0;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
 const struct dd_handler dd_cognito_handlers[] = {
 	{ "cognito-identity", "CreateIdentityPool", cog_create_identity_pool },
 	{ "cognito-identity", "DescribeIdentityPool", cog_describe_identity_pool },

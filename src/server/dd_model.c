@@ -326,6 +326,12 @@ const char *dd_model_xml_namespace(const struct dd_model *m)
 	return json_string_value(json_object_get(json_object_get(m->root, "metadata"), "xmlNamespace"));
 }
 
+const char *dd_model_api_version(const struct dd_model *m)
+{
+	const char *v = json_string_value(json_object_get(json_object_get(m->root, "metadata"), "apiVersion"));
+	return v ? v : "";
+}
+
 const char *dd_model_target_prefix(const struct dd_model *m)
 {
 	return json_string_value(json_object_get(json_object_get(m->root, "metadata"), "targetPrefix"));
