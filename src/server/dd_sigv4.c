@@ -313,21 +313,36 @@ int dd_sigv4_normalize_path(const char *path, char *out, size_t outlen)
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
+struct qitem {
+	char *key;   /* encoded */
+	char *value; /* encoded */
+};
+
+/* By encoded name, then encoded value (so "p1" sorts before "p10", as the SDKs sort). */
+static int cmp_qitem(const void *a, const void *b)
 {
-	const char *const *x = a, *const *y = b;
-	return strcmp(*x, *y);
+	const struct qitem *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : strcmp(x->value, y->value);
 }
 
-/* Builds "enc(k)=enc(v)" strings for the canonical query, sorted; a presigned request's
- * X-Amz-Signature is not part of it. */
+static char *encode(const char *s)
+{
+	struct dd_buf b;
+	dd_buf_init(&b, 1 << 20);
+	dd_buf_uri_encode(&b, s, strlen(s), false);
+	return dd_buf_take(&b);
+}
+
+/* The canonical query: every parameter encoded per RFC 3986, sorted; a presigned
+ * request's X-Amz-Signature is not part of it. */
 static int canonical_query(const struct dd_sigv4_request *req, bool presigned, struct dd_buf *out)
 {
 	if (req->nquery == 0)
 		return 0;
 	if (req->nquery > 1000)
 		return DD_ELIMIT;
-	char **items = calloc(req->nquery, sizeof *items);
+	struct qitem *items = calloc(req->nquery, sizeof *items);
 	if (!items)
 		return DD_ENOMEM;
 	int rc = 0;
@@ -335,25 +350,26 @@ static int canonical_query(const struct dd_sigv4_request *req, bool presigned, s
 	for (size_t i = 0; i < req->nquery; i++) {
 		if (presigned && strcmp(req->query[i].key, "X-Amz-Signature") == 0)
 			continue;
-		struct dd_buf b;
-		dd_buf_init(&b, 1 << 20);
-		dd_buf_uri_encode(&b, req->query[i].key, strlen(req->query[i].key), false);
-		dd_buf_putc(&b, '=');
-		dd_buf_uri_encode(&b, req->query[i].value, strlen(req->query[i].value), false);
-		items[n] = dd_buf_take(&b);
-		if (!items[n++])
+		items[n].key = encode(req->query[i].key);
+		items[n].value = encode(req->query[i].value);
+		if (!items[n].key || !items[n].value)
 			rc = DD_ENOMEM;
+		n++;
 	}
 	if (!rc) {
-		qsort(items, n, sizeof *items, cmp_str);
+		qsort(items, n, sizeof *items, cmp_qitem);
 		for (size_t i = 0; i < n; i++) {
 			if (i)
 				dd_buf_putc(out, '&');
-			dd_buf_puts(out, items[i]);
+			dd_buf_puts(out, items[i].key);
+			dd_buf_putc(out, '=');
+			dd_buf_puts(out, items[i].value);
 		}
 	}
-	for (size_t i = 0; i < n; i++)
-		free(items[i]);
+	for (size_t i = 0; i < n; i++) {
+		free(items[i].key);
+		free(items[i].value);
+	}
 	free(items);
 	return rc;
 }

@@ -223,6 +223,23 @@ static void sigv4_normalised_path(void **state)
 	assert_int_equal(dd_sigv4_normalize_path("/abcdef", small, sizeof small), DD_ELIMIT);
 }
 
+static void sigv4_query_sort(void **state)
+{
+	(void)state;
+	/* "p1" before "p10", then by value: the order botocore signs */
+	struct dd_kv q[] = { { (char *)"p10", (char *)"10" }, { (char *)"p1", (char *)"1" },
+			     { (char *)"p1", (char *)"0" }, { (char *)"p2", (char *)"a" } };
+	struct hdrs h = { { "Host", "X-Amz-Date", NULL }, { "127.0.0.1:7878", "20240102T030405Z", NULL } };
+	struct dd_sigv4_request r = { .method = "GET", .raw_path = "/things", .query = q, .nquery = 4,
+				      .header = hdr, .ud = &h };
+	struct dd_sigv4_auth a;
+	char err[512];
+	assert_int_equal(dd_sigv4_parse("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240102/us-east-1/iot/aws4_request, "
+					"SignedHeaders=host;x-amz-date, Signature=ecac98c6aa77b2936eb8c5aa0e0b0f45474104f8d055c6022181983aa27bbc93",
+					&a, err, sizeof err), 0);
+	assert_int_equal(dd_sigv4_verify(&a, SECRET, &r, T0, err, sizeof err), 0);
+}
+
 static void sigv4_strict_parse(void **state)
 {
 	(void)state;
@@ -461,6 +478,7 @@ int main(void)
 		cmocka_unit_test(sigv4_presigned),
 		cmocka_unit_test(sigv4_date_header_and_repeated_header),
 		cmocka_unit_test(sigv4_normalised_path),
+		cmocka_unit_test(sigv4_query_sort),
 		cmocka_unit_test(sigv4_strict_parse),
 		cmocka_unit_test(creds_mode_and_dirlock),
 		cmocka_unit_test(model_route_and_bind),
