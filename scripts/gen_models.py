@@ -27,7 +27,7 @@ SERVICES = {
             "Publish"],
     "cognito-identity": ["CreateIdentityPool", "DescribeIdentityPool", "ListIdentityPools",
                          "DeleteIdentityPool", "UpdateIdentityPool",
-                         "SetIdentityPoolRoles", "GetIdentityPoolRoles"],
+                         "SetIdentityPoolRoles", "GetIdentityPoolRoles", "GetId"],
 }
 
 def load(svc):

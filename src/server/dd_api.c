@@ -353,8 +353,8 @@ bool dd_api_preauth(struct dd_api *api, const struct dd_http_request *req, struc
 }
 
 /* A Cognito identity operation AWS serves unsigned: the account and region are those of
- * the pool the request names. This server keeps no identities, so an IdentityId names
- * nothing it knows. */
+ * the pool the request names. This server keeps no identities (GetId issues ids, nothing
+ * issues credentials or tokens for them), so an IdentityId names nothing it knows. */
 static void handle_cognito_unsigned(struct dd_api *api, const struct dd_http_request *req,
 				    struct dd_http_response *resp)
 {
@@ -367,6 +367,14 @@ static void handle_cognito_unsigned(struct dd_api *api, const struct dd_http_req
 	if (!input || !json_is_object(input)) {
 		json_decref(input);
 		dd_api_error_response(proto, 400, "SerializationException", "The request body is not a JSON object", resp);
+		return;
+	}
+	const struct dd_model *m = dd_model_get("cognito-identity");
+	const struct dd_model_op *op = m ? dd_model_op_find(m, opname) : NULL;
+	dd_handler_fn fn = op ? find_handler("cognito-identity", opname) : NULL;
+	if (op && dd_model_validate_input(op, input, err, sizeof err)) {
+		json_decref(input);
+		dd_api_error_response(proto, 400, "InvalidParameterException", err, resp);
 		return;
 	}
 	const char *pool = json_string_value(json_object_get(input, "IdentityPoolId"));
@@ -397,18 +405,10 @@ static void handle_cognito_unsigned(struct dd_api *api, const struct dd_http_req
 			dd_api_error_response(proto, 400, "ResourceNotFoundException", err, resp);
 		return;
 	}
-	const struct dd_model *m = dd_model_get("cognito-identity");
-	const struct dd_model_op *op = m ? dd_model_op_find(m, opname) : NULL;
-	dd_handler_fn fn = op ? find_handler("cognito-identity", opname) : NULL;
 	if (!fn) {
 		json_decref(input);
 		snprintf(err, sizeof err, "The operation %s is not implemented by this server", opname);
 		dd_api_error_response(proto, 501, "NotImplementedException", err, resp);
-		return;
-	}
-	if (dd_model_validate_input(op, input, err, sizeof err)) {
-		json_decref(input);
-		dd_api_error_response(proto, 400, "InvalidParameterException", err, resp);
 		return;
 	}
 	struct dd_ctx c = {

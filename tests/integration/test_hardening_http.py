@@ -578,10 +578,27 @@ class CognitoUnsignedTest(unittest.TestCase):
         # a pool of account b in eu-west-1 is found without a signature
         signed_cog = self.srv.client("cognito-identity", i=1, region="eu-west-1")
         pool = signed_cog.create_identity_pool(IdentityPoolName="guests", AllowUnauthenticatedIdentities=True)
+        closed = signed_cog.create_identity_pool(IdentityPoolName="members", AllowUnauthenticatedIdentities=False)
+        first = cog.get_id(IdentityPoolId=pool["IdentityPoolId"])["IdentityId"]
+        second = self.unsigned("us-east-1").get_id(IdentityPoolId=pool["IdentityPoolId"],
+                                                   AccountId="222222222222")["IdentityId"]
+        for ident in (first, second):
+            self.assertRegex(ident, r"^eu-west-1:[0-9a-f-]{36}$")
+        self.assertNotEqual(first, second)
         with self.assertRaises(botocore.exceptions.ClientError) as cm:
-            cog.get_id(IdentityPoolId=pool["IdentityPoolId"])
-        self.assertNotEqual(cm.exception.response["Error"]["Code"], "ResourceNotFoundException")
-        self.assertNotIn("Authentication", cm.exception.response["Error"]["Code"])
+            cog.get_id(IdentityPoolId=closed["IdentityPoolId"])
+        self.assertEqual(cm.exception.response["Error"]["Code"], "NotAuthorizedException")
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            cog.get_id(IdentityPoolId=pool["IdentityPoolId"], Logins={"accounts.google.com": "token"})
+        self.assertEqual(cm.exception.response["Error"]["Code"], "NotAuthorizedException")
+        # another account's id does not reach the pool
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            cog.get_id(IdentityPoolId=pool["IdentityPoolId"], AccountId="111111111111")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ResourceNotFoundException")
+        # a malformed pool id is a validation error, as AWS answers
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.unsigned().get_id(IdentityPoolId="not a pool id")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidParameterException")
         # every other operation still needs a signature
         with self.assertRaises(botocore.exceptions.ClientError) as cm:
             cog.list_identity_pools(MaxResults=10)
