@@ -50,27 +50,32 @@ static bool all_digit(const char *s, size_t n)
 
 bool dd_sigv4_region_valid(const char *region)
 {
-	/* ^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$: the union of the regionRegex of every
-	 * partition in botocore's endpoints.json, letters lowercase only */
+	/* ^[a-z]{2,4}(-[a-z]{2,8})?-[a-z]+-[0-9]+$: covers the regionRegex of every partition
+	 * in botocore's endpoints.json (us-east-1, us-gov-west-1, us-isob-east-1,
+	 * eusc-de-east-1, ...) with lowercase letters only, so no ':' or '/' ever reaches an ARN */
 	size_t n = strlen(region);
-	if (n < 6 || n > 50 || !all_lower(region, 2) || region[2] != '-')
+	if (n > 50)
 		return false;
-	const char *p = region + 3;
-	const char *end = region + n;
-	const char *last = strrchr(region, '-');
-	if (last <= p || !all_digit(last + 1, (size_t)(end - last - 1)))
-		return false;
-	/* p .. last: "[gov-|iso[a-z]*-]word" */
-	const char *dash = memchr(p, '-', (size_t)(last - p));
-	if (dash) {
-		size_t l = (size_t)(dash - p);
-		bool gov = l == 3 && strncmp(p, "gov", 3) == 0;
-		bool iso = l >= 3 && strncmp(p, "iso", 3) == 0 && (l == 3 || all_lower(p + 3, l - 3));
-		if (!gov && !iso)
-			return false;
-		p = dash + 1;
+	const char *seg[4];
+	size_t len[4];
+	int k = 0;
+	const char *s = region;
+	while (k < 4) {
+		const char *d = strchr(s, '-');
+		seg[k] = s;
+		len[k] = d ? (size_t)(d - s) : strlen(s);
+		k++;
+		if (!d)
+			break;
+		s = d + 1;
+		if (k == 4)
+			return false; /* a fifth segment */
 	}
-	return all_lower(p, (size_t)(last - p));
+	if (k < 3 || !all_digit(seg[k - 1], len[k - 1]))
+		return false;
+	if (len[0] < 2 || len[0] > 4 || !all_lower(seg[0], len[0]) || !all_lower(seg[k - 2], len[k - 2]))
+		return false;
+	return k == 3 || (len[1] >= 2 && len[1] <= 8 && all_lower(seg[1], len[1]));
 }
 
 /* AKID/date/region/service/aws4_request */

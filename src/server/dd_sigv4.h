@@ -53,7 +53,8 @@ int dd_sigv4_parse(const char *authorization, struct dd_sigv4_auth *out, char *e
 int dd_sigv4_parse_presigned(const struct dd_kv *query, size_t nquery, struct dd_sigv4_auth *out,
 			     char *err, size_t errlen) DD_MUST_CHECK;
 
-/* True when region looks like an AWS region name: ^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$ */
+/* True when region looks like an AWS region name: ^[a-z]{2,4}(-[a-z]{2,8})?-[a-z]+-[0-9]+$
+ * (every partition's regionRegex in botocore's endpoints.json, lowercase letters only). */
 bool dd_sigv4_region_valid(const char *region);
 
 /* The checks that need only the headers and the query: the request time (X-Amz-Date, else

@@ -270,9 +270,10 @@ static void sigv4_strict_parse(void **state)
 #undef CRED
 	static const char *const good[] = { "us-east-1", "eu-west-3", "ap-southeast-4", "us-gov-west-1",
 					    "cn-north-1", "us-iso-east-1", "us-isob-east-1", "eu-isoe-west-1",
-					    "il-central-1", NULL };
+					    "il-central-1", "eusc-de-east-1", "us-isof-south-1", NULL };
 	static const char *const bad[] = { "", "us", "us-east", "us-east-1:1", "US-EAST-1", "us-east-x",
-					   "us_east-1", "us-foo-east-1", "us--1", "u-east-1", "us-east-1-", "us-east-", NULL };
+					   "us_east-1", "us--1", "u-east-1", "us-east-1-", "us-east-", "useast-a-b-c-1",
+					   "us-east-1a", "us-east-01x", "us-verylongword-east-1", "us-east-1/iot", NULL };
 	for (int i = 0; good[i]; i++)
 		assert_true(dd_sigv4_region_valid(good[i]));
 	for (int i = 0; bad[i]; i++)
