@@ -434,7 +434,11 @@ static int iam_create_role(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd_fail(c, DD_EINVAL, "ValidationError", "The requested MaxSessionDuration exceeds the allowed range of 3600 to 43200 seconds.");
 	if (check_trust(c, doc) || check_tags(c, tags))
 		return c->err;
-	if (boundary && !dd_iam_managed_find(boundary) && strncmp(boundary, "arn:aws:iam::", 13) != 0)
+	/* a boundary is an AWS managed policy or a customer managed policy of this account */
+	struct dd_arn ba;
+	if (boundary && !dd_iam_managed_find(boundary) &&
+	    (dd_iam_arn_parse(boundary, &ba) || strcmp(ba.partition, "aws") || strcmp(ba.service, "iam") ||
+	     strncmp(ba.resource, "policy/", 7) != 0 || strcmp(ba.account, c->account) != 0))
 		return dd_fail(c, DD_EINVAL, "InvalidInput", "ARN %s is not valid.", boundary);
 	char id[22];
 	iam_id("AROA", id);

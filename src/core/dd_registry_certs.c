@@ -145,9 +145,14 @@ static const char *status_of(json_t *in)
 	return dd__bool(in, "setAsActive", false) ? "ACTIVE" : "INACTIVE";
 }
 
+/* The Debian weak-key verdict with the lists as they are now: a list imported while the
+ * server runs is picked up here (one stat of the list directory). */
 static enum dd_keyq debian_of(struct dd_ctx *c, const struct dd_cert_facts *f)
 {
-	return dd_blocklists_check(c->svc ? c->svc->blocklists : NULL, f);
+	struct dd_blocklists *bl = c->svc ? c->svc->blocklists : NULL;
+	if (dd_blocklists_refresh(bl) < 0)
+		dd_log_warn("blocklists: reload failed; keeping the lists loaded before");
+	return dd_blocklists_check(bl, f);
 }
 
 /* ---- the C API of certs.h ---------------------------------------------------------------- */

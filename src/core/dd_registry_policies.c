@@ -792,6 +792,9 @@ int dd_iot_get_effective_policies(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "Give a principal, a thingName or a cognitoIdentityPoolId.");
 	if (thing && !dd__thing_exists(c, thing))
 		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Thing %s cannot be found.", thing);
+	/* a certificate ARN must name a certificate of c's account (never another account's) */
+	if (principal && strncmp(principal, "arn:", 4) == 0 && check_principal(c, principal))
+		return c->err;
 	json_t *names = json_array();
 	if (effective_policy_names(c, principal, thing, names)) {
 		json_decref(names);

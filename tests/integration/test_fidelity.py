@@ -5,12 +5,15 @@ TestAuthorization, ListThingGroups' recursive/parentGroup semantics, and Debian 
 blocklists loaded out of the box. Two accounts share one server."""
 import json
 import os
+import subprocess
 import tempfile
 import unittest
 
 import botocore.exceptions
 
-from auditfleet import signed
+import ddserver
+from auditfleet import audit_role, enable, signed, wait_task
+from checksapi_pki import Pki, read
 from ddserver import Server, write_credentials
 
 A, B = "111111111111", "222222222222"
@@ -126,6 +129,12 @@ class OtherAccountArnTest(FidelityBase):
         code, _, _, _ = self.err(self.iot.update_role_alias, roleAlias="alias-own", roleArn=foreign)
         self.assertEqual(code, "InvalidRequestException")
         self.assertEqual(self.iot.describe_role_alias(roleAlias="alias-own")["roleAliasDescription"]["roleArn"], own)
+        # an IAM permissions boundary of another account
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.iam.create_role(RoleName="Bounded", AssumeRolePolicyDocument=TRUST,
+                                 PermissionsBoundary="arn:aws:iam::%s:policy/Boundary" % B)
+        self.assertEqual((cm.exception.response["Error"]["Code"],
+                          cm.exception.response["ResponseMetadata"]["HTTPStatusCode"]), ("InvalidInput", 400))
         # extension route
         status, out = signed(self.srv, "POST", "/role-service-usage",
                              json.dumps({"roleArn": foreign, "services": {"s3": 1}}).encode())
@@ -149,6 +158,18 @@ class OtherAccountArnTest(FidelityBase):
             auditNotificationTargetConfigurations={"SNS": {"targetArn": topic_b, "roleArn": own_role, "enabled": True}})
         self.assertEqual((code, status), ("InvalidRequestException", 400))
         self.assertIn("another account", msg)
+
+    def test_policy_queries_with_foreign_certificate_arn(self):
+        cert_b = self.iot_b.create_keys_and_certificate(setAsActive=True)["certificateArn"]
+        for fn, kw in ((self.iot.get_effective_policies, {"principal": cert_b}),
+                       (self.iot.test_authorization, {"principal": cert_b, "authInfos": [
+                           {"actionType": "CONNECT", "resources": ["arn:aws:iot:us-east-1:%s:client/c" % A]}]}),
+                       (self.iot.list_attached_policies, {"target": cert_b}),
+                       (self.iot.attach_policy, {"policyName": "x", "target": cert_b})):
+            if fn == self.iot.attach_policy:
+                self.iot.create_policy(policyName="x", policyDocument=POLICY)
+            code, status, _, _ = self.err(fn, **kw)
+            self.assertEqual((code, status), ("ResourceNotFoundException", 404), fn)
 
     def test_connection_event_with_foreign_certificate_arn(self):
         cert = self.iot_b.create_keys_and_certificate(setAsActive=True)
@@ -314,6 +335,76 @@ class ListThingGroupsTest(FidelityBase):
         # the aws CLI's --no-recursive
         out = self.srv.aws("iot", "list-thing-groups", "--no-recursive", i=1)
         self.assertEqual([g["groupName"] for g in out["thingGroups"]], ["r14", "s14"])
+
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
+KEYS = os.path.join(os.environ.get("DD_TESTDATA") or os.path.join(REPO, "tests", "data"), "keys")
+# a Debian-weak 2048-bit RSA key (tests/data/keys/expected.tsv) and the shipped sample list
+DEBIAN_KEY = os.path.join(KEYS, "debian", "hoefling-dsa-1571", "debian-openssl-0.9.8c-x86-prng-bug-2048.key")
+SAMPLE_2048 = os.path.join(REPO, "data", "blocklists", "sha256_modulus_2048.csv")
+KQ = "DEVICE_CERTIFICATE_KEY_QUALITY_CHECK"
+
+
+class DebianBlocklistTest(unittest.TestCase):
+    """Item 17: the shipped sample lists work in a fresh data directory without an import;
+    keys no complete list covers are reported as not checked (the check's message and the
+    log), never as clean; an import while the server runs takes effect at once."""
+
+    def setUp(self):
+        self.pki = Pki()
+        self.srv = Server().start()
+        self.addCleanup(self.srv.cleanup)
+        self.addCleanup(self.pki.cleanup)
+
+    def audit(self):
+        iot = self.srv.client("iot")
+        tid = iot.start_on_demand_audit_task(targetCheckNames=[KQ])["taskId"]
+        t = wait_task(self.srv, tid)
+        findings = iot.list_audit_findings(taskId=tid)["findings"]
+        return t["auditDetails"][KQ], sorted((f["nonCompliantResource"]["resourceIdentifier"]["deviceCertificateId"],
+                                              f["reasonForNonComplianceCode"]) for f in findings)
+
+    def test_shipped_lists_not_checked_and_live_import(self):
+        iot = self.srv.client("iot")
+        enable(self.srv, audit_role(self.srv), [KQ])
+        root = self.pki.root("Fidelity CA")
+        reg = lambda path: iot.register_certificate_without_ca(  # noqa: E731
+            certificatePem=read(path), status="ACTIVE")["certificateId"]
+        weak = reg(self.pki.leaf(root, "weak", key=DEBIAN_KEY))
+        good = reg(self.pki.leaf(root, "good"))
+        eck = self.pki.path("ec.key")
+        self.pki.openssl("ecparam", "-genkey", "-name", "secp384r1", "-noout", "-out", eck)
+        ec = reg(self.pki.leaf(root, "ec", key=eck))
+
+        # out of the box: the shipped sample finds the weak key; the other two keys are not
+        # covered by any complete list, and the check says so
+        details, found = self.audit()
+        self.assertEqual(found, [(weak, "CERTIFICATE_KEY_VULNERABILITY_CVE-2008-0166")])
+        self.assertEqual((details["checkRunStatus"], details["totalResourcesCount"]), ("COMPLETED_NON_COMPLIANT", 3))
+        msg = details.get("message", "")
+        self.assertIn("2 of 3 certificates were NOT checked for CVE-2008-0166", msg)
+        self.assertIn("RSA-2048", msg)
+        self.assertIn("EC-secp384r1", msg)
+        self.assertIn("not checked for CVE-2008-0166", self.srv.read_log())
+        self.assertEqual(iot.describe_certificate(certificateId=good)["certificateDescription"]["status"], "ACTIVE")
+
+        # an import while the server runs counts from the next audit and registration on
+        p = subprocess.run([ddserver.BIN, "blocklist", "import", "--data-dir", self.srv.data_dir, "--format", "dwk",
+                            "--key", "rsa-2048", SAMPLE_2048], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        details, found = self.audit()
+        self.assertEqual(found, [(weak, "CERTIFICATE_KEY_VULNERABILITY_CVE-2008-0166")])
+        self.assertIn("1 of 3 certificates were NOT checked", details.get("message", ""))
+        self.assertNotIn("RSA-2048", details["message"])
+        self.assertIn("EC-secp384r1", details["message"])
+        # a certificate registered now is judged against the imported list
+        weak2 = reg(self.pki.leaf(root, "weak-again", key=DEBIAN_KEY))
+        _, found = self.audit()
+        self.assertIn((weak2, "CERTIFICATE_KEY_VULNERABILITY_CVE-2008-0166"), found)
+        iot.update_certificate(certificateId=ec, newStatus="INACTIVE")
+        details, _ = self.audit()
+        self.assertNotIn("message", details)
 
 
 if __name__ == "__main__":
