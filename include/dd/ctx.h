@@ -34,10 +34,18 @@ struct dd_ctx {
 	int err;
 	const char *err_code;    /* AWS error code; NULL: the protocol's default for err */
 	char err_msg[1024];
+	/* ResourceAlreadyExistsException's resourceId / resourceArn ("" when not set) */
+	char err_resource_id[128];
+	char err_resource_arn[512];
 };
 
 /* Records an error on c and returns err, for `return dd_fail(c, …)`. code may be NULL. */
 int dd_fail(struct dd_ctx *c, int err, const char *code, const char *fmt, ...) DD_PRINTF(4, 5);
+
+/* Same as dd_fail, and records the existing resource's id and ARN, which the error
+ * body of ResourceAlreadyExistsException carries (resourceId, resourceArn). */
+int dd_fail_exists(struct dd_ctx *c, const char *resource_id, const char *resource_arn, const char *fmt, ...)
+	DD_PRINTF(4, 5);
 
 typedef int (*dd_handler_fn)(struct dd_ctx *c, json_t *in, json_t **out);
 

@@ -172,7 +172,7 @@ int dd_iot_update_account_audit_configuration(struct dd_ctx *c, json_t *in, json
 		}
 		json_object_set(canon, k->name, v);
 	}
-	if (role && role_trusts_iot(c, role, "audit role")) {
+	if (role && (dd__role_arn_ok(c, "roleArn", role, "InvalidRequestException") || role_trusts_iot(c, role, "audit role"))) {
 		json_decref(canon);
 		return c->err;
 	}
@@ -184,13 +184,22 @@ int dd_iot_update_account_audit_configuration(struct dd_ctx *c, json_t *in, json
 			json_decref(canon);
 			return dd_fail(c, DD_EINVAL, "InvalidRequestException", "An enabled SNS target needs targetArn and roleArn.");
 		}
-		if (srole && role_trusts_iot(c, srole, "SNS notification role")) {
+		if (srole && (dd__role_arn_ok(c, "auditNotificationTargetConfigurations.SNS.roleArn", srole, "InvalidRequestException") ||
+			      role_trusts_iot(c, srole, "SNS notification role"))) {
 			json_decref(canon);
 			return c->err;
 		}
-		if (topic && (strncmp(topic, "arn:aws:sns:", 12) != 0)) {
+		struct dd_arn ta;
+		if (topic && (dd_iam_arn_parse(topic, &ta) || strcmp(ta.partition, "aws") || strcmp(ta.service, "sns") ||
+			      !ta.region[0] || strchr(ta.resource, ':'))) {
 			json_decref(canon);
 			return dd_fail(c, DD_EINVAL, "InvalidRequestException", "targetArn must be an SNS topic ARN.");
+		}
+		if (topic && strcmp(ta.account, c->account)) {
+			json_decref(canon);
+			return dd_fail(c, DD_EINVAL, "InvalidRequestException",
+				       "targetArn %.700s names a topic of another account; only topics of account %s can be used.",
+				       topic, c->account);
 		}
 	}
 	if (dd_db_begin_write(c->db)) {
@@ -852,10 +861,8 @@ int dd_iot_delete_audit_suppression(struct dd_ctx *c, json_t *in, json_t **out)
 	free(key);
 	if (dd_step_done(st))
 		return dd__db_fail(c);
-	if (sqlite3_changes(dd_db_handle(c->db)) == 0) {
-		dd_db_rollback(c->db);
-		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "No suppression for this check and resource.");
-	}
+	/* DeleteAuditSuppression declares no ResourceNotFoundException: deleting a suppression
+	 * that does not exist succeeds, as in AWS */
 	if (dd_db_commit(c->db))
 		return dd__db_fail(c);
 	return 0;
@@ -1136,12 +1143,18 @@ int dd_iot_import_role_service_usage(struct dd_ctx *c, const char *body, size_t 
 		json_decref(j);
 		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "Send {\"roleArn\": \"...\", \"services\": {\"<service>\": <epoch ms>, ...}}.");
 	}
+	if (dd__role_arn_ok(c, "roleArn", role, "InvalidRequestException")) {
+		json_decref(j);
+		return c->err;
+	}
 	const char *svc;
 	json_t *v;
 	json_object_foreach(services, svc, v) {
 		if (!json_is_integer(v) || strlen(svc) > 64 || !*svc) {
+			/* svc belongs to j: format the message before j is freed */
+			int rc = dd_fail(c, DD_EINVAL, "InvalidRequestException", "services.%.64s must be epoch milliseconds.", svc);
 			json_decref(j);
-			return dd_fail(c, DD_EINVAL, "InvalidRequestException", "services.%s must be epoch milliseconds.", svc);
+			return rc;
 		}
 	}
 	if (dd_db_begin_write(c->db)) {

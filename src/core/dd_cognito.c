@@ -14,6 +14,7 @@
 
 #include "core/dd_registry_int.h"
 #include "dd/cognito.h"
+#include "dd/iam.h"
 
 #define MAX_POOLS 1000
 
@@ -218,8 +219,9 @@ static int cog_set_identity_pool_roles(struct dd_ctx *c, json_t *in, json_t **ou
 			return dd_fail(c, DD_EINVAL, "InvalidParameterException",
 				       "Invalid role type '%s': only 'authenticated' and 'unauthenticated' are allowed.", k);
 		const char *arn = json_string_value(v);
-		if (!arn || strncmp(arn, "arn:aws:iam::", 13) != 0 || !strstr(arn, ":role/"))
-			return dd_fail(c, DD_EINVAL, "InvalidParameterException", "Invalid role ARN for '%s'.", k);
+		if (dd_iam_role_arn_check(c->account, arn))
+			return dd_fail(c, DD_EINVAL, "InvalidParameterException",
+				       "Invalid role ARN for '%s': a role of account %s is required.", k, c->account);
 	}
 	char *rt = (roles ? json_dumps(roles, JSON_COMPACT) : strdup("{}"));
 	char *mt = mappings ? json_dumps(mappings, JSON_COMPACT) : NULL;

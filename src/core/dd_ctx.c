@@ -23,6 +23,19 @@ int dd_fail(struct dd_ctx *c, int err, const char *code, const char *fmt, ...)
 	return err;
 }
 
+int dd_fail_exists(struct dd_ctx *c, const char *resource_id, const char *resource_arn, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->err_msg, sizeof c->err_msg, fmt, ap);
+	va_end(ap);
+	snprintf(c->err_resource_id, sizeof c->err_resource_id, "%s", resource_id ? resource_id : "");
+	snprintf(c->err_resource_arn, sizeof c->err_resource_arn, "%s", resource_arn ? resource_arn : "");
+	c->err = DD_EEXIST;
+	c->err_code = "ResourceAlreadyExistsException";
+	return DD_EEXIST;
+}
+
 char *dd_page_token_make(const char *last_key)
 {
 	size_t n = strlen(last_key);

@@ -66,8 +66,8 @@ static json_t *or_else(json_t *a, json_t *b)
 static int role_ok(struct dd_ctx *c, const char *field, const char *role)
 {
 	bool trusts = false;
-	if (!role || strncmp(role, "arn:aws:iam::", 13) != 0 || !strstr(role, ":role/"))
-		return INVALID(c, "%s must be an IAM role ARN: %s", field, S(role));
+	if (dd__role_arn_ok(c, field, role, "InvalidRequestException"))
+		return c->err;
 	int rc = dd_iam_role_trusts_service(c->db, c->account, role, "iot.amazonaws.com", &trusts);
 	if (rc == DD_ENOTFOUND)
 		return INVALID(c, "%s: the role %s does not exist.", field, role);

@@ -145,9 +145,14 @@ static const char *status_of(json_t *in)
 	return dd__bool(in, "setAsActive", false) ? "ACTIVE" : "INACTIVE";
 }
 
+/* The Debian weak-key verdict with the lists as they are now: a list imported while the
+ * server runs is picked up here (one stat of the list directory). */
 static enum dd_keyq debian_of(struct dd_ctx *c, const struct dd_cert_facts *f)
 {
-	return dd_blocklists_check(c->svc ? c->svc->blocklists : NULL, f);
+	struct dd_blocklists *bl = c->svc ? c->svc->blocklists : NULL;
+	if (dd_blocklists_refresh(bl) < 0)
+		dd_log_warn("blocklists: reload failed; keeping the lists loaded before");
+	return dd_blocklists_check(bl, f);
 }
 
 /* ---- the C API of certs.h ---------------------------------------------------------------- */
@@ -657,6 +662,31 @@ int dd_certs_backfill(struct dd_store *store, const struct dd_blocklists *bl, si
 
 /* ---- registration ------------------------------------------------------------------------ */
 
+/* ResourceAlreadyExistsException for a device certificate of c's account, naming it. */
+static int already_registered(struct dd_ctx *c, const char *id)
+{
+	char arn[200];
+	dd__arn_buf(c, arn, sizeof arn, "cert/%s", id);
+	return dd_fail_exists(c, id, arn, "The certificate is already registered (certificateId %s).", id);
+}
+
+/* Is the device certificate f already registered in c's account? Fails c with
+ * ResourceAlreadyExistsException when it is: AWS answers that before it looks at the
+ * issuer, the validity or the key. */
+static int check_not_registered(struct dd_ctx *c, const struct dd_cert_facts *f)
+{
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT 1 FROM certificates WHERE account = ?1 AND id = ?2");
+	if (!st)
+		return dd__db_fail(c);
+	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 2, f->id);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (r == SQLITE_ROW)
+		return already_registered(c, f->id);
+	return r == SQLITE_DONE ? 0 : dd__db_fail(c);
+}
+
 /* Inserts a device certificate row (inside a write transaction the function opens). */
 static int insert_cert(struct dd_ctx *c, const struct dd_cert_facts *f, const char *status, const char *ca_id,
 		       const char *mode)
@@ -674,8 +704,7 @@ static int insert_cert(struct dd_ctx *c, const struct dd_cert_facts *f, const ch
 	sqlite3_reset(st);
 	if (dup) {
 		dd_db_rollback(c->db);
-		return dd_fail(c, DD_EEXIST, "ResourceAlreadyExistsException",
-			       "The certificate is already registered (certificateId %s).", f->id);
+		return already_registered(c, f->id);
 	}
 	st = dd_db_stmt(c->db,
 		"INSERT INTO certificates(account, id, status, pem, ca_id, mode, owner, created, modified,"
@@ -858,7 +887,9 @@ static int register_certificate(struct dd_ctx *c, json_t *in, json_t **out)
 	if (parse_cert(c, dd__str(in, "certificatePem"), &f, "certificate"))
 		return c->err;
 	char ca_id[65] = "";
-	int rc = check_cert(c, &f, "certificate");
+	int rc = check_not_registered(c, &f);
+	if (!rc)
+		rc = check_cert(c, &f, "certificate");
 	if (!rc)
 		rc = find_issuing_ca(c, &f, dd__str(in, "caCertificatePem"), ca_id);
 	if (!rc)
@@ -879,7 +910,9 @@ static int register_certificate_without_ca(struct dd_ctx *c, json_t *in, json_t 
 	struct dd_cert_facts f;
 	if (parse_cert(c, dd__str(in, "certificatePem"), &f, "certificate"))
 		return c->err;
-	int rc = check_cert(c, &f, "certificate");
+	int rc = check_not_registered(c, &f);
+	if (!rc)
+		rc = check_cert(c, &f, "certificate");
 	if (!rc)
 		rc = insert_cert(c, &f, status, NULL, "SNI_ONLY");
 	if (!rc)
@@ -1254,8 +1287,9 @@ static int register_ca_certificate(struct dd_ctx *c, json_t *in, json_t **out)
 	sqlite3_reset(st);
 	if (dup) {
 		dd_db_rollback(c->db);
-		rc = dd_fail(c, DD_EEXIST, "ResourceAlreadyExistsException",
-			     "The CA certificate is already registered (certificateId %s).", f.id);
+		char ca_arn[200];
+		dd__arn_buf(c, ca_arn, sizeof ca_arn, "cacert/%s", f.id);
+		rc = dd_fail_exists(c, f.id, ca_arn, "The CA certificate is already registered (certificateId %s).", f.id);
 		goto out;
 	}
 	st = dd_db_stmt(c->db,

@@ -8,6 +8,7 @@
  * thingTypeName and attributes.<name>.
  */
 #include "core/dd_registry_int.h"
+#include "dd/iam.h"
 
 #include <ctype.h>
 #include <fnmatch.h>
@@ -159,14 +160,32 @@ bool dd__thing_exists(struct dd_ctx *c, const char *name)
 	return found;
 }
 
-const char *dd__name_from_arn(const char *s, const char *kind)
+int dd__name_from_arn(struct dd_ctx *c, const char *s, const char *kind, const char **name)
 {
-	if (!s || strncmp(s, "arn:", 4) != 0)
-		return s;
-	char pat[64];
-	snprintf(pat, sizeof pat, ":%s/", kind);
-	const char *p = strstr(s, pat);
-	return p ? p + strlen(pat) : s;
+	struct dd_arn a;
+	size_t kl = strlen(kind);
+	if (!s || strncmp(s, "arn:", 4) != 0) {
+		*name = s;
+		return 0;
+	}
+	if (dd_iam_arn_parse(s, &a) || strcmp(a.service, "iot") || strncmp(a.resource, kind, kl) != 0 ||
+	    a.resource[kl] != '/' || !a.resource[kl + 1])
+		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "%.700s is not a %s ARN.", s, kind);
+	if (strcmp(a.partition, "aws") || strcmp(a.account, c->account) || strcmp(a.region, c->region))
+		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "%.700s does not exist.", s);
+	*name = a.resource + kl + 1;
+	return 0;
+}
+
+int dd__role_arn_ok(struct dd_ctx *c, const char *field, const char *arn, const char *code)
+{
+	switch (dd_iam_role_arn_check(c->account, arn)) {
+	case 0: return 0;
+	case DD_EDENIED:
+		return dd_fail(c, DD_EINVAL, code, "%s %.700s names a role of another account; only roles of account %s can be used.",
+			       field, arn, c->account);
+	default: return dd_fail(c, DD_EINVAL, code, "%s must be an IAM role ARN: %.700s", field, arn ? arn : "(missing)");
+	}
 }
 
 int dd__db_fail(struct dd_ctx *c)

@@ -11,6 +11,7 @@
 
 #include "core/dd_registry_int.h"
 #include "core/dd_registry_handlers.h"
+#include "dd/iam.h"
 #include "dd/service.h"
 
 
@@ -40,8 +41,8 @@ int dd_iot_create_role_alias(struct dd_ctx *c, json_t *in, json_t **out)
 	const char *alias = dd__str(in, "roleAlias");
 	const char *role = dd__str(in, "roleArn");
 	int64_t duration = dd__int(in, "credentialDurationSeconds", 3600);
-	if (strncmp(role, "arn:aws:iam::", 13) != 0 || !strstr(role, ":role/"))
-		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "roleArn must be an IAM role ARN: %s", role);
+	if (dd__role_arn_ok(c, "roleArn", role, "InvalidRequestException"))
+		return c->err;
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
 	sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT OR IGNORE INTO role_aliases(account, alias, role_arn, duration, created, modified) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
@@ -56,7 +57,9 @@ int dd_iot_create_role_alias(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd__db_fail(c);
 	if (sqlite3_changes(dd_db_handle(c->db)) == 0) {
 		dd_db_rollback(c->db);
-		return dd_fail(c, DD_EEXIST, "ResourceAlreadyExistsException", "Role alias %s already exists.", alias);
+		char aarn[700];
+		dd__arn_buf(c, aarn, sizeof aarn, "rolealias/%s", alias);
+		return dd_fail_exists(c, alias, aarn, "Role alias %s already exists.", alias);
 	}
 	char arn[700];
 	dd__arn_buf(c, arn, sizeof arn, "rolealias/%s", alias);
@@ -111,8 +114,8 @@ int dd_iot_update_role_alias(struct dd_ctx *c, json_t *in, json_t **out)
 	const char *alias = dd__str(in, "roleAlias");
 	const char *role = dd__str(in, "roleArn");
 	int64_t duration = dd__int(in, "credentialDurationSeconds", -1);
-	if (role && (strncmp(role, "arn:aws:iam::", 13) != 0 || !strstr(role, ":role/")))
-		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "roleArn must be an IAM role ARN: %s", role);
+	if (role && dd__role_arn_ok(c, "roleArn", role, "InvalidRequestException"))
+		return c->err;
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
 	sqlite3_stmt *st = dd_db_stmt(c->db, "UPDATE role_aliases SET role_arn = coalesce(?3, role_arn),"
@@ -194,18 +197,18 @@ static int setting_put(struct dd_ctx *c, const char *key, json_t *value)
 
 static int check_role_arn(struct dd_ctx *c, const char *role)
 {
-	if (role && (strncmp(role, "arn:aws:iam::", 13) != 0 || !strstr(role, ":role/")))
-		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "roleArn must be an IAM role ARN: %s", role);
+	if (role && dd__role_arn_ok(c, "roleArn", role, "InvalidRequestException"))
+		return c->err;
 	return 0;
 }
 
 int dd_iot_get_logging_options(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	(void)in;
+	/* GetLoggingOptions declares no NotConfiguredException (GetV2LoggingOptions does):
+	 * an account that never set v1 options gets an empty answer */
 	json_t *v = setting_get(c, "logging_v1");
-	if (!v)
-		return dd_fail(c, DD_ENOTFOUND, "NotConfiguredException", "Logging options are not configured for this account.");
-	*out = v;
+	*out = v ? v : json_object();
 	return 0;
 }
 
@@ -332,20 +335,57 @@ int dd_iot_delete_v2_logging_level(struct dd_ctx *c, json_t *in, json_t **out)
 
 /* ---- tags -------------------------------------------------------------------------- */
 
-static int check_arn_account(struct dd_ctx *c, const char *arn)
+/* The resource kinds we keep, by the first segment of an IoT ARN's resource. */
+static const struct {
+	const char *kind;
+	const char *sql;
+} taggable[] = {
+	{ "thing", "SELECT 1 FROM things WHERE account = ?1 AND name = ?2" },
+	{ "thinggroup", "SELECT 1 FROM thing_groups WHERE account = ?1 AND name = ?2" },
+	{ "policy", "SELECT 1 FROM policies WHERE account = ?1 AND name = ?2" },
+	{ "rolealias", "SELECT 1 FROM role_aliases WHERE account = ?1 AND alias = ?2" },
+	{ "cert", "SELECT 1 FROM certificates WHERE account = ?1 AND id = ?2" },
+	{ "cacert", "SELECT 1 FROM ca_certificates WHERE account = ?1 AND id = ?2" },
+	{ "mitigationaction", "SELECT 1 FROM mitigation_actions WHERE account = ?1 AND name = ?2" },
+	{ "scheduledaudit", "SELECT 1 FROM scheduled_audits WHERE account = ?1 AND name = ?2" },
+};
+
+/* Does arn name an existing resource of c's account and region? Fails c with
+ * ResourceNotFoundException (declared by TagResource, UntagResource and
+ * ListTagsForResource) when not, InvalidRequestException when it is no IoT ARN. */
+static int check_resource_arn(struct dd_ctx *c, const char *arn)
 {
-	char prefix[128];
-	snprintf(prefix, sizeof prefix, "arn:aws:iot:%s:%s:", c->region, c->account);
-	if (strncmp(arn, prefix, strlen(prefix)) != 0)
-		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Resource not found: %s", arn);
-	return 0;
+	struct dd_arn a;
+	if (dd_iam_arn_parse(arn, &a) || strcmp(a.service, "iot"))
+		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "resourceArn is not a valid AWS IoT ARN: %.700s", arn ? arn : "(missing)");
+	if (strcmp(a.partition, "aws") || strcmp(a.account, c->account) || strcmp(a.region, c->region))
+		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Resource not found: %.700s", arn);
+	const char *slash = strchr(a.resource, '/');
+	for (size_t i = 0; slash && slash[1] && i < sizeof taggable / sizeof taggable[0]; i++) {
+		if (strlen(taggable[i].kind) != (size_t)(slash - a.resource) ||
+		    strncmp(taggable[i].kind, a.resource, (size_t)(slash - a.resource)) != 0)
+			continue;
+		sqlite3_stmt *st = dd_db_stmt(c->db, taggable[i].sql);
+		if (!st)
+			return dd__db_fail(c);
+		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 2, slash + 1);
+		int r = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (r == SQLITE_ROW)
+			return 0;
+		if (r != SQLITE_DONE)
+			return dd__db_fail(c);
+		break;
+	}
+	return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Resource not found: %.700s", arn);
 }
 
 int dd_iot_tag_resource(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *arn = dd__str(in, "resourceArn");
 	*out = NULL;
-	if (check_arn_account(c, arn))
+	if (check_resource_arn(c, arn))
 		return c->err;
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
@@ -358,7 +398,7 @@ int dd_iot_untag_resource(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *arn = dd__str(in, "resourceArn");
 	*out = NULL;
-	if (check_arn_account(c, arn))
+	if (check_resource_arn(c, arn))
 		return c->err;
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
@@ -394,7 +434,7 @@ int dd_iot_list_tags_for_resource(struct dd_ctx *c, json_t *in, json_t **out)
 	json_object_set_new(in, "__size", json_integer(50));
 	if (dd__page(c, in, "nextToken", "__size", 50, 50, after, sizeof after, &size))
 		return c->err;
-	if (check_arn_account(c, arn))
+	if (check_resource_arn(c, arn))
 		return c->err;
 	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT key, value FROM tags WHERE account = ?1 AND resource_arn = ?2 AND key > ?3 ORDER BY key LIMIT ?4");
 	if (!st)
@@ -408,7 +448,15 @@ int dd_iot_list_tags_for_resource(struct dd_ctx *c, json_t *in, json_t **out)
 
 int dd_iot_describe_endpoint(struct dd_ctx *c, json_t *in, json_t **out)
 {
-	(void)in;
+	/* the endpoint types AWS knows (case-sensitive); omitted means iot:Data */
+	static const char *const types[] = { "iot:Data", "iot:Data-ATS", "iot:CredentialProvider", "iot:Jobs" };
+	const char *type = dd__str(in, "endpointType");
+	bool known = !type;
+	for (size_t i = 0; type && i < sizeof types / sizeof types[0]; i++)
+		known = known || strcmp(type, types[i]) == 0;
+	if (!known)
+		return dd_fail(c, DD_EINVAL, "InvalidRequestException",
+			       "endpointType must be iot:Data, iot:Data-ATS, iot:CredentialProvider or iot:Jobs, not %.128s.", type);
 	*out = json_pack("{s:s}", "endpointAddress", c->svc->endpoint_host[0] ? c->svc->endpoint_host : "127.0.0.1");
 	return 0;
 }
@@ -480,6 +528,14 @@ int dd_iot_ingest_connection_events(struct dd_ctx *c, const char *body, size_t l
 			problem = "\"reason\" is too long";
 		else if (principal && strlen(principal) > 2048)
 			problem = "\"principal\" is too long";
+		if (!problem && principal && strncmp(principal, "arn:", 4) == 0) {
+			/* a certificate ARN names the certificate only in c's own account and region */
+			struct dd_arn pa;
+			if (dd_iam_arn_parse(principal, &pa))
+				problem = "\"principal\" is not a valid ARN";
+			else if (strcmp(pa.account, c->account) || (strcmp(pa.service, "iot") == 0 && strcmp(pa.region, c->region)))
+				problem = "\"principal\" names a resource of another account or region";
+		}
 		if (problem) {
 			json_decref(e);
 			dd_db_rollback(c->db);

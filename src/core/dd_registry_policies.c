@@ -108,7 +108,9 @@ int dd_iot_create_policy(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd__db_fail(c);
 	if (p.found) {
 		dd_db_rollback(c->db);
-		return dd_fail(c, DD_EEXIST, "ResourceAlreadyExistsException", "Policy cannot be created - name already exists (name=%s)", name);
+		char arn[700];
+		dd__arn_buf(c, arn, sizeof arn, "policy/%s", name);
+		return dd_fail_exists(c, name, arn, "Policy cannot be created - name already exists (name=%s)", name);
 	}
 	sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT INTO policies(account, name, default_version, next_version, created, modified, generation_id)"
 					     " VALUES (?1, ?2, 1, 2, ?3, ?3, ?4)");
@@ -480,9 +482,11 @@ int dd_iot_detach_policy(struct dd_ctx *c, json_t *in, json_t **out)
 	struct policy_row p;
 	if (load_policy(c, name, &p))
 		return dd__db_fail(c);
+	/* DetachPolicy declares no ResourceNotFoundException: detaching a policy that does not
+	 * exist, or is not attached to the target, leaves nothing attached and succeeds */
 	if (!p.found) {
 		dd_db_rollback(c->db);
-		return not_found(c, name);
+		return 0;
 	}
 	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM policy_targets WHERE account = ?1 AND policy_name = ?2 AND target = ?3");
 	if (!st)
@@ -788,6 +792,9 @@ int dd_iot_get_effective_policies(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "Give a principal, a thingName or a cognitoIdentityPoolId.");
 	if (thing && !dd__thing_exists(c, thing))
 		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Thing %s cannot be found.", thing);
+	/* a certificate ARN must name a certificate of c's account (never another account's) */
+	if (principal && strncmp(principal, "arn:", 4) == 0 && check_principal(c, principal))
+		return c->err;
 	json_t *names = json_array();
 	if (effective_policy_names(c, principal, thing, names)) {
 		json_decref(names);
@@ -928,16 +935,27 @@ int dd_iot_test_authorization(struct dd_ctx *c, json_t *in, json_t **out)
 			if (d == DD_POLICY_ALLOW && overall == DD_POLICY_ALLOW)
 				deciding = ex.policy_index;
 		}
-		json_t *r = json_pack("{s:O}", "authInfo", e);
+		/* AWS always answers both containers, each list empty unless it decided */
+		json_t *allowed = json_array(), *implicit = json_array(), *explicit = json_array();
+		const char *decision = "IMPLICIT_DENY";
 		if (overall == DD_POLICY_ALLOW) {
-			json_object_set_new(r, "authDecision", json_string("ALLOWED"));
-			json_object_set_new(r, "allowed", json_pack("{s:o}", "policies", policy_list(c, names, deciding)));
+			decision = "ALLOWED";
+			json_decref(allowed);
+			allowed = policy_list(c, names, deciding);
 		} else if (overall == DD_POLICY_EXPLICIT_DENY) {
-			json_object_set_new(r, "authDecision", json_string("EXPLICIT_DENY"));
-			json_object_set_new(r, "denied", json_pack("{s:{s:o}}", "explicitDeny", "policies", policy_list(c, names, deciding)));
+			decision = "EXPLICIT_DENY";
+			json_decref(explicit);
+			explicit = policy_list(c, names, deciding);
 		} else {
-			json_object_set_new(r, "authDecision", json_string("IMPLICIT_DENY"));
-			json_object_set_new(r, "denied", json_pack("{s:{s:o}}", "implicitDeny", "policies", policy_list(c, names, SIZE_MAX)));
+			json_decref(implicit);
+			implicit = policy_list(c, names, SIZE_MAX);
+		}
+		json_t *r = json_pack("{s:O, s:s, s:{s:o}, s:{s:{s:o}, s:{s:o}}}", "authInfo", e, "authDecision", decision,
+				      "allowed", "policies", allowed, "denied", "implicitDeny", "policies", implicit,
+				      "explicitDeny", "policies", explicit);
+		if (!r) {
+			rc = dd_fail(c, DD_ENOMEM, "InternalFailureException", "out of memory");
+			break;
 		}
 		json_object_set_new(r, "missingContextValues", json_array());
 		json_array_append_new(results, r);

@@ -65,9 +65,11 @@ int dd_iot_create_thing(struct dd_ctx *c, json_t *in, json_t **out)
 		sqlite3_reset(st);
 		dd_db_rollback(c->db);
 		free(attr_text);
-		if (!same)
-			return dd_fail(c, DD_EEXIST, "ResourceAlreadyExistsException",
-				       "Thing %s already exists in account with different attributes", name);
+		if (!same) {
+			char arn[700];
+			dd__arn_buf(c, arn, sizeof arn, "thing/%s", name);
+			return dd_fail_exists(c, id, arn, "Thing %s already exists in account with different attributes", name);
+		}
 		goto ok;
 	}
 	sqlite3_reset(st);
@@ -320,6 +322,29 @@ static int load_group(struct dd_ctx *c, const char *name, struct group_row *g)
 	return 0;
 }
 
+/* Does the stored group name have these properties (kind, parent, description,
+ * attributes as dumped JSON text, query)? 1 yes, 0 no, DD_EIO. */
+static int same_group(struct dd_ctx *c, const char *name, bool dynamic, const char *parent, const char *desc,
+		      const char *attr_text, const char *query)
+{
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT dynamic = ?3 AND ifnull(parent, '') = ifnull(?4, '')"
+					     " AND ifnull(description, '') = ifnull(?5, '') AND attributes = ifnull(?6, '{}')"
+					     " AND ifnull(query_string, '') = ifnull(?7, '')"
+					     " FROM thing_groups WHERE account = ?1 AND name = ?2");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 2, name);
+	dd_bind_int64(st, 3, dynamic);
+	dd_bind_text(st, 4, parent);
+	dd_bind_text(st, 5, desc);
+	dd_bind_text(st, 6, attr_text);
+	dd_bind_text(st, 7, query);
+	int same = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+	sqlite3_reset(st);
+	return same;
+}
+
 static int create_group(struct dd_ctx *c, json_t *in, json_t **out, bool dynamic)
 {
 	const char *name = dd__str(in, "thingGroupName");
@@ -348,10 +373,18 @@ static int create_group(struct dd_ctx *c, json_t *in, json_t **out, bool dynamic
 	if (load_group(c, name, &g))
 		goto dberr;
 	if (g.found) {
+		/* AWS answers the existing group when the request repeats its properties, and
+		 * ResourceAlreadyExistsException (naming it) when they differ */
+		int same = same_group(c, name, dynamic, parent, desc, attr_text, query);
 		dd_db_rollback(c->db);
 		free(attr_text);
-		if (g.dynamic != dynamic)
-			return dd_fail(c, DD_EEXIST, "ResourceAlreadyExistsException", "Thing group %s already exists.", name);
+		if (same < 0)
+			return dd__db_fail(c);
+		if (!same) {
+			char arn[700];
+			dd__arn_buf(c, arn, sizeof arn, "thinggroup/%s", name);
+			return dd_fail_exists(c, g.id, arn, "Thing group %s already exists with different properties.", name);
+		}
 		snprintf(id, sizeof id, "%s", g.id);
 		goto ok;
 	}
@@ -359,9 +392,11 @@ static int create_group(struct dd_ctx *c, json_t *in, json_t **out, bool dynamic
 		if (load_group(c, parent, &pg))
 			goto dberr;
 		if (!pg.found || pg.dynamic) {
+			/* CreateThingGroup declares no ResourceNotFoundException */
 			dd_db_rollback(c->db);
 			free(attr_text);
-			return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Parent thing group %s cannot be found.", parent);
+			return dd_fail(c, DD_EINVAL, "InvalidRequestException", "The parent thing group %s does not exist%s.", parent,
+				       pg.found ? " as a static group" : "");
 		}
 	}
 	sqlite3_stmt *st = dd_db_stmt(c->db,
@@ -487,6 +522,16 @@ static json_t *group_row(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t k
 	return json_pack("{s:s, s:o}", "groupName", key, "groupArn", dd__arn(c, "thinggroup/%s", key));
 }
 
+/* ListThingGroups. The model gives `recursive` no default (RecursiveWithoutDefault), and
+ * AWS reads the three cases so:
+ *   - no parentGroup: every group of the account, or only the root groups when
+ *     recursive is false;
+ *   - parentGroup: its direct children ("limits the results to those with the specified
+ *     parent group"), or all its descendants when recursive is true ("return child groups
+ *     as well").
+ * Omitting recursive therefore keeps the long-standing answers (all groups; the direct
+ * children of a parent). A parentGroup that does not exist is ResourceNotFoundException,
+ * which the operation declares. */
 int dd_iot_list_thing_groups(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	char after[512];
@@ -495,8 +540,22 @@ int dd_iot_list_thing_groups(struct dd_ctx *c, json_t *in, json_t **out)
 		return c->err;
 	const char *parent = dd__str(in, "parentGroup");
 	const char *prefix = dd__str(in, "namePrefixFilter");
+	json_t *rec = json_object_get(in, "recursive");
+	/* 0 all groups, 1 root groups, 2 direct children of parent, 3 descendants of parent */
+	int mode = parent ? (json_is_true(rec) ? 3 : 2) : (json_is_false(rec) ? 1 : 0);
+	if (parent) {
+		struct group_row pg;
+		if (load_group(c, parent, &pg))
+			return dd__db_fail(c);
+		if (!pg.found)
+			return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Thing group %s cannot be found.", parent);
+	}
 	sqlite3_stmt *st = dd_db_stmt(c->db,
-		"SELECT name FROM thing_groups WHERE account = ?1 AND name > ?2 AND (?3 IS NULL OR parent = ?3)"
+		"WITH RECURSIVE sub(n) AS (SELECT name FROM thing_groups WHERE ?6 = 3 AND account = ?1 AND parent = ?3"
+		" UNION SELECT g.name FROM thing_groups g JOIN sub ON g.parent = sub.n WHERE g.account = ?1)"
+		" SELECT name FROM thing_groups WHERE account = ?1 AND name > ?2"
+		" AND CASE ?6 WHEN 0 THEN 1 WHEN 1 THEN ifnull(parent, '') = '' WHEN 2 THEN parent = ?3"
+		" ELSE name IN (SELECT n FROM sub) END"
 		" AND (?4 IS NULL OR substr(name, 1, length(?4)) = ?4) ORDER BY name LIMIT ?5");
 	if (!st)
 		return dd__db_fail(c);
@@ -505,6 +564,7 @@ int dd_iot_list_thing_groups(struct dd_ctx *c, json_t *in, json_t **out)
 	dd_bind_text(st, 3, parent);
 	dd_bind_text(st, 4, prefix);
 	dd_bind_int64(st, 5, size + 1);
+	dd_bind_int64(st, 6, mode);
 	return dd__page_list(c, st, size, group_row, "thingGroups", "nextToken", out);
 }
 
@@ -780,8 +840,11 @@ static int finish(struct dd_ctx *c, int rc)
 
 int dd_iot_add_thing_to_thing_group(struct dd_ctx *c, json_t *in, json_t **out)
 {
-	const char *group = dd__name_from_arn(dd__str(in, "thingGroupArn"), "thinggroup");
-	const char *thing = dd__name_from_arn(dd__str(in, "thingArn"), "thing");
+	const char *group, *thing;
+	*out = NULL;
+	if (dd__name_from_arn(c, dd__str(in, "thingGroupArn"), "thinggroup", &group) ||
+	    dd__name_from_arn(c, dd__str(in, "thingArn"), "thing", &thing))
+		return c->err;
 	if (dd__str(in, "thingGroupName"))
 		group = dd__str(in, "thingGroupName");
 	if (dd__str(in, "thingName"))
@@ -796,8 +859,11 @@ int dd_iot_add_thing_to_thing_group(struct dd_ctx *c, json_t *in, json_t **out)
 
 int dd_iot_remove_thing_from_thing_group(struct dd_ctx *c, json_t *in, json_t **out)
 {
-	const char *group = dd__name_from_arn(dd__str(in, "thingGroupArn"), "thinggroup");
-	const char *thing = dd__name_from_arn(dd__str(in, "thingArn"), "thing");
+	const char *group, *thing;
+	*out = NULL;
+	if (dd__name_from_arn(c, dd__str(in, "thingGroupArn"), "thinggroup", &group) ||
+	    dd__name_from_arn(c, dd__str(in, "thingArn"), "thing", &thing))
+		return c->err;
 	if (dd__str(in, "thingGroupName"))
 		group = dd__str(in, "thingGroupName");
 	if (dd__str(in, "thingName"))

@@ -94,7 +94,18 @@ static void error_from_ctx(enum dd_protocol proto, struct dd_ctx *c, struct dd_h
 		snprintf(c->err_msg, sizeof c->err_msg, "%s", dd_strerror(c->err));
 	if (c->err == DD_EIO || c->err == DD_ENOMEM)
 		dd_log_error("request %s failed: %s", c->request_id, c->err_msg);
-	dd_api_error_response(proto, dd_awserr_http_status(code), code, c->err_msg, resp);
+	dd_api_error_response(proto, dd_awserr_http_status_for(code, proto), code, c->err_msg, resp);
+	if (proto == DD_PROTO_REST_JSON && c->err_resource_id[0]) {
+		/* ResourceAlreadyExistsException names the existing resource */
+		json_t *o = json_pack("{s:s, s:s, s:s}", "message", c->err_msg, "resourceId", c->err_resource_id,
+				      "resourceArn", c->err_resource_arn);
+		char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+		if (body) {
+			free(resp->body);
+			set_body(resp, body);
+		}
+	}
 }
 
 static dd_handler_fn find_handler(const char *service, const char *op)
