@@ -367,9 +367,10 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 		}
 		op = dd_model_op_find(m, action);
 		if (!op || !find_handler(service, action)) {
-			free_kv(form, nform);
+			/* action points into form: format before freeing it */
 			snprintf(err, sizeof err, "Could not find operation %.100s for version %s", action,
 				 "of this service");
+			free_kv(form, nform);
 			dd_api_error_response(proto, 400, "InvalidAction", err, resp);
 			return;
 		}
