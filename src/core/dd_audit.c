@@ -1140,8 +1140,10 @@ int dd_iot_import_role_service_usage(struct dd_ctx *c, const char *body, size_t 
 	json_t *v;
 	json_object_foreach(services, svc, v) {
 		if (!json_is_integer(v) || strlen(svc) > 64 || !*svc) {
+			/* svc belongs to j: format before releasing it */
+			int rc = dd_fail(c, DD_EINVAL, "InvalidRequestException", "services.%.64s must be epoch milliseconds.", svc);
 			json_decref(j);
-			return dd_fail(c, DD_EINVAL, "InvalidRequestException", "services.%s must be epoch milliseconds.", svc);
+			return rc;
 		}
 	}
 	if (dd_db_begin_write(c->db)) {

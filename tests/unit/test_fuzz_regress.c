@@ -139,11 +139,26 @@ static void api_invalid_action_names_the_action(void **state)
 	free(resp.body);
 }
 
+/* POST /role-service-usage with a non-integer service value formatted the service name
+ * from the freed body into the error (issue 14 item 1; reachable from fuzz_api). */
+static void role_service_usage_error_names_the_service(void **state)
+{
+	struct api_env *e = *state;
+	struct dd_http_response resp;
+	send_signed(e, "iot", "POST", "/role-service-usage", "application/json",
+		    "{\"roleArn\": \"arn:aws:iam::123456789012:role/r\", \"services\": {\"s3-object-lambda\": \"x\"}}", &resp);
+	assert_int_equal(resp.status, 400);
+	assert_non_null(resp.body);
+	assert_non_null(strstr(resp.body, "services.s3-object-lambda must be epoch milliseconds."));
+	free(resp.body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(dynquery_comparison_value_checked_without_thing),
 		cmocka_unit_test_setup_teardown(api_invalid_action_names_the_action, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(role_service_usage_error_names_the_service, env_setup, env_teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	dd_models_free();
