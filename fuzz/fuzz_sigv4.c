@@ -36,13 +36,14 @@ static const char *hdr(void *ud, const char *name)
 	return NULL;
 }
 
-/* lowercase, sorted, unique names, each present; x-amz-content-sha256 not sent */
+/* lowercase, sorted, unique names, each present, host and x-amz-date among them;
+ * x-amz-content-sha256 not sent */
 static bool well_formed(const char *sh, struct hdrs *h)
 {
 	if (hdr(h, "x-amz-content-sha256"))
 		return false;
 	char prev[256] = "";
-	bool first = true;
+	bool first = true, has_host = false, has_date = false;
 	const char *p = sh;
 	while (*p) {
 		const char *semi = strchr(p, ';');
@@ -59,11 +60,13 @@ static bool well_formed(const char *sh, struct hdrs *h)
 			return false;
 		memcpy(prev, name, n + 1);
 		first = false;
+		has_host |= strcmp(name, "host") == 0;
+		has_date |= strcmp(name, "x-amz-date") == 0;
 		p = semi ? semi + 1 : p + n;
 		if (semi && !*p)
 			return false;
 	}
-	return !first;
+	return !first && has_host && has_date;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
