@@ -309,16 +309,19 @@ static int q_term(struct qparser *q)
 		return 0;
 	}
 	q->depth--;
+	/* a comparison's value must be a number whatever the thing, so that a query that
+	 * validated (against no thing) never fails against a real one */
+	char *e1 = NULL, *e2 = NULL;
+	double b = op[0] == ':' ? 0 : strtod(value, &e2);
+	if (op[0] != ':' && (!e2 || *e2)) {
+		qfail(q, "comparison needs a number");
+		return 0;
+	}
 	if (!actual)
 		return 0;
 	if (op[0] == ':')
 		return fnmatch(value, actual, 0) == 0;
-	char *e1 = NULL, *e2 = NULL;
-	double a = strtod(actual, &e1), b = strtod(value, &e2);
-	if (!e2 || *e2) {
-		qfail(q, "comparison needs a number");
-		return 0;
-	}
+	double a = strtod(actual, &e1);
 	if (!e1 || *e1 || e1 == actual)
 		return 0;
 	if (op[0] == '<')
