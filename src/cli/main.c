@@ -16,6 +16,7 @@
 #include "dd/audit.h"
 #include "dd/certs.h"
 #include "dd/common.h"
+#include "dd/fetch.h"
 #include "dd/mitigation.h"
 #include "dd/outbox.h"
 #include "dd/service.h"
@@ -64,6 +65,9 @@ static void usage_serve(FILE *f)
 		"  --audit-workers N   threads running audit tasks (default 2; 0 only queues them)\n"
 		"  --test-clock        let a signed POST /admin/clock move the service clock (for\n"
 		"                      tests of scheduled audits; never in production)\n"
+		"  --outbound-allow CIDR[,CIDR...]  let SNS deliveries and CRL fetches reach these\n"
+		"                      otherwise refused ranges, e.g. 127.0.0.0/8 (env\n"
+		"                      IOTDEFENDER_OUTBOUND_ALLOW; docs/OUTBOUND.md)\n"
 		"  --help              show this help\n",
 		DEFAULT_PORT, DEFAULT_DATA_DIR);
 }
@@ -88,6 +92,7 @@ static int cmd_serve(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "test-clock", no_argument, NULL, 'T' },
 		{ "audit-workers", required_argument, NULL, 'A' },
+		{ "outbound-allow", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -101,6 +106,7 @@ static int cmd_serve(int argc, char **argv)
 	unsigned threads = 4;
 	bool test_clock = false;
 	int audit_workers = 2;
+	const char *outbound_allow = NULL;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -138,6 +144,7 @@ static int cmd_serve(int argc, char **argv)
 			}
 			audit_workers = (int)v;
 			break;
+		case 'O': outbound_allow = optarg; break;
 		case 'h': usage_serve(stdout); return 0;
 		default: usage_serve(stderr); return 2;
 		}
@@ -166,6 +173,12 @@ static int cmd_serve(int argc, char **argv)
 	if (dd_service_init(&svc, data_dir)) {
 		fprintf(stderr, "iotdefender: cannot open the data directory %s\n", data_dir);
 		return 1;
+	}
+	char aerr[512];
+	if (dd_fetch_configure(&svc, outbound_allow, aerr, sizeof aerr)) {
+		fprintf(stderr, "iotdefender: %s\n", aerr);
+		dd_service_close(&svc);
+		return 2;
 	}
 	size_t backfilled = 0;
 	if (dd_certs_backfill(svc.store, svc.blocklists, &backfilled))
