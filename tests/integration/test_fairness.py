@@ -4,7 +4,9 @@ accepts and never answers (allowed with --outbound-allow 127.0.0.0/8), six threa
 /crl-refresh in a loop, and six queued audits with a revocation check (each waits up to
 5 s for A's fetches). Meanwhile account B's ListThings stays fast (p99 printed, < 1 s),
 B's one-check audit completes within a few seconds instead of queueing behind A's six,
-and B's own CRL fetch from a working distribution point completes while A's are stuck."""
+and B's own CRL fetch from a working distribution point completes while A's are stuck.
+Likewise A's SNS subscribers that never answer hold at most half the delivery workers, so
+B's subscription confirmation is delivered at once."""
 import http.server
 import os
 import socket
@@ -17,6 +19,7 @@ import ddserver
 import test_certs as tc
 from auditfleet import audit_role, enable, wait_task
 from ddserver import Server, write_credentials
+from test_sns import Subscriber, env
 
 
 class BlackHole:
@@ -183,6 +186,41 @@ class FairnessTest(unittest.TestCase):
             crl_srv.shutdown()
             crl_srv.server_close()
             pki.cleanup()
+
+    def test_sns_slow_subscribers_of_a_leave_workers_for_b(self):
+        """A's eight subscriptions to a silent listener hold at most half the SNS delivery
+        workers (each delivery times out after 15 s); B's confirmation arrives at once."""
+        tmp = tempfile.mkdtemp(prefix="ddfair-")
+        creds = os.path.join(tmp, "credentials")
+        write_credentials(creds, [
+            ("a", "AKIAFLOOD00000000001", "flood-secret-key-0000000000000000000000", "111111111111"),
+            ("b", "AKIAVICTIM0000000002", "victim-secret-key-000000000000000000000", "222222222222"),
+        ])
+        hole = BlackHole()
+        sub = Subscriber().start()
+        try:
+            with env(IOTDEFENDER_SNS_WORKERS=4, IOTDEFENDER_SNS_TIMEOUT_MS=15000, IOTDEFENDER_SNS_POLL_MS=50), \
+                    Server(credentials=creds, extra_args=ddserver.LOCAL_OUTBOUND) as srv:
+                sns_a, sns_b = srv.client("sns", 0), srv.client("sns", 1)
+                ta = sns_a.create_topic(Name="slow")["TopicArn"]
+                for i in range(8):
+                    sns_a.subscribe(TopicArn=ta, Protocol="http", Endpoint="http://127.0.0.1:%d/a%d" % (hole.port, i))
+                deadline = time.time() + 10
+                while len(hole.conns) < 2 and time.time() < deadline:
+                    time.sleep(0.05)
+                tb = sns_b.create_topic(Name="fast")["TopicArn"]
+                t0 = time.time()
+                sns_b.subscribe(TopicArn=tb, Protocol="http", Endpoint=sub.url)
+                sub.wait(lambda s: s.messages("SubscriptionConfirmation"), timeout=30)
+                took = time.time() - t0
+                held = len(hole.conns)
+                print("\nfairness: B's SNS confirmation after %.2f s while A's deliveries hold %d connection(s)"
+                      % (took, held), flush=True)
+                self.assertLess(took, 5.0)
+                self.assertEqual(held, 2)  # A never had more than 2 of the 4 workers
+        finally:
+            sub.stop()
+            hole.close()
 
 
 if __name__ == "__main__":
