@@ -16,6 +16,7 @@
 #include "dd/audit.h"
 #include "dd/certs.h"
 #include "dd/common.h"
+#include "dd/fetch.h"
 #include "dd/mitigation.h"
 #include "dd/outbox.h"
 #include "dd/service.h"
@@ -67,6 +68,9 @@ static void usage_serve(FILE *f)
 		"                      a request body must arrive within 4*S)\n"
 		"  --test-clock        let a signed POST /admin/clock move the service clock (for\n"
 		"                      tests of scheduled audits; never in production)\n"
+		"  --outbound-allow CIDR[,CIDR...]  let SNS deliveries and CRL fetches reach these\n"
+		"                      otherwise refused ranges, e.g. 127.0.0.0/8 (env\n"
+		"                      IOTDEFENDER_OUTBOUND_ALLOW; docs/OUTBOUND.md)\n"
 		"  --help              show this help\n",
 		DEFAULT_PORT, DEFAULT_DATA_DIR);
 }
@@ -92,6 +96,7 @@ static int cmd_serve(int argc, char **argv)
 		{ "test-clock", no_argument, NULL, 'T' },
 		{ "audit-workers", required_argument, NULL, 'A' },
 		{ "idle-timeout", required_argument, NULL, 'I' },
+		{ "outbound-allow", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -107,6 +112,7 @@ static int cmd_serve(int argc, char **argv)
 	int audit_workers = 2;
 	struct dd_http_limits limits;
 	dd_http_limits_default(&limits);
+	const char *outbound_allow = NULL;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -152,6 +158,7 @@ static int cmd_serve(int argc, char **argv)
 			limits.idle_timeout_s = (unsigned)v;
 			limits.body_timeout_s = 4 * (unsigned)v;
 			break;
+		case 'O': outbound_allow = optarg; break;
 		case 'h': usage_serve(stdout); return 0;
 		default: usage_serve(stderr); return 2;
 		}
@@ -187,6 +194,13 @@ static int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "iotdefender: cannot open the data directory %s\n", data_dir);
 		dd_dirlock_release(dirlock);
 		return 1;
+	}
+	char aerr[512];
+	if (dd_fetch_configure(&svc, outbound_allow, aerr, sizeof aerr)) {
+		fprintf(stderr, "iotdefender: %s\n", aerr);
+		dd_service_close(&svc);
+		dd_dirlock_release(dirlock);
+		return 2;
 	}
 	size_t backfilled = 0;
 	if (dd_certs_backfill(svc.store, svc.blocklists, &backfilled))

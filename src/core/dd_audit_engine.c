@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The audit engine: worker threads take IN_PROGRESS tasks from the store (so tasks left
- * by a killed process are resumed), refresh CRLs, check the audit role's permissions per
- * check, open one read snapshot for the whole task, run each pending check, and write its
+ * by a killed process are resumed; fairly between accounts, see pick_task), queue CRL
+ * refreshes on the fetch pool and wait a bounded time for them, check the audit role's
+ * permissions per check, open one read snapshot for the whole task, run each pending check, and write its
  * findings in batches with the check's final status in the last batch's transaction. A
  * check found IN_PROGRESS when resuming has its partial findings deleted and runs again,
  * so no finding is ever duplicated. The scheduler thread starts scheduled audits on their
@@ -38,6 +39,7 @@ struct dd_audit_engine {
 	int nworkers;
 	pthread_t scheduler;
 	char claimed[MAX_CLAIMED][80];
+	char last_account[16];     /* the account whose task was claimed last (round-robin) */
 };
 
 /* ---- findings sink ----------------------------------------------------------------- */
@@ -585,10 +587,15 @@ static void run_task(struct dd_service *svc, const char *account, const char *ta
 		}
 	}
 	if (need_crl) {
+		/* Fetches run on the fetch pool; this worker waits a bounded time for its own
+		 * account's, then the checks use the CRLs stored by then (the rest go on). */
 		struct dd_crl_refresh_stats stats;
-		if (dd_crl_refresh(svc, account, &stats) == 0 && stats.urls)
-			dd_log_info("audit: task %s: CRLs %zu fetched, %zu cached, %zu failed", task_id, stats.fetched,
-				    stats.cached, stats.failed);
+		if (dd_crl_refresh(svc, account, &stats) == 0 && stats.urls) {
+			int late = stats.queued || stats.pending ? dd_crl_refresh_wait(svc, account, DD_CRL_AUDIT_WAIT_MS) : 0;
+			dd_log_info("audit: task %s: CRLs: %zu queued, %zu already queued, %zu cached, %zu in backoff%s",
+				    task_id, stats.queued, stats.pending, stats.cached, stats.backoff,
+				    late ? "; some fetches still running, the checks use the CRLs stored so far" : "");
+		}
 	}
 	/* resuming: a check left IN_PROGRESS may have written part of its findings */
 	json_array_foreach(pending, i, cname) {
@@ -807,6 +814,54 @@ static void unclaim(struct dd_audit_engine *e, const char *key)
 			e->claimed[i][0] = '\0';
 }
 
+/* Tasks of account running now (claimed keys are "account/task"). */
+static int running_of(struct dd_audit_engine *e, const char *account)
+{
+	size_t n = strlen(account);
+	int r = 0;
+	for (int i = 0; i < MAX_CLAIMED; i++)
+		if (strncmp(e->claimed[i], account, n) == 0 && e->claimed[i][n] == '/')
+			r++;
+	return r;
+}
+
+/* Fair claiming, under e->mu: of the unclaimed IN_PROGRESS tasks (st yields them oldest
+ * first), take one of an account below the per-account cap (nworkers - 1, at least 1, so
+ * one worker is always left for the other accounts) with the fewest running tasks; ties
+ * go round-robin by account id after the account served last, then to the oldest task.
+ * So an account that queued many audits never makes another account's audit wait for
+ * more than the tasks already running. */
+static bool pick_task(struct dd_audit_engine *e, sqlite3_stmt *st, char account[16], char task[40])
+{
+	int cap = e->nworkers > 1 ? e->nworkers - 1 : 1;
+	int best_run = 0, best_wrap = 0;
+	bool found = false;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *a = dd_col_text(st, 0), *t = dd_col_text(st, 1);
+		char key[80];
+		snprintf(key, sizeof key, "%s/%s", a, t);
+		bool taken = false;
+		for (int i = 0; i < MAX_CLAIMED && !taken; i++)
+			taken = strcmp(e->claimed[i], key) == 0;
+		int run = running_of(e, a);
+		if (taken || run >= cap)
+			continue;
+		int wrap = strcmp(a, e->last_account) <= 0; /* 0: after the last served, this round */
+		if (found) {
+			if (run > best_run || (run == best_run && wrap > best_wrap))
+				continue;
+			if (run == best_run && wrap == best_wrap && strcmp(a, account) >= 0)
+				continue; /* same rank: the lower account id, its oldest task (seen first) */
+		}
+		found = true;
+		best_run = run;
+		best_wrap = wrap;
+		snprintf(account, 16, "%s", a);
+		snprintf(task, 40, "%s", t);
+	}
+	return found;
+}
+
 static void *worker(void *arg)
 {
 	struct dd_audit_engine *e = arg;
@@ -819,13 +874,12 @@ static void *worker(void *arg)
 		if (db) {
 			sqlite3_stmt *st = dd_db_stmt(db, "SELECT account, task_id FROM audit_tasks WHERE status = 'IN_PROGRESS' ORDER BY start_ms");
 			pthread_mutex_lock(&e->mu);
-			while (st && sqlite3_step(st) == SQLITE_ROW) {
-				snprintf(key, sizeof key, "%s/%s", dd_col_text(st, 0), dd_col_text(st, 1));
-				if (claim(e, key)) {
-					snprintf(account, sizeof account, "%s", dd_col_text(st, 0));
-					snprintf(task, sizeof task, "%s", dd_col_text(st, 1));
-					break;
-				}
+			if (st && pick_task(e, st, account, task)) {
+				snprintf(key, sizeof key, "%s/%s", account, task);
+				if (claim(e, key))
+					snprintf(e->last_account, sizeof e->last_account, "%s", account);
+				else
+					task[0] = '\0';
 			}
 			pthread_mutex_unlock(&e->mu);
 			if (st)
@@ -835,6 +889,8 @@ static void *worker(void *arg)
 			run_task(e->svc, account, task);
 			pthread_mutex_lock(&e->mu);
 			unclaim(e, key);
+			e->wake_seq++; /* a worker idle because of the per-account cap may go on */
+			pthread_cond_broadcast(&e->cv);
 			continue;
 		}
 		pthread_mutex_lock(&e->mu);

@@ -5,7 +5,8 @@
  * by issuer name and serial, and the status report behind POST /crl-status. Invariants:
  * a row of crls is always a CRL whose signature verified with the key of the CA it is
  * stored under, crl_revoked holds exactly that CRL's serials, and a CRL is never replaced
- * by one with an older thisUpdate. No transaction is held while fetching over HTTP.
+ * by one with an older thisUpdate. No transaction is held while fetching over HTTP, and
+ * fetching happens only on the fetch pool's threads (dd_fetch.c), never on the caller's.
  */
 #include "dd/crl.h"
 
@@ -16,6 +17,7 @@
 
 #include "dd/certs.h"
 #include "dd/ctx.h"
+#include "dd/fetch.h"
 #include "dd/service.h"
 #include "dd/x509.h"
 
@@ -369,6 +371,59 @@ static int store_fetched(struct dd_db *db, const char *account, const char *url,
 	return rc == DD_ECONFLICT ? 0 : rc; /* a newer CRL is already stored: fine */
 }
 
+/* One fetch, on a fetch-pool thread with its own store connection. */
+static void fetch_job(struct dd_service *svc, const char *account, const char *url, void *arg,
+		      const volatile int *cancel)
+{
+	(void)arg;
+	struct dd_db *db = dd_store_db(svc->store);
+	if (!db)
+		return;
+	struct fetch_state fs;
+	int64_t now = dd_now_ms();
+	if (fetch_state_get(db, account, url, &fs))
+		return;
+	if ((fs.known && fs.ok_until > now) || (fs.known && fs.failing && now - fs.last_attempt < DD_CRL_RETRY_MS))
+		return; /* fetched by an earlier job meanwhile */
+	char err[768] = "", detail[512] = "";
+	struct dd_fetch_req req = {
+		.method = "GET", .url = url, .user_agent = "iotdefender/0.1", .max_bytes = DD_CRL_FETCH_MAX_BYTES,
+		.connect_timeout_ms = DD_CRL_FETCH_CONNECT_TIMEOUT_MS, .timeout_ms = DD_CRL_FETCH_TIMEOUT_MS,
+		.max_redirects = DD_CRL_FETCH_MAX_REDIRECTS, .allow = svc->outbound_allow, .cancel = cancel,
+	};
+	struct dd_fetch_resp resp = { 0 };
+	struct dd_crl crl;
+	memset(&crl, 0, sizeof crl);
+	char ca_id[65] = "";
+	int frc = dd_fetch_http(&req, &resp, detail, sizeof detail);
+	if (!frc && resp.status != 200) {
+		snprintf(detail, sizeof detail, "HTTP status %ld", resp.status);
+		frc = DD_EIO;
+	}
+	if (frc) {
+		if (*cancel) {
+			dd_fetch_resp_clear(&resp);
+			return; /* stopping: not the URL's fault */
+		}
+		dd_log_debug("crl: account %s: %.300s: %s", account, url, detail);
+		set_msg(err, sizeof err, DD_FETCH_GENERIC_ERROR);
+	} else {
+		frc = dd_crl_parse(resp.body, resp.len, &crl, err, sizeof err);
+	}
+	dd_fetch_resp_clear(&resp);
+	if (!frc)
+		frc = store_fetched(db, account, url, &crl, dd_now_ms(), ca_id, err, sizeof err);
+	if (frc) {
+		dd_log_info("crl: account %s: %.300s: %s", account, url, err);
+		fetch_state_put(db, account, url, dd_now_ms(), NULL, NULL, err[0] ? err : DD_FETCH_GENERIC_ERROR);
+	} else {
+		dd_log_info("crl: account %s: stored the CRL from %s for CA %s (%zu revoked)", account, url, ca_id,
+			    crl.n_revoked);
+		fetch_state_put(db, account, url, dd_now_ms(), &crl, ca_id, NULL);
+	}
+	dd_crl_clear(&crl);
+}
+
 int dd_crl_refresh(struct dd_service *svc, const char *account, struct dd_crl_refresh_stats *stats)
 {
 	struct dd_crl_refresh_stats s;
@@ -383,6 +438,7 @@ int dd_crl_refresh(struct dd_service *svc, const char *account, struct dd_crl_re
 		return rc == DD_ENOMEM ? rc : DD_EIO;
 	}
 	s.urls = set.n;
+	struct dd_fetch_pool *pool = set.n ? dd_fetch_pool_get(svc) : NULL;
 	for (size_t i = 0; i < set.n; i++) {
 		const char *url = set.v[i];
 		int64_t now = dd_now_ms();
@@ -399,34 +455,33 @@ int dd_crl_refresh(struct dd_service *svc, const char *account, struct dd_crl_re
 			s.backoff++;
 			continue;
 		}
-		unsigned char *body = NULL;
-		size_t len = 0;
-		char err[768] = "";
-		struct dd_crl crl;
-		memset(&crl, 0, sizeof crl);
-		char ca_id[65] = "";
-		int frc = dd_http_fetch(url, DD_CRL_FETCH_MAX_BYTES, DD_CRL_FETCH_TIMEOUT_MS, &body, &len, err, sizeof err);
-		if (!frc)
-			frc = dd_crl_parse(body, len, &crl, err, sizeof err);
-		free(body);
-		if (!frc)
-			frc = store_fetched(db, account, url, &crl, dd_now_ms(), ca_id, err, sizeof err);
-		if (frc) {
-			s.failed++;
-			dd_log_warn("crl: account %s: %s", account, err);
-			fetch_state_put(db, account, url, dd_now_ms(), NULL, NULL, err[0] ? err : dd_strerror(frc));
-		} else {
-			s.fetched++;
-			dd_log_info("crl: account %s: stored the CRL from %s for CA %s (%zu revoked)", account, url,
-				    ca_id, crl.n_revoked);
-			fetch_state_put(db, account, url, dd_now_ms(), &crl, ca_id, NULL);
-		}
-		dd_crl_clear(&crl);
+		int q = pool ? dd_fetch_pool_submit(pool, account, url, fetch_job, NULL, NULL) : DD_ELIMIT;
+		if (q == 0)
+			s.queued++;
+		else if (q == 1)
+			s.pending++;
+		else
+			s.dropped++;
 	}
 	url_set_free(&set);
+	if (s.dropped)
+		dd_log_info("crl: account %s: %zu distribution point(s) not queued (queue full or no fetch pool)", account,
+			    s.dropped);
 	if (stats)
 		*stats = s;
 	return rc;
+}
+
+int dd_crl_refresh_wait(struct dd_service *svc, const char *account, int64_t timeout_ms)
+{
+	struct dd_fetch_pool *p = svc ? __atomic_load_n(&svc->fetch_pool, __ATOMIC_ACQUIRE) : NULL;
+	return p ? dd_fetch_pool_wait_idle(p, account, timeout_ms) : 0;
+}
+
+size_t dd_crl_refresh_pending(struct dd_service *svc, const char *account)
+{
+	struct dd_fetch_pool *p = svc ? __atomic_load_n(&svc->fetch_pool, __ATOMIC_ACQUIRE) : NULL;
+	return p ? dd_fetch_pool_pending(p, account) : 0;
 }
 
 /* ---- status report --------------------------------------------------------------------- */

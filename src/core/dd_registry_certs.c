@@ -1533,17 +1533,22 @@ static int crl_status_route(struct dd_ctx *c, const char *body, size_t len, json
 		rc = dd_fail(c, DD_EINVAL, IRE, "The caCertificateId is not valid.");
 	else if (dd_crl_status_json(c->db, c->account, raw ? id : NULL, c->now_ms, out))
 		rc = dd__db_fail(c);
+	else
+		json_object_set_new(*out, "pendingFetches", json_integer((json_int_t)dd_crl_refresh_pending(c->svc, c->account)));
 	json_decref(in);
 	return rc;
 }
 
 static int crl_refresh_route(struct dd_ctx *c, const char *body, size_t len, json_t **out)
 {
+	/* Queues the fetches and answers at once; POST /crl-status shows the outcome
+	 * (pendingFetches reaches 0 when they are done). */
 	struct dd_crl_refresh_stats s;
 	if (dd_crl_refresh(c->svc, c->account, &s))
 		return dd__db_fail(c);
-	*out = json_pack("{s:I, s:I, s:I, s:I, s:I}", "urls", (json_int_t)s.urls, "fetched", (json_int_t)s.fetched,
-			 "cached", (json_int_t)s.cached, "failed", (json_int_t)s.failed, "backoff", (json_int_t)s.backoff);
+	*out = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "urls", (json_int_t)s.urls, "queued", (json_int_t)s.queued,
+			 "alreadyQueued", (json_int_t)s.pending, "cached", (json_int_t)s.cached,
+			 "backoff", (json_int_t)s.backoff, "notQueued", (json_int_t)s.dropped);
 	return 0;
 }
 
