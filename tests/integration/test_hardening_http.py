@@ -350,6 +350,25 @@ class SigV4StrictnessTest(unittest.TestCase):
                                    [("Host", "127.0.0.1:%d" % self.srv.port)]),
                           403, "InvalidSignatureException", "expired")
 
+    def test_presigned_query_protocol(self):
+        # awsQuery takes its parameters from the URL of a presigned request
+        iam = self.srv.client("iam")
+        trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"iot.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+        for name in ("presign-a", "presign-b"):
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
+        k = self.srv.key()
+        creds = botocore.credentials.Credentials(k["aws_access_key_id"], k["aws_secret_access_key"])
+        req = botocore.awsrequest.AWSRequest(
+            method="GET", url=self.srv.url + "/?Action=ListRoles&Version=2010-05-08&MaxItems=1")
+        botocore.auth.SigV4QueryAuth(creds, "iam", "us-east-1", expires=60).add_auth(req)
+        status, _, body = send_raw(self.srv, "GET", req.url[len(self.srv.url):],
+                                   [("Host", "127.0.0.1:%d" % self.srv.port)])
+        self.assertEqual(status, 200, body)
+        root = ET.fromstring(body)
+        ns = {"i": "https://iam.amazonaws.com/doc/2010-05-08/"}
+        self.assertEqual(len(root.findall(".//i:Roles/i:member", ns)), 1)
+        self.assertEqual(root.find(".//i:IsTruncated", ns).text, "true")
+
     def test_date_header_instead_of_x_amz_date(self):
         k = self.srv.key()
 
