@@ -275,6 +275,33 @@ class SlowClientsTest(unittest.TestCase):
                                               "".join("X-H%d: v\r\n" % i for i in range(30000))).encode())
         self.assertEqual(status_of(raw), 431)
 
+    def test_trickled_headers_are_cut_off(self):
+        # one header byte every IDLE_TIMEOUT/3 s never trips the idle timeout; the header
+        # deadline (= --idle-timeout) does
+        s = socket.create_connection(("127.0.0.1", self.srv.port))
+        t0 = time.time()
+        closed = False
+        try:
+            s.sendall(b"GET /things HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            s.settimeout(IDLE_TIMEOUT / 3.0)
+            while time.time() - t0 < 6 * IDLE_TIMEOUT:
+                try:
+                    s.sendall(b"a")
+                    if s.recv(4096) == b"":
+                        closed = True
+                        break
+                except socket.timeout:
+                    pass
+                except OSError:
+                    closed = True
+                    break
+        finally:
+            s.close()
+        elapsed = time.time() - t0
+        print("\ntrickled headers closed after %.1f s (header deadline %d s)" % (elapsed, IDLE_TIMEOUT))
+        self.assertTrue(closed)
+        self.assertLess(elapsed, IDLE_TIMEOUT + 3)
+
     def test_half_open_connections_do_not_deny_service(self):
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         if soft < 1300:
