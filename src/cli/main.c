@@ -64,8 +64,9 @@ static void usage_serve(FILE *f)
 		"  --threads N         HTTP worker threads (default 4)\n"
 		"  --log-level LEVEL   error, warn, info (default) or debug\n"
 		"  --audit-workers N   threads running audit tasks (default 2; 0 only queues them)\n"
-		"  --idle-timeout S    close a connection that sends nothing for S seconds (default 30;\n"
-		"                      a request body must arrive within 4*S)\n"
+		"  --idle-timeout S    close a connection that sends nothing for S seconds, or whose\n"
+		"                      request headers take longer (default 30); a request body must\n"
+		"                      arrive within 4*S\n"
 		"  --test-clock        let a signed POST /admin/clock move the service clock (for\n"
 		"                      tests of scheduled audits; never in production)\n"
 		"  --outbound-allow CIDR[,CIDR...]  let SNS deliveries and CRL fetches reach these\n"
@@ -156,6 +157,7 @@ static int cmd_serve(int argc, char **argv)
 				return 2;
 			}
 			limits.idle_timeout_s = (unsigned)v;
+			limits.header_timeout_s = (unsigned)v;
 			limits.body_timeout_s = 4 * (unsigned)v;
 			break;
 		case 'O': outbound_allow = optarg; break;

@@ -573,14 +573,33 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 			dd_api_error_response(proto, 400, "MalformedQueryString", "The form body could not be decoded", resp);
 			return;
 		}
-		/* awsQuery also accepts the parameters in the URL query */
+		/* awsQuery also takes its parameters from the URL query (a presigned request carries
+		 * them all there), after those of the body; the presigned X-Amz-* are not input */
+		if (!rc && req->nquery) {
+			struct dd_kv *all = realloc(form, (nform + req->nquery) * sizeof *all);
+			if (!all)
+				rc = DD_ENOMEM;
+			else
+				form = all;
+			for (size_t i = 0; !rc && i < req->nquery; i++) {
+				if (strncmp(req->query[i].key, "X-Amz-", 6) == 0)
+					continue;
+				form[nform].key = strdup(req->query[i].key);
+				form[nform].value = strdup(req->query[i].value);
+				nform++;
+				if (!form[nform - 1].key || !form[nform - 1].value)
+					rc = DD_ENOMEM;
+			}
+		}
+		if (rc) {
+			free_kv(form, nform);
+			dd_api_error_response(proto, 500, "ServiceFailure", "out of memory", resp);
+			return;
+		}
 		const char *action = NULL;
-		for (size_t i = 0; i < nform; i++)
+		for (size_t i = 0; !action && i < nform; i++)
 			if (strcmp(form[i].key, "Action") == 0)
 				action = form[i].value;
-		for (size_t i = 0; !action && i < req->nquery; i++)
-			if (strcmp(req->query[i].key, "Action") == 0)
-				action = req->query[i].value;
 		if (!action) {
 			free_kv(form, nform);
 			dd_api_error_response(proto, 400, "MissingAction", "Missing Action", resp);

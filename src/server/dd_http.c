@@ -8,9 +8,10 @@
  * unsigned route) and announce a Content-Length within its limit, else the answer goes
  * out at once and the connection closes. The bytes all bodies in flight may hold are
  * bounded by one budget (a request that would exceed it is answered 503 without being
- * read); a body must arrive within a deadline, and a silent connection is closed after the
- * idle timeout. The listening socket is bound here, without SO_REUSEPORT, so a second
- * server cannot share a port.
+ * read); a body must arrive within a deadline, a request's headers within the header
+ * deadline (a sweeper thread shuts down connections that miss it, however slowly they
+ * trickle bytes), and a silent connection is closed after the idle timeout. The listening
+ * socket is bound here, without SO_REUSEPORT, so a second server cannot share a port.
  */
 #include "server/dd_http.h"
 
@@ -19,18 +20,29 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dd/buf.h"
 
 #define MAX_HEADERS 200
 #define MAX_QUERY 1000
+
+/* One open connection, as the header sweeper sees it. */
+struct conn_track {
+	struct conn_track *prev, *next;
+	int fd;
+	int64_t waiting_since_ms; /* start of the wait for the next request's headers */
+	bool in_request;          /* headers received, request not completed */
+	bool shut;
+};
 
 struct dd_http {
 	struct MHD_Daemon *d;
@@ -39,6 +51,12 @@ struct dd_http {
 	int listen_fd;
 	struct dd_http_limits lim;
 	atomic_size_t inflight; /* body bytes reserved by requests in flight */
+	pthread_mutex_t lock;   /* guards conns and stopping */
+	pthread_cond_t wake;
+	struct conn_track *conns;
+	bool stopping;
+	bool sweeper_running;
+	pthread_t sweeper;
 };
 
 struct hdr {
@@ -71,6 +89,7 @@ struct req_state {
 void dd_http_limits_default(struct dd_http_limits *l)
 {
 	l->idle_timeout_s = 30;
+	l->header_timeout_s = 30;
 	l->body_timeout_s = 120;
 	l->max_connections = 1024;
 	l->max_per_ip = 128;
@@ -276,10 +295,88 @@ static enum MHD_Result busy(struct MHD_Connection *conn, struct req_state *st)
 			  "The server is receiving too many request bodies at once; retry later");
 }
 
+static struct conn_track *track_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+static void track_request(struct dd_http *h, struct MHD_Connection *conn, bool in_request)
+{
+	struct conn_track *t = track_of(conn);
+	if (!t)
+		return;
+	pthread_mutex_lock(&h->lock);
+	t->in_request = in_request;
+	if (!in_request)
+		t->waiting_since_ms = dd_now_ms();
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct dd_http *h = cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		struct conn_track *t = ci ? calloc(1, sizeof *t) : NULL;
+		*socket_context = t;
+		if (!t)
+			return; /* not tracked: only the idle timeout applies */
+		t->fd = ci->connect_fd;
+		t->waiting_since_ms = dd_now_ms();
+		pthread_mutex_lock(&h->lock);
+		t->next = h->conns;
+		if (h->conns)
+			h->conns->prev = t;
+		h->conns = t;
+		pthread_mutex_unlock(&h->lock);
+		return;
+	}
+	/* closed: the library closes the socket only after this returns */
+	struct conn_track *t = *socket_context;
+	if (!t)
+		return;
+	pthread_mutex_lock(&h->lock);
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		h->conns = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	pthread_mutex_unlock(&h->lock);
+	free(t);
+	*socket_context = NULL;
+}
+
+/* Once a second: shuts down every connection that has waited longer than the header
+ * deadline for a request's headers; the library then sees the socket end and closes it. */
+static void *sweeper_main(void *arg)
+{
+	struct dd_http *h = arg;
+	pthread_mutex_lock(&h->lock);
+	while (!h->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&h->wake, &h->lock, &ts);
+		int64_t limit = dd_now_ms() - (int64_t)h->lim.header_timeout_s * 1000;
+		for (struct conn_track *t = h->conns; t; t = t->next) {
+			if (!t->in_request && !t->shut && t->waiting_since_ms < limit) {
+				shutdown(t->fd, SHUT_RDWR);
+				t->shut = true;
+			}
+		}
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
 /* The first call for a request: headers and query are complete, no body byte read yet. */
 static enum MHD_Result on_headers(struct dd_http *h, struct MHD_Connection *conn, struct req_state *st,
 				  const char *url, const char *method, const char *version)
 {
+	track_request(h, conn, true);
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, st);
 	if (st->bad_headers)
 		return send_error(conn, st, 431, "RequestHeaderFieldsTooLarge", "Too many request header fields");
@@ -368,9 +465,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
-	(void)conn;
 	(void)toe;
+	track_request(cls, conn, false);
 	free_state(*con_cls);
 	*con_cls = NULL;
 }
@@ -425,6 +521,8 @@ int dd_http_start(struct dd_api *api, const char *bind_addr, uint16_t port, unsi
 	else
 		dd_http_limits_default(&h->lim);
 	atomic_init(&h->inflight, 0);
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->wake, NULL);
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof ss);
 	socklen_t salen;
@@ -465,7 +563,8 @@ int dd_http_start(struct dd_api *api, const char *bind_addr, uint16_t port, unsi
 				MHD_OPTION_THREAD_POOL_SIZE, threads ? threads : 4,
 				MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
 				MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
-				MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 				MHD_OPTION_CONNECTION_TIMEOUT, h->lim.idle_timeout_s,
 				MHD_OPTION_CONNECTION_LIMIT, h->lim.max_connections,
 				MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->lim.max_per_ip,
@@ -477,6 +576,10 @@ int dd_http_start(struct dd_api *api, const char *bind_addr, uint16_t port, unsi
 		free(h);
 		return DD_EIO;
 	}
+	if (pthread_create(&h->sweeper, NULL, sweeper_main, h) == 0)
+		h->sweeper_running = true;
+	else
+		dd_log_warn("http: no header-deadline sweeper; only the idle timeout applies");
 	*out = h;
 	return 0;
 }
@@ -487,7 +590,16 @@ void dd_http_stop(struct dd_http *h)
 {
 	if (!h)
 		return;
+	if (h->sweeper_running) {
+		pthread_mutex_lock(&h->lock);
+		h->stopping = true;
+		pthread_cond_signal(&h->wake);
+		pthread_mutex_unlock(&h->lock);
+		pthread_join(h->sweeper, NULL);
+	}
 	MHD_stop_daemon(h->d);
 	close(h->listen_fd);
+	pthread_cond_destroy(&h->wake);
+	pthread_mutex_destroy(&h->lock);
 	free(h);
 }

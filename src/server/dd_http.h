@@ -13,6 +13,8 @@ struct dd_http;
 /* Every limit of the listener; docs/SECURITY.md lists the defaults. */
 struct dd_http_limits {
 	unsigned idle_timeout_s;  /* a connection that sends nothing for this long is closed */
+	unsigned header_timeout_s;/* a request's headers must be complete this long after the
+				   * connection opened or the previous response */
 	unsigned body_timeout_s;  /* a request body must be complete this long after its headers */
 	unsigned max_connections; /* open connections, all clients together */
 	unsigned max_per_ip;      /* open connections from one address */

@@ -275,6 +275,33 @@ class SlowClientsTest(unittest.TestCase):
                                               "".join("X-H%d: v\r\n" % i for i in range(30000))).encode())
         self.assertEqual(status_of(raw), 431)
 
+    def test_trickled_headers_are_cut_off(self):
+        # one header byte every IDLE_TIMEOUT/3 s never trips the idle timeout; the header
+        # deadline (= --idle-timeout) does
+        s = socket.create_connection(("127.0.0.1", self.srv.port))
+        t0 = time.time()
+        closed = False
+        try:
+            s.sendall(b"GET /things HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            s.settimeout(IDLE_TIMEOUT / 3.0)
+            while time.time() - t0 < 6 * IDLE_TIMEOUT:
+                try:
+                    s.sendall(b"a")
+                    if s.recv(4096) == b"":
+                        closed = True
+                        break
+                except socket.timeout:
+                    pass
+                except OSError:
+                    closed = True
+                    break
+        finally:
+            s.close()
+        elapsed = time.time() - t0
+        print("\ntrickled headers closed after %.1f s (header deadline %d s)" % (elapsed, IDLE_TIMEOUT))
+        self.assertTrue(closed)
+        self.assertLess(elapsed, IDLE_TIMEOUT + 3)
+
     def test_half_open_connections_do_not_deny_service(self):
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         if soft < 1300:
@@ -349,6 +376,25 @@ class SigV4StrictnessTest(unittest.TestCase):
         self.assert_error(send_raw(self.srv, "GET", req.url[len(self.srv.url):],
                                    [("Host", "127.0.0.1:%d" % self.srv.port)]),
                           403, "InvalidSignatureException", "expired")
+
+    def test_presigned_query_protocol(self):
+        # awsQuery takes its parameters from the URL of a presigned request
+        iam = self.srv.client("iam")
+        trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"iot.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+        for name in ("presign-a", "presign-b"):
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
+        k = self.srv.key()
+        creds = botocore.credentials.Credentials(k["aws_access_key_id"], k["aws_secret_access_key"])
+        req = botocore.awsrequest.AWSRequest(
+            method="GET", url=self.srv.url + "/?Action=ListRoles&Version=2010-05-08&MaxItems=1")
+        botocore.auth.SigV4QueryAuth(creds, "iam", "us-east-1", expires=60).add_auth(req)
+        status, _, body = send_raw(self.srv, "GET", req.url[len(self.srv.url):],
+                                   [("Host", "127.0.0.1:%d" % self.srv.port)])
+        self.assertEqual(status, 200, body)
+        root = ET.fromstring(body)
+        ns = {"i": "https://iam.amazonaws.com/doc/2010-05-08/"}
+        self.assertEqual(len(root.findall(".//i:Roles/i:member", ns)), 1)
+        self.assertEqual(root.find(".//i:IsTruncated", ns).text, "true")
 
     def test_date_header_instead_of_x_amz_date(self):
         k = self.srv.key()
