@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Schema migrations, applied in order at start (PRAGMA user_version counts them). Every
- * account-scoped table leads its primary key with `account`. Timestamps are epoch
+ * account-scoped table leads its primary key with `account` (IAM, SNS, Cognito) or, for the
+ * regional tables since m007, `account_region` ("<account>/<region>", see dd/ctx.h). Timestamps are epoch
  * milliseconds. JSON-valued columns hold compact JSON text. Append new migrations at the
  * end; never change one that has shipped.
  */
@@ -184,6 +185,83 @@ static const char m006_connection_indexes[] =
 	"CREATE INDEX connection_events_client ON connection_events(account, client_id, ts, seq, certificate_id, principal,"
 	" event, reason);";
 
+/* Regions: IoT resources, the audit configuration, audits, findings, suppressions,
+ * scheduled audits and mitigation actions and tasks are regional, as in AWS. The `account`
+ * column of each of those 27 tables becomes `account_region`, "<account>/<region>"
+ * (include/dd/ctx.h): RENAME COLUMN keeps every primary key and index as it was, with the
+ * renamed column first. Rows stored before regions existed go to us-east-1
+ * (DD_DEFAULT_REGION), and the IoT ARNs stored as keys (tags, policy targets, thing
+ * principals) are rewritten to us-east-1 so that they still name the resources (OR REPLACE:
+ * the same resource tagged or attached through ARNs of two regions becomes one row). The
+ * region columns of audit and mitigation tasks, scheduled audits and mitigation actions
+ * are dropped: the key carries the region. IAM (global, as in AWS), SNS and Cognito
+ * (regional through their own region column) are unchanged. */
+static const char m007_regions[] =
+	"ALTER TABLE things RENAME COLUMN account TO account_region;"
+	"UPDATE things SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE thing_groups RENAME COLUMN account TO account_region;"
+	"UPDATE thing_groups SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE thing_group_members RENAME COLUMN account TO account_region;"
+	"UPDATE thing_group_members SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE certificates RENAME COLUMN account TO account_region;"
+	"UPDATE certificates SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE ca_certificates RENAME COLUMN account TO account_region;"
+	"UPDATE ca_certificates SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE policies RENAME COLUMN account TO account_region;"
+	"UPDATE policies SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE policy_versions RENAME COLUMN account TO account_region;"
+	"UPDATE policy_versions SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE policy_targets RENAME COLUMN account TO account_region;"
+	"UPDATE policy_targets SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE thing_principals RENAME COLUMN account TO account_region;"
+	"UPDATE thing_principals SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE role_aliases RENAME COLUMN account TO account_region;"
+	"UPDATE role_aliases SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE settings RENAME COLUMN account TO account_region;"
+	"UPDATE settings SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE v2_log_levels RENAME COLUMN account TO account_region;"
+	"UPDATE v2_log_levels SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE tags RENAME COLUMN account TO account_region;"
+	"UPDATE tags SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE connection_events RENAME COLUMN account TO account_region;"
+	"UPDATE connection_events SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE crls RENAME COLUMN account TO account_region;"
+	"UPDATE crls SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE crl_revoked RENAME COLUMN account TO account_region;"
+	"UPDATE crl_revoked SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE crl_fetches RENAME COLUMN account TO account_region;"
+	"UPDATE crl_fetches SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE audit_config RENAME COLUMN account TO account_region;"
+	"UPDATE audit_config SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE audit_tasks RENAME COLUMN account TO account_region;"
+	"UPDATE audit_tasks SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE audit_task_checks RENAME COLUMN account TO account_region;"
+	"UPDATE audit_task_checks SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE audit_findings RENAME COLUMN account TO account_region;"
+	"UPDATE audit_findings SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE audit_suppressions RENAME COLUMN account TO account_region;"
+	"UPDATE audit_suppressions SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE scheduled_audits RENAME COLUMN account TO account_region;"
+	"UPDATE scheduled_audits SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE role_service_usage RENAME COLUMN account TO account_region;"
+	"UPDATE role_service_usage SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE mitigation_actions RENAME COLUMN account TO account_region;"
+	"UPDATE mitigation_actions SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE mitigation_tasks RENAME COLUMN account TO account_region;"
+	"UPDATE mitigation_tasks SET account_region = account_region || '/us-east-1';"
+	"ALTER TABLE mitigation_executions RENAME COLUMN account TO account_region;"
+	"UPDATE mitigation_executions SET account_region = account_region || '/us-east-1';"
+	"UPDATE OR REPLACE tags SET resource_arn = 'arn:aws:iot:us-east-1' || substr(resource_arn, 12 + instr(substr(resource_arn, 13), ':'))"
+	" WHERE resource_arn LIKE 'arn:aws:iot:%:%';"
+	"UPDATE OR REPLACE policy_targets SET target = 'arn:aws:iot:us-east-1' || substr(target, 12 + instr(substr(target, 13), ':'))"
+	" WHERE target LIKE 'arn:aws:iot:%:%';"
+	"UPDATE OR REPLACE thing_principals SET principal = 'arn:aws:iot:us-east-1' || substr(principal, 12 + instr(substr(principal, 13), ':'))"
+	" WHERE principal LIKE 'arn:aws:iot:%:%';"
+	"ALTER TABLE audit_tasks DROP COLUMN region;"
+	"ALTER TABLE scheduled_audits DROP COLUMN region;"
+	"ALTER TABLE mitigation_actions DROP COLUMN region;"
+	"ALTER TABLE mitigation_tasks DROP COLUMN region;";
+
 const char *const dd_store_migrations[] = {
 	m001_registry,
 	m002_iam_sns_cognito,
@@ -191,5 +269,6 @@ const char *const dd_store_migrations[] = {
 	m004_audit,
 	m005_mitigation,
 	m006_connection_indexes,
+	m007_regions,
 };
 const int dd_store_nmigrations = sizeof dd_store_migrations / sizeof dd_store_migrations[0];
