@@ -683,7 +683,7 @@ struct pjob {
 };
 
 struct pacct {
-	char account[16];
+	char account[80];           /* an account_region key (ctx.h): fairness is per account and region */
 	struct pjob *head, *tail;
 	size_t queued;
 	int running;

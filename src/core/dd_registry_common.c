@@ -150,10 +150,10 @@ void dd__uuid(char out[37])
 
 bool dd__thing_exists(struct dd_ctx *c, const char *name)
 {
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT 1 FROM things WHERE account = ?1 AND name = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT 1 FROM things WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return false;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	bool found = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_reset(st);
@@ -371,10 +371,10 @@ int dd__query_match(const char *query, const char *thing_name, const char *type_
 
 int dd__dynamic_groups_refresh_thing(struct dd_ctx *c, const char *thing)
 {
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT type_name, attributes FROM things WHERE account = ?1 AND name = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT type_name, attributes FROM things WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, thing);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -384,12 +384,12 @@ int dd__dynamic_groups_refresh_thing(struct dd_ctx *c, const char *thing)
 	json_t *attrs = json_loads(dd_col_text(st, 1), 0, NULL);
 	sqlite3_reset(st);
 	int rc = 0;
-	st = dd_db_stmt(c->db, "SELECT name, query_string FROM thing_groups WHERE account = ?1 AND dynamic = 1");
+	st = dd_db_stmt(c->db, "SELECT name, query_string FROM thing_groups WHERE account_region = ?1 AND dynamic = 1");
 	if (!st) {
 		rc = DD_EIO;
 		goto out;
 	}
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	struct {
 		char *name;
 		int match;
@@ -408,13 +408,13 @@ int dd__dynamic_groups_refresh_thing(struct dd_ctx *c, const char *thing)
 	sqlite3_reset(st);
 	for (size_t i = 0; i < n && !rc; i++) {
 		sqlite3_stmt *w = g[i].match
-			? dd_db_stmt(c->db, "INSERT OR IGNORE INTO thing_group_members(account, group_name, thing_name) VALUES (?1, ?2, ?3)")
-			: dd_db_stmt(c->db, "DELETE FROM thing_group_members WHERE account = ?1 AND group_name = ?2 AND thing_name = ?3");
+			? dd_db_stmt(c->db, "INSERT OR IGNORE INTO thing_group_members(account_region, group_name, thing_name) VALUES (?1, ?2, ?3)")
+			: dd_db_stmt(c->db, "DELETE FROM thing_group_members WHERE account_region = ?1 AND group_name = ?2 AND thing_name = ?3");
 		if (!w) {
 			rc = DD_EIO;
 			break;
 		}
-		dd_bind_text(w, 1, c->account);
+		dd_bind_text(w, 1, c->account_region);
 		dd_bind_text(w, 2, g[i].name);
 		dd_bind_text(w, 3, thing);
 		rc = dd_step_done(w);

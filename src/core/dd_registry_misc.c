@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The rest of the registry the audit reads and the mitigations change: role aliases,
- * v1 and v2 logging options (kept per account in `settings`), v2 log levels, tags,
+ * v1 and v2 logging options (kept per account and region in `settings`), v2 log levels, tags,
  * DescribeEndpoint, and our connection-event ingestion extension (NDJSON batches, each
  * line validated; a bad line rejects the whole batch with its line number).
  */
@@ -20,11 +20,11 @@ int dd__tags_put(struct dd_ctx *c, const char *arn, json_t *tags)
 	size_t i;
 	json_t *t;
 	json_array_foreach(tags, i, t) {
-		sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT OR REPLACE INTO tags(account, resource_arn, key, value) VALUES (?1, ?2, ?3, ?4)");
+		sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT OR REPLACE INTO tags(account_region, resource_arn, key, value) VALUES (?1, ?2, ?3, ?4)");
 		if (!st)
 			return DD_EIO;
 		const char *v = dd__str(t, "Value");
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, arn);
 		dd_bind_text(st, 3, dd__str(t, "Key"));
 		dd_bind_text(st, 4, v ? v : "");
@@ -45,10 +45,10 @@ int dd_iot_create_role_alias(struct dd_ctx *c, json_t *in, json_t **out)
 		return c->err;
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT OR IGNORE INTO role_aliases(account, alias, role_arn, duration, created, modified) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT OR IGNORE INTO role_aliases(account_region, alias, role_arn, duration, created, modified) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, alias);
 	dd_bind_text(st, 3, role);
 	dd_bind_int64(st, 4, duration);
@@ -72,10 +72,10 @@ int dd_iot_create_role_alias(struct dd_ctx *c, json_t *in, json_t **out)
 int dd_iot_describe_role_alias(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *alias = dd__str(in, "roleAlias");
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT role_arn, duration, created, modified FROM role_aliases WHERE account = ?1 AND alias = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT role_arn, duration, created, modified FROM role_aliases WHERE account_region = ?1 AND alias = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, alias);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -99,11 +99,11 @@ int dd_iot_list_role_aliases(struct dd_ctx *c, json_t *in, json_t **out)
 		return c->err;
 	bool asc = dd__bool(in, "ascendingOrder", true);
 	sqlite3_stmt *st = asc
-		? dd_db_stmt(c->db, "SELECT alias FROM role_aliases WHERE account = ?1 AND alias > ?2 ORDER BY alias LIMIT ?3")
-		: dd_db_stmt(c->db, "SELECT alias FROM role_aliases WHERE account = ?1 AND (?2 = '' OR alias < ?2) ORDER BY alias DESC LIMIT ?3");
+		? dd_db_stmt(c->db, "SELECT alias FROM role_aliases WHERE account_region = ?1 AND alias > ?2 ORDER BY alias LIMIT ?3")
+		: dd_db_stmt(c->db, "SELECT alias FROM role_aliases WHERE account_region = ?1 AND (?2 = '' OR alias < ?2) ORDER BY alias DESC LIMIT ?3");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, after);
 	dd_bind_int64(st, 3, size + 1);
 	return dd__page_list(c, st, size, dd__row_text0, "roleAliases", "nextMarker", out);
@@ -120,10 +120,10 @@ int dd_iot_update_role_alias(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd__db_fail(c);
 	sqlite3_stmt *st = dd_db_stmt(c->db, "UPDATE role_aliases SET role_arn = coalesce(?3, role_arn),"
 					     " duration = CASE WHEN ?4 < 0 THEN duration ELSE ?4 END, modified = ?5"
-					     " WHERE account = ?1 AND alias = ?2");
+					     " WHERE account_region = ?1 AND alias = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, alias);
 	dd_bind_text(st, 3, role);
 	dd_bind_int64(st, 4, duration);
@@ -146,10 +146,10 @@ int dd_iot_delete_role_alias(struct dd_ctx *c, json_t *in, json_t **out)
 	*out = NULL;
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM role_aliases WHERE account = ?1 AND alias = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM role_aliases WHERE account_region = ?1 AND alias = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, alias);
 	if (dd_step_done(st))
 		return dd__db_fail(c);
@@ -166,10 +166,10 @@ int dd_iot_delete_role_alias(struct dd_ctx *c, json_t *in, json_t **out)
 
 static json_t *setting_get(struct dd_ctx *c, const char *key)
 {
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT value FROM settings WHERE account = ?1 AND key = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT value FROM settings WHERE account_region = ?1 AND key = ?2");
 	if (!st)
 		return NULL;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, key);
 	json_t *v = NULL;
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -183,10 +183,10 @@ static int setting_put(struct dd_ctx *c, const char *key, json_t *value)
 	char *text = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!text)
 		return DD_ENOMEM;
-	sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT OR REPLACE INTO settings(account, key, value) VALUES (?1, ?2, ?3)");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT OR REPLACE INTO settings(account_region, key, value) VALUES (?1, ?2, ?3)");
 	int rc = st ? 0 : DD_EIO;
 	if (!rc) {
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, key);
 		dd_bind_text(st, 3, text);
 		rc = dd_step_done(st);
@@ -276,10 +276,10 @@ int dd_iot_set_v2_logging_level(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "logTarget.targetName is required for targetType %s.", type);
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT OR REPLACE INTO v2_log_levels(account, target_type, target_name, level) VALUES (?1, ?2, ?3, ?4)");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT OR REPLACE INTO v2_log_levels(account_region, target_type, target_name, level) VALUES (?1, ?2, ?3, ?4)");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, type);
 	dd_bind_text(st, 3, name ? name : "");
 	dd_bind_text(st, 4, dd__str(in, "logLevel"));
@@ -305,12 +305,12 @@ int dd_iot_list_v2_logging_levels(struct dd_ctx *c, json_t *in, json_t **out)
 	if (dd__page(c, in, "nextToken", "maxResults", 50, 250, after, sizeof after, &size))
 		return c->err;
 	const char *type = dd__str(in, "targetType");
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT target_type, target_name, level FROM v2_log_levels WHERE account = ?1"
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT target_type, target_name, level FROM v2_log_levels WHERE account_region = ?1"
 					     " AND (?2 IS NULL OR target_type = ?2) AND target_type || '/' || target_name > ?3"
 					     " ORDER BY target_type || '/' || target_name LIMIT ?4");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, type);
 	dd_bind_text(st, 3, after);
 	dd_bind_int64(st, 4, size + 1);
@@ -322,10 +322,10 @@ int dd_iot_delete_v2_logging_level(struct dd_ctx *c, json_t *in, json_t **out)
 	*out = NULL;
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM v2_log_levels WHERE account = ?1 AND target_type = ?2 AND target_name = ?3");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM v2_log_levels WHERE account_region = ?1 AND target_type = ?2 AND target_name = ?3");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, dd__str(in, "targetType"));
 	dd_bind_text(st, 3, dd__str(in, "targetName"));
 	if (dd_step_done(st) || dd_db_commit(c->db))
@@ -340,14 +340,14 @@ static const struct {
 	const char *kind;
 	const char *sql;
 } taggable[] = {
-	{ "thing", "SELECT 1 FROM things WHERE account = ?1 AND name = ?2" },
-	{ "thinggroup", "SELECT 1 FROM thing_groups WHERE account = ?1 AND name = ?2" },
-	{ "policy", "SELECT 1 FROM policies WHERE account = ?1 AND name = ?2" },
-	{ "rolealias", "SELECT 1 FROM role_aliases WHERE account = ?1 AND alias = ?2" },
-	{ "cert", "SELECT 1 FROM certificates WHERE account = ?1 AND id = ?2" },
-	{ "cacert", "SELECT 1 FROM ca_certificates WHERE account = ?1 AND id = ?2" },
-	{ "mitigationaction", "SELECT 1 FROM mitigation_actions WHERE account = ?1 AND name = ?2" },
-	{ "scheduledaudit", "SELECT 1 FROM scheduled_audits WHERE account = ?1 AND name = ?2" },
+	{ "thing", "SELECT 1 FROM things WHERE account_region = ?1 AND name = ?2" },
+	{ "thinggroup", "SELECT 1 FROM thing_groups WHERE account_region = ?1 AND name = ?2" },
+	{ "policy", "SELECT 1 FROM policies WHERE account_region = ?1 AND name = ?2" },
+	{ "rolealias", "SELECT 1 FROM role_aliases WHERE account_region = ?1 AND alias = ?2" },
+	{ "cert", "SELECT 1 FROM certificates WHERE account_region = ?1 AND id = ?2" },
+	{ "cacert", "SELECT 1 FROM ca_certificates WHERE account_region = ?1 AND id = ?2" },
+	{ "mitigationaction", "SELECT 1 FROM mitigation_actions WHERE account_region = ?1 AND name = ?2" },
+	{ "scheduledaudit", "SELECT 1 FROM scheduled_audits WHERE account_region = ?1 AND name = ?2" },
 };
 
 /* Does arn name an existing resource of c's account and region? Fails c with
@@ -368,7 +368,7 @@ static int check_resource_arn(struct dd_ctx *c, const char *arn)
 		sqlite3_stmt *st = dd_db_stmt(c->db, taggable[i].sql);
 		if (!st)
 			return dd__db_fail(c);
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, slash + 1);
 		int r = sqlite3_step(st);
 		sqlite3_reset(st);
@@ -405,10 +405,10 @@ int dd_iot_untag_resource(struct dd_ctx *c, json_t *in, json_t **out)
 	size_t i;
 	json_t *k;
 	json_array_foreach(json_object_get(in, "tagKeys"), i, k) {
-		sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM tags WHERE account = ?1 AND resource_arn = ?2 AND key = ?3");
+		sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM tags WHERE account_region = ?1 AND resource_arn = ?2 AND key = ?3");
 		if (!st)
 			return dd__db_fail(c);
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, arn);
 		dd_bind_text(st, 3, json_string_value(k));
 		if (dd_step_done(st))
@@ -436,10 +436,10 @@ int dd_iot_list_tags_for_resource(struct dd_ctx *c, json_t *in, json_t **out)
 		return c->err;
 	if (check_resource_arn(c, arn))
 		return c->err;
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT key, value FROM tags WHERE account = ?1 AND resource_arn = ?2 AND key > ?3 ORDER BY key LIMIT ?4");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT key, value FROM tags WHERE account_region = ?1 AND resource_arn = ?2 AND key > ?3 ORDER BY key LIMIT ?4");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, arn);
 	dd_bind_text(st, 3, after);
 	dd_bind_int64(st, 4, size + 1);
@@ -548,11 +548,11 @@ int dd_iot_ingest_connection_events(struct dd_ctx *c, const char *body, size_t l
 			if (p && strlen(p + 6) == 64)
 				certp = p + 6;
 		}
-		sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT INTO connection_events(account, event, client_id, certificate_id, principal, ts, source_ip, reason)"
+		sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT INTO connection_events(account_region, event, client_id, certificate_id, principal, ts, source_ip, reason)"
 						     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
 		int rc = st ? 0 : DD_EIO;
 		if (!rc) {
-			dd_bind_text(st, 1, c->account);
+			dd_bind_text(st, 1, c->account_region);
 			dd_bind_text(st, 2, ev);
 			dd_bind_text(st, 3, client);
 			dd_bind_text(st, 4, certp);

@@ -489,6 +489,11 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 		.svc = api->svc, .account = cred->account, .region = ar.auth.region,
 		.request_id = resp->request_id, .now_ms = dd_now_ms(),
 	};
+	if (dd_ctx_set_account_region(&c)) {
+		dd_api_error_response(proto, 400, "InvalidSignatureException",
+				      "The credential scope does not name a valid region", resp);
+		return;
+	}
 	c.db = dd_store_db(api->svc->store);
 	if (!c.db) {
 		dd_api_error_response(proto, 500, dd_awserr_default_code(DD_EIO, proto),
@@ -686,6 +691,10 @@ int dd_api_call(struct dd_service *svc, const char *account, const char *region,
 	dd_api_request_id(rid);
 	struct dd_ctx c = { .svc = svc, .db = dd_store_db(svc->store), .account = account, .region = region,
 			    .request_id = rid, .now_ms = dd_now_ms() };
+	if (dd_ctx_set_account_region(&c)) {
+		snprintf(err, errlen, "InvalidRequest: %s is not a valid region", region ? region : "(null)");
+		return DD_EINVAL;
+	}
 	if (!c.db) {
 		snprintf(err, errlen, "InternalFailure: the store is unavailable");
 		return DD_EIO;

@@ -8,6 +8,7 @@ recorded as visible state (with a generic error text) without failing. The
 admin command `iotdefender crl import` is exercised when the binary has it wired."""
 import base64
 import http.server
+import json
 import os
 import subprocess
 import threading
@@ -224,6 +225,19 @@ class CrlAdminTest(unittest.TestCase):
             p = subprocess.run(args + [wrong], capture_output=True, text=True)
             self.assertEqual(p.returncode, 1)
             self.assertIn("signature does not verify", p.stderr)
+            # --region (default us-east-1): the CA is registered in us-east-1 only
+            p = subprocess.run(args + ["--region", "us-east-1", pki.crl(ca)], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            p = subprocess.run(args + ["--region", "eu-west-1", pki.crl(ca)], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 1)
+            self.assertIn("is not registered in %s/eu-west-1" % acct, p.stderr)
+            p = subprocess.run(args + ["--region", "eu:west", pki.crl(ca)], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 2)
+            self.assertIn("--region", p.stderr)
+            p = subprocess.run([ddserver.BIN, "crl", "status", "--data-dir", s.data_dir, "--account", acct,
+                                "--region", "eu-west-1"], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(json.loads(p.stdout)["revokedCertificates"], [])
         finally:
             s.cleanup()
             pki.cleanup()
