@@ -26,7 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > 65536)
 		return 0;
 	if (!path[0]) {
-		snprintf(path, sizeof path, "/tmp/fuzz_creds.%ld", (long)getpid());
+		const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+		snprintf(path, sizeof path, "%s/fuzz_creds.%ld", base, (long)getpid());
 		atexit(cleanup);
 	}
 	FILE *f = fopen(path, "wb");
