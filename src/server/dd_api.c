@@ -13,6 +13,7 @@
 
 #include "dd/buf.h"
 #include "server/dd_awserr.h"
+#include "server/dd_console.h"
 #include "server/dd_sigv4.h"
 
 static const struct dd_handler *const handler_tables[] = {
@@ -213,6 +214,10 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 		resp->status = 200;
 		resp->content_type = "application/json";
 		set_body(resp, strdup("{\"status\":\"ok\"}"));
+		return;
+	}
+	if (dd_console_route(req->raw_path)) {
+		dd_console_handle(api, req, resp);
 		return;
 	}
 
