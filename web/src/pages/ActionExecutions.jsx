@@ -40,6 +40,7 @@ export function ActionExecutions() {
   return (
     <ContentLayout header={<Crumbs items={[{ text: 'Action executions', href: '/console/mitigation/executions' }]} />}>
       <Table
+        wrapLines
         header={<Header variant="h1" description="Audit mitigation actions tasks.">Action executions</Header>}
         filter={<Select selectedOption={status} onChange={(e) => setStatus(e.detail.selectedOption)} options={TASK_STATUS} ariaLabel="Status" />}
         items={list.items}
@@ -194,6 +195,7 @@ export function TaskPage() {
           </Container>
         )}
         <Table
+        wrapLines
           header={<Header variant="h2">Statistics</Header>}
           items={checks.map((c) => ({ c, ...(stats[c] || {}), actions: (task.auditCheckToActionsMapping || {})[c] || [] }))}
           loading={!task && !error}
@@ -208,6 +210,7 @@ export function TaskPage() {
           ]}
         />
         <Table
+        wrapLines
           header={<Header variant="h2">Executions</Header>}
           filter={
             <SpaceBetween direction="horizontal" size="xs">

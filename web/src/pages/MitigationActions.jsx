@@ -72,6 +72,7 @@ export function MitigationActions() {
   return (
     <ContentLayout header={<Crumbs items={[{ text: 'Mitigation actions', href: '/console/mitigation/actions' }]} />}>
       <Table
+        wrapLines
         header={
           <Header
             variant="h1"

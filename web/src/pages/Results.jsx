@@ -96,6 +96,7 @@ export function Results() {
       }
     >
       <Table
+        wrapLines
         header={
           <Header
             variant="h1"
@@ -269,6 +270,7 @@ export function AuditPage() {
           </Container>
         )}
         <Table
+        wrapLines
           header={<Header variant="h2" counter={`(${noncompliant.length})`}>Non-compliant checks</Header>}
           items={noncompliant}
           columnDefinitions={cols}
@@ -276,6 +278,7 @@ export function AuditPage() {
           empty={<Box textAlign="center">No non-compliant checks</Box>}
         />
         <Table
+        wrapLines
           header={<Header variant="h2" counter={`(${compliant.length})`}>Compliant checks</Header>}
           items={compliant}
           columnDefinitions={cols}
@@ -354,6 +357,7 @@ export function CheckPage() {
       }
     >
       <Table
+        wrapLines
         header={
           <Header variant="h1" description={`${checkName} · severity ${checkSeverity(checkName)}`}>
             {checkTitle(checkName)}

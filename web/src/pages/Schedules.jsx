@@ -44,6 +44,7 @@ export function Schedules() {
   return (
     <ContentLayout header={<Crumbs items={[{ text: 'Audit', href: '/console/audit/results' }, { text: 'Schedules', href: '/console/audit/schedules' }]} />}>
       <Table
+        wrapLines
         header={
           <Header
             variant="h1"

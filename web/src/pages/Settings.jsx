@@ -151,6 +151,7 @@ export default function Settings() {
             </SpaceBetween>
           </Container>
           <Table
+        wrapLines
             header={
               <Header
                 variant="h2"

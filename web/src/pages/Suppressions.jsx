@@ -127,6 +127,7 @@ export default function Suppressions() {
   return (
     <ContentLayout header={<Crumbs items={[{ text: 'Audit', href: '/console/audit/results' }, { text: 'Finding suppressions', href: '/console/audit/suppressions' }]} />}>
       <Table
+        wrapLines
         header={
           <Header
             variant="h1"

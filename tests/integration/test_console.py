@@ -1,0 +1,373 @@
+"""The console in a real browser (Debian's chromium, headless, through chromium-driver and
+selenium): seed 000's lab end to end. Sign in; enable all checks and create the audit role
+in Settings; Run audit now; open Results, the audit, the device-certificate-shared check
+and its resources (a client id of `<img src=x onerror=alert(1)>` shows as text); create an
+UPDATE_DEVICE_CERTIFICATE mitigation action with "Create role"; Start mitigation actions
+from the audit; watch the task reach COMPLETED in Action executions; see the certificate
+INACTIVE on its page. Controls are found by their visible names and roles. Screenshots go
+to docs/console/ when DD_SCREENSHOTS=1, else to a temporary directory."""
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import unittest
+
+from auditfleet import post_events
+from ddserver import Server
+
+try:
+    import selenium  # noqa: F401
+except ImportError:  # Debian's python3-selenium, when python3 is not Debian's
+    sys.path.append("/usr/lib/python3/dist-packages")
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver") or ("/usr/bin/chromedriver" if os.path.exists("/usr/bin/chromedriver") else None)
+try:
+    from selenium import webdriver
+    from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    HAVE_SELENIUM = True
+except ImportError:
+    HAVE_SELENIUM = False
+
+XSS = "<img src=x onerror=alert(1)>"
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+SKIP = None
+if not CHROMIUM or not DRIVER:
+    SKIP = "chromium and chromium-driver are not installed (scripts/setup.sh installs them)"
+elif not HAVE_SELENIUM:
+    SKIP = "python3-selenium is not installed (scripts/setup.sh installs it)"
+
+
+def lab_fleet(srv):
+    """Seed 000's fleet: two smart locks sharing one certificate (online at once, and a
+    third client whose id is markup), a device with its own certificate, logging off."""
+    iot = srv.client("iot")
+    for name in ("smart-lock-1", "smart-lock-2", "thermostat"):
+        iot.create_thing(thingName=name)
+    shared = iot.create_keys_and_certificate(setAsActive=True)
+    own = iot.create_keys_and_certificate(setAsActive=True)
+    iot.attach_thing_principal(thingName="smart-lock-1", principal=shared["certificateArn"])
+    iot.attach_thing_principal(thingName="smart-lock-2", principal=shared["certificateArn"])
+    iot.attach_thing_principal(thingName="thermostat", principal=own["certificateArn"])
+    t = int(time.time() * 1000) - 3600 * 1000
+    events = [
+        {"event": "connect", "clientId": "smart-lock-1", "certificateId": shared["certificateId"], "timestamp": t},
+        {"event": "connect", "clientId": "smart-lock-2", "certificateId": shared["certificateId"], "timestamp": t + 60000},
+        {"event": "connect", "clientId": XSS, "certificateId": shared["certificateId"], "timestamp": t + 120000},
+        {"event": "connect", "clientId": "thermostat", "certificateId": own["certificateId"], "timestamp": t},
+    ]
+    status, body = post_events(srv, events)
+    assert status == 200, (status, body)
+    return shared["certificateId"], own["certificateId"]
+
+
+@unittest.skipIf(SKIP, SKIP or "")
+class ConsoleBrowserTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server().start()
+        cls.shared_cert, cls.own_cert = lab_fleet(cls.srv)
+        if os.environ.get("DD_SCREENSHOTS") == "1":
+            cls.shots = os.path.join(ROOT, "docs", "console")
+            cls.own_shots = False
+        else:
+            cls.shots = tempfile.mkdtemp(prefix="ddconsole-shots-")
+            cls.own_shots = True
+        os.makedirs(cls.shots, exist_ok=True)
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = CHROMIUM
+        for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--window-size=1280,900", "--disable-extensions", "--no-first-run",
+                  "--user-data-dir=" + tempfile.mkdtemp(prefix="ddchrome-")):
+            opts.add_argument(a)
+        opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        cls.profile = [a for a in opts.arguments if a.startswith("--user-data-dir=")][0].split("=", 1)[1]
+        cls.d = webdriver.Chrome(service=Service(DRIVER), options=opts)
+        cls.d.set_page_load_timeout(60)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.d.quit()
+        finally:
+            shutil.rmtree(cls.profile, ignore_errors=True)
+            cls.srv.cleanup()
+            print("console screenshots in", cls.shots, file=sys.stderr)
+
+    # ---- finding things by what the user sees ----------------------------------------
+    def wait(self, fn, timeout=30, msg=""):
+        def safe(_):
+            try:
+                return fn()
+            except StaleElementReferenceException:
+                return False
+        try:
+            return WebDriverWait(self.d, timeout, poll_frequency=0.2).until(safe, msg)
+        except Exception:
+            self.shot("failed")
+            with open(os.path.join(self.shots, "failed.html"), "w") as f:
+                f.write(self.d.page_source)
+            raise
+
+    def visible(self, xpath):
+        els = [e for e in self.d.find_elements(By.XPATH, xpath) if e.is_displayed()]
+        return els[0] if els else None
+
+    def button(self, name, timeout=30):
+        xp = "//*[self::button or @role='button'][normalize-space(.)=%s]" % json.dumps(name)
+        return self.wait(lambda: (lambda e: e if e is not None and e.is_enabled() else None)(self.visible(xp)),
+                         timeout, "button " + name)
+
+    def click_button(self, name):
+        self.button(name).click()
+
+    def link(self, text, timeout=30):
+        xp = "//a[normalize-space(.)=%s]" % json.dumps(text)
+        return self.wait(lambda: self.visible(xp), timeout, "link " + text)
+
+    def field(self, label):
+        xp = "//input[@aria-label=%s]" % json.dumps(label)
+        return self.wait(lambda: self.visible(xp), 30, "field " + label)
+
+    def fill(self, label, value):
+        el = self.field(label)
+        el.clear()
+        el.send_keys(value)
+
+    FIND_TRIGGER = """
+        const want = arguments[0];
+        for (const b of document.querySelectorAll('button[aria-haspopup]')) {
+            if (!b.offsetParent) continue;
+            if (b.getAttribute('aria-label') === want) return b;
+            const ids = (b.getAttribute('aria-labelledby') || '').split(/\\s+/);
+            for (const id of ids) {
+                const el = id && document.getElementById(id);
+                if (el && el.textContent.trim() === want) return b;
+            }
+        }
+        return null;"""
+
+    def trigger(self, label):
+        """The select (or multiselect) whose accessible name includes label."""
+        return self.wait(lambda: self.d.execute_script(self.FIND_TRIGGER, label), 30, "select " + label)
+
+    def choose(self, label, option):
+        """Opens the select (or multiselect) named label and picks the option."""
+        self.trigger(label).click()
+        opt = self.wait(lambda: self.visible("//*[@role='option' and .//*[normalize-space(text())=%s]]"
+                                             % json.dumps(option)), 30, "option " + option)
+        opt.click()
+
+    def options_of(self, label):
+        trigger = self.trigger(label)
+        trigger.click()
+        time.sleep(0.3)
+        texts = [e.text for e in self.d.find_elements(By.XPATH, "//*[@role='option']") if e.is_displayed()]
+        trigger.click()
+        return texts
+
+    def text(self):
+        return self.d.find_element(By.TAG_NAME, "body").text
+
+    def see(self, s, timeout=30):
+        self.wait(lambda: s in self.text(), timeout, "text " + s)
+
+    def heading(self, s, timeout=30):
+        xp = "//*[self::h1 or self::h2][contains(normalize-space(.), %s)]" % json.dumps(s)
+        return self.wait(lambda: self.visible(xp), timeout, "heading " + s)
+
+    def nav(self, text):
+        xp = "//nav//a[normalize-space(.)=%s]" % json.dumps(text)
+        self.wait(lambda: self.visible(xp), 30, "nav " + text).click()
+
+    def shot(self, name):
+        self.d.save_screenshot(os.path.join(self.shots, name + ".png"))
+
+    def no_alert(self):
+        try:
+            a = self.d.switch_to.alert
+            text = a.text
+            a.dismiss()
+            self.fail("a script ran: alert(%r)" % text)
+        except NoAlertPresentException:
+            pass
+
+    # ---- the lab ---------------------------------------------------------------------
+    def test_seed_000_lab(self):
+        d, srv = self.d, self.srv
+        iot = srv.client("iot")
+        key = srv.key(0)
+
+        # sign in
+        d.get(srv.url + "/console/")
+        self.heading("Sign in")
+        self.shot("signin")
+        self.fill("Access key ID", key["aws_access_key_id"])
+        self.fill("Secret access key", key["aws_secret_access_key"])
+        self.click_button("Sign in")
+        self.heading("Dashboard")
+        self.see("Account " + srv.key(0)["account_id"])
+        # the secret is nowhere in the page's storage
+        stored = d.execute_script("return JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + document.cookie")
+        self.assertNotIn(key["aws_secret_access_key"], stored)
+        self.assertNotIn("dd_console", stored)  # HttpOnly: invisible to scripts
+
+        # Defend › Audit › Settings: Create role, Enable all, Save
+        self.nav("Settings")
+        self.heading("Checks")
+        self.see("DEVICE_CERTIFICATE_SHARED_CHECK")
+        self.click_button("Create role")
+        self.fill("Role name", "AuditRole")
+        self.click_button("Create")
+        self.wait(lambda: "AuditRole" in self.trigger("Audit role").text, 30, "role chosen")
+        self.click_button("Enable all")
+        self.shot("settings")
+        self.click_button("Save")
+        self.see("Audit settings saved.")
+        cfg = iot.describe_account_audit_configuration()
+        self.assertTrue(cfg["roleArn"].endswith(":role/AuditRole"), cfg["roleArn"])
+        checks = cfg["auditCheckConfigurations"]
+        self.assertGreaterEqual(len(checks), 17)
+        self.assertTrue(all(v["enabled"] for v in checks.values()), checks)
+        attached = srv.client("iam").list_attached_role_policies(RoleName="AuditRole")["AttachedPolicies"]
+        self.assertEqual([p["PolicyArn"] for p in attached],
+                         ["arn:aws:iam::aws:policy/service-role/AWSIoTDeviceDefenderAudit"])
+
+        # Run audit now, from Results; the audit page follows its progress by itself
+        self.nav("Results")
+        self.heading("Audit results")
+        self.click_button("Run audit now")
+        self.see("COMPLETED", timeout=120)
+        audit_id = d.current_url.rstrip("/").split("/")[-1]
+        task = iot.describe_audit_task(taskId=audit_id)
+        self.assertEqual(task["taskStatus"], "COMPLETED")
+        self.assertEqual(task["taskStatistics"]["totalChecks"], len(checks))
+        self.heading("Non-compliant checks")
+
+        # Results: the audit is listed, with its non-compliant checks count
+        self.nav("Results")
+        row = self.wait(lambda: self.visible("//tr[.//a[normalize-space(.)=%s]]" % json.dumps(audit_id)), 30, "audit row")
+        self.assertIn("COMPLETED", row.text)
+        self.assertIn("On demand", row.text)
+        self.assertIn(str(task["taskStatistics"]["nonCompliantChecks"]), row.text)
+        self.shot("results")
+        self.link(audit_id).click()
+        self.heading("Non-compliant checks")
+        nc_row = self.wait(lambda: self.visible("//tr[.//a[normalize-space(.)='Device certificate shared']]"), 30, "check row")
+        self.assertIn("CRITICAL", nc_row.text)
+        self.assertIn("1", nc_row.text)
+        self.see("Logging disabled")
+        self.shot("audit")
+
+        # the device-certificate-shared check and its resources
+        self.link("Device certificate shared").click()
+        self.heading("Device certificate shared")
+        self.link("Certificate " + self.shared_cert)
+        self.see("Client ID smart-lock-1")
+        self.see("Client ID " + XSS)  # markup in a client id shows as text
+        self.assertEqual(d.find_elements(By.CSS_SELECTOR, "img[src='x']"), [])
+        self.no_alert()
+        self.assertNotIn(self.own_cert, self.text())
+        self.shot("check")
+
+        # Mitigation actions › Create: UPDATE_DEVICE_CERTIFICATE with Create role
+        self.nav("Mitigation actions")
+        self.heading("Mitigation actions")
+        self.click_button("Create")
+        self.heading("Create a new mitigation action")
+        self.fill("Action name", "DeactivateSharedCert")
+        self.choose("Action type", "Update device certificate")
+        self.see("Needs iot:UpdateCertificate.")
+        self.click_button("Create role")
+        self.fill("Role name", "UpdateCertRole")
+        self.click_button("Create")
+        self.wait(lambda: "UpdateCertRole" in self.trigger("Action execution role").text, 30, "role chosen")
+        self.shot("mitigation-action-create")
+        self.click_button("Save")
+        self.see("Mitigation action DeactivateSharedCert created.")
+        row = self.wait(lambda: self.visible("//tr[.//a[normalize-space(.)='DeactivateSharedCert']]"), 30, "action row")
+        self.assertIn("UPDATE_DEVICE_CERTIFICATE", row.text)
+        self.assertIn("role/UpdateCertRole", row.text)
+        self.shot("mitigation-actions")
+        ma = iot.describe_mitigation_action(actionName="DeactivateSharedCert")
+        self.assertEqual(ma["actionParams"], {"updateDeviceCertificateParams": {"action": "DEACTIVATE"}})
+        pol = srv.client("iam").get_role_policy(RoleName="UpdateCertRole", PolicyName="UpdateCertRolePolicy")
+        doc = pol["PolicyDocument"]
+        if isinstance(doc, str):
+            doc = json.loads(doc)
+        self.assertEqual([s["Action"] for s in doc["Statement"]], [["iot:UpdateCertificate"]])
+
+        # a field error shows next to the field, nothing is saved
+        self.click_button("Create")
+        self.fill("Action name", "bad name!")
+        self.choose("Action type", "Update device certificate")
+        self.choose("Action execution role", "UpdateCertRole")
+        self.click_button("Save")
+        err = self.wait(lambda: self.visible("//*[contains(normalize-space(.), 'actionName') and contains(., 'regular expression')]"),
+                        30, "field error")
+        self.assertTrue(err.is_displayed())
+        names = [a["actionName"] for a in iot.list_mitigation_actions()["actionIdentifiers"]]
+        self.assertEqual(names, ["DeactivateSharedCert"])
+
+        # Start mitigation actions from the audit result
+        d.get(srv.url + "/console/audit/results/" + audit_id)
+        self.click_button("Start mitigation actions")
+        self.heading("Start mitigation actions")
+        self.assertEqual(self.field("Task name").get_attribute("value"), audit_id)
+        # only the actions valid for each check are offered
+        self.assertIn("DeactivateSharedCert", " ".join(self.options_of("Actions for DEVICE_CERTIFICATE_SHARED_CHECK")))
+        self.assertNotIn("DeactivateSharedCert", " ".join(self.options_of("Actions for LOGGING_DISABLED_CHECK")))
+        self.choose("Actions for DEVICE_CERTIFICATE_SHARED_CHECK", "DeactivateSharedCert")
+        self.shot("start-mitigation")
+        self.click_button("Confirm")
+        self.heading("Statistics")
+        self.see("COMPLETED", timeout=120)
+        self.shot("mitigation-task")
+        mt = iot.describe_audit_mitigation_actions_task(taskId=audit_id)
+        self.assertEqual(mt["taskStatus"], "COMPLETED")
+        self.assertEqual(mt["taskStatistics"]["DEVICE_CERTIFICATE_SHARED_CHECK"]["succeededFindingsCount"], 1)
+        # its executions
+        self.wait(lambda: self.visible("//tr[contains(., 'DeactivateSharedCert') and contains(., 'COMPLETED')]"), 30, "execution")
+
+        # Action executions: the task, COMPLETED
+        self.nav("Action executions")
+        row = self.wait(lambda: self.visible("//tr[.//a[normalize-space(.)=%s]]" % json.dumps(audit_id)), 30, "task row")
+        self.wait(lambda: "COMPLETED" in row.text, 30, "task completed")
+        self.shot("action-executions")
+
+        # the certificate is INACTIVE on its page
+        d.get(srv.url + "/console/audit/results/%s/DEVICE_CERTIFICATE_SHARED_CHECK" % audit_id)
+        self.link("Certificate " + self.shared_cert).click()
+        self.heading("Certificate " + self.shared_cert)
+        self.see("INACTIVE")
+        self.shot("certificate")
+        self.assertEqual(iot.describe_certificate(certificateId=self.shared_cert)["certificateDescription"]["status"],
+                         "INACTIVE")
+        self.assertEqual(iot.describe_certificate(certificateId=self.own_cert)["certificateDescription"]["status"],
+                         "ACTIVE")
+
+        # the dashboard: the last audit by severity
+        self.nav("Dashboard")
+        self.heading("Last audit")
+        self.see("Audit " + audit_id)
+        self.see("CRITICAL")
+        self.link("Device certificate shared")
+        self.shot("dashboard")
+
+        # sign out: the console is closed again
+        self.click_button("Sign out")
+        self.heading("Sign in")
+        d.get(srv.url + "/console/audit/results")
+        self.heading("Sign in")
+        self.no_alert()
+        severe = [l for l in d.get_log("browser") if l["level"] == "SEVERE" and "Content Security Policy" in l["message"]]
+        self.assertEqual(severe, [])
+
+
+if __name__ == "__main__":
+    unittest.main()
