@@ -25,7 +25,7 @@ const STATUS_TYPES = {
   COMPLETED: 'success', ACTIVE: 'success', SUCCEEDED: 'success', COMPLIANT: 'success',
   IN_PROGRESS: 'in-progress', PENDING: 'pending', WAITING_FOR_DATA_COLLECTION: 'pending',
   FAILED: 'error', CANCELED: 'stopped', SKIPPED: 'stopped', INACTIVE: 'stopped', REVOKED: 'error',
-  NON_COMPLIANT: 'warning',
+  NON_COMPLIANT: 'warning', COMPLETED_COMPLIANT: 'success', COMPLETED_NON_COMPLIANT: 'warning',
 };
 
 export function Status({ value }) {
