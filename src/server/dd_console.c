@@ -120,9 +120,11 @@ static void common_headers(struct dd_http_response *r, bool cache)
 
 static void json_reply(struct dd_http_response *r, int status, json_t *o)
 {
+	if (!o)
+		o = json_object();
 	r->status = status;
 	r->content_type = "application/json";
-	r->body = json_dumps(o ? o : json_object(), JSON_COMPACT | JSON_REAL_PRECISION(17));
+	r->body = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
 	r->body_len = r->body ? strlen(r->body) : 0;
 	json_decref(o);
 	common_headers(r, false);
