@@ -360,6 +360,18 @@ class ConsoleBrowserTest(unittest.TestCase):
         self.link("Device certificate shared")
         self.shot("dashboard")
 
+        # the region menu: calls carry the chosen region (whatever the store scopes by it)
+        self.click_button("us-east-1")
+        self.wait(lambda: self.visible("//*[@role='menuitem' and normalize-space(.)='eu-west-1']"), 30, "region").click()
+        self.nav("Results")
+        self.heading("Audit results")
+        self.wait(lambda: self.d.execute_script(
+            "return performance.getEntriesByType('resource').some(e => e.name.includes('ListAuditTasks?region=eu-west-1'))"),
+            30, "a call in eu-west-1")
+        self.click_button("eu-west-1")
+        self.wait(lambda: self.visible("//*[@role='menuitem' and normalize-space(.)='us-east-1']"), 30, "region").click()
+        self.link(audit_id)
+
         # sign out: the console is closed again
         self.click_button("Sign out")
         self.heading("Sign in")

@@ -157,7 +157,7 @@ class ConsoleSecurityTest(unittest.TestCase):
         # bob's cookie with alice's token is no use, and the reverse
         status, out = b.call("iot", "ListThings", headers={"X-CSRF-Token": a.csrf})
         self.assertEqual(status, 403)
-        # the region is a parameter; other regions of alice's account hold nothing of us-east-1
+        # the region is a parameter (a valid name, else refused)
         status, out = a.json("POST", "/console/api/iot/ListThings?region=eu-west-1", {})
         self.assertEqual(status, 200)
         status, out = a.json("POST", "/console/api/iot/ListThings?region=../../x", {})

@@ -7,7 +7,7 @@ import Flashbar from '@cloudscape-design/components/flashbar';
 import SideNavigation from '@cloudscape-design/components/side-navigation';
 import TopNavigation from '@cloudscape-design/components/top-navigation';
 import Spinner from '@cloudscape-design/components/spinner';
-import { currentSession, setSignedOutHandler, signOut } from './api.js';
+import { currentSession, getRegion, setRegion, setSignedOutHandler, signOut } from './api.js';
 import SignIn from './pages/SignIn.jsx';
 import Dashboard from './pages/Dashboard.jsx';
 import { AuditPage, CheckPage, Results } from './pages/Results.jsx';
@@ -61,10 +61,22 @@ function Nav() {
   );
 }
 
+const REGIONS = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ca-central-1', 'eu-west-1', 'eu-west-2',
+  'eu-central-1', 'eu-north-1', 'ap-northeast-1', 'ap-northeast-2', 'ap-southeast-1', 'ap-southeast-2', 'ap-south-1',
+  'sa-east-1', 'me-central-1'];
+
 export default function App() {
   const [session, setSession] = useState(undefined);
   const [flash, setFlash] = useState([]);
+  const [region, setRegionState] = useState(getRegion());
   const navigate = useNavigate();
+  const location = useLocation();
+
+  // a page's messages stay with it: leaving the page drops those older than a moment
+  useEffect(() => {
+    const now = Date.now();
+    setFlash((f) => f.filter((x) => now - x.at < 1000));
+  }, [location.pathname]);
 
   useEffect(() => {
     setSignedOutHandler(() => setSession(null));
@@ -76,7 +88,7 @@ export default function App() {
   const addFlash = useCallback((type, content) => {
     const id = String(Date.now() + Math.random());
     setFlash((f) => [
-      { type, content, id, dismissible: true, onDismiss: () => setFlash((g) => g.filter((x) => x.id !== id)) },
+      { type, content, id, at: Date.now(), dismissible: true, onDismiss: () => setFlash((g) => g.filter((x) => x.id !== id)) },
       ...f.slice(0, 2),
     ]);
   }, []);
@@ -89,6 +101,17 @@ export default function App() {
       <TopNavigation
         identity={{ href: '/console/', title: 'iotdefender', onFollow: (e) => { e.preventDefault(); navigate('/'); } }}
         utilities={[
+          {
+            type: 'menu-dropdown',
+            text: region,
+            description: 'Region',
+            ariaLabel: 'Region ' + region,
+            items: REGIONS.map((r) => ({ id: r, text: r })),
+            onItemClick: (e) => {
+              setRegion(e.detail.id);
+              setRegionState(e.detail.id);
+            },
+          },
           { type: 'button', text: `Account ${session.account}` },
           {
             type: 'button',
@@ -109,7 +132,7 @@ export default function App() {
         toolsHide
         notifications={<Flashbar items={flash} />}
         content={
-          <Routes>
+          <Routes key={region}>
             <Route path="/" element={<Dashboard />} />
             <Route path="/audit/results" element={<Results />} />
             <Route path="/audit/results/:taskId" element={<AuditPage />} />

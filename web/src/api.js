@@ -40,6 +40,10 @@ export function getRegion() {
   return region;
 }
 
+export function setRegion(r) {
+  if (/^[a-z0-9-]{1,32}$/.test(r)) region = r;
+}
+
 export async function currentSession() {
   const res = await fetch('/console/api/session', { credentials: 'same-origin' });
   if (res.status === 401) return null;
