@@ -346,7 +346,11 @@ class ConsoleBrowserTest(unittest.TestCase):
         self.link("Certificate " + self.shared_cert).click()
         self.heading("Certificate " + self.shared_cert)
         self.see("INACTIVE")
+        self.link("smart-lock-2")
         self.shot("certificate")
+        self.link("smart-lock-1").click()
+        self.heading("Thing smart-lock-1")
+        self.link(self.shared_cert)
         self.assertEqual(iot.describe_certificate(certificateId=self.shared_cert)["certificateDescription"]["status"],
                          "INACTIVE")
         self.assertEqual(iot.describe_certificate(certificateId=self.own_cert)["certificateDescription"]["status"],

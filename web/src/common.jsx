@@ -206,11 +206,19 @@ export function RoleField({ label, value, onChange, create, errorText, descripti
   );
 }
 
+// Creates a role IoT may assume with its permissions; if granting them fails, the role is
+// deleted again, so nothing is half-made.
 export async function createIotRole(name, inlinePolicy, managedArn) {
   const r = await iam('CreateRole', { RoleName: name, AssumeRolePolicyDocument: IOT_TRUST });
-  if (managedArn) await iam('AttachRolePolicy', { RoleName: name, PolicyArn: managedArn });
-  if (inlinePolicy)
-    await iam('PutRolePolicy', { RoleName: name, PolicyName: name + 'Policy', PolicyDocument: JSON.stringify(inlinePolicy) });
+  try {
+    if (managedArn) await iam('AttachRolePolicy', { RoleName: name, PolicyArn: managedArn });
+    if (inlinePolicy)
+      await iam('PutRolePolicy', { RoleName: name, PolicyName: name + 'Policy', PolicyDocument: JSON.stringify(inlinePolicy) });
+  } catch (e) {
+    if (managedArn) await iam('DetachRolePolicy', { RoleName: name, PolicyArn: managedArn }).catch(() => {});
+    await iam('DeleteRole', { RoleName: name }).catch(() => {});
+    throw e;
+  }
   return r.Role.Arn;
 }
 

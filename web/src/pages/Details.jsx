@@ -8,7 +8,7 @@ import ContentLayout from '@cloudscape-design/components/content-layout';
 import Header from '@cloudscape-design/components/header';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import { iam, iot } from '../api.js';
-import { ErrorBox, fmtTime, Status } from '../common.jsx';
+import { ErrorBox, fmtTime, NavLink, Status } from '../common.jsx';
 
 function useLoad(fn, deps) {
   const [data, setData] = useState(null);
@@ -50,12 +50,19 @@ function Pre({ text }) {
 
 export function CertificateDetail() {
   const { id } = useParams();
-  const { data, error } = useLoad(() => iot('DescribeCertificate', { certificateId: id }), [id]);
+  const { data, error } = useLoad(async () => {
+    const d = await iot('DescribeCertificate', { certificateId: id });
+    const arn = d.certificateDescription.certificateArn;
+    const things = await iot('ListPrincipalThings', { principal: arn, maxResults: 100 }).catch(() => ({}));
+    const policies = await iot('ListAttachedPolicies', { target: arn, pageSize: 100 }).catch(() => ({}));
+    return { ...d, things: things.things || [], policies: (policies.policies || []).map((p) => p.policyName) };
+  }, [id]);
   const c = (data && data.certificateDescription) || null;
   return (
     <Page title={'Certificate ' + id} kind="Certificate" error={error}>
       {c && (
         <Container header={<Header variant="h2">Details</Header>}>
+          <SpaceBetween size="m">
           <Pairs
             pairs={[
               ['Status', <Status key="s" value={c.status} />],
@@ -66,8 +73,11 @@ export function CertificateDetail() {
               ['Valid until', fmtTime(c.validity && c.validity.notAfter)],
               ['CA certificate', c.caCertificateId],
               ['Mode', c.certificateMode],
+              ['Things', data.things.length ? <SpaceBetween key="t" size="xxxs">{data.things.map((t) => <NavLink key={t} to={'/things/' + encodeURIComponent(t)}>{t}</NavLink>)}</SpaceBetween> : '-'],
+              ['Policies', data.policies.length ? <SpaceBetween key="p" size="xxxs">{data.policies.map((p) => <NavLink key={p} to={'/policies/' + encodeURIComponent(p)}>{p}</NavLink>)}</SpaceBetween> : '-'],
             ]}
           />
+          </SpaceBetween>
         </Container>
       )}
     </Page>
@@ -114,7 +124,7 @@ export function ThingDetail() {
               ['Thing type', data.thingTypeName],
               ['Version', data.version],
               ['Attributes', JSON.stringify(data.attributes || {})],
-              ['Certificates', data.principals.join(', ')],
+              ['Certificates', data.principals.length ? <SpaceBetween key="c" size="xxxs">{data.principals.map((p) => <NavLink key={p} to={'/certificates/' + p.split('/').pop()}>{p.split('/').pop()}</NavLink>)}</SpaceBetween> : '-'],
             ]}
           />
         </Container>

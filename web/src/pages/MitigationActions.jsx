@@ -13,6 +13,7 @@ import FormField from '@cloudscape-design/components/form-field';
 import Header from '@cloudscape-design/components/header';
 import Input from '@cloudscape-design/components/input';
 import Modal from '@cloudscape-design/components/modal';
+import Multiselect from '@cloudscape-design/components/multiselect';
 import Select from '@cloudscape-design/components/select';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table from '@cloudscape-design/components/table';
@@ -142,7 +143,8 @@ export function ActionEdit() {
   const [name, setName] = useState('');
   const [type, setType] = useState(null);
   const [roleArn, setRoleArn] = useState('');
-  const [groups, setGroups] = useState('');
+  const [groups, setGroups] = useState([]);
+  const [allGroups, setAllGroups] = useState([]);
   const [override, setOverride] = useState(false);
   const [topic, setTopic] = useState('');
   const [logRole, setLogRole] = useState('');
@@ -150,6 +152,12 @@ export function ActionEdit() {
   const [err, setErr] = useState(null);
   const [busy, setBusy] = useState(false);
   const topics = useTopics();
+
+  useEffect(() => {
+    iot('ListThingGroups', { maxResults: 250 })
+      .then((r) => setAllGroups((r.thingGroups || []).map((g) => g.groupName)))
+      .catch(() => {});
+  }, []);
 
   useEffect(() => {
     if (!editing) return;
@@ -160,7 +168,7 @@ export function ActionEdit() {
         setRoleArn(a.roleArn || '');
         const p = a.actionParams || {};
         if (p.addThingsToThingGroupParams) {
-          setGroups((p.addThingsToThingGroupParams.thingGroupNames || []).join(', '));
+          setGroups(p.addThingsToThingGroupParams.thingGroupNames || []);
           setOverride(!!p.addThingsToThingGroupParams.overrideDynamicGroups);
         }
         if (p.publishFindingToSnsParams) setTopic(p.publishFindingToSnsParams.topicArn || '');
@@ -177,7 +185,7 @@ export function ActionEdit() {
     const p = {};
     if (t === 'UPDATE_DEVICE_CERTIFICATE' || t === 'UPDATE_CA_CERTIFICATE') p[PARAM_KEYS[t]] = { action: 'DEACTIVATE' };
     if (t === 'ADD_THINGS_TO_THING_GROUP')
-      p[PARAM_KEYS[t]] = { thingGroupNames: groups.split(',').map((s) => s.trim()).filter(Boolean), overrideDynamicGroups: override };
+      p[PARAM_KEYS[t]] = { thingGroupNames: groups, overrideDynamicGroups: override };
     if (t === 'REPLACE_DEFAULT_POLICY_VERSION') p[PARAM_KEYS[t]] = { templateName: 'BLANK_POLICY' };
     if (t === 'ENABLE_IOT_LOGGING') p[PARAM_KEYS[t]] = { roleArnForLogging: logRole, logLevel: logLevel.value };
     if (t === 'PUBLISH_FINDING_TO_SNS') p[PARAM_KEYS[t]] = { topicArn: topic };
@@ -252,8 +260,16 @@ export function ActionEdit() {
             )}
             {t === 'ADD_THINGS_TO_THING_GROUP' && (
               <>
-                <FormField label="Thing groups" description="Comma-separated thing group names." errorText={fe('thingGroupNames')}>
-                  <Input value={groups} onChange={(e) => setGroups(e.detail.value)} ariaLabel="Thing groups" />
+                <FormField label="Thing groups" description="The groups the things of a finding join." errorText={fe('thingGroupNames')}>
+                  <Multiselect
+                    selectedOptions={groups.map((g) => ({ label: g, value: g }))}
+                    onChange={(e) => setGroups(e.detail.selectedOptions.map((o) => o.value))}
+                    options={allGroups.map((g) => ({ label: g, value: g }))}
+                    placeholder="Choose thing groups"
+                    ariaLabel="Thing groups"
+                    filteringType="auto"
+                    empty="No thing groups"
+                  />
                 </FormField>
                 <Checkbox checked={override} onChange={(e) => setOverride(e.detail.checked)}>
                   Override dynamic groups
