@@ -186,7 +186,14 @@ class ConsoleBrowserTest(unittest.TestCase):
         self.wait(lambda: self.visible(xp), 30, "nav " + text).click()
 
     def shot(self, name):
+        """Saves the whole page (up to 1800 px high) as name.png."""
+        h = self.d.execute_script("return document.documentElement.scrollHeight") or 900
+        if h > 900:
+            self.d.set_window_size(1280, min(h + 140, 1800))
+            time.sleep(0.3)
         self.d.save_screenshot(os.path.join(self.shots, name + ".png"))
+        if h > 900:
+            self.d.set_window_size(1280, 900)
 
     def no_alert(self):
         try:
@@ -328,12 +335,12 @@ class ConsoleBrowserTest(unittest.TestCase):
         self.click_button("Confirm")
         self.heading("Statistics")
         self.see("COMPLETED", timeout=120)
-        self.shot("mitigation-task")
         mt = iot.describe_audit_mitigation_actions_task(taskId=audit_id)
         self.assertEqual(mt["taskStatus"], "COMPLETED")
         self.assertEqual(mt["taskStatistics"]["DEVICE_CERTIFICATE_SHARED_CHECK"]["succeededFindingsCount"], 1)
         # its executions
         self.wait(lambda: self.visible("//tr[contains(., 'DeactivateSharedCert') and contains(., 'COMPLETED')]"), 30, "execution")
+        self.shot("mitigation-task")
 
         # Action executions: the task, COMPLETED
         self.nav("Action executions")

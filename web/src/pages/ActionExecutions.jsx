@@ -238,7 +238,7 @@ export function TaskPage() {
           pagination={execs.pagination}
           empty={<Box textAlign="center">No executions<ErrorBox error={execs.error} /></Box>}
           columnDefinitions={[
-            { id: 'action', header: 'Action', cell: (x) => x.actionName },
+            { id: 'action', header: 'Action', cell: (x) => x.actionName, minWidth: 160 },
             {
               id: 'resource',
               header: 'Target',
@@ -249,9 +249,9 @@ export function TaskPage() {
                   x.findingId
                 ),
             },
-            { id: 'status', header: 'Status', cell: (x) => <Status value={x.status} /> },
-            { id: 'start', header: 'Start time', cell: (x) => fmtTime(x.startTime) },
-            { id: 'end', header: 'End time', cell: (x) => fmtTime(x.endTime) },
+            { id: 'status', header: 'Status', cell: (x) => <Status value={x.status} />, minWidth: 140 },
+            { id: 'start', header: 'Start time', cell: (x) => fmtTime(x.startTime), minWidth: 130 },
+            { id: 'end', header: 'End time', cell: (x) => fmtTime(x.endTime), minWidth: 130 },
             { id: 'msg', header: 'Message', cell: (x) => [x.errorCode, x.message].filter(Boolean).join(': ') || '-' },
           ]}
         />

@@ -185,6 +185,7 @@ export default function Settings() {
               {
                 id: 'enabled',
                 header: 'Enabled',
+                minWidth: 140,
                 cell: ({ n }) => (
                   <Toggle checked={!!checks[n]} onChange={(e) => setChecks({ ...checks, [n]: e.detail.checked })} ariaLabel={'Enable ' + n}>
                     {checks[n] ? 'Enabled' : 'Disabled'}
