@@ -502,6 +502,47 @@ class ConsoleBrowserTest(unittest.TestCase):
         dialog.find_element(By.XPATH, ".//button[normalize-space(.)='Delete']").click()
         self.see("Suppression deleted.")
         self.assertEqual(iot.list_audit_suppressions()["suppressions"], [])
+
+        # Mitigation actions: ADD_THINGS_TO_THING_GROUP's own form, edit, delete
+        iot.create_thing_group(thingGroupName="Quarantine")
+        self.nav("Mitigation actions")
+        self.click_button("Create")
+        self.fill("Action name", "QuarantineThings")
+        self.choose("Action type", "Add things to thing group")
+        self.choose("Thing groups", "Quarantine")
+        d.find_element(By.XPATH, "//*[normalize-space(text())='Override dynamic groups']").click()
+        self.see("Needs iot:ListPrincipalThings, iot:AddThingToThingGroup.")
+        self.click_button("Create role")
+        self.fill("Role name", "QuarantineRole")
+        self.click_button("Create")
+        self.wait(lambda: "QuarantineRole" in self.trigger("Action execution role").text, 30, "role chosen")
+        self.click_button("Save")
+        self.see("Mitigation action QuarantineThings created.")
+        ma = iot.describe_mitigation_action(actionName="QuarantineThings")
+        self.assertEqual(ma["actionParams"], {"addThingsToThingGroupParams": {
+            "thingGroupNames": ["Quarantine"], "overrideDynamicGroups": True}})
+        doc = srv.client("iam").get_role_policy(RoleName="QuarantineRole", PolicyName="QuarantineRolePolicy")["PolicyDocument"]
+        doc = json.loads(doc) if isinstance(doc, str) else doc
+        self.assertEqual([s["Action"] for s in doc["Statement"]], [["iot:ListPrincipalThings", "iot:AddThingToThingGroup"]])
+        # edit: the name cannot change; clear Override dynamic groups
+        self.link("QuarantineThings").click()
+        self.heading("Edit mitigation action")
+        self.wait(lambda: self.field("Action name").get_attribute("value") == "QuarantineThings", 30, "loaded")
+        self.assertFalse(self.field("Action name").is_enabled())
+        d.find_element(By.XPATH, "//*[normalize-space(text())='Override dynamic groups']").click()
+        self.click_button("Save")
+        self.see("Mitigation action QuarantineThings updated.")
+        ma = iot.describe_mitigation_action(actionName="QuarantineThings")
+        self.assertFalse(ma["actionParams"]["addThingsToThingGroupParams"]["overrideDynamicGroups"])
+        # delete, with confirmation
+        row = self.wait(lambda: self.visible("//tr[.//a[normalize-space(.)='QuarantineThings']]"), 30, "action row")
+        row.find_element(By.XPATH, ".//input").click()
+        self.click_button("Delete")
+        dialog = self.wait(lambda: self.visible("//*[@role='dialog']"), 30, "dialog")
+        self.assertIn("QuarantineThings", dialog.text)
+        dialog.find_element(By.XPATH, ".//button[normalize-space(.)='Delete']").click()
+        self.see("Deleted QuarantineThings.")
+        self.assertNotIn("QuarantineThings", [a["actionName"] for a in iot.list_mitigation_actions()["actionIdentifiers"]])
         self.no_alert()
 
 
