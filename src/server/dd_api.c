@@ -2,7 +2,8 @@
 /*
  * Dispatch: health → authentication → service model → operation → handler → encoding.
  * Nothing but GET /health is answered without a valid signature, and /health says only
- * that the process is up. Handler errors are mapped once here to AWS codes and statuses.
+ * that the process is up; /console/ is the web console's, with its own sign-in and
+ * sessions (dd_console.c). Handler errors are mapped once here to AWS codes and statuses.
  */
 #include "server/dd_api.h"
 
