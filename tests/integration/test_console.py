@@ -66,11 +66,13 @@ def lab_fleet(srv):
     return shared["certificateId"], own["certificateId"]
 
 
-@unittest.skipIf(SKIP, SKIP or "")
-class ConsoleBrowserTest(unittest.TestCase):
+class BrowserCase(unittest.TestCase):
+    """A server (with SERVER_ARGS) and a headless chromium, and ways to find what the user sees."""
+    SERVER_ARGS = ()
+
     @classmethod
     def setUpClass(cls):
-        cls.srv = Server().start()
+        cls.srv = Server(extra_args=cls.SERVER_ARGS).start()
         cls.shared_cert, cls.own_cert = lab_fleet(cls.srv)
         if os.environ.get("DD_SCREENSHOTS") == "1":
             cls.shots = os.path.join(ROOT, "docs", "console")
@@ -204,6 +206,17 @@ class ConsoleBrowserTest(unittest.TestCase):
         except NoAlertPresentException:
             pass
 
+    def sign_in(self):
+        self.d.get(self.srv.url + "/console/")
+        self.heading("Sign in")
+        self.fill("Access key ID", self.srv.key(0)["aws_access_key_id"])
+        self.fill("Secret access key", self.srv.key(0)["aws_secret_access_key"])
+        self.click_button("Sign in")
+        self.heading("Dashboard")
+
+
+@unittest.skipIf(SKIP, SKIP or "")
+class ConsoleBrowserTest(BrowserCase):
     # ---- the lab ---------------------------------------------------------------------
     def test_1_seed_000_lab(self):
         d, srv = self.d, self.srv
@@ -392,14 +405,6 @@ class ConsoleBrowserTest(unittest.TestCase):
         severe = [l for l in d.get_log("browser") if l["level"] == "SEVERE" and "Content Security Policy" in l["message"]]
         self.assertEqual(severe, [])
 
-    def sign_in(self):
-        self.d.get(self.srv.url + "/console/")
-        self.heading("Sign in")
-        self.fill("Access key ID", self.srv.key(0)["aws_access_key_id"])
-        self.fill("Secret access key", self.srv.key(0)["aws_secret_access_key"])
-        self.click_button("Sign in")
-        self.heading("Dashboard")
-
     def test_2_schedules_and_suppressions(self):
         d, srv = self.d, self.srv
         iot = srv.client("iot")
@@ -543,6 +548,38 @@ class ConsoleBrowserTest(unittest.TestCase):
         dialog.find_element(By.XPATH, ".//button[normalize-space(.)='Delete']").click()
         self.see("Deleted QuarantineThings.")
         self.assertNotIn("QuarantineThings", [a["actionName"] for a in iot.list_mitigation_actions()["actionIdentifiers"]])
+        self.no_alert()
+
+
+@unittest.skipIf(SKIP, SKIP or "")
+class RunningAuditTest(BrowserCase):
+    """With no audit workers an audit stays queued: its page shows it in progress, the
+    dashboard lists it as running, and Cancel audit ends it without a reload."""
+    SERVER_ARGS = ("--audit-workers", "0")
+
+    def test_running_audit_and_cancel(self):
+        srv = self.srv
+        iot = srv.client("iot")
+        role = srv.client("iam").create_role(RoleName="AuditRole", AssumeRolePolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "iot.amazonaws.com"},
+                                                     "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+        srv.client("iam").attach_role_policy(
+            RoleName="AuditRole", PolicyArn="arn:aws:iam::aws:policy/service-role/AWSIoTDeviceDefenderAudit")
+        iot.update_account_audit_configuration(roleArn=role, auditCheckConfigurations={
+            "DEVICE_CERTIFICATE_SHARED_CHECK": {"enabled": True}, "LOGGING_DISABLED_CHECK": {"enabled": True}})
+        self.sign_in()
+        self.nav("Results")
+        self.click_button("Run audit now")
+        self.see("IN_PROGRESS")
+        audit_id = self.d.current_url.rstrip("/").split("/")[-1]
+        self.see("0 of 2 checks done")
+        self.shot("audit-running")
+        self.nav("Dashboard")
+        self.link("Audit " + audit_id).click()
+        self.click_button("Cancel audit")
+        self.see("CANCELED")
+        self.assertEqual(iot.describe_audit_task(taskId=audit_id)["taskStatus"], "CANCELED")
+        self.assertIsNone(self.visible("//button[normalize-space(.)='Start mitigation actions']"))
         self.no_alert()
 
 

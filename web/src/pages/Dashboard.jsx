@@ -43,7 +43,7 @@ export default function Dashboard() {
   const bySeverity = { CRITICAL: [], HIGH: [], MEDIUM: [], LOW: [] };
   if (last)
     Object.entries(last.auditDetails || {}).forEach(([k, d]) => {
-      if (d.checkCompliant === false && d.checkRunStatus !== 'FAILED') bySeverity[checkSeverity(k)].push(k);
+      if (d.checkRunStatus === 'COMPLETED_NON_COMPLIANT') bySeverity[checkSeverity(k)].push(k);
     });
   return (
     <ContentLayout header={<Header variant="h1" description="AWS IoT Device Defender audit and mitigation, on this server.">Dashboard</Header>}>

@@ -183,8 +183,9 @@ export function AuditPage() {
   const details = (audit && audit.auditDetails) || {};
   const rows = Object.entries(details).map(([name, d]) => ({ name, ...d, severity: checkSeverity(name) }));
   rows.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.name.localeCompare(b.name));
-  const noncompliant = rows.filter((r) => r.checkCompliant === false && r.checkRunStatus !== 'FAILED');
-  const compliant = rows.filter((r) => !(r.checkCompliant === false && r.checkRunStatus !== 'FAILED'));
+  const noncompliant = rows.filter((r) => r.checkRunStatus === 'COMPLETED_NON_COMPLIANT');
+  const compliant = rows.filter((r) => r.checkRunStatus === 'COMPLETED_COMPLIANT');
+  const others = rows.filter((r) => r.checkRunStatus !== 'COMPLETED_NON_COMPLIANT' && r.checkRunStatus !== 'COMPLETED_COMPLIANT');
   const st = (audit && audit.taskStatistics) || {};
   const done = (st.compliantChecks || 0) + (st.nonCompliantChecks || 0) + (st.failedChecks || 0) + (st.canceledChecks || 0);
   const checkLink = (r) => <NavLink to={`/audit/results/${taskId}/${r.name}`}>{checkTitle(r.name)}</NavLink>;
@@ -210,27 +211,24 @@ export function AuditPage() {
           <Header
             variant="h1"
             actions={
-              audit &&
-              audit.taskStatus === 'COMPLETED' &&
-              noncompliant.length > 0 && (
-                <Button variant="primary" onClick={() => navigate(`/audit/results/${taskId}/mitigate`)}>
-                  Start mitigation actions
-                </Button>
-              )
-            }
-            secondaryActions={
-              audit &&
-              audit.taskStatus === 'IN_PROGRESS' && (
-                <Button
-                  onClick={() =>
-                    iot('CancelAuditTask', { taskId })
-                      .then(() => flash('success', 'Audit canceled.'))
-                      .catch((e) => flash('error', e.message))
-                  }
-                >
-                  Cancel audit
-                </Button>
-              )
+              <SpaceBetween direction="horizontal" size="xs">
+                {audit && audit.taskStatus === 'IN_PROGRESS' && (
+                  <Button
+                    onClick={() =>
+                      iot('CancelAuditTask', { taskId })
+                        .then(() => flash('success', 'Audit canceled.'))
+                        .catch((e) => flash('error', `${e.code}: ${e.message}`))
+                    }
+                  >
+                    Cancel audit
+                  </Button>
+                )}
+                {audit && audit.taskStatus === 'COMPLETED' && noncompliant.length > 0 && (
+                  <Button variant="primary" onClick={() => navigate(`/audit/results/${taskId}/mitigate`)}>
+                    Start mitigation actions
+                  </Button>
+                )}
+              </SpaceBetween>
             }
           >
             {(audit && audit.scheduledAuditName) || 'Audit ' + taskId}
@@ -283,8 +281,16 @@ export function AuditPage() {
           items={compliant}
           columnDefinitions={cols}
           loading={!audit && !error}
-          empty={<Box textAlign="center">No checks</Box>}
+          empty={<Box textAlign="center">No compliant checks</Box>}
         />
+        {others.length > 0 && (
+          <Table
+            wrapLines
+            header={<Header variant="h2" counter={`(${others.length})`} description="Running, waiting for data, failed or canceled.">Other checks</Header>}
+            items={others}
+            columnDefinitions={cols}
+          />
+        )}
       </SpaceBetween>
     </ContentLayout>
   );

@@ -33,7 +33,7 @@ export default function StartMitigation() {
     (async () => {
       const audit = await iot('DescribeAuditTask', { taskId });
       const nc = Object.entries(audit.auditDetails || {})
-        .filter(([, d]) => d.checkCompliant === false && d.checkRunStatus !== 'FAILED')
+        .filter(([, d]) => d.checkRunStatus === 'COMPLETED_NON_COMPLIANT')
         .map(([k]) => k)
         .sort();
       setChecks(nc);
