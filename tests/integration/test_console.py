@@ -102,7 +102,7 @@ class BrowserCase(unittest.TestCase):
             print("console screenshots in", cls.shots, file=sys.stderr)
 
     # ---- finding things by what the user sees ----------------------------------------
-    def wait(self, fn, timeout=30, msg=""):
+    def wait(self, fn, timeout=60, msg=""):
         def safe(_):
             try:
                 return fn()
@@ -120,7 +120,7 @@ class BrowserCase(unittest.TestCase):
         els = [e for e in self.d.find_elements(By.XPATH, xpath) if e.is_displayed()]
         return els[0] if els else None
 
-    def button(self, name, timeout=30):
+    def button(self, name, timeout=60):
         xp = "//*[self::button or @role='button'][normalize-space(.)=%s]" % json.dumps(name)
         return self.wait(lambda: (lambda e: e if e is not None and e.is_enabled() else None)(self.visible(xp)),
                          timeout, "button " + name)
@@ -128,13 +128,13 @@ class BrowserCase(unittest.TestCase):
     def click_button(self, name):
         self.button(name).click()
 
-    def link(self, text, timeout=30):
+    def link(self, text, timeout=60):
         xp = "//a[normalize-space(.)=%s]" % json.dumps(text)
         return self.wait(lambda: self.visible(xp), timeout, "link " + text)
 
     def field(self, label):
         xp = "//input[@aria-label=%s]" % json.dumps(label)
-        return self.wait(lambda: self.visible(xp), 30, "field " + label)
+        return self.wait(lambda: self.visible(xp), 60, "field " + label)
 
     def fill(self, label, value):
         el = self.field(label)
@@ -156,13 +156,13 @@ class BrowserCase(unittest.TestCase):
 
     def trigger(self, label):
         """The select (or multiselect) whose accessible name includes label."""
-        return self.wait(lambda: self.d.execute_script(self.FIND_TRIGGER, label), 30, "select " + label)
+        return self.wait(lambda: self.d.execute_script(self.FIND_TRIGGER, label), 60, "select " + label)
 
     def choose(self, label, option):
         """Opens the select (or multiselect) named label and picks the option."""
         self.trigger(label).click()
         opt = self.wait(lambda: self.visible("//*[@role='option' and .//*[normalize-space(text())=%s]]"
-                                             % json.dumps(option)), 30, "option " + option)
+                                             % json.dumps(option)), 60, "option " + option)
         opt.click()
 
     def options_of(self, label):
@@ -176,16 +176,16 @@ class BrowserCase(unittest.TestCase):
     def text(self):
         return self.d.find_element(By.TAG_NAME, "body").text
 
-    def see(self, s, timeout=30):
+    def see(self, s, timeout=60):
         self.wait(lambda: s in self.text(), timeout, "text " + s)
 
-    def heading(self, s, timeout=30):
+    def heading(self, s, timeout=60):
         xp = "//*[self::h1 or self::h2][contains(normalize-space(.), %s)]" % json.dumps(s)
         return self.wait(lambda: self.visible(xp), timeout, "heading " + s)
 
     def nav(self, text):
         xp = "//nav//a[normalize-space(.)=%s]" % json.dumps(text)
-        self.wait(lambda: self.visible(xp), 30, "nav " + text).click()
+        self.wait(lambda: self.visible(xp), 60, "nav " + text).click()
 
     def shot(self, name):
         """Saves the whole page (up to 1800 px high) as name.png."""
@@ -244,7 +244,7 @@ class ConsoleBrowserTest(BrowserCase):
         self.click_button("Create role")
         self.fill("Role name", "AuditRole")
         self.click_button("Create")
-        self.wait(lambda: "AuditRole" in self.trigger("Audit role").text, 30, "role chosen")
+        self.wait(lambda: "AuditRole" in self.trigger("Audit role").text, 60, "role chosen")
         self.click_button("Enable all")
         self.shot("settings")
         self.click_button("Save")
@@ -271,14 +271,14 @@ class ConsoleBrowserTest(BrowserCase):
 
         # Results: the audit is listed, with its non-compliant checks count
         self.nav("Results")
-        row = self.wait(lambda: self.visible("//tr[.//a[normalize-space(.)=%s]]" % json.dumps(audit_id)), 30, "audit row")
+        row = self.wait(lambda: self.visible("//tr[.//a[normalize-space(.)=%s]]" % json.dumps(audit_id)), 60, "audit row")
         self.assertIn("COMPLETED", row.text)
         self.assertIn("On demand", row.text)
         self.assertIn(str(task["taskStatistics"]["nonCompliantChecks"]), row.text)
         self.shot("results")
         self.link(audit_id).click()
         self.heading("Non-compliant checks")
-        nc_row = self.wait(lambda: self.visible("//tr[.//a[normalize-space(.)='Device certificate shared']]"), 30, "check row")
+        nc_row = self.wait(lambda: self.visible("//tr[.//a[normalize-space(.)='Device certificate shared']]"), 60, "check row")
         self.assertIn("CRITICAL", nc_row.text)
         self.assertIn("1", nc_row.text)
         self.see("Logging disabled")
@@ -306,11 +306,11 @@ class ConsoleBrowserTest(BrowserCase):
         self.click_button("Create role")
         self.fill("Role name", "UpdateCertRole")
         self.click_button("Create")
-        self.wait(lambda: "UpdateCertRole" in self.trigger("Action execution role").text, 30, "role chosen")
+        self.wait(lambda: "UpdateCertRole" in self.trigger("Action execution role").text, 60, "role chosen")
         self.shot("mitigation-action-create")
         self.click_button("Save")
         self.see("Mitigation action DeactivateSharedCert created.")
-        row = self.wait(lambda: self.visible("//tr[.//a[normalize-space(.)='DeactivateSharedCert']]"), 30, "action row")
+        row = self.wait(lambda: self.visible("//tr[.//a[normalize-space(.)='DeactivateSharedCert']]"), 60, "action row")
         self.assertIn("UPDATE_DEVICE_CERTIFICATE", row.text)
         self.assertIn("role/UpdateCertRole", row.text)
         self.shot("mitigation-actions")
@@ -352,13 +352,13 @@ class ConsoleBrowserTest(BrowserCase):
         self.assertEqual(mt["taskStatus"], "COMPLETED")
         self.assertEqual(mt["taskStatistics"]["DEVICE_CERTIFICATE_SHARED_CHECK"]["succeededFindingsCount"], 1)
         # its executions
-        self.wait(lambda: self.visible("//tr[contains(., 'DeactivateSharedCert') and contains(., 'COMPLETED')]"), 30, "execution")
+        self.wait(lambda: self.visible("//tr[contains(., 'DeactivateSharedCert') and contains(., 'COMPLETED')]"), 60, "execution")
         self.shot("mitigation-task")
 
         # Action executions: the task, COMPLETED
         self.nav("Action executions")
-        row = self.wait(lambda: self.visible("//tr[.//a[normalize-space(.)=%s]]" % json.dumps(audit_id)), 30, "task row")
-        self.wait(lambda: "COMPLETED" in row.text, 30, "task completed")
+        row = self.wait(lambda: self.visible("//tr[.//a[normalize-space(.)=%s]]" % json.dumps(audit_id)), 60, "task row")
+        self.wait(lambda: "COMPLETED" in row.text, 60, "task completed")
         self.shot("action-executions")
 
         # the certificate is INACTIVE on its page
@@ -386,14 +386,14 @@ class ConsoleBrowserTest(BrowserCase):
 
         # the region menu: calls carry the chosen region (whatever the store scopes by it)
         self.click_button("us-east-1")
-        self.wait(lambda: self.visible("//*[@role='menuitem' and normalize-space(.)='eu-west-1']"), 30, "region").click()
+        self.wait(lambda: self.visible("//*[@role='menuitem' and normalize-space(.)='eu-west-1']"), 60, "region").click()
         self.nav("Results")
         self.heading("Audit results")
         self.wait(lambda: self.d.execute_script(
             "return performance.getEntriesByType('resource').some(e => e.name.includes('ListAuditTasks?region=eu-west-1'))"),
             30, "a call in eu-west-1")
         self.click_button("eu-west-1")
-        self.wait(lambda: self.visible("//*[@role='menuitem' and normalize-space(.)='us-east-1']"), 30, "region").click()
+        self.wait(lambda: self.visible("//*[@role='menuitem' and normalize-space(.)='us-east-1']"), 60, "region").click()
         self.link(audit_id)
 
         # sign out: the console is closed again
@@ -424,7 +424,7 @@ class ConsoleBrowserTest(BrowserCase):
         self.shot("schedule-create")
         self.click_button("Create")
         self.see("Schedule WeeklyAudit created.")
-        row = self.wait(lambda: self.visible("//tr[.//a[normalize-space(.)='WeeklyAudit']]"), 30, "schedule row")
+        row = self.wait(lambda: self.visible("//tr[.//a[normalize-space(.)='WeeklyAudit']]"), 60, "schedule row")
         self.assertIn("WEEKLY", row.text)
         self.assertIn("TUE", row.text)
         s = iot.describe_scheduled_audit(scheduledAuditName="WeeklyAudit")
@@ -437,12 +437,12 @@ class ConsoleBrowserTest(BrowserCase):
         # edit: monthly; a bad day of month is the API's error next to the field, nothing saved
         self.link("WeeklyAudit").click()
         self.heading("Edit schedule")
-        self.wait(lambda: "Weekly" in self.trigger("Recurrence").text, 30, "loaded")
+        self.wait(lambda: "Weekly" in self.trigger("Recurrence").text, 60, "loaded")
         self.choose("Recurrence", "Monthly")
         self.fill("Day of month", "99")
         self.click_button("Save")
         self.wait(lambda: self.visible("//label[normalize-space(.)='Day of month']/ancestor::*[contains(., 'dayOfMonth')][1]"
-                                       "[not(contains(., 'Recurrence'))]"), 30, "error next to Day of month")
+                                       "[not(contains(., 'Recurrence'))]"), 60, "error next to Day of month")
         self.assertEqual(iot.describe_scheduled_audit(scheduledAuditName="WeeklyAudit")["frequency"], "WEEKLY")
         self.fill("Day of month", "15")
         self.click_button("Save")
@@ -461,11 +461,11 @@ class ConsoleBrowserTest(BrowserCase):
 
         # delete the schedule, with confirmation
         self.nav("Schedules")
-        row = self.wait(lambda: self.visible("//tr[.//a[normalize-space(.)='WeeklyAudit']]"), 30, "schedule row")
+        row = self.wait(lambda: self.visible("//tr[.//a[normalize-space(.)='WeeklyAudit']]"), 60, "schedule row")
         row.find_element(By.XPATH, ".//input").click()
         self.click_button("Delete")
         self.see("Delete WeeklyAudit?")
-        dialog = self.wait(lambda: self.visible("//*[@role='dialog']"), 30, "dialog")
+        dialog = self.wait(lambda: self.visible("//*[@role='dialog']"), 60, "dialog")
         dialog.find_element(By.XPATH, ".//button[normalize-space(.)='Delete']").click()
         self.see("Deleted WeeklyAudit.")
         self.assertEqual(iot.list_scheduled_audits()["scheduledAudits"], [])
@@ -481,10 +481,10 @@ class ConsoleBrowserTest(BrowserCase):
                                  "//*[normalize-space(text())='Suppress indefinitely']").click()
         self.fill("Description", "lab thermostat")
         self.shot("suppression-create")
-        dialog = self.wait(lambda: self.visible("//*[@role='dialog']"), 30, "dialog")
+        dialog = self.wait(lambda: self.visible("//*[@role='dialog']"), 60, "dialog")
         dialog.find_element(By.XPATH, ".//button[normalize-space(.)='Create']").click()
         self.see("Suppression saved.")
-        row = self.wait(lambda: self.visible("//tr[contains(., 'lab thermostat')]"), 30, "suppression row")
+        row = self.wait(lambda: self.visible("//tr[contains(., 'lab thermostat')]"), 60, "suppression row")
         self.assertIn("Indefinitely", row.text)
         self.assertIn(self.own_cert, row.text)
         self.shot("suppressions")
@@ -495,15 +495,15 @@ class ConsoleBrowserTest(BrowserCase):
         row.find_element(By.XPATH, ".//input").click()
         self.click_button("Edit")
         self.fill("Description", "lab thermostat, reviewed")
-        dialog = self.wait(lambda: self.visible("//*[@role='dialog']"), 30, "dialog")
+        dialog = self.wait(lambda: self.visible("//*[@role='dialog']"), 60, "dialog")
         dialog.find_element(By.XPATH, ".//button[normalize-space(.)='Save']").click()
         self.see("lab thermostat, reviewed")
         self.assertEqual(iot.list_audit_suppressions()["suppressions"][0]["description"], "lab thermostat, reviewed")
-        row = self.wait(lambda: self.visible("//tr[contains(., 'lab thermostat, reviewed')]"), 30, "row")
+        row = self.wait(lambda: self.visible("//tr[contains(., 'lab thermostat, reviewed')]"), 60, "row")
         if not row.find_element(By.XPATH, ".//input").is_selected():
             row.find_element(By.XPATH, ".//input").click()
         self.click_button("Delete")
-        dialog = self.wait(lambda: self.visible("//*[@role='dialog']"), 30, "dialog")
+        dialog = self.wait(lambda: self.visible("//*[@role='dialog']"), 60, "dialog")
         dialog.find_element(By.XPATH, ".//button[normalize-space(.)='Delete']").click()
         self.see("Suppression deleted.")
         self.assertEqual(iot.list_audit_suppressions()["suppressions"], [])
@@ -520,7 +520,7 @@ class ConsoleBrowserTest(BrowserCase):
         self.click_button("Create role")
         self.fill("Role name", "QuarantineRole")
         self.click_button("Create")
-        self.wait(lambda: "QuarantineRole" in self.trigger("Action execution role").text, 30, "role chosen")
+        self.wait(lambda: "QuarantineRole" in self.trigger("Action execution role").text, 60, "role chosen")
         self.click_button("Save")
         self.see("Mitigation action QuarantineThings created.")
         ma = iot.describe_mitigation_action(actionName="QuarantineThings")
@@ -532,7 +532,7 @@ class ConsoleBrowserTest(BrowserCase):
         # edit: the name cannot change; clear Override dynamic groups
         self.link("QuarantineThings").click()
         self.heading("Edit mitigation action")
-        self.wait(lambda: self.field("Action name").get_attribute("value") == "QuarantineThings", 30, "loaded")
+        self.wait(lambda: self.field("Action name").get_attribute("value") == "QuarantineThings", 60, "loaded")
         self.assertFalse(self.field("Action name").is_enabled())
         d.find_element(By.XPATH, "//*[normalize-space(text())='Override dynamic groups']").click()
         self.click_button("Save")
@@ -540,10 +540,10 @@ class ConsoleBrowserTest(BrowserCase):
         ma = iot.describe_mitigation_action(actionName="QuarantineThings")
         self.assertFalse(ma["actionParams"]["addThingsToThingGroupParams"]["overrideDynamicGroups"])
         # delete, with confirmation
-        row = self.wait(lambda: self.visible("//tr[.//a[normalize-space(.)='QuarantineThings']]"), 30, "action row")
+        row = self.wait(lambda: self.visible("//tr[.//a[normalize-space(.)='QuarantineThings']]"), 60, "action row")
         row.find_element(By.XPATH, ".//input").click()
         self.click_button("Delete")
-        dialog = self.wait(lambda: self.visible("//*[@role='dialog']"), 30, "dialog")
+        dialog = self.wait(lambda: self.visible("//*[@role='dialog']"), 60, "dialog")
         self.assertIn("QuarantineThings", dialog.text)
         dialog.find_element(By.XPATH, ".//button[normalize-space(.)='Delete']").click()
         self.see("Deleted QuarantineThings.")
