@@ -6,8 +6,9 @@
  * the Cognito identity operations AWS itself serves unsigned (their account is the one
  * owning the identity pool named in the request). Authentication runs twice: from the
  * headers alone before the HTTP layer reads a body (dd_api_preauth), then over the whole
- * request. Authentication errors use each protocol's AWS code and status; handler errors
- * are mapped once here to AWS codes and statuses.
+ * request. /console/ is the web console's, with its own sign-in and sessions
+ * (dd_console.c). Authentication errors use each protocol's AWS code and status; handler
+ * errors are mapped once here to AWS codes and statuses.
  */
 #include "server/dd_api.h"
 
@@ -19,6 +20,7 @@
 #include "dd/buf.h"
 #include "dd/cognito.h"
 #include "server/dd_awserr.h"
+#include "server/dd_console.h"
 #include "server/dd_sigv4.h"
 
 static const struct dd_handler *const handler_tables[] = {
@@ -247,7 +249,7 @@ static const char *const cognito_unsigned_ops[] = {
 };
 #define COGNITO_TARGET "AWSCognitoIdentityService."
 
-enum route_kind { ROUTE_SIGNED, ROUTE_HEALTH, ROUTE_PUBLIC, ROUTE_COGNITO_UNSIGNED };
+enum route_kind { ROUTE_SIGNED, ROUTE_HEALTH, ROUTE_PUBLIC, ROUTE_COGNITO_UNSIGNED, ROUTE_CONSOLE };
 
 static bool has_presign_params(const struct dd_http_request *req)
 {
@@ -260,6 +262,8 @@ static bool has_presign_params(const struct dd_http_request *req)
 /* Which requests are answered without a signature; the rest must be signed. */
 static enum route_kind route_kind(const struct dd_http_request *req, const struct dd_public_route **pub)
 {
+	if (dd_console_route(req->raw_path))
+		return ROUTE_CONSOLE;
 	if (strcmp(req->method, "GET") == 0) {
 		if (strcmp(req->raw_path, "/health") == 0)
 			return ROUTE_HEALTH;
@@ -457,8 +461,15 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 	case ROUTE_COGNITO_UNSIGNED:
 		handle_cognito_unsigned(api, req, resp);
 		return;
+	case ROUTE_CONSOLE:
+		dd_console_handle(api, req, resp);
+		return;
 	case ROUTE_SIGNED:
 		break;
+	}
+	if (dd_console_route(req->raw_path)) {
+		dd_console_handle(api, req, resp);
+		return;
 	}
 
 	struct auth_result ar;

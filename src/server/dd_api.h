@@ -30,6 +30,7 @@ struct dd_http_response {
 	size_t body_len;
 	const char *content_type;
 	const char *error_type;   /* x-amzn-ErrorType, or NULL */
+	char *headers;            /* owned (malloc) extra "Name: value\n" lines, or NULL */
 	char request_id[37];
 };
 

@@ -249,8 +249,18 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct dd_http
 								    r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	if (!resp) {
 		free(r->body);
+		free(r->headers);
 		return MHD_NO;
 	}
+	for (char *p = r->headers, *nl; p && (nl = strchr(p, '\n')); p = nl + 1) {
+		*nl = '\0';
+		char *colon = strchr(p, ':');
+		if (colon) {
+			*colon = '\0';
+			MHD_add_response_header(resp, p, colon + 1 + (colon[1] == ' '));
+		}
+	}
+	free(r->headers);
 	MHD_add_response_header(resp, "Content-Type", r->content_type ? r->content_type : "application/json");
 	MHD_add_response_header(resp, "x-amzn-RequestId", r->request_id);
 	if (r->error_type)
