@@ -543,7 +543,9 @@ class ConsoleBrowserTest(BrowserCase):
         row = self.wait(lambda: self.visible("//tr[.//a[normalize-space(.)='QuarantineThings']]"), 60, "action row")
         row.find_element(By.XPATH, ".//input").click()
         self.click_button("Delete")
-        dialog = self.wait(lambda: self.visible("//*[@role='dialog']"), 60, "dialog")
+        # the dialog is visible before its text is rendered: wait for the text
+        dialog = self.wait(lambda: (lambda e: e if e is not None and "QuarantineThings" in e.text else None)(
+            self.visible("//*[@role='dialog']")), 60, "dialog naming QuarantineThings")
         self.assertIn("QuarantineThings", dialog.text)
         dialog.find_element(By.XPATH, ".//button[normalize-space(.)='Delete']").click()
         self.see("Deleted QuarantineThings.")
