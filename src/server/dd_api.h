@@ -37,6 +37,7 @@ struct dd_api {
 	struct dd_service *svc;
 	const struct dd_creds *creds;
 	int64_t (*clock_s)(void); /* for SigV4 skew; NULL: wall clock */
+	const char *metrics_token; /* bearer token of GET /metrics; NULL: /metrics is 404 */
 };
 
 /* Handler tables of each family, NULL-terminated arrays. */
