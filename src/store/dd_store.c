@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
+#include "dd/metrics.h"
 #include "store/dd_store_schema.h"
 
 #define STMT_CACHE 512
@@ -29,6 +31,7 @@ struct dd_db {
 	struct dd_db *next;
 	bool in_tx;
 	bool holds_write_lock;
+	struct timespec write_since; /* when the write lock was taken (metrics) */
 	struct stmt_slot cache[STMT_CACHE];
 };
 
@@ -250,6 +253,10 @@ static void release_write_lock(struct dd_db *db)
 {
 	if (db->holds_write_lock) {
 		db->holds_write_lock = false;
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		dd_metrics_tx((int64_t)(now.tv_sec - db->write_since.tv_sec) * 1000000 +
+			      (now.tv_nsec - db->write_since.tv_nsec) / 1000);
 		pthread_mutex_unlock(&db->owner->write_lock);
 	}
 }
@@ -258,6 +265,7 @@ int dd_db_begin_write(struct dd_db *db)
 {
 	pthread_mutex_lock(&db->owner->write_lock);
 	db->holds_write_lock = true;
+	clock_gettime(CLOCK_MONOTONIC, &db->write_since);
 	sqlite3_stmt *st = dd_db_stmt(db, "BEGIN IMMEDIATE");
 	if (!st || sqlite3_step(st) != SQLITE_DONE) {
 		dd_log_error("store: begin: %s", sqlite3_errmsg(db->h));

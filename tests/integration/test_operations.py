@@ -1,0 +1,255 @@
+"""Operating the server: the access log, GET /metrics in the Prometheus text format (with a
+strict parser written here), the bearer token of /metrics, --version, the config file and
+its precedence, `config check`, schema safety, backup/restore while audits write, report."""
+import json
+import math
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+from auditfleet import audit_role, enable, wait_task
+from ddserver import BIN, Server
+
+POLICY = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}'
+
+METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
+LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
+
+
+def parse_prometheus(text):
+    """A strict parser of the text exposition format 0.0.4: returns {family: {"type",
+    "help", "samples": [(name, {labels}, value)]}}; raises ValueError on any deviation."""
+    fams = {}
+    if not text.endswith("\n"):
+        raise ValueError("exposition must end with a newline")
+    current = None
+    for ln, line in enumerate(text.split("\n")[:-1], 1):
+        if line.startswith("# HELP "):
+            name, _, helptext = line[7:].partition(" ")
+            if not METRIC_NAME.match(name):
+                raise ValueError("line %d: bad HELP name" % ln)
+            fams.setdefault(name, {"type": "untyped", "help": None, "samples": []})
+            if fams[name]["help"] is not None:
+                raise ValueError("line %d: second HELP for %s" % (ln, name))
+            fams[name]["help"] = helptext
+            continue
+        if line.startswith("# TYPE "):
+            parts = line[7:].split(" ")
+            if len(parts) != 2 or parts[1] not in ("counter", "gauge", "histogram", "summary", "untyped"):
+                raise ValueError("line %d: bad TYPE" % ln)
+            f = fams.setdefault(parts[0], {"type": "untyped", "help": None, "samples": []})
+            if f["samples"]:
+                raise ValueError("line %d: TYPE after samples" % ln)
+            f["type"] = parts[1]
+            current = parts[0]
+            continue
+        if line.startswith("#") or line == "":
+            raise ValueError("line %d: unexpected comment or blank line" % ln)
+        m = re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)\Z", line)
+        if not m:
+            raise ValueError("line %d: bad sample %r" % (ln, line))
+        name, labels_text, value = m.group(1), m.group(3), m.group(4)
+        labels = {}
+        if labels_text:
+            pos = 0
+            while pos < len(labels_text):
+                lm = re.match(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\\\|\\"|\\n)*)"(,|\Z)', labels_text[pos:])
+                if not lm:
+                    raise ValueError("line %d: bad labels %r" % (ln, labels_text))
+                if lm.group(1) in labels:
+                    raise ValueError("line %d: duplicate label" % ln)
+                labels[lm.group(1)] = lm.group(2)
+                pos += lm.end()
+        v = float(value)  # accepts +Inf, NaN
+        base = name
+        for suffix in ("_bucket", "_sum", "_count"):
+            if name.endswith(suffix) and name[: -len(suffix)] in fams and fams[name[: -len(suffix)]]["type"] == "histogram":
+                base = name[: -len(suffix)]
+        if base != current:
+            raise ValueError("line %d: sample %s outside its family block (%s)" % (ln, name, current))
+        fams[base]["samples"].append((name, labels, v))
+    for name, f in fams.items():
+        if f["type"] == "histogram":
+            groups = {}
+            for n, lab, v in f["samples"]:
+                key = tuple(sorted((k, x) for k, x in lab.items() if k != "le"))
+                groups.setdefault(key, {"b": [], "count": None})
+                if n.endswith("_bucket"):
+                    groups[key]["b"].append((float(lab["le"]), v))
+                elif n.endswith("_count"):
+                    groups[key]["count"] = v
+            for key, g in groups.items():
+                les = [le for le, _ in g["b"]]
+                if les != sorted(les) or not les or les[-1] != math.inf:
+                    raise ValueError("%s: buckets not ascending or no +Inf" % name)
+                vals = [v for _, v in g["b"]]
+                if vals != sorted(vals) or vals[-1] != g["count"]:
+                    raise ValueError("%s: buckets not cumulative or +Inf != count" % name)
+    return fams
+
+
+def sample(fams, family, name=None, **labels):
+    for n, lab, v in fams.get(family, {"samples": []})["samples"]:
+        if n == (name or family) and all(lab.get(k) == x for k, x in labels.items()):
+            return v
+    return 0.0
+
+
+def get(url, token=None):
+    req = urllib.request.Request(url)
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def run(*args, env=None, check=True):
+    p = subprocess.run([BIN] + list(args), capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, **(env or {})))
+    if check and p.returncode != 0:
+        raise AssertionError("%s failed (%d): %s %s" % (args, p.returncode, p.stdout, p.stderr))
+    return p
+
+
+class LogsAndMetricsTest(unittest.TestCase):
+    def test_access_log_and_metrics(self):
+        with Server(extra_args=["--log-level", "info", "--metrics-token", "s3cret-token"]) as srv:
+            iot = srv.client("iot")
+            resp = iot.create_thing(thingName="op-1")
+            rid = resp["ResponseMetadata"]["RequestId"]
+            with self.assertRaises(Exception) as cm:
+                iot.describe_thing(thingName="missing")
+            err_rid = cm.exception.response["ResponseMetadata"]["RequestId"]
+            # a SigV4 refusal: unknown key
+            status, _ = get(srv.url + "/things")
+            self.assertEqual(status, 403)
+            time.sleep(0.2)
+            with open(os.path.join(srv.data_dir, "serve.log"), encoding="utf-8", errors="replace") as f:
+                log = f.read()
+            line = [l for l in log.splitlines() if rid in l and " access " in l]
+            self.assertEqual(len(line), 1, log[-2000:])
+            self.assertIn("status=200", line[0])
+            self.assertIn("operation=CreateThing", line[0])
+            self.assertIn("service=iot", line[0])
+            self.assertIn("access_key=" + srv.key()["aws_access_key_id"], line[0])
+            for l in log.splitlines():
+                if " access " in l:
+                    self.assertNotIn(srv.key()["aws_secret_access_key"], l)
+                    self.assertNotIn("Signature=", l)
+            eline = [l for l in log.splitlines() if err_rid in l and " access " in l]
+            self.assertEqual(len(eline), 1)
+            self.assertIn("status=404", eline[0])
+            self.assertIn("error=ResourceNotFoundException", eline[0])
+            self.assertTrue(any("status=403" in l and "reason=" in l and "Missing Authentication Token" in l
+                                for l in log.splitlines()), log[-2000:])
+
+            # metrics: refused without or with a wrong token; parses; moves with traffic
+            self.assertEqual(get(srv.url + "/metrics")[0], 401)
+            self.assertEqual(get(srv.url + "/metrics", "wrong")[0], 401)
+            status, text = get(srv.url + "/metrics", "s3cret-token")
+            self.assertEqual(status, 200)
+            fams = parse_prometheus(text)
+            self.assertEqual(fams["iotdefender_http_requests_total"]["type"], "counter")
+            self.assertEqual(fams["iotdefender_http_request_duration_seconds"]["type"], "histogram")
+            before = sample(fams, "iotdefender_http_requests_total", service="iot", operation="ListThings", status="200")
+            for _ in range(3):
+                iot.list_things()
+            fams2 = parse_prometheus(get(srv.url + "/metrics", "s3cret-token")[1])
+            after = sample(fams2, "iotdefender_http_requests_total", service="iot", operation="ListThings", status="200")
+            self.assertEqual(after - before, 3)
+            self.assertEqual(sample(fams2, "iotdefender_http_requests_total", service="iot",
+                                    operation="DescribeThing", status="404"), 1)
+            self.assertGreaterEqual(sample(fams2, "iotdefender_http_request_duration_seconds",
+                                           "iotdefender_http_request_duration_seconds_count",
+                                           operation="ListThings"), 3)
+            self.assertGreater(sample(fams2, "iotdefender_store_write_transaction_seconds",
+                                      "iotdefender_store_write_transaction_seconds_count"), 0)
+            self.assertIn("iotdefender_outbox_messages", fams2)
+
+    def test_metrics_404_without_token_and_json_log(self):
+        with Server(extra_args=["--log-level", "info", "--log-format", "json"]) as srv:
+            self.assertEqual(get(srv.url + "/metrics")[0], 404)
+            rid = srv.client("iot").list_things()["ResponseMetadata"]["RequestId"]
+            time.sleep(0.2)
+            recs = []
+            with open(os.path.join(srv.data_dir, "serve.log"), encoding="utf-8") as f:
+                lines = f.read().splitlines()
+            for l in lines:
+                if l.startswith("{"):
+                    recs.append(json.loads(l))
+            acc = [r for r in recs if r.get("msg") == "access" and r.get("request_id") == rid]
+            self.assertEqual(len(acc), 1)
+            self.assertEqual(acc[0]["status"], "200")
+            self.assertEqual(acc[0]["operation"], "ListThings")
+
+
+class ConfigTest(unittest.TestCase):
+    def test_version(self):
+        p = run("--version")
+        self.assertRegex(p.stdout, r"^iotdefender \d+\.\d+\.\d+\n\Z")
+
+    def test_help_lists_every_env_variable(self):
+        text = run("serve", "--help").stdout
+        src = os.path.join(os.path.dirname(__file__), "..", "..", "src")
+        names = set()
+        for root, _, files in os.walk(src):
+            for f in files:
+                if f.endswith(".c"):
+                    with open(os.path.join(root, f)) as fh:
+                        names |= set(re.findall(r'"(IOTDEFENDER_[A-Z_]+)"', fh.read()))
+        self.assertTrue(names)
+        for n in names:
+            self.assertIn(n, text)
+
+    def test_config_file_precedence(self):
+        d = tempfile.mkdtemp(prefix="ddcfg-")
+        try:
+            cfg = os.path.join(d, "iotdefender.conf")
+            with open(cfg, "w") as f:
+                f.write("# test\nthreads = 3\nidle-timeout = 40\nlog-format = json\nsns-workers = 2\n")
+            out = run("config", "check", cfg, env={"IOTDEFENDER_IDLE_TIMEOUT": "50"}).stdout
+            self.assertIn("threads = 3  # config file", out)
+            self.assertIn("idle-timeout = 50  # environment", out)
+            self.assertIn("port = 7878  # default", out)
+            with open(os.path.join(d, "bad.conf"), "w") as f:
+                f.write("threads = 2\n\nno-such-key = 1\n")
+            p = run("config", "check", os.path.join(d, "bad.conf"), check=False)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("bad.conf:3: unknown key 'no-such-key'", p.stderr)
+            with open(os.path.join(d, "long.conf"), "w") as f:
+                f.write("bind = " + "1" * 5000 + "\n")
+            p = run("config", "check", os.path.join(d, "long.conf"), check=False)
+            self.assertIn("long.conf:1: line longer than", p.stderr)
+            # serve: the file's port loses to the harness's --port flag; the file's
+            # metrics-token is used, and loses to the environment's
+            with open(cfg, "w") as f:
+                f.write("port = 1\nmetrics-token = file-token\n")
+            with Server(extra_args=["--config", cfg]) as srv:
+                self.assertEqual(get(srv.url + "/metrics", "file-token")[0], 200)
+            os.environ["IOTDEFENDER_METRICS_TOKEN"] = "env-token"
+            try:
+                with Server(extra_args=["--config", cfg]) as srv:
+                    self.assertEqual(get(srv.url + "/metrics", "file-token")[0], 401)
+                    self.assertEqual(get(srv.url + "/metrics", "env-token")[0], 200)
+                with Server(extra_args=["--config", cfg, "--metrics-token", "flag-token"]) as srv:
+                    self.assertEqual(get(srv.url + "/metrics", "env-token")[0], 401)
+                    self.assertEqual(get(srv.url + "/metrics", "flag-token")[0], 200)
+            finally:
+                del os.environ["IOTDEFENDER_METRICS_TOKEN"]
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main()
