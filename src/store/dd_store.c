@@ -8,6 +8,7 @@
  */
 #include "dd/store.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,13 +75,44 @@ static int open_conn(const char *path, sqlite3 **out)
 	return 0;
 }
 
-static int migrate(sqlite3 *h, int *version)
+/* Before migrating a database that has a schema: a copy in <dir>/backups. */
+static int backup_before_migrating(sqlite3 *h, const char *dir, int v)
+{
+	char bdir[4200], dest[4300];
+	snprintf(bdir, sizeof bdir, "%s/backups", dir);
+	if (mkdir(bdir, 0700) != 0 && errno != EEXIST) {
+		dd_log_error("store: cannot create %s: %s", bdir, strerror(errno));
+		return DD_EIO;
+	}
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	snprintf(dest, sizeof dest, "%s/iotdefender-%d-%04d%02d%02dT%02d%02d%02dZ.db", bdir, v, tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	char err[512];
+	if (dd_store_backup_handle(h, dest, err, sizeof err)) {
+		dd_log_error("store: backup before migrating failed: %s", err);
+		return DD_EIO;
+	}
+	dd_log_info("store: schema %d backed up to %s before migrating to %d", v, dest, dd_store_nmigrations);
+	return 0;
+}
+
+static int migrate(sqlite3 *h, const char *dir, int *version)
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
 		return DD_EIO;
 	int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 	sqlite3_finalize(st);
+	if (v > dd_store_nmigrations) {
+		dd_log_error("store: the database schema version is %d, newer than this binary's %d: it was "
+			     "written by a newer iotdefender; run that version, or restore a backup made for "
+			     "schema %d or older", v, dd_store_nmigrations, dd_store_nmigrations);
+		return DD_EUNSUPPORTED;
+	}
+	if (v > 0 && v < dd_store_nmigrations && backup_before_migrating(h, dir, v))
+		return DD_EIO;
 	for (int i = v; i < dd_store_nmigrations; i++) {
 		char *msg = NULL;
 		char setv[64];
@@ -128,7 +160,7 @@ int dd_store_open(const char *dir, struct dd_store **out)
 		free(s);
 		return DD_EIO;
 	}
-	int rc = migrate(h, &s->version);
+	int rc = migrate(h, dir, &s->version);
 	sqlite3_close(h);
 	if (rc) {
 		free(s);

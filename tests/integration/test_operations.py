@@ -251,5 +251,168 @@ class ConfigTest(unittest.TestCase):
             shutil.rmtree(d, ignore_errors=True)
 
 
+def db_findings(path):
+    """{task_id: finding count} of the COMPLETED audit tasks of a database file."""
+    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    try:
+        self_check = con.execute("PRAGMA integrity_check").fetchone()[0]
+        rows = con.execute("SELECT t.task_id, (SELECT count(*) FROM audit_findings f WHERE f.account = t.account"
+                           " AND f.task_id = t.task_id) FROM audit_tasks t WHERE t.status = 'COMPLETED'").fetchall()
+        return self_check, dict(rows)
+    finally:
+        con.close()
+
+
+class BackupReportTest(unittest.TestCase):
+    def fleet(self, srv, n=150):
+        iot = srv.client("iot")
+        for i in range(n):
+            iot.create_policy(policyName="wide-%03d" % i, policyDocument=POLICY)
+        role = audit_role(srv)
+        enable(srv, role, ["IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "LOGGING_DISABLED_CHECK"])
+        return iot
+
+    def test_backup_while_auditing_restore_and_report(self):
+        d = tempfile.mkdtemp(prefix="ddbak-")
+        try:
+            with Server(extra_args=["--metrics-token", "t"]) as srv:
+                iot = self.fleet(srv)
+                backups, errors = [], []
+                stop = threading.Event()
+
+                def backup_loop():
+                    k = 0
+                    while not stop.is_set():
+                        path = os.path.join(d, "b%03d.db" % k)
+                        p = run("backup", "--data-dir", srv.data_dir, path, check=False)
+                        if p.returncode:
+                            errors.append(p.stderr)
+                        else:
+                            backups.append(path)
+                        k += 1
+
+                t = threading.Thread(target=backup_loop)
+                t.start()
+                tasks = []
+                try:
+                    for _ in range(4):
+                        tid = iot.start_on_demand_audit_task(
+                            targetCheckNames=["IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "LOGGING_DISABLED_CHECK"])["taskId"]
+                        tasks.append(tid)
+                        self.assertEqual(wait_task(srv, tid)["taskStatus"], "COMPLETED")
+                finally:
+                    stop.set()
+                    t.join()
+                self.assertEqual(errors, [])
+                self.assertGreater(len(backups), 1)
+                live = os.path.join(srv.data_dir, "iotdefender.db")
+                _, live_counts = db_findings(live)
+                for tid in tasks:
+                    self.assertGreaterEqual(live_counts[tid], 150)
+                for b in backups:
+                    ok, counts = db_findings(b)
+                    self.assertEqual(ok, "ok")
+                    for tid, n in counts.items():
+                        self.assertEqual(n, live_counts[tid], "backup %s task %s" % (b, tid))
+                fams = parse_prometheus(get(srv.url + "/metrics", "t")[1])
+                self.assertEqual(sample(fams, "iotdefender_tasks_total", kind="audit", status="COMPLETED"), 4)
+                self.assertGreaterEqual(sample(fams, "iotdefender_audit_findings_written_total"), 4 * 150)
+                # a backup into an existing file is refused
+                p = run("backup", "--data-dir", srv.data_dir, backups[0], check=False)
+                self.assertNotEqual(p.returncode, 0)
+                self.assertIn("already exists", p.stderr)
+                # restore is refused while the server holds the directory
+                p = run("restore", "--data-dir", srv.data_dir, backups[-1], check=False)
+                self.assertNotEqual(p.returncode, 0)
+                self.assertIn("stop the server first", p.stderr)
+                final = os.path.join(d, "final.db")
+                run("backup", "--data-dir", srv.data_dir, final)
+                shutil.copy(os.path.join(srv.data_dir, "credentials"), os.path.join(d, "credentials"))
+
+                # report: latest completed audit by default, every format
+                text = run("report", "--data-dir", srv.data_dir).stdout
+                self.assertIn("Audit " + tasks[-1], text)
+                self.assertIn("IOT_POLICY_OVERLY_PERMISSIVE_CHECK", text)
+                self.assertIn("policyVersionIdentifier wide-000 (version 1)", text)
+                rep = json.loads(run("report", "--data-dir", srv.data_dir, "--task-id", tasks[0],
+                                     "--format", "json").stdout)
+                self.assertEqual(rep["taskId"], tasks[0])
+                byname = {c["checkName"]: c for c in rep["checks"]}
+                self.assertEqual(len(byname["IOT_POLICY_OVERLY_PERMISSIVE_CHECK"]["findings"]), 150)
+                self.assertEqual(sum(len(c["findings"]) for c in rep["checks"]), live_counts[tasks[0]])
+                self.assertEqual(byname["LOGGING_DISABLED_CHECK"]["severity"], "LOW")
+                self.assertEqual(rep["checks"][0]["severity"], "CRITICAL")
+                csv_out = run("report", "--data-dir", srv.data_dir, "--format", "csv").stdout
+                rows = csv_out.strip().splitlines()
+                self.assertTrue(rows[0].startswith("task_id,check_name,"))
+                self.assertEqual(sum(1 for r in rows if ",IOT_POLICY_OVERLY_PERMISSIVE_CHECK," in r), 150)
+                html = run("report", "--data-dir", srv.data_dir, "--format", "html").stdout
+                self.assertIn("<td>LOGGING_DISABLED_CHECK</td>", html)
+                self.assertIn("wide-149", html)
+                self.assertNotEqual(run("report", "--data-dir", srv.data_dir, "--task-id", "nope", check=False).returncode, 0)
+
+            # restore into a fresh directory and serve it: every finding is there
+            fresh = os.path.join(d, "fresh")
+            out = run("restore", "--data-dir", fresh, final).stdout
+            self.assertIn("restored", out)
+            shutil.copy(os.path.join(d, "credentials"), os.path.join(fresh, "credentials"))
+            os.chmod(os.path.join(fresh, "credentials"), 0o600)
+            with Server(data_dir=fresh) as srv2:
+                for tid in tasks:
+                    n = 0
+                    for page in srv2.client("iot").get_paginator("list_audit_findings").paginate(taskId=tid):
+                        n += len(page["findings"])
+                    self.assertEqual(n, live_counts[tid])
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+    def test_audit_run(self):
+        with Server() as srv:
+            self.fleet(srv, n=3)
+            srv.stop()
+            p = run("audit", "run", "--data-dir", srv.data_dir)
+            self.assertIn("2 of 2 checks done", p.stderr)
+            self.assertIn("IOT_POLICY_OVERLY_PERMISSIVE_CHECK", p.stdout)
+            self.assertIn("wide-002", p.stdout)
+            srv.start()
+            p = run("audit", "run", "--data-dir", srv.data_dir, check=False)
+            self.assertNotEqual(p.returncode, 0)
+
+
+class SchemaTest(unittest.TestCase):
+    def test_newer_schema_refused_and_backup_before_migrating(self):
+        srv = Server(data_dir=tempfile.mkdtemp(prefix="ddschema-"))
+        srv.own_dir = True
+        srv.start()
+        srv.client("iot").create_thing(thingName="keep")
+        srv.stop()
+        db = os.path.join(srv.data_dir, "iotdefender.db")
+        con = sqlite3.connect(db)
+        (current,) = con.execute("PRAGMA user_version").fetchone()
+        con.execute("PRAGMA user_version = %d" % (current + 7))
+        con.commit()
+        con.close()
+        try:
+            with self.assertRaises(RuntimeError) as cm:
+                srv.start()
+            msg = str(cm.exception)
+            self.assertIn("schema version is %d, newer than this binary's %d" % (current + 7, current), msg)
+            # an older schema is backed up before it is migrated
+            con = sqlite3.connect(db)
+            con.execute("PRAGMA user_version = %d" % (current - 1))
+            con.commit()
+            con.close()
+            srv.start()
+            self.assertEqual(srv.client("iot").describe_thing(thingName="keep")["thingName"], "keep")
+            bdir = os.path.join(srv.data_dir, "backups")
+            names = os.listdir(bdir)
+            self.assertEqual(len(names), 1)
+            self.assertRegex(names[0], r"^iotdefender-%d-\d{8}T\d{6}Z\.db$" % (current - 1))
+            ok, _ = db_findings(os.path.join(bdir, names[0]))
+            self.assertEqual(ok, "ok")
+        finally:
+            srv.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
