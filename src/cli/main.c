@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/dd_admin.h"
 #include "cli/dd_config.h"
@@ -191,7 +192,10 @@ static int cmd_serve(int argc, char **argv)
 
 	if (generated)
 		printf("iotdefender: created %s with a new access key\n", cred_path);
-	if (own_file) {
+	if (own_file && !isatty(STDOUT_FILENO)) {
+		/* a log or the journal: name the key, keep the secret in its file */
+		printf("iotdefender: access key %s; its secret is in %s\n", creds.items[0].access_key, cred_path);
+	} else if (own_file) {
 		const struct dd_cred *k = &creds.items[0];
 		printf("# Point the aws CLI, boto3 and the SDKs at this server:\n"
 		       "export AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\n"
