@@ -381,6 +381,42 @@ class BackupReportTest(unittest.TestCase):
             self.assertNotEqual(p.returncode, 0)
 
 
+class InstallTest(unittest.TestCase):
+    def test_install_tree(self):
+        """`cmake --install` of the build under test (what `make install` runs) into a
+        temporary prefix: binary, sandboxed unit pointing at it, a valid default config."""
+        build = os.path.dirname(os.path.abspath(BIN))
+        if not os.path.exists(os.path.join(build, "cmake_install.cmake")):
+            self.skipTest("the binary is not in a CMake build directory")
+        root = tempfile.mkdtemp(prefix="ddinstall-")
+        try:
+            p = subprocess.run(["cmake", "--install", build], capture_output=True, text=True, timeout=120,
+                               env=dict(os.environ, DESTDIR=root))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            installed = [os.path.join(r, f) for r, _, fs in os.walk(root) for f in fs]
+            exes = [f for f in installed if f.endswith("/bin/iotdefender")]
+            self.assertEqual(len(exes), 1, installed)
+            exe = exes[0]
+            prefix = exe[len(root):-len("/bin/iotdefender")]  # the configured PREFIX
+            self.assertTrue(os.access(exe, os.X_OK))
+            self.assertRegex(subprocess.run([exe, "--version"], capture_output=True, text=True).stdout,
+                             r"^iotdefender \d+\.\d+\.\d+")
+            with open(root + prefix + "/lib/systemd/system/iotdefender.service") as f:
+                unit = f.read()
+            for line in ("DynamicUser=yes", "ProtectSystem=strict", "StateDirectory=iotdefender"):
+                self.assertIn(line + "\n", unit)
+            self.assertIn("ExecStart=" + prefix + "/bin/iotdefender serve --config ", unit)
+            self.assertTrue(os.path.exists(root + prefix + "/share/doc/iotdefender/OPERATIONS.md"))
+            confs = [f for f in installed if f.endswith("/iotdefender/iotdefender.conf")]
+            self.assertIn("--config " + confs[0][len(root):] + " ", unit)
+            self.assertEqual(len(confs), 1)
+            out = subprocess.run([exe, "config", "check", confs[0]], capture_output=True, text=True)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertIn("log-level = info  # config file", out.stdout)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+
 class SchemaTest(unittest.TestCase):
     def test_newer_schema_refused_and_backup_before_migrating(self):
         srv = Server(data_dir=tempfile.mkdtemp(prefix="ddschema-"))
