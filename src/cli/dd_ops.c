@@ -229,6 +229,20 @@ out:
 
 /* ---- report ---- */
 
+/* o[k] as a string, or dflt. */
+static const char *sget(json_t *o, const char *k, const char *dflt)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+	return v ? v : dflt;
+}
+
+/* o[k], or JSON null. */
+static json_t *jget(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	return v ? v : json_null();
+}
+
 static json_t *call(struct dd_service *svc, const char *account, const char *region, const char *op, json_t *in)
 {
 	json_t *out = NULL;
@@ -293,10 +307,10 @@ static json_t *build_report(struct dd_service *svc, const char *account, const c
 	json_object_foreach(details, name, d) {
 		const struct dd_audit_check *ck = dd_audit_check_find(name);
 		checks[i++] = json_pack("{s:s, s:s, s:O, s:O, s:O, s:s, s:[]}", "checkName", name, "status",
-					json_string_value(json_object_get(d, "checkRunStatus")) ?: "", "compliant",
-					json_object_get(d, "checkCompliant") ?: json_null(), "totalResources",
-					json_object_get(d, "totalResourcesCount") ?: json_null(), "nonCompliantResources",
-					json_object_get(d, "nonCompliantResourcesCount") ?: json_null(), "severity",
+					sget(d, "checkRunStatus", ""), "compliant",
+					jget(d, "checkCompliant"), "totalResources",
+					jget(d, "totalResourcesCount"), "nonCompliantResources",
+					jget(d, "nonCompliantResourcesCount"), "severity",
 					ck ? ck->severity : "", "findings");
 	}
 	json_t *next = NULL;
@@ -343,9 +357,9 @@ static json_t *build_report(struct dd_service *svc, const char *account, const c
 		json_array_append_new(arr, checks[j]);
 	free(checks);
 	json_t *r = json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:o}", "taskId", task_id, "accountId", account, "region",
-			      region, "taskStatus", json_object_get(task, "taskStatus") ?: json_null(), "taskType",
-			      json_object_get(task, "taskType") ?: json_null(), "taskStartTime",
-			      json_object_get(task, "taskStartTime") ?: json_null(), "checks", arr);
+			      region, "taskStatus", jget(task, "taskStatus"), "taskType",
+			      jget(task, "taskType"), "taskStartTime",
+			      jget(task, "taskStartTime"), "checks", arr);
 	json_decref(task);
 	if (!ok) {
 		json_decref(r);
@@ -385,7 +399,7 @@ static void html_text(FILE *f, const char *s)
 	}
 }
 
-#define S(o, k) (json_string_value(json_object_get((o), (k))) ?: "")
+#define S(o, k) sget((o), (k), "")
 
 static void print_report(json_t *r, const char *format, FILE *f)
 {
@@ -692,7 +706,7 @@ static int cmd_audit(int argc, char **argv)
 				 json_integer_value(json_object_get(st, "nonCompliantChecks")) +
 				 json_integer_value(json_object_get(st, "failedChecks")) +
 				 json_integer_value(json_object_get(st, "canceledChecks"));
-		const char *ts = json_string_value(json_object_get(task, "taskStatus")) ?: "?";
+		const char *ts = sget(task, "taskStatus", "?");
 		bool fin = strcmp(ts, "IN_PROGRESS") != 0;
 		if (tty || fin)
 			fprintf(stderr, "%saudit %s: %lld of %zu checks done, %lld non-compliant, %.1f s%s", tty ? "\r" : "",
