@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build run demo check test asan-test bench fuzz clean
+.PHONY: all setup build run demo check test asan-test bench fuzz clean install deb
 
 all: build
 
@@ -46,5 +46,21 @@ fuzz:
 	cmake --build build-fuzz -j $(JOBS)
 	./fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+# `make install PREFIX=/usr/local DESTDIR=/tmp/root`: the binary, the systemd unit, the
+# default config, the docs (CMake install rules; PREFIX is fixed at configure time).
+PREFIX ?= /usr/local
+install:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS) --target iotdefender
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+
+# The Debian package (CPack DEB), built for /usr in its own build directory.
+DEB_BUILD ?= build-deb
+deb:
+	cmake -S . -B $(DEB_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr $(CMAKE_FLAGS)
+	cmake --build $(DEB_BUILD) -j $(JOBS) --target iotdefender
+	cd $(DEB_BUILD) && cpack -G DEB
+	@ls -1 $(DEB_BUILD)/*.deb
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz $(DEB_BUILD)

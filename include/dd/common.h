@@ -44,6 +44,17 @@ void dd_log_error(const char *fmt, ...) DD_PRINTF(1, 2);
 void dd_log_warn(const char *fmt, ...) DD_PRINTF(1, 2);
 void dd_log_info(const char *fmt, ...) DD_PRINTF(1, 2);
 void dd_log_debug(const char *fmt, ...) DD_PRINTF(1, 2);
+/* Switches every log line to one JSON object ({"time","level","msg",...}); default text. */
+void dd_log_set_json(bool json);
+/* A structured line: event, then nkv key=value pairs (kv holds 2*nkv strings; a NULL or
+ * empty value prints as "-" in text). Text: `TIME LEVEL event k=v ...` (values with
+ * spaces or quotes are quoted); JSON: each pair a string member. */
+void dd_log_kv(enum dd_log_level level, const char *event, const char *const *kv, size_t nkv);
+
+/* The version of this build (CMake's project version). */
+#ifndef DD_VERSION
+#define DD_VERSION "unknown"
+#endif
 
 /* Wall-clock time in milliseconds since the epoch. */
 int64_t dd_now_ms(void);

@@ -34,6 +34,19 @@ void dd_db_close(struct dd_db *db);
 int dd_store_begin_read_consistent(struct dd_store *s, struct dd_db **dbs, int n) DD_MUST_CHECK;
 /* Schema version after migrations. */
 int dd_store_schema_version(struct dd_store *s);
+/* The schema version this binary migrates to (a database with a higher one is refused). */
+int dd_store_binary_schema_version(void);
+
+/* Backups (dd_store_backup.c): a consistent copy of <dir>/iotdefender.db to dest (which
+ * must not exist) with the online backup API, while a server may be writing; the copy
+ * passes PRAGMA integrity_check before it is renamed into place. */
+int dd_store_backup(const char *dir, const char *dest, char *err, size_t errlen) DD_MUST_CHECK;
+/* The same from an open connection. */
+int dd_store_backup_handle(sqlite3 *src, const char *dest, char *err, size_t errlen) DD_MUST_CHECK;
+/* PRAGMA integrity_check: 0 when "ok", else DD_EIO with err. */
+int dd_store_integrity_check(sqlite3 *h, char *err, size_t errlen) DD_MUST_CHECK;
+/* Reads the schema version of a database file and checks its integrity. */
+int dd_store_file_version(const char *file, int *version, char *err, size_t errlen) DD_MUST_CHECK;
 
 sqlite3 *dd_db_handle(struct dd_db *db);
 /* A prepared statement for sql (a string literal: cached by address), reset and with its

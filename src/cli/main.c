@@ -10,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/dd_admin.h"
+#include "cli/dd_config.h"
 #include "cli/dd_demo.h"
+#include "cli/dd_ops.h"
 #include "dd/audit.h"
 #include "dd/certs.h"
 #include "dd/common.h"
@@ -25,9 +28,6 @@
 #include "server/dd_dirlock.h"
 #include "server/dd_http.h"
 #include "server/dd_model.h"
-
-#define DEFAULT_PORT 7878
-#define DEFAULT_DATA_DIR "./iotdefender-data"
 
 static void usage_main(FILE *f)
 {
@@ -42,6 +42,12 @@ static void usage_main(FILE *f)
 		"  blocklist   import Debian weak-key blocklists (blocklist import --help)\n"
 		"  crl         import a CRL for a registered CA, show CRL status (crl --help)\n"
 		"  certs       recompute stored certificate facts (certs backfill --help)\n"
+		"  config      check a config file and print the effective settings (config check FILE)\n"
+		"  backup      copy the database consistently, even while the server runs\n"
+		"  restore     replace the database of a stopped server with a backup\n"
+		"  report      print an audit's findings (text, json, csv or html)\n"
+		"  audit       run all enabled audit checks now (audit run --help)\n"
+		"  version     print the version (also --version)\n"
 		"\n"
 		"Run 'iotdefender <command> --help' for the options of a command.\n");
 }
@@ -54,121 +60,50 @@ static void usage_serve(FILE *f)
 		"Serves the AWS IoT (registry, Device Defender audit and mitigation), IAM, SNS and\n"
 		"Cognito identity APIs on one HTTP endpoint, authenticated with AWS SigV4.\n"
 		"\n"
-		"options:\n"
-		"  --port N            TCP port (default %d; env IOTDEFENDER_PORT; 0 picks a free one)\n"
-		"  --bind ADDR         IP address to listen on (default 127.0.0.1)\n"
-		"  --data-dir DIR      where the SQLite store and keys live (default %s)\n"
-		"  --credentials FILE  access keys in the AWS credentials format, each profile with an\n"
-		"                      extra account_id = <12 digits>; default DIR/credentials, created\n"
-		"                      with a random key pair on first start (mode 0600)\n"
-		"  --threads N         HTTP worker threads (default 4)\n"
-		"  --log-level LEVEL   error, warn, info (default) or debug\n"
-		"  --audit-workers N   threads running audit tasks (default 2; 0 only queues them)\n"
-		"  --idle-timeout S    close a connection that sends nothing for S seconds, or whose\n"
-		"                      request headers take longer (default 30); a request body must\n"
-		"                      arrive within 4*S\n"
-		"  --test-clock        let a signed POST /admin/clock move the service clock (for\n"
-		"                      tests of scheduled audits; never in production)\n"
-		"  --outbound-allow CIDR[,CIDR...]  let SNS deliveries and CRL fetches reach these\n"
-		"                      otherwise refused ranges, e.g. 127.0.0.0/8 (env\n"
-		"                      IOTDEFENDER_OUTBOUND_ALLOW; docs/OUTBOUND.md)\n"
-		"  --help              show this help\n",
-		DEFAULT_PORT, DEFAULT_DATA_DIR);
+		"Each setting is taken from, in this order of precedence: its flag, its environment\n"
+		"variable, the config file (--config FILE or IOTDEFENDER_CONFIG: `key = value` lines,\n"
+		"keys are the long option names, '#' comments; docs/OPERATIONS.md), its default.\n"
+		"`iotdefender config check FILE` prints the effective settings.\n"
+		"\n");
+	dd_settings_usage(f);
 }
 
-static int parse_port(const char *s, uint16_t *out)
-{
-	int64_t v;
-	if (dd_parse_int64(s, 0, 65535, &v))
-		return DD_EINVAL;
-	*out = (uint16_t)v;
-	return 0;
-}
+static struct dd_settings cfg; /* freed at exit */
+static void free_cfg(void) { dd_settings_free(&cfg); }
 
 static int cmd_serve(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "port", required_argument, NULL, 'p' },
-		{ "bind", required_argument, NULL, 'b' },
-		{ "data-dir", required_argument, NULL, 'd' },
-		{ "credentials", required_argument, NULL, 'c' },
-		{ "threads", required_argument, NULL, 't' },
-		{ "log-level", required_argument, NULL, 'l' },
-		{ "test-clock", no_argument, NULL, 'T' },
-		{ "audit-workers", required_argument, NULL, 'A' },
-		{ "idle-timeout", required_argument, NULL, 'I' },
-		{ "outbound-allow", required_argument, NULL, 'O' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	uint16_t port = DEFAULT_PORT;
-	const char *env_port = getenv("IOTDEFENDER_PORT");
-	if (env_port && parse_port(env_port, &port)) {
-		fprintf(stderr, "iotdefender: IOTDEFENDER_PORT must be a port number (0-65535)\n");
+	bool help = false;
+	char cerr[1024];
+	atexit(free_cfg);
+	if (dd_settings_load(&cfg, argc, argv, &help, cerr, sizeof cerr)) {
+		fprintf(stderr, "iotdefender: %s\n", cerr);
 		return 2;
 	}
-	const char *bind_addr = "127.0.0.1", *data_dir = DEFAULT_DATA_DIR, *cred_path = NULL;
-	unsigned threads = 4;
-	bool test_clock = false;
-	int audit_workers = 2;
+	if (help) {
+		usage_serve(stdout);
+		return 0;
+	}
+	uint16_t port = (uint16_t)dd_settings_int(&cfg, "port");
+	const char *bind_addr = dd_settings_get(&cfg, "bind"), *data_dir = dd_settings_get(&cfg, "data-dir");
+	const char *cred_path = dd_settings_get(&cfg, "credentials");
+	unsigned threads = (unsigned)dd_settings_int(&cfg, "threads");
+	bool test_clock = dd_settings_bool(&cfg, "test-clock");
+	int audit_workers = (int)dd_settings_int(&cfg, "audit-workers");
 	struct dd_http_limits limits;
 	dd_http_limits_default(&limits);
-	const char *outbound_allow = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		int64_t v;
-		enum dd_log_level lvl;
-		switch (c) {
-		case 'p':
-			if (parse_port(optarg, &port)) {
-				fprintf(stderr, "iotdefender: --port must be a number from 0 to 65535\n");
-				return 2;
-			}
-			break;
-		case 'b': bind_addr = optarg; break;
-		case 'd': data_dir = optarg; break;
-		case 'c': cred_path = optarg; break;
-		case 't':
-			if (dd_parse_int64(optarg, 1, 64, &v)) {
-				fprintf(stderr, "iotdefender: --threads must be from 1 to 64\n");
-				return 2;
-			}
-			threads = (unsigned)v;
-			break;
-		case 'l':
-			if (dd_log_parse_level(optarg, &lvl)) {
-				fprintf(stderr, "iotdefender: --log-level must be error, warn, info or debug\n");
-				return 2;
-			}
-			dd_log_set_level(lvl);
-			break;
-		case 'T': test_clock = true; break;
-		case 'A':
-			if (dd_parse_int64(optarg, 0, 2, &v)) {
-				fprintf(stderr, "iotdefender: --audit-workers must be 0, 1 or 2\n");
-				return 2;
-			}
-			audit_workers = (int)v;
-			break;
-		case 'I':
-			if (dd_parse_int64(optarg, 1, 3600, &v)) {
-				fprintf(stderr, "iotdefender: --idle-timeout must be from 1 to 3600 seconds\n");
-				return 2;
-			}
-			limits.idle_timeout_s = (unsigned)v;
-			limits.header_timeout_s = (unsigned)v;
-			limits.body_timeout_s = 4 * (unsigned)v;
-			break;
-		case 'O': outbound_allow = optarg; break;
-		case 'h': usage_serve(stdout); return 0;
-		default: usage_serve(stderr); return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "iotdefender: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
+	unsigned idle = (unsigned)dd_settings_int(&cfg, "idle-timeout");
+	limits.idle_timeout_s = idle;
+	limits.header_timeout_s = idle;
+	limits.body_timeout_s = 4 * idle;
+	const char *outbound_allow = dd_settings_get(&cfg, "outbound-allow");
+	enum dd_log_level lvl = DD_LOG_INFO;
+	if (dd_log_parse_level(dd_settings_get(&cfg, "log-level"), &lvl) == 0)
+		dd_log_set_level(lvl);
+	dd_log_set_json(strcmp(dd_settings_get(&cfg, "log-format"), "json") == 0);
+	dd_settings_export_env(&cfg);
+	if (cfg.config_path[0])
+		dd_log_info("settings read from %s", cfg.config_path);
 
 	/* Signals are taken synchronously by the main thread only. */
 	sigset_t set;
@@ -229,7 +164,7 @@ static int cmd_serve(int argc, char **argv)
 		return 1;
 	}
 
-	struct dd_api api = { .svc = &svc, .creds = &creds };
+	struct dd_api api = { .svc = &svc, .creds = &creds, .metrics_token = dd_settings_get(&cfg, "metrics-token") };
 	/* links built by early requests (SNS SubscribeURL, DescribeEndpoint) need the address
 	 * before the listener accepts anything; with --port 0 it is set once bound */
 	bool v6 = strchr(bind_addr, ':') != NULL;
@@ -257,7 +192,10 @@ static int cmd_serve(int argc, char **argv)
 
 	if (generated)
 		printf("iotdefender: created %s with a new access key\n", cred_path);
-	if (own_file) {
+	if (own_file && !isatty(STDOUT_FILENO)) {
+		/* a log or the journal: name the key, keep the secret in its file */
+		printf("iotdefender: access key %s; its secret is in %s\n", creds.items[0].access_key, cred_path);
+	} else if (own_file) {
 		const struct dd_cred *k = &creds.items[0];
 		printf("# Point the aws CLI, boto3 and the SDKs at this server:\n"
 		       "export AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\n"
@@ -294,11 +232,18 @@ int main(int argc, char **argv)
 		usage_main(stdout);
 		return 0;
 	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("iotdefender %s\n", DD_VERSION);
+		return 0;
+	}
 	if (strcmp(argv[1], "serve") == 0)
 		return cmd_serve(argc - 1, argv + 1);
 	if (strcmp(argv[1], "demo") == 0)
 		return dd_demo_main(argc - 1, argv + 1);
-	int r = dd_admin_main(argc, argv);
+	int r = dd_ops_main(argc, argv);
+	if (r >= 0)
+		return r;
+	r = dd_admin_main(argc, argv);
 	if (r >= 0)
 		return r;
 	fprintf(stderr, "iotdefender: unknown command '%s'\n", argv[1]);

@@ -18,6 +18,7 @@
 
 #include "core/dd_audit_int.h"
 #include "core/dd_audit_engine.h"
+#include "dd/metrics.h"
 #include "dd/audit.h"
 #include "dd/crl.h"
 #include "dd/iam.h"
@@ -204,6 +205,7 @@ static int write_check(struct dd_db *db, const char *account_region, const char 
 			free(buf);
 			goto fail;
 		}
+		dd_metrics_findings(1);
 		if (++n % WRITE_BATCH == 0) {
 			/* keep write transactions short; a crash here leaves the check
 			 * IN_PROGRESS, and resuming deletes these rows first */
@@ -547,6 +549,7 @@ static void *run_lane(void *arg)
 
 static void run_task(struct dd_service *svc, const char *account_region, const char *task_id)
 {
+	int64_t t_run = dd_now_ms();
 	struct dd_db *db = dd_store_db(svc->store);
 	if (!db)
 		return;
@@ -605,6 +608,8 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 				    late ? "; some fetches still running, the checks use the CRLs stored so far" : "");
 		}
 	}
+	dd_log_info("audit: task %s of account %s started: %zu of %zu checks to run", task_id, account,
+		    json_array_size(pending), json_array_size(checks));
 	/* resuming: a check left IN_PROGRESS may have written part of its findings */
 	json_array_foreach(pending, i, cname) {
 		if (delete_partial(db, account_region, task_id, json_string_value(cname)))
@@ -729,7 +734,18 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 			if (first)
 				notify(svc, db, account, account_region, task_id);
 		}
-		dd_log_info("audit: task %s %s", task_id, tstat);
+		int64_t nfind = -1;
+		st = dd_db_stmt(db, "SELECT count(*) FROM audit_findings WHERE account = ?1 AND task_id = ?2");
+		if (st) {
+			dd_bind_text(st, 1, account);
+			dd_bind_text(st, 2, task_id);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				nfind = sqlite3_column_int64(st, 0);
+			sqlite3_reset(st);
+		}
+		dd_log_info("audit: task %s %s: %lld findings, %lld ms", task_id, tstat, (long long)nfind,
+			    (long long)(dd_now_ms() - t_run));
+		dd_metrics_task("audit", tstat, dd_now_ms() - t_run);
 	}
 out:
 	json_decref(pending);

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "core/dd_registry_int.h"
+#include "dd/metrics.h"
 #include "dd/iam.h"
 #include "dd/mitigation.h"
 #include "dd/policy.h"
@@ -72,6 +73,7 @@ struct run {
 	size_t nacts;
 	json_t *results;               /* pending result rows */
 	bool tx;                       /* a batch write transaction is open (certificate changes) */
+	int64_t t0_ms;                 /* this run started (log, metrics) */
 };
 
 static int flush(struct run *r);
@@ -710,7 +712,9 @@ static void settle(struct run *r)
 		dd_db_rollback(r->db);
 		return;
 	}
-	dd_log_info("mitigation: task %s %s", r->task_id, failed ? "FAILED" : "COMPLETED");
+	dd_log_info("mitigation: task %s %s: %lld failed executions, %lld ms", r->task_id, failed ? "FAILED" : "COMPLETED",
+		    (long long)failed, (long long)(dd_now_ms() - r->t0_ms));
+	dd_metrics_task("mitigation", failed ? "FAILED" : "COMPLETED", dd_now_ms() - r->t0_ms);
 }
 
 static void run_task(struct dd_mitigation_engine *e, const char *account_region, const char *task_id)
@@ -736,6 +740,8 @@ static void run_task(struct dd_mitigation_engine *e, const char *account_region,
 		return;
 	}
 	r.results = json_array();
+	r.t0_ms = dd_now_ms();
+	dd_log_info("mitigation: task %s of account %s started: %zu actions", task_id, account, r.nacts);
 	char last_f[160] = "", cur_f[160] = "";
 	int64_t last_seq = -1;
 	bool cur_failed = false, first = true, halted = false;

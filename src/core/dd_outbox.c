@@ -29,6 +29,7 @@
 
 #include <curl/curl.h>
 
+#include "dd/metrics.h"
 #include "dd/buf.h"
 #include "dd/fetch.h"
 #include "dd/outbox.h"
@@ -290,6 +291,9 @@ static void record(struct dd_outbox *ob, struct dd_db *db, const struct job *j, 
 	int64_t now = dd_now_ms();
 	const char *status = "DELIVERED";
 	int64_t next = now;
+	if (!rc)
+		dd_log_info("sns: message %s (%s) delivered to %s for %s (attempt %d)", j->message_id, j->type,
+			    j->endpoint, j->sub_arn, j->attempts);
 	if (rc) {
 		if (j->attempts >= ob->cfg.max_attempts) {
 			status = "FAILED";
@@ -304,6 +308,7 @@ static void record(struct dd_outbox *ob, struct dd_db *db, const struct job *j, 
 				    (long long)(next - now));
 		}
 	}
+	dd_metrics_delivery(!rc ? "delivered" : strcmp(status, "FAILED") == 0 ? "failed" : "retry");
 	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE sns_outbox SET status = ?2, next_at = ?3, updated = ?4, last_error = ?5"
 					  " WHERE id = ?1 AND status = 'INFLIGHT'");
 	if (!st)

@@ -2,7 +2,7 @@
 /*
  * Dispatch: unsigned routes → authentication → service model → operation → handler →
  * encoding. Only these are answered without a valid signature: GET /health (which says
- * only that the process is up), the SNS confirmation and signing-certificate links, and
+ * only that the process is up), GET /metrics (its own bearer token: dd_api_metrics.c), the SNS confirmation and signing-certificate links, and
  * the Cognito identity operations AWS itself serves unsigned (their account is the one
  * owning the identity pool named in the request). Authentication runs twice: from the
  * headers alone before the HTTP layer reads a body (dd_api_preauth), then over the whole
@@ -237,6 +237,7 @@ static void auth_error(enum dd_protocol proto, enum auth_fail f, const char *msg
 		[AF_UNRECOGNIZED] = { "UnrecognizedClientException", "InvalidClientTokenId", 403 },
 		[AF_SIGNATURE] = { "InvalidSignatureException", "SignatureDoesNotMatch", 403 },
 	};
+	snprintf(resp->auth_reason, sizeof resp->auth_reason, "%s", msg);
 	if (proto == DD_PROTO_QUERY)
 		dd_api_error_response(proto, t[f].query_status, t[f].query_code, msg, resp);
 	else
@@ -249,7 +250,7 @@ static const char *const cognito_unsigned_ops[] = {
 };
 #define COGNITO_TARGET "AWSCognitoIdentityService."
 
-enum route_kind { ROUTE_SIGNED, ROUTE_HEALTH, ROUTE_PUBLIC, ROUTE_COGNITO_UNSIGNED, ROUTE_CONSOLE };
+enum route_kind { ROUTE_SIGNED, ROUTE_HEALTH, ROUTE_METRICS, ROUTE_PUBLIC, ROUTE_COGNITO_UNSIGNED, ROUTE_CONSOLE };
 
 static bool has_presign_params(const struct dd_http_request *req)
 {
@@ -267,6 +268,8 @@ static enum route_kind route_kind(const struct dd_http_request *req, const struc
 	if (strcmp(req->method, "GET") == 0) {
 		if (strcmp(req->raw_path, "/health") == 0)
 			return ROUTE_HEALTH;
+		if (strcmp(req->raw_path, "/metrics") == 0)
+			return ROUTE_METRICS;
 		for (const struct dd_public_route *r = dd_sns_public_routes; r->path; r++) {
 			if (strcmp(r->path, req->raw_path) == 0) {
 				*pub = r;
@@ -292,6 +295,26 @@ struct auth_result {
 	const struct dd_model *model; /* NULL when the endpoint does not serve the service */
 	enum dd_protocol proto;
 };
+
+/* Notes the key id (only its [A-Z0-9] characters), the account and the service for the
+ * access log. */
+static void note_identity(struct dd_http_response *resp, const struct auth_result *ar)
+{
+	size_t o = 0;
+	for (const char *k = ar->auth.access_key; *k && o + 1 < sizeof resp->access_key; k++)
+		if ((*k >= 'A' && *k <= 'Z') || (*k >= '0' && *k <= '9'))
+			resp->access_key[o++] = *k;
+	resp->access_key[o] = '\0';
+	if (ar->cred)
+		snprintf(resp->account, sizeof resp->account, "%s", ar->cred->account);
+	if (ar->model)
+		snprintf(resp->service, sizeof resp->service, "%s", ar->service);
+}
+
+static void note_op(struct dd_http_response *resp, const char *name)
+{
+	snprintf(resp->operation, sizeof resp->operation, "%s", name);
+}
 
 /* Everything that can be decided from the request line, the query and the headers: a
  * well-formed signature (Authorization header or presigned query, not both), no session
@@ -333,6 +356,7 @@ static bool authenticate_headers(struct dd_api *api, const struct dd_http_reques
 	for (size_t i = 0; !token && i < req->nquery; i++)
 		token = strcmp(req->query[i].key, "X-Amz-Security-Token") == 0;
 	ar->cred = token ? NULL : dd_creds_find(api->creds, ar->auth.access_key);
+	note_identity(resp, ar);
 	if (!ar->cred) {
 		auth_error(ar->proto, AF_UNRECOGNIZED, "The security token included in the request is invalid.", resp);
 		return false;
@@ -375,6 +399,7 @@ static void handle_cognito_unsigned(struct dd_api *api, const struct dd_http_req
 {
 	enum dd_protocol proto = DD_PROTO_JSON;
 	const char *opname = req->header(req->ud, "x-amz-target") + sizeof COGNITO_TARGET - 1;
+	snprintf(resp->service, sizeof resp->service, "cognito-identity");
 	char err[512];
 	json_error_t je;
 	json_t *input = req->body_len ? json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &je)
@@ -387,6 +412,8 @@ static void handle_cognito_unsigned(struct dd_api *api, const struct dd_http_req
 	const struct dd_model *m = dd_model_get("cognito-identity");
 	const struct dd_model_op *op = m ? dd_model_op_find(m, opname) : NULL;
 	dd_handler_fn fn = op ? find_handler("cognito-identity", opname) : NULL;
+	if (op)
+		note_op(resp, dd_model_op_name(op));
 	if (op && dd_model_validate_input(op, input, err, sizeof err)) {
 		json_decref(input);
 		dd_api_error_response(proto, 400, "InvalidParameterException", err, resp);
@@ -444,14 +471,19 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 	const struct dd_public_route *pub = NULL;
 	switch (route_kind(req, &pub)) {
 	case ROUTE_HEALTH:
+		note_op(resp, "health");
 		resp->status = 200;
 		resp->content_type = "application/json";
 		set_body(resp, strdup("{\"status\":\"ok\"}"));
+		return;
+	case ROUTE_METRICS:
+		dd_api_metrics(api, req, resp);
 		return;
 	case ROUTE_PUBLIC: {
 		const char *ctype = "text/plain";
 		char *body = NULL;
 		int status = 500;
+		note_op(resp, pub->path);
 		pub->fn(api->svc, req->query, req->nquery, &status, &ctype, &body);
 		resp->status = status;
 		resp->content_type = ctype;
@@ -528,6 +560,7 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 					if (strcmp(r->method, req->method) || strcmp(r->path, path))
 						continue;
 					json_t *out = NULL;
+					note_op(resp, r->path);
 					int rc = r->fn(&c, (const char *)req->body, req->body_len, &out);
 					if (rc) {
 						if (!c.err)
@@ -550,6 +583,8 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 		json_t *labels = json_object();
 		bool mismatch = false;
 		op = dd_model_route(m, req->method, path, labels, &mismatch);
+		if (op)
+			note_op(resp, dd_model_op_name(op));
 		if (!op) {
 			json_decref(labels);
 			if (mismatch)
@@ -622,6 +657,8 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 			return;
 		}
 		op = dd_model_op_find(m, action);
+		if (op)
+			note_op(resp, dd_model_op_name(op));
 		if (!op || !find_handler(service, action)) {
 			/* action points into form: the message is built before form is freed, and
 			 * only from a name that can be one (anything else is not echoed) */
@@ -652,6 +689,8 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 			return;
 		}
 		op = dd_model_op_find(m, target + pl + 1);
+		if (op)
+			note_op(resp, dd_model_op_name(op));
 		if (!op) {
 			dd_api_error_response(proto, 400, "UnknownOperationException", "Unknown operation", resp);
 			return;

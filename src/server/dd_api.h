@@ -32,12 +32,19 @@ struct dd_http_response {
 	const char *error_type;   /* x-amzn-ErrorType, or NULL */
 	char *headers;            /* owned (malloc) extra "Name: value\n" lines, or NULL */
 	char request_id[37];
+	/* for the access log and metrics (never secrets): "" when not known */
+	char service[32];         /* a service this endpoint serves */
+	char operation[64];       /* a model operation name or a route of ours */
+	char account[16];
+	char access_key[32];      /* the key id named by the signature (sanitized) */
+	char auth_reason[200];    /* why authentication refused the request */
 };
 
 struct dd_api {
 	struct dd_service *svc;
 	const struct dd_creds *creds;
 	int64_t (*clock_s)(void); /* for SigV4 skew; NULL: wall clock */
+	const char *metrics_token; /* bearer token of GET /metrics; NULL: /metrics is 404 */
 };
 
 /* Handler tables of each family, NULL-terminated arrays. */
@@ -75,6 +82,10 @@ void dd_api_error_response(enum dd_protocol proto, int status, const char *code,
  * handler serves the operation). */
 int dd_api_call(struct dd_service *svc, const char *account, const char *region, const char *service,
 		const char *op, json_t *in, json_t **out, char *err, size_t errlen) DD_MUST_CHECK;
+
+/* GET /metrics (dd_api_metrics.c): 404 without a configured token, 401 without the
+ * right bearer token, else the Prometheus text exposition. */
+void dd_api_metrics(struct dd_api *api, const struct dd_http_request *req, struct dd_http_response *resp);
 
 /* A new random request id (UUID v4 text). */
 void dd_api_request_id(char out[37]);

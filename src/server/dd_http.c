@@ -12,6 +12,7 @@
  * deadline (a sweeper thread shuts down connections that miss it, however slowly they
  * trickle bytes), and a silent connection is closed after the idle timeout. The listening
  * socket is bound here, without SO_REUSEPORT, so a second server cannot share a port.
+ * Every response is written to the access log (info level) and counted in the metrics.
  */
 #include "server/dd_http.h"
 
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 #include "dd/buf.h"
+#include "dd/metrics.h"
 
 #define MAX_HEADERS 200
 #define MAX_QUERY 1000
@@ -84,6 +86,8 @@ struct req_state {
 	bool length_known;  /* Content-Length given (and reserved in full) */
 	int64_t deadline_ms;
 	enum req_fail fail;
+	struct timespec t0;  /* the request line arrived (access log, metrics) */
+	const char *method, *path; /* borrowed from libmicrohttpd for the request */
 };
 
 void dd_http_limits_default(struct dd_http_limits *l)
@@ -204,6 +208,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	if (!st)
 		return NULL;
 	st->h = cls;
+	clock_gettime(CLOCK_MONOTONIC, &st->t0);
 	char *q = strchr(uri, '?');
 	if (q) {
 		st->raw_query = strdup(q + 1);
@@ -243,8 +248,32 @@ static void free_state(struct req_state *st)
 	free(st);
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, struct dd_http_response *r)
+/* One access-log line (info) and the request metrics; never a secret or signature. */
+static void log_access(struct req_state *st, const struct dd_http_response *r)
 {
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t us = (int64_t)(now.tv_sec - st->t0.tv_sec) * 1000000 + (now.tv_nsec - st->t0.tv_nsec) / 1000;
+	dd_metrics_request(r->service, r->operation, r->status, us, r->body_len);
+	if (dd_log_get_level() < DD_LOG_INFO)
+		return;
+	char status[8], ms[32], bytes[24], path[128];
+	snprintf(status, sizeof status, "%d", r->status);
+	snprintf(ms, sizeof ms, "%.3f", (double)us / 1000.0);
+	snprintf(bytes, sizeof bytes, "%zu", r->body_len);
+	snprintf(path, sizeof path, "%s", st->path ? st->path : "");
+	const char *kv[] = {
+		"request_id", r->request_id, "method", st->method, "path", path,
+		"account", r->account, "access_key", r->access_key, "service", r->service,
+		"operation", r->operation, "status", status, "error", r->error_type,
+		"duration_ms", ms, "bytes_out", bytes, "reason", r->auth_reason,
+	};
+	dd_log_kv(r->status >= 500 ? DD_LOG_WARN : DD_LOG_INFO, "access", kv, sizeof kv / sizeof kv[0] / 2);
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct req_state *st, struct dd_http_response *r)
+{
+	log_access(st, r);
 	struct MHD_Response *resp = MHD_create_response_from_buffer(r->body_len, r->body ? r->body : (char *)"",
 								    r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	if (!resp) {
@@ -265,6 +294,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct dd_http
 	MHD_add_response_header(resp, "x-amzn-RequestId", r->request_id);
 	if (r->error_type)
 		MHD_add_response_header(resp, "x-amzn-ErrorType", r->error_type);
+	if (r->status == 401)
+		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
 	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -288,7 +319,7 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, struct req_state 
 	memset(&r, 0, sizeof r);
 	dd_api_request_id(r.request_id);
 	dd_api_error_response(proto_of(st), status, code, msg, &r);
-	return send_response(conn, &r);
+	return send_response(conn, st, &r);
 }
 
 static enum MHD_Result too_large(struct MHD_Connection *conn, struct req_state *st)
@@ -387,6 +418,8 @@ static enum MHD_Result on_headers(struct dd_http *h, struct MHD_Connection *conn
 				  const char *url, const char *method, const char *version)
 {
 	track_request(h, conn, true);
+	st->method = method;
+	st->path = url;
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, st);
 	if (st->bad_headers)
 		return send_error(conn, st, 431, "RequestHeaderFieldsTooLarge", "Too many request header fields");
@@ -406,7 +439,7 @@ static enum MHD_Result on_headers(struct dd_http *h, struct MHD_Connection *conn
 	};
 	struct dd_http_response r;
 	if (!dd_api_preauth(h->api, &req, &r, &st->max_body))
-		return send_response(conn, &r);
+		return send_response(conn, st, &r);
 	const char *cl = get_header(st, "content-length");
 	int64_t n = 0;
 	if (cl && !te) {
@@ -469,7 +502,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	};
 	struct dd_http_response r;
 	dd_api_handle(h->api, &req, &r);
-	return send_response(conn, &r);
+	return send_response(conn, st, &r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

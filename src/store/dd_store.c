@@ -8,12 +8,15 @@
  */
 #include "dd/store.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
+#include "dd/metrics.h"
 #include "store/dd_store_schema.h"
 
 #define STMT_CACHE 512
@@ -29,6 +32,7 @@ struct dd_db {
 	struct dd_db *next;
 	bool in_tx;
 	bool holds_write_lock;
+	struct timespec write_since; /* when the write lock was taken (metrics) */
 	struct stmt_slot cache[STMT_CACHE];
 };
 
@@ -71,13 +75,44 @@ static int open_conn(const char *path, sqlite3 **out)
 	return 0;
 }
 
-static int migrate(sqlite3 *h, int *version)
+/* Before migrating a database that has a schema: a copy in <dir>/backups. */
+static int backup_before_migrating(sqlite3 *h, const char *dir, int v)
+{
+	char bdir[4200], dest[4300];
+	snprintf(bdir, sizeof bdir, "%s/backups", dir);
+	if (mkdir(bdir, 0700) != 0 && errno != EEXIST) {
+		dd_log_error("store: cannot create %s: %s", bdir, strerror(errno));
+		return DD_EIO;
+	}
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	snprintf(dest, sizeof dest, "%s/iotdefender-%d-%04d%02d%02dT%02d%02d%02dZ.db", bdir, v, tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	char err[512];
+	if (dd_store_backup_handle(h, dest, err, sizeof err)) {
+		dd_log_error("store: backup before migrating failed: %s", err);
+		return DD_EIO;
+	}
+	dd_log_info("store: schema %d backed up to %s before migrating to %d", v, dest, dd_store_nmigrations);
+	return 0;
+}
+
+static int migrate(sqlite3 *h, const char *dir, int *version)
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
 		return DD_EIO;
 	int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 	sqlite3_finalize(st);
+	if (v > dd_store_nmigrations) {
+		dd_log_error("store: the database schema version is %d, newer than this binary's %d: it was "
+			     "written by a newer iotdefender; run that version, or restore a backup made for "
+			     "schema %d or older", v, dd_store_nmigrations, dd_store_nmigrations);
+		return DD_EUNSUPPORTED;
+	}
+	if (v > 0 && v < dd_store_nmigrations && backup_before_migrating(h, dir, v))
+		return DD_EIO;
 	/* Migrations may rebuild large tables: their sorts spill to temporary files rather
 	 * than holding the whole table in memory (this connection is closed afterwards). */
 	if (v < dd_store_nmigrations && sqlite3_exec(h, "PRAGMA temp_store=FILE", NULL, NULL, NULL) != SQLITE_OK)
@@ -129,7 +164,7 @@ int dd_store_open(const char *dir, struct dd_store **out)
 		free(s);
 		return DD_EIO;
 	}
-	int rc = migrate(h, &s->version);
+	int rc = migrate(h, dir, &s->version);
 	sqlite3_close(h);
 	if (rc) {
 		free(s);
@@ -254,6 +289,10 @@ static void release_write_lock(struct dd_db *db)
 {
 	if (db->holds_write_lock) {
 		db->holds_write_lock = false;
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		dd_metrics_tx((int64_t)(now.tv_sec - db->write_since.tv_sec) * 1000000 +
+			      (now.tv_nsec - db->write_since.tv_nsec) / 1000);
 		pthread_mutex_unlock(&db->owner->write_lock);
 	}
 }
@@ -262,6 +301,7 @@ int dd_db_begin_write(struct dd_db *db)
 {
 	pthread_mutex_lock(&db->owner->write_lock);
 	db->holds_write_lock = true;
+	clock_gettime(CLOCK_MONOTONIC, &db->write_since);
 	sqlite3_stmt *st = dd_db_stmt(db, "BEGIN IMMEDIATE");
 	if (!st || sqlite3_step(st) != SQLITE_DONE) {
 		dd_log_error("store: begin: %s", sqlite3_errmsg(db->h));
