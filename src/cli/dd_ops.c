@@ -497,8 +497,9 @@ static int latest_task(struct dd_service *svc, const char *account, char *task_i
 	struct dd_db *db = dd_store_db(svc->store);
 	if (!db)
 		return DD_EIO;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT task_id, account, region FROM audit_tasks WHERE status = 'COMPLETED'"
-					  " AND (?1 IS NULL OR account = ?1) ORDER BY start_ms DESC, task_id DESC LIMIT 1");
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT task_id, account_region FROM audit_tasks WHERE status = 'COMPLETED'"
+					  " AND (?1 IS NULL OR substr(account_region, 1, 13) = ?1 || '/')"
+					  " ORDER BY start_ms DESC, task_id DESC LIMIT 1");
 	if (!st)
 		return DD_EIO;
 	if (account)
@@ -506,9 +507,7 @@ static int latest_task(struct dd_service *svc, const char *account, char *task_i
 	int rc = DD_ENOTFOUND;
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		snprintf(task_id, tl, "%s", dd_col_text(st, 0));
-		snprintf(acct, 13, "%s", dd_col_text(st, 1));
-		snprintf(region, 64, "%s", dd_col_text(st, 2));
-		rc = 0;
+		rc = dd_account_region_split(dd_col_text(st, 1), acct, region, 64) ? DD_EIO : 0;
 	}
 	sqlite3_reset(st);
 	return rc;
@@ -519,8 +518,8 @@ static int task_owner(struct dd_service *svc, const char *task_id, const char *a
 	struct dd_db *db = dd_store_db(svc->store);
 	if (!db)
 		return DD_EIO;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT account, region FROM audit_tasks WHERE task_id = ?1"
-					  " AND (?2 IS NULL OR account = ?2) LIMIT 1");
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT account_region FROM audit_tasks WHERE task_id = ?1"
+					  " AND (?2 IS NULL OR substr(account_region, 1, 13) = ?2 || '/') LIMIT 1");
 	if (!st)
 		return DD_EIO;
 	sqlite3_bind_text(st, 1, task_id, -1, SQLITE_TRANSIENT);
@@ -528,9 +527,7 @@ static int task_owner(struct dd_service *svc, const char *task_id, const char *a
 		sqlite3_bind_text(st, 2, account, -1, SQLITE_TRANSIENT);
 	int rc = DD_ENOTFOUND;
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(acct, 13, "%s", dd_col_text(st, 0));
-		snprintf(region, 64, "%s", dd_col_text(st, 1));
-		rc = 0;
+		rc = dd_account_region_split(dd_col_text(st, 0), acct, region, 64) ? DD_EIO : 0;
 	}
 	sqlite3_reset(st);
 	return rc;

@@ -741,7 +741,7 @@ static void run_task(struct dd_mitigation_engine *e, const char *account_region,
 	}
 	r.results = json_array();
 	r.t0_ms = dd_now_ms();
-	dd_log_info("mitigation: task %s of account %s started: %zu actions", task_id, account, r.nacts);
+	dd_log_info("mitigation: task %s of %s started: %zu actions", task_id, account_region, r.nacts);
 	char last_f[160] = "", cur_f[160] = "";
 	int64_t last_seq = -1;
 	bool cur_failed = false, first = true, halted = false;
