@@ -70,6 +70,11 @@ static const struct def defs[] = {
 	{ "retention-days", K_INT, NULL, 1, 36500, NULL, true, false, "D", "keep audit tasks and findings this long (default 90)" },
 	{ "mitigation-workers", K_INT, NULL, 0, 4, NULL, true, false, "N",
 	  "threads running mitigation tasks (default 2; 0 only queues them)" },
+	{ "console-dir", K_STR, NULL, 0, 0, NULL, true, false, "DIR",
+	  "the web console's built front end (default: web/dist or share/iotdefender/console\n"
+	  "beside the binary; docs/CONSOLE.md)" },
+	{ "console-idle-seconds", K_INT, NULL, 1, 604800, NULL, true, false, "S",
+	  "sign a console session out after S idle seconds (default 1800)" },
 };
 #define NDEFS (sizeof defs / sizeof defs[0])
 _Static_assert(NDEFS <= DD_CFG_MAX, "raise DD_CFG_MAX");

@@ -1,6 +1,7 @@
 """Operating the server: the access log, GET /metrics in the Prometheus text format (with a
 strict parser written here), the bearer token of /metrics, --version, the config file and
 its precedence, `config check`, schema safety, backup/restore while audits write, report."""
+import gzip
 import json
 import math
 import os
@@ -16,7 +17,7 @@ import urllib.error
 import urllib.request
 
 from auditfleet import audit_role, enable, wait_task
-from ddserver import BIN, Server
+from ddserver import BIN, Server, write_credentials
 
 POLICY = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}'
 
@@ -253,13 +254,14 @@ class ConfigTest(unittest.TestCase):
             shutil.rmtree(d, ignore_errors=True)
 
 
-def db_findings(path):
+def db_findings(path, account_column="account_region"):
     """{task_id: finding count} of the COMPLETED audit tasks of a database file."""
     con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
     try:
         self_check = con.execute("PRAGMA integrity_check").fetchone()[0]
-        rows = con.execute("SELECT t.task_id, (SELECT count(*) FROM audit_findings f WHERE f.account = t.account"
-                           " AND f.task_id = t.task_id) FROM audit_tasks t WHERE t.status = 'COMPLETED'").fetchall()
+        rows = con.execute(("SELECT t.task_id, (SELECT count(*) FROM audit_findings f WHERE f.{0} = t.{0}"
+                            " AND f.task_id = t.task_id) FROM audit_tasks t WHERE t.status = 'COMPLETED'")
+                           .format(account_column)).fetchall()
         return self_check, dict(rows)
     finally:
         con.close()
@@ -435,19 +437,28 @@ class SchemaTest(unittest.TestCase):
                 srv.start()
             msg = str(cm.exception)
             self.assertIn("schema version is %d, newer than this binary's %d" % (current + 7, current), msg)
-            # an older schema is backed up before it is migrated
-            con = sqlite3.connect(db)
-            con.execute("PRAGMA user_version = %d" % (current - 1))
-            con.commit()
-            con.close()
+            # an older schema is backed up before it is migrated: a store written by the
+            # binary before regions (schema 6; tests/data/regions, see its README)
+            srv.cleanup()
+            fixture = os.path.join(os.path.dirname(__file__), "..", "data", "regions")
+            with open(os.path.join(fixture, "fixture.json")) as f:
+                fx = json.load(f)
+            data = tempfile.mkdtemp(prefix="ddschema-old-")
+            with gzip.open(os.path.join(fixture, "iotdefender.db.gz")) as src, \
+                    open(os.path.join(data, "iotdefender.db"), "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            creds = os.path.join(data, "credentials")
+            write_credentials(creds, [("old", fx["access_key"], fx["secret_key"], fx["account"])])
+            srv = Server(data_dir=data, credentials=creds)
+            srv.own_dir = True
             srv.start()
-            self.assertEqual(srv.client("iot").describe_thing(thingName="keep")["thingName"], "keep")
+            self.assertEqual(srv.client("iot").describe_thing(thingName=fx["thing"])["thingName"], fx["thing"])
             bdir = os.path.join(srv.data_dir, "backups")
             names = os.listdir(bdir)
             self.assertEqual(len(names), 1)
-            self.assertRegex(names[0], r"^iotdefender-%d-\d{8}T\d{6}Z\.db$" % (current - 1))
-            ok, _ = db_findings(os.path.join(bdir, names[0]))
-            self.assertEqual(ok, "ok")
+            self.assertRegex(names[0], r"^iotdefender-6-\d{8}T\d{6}Z\.db$")
+            ok, _ = db_findings(os.path.join(bdir, names[0]), account_column="account")
+
         finally:
             srv.cleanup()
 
