@@ -5,7 +5,8 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev
-      libcmocka-dev openssl sqlite3 awscli python3)
+      libcmocka-dev openssl sqlite3 awscli python3
+      mosquitto mosquitto-clients mosquitto-dev python3-paho-mqtt)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli/dd_admin.h"
+#include "cli/dd_broker_config.h"
 #include "cli/dd_demo.h"
 #include "dd/audit.h"
 #include "dd/certs.h"
@@ -40,6 +41,7 @@ static void usage_main(FILE *f)
 		"  blocklist   import Debian weak-key blocklists (blocklist import --help)\n"
 		"  crl         import a CRL for a registered CA, show CRL status (crl --help)\n"
 		"  certs       recompute stored certificate facts (certs backfill --help)\n"
+		"  broker-config  print a mosquitto.conf for the iotdefender broker plugin\n"
 		"\n"
 		"Run 'iotdefender <command> --help' for the options of a command.\n");
 }
@@ -258,6 +260,8 @@ int main(int argc, char **argv)
 		return cmd_serve(argc - 1, argv + 1);
 	if (strcmp(argv[1], "demo") == 0)
 		return dd_demo_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "broker-config") == 0)
+		return dd_broker_config_main(argc - 1, argv + 1);
 	int r = dd_admin_main(argc, argv);
 	if (r >= 0)
 		return r;

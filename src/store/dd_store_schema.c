@@ -184,6 +184,51 @@ static const char m006_connection_indexes[] =
 	"CREATE INDEX connection_events_client ON connection_events(account, client_id, ts, seq, certificate_id, principal,"
 	" event, reason);";
 
+/* The change journal the broker plugin polls (dd_changes.c): every change that can alter
+ * a connected client's right to stay connected or to act is written by a trigger in the
+ * same transaction as the change itself, so no code path can forget it. The certificate
+ * id index serves the broker's lookup of a presented certificate in any account. */
+#define DD__NOW_MS "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+#define DD__NOTE(kind, acct, subj) "INSERT INTO changes(account, kind, subject, ts) VALUES (" acct ", '" kind "', " subj ", " DD__NOW_MS "); END;"
+static const char m007_change_journal[] =
+	"CREATE TABLE changes(seq INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, kind TEXT NOT NULL,"
+	" subject TEXT NOT NULL, arg TEXT, ts INTEGER NOT NULL);"
+	"CREATE INDEX changes_ts ON changes(ts);"
+	"CREATE INDEX certificates_id ON certificates(id);"
+	"CREATE TRIGGER changes_cert_status AFTER UPDATE OF status ON certificates WHEN OLD.status <> NEW.status BEGIN "
+	DD__NOTE("cert", "NEW.account", "NEW.id")
+	"CREATE TRIGGER changes_cert_delete AFTER DELETE ON certificates BEGIN " DD__NOTE("cert", "OLD.account", "OLD.id")
+	"CREATE TRIGGER changes_ca_insert AFTER INSERT ON ca_certificates BEGIN " DD__NOTE("ca", "NEW.account", "NEW.id")
+	"CREATE TRIGGER changes_ca_status AFTER UPDATE OF status ON ca_certificates WHEN OLD.status <> NEW.status BEGIN "
+	DD__NOTE("ca", "NEW.account", "NEW.id")
+	"CREATE TRIGGER changes_ca_delete AFTER DELETE ON ca_certificates BEGIN " DD__NOTE("ca", "OLD.account", "OLD.id")
+	"CREATE TRIGGER changes_crl_insert AFTER INSERT ON crls BEGIN " DD__NOTE("crl", "NEW.account", "NEW.ca_id")
+	"CREATE TRIGGER changes_crl_update AFTER UPDATE ON crls BEGIN " DD__NOTE("crl", "NEW.account", "NEW.ca_id")
+	"CREATE TRIGGER changes_policy_attach AFTER INSERT ON policy_targets BEGIN " DD__NOTE("policy", "NEW.account", "NEW.target")
+	"CREATE TRIGGER changes_policy_detach AFTER DELETE ON policy_targets BEGIN " DD__NOTE("policy", "OLD.account", "OLD.target")
+	"CREATE TRIGGER changes_policy_default AFTER UPDATE OF default_version ON policies BEGIN "
+	DD__NOTE("policy", "NEW.account", "NEW.name")
+	"CREATE TRIGGER changes_policy_delete AFTER DELETE ON policies BEGIN " DD__NOTE("policy", "OLD.account", "OLD.name")
+	"CREATE TRIGGER changes_principal_attach AFTER INSERT ON thing_principals BEGIN "
+	DD__NOTE("thing", "NEW.account", "NEW.principal")
+	"CREATE TRIGGER changes_principal_detach AFTER DELETE ON thing_principals BEGIN "
+	DD__NOTE("thing", "OLD.account", "OLD.principal")
+	"CREATE TRIGGER changes_thing_update AFTER UPDATE ON things BEGIN " DD__NOTE("thing", "NEW.account", "NEW.name")
+	"CREATE TRIGGER changes_member_add AFTER INSERT ON thing_group_members BEGIN "
+	DD__NOTE("group", "NEW.account", "NEW.thing_name")
+	"CREATE TRIGGER changes_member_remove AFTER DELETE ON thing_group_members BEGIN "
+	DD__NOTE("group", "OLD.account", "OLD.thing_name")
+	"CREATE TRIGGER changes_group_parent AFTER UPDATE OF parent ON thing_groups BEGIN "
+	DD__NOTE("group", "NEW.account", "NEW.name")
+	"CREATE TRIGGER changes_settings_insert AFTER INSERT ON settings BEGIN " DD__NOTE("logging", "NEW.account", "NEW.key")
+	"CREATE TRIGGER changes_settings_update AFTER UPDATE ON settings BEGIN " DD__NOTE("logging", "NEW.account", "NEW.key")
+	"CREATE TRIGGER changes_loglevel_insert AFTER INSERT ON v2_log_levels BEGIN "
+	DD__NOTE("logging", "NEW.account", "NEW.target_name")
+	"CREATE TRIGGER changes_loglevel_delete AFTER DELETE ON v2_log_levels BEGIN "
+	DD__NOTE("logging", "OLD.account", "OLD.target_name");
+#undef DD__NOTE
+#undef DD__NOW_MS
+
 const char *const dd_store_migrations[] = {
 	m001_registry,
 	m002_iam_sns_cognito,
@@ -191,5 +236,6 @@ const char *const dd_store_migrations[] = {
 	m004_audit,
 	m005_mitigation,
 	m006_connection_indexes,
+	m007_change_journal,
 };
 const int dd_store_nmigrations = sizeof dd_store_migrations / sizeof dd_store_migrations[0];
