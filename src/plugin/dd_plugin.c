@@ -65,6 +65,7 @@ struct conn {
 	int64_t connected_ms;
 	struct dd_authz *authz;
 	bool takeover;       /* replaced by a newer connection with the same client id */
+	int64_t takeover_ms; /* that connection's connect time: the end of this one */
 	const char *kick_reason; /* set when we disconnect it */
 	bool kick_will, kick_sent;
 	bool recheck;
@@ -324,10 +325,11 @@ static void lifecycle(const char *topic_kind, const struct conn *x, json_t *extr
 
 /* ---- admission ---------------------------------------------------------------------- */
 
-/* Checks the certificate, its CA and the CRLs, (re)loads the policies of x and decides
- * iot:Connect. Returns 0 (admitted), or 1 with *why set (refused), or -1 when the store
+/* Checks the certificate, its CA and the CRLs, (re)loads the policies of x and, when
+ * connecting, decides iot:Connect (as AWS, a policy change never re-decides the Connect of
+ * a live connection; it applies to its next Publish, Subscribe or Receive). Returns 0 (admitted), or 1 with *why set (refused), or -1 when the store
  * cannot answer (refused too: fail closed). */
-static int admit(struct dd_db *db, struct conn *x, const char **why)
+static int admit(struct dd_db *db, struct conn *x, bool connecting, const char **why)
 {
 	sqlite3_stmt *st = dd_db_stmt(db, "SELECT account, status, ca_id, issuer, serial FROM certificates WHERE id = ?1"
 					  " AND (?2 = '' OR account = ?2) ORDER BY status = 'ACTIVE' DESC, account LIMIT 1");
@@ -388,7 +390,7 @@ static int admit(struct dd_db *db, struct conn *x, const char **why)
 	x->authz = az;
 	char res[400];
 	snprintf(res, sizeof res, "arn:aws:iot:%s:%s:client/%s", region, x->account, x->client_id);
-	if (dd_authz_decide(az, "iot:Connect", res, x->client_id, x->ip) != DD_POLICY_ALLOW) {
+	if (connecting && dd_authz_decide(az, "iot:Connect", res, x->client_id, x->ip) != DD_POLICY_ALLOW) {
 		*why = "iot:Connect not allowed by the certificate's policies";
 		return 1;
 	}
@@ -438,7 +440,7 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 	}
 	struct dd_db *db = db_get();
 	const char *why = NULL;
-	int r = db ? admit(db, x, &why) : -1;
+	int r = db ? admit(db, x, true, &why) : -1;
 	if (r != 0) {
 		if (r < 0)
 			mosquitto_log_printf(MOSQ_LOG_ERR, "iotdefender: refused %s (certificate %s): store unavailable, failing closed", x->client_id, x->cert_id);
@@ -457,8 +459,10 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 	/* a live connection with the same client id is being taken over */
 	for (size_t b = 0; b < BUCKETS; b++)
 		for (struct conn *o = buckets[b]; o; o = o->next)
-			if (strcmp(o->client_id, x->client_id) == 0 && strcmp(o->account, x->account) == 0)
+			if (strcmp(o->client_id, x->client_id) == 0 && !o->takeover) {
 				o->takeover = true;
+				o->takeover_ms = now;
+			}
 	size_t bi = bucket_of(ed->client);
 	struct conn *old = conn_find(ed->client);
 	if (old)
@@ -517,7 +521,7 @@ static int on_disconnect(int event, void *event_data, void *userdata)
 	struct conn *x = conn_find(ed->client);
 	if (!x)
 		return MOSQ_ERR_SUCCESS;
-	int64_t now = dd_now_ms();
+	int64_t now = x->takeover ? x->takeover_ms : dd_now_ms();
 	const char *reason = x->takeover ? "DUPLICATE_CLIENTID" : x->kick_reason ? x->kick_reason : "CONNECTION_LOST";
 	record_event(x, false, reason, now);
 	iot_log(x->account, "Disconnect", true, x->client_id, x->cert_id, x->ip, NULL, NULL);
@@ -614,7 +618,7 @@ static void poll_changes(void)
 			if (!o->recheck || o->kick_reason)
 				continue;
 			const char *why = NULL;
-			int r = admit(db, o, &why);
+			int r = admit(db, o, false, &why);
 			if (r < 0) {
 				failed = true; /* retry the same changes on the next poll */
 				continue;
