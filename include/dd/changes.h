@@ -38,4 +38,7 @@ int dd_changes_prune(struct dd_db *db, int64_t before_ms) DD_MUST_CHECK;
  * by the PEM of every ACTIVE registered CA of every account. */
 int dd_changes_write_ca_bundle(struct dd_db *db, const char *server_ca_pem, const char *path) DD_MUST_CHECK;
 
+/* The iot-data operations applied by the broker (DeleteConnection): dd_broker_handlers,
+ * declared with the other handler tables in server/dd_api.h. */
+
 #endif

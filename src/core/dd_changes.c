@@ -5,11 +5,15 @@
  */
 #include "dd/changes.h"
 
+#include <jansson.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "dd/ctx.h"
 
 int dd_changes_note(struct dd_db *db, const char *account, const char *kind, const char *subject,
 		    const char *arg, int64_t now_ms)
@@ -99,3 +103,54 @@ int dd_changes_write_ca_bundle(struct dd_db *db, const char *server_ca_pem, cons
 		unlink(tmp);
 	return rc;
 }
+
+/* iot-data DeleteConnection: the broker disconnects the client (with its will message
+ * unless preventWillMessage) on its next poll. A client id with no open connection in the
+ * recorded connection events is ResourceNotFoundException, as AWS answers for a client
+ * that is not connected. */
+static int delete_connection(struct dd_ctx *c, json_t *in, json_t **out)
+{
+	const char *client = json_string_value(json_object_get(in, "clientId"));
+	*out = NULL;
+	if (!client || !*client || strlen(client) > 128)
+		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "clientId must be 1 to 128 characters.");
+	if (client[0] == '$')
+		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "clientId can't start with a dollar sign ($).");
+	if (dd_db_begin_write(c->db))
+		return dd_fail(c, DD_EIO, "InternalFailureException", "An internal store error occurred.");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT event FROM connection_events WHERE account = ?1 AND client_id = ?2"
+					     " ORDER BY ts DESC, seq DESC LIMIT 1");
+	int s = SQLITE_ERROR;
+	bool connected = false;
+	if (st) {
+		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 2, client);
+		s = sqlite3_step(st);
+		connected = s == SQLITE_ROW && strcmp(dd_col_text(st, 0), "connect") == 0;
+		sqlite3_reset(st);
+	}
+	if (s != SQLITE_ROW && s != SQLITE_DONE) {
+		dd_db_rollback(c->db);
+		return dd_fail(c, DD_EIO, "InternalFailureException", "An internal store error occurred.");
+	}
+	if (!connected) {
+		dd_db_rollback(c->db);
+		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "No connection found for client %s.", client);
+	}
+	json_t *arg = json_pack("{s:b, s:b}", "cleanSession", json_is_true(json_object_get(in, "cleanSession")),
+				"preventWillMessage", json_is_true(json_object_get(in, "preventWillMessage")));
+	char *text = arg ? json_dumps(arg, JSON_COMPACT) : NULL;
+	json_decref(arg);
+	int rc = text ? dd_changes_note(c->db, c->account, "connection", client, text, c->now_ms) : DD_ENOMEM;
+	free(text);
+	if (rc || dd_db_commit(c->db)) {
+		dd_db_rollback(c->db);
+		return dd_fail(c, DD_EIO, "InternalFailureException", "An internal store error occurred.");
+	}
+	return 0;
+}
+
+const struct dd_handler dd_broker_handlers[] = {
+	{ "iotdata", "DeleteConnection", delete_connection },
+	{ NULL, NULL, NULL },
+};

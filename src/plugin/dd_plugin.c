@@ -69,6 +69,9 @@ struct conn {
 	const char *kick_reason; /* set when we disconnect it */
 	bool kick_will, kick_sent;
 	bool recheck;
+	/* DISCONNECT fires before the broker checks (ACL) and sends the will, so the entry
+	 * stays until the next TICK, marked closed. */
+	bool closed;
 };
 
 /* The v2 log level of an account: 0 disabled, 1 ERROR, 2 WARN, 3 INFO, 4 DEBUG. */
@@ -84,7 +87,7 @@ static char region[32] = "us-east-1";
 static char only_account[16];
 static struct dd_store *store;
 static struct conn *buckets[BUCKETS];
-static size_t nconns;
+static size_t nconns, nclosed;
 static int64_t last_seq = -1;
 static int64_t last_poll_ms;
 static bool store_ok_logged = true;
@@ -115,6 +118,8 @@ static void conn_remove(struct conn *x)
 	if (*pp) {
 		*pp = x->next;
 		nconns--;
+		if (x->closed)
+			nclosed--;
 	}
 	dd_authz_free(x->authz);
 	free(x);
@@ -459,7 +464,7 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 	/* a live connection with the same client id is being taken over */
 	for (size_t b = 0; b < BUCKETS; b++)
 		for (struct conn *o = buckets[b]; o; o = o->next)
-			if (strcmp(o->client_id, x->client_id) == 0 && !o->takeover) {
+			if (!o->closed && strcmp(o->client_id, x->client_id) == 0 && !o->takeover) {
 				o->takeover = true;
 				o->takeover_ms = now;
 			}
@@ -489,7 +494,7 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 {
 	struct mosquitto_evt_acl_check *ed = event_data;
 	struct conn *x = conn_find(ed->client);
-	if (!x || !x->authz || x->kick_reason)
+	if (!x || !x->authz)
 		return MOSQ_ERR_ACL_DENIED;
 	if (!ed->topic || strnlen(ed->topic, MAX_TOPIC + 1) > MAX_TOPIC)
 		return MOSQ_ERR_ACL_DENIED;
@@ -519,7 +524,7 @@ static int on_disconnect(int event, void *event_data, void *userdata)
 {
 	struct mosquitto_evt_disconnect *ed = event_data;
 	struct conn *x = conn_find(ed->client);
-	if (!x)
+	if (!x || x->closed)
 		return MOSQ_ERR_SUCCESS;
 	int64_t now = x->takeover ? x->takeover_ms : dd_now_ms();
 	const char *reason = x->takeover ? "DUPLICATE_CLIENTID" : x->kick_reason ? x->kick_reason : "CONNECTION_LOST";
@@ -529,7 +534,8 @@ static int on_disconnect(int event, void *event_data, void *userdata)
 		  json_pack("{s:b, s:s, s:I}", "clientInitiatedDisconnect", 0, "disconnectReason", reason, "versionNumber",
 			    (json_int_t)x->connected_ms),
 		  now);
-	conn_remove(x);
+	x->closed = true;
+	nclosed++;
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -544,7 +550,7 @@ static void kick_marked(void)
 		bool with_will = false;
 		for (size_t b = 0; b < BUCKETS && !id[0]; b++)
 			for (struct conn *o = buckets[b]; o && !id[0]; o = o->next)
-				if (o->kick_reason && !o->kick_sent) {
+				if (o->kick_reason && !o->kick_sent && !o->closed) {
 					snprintf(id, sizeof id, "%s", o->client_id);
 					with_will = o->kick_will;
 				}
@@ -568,7 +574,7 @@ static void apply_change(const struct dd_change *ch)
 	}
 	for (size_t b = 0; b < BUCKETS; b++)
 		for (struct conn *o = buckets[b]; o; o = o->next) {
-			if (strcmp(o->account, ch->account) != 0)
+			if (o->closed || strcmp(o->account, ch->account) != 0)
 				continue;
 			if (strcmp(ch->kind, "connection") == 0) {
 				if (strcmp(o->client_id, ch->subject) == 0) {
@@ -615,7 +621,7 @@ static void poll_changes(void)
 	bool failed = false;
 	for (size_t b = 0; b < BUCKETS; b++)
 		for (struct conn *o = buckets[b]; o; o = o->next) {
-			if (!o->recheck || o->kick_reason)
+			if (!o->recheck || o->kick_reason || o->closed)
 				continue;
 			const char *why = NULL;
 			int r = admit(db, o, false, &why);
@@ -637,8 +643,23 @@ static void poll_changes(void)
 	kick_marked();
 }
 
+static void sweep_closed(void)
+{
+	for (size_t b = 0; b < BUCKETS && nclosed; b++) {
+		struct conn *o = buckets[b];
+		while (o) {
+			struct conn *n = o->next;
+			if (o->closed)
+				conn_remove(o);
+			o = n;
+		}
+	}
+}
+
 static int on_tick(int event, void *event_data, void *userdata)
 {
+	if (nclosed)
+		sweep_closed();
 	int64_t now = dd_now_ms();
 	if (now - last_poll_ms < POLL_MS)
 		return MOSQ_ERR_SUCCESS;

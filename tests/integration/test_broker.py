@@ -448,6 +448,31 @@ class BrokerTest(unittest.TestCase):
             self.assertEqual(disc[2], "AUTH_ERROR")
         self.assertEqual(self.device(shared, "shared-c").connect(), 5)
 
+    def test_delete_connection(self):
+        data = self.srv.client("iot-data")
+        obs = self.observer("obs-will", "wills/#")
+        c = self.cert(policy="OpenPolicy")
+        with_will = self.device(c, "dc-1", will=("wills/dc-1", b"gone", 1))
+        self.assertEqual(with_will.connect(), 0)
+        no_will = self.device(c, "dc-2", will=("wills/dc-2", b"gone", 1))
+        self.assertEqual(no_will.connect(), 0)
+        self.assertTrue(wait_for(lambda: len(self.events("dc-2")) == 1))
+        t0 = time.time()
+        data.delete_connection(clientId="dc-1")
+        self.assertTrue(with_will.gone.wait(5))
+        print("\nbroker: DeleteConnection -> client disconnected in %.3f s" % (with_will.gone_at - t0))
+        self.assertLessEqual(with_will.gone_at - t0, 1.0)
+        data.delete_connection(clientId="dc-2", preventWillMessage=True, cleanSession=True)
+        self.assertTrue(no_will.gone.wait(5))
+        self.assertTrue(wait_for(lambda: "wills/dc-1" in obs.topics()))
+        time.sleep(0.3)
+        self.assertNotIn("wills/dc-2", obs.topics())
+        self.assertEqual([e[2] for e in self.events("dc-1")][-1], "SERVER_INITIATED_DISCONNECT")
+        with self.assertRaises(data.exceptions.ResourceNotFoundException):
+            data.delete_connection(clientId="dc-1")
+        with self.assertRaises(data.exceptions.InvalidRequestException):
+            data.delete_connection(clientId="$bad")
+
     # ---- lifecycle events ---------------------------------------------------------------------
     def test_lifecycle_events(self):
         obs = self.observer("obs-life", "$aws/events/#")
