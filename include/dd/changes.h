@@ -11,6 +11,7 @@
 #ifndef DD_CHANGES_H
 #define DD_CHANGES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dd/common.h"
@@ -35,8 +36,22 @@ int dd_changes_read(struct dd_db *db, int64_t after, struct dd_change *out, size
 int dd_changes_prune(struct dd_db *db, int64_t before_ms) DD_MUST_CHECK;
 
 /* Writes path (atomically: temporary file + rename, mode 0644) with server_ca_pem followed
- * by the PEM of every ACTIVE registered CA of every account. */
+ * by the PEM of every ACTIVE registered CA of every account, and the same certificates as
+ * an OpenSSL hash directory `cas/` next to it (the broker's capath: OpenSSL looks CAs up
+ * there at each verification, so a new CA is trusted without restarting the broker). */
 int dd_changes_write_ca_bundle(struct dd_db *db, const char *server_ca_pem, const char *path) DD_MUST_CHECK;
+
+/* The broker's MQTT endpoint ("127.0.0.1:8883"), recorded by `broker-config` in
+ * server_meta; DescribeEndpoint answers it for iot:Data and iot:Data-ATS. get: 0 and the
+ * value, DD_ENOTFOUND when no broker was configured, or DD_EIO. */
+int dd_broker_endpoint_set(struct dd_db *db, const char *host_port) DD_MUST_CHECK;
+int dd_broker_endpoint_get(struct dd_db *db, char *out, size_t outlen) DD_MUST_CHECK;
+
+/* serve's keeper thread: once DIR/broker/ exists (broker-config made it), rewrites the CA
+ * bundle within a second of a CA change, and prunes journal entries older than an hour. */
+struct dd_service;
+int dd_broker_keeper_start(struct dd_service *svc) DD_MUST_CHECK;
+void dd_broker_keeper_stop(void);
 
 /* The iot-data operations applied by the broker (DeleteConnection): dd_broker_handlers,
  * declared with the other handler tables in server/dd_api.h. */

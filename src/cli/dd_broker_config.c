@@ -203,6 +203,12 @@ int dd_broker_config_main(int argc, char **argv)
 		fprintf(stderr, "iotdefender: cannot write the broker files in %s\n", bdir);
 		goto out;
 	}
+	char endpoint[64];
+	snprintf(endpoint, sizeof endpoint, "127.0.0.1:%d", (int)port);
+	if (dd_broker_endpoint_set(db, endpoint)) {
+		fprintf(stderr, "iotdefender: cannot record the broker endpoint in the store\n");
+		goto out;
+	}
 	struct stat sb;
 	const char *user = "root";
 	struct passwd *pw = stat(abs, &sb) == 0 ? getpwuid(sb.st_uid) : NULL;
@@ -222,6 +228,7 @@ int dd_broker_config_main(int argc, char **argv)
 	       "\n"
 	       "listener %d 127.0.0.1\n"
 	       "cafile %s\n"
+	       "capath %s/cas\n"
 	       "certfile %s\n"
 	       "keyfile %s\n"
 	       "require_certificate true\n"
@@ -231,7 +238,7 @@ int dd_broker_config_main(int argc, char **argv)
 	       "plugin %s\n"
 	       "plugin_opt_data_dir %s\n"
 	       "plugin_opt_region %s\n",
-	       dir, (int)port, (int)port, sca, user, (int)port, bundle, crt, key, plugin, abs, region);
+	       dir, (int)port, (int)port, sca, user, (int)port, bundle, bdir, crt, key, plugin, abs, region);
 	rc = 0;
 out:
 	dd_service_close(&svc);

@@ -5,7 +5,12 @@
  */
 #include "dd/changes.h"
 
+#include <dirent.h>
 #include <jansson.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <pthread.h>
+#include <time.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +19,7 @@
 #include <unistd.h>
 
 #include "dd/ctx.h"
+#include "dd/service.h"
 
 int dd_changes_note(struct dd_db *db, const char *account, const char *kind, const char *subject,
 		    const char *arg, int64_t now_ms)
@@ -70,6 +76,58 @@ int dd_changes_prune(struct dd_db *db, int64_t before_ms)
 	return dd_step_done(st);
 }
 
+/* Writes one CA into the OpenSSL hash directory as <subject hash>.<n> (c_rehash naming),
+ * which OpenSSL reads at verification time: a CA added there is trusted by a running
+ * broker without a restart. */
+static int write_hashed(const char *dir, const char *pem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+	BIO_free(b);
+	if (!x)
+		return 0; /* not a certificate we can use: nothing to trust */
+	unsigned long h = X509_NAME_hash_ex(X509_get_subject_name(x), NULL, NULL, NULL);
+	X509_free(x);
+	char path[4200];
+	for (int n = 0; n < 100; n++) {
+		snprintf(path, sizeof path, "%s/%08lx.%d", dir, h, n);
+		FILE *f = fopen(path, "wx");
+		if (!f)
+			continue; /* taken by another CA with the same subject hash */
+		int ok = fputs(pem, f) >= 0;
+		ok = fclose(f) == 0 && ok;
+		return ok ? 0 : DD_EIO;
+	}
+	return DD_EIO;
+}
+
+/* Rebuilds dir (created if needed) with the server CA and every ACTIVE CA. */
+static int write_ca_dir(struct dd_db *db, const char *server_ca_pem, const char *dir)
+{
+	mkdir(dir, 0755);
+	DIR *d = opendir(dir);
+	if (!d)
+		return DD_EIO;
+	struct dirent *e;
+	char path[4600];
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' || strlen(dir) + strlen(e->d_name) + 2 > sizeof path)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	int rc = server_ca_pem ? write_hashed(dir, server_ca_pem) : 0;
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT pem FROM ca_certificates WHERE status = 'ACTIVE' ORDER BY account, id");
+	if (!st)
+		return DD_EIO;
+	int s;
+	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW)
+		rc = write_hashed(dir, dd_col_text(st, 0));
+	sqlite3_reset(st);
+	return rc;
+}
+
 int dd_changes_write_ca_bundle(struct dd_db *db, const char *server_ca_pem, const char *path)
 {
 	char tmp[4200];
@@ -99,9 +157,141 @@ int dd_changes_write_ca_bundle(struct dd_db *db, const char *server_ca_pem, cons
 		rc = DD_EIO;
 	if (!rc && (chmod(tmp, 0644) != 0 || rename(tmp, path) != 0))
 		rc = DD_EIO;
-	if (rc)
+	if (rc) {
 		unlink(tmp);
+		return rc;
+	}
+	/* the hash directory next to the bundle: <dir of path>/cas */
+	char dir[4200];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		return 0;
+	snprintf(slash, sizeof dir - (size_t)(slash - dir), "/cas");
+	return write_ca_dir(db, server_ca_pem, dir);
+}
+
+int dd_broker_endpoint_set(struct dd_db *db, const char *host_port)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO server_meta(key, value) VALUES ('broker_endpoint', ?1)");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, host_port);
+	return dd_step_done(st);
+}
+
+int dd_broker_endpoint_get(struct dd_db *db, char *out, size_t outlen)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT value FROM server_meta WHERE key = 'broker_endpoint'");
+	if (!st)
+		return DD_EIO;
+	int s = sqlite3_step(st);
+	if (s == SQLITE_ROW)
+		snprintf(out, outlen, "%s", dd_col_text(st, 0));
+	sqlite3_reset(st);
+	return s == SQLITE_ROW ? 0 : s == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+}
+
+/* ---- serve's keeper ----------------------------------------------------------------- */
+
+static struct {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool running, stop;
+	struct dd_service *svc;
+} keeper = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static void keeper_pass(struct dd_service *svc, int64_t *seen, int64_t *pruned_ms)
+{
+	char dir[2200], bundle[2300];
+	snprintf(dir, sizeof dir, "%s/broker", svc->data_dir);
+	struct stat sb;
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return;
+	struct dd_db *db = dd_store_db(svc->store);
+	if (!db)
+		return;
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT max(seq) FROM changes WHERE seq > ?1 AND kind = 'ca'");
+	if (!st)
+		return;
+	dd_bind_int64(st, 1, *seen);
+	int64_t last = 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		last = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	snprintf(bundle, sizeof bundle, "%s/ca-bundle.pem", dir);
+	if (last > *seen || *seen < 0) {
+		if (dd_changes_write_ca_bundle(db, svc->ca_cert_pem, bundle) == 0) {
+			if (last > *seen)
+				*seen = last;
+			if (*seen < 0)
+				*seen = 0;
+			dd_log_info("broker: CA bundle %s rewritten", bundle);
+		} else {
+			dd_log_warn("broker: cannot rewrite %s", bundle);
+		}
+	}
+	int64_t now = dd_now_ms();
+	if (now - *pruned_ms > 60000) {
+		*pruned_ms = now;
+		if (dd_db_begin_write(db) == 0) {
+			if (dd_changes_prune(db, now - 3600000) || dd_db_commit(db))
+				dd_db_rollback(db);
+		}
+	}
+}
+
+static void *keeper_main(void *arg)
+{
+	struct dd_service *svc = arg;
+	int64_t seen = -1, pruned = 0;
+	pthread_mutex_lock(&keeper.mu);
+	while (!keeper.stop) {
+		pthread_mutex_unlock(&keeper.mu);
+		keeper_pass(svc, &seen, &pruned);
+		pthread_mutex_lock(&keeper.mu);
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 500 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (!keeper.stop)
+			pthread_cond_timedwait(&keeper.cv, &keeper.mu, &ts);
+	}
+	pthread_mutex_unlock(&keeper.mu);
+	return NULL;
+}
+
+int dd_broker_keeper_start(struct dd_service *svc)
+{
+	pthread_mutex_lock(&keeper.mu);
+	if (keeper.running) {
+		pthread_mutex_unlock(&keeper.mu);
+		return 0;
+	}
+	keeper.stop = false;
+	keeper.svc = svc;
+	int rc = pthread_create(&keeper.thread, NULL, keeper_main, svc) == 0 ? 0 : DD_ENOMEM;
+	keeper.running = rc == 0;
+	pthread_mutex_unlock(&keeper.mu);
 	return rc;
+}
+
+void dd_broker_keeper_stop(void)
+{
+	pthread_mutex_lock(&keeper.mu);
+	if (!keeper.running) {
+		pthread_mutex_unlock(&keeper.mu);
+		return;
+	}
+	keeper.stop = true;
+	pthread_cond_signal(&keeper.cv);
+	pthread_mutex_unlock(&keeper.mu);
+	pthread_join(keeper.thread, NULL);
+	keeper.running = false;
 }
 
 /* iot-data DeleteConnection: the broker disconnects the client (with its will message

@@ -11,6 +11,7 @@
 
 #include "core/dd_registry_int.h"
 #include "core/dd_registry_handlers.h"
+#include "dd/changes.h"
 #include "dd/service.h"
 
 
@@ -408,7 +409,15 @@ int dd_iot_list_tags_for_resource(struct dd_ctx *c, json_t *in, json_t **out)
 
 int dd_iot_describe_endpoint(struct dd_ctx *c, json_t *in, json_t **out)
 {
-	(void)in;
+	/* iot:Data (the default) and iot:Data-ATS: the broker's MQTT/TLS address once
+	 * broker-config recorded it; every other type (and no broker): this HTTP endpoint. */
+	const char *type = dd__str(in, "endpointType");
+	char broker[256];
+	if ((!type || strcmp(type, "iot:Data") == 0 || strcmp(type, "iot:Data-ATS") == 0) &&
+	    dd_broker_endpoint_get(c->db, broker, sizeof broker) == 0) {
+		*out = json_pack("{s:s}", "endpointAddress", broker);
+		return 0;
+	}
 	*out = json_pack("{s:s}", "endpointAddress", c->svc->endpoint_host[0] ? c->svc->endpoint_host : "127.0.0.1");
 	return 0;
 }

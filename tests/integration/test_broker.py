@@ -473,6 +473,47 @@ class BrokerTest(unittest.TestCase):
         with self.assertRaises(data.exceptions.InvalidRequestException):
             data.delete_connection(clientId="$bad")
 
+    def test_describe_endpoint_and_ca_bundle(self):
+        want = "127.0.0.1:%d" % self.broker.port
+        self.assertEqual(self.iot.describe_endpoint(endpointType="iot:Data-ATS")["endpointAddress"], want)
+        self.assertEqual(self.iot.describe_endpoint(endpointType="iot:Data")["endpointAddress"], want)
+        self.assertEqual(self.iot.describe_endpoint()["endpointAddress"], want)
+        self.assertEqual(self.iot.describe_endpoint(endpointType="iot:CredentialProvider")["endpointAddress"],
+                         "127.0.0.1:%d" % self.srv.port)
+        # serve keeps the CA bundle current: a newly registered CA appears, a deactivated one leaves
+        d = tempfile.mkdtemp(prefix="ca2-", dir=self.tmp)
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                d + "/ca.key", "-out", d + "/ca.crt", "-days", "30", "-subj", "/CN=bundle test CA",
+                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        with open(d + "/ca.crt") as f:
+            pem = f.read()
+        bundle = os.path.join(self.srv.data_dir, "broker", "ca-bundle.pem")
+
+        def body(p):
+            return "".join(l for l in p.splitlines() if not l.startswith("-----"))
+
+        def in_bundle():
+            with open(bundle) as f:
+                return body(pem) in body(f.read())
+        self.assertFalse(in_bundle())
+        ca = self.iot.register_ca_certificate(caCertificate=pem, certificateMode="SNI_ONLY",
+                                              setAsActive=True)["certificateId"]
+        self.assertTrue(wait_for(in_bundle, 3), "a new ACTIVE CA is not in the bundle")
+        # the running broker trusts it at once (capath): one of its devices connects
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", d + "/dev.key",
+                "-out", d + "/dev.csr", "-subj", "/CN=bundle-dev")
+        openssl("x509", "-req", "-in", d + "/dev.csr", "-CA", d + "/ca.crt", "-CAkey", d + "/ca.key",
+                "-CAcreateserial", "-out", d + "/dev.crt", "-days", "30")
+        with open(d + "/dev.crt") as f, open(d + "/dev.key") as k:
+            dev_pem, dev_key = f.read(), k.read()
+        r = self.iot.register_certificate(certificatePem=dev_pem, caCertificatePem=pem, status="ACTIVE")
+        self.iot.attach_policy(policyName="OpenPolicy", target=r["certificateArn"])
+        dev = self.device(Cert(d, r["certificateId"], dev_pem, dev_key), "bundle-dev")
+        self.assertEqual(dev.connect(), 0)
+        self.iot.update_ca_certificate(certificateId=ca, newStatus="INACTIVE")
+        self.assertTrue(dev.gone.wait(2))
+        self.assertTrue(wait_for(lambda: not in_bundle(), 3), "an INACTIVE CA stays in the bundle")
+
     # ---- lifecycle events ---------------------------------------------------------------------
     def test_lifecycle_events(self):
         obs = self.observer("obs-life", "$aws/events/#")
