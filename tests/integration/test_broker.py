@@ -99,7 +99,7 @@ class Broker:
             ["ldd", PLUGIN], capture_output=True, text=True).stdout.splitlines() if "libasan" in l and "=>" in l]
         if asan:  # a sanitizer build of the plugin needs its runtime loaded first
             env["LD_PRELOAD"] = asan[0]
-            env["ASAN_OPTIONS"] = "detect_leaks=0"
+            env["ASAN_OPTIONS"] = os.environ.get("DD_BROKER_ASAN_OPTIONS", "detect_leaks=0")
         self.log_path = os.path.join(self.tmp, "mosquitto-%d.log" % self.port)
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([MOSQUITTO, "-c", self.conf], stdout=self.log, stderr=subprocess.STDOUT, env=env)
