@@ -27,10 +27,6 @@
 #include "dd/common.h"
 #include "dd/service.h"
 
-#ifndef DD_PLUGIN_PATH
-#define DD_PLUGIN_PATH "/usr/local/lib/iotdefender/iotdefender_plugin.so"
-#endif
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -138,6 +134,67 @@ done:
 	return rc;
 }
 
+int dd_broker_config_write(struct dd_service *svc, const char *dir, int port, const char *region, const char *plugin,
+			   FILE *out)
+{
+	char abs[PATH_MAX], bdir[PATH_MAX + 16], crt[PATH_MAX + 32], key[PATH_MAX + 32], bundle[PATH_MAX + 32],
+		sca[PATH_MAX + 32];
+	if (!realpath(dir, abs)) {
+		fprintf(stderr, "iotdefender: cannot resolve %s\n", dir);
+		return -1;
+	}
+	snprintf(bdir, sizeof bdir, "%s/broker", abs);
+	snprintf(crt, sizeof crt, "%s/server.crt", bdir);
+	snprintf(key, sizeof key, "%s/server.key", bdir);
+	snprintf(bundle, sizeof bundle, "%s/ca-bundle.pem", bdir);
+	snprintf(sca, sizeof sca, "%s/server-ca.pem", bdir);
+	mkdir(bdir, 0755);
+	struct dd_db *db = dd_store_db(svc->store);
+	if (!db || issue_server_cert(svc, crt, key) || write_file(sca, svc->ca_cert_pem, 0644) ||
+	    dd_changes_write_ca_bundle(db, svc->ca_cert_pem, bundle)) {
+		fprintf(stderr, "iotdefender: cannot write the broker files in %s\n", bdir);
+		return -1;
+	}
+	char endpoint[64];
+	snprintf(endpoint, sizeof endpoint, "127.0.0.1:%d", port);
+	if (dd_broker_endpoint_set(db, endpoint)) {
+		fprintf(stderr, "iotdefender: cannot record the broker endpoint in the store\n");
+		return -1;
+	}
+	struct stat sb;
+	const char *user = "root";
+	struct passwd *pw = stat(abs, &sb) == 0 ? getpwuid(sb.st_uid) : NULL;
+	if (pw)
+		user = pw->pw_name;
+	fprintf(out,
+		"# mosquitto.conf written by `iotdefender broker-config --data-dir %s --port %d`.\n"
+		"# Run: mosquitto -c THIS_FILE. Clients connect with TLS to 127.0.0.1:%d, present a\n"
+		"# certificate registered ACTIVE in iotdefender, and verify the broker with\n"
+		"# %s.\n"
+		"# The broker runs as the owner of the data directory (it reads and writes the store).\n"
+		"user %s\n"
+		"per_listener_settings false\n"
+		"allow_anonymous false\n"
+		"persistence false\n"
+		"log_dest stderr\n"
+		"log_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
+		"\n"
+		"listener %d 127.0.0.1\n"
+		"cafile %s\n"
+		"capath %s/cas\n"
+		"certfile %s\n"
+		"keyfile %s\n"
+		"require_certificate true\n"
+		"use_identity_as_username false\n"
+		"tls_version tlsv1.2\n"
+		"\n"
+		"plugin %s\n"
+		"plugin_opt_data_dir %s\n"
+		"plugin_opt_region %s\n",
+		dir, port, port, sca, user, port, bundle, bdir, crt, key, plugin, abs, region);
+	return ferror(out) ? -1 : 0;
+}
+
 int dd_broker_config_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -184,63 +241,7 @@ int dd_broker_config_main(int argc, char **argv)
 		fprintf(stderr, "iotdefender: cannot open the data directory %s\n", dir);
 		return 1;
 	}
-	char abs[PATH_MAX], bdir[PATH_MAX + 16], crt[PATH_MAX + 32], key[PATH_MAX + 32], bundle[PATH_MAX + 32],
-		sca[PATH_MAX + 32];
-	int rc = 1;
-	if (!realpath(dir, abs)) {
-		fprintf(stderr, "iotdefender: cannot resolve %s\n", dir);
-		goto out;
-	}
-	snprintf(bdir, sizeof bdir, "%s/broker", abs);
-	snprintf(crt, sizeof crt, "%s/server.crt", bdir);
-	snprintf(key, sizeof key, "%s/server.key", bdir);
-	snprintf(bundle, sizeof bundle, "%s/ca-bundle.pem", bdir);
-	snprintf(sca, sizeof sca, "%s/server-ca.pem", bdir);
-	mkdir(bdir, 0755);
-	struct dd_db *db = dd_store_db(svc.store);
-	if (!db || issue_server_cert(&svc, crt, key) || write_file(sca, svc.ca_cert_pem, 0644) ||
-	    dd_changes_write_ca_bundle(db, svc.ca_cert_pem, bundle)) {
-		fprintf(stderr, "iotdefender: cannot write the broker files in %s\n", bdir);
-		goto out;
-	}
-	char endpoint[64];
-	snprintf(endpoint, sizeof endpoint, "127.0.0.1:%d", (int)port);
-	if (dd_broker_endpoint_set(db, endpoint)) {
-		fprintf(stderr, "iotdefender: cannot record the broker endpoint in the store\n");
-		goto out;
-	}
-	struct stat sb;
-	const char *user = "root";
-	struct passwd *pw = stat(abs, &sb) == 0 ? getpwuid(sb.st_uid) : NULL;
-	if (pw)
-		user = pw->pw_name;
-	printf("# mosquitto.conf written by `iotdefender broker-config --data-dir %s --port %d`.\n"
-	       "# Run: mosquitto -c THIS_FILE. Clients connect with TLS to 127.0.0.1:%d, present a\n"
-	       "# certificate registered ACTIVE in iotdefender, and verify the broker with\n"
-	       "# %s.\n"
-	       "# The broker runs as the owner of the data directory (it reads and writes the store).\n"
-	       "user %s\n"
-	       "per_listener_settings false\n"
-	       "allow_anonymous false\n"
-	       "persistence false\n"
-	       "log_dest stderr\n"
-	       "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
-	       "\n"
-	       "listener %d 127.0.0.1\n"
-	       "cafile %s\n"
-	       "capath %s/cas\n"
-	       "certfile %s\n"
-	       "keyfile %s\n"
-	       "require_certificate true\n"
-	       "use_identity_as_username false\n"
-	       "tls_version tlsv1.2\n"
-	       "\n"
-	       "plugin %s\n"
-	       "plugin_opt_data_dir %s\n"
-	       "plugin_opt_region %s\n",
-	       dir, (int)port, (int)port, sca, user, (int)port, bundle, bdir, crt, key, plugin, abs, region);
-	rc = 0;
-out:
+	int rc = dd_broker_config_write(&svc, dir, (int)port, region, plugin, stdout) ? 1 : 0;
 	dd_service_close(&svc);
 	return rc;
 }

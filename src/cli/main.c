@@ -43,6 +43,7 @@ static void usage_main(FILE *f)
 		"  crl         import a CRL for a registered CA, show CRL status (crl --help)\n"
 		"  certs       recompute stored certificate facts (certs backfill --help)\n"
 		"  broker-config  print a mosquitto.conf for the iotdefender broker plugin\n"
+		"  demo --broker  devices on the real broker: shared certificate found, mitigated, kicked\n"
 		"\n"
 		"Run 'iotdefender <command> --help' for the options of a command.\n");
 }
@@ -260,6 +261,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "serve") == 0)
 		return cmd_serve(argc - 1, argv + 1);
+	if (dd_broker_demo_requested(argc, argv))
+		return dd_broker_demo_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "demo") == 0)
 		return dd_demo_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "broker-config") == 0)
