@@ -338,6 +338,39 @@ class BrokerTest(unittest.TestCase):
         self.assertEqual(ev[0][3], "127.0.0.1")
         self.assertEqual(self.events("lamp-2"), [])
 
+    def test_crl_revocation_kicks_and_refuses(self):
+        d = tempfile.mkdtemp(prefix="crl-", dir=self.tmp)
+        ca = self.tmp
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", d + "/dev.key",
+                "-out", d + "/dev.csr", "-subj", "/CN=crl-dev")
+        openssl("x509", "-req", "-in", d + "/dev.csr", "-CA", ca + "/ca.crt", "-CAkey", ca + "/ca.key",
+                "-CAcreateserial", "-out", d + "/dev.crt", "-days", "30")
+        with open(d + "/dev.crt") as f, open(d + "/dev.key") as k, open(ca + "/ca.crt") as c:
+            pem, key, ca_pem = f.read(), k.read(), c.read()
+        r = self.iot.register_certificate(certificatePem=pem, caCertificatePem=ca_pem, status="ACTIVE")
+        self.iot.attach_policy(policyName="OpenPolicy", target=r["certificateArn"])
+        cert = Cert(d, r["certificateId"], pem, key)
+        dev = self.device(cert, "crl-dev-1")
+        self.assertEqual(dev.connect(), 0)
+        with open(d + "/ca.cnf", "w") as f:
+            f.write("[ca]\ndefault_ca = c\n[c]\ndatabase = %s/index.txt\ncrlnumber = %s/crlnumber\n"
+                    "default_md = sha256\ndefault_crl_days = 30\n" % (d, d))
+        open(d + "/index.txt", "w").close()
+        with open(d + "/crlnumber", "w") as f:
+            f.write("01\n")
+        openssl("ca", "-config", d + "/ca.cnf", "-keyfile", ca + "/ca.key", "-cert", ca + "/ca.crt",
+                "-revoke", d + "/dev.crt")
+        openssl("ca", "-config", d + "/ca.cnf", "-keyfile", ca + "/ca.key", "-cert", ca + "/ca.crt",
+                "-gencrl", "-out", d + "/crl.pem")
+        subprocess.run([BIN, "crl", "import", "--data-dir", self.srv.data_dir, "--account", self.acct,
+                        "--ca-certificate-id", self.ca_id, d + "/crl.pem"], check=True, capture_output=True)
+        self.assertTrue(dev.gone.wait(2), "revoked by a CRL, still connected")
+        self.assertEqual(self.device(cert, "crl-dev-2").connect(), 5)
+        self.assertIn("refused crl-dev-2 (certificate %s): certificate revoked by its CA's CRL" % cert.id,
+                      self.broker.read_log())
+        other = self.device(self.ca_dev, "crl-other")  # same CA, not on the CRL
+        self.assertEqual(other.connect(), 0)
+
     # ---- publish, subscribe, receive -------------------------------------------------------
     def test_publish_subscribe_receive(self):
         c = self.cert(policy="ThingPolicy", thing="meter-1")
