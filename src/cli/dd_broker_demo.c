@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <link.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -106,12 +107,32 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Starts argv with stdout and stderr to log_path; returns the pid or -1. */
-static pid_t spawn(char *const argv[], const char *log_path)
+/* The sanitizer runtime this process runs with, if any: a sanitizer build's plugin needs
+ * it loaded first in the broker too. */
+static int find_asan(struct dl_phdr_info *info, size_t size, void *data)
 {
+	(void)size;
+	if (info->dlpi_name && strstr(info->dlpi_name, "libasan")) {
+		snprintf(data, 4096, "%s", info->dlpi_name);
+		return 1;
+	}
+	return 0;
+}
+
+/* Starts argv with stdout and stderr to log_path; returns the pid or -1. With_asan: give
+ * the child this process's sanitizer runtime (for the plugin), without leak checking. */
+static pid_t spawn(char *const argv[], const char *log_path, bool with_asan)
+{
+	char asan[4096] = "";
+	if (with_asan)
+		dl_iterate_phdr(find_asan, asan);
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
+	if (asan[0]) {
+		setenv("LD_PRELOAD", asan, 1);
+		setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+	}
 	int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
 	if (fd >= 0) {
 		dup2(fd, 1);
@@ -337,7 +358,7 @@ int dd_broker_demo_main(int argc, char **argv)
 	fclose(cf);
 	printf("== Broker: mosquitto -c %s (TLS on 127.0.0.1:%d, log %s)\n", conf, port, blog);
 	char *bargv[] = { "mosquitto", "-c", conf, NULL };
-	broker = spawn(bargv, blog);
+	broker = spawn(bargv, blog, true);
 	for (int i = 0; i < 100 && !port_open(port); i++)
 		sleep_ms(50);
 	if (!port_open(port)) {
@@ -355,7 +376,7 @@ int dd_broker_demo_main(int argc, char **argv)
 		snprintf(logs[i], sizeof logs[i], "%s/devices/%s.log", d.dir, names[i]);
 		char *sargv[] = { "mosquitto_sub", "-h", "127.0.0.1", "-p", portstr, "--cafile", ca, "--cert", crt[i], "--key",
 				  key[i], "-i", (char *)names[i], "-t", "demo/#", "-q", "1", NULL };
-		subs[i] = spawn(sargv, logs[i]);
+		subs[i] = spawn(sargv, logs[i], false);
 	}
 	int conn[3] = { 0 }, disc[3] = { 0 };
 	for (int t = 0; t < 200; t++) {

@@ -155,20 +155,29 @@ static bool sane(const char *s, size_t max)
 	return true;
 }
 
+/* Opens the store on first use (and again after a failure): a data directory without a
+ * store is never created here. Failures are logged at most every 10 s (TICK retries). */
 static bool store_open(void)
 {
+	static int64_t last_logged = -100000;
 	if (store)
 		return true;
+	int64_t now = dd_now_ms();
+	bool say = now - last_logged >= 10000;
 	char path[4200];
 	snprintf(path, sizeof path, "%s/iotdefender.db", data_dir);
 	struct stat sb;
 	if (stat(path, &sb) != 0) {
-		mosquitto_log_printf(MOSQ_LOG_ERR, "iotdefender: store unavailable: %s does not exist (start `iotdefender serve --data-dir %s` once)", path, data_dir);
+		if (say)
+			mosquitto_log_printf(MOSQ_LOG_ERR, "iotdefender: store unavailable: %s does not exist (start `iotdefender serve --data-dir %s` once)", path, data_dir);
+		last_logged = say ? now : last_logged;
 		return false;
 	}
 	if (dd_store_open(data_dir, &store)) {
 		store = NULL;
-		mosquitto_log_printf(MOSQ_LOG_ERR, "iotdefender: store unavailable: cannot open %s (permissions? the broker runs as its configured user)", path);
+		if (say)
+			mosquitto_log_printf(MOSQ_LOG_ERR, "iotdefender: store unavailable: cannot open %s (permissions? the broker runs as its configured user)", path);
+		last_logged = say ? now : last_logged;
 		return false;
 	}
 	char logp[4200];
@@ -179,6 +188,7 @@ static bool store_open(void)
 		store = NULL;
 		return false;
 	}
+	mosquitto_log_printf(MOSQ_LOG_INFO, "iotdefender: store %s opened, region %s", path, region);
 	return true;
 }
 
@@ -694,8 +704,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, st
 		return MOSQ_ERR_INVAL;
 	}
 	dd_log_set_level(DD_LOG_WARN);
-	if (store_open())
-		mosquitto_log_printf(MOSQ_LOG_INFO, "iotdefender: store %s/iotdefender.db, region %s", data_dir, region);
+	(void)store_open();
 	if (mosquitto_callback_register(identifier, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL, NULL) ||
 	    mosquitto_callback_register(identifier, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL, NULL) ||
 	    mosquitto_callback_register(identifier, MOSQ_EVT_DISCONNECT, on_disconnect, NULL, NULL) ||
