@@ -20,8 +20,11 @@
 struct dd_change {
 	int64_t seq;
 	char account[16];
-	char kind[16];     /* cert, ca, crl, policy, thing, group, logging, connection */
-	char subject[2048]; /* certificate id, CA id, target ARN, thing, client id, … */
+	/* cert (subject: certificate id), ca and crl (CA id), policy (target ARN or policy
+	 * name), thing (principal ARN or thing name), group (thing name), grouptree (group
+	 * name), logging (settings key or log target), connection (client id) */
+	char kind[16];
+	char subject[2048];
 	char arg[256];     /* connection: {"cleanSession":…, "preventWillMessage":…} */
 };
 

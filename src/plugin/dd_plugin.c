@@ -58,6 +58,7 @@ struct conn {
 	struct mosquitto *client;
 	char client_id[MAX_CLIENT_ID + 1];
 	char cert_id[65];
+	char ca_id[65];
 	char account[16];
 	char principal[160];
 	char ip[64];
@@ -68,7 +69,6 @@ struct conn {
 	int64_t takeover_ms; /* that connection's connect time: the end of this one */
 	const char *kick_reason; /* set when we disconnect it */
 	bool kick_will, kick_sent;
-	bool recheck;
 	/* DISCONNECT fires before the broker checks (ACL) and sends the will, so the entry
 	 * stays until the next TICK, marked closed. */
 	bool closed;
@@ -367,6 +367,7 @@ static int admit(struct dd_db *db, struct conn *x, bool connecting, const char *
 	snprintf(issuer, sizeof issuer, "%s", dd_col_text(st, 3));
 	snprintf(serial, sizeof serial, "%s", dd_col_text(st, 4));
 	sqlite3_reset(st);
+	snprintf(x->ca_id, sizeof x->ca_id, "%s", ca_id);
 	if (strcmp(status, "ACTIVE") != 0) {
 		*why = strcmp(status, "REVOKED") == 0 ? "certificate REVOKED" : "certificate not ACTIVE";
 		return 1;
@@ -574,72 +575,139 @@ static void kick_marked(void)
 	}
 }
 
-static void apply_change(const struct dd_change *ch)
+/* What one poll must re-admit: the connections of some certificates, of some CAs, or of
+ * whole accounts (changes that cannot be narrowed cheaply: a policy's default version, a
+ * group's policies or parent). One pass over the connections then serves a whole batch. */
+#define BATCH 512
+#define MAX_TARGETS 4096
+static struct {
+	char certs[MAX_TARGETS][65];
+	size_t ncerts;
+	char cas[BATCH][65];
+	size_t ncas;
+	char accounts[MAX_ACCOUNTS][16];
+	size_t naccounts;
+} want;
+
+static void want_account(const char *account)
 {
-	if (strcmp(ch->kind, "logging") == 0) {
+	for (size_t i = 0; i < want.naccounts; i++)
+		if (strcmp(want.accounts[i], account) == 0)
+			return;
+	if (want.naccounts < MAX_ACCOUNTS)
+		snprintf(want.accounts[want.naccounts++], sizeof want.accounts[0], "%s", account);
+}
+
+static void want_cert(const char *account, const char *id)
+{
+	if (strlen(id) != 64)
+		return;
+	if (want.ncerts == MAX_TARGETS) {
+		want_account(account);
+		return;
+	}
+	snprintf(want.certs[want.ncerts++], sizeof want.certs[0], "%s", id);
+}
+
+/* The certificates attached to a thing: their connections bind the thing's attributes and
+ * get the policies of its groups. 0 or -1 (store error). */
+static int want_thing(struct dd_db *db, const char *account, const char *thing)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT principal FROM thing_principals WHERE account = ?1 AND thing_name = ?2");
+	if (!st)
+		return -1;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, thing);
+	int s;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *p = strstr(dd_col_text(st, 0), ":cert/");
+		if (p)
+			want_cert(account, p + 6);
+	}
+	sqlite3_reset(st);
+	return s == SQLITE_DONE ? 0 : -1;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static int apply_change(struct dd_db *db, const struct dd_change *ch)
+{
+	const char *k = ch->kind, *subj = ch->subject, *certp = strstr(subj, ":cert/");
+	if (strcmp(k, "logging") == 0) {
 		for (size_t i = 0; i < nlogs; i++)
 			if (strcmp(logs[i].account, ch->account) == 0)
 				logs[i].loaded = false;
-		return;
-	}
-	for (size_t b = 0; b < BUCKETS; b++)
-		for (struct conn *o = buckets[b]; o; o = o->next) {
-			if (o->closed || strcmp(o->account, ch->account) != 0)
-				continue;
-			if (strcmp(ch->kind, "connection") == 0) {
-				if (strcmp(o->client_id, ch->subject) == 0) {
+	} else if (strcmp(k, "connection") == 0) {
+		for (size_t b = 0; b < BUCKETS; b++)
+			for (struct conn *o = buckets[b]; o; o = o->next)
+				if (!o->closed && strcmp(o->account, ch->account) == 0 && strcmp(o->client_id, subj) == 0) {
 					json_t *a = json_loads(ch->arg, 0, NULL);
-					bool prevent = json_is_true(json_object_get(a, "preventWillMessage"));
-					json_decref(a);
 					o->kick_reason = "SERVER_INITIATED_DISCONNECT";
-					o->kick_will = !prevent;
+					o->kick_will = !json_is_true(json_object_get(a, "preventWillMessage"));
+					json_decref(a);
 				}
-			} else if (strcmp(ch->kind, "cert") == 0) {
-				if (strcmp(o->cert_id, ch->subject) == 0)
-					o->recheck = true;
-			} else {
-				o->recheck = true; /* ca, crl, policy, thing, group */
-			}
-		}
+	} else if (strcmp(k, "cert") == 0) {
+		want_cert(ch->account, subj);
+	} else if (strcmp(k, "ca") == 0 || strcmp(k, "crl") == 0) {
+		if (want.ncas < BATCH)
+			snprintf(want.cas[want.ncas++], sizeof want.cas[0], "%s", subj);
+		else
+			want_account(ch->account);
+	} else if ((strcmp(k, "policy") == 0 || strcmp(k, "thing") == 0) && certp) {
+		want_cert(ch->account, certp + 6);
+	} else if ((strcmp(k, "thing") == 0 || strcmp(k, "group") == 0) && strncmp(subj, "arn:", 4) != 0) {
+		return want_thing(db, ch->account, subj);
+	} else {
+		want_account(ch->account); /* policy by name or group ARN, grouptree, other principals */
+	}
+	return 0;
 }
 
-static void poll_changes(void)
+static bool wanted(const struct conn *o)
 {
-	struct dd_db *db = db_get();
-	if (!db)
-		return;
-	if (last_seq < 0) {
-		if (dd_changes_last(db, &last_seq)) {
-			last_seq = -1;
-			return;
-		}
-	}
-	static struct dd_change buf[256];
+	for (size_t i = 0; i < want.naccounts; i++)
+		if (strcmp(want.accounts[i], o->account) == 0)
+			return true;
+	for (size_t i = 0; i < want.ncas; i++)
+		if (o->ca_id[0] && strcmp(want.cas[i], o->ca_id) == 0)
+			return true;
+	return want.ncerts && bsearch(o->cert_id, want.certs, want.ncerts, sizeof want.certs[0], cmp_id);
+}
+
+/* Reads and applies one batch; returns the number read, or -1 on a store error (the batch
+ * is applied again next time). */
+static int poll_batch(struct dd_db *db)
+{
+	static struct dd_change buf[BATCH];
 	size_t n = 0;
-	if (dd_changes_read(db, last_seq, buf, sizeof buf / sizeof buf[0], &n)) {
+	if (dd_changes_read(db, last_seq, buf, BATCH, &n)) {
 		if (store_ok_logged)
 			mosquitto_log_printf(MOSQ_LOG_ERR, "iotdefender: store unavailable: cannot read the change journal");
 		store_ok_logged = false;
-		return;
+		return -1;
 	}
 	store_ok_logged = true;
 	if (n == 0)
-		return;
-	for (size_t i = 0; i < n; i++)
-		apply_change(&buf[i]);
-	/* rebuild what changed: recheck admission, reload the policies */
+		return 0;
+	memset(&want, 0, sizeof want);
 	bool failed = false;
-	for (size_t b = 0; b < BUCKETS; b++)
+	for (size_t i = 0; i < n && !failed; i++)
+		failed = apply_change(db, &buf[i]) != 0;
+	qsort(want.certs, want.ncerts, sizeof want.certs[0], cmp_id);
+	/* re-admit what changed: certificate, CA and CRL status, policies, binding */
+	for (size_t b = 0; b < BUCKETS && !failed; b++)
 		for (struct conn *o = buckets[b]; o; o = o->next) {
-			if (!o->recheck || o->kick_reason || o->closed)
+			if (o->kick_reason || o->closed || !wanted(o))
 				continue;
 			const char *why = NULL;
 			int r = admit(db, o, false, &why);
 			if (r < 0) {
-				failed = true; /* retry the same changes on the next poll */
-				continue;
+				failed = true;
+				break;
 			}
-			o->recheck = false;
 			if (r > 0) {
 				mosquitto_log_printf(MOSQ_LOG_NOTICE, "iotdefender: disconnecting %s (certificate %s): %s", o->client_id, o->cert_id, why);
 				o->kick_reason = "AUTH_ERROR";
@@ -648,9 +716,27 @@ static void poll_changes(void)
 	for (size_t i = 0; i < nlogs; i++)
 		if (!logs[i].loaded)
 			load_log_level(db, &logs[i]);
-	if (!failed)
-		last_seq = buf[n - 1].seq;
 	kick_marked();
+	if (failed)
+		return -1;
+	last_seq = buf[n - 1].seq;
+	return (int)n;
+}
+
+/* Drains the journal for at most 50 ms per TICK (the event loop waits meanwhile). */
+static void poll_changes(void)
+{
+	struct dd_db *db = db_get();
+	if (!db)
+		return;
+	if (last_seq < 0 && dd_changes_last(db, &last_seq)) {
+		last_seq = -1;
+		return;
+	}
+	int64_t start = dd_now_ms();
+	int n;
+	while ((n = poll_batch(db)) == BATCH && dd_now_ms() - start < 50)
+		;
 }
 
 static void sweep_closed(void)

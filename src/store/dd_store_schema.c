@@ -219,7 +219,7 @@ static const char m007_change_journal[] =
 	"CREATE TRIGGER changes_member_remove AFTER DELETE ON thing_group_members BEGIN "
 	DD__NOTE("group", "OLD.account", "OLD.thing_name")
 	"CREATE TRIGGER changes_group_parent AFTER UPDATE OF parent ON thing_groups BEGIN "
-	DD__NOTE("group", "NEW.account", "NEW.name")
+	DD__NOTE("grouptree", "NEW.account", "NEW.name")
 	"CREATE TRIGGER changes_settings_insert AFTER INSERT ON settings BEGIN " DD__NOTE("logging", "NEW.account", "NEW.key")
 	"CREATE TRIGGER changes_settings_update AFTER UPDATE ON settings BEGIN " DD__NOTE("logging", "NEW.account", "NEW.key")
 	"CREATE TRIGGER changes_loglevel_insert AFTER INSERT ON v2_log_levels BEGIN "

@@ -417,6 +417,40 @@ class BrokerTest(unittest.TestCase):
         dev.publish("things/meter-1/after-attach", b"a")
         self.assertTrue(wait_for(lambda: "things/meter-1/after-attach" in obs.topics()))
 
+    def test_group_membership_and_attributes_apply_within_1s(self):
+        self.iot.create_policy(policyName="GroupPolicy", policyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iot:Publish",
+             "Resource": R + "topic/site/${iot:Connection.Thing.Attributes[site]}/*"}]}))
+        self.iot.create_thing_group(thingGroupName="Sites")
+        self.iot.create_thing_group(thingGroupName="NorthSites", parentGroupName="Sites")
+        self.iot.attach_policy(policyName="GroupPolicy", target="arn:aws:iot:us-east-1:%s:thinggroup/Sites" % self.acct)
+        c = self.cert(policy="ThingPolicy", thing="gauge-1")
+        self.iot.update_thing(thingName="gauge-1", attributePayload={"attributes": {"site": "north"}})
+        obs = self.observer("obs-group", "site/#")
+        dev = self.device(c, "gauge-1")
+        self.assertEqual(dev.connect(), 0)
+        dev.publish("site/north/a")
+        time.sleep(0.3)
+        self.assertNotIn("site/north/a", obs.topics())  # not in the group yet
+        self.iot.add_thing_to_thing_group(thingGroupName="NorthSites", thingName="gauge-1")
+        time.sleep(1.0)
+        dev.publish("site/north/b")                      # the parent group's policy, attribute bound
+        dev.publish("site/south/b")
+        self.assertTrue(wait_for(lambda: "site/north/b" in obs.topics()))
+        self.iot.update_thing(thingName="gauge-1", attributePayload={"attributes": {"site": "south"}})
+        time.sleep(1.0)
+        dev.publish("site/north/c")
+        dev.publish("site/south/c")
+        self.assertTrue(wait_for(lambda: "site/south/c" in obs.topics()))
+        self.iot.remove_thing_from_thing_group(thingGroupName="NorthSites", thingName="gauge-1")
+        time.sleep(1.0)
+        dev.publish("site/south/d")
+        time.sleep(0.3)
+        seen = obs.topics()
+        for t in ("site/north/a", "site/south/b", "site/north/c", "site/south/d"):
+            self.assertNotIn(t, seen)
+        self.assertFalse(dev.gone.is_set())
+
     # ---- feel changes ------------------------------------------------------------------------
     def test_deactivate_by_api_disconnects_within_1s(self):
         c = self.cert(policy="ThingPolicy", thing="valve-1")
