@@ -606,7 +606,7 @@ static void want_cert(const char *account, const char *id)
 		want_account(account);
 		return;
 	}
-	snprintf(want.certs[want.ncerts++], sizeof want.certs[0], "%s", id);
+	memcpy(want.certs[want.ncerts++], id, 65);
 }
 
 /* The certificates attached to a thing: their connections bind the thing's attributes and
@@ -652,8 +652,8 @@ static int apply_change(struct dd_db *db, const struct dd_change *ch)
 	} else if (strcmp(k, "cert") == 0) {
 		want_cert(ch->account, subj);
 	} else if (strcmp(k, "ca") == 0 || strcmp(k, "crl") == 0) {
-		if (want.ncas < BATCH)
-			snprintf(want.cas[want.ncas++], sizeof want.cas[0], "%s", subj);
+		if (want.ncas < BATCH && strlen(subj) == 64)
+			memcpy(want.cas[want.ncas++], subj, 65);
 		else
 			want_account(ch->account);
 	} else if ((strcmp(k, "policy") == 0 || strcmp(k, "thing") == 0) && certp) {
