@@ -39,9 +39,10 @@ int dd_changes_read(struct dd_db *db, int64_t after, struct dd_change *out, size
 int dd_changes_prune(struct dd_db *db, int64_t before_ms) DD_MUST_CHECK;
 
 /* Writes path (atomically: temporary file + rename, mode 0644) with server_ca_pem followed
- * by the PEM of every ACTIVE registered CA of every account, and the same certificates as
- * an OpenSSL hash directory `cas/` next to it (the broker's capath: OpenSSL looks CAs up
- * there at each verification, so a new CA is trusted without restarting the broker). */
+ * by the PEM of every ACTIVE registered CA of every account, and the same certificates,
+ * plus the ACTIVE self-signed device certificates registered without a CA, as an OpenSSL
+ * hash directory `cas/` next to it (the broker's capath: OpenSSL looks certificates up
+ * there at each verification, so they are trusted without restarting the broker). */
 int dd_changes_write_ca_bundle(struct dd_db *db, const char *server_ca_pem, const char *path) DD_MUST_CHECK;
 
 /* The broker's MQTT endpoint ("127.0.0.1:8883"), recorded by `broker-config` in
@@ -51,7 +52,8 @@ int dd_broker_endpoint_set(struct dd_db *db, const char *host_port) DD_MUST_CHEC
 int dd_broker_endpoint_get(struct dd_db *db, char *out, size_t outlen) DD_MUST_CHECK;
 
 /* serve's keeper thread: once DIR/broker/ exists (broker-config made it), rewrites the CA
- * bundle within a second of a CA change, and prunes journal entries older than an hour. */
+ * bundle within a second of a CA change or of a self-signed certificate registered without
+ * a CA, and prunes journal entries older than an hour. */
 struct dd_service;
 int dd_broker_keeper_start(struct dd_service *svc) DD_MUST_CHECK;
 void dd_broker_keeper_stop(void);

@@ -101,31 +101,75 @@ static int write_hashed(const char *dir, const char *pem)
 	return DD_EIO;
 }
 
-/* Rebuilds dir (created if needed) with the server CA and every ACTIVE CA. */
+/* Empties and removes a directory of plain files. */
+static void remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d) {
+		struct dirent *e;
+		char path[4600];
+		size_t dl = strlen(dir);
+		while ((e = readdir(d)) != NULL) {
+			size_t nl = strlen(e->d_name);
+			if (e->d_name[0] == '.' || dl + nl + 2 > sizeof path)
+				continue;
+			memcpy(path, dir, dl);
+			path[dl] = '/';
+			memcpy(path + dl + 1, e->d_name, nl + 1);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+/* Rebuilds dir with the server CA, every ACTIVE CA and every ACTIVE self-signed device
+ * certificate registered without a CA: written into a sibling directory, then swapped in
+ * by two renames, so a handshake never sees a half-written directory. */
 static int write_ca_dir(struct dd_db *db, const char *server_ca_pem, const char *dir)
 {
-	mkdir(dir, 0755);
-	DIR *d = opendir(dir);
-	if (!d)
+	char tmp[4200], old[4200];
+	if (snprintf(tmp, sizeof tmp, "%s.new%ld", dir, (long)getpid()) >= (int)sizeof tmp ||
+	    snprintf(old, sizeof old, "%s.old%ld", dir, (long)getpid()) >= (int)sizeof old)
+		return DD_EINVAL;
+	remove_dir(tmp);
+	if (mkdir(tmp, 0755) != 0)
 		return DD_EIO;
-	struct dirent *e;
-	char path[4600];
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.' || strlen(dir) + strlen(e->d_name) + 2 > sizeof path)
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		unlink(path);
+	int rc = server_ca_pem ? write_hashed(tmp, server_ca_pem) : 0;
+	/* each self-signed device certificate is its own trust anchor; being CA:FALSE it
+	 * cannot anchor any other certificate */
+	static const char *const sql[2] = {
+		"SELECT pem FROM ca_certificates WHERE status = 'ACTIVE' ORDER BY account, id",
+		"SELECT pem FROM certificates WHERE status = 'ACTIVE' AND self_signed = 1 AND (ca_id IS NULL OR ca_id = '')"
+		" ORDER BY account, id",
+	};
+	for (int q = 0; q < 2 && !rc; q++) {
+		sqlite3_stmt *st = dd_db_stmt(db, sql[q]);
+		if (!st) {
+			rc = DD_EIO;
+			break;
+		}
+		while (!rc && sqlite3_step(st) == SQLITE_ROW)
+			rc = write_hashed(tmp, dd_col_text(st, 0));
+		sqlite3_reset(st);
 	}
-	closedir(d);
-	int rc = server_ca_pem ? write_hashed(dir, server_ca_pem) : 0;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT pem FROM ca_certificates WHERE status = 'ACTIVE' ORDER BY account, id");
-	if (!st)
+	if (rc) {
+		remove_dir(tmp);
+		return rc;
+	}
+	remove_dir(old);
+	struct stat sb;
+	if (stat(dir, &sb) == 0 && rename(dir, old) != 0) {
+		remove_dir(tmp);
 		return DD_EIO;
-	int s;
-	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW)
-		rc = write_hashed(dir, dd_col_text(st, 0));
-	sqlite3_reset(st);
-	return rc;
+	}
+	if (rename(tmp, dir) != 0) {
+		rename(old, dir);
+		remove_dir(tmp);
+		return DD_EIO;
+	}
+	remove_dir(old);
+	return 0;
 }
 
 int dd_changes_write_ca_bundle(struct dd_db *db, const char *server_ca_pem, const char *path)
@@ -212,7 +256,10 @@ static void keeper_pass(struct dd_service *svc, int64_t *seen, int64_t *pruned_m
 	struct dd_db *db = dd_store_db(svc->store);
 	if (!db)
 		return;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT max(seq) FROM changes WHERE seq > ?1 AND kind = 'ca'");
+	/* a CA change, or a change of a self-signed certificate registered without a CA */
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT max(c.seq) FROM changes c WHERE c.seq > ?1 AND (c.kind = 'ca' OR"
+					  " (c.kind = 'cert' AND EXISTS (SELECT 1 FROM certificates k WHERE k.account = c.account"
+					  " AND k.id = c.subject AND k.self_signed = 1 AND (k.ca_id IS NULL OR k.ca_id = ''))))");
 	if (!st)
 		return;
 	dd_bind_int64(st, 1, *seen);

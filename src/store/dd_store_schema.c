@@ -198,6 +198,7 @@ static const char m007_change_journal[] =
 	"CREATE TRIGGER changes_cert_status AFTER UPDATE OF status ON certificates WHEN OLD.status <> NEW.status BEGIN "
 	DD__NOTE("cert", "NEW.account", "NEW.id")
 	"CREATE TRIGGER changes_cert_delete AFTER DELETE ON certificates BEGIN " DD__NOTE("cert", "OLD.account", "OLD.id")
+	"CREATE TRIGGER changes_cert_insert AFTER INSERT ON certificates BEGIN " DD__NOTE("cert", "NEW.account", "NEW.id")
 	"CREATE TRIGGER changes_ca_insert AFTER INSERT ON ca_certificates BEGIN " DD__NOTE("ca", "NEW.account", "NEW.id")
 	"CREATE TRIGGER changes_ca_status AFTER UPDATE OF status ON ca_certificates WHEN OLD.status <> NEW.status BEGIN "
 	DD__NOTE("ca", "NEW.account", "NEW.id")

@@ -371,6 +371,33 @@ class BrokerTest(unittest.TestCase):
         other = self.device(self.ca_dev, "crl-other")  # same CA, not on the CRL
         self.assertEqual(other.connect(), 0)
 
+    def test_self_signed_without_ca(self):
+        d = tempfile.mkdtemp(prefix="self-", dir=self.tmp)
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                d + "/dev.key", "-out", d + "/dev.crt", "-days", "30", "-subj", "/CN=self-signed-dev",
+                "-addext", "basicConstraints=critical,CA:FALSE")
+        with open(d + "/dev.crt") as f, open(d + "/dev.key") as k:
+            pem, key = f.read(), k.read()
+        r = self.iot.register_certificate_without_ca(certificatePem=pem, status="ACTIVE")
+        self.iot.attach_policy(policyName="OpenPolicy", target=r["certificateArn"])
+        cert = Cert(d, r["certificateId"], pem, key)
+        # serve adds it to the broker's capath within a second; the running broker trusts it
+        cas = os.path.join(self.srv.data_dir, "broker", "cas")
+
+        def in_capath():
+            try:
+                for n in os.listdir(cas):
+                    with open(os.path.join(cas, n)) as f:
+                        if f.read().strip() == pem.strip():
+                            return True
+            except OSError:  # swapped while reading
+                pass
+            return False
+        self.assertTrue(wait_for(in_capath, 3), "not in the broker's capath")
+        self.assertEqual(self.device(cert, "self-1").connect(), 0)
+        self.iot.update_certificate(certificateId=cert.id, newStatus="INACTIVE")
+        self.assertEqual(self.device(cert, "self-2").connect(), 5)
+
     # ---- publish, subscribe, receive -------------------------------------------------------
     def test_publish_subscribe_receive(self):
         c = self.cert(policy="ThingPolicy", thing="meter-1")
