@@ -182,7 +182,7 @@ static bool store_open(void)
 	}
 	char logp[4200];
 	snprintf(logp, sizeof logp, "%s/iot-logs.jsonl", data_dir);
-	if (dd_plugin_writer_start(store, logp)) {
+	if (dd_plugin_writer_start(store, logp, region)) {
 		mosquitto_log_printf(MOSQ_LOG_ERR, "iotdefender: cannot start the writer thread");
 		dd_store_close(store);
 		store = NULL;

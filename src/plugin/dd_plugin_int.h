@@ -16,8 +16,9 @@
 enum dd_plugin_rec { DD_PLUGIN_REC_EVENT = 0, DD_PLUGIN_REC_LOG = 1 };
 
 /* Starts the writer: connection events go to the store (the same ingestion as POST
- * /connection-events), log lines are appended to log_path. */
-int dd_plugin_writer_start(struct dd_store *store, const char *log_path);
+ * /connection-events, as a request of their account in region), log lines are appended to
+ * log_path. */
+int dd_plugin_writer_start(struct dd_store *store, const char *log_path, const char *region);
 /* Queues one record (text is copied). Never blocks on I/O. Returns 0 or -1 (queue full
  * or out of memory: the record is counted as lost and reported in the broker log). */
 int dd_plugin_writer_put(enum dd_plugin_rec kind, const char *account, const char *text);

@@ -34,6 +34,7 @@ static int64_t stop_deadline_ms;
 static pthread_t thread;
 static struct dd_store *w_store;
 static char w_log_path[4200];
+static char w_region[32];
 
 int dd_plugin_writer_put(enum dd_plugin_rec kind, const char *account, const char *text)
 {
@@ -78,7 +79,7 @@ static int store_events(struct dd_db *db, const char *account, struct rec *first
 		body[pos++] = '\n';
 	}
 	body[pos] = 0;
-	struct dd_ctx c = { .db = db, .account = account, .region = "", .request_id = "broker", .now_ms = dd_now_ms() };
+	struct dd_ctx c = { .db = db, .account = account, .region = w_region, .request_id = "broker", .now_ms = dd_now_ms() };
 	json_t *out = NULL;
 	int rc = dd_iot_ingest_connection_events(&c, body, pos, &out);
 	json_decref(out);
@@ -183,9 +184,10 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-int dd_plugin_writer_start(struct dd_store *store, const char *log_path)
+int dd_plugin_writer_start(struct dd_store *store, const char *log_path, const char *region)
 {
 	w_store = store;
+	snprintf(w_region, sizeof w_region, "%s", region);
 	snprintf(w_log_path, sizeof w_log_path, "%s", log_path);
 	q_stop = false;
 	if (pthread_create(&thread, NULL, writer_main, NULL) != 0)
