@@ -44,7 +44,7 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DDD_FUZZ=ON
 	cmake --build build-fuzz -j $(JOBS)
-	./fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+	./fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -29,6 +29,7 @@
 #include "dd/store.h"
 
 #define ACCOUNT "123456789012"
+#define ACCOUNT_REGION ACCOUNT "/us-east-1" /* the key of the regional rows */
 #define DAY (86400000LL)
 
 int dd_iot_update_account_audit_configuration(struct dd_ctx *c, json_t *in, json_t **out);
@@ -127,28 +128,28 @@ static void generate(const char *dir, long n)
 	if (sqlite3_step(st) != SQLITE_DONE)
 		fprintf(stderr, "bench_audit: (cognito pool not created: %s)\n", sqlite3_errmsg(h));
 	sqlite3_finalize(st);
-	st = prep(h, "INSERT INTO role_aliases(account, alias, role_arn, duration, created, modified) VALUES (?1, ?2, ?3, 3600, ?4, ?4)");
+	st = prep(h, "INSERT INTO role_aliases(account_region, alias, role_arn, duration, created, modified) VALUES (?1, ?2, ?3, 3600, ?4, ?4)");
 	for (int i = 0; i < 5; i++) {
 		char alias[32];
 		snprintf(alias, sizeof alias, "alias-%d", i);
-		T(st, 1, ACCOUNT); T(st, 2, alias); T(st, 3, "arn:aws:iam::123456789012:role/DeviceRole"); I(st, 4, now);
+		T(st, 1, ACCOUNT_REGION); T(st, 2, alias); T(st, 3, "arn:aws:iam::123456789012:role/DeviceRole"); I(st, 4, now);
 		step(st);
 	}
 	sqlite3_finalize(st);
-	st = prep(h, "INSERT INTO role_service_usage(account, role_arn, service, last_used) VALUES (?1, ?2, 's3', ?3)");
-	T(st, 1, ACCOUNT); T(st, 2, "arn:aws:iam::123456789012:role/DeviceRole"); I(st, 3, now - 10 * DAY);
+	st = prep(h, "INSERT INTO role_service_usage(account_region, role_arn, service, last_used) VALUES (?1, ?2, 's3', ?3)");
+	T(st, 1, ACCOUNT_REGION); T(st, 2, "arn:aws:iam::123456789012:role/DeviceRole"); I(st, 3, now - 10 * DAY);
 	step(st);
 	sqlite3_finalize(st);
 
 	/* CAs */
-	const char *cert_cols = "(account, id, status, pem, ca_id, owner, created, modified, generation_id, subject, issuer,"
+	const char *cert_cols = "(account_region, id, status, pem, ca_id, owner, created, modified, generation_id, subject, issuer,"
 				" subject_cn, serial, not_before, not_after, key_type, key_bits, curve, pubkey_sha256, key_sha256,"
 				" key_sha1_80, is_ca, roca, debian, facts_version)";
 	char sql[1024];
-	snprintf(sql, sizeof sql, "INSERT INTO ca_certificates (account, id, status, pem, owner, created, modified, generation_id,"
+	snprintf(sql, sizeof sql, "INSERT INTO ca_certificates (account_region, id, status, pem, owner, created, modified, generation_id,"
 		 " subject, issuer, subject_cn, serial, not_before, not_after, key_type, key_bits, curve, pubkey_sha256,"
 		 " key_sha256, key_sha1_80, is_ca, roca, debian, facts_version, self_signed)"
-		 " VALUES (?1, ?2, 'ACTIVE', '', ?1, ?3, ?3, 'g', ?4, ?4,"
+		 " VALUES (?1, ?2, 'ACTIVE', '', '" ACCOUNT "', ?3, ?3, 'g', ?4, ?4,"
 		 " ?5, ?6, ?7, ?8, 'EC', 256, 'prime256v1', ?2, ?2, '', 1, 1, 0, 1, 1)");
 	st = prep(h, sql);
 	char ca_ids[5][65];
@@ -158,20 +159,20 @@ static void generate(const char *dir, long n)
 		snprintf(subj, sizeof subj, "CN=%s,O=Bench", cn);
 		snprintf(serial, sizeof serial, "ca%d", i + 1);
 		snprintf(ca_ids[i], sizeof ca_ids[i], "%064x", i + 1);
-		T(st, 1, ACCOUNT); T(st, 2, ca_ids[i]); I(st, 3, now); T(st, 4, subj); T(st, 5, cn); T(st, 6, serial);
+		T(st, 1, ACCOUNT_REGION); T(st, 2, ca_ids[i]); I(st, 3, now); T(st, 4, subj); T(st, 5, cn); T(st, 6, serial);
 		I(st, 7, now - 400 * DAY); I(st, 8, now + (i == 4 ? 10 : 3000) * DAY);
 		step(st);
 	}
 	sqlite3_finalize(st);
 
 	/* devices */
-	snprintf(sql, sizeof sql, "INSERT INTO certificates %s VALUES (?1, ?2, 'ACTIVE', '', ?3, ?1, ?4, ?4, 'g', ?5, ?6,"
+	snprintf(sql, sizeof sql, "INSERT INTO certificates %s VALUES (?1, ?2, 'ACTIVE', '', ?3, '" ACCOUNT "', ?4, ?4, 'g', ?5, ?6,"
 		 " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?2, ?14, ?15, 0, ?16, ?17, 1)", cert_cols);
 	sqlite3_stmt *cst = prep(h, sql);
-	sqlite3_stmt *tst = prep(h, "INSERT INTO things(account, name, thing_id, attributes, version, created) VALUES (?1, ?2, ?3, '{}', 1, ?4)");
-	sqlite3_stmt *pst = prep(h, "INSERT INTO thing_principals(account, thing_name, principal) VALUES (?1, ?2, ?3)");
-	sqlite3_stmt *gst = prep(h, "INSERT INTO thing_group_members(account, group_name, thing_name) VALUES (?1, ?2, ?3)");
-	sqlite3_stmt *est = prep(h, "INSERT INTO connection_events(account, event, client_id, certificate_id, ts, source_ip, reason)"
+	sqlite3_stmt *tst = prep(h, "INSERT INTO things(account_region, name, thing_id, attributes, version, created) VALUES (?1, ?2, ?3, '{}', 1, ?4)");
+	sqlite3_stmt *pst = prep(h, "INSERT INTO thing_principals(account_region, thing_name, principal) VALUES (?1, ?2, ?3)");
+	sqlite3_stmt *gst = prep(h, "INSERT INTO thing_group_members(account_region, group_name, thing_name) VALUES (?1, ?2, ?3)");
+	sqlite3_stmt *est = prep(h, "INSERT INTO connection_events(account_region, event, client_id, certificate_id, ts, source_ip, reason)"
 				    " VALUES (?1, ?2, ?3, ?4, ?5, '10.0.0.1', ?6)");
 	for (long i = 0; i < n; i++) {
 		if (i % 50000 == 0 && i) {
@@ -193,7 +194,7 @@ static void generate(const char *dir, long n)
 		snprintf(issuer, sizeof issuer, "CN=Fleet CA %d,O=Bench", ca);
 		int64_t nb = now - (int64_t)(rnd() % 800) * DAY;
 		int64_t na = now + ((int64_t)(rnd() % 910) - 10) * DAY;
-		T(cst, 1, ACCOUNT); T(cst, 2, id); T(cst, 3, ca_ids[ca]); I(cst, 4, now); T(cst, 5, subj); T(cst, 6, issuer);
+		T(cst, 1, ACCOUNT_REGION); T(cst, 2, id); T(cst, 3, ca_ids[ca]); I(cst, 4, now); T(cst, 5, subj); T(cst, 6, issuer);
 		T(cst, 7, cn); T(cst, 8, serial); I(cst, 9, nb); I(cst, 10, na);
 		T(cst, 11, rsa ? "RSA" : "EC"); I(cst, 12, rsa ? 2048 : 256); T(cst, 13, rsa ? "" : "prime256v1");
 		T(cst, 14, ksha); T(cst, 15, rsa ? "00000000000000000000" : "");
@@ -202,23 +203,23 @@ static void generate(const char *dir, long n)
 		step(cst);
 		char tid[64];
 		snprintf(tid, sizeof tid, "00000000-0000-4000-8000-%012ld", i);
-		T(tst, 1, ACCOUNT); T(tst, 2, thing); T(tst, 3, tid); I(tst, 4, now);
+		T(tst, 1, ACCOUNT_REGION); T(tst, 2, thing); T(tst, 3, tid); I(tst, 4, now);
 		step(tst);
 		snprintf(arn, sizeof arn, "arn:aws:iot:us-east-1:%s:cert/%s", ACCOUNT, id);
-		T(pst, 1, ACCOUNT); T(pst, 2, thing); T(pst, 3, arn);
+		T(pst, 1, ACCOUNT_REGION); T(pst, 2, thing); T(pst, 3, arn);
 		step(pst);
 		char group[32];
 		snprintf(group, sizeof group, "group-%ld", i % 100);
-		T(gst, 1, ACCOUNT); T(gst, 2, group); T(gst, 3, thing);
+		T(gst, 1, ACCOUNT_REGION); T(gst, 2, group); T(gst, 3, thing);
 		step(gst);
 		/* 5 sessions = 10 events; 1 in 200 devices also has a clone connecting with the
 		 * same certificate during its first session, 1 in 200 is taken over */
 		int64_t t = now - 20 * DAY + (int64_t)(rnd() % (10 * DAY));
 		for (int sess = 0; sess < 5; sess++) {
 			int64_t end = t + 3600 * 1000;
-			T(est, 1, ACCOUNT); T(est, 2, "connect"); T(est, 3, thing); T(est, 4, id); I(est, 5, t); sqlite3_bind_null(est, 6);
+			T(est, 1, ACCOUNT_REGION); T(est, 2, "connect"); T(est, 3, thing); T(est, 4, id); I(est, 5, t); sqlite3_bind_null(est, 6);
 			step(est);
-			T(est, 1, ACCOUNT); T(est, 2, "disconnect"); T(est, 3, thing); T(est, 4, id); I(est, 5, end);
+			T(est, 1, ACCOUNT_REGION); T(est, 2, "disconnect"); T(est, 3, thing); T(est, 4, id); I(est, 5, end);
 			if (i % 200 == 2 && sess == 4)
 				T(est, 6, "takeover");
 			else
@@ -227,9 +228,9 @@ static void generate(const char *dir, long n)
 			if (i % 200 == 1 && sess == 0) {
 				char clone[48];
 				snprintf(clone, sizeof clone, "%s-clone", thing);
-				T(est, 1, ACCOUNT); T(est, 2, "connect"); T(est, 3, clone); T(est, 4, id); I(est, 5, t + 600000); sqlite3_bind_null(est, 6);
+				T(est, 1, ACCOUNT_REGION); T(est, 2, "connect"); T(est, 3, clone); T(est, 4, id); I(est, 5, t + 600000); sqlite3_bind_null(est, 6);
 				step(est);
-				T(est, 1, ACCOUNT); T(est, 2, "disconnect"); T(est, 3, clone); T(est, 4, id); I(est, 5, t + 1200000); sqlite3_bind_null(est, 6);
+				T(est, 1, ACCOUNT_REGION); T(est, 2, "disconnect"); T(est, 3, clone); T(est, 4, id); I(est, 5, t + 1200000); sqlite3_bind_null(est, 6);
 				step(est);
 			}
 			t = end + 60 * 1000;
@@ -240,18 +241,18 @@ static void generate(const char *dir, long n)
 	sqlite3_finalize(pst);
 	sqlite3_finalize(gst);
 	sqlite3_finalize(est);
-	st = prep(h, "INSERT INTO thing_groups(account, name, group_id, attributes, created) VALUES (?1, ?2, ?3, '{}', ?4)");
+	st = prep(h, "INSERT INTO thing_groups(account_region, name, group_id, attributes, created) VALUES (?1, ?2, ?3, '{}', ?4)");
 	for (int g = 0; g < 100; g++) {
 		char name[32], gid[40];
 		snprintf(name, sizeof name, "group-%d", g);
 		snprintf(gid, sizeof gid, "00000000-0000-4000-9000-%012d", g);
-		T(st, 1, ACCOUNT); T(st, 2, name); T(st, 3, gid); I(st, 4, now);
+		T(st, 1, ACCOUNT_REGION); T(st, 2, name); T(st, 3, gid); I(st, 4, now);
 		step(st);
 	}
 	sqlite3_finalize(st);
 	/* policies: 3000, 5% permissive */
-	sqlite3_stmt *pol = prep(h, "INSERT INTO policies(account, name, default_version, next_version, created, modified, generation_id) VALUES (?1, ?2, 1, 2, ?3, ?3, 'g')");
-	sqlite3_stmt *ver = prep(h, "INSERT INTO policy_versions(account, policy_name, version, document, created) VALUES (?1, ?2, 1, ?3, ?4)");
+	sqlite3_stmt *pol = prep(h, "INSERT INTO policies(account_region, name, default_version, next_version, created, modified, generation_id) VALUES (?1, ?2, 1, 2, ?3, ?3, 'g')");
+	sqlite3_stmt *ver = prep(h, "INSERT INTO policy_versions(account_region, policy_name, version, document, created) VALUES (?1, ?2, 1, ?3, ?4)");
 	const char *good = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\","
 			   "\"Resource\":\"arn:aws:iot:us-east-1:123456789012:client/${iot:Connection.Thing.ThingName}\"},"
 			   "{\"Effect\":\"Allow\",\"Action\":[\"iot:Publish\",\"iot:Receive\"],\"Resource\":"
@@ -262,9 +263,9 @@ static void generate(const char *dir, long n)
 	for (int p = 0; p < 3000; p++) {
 		char name[32];
 		snprintf(name, sizeof name, "policy-%d", p);
-		T(pol, 1, ACCOUNT); T(pol, 2, name); I(pol, 3, now);
+		T(pol, 1, ACCOUNT_REGION); T(pol, 2, name); I(pol, 3, now);
 		step(pol);
-		T(ver, 1, ACCOUNT); T(ver, 2, name); T(ver, 3, p % 20 == 0 ? bad : good); I(ver, 4, now);
+		T(ver, 1, ACCOUNT_REGION); T(ver, 2, name); T(ver, 3, p % 20 == 0 ? bad : good); I(ver, 4, now);
 		step(ver);
 	}
 	sqlite3_finalize(pol);
@@ -287,6 +288,8 @@ static int run_audit(const char *dir, long n)
 		return 1;
 	struct dd_ctx c = { .svc = &svc, .db = dd_store_db(svc.store), .account = ACCOUNT, .region = "us-east-1",
 			    .request_id = "bench", .now_ms = dd_now_ms() };
+	if (dd_ctx_set_account_region(&c))
+		return 1;
 	json_t *checks = json_object(), *names = json_array();
 	for (size_t i = 0; i < dd_audit_ncheck; i++) {
 		json_t *cfg = json_pack("{s:b}", "enabled", 1);

@@ -85,7 +85,7 @@ int main(void)
 	struct dd_ctx c = { .svc = &svc, .db = dd_store_db(svc.store), .account = ACCOUNT, .region = "us-east-1",
 			    .request_id = "bench", .now_ms = dd_now_ms() };
 	double *t = calloc(NDECIDE, sizeof *t);
-	if (!t || !c.db)
+	if (!t || !c.db || dd_ctx_set_account_region(&c))
 		return 1;
 	struct dd_authz *az = NULL;
 	for (int i = 0; i < NLOAD; i++) {

@@ -27,7 +27,7 @@ SERVICES = {
             "Publish"],
     "cognito-identity": ["CreateIdentityPool", "DescribeIdentityPool", "ListIdentityPools",
                          "DeleteIdentityPool", "UpdateIdentityPool",
-                         "SetIdentityPoolRoles", "GetIdentityPoolRoles"],
+                         "SetIdentityPoolRoles", "GetIdentityPoolRoles", "GetId"],
     "iot-data": ["DeleteConnection"],  # the broker (src/plugin) applies it
 }
 # Models are found by the SigV4 signing name when it differs from botocore's directory.

@@ -56,20 +56,21 @@ struct dd_cert_info {
  * must not write through the same db while iterating. */
 typedef int (*dd_cert_visit_fn)(const struct dd_cert_info *ci, void *ud);
 
-/* Calls fn for every certificate of kind in account, ordered by id. Runs inside the
+/* Calls fn for every certificate of kind in account_region ("<account>/<region>", see
+ * dd/ctx.h), ordered by id. Runs inside the
  * caller's transaction when one is open (the audit opens a read transaction for one
  * snapshot). Returns 0, the callback's non-zero value, or DD_EIO. */
-int dd_certs_foreach(struct dd_db *db, const char *account, enum dd_cert_kind kind, int64_t now_ms,
+int dd_certs_foreach(struct dd_db *db, const char *account_region, enum dd_cert_kind kind, int64_t now_ms,
 		     dd_cert_visit_fn fn, void *ud) DD_MUST_CHECK;
 /* Calls fn once for the certificate id (lowercase hex) of kind. DD_ENOTFOUND if absent. */
-int dd_certs_get(struct dd_db *db, const char *account, enum dd_cert_kind kind, const char *id,
+int dd_certs_get(struct dd_db *db, const char *account_region, enum dd_cert_kind kind, const char *id,
 		 int64_t now_ms, dd_cert_visit_fn fn, void *ud) DD_MUST_CHECK;
 
 /* Sets a certificate's status as UpdateCertificate (device: ACTIVE, INACTIVE, REVOKED;
  * REVOKED is final) or UpdateCACertificate (CA: ACTIVE, INACTIVE) does, in its own write
  * transaction. Returns 0, DD_ENOTFOUND, DD_EINVAL (status not allowed), DD_ECONFLICT (the
  * current state forbids it) or DD_EIO; msg (size msglen, may be NULL) says why. */
-int dd_certs_set_status(struct dd_db *db, const char *account, enum dd_cert_kind kind, const char *id,
+int dd_certs_set_status(struct dd_db *db, const char *account_region, enum dd_cert_kind kind, const char *id,
 			const char *status, int64_t now_ms, char *msg, size_t msglen) DD_MUST_CHECK;
 
 /* Start-up upkeep of the stored facts: recomputes every fact of rows whose facts_version

@@ -15,11 +15,14 @@
 #include <stdint.h>
 
 #include "dd/common.h"
+#include "dd/ctx.h"
 #include "dd/store.h"
 
 struct dd_change {
 	int64_t seq;
-	char account[16];
+	/* "<account>/<region>" of the changed row (the journal holds every region's changes;
+	 * a broker applies those of its own region) */
+	char account_region[DD_ACCOUNT_REGION_SIZE];
 	/* cert (subject: certificate id), ca and crl (CA id), policy (target ARN or policy
 	 * name), thing (principal ARN or thing name), group (thing name), grouptree (group
 	 * name), logging (settings key or log target), connection (client id) */
@@ -28,8 +31,8 @@ struct dd_change {
 	char arg[256];     /* connection: {"cleanSession":…, "preventWillMessage":…} */
 };
 
-/* Appends one change inside the caller's write transaction. */
-int dd_changes_note(struct dd_db *db, const char *account, const char *kind, const char *subject,
+/* Appends one change of account_region inside the caller's write transaction. */
+int dd_changes_note(struct dd_db *db, const char *account_region, const char *kind, const char *subject,
 		    const char *arg, int64_t now_ms) DD_MUST_CHECK;
 /* The last sequence number written (0 when none). */
 int dd_changes_last(struct dd_db *db, int64_t *seq) DD_MUST_CHECK;
@@ -39,17 +42,18 @@ int dd_changes_read(struct dd_db *db, int64_t after, struct dd_change *out, size
 int dd_changes_prune(struct dd_db *db, int64_t before_ms) DD_MUST_CHECK;
 
 /* Writes path (atomically: temporary file + rename, mode 0644) with server_ca_pem followed
- * by the PEM of every ACTIVE registered CA of every account, and the same certificates,
+ * by the PEM of every ACTIVE registered CA of every account and region, and the same certificates,
  * plus the ACTIVE self-signed device certificates registered without a CA, as an OpenSSL
  * hash directory `cas/` next to it (the broker's capath: OpenSSL looks certificates up
  * there at each verification, so they are trusted without restarting the broker). */
 int dd_changes_write_ca_bundle(struct dd_db *db, const char *server_ca_pem, const char *path) DD_MUST_CHECK;
 
-/* The broker's MQTT endpoint ("127.0.0.1:8883"), recorded by `broker-config` in
- * server_meta; DescribeEndpoint answers it for iot:Data and iot:Data-ATS. get: 0 and the
- * value, DD_ENOTFOUND when no broker was configured, or DD_EIO. */
-int dd_broker_endpoint_set(struct dd_db *db, const char *host_port) DD_MUST_CHECK;
-int dd_broker_endpoint_get(struct dd_db *db, char *out, size_t outlen) DD_MUST_CHECK;
+/* The MQTT endpoint ("127.0.0.1:8883") of the broker serving region, recorded by
+ * `broker-config --region` in server_meta; DescribeEndpoint in that region answers it for
+ * iot:Data and iot:Data-ATS. get: 0 and the value, DD_ENOTFOUND when no broker was
+ * configured for region, or DD_EIO. */
+int dd_broker_endpoint_set(struct dd_db *db, const char *region, const char *host_port) DD_MUST_CHECK;
+int dd_broker_endpoint_get(struct dd_db *db, const char *region, char *out, size_t outlen) DD_MUST_CHECK;
 
 /* serve's keeper thread: once DIR/broker/ exists (broker-config made it), rewrites the CA
  * bundle within a second of a CA change or of a self-signed certificate registered without

@@ -28,5 +28,8 @@ struct dd_cognito_pool {
 int dd_cognito_pools_list(struct dd_db *db, const char *account, const char *region,
 			  struct dd_cognito_pool **out, size_t *n) DD_MUST_CHECK;
 void dd_cognito_pools_free(struct dd_cognito_pool *pools, size_t n);
+/* The account and region owning the identity pool pool_id, for the operations AWS serves
+ * without a signature (GetId and the like). Returns 0, DD_ENOTFOUND or DD_EIO. */
+int dd_cognito_pool_owner(struct dd_db *db, const char *pool_id, char account[13], char region[64]) DD_MUST_CHECK;
 
 #endif

@@ -3,12 +3,13 @@
  * Certificate revocation lists kept in the store: one current CRL per registered CA
  * certificate (table crls, its revoked serials in crl_revoked), imported by an operator
  * (admin command or the POST /crl-import endpoint) or fetched from the HTTP CRL
- * distribution points named by the account's certificates (state per URL in
+ * distribution points named by the certificates of one account and region (state per URL in
  * crl_fetches, so failures are visible and a CRL is fetched again only after its
  * nextUpdate). A CRL is stored only after its signature verified against the CA it is
  * stored for, and never replaced by an older one. Revocation is derived when asked, by
  * issuer name and serial (RFC 5280 scope), from CRLs that are still valid: thisUpdate not
  * in the future and nextUpdate (when present) plus DD_CRL_GRACE_MS not in the past.
+ * Fetches run on the fetch pool (fetch.h), never on a request thread or an audit worker.
  * The parsing and verification primitives are dd_crl_parse / dd_crl_verify in x509.h.
  */
 #ifndef DD_CRL_H
@@ -23,9 +24,11 @@ struct dd_service;
 
 /* How long a CRL still counts after its nextUpdate (Decision: 7 days). */
 #define DD_CRL_GRACE_MS (7LL * 86400 * 1000)
-/* HTTP fetch limits for distribution points. */
+/* HTTP fetch limits for distribution points (whole fetch, redirects included). */
 #define DD_CRL_FETCH_MAX_BYTES (8u << 20)
 #define DD_CRL_FETCH_TIMEOUT_MS 10000L
+#define DD_CRL_FETCH_CONNECT_TIMEOUT_MS 5000L
+#define DD_CRL_FETCH_MAX_REDIRECTS 3
 /* A CRL without nextUpdate is fetched again after this long. */
 #define DD_CRL_DEFAULT_TTL_MS (3600LL * 1000)
 /* After a failed fetch the URL is not tried again for this long. */
@@ -41,49 +44,64 @@ struct dd_crl_import_result {
 };
 
 /* Imports a CRL (PEM or DER, at most 16 MiB) as the current CRL of the CA certificate
- * ca_id of account, inside its own write transaction (the caller must not hold one).
+ * ca_id of account_region ("<account>/<region>", see dd/ctx.h), inside its own write
+ * transaction (the caller must not hold one).
  * source is "import" or the URL it was fetched from. Returns 0 and fills *res (may be
  * NULL); DD_ENOTFOUND when the CA is not registered; DD_EINVAL when the data is not a CRL;
  * DD_ECRYPTO when it is not issued or signed by that CA; DD_ECONFLICT when the stored CRL
  * is newer (thisUpdate); DD_EIO on a store error. err (size errlen) always says why. */
-int dd_crl_import(struct dd_db *db, const char *account, const char *ca_id, const void *data,
+int dd_crl_import(struct dd_db *db, const char *account_region, const char *ca_id, const void *data,
 		  size_t len, const char *source, int64_t now_ms, struct dd_crl_import_result *res,
 		  char *err, size_t errlen) DD_MUST_CHECK;
 
-/* Counters of one refresh. */
+/* What one refresh request did. */
 struct dd_crl_refresh_stats {
 	size_t urls;       /* distinct http(s) distribution points of the account */
-	size_t fetched;    /* fetched and stored */
+	size_t queued;     /* queued now for the fetch pool */
+	size_t pending;    /* already queued or being fetched (by an earlier request) */
 	size_t cached;     /* skipped: the stored CRL is before its nextUpdate */
-	size_t failed;     /* fetch, parse or verification failed (state stored, logged) */
 	size_t backoff;    /* skipped: failed less than DD_CRL_RETRY_MS ago */
+	size_t dropped;    /* not queued: the account's fetch queue is full (tried next time) */
 };
 
-/* Fetches the CRLs named by the HTTP(S) distribution points of account's ACTIVE and
- * PENDING_TRANSFER device certificates and of its CA certificates, unless the CRL from
- * that URL is still before its nextUpdate. Each fetched CRL is stored for the registered
- * CA whose subject is its issuer and whose key verifies it. Failures are logged and kept
- * as the URL's visible state (lastError); they never fail the call. The audit engine calls
- * this before the revocation checks. Uses the calling thread's store connection and no
- * transaction while fetching. Returns 0 (stats may be NULL) or DD_EIO when the store is
- * unusable. */
-int dd_crl_refresh(struct dd_service *svc, const char *account, struct dd_crl_refresh_stats *stats) DD_MUST_CHECK;
+/* How long an audit waits for its own account's CRL fetches before it runs the
+ * revocation checks on the CRLs stored by then (Decision: bounded, 5 s). */
+#define DD_CRL_AUDIT_WAIT_MS 5000
+
+/* Queues, on the service's fetch pool (fetch.h: per-account cap, round-robin between
+ * accounts), a fetch of every HTTP(S) distribution point named by account's ACTIVE and
+ * PENDING_TRANSFER device certificates and its CA certificates, unless the CRL from that
+ * URL is still before its nextUpdate, the URL failed less than DD_CRL_RETRY_MS ago, or a
+ * fetch of it is already queued or running. Returns at once: the caller never waits for
+ * the network. Each fetch (dd_fetch_http: refused address ranges, at most 3 redirects each
+ * checked again, DD_CRL_FETCH_MAX_BYTES, DD_CRL_FETCH_TIMEOUT_MS) stores its CRL for the
+ * registered CA whose subject is its issuer and whose key verifies it, and records the
+ * URL's state (lastError: a generic text for any network failure, the reason in the debug
+ * log). Returns 0 (stats may be NULL), DD_EIO when the store is unusable, DD_ENOMEM. */
+int dd_crl_refresh(struct dd_service *svc, const char *account_region, struct dd_crl_refresh_stats *stats) DD_MUST_CHECK;
+
+/* Waits at most timeout_ms for account's queued and running CRL fetches to finish.
+ * Returns 0 when none is left, 1 when some still are (they go on in the background). */
+int dd_crl_refresh_wait(struct dd_service *svc, const char *account_region, int64_t timeout_ms);
+
+/* CRL fetches of account queued or running now. */
+size_t dd_crl_refresh_pending(struct dd_service *svc, const char *account_region);
 
 /* Is the certificate with this issuer name and serial (lowercase hex, no leading zeros)
- * on a valid stored CRL of account at now_ms? Returns 1 (and copies the id of the CA
+ * on a valid stored CRL of account_region at now_ms? Returns 1 (and copies the id of the CA
  * whose CRL lists it into by_ca, when not NULL), 0, or DD_EIO. */
-int dd_crl_lookup(struct dd_db *db, const char *account, const char *issuer, const char *serial,
+int dd_crl_lookup(struct dd_db *db, const char *account_region, const char *issuer, const char *serial,
 		  int64_t now_ms, char by_ca[65]) DD_MUST_CHECK;
 
 /* Removes the stored CRL of a CA (used when the CA is deleted), inside the caller's write
  * transaction. Returns 0 or DD_EIO. */
-int dd_crl_forget_ca(struct dd_db *db, const char *account, const char *ca_id) DD_MUST_CHECK;
+int dd_crl_forget_ca(struct dd_db *db, const char *account_region, const char *ca_id) DD_MUST_CHECK;
 
 /* Describes the stored CRLs, the fetch state of every URL, and the revoked device and CA
- * certificates of account (only CA ca_id when not NULL) as a new JSON object:
+ * certificates of account_region (only CA ca_id when not NULL) as a new JSON object:
  * {"crls": [...], "fetches": [...], "revokedCertificates": [...],
  *  "revokedCACertificates": [...], "intermediateCARevoked": [...]}. Returns 0 or DD_E*. */
-int dd_crl_status_json(struct dd_db *db, const char *account, const char *ca_id, int64_t now_ms,
+int dd_crl_status_json(struct dd_db *db, const char *account_region, const char *ca_id, int64_t now_ms,
 		       json_t **out) DD_MUST_CHECK;
 
 #endif

@@ -17,6 +17,26 @@
 
 struct dd_service;
 
+/* IoT resources, the audit configuration, audits, findings, suppressions, scheduled
+ * audits and mitigation actions are regional, as in AWS: their rows are keyed by the
+ * account and region together, "<account>/<region>" (e.g. "111111111111/us-east-1"), in
+ * an `account_region` column that leads every primary key and index. The account is always
+ * 12 digits, so the key splits unambiguously. IAM is global, as in AWS: its rows are keyed
+ * by the account alone. SNS topics and Cognito pools carry their region in their own
+ * column (and in their ARN or id). */
+#define DD_ACCOUNT_REGION_SIZE 80
+/* The region data stored before regions existed was moved to, and the admin commands'
+ * default. */
+#define DD_DEFAULT_REGION "us-east-1"
+
+/* Formats the account_region key of account (12 digits) and region (a region name: a
+ * lowercase letter, then lowercase letters, digits and hyphens, at most 63 characters)
+ * into out. Returns 0, or DD_EINVAL (out untouched) when either is not valid. */
+int dd_account_region_make(char out[DD_ACCOUNT_REGION_SIZE], const char *account, const char *region) DD_MUST_CHECK;
+/* Splits an account_region key into account (13 bytes with the NUL) and region (size
+ * regionlen). Returns 0 or DD_EINVAL for a malformed key (outputs untouched). */
+int dd_account_region_split(const char *key, char account[13], char *region, size_t regionlen) DD_MUST_CHECK;
+
 /* A query-string or form parameter, decoded. */
 struct dd_kv {
 	char *key;
@@ -28,16 +48,31 @@ struct dd_ctx {
 	struct dd_db *db;
 	const char *account;     /* 12 digits, from the access key */
 	const char *region;      /* from the SigV4 credential scope */
+	/* "<account>/<region>": the key of regional rows; set with dd_ctx_set_account_region
+	 * once account and region are set */
+	char account_region[DD_ACCOUNT_REGION_SIZE];
 	const char *request_id;
 	int64_t now_ms;
 	/* error result */
 	int err;
 	const char *err_code;    /* AWS error code; NULL: the protocol's default for err */
 	char err_msg[1024];
+	/* ResourceAlreadyExistsException's resourceId / resourceArn ("" when not set) */
+	char err_resource_id[128];
+	char err_resource_arn[512];
 };
+
+/* Sets c->account_region from c->account and c->region. Returns 0 or DD_EINVAL (see
+ * dd_account_region_make). */
+int dd_ctx_set_account_region(struct dd_ctx *c) DD_MUST_CHECK;
 
 /* Records an error on c and returns err, for `return dd_fail(c, …)`. code may be NULL. */
 int dd_fail(struct dd_ctx *c, int err, const char *code, const char *fmt, ...) DD_PRINTF(4, 5);
+
+/* Same as dd_fail, and records the existing resource's id and ARN, which the error
+ * body of ResourceAlreadyExistsException carries (resourceId, resourceArn). */
+int dd_fail_exists(struct dd_ctx *c, const char *resource_id, const char *resource_arn, const char *fmt, ...)
+	DD_PRINTF(4, 5);
 
 typedef int (*dd_handler_fn)(struct dd_ctx *c, json_t *in, json_t **out);
 

@@ -91,4 +91,25 @@ int dd_iam_trust_validate(const char *text, char *err, size_t errlen) DD_MUST_CH
  * A-Z a-z 0-9 - _ . ~). Returns an owned string or NULL on allocation failure. */
 char *dd_iam_url_encode(const char *s);
 
+/* The fields of an ARN "arn:<partition>:<service>:<region>:<account>:<resource>".
+ * resource points into the parsed string (borrowed: it lives as long as that string). */
+struct dd_arn {
+	char partition[16];
+	char service[32];
+	char region[32];
+	char account[16];
+	const char *resource;
+};
+
+/* Splits arn into its fields. Returns 0, or DD_EINVAL when arn is NULL, does not start
+ * with "arn:", has fewer than six fields, a field is too long for its buffer, or the
+ * resource is empty. *out is untouched on failure. Pure function. */
+int dd_iam_arn_parse(const char *arn, struct dd_arn *out) DD_MUST_CHECK;
+
+/* Is arn an IAM role ARN ("arn:aws:iam::<account>:role/[path/]name")? Returns 0 when it
+ * names a role of account, DD_EINVAL when it is not a role ARN at all, and DD_EDENIED
+ * when it names another account's role (never to be resolved to the caller's role of
+ * the same name). Pure function. */
+int dd_iam_role_arn_check(const char *account, const char *arn) DD_MUST_CHECK;
+
 #endif

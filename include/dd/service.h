@@ -15,6 +15,8 @@
 struct dd_blocklists;
 struct dd_outbox;
 struct dd_audit_engine;
+struct dd_fetch_allow;
+struct dd_fetch_pool;
 
 struct dd_service {
 	char data_dir[2048];
@@ -28,6 +30,10 @@ struct dd_service {
 	size_t max_body;          /* request body limit in bytes */
 	struct dd_outbox *outbox; /* SNS delivery workers (dd_outbox.c), NULL when not started */
 	struct dd_audit_engine *audit; /* audit workers and scheduler (dd_audit_engine.c) */
+	/* Outbound requests (dd_fetch.c): ranges an operator allowed beyond the default
+	 * (NULL: none), set once at start; the fair fetch pool, started on first use. */
+	struct dd_fetch_allow *outbound_allow;
+	struct dd_fetch_pool *fetch_pool;
 	/* The service clock: wall time plus an offset that only a server started with
 	 * --test-clock lets a signed request move (POST /admin/clock). The scheduler and the
 	 * audit engine read time only through dd_service_now_ms. */

@@ -5,7 +5,8 @@
  * with the store), and a per-connection cache of prepared statements keyed by the SQL
  * text's address (callers pass string literals). Writes use short BEGIN IMMEDIATE
  * transactions; a reader that needs one consistent snapshot opens a read transaction.
- * Every account-scoped table has an `account` column first in its primary key.
+ * Every account-scoped table has an `account` column first in its primary key, or, for
+ * the regional tables, an `account_region` column ("<account>/<region>", dd/ctx.h).
  */
 #ifndef DD_STORE_H
 #define DD_STORE_H

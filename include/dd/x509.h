@@ -2,7 +2,7 @@
 /*
  * X.509 certificates, keys and CRLs, on OpenSSL 3. Parses a certificate once into the
  * facts the registry stores and the audit checks read (so an audit never re-parses a
- * PEM), verifies issuer signatures, parses and verifies CRLs, fetches CRLs over HTTP,
+ * PEM), verifies issuer signatures, parses and verifies CRLs (fetching them is fetch.h),
  * and runs the server's own CA (CreateKeysAndCertificate). Pure functions; no store.
  */
 #ifndef DD_X509_H
@@ -87,11 +87,6 @@ int dd_crl_verify(const struct dd_crl *crl, const char *issuer_pem, char *err, s
 /* True when serial_hex (lowercase, no leading zeros) is on the CRL (binary search). */
 bool dd_crl_is_revoked(const struct dd_crl *crl, const char *serial_hex);
 void dd_crl_clear(struct dd_crl *crl);
-
-/* Fetches url (http or https) with libcurl: at most max_bytes, timeout_ms overall.
- * On success *out is an owned buffer of *out_len bytes. Returns 0 or DD_EIO with err. */
-int dd_http_fetch(const char *url, size_t max_bytes, long timeout_ms, unsigned char **out,
-		  size_t *out_len, char *err, size_t errlen) DD_MUST_CHECK;
 
 /* Creates a self-signed CA (EC P-256, 10 years, CN given). Owned PEM strings out. */
 int dd_x509_ca_create(const char *cn, char **cert_pem, char **key_pem) DD_MUST_CHECK;

@@ -17,6 +17,7 @@
 #include "dd/certs.h"
 #include "dd/common.h"
 #include "dd/crl.h"
+#include "dd/ctx.h"
 #include "dd/keys.h"
 #include "dd/store.h"
 
@@ -43,11 +44,13 @@ static void usage_blocklist(FILE *f)
 static void usage_crl(FILE *f)
 {
 	fprintf(f,
-		"usage: iotdefender crl import --data-dir DIR --account ACCOUNT --ca-certificate-id ID FILE\n"
-		"       iotdefender crl status --data-dir DIR --account ACCOUNT [--ca-certificate-id ID]\n"
+		"usage: iotdefender crl import --data-dir DIR --account ACCOUNT [--region REGION]\n"
+		"                              --ca-certificate-id ID FILE\n"
+		"       iotdefender crl status --data-dir DIR --account ACCOUNT [--region REGION]\n"
+		"                              [--ca-certificate-id ID]\n"
 		"\n"
 		"import: stores the CRL in FILE (PEM or DER) as the current CRL of the registered CA\n"
-		"certificate ID of ACCOUNT. The CRL must be issued and signed by that CA and not older\n"
+		"certificate ID of ACCOUNT in REGION. The CRL must be issued and signed by that CA and not older\n"
 		"than the CRL already stored. Certificates on it count as revoked by their issuer.\n"
 		"status: prints the stored CRLs, the fetch state of each HTTP distribution point and the\n"
 		"revoked device and CA certificates as JSON.\n"
@@ -55,6 +58,7 @@ static void usage_crl(FILE *f)
 		"options:\n"
 		"  --data-dir DIR               the server's data directory\n"
 		"  --account ACCOUNT            the 12-digit account id that registered the CA\n"
+		"  --region REGION              the region the CA is registered in (default " DD_DEFAULT_REGION ")\n"
 		"  --ca-certificate-id ID       the CA certificate id (64 hex characters)\n"
 		"  --help                       show this help\n");
 }
@@ -193,6 +197,7 @@ static int cmd_crl(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "account", required_argument, NULL, 'a' },
+		{ "region", required_argument, NULL, 'r' },
 		{ "ca-certificate-id", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -207,13 +212,14 @@ static int cmd_crl(int argc, char **argv)
 		usage_crl(stderr);
 		return 2;
 	}
-	const char *dir = NULL, *account = NULL, *ca = NULL;
+	const char *dir = NULL, *account = NULL, *region = DD_DEFAULT_REGION, *ca = NULL;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc - 2, argv + 2, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'a': account = optarg; break;
+		case 'r': region = optarg; break;
 		case 'i': ca = optarg; break;
 		case 'h': usage_crl(stdout); return 0;
 		default: usage_crl(stderr); return 2;
@@ -227,6 +233,11 @@ static int cmd_crl(int argc, char **argv)
 	}
 	if (!account_ok(account)) {
 		fprintf(stderr, "iotdefender: --account must be 12 digits\n");
+		return 2;
+	}
+	char account_region[DD_ACCOUNT_REGION_SIZE];
+	if (dd_account_region_make(account_region, account, region)) {
+		fprintf(stderr, "iotdefender: --region must be a region name such as %s\n", DD_DEFAULT_REGION);
 		return 2;
 	}
 	if (!store_exists(dir)) {
@@ -249,7 +260,7 @@ static int cmd_crl(int argc, char **argv)
 		struct dd_crl_import_result res;
 		if (!data) {
 			fprintf(stderr, "iotdefender: %s\n", err);
-		} else if (dd_crl_import(db, account, ca, data, len, "import", dd_now_ms(), &res, err, sizeof err)) {
+		} else if (dd_crl_import(db, account_region, ca, data, len, "import", dd_now_ms(), &res, err, sizeof err)) {
 			fprintf(stderr, "iotdefender: CRL refused: %s\n", err);
 		} else {
 			printf("stored the CRL of %s for CA certificate %s: %zu revoked serials, thisUpdate %lld",
@@ -269,7 +280,7 @@ static int cmd_crl(int argc, char **argv)
 					*p = (char)(*p + 32);
 		}
 		json_t *out = NULL;
-		if (dd_crl_status_json(db, account, ca ? id : NULL, dd_now_ms(), &out)) {
+		if (dd_crl_status_json(db, account_region, ca ? id : NULL, dd_now_ms(), &out)) {
 			fprintf(stderr, "iotdefender: cannot read the CRL state\n");
 		} else {
 			char *s = json_dumps(out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));

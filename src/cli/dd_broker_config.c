@@ -39,7 +39,9 @@ static void usage(FILE *f)
 		"options:\n"
 		"  --data-dir DIR   the data directory `serve` uses (required)\n"
 		"  --port N         the MQTT over TLS port on 127.0.0.1 (default 8883)\n"
-		"  --region R       the region of the ARNs policies name (default us-east-1)\n"
+		"  --region R       the region the broker serves: only certificates registered in it\n"
+		"                   connect, its connection events are stored in it, and its\n"
+		"                   policies name its ARNs (default us-east-1)\n"
 		"  --plugin PATH    the plugin shared object (default: the one built with this binary)\n");
 }
 
@@ -157,7 +159,7 @@ int dd_broker_config_write(struct dd_service *svc, const char *dir, int port, co
 	}
 	char endpoint[64];
 	snprintf(endpoint, sizeof endpoint, "127.0.0.1:%d", port);
-	if (dd_broker_endpoint_set(db, endpoint)) {
+	if (dd_broker_endpoint_set(db, region, endpoint)) {
 		fprintf(stderr, "iotdefender: cannot record the broker endpoint in the store\n");
 		return -1;
 	}
@@ -167,9 +169,9 @@ int dd_broker_config_write(struct dd_service *svc, const char *dir, int port, co
 	if (pw)
 		user = pw->pw_name;
 	fprintf(out,
-		"# mosquitto.conf written by `iotdefender broker-config --data-dir %s --port %d`.\n"
+		"# mosquitto.conf written by `iotdefender broker-config --data-dir %s --port %d --region %s`.\n"
 		"# Run: mosquitto -c THIS_FILE. Clients connect with TLS to 127.0.0.1:%d, present a\n"
-		"# certificate registered ACTIVE in iotdefender, and verify the broker with\n"
+		"# certificate registered ACTIVE in iotdefender in region %s, and verify the broker with\n"
 		"# %s.\n"
 		"# The broker runs as the owner of the data directory (it reads and writes the store).\n"
 		"user %s\n"
@@ -191,7 +193,7 @@ int dd_broker_config_write(struct dd_service *svc, const char *dir, int port, co
 		"plugin %s\n"
 		"plugin_opt_data_dir %s\n"
 		"plugin_opt_region %s\n",
-		dir, port, port, sca, user, port, bundle, bdir, crt, key, plugin, abs, region);
+		dir, port, region, port, region, sca, user, port, bundle, bdir, crt, key, plugin, abs, region);
 	return ferror(out) ? -1 : 0;
 }
 
@@ -219,7 +221,8 @@ int dd_broker_config_main(int argc, char **argv)
 			}
 			break;
 		case 'r':
-			if (strlen(optarg) == 0 || strlen(optarg) > 30 || strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(optarg)) {
+			char probe[DD_ACCOUNT_REGION_SIZE];
+			if (dd_account_region_make(probe, "000000000000", optarg)) {
 				fprintf(stderr, "iotdefender: --region must look like us-east-1\n");
 				return 2;
 			}

@@ -199,10 +199,13 @@ static void events_of(struct bdemo *d, const char *client, int *connects, int *d
 	if (reason)
 		reason[0] = 0;
 	struct dd_db *db = dd_store_db(d->svc.store);
-	sqlite3_stmt *st = db ? dd_db_stmt(db, "SELECT event, reason FROM connection_events WHERE account = ?1 AND client_id = ?2 ORDER BY seq") : NULL;
+	char ar[DD_ACCOUNT_REGION_SIZE];
+	if (dd_account_region_make(ar, d->account, REGION))
+		return;
+	sqlite3_stmt *st = db ? dd_db_stmt(db, "SELECT event, reason FROM connection_events WHERE account_region = ?1 AND client_id = ?2 ORDER BY seq") : NULL;
 	if (!st)
 		return;
-	dd_bind_text(st, 1, d->account);
+	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, client);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (strcmp(dd_col_text(st, 0), "connect") == 0)

@@ -31,14 +31,17 @@
 #include "dd/x509.h"
 #include "server/dd_api.h"
 #include "server/dd_creds.h"
+#include "server/dd_dirlock.h"
 #include "server/dd_model.h"
 
-#define REGION "us-east-1"
+/* The lab lives in one region, the one the aws CLI and boto3 default to. */
+#define REGION DD_DEFAULT_REGION
 #define MARKER ".iotdefender-demo"
 
 struct demo {
 	struct dd_service svc;
 	char account[13];
+	char account_region[DD_ACCOUNT_REGION_SIZE];  /* of REGION: for the store calls */
 	bool failed;
 };
 
@@ -232,8 +235,25 @@ int dd_demo_main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* never replace a directory a server is using; then hold the new one's lock */
+	char lerr[1024], lpath[4200];
+	static struct dd_dirlock *lock; /* held until the process exits */
+	struct stat lsb;
+	snprintf(lpath, sizeof lpath, "%s/iotdefender.lock", dir);
+	if (stat(lpath, &lsb) == 0) {
+		if (dd_dirlock_acquire(dir, &lock, lerr, sizeof lerr)) {
+			fprintf(stderr, "demo: %s\n", lerr);
+			return 1;
+		}
+		dd_dirlock_release(lock);
+		lock = NULL;
+	}
 	if (prepare_dir(dir))
 		return 1;
+	if (dd_dirlock_acquire(dir, &lock, lerr, sizeof lerr)) {
+		fprintf(stderr, "demo: %s\n", lerr);
+		return 1;
+	}
 	dd_log_set_level(DD_LOG_WARN);
 	if (dd_models_load())
 		return 1;
@@ -253,12 +273,16 @@ int dd_demo_main(int argc, char **argv)
 	}
 	snprintf(d.account, sizeof d.account, "%s", creds.items[0].account);
 	dd_creds_free(&creds);
+	if (dd_account_region_make(d.account_region, d.account, REGION)) {
+		fprintf(stderr, "demo: the generated account id %s is not valid\n", d.account);
+		return 1;
+	}
 	snprintf(d.svc.endpoint_url, sizeof d.svc.endpoint_url, "http://127.0.0.1:7878");
 	snprintf(d.svc.endpoint_host, sizeof d.svc.endpoint_host, "127.0.0.1:7878");
 	if (dd_outbox_start(&d.svc) || dd_audit_start(&d.svc) || dd_mitigation_start(&d.svc))
 		return 1;
 
-	printf("== Building the lab fleet in account %s (data in %s)\n", d.account, dir);
+	printf("== Building the lab fleet in account %s, region %s (data in %s)\n", d.account, REGION, dir);
 	char *audit_role = role(&d, "AWSIoTDeviceDefenderAuditRole",
 				"arn:aws:iam::aws:policy/service-role/AWSIoTDeviceDefenderAudit", NULL);
 	char *mitig_role = role(&d, "IoTMitigationActionRole",
@@ -316,7 +340,7 @@ int dd_demo_main(int argc, char **argv)
 											      json_string_value(json_object_get(r, "certificateArn")))));
 				char *crl = make_crl(ca_pem, ca_key, f.serial_hex);
 				char cerr[512];
-				if (!crl || dd_crl_import(dd_store_db(d.svc.store), d.account,
+				if (!crl || dd_crl_import(dd_store_db(d.svc.store), d.account_region,
 							  json_string_value(json_object_get(ca, "certificateId")), crl, strlen(crl),
 							  "import", dd_now_ms(), NULL, cerr, sizeof cerr)) {
 					fprintf(stderr, "demo: the lab CA's CRL could not be imported: %s\n", crl ? cerr : "not built");
@@ -354,7 +378,7 @@ int dd_demo_main(int argc, char **argv)
 		struct dd_ctx cx = { .svc = &d.svc, .db = dd_store_db(d.svc.store), .account = d.account, .region = REGION,
 				     .request_id = "demo", .now_ms = dd_now_ms() };
 		json_t *o = NULL;
-		if (dd_iot_ingest_connection_events(&cx, body, strlen(body), &o)) {
+		if (dd_ctx_set_account_region(&cx) || dd_iot_ingest_connection_events(&cx, body, strlen(body), &o)) {
 			fprintf(stderr, "demo: connection events: %s\n", cx.err_msg);
 			d.failed = true;
 		}

@@ -18,11 +18,13 @@
 #include "dd/certs.h"
 #include "dd/changes.h"
 #include "dd/common.h"
+#include "dd/fetch.h"
 #include "dd/mitigation.h"
 #include "dd/outbox.h"
 #include "dd/service.h"
 #include "server/dd_api.h"
 #include "server/dd_creds.h"
+#include "server/dd_dirlock.h"
 #include "server/dd_http.h"
 #include "server/dd_model.h"
 
@@ -66,8 +68,14 @@ static void usage_serve(FILE *f)
 		"  --threads N         HTTP worker threads (default 4)\n"
 		"  --log-level LEVEL   error, warn, info (default) or debug\n"
 		"  --audit-workers N   threads running audit tasks (default 2; 0 only queues them)\n"
+		"  --idle-timeout S    close a connection that sends nothing for S seconds, or whose\n"
+		"                      request headers take longer (default 30); a request body must\n"
+		"                      arrive within 4*S\n"
 		"  --test-clock        let a signed POST /admin/clock move the service clock (for\n"
 		"                      tests of scheduled audits; never in production)\n"
+		"  --outbound-allow CIDR[,CIDR...]  let SNS deliveries and CRL fetches reach these\n"
+		"                      otherwise refused ranges, e.g. 127.0.0.0/8 (env\n"
+		"                      IOTDEFENDER_OUTBOUND_ALLOW; docs/OUTBOUND.md)\n"
 		"  --help              show this help\n",
 		DEFAULT_PORT, DEFAULT_DATA_DIR);
 }
@@ -92,6 +100,8 @@ static int cmd_serve(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "test-clock", no_argument, NULL, 'T' },
 		{ "audit-workers", required_argument, NULL, 'A' },
+		{ "idle-timeout", required_argument, NULL, 'I' },
+		{ "outbound-allow", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -105,6 +115,9 @@ static int cmd_serve(int argc, char **argv)
 	unsigned threads = 4;
 	bool test_clock = false;
 	int audit_workers = 2;
+	struct dd_http_limits limits;
+	dd_http_limits_default(&limits);
+	const char *outbound_allow = NULL;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -142,6 +155,16 @@ static int cmd_serve(int argc, char **argv)
 			}
 			audit_workers = (int)v;
 			break;
+		case 'I':
+			if (dd_parse_int64(optarg, 1, 3600, &v)) {
+				fprintf(stderr, "iotdefender: --idle-timeout must be from 1 to 3600 seconds\n");
+				return 2;
+			}
+			limits.idle_timeout_s = (unsigned)v;
+			limits.header_timeout_s = (unsigned)v;
+			limits.body_timeout_s = 4 * (unsigned)v;
+			break;
+		case 'O': outbound_allow = optarg; break;
 		case 'h': usage_serve(stdout); return 0;
 		default: usage_serve(stderr); return 2;
 		}
@@ -163,13 +186,27 @@ static int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "iotdefender: internal error loading the API models\n");
 		return 1;
 	}
+	char err[1024];
+	struct dd_dirlock *dirlock = NULL;
+	if (dd_dirlock_acquire(data_dir, &dirlock, err, sizeof err)) {
+		fprintf(stderr, "iotdefender: %s\n", err);
+		return 1;
+	}
 	struct dd_service svc;
 	memset(&svc, 0, sizeof svc);
 	svc.test_clock = test_clock;
 	svc.audit_workers = audit_workers;
 	if (dd_service_init(&svc, data_dir)) {
 		fprintf(stderr, "iotdefender: cannot open the data directory %s\n", data_dir);
+		dd_dirlock_release(dirlock);
 		return 1;
+	}
+	char aerr[512];
+	if (dd_fetch_configure(&svc, outbound_allow, aerr, sizeof aerr)) {
+		fprintf(stderr, "iotdefender: %s\n", aerr);
+		dd_service_close(&svc);
+		dd_dirlock_release(dirlock);
+		return 2;
 	}
 	size_t backfilled = 0;
 	if (dd_certs_backfill(svc.store, svc.blocklists, &backfilled))
@@ -177,7 +214,6 @@ static int cmd_serve(int argc, char **argv)
 	else if (backfilled)
 		dd_log_info("certificate facts recomputed for %zu certificates", backfilled);
 	struct dd_creds creds;
-	char err[1024];
 	char default_creds[2200];
 	bool generated = false, own_file = false;
 	if (!cred_path) {
@@ -193,6 +229,7 @@ static int cmd_serve(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "iotdefender: credentials: %s\n", err);
 		dd_service_close(&svc);
+		dd_dirlock_release(dirlock);
 		return 1;
 	}
 
@@ -203,10 +240,11 @@ static int cmd_serve(int argc, char **argv)
 	snprintf(svc.endpoint_host, sizeof svc.endpoint_host, v6 ? "[%s]:%u" : "%s:%u", bind_addr, port);
 	snprintf(svc.endpoint_url, sizeof svc.endpoint_url, "http://%s", svc.endpoint_host);
 	struct dd_http *http = NULL;
-	if (dd_http_start(&api, bind_addr, port, threads, &http)) {
-		fprintf(stderr, "iotdefender: cannot listen on %s:%u\n", bind_addr, port);
+	if (dd_http_start(&api, bind_addr, port, threads, &limits, &http, err, sizeof err)) {
+		fprintf(stderr, "iotdefender: cannot listen: %s\n", err);
 		dd_creds_free(&creds);
 		dd_service_close(&svc);
+		dd_dirlock_release(dirlock);
 		return 1;
 	}
 	port = dd_http_port(http);
@@ -217,6 +255,7 @@ static int cmd_serve(int argc, char **argv)
 		dd_http_stop(http);
 		dd_creds_free(&creds);
 		dd_service_close(&svc);
+		dd_dirlock_release(dirlock);
 		return 1;
 	}
 
@@ -245,6 +284,7 @@ static int cmd_serve(int argc, char **argv)
 	dd_service_close(&svc);
 	dd_creds_free(&creds);
 	dd_models_free();
+	dd_dirlock_release(dirlock);
 	printf("iotdefender: stopped cleanly\n");
 	return 0;
 }

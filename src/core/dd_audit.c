@@ -61,10 +61,10 @@ struct config {
 static int load_config(struct dd_ctx *c, struct config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT role_arn, targets, checks FROM audit_config WHERE account = ?1");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT role_arn, targets, checks FROM audit_config WHERE account_region = ?1");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		cfg->found = true;
 		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
@@ -172,7 +172,7 @@ int dd_iot_update_account_audit_configuration(struct dd_ctx *c, json_t *in, json
 		}
 		json_object_set(canon, k->name, v);
 	}
-	if (role && role_trusts_iot(c, role, "audit role")) {
+	if (role && (dd__role_arn_ok(c, "roleArn", role, "InvalidRequestException") || role_trusts_iot(c, role, "audit role"))) {
 		json_decref(canon);
 		return c->err;
 	}
@@ -184,13 +184,22 @@ int dd_iot_update_account_audit_configuration(struct dd_ctx *c, json_t *in, json
 			json_decref(canon);
 			return dd_fail(c, DD_EINVAL, "InvalidRequestException", "An enabled SNS target needs targetArn and roleArn.");
 		}
-		if (srole && role_trusts_iot(c, srole, "SNS notification role")) {
+		if (srole && (dd__role_arn_ok(c, "auditNotificationTargetConfigurations.SNS.roleArn", srole, "InvalidRequestException") ||
+			      role_trusts_iot(c, srole, "SNS notification role"))) {
 			json_decref(canon);
 			return c->err;
 		}
-		if (topic && (strncmp(topic, "arn:aws:sns:", 12) != 0)) {
+		struct dd_arn ta;
+		if (topic && (dd_iam_arn_parse(topic, &ta) || strcmp(ta.partition, "aws") || strcmp(ta.service, "sns") ||
+			      !ta.region[0] || strchr(ta.resource, ':'))) {
 			json_decref(canon);
 			return dd_fail(c, DD_EINVAL, "InvalidRequestException", "targetArn must be an SNS topic ARN.");
+		}
+		if (topic && strcmp(ta.account, c->account)) {
+			json_decref(canon);
+			return dd_fail(c, DD_EINVAL, "InvalidRequestException",
+				       "targetArn %.700s names a topic of another account; only topics of account %s can be used.",
+				       topic, c->account);
 		}
 	}
 	if (dd_db_begin_write(c->db)) {
@@ -217,10 +226,10 @@ int dd_iot_update_account_audit_configuration(struct dd_ctx *c, json_t *in, json
 		json_object_set(cfg.targets, "SNS", sns);
 	char *ttext = json_dumps(cfg.targets, JSON_COMPACT | JSON_SORT_KEYS);
 	char *ctext = json_dumps(cfg.checks, JSON_COMPACT | JSON_SORT_KEYS);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT OR REPLACE INTO audit_config(account, role_arn, targets, checks) VALUES (?1, ?2, ?3, ?4)");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT OR REPLACE INTO audit_config(account_region, role_arn, targets, checks) VALUES (?1, ?2, ?3, ?4)");
 	int rc = st && ttext && ctext ? 0 : DD_EIO;
 	if (!rc) {
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, role ? role : cfg.role_arn);
 		dd_bind_text(st, 3, ttext);
 		dd_bind_text(st, 4, ctext);
@@ -239,7 +248,7 @@ static int count(struct dd_ctx *c, const char *sql)
 	sqlite3_stmt *st = dd_db_stmt(c->db, sql);
 	if (!st)
 		return -1;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
 	sqlite3_reset(st);
 	return n;
@@ -251,7 +260,7 @@ int dd_iot_delete_account_audit_configuration(struct dd_ctx *c, json_t *in, json
 	*out = NULL;
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
-	int n = count(c, "SELECT count(*) FROM scheduled_audits WHERE account = ?1");
+	int n = count(c, "SELECT count(*) FROM scheduled_audits WHERE account_region = ?1");
 	if (n < 0)
 		return dd__db_fail(c);
 	if (n > 0 && !del_sched) {
@@ -260,14 +269,14 @@ int dd_iot_delete_account_audit_configuration(struct dd_ctx *c, json_t *in, json
 			       "The account has scheduled audits; pass deleteScheduledAudits to delete them too.");
 	}
 	static const char *const sqls[] = {
-		"DELETE FROM audit_config WHERE account = ?1",
-		"DELETE FROM scheduled_audits WHERE account = ?1",
+		"DELETE FROM audit_config WHERE account_region = ?1",
+		"DELETE FROM scheduled_audits WHERE account_region = ?1",
 	};
 	for (int i = 0; i < 2; i++) {
 		sqlite3_stmt *st = dd_db_stmt(c->db, sqls[i]);
 		if (!st)
 			return dd__db_fail(c);
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		if (dd_step_done(st))
 			return dd__db_fail(c);
 	}
@@ -278,7 +287,7 @@ int dd_iot_delete_account_audit_configuration(struct dd_ctx *c, json_t *in, json
 
 /* ---- tasks ------------------------------------------------------------------------- */
 
-int dd__audit_task_create(struct dd_db *db, const char *account, const char *region, const char *type,
+int dd__audit_task_create(struct dd_db *db, const char *account_region, const char *type,
 			  const char *scheduled_name, json_t *checks, int64_t start_ms, int64_t window_start_ms,
 			  char task_id[33])
 {
@@ -293,18 +302,17 @@ int dd__audit_task_create(struct dd_db *db, const char *account, const char *reg
 		free(text);
 		return DD_EIO;
 	}
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT INTO audit_tasks(account, task_id, task_type, status, scheduled_name, region,"
-					 " start_ms, checks, window_start_ms) VALUES (?1, ?2, ?3, 'IN_PROGRESS', ?4, ?5, ?6, ?7, ?8)");
+	sqlite3_stmt *st = dd_db_stmt(db, "INSERT INTO audit_tasks(account_region, task_id, task_type, status, scheduled_name,"
+					 " start_ms, checks, window_start_ms) VALUES (?1, ?2, ?3, 'IN_PROGRESS', ?4, ?5, ?6, ?7)");
 	int rc = st ? 0 : DD_EIO;
 	if (!rc) {
-		dd_bind_text(st, 1, account);
+		dd_bind_text(st, 1, account_region);
 		dd_bind_text(st, 2, task_id);
 		dd_bind_text(st, 3, type);
 		dd_bind_text(st, 4, scheduled_name);
-		dd_bind_text(st, 5, region ? region : "us-east-1");
-		dd_bind_int64(st, 6, start_ms);
-		dd_bind_text(st, 7, text);
-		dd_bind_int64(st, 8, window_start_ms);
+		dd_bind_int64(st, 5, start_ms);
+		dd_bind_text(st, 6, text);
+		dd_bind_int64(st, 7, window_start_ms);
 		rc = dd_step_done(st);
 	}
 	free(text);
@@ -313,12 +321,12 @@ int dd__audit_task_create(struct dd_db *db, const char *account, const char *reg
 	json_array_foreach(checks, i, n) {
 		if (rc)
 			break;
-		st = dd_db_stmt(db, "INSERT INTO audit_task_checks(account, task_id, check_name, status) VALUES (?1, ?2, ?3, 'IN_PROGRESS')");
+		st = dd_db_stmt(db, "INSERT INTO audit_task_checks(account_region, task_id, check_name, status) VALUES (?1, ?2, ?3, 'IN_PROGRESS')");
 		if (!st) {
 			rc = DD_EIO;
 			break;
 		}
-		dd_bind_text(st, 1, account);
+		dd_bind_text(st, 1, account_region);
 		dd_bind_text(st, 2, task_id);
 		dd_bind_text(st, 3, json_string_value(n));
 		rc = dd_step_done(st);
@@ -372,7 +380,7 @@ int dd_iot_start_on_demand_audit_task(struct dd_ctx *c, json_t *in, json_t **out
 	free_config(&cfg);
 	if (!checks)
 		return c->err;
-	int n = count(c, "SELECT count(*) FROM audit_tasks WHERE account = ?1 AND status = 'IN_PROGRESS' AND task_type = 'ON_DEMAND_AUDIT_TASK'");
+	int n = count(c, "SELECT count(*) FROM audit_tasks WHERE account_region = ?1 AND status = 'IN_PROGRESS' AND task_type = 'ON_DEMAND_AUDIT_TASK'");
 	if (n < 0) {
 		json_decref(checks);
 		return dd__db_fail(c);
@@ -384,7 +392,7 @@ int dd_iot_start_on_demand_audit_task(struct dd_ctx *c, json_t *in, json_t **out
 	}
 	int64_t now = dd_service_now_ms(c->svc);
 	char task_id[33];
-	int rc = dd__audit_task_create(c->db, c->account, c->region, "ON_DEMAND_AUDIT_TASK", NULL, checks, now,
+	int rc = dd__audit_task_create(c->db, c->account_region, "ON_DEMAND_AUDIT_TASK", NULL, checks, now,
 				       now - 31LL * 86400000, task_id);
 	json_decref(checks);
 	if (rc)
@@ -394,12 +402,12 @@ int dd_iot_start_on_demand_audit_task(struct dd_ctx *c, json_t *in, json_t **out
 	return 0;
 }
 
-int dd__audit_task_json(struct dd_db *db, const char *account, const char *task_id, json_t **out)
+int dd__audit_task_json(struct dd_db *db, const char *account_region, const char *task_id, json_t **out)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT task_type, status, scheduled_name, start_ms FROM audit_tasks WHERE account = ?1 AND task_id = ?2");
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT task_type, status, scheduled_name, start_ms FROM audit_tasks WHERE account_region = ?1 AND task_id = ?2");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, task_id);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -411,12 +419,12 @@ int dd__audit_task_json(struct dd_db *db, const char *account, const char *task_
 		json_object_set_new(o, "scheduledAuditName", json_string(dd_col_text(st, 2)));
 	sqlite3_reset(st);
 	st = dd_db_stmt(db, "SELECT check_name, status, total, noncompliant, suppressed, error_code, message FROM audit_task_checks"
-			    " WHERE account = ?1 AND task_id = ?2 ORDER BY check_name");
+			    " WHERE account_region = ?1 AND task_id = ?2 ORDER BY check_name");
 	if (!st) {
 		json_decref(o);
 		return DD_EIO;
 	}
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, task_id);
 	json_t *details = json_object();
 	int64_t total = 0, inprog = 0, waiting = 0, compliant = 0, noncompl = 0, failed = 0, canceled = 0;
@@ -457,7 +465,7 @@ int dd__audit_task_json(struct dd_db *db, const char *account, const char *task_
 int dd_iot_describe_audit_task(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *id = dd__str(in, "taskId");
-	int rc = dd__audit_task_json(c->db, c->account, id, out);
+	int rc = dd__audit_task_json(c->db, c->account_region, id, out);
 	if (rc == DD_ENOTFOUND)
 		return dd_fail(c, rc, "ResourceNotFoundException", "Audit task %s not found.", id);
 	if (rc)
@@ -490,12 +498,12 @@ int dd_iot_list_audit_tasks(struct dd_ctx *c, json_t *in, json_t **out)
 	if (after[0] && dd__page_key_split(c, after, '|', "nextToken", &a_ms, a_id, sizeof a_id))
 		return c->err;
 	sqlite3_stmt *st = dd_db_stmt(c->db,
-		"SELECT task_id, status, task_type, start_ms FROM audit_tasks WHERE account = ?1 AND start_ms >= ?2 AND start_ms <= ?3"
+		"SELECT task_id, status, task_type, start_ms FROM audit_tasks WHERE account_region = ?1 AND start_ms >= ?2 AND start_ms <= ?3"
 		" AND (?4 IS NULL OR task_type = ?4) AND (?5 IS NULL OR status = ?5)"
 		" AND (start_ms < ?6 OR (start_ms = ?6 AND task_id > ?7)) ORDER BY start_ms DESC, task_id LIMIT ?8");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_int64(st, 2, start);
 	dd_bind_int64(st, 3, end);
 	dd_bind_text(st, 4, dd__str(in, "taskType"));
@@ -512,10 +520,10 @@ int dd_iot_cancel_audit_task(struct dd_ctx *c, json_t *in, json_t **out)
 	*out = NULL;
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT status FROM audit_tasks WHERE account = ?1 AND task_id = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT status FROM audit_tasks WHERE account_region = ?1 AND task_id = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, id);
 	char status[32] = "";
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -530,14 +538,14 @@ int dd_iot_cancel_audit_task(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd_fail(c, DD_ECONFLICT, "InvalidRequestException", "Audit task %s is %s and cannot be canceled.", id, status);
 	}
 	static const char *const sqls[] = {
-		"UPDATE audit_tasks SET status = 'CANCELED', end_ms = ?3 WHERE account = ?1 AND task_id = ?2",
-		"UPDATE audit_task_checks SET status = 'CANCELED' WHERE account = ?1 AND task_id = ?2 AND status = 'IN_PROGRESS'",
+		"UPDATE audit_tasks SET status = 'CANCELED', end_ms = ?3 WHERE account_region = ?1 AND task_id = ?2",
+		"UPDATE audit_task_checks SET status = 'CANCELED' WHERE account_region = ?1 AND task_id = ?2 AND status = 'IN_PROGRESS'",
 	};
 	for (int i = 0; i < 2; i++) {
 		st = dd_db_stmt(c->db, sqls[i]);
 		if (!st)
 			return dd__db_fail(c);
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, id);
 		if (i == 0)
 			dd_bind_int64(st, 3, dd_service_now_ms(c->svc));
@@ -609,7 +617,7 @@ int dd_iot_list_audit_findings(struct dd_ctx *c, json_t *in, json_t **out)
 	}
 	sqlite3_stmt *st = dd_db_stmt(c->db,
 		"SELECT finding_id, task_id, check_name, task_start_ms, finding_ms, severity, resource, related, reason,"
-		" reason_code, suppressed FROM audit_findings WHERE account = ?1 AND (?2 IS NULL OR task_id = ?2)"
+		" reason_code, suppressed FROM audit_findings WHERE account_region = ?1 AND (?2 IS NULL OR task_id = ?2)"
 		" AND (?3 IS NULL OR check_name = ?3) AND (?4 IS NULL OR resource_key = ?4)"
 		" AND finding_ms >= ?5 AND finding_ms <= ?6 AND (?7 IS NULL OR suppressed = ?7)"
 		" AND (finding_ms < ?8 OR (finding_ms = ?8 AND finding_id > ?9))"
@@ -618,7 +626,7 @@ int dd_iot_list_audit_findings(struct dd_ctx *c, json_t *in, json_t **out)
 		free(key);
 		return dd__db_fail(c);
 	}
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, task);
 	dd_bind_text(st, 3, check);
 	dd_bind_text(st, 4, key);
@@ -636,10 +644,10 @@ int dd_iot_list_audit_findings(struct dd_ctx *c, json_t *in, json_t **out)
 static json_t *load_finding(struct dd_ctx *c, const char *id)
 {
 	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT finding_id, task_id, check_name, task_start_ms, finding_ms, severity, resource,"
-					     " related, reason, reason_code, suppressed FROM audit_findings WHERE account = ?1 AND finding_id = ?2");
+					     " related, reason, reason_code, suppressed FROM audit_findings WHERE account_region = ?1 AND finding_id = ?2");
 	if (!st)
 		return NULL;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, id);
 	json_t *f = sqlite3_step(st) == SQLITE_ROW ? finding_json(st) : NULL;
 	sqlite3_reset(st);
@@ -726,11 +734,11 @@ static int suppression_write(struct dd_ctx *c, json_t *in, bool create)
 		free(res);
 		return dd__db_fail(c);
 	}
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT 1 FROM audit_suppressions WHERE account = ?1 AND check_name = ?2 AND resource_key = ?3");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT 1 FROM audit_suppressions WHERE account_region = ?1 AND check_name = ?2 AND resource_key = ?3");
 	int rc = st ? 0 : DD_EIO;
 	bool exists = false;
 	if (!rc) {
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, check);
 		dd_bind_text(st, 3, key);
 		exists = sqlite3_step(st) == SQLITE_ROW;
@@ -749,17 +757,17 @@ static int suppression_write(struct dd_ctx *c, json_t *in, bool create)
 		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "No suppression for this check and resource.");
 	}
 	if (!rc) {
-		st = create ? dd_db_stmt(c->db, "INSERT INTO audit_suppressions(account, check_name, resource_key, resource, expiration_ms,"
+		st = create ? dd_db_stmt(c->db, "INSERT INTO audit_suppressions(account_region, check_name, resource_key, resource, expiration_ms,"
 						" indefinite, description) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
 			    : dd_db_stmt(c->db, "UPDATE audit_suppressions SET expiration_ms = CASE WHEN ?8 THEN ?5 ELSE expiration_ms END,"
 						" indefinite = CASE WHEN ?9 THEN ?6 WHEN ?8 THEN 0 ELSE indefinite END,"
 						" description = coalesce(?7, description), resource = ?4"
-						" WHERE account = ?1 AND check_name = ?2 AND resource_key = ?3");
+						" WHERE account_region = ?1 AND check_name = ?2 AND resource_key = ?3");
 		if (!st)
 			rc = DD_EIO;
 	}
 	if (!rc) {
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, check);
 		dd_bind_text(st, 3, key);
 		dd_bind_text(st, 4, res);
@@ -812,12 +820,12 @@ int dd_iot_describe_audit_suppression(struct dd_ctx *c, json_t *in, json_t **out
 	if (suppression_key(c, in, &check, &key))
 		return c->err;
 	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT check_name, resource, expiration_ms, indefinite, description FROM audit_suppressions"
-					     " WHERE account = ?1 AND check_name = ?2 AND resource_key = ?3");
+					     " WHERE account_region = ?1 AND check_name = ?2 AND resource_key = ?3");
 	if (!st) {
 		free(key);
 		return dd__db_fail(c);
 	}
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, check);
 	dd_bind_text(st, 3, key);
 	free(key);
@@ -841,21 +849,19 @@ int dd_iot_delete_audit_suppression(struct dd_ctx *c, json_t *in, json_t **out)
 		free(key);
 		return dd__db_fail(c);
 	}
-	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM audit_suppressions WHERE account = ?1 AND check_name = ?2 AND resource_key = ?3");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM audit_suppressions WHERE account_region = ?1 AND check_name = ?2 AND resource_key = ?3");
 	if (!st) {
 		free(key);
 		return dd__db_fail(c);
 	}
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, check);
 	dd_bind_text(st, 3, key);
 	free(key);
 	if (dd_step_done(st))
 		return dd__db_fail(c);
-	if (sqlite3_changes(dd_db_handle(c->db)) == 0) {
-		dd_db_rollback(c->db);
-		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "No suppression for this check and resource.");
-	}
+	/* DeleteAuditSuppression declares no ResourceNotFoundException: deleting a suppression
+	 * that does not exist succeeds, as in AWS */
 	if (dd_db_commit(c->db))
 		return dd__db_fail(c);
 	return 0;
@@ -886,16 +892,16 @@ int dd_iot_list_audit_suppressions(struct dd_ctx *c, json_t *in, json_t **out)
 	bool asc = dd__bool(in, "ascendingOrder", true);
 	sqlite3_stmt *st = asc
 		? dd_db_stmt(c->db, "SELECT check_name, resource, expiration_ms, indefinite, description, check_name || '\n' || resource_key"
-				    " FROM audit_suppressions WHERE account = ?1 AND (?2 IS NULL OR check_name = ?2) AND (?3 IS NULL OR resource_key = ?3)"
+				    " FROM audit_suppressions WHERE account_region = ?1 AND (?2 IS NULL OR check_name = ?2) AND (?3 IS NULL OR resource_key = ?3)"
 				    " AND check_name || '\n' || resource_key > ?4 ORDER BY check_name || '\n' || resource_key LIMIT ?5")
 		: dd_db_stmt(c->db, "SELECT check_name, resource, expiration_ms, indefinite, description, check_name || '\n' || resource_key"
-				    " FROM audit_suppressions WHERE account = ?1 AND (?2 IS NULL OR check_name = ?2) AND (?3 IS NULL OR resource_key = ?3)"
+				    " FROM audit_suppressions WHERE account_region = ?1 AND (?2 IS NULL OR check_name = ?2) AND (?3 IS NULL OR resource_key = ?3)"
 				    " AND (?4 = '' OR check_name || '\n' || resource_key < ?4) ORDER BY check_name || '\n' || resource_key DESC LIMIT ?5");
 	if (!st) {
 		free(key);
 		return dd__db_fail(c);
 	}
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, check);
 	dd_bind_text(st, 3, key);
 	dd_bind_text(st, 4, after);
@@ -943,11 +949,11 @@ int dd_iot_create_scheduled_audit(struct dd_ctx *c, json_t *in, json_t **out)
 		free(text);
 		return dd__db_fail(c);
 	}
-	int n = count(c, "SELECT count(*) FROM scheduled_audits WHERE account = ?1");
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT 1 FROM scheduled_audits WHERE account = ?1 AND name = ?2");
+	int n = count(c, "SELECT count(*) FROM scheduled_audits WHERE account_region = ?1");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT 1 FROM scheduled_audits WHERE account_region = ?1 AND name = ?2");
 	bool exists = false;
 	if (st) {
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, name);
 		exists = sqlite3_step(st) == SQLITE_ROW;
 		sqlite3_reset(st);
@@ -967,18 +973,17 @@ int dd_iot_create_scheduled_audit(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd_fail(c, DD_ELIMIT, "LimitExceededException", "An account can have at most %d scheduled audits.", MAX_SCHEDULED);
 	}
 	int64_t now = dd_service_now_ms(c->svc);
-	st = dd_db_stmt(c->db, "INSERT INTO scheduled_audits(account, name, frequency, day_of_month, day_of_week, checks, region, created)"
-			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+	st = dd_db_stmt(c->db, "INSERT INTO scheduled_audits(account_region, name, frequency, day_of_month, day_of_week, checks, created)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	int rc = st ? 0 : DD_EIO;
 	if (!rc) {
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, name);
 		dd_bind_text(st, 3, freq);
 		dd_bind_text(st, 4, dom);
 		dd_bind_text(st, 5, dow);
 		dd_bind_text(st, 6, text);
-		dd_bind_text(st, 7, c->region);
-		dd_bind_int64(st, 8, now);
+		dd_bind_int64(st, 7, now);
 		rc = dd_step_done(st);
 	}
 	free(text);
@@ -994,10 +999,10 @@ int dd_iot_create_scheduled_audit(struct dd_ctx *c, json_t *in, json_t **out)
 int dd_iot_describe_scheduled_audit(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *name = dd__str(in, "scheduledAuditName");
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT frequency, day_of_month, day_of_week, checks FROM scheduled_audits WHERE account = ?1 AND name = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT frequency, day_of_month, day_of_week, checks FROM scheduled_audits WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -1052,10 +1057,10 @@ int dd_iot_update_scheduled_audit(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd__db_fail(c);
 	}
 	sqlite3_stmt *st = dd_db_stmt(c->db, "UPDATE scheduled_audits SET frequency = ?3, day_of_month = ?4, day_of_week = ?5,"
-					     " checks = coalesce(?6, checks) WHERE account = ?1 AND name = ?2");
+					     " checks = coalesce(?6, checks) WHERE account_region = ?1 AND name = ?2");
 	int rc = st ? 0 : DD_EIO;
 	if (!rc) {
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, name);
 		dd_bind_text(st, 3, freq);
 		dd_bind_text(st, 4, dom);
@@ -1078,10 +1083,10 @@ int dd_iot_delete_scheduled_audit(struct dd_ctx *c, json_t *in, json_t **out)
 	*out = NULL;
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM scheduled_audits WHERE account = ?1 AND name = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM scheduled_audits WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	if (dd_step_done(st))
 		return dd__db_fail(c);
@@ -1113,10 +1118,10 @@ int dd_iot_list_scheduled_audits(struct dd_ctx *c, json_t *in, json_t **out)
 	if (dd__page(c, in, "nextToken", "maxResults", 25, 250, after, sizeof after, &size))
 		return c->err;
 	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT name, frequency, day_of_month, day_of_week FROM scheduled_audits"
-					     " WHERE account = ?1 AND name > ?2 ORDER BY name LIMIT ?3");
+					     " WHERE account_region = ?1 AND name > ?2 ORDER BY name LIMIT ?3");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, after);
 	dd_bind_int64(st, 3, size + 1);
 	return dd__page_list(c, st, size, scheduled_row, "scheduledAudits", "nextToken", out);
@@ -1136,34 +1141,40 @@ int dd_iot_import_role_service_usage(struct dd_ctx *c, const char *body, size_t 
 		json_decref(j);
 		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "Send {\"roleArn\": \"...\", \"services\": {\"<service>\": <epoch ms>, ...}}.");
 	}
+	if (dd__role_arn_ok(c, "roleArn", role, "InvalidRequestException")) {
+		json_decref(j);
+		return c->err;
+	}
 	const char *svc;
 	json_t *v;
 	json_object_foreach(services, svc, v) {
 		if (!json_is_integer(v) || strlen(svc) > 64 || !*svc) {
+			/* svc belongs to j: format the message before j is freed */
+			int rc = dd_fail(c, DD_EINVAL, "InvalidRequestException", "services.%.64s must be epoch milliseconds.", svc);
 			json_decref(j);
-			return dd_fail(c, DD_EINVAL, "InvalidRequestException", "services.%s must be epoch milliseconds.", svc);
+			return rc;
 		}
 	}
 	if (dd_db_begin_write(c->db)) {
 		json_decref(j);
 		return dd__db_fail(c);
 	}
-	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM role_service_usage WHERE account = ?1 AND role_arn = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM role_service_usage WHERE account_region = ?1 AND role_arn = ?2");
 	int rc = st ? 0 : DD_EIO;
 	if (!rc) {
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, role);
 		rc = dd_step_done(st);
 	}
 	json_object_foreach(services, svc, v) {
 		if (rc)
 			break;
-		st = dd_db_stmt(c->db, "INSERT INTO role_service_usage(account, role_arn, service, last_used) VALUES (?1, ?2, ?3, ?4)");
+		st = dd_db_stmt(c->db, "INSERT INTO role_service_usage(account_region, role_arn, service, last_used) VALUES (?1, ?2, ?3, ?4)");
 		if (!st) {
 			rc = DD_EIO;
 			break;
 		}
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, role);
 		dd_bind_text(st, 3, svc);
 		dd_bind_int64(st, 4, json_integer_value(v));

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The audit engine: worker threads take IN_PROGRESS tasks from the store (so tasks left
- * by a killed process are resumed), refresh CRLs, check the audit role's permissions per
- * check, open one read snapshot for the whole task, run each pending check, and write its
+ * by a killed process are resumed; fairly between accounts, see pick_task), queue CRL
+ * refreshes on the fetch pool and wait a bounded time for them, check the audit role's
+ * permissions per check, open one read snapshot for the whole task, run each pending check, and write its
  * findings in batches with the check's final status in the last batch's transaction. A
  * check found IN_PROGRESS when resuming has its partial findings deleted and runs again,
  * so no finding is ever duplicated. The scheduler thread starts scheduled audits on their
@@ -37,7 +38,8 @@ struct dd_audit_engine {
 	pthread_t workers[NWORKERS];
 	int nworkers;
 	pthread_t scheduler;
-	char claimed[MAX_CLAIMED][80];
+	char claimed[MAX_CLAIMED][DD_ACCOUNT_REGION_SIZE + 40]; /* "<account>/<region>/<task>" */
+	char last_account[16];     /* the account whose task was claimed last (round-robin) */
 };
 
 /* ---- findings sink ----------------------------------------------------------------- */
@@ -143,15 +145,15 @@ static int spool_read(FILE *f, char **buf, size_t *cap, const char *fields[SPOOL
 
 /* Writes one check's spooled findings and its final status, unless the check is no longer
  * IN_PROGRESS (the task was canceled meanwhile). */
-static int write_check(struct dd_db *db, const char *account, const char *task_id, FILE *spool,
+static int write_check(struct dd_db *db, const char *account_region, const char *task_id, FILE *spool,
 		       const struct check_result *cr)
 {
 	if (dd_db_begin_write(db))
 		return DD_EIO;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT status FROM audit_task_checks WHERE account = ?1 AND task_id = ?2 AND check_name = ?3");
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT status FROM audit_task_checks WHERE account_region = ?1 AND task_id = ?2 AND check_name = ?3");
 	if (!st)
 		goto fail;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, task_id);
 	dd_bind_text(st, 3, cr->name);
 	bool pending = sqlite3_step(st) == SQLITE_ROW && strcmp(dd_col_text(st, 0), "IN_PROGRESS") == 0;
@@ -175,7 +177,7 @@ static int write_check(struct dd_db *db, const char *account, const char *task_i
 		}
 		pos += used;
 		st = dd_db_stmt(db,
-			"INSERT INTO audit_findings(account, finding_id, task_id, check_name, task_start_ms, finding_ms, severity,"
+			"INSERT INTO audit_findings(account_region, finding_id, task_id, check_name, task_start_ms, finding_ms, severity,"
 			" resource_type, resource_key, resource, related, reason, reason_code, suppressed)"
 			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
 		if (!st) {
@@ -183,7 +185,7 @@ static int write_check(struct dd_db *db, const char *account, const char *task_i
 			goto fail;
 		}
 		/* fields: id, resource type, key, resource, related, reason, code, suppressed */
-		sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1, account_region, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, fl[0], -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, task_id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, cr->name, -1, SQLITE_STATIC);
@@ -213,11 +215,11 @@ static int write_check(struct dd_db *db, const char *account, const char *task_i
 	}
 	free(buf);
 	st = dd_db_stmt(db, "UPDATE audit_task_checks SET status = ?4, total = ?5, noncompliant = ?6, suppressed = ?7,"
-			    " error_code = ?8, message = ?9 WHERE account = ?1 AND task_id = ?2 AND check_name = ?3"
+			    " error_code = ?8, message = ?9 WHERE account_region = ?1 AND task_id = ?2 AND check_name = ?3"
 			    " AND status = 'IN_PROGRESS'");
 	if (!st)
 		goto fail;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, task_id);
 	dd_bind_text(st, 3, cr->name);
 	dd_bind_text(st, 4, cr->status);
@@ -278,14 +280,14 @@ out:
 
 /* ---- helpers ----------------------------------------------------------------------- */
 
-static json_t *load_suppressions(struct dd_db *db, const char *account, int64_t now)
+static json_t *load_suppressions(struct dd_db *db, const char *account_region, int64_t now)
 {
 	json_t *m = json_object();
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT check_name, resource_key FROM audit_suppressions WHERE account = ?1"
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT check_name, resource_key FROM audit_suppressions WHERE account_region = ?1"
 					 " AND (indefinite = 1 OR expiration_ms IS NULL OR expiration_ms > ?2)");
 	if (!st)
 		return m;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_int64(st, 2, now);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		char k[2048];
@@ -296,14 +298,14 @@ static json_t *load_suppressions(struct dd_db *db, const char *account, int64_t 
 	return m;
 }
 
-static json_t *check_configs(struct dd_db *db, const char *account, char **role_arn)
+static json_t *check_configs(struct dd_db *db, const char *account_region, char **role_arn)
 {
 	json_t *cfg = NULL;
 	*role_arn = NULL;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT role_arn, checks FROM audit_config WHERE account = ?1");
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT role_arn, checks FROM audit_config WHERE account_region = ?1");
 	if (!st)
 		return json_object();
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
 			*role_arn = strdup(dd_col_text(st, 0));
@@ -331,6 +333,7 @@ static const char *run_one(struct dd_audit_run *r, struct sink *s)
 	return json_object_size(s->noncompliant) ? "COMPLETED_NON_COMPLIANT" : "COMPLETED_COMPLIANT";
 }
 
+/* IAM is global: the role is looked up in the account, whatever the audit's region. */
 static bool role_allows_reads(struct dd_db *db, const char *account, const char *role_arn,
 			      const struct dd_audit_check *chk, char *missing, size_t mlen)
 {
@@ -366,16 +369,16 @@ static bool role_allows_reads(struct dd_db *db, const char *account, const char 
 	return ok;
 }
 
-static int delete_partial(struct dd_db *db, const char *account, const char *task_id, const char *check)
+static int delete_partial(struct dd_db *db, const char *account_region, const char *task_id, const char *check)
 {
 	if (dd_db_begin_write(db))
 		return DD_EIO;
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM audit_findings WHERE account = ?1 AND task_id = ?2 AND check_name = ?3");
+	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM audit_findings WHERE account_region = ?1 AND task_id = ?2 AND check_name = ?3");
 	if (!st) {
 		dd_db_rollback(db);
 		return DD_EIO;
 	}
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, task_id);
 	dd_bind_text(st, 3, check);
 	if (dd_step_done(st)) {
@@ -385,13 +388,13 @@ static int delete_partial(struct dd_db *db, const char *account, const char *tas
 	return dd_db_commit(db);
 }
 
-static const char *task_status(struct dd_db *db, const char *account, const char *task_id, char *buf, size_t len)
+static const char *task_status(struct dd_db *db, const char *account_region, const char *task_id, char *buf, size_t len)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT status FROM audit_tasks WHERE account = ?1 AND task_id = ?2");
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT status FROM audit_tasks WHERE account_region = ?1 AND task_id = ?2");
 	buf[0] = '\0';
 	if (!st)
 		return buf;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, task_id);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		snprintf(buf, len, "%s", dd_col_text(st, 0));
@@ -406,15 +409,18 @@ static bool is_revocation_check(const char *name)
 
 /* ---- notifications ----------------------------------------------------------------- */
 
-static void notify(struct dd_service *svc, struct dd_db *db, const char *account, const char *task_id)
+/* Publishes the task's summary to the SNS target of the region's audit configuration (a
+ * topic ARN carries its own region). */
+static void notify(struct dd_service *svc, struct dd_db *db, const char *account, const char *account_region,
+		   const char *task_id)
 {
 	json_t *task = NULL;
-	if (dd__audit_task_json(db, account, task_id, &task))
+	if (dd__audit_task_json(db, account_region, task_id, &task))
 		return;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT targets FROM audit_config WHERE account = ?1");
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT targets FROM audit_config WHERE account_region = ?1");
 	json_t *targets = NULL;
 	if (st) {
-		dd_bind_text(st, 1, account);
+		dd_bind_text(st, 1, account_region);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			targets = json_loads(dd_col_text(st, 0), 0, NULL);
 		sqlite3_reset(st);
@@ -475,7 +481,7 @@ static void notify(struct dd_service *svc, struct dd_db *db, const char *account
  * connection, spooling findings to its own file. */
 struct lane {
 	struct dd_service *svc;
-	const char *account, *region, *task_id;
+	const char *account, *region, *account_region, *task_id;
 	int64_t start_ms, window_ms;
 	json_t *cfg, *sup;             /* borrowed, read-only while the lanes run */
 	struct check_result *results;
@@ -502,6 +508,7 @@ static void *run_lane(void *arg)
 		};
 		struct dd_audit_run r = {
 			.svc = ln->svc, .snap = ln->snap, .account = ln->account, .region = ln->region,
+			.account_region = ln->account_region,
 			.task_id = ln->task_id, .task_start_ms = ln->start_ms, .window_start_ms = ln->window_ms,
 			.config = json_is_object(ccfg) ? ccfg : empty, .check = chk, .sink = &sk,
 		};
@@ -538,31 +545,34 @@ static void *run_lane(void *arg)
 	return NULL;
 }
 
-static void run_task(struct dd_service *svc, const char *account, const char *task_id)
+static void run_task(struct dd_service *svc, const char *account_region, const char *task_id)
 {
 	struct dd_db *db = dd_store_db(svc->store);
 	if (!db)
 		return;
-	char region[64] = "us-east-1";
+	char account[13], region[64];
+	if (dd_account_region_split(account_region, account, region, sizeof region)) {
+		dd_log_error("audit: task %s: malformed account_region %s", task_id, account_region);
+		return;
+	}
 	int64_t start_ms = 0, window_ms = 0;
 	json_t *checks = NULL;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT start_ms, window_start_ms, checks, region FROM audit_tasks WHERE account = ?1 AND task_id = ?2");
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT start_ms, window_start_ms, checks FROM audit_tasks WHERE account_region = ?1 AND task_id = ?2");
 	if (!st)
 		return;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, task_id);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		start_ms = sqlite3_column_int64(st, 0);
 		window_ms = sqlite3_column_int64(st, 1);
 		checks = json_loads(dd_col_text(st, 2), 0, NULL);
-		snprintf(region, sizeof region, "%s", dd_col_text(st, 3));
 	}
 	sqlite3_reset(st);
 	if (!checks)
 		return;
 	char *role_arn = NULL;
-	json_t *cfg = check_configs(db, account, &role_arn);
-	json_t *sup = load_suppressions(db, account, start_ms);
+	json_t *cfg = check_configs(db, account_region, &role_arn);
+	json_t *sup = load_suppressions(db, account_region, start_ms);
 
 	/* pending checks */
 	json_t *pending = json_array();
@@ -570,10 +580,10 @@ static void run_task(struct dd_service *svc, const char *account, const char *ta
 	size_t i;
 	json_t *cname;
 	json_array_foreach(checks, i, cname) {
-		st = dd_db_stmt(db, "SELECT status FROM audit_task_checks WHERE account = ?1 AND task_id = ?2 AND check_name = ?3");
+		st = dd_db_stmt(db, "SELECT status FROM audit_task_checks WHERE account_region = ?1 AND task_id = ?2 AND check_name = ?3");
 		if (!st)
 			break;
-		dd_bind_text(st, 1, account);
+		dd_bind_text(st, 1, account_region);
 		dd_bind_text(st, 2, task_id);
 		dd_bind_text(st, 3, json_string_value(cname));
 		bool todo = sqlite3_step(st) == SQLITE_ROW && strcmp(dd_col_text(st, 0), "IN_PROGRESS") == 0;
@@ -585,14 +595,19 @@ static void run_task(struct dd_service *svc, const char *account, const char *ta
 		}
 	}
 	if (need_crl) {
+		/* Fetches run on the fetch pool; this worker waits a bounded time for its own
+		 * account's, then the checks use the CRLs stored by then (the rest go on). */
 		struct dd_crl_refresh_stats stats;
-		if (dd_crl_refresh(svc, account, &stats) == 0 && stats.urls)
-			dd_log_info("audit: task %s: CRLs %zu fetched, %zu cached, %zu failed", task_id, stats.fetched,
-				    stats.cached, stats.failed);
+		if (dd_crl_refresh(svc, account_region, &stats) == 0 && stats.urls) {
+			int late = stats.queued || stats.pending ? dd_crl_refresh_wait(svc, account_region, DD_CRL_AUDIT_WAIT_MS) : 0;
+			dd_log_info("audit: task %s: CRLs: %zu queued, %zu already queued, %zu cached, %zu in backoff%s",
+				    task_id, stats.queued, stats.pending, stats.cached, stats.backoff,
+				    late ? "; some fetches still running, the checks use the CRLs stored so far" : "");
+		}
 	}
 	/* resuming: a check left IN_PROGRESS may have written part of its findings */
 	json_array_foreach(pending, i, cname) {
-		if (delete_partial(db, account, task_id, json_string_value(cname)))
+		if (delete_partial(db, account_region, task_id, json_string_value(cname)))
 			goto out;
 	}
 	size_t npending = json_array_size(pending);
@@ -629,7 +644,8 @@ static void run_task(struct dd_service *svc, const char *account, const char *ta
 		lanes[l].count++;
 	}
 	for (int l = 0; l < NLANES; l++) {
-		lanes[l] = (struct lane){ .svc = svc, .account = account, .region = region, .task_id = task_id,
+		lanes[l] = (struct lane){ .svc = svc, .account = account, .region = region,
+					  .account_region = account_region, .task_id = task_id,
 					  .start_ms = start_ms, .window_ms = window_ms, .cfg = cfg, .sup = sup,
 					  .results = results, .nresults = npending, .index = l, .count = lanes[l].count };
 		lanes[l].spool = tmpfile();
@@ -661,7 +677,7 @@ static void run_task(struct dd_service *svc, const char *account, const char *ta
 		if (!cr->status)
 			continue; /* not run (the snapshot failed): stays IN_PROGRESS */
 		int64_t t0 = dd_now_ms();
-		if (write_check(db, account, task_id, cr->run ? lanes[cr->lane].spool : NULL, cr)) {
+		if (write_check(db, account_region, task_id, cr->run ? lanes[cr->lane].spool : NULL, cr)) {
 			dd_log_error("audit: task %s: check %s could not be stored", task_id, cr->name);
 			break;
 		}
@@ -675,21 +691,21 @@ static void run_task(struct dd_service *svc, const char *account, const char *ta
 		goto out;
 	/* settle the task: COMPLETED when every check ended; a store failure leaves it
 	 * IN_PROGRESS for the next start to resume */
-	st = dd_db_stmt(db, "SELECT count(*) FROM audit_task_checks WHERE account = ?1 AND task_id = ?2 AND status = 'IN_PROGRESS'");
+	st = dd_db_stmt(db, "SELECT count(*) FROM audit_task_checks WHERE account_region = ?1 AND task_id = ?2 AND status = 'IN_PROGRESS'");
 	int left = -1;
 	if (st) {
-		dd_bind_text(st, 1, account);
+		dd_bind_text(st, 1, account_region);
 		dd_bind_text(st, 2, task_id);
 		left = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
 		sqlite3_reset(st);
 	}
 	char tstat[32];
-	task_status(db, account, task_id, tstat, sizeof tstat);
+	task_status(db, account_region, task_id, tstat, sizeof tstat);
 	if (left == 0 && strcmp(tstat, "IN_PROGRESS") == 0) {
 		if (dd_db_begin_write(db) == 0) {
-			st = dd_db_stmt(db, "UPDATE audit_tasks SET status = 'COMPLETED', end_ms = ?3 WHERE account = ?1 AND task_id = ?2 AND status = 'IN_PROGRESS'");
+			st = dd_db_stmt(db, "UPDATE audit_tasks SET status = 'COMPLETED', end_ms = ?3 WHERE account_region = ?1 AND task_id = ?2 AND status = 'IN_PROGRESS'");
 			if (st) {
-				dd_bind_text(st, 1, account);
+				dd_bind_text(st, 1, account_region);
 				dd_bind_text(st, 2, task_id);
 				dd_bind_int64(st, 3, dd_service_now_ms(svc));
 			}
@@ -701,17 +717,17 @@ static void run_task(struct dd_service *svc, const char *account, const char *ta
 	if (strcmp(tstat, "IN_PROGRESS") != 0) {
 		/* notify once */
 		if (dd_db_begin_write(db) == 0) {
-			st = dd_db_stmt(db, "UPDATE audit_tasks SET notified = 1 WHERE account = ?1 AND task_id = ?2 AND notified = 0");
+			st = dd_db_stmt(db, "UPDATE audit_tasks SET notified = 1 WHERE account_region = ?1 AND task_id = ?2 AND notified = 0");
 			bool first = false;
 			if (st) {
-				dd_bind_text(st, 1, account);
+				dd_bind_text(st, 1, account_region);
 				dd_bind_text(st, 2, task_id);
 				first = dd_step_done(st) == 0 && sqlite3_changes(dd_db_handle(db)) > 0;
 			}
 			if (dd_db_commit(db))
 				first = false;
 			if (first)
-				notify(svc, db, account, task_id);
+				notify(svc, db, account, account_region, task_id);
 		}
 		dd_log_info("audit: task %s %s", task_id, tstat);
 	}
@@ -723,12 +739,13 @@ out:
 	free(role_arn);
 }
 
-int dd__audit_run_check_for_test(struct dd_service *svc, const char *account, const char *check_name,
+int dd__audit_run_check_for_test(struct dd_service *svc, const char *account_region, const char *check_name,
 				 json_t *config, int64_t now_ms, json_t **findings_out, int64_t *total_out,
 				 bool *waiting_out)
 {
 	const struct dd_audit_check *chk = dd_audit_check_find(check_name);
-	if (!chk)
+	char account[13], region[64];
+	if (!chk || dd_account_region_split(account_region, account, region, sizeof region))
 		return DD_EINVAL;
 	struct dd_db *snap = dd_store_db_private(svc->store);
 	FILE *spool = tmpfile();
@@ -746,7 +763,8 @@ int dd__audit_run_check_for_test(struct dd_service *svc, const char *account, co
 	};
 	json_t *empty = json_object();
 	struct dd_audit_run r = {
-		.svc = svc, .snap = snap, .account = account, .region = "us-east-1", .task_id = task_id,
+		.svc = svc, .snap = snap, .account = account, .region = region, .account_region = account_region,
+		.task_id = task_id,
 		.task_start_ms = now_ms, .window_start_ms = now_ms - 31 * DAY_MS,
 		.config = config ? config : empty, .check = chk, .sink = &sk,
 	};
@@ -807,6 +825,59 @@ static void unclaim(struct dd_audit_engine *e, const char *key)
 			e->claimed[i][0] = '\0';
 }
 
+/* Tasks of account (12 digits) running now, in any region (claimed keys are
+ * "<account>/<region>/<task>"). */
+static int running_of(struct dd_audit_engine *e, const char *account)
+{
+	size_t n = strlen(account);
+	int r = 0;
+	for (int i = 0; i < MAX_CLAIMED; i++)
+		if (strncmp(e->claimed[i], account, n) == 0 && e->claimed[i][n] == '/')
+			r++;
+	return r;
+}
+
+/* Fair claiming, under e->mu: of the unclaimed IN_PROGRESS tasks (st yields them oldest
+ * first), take one of an account below the per-account cap (nworkers - 1, at least 1, so
+ * one worker is always left for the other accounts) with the fewest running tasks; ties
+ * go round-robin by account id after the account served last, then to the oldest task.
+ * So an account that queued many audits never makes another account's audit wait for
+ * more than the tasks already running. */
+static bool pick_task(struct dd_audit_engine *e, sqlite3_stmt *st, char account_region[DD_ACCOUNT_REGION_SIZE],
+		      char task[40])
+{
+	int cap = e->nworkers > 1 ? e->nworkers - 1 : 1;
+	int best_run = 0, best_wrap = 0;
+	bool found = false;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *ar = dd_col_text(st, 0), *t = dd_col_text(st, 1);
+		char a[13], region[64];
+		if (dd_account_region_split(ar, a, region, sizeof region))
+			continue;
+		char key[DD_ACCOUNT_REGION_SIZE + 40];
+		snprintf(key, sizeof key, "%s/%s", ar, t);
+		bool taken = false;
+		for (int i = 0; i < MAX_CLAIMED && !taken; i++)
+			taken = strcmp(e->claimed[i], key) == 0;
+		int run = running_of(e, a); /* the account's tasks in every region */
+		if (taken || run >= cap)
+			continue;
+		int wrap = strcmp(a, e->last_account) <= 0; /* 0: after the last served, this round */
+		if (found) {
+			if (run > best_run || (run == best_run && wrap > best_wrap))
+				continue;
+			if (run == best_run && wrap == best_wrap && strncmp(a, account_region, 12) >= 0)
+				continue; /* same rank: the lower account id, its oldest task (seen first) */
+		}
+		found = true;
+		best_run = run;
+		best_wrap = wrap;
+		snprintf(account_region, DD_ACCOUNT_REGION_SIZE, "%s", ar);
+		snprintf(task, 40, "%s", t);
+	}
+	return found;
+}
+
 static void *worker(void *arg)
 {
 	struct dd_audit_engine *e = arg;
@@ -815,26 +886,27 @@ static void *worker(void *arg)
 		unsigned long seq = e->wake_seq;
 		pthread_mutex_unlock(&e->mu);
 		struct dd_db *db = dd_store_db(e->svc->store);
-		char account[16] = "", task[40] = "", key[80] = "";
+		char account_region[DD_ACCOUNT_REGION_SIZE] = "", task[40] = "", key[DD_ACCOUNT_REGION_SIZE + 40] = "";
 		if (db) {
-			sqlite3_stmt *st = dd_db_stmt(db, "SELECT account, task_id FROM audit_tasks WHERE status = 'IN_PROGRESS' ORDER BY start_ms");
+			sqlite3_stmt *st = dd_db_stmt(db, "SELECT account_region, task_id FROM audit_tasks WHERE status = 'IN_PROGRESS' ORDER BY start_ms");
 			pthread_mutex_lock(&e->mu);
-			while (st && sqlite3_step(st) == SQLITE_ROW) {
-				snprintf(key, sizeof key, "%s/%s", dd_col_text(st, 0), dd_col_text(st, 1));
-				if (claim(e, key)) {
-					snprintf(account, sizeof account, "%s", dd_col_text(st, 0));
-					snprintf(task, sizeof task, "%s", dd_col_text(st, 1));
-					break;
-				}
+			if (st && pick_task(e, st, account_region, task)) {
+				snprintf(key, sizeof key, "%s/%s", account_region, task);
+				if (claim(e, key))
+					snprintf(e->last_account, sizeof e->last_account, "%.12s", account_region);
+				else
+					task[0] = '\0';
 			}
 			pthread_mutex_unlock(&e->mu);
 			if (st)
 				sqlite3_reset(st);
 		}
 		if (task[0]) {
-			run_task(e->svc, account, task);
+			run_task(e->svc, account_region, task);
 			pthread_mutex_lock(&e->mu);
 			unclaim(e, key);
+			e->wake_seq++; /* a worker idle because of the per-account cap may go on */
+			pthread_cond_broadcast(&e->cv);
 			continue;
 		}
 		pthread_mutex_lock(&e->mu);
@@ -899,7 +971,7 @@ static void schedule_tick(struct dd_service *svc)
 		return;
 	int64_t now = dd_service_now_ms(svc);
 	int64_t today = now / DAY_MS * DAY_MS;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT account, name, frequency, day_of_month, day_of_week, created, last_run_day, last_run_ms, checks, region FROM scheduled_audits");
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT account_region, name, frequency, day_of_month, day_of_week, created, last_run_day, last_run_ms, checks FROM scheduled_audits");
 	if (!st)
 		return;
 	json_t *due = json_array();
@@ -917,12 +989,10 @@ static void schedule_tick(struct dd_service *svc)
 			char ds[11];
 			day_string(d, ds);
 			if (!*last || strcmp(ds, last) > 0)
-				json_array_append_new(due, json_pack("{s:s, s:s, s:s, s:I, s:s}", "account", dd_col_text(st, 0),
+				json_array_append_new(due, json_pack("{s:s, s:s, s:s, s:I, s:s}", "account_region", dd_col_text(st, 0),
 								     "name", dd_col_text(st, 1), "day", ds, "last",
 								     (json_int_t)sqlite3_column_int64(st, 7), "checks",
 								     dd_col_text(st, 8)));
-			json_object_set_new(json_array_get(due, json_array_size(due) - 1), "region",
-					    json_string(dd_col_text(st, 9)));
 			break;
 		}
 	}
@@ -930,13 +1000,12 @@ static void schedule_tick(struct dd_service *svc)
 	size_t i;
 	json_t *d;
 	json_array_foreach(due, i, d) {
-		const char *account = json_string_value(json_object_get(d, "account"));
+		const char *account_region = json_string_value(json_object_get(d, "account_region"));
 		const char *name = json_string_value(json_object_get(d, "name"));
 		int64_t last_ms = json_integer_value(json_object_get(d, "last"));
 		json_t *checks = json_loads(json_string_value(json_object_get(d, "checks")), 0, NULL);
 		char task_id[33];
-		int rc = dd__audit_task_create(db, account, json_string_value(json_object_get(d, "region")),
-					       "SCHEDULED_AUDIT_TASK", name, checks, now,
+		int rc = dd__audit_task_create(db, account_region, "SCHEDULED_AUDIT_TASK", name, checks, now,
 					       last_ms > 0 ? last_ms : now - 31 * DAY_MS, task_id);
 		json_decref(checks);
 		if (rc) {
@@ -944,9 +1013,9 @@ static void schedule_tick(struct dd_service *svc)
 			continue;
 		}
 		if (dd_db_begin_write(db) == 0) {
-			st = dd_db_stmt(db, "UPDATE scheduled_audits SET last_run_day = ?3, last_run_ms = ?4 WHERE account = ?1 AND name = ?2");
+			st = dd_db_stmt(db, "UPDATE scheduled_audits SET last_run_day = ?3, last_run_ms = ?4 WHERE account_region = ?1 AND name = ?2");
 			if (st) {
-				dd_bind_text(st, 1, account);
+				dd_bind_text(st, 1, account_region);
 				dd_bind_text(st, 2, name);
 				dd_bind_text(st, 3, json_string_value(json_object_get(d, "day")));
 				dd_bind_int64(st, 4, now);

@@ -2,7 +2,8 @@
 /*
  * The contract between the audit engine (dd_audit.c: tasks, snapshot, findings store,
  * suppressions, notifications) and the 17 checks (dd_audit_checks.c: one table row and
- * one function each). A check reads the account's data through run->snap, a store
+ * one function each). A check reads the region's data (account_region; IAM roles are
+ * global, keyed by account) through run->snap, a store
  * connection holding the task's read transaction (one consistent snapshot for every
  * check of the task), counts the resources it examined in run->total, and reports each
  * noncompliant resource with dd__audit_emit. It never writes to the store.
@@ -21,8 +22,9 @@ struct dd_audit_check;
 struct dd_audit_run {
 	struct dd_service *svc;
 	struct dd_db *snap;          /* read-only snapshot connection (in a read transaction) */
-	const char *account;
-	const char *region;
+	const char *account;          /* for IAM (global) and ARNs */
+	const char *region;           /* for ARNs */
+	const char *account_region;   /* "<account>/<region>": the key of the regional rows */
 	const char *task_id;
 	int64_t task_start_ms;       /* the task's start on the service clock */
 	int64_t window_start_ms;     /* connection checks look at events from here to task_start_ms */
@@ -81,7 +83,7 @@ char *dd__audit_resource_key(json_t *resource_identifier);
  * task, and returns its findings (NonCompliantResource, relatedResources, reason and
  * code per finding) as a new JSON array, with the total and the waiting flag. Writes
  * nothing. Returns the check's own return code. */
-int dd__audit_run_check_for_test(struct dd_service *svc, const char *account, const char *check_name,
+int dd__audit_run_check_for_test(struct dd_service *svc, const char *account_region, const char *check_name,
 				 json_t *config, int64_t now_ms, json_t **findings_out, int64_t *total_out,
 				 bool *waiting_out);
 

@@ -25,10 +25,10 @@ void dd_authz_binding_clear(struct dd_authz_binding *b)
 /* Is thing attached to principal? */
 static int attached_thing(struct dd_ctx *c, const char *principal, const char *thing, bool *yes)
 {
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT 1 FROM thing_principals WHERE account = ?1 AND thing_name = ?2 AND principal = ?3");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT 1 FROM thing_principals WHERE account_region = ?1 AND thing_name = ?2 AND principal = ?3");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, thing);
 	dd_bind_text(st, 3, principal);
 	int s = sqlite3_step(st);
@@ -47,10 +47,10 @@ static int bind_thing(struct dd_ctx *c, const char *principal, const char *clien
 			snprintf(b->thing, sizeof b->thing, "%s", client_id);
 	}
 	if (!yes) {
-		sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT thing_name FROM thing_principals WHERE account = ?1 AND principal = ?2 ORDER BY thing_name LIMIT 1");
+		sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT thing_name FROM thing_principals WHERE account_region = ?1 AND principal = ?2 ORDER BY thing_name LIMIT 1");
 		if (!st)
 			return DD_EIO;
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, principal);
 		int s = sqlite3_step(st);
 		if (s == SQLITE_ROW)
@@ -62,10 +62,10 @@ static int bind_thing(struct dd_ctx *c, const char *principal, const char *clien
 	if (!b->thing[0])
 		return 0;
 	b->attached = true;
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT type_name, attributes FROM things WHERE account = ?1 AND name = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT type_name, attributes FROM things WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, b->thing);
 	int s = sqlite3_step(st);
 	json_t *attrs = NULL;
@@ -105,10 +105,10 @@ static int bind_cert(struct dd_ctx *c, const char *principal, struct dd_authz_bi
 	const char *p = principal ? strstr(principal, ":cert/") : NULL;
 	if (!p || strlen(p + 6) != 64)
 		return 0;
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT subject_cn, serial FROM certificates WHERE account = ?1 AND id = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT subject_cn, serial FROM certificates WHERE account_region = ?1 AND id = ?2");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, p + 6);
 	int s = sqlite3_step(st);
 	if (s == SQLITE_ROW) {

@@ -21,13 +21,13 @@
 #include "dd/ctx.h"
 #include "dd/service.h"
 
-int dd_changes_note(struct dd_db *db, const char *account, const char *kind, const char *subject,
+int dd_changes_note(struct dd_db *db, const char *account_region, const char *kind, const char *subject,
 		    const char *arg, int64_t now_ms)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT INTO changes(account, kind, subject, arg, ts) VALUES (?1, ?2, ?3, ?4, ?5)");
+	sqlite3_stmt *st = dd_db_stmt(db, "INSERT INTO changes(account_region, kind, subject, arg, ts) VALUES (?1, ?2, ?3, ?4, ?5)");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, kind);
 	dd_bind_text(st, 3, subject);
 	dd_bind_text(st, 4, arg);
@@ -49,7 +49,7 @@ int dd_changes_last(struct dd_db *db, int64_t *seq)
 int dd_changes_read(struct dd_db *db, int64_t after, struct dd_change *out, size_t max, size_t *n)
 {
 	*n = 0;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT seq, account, kind, subject, arg FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT seq, account_region, kind, subject, arg FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_int64(st, 1, after);
@@ -58,7 +58,7 @@ int dd_changes_read(struct dd_db *db, int64_t after, struct dd_change *out, size
 	while (*n < max && (s = sqlite3_step(st)) == SQLITE_ROW) {
 		struct dd_change *c = &out[(*n)++];
 		c->seq = sqlite3_column_int64(st, 0);
-		snprintf(c->account, sizeof c->account, "%s", dd_col_text(st, 1));
+		snprintf(c->account_region, sizeof c->account_region, "%s", dd_col_text(st, 1));
 		snprintf(c->kind, sizeof c->kind, "%s", dd_col_text(st, 2));
 		snprintf(c->subject, sizeof c->subject, "%s", dd_col_text(st, 3));
 		snprintf(c->arg, sizeof c->arg, "%s", dd_col_text(st, 4));
@@ -139,9 +139,9 @@ static int write_ca_dir(struct dd_db *db, const char *server_ca_pem, const char 
 	/* each self-signed device certificate is its own trust anchor; being CA:FALSE it
 	 * cannot anchor any other certificate */
 	static const char *const sql[2] = {
-		"SELECT pem FROM ca_certificates WHERE status = 'ACTIVE' ORDER BY account, id",
+		"SELECT pem FROM ca_certificates WHERE status = 'ACTIVE' ORDER BY account_region, id",
 		"SELECT pem FROM certificates WHERE status = 'ACTIVE' AND self_signed = 1 AND (ca_id IS NULL OR ca_id = '')"
-		" ORDER BY account, id",
+		" ORDER BY account_region, id",
 	};
 	for (int q = 0; q < 2 && !rc; q++) {
 		sqlite3_stmt *st = dd_db_stmt(db, sql[q]);
@@ -183,7 +183,7 @@ int dd_changes_write_ca_bundle(struct dd_db *db, const char *server_ca_pem, cons
 	int rc = 0;
 	if (server_ca_pem && fputs(server_ca_pem, f) < 0)
 		rc = DD_EIO;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT pem FROM ca_certificates WHERE status = 'ACTIVE' ORDER BY account, id");
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT pem FROM ca_certificates WHERE status = 'ACTIVE' ORDER BY account_region, id");
 	if (!st)
 		rc = DD_EIO;
 	int s = SQLITE_DONE;
@@ -215,20 +215,22 @@ int dd_changes_write_ca_bundle(struct dd_db *db, const char *server_ca_pem, cons
 	return write_ca_dir(db, server_ca_pem, dir);
 }
 
-int dd_broker_endpoint_set(struct dd_db *db, const char *host_port)
+int dd_broker_endpoint_set(struct dd_db *db, const char *region, const char *host_port)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO server_meta(key, value) VALUES ('broker_endpoint', ?1)");
+	sqlite3_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO server_meta(key, value) VALUES ('broker_endpoint/' || ?2, ?1)");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, host_port);
+	dd_bind_text(st, 2, region);
 	return dd_step_done(st);
 }
 
-int dd_broker_endpoint_get(struct dd_db *db, char *out, size_t outlen)
+int dd_broker_endpoint_get(struct dd_db *db, const char *region, char *out, size_t outlen)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT value FROM server_meta WHERE key = 'broker_endpoint'");
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT value FROM server_meta WHERE key = 'broker_endpoint/' || ?1");
 	if (!st)
 		return DD_EIO;
+	dd_bind_text(st, 1, region);
 	int s = sqlite3_step(st);
 	if (s == SQLITE_ROW)
 		snprintf(out, outlen, "%s", dd_col_text(st, 0));
@@ -258,7 +260,7 @@ static void keeper_pass(struct dd_service *svc, int64_t *seen, int64_t *pruned_m
 		return;
 	/* a CA change, or a change of a self-signed certificate registered without a CA */
 	sqlite3_stmt *st = dd_db_stmt(db, "SELECT max(c.seq) FROM changes c WHERE c.seq > ?1 AND (c.kind = 'ca' OR"
-					  " (c.kind = 'cert' AND EXISTS (SELECT 1 FROM certificates k WHERE k.account = c.account"
+					  " (c.kind = 'cert' AND EXISTS (SELECT 1 FROM certificates k WHERE k.account_region = c.account_region"
 					  " AND k.id = c.subject AND k.self_signed = 1 AND (k.ca_id IS NULL OR k.ca_id = ''))))");
 	if (!st)
 		return;
@@ -355,12 +357,12 @@ static int delete_connection(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "clientId can't start with a dollar sign ($).");
 	if (dd_db_begin_write(c->db))
 		return dd_fail(c, DD_EIO, "InternalFailureException", "An internal store error occurred.");
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT event FROM connection_events WHERE account = ?1 AND client_id = ?2"
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT event FROM connection_events WHERE account_region = ?1 AND client_id = ?2"
 					     " ORDER BY ts DESC, seq DESC LIMIT 1");
 	int s = SQLITE_ERROR;
 	bool connected = false;
 	if (st) {
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, client);
 		s = sqlite3_step(st);
 		connected = s == SQLITE_ROW && strcmp(dd_col_text(st, 0), "connect") == 0;
@@ -378,7 +380,7 @@ static int delete_connection(struct dd_ctx *c, json_t *in, json_t **out)
 				"preventWillMessage", json_is_true(json_object_get(in, "preventWillMessage")));
 	char *text = arg ? json_dumps(arg, JSON_COMPACT) : NULL;
 	json_decref(arg);
-	int rc = text ? dd_changes_note(c->db, c->account, "connection", client, text, c->now_ms) : DD_ENOMEM;
+	int rc = text ? dd_changes_note(c->db, c->account_region, "connection", client, text, c->now_ms) : DD_ENOMEM;
 	free(text);
 	if (rc || dd_db_commit(c->db)) {
 		dd_db_rollback(c->db);

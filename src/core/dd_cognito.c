@@ -5,6 +5,8 @@
  * configuration is kept as the JSON the client sent (minus the id), its roles map in its
  * own column, so the audit reads roles without parsing configuration. Pools are scoped
  * to the caller's account and region; a pool id of another region or account is not found.
+ * GetId, which AWS serves unsigned, runs for the account and region owning the pool
+ * (dd_cognito_pool_owner finds them).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 
 #include "core/dd_registry_int.h"
 #include "dd/cognito.h"
+#include "dd/iam.h"
 
 #define MAX_POOLS 1000
 
@@ -216,8 +219,9 @@ static int cog_set_identity_pool_roles(struct dd_ctx *c, json_t *in, json_t **ou
 			return dd_fail(c, DD_EINVAL, "InvalidParameterException",
 				       "Invalid role type '%s': only 'authenticated' and 'unauthenticated' are allowed.", k);
 		const char *arn = json_string_value(v);
-		if (!arn || strncmp(arn, "arn:aws:iam::", 13) != 0 || !strstr(arn, ":role/"))
-			return dd_fail(c, DD_EINVAL, "InvalidParameterException", "Invalid role ARN for '%s'.", k);
+		if (dd_iam_role_arn_check(c->account, arn))
+			return dd_fail(c, DD_EINVAL, "InvalidParameterException",
+				       "Invalid role ARN for '%s': a role of account %s is required.", k, c->account);
 	}
 	char *rt = (roles ? json_dumps(roles, JSON_COMPACT) : strdup("{}"));
 	char *mt = mappings ? json_dumps(mappings, JSON_COMPACT) : NULL;
@@ -332,6 +336,69 @@ int dd_cognito_pools_list(struct dd_db *db, const char *account, const char *reg
 	return 0;
 }
 
+/* GetId (served without a signature: the caller's account and region are the pool's).
+ * Every call issues a new unauthenticated identity id, as AWS does for a caller without
+ * Logins. The server keeps no identities: it issues neither credentials nor OpenID
+ * tokens, so nothing would read them, and an unsigned call never writes to the store. */
+static int cog_get_id(struct dd_ctx *c, json_t *in, json_t **out)
+{
+	const char *id = dd__str(in, "IdentityPoolId");
+	const char *acct = dd__str(in, "AccountId");
+	if (acct && strcmp(acct, c->account) != 0)
+		return not_found(c, id);
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT config FROM cognito_pools WHERE account = ?1 AND id = ?2 AND region = ?3");
+	if (!st)
+		return cog_db_fail(c);
+	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 2, id);
+	dd_bind_text(st, 3, c->region);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return not_found(c, id);
+	}
+	json_t *cfg = json_loads(dd_col_text(st, 0), 0, NULL);
+	sqlite3_reset(st);
+	bool unauth = json_is_true(json_object_get(cfg, "AllowUnauthenticatedIdentities"));
+	json_decref(cfg);
+	json_t *logins = json_object_get(in, "Logins");
+	if (logins && json_object_size(logins) > 0)
+		return dd_fail(c, DD_EDENIED, "NotAuthorizedException",
+			       "Invalid login token. This server does not verify identity provider tokens.");
+	if (!unauth)
+		return dd_fail(c, DD_EDENIED, "NotAuthorizedException",
+			       "Unauthenticated access is not supported for this identity pool.");
+	char uuid[37], identity[128];
+	dd__uuid(uuid);
+	snprintf(identity, sizeof identity, "%s:%s", c->region, uuid);
+	*out = json_pack("{s:s}", "IdentityId", identity);
+	return *out ? 0 : dd_fail(c, DD_ENOMEM, "InternalErrorException", "out of memory");
+}
+
+int dd_cognito_pool_owner(struct dd_db *db, const char *pool_id, char account[13], char region[64])
+{
+	/* pool ids are "<region>:<uuid>" with a random uuid: one row, whatever the account */
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT account, region FROM cognito_pools WHERE id = ?1 LIMIT 2");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, pool_id);
+	int rows = 0;
+	int rc = DD_ENOTFOUND;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (++rows > 1) {
+			rc = DD_ENOTFOUND; /* never served to a caller who cannot say whose it is */
+			break;
+		}
+		const char *a = dd_col_text(st, 0), *r = dd_col_text(st, 1);
+		if (strlen(a) != 12 || strlen(r) >= 64)
+			break;
+		memcpy(account, a, 13);
+		memcpy(region, r, strlen(r) + 1);
+		rc = 0;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
 const struct dd_handler dd_cognito_handlers[] = {
 	{ "cognito-identity", "CreateIdentityPool", cog_create_identity_pool },
 	{ "cognito-identity", "DescribeIdentityPool", cog_describe_identity_pool },
@@ -340,5 +407,6 @@ const struct dd_handler dd_cognito_handlers[] = {
 	{ "cognito-identity", "DeleteIdentityPool", cog_delete_identity_pool },
 	{ "cognito-identity", "SetIdentityPoolRoles", cog_set_identity_pool_roles },
 	{ "cognito-identity", "GetIdentityPoolRoles", cog_get_identity_pool_roles },
+	{ "cognito-identity", "GetId", cog_get_id },
 	{ NULL, NULL, NULL },
 };

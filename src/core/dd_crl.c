@@ -5,7 +5,8 @@
  * by issuer name and serial, and the status report behind POST /crl-status. Invariants:
  * a row of crls is always a CRL whose signature verified with the key of the CA it is
  * stored under, crl_revoked holds exactly that CRL's serials, and a CRL is never replaced
- * by one with an older thisUpdate. No transaction is held while fetching over HTTP.
+ * by one with an older thisUpdate. No transaction is held while fetching over HTTP, and
+ * fetching happens only on the fetch pool's threads (dd_fetch.c), never on the caller's.
  */
 #include "dd/crl.h"
 
@@ -16,6 +17,7 @@
 
 #include "dd/certs.h"
 #include "dd/ctx.h"
+#include "dd/fetch.h"
 #include "dd/service.h"
 #include "dd/x509.h"
 
@@ -35,7 +37,7 @@ static void set_msg(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /* Stores crl (already verified against ca_id) in one write transaction. */
-static int store_crl(struct dd_db *db, const char *account, const char *ca_id, const struct dd_crl *crl,
+static int store_crl(struct dd_db *db, const char *account_region, const char *ca_id, const struct dd_crl *crl,
 		     const char *source, int64_t now_ms, char *err, size_t errlen)
 {
 	int64_t this_ms = crl->this_update * 1000, next_ms = crl->next_update * 1000;
@@ -43,10 +45,10 @@ static int store_crl(struct dd_db *db, const char *account, const char *ca_id, c
 		set_msg(err, errlen, "the store is busy or unavailable");
 		return DD_EIO;
 	}
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT this_update FROM crls WHERE account = ?1 AND ca_id = ?2");
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT this_update FROM crls WHERE account_region = ?1 AND ca_id = ?2");
 	if (!st)
 		goto dberr;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, ca_id);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > this_ms) {
 		int64_t have = sqlite3_column_int64(st, 0);
@@ -57,11 +59,11 @@ static int store_crl(struct dd_db *db, const char *account, const char *ca_id, c
 		return DD_ECONFLICT;
 	}
 	sqlite3_reset(st);
-	st = dd_db_stmt(db, "INSERT OR REPLACE INTO crls(account, ca_id, issuer, this_update, next_update, der, source,"
+	st = dd_db_stmt(db, "INSERT OR REPLACE INTO crls(account_region, ca_id, issuer, this_update, next_update, der, source,"
 			    " stored, n_revoked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
 	if (!st)
 		goto dberr;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, ca_id);
 	dd_bind_text(st, 3, crl->issuer);
 	dd_bind_int64(st, 4, this_ms);
@@ -72,18 +74,18 @@ static int store_crl(struct dd_db *db, const char *account, const char *ca_id, c
 	dd_bind_int64(st, 9, (int64_t)crl->n_revoked);
 	if (dd_step_done(st))
 		goto dberr;
-	st = dd_db_stmt(db, "DELETE FROM crl_revoked WHERE account = ?1 AND ca_id = ?2");
+	st = dd_db_stmt(db, "DELETE FROM crl_revoked WHERE account_region = ?1 AND ca_id = ?2");
 	if (!st)
 		goto dberr;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, ca_id);
 	if (dd_step_done(st))
 		goto dberr;
 	for (size_t i = 0; i < crl->n_revoked; i++) {
-		st = dd_db_stmt(db, "INSERT OR IGNORE INTO crl_revoked(account, ca_id, serial) VALUES (?1, ?2, ?3)");
+		st = dd_db_stmt(db, "INSERT OR IGNORE INTO crl_revoked(account_region, ca_id, serial) VALUES (?1, ?2, ?3)");
 		if (!st)
 			goto dberr;
-		dd_bind_text(st, 1, account);
+		dd_bind_text(st, 1, account_region);
 		dd_bind_text(st, 2, ca_id);
 		dd_bind_text(st, 3, crl->revoked_serials[i]);
 		if (dd_step_done(st))
@@ -98,11 +100,11 @@ dberr:
 	return DD_EIO;
 }
 
-int dd_crl_import(struct dd_db *db, const char *account, const char *ca_id, const void *data,
+int dd_crl_import(struct dd_db *db, const char *account_region, const char *ca_id, const void *data,
 		  size_t len, const char *source, int64_t now_ms, struct dd_crl_import_result *res,
 		  char *err, size_t errlen)
 {
-	if (!db || !account || !ca_id || !source) {
+	if (!db || !account_region || !ca_id || !source) {
 		set_msg(err, errlen, "invalid arguments");
 		return DD_EINVAL;
 	}
@@ -114,16 +116,16 @@ int dd_crl_import(struct dd_db *db, const char *account, const char *ca_id, cons
 	char id[65];
 	for (size_t i = 0; i <= idl; i++)
 		id[i] = (char)((ca_id[i] >= 'A' && ca_id[i] <= 'F') ? ca_id[i] + 32 : ca_id[i]);
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT pem FROM ca_certificates WHERE account = ?1 AND id = ?2");
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT pem FROM ca_certificates WHERE account_region = ?1 AND id = ?2");
 	if (!st) {
 		set_msg(err, errlen, "a store error occurred");
 		return DD_EIO;
 	}
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, id);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
-		set_msg(err, errlen, "CA certificate %s is not registered in account %s", id, account);
+		set_msg(err, errlen, "CA certificate %s is not registered in %s", id, account_region);
 		return DD_ENOTFOUND;
 	}
 	char *pem = strdup(dd_col_text(st, 0));
@@ -145,7 +147,7 @@ int dd_crl_import(struct dd_db *db, const char *account, const char *ca_id, cons
 		dd_crl_clear(&crl);
 		return DD_ECRYPTO;
 	}
-	rc = store_crl(db, account, id, &crl, source, now_ms, err, errlen);
+	rc = store_crl(db, account_region, id, &crl, source, now_ms, err, errlen);
 	if (!rc && res) {
 		memset(res, 0, sizeof *res);
 		snprintf(res->ca_id, sizeof res->ca_id, "%s", id);
@@ -158,16 +160,16 @@ int dd_crl_import(struct dd_db *db, const char *account, const char *ca_id, cons
 	return rc;
 }
 
-int dd_crl_lookup(struct dd_db *db, const char *account, const char *issuer, const char *serial,
+int dd_crl_lookup(struct dd_db *db, const char *account_region, const char *issuer, const char *serial,
 		  int64_t now_ms, char by_ca[65])
 {
 	sqlite3_stmt *st = dd_db_stmt(db,
-		"SELECT k.ca_id FROM crls k JOIN crl_revoked r ON r.account = k.account AND r.ca_id = k.ca_id"
-		" AND r.serial = ?3 WHERE k.account = ?1 AND k.issuer = ?2 AND k.this_update <= ?4 + ?6"
+		"SELECT k.ca_id FROM crls k JOIN crl_revoked r ON r.account_region = k.account_region AND r.ca_id = k.ca_id"
+		" AND r.serial = ?3 WHERE k.account_region = ?1 AND k.issuer = ?2 AND k.this_update <= ?4 + ?6"
 		" AND (k.next_update = 0 OR k.next_update + ?5 >= ?4) ORDER BY k.ca_id LIMIT 1");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, issuer);
 	dd_bind_text(st, 3, serial);
 	dd_bind_int64(st, 4, now_ms);
@@ -186,19 +188,19 @@ int dd_crl_lookup(struct dd_db *db, const char *account, const char *issuer, con
 	return found;
 }
 
-int dd_crl_forget_ca(struct dd_db *db, const char *account, const char *ca_id)
+int dd_crl_forget_ca(struct dd_db *db, const char *account_region, const char *ca_id)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM crls WHERE account = ?1 AND ca_id = ?2");
+	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM crls WHERE account_region = ?1 AND ca_id = ?2");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, ca_id);
 	if (dd_step_done(st))
 		return DD_EIO;
-	st = dd_db_stmt(db, "DELETE FROM crl_revoked WHERE account = ?1 AND ca_id = ?2");
+	st = dd_db_stmt(db, "DELETE FROM crl_revoked WHERE account_region = ?1 AND ca_id = ?2");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, ca_id);
 	return dd_step_done(st);
 }
@@ -239,15 +241,15 @@ static void url_set_free(struct url_set *s)
 	free(s->v);
 }
 
-static int collect_urls(struct dd_db *db, const char *account, struct url_set *set)
+static int collect_urls(struct dd_db *db, const char *account_region, struct url_set *set)
 {
 	sqlite3_stmt *st = dd_db_stmt(db,
-		"SELECT DISTINCT crl_urls FROM certificates WHERE account = ?1 AND crl_urls != '[]'"
+		"SELECT DISTINCT crl_urls FROM certificates WHERE account_region = ?1 AND crl_urls != '[]'"
 		" AND status IN ('ACTIVE', 'PENDING_TRANSFER')"
-		" UNION SELECT DISTINCT crl_urls FROM ca_certificates WHERE account = ?1 AND crl_urls != '[]'");
+		" UNION SELECT DISTINCT crl_urls FROM ca_certificates WHERE account_region = ?1 AND crl_urls != '[]'");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	int rc = 0, s;
 	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *a = json_loads(dd_col_text(st, 0), 0, NULL);
@@ -270,14 +272,14 @@ struct fetch_state {
 	bool failing;
 };
 
-static int fetch_state_get(struct dd_db *db, const char *account, const char *url, struct fetch_state *fs)
+static int fetch_state_get(struct dd_db *db, const char *account_region, const char *url, struct fetch_state *fs)
 {
 	memset(fs, 0, sizeof *fs);
 	sqlite3_stmt *st = dd_db_stmt(db, "SELECT last_attempt, ok_until, last_error FROM crl_fetches"
-					  " WHERE account = ?1 AND url = ?2");
+					  " WHERE account_region = ?1 AND url = ?2");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, url);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		fs->known = true;
@@ -290,7 +292,7 @@ static int fetch_state_get(struct dd_db *db, const char *account, const char *ur
 }
 
 /* Records the outcome of one fetch attempt (error NULL on success). */
-static void fetch_state_put(struct dd_db *db, const char *account, const char *url, int64_t now_ms,
+static void fetch_state_put(struct dd_db *db, const char *account_region, const char *url, int64_t now_ms,
 			    const struct dd_crl *crl, const char *ca_id, const char *error)
 {
 	if (dd_db_begin_write(db)) {
@@ -302,12 +304,12 @@ static void fetch_state_put(struct dd_db *db, const char *account, const char *u
 		int64_t next = crl->next_update * 1000;
 		int64_t ok_until = next > 0 ? next : now_ms + DD_CRL_DEFAULT_TTL_MS;
 		st = dd_db_stmt(db,
-			"INSERT INTO crl_fetches(account, url, last_attempt, last_success, ok_until, this_update,"
+			"INSERT INTO crl_fetches(account_region, url, last_attempt, last_success, ok_until, this_update,"
 			" next_update, ca_id, last_error, fetches, failures) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, NULL, 1, 0)"
-			" ON CONFLICT(account, url) DO UPDATE SET last_attempt = ?3, last_success = ?3, ok_until = ?4,"
+			" ON CONFLICT(account_region, url) DO UPDATE SET last_attempt = ?3, last_success = ?3, ok_until = ?4,"
 			" this_update = ?5, next_update = ?6, ca_id = ?7, last_error = NULL, fetches = fetches + 1");
 		if (st) {
-			dd_bind_text(st, 1, account);
+			dd_bind_text(st, 1, account_region);
 			dd_bind_text(st, 2, url);
 			dd_bind_int64(st, 3, now_ms);
 			dd_bind_int64(st, 4, ok_until);
@@ -317,12 +319,12 @@ static void fetch_state_put(struct dd_db *db, const char *account, const char *u
 		}
 	} else {
 		st = dd_db_stmt(db,
-			"INSERT INTO crl_fetches(account, url, last_attempt, last_success, ok_until, this_update,"
+			"INSERT INTO crl_fetches(account_region, url, last_attempt, last_success, ok_until, this_update,"
 			" next_update, ca_id, last_error, fetches, failures) VALUES (?1, ?2, ?3, 0, 0, 0, 0, NULL, ?4, 1, 1)"
-			" ON CONFLICT(account, url) DO UPDATE SET last_attempt = ?3, ok_until = 0, last_error = ?4,"
+			" ON CONFLICT(account_region, url) DO UPDATE SET last_attempt = ?3, ok_until = 0, last_error = ?4,"
 			" fetches = fetches + 1, failures = failures + 1");
 		if (st) {
-			dd_bind_text(st, 1, account);
+			dd_bind_text(st, 1, account_region);
 			dd_bind_text(st, 2, url);
 			dd_bind_int64(st, 3, now_ms);
 			dd_bind_text(st, 4, error);
@@ -335,15 +337,15 @@ static void fetch_state_put(struct dd_db *db, const char *account, const char *u
 }
 
 /* Stores a fetched CRL for the registered CA that issued it. ca_out gets its id. */
-static int store_fetched(struct dd_db *db, const char *account, const char *url, const struct dd_crl *crl,
+static int store_fetched(struct dd_db *db, const char *account_region, const char *url, const struct dd_crl *crl,
 			 int64_t now_ms, char ca_out[65], char *err, size_t errlen)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT id, pem FROM ca_certificates WHERE account = ?1 AND subject = ?2 ORDER BY id");
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT id, pem FROM ca_certificates WHERE account_region = ?1 AND subject = ?2 ORDER BY id");
 	if (!st) {
 		set_msg(err, errlen, "store error");
 		return DD_EIO;
 	}
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, crl->issuer);
 	char id[65] = "";
 	bool any = false, verified = false;
@@ -365,29 +367,83 @@ static int store_fetched(struct dd_db *db, const char *account, const char *url,
 		return DD_ECRYPTO;
 	}
 	snprintf(ca_out, 65, "%s", id);
-	int rc = store_crl(db, account, id, crl, url, now_ms, err, errlen);
+	int rc = store_crl(db, account_region, id, crl, url, now_ms, err, errlen);
 	return rc == DD_ECONFLICT ? 0 : rc; /* a newer CRL is already stored: fine */
 }
 
-int dd_crl_refresh(struct dd_service *svc, const char *account, struct dd_crl_refresh_stats *stats)
+/* One fetch, on a fetch-pool thread with its own store connection. */
+static void fetch_job(struct dd_service *svc, const char *account_region, const char *url, void *arg,
+		      const volatile int *cancel)
+{
+	(void)arg;
+	struct dd_db *db = dd_store_db(svc->store);
+	if (!db)
+		return;
+	struct fetch_state fs;
+	int64_t now = dd_now_ms();
+	if (fetch_state_get(db, account_region, url, &fs))
+		return;
+	if ((fs.known && fs.ok_until > now) || (fs.known && fs.failing && now - fs.last_attempt < DD_CRL_RETRY_MS))
+		return; /* fetched by an earlier job meanwhile */
+	char err[768] = "", detail[512] = "";
+	struct dd_fetch_req req = {
+		.method = "GET", .url = url, .user_agent = "iotdefender/0.1", .max_bytes = DD_CRL_FETCH_MAX_BYTES,
+		.connect_timeout_ms = DD_CRL_FETCH_CONNECT_TIMEOUT_MS, .timeout_ms = DD_CRL_FETCH_TIMEOUT_MS,
+		.max_redirects = DD_CRL_FETCH_MAX_REDIRECTS, .allow = svc->outbound_allow, .cancel = cancel,
+	};
+	struct dd_fetch_resp resp = { 0 };
+	struct dd_crl crl;
+	memset(&crl, 0, sizeof crl);
+	char ca_id[65] = "";
+	int frc = dd_fetch_http(&req, &resp, detail, sizeof detail);
+	if (!frc && resp.status != 200) {
+		snprintf(detail, sizeof detail, "HTTP status %ld", resp.status);
+		frc = DD_EIO;
+	}
+	if (frc) {
+		if (*cancel) {
+			dd_fetch_resp_clear(&resp);
+			return; /* stopping: not the URL's fault */
+		}
+		dd_log_debug("crl: %s: %.300s: %s", account_region, url, detail);
+		set_msg(err, sizeof err, DD_FETCH_GENERIC_ERROR);
+	} else {
+		frc = dd_crl_parse(resp.body, resp.len, &crl, err, sizeof err);
+	}
+	dd_fetch_resp_clear(&resp);
+	if (!frc)
+		frc = store_fetched(db, account_region, url, &crl, dd_now_ms(), ca_id, err, sizeof err);
+	if (frc) {
+		dd_log_info("crl: %s: %.300s: %s", account_region, url, err);
+		fetch_state_put(db, account_region, url, dd_now_ms(), NULL, NULL, err[0] ? err : DD_FETCH_GENERIC_ERROR);
+	} else {
+		dd_log_info("crl: %s: stored the CRL from %s for CA %s (%zu revoked)", account_region, url, ca_id,
+			    crl.n_revoked);
+		fetch_state_put(db, account_region, url, dd_now_ms(), &crl, ca_id, NULL);
+	}
+	dd_crl_clear(&crl);
+}
+
+int dd_crl_refresh(struct dd_service *svc, const char *account_region, struct dd_crl_refresh_stats *stats)
 {
 	struct dd_crl_refresh_stats s;
 	memset(&s, 0, sizeof s);
 	struct dd_db *db = svc && svc->store ? dd_store_db(svc->store) : NULL;
-	if (!db || !account)
+	if (!db || !account_region)
 		return DD_EIO;
 	struct url_set set = { 0 };
-	int rc = collect_urls(db, account, &set);
+	int rc = collect_urls(db, account_region, &set);
 	if (rc) {
 		url_set_free(&set);
 		return rc == DD_ENOMEM ? rc : DD_EIO;
 	}
 	s.urls = set.n;
+	struct dd_fetch_pool *pool = set.n ? dd_fetch_pool_get(svc) : NULL;
 	for (size_t i = 0; i < set.n; i++) {
 		const char *url = set.v[i];
 		int64_t now = dd_now_ms();
 		struct fetch_state fs;
-		if (fetch_state_get(db, account, url, &fs)) {
+		if (fetch_state_get(db, account_region, url, &fs)) {
 			rc = DD_EIO;
 			break;
 		}
@@ -399,34 +455,33 @@ int dd_crl_refresh(struct dd_service *svc, const char *account, struct dd_crl_re
 			s.backoff++;
 			continue;
 		}
-		unsigned char *body = NULL;
-		size_t len = 0;
-		char err[768] = "";
-		struct dd_crl crl;
-		memset(&crl, 0, sizeof crl);
-		char ca_id[65] = "";
-		int frc = dd_http_fetch(url, DD_CRL_FETCH_MAX_BYTES, DD_CRL_FETCH_TIMEOUT_MS, &body, &len, err, sizeof err);
-		if (!frc)
-			frc = dd_crl_parse(body, len, &crl, err, sizeof err);
-		free(body);
-		if (!frc)
-			frc = store_fetched(db, account, url, &crl, dd_now_ms(), ca_id, err, sizeof err);
-		if (frc) {
-			s.failed++;
-			dd_log_warn("crl: account %s: %s", account, err);
-			fetch_state_put(db, account, url, dd_now_ms(), NULL, NULL, err[0] ? err : dd_strerror(frc));
-		} else {
-			s.fetched++;
-			dd_log_info("crl: account %s: stored the CRL from %s for CA %s (%zu revoked)", account, url,
-				    ca_id, crl.n_revoked);
-			fetch_state_put(db, account, url, dd_now_ms(), &crl, ca_id, NULL);
-		}
-		dd_crl_clear(&crl);
+		int q = pool ? dd_fetch_pool_submit(pool, account_region, url, fetch_job, NULL, NULL) : DD_ELIMIT;
+		if (q == 0)
+			s.queued++;
+		else if (q == 1)
+			s.pending++;
+		else
+			s.dropped++;
 	}
 	url_set_free(&set);
+	if (s.dropped)
+		dd_log_info("crl: %s: %zu distribution point(s) not queued (queue full or no fetch pool)", account_region,
+			    s.dropped);
 	if (stats)
 		*stats = s;
 	return rc;
+}
+
+int dd_crl_refresh_wait(struct dd_service *svc, const char *account_region, int64_t timeout_ms)
+{
+	struct dd_fetch_pool *p = svc ? __atomic_load_n(&svc->fetch_pool, __ATOMIC_ACQUIRE) : NULL;
+	return p ? dd_fetch_pool_wait_idle(p, account_region, timeout_ms) : 0;
+}
+
+size_t dd_crl_refresh_pending(struct dd_service *svc, const char *account_region)
+{
+	struct dd_fetch_pool *p = svc ? __atomic_load_n(&svc->fetch_pool, __ATOMIC_ACQUIRE) : NULL;
+	return p ? dd_fetch_pool_pending(p, account_region) : 0;
 }
 
 /* ---- status report --------------------------------------------------------------------- */
@@ -452,14 +507,14 @@ static int status_visit(const struct dd_cert_info *ci, void *ud)
 	return 0;
 }
 
-int dd_crl_status_json(struct dd_db *db, const char *account, const char *ca_id, int64_t now_ms, json_t **out)
+int dd_crl_status_json(struct dd_db *db, const char *account_region, const char *ca_id, int64_t now_ms, json_t **out)
 {
 	json_t *crls = json_array(), *fetches = json_array();
 	sqlite3_stmt *st = dd_db_stmt(db, "SELECT ca_id, issuer, this_update, next_update, source, stored, n_revoked"
-					  " FROM crls WHERE account = ?1 AND (?2 IS NULL OR ca_id = ?2) ORDER BY ca_id");
+					  " FROM crls WHERE account_region = ?1 AND (?2 IS NULL OR ca_id = ?2) ORDER BY ca_id");
 	if (!st)
 		goto fail;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, ca_id);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int64_t tu = sqlite3_column_int64(st, 2), nu = sqlite3_column_int64(st, 3);
@@ -474,11 +529,11 @@ int dd_crl_status_json(struct dd_db *db, const char *account, const char *ca_id,
 	}
 	sqlite3_reset(st);
 	st = dd_db_stmt(db, "SELECT url, last_attempt, last_success, ok_until, this_update, next_update, ca_id,"
-			    " last_error, fetches, failures FROM crl_fetches WHERE account = ?1"
+			    " last_error, fetches, failures FROM crl_fetches WHERE account_region = ?1"
 			    " AND (?2 IS NULL OR ca_id = ?2) ORDER BY url");
 	if (!st)
 		goto fail;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, ca_id);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		json_t *o = json_pack("{s:s, s:o, s:I, s:I}", "url", dd_col_text(st, 0),
@@ -498,9 +553,9 @@ int dd_crl_status_json(struct dd_db *db, const char *account, const char *ca_id,
 	sqlite3_reset(st);
 	struct status_acc dev = { json_array(), json_array(), ca_id };
 	struct status_acc cas = { json_array(), json_array(), ca_id };
-	int rc = dd_certs_foreach(db, account, DD_CERT_DEVICE, now_ms, status_visit, &dev);
+	int rc = dd_certs_foreach(db, account_region, DD_CERT_DEVICE, now_ms, status_visit, &dev);
 	if (!rc)
-		rc = dd_certs_foreach(db, account, DD_CERT_CA, now_ms, status_visit, &cas);
+		rc = dd_certs_foreach(db, account_region, DD_CERT_CA, now_ms, status_visit, &cas);
 	json_array_extend(dev.ancestors, cas.ancestors);
 	json_decref(cas.ancestors);
 	*out = json_pack("{s:o, s:o, s:o, s:o, s:o}", "crls", crls, "fetches", fetches,

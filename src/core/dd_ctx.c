@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Request-context helpers shared by every handler family: error recording, opaque
- * pagination tokens, timestamps in AWS JSON form.
+ * Request-context helpers shared by every handler family: the account_region key of
+ * regional rows, error recording, opaque pagination tokens, timestamps in AWS JSON form.
  */
 #include "dd/ctx.h"
 
@@ -12,6 +12,32 @@
 
 #include "dd/buf.h"
 
+int dd_account_region_make(char out[DD_ACCOUNT_REGION_SIZE], const char *account, const char *region)
+{
+	if (!account || !region || strlen(account) != 12 || strspn(account, "0123456789") != 12 ||
+	    region[0] < 'a' || region[0] > 'z' || strlen(region) > 63 ||
+	    strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(region))
+		return DD_EINVAL;
+	snprintf(out, DD_ACCOUNT_REGION_SIZE, "%s/%s", account, region);
+	return 0;
+}
+
+int dd_account_region_split(const char *key, char account[13], char *region, size_t regionlen)
+{
+	size_t n = key ? strlen(key) : 0;
+	if (n < 14 || strspn(key, "0123456789") != 12 || key[12] != '/' || n - 13 >= regionlen)
+		return DD_EINVAL;
+	memcpy(account, key, 12);
+	account[12] = '\0';
+	memcpy(region, key + 13, n - 13 + 1);
+	return 0;
+}
+
+int dd_ctx_set_account_region(struct dd_ctx *c)
+{
+	return dd_account_region_make(c->account_region, c->account, c->region);
+}
+
 int dd_fail(struct dd_ctx *c, int err, const char *code, const char *fmt, ...)
 {
 	va_list ap;
@@ -21,6 +47,19 @@ int dd_fail(struct dd_ctx *c, int err, const char *code, const char *fmt, ...)
 	c->err = err;
 	c->err_code = code;
 	return err;
+}
+
+int dd_fail_exists(struct dd_ctx *c, const char *resource_id, const char *resource_arn, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->err_msg, sizeof c->err_msg, fmt, ap);
+	va_end(ap);
+	snprintf(c->err_resource_id, sizeof c->err_resource_id, "%s", resource_id ? resource_id : "");
+	snprintf(c->err_resource_arn, sizeof c->err_resource_arn, "%s", resource_arn ? resource_arn : "");
+	c->err = DD_EEXIST;
+	c->err_code = "ResourceAlreadyExistsException";
+	return DD_EEXIST;
 }
 
 char *dd_page_token_make(const char *last_key)

@@ -434,7 +434,11 @@ static int iam_create_role(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd_fail(c, DD_EINVAL, "ValidationError", "The requested MaxSessionDuration exceeds the allowed range of 3600 to 43200 seconds.");
 	if (check_trust(c, doc) || check_tags(c, tags))
 		return c->err;
-	if (boundary && !dd_iam_managed_find(boundary) && strncmp(boundary, "arn:aws:iam::", 13) != 0)
+	/* a boundary is an AWS managed policy or a customer managed policy of this account */
+	struct dd_arn ba;
+	if (boundary && !dd_iam_managed_find(boundary) &&
+	    (dd_iam_arn_parse(boundary, &ba) || strcmp(ba.partition, "aws") || strcmp(ba.service, "iam") ||
+	     strncmp(ba.resource, "policy/", 7) != 0 || strcmp(ba.account, c->account) != 0))
 		return dd_fail(c, DD_EINVAL, "InvalidInput", "ARN %s is not valid.", boundary);
 	char id[22];
 	iam_id("AROA", id);
@@ -1510,6 +1514,40 @@ out:
 		return rc;
 	}
 	*out = d;
+	return 0;
+}
+
+int dd_iam_arn_parse(const char *arn, struct dd_arn *out)
+{
+	if (!arn || strncmp(arn, "arn:", 4) != 0)
+		return DD_EINVAL;
+	struct dd_arn a;
+	char *fields[4] = { a.partition, a.service, a.region, a.account };
+	size_t sizes[4] = { sizeof a.partition, sizeof a.service, sizeof a.region, sizeof a.account };
+	const char *p = arn + 4;
+	for (int i = 0; i < 4; i++) {
+		const char *colon = strchr(p, ':');
+		if (!colon || (size_t)(colon - p) >= sizes[i])
+			return DD_EINVAL;
+		memcpy(fields[i], p, (size_t)(colon - p));
+		fields[i][colon - p] = '\0';
+		p = colon + 1;
+	}
+	if (!a.partition[0] || !a.service[0] || !*p)
+		return DD_EINVAL;
+	a.resource = p;
+	*out = a;
+	return 0;
+}
+
+int dd_iam_role_arn_check(const char *account, const char *arn)
+{
+	struct dd_arn a;
+	if (dd_iam_arn_parse(arn, &a) || strcmp(a.partition, "aws") || strcmp(a.service, "iam") || a.region[0] ||
+	    strncmp(a.resource, "role/", 5) != 0 || !a.resource[5] || a.resource[strlen(a.resource) - 1] == '/')
+		return DD_EINVAL;
+	if (!account || strcmp(a.account, account) != 0)
+		return DD_EDENIED;
 	return 0;
 }
 

@@ -8,15 +8,21 @@
  * hundred table lookups. Debian weak keys (CVE-2008-0166) are looked up in blocklists
  * imported from the two public formats into sorted, de-duplicated fixed-width binary
  * files (a 16-byte header, then records), replaced atomically (temp file + rename) and
- * memory-mapped read-only; a lookup is a binary search. A key size without a loaded
- * list is NOT_CHECKED, never CLEAN.
+ * memory-mapped read-only; a lookup is a binary search. The shipped sample lists are
+ * compiled in and loaded beside them; a sample proves a key weak but never clean. A key
+ * size without a loaded complete list is NOT_CHECKED, never CLEAN. The loaded lists are
+ * one immutable set behind an atomic pointer: a refresh after an import builds a new
+ * set and swaps it in, and superseded sets live until the handle is freed, so readers
+ * never take a lock.
  */
 #include "dd/keys.h"
+#include "core/dd_keys_int.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,16 +279,30 @@ struct bl_list {
 	enum bl_kind kind;
 	int rsa_bits;              /* bits for "rsa-<bits>", 0 for EC lists */
 	const char *curve;         /* into key, after "ec-"; "" for RSA */
-	const unsigned char *recs; /* into the mapping, after the header */
+	bool sample;               /* shipped sample: proves a key weak, never clean */
+	const unsigned char *recs; /* into the mapping after the header, or owned (sample) */
 	size_t n;
 	uint32_t *idx;             /* idx[p]: first record whose 16-bit prefix is >= p */
-	void *map;
+	void *map;                 /* NULL for a sample list (recs owned) */
 	size_t map_len;
 };
 
-struct dd_blocklists {
+/* One loaded generation of lists: never changed once published. */
+struct bl_set {
 	struct bl_list lists[BL_MAX_LISTS];
 	size_t n;
+	struct bl_set *retired_next;
+};
+
+/* The handle: the current set, swapped atomically when the directory changes. Superseded
+ * sets are kept (readers may still be in them) until dd_blocklists_free. */
+struct dd_blocklists {
+	char *dir;                    /* NULL: shipped samples only */
+	_Atomic(struct bl_set *) cur;
+	pthread_mutex_t mu;           /* serialises reloads */
+	struct timespec stamp;        /* the directory's mtime when cur was loaded */
+	bool stamped;
+	struct bl_set *retired;
 };
 
 /* hex_tab[c] = value + 1 of hex digit c, 0 for anything else. */
@@ -366,6 +386,82 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
+/* Reads a list in its public text form (one hex hash of width bytes per line; blank
+ * lines and '#' comments skipped) into an owned array of sorted, de-duplicated records.
+ * name is used in messages. Returns 0, or DD_EINVAL (a bad line, named in err),
+ * DD_ELIMIT, DD_ENOMEM, DD_EIO. */
+static int parse_list(FILE *in, const char *name, enum bl_kind kind, unsigned char **out, size_t *out_n,
+		      char *err, size_t errlen)
+{
+	size_t width = bl_kind_width[kind];
+	int rc = DD_EINVAL;
+	unsigned char *recs = NULL;
+	size_t n = 0, cap = 0, lineno = 0;
+	char line[256];
+	while (fgets(line, sizeof line, in)) {
+		lineno++;
+		size_t l = strlen(line);
+		if (l == sizeof line - 1 && line[l - 1] != '\n' && !feof(in)) {
+			snprintf(err, errlen, "blocklist import: %s line %zu is too long", name, lineno);
+			goto out;
+		}
+		while (l > 0 && (line[l - 1] == '\n' || line[l - 1] == '\r' || line[l - 1] == ' ' || line[l - 1] == '\t'))
+			line[--l] = '\0';
+		const char *s = line;
+		while (*s == ' ' || *s == '\t') {
+			s++;
+			l--;
+		}
+		if (l == 0 || s[0] == '#')
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 4096;
+			if (ncap > BL_MAX_ENTRIES) {
+				snprintf(err, errlen, "blocklist import: more than %u entries", BL_MAX_ENTRIES);
+				rc = DD_ELIMIT;
+				goto out;
+			}
+			unsigned char *nr = realloc(recs, ncap * width);
+			if (!nr) {
+				rc = DD_ENOMEM;
+				snprintf(err, errlen, "blocklist import: out of memory");
+				goto out;
+			}
+			recs = nr;
+			cap = ncap;
+		}
+		if (!hex_decode(s, l, recs + n * width, width)) {
+			snprintf(err, errlen, "blocklist import: %s line %zu is not %zu hex characters",
+				 name, lineno, 2 * width);
+			goto out;
+		}
+		n++;
+	}
+	if (ferror(in)) {
+		snprintf(err, errlen, "blocklist import: read error on %s", name);
+		rc = DD_EIO;
+		goto out;
+	}
+	if (n > 1)
+		qsort(recs, n, width, kind == BL_SHA256 ? cmp_rec32 : cmp_rec10);
+	size_t u = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (u > 0 && memcmp(recs + (u - 1) * width, recs + i * width, width) == 0)
+			continue;
+		if (u != i)
+			memcpy(recs + u * width, recs + i * width, width);
+		u++;
+	}
+
+	*out = recs;
+	*out_n = u;
+	recs = NULL;
+	rc = 0;
+out:
+	free(recs);
+	return rc;
+}
+
 int dd_blocklist_import(const char *dir, const char *format, const char *key,
 			const char *input_path, size_t *count, char *err, size_t errlen)
 {
@@ -402,64 +498,12 @@ int dd_blocklist_import(const char *dir, const char *format, const char *key,
 	}
 	int rc = DD_EINVAL;
 	unsigned char *recs = NULL;
-	size_t n = 0, cap = 0, lineno = 0;
-	char line[256];
+	size_t u = 0;
 	char tmp[4200] = "";
 	int fd = -1;
-	while (fgets(line, sizeof line, in)) {
-		lineno++;
-		size_t l = strlen(line);
-		if (l == sizeof line - 1 && line[l - 1] != '\n' && !feof(in)) {
-			snprintf(err, errlen, "blocklist import: %s line %zu is too long", input_path, lineno);
-			goto out;
-		}
-		while (l > 0 && (line[l - 1] == '\n' || line[l - 1] == '\r' || line[l - 1] == ' ' || line[l - 1] == '\t'))
-			line[--l] = '\0';
-		const char *s = line;
-		while (*s == ' ' || *s == '\t') {
-			s++;
-			l--;
-		}
-		if (l == 0 || s[0] == '#')
-			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 4096;
-			if (ncap > BL_MAX_ENTRIES) {
-				snprintf(err, errlen, "blocklist import: more than %u entries", BL_MAX_ENTRIES);
-				rc = DD_ELIMIT;
-				goto out;
-			}
-			unsigned char *nr = realloc(recs, ncap * width);
-			if (!nr) {
-				rc = DD_ENOMEM;
-				snprintf(err, errlen, "blocklist import: out of memory");
-				goto out;
-			}
-			recs = nr;
-			cap = ncap;
-		}
-		if (!hex_decode(s, l, recs + n * width, width)) {
-			snprintf(err, errlen, "blocklist import: %s line %zu is not %zu hex characters",
-				 input_path, lineno, 2 * width);
-			goto out;
-		}
-		n++;
-	}
-	if (ferror(in)) {
-		snprintf(err, errlen, "blocklist import: read error on %s", input_path);
-		rc = DD_EIO;
+	rc = parse_list(in, input_path, kind, &recs, &u, err, errlen);
+	if (rc)
 		goto out;
-	}
-	if (n > 1)
-		qsort(recs, n, width, kind == BL_SHA256 ? cmp_rec32 : cmp_rec10);
-	size_t u = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (u > 0 && memcmp(recs + (u - 1) * width, recs + i * width, width) == 0)
-			continue;
-		if (u != i)
-			memcpy(recs + u * width, recs + i * width, width);
-		u++;
-	}
 
 	if (mkdir_p(dir) != 0) {
 		snprintf(err, errlen, "blocklist import: cannot create directory %s", dir);
@@ -515,15 +559,32 @@ out:
 	return rc;
 }
 
+static void set_free(struct bl_set *set)
+{
+	if (!set)
+		return;
+	for (size_t i = 0; i < set->n; i++) {
+		if (set->lists[i].map)
+			munmap(set->lists[i].map, set->lists[i].map_len);
+		else
+			free((void *)set->lists[i].recs);
+		free(set->lists[i].idx);
+	}
+	free(set);
+}
+
 void dd_blocklists_free(struct dd_blocklists *bl)
 {
 	if (!bl)
 		return;
-	for (size_t i = 0; i < bl->n; i++)
-		if (bl->lists[i].map)
-			munmap(bl->lists[i].map, bl->lists[i].map_len);
-	for (size_t i = 0; i < bl->n; i++)
-		free(bl->lists[i].idx);
+	set_free(atomic_load(&bl->cur));
+	while (bl->retired) {
+		struct bl_set *next = bl->retired->retired_next;
+		set_free(bl->retired);
+		bl->retired = next;
+	}
+	pthread_mutex_destroy(&bl->mu);
+	free(bl->dir);
 	free(bl);
 }
 
@@ -551,19 +612,95 @@ static bool parse_list_name(const char *name, char key[BL_KEY_MAX], enum bl_kind
 	return false;
 }
 
-int dd_blocklists_open(const char *dir, struct dd_blocklists **out)
+/* Builds the 64K prefix index of a list (hashes are uniform, so a lookup touches one
+ * small bucket). Returns false when out of memory. */
+static bool index_list(struct bl_list *l)
 {
-	struct dd_blocklists *bl = calloc(1, sizeof *bl);
-	if (!bl)
+	size_t width = bl_kind_width[l->kind];
+	uint32_t *idx = malloc(65537 * sizeof *idx);
+	if (!idx)
+		return false;
+	size_t r = 0;
+	for (uint32_t pre = 0; pre < 65536; pre++) {
+		while (r < l->n && ((uint32_t)l->recs[r * width] << 8 | l->recs[r * width + 1]) < pre)
+			r++;
+		idx[pre] = (uint32_t)r;
+	}
+	idx[65536] = (uint32_t)l->n;
+	l->idx = idx;
+	return true;
+}
+
+/* Sets key, rsa_bits and curve of l from a normalised key name. */
+static void set_key(struct bl_list *l, const char *key, bool is_rsa)
+{
+	snprintf(l->key, sizeof l->key, "%s", key);
+	l->rsa_bits = 0;
+	l->curve = "";
+	if (is_rsa) {
+		int64_t bits = 0;
+		if (dd_parse_int64(l->key + 4, 256, 16384, &bits) == 0)
+			l->rsa_bits = (int)bits;
+	} else {
+		l->curve = l->key + 3;
+	}
+}
+
+/* Adds the shipped sample lists (data/blocklists, compiled in) for every key and kind
+ * the directory did not provide. */
+static void add_samples(struct bl_set *set)
+{
+	for (const struct dd__builtin_blocklist *b = dd__builtin_blocklists; b->format; b++) {
+		char nkey[BL_KEY_MAX], err[256];
+		bool is_rsa = false;
+		enum bl_kind kind = strcmp(b->format, "dwk") == 0 ? BL_SHA256 : BL_SHA1_80;
+		if (normalise_key(b->key, nkey, &is_rsa) != 0)
+			continue;
+		bool have = false;
+		for (size_t i = 0; i < set->n && !have; i++)
+			have = set->lists[i].kind == kind && strcmp(set->lists[i].key, nkey) == 0;
+		if (have || set->n == BL_MAX_LISTS)
+			continue;
+		FILE *in = fmemopen((void *)b->text, strlen(b->text), "r");
+		unsigned char *recs = NULL;
+		size_t n = 0;
+		int rc = in ? parse_list(in, b->name, kind, &recs, &n, err, sizeof err) : DD_ENOMEM;
+		if (in)
+			fclose(in);
+		if (rc) {
+			dd_log_warn("blocklists: shipped list %s not loaded: %s", b->name, rc == DD_ENOMEM ? "out of memory" : err);
+			continue;
+		}
+		struct bl_list *l = &set->lists[set->n];
+		memset(l, 0, sizeof *l);
+		set_key(l, nkey, is_rsa);
+		l->kind = kind;
+		l->sample = true;
+		l->recs = recs;
+		l->n = n;
+		if (!index_list(l)) {
+			free(recs);
+			continue;
+		}
+		set->n++;
+	}
+}
+
+/* Loads every list of dir (NULL: none) and the shipped samples into a new set. */
+static int load_set(const char *dir, struct bl_set **out)
+{
+	struct bl_set *set = calloc(1, sizeof *set);
+	if (!set)
 		return DD_ENOMEM;
 	DIR *d = dir ? opendir(dir) : NULL;
+	if (!d && dir && errno != ENOENT) {
+		dd_log_error("blocklists: cannot open %s: %s", dir, strerror(errno));
+		free(set);
+		return DD_EIO;
+	}
 	if (!d) {
-		if (dir && errno != ENOENT) {
-			dd_log_error("blocklists: cannot open %s: %s", dir, strerror(errno));
-			free(bl);
-			return DD_EIO;
-		}
-		*out = bl;
+		add_samples(set);
+		*out = set;
 		return 0;
 	}
 	struct dirent *de;
@@ -572,7 +709,7 @@ int dd_blocklists_open(const char *dir, struct dd_blocklists **out)
 		enum bl_kind kind;
 		if (!parse_list_name(de->d_name, key, &kind))
 			continue;
-		if (bl->n == BL_MAX_LISTS) {
+		if (set->n == BL_MAX_LISTS) {
 			dd_log_warn("blocklists: more than %d lists in %s, ignoring %s", BL_MAX_LISTS, dir, de->d_name);
 			continue;
 		}
@@ -605,43 +742,96 @@ int dd_blocklists_open(const char *dir, struct dd_blocklists **out)
 		bool is_rsa = false;
 		char nkey[BL_KEY_MAX];
 		size_t nrec = (sz - BL_HDR) / width;
-		uint32_t *idx = NULL;
-		if (normalise_key(key, nkey, &is_rsa) != 0 || strcmp(nkey, key) != 0 || nrec > BL_MAX_ENTRIES ||
-		    !(idx = malloc(65537 * sizeof *idx))) {
-			dd_log_warn("blocklists: ignoring %s (bad name, too large, or out of memory)", path);
+		if (normalise_key(key, nkey, &is_rsa) != 0 || strcmp(nkey, key) != 0 || nrec > BL_MAX_ENTRIES) {
+			dd_log_warn("blocklists: ignoring %s (bad name or too large)", path);
 			munmap(map, sz);
 			continue;
 		}
-		struct bl_list *l = &bl->lists[bl->n++];
-		memcpy(l->key, key, sizeof l->key);
-		l->rsa_bits = 0;
-		l->curve = "";
-		if (is_rsa) {
-			int64_t bits = 0;
-			if (dd_parse_int64(l->key + 4, 256, 16384, &bits) == 0)
-				l->rsa_bits = (int)bits;
-		} else {
-			l->curve = l->key + 3;
-		}
+		struct bl_list *l = &set->lists[set->n];
+		memset(l, 0, sizeof *l);
+		set_key(l, key, is_rsa);
 		l->kind = kind;
 		l->map = map;
 		l->map_len = sz;
 		l->recs = p + BL_HDR;
 		l->n = nrec;
-		/* Prefix index: hashes are uniform, so a lookup touches one small bucket. */
-		size_t r = 0;
-		for (uint32_t pre = 0; pre < 65536; pre++) {
-			while (r < nrec && ((uint32_t)l->recs[r * width] << 8 | l->recs[r * width + 1]) < pre)
-				r++;
-			idx[pre] = (uint32_t)r;
+		if (!index_list(l)) {
+			dd_log_warn("blocklists: ignoring %s (out of memory)", path);
+			munmap(map, sz);
+			continue;
 		}
-		idx[65536] = (uint32_t)nrec;
-		l->idx = idx;
+		set->n++;
 		dd_log_debug("blocklists: %s (%s) %zu entries", key, bl_kind_name[kind], l->n);
 	}
 	closedir(d);
+	add_samples(set);
+	*out = set;
+	return 0;
+}
+
+/* The directory's modification time (an import renames a file into it), or false. */
+static bool dir_stamp(const char *dir, struct timespec *ts)
+{
+	struct stat st;
+	if (!dir || stat(dir, &st) != 0)
+		return false;
+	*ts = st.st_mtim;
+	return true;
+}
+
+int dd_blocklists_open(const char *dir, struct dd_blocklists **out)
+{
+	struct dd_blocklists *bl = calloc(1, sizeof *bl);
+	if (!bl)
+		return DD_ENOMEM;
+	if (dir && !(bl->dir = strdup(dir))) {
+		free(bl);
+		return DD_ENOMEM;
+	}
+	pthread_mutex_init(&bl->mu, NULL);
+	bl->stamped = dir_stamp(dir, &bl->stamp);
+	struct bl_set *set = NULL;
+	int rc = load_set(dir, &set);
+	if (rc) {
+		pthread_mutex_destroy(&bl->mu);
+		free(bl->dir);
+		free(bl);
+		return rc;
+	}
+	atomic_init(&bl->cur, set);
 	*out = bl;
 	return 0;
+}
+
+int dd_blocklists_refresh(struct dd_blocklists *bl)
+{
+	if (!bl || !bl->dir)
+		return 0;
+	struct timespec ts;
+	bool stamped = dir_stamp(bl->dir, &ts);
+	pthread_mutex_lock(&bl->mu);
+	if (stamped == bl->stamped &&
+	    (!stamped || (ts.tv_sec == bl->stamp.tv_sec && ts.tv_nsec == bl->stamp.tv_nsec))) {
+		pthread_mutex_unlock(&bl->mu);
+		return 0;
+	}
+	struct bl_set *set = NULL;
+	int rc = load_set(bl->dir, &set);
+	if (rc) {
+		pthread_mutex_unlock(&bl->mu);
+		return rc;
+	}
+	struct bl_set *old = atomic_exchange(&bl->cur, set);
+	old->retired_next = bl->retired;
+	bl->retired = old;
+	bl->stamp = ts;
+	bl->stamped = stamped;
+	size_t entries = 0;
+	for (size_t i = 0; i < set->n; i++)
+		entries += set->lists[i].sample ? 0 : set->lists[i].n;
+	pthread_mutex_unlock(&bl->mu);
+	dd_log_info("blocklists: %s changed; reloaded %zu lists (%zu imported entries)", bl->dir, set->n, entries);
+	return 1;
 }
 
 static bool bl_search(const struct bl_list *l, const unsigned char *rec)
@@ -662,29 +852,32 @@ static bool bl_search(const struct bl_list *l, const unsigned char *rec)
 	return false;
 }
 
-enum dd_keyq dd_blocklists_check(const struct dd_blocklists *bl, const struct dd_cert_facts *f)
+enum dd_keyq dd_blocklists_check_key(const struct dd_blocklists *bl, const char *key_type, int key_bits,
+				     const char *curve, const char *key_sha256, const char *key_sha1_80)
 {
-	if (!bl || !f)
+	if (!bl || !key_type)
 		return DD_KEYQ_NOT_CHECKED;
-	bool rsa = strcmp(f->key_type, "RSA") == 0 && f->key_bits > 0;
-	bool ec = strcmp(f->key_type, "EC") == 0 && f->curve[0];
+	bool rsa = strcmp(key_type, "RSA") == 0 && key_bits > 0;
+	bool ec = strcmp(key_type, "EC") == 0 && curve && curve[0];
 	if (!rsa && !ec)
 		return DD_KEYQ_NOT_CHECKED;
 
 	unsigned char h256[32], h80[10];
-	bool have256 = hex_decode(f->key_sha256, strnlen(f->key_sha256, sizeof f->key_sha256), h256, 32);
-	bool have80 = hex_decode(f->key_sha1_80, strnlen(f->key_sha1_80, sizeof f->key_sha1_80), h80, 10);
+	bool have256 = key_sha256 && hex_decode(key_sha256, strnlen(key_sha256, 65), h256, 32);
+	bool have80 = key_sha1_80 && hex_decode(key_sha1_80, strnlen(key_sha1_80, 21), h80, 10);
 	bool checked = false;
-	for (size_t i = 0; i < bl->n; i++) {
-		const struct bl_list *l = &bl->lists[i];
-		if (rsa ? l->rsa_bits != f->key_bits : (l->rsa_bits != 0 || strcmp(l->curve, f->curve) != 0))
+	const struct bl_set *set = atomic_load(&((struct dd_blocklists *)bl)->cur);
+	for (size_t i = 0; i < set->n; i++) {
+		const struct bl_list *l = &set->lists[i];
+		if (rsa ? l->rsa_bits != key_bits : (l->rsa_bits != 0 || strcmp(l->curve, curve) != 0))
 			continue;
+		/* a sample list proves a key weak; only a complete list can clear it */
 		if (l->kind == BL_SHA256 && have256) {
-			checked = true;
+			checked = checked || !l->sample;
 			if (bl_search(l, h256))
 				return DD_KEYQ_VULNERABLE;
 		} else if (l->kind == BL_SHA1_80 && have80) {
-			checked = true;
+			checked = checked || !l->sample;
 			if (bl_search(l, h80))
 				return DD_KEYQ_VULNERABLE;
 		}
@@ -692,13 +885,21 @@ enum dd_keyq dd_blocklists_check(const struct dd_blocklists *bl, const struct dd
 	return checked ? DD_KEYQ_CLEAN : DD_KEYQ_NOT_CHECKED;
 }
 
+enum dd_keyq dd_blocklists_check(const struct dd_blocklists *bl, const struct dd_cert_facts *f)
+{
+	if (!f)
+		return DD_KEYQ_NOT_CHECKED;
+	return dd_blocklists_check_key(bl, f->key_type, f->key_bits, f->curve, f->key_sha256, f->key_sha1_80);
+}
+
 size_t dd_blocklists_count(const struct dd_blocklists *bl, const char *key)
 {
 	size_t total = 0;
 	if (!bl)
 		return 0;
-	for (size_t i = 0; i < bl->n; i++)
-		if (!key || strcmp(bl->lists[i].key, key) == 0)
-			total += bl->lists[i].n;
+	const struct bl_set *set = atomic_load(&((struct dd_blocklists *)bl)->cur);
+	for (size_t i = 0; i < set->n; i++)
+		if (!set->lists[i].sample && (!key || strcmp(set->lists[i].key, key) == 0))
+			total += set->lists[i].n;
 	return total;
 }

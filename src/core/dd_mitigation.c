@@ -66,8 +66,8 @@ static json_t *or_else(json_t *a, json_t *b)
 static int role_ok(struct dd_ctx *c, const char *field, const char *role)
 {
 	bool trusts = false;
-	if (!role || strncmp(role, "arn:aws:iam::", 13) != 0 || !strstr(role, ":role/"))
-		return INVALID(c, "%s must be an IAM role ARN: %s", field, S(role));
+	if (dd__role_arn_ok(c, field, role, "InvalidRequestException"))
+		return c->err;
 	int rc = dd_iam_role_trusts_service(c->db, c->account, role, "iot.amazonaws.com", &trusts);
 	if (rc == DD_ENOTFOUND)
 		return INVALID(c, "%s: the role %s does not exist.", field, role);
@@ -78,12 +78,26 @@ static int role_ok(struct dd_ctx *c, const char *field, const char *role)
 	return 0;
 }
 
+/* Does the SNS topic exist in the caller's account? Its ARN names its region. */
+static bool sns_topic_exists(struct dd_ctx *c, const char *topic_arn)
+{
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT 1 FROM sns_topics WHERE account = ?1 AND arn = ?2");
+	if (!st)
+		return false;
+	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 2, topic_arn);
+	bool found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return found;
+}
+
+/* Does the regional row exist? sql selects by account_region (?1) and key (?2). */
 static bool row_exists(struct dd_ctx *c, const char *sql, const char *key)
 {
 	sqlite3_stmt *st = dd_db_stmt(c->db, sql);
 	if (!st)
 		return false;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, key);
 	bool found = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_reset(st);
@@ -124,10 +138,10 @@ static int validate_params(struct dd_ctx *c, json_t *params, const char **type, 
 		json_t *g;
 		json_array_foreach(groups, i, g) {
 			const char *name = json_string_value(g);
-			sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT dynamic FROM thing_groups WHERE account = ?1 AND name = ?2");
+			sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT dynamic FROM thing_groups WHERE account_region = ?1 AND name = ?2");
 			if (!st)
 				return dd__db_fail(c);
-			dd_bind_text(st, 1, c->account);
+			dd_bind_text(st, 1, c->account_region);
 			dd_bind_text(st, 2, name);
 			int r = sqlite3_step(st);
 			bool dynamic = r == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
@@ -154,7 +168,7 @@ static int validate_params(struct dd_ctx *c, json_t *params, const char **type, 
 		n = json_pack("{s:s, s:s}", "roleArnForLogging", role, "logLevel", lvl);
 	} else {
 		const char *topic = dd__str(p, "topicArn");
-		if (!topic || !row_exists(c, "SELECT 1 FROM sns_topics WHERE account = ?1 AND arn = ?2", topic))
+		if (!topic || !sns_topic_exists(c, topic))
 			return INVALID(c, "actionParams.publishFindingToSnsParams.topicArn: the topic %s does not exist.", S(topic));
 		n = json_pack("{s:s}", "topicArn", topic);
 	}
@@ -179,10 +193,10 @@ static int load_action(struct dd_ctx *c, const char *name, struct action_row *a)
 {
 	memset(a, 0, sizeof *a);
 	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT action_id, action_type, role_arn, params, created, modified"
-					     " FROM mitigation_actions WHERE account = ?1 AND name = ?2");
+					     " FROM mitigation_actions WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		a->found = true;
@@ -220,15 +234,15 @@ int dd_iot_create_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out)
 		free(ptext);
 		return dd__db_fail(c);
 	}
-	if (row_exists(c, "SELECT 1 FROM mitigation_actions WHERE account = ?1 AND name = ?2", name)) {
+	if (row_exists(c, "SELECT 1 FROM mitigation_actions WHERE account_region = ?1 AND name = ?2", name)) {
 		dd_db_rollback(c->db);
 		free(ptext);
 		return dd_fail(c, DD_EEXIST, "ResourceAlreadyExistsException", "Mitigation action %s already exists.", name);
 	}
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT count(*) FROM mitigation_actions WHERE account = ?1");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT count(*) FROM mitigation_actions WHERE account_region = ?1");
 	int64_t n = 0;
 	if (st) {
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 		sqlite3_reset(st);
 	}
@@ -239,19 +253,18 @@ int dd_iot_create_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out)
 			       MAX_ACTIONS_PER_ACCOUNT);
 	}
 	int64_t now = dd_service_now_ms(c->svc);
-	st = dd_db_stmt(c->db, "INSERT INTO mitigation_actions(account, name, action_id, action_type, role_arn, params, region,"
-			       " created, modified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)");
+	st = dd_db_stmt(c->db, "INSERT INTO mitigation_actions(account_region, name, action_id, action_type, role_arn, params,"
+			       " created, modified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)");
 	if (!st)
 		rc = DD_EIO;
 	else {
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, name);
 		dd_bind_text(st, 3, id);
 		dd_bind_text(st, 4, type);
 		dd_bind_text(st, 5, role);
 		dd_bind_text(st, 6, ptext);
-		dd_bind_text(st, 7, c->region);
-		dd_bind_int64(st, 8, now);
+		dd_bind_int64(st, 7, now);
 		rc = dd_step_done(st);
 	}
 	json_t *tags = json_object_get(in, "tags");
@@ -298,10 +311,10 @@ int dd_iot_update_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd__db_fail(c);
 	}
 	sqlite3_stmt *st = dd_db_stmt(c->db, "UPDATE mitigation_actions SET role_arn = coalesce(?3, role_arn),"
-					     " params = coalesce(?4, params), modified = ?5 WHERE account = ?1 AND name = ?2");
+					     " params = coalesce(?4, params), modified = ?5 WHERE account_region = ?1 AND name = ?2");
 	int rc = st ? 0 : DD_EIO;
 	if (!rc) {
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, name);
 		dd_bind_text(st, 3, role);
 		dd_bind_text(st, 4, ptext);
@@ -324,17 +337,17 @@ int dd_iot_delete_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out)
 	*out = NULL;
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM mitigation_actions WHERE account = ?1 AND name = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM mitigation_actions WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	if (dd_step_done(st))
 		return dd__db_fail(c);
-	st = dd_db_stmt(c->db, "DELETE FROM tags WHERE account = ?1 AND resource_arn = ?2");
+	st = dd_db_stmt(c->db, "DELETE FROM tags WHERE account_region = ?1 AND resource_arn = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, arn);
 	if (dd_step_done(st) || dd_db_commit(c->db))
 		return dd__db_fail(c);
@@ -368,11 +381,11 @@ int dd_iot_list_mitigation_actions(struct dd_ctx *c, json_t *in, json_t **out)
 	int size;
 	if (dd__page(c, in, "nextToken", "maxResults", 25, 250, after, sizeof after, &size))
 		return c->err;
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT name, created FROM mitigation_actions WHERE account = ?1"
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT name, created FROM mitigation_actions WHERE account_region = ?1"
 					     " AND (?2 IS NULL OR action_type = ?2) AND name > ?3 ORDER BY name LIMIT ?4");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, dd__str(in, "actionType"));
 	dd_bind_text(st, 3, after);
 	dd_bind_int64(st, 4, size + 1);
@@ -545,10 +558,10 @@ static int check_target_findings(struct dd_ctx *c, json_t *target, json_t *mappi
 {
 	const char *audit = dd__str(target, "auditTaskId");
 	if (audit) {
-		sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT status FROM audit_tasks WHERE account = ?1 AND task_id = ?2");
+		sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT status FROM audit_tasks WHERE account_region = ?1 AND task_id = ?2");
 		if (!st)
 			return dd__db_fail(c);
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, audit);
 		char status[32] = "";
 		if (sqlite3_step(st) == SQLITE_ROW)
@@ -563,10 +576,10 @@ static int check_target_findings(struct dd_ctx *c, json_t *target, json_t *mappi
 	size_t i;
 	json_t *id;
 	json_array_foreach(json_object_get(target, "findingIds"), i, id) {
-		sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT check_name FROM audit_findings WHERE account = ?1 AND finding_id = ?2");
+		sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT check_name FROM audit_findings WHERE account_region = ?1 AND finding_id = ?2");
 		if (!st)
 			return dd__db_fail(c);
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, json_string_value(id));
 		char check[128] = "";
 		if (sqlite3_step(st) == SQLITE_ROW)
@@ -589,32 +602,32 @@ static int expand(struct dd_ctx *c, const char *task_id, json_t *target, const c
 	sqlite3_stmt *st;
 	if (audit)
 		st = dd_db_stmt(c->db,
-			"INSERT INTO mitigation_executions(account, task_id, finding_id, seq, check_name, action_name, action_id,"
+			"INSERT INTO mitigation_executions(account_region, task_id, finding_id, seq, check_name, action_name, action_id,"
 			" status, start_ms, end_ms, message)"
-			" SELECT account, ?2, finding_id, ?3, check_name, ?4, ?5, CASE WHEN sup THEN 'SKIPPED' ELSE 'PENDING' END,"
+			" SELECT account_region, ?2, finding_id, ?3, check_name, ?4, ?5, CASE WHEN sup THEN 'SKIPPED' ELSE 'PENDING' END,"
 			" CASE WHEN sup THEN ?6 END, CASE WHEN sup THEN ?6 END,"
 			" CASE WHEN sup THEN 'The finding is suppressed: mitigation actions are not applied to suppressed findings.' END"
-			" FROM (SELECT f.account, f.finding_id, f.check_name, (f.suppressed = 1 OR EXISTS (SELECT 1 FROM audit_suppressions s"
-			"  WHERE s.account = f.account AND s.check_name = f.check_name AND s.resource_key = f.resource_key"
+			" FROM (SELECT f.account_region, f.finding_id, f.check_name, (f.suppressed = 1 OR EXISTS (SELECT 1 FROM audit_suppressions s"
+			"  WHERE s.account_region = f.account_region AND s.check_name = f.check_name AND s.resource_key = f.resource_key"
 			"  AND (s.indefinite = 1 OR s.expiration_ms IS NULL OR s.expiration_ms > ?6))) AS sup"
-			"  FROM audit_findings f WHERE f.account = ?1 AND f.task_id = ?7 AND f.check_name = ?8"
+			"  FROM audit_findings f WHERE f.account_region = ?1 AND f.task_id = ?7 AND f.check_name = ?8"
 			"  AND (?9 IS NULL OR f.reason_code IN (SELECT value FROM json_each(?9))))");
 	else
 		st = dd_db_stmt(c->db,
-			"INSERT INTO mitigation_executions(account, task_id, finding_id, seq, check_name, action_name, action_id,"
+			"INSERT INTO mitigation_executions(account_region, task_id, finding_id, seq, check_name, action_name, action_id,"
 			" status, start_ms, end_ms, message)"
-			" SELECT account, ?2, finding_id, ?3, check_name, ?4, ?5, CASE WHEN sup THEN 'SKIPPED' ELSE 'PENDING' END,"
+			" SELECT account_region, ?2, finding_id, ?3, check_name, ?4, ?5, CASE WHEN sup THEN 'SKIPPED' ELSE 'PENDING' END,"
 			" CASE WHEN sup THEN ?6 END, CASE WHEN sup THEN ?6 END,"
 			" CASE WHEN sup THEN 'The finding is suppressed: mitigation actions are not applied to suppressed findings.' END"
-			" FROM (SELECT f.account, f.finding_id, f.check_name, (f.suppressed = 1 OR EXISTS (SELECT 1 FROM audit_suppressions s"
-			"  WHERE s.account = f.account AND s.check_name = f.check_name AND s.resource_key = f.resource_key"
+			" FROM (SELECT f.account_region, f.finding_id, f.check_name, (f.suppressed = 1 OR EXISTS (SELECT 1 FROM audit_suppressions s"
+			"  WHERE s.account_region = f.account_region AND s.check_name = f.check_name AND s.resource_key = f.resource_key"
 			"  AND (s.indefinite = 1 OR s.expiration_ms IS NULL OR s.expiration_ms > ?6))) AS sup"
-			"  FROM audit_findings f WHERE f.account = ?1 AND f.check_name = ?8"
+			"  FROM audit_findings f WHERE f.account_region = ?1 AND f.check_name = ?8"
 			"  AND f.finding_id IN (SELECT value FROM json_each(?7)))");
 	if (!st)
 		return DD_EIO;
 	char *arg = NULL, *codes = NULL;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, task_id);
 	dd_bind_int64(st, 3, seq);
 	dd_bind_text(st, 4, action);
@@ -638,10 +651,10 @@ static int expand(struct dd_ctx *c, const char *task_id, json_t *target, const c
 
 static int start_existing(struct dd_ctx *c, const char *task_id, const char *token, const char *hash, json_t **out)
 {
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT client_token, request_hash FROM mitigation_tasks WHERE account = ?1 AND task_id = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT client_token, request_hash FROM mitigation_tasks WHERE account_region = ?1 AND task_id = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, task_id);
 	int found = 0;
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -657,10 +670,10 @@ static int start_existing(struct dd_ctx *c, const char *task_id, const char *tok
 	if (found == 3)
 		return dd_fail(c, DD_EEXIST, "TaskAlreadyExistsException",
 			       "An audit mitigation actions task %s already exists with this clientRequestToken but other parameters.", task_id);
-	st = dd_db_stmt(c->db, "SELECT task_id FROM mitigation_tasks WHERE account = ?1 AND client_token = ?2");
+	st = dd_db_stmt(c->db, "SELECT task_id FROM mitigation_tasks WHERE account_region = ?1 AND client_token = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, token);
 	char other[160] = "";
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -712,10 +725,10 @@ int dd_iot_start_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, jso
 		rc = ex > 0 ? 0 : ex;
 		goto out;
 	}
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT count(*) FROM mitigation_tasks WHERE account = ?1 AND status = 'IN_PROGRESS'");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT count(*) FROM mitigation_tasks WHERE account_region = ?1 AND status = 'IN_PROGRESS'");
 	int64_t running = 0;
 	if (st) {
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		running = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 		sqlite3_reset(st);
 	}
@@ -731,22 +744,21 @@ int dd_iot_start_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, jso
 		goto out;
 	}
 	int64_t now = dd_service_now_ms(c->svc);
-	st = dd_db_stmt(c->db, "INSERT INTO mitigation_tasks(account, task_id, status, client_token, request_hash, region, target,"
-			       " mapping, actions, audit_task_id, start_ms) VALUES (?1, ?2, 'IN_PROGRESS', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+	st = dd_db_stmt(c->db, "INSERT INTO mitigation_tasks(account_region, task_id, status, client_token, request_hash, target,"
+			       " mapping, actions, audit_task_id, start_ms) VALUES (?1, ?2, 'IN_PROGRESS', ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
 	if (!st) {
 		rc = dd__db_fail(c);
 		goto out;
 	}
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, task_id);
 	dd_bind_text(st, 3, token);
 	dd_bind_text(st, 4, hash);
-	dd_bind_text(st, 5, c->region);
-	dd_bind_text(st, 6, t_text);
-	dd_bind_text(st, 7, m_text);
-	dd_bind_text(st, 8, d_text);
-	dd_bind_text(st, 9, dd__str(target, "auditTaskId"));
-	dd_bind_int64(st, 10, now);
+	dd_bind_text(st, 5, t_text);
+	dd_bind_text(st, 6, m_text);
+	dd_bind_text(st, 7, d_text);
+	dd_bind_text(st, 8, dd__str(target, "auditTaskId"));
+	dd_bind_int64(st, 9, now);
 	if (dd_step_done(st)) {
 		rc = dd__db_fail(c);
 		goto out;
@@ -806,10 +818,10 @@ static json_t *task_statistics(struct dd_ctx *c, const char *task_id, json_t *ma
 		"SELECT check_name, count(*), sum(failed), sum(NOT failed AND canceled), sum(NOT failed AND NOT canceled AND skipped),"
 		" sum(ok) FROM (SELECT check_name, max(status = 'FAILED') AS failed, max(status = 'CANCELED') AS canceled,"
 		" min(status = 'SKIPPED') AS skipped, min(status = 'COMPLETED') AS ok FROM mitigation_executions"
-		" WHERE account = ?1 AND task_id = ?2 GROUP BY finding_id) GROUP BY check_name");
+		" WHERE account_region = ?1 AND task_id = ?2 GROUP BY finding_id) GROUP BY check_name");
 	if (!st)
 		return stats;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, task_id);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_object_set_new(stats, dd_col_text(st, 0),
@@ -827,10 +839,10 @@ int dd_iot_describe_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, 
 {
 	const char *id = dd__str(in, "taskId");
 	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT status, start_ms, end_ms, target, mapping, actions FROM mitigation_tasks"
-					     " WHERE account = ?1 AND task_id = ?2");
+					     " WHERE account_region = ?1 AND task_id = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, id);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -878,17 +890,17 @@ int dd_iot_list_audit_mitigation_actions_tasks(struct dd_ctx *c, json_t *in, jso
 	if (after[0] && dd__page_key_split(c, after, '|', "nextToken", &a_ms, a_id, sizeof a_id))
 		return c->err;
 	sqlite3_stmt *st = dd_db_stmt(c->db,
-		"SELECT t.task_id, t.status, t.start_ms FROM mitigation_tasks t WHERE t.account = ?1 AND t.start_ms >= ?2"
+		"SELECT t.task_id, t.status, t.start_ms FROM mitigation_tasks t WHERE t.account_region = ?1 AND t.start_ms >= ?2"
 		" AND t.start_ms <= ?3 AND (?4 IS NULL OR t.status = ?4)"
 		" AND (?5 IS NULL OR t.audit_task_id = ?5 OR EXISTS (SELECT 1 FROM mitigation_executions e JOIN audit_findings f"
-		"  ON f.account = e.account AND f.finding_id = e.finding_id WHERE e.account = t.account AND e.task_id = t.task_id"
+		"  ON f.account_region = e.account_region AND f.finding_id = e.finding_id WHERE e.account_region = t.account_region AND e.task_id = t.task_id"
 		"  AND e.seq = 0 AND f.task_id = ?5))"
-		" AND (?6 IS NULL OR EXISTS (SELECT 1 FROM mitigation_executions e WHERE e.account = t.account AND e.finding_id = ?6"
+		" AND (?6 IS NULL OR EXISTS (SELECT 1 FROM mitigation_executions e WHERE e.account_region = t.account_region AND e.finding_id = ?6"
 		"  AND e.task_id = t.task_id))"
 		" AND (t.start_ms < ?7 OR (t.start_ms = ?7 AND t.task_id > ?8)) ORDER BY t.start_ms DESC, t.task_id LIMIT ?9");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_int64(st, 2, start);
 	dd_bind_int64(st, 3, end);
 	dd_bind_text(st, 4, dd__str(in, "taskStatus"));
@@ -930,12 +942,12 @@ int dd_iot_list_audit_mitigation_actions_executions(struct dd_ctx *c, json_t *in
 		return c->err;
 	sqlite3_stmt *st = dd_db_stmt(c->db,
 		"SELECT finding_id, seq, action_name, action_id, status, start_ms, end_ms, error_code, message, task_id FROM mitigation_executions"
-		" WHERE account = ?1 AND task_id = ?2 AND (?3 IS NULL OR finding_id = ?3) AND (?4 IS NULL OR status = ?4)"
+		" WHERE account_region = ?1 AND task_id = ?2 AND (?3 IS NULL OR finding_id = ?3) AND (?4 IS NULL OR status = ?4)"
 		" AND (finding_id > ?5 OR (finding_id = ?5 AND seq > ?6)) ORDER BY finding_id, seq LIMIT ?7");
 	if (!st)
 		return dd__db_fail(c);
 	const char *task = dd__str(in, "taskId");
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, task);
 	dd_bind_text(st, 3, dd__str(in, "findingId"));
 	dd_bind_text(st, 4, dd__str(in, "actionStatus"));
@@ -951,10 +963,10 @@ int dd_iot_cancel_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, js
 	*out = NULL;
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT status FROM mitigation_tasks WHERE account = ?1 AND task_id = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT status FROM mitigation_tasks WHERE account_region = ?1 AND task_id = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, id);
 	char status[32] = "";
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -970,17 +982,17 @@ int dd_iot_cancel_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, js
 			       "Audit mitigation actions task %s is %s and cannot be canceled.", id, status);
 	}
 	static const char *const sqls[] = {
-		"UPDATE mitigation_tasks SET status = 'CANCELED', end_ms = ?3 WHERE account = ?1 AND task_id = ?2",
+		"UPDATE mitigation_tasks SET status = 'CANCELED', end_ms = ?3 WHERE account_region = ?1 AND task_id = ?2",
 		"UPDATE mitigation_executions SET status = 'CANCELED', end_ms = ?3,"
 		" message = 'The task was canceled before this action was applied.'"
-		" WHERE account = ?1 AND task_id = ?2 AND status = 'PENDING'",
+		" WHERE account_region = ?1 AND task_id = ?2 AND status = 'PENDING'",
 	};
 	int64_t now = dd_service_now_ms(c->svc);
 	for (int i = 0; i < 2; i++) {
 		st = dd_db_stmt(c->db, sqls[i]);
 		if (!st)
 			return dd__db_fail(c);
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, id);
 		dd_bind_int64(st, 3, now);
 		if (dd_step_done(st))

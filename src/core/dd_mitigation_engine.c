@@ -43,7 +43,7 @@ struct dd_mitigation_engine {
 	unsigned long wake_seq;
 	pthread_t workers[MAX_WORKERS];
 	int nworkers;
-	char claimed[MAX_CLAIMED][200];
+	char claimed[MAX_CLAIMED][DD_ACCOUNT_REGION_SIZE + 160];
 	struct dd_mitigation_engine *next;
 };
 
@@ -65,8 +65,8 @@ struct act {
 struct run {
 	struct dd_service *svc;
 	struct dd_db *db;
-	const char *account, *task_id;
-	char region[64];
+	const char *account_region, *task_id;  /* account_region: "<account>/<region>" */
+	char account[13], region[64];           /* split from account_region, for IAM and ARNs */
 	json_t *defs;
 	struct act *acts;
 	size_t nacts;
@@ -211,12 +211,12 @@ static void arn(struct run *r, char *buf, size_t len, const char *kind, const ch
  * state from the CA graph, far too slow to do once per execution); "" when absent. */
 static int cert_status(struct run *r, bool ca, const char *id, char *out, size_t len)
 {
-	sqlite3_stmt *st = ca ? dd_db_stmt(r->db, "SELECT status FROM ca_certificates WHERE account = ?1 AND id = ?2")
-			      : dd_db_stmt(r->db, "SELECT status FROM certificates WHERE account = ?1 AND id = ?2");
+	sqlite3_stmt *st = ca ? dd_db_stmt(r->db, "SELECT status FROM ca_certificates WHERE account_region = ?1 AND id = ?2")
+			      : dd_db_stmt(r->db, "SELECT status FROM certificates WHERE account_region = ?1 AND id = ?2");
 	out[0] = '\0';
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, r->account);
+	dd_bind_text(st, 1, r->account_region);
 	dd_bind_text(st, 2, id);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		snprintf(out, len, "%s", dd_col_text(st, 0));
@@ -254,12 +254,12 @@ static int do_certificate(struct run *r, struct act *a, json_t *rid, bool ca, st
 	dd__uuid(gen);
 	sqlite3_stmt *st = ca
 		? dd_db_stmt(r->db, "UPDATE ca_certificates SET status = 'INACTIVE', modified = ?3, customer_version = customer_version + 1,"
-				    " generation_id = ?4 WHERE account = ?1 AND id = ?2")
+				    " generation_id = ?4 WHERE account_region = ?1 AND id = ?2")
 		: dd_db_stmt(r->db, "UPDATE certificates SET status = 'INACTIVE', modified = ?3, customer_version = customer_version + 1,"
-				    " generation_id = ?4 WHERE account = ?1 AND id = ?2");
+				    " generation_id = ?4 WHERE account_region = ?1 AND id = ?2");
 	if (!st)
 		return fail(o, "InternalFailureException", "The store is unavailable.");
-	dd_bind_text(st, 1, r->account);
+	dd_bind_text(st, 1, r->account_region);
 	dd_bind_text(st, 2, id);
 	dd_bind_int64(st, 3, dd_service_now_ms(r->svc));
 	dd_bind_text(st, 4, gen);
@@ -272,10 +272,10 @@ static int do_certificate(struct run *r, struct act *a, json_t *rid, bool ca, st
 static json_t *groups_of(struct run *r, const char *thing)
 {
 	json_t *g = json_array();
-	sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT group_name FROM thing_group_members WHERE account = ?1 AND thing_name = ?2 ORDER BY group_name");
+	sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT group_name FROM thing_group_members WHERE account_region = ?1 AND thing_name = ?2 ORDER BY group_name");
 	if (!st)
 		return g;
-	dd_bind_text(st, 1, r->account);
+	dd_bind_text(st, 1, r->account_region);
 	dd_bind_text(st, 2, thing);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(g, json_string(dd_col_text(st, 0)));
@@ -315,9 +315,9 @@ static int do_add_things(struct run *r, struct act *a, json_t *rid, struct outco
 	if (dd_db_begin_write(r->db))
 		return fail(o, "InternalFailureException", "The store is unavailable.");
 	json_t *things = json_array();
-	sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT thing_name FROM thing_principals WHERE account = ?1 AND principal = ?2 ORDER BY thing_name");
+	sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT thing_name FROM thing_principals WHERE account_region = ?1 AND principal = ?2 ORDER BY thing_name");
 	if (st) {
-		dd_bind_text(st, 1, r->account);
+		dd_bind_text(st, 1, r->account_region);
 		dd_bind_text(st, 2, cert);
 		while (sqlite3_step(st) == SQLITE_ROW)
 			json_array_append_new(things, json_string(dd_col_text(st, 0)));
@@ -326,7 +326,7 @@ static int do_add_things(struct run *r, struct act *a, json_t *rid, struct outco
 	struct dd_ctx cx = { .svc = r->svc, .db = r->db, .account = r->account, .region = r->region,
 			     .request_id = "mitigation", .now_ms = dd_service_now_ms(r->svc) };
 	json_t *changes = json_array();
-	int rc = st ? 0 : -1;
+	int rc = st && dd_ctx_set_account_region(&cx) == 0 ? 0 : -1;
 	json_t *t;
 	json_array_foreach(things, i, t) {
 		const char *thing = json_string_value(t);
@@ -387,13 +387,13 @@ static int do_blank_policy(struct run *r, struct act *a, json_t *rid, struct out
 	if (dd_db_begin_write(r->db))
 		return fail(o, "InternalFailureException", "The store is unavailable.");
 	sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT default_version, next_version, (SELECT count(*) FROM policy_versions v"
-					     " WHERE v.account = p.account AND v.policy_name = p.name) FROM policies p"
-					     " WHERE p.account = ?1 AND p.name = ?2");
+					     " WHERE v.account_region = p.account_region AND v.policy_name = p.name) FROM policies p"
+					     " WHERE p.account_region = ?1 AND p.name = ?2");
 	if (!st) {
 		dd_db_rollback(r->db);
 		return fail(o, "InternalFailureException", "The store is unavailable.");
 	}
-	dd_bind_text(st, 1, r->account);
+	dd_bind_text(st, 1, r->account_region);
 	dd_bind_text(st, 2, name);
 	int64_t def = 0, next = 0, count = 0;
 	bool found = sqlite3_step(st) == SQLITE_ROW;
@@ -417,11 +417,11 @@ static int do_blank_policy(struct run *r, struct act *a, json_t *rid, struct out
 	char gen[37];
 	dd__uuid(gen);
 	int rc = 0;
-	st = dd_db_stmt(r->db, "INSERT INTO policy_versions(account, policy_name, version, document, created) VALUES (?1, ?2, ?3, ?4, ?5)");
+	st = dd_db_stmt(r->db, "INSERT INTO policy_versions(account_region, policy_name, version, document, created) VALUES (?1, ?2, ?3, ?4, ?5)");
 	if (!st)
 		rc = DD_EIO;
 	else {
-		dd_bind_text(st, 1, r->account);
+		dd_bind_text(st, 1, r->account_region);
 		dd_bind_text(st, 2, name);
 		dd_bind_int64(st, 3, next);
 		dd_bind_text(st, 4, blank_policy);
@@ -430,11 +430,11 @@ static int do_blank_policy(struct run *r, struct act *a, json_t *rid, struct out
 	}
 	if (!rc) {
 		st = dd_db_stmt(r->db, "UPDATE policies SET next_version = next_version + 1, default_version = ?3, modified = ?4,"
-				       " generation_id = ?5 WHERE account = ?1 AND name = ?2");
+				       " generation_id = ?5 WHERE account_region = ?1 AND name = ?2");
 		if (!st)
 			rc = DD_EIO;
 		else {
-			dd_bind_text(st, 1, r->account);
+			dd_bind_text(st, 1, r->account_region);
 			dd_bind_text(st, 2, name);
 			dd_bind_int64(st, 3, next);
 			dd_bind_int64(st, 4, now);
@@ -463,10 +463,10 @@ static int do_logging(struct run *r, struct act *a, struct outcome *o)
 		return -1;
 	if (dd_db_begin_write(r->db))
 		return fail(o, "InternalFailureException", "The store is unavailable.");
-	sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT value FROM settings WHERE account = ?1 AND key = 'logging_v2'");
+	sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT value FROM settings WHERE account_region = ?1 AND key = 'logging_v2'");
 	json_t *cur = NULL;
 	if (st) {
-		dd_bind_text(st, 1, r->account);
+		dd_bind_text(st, 1, r->account_region);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			cur = json_loads(dd_col_text(st, 0), 0, NULL);
 		sqlite3_reset(st);
@@ -481,11 +481,11 @@ static int do_logging(struct run *r, struct act *a, struct outcome *o)
 	json_decref(cur);
 	int rc = text && st ? 0 : DD_EIO;
 	if (!rc) {
-		st = dd_db_stmt(r->db, "INSERT OR REPLACE INTO settings(account, key, value) VALUES (?1, 'logging_v2', ?2)");
+		st = dd_db_stmt(r->db, "INSERT OR REPLACE INTO settings(account_region, key, value) VALUES (?1, 'logging_v2', ?2)");
 		if (!st)
 			rc = DD_EIO;
 		else {
-			dd_bind_text(st, 1, r->account);
+			dd_bind_text(st, 1, r->account_region);
 			dd_bind_text(st, 2, text);
 			rc = dd_step_done(st);
 		}
@@ -558,10 +558,10 @@ static int apply(struct run *r, struct act *a, json_t *finding, struct outcome *
 static json_t *load_finding(struct run *r, const char *id, bool full)
 {
 	if (!full) {
-		sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT resource FROM audit_findings WHERE account = ?1 AND finding_id = ?2");
+		sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT resource FROM audit_findings WHERE account_region = ?1 AND finding_id = ?2");
 		if (!st)
 			return NULL;
-		dd_bind_text(st, 1, r->account);
+		dd_bind_text(st, 1, r->account_region);
 		dd_bind_text(st, 2, id);
 		json_t *f = NULL;
 		if (sqlite3_step(st) == SQLITE_ROW) {
@@ -572,10 +572,10 @@ static json_t *load_finding(struct run *r, const char *id, bool full)
 		return f;
 	}
 	sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT finding_id, task_id, check_name, task_start_ms, finding_ms, severity, resource,"
-					     " related, reason, reason_code, suppressed FROM audit_findings WHERE account = ?1 AND finding_id = ?2");
+					     " related, reason, reason_code, suppressed FROM audit_findings WHERE account_region = ?1 AND finding_id = ?2");
 	if (!st)
 		return NULL;
-	dd_bind_text(st, 1, r->account);
+	dd_bind_text(st, 1, r->account_region);
 	dd_bind_text(st, 2, id);
 	json_t *f = NULL;
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -606,13 +606,13 @@ static int flush(struct run *r)
 		/* a CANCELED row is overwritten only by an action that really ran */
 		sqlite3_stmt *st = dd_db_stmt(r->db,
 			"UPDATE mitigation_executions SET status = ?5, start_ms = ?6, end_ms = ?7, error_code = ?8, message = ?9,"
-			" prior = ?10 WHERE account = ?1 AND task_id = ?2 AND finding_id = ?3 AND seq = ?4"
+			" prior = ?10 WHERE account_region = ?1 AND task_id = ?2 AND finding_id = ?3 AND seq = ?4"
 			" AND (status IN ('PENDING', 'IN_PROGRESS') OR (status = 'CANCELED' AND ?5 IN ('COMPLETED', 'FAILED')))");
 		if (!st) {
 			rc = DD_EIO;
 			break;
 		}
-		dd_bind_text(st, 1, r->account);
+		dd_bind_text(st, 1, r->account_region);
 		dd_bind_text(st, 2, r->task_id);
 		dd_bind_text(st, 3, json_string_value(json_array_get(row, 0)));
 		dd_bind_int64(st, 4, json_integer_value(json_array_get(row, 1)));
@@ -646,11 +646,11 @@ static void record(struct run *r, const char *finding, int64_t seq, const char *
 
 static const char *task_status(struct run *r, char *buf, size_t len)
 {
-	sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT status FROM mitigation_tasks WHERE account = ?1 AND task_id = ?2");
+	sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT status FROM mitigation_tasks WHERE account_region = ?1 AND task_id = ?2");
 	buf[0] = '\0';
 	if (!st)
 		return buf;
-	dd_bind_text(st, 1, r->account);
+	dd_bind_text(st, 1, r->account_region);
 	dd_bind_text(st, 2, r->task_id);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		snprintf(buf, len, "%s", dd_col_text(st, 0));
@@ -660,11 +660,11 @@ static const char *task_status(struct run *r, char *buf, size_t len)
 
 static bool earlier_failed(struct run *r, const char *finding, int64_t seq)
 {
-	sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT 1 FROM mitigation_executions WHERE account = ?1 AND task_id = ?2"
+	sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT 1 FROM mitigation_executions WHERE account_region = ?1 AND task_id = ?2"
 					     " AND finding_id = ?3 AND seq < ?4 AND status = 'FAILED'");
 	if (!st)
 		return false;
-	dd_bind_text(st, 1, r->account);
+	dd_bind_text(st, 1, r->account_region);
 	dd_bind_text(st, 2, r->task_id);
 	dd_bind_text(st, 3, finding);
 	dd_bind_int64(st, 4, seq);
@@ -684,10 +684,10 @@ static bool stopping(struct dd_mitigation_engine *e)
 static void settle(struct run *r)
 {
 	sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT sum(status IN ('PENDING', 'IN_PROGRESS')), sum(status = 'FAILED')"
-					     " FROM mitigation_executions WHERE account = ?1 AND task_id = ?2");
+					     " FROM mitigation_executions WHERE account_region = ?1 AND task_id = ?2");
 	if (!st)
 		return;
-	dd_bind_text(st, 1, r->account);
+	dd_bind_text(st, 1, r->account_region);
 	dd_bind_text(st, 2, r->task_id);
 	int64_t left = -1, failed = 0;
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -699,9 +699,9 @@ static void settle(struct run *r)
 		return;
 	if (dd_db_begin_write(r->db))
 		return;
-	st = dd_db_stmt(r->db, "UPDATE mitigation_tasks SET status = ?3, end_ms = ?4 WHERE account = ?1 AND task_id = ?2 AND status = 'IN_PROGRESS'");
+	st = dd_db_stmt(r->db, "UPDATE mitigation_tasks SET status = ?3, end_ms = ?4 WHERE account_region = ?1 AND task_id = ?2 AND status = 'IN_PROGRESS'");
 	if (st) {
-		dd_bind_text(st, 1, r->account);
+		dd_bind_text(st, 1, r->account_region);
 		dd_bind_text(st, 2, r->task_id);
 		dd_bind_text(st, 3, failed ? "FAILED" : "COMPLETED");
 		dd_bind_int64(st, 4, dd_service_now_ms(r->svc));
@@ -713,21 +713,23 @@ static void settle(struct run *r)
 	dd_log_info("mitigation: task %s %s", r->task_id, failed ? "FAILED" : "COMPLETED");
 }
 
-static void run_task(struct dd_mitigation_engine *e, const char *account, const char *task_id)
+static void run_task(struct dd_mitigation_engine *e, const char *account_region, const char *task_id)
 {
-	struct run r = { .svc = e->svc, .account = account, .task_id = task_id };
+	struct run r = { .svc = e->svc, .account_region = account_region, .task_id = task_id };
+	if (dd_account_region_split(account_region, r.account, r.region, sizeof r.region)) {
+		dd_log_error("mitigation: task %s: malformed account_region %s", task_id, account_region);
+		return;
+	}
 	r.db = dd_store_db(e->svc->store);
 	if (!r.db)
 		return;
-	sqlite3_stmt *st = dd_db_stmt(r.db, "SELECT region, actions FROM mitigation_tasks WHERE account = ?1 AND task_id = ?2");
+	sqlite3_stmt *st = dd_db_stmt(r.db, "SELECT actions FROM mitigation_tasks WHERE account_region = ?1 AND task_id = ?2");
 	if (!st)
 		return;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, task_id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(r.region, sizeof r.region, "%s", dd_col_text(st, 0));
-		r.defs = json_loads(dd_col_text(st, 1), 0, NULL);
-	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		r.defs = json_loads(dd_col_text(st, 0), 0, NULL);
 	sqlite3_reset(st);
 	if (!r.defs || acts_load(&r)) {
 		json_decref(r.defs);
@@ -744,14 +746,14 @@ static void run_task(struct dd_mitigation_engine *e, const char *account, const 
 		if (stopping(e) || strcmp(task_status(&r, tstat, sizeof tstat), "IN_PROGRESS"))
 			break;
 		json_t *batch = json_array();
-		st = dd_db_stmt(r.db, "SELECT finding_id, seq, action_name FROM mitigation_executions WHERE account = ?1 AND task_id = ?2"
+		st = dd_db_stmt(r.db, "SELECT finding_id, seq, action_name FROM mitigation_executions WHERE account_region = ?1 AND task_id = ?2"
 				      " AND (finding_id > ?3 OR (finding_id = ?3 AND seq > ?4)) AND status IN ('PENDING', 'IN_PROGRESS')"
 				      " ORDER BY finding_id, seq LIMIT ?5");
 		if (!st) {
 			json_decref(batch);
 			break;
 		}
-		dd_bind_text(st, 1, account);
+		dd_bind_text(st, 1, account_region);
 		dd_bind_text(st, 2, task_id);
 		dd_bind_text(st, 3, last_f);
 		dd_bind_int64(st, 4, last_seq);
@@ -863,14 +865,14 @@ static void *worker(void *arg)
 		unsigned long seq = e->wake_seq;
 		pthread_mutex_unlock(&e->mu);
 		struct dd_db *db = dd_store_db(e->svc->store);
-		char account[32] = "", task[160] = "", key[200] = "";
+		char account_region[DD_ACCOUNT_REGION_SIZE] = "", task[160] = "", key[DD_ACCOUNT_REGION_SIZE + 160] = "";
 		if (db) {
-			sqlite3_stmt *st = dd_db_stmt(db, "SELECT account, task_id FROM mitigation_tasks WHERE status = 'IN_PROGRESS' ORDER BY start_ms");
+			sqlite3_stmt *st = dd_db_stmt(db, "SELECT account_region, task_id FROM mitigation_tasks WHERE status = 'IN_PROGRESS' ORDER BY start_ms");
 			pthread_mutex_lock(&e->mu);
 			while (st && sqlite3_step(st) == SQLITE_ROW) {
 				snprintf(key, sizeof key, "%s/%s", dd_col_text(st, 0), dd_col_text(st, 1));
 				if (claim(e, key)) {
-					snprintf(account, sizeof account, "%s", dd_col_text(st, 0));
+					snprintf(account_region, sizeof account_region, "%s", dd_col_text(st, 0));
 					snprintf(task, sizeof task, "%s", dd_col_text(st, 1));
 					break;
 				}
@@ -880,7 +882,7 @@ static void *worker(void *arg)
 				sqlite3_reset(st);
 		}
 		if (task[0]) {
-			run_task(e, account, task);
+			run_task(e, account_region, task);
 			pthread_mutex_lock(&e->mu);
 			unclaim(e, key);
 			continue;

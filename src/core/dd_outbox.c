@@ -2,15 +2,19 @@
 /*
  * The durable SNS delivery outbox. Rows of sns_outbox are fully built messages, one per
  * subscription (dd_sns.c writes them); a pool of worker threads claims due PENDING rows
- * one at a time (status INFLIGHT, attempts+1, in one UPDATE … RETURNING), delivers them
- * with libcurl (http/https POST or SMTP) under connect and total timeouts, and records
+ * one at a time (status INFLIGHT, attempts+1, in one UPDATE … RETURNING; never a row of
+ * an account that already has IOTDEFENDER_SNS_PER_ACCOUNT rows in flight, so one
+ * account's slow subscribers cannot take every worker), delivers them (http/https POST
+ * through dd_fetch_http: refused address ranges, no redirects; or SMTP to the operator's
+ * relay) under connect and total timeouts, and records
  * the outcome: DELIVERED, or PENDING again with exponential backoff, or FAILED once the
  * attempts are used up (kept, logged, counted in GetTopicAttributes). At start, rows left
  * INFLIGHT by a crash go back to PENDING, so a message is delivered at least once and
  * repeated only when its delivery was in flight at the crash, always with the same
  * MessageId. No delivery ever runs on an API thread; a slow subscriber holds one worker
  * for at most the total timeout. The schedule is configurable by environment:
- * IOTDEFENDER_SNS_WORKERS (4), IOTDEFENDER_SNS_MAX_ATTEMPTS (10),
+ * IOTDEFENDER_SNS_WORKERS (4), IOTDEFENDER_SNS_PER_ACCOUNT (half the workers, at least
+ * 1), IOTDEFENDER_SNS_MAX_ATTEMPTS (10),
  * IOTDEFENDER_SNS_BACKOFF_MS (10000, doubled per attempt), IOTDEFENDER_SNS_BACKOFF_MAX_MS
  * (1200000: ten attempts span about an hour), IOTDEFENDER_SNS_CONNECT_TIMEOUT_MS (5000),
  * IOTDEFENDER_SNS_TIMEOUT_MS (15000), IOTDEFENDER_SNS_POLL_MS (1000),
@@ -26,6 +30,7 @@
 #include <curl/curl.h>
 
 #include "dd/buf.h"
+#include "dd/fetch.h"
 #include "dd/outbox.h"
 #include "dd/sns.h"
 
@@ -33,7 +38,7 @@
 #define RESPONSE_CAP 65536
 
 struct outbox_cfg {
-	int workers, max_attempts;
+	int workers, max_attempts, per_account;
 	int64_t backoff_ms, backoff_max_ms, connect_ms, timeout_ms, poll_ms, retention_s;
 	char smtp_url[512], smtp_from[256];
 };
@@ -46,6 +51,7 @@ struct dd_outbox {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stop;
+	volatile int cancel;  /* set at stop: aborts deliveries in flight */
 	uint64_t wakes;
 };
 
@@ -72,6 +78,7 @@ static int64_t env_int(const char *name, int64_t dflt, int64_t min, int64_t max)
 static void load_cfg(struct outbox_cfg *c)
 {
 	c->workers = (int)env_int("IOTDEFENDER_SNS_WORKERS", 4, 1, MAX_WORKERS);
+	c->per_account = (int)env_int("IOTDEFENDER_SNS_PER_ACCOUNT", c->workers > 1 ? c->workers / 2 : 1, 1, c->workers);
 	c->max_attempts = (int)env_int("IOTDEFENDER_SNS_MAX_ATTEMPTS", 10, 1, 1000);
 	c->backoff_ms = env_int("IOTDEFENDER_SNS_BACKOFF_MS", 10000, 1, 86400000);
 	c->backoff_max_ms = env_int("IOTDEFENDER_SNS_BACKOFF_MAX_MS", 1200000, 1, 86400000);
@@ -104,17 +111,19 @@ static char *col_dup(sqlite3_stmt *st, int i)
 }
 
 /* Claims the next due row. Returns 1 with *j filled, 0 when none is due, or DD_E*. */
-static int claim_tx(struct dd_db *db, struct job *j)
+static int claim_tx(struct dd_db *db, int per_account, struct job *j)
 {
 	int64_t now = dd_now_ms();
 	sqlite3_stmt *st = dd_db_stmt(db,
 		"UPDATE sns_outbox SET status = 'INFLIGHT', attempts = attempts + 1, updated = ?1"
-		" WHERE id = (SELECT id FROM sns_outbox WHERE status = 'PENDING' AND next_at <= ?1"
-		" ORDER BY next_at, id LIMIT 1) AND status = 'PENDING'"
+		" WHERE id = (SELECT o.id FROM sns_outbox o WHERE o.status = 'PENDING' AND o.next_at <= ?1"
+		" AND (SELECT count(*) FROM sns_outbox f WHERE f.status = 'INFLIGHT' AND f.account = o.account) < ?2"
+		" ORDER BY o.next_at, o.id LIMIT 1) AND status = 'PENDING'"
 		" RETURNING id, attempts, account, topic_arn, subscription_arn, message_id, type, protocol, endpoint, subject, body");
 	if (!st)
 		return DD_EIO;
 	dd_bind_int64(st, 1, now);
+	dd_bind_int64(st, 2, per_account);
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -142,11 +151,11 @@ static int claim_tx(struct dd_db *db, struct job *j)
 	return 1;
 }
 
-static int claim(struct dd_db *db, struct job *j)
+static int claim(struct dd_outbox *ob, struct dd_db *db, struct job *j)
 {
 	if (dd_db_begin_write(db))
 		return DD_EIO;
-	int rc = claim_tx(db, j);
+	int rc = claim_tx(db, ob->cfg.per_account, j);
 	if (rc < 0) {
 		dd_db_rollback(db);
 		return rc;
@@ -159,65 +168,34 @@ static int claim(struct dd_db *db, struct job *j)
 	return rc;
 }
 
-static size_t discard(char *ptr, size_t size, size_t nmemb, void *ud)
+static int deliver_http(struct dd_outbox *ob, const struct job *j, char *err, size_t errlen)
 {
-	size_t *seen = ud;
-	(void)ptr;
-	*seen += size * nmemb;
-	return *seen > RESPONSE_CAP ? 0 : size * nmemb;
-}
-
-static int deliver_http(const struct outbox_cfg *cfg, const struct job *j, char *err, size_t errlen)
-{
-	CURL *h = curl_easy_init();
-	if (!h) {
-		snprintf(err, errlen, "curl_easy_init failed");
-		return DD_ENOMEM;
+	char type[128], mid[128], topic[512], sub[600];
+	snprintf(type, sizeof type, "x-amz-sns-message-type: %s", j->type);
+	snprintf(mid, sizeof mid, "x-amz-sns-message-id: %s", j->message_id);
+	snprintf(topic, sizeof topic, "x-amz-sns-topic-arn: %s", j->topic_arn);
+	snprintf(sub, sizeof sub, "x-amz-sns-subscription-arn: %s", j->sub_arn);
+	bool notification = strcmp(j->type, "Notification") == 0;
+	const char *hdr[] = { "Content-Type: text/plain; charset=UTF-8", type, mid, topic, "Expect:",
+			      notification ? sub : NULL, NULL };
+	struct dd_fetch_req req = {
+		.method = "POST", .url = j->endpoint, .headers = hdr, .body = j->body, .body_len = strlen(j->body),
+		.user_agent = "Amazon Simple Notification Service Agent", .max_bytes = RESPONSE_CAP,
+		.keep_body_on_overflow = true, .connect_timeout_ms = (long)ob->cfg.connect_ms,
+		.timeout_ms = (long)ob->cfg.timeout_ms, .max_redirects = 0, .allow = ob->svc->outbound_allow,
+		.cancel = &ob->cancel,
+	};
+	struct dd_fetch_resp resp = { 0 };
+	char detail[512] = "";
+	int rc = dd_fetch_http(&req, &resp, detail, sizeof detail);
+	if (!rc && (resp.status < 200 || resp.status > 299)) {
+		dd_log_debug("sns: delivery of message %s to %s: HTTP status %ld", j->message_id, j->endpoint, resp.status);
+		rc = DD_EIO;
 	}
-	struct curl_slist *hdr = NULL;
-	char line[1024];
-	hdr = curl_slist_append(hdr, "Content-Type: text/plain; charset=UTF-8");
-	snprintf(line, sizeof line, "x-amz-sns-message-type: %s", j->type);
-	hdr = curl_slist_append(hdr, line);
-	snprintf(line, sizeof line, "x-amz-sns-message-id: %s", j->message_id);
-	hdr = curl_slist_append(hdr, line);
-	snprintf(line, sizeof line, "x-amz-sns-topic-arn: %s", j->topic_arn);
-	hdr = curl_slist_append(hdr, line);
-	if (strcmp(j->type, "Notification") == 0) {
-		snprintf(line, sizeof line, "x-amz-sns-subscription-arn: %s", j->sub_arn);
-		hdr = curl_slist_append(hdr, line);
-	}
-	hdr = curl_slist_append(hdr, "Expect:");
-	size_t seen = 0;
-	char ebuf[CURL_ERROR_SIZE] = "";
-	curl_easy_setopt(h, CURLOPT_URL, j->endpoint);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_ms);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)cfg->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "Amazon Simple Notification Service Agent");
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, j->body);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(j->body));
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &seen);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
-	CURLcode cc = curl_easy_perform(h);
-	long code = 0;
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(h);
-	if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && code >= 200 && code < 300)) {
-		snprintf(err, errlen, "%s", ebuf[0] ? ebuf : curl_easy_strerror(cc));
-		return DD_EIO;
-	}
-	if (code < 200 || code > 299) {
-		snprintf(err, errlen, "HTTP status %ld", code);
+	dd_fetch_resp_clear(&resp);
+	if (rc) {
+		/* the reason went to the debug log (dd_fetch_http); stored text stays generic */
+		snprintf(err, errlen, "%s", DD_FETCH_GENERIC_ERROR);
 		return DD_EIO;
 	}
 	return 0;
@@ -393,11 +371,11 @@ static void *worker(void *arg)
 	int64_t last_purge = 0;
 	while (!stopping(ob)) {
 		struct job j = { 0 };
-		int rc = claim(db, &j);
+		int rc = claim(ob, db, &j);
 		if (rc == 1) {
 			char err[CURL_ERROR_SIZE + 64] = "";
 			int drc = strncmp(j.protocol, "email", 5) == 0 ? deliver_email(&ob->cfg, &j, err, sizeof err)
-								       : deliver_http(&ob->cfg, &j, err, sizeof err);
+								       : deliver_http(ob, &j, err, sizeof err);
 			record(ob, db, &j, drc, err);
 			job_free(&j);
 			continue;
@@ -500,6 +478,7 @@ void dd_outbox_stop(struct dd_service *svc)
 		return;
 	pthread_mutex_lock(&ob->mu);
 	ob->stop = true;
+	ob->cancel = 1;
 	pthread_cond_broadcast(&ob->cv);
 	pthread_mutex_unlock(&ob->mu);
 	for (int i = 0; i < ob->nthreads; i++)

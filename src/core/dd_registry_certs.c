@@ -8,7 +8,8 @@
  * stored only for a certificate that parsed, was inside its validity period, had an
  * acceptable key and (with a CA) verified against a registered ACTIVE CA; every row
  * carries all the X.509 facts of dd_x509_parse with facts_version, times in epoch ms; ids
- * are the lowercase hex SHA-256 of the DER; every query is scoped by account.
+ * are the lowercase hex SHA-256 of the DER; every query is scoped by account and region
+ * (account_region), so one certificate may be registered in several regions.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -145,9 +146,14 @@ static const char *status_of(json_t *in)
 	return dd__bool(in, "setAsActive", false) ? "ACTIVE" : "INACTIVE";
 }
 
+/* The Debian weak-key verdict with the lists as they are now: a list imported while the
+ * server runs is picked up here (one stat of the list directory). */
 static enum dd_keyq debian_of(struct dd_ctx *c, const struct dd_cert_facts *f)
 {
-	return dd_blocklists_check(c->svc ? c->svc->blocklists : NULL, f);
+	struct dd_blocklists *bl = c->svc ? c->svc->blocklists : NULL;
+	if (dd_blocklists_refresh(bl) < 0)
+		dd_log_warn("blocklists: reload failed; keeping the lists loaded before");
+	return dd_blocklists_check(bl, f);
 }
 
 /* ---- the C API of certs.h ---------------------------------------------------------------- */
@@ -176,26 +182,26 @@ static void ca_graph_free(struct ca_graph *g)
 	g->n = 0;
 }
 
-static bool any_crl(struct dd_db *db, const char *account)
+static bool any_crl(struct dd_db *db, const char *account_region)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT 1 FROM crls WHERE account = ?1 LIMIT 1");
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT 1 FROM crls WHERE account_region = ?1 LIMIT 1");
 	if (!st)
 		return true;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	bool r = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_reset(st);
 	return r;
 }
 
-/* Loads every CA of the account with its own revocation state. */
-static int ca_graph_load(struct dd_db *db, const char *account, int64_t now_ms, bool crls, struct ca_graph *g)
+/* Loads every CA of the account_region with its own revocation state. */
+static int ca_graph_load(struct dd_db *db, const char *account_region, int64_t now_ms, bool crls, struct ca_graph *g)
 {
 	memset(g, 0, sizeof *g);
 	sqlite3_stmt *st = dd_db_stmt(db, "SELECT id, subject, issuer, serial, self_signed FROM ca_certificates"
-					  " WHERE account = ?1 ORDER BY id");
+					  " WHERE account_region = ?1 ORDER BY id");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	size_t cap = 0;
 	int rc = 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -226,7 +232,7 @@ static int ca_graph_load(struct dd_db *db, const char *account, int64_t now_ms, 
 	for (size_t i = 0; !rc && crls && i < g->n; i++) {
 		if (g->v[i].self_signed)
 			continue;
-		int r = dd_crl_lookup(db, account, g->v[i].issuer, g->v[i].serial, now_ms, g->v[i].by);
+		int r = dd_crl_lookup(db, account_region, g->v[i].issuer, g->v[i].serial, now_ms, g->v[i].by);
 		if (r < 0)
 			rc = r;
 		g->v[i].revoked = r == 1;
@@ -295,28 +301,28 @@ static void fill_info(sqlite3_stmt *st, enum dd_cert_kind kind, struct dd_cert_i
 	ci->revoked_ancestor = "";
 }
 
-static int certs_iter(struct dd_db *db, const char *account, enum dd_cert_kind kind, const char *id,
+static int certs_iter(struct dd_db *db, const char *account_region, enum dd_cert_kind kind, const char *id,
 		      int64_t now_ms, dd_cert_visit_fn fn, void *ud)
 {
-	bool crls = any_crl(db, account);
+	bool crls = any_crl(db, account_region);
 	struct ca_graph g;
-	int rc = ca_graph_load(db, account, now_ms, crls, &g);
+	int rc = ca_graph_load(db, account_region, now_ms, crls, &g);
 	if (rc)
 		return rc;
 	sqlite3_stmt *st = kind == DD_CERT_CA
 		? dd_db_stmt(db, "SELECT id, status, '', mode, subject, issuer, subject_cn, serial, created, modified,"
 				 " not_before, not_after, key_type, key_bits, curve, pubkey_sha256, key_sha256, key_sha1_80,"
 				 " is_ca, self_signed, roca, debian FROM ca_certificates"
-				 " WHERE account = ?1 AND (?2 IS NULL OR id = ?2) ORDER BY id")
+				 " WHERE account_region = ?1 AND (?2 IS NULL OR id = ?2) ORDER BY id")
 		: dd_db_stmt(db, "SELECT id, status, ifnull(ca_id, ''), mode, subject, issuer, subject_cn, serial, created,"
 				 " modified, not_before, not_after, key_type, key_bits, curve, pubkey_sha256, key_sha256,"
 				 " key_sha1_80, is_ca, self_signed, roca, debian FROM certificates"
-				 " WHERE account = ?1 AND (?2 IS NULL OR id = ?2) ORDER BY id");
+				 " WHERE account_region = ?1 AND (?2 IS NULL OR id = ?2) ORDER BY id");
 	if (!st) {
 		ca_graph_free(&g);
 		return DD_EIO;
 	}
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, id);
 	int s;
 	bool seen = false;
@@ -335,7 +341,7 @@ static int certs_iter(struct dd_db *db, const char *account, enum dd_cert_kind k
 				ci.revoked_ancestor = revoked_up_from(&g, ca_by_subject(&g, me->issuer, me->id));
 		} else {
 			if (crls && !ci.self_signed) {
-				int r = dd_crl_lookup(db, account, ci.issuer, ci.serial, now_ms, by);
+				int r = dd_crl_lookup(db, account_region, ci.issuer, ci.serial, now_ms, by);
 				if (r < 0) {
 					rc = r;
 					break;
@@ -357,19 +363,19 @@ static int certs_iter(struct dd_db *db, const char *account, enum dd_cert_kind k
 	return rc;
 }
 
-int dd_certs_foreach(struct dd_db *db, const char *account, enum dd_cert_kind kind, int64_t now_ms,
+int dd_certs_foreach(struct dd_db *db, const char *account_region, enum dd_cert_kind kind, int64_t now_ms,
 		     dd_cert_visit_fn fn, void *ud)
 {
-	return certs_iter(db, account, kind, NULL, now_ms, fn, ud);
+	return certs_iter(db, account_region, kind, NULL, now_ms, fn, ud);
 }
 
-int dd_certs_get(struct dd_db *db, const char *account, enum dd_cert_kind kind, const char *id,
+int dd_certs_get(struct dd_db *db, const char *account_region, enum dd_cert_kind kind, const char *id,
 		 int64_t now_ms, dd_cert_visit_fn fn, void *ud)
 {
 	char nid[65];
 	if (!norm_id(id, nid))
 		return DD_ENOTFOUND;
-	return certs_iter(db, account, kind, nid, now_ms, fn, ud);
+	return certs_iter(db, account_region, kind, nid, now_ms, fn, ud);
 }
 
 static void put_msg(char *msg, size_t msglen, const char *fmt, ...) DD_PRINTF(3, 4);
@@ -383,7 +389,7 @@ static void put_msg(char *msg, size_t msglen, const char *fmt, ...)
 	va_end(ap);
 }
 
-int dd_certs_set_status(struct dd_db *db, const char *account, enum dd_cert_kind kind, const char *id,
+int dd_certs_set_status(struct dd_db *db, const char *account_region, enum dd_cert_kind kind, const char *id,
 			const char *status, int64_t now_ms, char *msg, size_t msglen)
 {
 	char nid[65];
@@ -410,11 +416,11 @@ int dd_certs_set_status(struct dd_db *db, const char *account, enum dd_cert_kind
 	if (dd_db_begin_write(db))
 		return DD_EIO;
 	sqlite3_stmt *st = kind == DD_CERT_CA
-		? dd_db_stmt(db, "SELECT status FROM ca_certificates WHERE account = ?1 AND id = ?2")
-		: dd_db_stmt(db, "SELECT status FROM certificates WHERE account = ?1 AND id = ?2");
+		? dd_db_stmt(db, "SELECT status FROM ca_certificates WHERE account_region = ?1 AND id = ?2")
+		: dd_db_stmt(db, "SELECT status FROM certificates WHERE account_region = ?1 AND id = ?2");
 	if (!st)
 		goto dberr;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, nid);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -439,12 +445,12 @@ int dd_certs_set_status(struct dd_db *db, const char *account, enum dd_cert_kind
 	dd__uuid(gen);
 	st = kind == DD_CERT_CA
 		? dd_db_stmt(db, "UPDATE ca_certificates SET status = ?3, modified = ?4, customer_version = customer_version + 1,"
-				 " generation_id = ?5 WHERE account = ?1 AND id = ?2")
+				 " generation_id = ?5 WHERE account_region = ?1 AND id = ?2")
 		: dd_db_stmt(db, "UPDATE certificates SET status = ?3, modified = ?4, customer_version = customer_version + 1,"
-				 " generation_id = ?5 WHERE account = ?1 AND id = ?2");
+				 " generation_id = ?5 WHERE account_region = ?1 AND id = ?2");
 	if (!st)
 		goto dberr;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, nid);
 	dd_bind_text(st, 3, status);
 	dd_bind_int64(st, 4, now_ms);
@@ -463,26 +469,26 @@ dberr:
 #define BATCH 200
 
 struct pending {
-	char account[32];
+	char account_region[DD_ACCOUNT_REGION_SIZE];
 	char id[65];
 	char *pem;
 };
 
 static int backfill_facts(struct dd_db *db, enum dd_cert_kind kind, const struct dd_blocklists *bl, size_t *updated)
 {
-	char after_acct[32] = "", after_id[65] = "";
+	char after_acct[DD_ACCOUNT_REGION_SIZE] = "", after_id[65] = "";
 	struct pending *batch = calloc(BATCH, sizeof *batch);
 	if (!batch)
 		return DD_ENOMEM;
 	int rc = 0;
 	for (;;) {
 		sqlite3_stmt *st = kind == DD_CERT_CA
-			? dd_db_stmt(db, "SELECT account, id, pem FROM ca_certificates WHERE (facts_version < ?3"
-					 " OR subject IS NULL OR key_type IS NULL) AND (account, id) > (?1, ?2)"
-					 " ORDER BY account, id LIMIT ?4")
-			: dd_db_stmt(db, "SELECT account, id, pem FROM certificates WHERE (facts_version < ?3"
-					 " OR subject IS NULL OR key_type IS NULL) AND (account, id) > (?1, ?2)"
-					 " ORDER BY account, id LIMIT ?4");
+			? dd_db_stmt(db, "SELECT account_region, id, pem FROM ca_certificates WHERE (facts_version < ?3"
+					 " OR subject IS NULL OR key_type IS NULL) AND (account_region, id) > (?1, ?2)"
+					 " ORDER BY account_region, id LIMIT ?4")
+			: dd_db_stmt(db, "SELECT account_region, id, pem FROM certificates WHERE (facts_version < ?3"
+					 " OR subject IS NULL OR key_type IS NULL) AND (account_region, id) > (?1, ?2)"
+					 " ORDER BY account_region, id LIMIT ?4");
 		if (!st) {
 			rc = DD_EIO;
 			break;
@@ -493,7 +499,7 @@ static int backfill_facts(struct dd_db *db, enum dd_cert_kind kind, const struct
 		dd_bind_int64(st, 4, BATCH);
 		size_t n = 0;
 		while (n < BATCH && sqlite3_step(st) == SQLITE_ROW) {
-			snprintf(batch[n].account, sizeof batch[n].account, "%s", dd_col_text(st, 0));
+			snprintf(batch[n].account_region, sizeof batch[n].account_region, "%s", dd_col_text(st, 0));
 			snprintf(batch[n].id, sizeof batch[n].id, "%s", dd_col_text(st, 1));
 			batch[n].pem = strdup(dd_col_text(st, 2));
 			n++;
@@ -501,7 +507,7 @@ static int backfill_facts(struct dd_db *db, enum dd_cert_kind kind, const struct
 		sqlite3_reset(st);
 		if (n == 0)
 			break;
-		snprintf(after_acct, sizeof after_acct, "%s", batch[n - 1].account);
+		snprintf(after_acct, sizeof after_acct, "%s", batch[n - 1].account_region);
 		snprintf(after_id, sizeof after_id, "%s", batch[n - 1].id);
 		if (dd_db_begin_write(db)) {
 			rc = DD_EIO;
@@ -516,16 +522,16 @@ static int backfill_facts(struct dd_db *db, enum dd_cert_kind kind, const struct
 							 " serial = ?6, not_before = ?7, not_after = ?8, key_type = ?9, key_bits = ?10,"
 							 " curve = ?11, pubkey_sha256 = ?12, key_sha256 = ?13, key_sha1_80 = ?14,"
 							 " is_ca = ?15, ski = ?16, aki = ?17, crl_urls = ?18, roca = ?19, debian = ?20,"
-							 " facts_version = ?21, self_signed = ?22 WHERE account = ?1 AND id = ?2")
+							 " facts_version = ?21, self_signed = ?22 WHERE account_region = ?1 AND id = ?2")
 					: dd_db_stmt(db, "UPDATE certificates SET subject = ?3, issuer = ?4, subject_cn = ?5,"
 							 " serial = ?6, not_before = ?7, not_after = ?8, key_type = ?9, key_bits = ?10,"
 							 " curve = ?11, pubkey_sha256 = ?12, key_sha256 = ?13, key_sha1_80 = ?14,"
 							 " is_ca = ?15, ski = ?16, aki = ?17, crl_urls = ?18, roca = ?19, debian = ?20,"
-							 " facts_version = ?21, self_signed = ?22 WHERE account = ?1 AND id = ?2");
+							 " facts_version = ?21, self_signed = ?22 WHERE account_region = ?1 AND id = ?2");
 				if (!u) {
 					rc = DD_EIO;
 				} else {
-					dd_bind_text(u, 1, batch[i].account);
+					dd_bind_text(u, 1, batch[i].account_region);
 					dd_bind_text(u, 2, batch[i].id);
 					rc = bind_facts(u, 3, &f, dd_blocklists_check(bl, &f));
 					if (!rc)
@@ -537,8 +543,8 @@ static int backfill_facts(struct dd_db *db, enum dd_cert_kind kind, const struct
 				}
 				dd_cert_facts_clear(&f);
 			} else if (!rc) {
-				dd_log_warn("certs: backfill: account %s certificate %s: stored PEM does not parse",
-					    batch[i].account, batch[i].id);
+				dd_log_warn("certs: backfill: %s certificate %s: stored PEM does not parse",
+					    batch[i].account_region, batch[i].id);
 			}
 			free(batch[i].pem);
 			batch[i].pem = NULL;
@@ -555,24 +561,24 @@ static int backfill_facts(struct dd_db *db, enum dd_cert_kind kind, const struct
 }
 
 struct verdict {
-	char account[32];
+	char account_region[DD_ACCOUNT_REGION_SIZE];
 	char id[65];
 	int debian;
 };
 
 static int backfill_debian(struct dd_db *db, enum dd_cert_kind kind, const struct dd_blocklists *bl, size_t *updated)
 {
-	char after_acct[32] = "", after_id[65] = "";
+	char after_acct[DD_ACCOUNT_REGION_SIZE] = "", after_id[65] = "";
 	struct verdict *ch = calloc(BATCH * 5, sizeof *ch);
 	if (!ch)
 		return DD_ENOMEM;
 	int rc = 0;
 	for (;;) {
 		sqlite3_stmt *st = kind == DD_CERT_CA
-			? dd_db_stmt(db, "SELECT account, id, key_type, key_bits, curve, key_sha256, key_sha1_80, debian"
-					 " FROM ca_certificates WHERE (account, id) > (?1, ?2) ORDER BY account, id LIMIT ?3")
-			: dd_db_stmt(db, "SELECT account, id, key_type, key_bits, curve, key_sha256, key_sha1_80, debian"
-					 " FROM certificates WHERE (account, id) > (?1, ?2) ORDER BY account, id LIMIT ?3");
+			? dd_db_stmt(db, "SELECT account_region, id, key_type, key_bits, curve, key_sha256, key_sha1_80, debian"
+					 " FROM ca_certificates WHERE (account_region, id) > (?1, ?2) ORDER BY account_region, id LIMIT ?3")
+			: dd_db_stmt(db, "SELECT account_region, id, key_type, key_bits, curve, key_sha256, key_sha1_80, debian"
+					 " FROM certificates WHERE (account_region, id) > (?1, ?2) ORDER BY account_region, id LIMIT ?3");
 		if (!st) {
 			rc = DD_EIO;
 			break;
@@ -594,7 +600,7 @@ static int backfill_debian(struct dd_db *db, enum dd_cert_kind kind, const struc
 			snprintf(after_acct, sizeof after_acct, "%s", dd_col_text(st, 0));
 			snprintf(after_id, sizeof after_id, "%s", dd_col_text(st, 1));
 			if (v != sqlite3_column_int(st, 7)) {
-				snprintf(ch[n].account, sizeof ch[n].account, "%s", after_acct);
+				snprintf(ch[n].account_region, sizeof ch[n].account_region, "%s", after_acct);
 				snprintf(ch[n].id, sizeof ch[n].id, "%s", after_id);
 				ch[n].debian = v;
 				n++;
@@ -608,13 +614,13 @@ static int backfill_debian(struct dd_db *db, enum dd_cert_kind kind, const struc
 			}
 			for (size_t i = 0; !rc && i < n; i++) {
 				sqlite3_stmt *u = kind == DD_CERT_CA
-					? dd_db_stmt(db, "UPDATE ca_certificates SET debian = ?3 WHERE account = ?1 AND id = ?2")
-					: dd_db_stmt(db, "UPDATE certificates SET debian = ?3 WHERE account = ?1 AND id = ?2");
+					? dd_db_stmt(db, "UPDATE ca_certificates SET debian = ?3 WHERE account_region = ?1 AND id = ?2")
+					: dd_db_stmt(db, "UPDATE certificates SET debian = ?3 WHERE account_region = ?1 AND id = ?2");
 				if (!u) {
 					rc = DD_EIO;
 					break;
 				}
-				dd_bind_text(u, 1, ch[i].account);
+				dd_bind_text(u, 1, ch[i].account_region);
 				dd_bind_text(u, 2, ch[i].id);
 				dd_bind_int64(u, 3, ch[i].debian);
 				rc = dd_step_done(u);
@@ -657,6 +663,31 @@ int dd_certs_backfill(struct dd_store *store, const struct dd_blocklists *bl, si
 
 /* ---- registration ------------------------------------------------------------------------ */
 
+/* ResourceAlreadyExistsException for a device certificate of c's account, naming it. */
+static int already_registered(struct dd_ctx *c, const char *id)
+{
+	char arn[200];
+	dd__arn_buf(c, arn, sizeof arn, "cert/%s", id);
+	return dd_fail_exists(c, id, arn, "The certificate is already registered (certificateId %s).", id);
+}
+
+/* Is the device certificate f already registered in c's account? Fails c with
+ * ResourceAlreadyExistsException when it is: AWS answers that before it looks at the
+ * issuer, the validity or the key. */
+static int check_not_registered(struct dd_ctx *c, const struct dd_cert_facts *f)
+{
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT 1 FROM certificates WHERE account_region = ?1 AND id = ?2");
+	if (!st)
+		return dd__db_fail(c);
+	dd_bind_text(st, 1, c->account_region);
+	dd_bind_text(st, 2, f->id);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (r == SQLITE_ROW)
+		return already_registered(c, f->id);
+	return r == SQLITE_DONE ? 0 : dd__db_fail(c);
+}
+
 /* Inserts a device certificate row (inside a write transaction the function opens). */
 static int insert_cert(struct dd_ctx *c, const struct dd_cert_facts *f, const char *status, const char *ca_id,
 		       const char *mode)
@@ -665,27 +696,26 @@ static int insert_cert(struct dd_ctx *c, const struct dd_cert_facts *f, const ch
 	dd__uuid(gen);
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT 1 FROM certificates WHERE account = ?1 AND id = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT 1 FROM certificates WHERE account_region = ?1 AND id = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, f->id);
 	bool dup = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_reset(st);
 	if (dup) {
 		dd_db_rollback(c->db);
-		return dd_fail(c, DD_EEXIST, "ResourceAlreadyExistsException",
-			       "The certificate is already registered (certificateId %s).", f->id);
+		return already_registered(c, f->id);
 	}
 	st = dd_db_stmt(c->db,
-		"INSERT INTO certificates(account, id, status, pem, ca_id, mode, owner, created, modified,"
+		"INSERT INTO certificates(account_region, id, status, pem, ca_id, mode, owner, created, modified,"
 		" customer_version, generation_id, subject, issuer, subject_cn, serial, not_before, not_after,"
 		" key_type, key_bits, curve, pubkey_sha256, key_sha256, key_sha1_80, is_ca, ski, aki, crl_urls,"
 		" roca, debian, facts_version, self_signed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, 1, ?9,"
 		" ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, f->id);
 	dd_bind_text(st, 3, status);
 	dd_bind_text(st, 4, f->pem);
@@ -794,12 +824,12 @@ static int find_issuing_ca(struct dd_ctx *c, const struct dd_cert_facts *f, cons
 		struct dd_cert_facts ca;
 		if (parse_cert(c, ca_pem, &ca, "CA certificate"))
 			return c->err;
-		sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT status FROM ca_certificates WHERE account = ?1 AND id = ?2");
+		sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT status FROM ca_certificates WHERE account_region = ?1 AND id = ?2");
 		if (!st) {
 			dd_cert_facts_clear(&ca);
 			return dd__db_fail(c);
 		}
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, ca.id);
 		int found = sqlite3_step(st) == SQLITE_ROW;
 		char status[32] = "";
@@ -820,11 +850,11 @@ static int find_issuing_ca(struct dd_ctx *c, const struct dd_cert_facts *f, cons
 		dd_cert_facts_clear(&ca);
 		return rc;
 	}
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT id, status, pem FROM ca_certificates WHERE account = ?1 AND subject = ?2"
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT id, status, pem FROM ca_certificates WHERE account_region = ?1 AND subject = ?2"
 					     " ORDER BY (status = 'ACTIVE') DESC, created");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, f->issuer);
 	int n = 0, verified_inactive = 0;
 	char inactive_id[65] = "";
@@ -858,7 +888,9 @@ static int register_certificate(struct dd_ctx *c, json_t *in, json_t **out)
 	if (parse_cert(c, dd__str(in, "certificatePem"), &f, "certificate"))
 		return c->err;
 	char ca_id[65] = "";
-	int rc = check_cert(c, &f, "certificate");
+	int rc = check_not_registered(c, &f);
+	if (!rc)
+		rc = check_cert(c, &f, "certificate");
 	if (!rc)
 		rc = find_issuing_ca(c, &f, dd__str(in, "caCertificatePem"), ca_id);
 	if (!rc)
@@ -879,7 +911,9 @@ static int register_certificate_without_ca(struct dd_ctx *c, json_t *in, json_t 
 	struct dd_cert_facts f;
 	if (parse_cert(c, dd__str(in, "certificatePem"), &f, "certificate"))
 		return c->err;
-	int rc = check_cert(c, &f, "certificate");
+	int rc = check_not_registered(c, &f);
+	if (!rc)
+		rc = check_cert(c, &f, "certificate");
 	if (!rc)
 		rc = insert_cert(c, &f, status, NULL, "SNI_ONLY");
 	if (!rc)
@@ -903,10 +937,10 @@ static int describe_certificate(struct dd_ctx *c, json_t *in, json_t **out)
 	if (!norm_id(raw, id))
 		return dd_fail(c, DD_ENOTFOUND, RNF, "The certificate %.70s does not exist.", raw ? raw : "");
 	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT status, pem, ca_id, mode, owner, created, modified, customer_version,"
-					     " generation_id, not_before, not_after FROM certificates WHERE account = ?1 AND id = ?2");
+					     " generation_id, not_before, not_after FROM certificates WHERE account_region = ?1 AND id = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, id);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -964,26 +998,26 @@ static int list_page(struct dd_ctx *c, json_t *in, enum dd_cert_kind kind, const
 	const char *tmpl = kind == DD_CERT_CA ? dd__str(in, "templateName") : NULL;
 	sqlite3_stmt *st;
 	if (kind == DD_CERT_CA)
-		st = asc ? dd_db_stmt(c->db, "SELECT id, status, created, mode FROM ca_certificates WHERE account = ?1"
+		st = asc ? dd_db_stmt(c->db, "SELECT id, status, created, mode FROM ca_certificates WHERE account_region = ?1"
 					     " AND (created > ?2 OR (created = ?2 AND id > ?3))"
 					     " AND (?5 IS NULL OR json_extract(registration_config, '$.templateName') = ?5)"
 					     " ORDER BY created, id LIMIT ?4")
-			 : dd_db_stmt(c->db, "SELECT id, status, created, mode FROM ca_certificates WHERE account = ?1"
+			 : dd_db_stmt(c->db, "SELECT id, status, created, mode FROM ca_certificates WHERE account_region = ?1"
 					     " AND (created < ?2 OR (created = ?2 AND id < ?3))"
 					     " AND (?5 IS NULL OR json_extract(registration_config, '$.templateName') = ?5)"
 					     " ORDER BY created DESC, id DESC LIMIT ?4");
 	else
-		st = asc ? dd_db_stmt(c->db, "SELECT id, status, created, mode FROM certificates WHERE account = ?1"
+		st = asc ? dd_db_stmt(c->db, "SELECT id, status, created, mode FROM certificates WHERE account_region = ?1"
 					     " AND (created > ?2 OR (created = ?2 AND id > ?3)) AND (?5 IS NULL OR ca_id = ?5)"
 					     " ORDER BY created, id LIMIT ?4")
-			 : dd_db_stmt(c->db, "SELECT id, status, created, mode FROM certificates WHERE account = ?1"
+			 : dd_db_stmt(c->db, "SELECT id, status, created, mode FROM certificates WHERE account_region = ?1"
 					     " AND (created < ?2 OR (created = ?2 AND id < ?3)) AND (?5 IS NULL OR ca_id = ?5)"
 					     " ORDER BY created DESC, id DESC LIMIT ?4");
 	if (!st)
 		return dd__db_fail(c);
 	if (!asc && !after[0])
 		snprintf(aid, sizeof aid, "%s", "g"); /* sorts after every hex id */
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_int64(st, 2, acreated);
 	dd_bind_text(st, 3, aid);
 	dd_bind_int64(st, 4, size + 1);
@@ -1025,23 +1059,23 @@ static int status_fail(struct dd_ctx *c, int rc, const char *msg)
 static int update_certificate(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	char msg[512];
-	int rc = dd_certs_set_status(c->db, c->account, DD_CERT_DEVICE, dd__str(in, "certificateId"),
+	int rc = dd_certs_set_status(c->db, c->account_region, DD_CERT_DEVICE, dd__str(in, "certificateId"),
 				     dd__str(in, "newStatus"), c->now_ms, msg, sizeof msg);
 	return rc ? status_fail(c, rc, msg) : 0;
 }
 
-/* "arn:aws:iot:%:<account>:cert/<id>" for LIKE, any region. */
+/* "arn:aws:iot:<region>:<account>:cert/<id>" for LIKE (no wildcard: ids are hex). */
 static void arn_like(struct dd_ctx *c, const char *kind, const char *id, char *buf, size_t len)
 {
-	snprintf(buf, len, "arn:aws:iot:%%:%s:%s/%s", c->account, kind, id);
+	snprintf(buf, len, "arn:aws:iot:%s:%s:%s/%s", c->region, c->account, kind, id);
 }
 
 static int delete_tags(struct dd_ctx *c, const char *like)
 {
-	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM tags WHERE account = ?1 AND resource_arn LIKE ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM tags WHERE account_region = ?1 AND resource_arn LIKE ?2");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, like);
 	return dd_step_done(st);
 }
@@ -1056,10 +1090,10 @@ static int delete_certificate(struct dd_ctx *c, json_t *in, json_t **out)
 	arn_like(c, "cert", id, like, sizeof like);
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT status FROM certificates WHERE account = ?1 AND id = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT status FROM certificates WHERE account_region = ?1 AND id = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, id);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -1073,10 +1107,10 @@ static int delete_certificate(struct dd_ctx *c, json_t *in, json_t **out)
 		dd_db_rollback(c->db);
 		return dd_fail(c, DD_ECONFLICT, CSE, "The certificate %s is %s; deactivate it before deleting it.", id, status);
 	}
-	st = dd_db_stmt(c->db, "SELECT thing_name FROM thing_principals WHERE account = ?1 AND principal LIKE ?2 LIMIT 1");
+	st = dd_db_stmt(c->db, "SELECT thing_name FROM thing_principals WHERE account_region = ?1 AND principal LIKE ?2 LIMIT 1");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, like);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		char thing[256];
@@ -1087,10 +1121,10 @@ static int delete_certificate(struct dd_ctx *c, json_t *in, json_t **out)
 			       "The certificate %s is attached to thing %s; detach it before deleting it.", id, thing);
 	}
 	sqlite3_reset(st);
-	st = dd_db_stmt(c->db, "SELECT policy_name FROM policy_targets WHERE account = ?1 AND target LIKE ?2 LIMIT 1");
+	st = dd_db_stmt(c->db, "SELECT policy_name FROM policy_targets WHERE account_region = ?1 AND target LIKE ?2 LIMIT 1");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, like);
 	if (sqlite3_step(st) == SQLITE_ROW && !force) {
 		char pol[256];
@@ -1101,17 +1135,17 @@ static int delete_certificate(struct dd_ctx *c, json_t *in, json_t **out)
 			       "The certificate %s has policy %s attached; detach its policies or use forceDelete.", id, pol);
 	}
 	sqlite3_reset(st);
-	st = dd_db_stmt(c->db, "DELETE FROM policy_targets WHERE account = ?1 AND target LIKE ?2");
+	st = dd_db_stmt(c->db, "DELETE FROM policy_targets WHERE account_region = ?1 AND target LIKE ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, like);
 	if (dd_step_done(st) || delete_tags(c, like))
 		return dd__db_fail(c);
-	st = dd_db_stmt(c->db, "DELETE FROM certificates WHERE account = ?1 AND id = ?2");
+	st = dd_db_stmt(c->db, "DELETE FROM certificates WHERE account_region = ?1 AND id = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, id);
 	if (dd_step_done(st) || dd_db_commit(c->db))
 		return dd__db_fail(c);
@@ -1124,10 +1158,10 @@ static int get_registration_code(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT value FROM settings WHERE account = ?1 AND key = 'registration_code'");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT value FROM settings WHERE account_region = ?1 AND key = 'registration_code'");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	char code[65] = "";
 	if (sqlite3_step(st) == SQLITE_ROW)
 		snprintf(code, sizeof code, "%s", dd_col_text(st, 0));
@@ -1139,10 +1173,10 @@ static int get_registration_code(struct dd_ctx *c, json_t *in, json_t **out)
 			return dd_fail(c, DD_ECRYPTO, "InternalFailureException", "No randomness for a registration code.");
 		}
 		dd_hex_encode(r, sizeof r, code);
-		st = dd_db_stmt(c->db, "INSERT INTO settings(account, key, value) VALUES (?1, 'registration_code', ?2)");
+		st = dd_db_stmt(c->db, "INSERT INTO settings(account_region, key, value) VALUES (?1, 'registration_code', ?2)");
 		if (!st)
 			return dd__db_fail(c);
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, code);
 		if (dd_step_done(st))
 			return dd__db_fail(c);
@@ -1156,10 +1190,10 @@ static int get_registration_code(struct dd_ctx *c, json_t *in, json_t **out)
 static int registration_code(struct dd_ctx *c, char code[65])
 {
 	code[0] = '\0';
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT value FROM settings WHERE account = ?1 AND key = 'registration_code'");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT value FROM settings WHERE account_region = ?1 AND key = 'registration_code'");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		snprintf(code, 65, "%s", dd_col_text(st, 0));
 	sqlite3_reset(st);
@@ -1204,10 +1238,10 @@ static int put_tags(struct dd_ctx *c, const char *arn, json_t *tags)
 		const char *k = dd__str(t, "Key"), *v = dd__str(t, "Value");
 		if (!k)
 			continue;
-		sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT OR REPLACE INTO tags(account, resource_arn, key, value) VALUES (?1, ?2, ?3, ?4)");
+		sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT OR REPLACE INTO tags(account_region, resource_arn, key, value) VALUES (?1, ?2, ?3, ?4)");
 		if (!st)
 			return DD_EIO;
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, arn);
 		dd_bind_text(st, 3, k);
 		dd_bind_text(st, 4, v ? v : "");
@@ -1245,28 +1279,29 @@ static int register_ca_certificate(struct dd_ctx *c, json_t *in, json_t **out)
 	dd__arn_buf(c, arn, sizeof arn, "cacert/%s", f.id);
 	if (dd_db_begin_write(c->db))
 		goto dberr;
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT 1 FROM ca_certificates WHERE account = ?1 AND id = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT 1 FROM ca_certificates WHERE account_region = ?1 AND id = ?2");
 	if (!st)
 		goto dberr;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, f.id);
 	bool dup = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_reset(st);
 	if (dup) {
 		dd_db_rollback(c->db);
-		rc = dd_fail(c, DD_EEXIST, "ResourceAlreadyExistsException",
-			     "The CA certificate is already registered (certificateId %s).", f.id);
+		char ca_arn[200];
+		dd__arn_buf(c, ca_arn, sizeof ca_arn, "cacert/%s", f.id);
+		rc = dd_fail_exists(c, f.id, ca_arn, "The CA certificate is already registered (certificateId %s).", f.id);
 		goto out;
 	}
 	st = dd_db_stmt(c->db,
-		"INSERT INTO ca_certificates(account, id, status, pem, mode, auto_registration, registration_config,"
+		"INSERT INTO ca_certificates(account_region, id, status, pem, mode, auto_registration, registration_config,"
 		" owner, created, modified, customer_version, generation_id, subject, issuer, subject_cn, serial,"
 		" not_before, not_after, key_type, key_bits, curve, pubkey_sha256, key_sha256, key_sha1_80, is_ca, ski,"
 		" aki, crl_urls, roca, debian, facts_version, self_signed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9,"
 		" 1, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)");
 	if (!st)
 		goto dberr;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, f.id);
 	dd_bind_text(st, 3, dd__bool(in, "setAsActive", false) ? "ACTIVE" : "INACTIVE");
 	dd_bind_text(st, 4, f.pem);
@@ -1301,10 +1336,10 @@ static int describe_ca_certificate(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd_fail(c, DD_ENOTFOUND, RNF, "The CA certificate %.70s does not exist.", raw ? raw : "");
 	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT status, pem, mode, owner, created, modified, customer_version,"
 					     " generation_id, not_before, not_after, auto_registration, registration_config"
-					     " FROM ca_certificates WHERE account = ?1 AND id = ?2");
+					     " FROM ca_certificates WHERE account_region = ?1 AND id = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, id);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -1341,7 +1376,7 @@ static int update_ca_certificate(struct dd_ctx *c, json_t *in, json_t **out)
 	if (remove && json_is_object(rcfg))
 		return dd_fail(c, DD_EINVAL, IRE, "registrationConfig and removeAutoRegistration cannot be used together.");
 	if (ns) {
-		int rc = dd_certs_set_status(c->db, c->account, DD_CERT_CA, id, ns, c->now_ms, msg, sizeof msg);
+		int rc = dd_certs_set_status(c->db, c->account_region, DD_CERT_CA, id, ns, c->now_ms, msg, sizeof msg);
 		if (rc)
 			return status_fail(c, rc, msg);
 	}
@@ -1353,12 +1388,12 @@ static int update_ca_certificate(struct dd_ctx *c, json_t *in, json_t **out)
 	sqlite3_stmt *st = dd_db_stmt(c->db,
 		"UPDATE ca_certificates SET auto_registration = CASE WHEN ?5 THEN 'DISABLE' ELSE ifnull(?3, auto_registration) END,"
 		" registration_config = CASE WHEN ?5 THEN NULL ELSE ifnull(?4, registration_config) END,"
-		" modified = ?6 WHERE account = ?1 AND id = ?2");
+		" modified = ?6 WHERE account_region = ?1 AND id = ?2");
 	if (!st) {
 		free(rcfg_text);
 		return dd__db_fail(c);
 	}
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, id);
 	dd_bind_text(st, 3, nar);
 	dd_bind_text(st, 4, rcfg_text);
@@ -1386,10 +1421,10 @@ static int delete_ca_certificate(struct dd_ctx *c, json_t *in, json_t **out)
 	arn_like(c, "cacert", id, like, sizeof like);
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT status FROM ca_certificates WHERE account = ?1 AND id = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT status FROM ca_certificates WHERE account_region = ?1 AND id = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, id);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -1402,12 +1437,12 @@ static int delete_ca_certificate(struct dd_ctx *c, json_t *in, json_t **out)
 		dd_db_rollback(c->db);
 		return dd_fail(c, DD_ECONFLICT, CSE, "The CA certificate %s is ACTIVE; deactivate it before deleting it.", id);
 	}
-	st = dd_db_stmt(c->db, "DELETE FROM ca_certificates WHERE account = ?1 AND id = ?2");
+	st = dd_db_stmt(c->db, "DELETE FROM ca_certificates WHERE account_region = ?1 AND id = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, id);
-	if (dd_step_done(st) || delete_tags(c, like) || dd_crl_forget_ca(c->db, c->account, id) || dd_db_commit(c->db))
+	if (dd_step_done(st) || delete_tags(c, like) || dd_crl_forget_ca(c->db, c->account_region, id) || dd_db_commit(c->db))
 		return dd__db_fail(c);
 	return 0;
 }
@@ -1466,7 +1501,7 @@ static int crl_import_route(struct dd_ctx *c, const char *body, size_t len, json
 		goto out;
 	}
 	struct dd_crl_import_result res;
-	rc = dd_crl_import(c->db, c->account, ca, pem ? (const void *)pem : der, pem ? strlen(pem) : dlen, "import",
+	rc = dd_crl_import(c->db, c->account_region, ca, pem ? (const void *)pem : der, pem ? strlen(pem) : dlen, "import",
 			   c->now_ms, &res, err, sizeof err);
 	switch (rc) {
 	case 0:
@@ -1497,19 +1532,24 @@ static int crl_status_route(struct dd_ctx *c, const char *body, size_t len, json
 	int rc = 0;
 	if (raw && !norm_id(raw, id))
 		rc = dd_fail(c, DD_EINVAL, IRE, "The caCertificateId is not valid.");
-	else if (dd_crl_status_json(c->db, c->account, raw ? id : NULL, c->now_ms, out))
+	else if (dd_crl_status_json(c->db, c->account_region, raw ? id : NULL, c->now_ms, out))
 		rc = dd__db_fail(c);
+	else
+		json_object_set_new(*out, "pendingFetches", json_integer((json_int_t)dd_crl_refresh_pending(c->svc, c->account_region)));
 	json_decref(in);
 	return rc;
 }
 
 static int crl_refresh_route(struct dd_ctx *c, const char *body, size_t len, json_t **out)
 {
+	/* Queues the fetches and answers at once; POST /crl-status shows the outcome
+	 * (pendingFetches reaches 0 when they are done). */
 	struct dd_crl_refresh_stats s;
-	if (dd_crl_refresh(c->svc, c->account, &s))
+	if (dd_crl_refresh(c->svc, c->account_region, &s))
 		return dd__db_fail(c);
-	*out = json_pack("{s:I, s:I, s:I, s:I, s:I}", "urls", (json_int_t)s.urls, "fetched", (json_int_t)s.fetched,
-			 "cached", (json_int_t)s.cached, "failed", (json_int_t)s.failed, "backoff", (json_int_t)s.backoff);
+	*out = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "urls", (json_int_t)s.urls, "queued", (json_int_t)s.queued,
+			 "alreadyQueued", (json_int_t)s.pending, "cached", (json_int_t)s.cached,
+			 "backoff", (json_int_t)s.backoff, "notQueued", (json_int_t)s.dropped);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
  * thingTypeName and attributes.<name>.
  */
 #include "core/dd_registry_int.h"
+#include "dd/iam.h"
 
 #include <ctype.h>
 #include <fnmatch.h>
@@ -149,24 +150,42 @@ void dd__uuid(char out[37])
 
 bool dd__thing_exists(struct dd_ctx *c, const char *name)
 {
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT 1 FROM things WHERE account = ?1 AND name = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT 1 FROM things WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return false;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	bool found = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_reset(st);
 	return found;
 }
 
-const char *dd__name_from_arn(const char *s, const char *kind)
+int dd__name_from_arn(struct dd_ctx *c, const char *s, const char *kind, const char **name)
 {
-	if (!s || strncmp(s, "arn:", 4) != 0)
-		return s;
-	char pat[64];
-	snprintf(pat, sizeof pat, ":%s/", kind);
-	const char *p = strstr(s, pat);
-	return p ? p + strlen(pat) : s;
+	struct dd_arn a;
+	size_t kl = strlen(kind);
+	if (!s || strncmp(s, "arn:", 4) != 0) {
+		*name = s;
+		return 0;
+	}
+	if (dd_iam_arn_parse(s, &a) || strcmp(a.service, "iot") || strncmp(a.resource, kind, kl) != 0 ||
+	    a.resource[kl] != '/' || !a.resource[kl + 1])
+		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "%.700s is not a %s ARN.", s, kind);
+	if (strcmp(a.partition, "aws") || strcmp(a.account, c->account) || strcmp(a.region, c->region))
+		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "%.700s does not exist.", s);
+	*name = a.resource + kl + 1;
+	return 0;
+}
+
+int dd__role_arn_ok(struct dd_ctx *c, const char *field, const char *arn, const char *code)
+{
+	switch (dd_iam_role_arn_check(c->account, arn)) {
+	case 0: return 0;
+	case DD_EDENIED:
+		return dd_fail(c, DD_EINVAL, code, "%s %.700s names a role of another account; only roles of account %s can be used.",
+			       field, arn, c->account);
+	default: return dd_fail(c, DD_EINVAL, code, "%s must be an IAM role ARN: %.700s", field, arn ? arn : "(missing)");
+	}
 }
 
 int dd__db_fail(struct dd_ctx *c)
@@ -290,16 +309,19 @@ static int q_term(struct qparser *q)
 		return 0;
 	}
 	q->depth--;
+	/* a comparison's value must be a number whatever the thing, so that a query that
+	 * validated (against no thing) never fails against a real one */
+	char *e1 = NULL, *e2 = NULL;
+	double b = op[0] == ':' ? 0 : strtod(value, &e2);
+	if (op[0] != ':' && (!e2 || *e2)) {
+		qfail(q, "comparison needs a number");
+		return 0;
+	}
 	if (!actual)
 		return 0;
 	if (op[0] == ':')
 		return fnmatch(value, actual, 0) == 0;
-	char *e1 = NULL, *e2 = NULL;
-	double a = strtod(actual, &e1), b = strtod(value, &e2);
-	if (!e2 || *e2) {
-		qfail(q, "comparison needs a number");
-		return 0;
-	}
+	double a = strtod(actual, &e1);
 	if (!e1 || *e1 || e1 == actual)
 		return 0;
 	if (op[0] == '<')
@@ -349,10 +371,10 @@ int dd__query_match(const char *query, const char *thing_name, const char *type_
 
 int dd__dynamic_groups_refresh_thing(struct dd_ctx *c, const char *thing)
 {
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT type_name, attributes FROM things WHERE account = ?1 AND name = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT type_name, attributes FROM things WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, thing);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -362,12 +384,12 @@ int dd__dynamic_groups_refresh_thing(struct dd_ctx *c, const char *thing)
 	json_t *attrs = json_loads(dd_col_text(st, 1), 0, NULL);
 	sqlite3_reset(st);
 	int rc = 0;
-	st = dd_db_stmt(c->db, "SELECT name, query_string FROM thing_groups WHERE account = ?1 AND dynamic = 1");
+	st = dd_db_stmt(c->db, "SELECT name, query_string FROM thing_groups WHERE account_region = ?1 AND dynamic = 1");
 	if (!st) {
 		rc = DD_EIO;
 		goto out;
 	}
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	struct {
 		char *name;
 		int match;
@@ -386,13 +408,13 @@ int dd__dynamic_groups_refresh_thing(struct dd_ctx *c, const char *thing)
 	sqlite3_reset(st);
 	for (size_t i = 0; i < n && !rc; i++) {
 		sqlite3_stmt *w = g[i].match
-			? dd_db_stmt(c->db, "INSERT OR IGNORE INTO thing_group_members(account, group_name, thing_name) VALUES (?1, ?2, ?3)")
-			: dd_db_stmt(c->db, "DELETE FROM thing_group_members WHERE account = ?1 AND group_name = ?2 AND thing_name = ?3");
+			? dd_db_stmt(c->db, "INSERT OR IGNORE INTO thing_group_members(account_region, group_name, thing_name) VALUES (?1, ?2, ?3)")
+			: dd_db_stmt(c->db, "DELETE FROM thing_group_members WHERE account_region = ?1 AND group_name = ?2 AND thing_name = ?3");
 		if (!w) {
 			rc = DD_EIO;
 			break;
 		}
-		dd_bind_text(w, 1, c->account);
+		dd_bind_text(w, 1, c->account_region);
 		dd_bind_text(w, 2, g[i].name);
 		dd_bind_text(w, 3, thing);
 		rc = dd_step_done(w);

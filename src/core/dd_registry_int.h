@@ -63,8 +63,18 @@ int dd__dynamic_groups_refresh_thing(struct dd_ctx *c, const char *thing) DD_MUS
 int dd__query_match(const char *query, const char *thing_name, const char *type_name,
 		    json_t *attributes, char *err, size_t errlen);
 
-/* A thing's or a policy's resource name from "name" or an ARN of the given kind. */
-const char *dd__name_from_arn(const char *s, const char *kind);
+/* A resource name from a bare name or an IoT ARN of the given kind ("thing",
+ * "thinggroup"). An ARN must name c's account and region and that kind: an ARN of
+ * another account is never resolved to c's resource of the same name. Sets *name
+ * (borrowed from s) and returns 0; NULL s gives a NULL *name. Otherwise fails c with
+ * InvalidRequestException (not an ARN of that kind) or ResourceNotFoundException
+ * (another account or region) and returns the error. */
+int dd__name_from_arn(struct dd_ctx *c, const char *s, const char *kind, const char **name) DD_MUST_CHECK;
+
+/* Is arn an IAM role ARN of c's account? Returns 0, or fails c with the error code given
+ * (InvalidRequestException for IoT, InvalidParameterException for Cognito) naming field:
+ * not a role ARN, or a role of another account. */
+int dd__role_arn_ok(struct dd_ctx *c, const char *field, const char *arn, const char *code) DD_MUST_CHECK;
 
 /* Stores tags ([{Key, Value}]) of a resource inside the caller's write transaction. */
 int dd__tags_put(struct dd_ctx *c, const char *arn, json_t *tags) DD_MUST_CHECK;

@@ -40,10 +40,10 @@ static int load_policy(struct dd_ctx *c, const char *name, struct policy_row *p)
 {
 	memset(p, 0, sizeof *p);
 	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT default_version, next_version, created, modified, generation_id"
-					     " FROM policies WHERE account = ?1 AND name = ?2");
+					     " FROM policies WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		p->found = true;
@@ -64,10 +64,10 @@ static int not_found(struct dd_ctx *c, const char *name)
 
 static char *version_doc(struct dd_ctx *c, const char *name, int64_t version, int64_t *created)
 {
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT document, created FROM policy_versions WHERE account = ?1 AND policy_name = ?2 AND version = ?3");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT document, created FROM policy_versions WHERE account_region = ?1 AND policy_name = ?2 AND version = ?3");
 	if (!st)
 		return NULL;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	dd_bind_int64(st, 3, version);
 	char *doc = NULL;
@@ -82,10 +82,10 @@ static char *version_doc(struct dd_ctx *c, const char *name, int64_t version, in
 
 static int insert_version(struct dd_ctx *c, const char *name, int64_t version, const char *doc)
 {
-	sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT INTO policy_versions(account, policy_name, version, document, created) VALUES (?1, ?2, ?3, ?4, ?5)");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT INTO policy_versions(account_region, policy_name, version, document, created) VALUES (?1, ?2, ?3, ?4, ?5)");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	dd_bind_int64(st, 3, version);
 	dd_bind_text(st, 4, doc);
@@ -109,13 +109,15 @@ int dd_iot_create_policy(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd__db_fail(c);
 	if (p.found) {
 		dd_db_rollback(c->db);
-		return dd_fail(c, DD_EEXIST, "ResourceAlreadyExistsException", "Policy cannot be created - name already exists (name=%s)", name);
+		char arn[700];
+		dd__arn_buf(c, arn, sizeof arn, "policy/%s", name);
+		return dd_fail_exists(c, name, arn, "Policy cannot be created - name already exists (name=%s)", name);
 	}
-	sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT INTO policies(account, name, default_version, next_version, created, modified, generation_id)"
+	sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT INTO policies(account_region, name, default_version, next_version, created, modified, generation_id)"
 					     " VALUES (?1, ?2, 1, 2, ?3, ?3, ?4)");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	dd_bind_int64(st, 3, c->now_ms);
 	dd_bind_text(st, 4, gen);
@@ -165,11 +167,11 @@ int dd_iot_list_policies(struct dd_ctx *c, json_t *in, json_t **out)
 		return c->err;
 	bool asc = dd__bool(in, "ascendingOrder", true);
 	sqlite3_stmt *st = asc
-		? dd_db_stmt(c->db, "SELECT name FROM policies WHERE account = ?1 AND name > ?2 ORDER BY name LIMIT ?3")
-		: dd_db_stmt(c->db, "SELECT name FROM policies WHERE account = ?1 AND (?2 = '' OR name < ?2) ORDER BY name DESC LIMIT ?3");
+		? dd_db_stmt(c->db, "SELECT name FROM policies WHERE account_region = ?1 AND name > ?2 ORDER BY name LIMIT ?3")
+		: dd_db_stmt(c->db, "SELECT name FROM policies WHERE account_region = ?1 AND (?2 = '' OR name < ?2) ORDER BY name DESC LIMIT ?3");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, after);
 	dd_bind_int64(st, 3, size + 1);
 	return dd__page_list(c, st, size, policy_row, "policies", "nextMarker", out);
@@ -180,7 +182,7 @@ static int count_rows(struct dd_ctx *c, const char *sql, const char *a, const ch
 	sqlite3_stmt *st = dd_db_stmt(c->db, sql);
 	if (!st)
 		return -1;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, a);
 	if (b)
 		dd_bind_text(st, 3, b);
@@ -202,8 +204,8 @@ int dd_iot_delete_policy(struct dd_ctx *c, json_t *in, json_t **out)
 		dd_db_rollback(c->db);
 		return not_found(c, name);
 	}
-	int targets = count_rows(c, "SELECT count(*) FROM policy_targets WHERE account = ?1 AND policy_name = ?2", name, NULL);
-	int versions = count_rows(c, "SELECT count(*) FROM policy_versions WHERE account = ?1 AND policy_name = ?2", name, NULL);
+	int targets = count_rows(c, "SELECT count(*) FROM policy_targets WHERE account_region = ?1 AND policy_name = ?2", name, NULL);
+	int versions = count_rows(c, "SELECT count(*) FROM policy_versions WHERE account_region = ?1 AND policy_name = ?2", name, NULL);
 	if (targets < 0 || versions < 0)
 		return dd__db_fail(c);
 	if (targets > 0) {
@@ -217,14 +219,14 @@ int dd_iot_delete_policy(struct dd_ctx *c, json_t *in, json_t **out)
 			       "Cannot delete the policy because it has one or more policy versions attached to it (name=%s)", name);
 	}
 	static const char *const dels[] = {
-		"DELETE FROM policies WHERE account = ?1 AND name = ?2",
-		"DELETE FROM policy_versions WHERE account = ?1 AND policy_name = ?2",
+		"DELETE FROM policies WHERE account_region = ?1 AND name = ?2",
+		"DELETE FROM policy_versions WHERE account_region = ?1 AND policy_name = ?2",
 	};
 	for (int i = 0; i < 2; i++) {
 		sqlite3_stmt *st = dd_db_stmt(c->db, dels[i]);
 		if (!st)
 			return dd__db_fail(c);
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, name);
 		if (dd_step_done(st))
 			return dd__db_fail(c);
@@ -250,7 +252,7 @@ int dd_iot_create_policy_version(struct dd_ctx *c, json_t *in, json_t **out)
 		dd_db_rollback(c->db);
 		return not_found(c, name);
 	}
-	int versions = count_rows(c, "SELECT count(*) FROM policy_versions WHERE account = ?1 AND policy_name = ?2", name, NULL);
+	int versions = count_rows(c, "SELECT count(*) FROM policy_versions WHERE account_region = ?1 AND policy_name = ?2", name, NULL);
 	if (versions < 0)
 		return dd__db_fail(c);
 	if (versions >= MAX_VERSIONS) {
@@ -263,10 +265,10 @@ int dd_iot_create_policy_version(struct dd_ctx *c, json_t *in, json_t **out)
 	dd__uuid(gen);
 	sqlite3_stmt *st = dd_db_stmt(c->db, "UPDATE policies SET next_version = next_version + 1, modified = ?3, generation_id = ?5,"
 					     " default_version = CASE WHEN ?4 THEN next_version ELSE default_version END"
-					     " WHERE account = ?1 AND name = ?2");
+					     " WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	dd_bind_int64(st, 3, c->now_ms);
 	dd_bind_int64(st, 4, set_default);
@@ -317,10 +319,10 @@ int dd_iot_list_policy_versions(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd__db_fail(c);
 	if (!p.found)
 		return not_found(c, name);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT version, created FROM policy_versions WHERE account = ?1 AND policy_name = ?2 ORDER BY version DESC");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT version, created FROM policy_versions WHERE account_region = ?1 AND policy_name = ?2 ORDER BY version DESC");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	json_t *arr = json_array();
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -367,10 +369,10 @@ int dd_iot_set_default_policy_version(struct dd_ctx *c, json_t *in, json_t **out
 		return c->err;
 	char gen[37];
 	dd__uuid(gen);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "UPDATE policies SET default_version = ?3, modified = ?4, generation_id = ?5 WHERE account = ?1 AND name = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "UPDATE policies SET default_version = ?3, modified = ?4, generation_id = ?5 WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	dd_bind_int64(st, 3, v);
 	dd_bind_int64(st, 4, c->now_ms);
@@ -392,10 +394,10 @@ int dd_iot_delete_policy_version(struct dd_ctx *c, json_t *in, json_t **out)
 		dd_db_rollback(c->db);
 		return dd_fail(c, DD_ECONFLICT, "DeleteConflictException", "Cannot delete the default version of policy %s", name);
 	}
-	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM policy_versions WHERE account = ?1 AND policy_name = ?2 AND version = ?3");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM policy_versions WHERE account_region = ?1 AND policy_name = ?2 AND version = ?3");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	dd_bind_int64(st, 3, v);
 	if (dd_step_done(st) || dd_db_commit(c->db))
@@ -423,9 +425,9 @@ static int check_target(struct dd_ctx *c, const char *target)
 	const char *res = target + pl;
 	int n = -1;
 	if (strncmp(res, "cert/", 5) == 0)
-		n = count_rows(c, "SELECT count(*) FROM certificates WHERE account = ?1 AND id = ?2", res + 5, NULL);
+		n = count_rows(c, "SELECT count(*) FROM certificates WHERE account_region = ?1 AND id = ?2", res + 5, NULL);
 	else if (strncmp(res, "thinggroup/", 11) == 0)
-		n = count_rows(c, "SELECT count(*) FROM thing_groups WHERE account = ?1 AND name = ?2", res + 11, NULL);
+		n = count_rows(c, "SELECT count(*) FROM thing_groups WHERE account_region = ?1 AND name = ?2", res + 11, NULL);
 	else
 		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "Policies attach to certificates, thing groups or Cognito identities, not %s", target);
 	if (n < 0)
@@ -453,17 +455,17 @@ int dd_iot_attach_policy(struct dd_ctx *c, json_t *in, json_t **out)
 		dd_db_rollback(c->db);
 		return c->err;
 	}
-	int n = count_rows(c, "SELECT count(*) FROM policy_targets WHERE account = ?1 AND target = ?2 AND policy_name <> ?3", target, name);
+	int n = count_rows(c, "SELECT count(*) FROM policy_targets WHERE account_region = ?1 AND target = ?2 AND policy_name <> ?3", target, name);
 	if (n < 0)
 		return dd__db_fail(c);
 	if (n >= MAX_POLICIES_PER_TARGET) {
 		dd_db_rollback(c->db);
 		return dd_fail(c, DD_ELIMIT, "LimitExceededException", "A target can have at most %d policies attached", MAX_POLICIES_PER_TARGET);
 	}
-	sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT OR IGNORE INTO policy_targets(account, policy_name, target) VALUES (?1, ?2, ?3)");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT OR IGNORE INTO policy_targets(account_region, policy_name, target) VALUES (?1, ?2, ?3)");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	dd_bind_text(st, 3, target);
 	if (dd_step_done(st) || dd_db_commit(c->db))
@@ -481,14 +483,16 @@ int dd_iot_detach_policy(struct dd_ctx *c, json_t *in, json_t **out)
 	struct policy_row p;
 	if (load_policy(c, name, &p))
 		return dd__db_fail(c);
+	/* DetachPolicy declares no ResourceNotFoundException: detaching a policy that does not
+	 * exist, or is not attached to the target, leaves nothing attached and succeeds */
 	if (!p.found) {
 		dd_db_rollback(c->db);
-		return not_found(c, name);
+		return 0;
 	}
-	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM policy_targets WHERE account = ?1 AND policy_name = ?2 AND target = ?3");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM policy_targets WHERE account_region = ?1 AND policy_name = ?2 AND target = ?3");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	dd_bind_text(st, 3, target);
 	if (dd_step_done(st) || dd_db_commit(c->db))
@@ -508,10 +512,10 @@ int dd_iot_list_targets_for_policy(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd__db_fail(c);
 	if (!p.found)
 		return not_found(c, name);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT target FROM policy_targets WHERE account = ?1 AND policy_name = ?2 AND target > ?3 ORDER BY target LIMIT ?4");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT target FROM policy_targets WHERE account_region = ?1 AND policy_name = ?2 AND target > ?3 ORDER BY target LIMIT ?4");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	dd_bind_text(st, 3, after);
 	dd_bind_int64(st, 4, size + 1);
@@ -522,10 +526,10 @@ int dd_iot_list_targets_for_policy(struct dd_ctx *c, json_t *in, json_t **out)
  * recursive, its ancestors'. names is a JSON array of strings (deduplicated). */
 static int collect_target_policies(struct dd_ctx *c, const char *target, bool recursive, json_t *names)
 {
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT policy_name FROM policy_targets WHERE account = ?1 AND target = ?2 ORDER BY policy_name");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT policy_name FROM policy_targets WHERE account_region = ?1 AND target = ?2 ORDER BY policy_name");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, target);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *n = dd_col_text(st, 0);
@@ -546,10 +550,10 @@ static int collect_target_policies(struct dd_ctx *c, const char *target, bool re
 	char cur[256];
 	snprintf(cur, sizeof cur, "%s", g + 12);
 	for (int depth = 0; depth < 8; depth++) {
-		st = dd_db_stmt(c->db, "SELECT parent FROM thing_groups WHERE account = ?1 AND name = ?2");
+		st = dd_db_stmt(c->db, "SELECT parent FROM thing_groups WHERE account_region = ?1 AND name = ?2");
 		if (!st)
 			return DD_EIO;
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, cur);
 		char parent[256] = "";
 		if (sqlite3_step(st) == SQLITE_ROW)
@@ -616,7 +620,7 @@ static int check_principal(struct dd_ctx *c, const char *principal)
 			return dd_fail(c, DD_EINVAL, "InvalidRequestException", "Principal must be a certificate ARN: %s", principal);
 		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "The certificate given in the principal does not exist.");
 	}
-	int n = count_rows(c, "SELECT count(*) FROM certificates WHERE account = ?1 AND id = ?2", principal + strlen(prefix), NULL);
+	int n = count_rows(c, "SELECT count(*) FROM certificates WHERE account_region = ?1 AND id = ?2", principal + strlen(prefix), NULL);
 	if (n < 0)
 		return dd__db_fail(c);
 	if (n == 0)
@@ -641,16 +645,16 @@ int dd_iot_attach_thing_principal(struct dd_ctx *c, json_t *in, json_t **out)
 		return c->err;
 	}
 	if (type && strcmp(type, "EXCLUSIVE_THING") == 0) {
-		int n = count_rows(c, "SELECT count(*) FROM thing_principals WHERE account = ?1 AND principal = ?2 AND thing_name <> ?3", principal, thing);
+		int n = count_rows(c, "SELECT count(*) FROM thing_principals WHERE account_region = ?1 AND principal = ?2 AND thing_name <> ?3", principal, thing);
 		if (n > 0) {
 			dd_db_rollback(c->db);
 			return dd_fail(c, DD_ECONFLICT, "InvalidRequestException", "The principal is already attached to another thing; it cannot be attached exclusively.");
 		}
 	}
-	sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT OR REPLACE INTO thing_principals(account, thing_name, principal, type) VALUES (?1, ?2, ?3, ?4)");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "INSERT OR REPLACE INTO thing_principals(account_region, thing_name, principal, type) VALUES (?1, ?2, ?3, ?4)");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, thing);
 	dd_bind_text(st, 3, principal);
 	dd_bind_text(st, 4, type ? type : "NON_EXCLUSIVE_THING");
@@ -670,10 +674,10 @@ int dd_iot_detach_thing_principal(struct dd_ctx *c, json_t *in, json_t **out)
 		dd_db_rollback(c->db);
 		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Thing %s cannot be found.", thing);
 	}
-	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM thing_principals WHERE account = ?1 AND thing_name = ?2 AND principal = ?3");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM thing_principals WHERE account_region = ?1 AND thing_name = ?2 AND principal = ?3");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, thing);
 	dd_bind_text(st, 3, principal);
 	if (dd_step_done(st) || dd_db_commit(c->db))
@@ -691,7 +695,7 @@ static int list_pairs(struct dd_ctx *c, json_t *in, json_t **out, const char *sq
 	sqlite3_stmt *st = dd_db_stmt(c->db, sql);
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, key);
 	dd_bind_text(st, 3, after);
 	dd_bind_int64(st, 4, size + 1);
@@ -704,7 +708,7 @@ int dd_iot_list_thing_principals(struct dd_ctx *c, json_t *in, json_t **out)
 	if (!dd__thing_exists(c, thing))
 		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Thing %s cannot be found.", thing);
 	return list_pairs(c, in, out,
-			  "SELECT principal FROM thing_principals WHERE account = ?1 AND thing_name = ?2 AND principal > ?3 ORDER BY principal LIMIT ?4",
+			  "SELECT principal FROM thing_principals WHERE account_region = ?1 AND thing_name = ?2 AND principal > ?3 ORDER BY principal LIMIT ?4",
 			  thing, "principals");
 }
 
@@ -714,7 +718,7 @@ int dd_iot_list_principal_things(struct dd_ctx *c, json_t *in, json_t **out)
 	if (check_principal(c, principal))
 		return c->err;
 	return list_pairs(c, in, out,
-			  "SELECT thing_name FROM thing_principals WHERE account = ?1 AND principal = ?2 AND thing_name > ?3 ORDER BY thing_name LIMIT ?4",
+			  "SELECT thing_name FROM thing_principals WHERE account_region = ?1 AND principal = ?2 AND thing_name > ?3 ORDER BY thing_name LIMIT ?4",
 			  principal, "things");
 }
 
@@ -731,12 +735,12 @@ static int effective_policy_names(struct dd_ctx *c, const char *principal, const
 	if (thing)
 		json_array_append_new(things, json_string(thing));
 	else if (principal) {
-		sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT thing_name FROM thing_principals WHERE account = ?1 AND principal = ?2");
+		sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT thing_name FROM thing_principals WHERE account_region = ?1 AND principal = ?2");
 		if (!st) {
 			json_decref(things);
 			return DD_EIO;
 		}
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, principal);
 		while (sqlite3_step(st) == SQLITE_ROW)
 			json_array_append_new(things, json_string(dd_col_text(st, 0)));
@@ -745,12 +749,12 @@ static int effective_policy_names(struct dd_ctx *c, const char *principal, const
 	size_t i;
 	json_t *t;
 	json_array_foreach(things, i, t) {
-		sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT group_name FROM thing_group_members WHERE account = ?1 AND thing_name = ?2");
+		sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT group_name FROM thing_group_members WHERE account_region = ?1 AND thing_name = ?2");
 		if (!st) {
 			json_decref(things);
 			return DD_EIO;
 		}
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, json_string_value(t));
 		json_t *groups = json_array();
 		while (sqlite3_step(st) == SQLITE_ROW)
@@ -789,6 +793,9 @@ int dd_iot_get_effective_policies(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "Give a principal, a thingName or a cognitoIdentityPoolId.");
 	if (thing && !dd__thing_exists(c, thing))
 		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Thing %s cannot be found.", thing);
+	/* a certificate ARN must name a certificate of c's account (never another account's) */
+	if (principal && strncmp(principal, "arn:", 4) == 0 && check_principal(c, principal))
+		return c->err;
 	json_t *names = json_array();
 	if (effective_policy_names(c, principal, thing, names)) {
 		json_decref(names);
@@ -919,16 +926,27 @@ int dd_iot_test_authorization(struct dd_ctx *c, json_t *in, json_t **out)
 			if (d == DD_POLICY_ALLOW && overall == DD_POLICY_ALLOW)
 				deciding = ex.policy_index;
 		}
-		json_t *r = json_pack("{s:O}", "authInfo", e);
+		/* AWS always answers both containers, each list empty unless it decided */
+		json_t *allowed = json_array(), *implicit = json_array(), *explicit = json_array();
+		const char *decision = "IMPLICIT_DENY";
 		if (overall == DD_POLICY_ALLOW) {
-			json_object_set_new(r, "authDecision", json_string("ALLOWED"));
-			json_object_set_new(r, "allowed", json_pack("{s:o}", "policies", policy_list(c, names, deciding)));
+			decision = "ALLOWED";
+			json_decref(allowed);
+			allowed = policy_list(c, names, deciding);
 		} else if (overall == DD_POLICY_EXPLICIT_DENY) {
-			json_object_set_new(r, "authDecision", json_string("EXPLICIT_DENY"));
-			json_object_set_new(r, "denied", json_pack("{s:{s:o}}", "explicitDeny", "policies", policy_list(c, names, deciding)));
+			decision = "EXPLICIT_DENY";
+			json_decref(explicit);
+			explicit = policy_list(c, names, deciding);
 		} else {
-			json_object_set_new(r, "authDecision", json_string("IMPLICIT_DENY"));
-			json_object_set_new(r, "denied", json_pack("{s:{s:o}}", "implicitDeny", "policies", policy_list(c, names, SIZE_MAX)));
+			json_decref(implicit);
+			implicit = policy_list(c, names, SIZE_MAX);
+		}
+		json_t *r = json_pack("{s:O, s:s, s:{s:o}, s:{s:{s:o}, s:{s:o}}}", "authInfo", e, "authDecision", decision,
+				      "allowed", "policies", allowed, "denied", "implicitDeny", "policies", implicit,
+				      "explicitDeny", "policies", explicit);
+		if (!r) {
+			rc = dd_fail(c, DD_ENOMEM, "InternalFailureException", "out of memory");
+			break;
 		}
 		json_object_set_new(r, "missingContextValues", json_array());
 		json_array_append_new(results, r);

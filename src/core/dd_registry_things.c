@@ -27,10 +27,10 @@ static char *dump(json_t *j)
 
 static int thing_group_count(struct dd_ctx *c, const char *thing)
 {
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT count(*) FROM thing_group_members WHERE account = ?1 AND thing_name = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT count(*) FROM thing_group_members WHERE account_region = ?1 AND thing_name = ?2");
 	if (!st)
 		return -1;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, thing);
 	int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
 	sqlite3_reset(st);
@@ -51,10 +51,10 @@ int dd_iot_create_thing(struct dd_ctx *c, json_t *in, json_t **out)
 		free(attr_text);
 		return dd__db_fail(c);
 	}
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT thing_id, type_name, attributes FROM things WHERE account = ?1 AND name = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT thing_id, type_name, attributes FROM things WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		goto dberr;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		/* idempotent when the configuration is the same */
@@ -65,17 +65,19 @@ int dd_iot_create_thing(struct dd_ctx *c, json_t *in, json_t **out)
 		sqlite3_reset(st);
 		dd_db_rollback(c->db);
 		free(attr_text);
-		if (!same)
-			return dd_fail(c, DD_EEXIST, "ResourceAlreadyExistsException",
-				       "Thing %s already exists in account with different attributes", name);
+		if (!same) {
+			char arn[700];
+			dd__arn_buf(c, arn, sizeof arn, "thing/%s", name);
+			return dd_fail_exists(c, id, arn, "Thing %s already exists in account with different attributes", name);
+		}
 		goto ok;
 	}
 	sqlite3_reset(st);
-	st = dd_db_stmt(c->db, "INSERT INTO things(account, name, thing_id, type_name, attributes, version, created)"
+	st = dd_db_stmt(c->db, "INSERT INTO things(account_region, name, thing_id, type_name, attributes, version, created)"
 			       " VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)");
 	if (!st)
 		goto dberr;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	dd_bind_text(st, 3, id);
 	dd_bind_text(st, 4, type);
@@ -95,10 +97,10 @@ dberr:
 int dd_iot_describe_thing(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *name = dd__str(in, "thingName");
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT thing_id, type_name, attributes, version FROM things WHERE account = ?1 AND name = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT thing_id, type_name, attributes, version FROM things WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -144,7 +146,7 @@ int dd_iot_list_things(struct dd_ctx *c, json_t *in, json_t **out)
 	if (an)
 		snprintf(path, sizeof path, "$.\"%s\"", an);
 	sqlite3_stmt *st = dd_db_stmt(c->db,
-		"SELECT name, type_name, attributes, version FROM things WHERE account = ?1 AND name > ?2"
+		"SELECT name, type_name, attributes, version FROM things WHERE account_region = ?1 AND name > ?2"
 		" AND (?3 IS NULL OR type_name = ?3)"
 		" AND (?4 IS NULL OR json_extract(attributes, ?4) IS NOT NULL)"
 		" AND (?5 IS NULL OR (?6 = 0 AND json_extract(attributes, ?4) = ?5)"
@@ -152,7 +154,7 @@ int dd_iot_list_things(struct dd_ctx *c, json_t *in, json_t **out)
 		" ORDER BY name LIMIT ?7");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, after);
 	dd_bind_text(st, 3, type);
 	dd_bind_text(st, 4, an ? path : NULL);
@@ -175,10 +177,10 @@ int dd_iot_update_thing(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "Cannot both set and remove the thing type.");
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT type_name, attributes, version FROM things WHERE account = ?1 AND name = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT type_name, attributes, version FROM things WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -218,10 +220,10 @@ int dd_iot_update_thing(struct dd_ctx *c, json_t *in, json_t **out)
 	}
 	const char *new_type = remove_type ? NULL : type ? type : old_type;
 	char *text = dump(cur);
-	st = dd_db_stmt(c->db, "UPDATE things SET type_name = ?3, attributes = ?4, version = version + 1 WHERE account = ?1 AND name = ?2");
+	st = dd_db_stmt(c->db, "UPDATE things SET type_name = ?3, attributes = ?4, version = version + 1 WHERE account_region = ?1 AND name = ?2");
 	int rc = st ? 0 : DD_EIO;
 	if (!rc) {
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, name);
 		dd_bind_text(st, 3, new_type);
 		dd_bind_text(st, 4, text);
@@ -243,10 +245,10 @@ int dd_iot_delete_thing(struct dd_ctx *c, json_t *in, json_t **out)
 	*out = NULL;
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT version FROM things WHERE account = ?1 AND name = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT version FROM things WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		/* AWS answers success for a thing that does not exist */
@@ -261,10 +263,10 @@ int dd_iot_delete_thing(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd_fail(c, DD_ECONFLICT, "VersionConflictException",
 			       "The version for thing %s does not match the expected version.", name);
 	}
-	st = dd_db_stmt(c->db, "SELECT count(*) FROM thing_principals WHERE account = ?1 AND thing_name = ?2");
+	st = dd_db_stmt(c->db, "SELECT count(*) FROM thing_principals WHERE account_region = ?1 AND thing_name = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	int principals = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 	sqlite3_reset(st);
@@ -274,14 +276,14 @@ int dd_iot_delete_thing(struct dd_ctx *c, json_t *in, json_t **out)
 			       "Cannot delete thing %s: it has %d principal(s) attached. Detach them first.", name, principals);
 	}
 	static const char *const dels[] = {
-		"DELETE FROM things WHERE account = ?1 AND name = ?2",
-		"DELETE FROM thing_group_members WHERE account = ?1 AND thing_name = ?2",
+		"DELETE FROM things WHERE account_region = ?1 AND name = ?2",
+		"DELETE FROM thing_group_members WHERE account_region = ?1 AND thing_name = ?2",
 	};
 	for (size_t i = 0; i < 2; i++) {
 		st = dd_db_stmt(c->db, dels[i]);
 		if (!st)
 			return dd__db_fail(c);
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, name);
 		if (dd_step_done(st))
 			return dd__db_fail(c);
@@ -304,10 +306,10 @@ struct group_row {
 static int load_group(struct dd_ctx *c, const char *name, struct group_row *g)
 {
 	memset(g, 0, sizeof *g);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT group_id, parent, dynamic, version FROM thing_groups WHERE account = ?1 AND name = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT group_id, parent, dynamic, version FROM thing_groups WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		g->found = true;
@@ -318,6 +320,29 @@ static int load_group(struct dd_ctx *c, const char *name, struct group_row *g)
 	}
 	sqlite3_reset(st);
 	return 0;
+}
+
+/* Does the stored group name have these properties (kind, parent, description,
+ * attributes as dumped JSON text, query)? 1 yes, 0 no, DD_EIO. */
+static int same_group(struct dd_ctx *c, const char *name, bool dynamic, const char *parent, const char *desc,
+		      const char *attr_text, const char *query)
+{
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT dynamic = ?3 AND ifnull(parent, '') = ifnull(?4, '')"
+					     " AND ifnull(description, '') = ifnull(?5, '') AND attributes = ifnull(?6, '{}')"
+					     " AND ifnull(query_string, '') = ifnull(?7, '')"
+					     " FROM thing_groups WHERE account_region = ?1 AND name = ?2");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, c->account_region);
+	dd_bind_text(st, 2, name);
+	dd_bind_int64(st, 3, dynamic);
+	dd_bind_text(st, 4, parent);
+	dd_bind_text(st, 5, desc);
+	dd_bind_text(st, 6, attr_text);
+	dd_bind_text(st, 7, query);
+	int same = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+	sqlite3_reset(st);
+	return same;
 }
 
 static int create_group(struct dd_ctx *c, json_t *in, json_t **out, bool dynamic)
@@ -348,10 +373,18 @@ static int create_group(struct dd_ctx *c, json_t *in, json_t **out, bool dynamic
 	if (load_group(c, name, &g))
 		goto dberr;
 	if (g.found) {
+		/* AWS answers the existing group when the request repeats its properties, and
+		 * ResourceAlreadyExistsException (naming it) when they differ */
+		int same = same_group(c, name, dynamic, parent, desc, attr_text, query);
 		dd_db_rollback(c->db);
 		free(attr_text);
-		if (g.dynamic != dynamic)
-			return dd_fail(c, DD_EEXIST, "ResourceAlreadyExistsException", "Thing group %s already exists.", name);
+		if (same < 0)
+			return dd__db_fail(c);
+		if (!same) {
+			char arn[700];
+			dd__arn_buf(c, arn, sizeof arn, "thinggroup/%s", name);
+			return dd_fail_exists(c, g.id, arn, "Thing group %s already exists with different properties.", name);
+		}
 		snprintf(id, sizeof id, "%s", g.id);
 		goto ok;
 	}
@@ -359,17 +392,19 @@ static int create_group(struct dd_ctx *c, json_t *in, json_t **out, bool dynamic
 		if (load_group(c, parent, &pg))
 			goto dberr;
 		if (!pg.found || pg.dynamic) {
+			/* CreateThingGroup declares no ResourceNotFoundException */
 			dd_db_rollback(c->db);
 			free(attr_text);
-			return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Parent thing group %s cannot be found.", parent);
+			return dd_fail(c, DD_EINVAL, "InvalidRequestException", "The parent thing group %s does not exist%s.", parent,
+				       pg.found ? " as a static group" : "");
 		}
 	}
 	sqlite3_stmt *st = dd_db_stmt(c->db,
-		"INSERT INTO thing_groups(account, name, group_id, parent, description, attributes, dynamic, query_string,"
+		"INSERT INTO thing_groups(account_region, name, group_id, parent, description, attributes, dynamic, query_string,"
 		" index_name, query_version, version, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11)");
 	if (!st)
 		goto dberr;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	dd_bind_text(st, 3, id);
 	dd_bind_text(st, 4, parent);
@@ -384,10 +419,10 @@ static int create_group(struct dd_ctx *c, json_t *in, json_t **out, bool dynamic
 		goto dberr;
 	if (dynamic) {
 		/* materialize: evaluate the query over every thing of the account */
-		st = dd_db_stmt(c->db, "SELECT name FROM things WHERE account = ?1");
+		st = dd_db_stmt(c->db, "SELECT name FROM things WHERE account_region = ?1");
 		if (!st)
 			goto dberr;
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		char **names = NULL;
 		size_t n = 0;
 		while (sqlite3_step(st) == SQLITE_ROW) {
@@ -433,10 +468,10 @@ int dd_iot_describe_thing_group(struct dd_ctx *c, json_t *in, json_t **out)
 	const char *name = dd__str(in, "thingGroupName");
 	sqlite3_stmt *st = dd_db_stmt(c->db,
 		"SELECT group_id, parent, description, attributes, dynamic, query_string, index_name, query_version,"
-		" version, created FROM thing_groups WHERE account = ?1 AND name = ?2");
+		" version, created FROM thing_groups WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -487,6 +522,16 @@ static json_t *group_row(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t k
 	return json_pack("{s:s, s:o}", "groupName", key, "groupArn", dd__arn(c, "thinggroup/%s", key));
 }
 
+/* ListThingGroups. The model gives `recursive` no default (RecursiveWithoutDefault), and
+ * AWS reads the three cases so:
+ *   - no parentGroup: every group of the account, or only the root groups when
+ *     recursive is false;
+ *   - parentGroup: its direct children ("limits the results to those with the specified
+ *     parent group"), or all its descendants when recursive is true ("return child groups
+ *     as well").
+ * Omitting recursive therefore keeps the long-standing answers (all groups; the direct
+ * children of a parent). A parentGroup that does not exist is ResourceNotFoundException,
+ * which the operation declares. */
 int dd_iot_list_thing_groups(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	char after[512];
@@ -495,16 +540,31 @@ int dd_iot_list_thing_groups(struct dd_ctx *c, json_t *in, json_t **out)
 		return c->err;
 	const char *parent = dd__str(in, "parentGroup");
 	const char *prefix = dd__str(in, "namePrefixFilter");
+	json_t *rec = json_object_get(in, "recursive");
+	/* 0 all groups, 1 root groups, 2 direct children of parent, 3 descendants of parent */
+	int mode = parent ? (json_is_true(rec) ? 3 : 2) : (json_is_false(rec) ? 1 : 0);
+	if (parent) {
+		struct group_row pg;
+		if (load_group(c, parent, &pg))
+			return dd__db_fail(c);
+		if (!pg.found)
+			return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Thing group %s cannot be found.", parent);
+	}
 	sqlite3_stmt *st = dd_db_stmt(c->db,
-		"SELECT name FROM thing_groups WHERE account = ?1 AND name > ?2 AND (?3 IS NULL OR parent = ?3)"
+		"WITH RECURSIVE sub(n) AS (SELECT name FROM thing_groups WHERE ?6 = 3 AND account_region = ?1 AND parent = ?3"
+		" UNION SELECT g.name FROM thing_groups g JOIN sub ON g.parent = sub.n WHERE g.account_region = ?1)"
+		" SELECT name FROM thing_groups WHERE account_region = ?1 AND name > ?2"
+		" AND CASE ?6 WHEN 0 THEN 1 WHEN 1 THEN ifnull(parent, '') = '' WHEN 2 THEN parent = ?3"
+		" ELSE name IN (SELECT n FROM sub) END"
 		" AND (?4 IS NULL OR substr(name, 1, length(?4)) = ?4) ORDER BY name LIMIT ?5");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, after);
 	dd_bind_text(st, 3, parent);
 	dd_bind_text(st, 4, prefix);
 	dd_bind_int64(st, 5, size + 1);
+	dd_bind_int64(st, 6, mode);
 	return dd__page_list(c, st, size, group_row, "thingGroups", "nextToken", out);
 }
 
@@ -537,9 +597,9 @@ static int update_group(struct dd_ctx *c, json_t *in, json_t **out, bool dynamic
 	if (json_is_object(attrs)) {
 		json_t *cur = json_object();
 		if (dd__bool(payload, "merge", false)) {
-			sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT attributes FROM thing_groups WHERE account = ?1 AND name = ?2");
+			sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT attributes FROM thing_groups WHERE account_region = ?1 AND name = ?2");
 			if (st) {
-				dd_bind_text(st, 1, c->account);
+				dd_bind_text(st, 1, c->account_region);
 				dd_bind_text(st, 2, name);
 				if (sqlite3_step(st) == SQLITE_ROW) {
 					json_decref(cur);
@@ -563,10 +623,10 @@ static int update_group(struct dd_ctx *c, json_t *in, json_t **out, bool dynamic
 	}
 	sqlite3_stmt *st = dd_db_stmt(c->db,
 		"UPDATE thing_groups SET description = coalesce(?3, description), attributes = coalesce(?4, attributes),"
-		" query_string = coalesce(?5, query_string), version = version + 1 WHERE account = ?1 AND name = ?2");
+		" query_string = coalesce(?5, query_string), version = version + 1 WHERE account_region = ?1 AND name = ?2");
 	int rc = st ? 0 : DD_EIO;
 	if (!rc) {
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, name);
 		dd_bind_text(st, 3, desc);
 		dd_bind_text(st, 4, attr_text);
@@ -576,18 +636,18 @@ static int update_group(struct dd_ctx *c, json_t *in, json_t **out, bool dynamic
 	free(attr_text);
 	if (!rc && query) {
 		/* re-materialize the membership */
-		st = dd_db_stmt(c->db, "DELETE FROM thing_group_members WHERE account = ?1 AND group_name = ?2");
+		st = dd_db_stmt(c->db, "DELETE FROM thing_group_members WHERE account_region = ?1 AND group_name = ?2");
 		if (!st)
 			rc = DD_EIO;
 		else {
-			dd_bind_text(st, 1, c->account);
+			dd_bind_text(st, 1, c->account_region);
 			dd_bind_text(st, 2, name);
 			rc = dd_step_done(st);
 		}
-		st = rc ? NULL : dd_db_stmt(c->db, "SELECT name, type_name, attributes FROM things WHERE account = ?1");
+		st = rc ? NULL : dd_db_stmt(c->db, "SELECT name, type_name, attributes FROM things WHERE account_region = ?1");
 		if (st) {
-			dd_bind_text(st, 1, c->account);
-			sqlite3_stmt *ins = dd_db_stmt(c->db, "INSERT OR IGNORE INTO thing_group_members(account, group_name, thing_name) VALUES (?1, ?2, ?3)");
+			dd_bind_text(st, 1, c->account_region);
+			sqlite3_stmt *ins = dd_db_stmt(c->db, "INSERT OR IGNORE INTO thing_group_members(account_region, group_name, thing_name) VALUES (?1, ?2, ?3)");
 			while (ins && sqlite3_step(st) == SQLITE_ROW) {
 				json_t *a = json_loads(dd_col_text(st, 2), 0, NULL);
 				int m = dd__query_match(query, dd_col_text(st, 0),
@@ -595,7 +655,7 @@ static int update_group(struct dd_ctx *c, json_t *in, json_t **out, bool dynamic
 							a, err, sizeof err);
 				json_decref(a);
 				if (m == 1) {
-					dd_bind_text(ins, 1, c->account);
+					dd_bind_text(ins, 1, c->account_region);
 					dd_bind_text(ins, 2, name);
 					dd_bind_text(ins, 3, dd_col_text(st, 0));
 					if (dd_step_done(ins)) {
@@ -639,10 +699,10 @@ static int delete_group(struct dd_ctx *c, json_t *in, json_t **out, bool dynamic
 		dd_db_rollback(c->db);
 		return dd_fail(c, DD_ECONFLICT, "VersionConflictException", "The version for thing group %s does not match.", name);
 	}
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT count(*) FROM thing_groups WHERE account = ?1 AND parent = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT count(*) FROM thing_groups WHERE account_region = ?1 AND parent = ?2");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, name);
 	int children = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 	sqlite3_reset(st);
@@ -651,9 +711,9 @@ static int delete_group(struct dd_ctx *c, json_t *in, json_t **out, bool dynamic
 		return dd_fail(c, DD_ECONFLICT, "InvalidRequestException", "Cannot delete thing group %s: it has child groups.", name);
 	}
 	static const char *const dels[] = {
-		"DELETE FROM thing_groups WHERE account = ?1 AND name = ?2",
-		"DELETE FROM thing_group_members WHERE account = ?1 AND group_name = ?2",
-		"DELETE FROM policy_targets WHERE account = ?1 AND target = ?3",
+		"DELETE FROM thing_groups WHERE account_region = ?1 AND name = ?2",
+		"DELETE FROM thing_group_members WHERE account_region = ?1 AND group_name = ?2",
+		"DELETE FROM policy_targets WHERE account_region = ?1 AND target = ?3",
 	};
 	char arn[600];
 	dd__arn_buf(c, arn, sizeof arn, "thinggroup/%s", name);
@@ -661,7 +721,7 @@ static int delete_group(struct dd_ctx *c, json_t *in, json_t **out, bool dynamic
 		st = dd_db_stmt(c->db, dels[i]);
 		if (!st)
 			return dd__db_fail(c);
-		dd_bind_text(st, 1, c->account);
+		dd_bind_text(st, 1, c->account_region);
 		dd_bind_text(st, 2, name);
 		if (i == 2)
 			dd_bind_text(st, 3, arn);
@@ -697,10 +757,10 @@ static int add_member(struct dd_ctx *c, const char *group, const char *thing, bo
 			       "Cannot add thing %s to dynamic thing group %s: membership is decided by its query.", thing, group);
 	if (!dd__thing_exists(c, thing))
 		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Thing %s cannot be found.", thing);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT 1 FROM thing_group_members WHERE account = ?1 AND group_name = ?2 AND thing_name = ?3");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT 1 FROM thing_group_members WHERE account_region = ?1 AND group_name = ?2 AND thing_name = ?3");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, group);
 	dd_bind_text(st, 3, thing);
 	bool already = sqlite3_step(st) == SQLITE_ROW;
@@ -715,12 +775,12 @@ static int add_member(struct dd_ctx *c, const char *group, const char *thing, bo
 			return dd_fail(c, DD_ELIMIT, "InvalidRequestException",
 				       "Thing %s cannot be added to more than %d thing groups.", thing, DD_MAX_GROUPS_PER_THING);
 		sqlite3_stmt *pick = dd_db_stmt(c->db,
-			"SELECT m.group_name FROM thing_group_members m JOIN thing_groups g ON g.account = m.account"
-			" AND g.name = m.group_name WHERE m.account = ?1 AND m.thing_name = ?2 AND g.dynamic = 1"
+			"SELECT m.group_name FROM thing_group_members m JOIN thing_groups g ON g.account_region = m.account_region"
+			" AND g.name = m.group_name WHERE m.account_region = ?1 AND m.thing_name = ?2 AND g.dynamic = 1"
 			" ORDER BY g.created DESC LIMIT 1");
 		if (!pick)
 			return DD_EIO;
-		dd_bind_text(pick, 1, c->account);
+		dd_bind_text(pick, 1, c->account_region);
 		dd_bind_text(pick, 2, thing);
 		char dyn[160] = "";
 		if (sqlite3_step(pick) == SQLITE_ROW)
@@ -729,19 +789,19 @@ static int add_member(struct dd_ctx *c, const char *group, const char *thing, bo
 		if (!dyn[0])
 			return dd_fail(c, DD_ELIMIT, "InvalidRequestException",
 				       "Thing %s is already in %d static thing groups.", thing, DD_MAX_GROUPS_PER_THING);
-		sqlite3_stmt *del = dd_db_stmt(c->db, "DELETE FROM thing_group_members WHERE account = ?1 AND group_name = ?2 AND thing_name = ?3");
+		sqlite3_stmt *del = dd_db_stmt(c->db, "DELETE FROM thing_group_members WHERE account_region = ?1 AND group_name = ?2 AND thing_name = ?3");
 		if (!del)
 			return DD_EIO;
-		dd_bind_text(del, 1, c->account);
+		dd_bind_text(del, 1, c->account_region);
 		dd_bind_text(del, 2, dyn);
 		dd_bind_text(del, 3, thing);
 		if (dd_step_done(del))
 			return DD_EIO;
 	}
-	st = dd_db_stmt(c->db, "INSERT INTO thing_group_members(account, group_name, thing_name) VALUES (?1, ?2, ?3)");
+	st = dd_db_stmt(c->db, "INSERT INTO thing_group_members(account_region, group_name, thing_name) VALUES (?1, ?2, ?3)");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, group);
 	dd_bind_text(st, 3, thing);
 	return dd_step_done(st);
@@ -756,10 +816,10 @@ static int remove_member(struct dd_ctx *c, const char *group, const char *thing)
 		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Thing group %s cannot be found.", group);
 	if (g.dynamic)
 		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "Cannot remove a thing from dynamic thing group %s.", group);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM thing_group_members WHERE account = ?1 AND group_name = ?2 AND thing_name = ?3");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM thing_group_members WHERE account_region = ?1 AND group_name = ?2 AND thing_name = ?3");
 	if (!st)
 		return DD_EIO;
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, group);
 	dd_bind_text(st, 3, thing);
 	return dd_step_done(st);
@@ -780,8 +840,11 @@ static int finish(struct dd_ctx *c, int rc)
 
 int dd_iot_add_thing_to_thing_group(struct dd_ctx *c, json_t *in, json_t **out)
 {
-	const char *group = dd__name_from_arn(dd__str(in, "thingGroupArn"), "thinggroup");
-	const char *thing = dd__name_from_arn(dd__str(in, "thingArn"), "thing");
+	const char *group, *thing;
+	*out = NULL;
+	if (dd__name_from_arn(c, dd__str(in, "thingGroupArn"), "thinggroup", &group) ||
+	    dd__name_from_arn(c, dd__str(in, "thingArn"), "thing", &thing))
+		return c->err;
 	if (dd__str(in, "thingGroupName"))
 		group = dd__str(in, "thingGroupName");
 	if (dd__str(in, "thingName"))
@@ -796,8 +859,11 @@ int dd_iot_add_thing_to_thing_group(struct dd_ctx *c, json_t *in, json_t **out)
 
 int dd_iot_remove_thing_from_thing_group(struct dd_ctx *c, json_t *in, json_t **out)
 {
-	const char *group = dd__name_from_arn(dd__str(in, "thingGroupArn"), "thinggroup");
-	const char *thing = dd__name_from_arn(dd__str(in, "thingArn"), "thing");
+	const char *group, *thing;
+	*out = NULL;
+	if (dd__name_from_arn(c, dd__str(in, "thingGroupArn"), "thinggroup", &group) ||
+	    dd__name_from_arn(c, dd__str(in, "thingArn"), "thing", &thing))
+		return c->err;
 	if (dd__str(in, "thingGroupName"))
 		group = dd__str(in, "thingGroupName");
 	if (dd__str(in, "thingName"))
@@ -851,14 +917,14 @@ int dd_iot_list_things_in_thing_group(struct dd_ctx *c, json_t *in, json_t **out
 	sqlite3_stmt *st = recursive
 		? dd_db_stmt(c->db,
 			"WITH RECURSIVE sub(name) AS (SELECT ?2 UNION SELECT g.name FROM thing_groups g JOIN sub ON g.parent = sub.name"
-			" WHERE g.account = ?1) SELECT DISTINCT thing_name FROM thing_group_members WHERE account = ?1"
+			" WHERE g.account_region = ?1) SELECT DISTINCT thing_name FROM thing_group_members WHERE account_region = ?1"
 			" AND group_name IN (SELECT name FROM sub) AND thing_name > ?3 ORDER BY thing_name LIMIT ?4")
 		: dd_db_stmt(c->db,
-			"SELECT thing_name FROM thing_group_members WHERE account = ?1 AND group_name = ?2 AND thing_name > ?3"
+			"SELECT thing_name FROM thing_group_members WHERE account_region = ?1 AND group_name = ?2 AND thing_name > ?3"
 			" ORDER BY thing_name LIMIT ?4");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, group);
 	dd_bind_text(st, 3, after);
 	dd_bind_int64(st, 4, size + 1);
@@ -875,11 +941,11 @@ int dd_iot_list_thing_groups_for_thing(struct dd_ctx *c, json_t *in, json_t **ou
 	if (!dd__thing_exists(c, thing))
 		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Thing %s cannot be found.", thing);
 	sqlite3_stmt *st = dd_db_stmt(c->db,
-		"SELECT group_name FROM thing_group_members WHERE account = ?1 AND thing_name = ?2 AND group_name > ?3"
+		"SELECT group_name FROM thing_group_members WHERE account_region = ?1 AND thing_name = ?2 AND group_name > ?3"
 		" ORDER BY group_name LIMIT ?4");
 	if (!st)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account);
+	dd_bind_text(st, 1, c->account_region);
 	dd_bind_text(st, 2, thing);
 	dd_bind_text(st, 3, after);
 	dd_bind_int64(st, 4, size + 1);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dd/fetch.h"
 #include "dd/keys.h"
 #include "dd/x509.h"
 
@@ -92,6 +93,9 @@ int dd_service_init(struct dd_service *s, const char *data_dir)
 
 void dd_service_close(struct dd_service *s)
 {
+	dd_fetch_pool_stop(s);  /* its workers use the store */
+	dd_fetch_allow_free(s->outbound_allow);
+	s->outbound_allow = NULL;
 	dd_store_close(s->store);
 	s->store = NULL;
 	dd_blocklists_free(s->blocklists);

@@ -23,6 +23,7 @@
 
 #include "core/dd_registry_int.h"
 #include "dd/buf.h"
+#include "dd/fetch.h"
 #include "dd/sns.h"
 
 #define SNS_MAX_MESSAGE 262144
@@ -848,6 +849,16 @@ static int check_endpoint(struct dd_ctx *c, const char *protocol, const char *en
 		return dd_fail(c, DD_EINVAL, "InvalidParameter", "Invalid parameter: Endpoint must match the specified protocol");
 	if (strcmp(protocol, "https") == 0 && strncasecmp(endpoint, "https://", 8) != 0)
 		return dd_fail(c, DD_EINVAL, "InvalidParameter", "Invalid parameter: Endpoint must match the specified protocol");
+	if (!is_email(protocol)) {
+		/* A literal address in a refused range is refused now; a host name is checked at
+		 * every delivery (dd_fetch.c), which is the real guard. */
+		int prc = dd_fetch_url_precheck(endpoint, c->svc ? c->svc->outbound_allow : NULL);
+		if (prc == DD_EDENIED)
+			return dd_fail(c, DD_EINVAL, "InvalidParameter",
+				       "Invalid parameter: Endpoint: the address is in a range this server does not deliver to");
+		if (prc)
+			return dd_fail(c, DD_EINVAL, "InvalidParameter", "Invalid parameter: Endpoint is not a valid URL");
+	}
 	if (is_email(protocol)) {
 		const char *at = strchr(endpoint, '@');
 		if (!at || at == endpoint || !at[1] || strchr(at + 1, '@'))

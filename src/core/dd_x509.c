@@ -3,8 +3,8 @@
  * X.509 on OpenSSL 3: parses a certificate once into struct dd_cert_facts (every field
  * the registry stores and the audit checks read, including the key-quality hashes and
  * the ROCA verdict), verifies issuer signatures, parses and verifies CRLs (revoked
- * serials kept sorted for binary search), fetches CRLs with libcurl (http/https only,
- * size and redirect limits enforced while receiving), and runs the server's own CA.
+ * serials kept sorted for binary search), and runs the server's own CA (fetching CRLs over
+ * HTTP is dd_fetch.c's job).
  * Every input is bounded before it reaches OpenSSL; out-parameters are written only on
  * success; no function here touches the store. Validity dates and key sizes are not
  * judged here: callers do, with their own messages.
@@ -12,14 +12,12 @@
 #include "dd/x509.h"
 #include "dd/keys.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -36,7 +34,6 @@
 #define MODULUS_MAX 8192
 #define CRL_URL_MAX 2048
 #define CRL_URLS_MAX 16
-#define URL_MAX 4096
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) DD_PRINTF(3, 4);
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -741,111 +738,6 @@ bool dd_crl_is_revoked(const struct dd_crl *crl, const char *serial_hex)
 	if (!crl || !serial_hex || crl->n_revoked == 0)
 		return false;
 	return bsearch(&serial_hex, crl->revoked_serials, crl->n_revoked, sizeof *crl->revoked_serials, cmp_str) != NULL;
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* HTTP fetch                                                                           */
-/* ------------------------------------------------------------------------------------ */
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc = CURLE_FAILED_INIT;
-static void curl_init(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
-
-struct fetch_buf {
-	unsigned char *data;
-	size_t len, cap, max;
-	bool too_big;
-};
-
-static size_t fetch_write(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-	struct fetch_buf *fb = ud;
-	size_t n = size * nmemb;
-	if (n > fb->max - fb->len) {
-		fb->too_big = true;
-		return 0; /* aborts the transfer */
-	}
-	if (fb->len + n > fb->cap) {
-		size_t ncap = fb->cap ? fb->cap : 16384;
-		while (ncap < fb->len + n)
-			ncap *= 2;
-		if (ncap > fb->max)
-			ncap = fb->max;
-		unsigned char *nd = realloc(fb->data, ncap);
-		if (!nd)
-			return 0;
-		fb->data = nd;
-		fb->cap = ncap;
-	}
-	memcpy(fb->data + fb->len, ptr, n);
-	fb->len += n;
-	return n;
-}
-
-int dd_http_fetch(const char *url, size_t max_bytes, long timeout_ms, unsigned char **out,
-		  size_t *out_len, char *err, size_t errlen)
-{
-	if (!url || !out || !out_len || max_bytes == 0 || timeout_ms <= 0) {
-		set_err(err, errlen, "fetch: invalid arguments");
-		return DD_EIO;
-	}
-	size_t ul = strnlen(url, URL_MAX + 1);
-	if (ul > URL_MAX || !is_http_url(url, ul)) {
-		set_err(err, errlen, "fetch: only http:// and https:// URLs are allowed (%.100s)", url);
-		return DD_EIO;
-	}
-	pthread_once(&curl_once, curl_init);
-	if (curl_init_rc != CURLE_OK) {
-		set_err(err, errlen, "fetch: libcurl initialisation failed");
-		return DD_EIO;
-	}
-	CURL *h = curl_easy_init();
-	if (!h) {
-		set_err(err, errlen, "fetch: libcurl handle allocation failed");
-		return DD_EIO;
-	}
-	struct fetch_buf fb = { .max = max_bytes };
-	char cerr[CURL_ERROR_SIZE] = "";
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 3L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_bytes);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fetch_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &fb);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "iotdefender/0.1");
-	CURLcode cc = curl_easy_perform(h);
-	long status = 0;
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(h);
-	int rc = DD_EIO;
-	if (fb.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
-		set_err(err, errlen, "fetch %.200s: response larger than %zu bytes, refused", url, max_bytes);
-	} else if (cc == CURLE_TOO_MANY_REDIRECTS) {
-		set_err(err, errlen, "fetch %.200s: more than 3 redirects", url);
-	} else if (cc != CURLE_OK) {
-		set_err(err, errlen, "fetch %.200s: %s", url, cerr[0] ? cerr : curl_easy_strerror(cc));
-	} else if (status != 200) {
-		set_err(err, errlen, "fetch %.200s: HTTP status %ld", url, status);
-	} else {
-		if (!fb.data) {
-			fb.data = malloc(1);
-			if (!fb.data) {
-				set_err(err, errlen, "fetch: out of memory");
-				return DD_EIO;
-			}
-		}
-		*out = fb.data;
-		*out_len = fb.len;
-		return 0;
-	}
-	free(fb.data);
-	return rc;
 }
 
 /* ------------------------------------------------------------------------------------ */

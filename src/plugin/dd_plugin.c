@@ -60,7 +60,8 @@ struct conn {
 	char cert_id[65];
 	char ca_id[65];
 	char account[16];
-	char principal[160];
+	char account_region[DD_ACCOUNT_REGION_SIZE]; /* account and the plugin's region */
+	char principal[256];
 	char ip[64];
 	char session[37];
 	int64_t connected_ms;
@@ -83,7 +84,7 @@ struct acct_log {
 
 static mosquitto_plugin_id_t *plugin_id;
 static char data_dir[4096];
-static char region[32] = "us-east-1";
+static char region[64] = "us-east-1";
 static char only_account[16];
 static struct dd_store *store;
 static struct conn *buckets[BUCKETS];
@@ -223,10 +224,13 @@ static void load_log_level(struct dd_db *db, struct acct_log *l)
 {
 	l->level = 0;
 	l->loaded = true;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT key, value FROM settings WHERE account = ?1 AND key IN ('logging_v2', 'logging_v1')");
+	char ar[DD_ACCOUNT_REGION_SIZE];
+	if (dd_account_region_make(ar, l->account, region))
+		return;
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT key, value FROM settings WHERE account_region = ?1 AND key IN ('logging_v2', 'logging_v1')");
 	if (!st)
 		return;
-	dd_bind_text(st, 1, l->account);
+	dd_bind_text(st, 1, ar);
 	int v1 = 0, v2 = -1;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		json_t *v = json_loads(dd_col_text(st, 1), 0, NULL);
@@ -346,12 +350,15 @@ static void lifecycle(const char *topic_kind, const struct conn *x, json_t *extr
  * cannot answer (refused too: fail closed). */
 static int admit(struct dd_db *db, struct conn *x, bool connecting, const char **why)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT account, status, ca_id, issuer, serial FROM certificates WHERE id = ?1"
-					  " AND (?2 = '' OR account = ?2) ORDER BY status = 'ACTIVE' DESC, account LIMIT 1");
+	/* only the certificates registered in the plugin's region (of its account, if set) */
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT account_region, status, ca_id, issuer, serial FROM certificates WHERE id = ?1"
+					  " AND substr(account_region, 14) = ?3 AND (?2 = '' OR account_region = ?2 || '/' || ?3)"
+					  " ORDER BY status = 'ACTIVE' DESC, account_region LIMIT 1");
 	if (!st)
 		return -1;
 	dd_bind_text(st, 1, x->cert_id);
 	dd_bind_text(st, 2, only_account);
+	dd_bind_text(st, 3, region);
 	int s = sqlite3_step(st);
 	if (s != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -360,8 +367,12 @@ static int admit(struct dd_db *db, struct conn *x, bool connecting, const char *
 		*why = "certificate not registered";
 		return 1;
 	}
-	char status[32], ca_id[65], issuer[1024], serial[128];
-	snprintf(x->account, sizeof x->account, "%s", dd_col_text(st, 0));
+	char status[32], ca_id[65], issuer[1024], serial[128], rg[64];
+	snprintf(x->account_region, sizeof x->account_region, "%s", dd_col_text(st, 0));
+	if (dd_account_region_split(x->account_region, x->account, rg, sizeof rg)) {
+		sqlite3_reset(st);
+		return -1;
+	}
 	snprintf(status, sizeof status, "%s", dd_col_text(st, 1));
 	snprintf(ca_id, sizeof ca_id, "%s", dd_col_text(st, 2));
 	snprintf(issuer, sizeof issuer, "%s", dd_col_text(st, 3));
@@ -373,10 +384,10 @@ static int admit(struct dd_db *db, struct conn *x, bool connecting, const char *
 		return 1;
 	}
 	if (ca_id[0]) {
-		st = dd_db_stmt(db, "SELECT status FROM ca_certificates WHERE account = ?1 AND id = ?2");
+		st = dd_db_stmt(db, "SELECT status FROM ca_certificates WHERE account_region = ?1 AND id = ?2");
 		if (!st)
 			return -1;
-		dd_bind_text(st, 1, x->account);
+		dd_bind_text(st, 1, x->account_region);
 		dd_bind_text(st, 2, ca_id);
 		s = sqlite3_step(st);
 		bool active = s == SQLITE_ROW && strcmp(dd_col_text(st, 0), "ACTIVE") == 0;
@@ -389,7 +400,7 @@ static int admit(struct dd_db *db, struct conn *x, bool connecting, const char *
 		}
 	}
 	if (issuer[0] && serial[0]) {
-		int r = dd_crl_lookup(db, x->account, issuer, serial, dd_now_ms(), NULL);
+		int r = dd_crl_lookup(db, x->account_region, issuer, serial, dd_now_ms(), NULL);
 		if (r < 0)
 			return -1;
 		if (r == 1) {
@@ -400,7 +411,7 @@ static int admit(struct dd_db *db, struct conn *x, bool connecting, const char *
 	snprintf(x->principal, sizeof x->principal, "arn:aws:iot:%s:%s:cert/%s", region, x->account, x->cert_id);
 	struct dd_ctx c = { .db = db, .account = x->account, .region = region, .request_id = "broker", .now_ms = dd_now_ms() };
 	struct dd_authz *az = NULL;
-	if (dd_authz_load(&c, x->principal, x->client_id, &az))
+	if (dd_ctx_set_account_region(&c) || dd_authz_load(&c, x->principal, x->client_id, &az))
 		return -1;
 	dd_authz_free(x->authz);
 	x->authz = az;
@@ -613,10 +624,13 @@ static void want_cert(const char *account, const char *id)
  * get the policies of its groups. 0 or -1 (store error). */
 static int want_thing(struct dd_db *db, const char *account, const char *thing)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT principal FROM thing_principals WHERE account = ?1 AND thing_name = ?2");
+	char ar[DD_ACCOUNT_REGION_SIZE];
+	if (dd_account_region_make(ar, account, region))
+		return 0;
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT principal FROM thing_principals WHERE account_region = ?1 AND thing_name = ?2");
 	if (!st)
 		return -1;
-	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, thing);
 	int s;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -636,32 +650,36 @@ static int cmp_id(const void *a, const void *b)
 static int apply_change(struct dd_db *db, const struct dd_change *ch)
 {
 	const char *k = ch->kind, *subj = ch->subject, *certp = strstr(subj, ":cert/");
+	/* the journal holds every region's changes; this broker serves only its own region */
+	char account[13], rg[64];
+	if (dd_account_region_split(ch->account_region, account, rg, sizeof rg) || strcmp(rg, region) != 0)
+		return 0;
 	if (strcmp(k, "logging") == 0) {
 		for (size_t i = 0; i < nlogs; i++)
-			if (strcmp(logs[i].account, ch->account) == 0)
+			if (strcmp(logs[i].account, account) == 0)
 				logs[i].loaded = false;
 	} else if (strcmp(k, "connection") == 0) {
 		for (size_t b = 0; b < BUCKETS; b++)
 			for (struct conn *o = buckets[b]; o; o = o->next)
-				if (!o->closed && strcmp(o->account, ch->account) == 0 && strcmp(o->client_id, subj) == 0) {
+				if (!o->closed && strcmp(o->account, account) == 0 && strcmp(o->client_id, subj) == 0) {
 					json_t *a = json_loads(ch->arg, 0, NULL);
 					o->kick_reason = "SERVER_INITIATED_DISCONNECT";
 					o->kick_will = !json_is_true(json_object_get(a, "preventWillMessage"));
 					json_decref(a);
 				}
 	} else if (strcmp(k, "cert") == 0) {
-		want_cert(ch->account, subj);
+		want_cert(account, subj);
 	} else if (strcmp(k, "ca") == 0 || strcmp(k, "crl") == 0) {
 		if (want.ncas < BATCH && strlen(subj) == 64)
 			memcpy(want.cas[want.ncas++], subj, 65);
 		else
-			want_account(ch->account);
+			want_account(account);
 	} else if ((strcmp(k, "policy") == 0 || strcmp(k, "thing") == 0) && certp) {
-		want_cert(ch->account, certp + 6);
+		want_cert(account, certp + 6);
 	} else if ((strcmp(k, "thing") == 0 || strcmp(k, "group") == 0) && strncmp(subj, "arn:", 4) != 0) {
-		return want_thing(db, ch->account, subj);
+		return want_thing(db, account, subj);
 	} else {
-		want_account(ch->account); /* policy by name or group ARN, grouptree, other principals */
+		want_account(account); /* policy by name or group ARN, grouptree, other principals */
 	}
 	return 0;
 }
@@ -787,6 +805,13 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, st
 	}
 	if (!data_dir[0]) {
 		mosquitto_log_printf(MOSQ_LOG_ERR, "iotdefender: plugin_opt_data_dir is required");
+		return MOSQ_ERR_INVAL;
+	}
+	/* rows are keyed by "<account>/<region>": the region (and account) must form a key */
+	char probe[DD_ACCOUNT_REGION_SIZE];
+	if (dd_account_region_make(probe, only_account[0] ? only_account : "000000000000", region)) {
+		mosquitto_log_printf(MOSQ_LOG_ERR, "iotdefender: plugin_opt_region (%s) or plugin_opt_account (%s) is not valid",
+				     region, only_account);
 		return MOSQ_ERR_INVAL;
 	}
 	dd_log_set_level(DD_LOG_WARN);

@@ -81,7 +81,13 @@ static int store_events(struct dd_db *db, const char *account, struct rec *first
 	body[pos] = 0;
 	struct dd_ctx c = { .db = db, .account = account, .region = w_region, .request_id = "broker", .now_ms = dd_now_ms() };
 	json_t *out = NULL;
-	int rc = dd_iot_ingest_connection_events(&c, body, pos, &out);
+	/* stored in the plugin's region, keyed by its account_region */
+	int rc = dd_ctx_set_account_region(&c);
+	if (rc) {
+		free(body);
+		return rc;
+	}
+	rc = dd_iot_ingest_connection_events(&c, body, pos, &out);
 	json_decref(out);
 	free(body);
 	if (rc && rc != DD_EIO)

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Dispatch: health → authentication → service model → operation → handler → encoding.
- * Nothing but GET /health is answered without a valid signature, and /health says only
- * that the process is up. Handler errors are mapped once here to AWS codes and statuses.
+ * Dispatch: unsigned routes → authentication → service model → operation → handler →
+ * encoding. Only these are answered without a valid signature: GET /health (which says
+ * only that the process is up), the SNS confirmation and signing-certificate links, and
+ * the Cognito identity operations AWS itself serves unsigned (their account is the one
+ * owning the identity pool named in the request). Authentication runs twice: from the
+ * headers alone before the HTTP layer reads a body (dd_api_preauth), then over the whole
+ * request. /console/ is the web console's, with its own sign-in and sessions
+ * (dd_console.c). Authentication errors use each protocol's AWS code and status; handler
+ * errors are mapped once here to AWS codes and statuses.
  */
 #include "server/dd_api.h"
 
@@ -12,7 +18,9 @@
 #include <time.h>
 
 #include "dd/buf.h"
+#include "dd/cognito.h"
 #include "server/dd_awserr.h"
+#include "server/dd_console.h"
 #include "server/dd_sigv4.h"
 
 static const struct dd_handler *const handler_tables[] = {
@@ -89,7 +97,18 @@ static void error_from_ctx(enum dd_protocol proto, struct dd_ctx *c, struct dd_h
 		snprintf(c->err_msg, sizeof c->err_msg, "%s", dd_strerror(c->err));
 	if (c->err == DD_EIO || c->err == DD_ENOMEM)
 		dd_log_error("request %s failed: %s", c->request_id, c->err_msg);
-	dd_api_error_response(proto, dd_awserr_http_status(code), code, c->err_msg, resp);
+	dd_api_error_response(proto, dd_awserr_http_status_for(code, proto), code, c->err_msg, resp);
+	if (proto == DD_PROTO_REST_JSON && c->err_resource_id[0]) {
+		/* ResourceAlreadyExistsException names the existing resource */
+		json_t *o = json_pack("{s:s, s:s, s:s}", "message", c->err_msg, "resourceId", c->err_resource_id,
+				      "resourceArn", c->err_resource_arn);
+		char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+		if (body) {
+			free(resp->body);
+			set_body(resp, body);
+		}
+	}
 }
 
 static dd_handler_fn find_handler(const char *service, const char *op)
@@ -203,6 +222,219 @@ static void run_handler(struct dd_api *api, dd_handler_fn fn, struct dd_ctx *c, 
 	(void)api;
 }
 
+enum auth_fail { AF_MISSING, AF_INCOMPLETE, AF_UNRECOGNIZED, AF_SIGNATURE };
+
+/* AWS's code and status for each authentication failure: restJson1 (iot) answers 403,
+ * awsJson1_1 (cognito-identity) 400 with the same codes, awsQuery (iam, sns) its own
+ * codes (IAM's and SNS's "Common Errors"). */
+static void auth_error(enum dd_protocol proto, enum auth_fail f, const char *msg, struct dd_http_response *resp)
+{
+	static const struct {
+		const char *code, *query_code;
+		int query_status;
+	} t[] = {
+		[AF_MISSING] = { "MissingAuthenticationTokenException", "MissingAuthenticationToken", 403 },
+		[AF_INCOMPLETE] = { "IncompleteSignatureException", "IncompleteSignature", 400 },
+		[AF_UNRECOGNIZED] = { "UnrecognizedClientException", "InvalidClientTokenId", 403 },
+		[AF_SIGNATURE] = { "InvalidSignatureException", "SignatureDoesNotMatch", 403 },
+	};
+	if (proto == DD_PROTO_QUERY)
+		dd_api_error_response(proto, t[f].query_status, t[f].query_code, msg, resp);
+	else
+		dd_api_error_response(proto, proto == DD_PROTO_JSON ? 400 : 403, t[f].code, msg, resp);
+}
+
+/* The Cognito identity operations whose botocore model says "authtype": "none". */
+static const char *const cognito_unsigned_ops[] = {
+	"GetId", "GetOpenIdToken", "GetCredentialsForIdentity", "UnlinkIdentity", NULL,
+};
+#define COGNITO_TARGET "AWSCognitoIdentityService."
+
+enum route_kind { ROUTE_SIGNED, ROUTE_HEALTH, ROUTE_PUBLIC, ROUTE_COGNITO_UNSIGNED, ROUTE_CONSOLE };
+
+static bool has_presign_params(const struct dd_http_request *req)
+{
+	for (size_t i = 0; i < req->nquery; i++)
+		if (strncmp(req->query[i].key, "X-Amz-", 6) == 0)
+			return true;
+	return false;
+}
+
+/* Which requests are answered without a signature; the rest must be signed. */
+static enum route_kind route_kind(const struct dd_http_request *req, const struct dd_public_route **pub)
+{
+	if (dd_console_route(req->raw_path))
+		return ROUTE_CONSOLE;
+	if (strcmp(req->method, "GET") == 0) {
+		if (strcmp(req->raw_path, "/health") == 0)
+			return ROUTE_HEALTH;
+		for (const struct dd_public_route *r = dd_sns_public_routes; r->path; r++) {
+			if (strcmp(r->path, req->raw_path) == 0) {
+				*pub = r;
+				return ROUTE_PUBLIC;
+			}
+		}
+	}
+	const char *target = req->header(req->ud, "x-amz-target");
+	if (strcmp(req->method, "POST") == 0 && target && !req->header(req->ud, "authorization") &&
+	    !has_presign_params(req) && strncmp(target, COGNITO_TARGET, sizeof COGNITO_TARGET - 1) == 0) {
+		const char *op = target + sizeof COGNITO_TARGET - 1;
+		for (int i = 0; cognito_unsigned_ops[i]; i++)
+			if (strcmp(op, cognito_unsigned_ops[i]) == 0)
+				return ROUTE_COGNITO_UNSIGNED;
+	}
+	return ROUTE_SIGNED;
+}
+
+struct auth_result {
+	struct dd_sigv4_auth auth;
+	const struct dd_cred *cred;
+	const char *service;
+	const struct dd_model *model; /* NULL when the endpoint does not serve the service */
+	enum dd_protocol proto;
+};
+
+/* Everything that can be decided from the request line, the query and the headers: a
+ * well-formed signature (Authorization header or presigned query, not both), no session
+ * token (no STS here issues one), a known access key, a fresh date, every signed header
+ * present. Returns true, or false with resp filled. */
+static bool authenticate_headers(struct dd_api *api, const struct dd_http_request *req, struct auth_result *ar,
+				 struct dd_http_response *resp)
+{
+	char err[1024];
+	memset(ar, 0, sizeof *ar);
+	ar->proto = guess_protocol(req);
+	const char *authz = req->header(req->ud, "authorization");
+	int prc = dd_sigv4_parse_presigned(req->query, req->nquery, &ar->auth, err, sizeof err);
+	if (prc == 0 && authz) {
+		auth_error(ar->proto, AF_INCOMPLETE, "Only one auth mechanism allowed; only the X-Amz-Algorithm query "
+			   "parameter or the Authorization header should be specified", resp);
+		return false;
+	}
+	if (prc == DD_EINVAL) {
+		auth_error(ar->proto, AF_INCOMPLETE, err, resp);
+		return false;
+	}
+	if (prc) {
+		if (!authz) {
+			auth_error(ar->proto, AF_MISSING, "Missing Authentication Token", resp);
+			return false;
+		}
+		if (dd_sigv4_parse(authz, &ar->auth, err, sizeof err)) {
+			auth_error(ar->proto, AF_INCOMPLETE, err, resp);
+			return false;
+		}
+	}
+	/* Older SDK models (e.g. aws CLI 2.9) sign IoT requests as "execute-api". */
+	ar->service = strcmp(ar->auth.service, "execute-api") == 0 ? "iot" : ar->auth.service;
+	ar->model = dd_model_get(ar->service);
+	if (ar->model)
+		ar->proto = dd_model_protocol(ar->model);
+	bool token = req->header(req->ud, "x-amz-security-token") != NULL;
+	for (size_t i = 0; !token && i < req->nquery; i++)
+		token = strcmp(req->query[i].key, "X-Amz-Security-Token") == 0;
+	ar->cred = token ? NULL : dd_creds_find(api->creds, ar->auth.access_key);
+	if (!ar->cred) {
+		auth_error(ar->proto, AF_UNRECOGNIZED, "The security token included in the request is invalid.", resp);
+		return false;
+	}
+	struct dd_sigv4_request sreq = {
+		.method = req->method, .raw_path = req->raw_path, .query = req->query,
+		.nquery = req->nquery, .header = req->header, .ud = req->ud,
+	};
+	int64_t now = api->clock_s ? api->clock_s() : wall_clock();
+	int rc = dd_sigv4_check(&ar->auth, &sreq, now, err, sizeof err);
+	if (rc) {
+		auth_error(ar->proto, rc == DD_EINVAL ? AF_INCOMPLETE : AF_SIGNATURE, err, resp);
+		return false;
+	}
+	return true;
+}
+
+bool dd_api_preauth(struct dd_api *api, const struct dd_http_request *req, struct dd_http_response *resp,
+		    size_t *max_body)
+{
+	memset(resp, 0, sizeof *resp);
+	const struct dd_public_route *pub = NULL;
+	if (route_kind(req, &pub) != ROUTE_SIGNED) {
+		*max_body = DD_API_UNSIGNED_MAX_BODY;
+		return true;
+	}
+	struct auth_result ar;
+	dd_api_request_id(resp->request_id);
+	if (!authenticate_headers(api, req, &ar, resp))
+		return false;
+	*max_body = api->svc->max_body;
+	return true;
+}
+
+/* A Cognito identity operation AWS serves unsigned: the account and region are those of
+ * the pool the request names. This server keeps no identities (GetId issues ids, nothing
+ * issues credentials or tokens for them), so an IdentityId names nothing it knows. */
+static void handle_cognito_unsigned(struct dd_api *api, const struct dd_http_request *req,
+				    struct dd_http_response *resp)
+{
+	enum dd_protocol proto = DD_PROTO_JSON;
+	const char *opname = req->header(req->ud, "x-amz-target") + sizeof COGNITO_TARGET - 1;
+	char err[512];
+	json_error_t je;
+	json_t *input = req->body_len ? json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &je)
+				      : json_object();
+	if (!input || !json_is_object(input)) {
+		json_decref(input);
+		dd_api_error_response(proto, 400, "SerializationException", "The request body is not a JSON object", resp);
+		return;
+	}
+	const struct dd_model *m = dd_model_get("cognito-identity");
+	const struct dd_model_op *op = m ? dd_model_op_find(m, opname) : NULL;
+	dd_handler_fn fn = op ? find_handler("cognito-identity", opname) : NULL;
+	if (op && dd_model_validate_input(op, input, err, sizeof err)) {
+		json_decref(input);
+		dd_api_error_response(proto, 400, "InvalidParameterException", err, resp);
+		return;
+	}
+	const char *pool = json_string_value(json_object_get(input, "IdentityPoolId"));
+	const char *identity = json_string_value(json_object_get(input, "IdentityId"));
+	char account[13], region[64];
+	struct dd_db *db = dd_store_db(api->svc->store);
+	int rc = DD_ENOTFOUND;
+	if (!db) {
+		rc = DD_EIO;
+	} else if (pool) {
+		rc = dd_cognito_pool_owner(db, pool, account, region);
+		if (rc == DD_ENOTFOUND)
+			snprintf(err, sizeof err, "IdentityPool '%.100s' not found.", pool);
+	} else if (identity) {
+		snprintf(err, sizeof err, "Identity '%.100s' not found.", identity);
+	} else {
+		rc = DD_EINVAL;
+		snprintf(err, sizeof err, "1 validation error detected: Value null at '%s' failed to satisfy constraint: "
+			 "Member must not be null", strcmp(opname, "GetId") == 0 ? "identityPoolId" : "identityId");
+	}
+	if (rc) {
+		json_decref(input);
+		if (rc == DD_EIO)
+			dd_api_error_response(proto, 500, "InternalErrorException", "The store is unavailable", resp);
+		else if (rc == DD_EINVAL)
+			dd_api_error_response(proto, 400, "InvalidParameterException", err, resp);
+		else
+			dd_api_error_response(proto, 400, "ResourceNotFoundException", err, resp);
+		return;
+	}
+	if (!fn) {
+		json_decref(input);
+		snprintf(err, sizeof err, "The operation %s is not implemented by this server", opname);
+		dd_api_error_response(proto, 501, "NotImplementedException", err, resp);
+		return;
+	}
+	struct dd_ctx c = {
+		.svc = api->svc, .db = db, .account = account, .region = region,
+		.request_id = resp->request_id, .now_ms = dd_now_ms(),
+	};
+	run_handler(api, fn, &c, input, proto, m, op, resp);
+	json_decref(input);
+}
+
 void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct dd_http_response *resp)
 {
 	memset(resp, 0, sizeof *resp);
@@ -210,58 +442,53 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 	enum dd_protocol proto = guess_protocol(req);
 	char err[1024];
 
-	if (strcmp(req->raw_path, "/health") == 0 && strcmp(req->method, "GET") == 0) {
+	const struct dd_public_route *pub = NULL;
+	switch (route_kind(req, &pub)) {
+	case ROUTE_HEALTH:
 		resp->status = 200;
 		resp->content_type = "application/json";
 		set_body(resp, strdup("{\"status\":\"ok\"}"));
 		return;
+	case ROUTE_PUBLIC: {
+		const char *ctype = "text/plain";
+		char *body = NULL;
+		int status = 500;
+		pub->fn(api->svc, req->query, req->nquery, &status, &ctype, &body);
+		resp->status = status;
+		resp->content_type = ctype;
+		set_body(resp, body);
+		return;
+	}
+	case ROUTE_COGNITO_UNSIGNED:
+		handle_cognito_unsigned(api, req, resp);
+		return;
+	case ROUTE_CONSOLE:
+		dd_console_handle(api, req, resp);
+		return;
+	case ROUTE_SIGNED:
+		break;
+	}
+	if (dd_console_route(req->raw_path)) {
+		dd_console_handle(api, req, resp);
+		return;
 	}
 
-	if (strcmp(req->method, "GET") == 0) {
-		for (const struct dd_public_route *r = dd_sns_public_routes; r->path; r++) {
-			if (strcmp(r->path, req->raw_path) != 0)
-				continue;
-			const char *ctype = "text/plain";
-			char *body = NULL;
-			int status = 500;
-			r->fn(api->svc, req->query, req->nquery, &status, &ctype, &body);
-			resp->status = status;
-			resp->content_type = ctype;
-			set_body(resp, body);
-			return;
-		}
-	}
-
-	const char *authz = req->header(req->ud, "authorization");
-	if (!authz) {
-		dd_api_error_response(proto, 403, "MissingAuthenticationTokenException",
-				      "Missing Authentication Token", resp);
+	struct auth_result ar;
+	if (!authenticate_headers(api, req, &ar, resp))
 		return;
-	}
-	struct dd_sigv4_auth auth;
-	if (dd_sigv4_parse(authz, &auth, err, sizeof err)) {
-		dd_api_error_response(proto, 403, "IncompleteSignatureException", err, resp);
-		return;
-	}
-	/* Older SDK models (e.g. aws CLI 2.9) sign IoT requests as "execute-api". */
-	const char *service = strcmp(auth.service, "execute-api") == 0 ? "iot" : auth.service;
-	const struct dd_model *m = dd_model_get(service);
-	if (m)
-		proto = dd_model_protocol(m);
-	const struct dd_cred *cred = dd_creds_find(api->creds, auth.access_key);
-	if (!cred) {
-		dd_api_error_response(proto, 403, "UnrecognizedClientException",
-				      "The security token included in the request is invalid.", resp);
-		return;
-	}
+	const char *service = ar.service;
+	const struct dd_model *m = ar.model;
+	const struct dd_cred *cred = ar.cred;
+	proto = ar.proto;
 	struct dd_sigv4_request sreq = {
 		.method = req->method, .raw_path = req->raw_path, .query = req->query,
 		.nquery = req->nquery, .header = req->header, .ud = req->ud,
 		.body = req->body, .body_len = req->body_len,
 	};
 	int64_t now = api->clock_s ? api->clock_s() : wall_clock();
-	if (dd_sigv4_verify(&auth, cred->secret, &sreq, now, err, sizeof err)) {
-		dd_api_error_response(proto, 403, "InvalidSignatureException", err, resp);
+	int vrc = dd_sigv4_verify(&ar.auth, cred->secret, &sreq, now, err, sizeof err);
+	if (vrc) {
+		auth_error(proto, vrc == DD_EINVAL ? AF_INCOMPLETE : AF_SIGNATURE, err, resp);
 		return;
 	}
 	if (!m) {
@@ -271,9 +498,14 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 	}
 
 	struct dd_ctx c = {
-		.svc = api->svc, .account = cred->account, .region = auth.region,
+		.svc = api->svc, .account = cred->account, .region = ar.auth.region,
 		.request_id = resp->request_id, .now_ms = dd_now_ms(),
 	};
+	if (dd_ctx_set_account_region(&c)) {
+		dd_api_error_response(proto, 400, "InvalidSignatureException",
+				      "The credential scope does not name a valid region", resp);
+		return;
+	}
 	c.db = dd_store_db(api->svc->store);
 	if (!c.db) {
 		dd_api_error_response(proto, 500, dd_awserr_default_code(DD_EIO, proto),
@@ -284,11 +516,17 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 	json_t *input = NULL;
 	const struct dd_model_op *op = NULL;
 	if (proto == DD_PROTO_REST_JSON) {
+		/* routed by the path the signature covers: dot segments and '//' removed */
+		char path[8192];
+		if (dd_sigv4_normalize_path(req->raw_path, path, sizeof path)) {
+			dd_api_error_response(proto, 400, "InvalidRequestException", "The request path is too long", resp);
+			return;
+		}
 		/* our extension routes first */
 		if (strcmp(service, "iot") == 0) {
 			for (int t = 0; raw_tables[t]; t++) {
 				for (const struct dd_raw_route *r = raw_tables[t]; r->method; r++) {
-					if (strcmp(r->method, req->method) || strcmp(r->path, req->raw_path))
+					if (strcmp(r->method, req->method) || strcmp(r->path, path))
 						continue;
 					json_t *out = NULL;
 					int rc = r->fn(&c, (const char *)req->body, req->body_len, &out);
@@ -312,7 +550,7 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 		}
 		json_t *labels = json_object();
 		bool mismatch = false;
-		op = dd_model_route(m, req->method, req->raw_path, labels, &mismatch);
+		op = dd_model_route(m, req->method, path, labels, &mismatch);
 		if (!op) {
 			json_decref(labels);
 			if (mismatch)
@@ -352,14 +590,33 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 			dd_api_error_response(proto, 400, "MalformedQueryString", "The form body could not be decoded", resp);
 			return;
 		}
-		/* awsQuery also accepts the parameters in the URL query */
+		/* awsQuery also takes its parameters from the URL query (a presigned request carries
+		 * them all there), after those of the body; the presigned X-Amz-* are not input */
+		if (!rc && req->nquery) {
+			struct dd_kv *all = realloc(form, (nform + req->nquery) * sizeof *all);
+			if (!all)
+				rc = DD_ENOMEM;
+			else
+				form = all;
+			for (size_t i = 0; !rc && i < req->nquery; i++) {
+				if (strncmp(req->query[i].key, "X-Amz-", 6) == 0)
+					continue;
+				form[nform].key = strdup(req->query[i].key);
+				form[nform].value = strdup(req->query[i].value);
+				nform++;
+				if (!form[nform - 1].key || !form[nform - 1].value)
+					rc = DD_ENOMEM;
+			}
+		}
+		if (rc) {
+			free_kv(form, nform);
+			dd_api_error_response(proto, 500, "ServiceFailure", "out of memory", resp);
+			return;
+		}
 		const char *action = NULL;
-		for (size_t i = 0; i < nform; i++)
+		for (size_t i = 0; !action && i < nform; i++)
 			if (strcmp(form[i].key, "Action") == 0)
 				action = form[i].value;
-		for (size_t i = 0; !action && i < req->nquery; i++)
-			if (strcmp(req->query[i].key, "Action") == 0)
-				action = req->query[i].value;
 		if (!action) {
 			free_kv(form, nform);
 			dd_api_error_response(proto, 400, "MissingAction", "Missing Action", resp);
@@ -367,9 +624,17 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 		}
 		op = dd_model_op_find(m, action);
 		if (!op || !find_handler(service, action)) {
+			/* action points into form: the message is built before form is freed, and
+			 * only from a name that can be one (anything else is not echoed) */
+			bool printable = strlen(action) <= 100;
+			for (const char *a = action; printable && *a; a++)
+				printable = (*a >= 'A' && *a <= 'Z') || (*a >= 'a' && *a <= 'z') || (*a >= '0' && *a <= '9');
+			if (printable && *action)
+				snprintf(err, sizeof err, "Could not find operation %s for version %s", action,
+					 dd_model_api_version(m));
+			else
+				snprintf(err, sizeof err, "Could not find the operation named by the Action parameter");
 			free_kv(form, nform);
-			snprintf(err, sizeof err, "Could not find operation %.100s for version %s", action,
-				 "of this service");
 			dd_api_error_response(proto, 400, "InvalidAction", err, resp);
 			return;
 		}
@@ -438,6 +703,10 @@ int dd_api_call(struct dd_service *svc, const char *account, const char *region,
 	dd_api_request_id(rid);
 	struct dd_ctx c = { .svc = svc, .db = dd_store_db(svc->store), .account = account, .region = region,
 			    .request_id = rid, .now_ms = dd_now_ms() };
+	if (dd_ctx_set_account_region(&c)) {
+		snprintf(err, errlen, "InvalidRequest: %s is not a valid region", region ? region : "(null)");
+		return DD_EINVAL;
+	}
 	if (!c.db) {
 		snprintf(err, errlen, "InternalFailure: the store is unavailable");
 		return DD_EIO;

@@ -30,6 +30,7 @@ struct dd_http_response {
 	size_t body_len;
 	const char *content_type;
 	const char *error_type;   /* x-amzn-ErrorType, or NULL */
+	char *headers;            /* owned (malloc) extra "Name: value\n" lines, or NULL */
 	char request_id[37];
 };
 
@@ -53,6 +54,16 @@ extern const struct dd_handler dd_cognito_handlers[];
 extern const struct dd_handler dd_broker_handlers[];
 extern const struct dd_public_route dd_sns_public_routes[];
 
+/* The body limit of a request answered without a signature (Cognito GetId and the like). */
+#define DD_API_UNSIGNED_MAX_BODY (64u << 10)
+
+/* Decides from the request line, query and headers alone (req->body is not read) whether
+ * the body may be read: true for the unsigned routes and for a request signed by a known
+ * key at a fresh date, with *max_body its body limit; false with resp filled with the
+ * error to send at once (caller frees resp->body). dd_api_handle still verifies the
+ * signature over the whole request. */
+bool dd_api_preauth(struct dd_api *api, const struct dd_http_request *req, struct dd_http_response *resp,
+		    size_t *max_body);
 /* Fills resp (caller frees resp->body). Never fails: errors become AWS error responses. */
 void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct dd_http_response *resp);
 /* An error response in the given protocol (used by the HTTP layer for 413 and the like). */

@@ -75,6 +75,15 @@ int dd_awserr_http_status(const char *code)
 	return 400;
 }
 
+int dd_awserr_http_status_for(const char *code, enum dd_protocol proto)
+{
+	if (proto == DD_PROTO_JSON) {
+		int http = dd_awserr_http_status(code);
+		return http >= 500 ? http : 400;
+	}
+	return dd_awserr_http_status(code);
+}
+
 const char *dd_awserr_default_code(int err, enum dd_protocol proto)
 {
 	switch (proto) {

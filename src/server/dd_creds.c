@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Parser and generator for the credentials file. Lines are "[profile]", "key = value",
+ * Parser and generator for the credentials file. A file readable or writable by group or
+ * others is refused, as ssh refuses such a private key. Lines are "[profile]", "key = value",
  * blank, or comments starting with '#' or ';'. Unknown keys are ignored (so a file shared
  * with the aws CLI keeps working); a profile missing any of the three keys is an error.
  */
@@ -64,6 +65,20 @@ int dd_creds_load(const char *path, struct dd_creds *out, char *err, size_t errl
 	if (!f) {
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		return errno == ENOENT ? DD_ENOTFOUND : DD_EIO;
+	}
+	/* like ssh with a private key: secrets others can read or change are refused */
+	struct stat sb;
+	if (fstat(fileno(f), &sb) != 0) {
+		snprintf(err, errlen, "cannot stat %s: %s", path, strerror(errno));
+		fclose(f);
+		return DD_EIO;
+	}
+	if (sb.st_mode & 077) {
+		snprintf(err, errlen, "permissions %04o for '%s' are too open: it holds secret keys and must not be "
+			 "readable or writable by group or others; run: chmod 600 '%s'",
+			 (unsigned)(sb.st_mode & 07777), path, path);
+		fclose(f);
+		return DD_EDENIED;
 	}
 	struct dd_creds c = { 0 };
 	char buf[MAX_LINE + 2];

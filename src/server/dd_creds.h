@@ -20,7 +20,8 @@ struct dd_creds {
 	size_t n;
 };
 
-/* Loads path. Returns 0, DD_ENOTFOUND if it does not exist, or DD_EINVAL with err naming
+/* Loads path. Returns 0, DD_ENOTFOUND if it does not exist, DD_EDENIED when its mode lets
+ * group or others read or write it (err gives the chmod command), or DD_EINVAL with err naming
  * the line and problem (each profile needs all three keys, account_id 12 digits, no
  * duplicate access key). */
 int dd_creds_load(const char *path, struct dd_creds *out, char *err, size_t errlen) DD_MUST_CHECK;

@@ -301,6 +301,7 @@ void dd_models_free(void)
 		json_decref(models[i].root);
 		free(models[i].routes);
 		free(models[i].seg_store);
+		models[i].nroutes = 0; /* load_routes appends from nroutes */
 	}
 	nmodels = 0;
 	for (int i = 0; i < npatterns; i++) {
@@ -324,6 +325,12 @@ enum dd_protocol dd_model_protocol(const struct dd_model *m) { return m->proto; 
 const char *dd_model_xml_namespace(const struct dd_model *m)
 {
 	return json_string_value(json_object_get(json_object_get(m->root, "metadata"), "xmlNamespace"));
+}
+
+const char *dd_model_api_version(const struct dd_model *m)
+{
+	const char *v = json_string_value(json_object_get(json_object_get(m->root, "metadata"), "apiVersion"));
+	return v ? v : "";
 }
 
 const char *dd_model_target_prefix(const struct dd_model *m)

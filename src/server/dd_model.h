@@ -35,6 +35,8 @@ const struct dd_model *dd_model_get(const char *service);
 enum dd_protocol dd_model_protocol(const struct dd_model *m);
 const char *dd_model_xml_namespace(const struct dd_model *m);
 const char *dd_model_target_prefix(const struct dd_model *m);
+/* The model's apiVersion (e.g. "2010-05-08"), "" when absent. */
+const char *dd_model_api_version(const struct dd_model *m);
 
 const struct dd_model_op *dd_model_op_find(const struct dd_model *m, const char *name);
 const char *dd_model_op_name(const struct dd_model_op *op);

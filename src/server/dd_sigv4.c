@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * SigV4 as the AWS SDKs compute it for non-S3 services: the canonical URI is the raw path
- * encoded once more (so an already-encoded %3A becomes %253A), the query is decoded then
- * re-encoded per RFC 3986 and sorted, header values are trimmed with inner runs of spaces
- * collapsed, and the payload hash is the SHA-256 of the body as received (a sent
- * x-amz-content-sha256 must agree with it). Signatures are compared in constant time.
+ * SigV4 as AWS verifies it for non-S3 services: the canonical URI is the path as received,
+ * dot segments removed and runs of '/' collapsed, then encoded once more (so an
+ * already-encoded %3A becomes %253A); the query is decoded then re-encoded per RFC 3986
+ * and sorted (a presigned request's X-Amz-Signature left out); header values are trimmed
+ * with inner runs of spaces collapsed, a repeated header's values joined with ','; the
+ * payload hash is the SHA-256 of the body as received (a sent x-amz-content-sha256 must
+ * be that hash: UNSIGNED-PAYLOAD is S3's alone). Nothing is accepted twice: a parameter of
+ * the Authorization header, a presigned parameter, X-Amz-Date. Signatures are compared in
+ * constant time.
  */
 #include "server/dd_sigv4.h"
 
@@ -12,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
@@ -27,6 +32,118 @@ static int copy_field(const char *start, size_t len, char *dst, size_t dstlen)
 	return 0;
 }
 
+static bool all_lower(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 'a' || s[i] > 'z')
+			return false;
+	return n > 0;
+}
+
+static bool all_digit(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return n > 0;
+}
+
+bool dd_sigv4_region_valid(const char *region)
+{
+	/* ^[a-z]{2,4}(-[a-z]{2,8})?-[a-z]+-[0-9]+$: covers the regionRegex of every partition
+	 * in botocore's endpoints.json (us-east-1, us-gov-west-1, us-isob-east-1,
+	 * eusc-de-east-1, ...) with lowercase letters only, so no ':' or '/' ever reaches an ARN */
+	size_t n = strlen(region);
+	if (n > 50)
+		return false;
+	const char *seg[4];
+	size_t len[4];
+	int k = 0;
+	const char *s = region;
+	while (k < 4) {
+		const char *d = strchr(s, '-');
+		seg[k] = s;
+		len[k] = d ? (size_t)(d - s) : strlen(s);
+		k++;
+		if (!d)
+			break;
+		s = d + 1;
+		if (k == 4)
+			return false; /* a fifth segment */
+	}
+	if (k < 3 || !all_digit(seg[k - 1], len[k - 1]))
+		return false;
+	if (len[0] < 2 || len[0] > 4 || !all_lower(seg[0], len[0]) || !all_lower(seg[k - 2], len[k - 2]))
+		return false;
+	return k == 3 || (len[1] >= 2 && len[1] <= 8 && all_lower(seg[1], len[1]));
+}
+
+/* AKID/date/region/service/aws4_request */
+static int parse_credential(const char *v, size_t vlen, struct dd_sigv4_auth *out)
+{
+	char cred[512];
+	if (copy_field(v, vlen, cred, sizeof cred))
+		return DD_EINVAL;
+	char *parts[5];
+	int n = 0;
+	char *s = cred;
+	while (n < 5) {
+		parts[n++] = s;
+		char *slash = strchr(s, '/');
+		if (!slash)
+			break;
+		*slash = '\0';
+		s = slash + 1;
+	}
+	if (n != 5 || strchr(parts[4], '/') || strcmp(parts[4], "aws4_request") != 0)
+		return DD_EINVAL;
+	if (copy_field(parts[0], strlen(parts[0]), out->access_key, sizeof out->access_key) ||
+	    strlen(parts[1]) != 8 || !all_digit(parts[1], 8) ||
+	    copy_field(parts[1], 8, out->date, sizeof out->date) ||
+	    copy_field(parts[2], strlen(parts[2]), out->region, sizeof out->region) ||
+	    copy_field(parts[3], strlen(parts[3]), out->service, sizeof out->service))
+		return DD_EINVAL;
+	return 0;
+}
+
+/* Lowercase token names, ';'-separated, strictly ascending (so sorted and unique). */
+static bool signed_headers_ok(const char *s)
+{
+	const char *prev = NULL;
+	size_t prevlen = 0;
+	while (*s) {
+		const char *semi = strchr(s, ';');
+		size_t len = semi ? (size_t)(semi - s) : strlen(s);
+		if (len == 0)
+			return false;
+		for (size_t i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (!(islower(c) || isdigit(c) || strchr("!#$%&'*+-.^_`|~", c)) || c == 0)
+				return false;
+		}
+		if (prev) {
+			size_t m = prevlen < len ? prevlen : len;
+			int cmp = memcmp(prev, s, m);
+			if (cmp > 0 || (cmp == 0 && prevlen >= len))
+				return false;
+		}
+		prev = s;
+		prevlen = len;
+		if (!semi)
+			break;
+		s = semi + 1;
+		if (!*s)
+			return false;
+	}
+	return prev != NULL;
+}
+
+static int region_err(const struct dd_sigv4_auth *a, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "Credential should be scoped to a valid region, not '%.63s'.", a->region);
+	return DD_EINVAL;
+}
+
 int dd_sigv4_parse(const char *authorization, struct dd_sigv4_auth *out, char *err, size_t errlen)
 {
 	static const char algo[] = "AWS4-HMAC-SHA256";
@@ -37,6 +154,7 @@ int dd_sigv4_parse(const char *authorization, struct dd_sigv4_auth *out, char *e
 	}
 	const char *p = authorization + sizeof algo;
 	bool have_cred = false, have_sh = false, have_sig = false;
+	const char *twice = NULL;
 	while (*p) {
 		while (*p == ' ' || *p == ',')
 			p++;
@@ -52,93 +170,217 @@ int dd_sigv4_parse(const char *authorization, struct dd_sigv4_auth *out, char *e
 		while (vlen && v[vlen - 1] == ' ')
 			vlen--;
 		if (klen == 10 && strncmp(p, "Credential", 10) == 0) {
-			/* AKID/date/region/service/aws4_request */
-			char cred[512];
-			if (copy_field(v, vlen, cred, sizeof cred))
-				goto bad;
-			char *parts[5];
-			int n = 0;
-			char *s = cred;
-			while (n < 5) {
-				parts[n++] = s;
-				char *slash = strchr(s, '/');
-				if (!slash)
-					break;
-				*slash = '\0';
-				s = slash + 1;
+			if (have_cred) {
+				twice = "Credential";
+				break;
 			}
-			if (n != 5 || strchr(parts[4], '/') || strcmp(parts[4], "aws4_request") != 0)
-				goto bad;
-			if (copy_field(parts[0], strlen(parts[0]), out->access_key, sizeof out->access_key) ||
-			    copy_field(parts[1], strlen(parts[1]), out->date, sizeof out->date) ||
-			    strlen(parts[1]) != 8 ||
-			    copy_field(parts[2], strlen(parts[2]), out->region, sizeof out->region) ||
-			    copy_field(parts[3], strlen(parts[3]), out->service, sizeof out->service))
+			if (parse_credential(v, vlen, out))
 				goto bad;
 			have_cred = true;
 		} else if (klen == 13 && strncmp(p, "SignedHeaders", 13) == 0) {
+			if (have_sh) {
+				twice = "SignedHeaders";
+				break;
+			}
 			if (copy_field(v, vlen, out->signed_headers, sizeof out->signed_headers))
 				goto bad;
 			have_sh = true;
 		} else if (klen == 9 && strncmp(p, "Signature", 9) == 0) {
+			if (have_sig) {
+				twice = "Signature";
+				break;
+			}
 			if (vlen != 64 || copy_field(v, vlen, out->signature, sizeof out->signature))
 				goto bad;
 			have_sig = true;
 		}
 		p = end;
 	}
+	if (twice) {
+		snprintf(err, errlen, "Authorization header has the '%s' parameter more than once.", twice);
+		return DD_EINVAL;
+	}
 	if (!have_cred || !have_sh || !have_sig) {
 		snprintf(err, errlen, "Authorization header requires '%s' parameter.",
 			 !have_cred ? "Credential" : !have_sh ? "SignedHeaders" : "Signature");
 		return DD_EINVAL;
 	}
+	if (!signed_headers_ok(out->signed_headers)) {
+		snprintf(err, errlen, "SignedHeaders must be lowercase header names separated by ';', sorted, each once.");
+		return DD_EINVAL;
+	}
+	if (!dd_sigv4_region_valid(out->region))
+		return region_err(out, err, errlen);
 	return 0;
 bad:
 	snprintf(err, errlen, "Authorization header is malformed.");
 	return DD_EINVAL;
 }
 
-static int cmp_kv(const void *a, const void *b)
+int dd_sigv4_parse_presigned(const struct dd_kv *query, size_t nquery, struct dd_sigv4_auth *out,
+			     char *err, size_t errlen)
 {
-	const char *const *x = a, *const *y = b;
-	return strcmp(*x, *y);
+	static const char *const names[] = { "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date",
+					     "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature" };
+	const char *val[6] = { NULL };
+	int count[6] = { 0 };
+	for (size_t i = 0; i < nquery; i++)
+		for (int k = 0; k < 6; k++)
+			if (strcmp(query[i].key, names[k]) == 0) {
+				count[k]++;
+				val[k] = query[i].value;
+			}
+	if (!count[0] && !count[1] && !count[5])
+		return DD_ENOTFOUND;
+	memset(out, 0, sizeof *out);
+	for (int k = 0; k < 6; k++) {
+		if (count[k] > 1) {
+			snprintf(err, errlen, "The query parameter '%s' is given more than once.", names[k]);
+			return DD_EINVAL;
+		}
+		if (!count[k]) {
+			snprintf(err, errlen, "AWS query-string parameters must include 'X-Amz-Algorithm', 'X-Amz-Credential', "
+				 "'X-Amz-Signature', 'X-Amz-Date', 'X-Amz-SignedHeaders', and 'X-Amz-Expires'. "
+				 "Re-examine the query-string parameters.");
+			return DD_EINVAL;
+		}
+	}
+	if (strcmp(val[0], "AWS4-HMAC-SHA256") != 0) {
+		snprintf(err, errlen, "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"");
+		return DD_EINVAL;
+	}
+	int64_t exp;
+	if (parse_credential(val[1], strlen(val[1]), out) ||
+	    copy_field(val[2], strlen(val[2]), out->amz_date, sizeof out->amz_date) || strlen(val[2]) != 16 ||
+	    dd_parse_int64(val[3], 1, DD_SIGV4_MAX_EXPIRES_S, &exp) ||
+	    copy_field(val[4], strlen(val[4]), out->signed_headers, sizeof out->signed_headers) ||
+	    strlen(val[5]) != 64 || copy_field(val[5], 64, out->signature, sizeof out->signature)) {
+		snprintf(err, errlen, "The presigned query-string parameters are malformed (X-Amz-Expires must be "
+			 "from 1 to %d seconds).", DD_SIGV4_MAX_EXPIRES_S);
+		return DD_EINVAL;
+	}
+	if (!signed_headers_ok(out->signed_headers)) {
+		snprintf(err, errlen, "X-Amz-SignedHeaders must be lowercase header names separated by ';', sorted, each once.");
+		return DD_EINVAL;
+	}
+	if (!dd_sigv4_region_valid(out->region))
+		return region_err(out, err, errlen);
+	out->expires = exp;
+	out->presigned = true;
+	return 0;
 }
 
-/* Builds "enc(k)=enc(v)" strings for the canonical query, sorted. */
-static int canonical_query(const struct dd_sigv4_request *req, struct dd_buf *out)
+int dd_sigv4_normalize_path(const char *path, char *out, size_t outlen)
+{
+	/* botocore remove_dot_segments: split on '/', drop empty and '.', '..' pops */
+	size_t n = strlen(path);
+	if (n == 0) {
+		if (outlen < 2)
+			return DD_ELIMIT;
+		memcpy(out, "/", 2);
+		return 0;
+	}
+	if (outlen < n + 2)
+		return DD_ELIMIT;
+	size_t len = 0;
+	if (path[0] == '/')
+		out[len++] = '/';
+	size_t root = len;
+	const char *s = path;
+	while (*s) {
+		while (*s == '/')
+			s++;
+		if (!*s)
+			break;
+		const char *e = strchr(s, '/');
+		size_t sl = e ? (size_t)(e - s) : strlen(s);
+		if (sl == 1 && s[0] == '.') {
+			/* drop */
+		} else if (sl == 2 && s[0] == '.' && s[1] == '.') {
+			if (len > root) {
+				/* pop the last segment and its separator */
+				while (len > root && out[len - 1] != '/')
+					len--;
+				if (len > root)
+					len--;
+			}
+		} else {
+			if (len > root)
+				out[len++] = '/';
+			memcpy(out + len, s, sl);
+			len += sl;
+		}
+		s += sl;
+	}
+	if (path[n - 1] == '/' && len > root)
+		out[len++] = '/';
+	out[len] = '\0';
+	return 0;
+}
+
+struct qitem {
+	char *key;   /* encoded */
+	char *value; /* encoded */
+};
+
+/* By encoded name, then encoded value (so "p1" sorts before "p10", as the SDKs sort). */
+static int cmp_qitem(const void *a, const void *b)
+{
+	const struct qitem *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : strcmp(x->value, y->value);
+}
+
+static char *encode(const char *s)
+{
+	struct dd_buf b;
+	dd_buf_init(&b, 1 << 20);
+	dd_buf_uri_encode(&b, s, strlen(s), false);
+	return dd_buf_take(&b);
+}
+
+/* The canonical query: every parameter encoded per RFC 3986, sorted; a presigned
+ * request's X-Amz-Signature is not part of it. */
+static int canonical_query(const struct dd_sigv4_request *req, bool presigned, struct dd_buf *out)
 {
 	if (req->nquery == 0)
 		return 0;
 	if (req->nquery > 1000)
 		return DD_ELIMIT;
-	char **items = calloc(req->nquery, sizeof *items);
+	struct qitem *items = calloc(req->nquery, sizeof *items);
 	if (!items)
 		return DD_ENOMEM;
 	int rc = 0;
+	size_t n = 0;
 	for (size_t i = 0; i < req->nquery; i++) {
-		struct dd_buf b;
-		dd_buf_init(&b, 1 << 20);
-		dd_buf_uri_encode(&b, req->query[i].key, strlen(req->query[i].key), false);
-		dd_buf_putc(&b, '=');
-		dd_buf_uri_encode(&b, req->query[i].value, strlen(req->query[i].value), false);
-		items[i] = dd_buf_take(&b);
-		if (!items[i])
+		if (presigned && strcmp(req->query[i].key, "X-Amz-Signature") == 0)
+			continue;
+		items[n].key = encode(req->query[i].key);
+		items[n].value = encode(req->query[i].value);
+		if (!items[n].key || !items[n].value)
 			rc = DD_ENOMEM;
+		n++;
 	}
 	if (!rc) {
-		qsort(items, req->nquery, sizeof *items, cmp_kv);
-		for (size_t i = 0; i < req->nquery; i++) {
+		qsort(items, n, sizeof *items, cmp_qitem);
+		for (size_t i = 0; i < n; i++) {
 			if (i)
 				dd_buf_putc(out, '&');
-			dd_buf_puts(out, items[i]);
+			dd_buf_puts(out, items[i].key);
+			dd_buf_putc(out, '=');
+			dd_buf_puts(out, items[i].value);
 		}
 	}
-	for (size_t i = 0; i < req->nquery; i++)
-		free(items[i]);
+	for (size_t i = 0; i < n; i++) {
+		free(items[i].key);
+		free(items[i].value);
+	}
 	free(items);
 	return rc;
 }
 
+/* Trims the value and collapses inner runs of spaces. A repeated header arrives joined
+ * with ',' (each value already trimmed by the HTTP layer), which is its canonical form. */
 static void canonical_header_value(struct dd_buf *out, const char *v)
 {
 	while (*v == ' ' || *v == '\t')
@@ -166,6 +408,16 @@ static void hmac(const unsigned char *key, size_t keylen, const char *data, size
 	HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)data, len, out, &olen);
 }
 
+static bool is_hex64(const char *s)
+{
+	if (strlen(s) != 64)
+		return false;
+	for (int i = 0; i < 64; i++)
+		if (!isdigit((unsigned char)s[i]) && !(s[i] >= 'a' && s[i] <= 'f'))
+			return false;
+	return true;
+}
+
 static int compute_signature(const struct dd_sigv4_auth *auth, const char *secret,
 			     const char *amz_date, const struct dd_sigv4_request *req,
 			     char sig_hex[65], char *err, size_t errlen)
@@ -175,27 +427,31 @@ static int compute_signature(const struct dd_sigv4_auth *auth, const char *secre
 	dd_buf_puts(&cr, req->method);
 	dd_buf_putc(&cr, '\n');
 	const char *path = req->raw_path && *req->raw_path ? req->raw_path : "/";
-	dd_buf_uri_encode(&cr, path, strlen(path), true);
+	size_t plen = strlen(path) + 2;
+	char *norm = malloc(plen);
+	if (!norm || dd_sigv4_normalize_path(path, norm, plen)) {
+		free(norm);
+		dd_buf_free(&cr);
+		snprintf(err, errlen, "request too large to sign");
+		return DD_ENOMEM;
+	}
+	dd_buf_uri_encode(&cr, norm, strlen(norm), true);
+	free(norm);
 	dd_buf_putc(&cr, '\n');
-	int rc = canonical_query(req, &cr);
+	int rc = canonical_query(req, auth->presigned, &cr);
 	if (rc) {
 		dd_buf_free(&cr);
 		snprintf(err, errlen, "too many query parameters");
 		return rc;
 	}
 	dd_buf_putc(&cr, '\n');
-	/* signed headers, in the order given (they must be sorted lowercase) */
+	/* signed headers, in the order given (dd_sigv4_parse checked they are sorted lowercase) */
 	char names[1024];
 	snprintf(names, sizeof names, "%s", auth->signed_headers);
-	bool has_host = false;
 	for (char *s = names; s && *s;) {
 		char *semi = strchr(s, ';');
 		if (semi)
 			*semi = '\0';
-		for (char *c = s; *c; c++)
-			*c = (char)tolower((unsigned char)*c);
-		if (strcmp(s, "host") == 0)
-			has_host = true;
 		const char *v = req->header(req->ud, s);
 		dd_buf_puts(&cr, s);
 		dd_buf_putc(&cr, ':');
@@ -204,23 +460,18 @@ static int compute_signature(const struct dd_sigv4_auth *auth, const char *secre
 		dd_buf_putc(&cr, '\n');
 		s = semi ? semi + 1 : NULL;
 	}
-	if (!has_host) {
-		dd_buf_free(&cr);
-		snprintf(err, errlen, "'Host' must be a signed header.");
-		return DD_EDENIED;
-	}
 	dd_buf_putc(&cr, '\n');
 	dd_buf_puts(&cr, auth->signed_headers);
 	dd_buf_putc(&cr, '\n');
 	char body_hash[65];
 	dd_sha256_hex(req->body ? (const void *)req->body : "", req->body_len, body_hash);
 	const char *sent = req->header(req->ud, "x-amz-content-sha256");
-	if (sent && strcmp(sent, "UNSIGNED-PAYLOAD") != 0 && strcmp(sent, body_hash) != 0) {
+	if (sent && strcmp(sent, body_hash) != 0) {
 		dd_buf_free(&cr);
 		snprintf(err, errlen, "The provided 'x-amz-content-sha256' header does not match what was computed.");
 		return DD_EDENIED;
 	}
-	dd_buf_puts(&cr, sent && strcmp(sent, "UNSIGNED-PAYLOAD") == 0 ? sent : body_hash);
+	dd_buf_puts(&cr, body_hash);
 	if (cr.failed) {
 		dd_buf_free(&cr);
 		snprintf(err, errlen, "request too large to sign");
@@ -247,6 +498,7 @@ static int compute_signature(const struct dd_sigv4_auth *auth, const char *secre
 	hmac(k, 32, "aws4_request", 12, k2);
 	hmac(k2, 32, sts, (size_t)n, k);
 	OPENSSL_cleanse(kseed, sizeof kseed);
+	OPENSSL_cleanse(k2, sizeof k2);
 	dd_hex_encode(k, 32, sig_hex);
 	return 0;
 }
@@ -264,34 +516,135 @@ static int parse_amz_date(const char *s, int64_t *out)
 	return 0;
 }
 
+/* The request time in ISO 8601 basic format: the presigned X-Amz-Date, else the
+ * X-Amz-Date header, else the Date header (RFC 7231 IMF-fixdate). */
+static int request_time(const struct dd_sigv4_auth *auth, const struct dd_sigv4_request *req,
+			char amz[17], int64_t *t, char *err, size_t errlen)
+{
+	if (auth->presigned) {
+		if (parse_amz_date(auth->amz_date, t)) {
+			snprintf(err, errlen, "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
+			return DD_EINVAL;
+		}
+		memcpy(amz, auth->amz_date, 17);
+		return 0;
+	}
+	const char *xd = req->header(req->ud, "x-amz-date");
+	if (xd) {
+		if (strchr(xd, ',')) {
+			snprintf(err, errlen, "The X-Amz-Date header must be sent once.");
+			return DD_EINVAL;
+		}
+		if (parse_amz_date(xd, t)) {
+			snprintf(err, errlen, "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
+			return DD_EINVAL;
+		}
+		memcpy(amz, xd, 17);
+		return 0;
+	}
+	const char *d = req->header(req->ud, "date");
+	if (!d) {
+		snprintf(err, errlen, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+		return DD_EINVAL;
+	}
+	struct tm tm;
+	memset(&tm, 0, sizeof tm);
+	const char *end = strptime(d, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (!end || *end) {
+		snprintf(err, errlen, "The Date header must be one HTTP date such as 'Tue, 02 Jan 2024 03:04:05 GMT'.");
+		return DD_EINVAL;
+	}
+	*t = (int64_t)timegm(&tm);
+	strftime(amz, 17, "%Y%m%dT%H%M%SZ", &tm);
+	return 0;
+}
+
+static void fmt_time(int64_t t, char out[17])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+static int check(const struct dd_sigv4_auth *auth, const struct dd_sigv4_request *req, int64_t now,
+		 char amz[17], char *err, size_t errlen)
+{
+	int64_t t;
+	int rc = request_time(auth, req, amz, &t, err, errlen);
+	if (rc)
+		return rc;
+	if (strncmp(amz, auth->date, 8) != 0) {
+		snprintf(err, errlen, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%.8s'",
+			 auth->date, amz);
+		return DD_EDENIED;
+	}
+	char nowbuf[17];
+	fmt_time(now, nowbuf);
+	if (auth->presigned) {
+		if (t > now + DD_SIGV4_MAX_SKEW_S) {
+			snprintf(err, errlen, "Signature not yet current: %s is still later than %s (%s + 15 min.)",
+				 amz, nowbuf, nowbuf);
+			return DD_EDENIED;
+		}
+		if (now > t + auth->expires) {
+			char expbuf[17];
+			fmt_time(t + auth->expires, expbuf);
+			snprintf(err, errlen, "Signature expired: %s is now earlier than %s", expbuf, nowbuf);
+			return DD_EDENIED;
+		}
+	} else if (t < now - DD_SIGV4_MAX_SKEW_S || t > now + DD_SIGV4_MAX_SKEW_S) {
+		snprintf(err, errlen, "Signature expired: %s is now earlier than %s (%s - 15 min.)", amz, nowbuf, nowbuf);
+		return DD_EDENIED;
+	}
+	bool has_host = false;
+	char names[1024];
+	snprintf(names, sizeof names, "%s", auth->signed_headers);
+	for (char *s = names; s && *s;) {
+		char *semi = strchr(s, ';');
+		if (semi)
+			*semi = '\0';
+		if (strcmp(s, "host") == 0)
+			has_host = true;
+		if (!req->header(req->ud, s)) {
+			snprintf(err, errlen, "The header '%.100s' is listed in SignedHeaders but is not in the request.", s);
+			return DD_EDENIED;
+		}
+		s = semi ? semi + 1 : NULL;
+	}
+	if (!has_host) {
+		snprintf(err, errlen, "'Host' must be a signed header.");
+		return DD_EINVAL;
+	}
+	const char *sent = req->header(req->ud, "x-amz-content-sha256");
+	if (sent && !is_hex64(sent)) {
+		if (strcmp(sent, "UNSIGNED-PAYLOAD") == 0 || strncmp(sent, "STREAMING-", 10) == 0)
+			snprintf(err, errlen, "x-amz-content-sha256 '%.40s' is accepted by Amazon S3 only; sign the payload.", sent);
+		else
+			snprintf(err, errlen, "x-amz-content-sha256 must be the lowercase hex SHA-256 of the payload.");
+		return DD_EDENIED;
+	}
+	return 0;
+}
+
+int dd_sigv4_check(const struct dd_sigv4_auth *auth, const struct dd_sigv4_request *req, int64_t now,
+		   char *err, size_t errlen)
+{
+	char amz[17];
+	return check(auth, req, now, amz, err, errlen);
+}
+
 int dd_sigv4_verify(const struct dd_sigv4_auth *auth, const char *secret,
 		    const struct dd_sigv4_request *req, int64_t now, char *err, size_t errlen)
 {
-	const char *amz_date = req->header(req->ud, "x-amz-date");
-	int64_t t;
-	if (!amz_date || parse_amz_date(amz_date, &t)) {
-		snprintf(err, errlen, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
-		return DD_EDENIED;
-	}
-	if (strncmp(amz_date, auth->date, 8) != 0) {
-		snprintf(err, errlen, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%.8s'",
-			 auth->date, amz_date);
-		return DD_EDENIED;
-	}
-	if (t < now - DD_SIGV4_MAX_SKEW_S || t > now + DD_SIGV4_MAX_SKEW_S) {
-		char nowbuf[32];
-		time_t nt = (time_t)now;
-		struct tm tm;
-		gmtime_r(&nt, &tm);
-		strftime(nowbuf, sizeof nowbuf, "%Y%m%dT%H%M%SZ", &tm);
-		snprintf(err, errlen, "Signature expired: %s is now earlier than %s (%s - 15 min.)",
-			 amz_date, nowbuf, nowbuf);
-		return DD_EDENIED;
-	}
-	char sig[65];
-	int rc = compute_signature(auth, secret, amz_date, req, sig, err, errlen);
+	char amz[17];
+	int rc = check(auth, req, now, amz, err, errlen);
 	if (rc)
-		return rc == DD_EDENIED ? rc : DD_EDENIED;
+		return rc;
+	char sig[65];
+	rc = compute_signature(auth, secret, amz, req, sig, err, errlen);
+	if (rc)
+		return DD_EDENIED;
 	if (CRYPTO_memcmp(sig, auth->signature, 64) != 0) {
 		snprintf(err, errlen, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.");
 		return DD_EDENIED;
@@ -305,7 +658,8 @@ int dd_sigv4_sign(const char *access_key, const char *secret, const char *region
 {
 	struct dd_sigv4_auth a;
 	memset(&a, 0, sizeof a);
-	if (snprintf(a.access_key, sizeof a.access_key, "%s", access_key) >= (int)sizeof a.access_key ||
+	if (strlen(amz_date) != 16 ||
+	    snprintf(a.access_key, sizeof a.access_key, "%s", access_key) >= (int)sizeof a.access_key ||
 	    snprintf(a.region, sizeof a.region, "%s", region) >= (int)sizeof a.region ||
 	    snprintf(a.service, sizeof a.service, "%s", service) >= (int)sizeof a.service ||
 	    snprintf(a.signed_headers, sizeof a.signed_headers, "%s", signed_headers) >= (int)sizeof a.signed_headers)

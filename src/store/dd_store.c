@@ -78,6 +78,10 @@ static int migrate(sqlite3 *h, int *version)
 		return DD_EIO;
 	int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 	sqlite3_finalize(st);
+	/* Migrations may rebuild large tables: their sorts spill to temporary files rather
+	 * than holding the whole table in memory (this connection is closed afterwards). */
+	if (v < dd_store_nmigrations && sqlite3_exec(h, "PRAGMA temp_store=FILE", NULL, NULL, NULL) != SQLITE_OK)
+		return DD_EIO;
 	for (int i = v; i < dd_store_nmigrations; i++) {
 		char *msg = NULL;
 		char setv[64];

@@ -15,6 +15,9 @@ import urllib.request
 BIN = os.environ.get("IOTDEFENDER_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "iotdefender")
 AWS_V2 = "/usr/bin/aws"
+# Outbound requests (SNS deliveries, CRL fetches) refuse loopback by default; tests whose
+# subscribers and CRL servers listen on 127.0.0.1 start the server with this allow-list.
+LOCAL_OUTBOUND = ["--outbound-allow", "127.0.0.0/8"]
 
 
 def free_port():
@@ -80,7 +83,25 @@ class Server:
                 self.proc.wait()
         if self.proc:
             self.log.close()
+            self.check_sanitizers()
         self.proc = None
+
+    SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                       "ERROR: ThreadSanitizer")
+
+    def check_sanitizers(self):
+        """In a sanitizer build the server reports memory errors, leaks (at exit) and
+        undefined behaviour on its stderr, which goes to serve.log: a report fails the
+        test that ran the server, even though the process itself was stopped by us."""
+        try:
+            with open(os.path.join(self.data_dir, "serve.log"), "rb") as f:
+                text = f.read().decode(errors="replace")
+        except OSError:
+            return
+        for mark in self.SANITIZER_MARKS:
+            i = text.find(mark)
+            if i >= 0:
+                raise AssertionError("the server's sanitizer reported: " + text[max(0, i - 200):i + 3000])
 
     def kill(self):
         self.stop(signal.SIGKILL)

@@ -7,6 +7,7 @@ import unittest
 import jsonschema
 
 from auditfleet import audit_role, enable, wait_task, TRUST
+import ddserver
 from ddserver import Server
 from test_sns import Subscriber, subscribe_confirmed, verify_signature, env, FAST
 
@@ -55,7 +56,7 @@ class AuditNotificationTest(unittest.TestCase):
     def test_completion_notification(self):
         sub = Subscriber().start()
         try:
-            with env(**FAST), Server() as srv:
+            with env(**FAST), Server(extra_args=ddserver.LOCAL_OUTBOUND) as srv:
                 iot, sns, iam = srv.client("iot"), srv.client("sns"), srv.client("iam")
                 topic = sns.create_topic(Name="AuditNotifications")["TopicArn"]
                 subscribe_confirmed(sns, topic, sub)

@@ -80,13 +80,14 @@ class Cert:
 class Broker:
     """mosquitto -c <the config broker-config prints>, stopped by its PID."""
 
-    def __init__(self, data_dir, tmp, data_dir_override=None):
-        self.data_dir, self.tmp, self.override = data_dir, tmp, data_dir_override
+    def __init__(self, data_dir, tmp, data_dir_override=None, region=None):
+        self.data_dir, self.tmp, self.override, self.region = data_dir, tmp, data_dir_override, region
         self.proc = None
 
     def start(self):
         self.port = free_port()
-        conf = subprocess.run([BIN, "broker-config", "--data-dir", self.data_dir, "--port", str(self.port)],
+        conf = subprocess.run([BIN, "broker-config", "--data-dir", self.data_dir, "--port", str(self.port)] +
+                              (["--region", self.region] if self.region else []),
                               check=True, capture_output=True, text=True).stdout
         if self.override:
             conf = re.sub(r"(?m)^plugin_opt_data_dir .*$", "plugin_opt_data_dir " + self.override, conf)
@@ -286,6 +287,12 @@ class BrokerTest(unittest.TestCase):
         with self.db() as db:
             return db.execute("SELECT event, certificate_id, reason, source_ip, ts FROM connection_events"
                               " WHERE client_id = ? ORDER BY seq", (client_id,)).fetchall()
+
+    def regions_of(self, client_id):
+        """The account_region keys the connection events of client_id are stored under."""
+        with self.db() as db:
+            return sorted(r[0] for r in db.execute(
+                "SELECT DISTINCT account_region FROM connection_events WHERE client_id = ?", (client_id,)))
 
     def change_ts(self, kind, subject):
         with self.db() as db:
@@ -715,6 +722,68 @@ class BrokerTest(unittest.TestCase):
         one = lines()[0]
         self.assertEqual((one["accountId"], one["protocol"], one["clientId"][:4]), (self.acct, "MQTT", "fan-"))
         self.assertEqual(one["logLevel"], "INFO")
+
+
+    # ---- regions (last: it records a second broker's endpoint) --------------------------------
+    def test_zz_a_broker_serves_its_region(self):
+        """A broker serves the region broker-config names (us-east-1 by default): a
+        certificate registered in eu-west-1 does not connect to it, its events are stored in
+        its region, and changes of another region do not reach its clients; a broker for
+        eu-west-1 on the same store admits the eu-west-1 certificate only."""
+        acct = self.acct
+        eu = self.srv.client("iot", region="eu-west-1")
+        eu.create_policy(policyName="OpenPolicy", policyDocument=OPEN_POLICY)
+        r = eu.create_keys_and_certificate(setAsActive=True)
+        eu_cert = Cert(self.tmp, r["certificateId"], r["certificatePem"], r["keyPair"]["PrivateKey"],
+                       r["certificateArn"])
+        self.assertIn(":eu-west-1:", eu_cert.arn)
+        eu.attach_policy(policyName="OpenPolicy", target=eu_cert.arn)
+        # the us-east-1 broker: the certificate is not registered in its region
+        self.assertEqual(self.device(eu_cert, "eu-dev-1").connect(), 5)
+        self.assertIn("refused eu-dev-1 (certificate %s): certificate not registered" % eu_cert.id,
+                      self.broker.read_log())
+        us_cert = self.cert(policy="OpenPolicy")
+        us_dev = self.device(us_cert, "us-dev-1")
+        self.assertEqual(us_dev.connect(), 0)
+        self.assertTrue(wait_for(lambda: self.regions_of("us-dev-1") == [acct + "/us-east-1"]),
+                        self.regions_of("us-dev-1"))
+        # DeleteConnection in eu-west-1 does not know the us-east-1 client
+        data_eu = self.srv.client("iot-data", region="eu-west-1")
+        with self.assertRaises(data_eu.exceptions.ResourceNotFoundException):
+            data_eu.delete_connection(clientId="us-dev-1")
+        # DescribeEndpoint in eu-west-1: no broker there yet
+        self.assertEqual(eu.describe_endpoint(endpointType="iot:Data-ATS")["endpointAddress"],
+                         "127.0.0.1:%d" % self.srv.port)
+        eu_broker = Broker(self.srv.data_dir, self.tmp, region="eu-west-1").start()
+        try:
+            with open(eu_broker.conf) as f:
+                self.assertIn("plugin_opt_region eu-west-1", f.read())
+            eu_dev = Device(eu_broker, eu_cert, "eu-dev-2")
+            self.devices.append(eu_dev)
+            self.assertEqual(eu_dev.connect(), 0)
+            self.assertTrue(wait_for(lambda: self.regions_of("eu-dev-2") == [acct + "/eu-west-1"]),
+                            self.regions_of("eu-dev-2"))
+            us_on_eu = Device(eu_broker, us_cert, "us-dev-2")
+            self.devices.append(us_on_eu)
+            self.assertEqual(us_on_eu.connect(), 5)
+            self.assertIn("refused us-dev-2 (certificate %s): certificate not registered" % us_cert.id,
+                          eu_broker.read_log())
+            self.assertEqual(eu.describe_endpoint(endpointType="iot:Data-ATS")["endpointAddress"],
+                             "127.0.0.1:%d" % eu_broker.port)
+            # us-east-1 keeps the endpoint of its own broker (the last one configured for it)
+            self.assertNotIn(self.iot.describe_endpoint(endpointType="iot:Data-ATS")["endpointAddress"],
+                             ("127.0.0.1:%d" % eu_broker.port, "127.0.0.1:%d" % self.srv.port))
+            # a deactivation in eu-west-1 kicks the eu-west-1 client only
+            eu.update_certificate(certificateId=eu_cert.id, newStatus="INACTIVE")
+            self.assertTrue(eu_dev.gone.wait(2), "eu-west-1 certificate deactivated, client still connected")
+            time.sleep(0.3)
+            self.assertFalse(us_dev.gone.is_set())
+            self.assertTrue(wait_for(lambda: [e[0] for e in self.events("eu-dev-2")] == ["connect", "disconnect"]))
+        finally:
+            eu_broker.stop()
+        self.assertEqual(self.regions_of("eu-dev-1"), [])
+        self.assertEqual(self.regions_of("us-dev-2"), [])
+        us_dev.close()
 
 
 if __name__ == "__main__":

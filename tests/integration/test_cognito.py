@@ -90,7 +90,8 @@ class CognitoTest(unittest.TestCase):
             b.get_identity_pool_roles(IdentityPoolId=ids[0])
         self.assertEqual(code(e), "ResourceNotFoundException")
         with self.assertRaises(botocore.exceptions.ClientError) as e:
-            b.set_identity_pool_roles(IdentityPoolId=ids[0], Roles={"authenticated": "arn:aws:iam::2:role/x"})
+            b.set_identity_pool_roles(IdentityPoolId=ids[0], Roles={
+                "authenticated": "arn:aws:iam::%s:role/x" % self.srv.key(1)["account_id"]})
         self.assertEqual(code(e), "ResourceNotFoundException")
         for i in ids:
             self.cog.delete_identity_pool(IdentityPoolId=i)

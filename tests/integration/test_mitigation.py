@@ -15,6 +15,7 @@ import unittest
 import botocore.exceptions
 
 from auditfleet import TRUST
+import ddserver
 from ddserver import Server
 from mitig_fleet import Certs, allow, role, device_cert, ca_cert, run_audit, wait_mtask, executions
 from test_sns import Subscriber, subscribe_confirmed, FAST
@@ -42,7 +43,7 @@ class MitigationTest(unittest.TestCase):
         old = {k: os.environ.get(k) for k in FAST}
         os.environ.update({k: str(v) for k, v in FAST.items()})
         try:
-            cls.srv = Server().start()
+            cls.srv = Server(extra_args=ddserver.LOCAL_OUTBOUND).start()
         finally:
             for k, v in old.items():
                 if v is None:
@@ -403,7 +404,7 @@ class QueuedTaskTest(unittest.TestCase):
     IN_PROGRESS, stop the server, and the next server (with workers) runs the other."""
 
     def test_cancel_and_resume_after_restart(self):
-        srv = Server()
+        srv = Server(extra_args=ddserver.LOCAL_OUTBOUND)
         os.environ["IOTDEFENDER_MITIGATION_WORKERS"] = "0"
         try:
             srv.start()

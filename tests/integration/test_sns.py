@@ -206,7 +206,7 @@ def subscribe_confirmed(sns, topic, sub, via_url=True):
 
 class SnsTest(unittest.TestCase):
     def test_topics(self):
-        with Server() as srv:
+        with Server(extra_args=ddserver.LOCAL_OUTBOUND) as srv:
             sns = srv.client("sns")
             a = sns.create_topic(Name="t1")["TopicArn"]
             self.assertRegex(a, r"^arn:aws:sns:us-east-1:\d{12}:t1$")
@@ -242,7 +242,7 @@ class SnsTest(unittest.TestCase):
     def test_http_handshake_publish_and_signature(self):
         sub = Subscriber().start()
         try:
-            with env(**FAST), Server() as srv:
+            with env(**FAST), Server(extra_args=ddserver.LOCAL_OUTBOUND) as srv:
                 sns = srv.client("sns")
                 topic = sns.create_topic(Name="hooks")["TopicArn"]
                 r = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=sub.url)
@@ -299,7 +299,7 @@ class SnsTest(unittest.TestCase):
     def test_confirm_subscription_api_and_raw(self):
         sub = Subscriber().start()
         try:
-            with env(**FAST), Server() as srv:
+            with env(**FAST), Server(extra_args=ddserver.LOCAL_OUTBOUND) as srv:
                 sns = srv.client("sns")
                 topic = sns.create_topic(Name="api")["TopicArn"]
                 sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=sub.url,
@@ -336,7 +336,7 @@ class SnsTest(unittest.TestCase):
         workers = 4
         try:
             with env(IOTDEFENDER_SNS_WORKERS=workers, IOTDEFENDER_SNS_MAX_ATTEMPTS=1000, **FAST):
-                srv = Server(data_dir=data_dir).start()
+                srv = Server(data_dir=data_dir, extra_args=ddserver.LOCAL_OUTBOUND).start()
                 try:
                     sns = srv.client("sns")
                     topic = sns.create_topic(Name="durable")["TopicArn"]
@@ -356,7 +356,7 @@ class SnsTest(unittest.TestCase):
                 # same port as a real deployment keeps, so the links in the queued messages stay valid
                 saved, ddserver.free_port = ddserver.free_port, lambda: old_port
                 try:
-                    srv = Server(data_dir=data_dir).start()
+                    srv = Server(data_dir=data_dir, extra_args=ddserver.LOCAL_OUTBOUND).start()
                 finally:
                     ddserver.free_port = saved
                 try:
@@ -383,7 +383,7 @@ class SnsTest(unittest.TestCase):
         dead = "http://127.0.0.1:%d/dead" % free_port()
         sub = Subscriber().start()
         try:
-            with env(IOTDEFENDER_SNS_MAX_ATTEMPTS=3, **FAST), Server() as srv:
+            with env(IOTDEFENDER_SNS_MAX_ATTEMPTS=3, **FAST), Server(extra_args=ddserver.LOCAL_OUTBOUND) as srv:
                 sns = srv.client("sns")
                 topic = sns.create_topic(Name="failing")["TopicArn"]
                 subscribe_confirmed(sns, topic, sub, via_url=False)
@@ -412,7 +412,7 @@ class SnsTest(unittest.TestCase):
         fast = Subscriber().start()
         try:
             with env(IOTDEFENDER_SNS_TIMEOUT_MS=1000, IOTDEFENDER_SNS_MAX_ATTEMPTS=2, IOTDEFENDER_SNS_BACKOFF_MS=100,
-                     IOTDEFENDER_SNS_POLL_MS=50), Server() as srv:
+                     IOTDEFENDER_SNS_POLL_MS=50), Server(extra_args=ddserver.LOCAL_OUTBOUND) as srv:
                 sns = srv.client("sns")
                 t_slow = sns.create_topic(Name="slow")["TopicArn"]
                 t_fast = sns.create_topic(Name="fast")["TopicArn"]
@@ -429,7 +429,7 @@ class SnsTest(unittest.TestCase):
             fast.stop()
 
     def test_email_without_smtp_is_undeliverable(self):
-        with env(**FAST), Server() as srv:
+        with env(**FAST), Server(extra_args=ddserver.LOCAL_OUTBOUND) as srv:
             sns = srv.client("sns")
             topic = sns.create_topic(Name="mail")["TopicArn"]
             self.assertEqual(sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="ops@example.com")["SubscriptionArn"],
@@ -448,7 +448,7 @@ class SnsTest(unittest.TestCase):
         sink = SmtpSink()
         try:
             with env(IOTDEFENDER_SMTP_URL="smtp://127.0.0.1:%d" % sink.port, IOTDEFENDER_SMTP_FROM="dd@example.org",
-                     **FAST), Server() as srv:
+                     **FAST), Server(extra_args=ddserver.LOCAL_OUTBOUND) as srv:
                 sns = srv.client("sns")
                 topic = sns.create_topic(Name="mailed")["TopicArn"]
                 sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="ops@example.com")
@@ -488,7 +488,7 @@ class SnsTest(unittest.TestCase):
             ("b", "AKIABBBBBBBBBBBBBBB2", "secretB/secretB/secretB/secretB/secretB2", "222222222222"),
         ])
         try:
-            with Server(credentials=creds) as srv:
+            with Server(credentials=creds, extra_args=ddserver.LOCAL_OUTBOUND) as srv:
                 a, b = srv.client("sns"), srv.client("sns", i=1)
                 topic = a.create_topic(Name="private")["TopicArn"]
                 self.assertEqual(b.list_topics()["Topics"], [])
@@ -507,7 +507,7 @@ class SnsTest(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
     def test_cli_v2(self):
-        with Server() as srv:
+        with Server(extra_args=ddserver.LOCAL_OUTBOUND) as srv:
             t = srv.aws("sns", "create-topic", "--name", "IoTDDNotifications", v2=True)["TopicArn"]
             self.assertIn(t, json.dumps(srv.aws("sns", "list-topics", v2=True)))
             out = srv.aws("sns", "subscribe", "--topic-arn", t, "--protocol", "email",

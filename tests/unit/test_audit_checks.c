@@ -30,6 +30,8 @@
 #define ACCT_C "111122223333"   /* nothing configured */
 #define ACCT_D "444455556666"   /* v1 logging only */
 #define ACCT_E "777788889999"   /* large connection groups */
+/* Regional rows are keyed by "<account>/<region>" (dd/ctx.h); the checks run in us-east-1. */
+#define IN_REGION "/us-east-1"
 #define DAY (86400000LL)
 #define HOUR (3600000LL)
 #define NOW (1700000000000LL)   /* 2023-11-14T22:13:20Z */
@@ -69,9 +71,9 @@ static void add_cert(bool ca, char idc, const char *status, const char *subject,
 		     const char *ca_id, const char *serial, int64_t not_before, int64_t not_after, int roca, int debian,
 		     bool self_signed)
 {
-	sql("INSERT INTO %s(account, id, status, pem, %s mode, owner, created, modified, generation_id,"
+	sql("INSERT INTO %s(account_region, id, status, pem, %s mode, owner, created, modified, generation_id,"
 	    " subject, issuer, subject_cn, serial, not_before, not_after, key_type, key_bits, is_ca, roca, debian,"
-	    " facts_version, self_signed) VALUES ('" ACCT "', '%s', '%s', 'PEM', %s%s%s 'DEFAULT', '" ACCT "', %lld,"
+	    " facts_version, self_signed) VALUES ('" ACCT IN_REGION "', '%s', '%s', 'PEM', %s%s%s 'DEFAULT', '" ACCT "', %lld,"
 	    " %lld, 'g', '%s', '%s', 'cn', '%s', %lld, %lld, 'RSA', 2048, %d, %d, %d, 1, %d)",
 	    ca ? "ca_certificates" : "certificates", ca ? "" : "ca_id,", hex64(idc), status, ca ? "" : "'",
 	    ca ? "" : ca_id, ca ? "" : "',", (long long)(NOW - 400 * DAY), (long long)(NOW - 400 * DAY), subject,
@@ -91,8 +93,8 @@ static void add_event(const char *account, const char *event, const char *client
 		snprintf(reasonv, sizeof reasonv, "'%s'", reason);
 	else
 		snprintf(reasonv, sizeof reasonv, "NULL");
-	sql("INSERT INTO connection_events(account, event, client_id, certificate_id, principal, ts, source_ip, reason)"
-	    " VALUES ('%s', '%s', '%s', %s, NULL, %lld, '10.0.0.1', %s)",
+	sql("INSERT INTO connection_events(account_region, event, client_id, certificate_id, principal, ts, source_ip, reason)"
+	    " VALUES ('%s" IN_REGION "', '%s', '%s', %s, NULL, %lld, '10.0.0.1', %s)",
 	    account, event, client, certv, (long long)ts, reasonv);
 }
 
@@ -108,9 +110,9 @@ static void add_role(const char *account, const char *name, const char *document
 
 static void add_policy(const char *name, int default_version, int version, const char *document)
 {
-	sql("INSERT OR IGNORE INTO policies(account, name, default_version, next_version, created, modified, generation_id)"
-	    " VALUES ('" ACCT "', '%s', %d, %d, 0, 0, 'g')", name, default_version, default_version + 1);
-	sql("INSERT INTO policy_versions(account, policy_name, version, document, created) VALUES ('" ACCT "', '%s', %d,"
+	sql("INSERT OR IGNORE INTO policies(account_region, name, default_version, next_version, created, modified, generation_id)"
+	    " VALUES ('" ACCT IN_REGION "', '%s', %d, %d, 0, 0, 'g')", name, default_version, default_version + 1);
+	sql("INSERT INTO policy_versions(account_region, policy_name, version, document, created) VALUES ('" ACCT IN_REGION "', '%s', %d,"
 	    " '%s', 0)", name, version, document);
 }
 
@@ -123,7 +125,9 @@ struct run {
 static void run_check(const char *account, const char *check, json_t *config, struct run *out)
 {
 	memset(out, 0, sizeof *out);
-	int rc = dd__audit_run_check_for_test(&svc, account, check, config, NOW, &out->findings, &out->total,
+	char account_region[64];
+	snprintf(account_region, sizeof account_region, "%s" IN_REGION, account);
+	int rc = dd__audit_run_check_for_test(&svc, account_region, check, config, NOW, &out->findings, &out->total,
 					      &out->waiting);
 	assert_int_equal(rc, 0);
 	assert_non_null(out->findings);
@@ -248,14 +252,14 @@ static void fill_certs(void)
 	add_cert(true, 'b', "ACTIVE", "CN=Inter", "CN=Root", NULL, "0a", NOW - 1000 * DAY, NOW + 20 * DAY, 1, 2, false);
 	add_cert(true, '9', "INACTIVE", "CN=Old", "CN=Old", NULL, "02", NOW - 1000 * DAY, NOW - DAY, 2, 2, true);
 	const char *R = hex64('a'), *I = hex64('b');
-	sql("INSERT INTO crls(account, ca_id, issuer, this_update, next_update, der, source, stored, n_revoked)"
-	    " VALUES ('" ACCT "', '%s', 'CN=Root', %lld, %lld, X'00', 'import', 0, 1)", R, (long long)(NOW - DAY),
+	sql("INSERT INTO crls(account_region, ca_id, issuer, this_update, next_update, der, source, stored, n_revoked)"
+	    " VALUES ('" ACCT IN_REGION "', '%s', 'CN=Root', %lld, %lld, X'00', 'import', 0, 1)", R, (long long)(NOW - DAY),
 	    (long long)(NOW + 6 * DAY));
-	sql("INSERT INTO crl_revoked(account, ca_id, serial) VALUES ('" ACCT "', '%s', '0a')", R);
-	sql("INSERT INTO crls(account, ca_id, issuer, this_update, next_update, der, source, stored, n_revoked)"
-	    " VALUES ('" ACCT "', '%s', 'CN=Inter', %lld, %lld, X'00', 'import', 0, 1)", I, (long long)(NOW - DAY),
+	sql("INSERT INTO crl_revoked(account_region, ca_id, serial) VALUES ('" ACCT IN_REGION "', '%s', '0a')", R);
+	sql("INSERT INTO crls(account_region, ca_id, issuer, this_update, next_update, der, source, stored, n_revoked)"
+	    " VALUES ('" ACCT IN_REGION "', '%s', 'CN=Inter', %lld, %lld, X'00', 'import', 0, 1)", I, (long long)(NOW - DAY),
 	    (long long)(NOW + 6 * DAY));
-	sql("INSERT INTO crl_revoked(account, ca_id, serial) VALUES ('" ACCT "', '%s', '33')", I);
+	sql("INSERT INTO crl_revoked(account_region, ca_id, serial) VALUES ('" ACCT IN_REGION "', '%s', '33')", I);
 
 	/* device certificates */
 	add_cert(false, '1', "ACTIVE", "CN=ok", "CN=Root", R, "11", NOW - 10 * DAY, NOW + 1000 * DAY, 1, 1, false);
@@ -295,29 +299,29 @@ static void fill_roles(void)
 	add_role(ACCT, "alias-broad", IAM_S3_BROAD);
 	add_role(ACCT, "alias-narrow", IAM_S3_NARROW);
 	add_role(ACCT, "alias-nodata", IAM_S3_NARROW);
-	sql("INSERT INTO role_aliases(account, alias, role_arn, duration, created, modified) VALUES"
-	    " ('" ACCT "', 'ra-broad', '" ROLE("alias-broad") "', 3600, 0, 0),"
-	    " ('" ACCT "', 'ra-narrow', '" ROLE("alias-narrow") "', 3600, 0, 0),"
-	    " ('" ACCT "', 'ra-nodata', '" ROLE("alias-nodata") "', 3600, 0, 0)");
-	sql("INSERT INTO role_service_usage(account, role_arn, service, last_used) VALUES"
-	    " ('" ACCT "', '" ROLE("alias-broad") "', 's3', %lld),"
-	    " ('" ACCT "', '" ROLE("alias-broad") "', 'dynamodb', %lld),"
-	    " ('" ACCT "', '" ROLE("alias-narrow") "', 's3', %lld)",
+	sql("INSERT INTO role_aliases(account_region, alias, role_arn, duration, created, modified) VALUES"
+	    " ('" ACCT IN_REGION "', 'ra-broad', '" ROLE("alias-broad") "', 3600, 0, 0),"
+	    " ('" ACCT IN_REGION "', 'ra-narrow', '" ROLE("alias-narrow") "', 3600, 0, 0),"
+	    " ('" ACCT IN_REGION "', 'ra-nodata', '" ROLE("alias-nodata") "', 3600, 0, 0)");
+	sql("INSERT INTO role_service_usage(account_region, role_arn, service, last_used) VALUES"
+	    " ('" ACCT IN_REGION "', '" ROLE("alias-broad") "', 's3', %lld),"
+	    " ('" ACCT IN_REGION "', '" ROLE("alias-broad") "', 'dynamodb', %lld),"
+	    " ('" ACCT IN_REGION "', '" ROLE("alias-narrow") "', 's3', %lld)",
 	    (long long)(NOW - 5 * DAY), (long long)(NOW - 400 * DAY), (long long)(NOW - DAY));
 
 	add_role(ACCT_B, "lonely", IAM_S3_NARROW);
-	sql("INSERT INTO role_aliases(account, alias, role_arn, duration, created, modified) VALUES"
-	    " ('" ACCT_B "', 'ra-lonely', 'arn:aws:iam::" ACCT_B ":role/lonely', 3600, 0, 0)");
+	sql("INSERT INTO role_aliases(account_region, alias, role_arn, duration, created, modified) VALUES"
+	    " ('" ACCT_B IN_REGION "', 'ra-lonely', 'arn:aws:iam::" ACCT_B ":role/lonely', 3600, 0, 0)");
 }
 
 static void fill_logging(void)
 {
-	sql("INSERT INTO settings(account, key, value) VALUES"
-	    " ('" ACCT "', 'logging_v1', '{\"logLevel\":\"DISABLED\",\"roleArn\":\"" ROLE("log") "\"}'),"
-	    " ('" ACCT "', 'logging_v2', '{\"defaultLogLevel\":\"DISABLED\",\"disableAllLogs\":false,\"roleArn\":\"" ROLE("log") "\"}'),"
-	    " ('" ACCT_B "', 'logging_v2', '{\"defaultLogLevel\":\"INFO\",\"disableAllLogs\":false,\"roleArn\":\"" ROLE("log") "\"}'),"
-	    " ('" ACCT_D "', 'logging_v1', '{\"logLevel\":\"WARN\",\"roleArn\":\"" ROLE("log") "\"}'),"
-	    " ('" ACCT_D "', 'logging_v2', '{\"defaultLogLevel\":\"INFO\",\"disableAllLogs\":true,\"roleArn\":\"" ROLE("log") "\"}')");
+	sql("INSERT INTO settings(account_region, key, value) VALUES"
+	    " ('" ACCT IN_REGION "', 'logging_v1', '{\"logLevel\":\"DISABLED\",\"roleArn\":\"" ROLE("log") "\"}'),"
+	    " ('" ACCT IN_REGION "', 'logging_v2', '{\"defaultLogLevel\":\"DISABLED\",\"disableAllLogs\":false,\"roleArn\":\"" ROLE("log") "\"}'),"
+	    " ('" ACCT_B IN_REGION "', 'logging_v2', '{\"defaultLogLevel\":\"INFO\",\"disableAllLogs\":false,\"roleArn\":\"" ROLE("log") "\"}'),"
+	    " ('" ACCT_D IN_REGION "', 'logging_v1', '{\"logLevel\":\"WARN\",\"roleArn\":\"" ROLE("log") "\"}'),"
+	    " ('" ACCT_D IN_REGION "', 'logging_v2', '{\"defaultLogLevel\":\"INFO\",\"disableAllLogs\":true,\"roleArn\":\"" ROLE("log") "\"}')");
 }
 
 static void fill_events(void)

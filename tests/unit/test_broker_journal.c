@@ -91,7 +91,7 @@ static char *since(struct fx *f)
 	for (size_t i = 0; i < n; i++) {
 		assert_true(buf[i].seq > f->seq);
 		f->seq = buf[i].seq;
-		assert_string_equal(buf[i].account, ACCOUNT);
+		assert_string_equal(buf[i].account_region, ACCOUNT "/us-east-1");
 		size_t l = strlen(out);
 		snprintf(out + l, sizeof out - l, "%s%s:%s", l ? " " : "", buf[i].kind, buf[i].subject);
 	}
@@ -161,8 +161,8 @@ static void test_delete_connection_and_endpoint(void **state)
 			 DD_ENOTFOUND);
 	assert_int_equal(dd_changes_last(f->db, &f->seq), 0);
 	assert_int_equal(dd_db_begin_write(f->db), 0);
-	sqlite3_stmt *st = dd_db_stmt(f->db, "INSERT INTO connection_events(account, event, client_id, certificate_id, ts)"
-					     " VALUES ('" ACCOUNT "', 'connect', 'dev-1', NULL, 1)");
+	sqlite3_stmt *st = dd_db_stmt(f->db, "INSERT INTO connection_events(account_region, event, client_id, certificate_id, ts)"
+					     " VALUES ('" ACCOUNT "/us-east-1', 'connect', 'dev-1', NULL, 1)");
 	assert_non_null(st);
 	assert_int_equal(dd_step_done(st), 0);
 	assert_int_equal(dd_db_commit(f->db), 0);
@@ -182,7 +182,7 @@ static void test_delete_connection_and_endpoint(void **state)
 	json_t *e = call(f, "iot", "DescribeEndpoint", json_pack("{s:s}", "endpointType", "iot:Data-ATS"));
 	assert_string_equal(json_string_value(json_object_get(e, "endpointAddress")), "127.0.0.1:7878");
 	json_decref(e);
-	assert_int_equal(dd_broker_endpoint_set(f->db, "127.0.0.1:8883"), 0);
+	assert_int_equal(dd_broker_endpoint_set(f->db, "us-east-1", "127.0.0.1:8883"), 0);
 	e = call(f, "iot", "DescribeEndpoint", json_pack("{s:s}", "endpointType", "iot:Data-ATS"));
 	assert_string_equal(json_string_value(json_object_get(e, "endpointAddress")), "127.0.0.1:8883");
 	json_decref(e);
@@ -192,6 +192,34 @@ static void test_delete_connection_and_endpoint(void **state)
 	e = call(f, "iot", "DescribeEndpoint", json_pack("{s:s}", "endpointType", "iot:CredentialProvider"));
 	assert_string_equal(json_string_value(json_object_get(e, "endpointAddress")), "127.0.0.1:7878");
 	json_decref(e);
+	/* eu-west-1: no broker recorded for it, and dev-1 is connected in us-east-1 only */
+	json_t *in = json_pack("{s:s}", "endpointType", "iot:Data-ATS");
+	e = NULL;
+	assert_int_equal(dd_api_call(&f->svc, ACCOUNT, "eu-west-1", "iot", "DescribeEndpoint", in, &e, err, sizeof err), 0);
+	assert_string_equal(json_string_value(json_object_get(e, "endpointAddress")), "127.0.0.1:7878");
+	json_decref(e);
+	json_decref(in);
+	in = json_pack("{s:s}", "clientId", "dev-2");
+	e = NULL;
+	assert_int_equal(dd_db_begin_write(f->db), 0);
+	st = dd_db_stmt(f->db, "INSERT INTO connection_events(account_region, event, client_id, certificate_id, ts)"
+			       " VALUES ('" ACCOUNT "/eu-west-1', 'connect', 'dev-2', NULL, 1)");
+	assert_non_null(st);
+	assert_int_equal(dd_step_done(st), 0);
+	assert_int_equal(dd_db_commit(f->db), 0);
+	assert_int_equal(dd_changes_last(f->db, &f->seq), 0);
+	assert_int_equal(dd_api_call(&f->svc, ACCOUNT, "us-east-1", "iotdata", "DeleteConnection", in, &e, err, sizeof err),
+			 DD_ENOTFOUND);
+	json_decref(e);
+	e = NULL;
+	assert_int_equal(dd_api_call(&f->svc, ACCOUNT, "eu-west-1", "iotdata", "DeleteConnection", in, &e, err, sizeof err), 0);
+	json_decref(e);
+	json_decref(in);
+	n = 0;
+	assert_int_equal(dd_changes_read(f->db, f->seq, &ch, 1, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(ch.account_region, ACCOUNT "/eu-west-1");
+	assert_string_equal(ch.subject, "dev-2");
 }
 
 static void test_ca_bundle(void **state)
@@ -231,6 +259,7 @@ static void test_authz_binding(void **state)
 		"{\"Effect\":\"Allow\",\"Action\":\"iot:Publish\",\"Resource\":\"" ARN "topic/cn/${iot:Certificate.Subject.CommonName}\"}]}")));
 	json_decref(call(f, "iot", "AttachPolicy", json_pack("{s:s, s:s}", "policyName", "tp", "target", arn)));
 	struct dd_ctx cx = { .svc = &f->svc, .db = f->db, .account = ACCOUNT, .region = "us-east-1", .request_id = "t" };
+	assert_int_equal(dd_ctx_set_account_region(&cx), 0);
 	struct dd_authz *az = NULL;
 	/* the client id names the second attached thing: it is bound, not the first by name */
 	assert_int_equal(dd_authz_load(&cx, arn, "b-thing", &az), 0);
@@ -247,6 +276,15 @@ static void test_authz_binding(void **state)
 	assert_string_equal(az->b.thing, "a-thing");
 	assert_int_equal(dd_authz_decide(az, "iot:Publish", ARN "topic/site/north", "other", NULL), DD_POLICY_ALLOW);
 	assert_int_equal(dd_authz_decide(az, "iot:Connect", ARN "client/other", "other", NULL), DD_POLICY_IMPLICIT_DENY);
+	dd_authz_free(az);
+	/* the same account in another region: none of us-east-1's things or policies */
+	struct dd_ctx eu = { .svc = &f->svc, .db = f->db, .account = ACCOUNT, .region = "eu-west-1", .request_id = "t" };
+	assert_int_equal(dd_ctx_set_account_region(&eu), 0);
+	assert_int_equal(dd_authz_load(&eu, arn, "b-thing", &az), 0);
+	assert_int_equal(az->n, 0);
+	assert_string_equal(az->b.thing, "");
+	assert_false(az->b.attached);
+	assert_int_equal(az->b.n_cert, 0);
 	dd_authz_free(az);
 	/* TestAuthorization answers the same for the same question */
 	json_t *r = call(f, "iot", "TestAuthorization", json_pack("{s:s, s:s, s:[{s:s, s:[s]}]}", "principal", arn, "clientId",
@@ -269,6 +307,10 @@ int main(void)
 	if (dd_models_load())
 		return 1;
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
-	dd_models_free(); /* once: a second dd_models_load after dd_models_free is not supported */
+	dd_models_free();
+	/* the models load again after being freed (routes start afresh) */
+	if (dd_models_load())
+		return 1;
+	dd_models_free();
 	return rc;
 }

@@ -36,6 +36,7 @@
 #include "server/dd_api.h"
 
 #define ACCOUNT "123456789012"
+#define ACCOUNT_REGION ACCOUNT "/us-east-1" /* the key of the regional rows */
 
 static const char *testdata(void)
 {
@@ -225,6 +226,7 @@ static int setup(void **state)
 	f->c.account = ACCOUNT;
 	f->c.region = "us-east-1";
 	f->c.request_id = "test";
+	assert_int_equal(dd_ctx_set_account_region(&f->c), 0);
 
 	f->root_key = rsa_key(2048);
 	f->inter_key = rsa_key(2048);
@@ -309,7 +311,7 @@ static int find(const struct seen *s, const char *id)
 static void scan(struct fx *f, enum dd_cert_kind kind, int64_t now_ms, struct seen *s)
 {
 	memset(s, 0, sizeof *s);
-	assert_int_equal(dd_certs_foreach(f->c.db, ACCOUNT, kind, now_ms, collect, s), 0);
+	assert_int_equal(dd_certs_foreach(f->c.db, ACCOUNT_REGION, kind, now_ms, collect, s), 0);
 }
 
 /* ---- tests ---------------------------------------------------------------------------- */
@@ -340,9 +342,11 @@ static void test_stored_facts(void **state)
 	assert_string_equal(s.v[find(&s, f->inter_id)].serial, "2");
 	/* single lookup */
 	struct seen one = { 0 };
-	assert_int_equal(dd_certs_get(f->c.db, ACCOUNT, DD_CERT_DEVICE, f->d2, dd_now_ms(), collect, &one), 0);
+	assert_int_equal(dd_certs_get(f->c.db, ACCOUNT_REGION, DD_CERT_DEVICE, f->d2, dd_now_ms(), collect, &one), 0);
 	assert_int_equal(one.n, 1);
-	assert_int_equal(dd_certs_get(f->c.db, "999999999999", DD_CERT_DEVICE, f->d2, dd_now_ms(), collect, &one),
+	assert_int_equal(dd_certs_get(f->c.db, "999999999999/us-east-1", DD_CERT_DEVICE, f->d2, dd_now_ms(), collect, &one),
+			 DD_ENOTFOUND);	/* the same account in another region does not have it */
+	assert_int_equal(dd_certs_get(f->c.db, ACCOUNT "/eu-west-1", DD_CERT_DEVICE, f->d2, dd_now_ms(), collect, &one),
 			 DD_ENOTFOUND);
 }
 
@@ -357,33 +361,33 @@ static void test_crl_revocation(void **state)
 	/* Signed by another key under the root's name: refused, nothing stored. */
 	EVP_PKEY *other = rsa_key(2048);
 	char *bad = make_crl(f->root, other, root_rev, 1, 0, &len);
-	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT, f->root_id, bad, len, "import", dd_now_ms(), &res, err, sizeof err),
+	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, f->root_id, bad, len, "import", dd_now_ms(), &res, err, sizeof err),
 			 DD_ECRYPTO);
 	assert_non_null(strstr(err, "signature does not verify"));
 	free(bad);
 	EVP_PKEY_free(other);
 	/* The intermediate's CRL presented for the root: wrong issuer. */
 	char *ic = make_crl(f->inter, f->inter_key, inter_rev, 1, 0, &len);
-	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT, f->root_id, ic, len, "import", dd_now_ms(), &res, err, sizeof err),
+	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, f->root_id, ic, len, "import", dd_now_ms(), &res, err, sizeof err),
 			 DD_ECRYPTO);
-	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT, "00", ic, len, "import", dd_now_ms(), &res, err, sizeof err),
+	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, "00", ic, len, "import", dd_now_ms(), &res, err, sizeof err),
 			 DD_ENOTFOUND);
-	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT, "", ic, len, "import", dd_now_ms(), &res, err, sizeof err),
+	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, "", ic, len, "import", dd_now_ms(), &res, err, sizeof err),
 			 DD_EINVAL);
-	assert_int_equal(dd_crl_import(f->c.db, "999999999999", f->inter_id, ic, len, "import", dd_now_ms(), &res, err,
+	assert_int_equal(dd_crl_import(f->c.db, "999999999999/us-east-1", f->inter_id, ic, len, "import", dd_now_ms(), &res, err,
 				       sizeof err), DD_ENOTFOUND);
-	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT, f->inter_id, "junk", 4, "import", dd_now_ms(), &res, err, sizeof err),
+	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, f->inter_id, "junk", 4, "import", dd_now_ms(), &res, err, sizeof err),
 			 DD_EINVAL);
 
-	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT, f->inter_id, ic, len, "import", dd_now_ms(), &res, err, sizeof err), 0);
+	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, f->inter_id, ic, len, "import", dd_now_ms(), &res, err, sizeof err), 0);
 	assert_int_equal(res.n_revoked, 1);
 	free(ic);
 	char *rc = make_crl(f->root, f->root_key, root_rev, 1, 0, &len);
-	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT, f->root_id, rc, len, "import", dd_now_ms(), &res, err, sizeof err), 0);
+	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, f->root_id, rc, len, "import", dd_now_ms(), &res, err, sizeof err), 0);
 	free(rc);
 	/* An older CRL does not replace a newer one. */
 	char *old = make_crl(f->root, f->root_key, NULL, 0, -86400, &len);
-	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT, f->root_id, old, len, "import", dd_now_ms(), &res, err, sizeof err),
+	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, f->root_id, old, len, "import", dd_now_ms(), &res, err, sizeof err),
 			 DD_ECONFLICT);
 	free(old);
 
@@ -407,7 +411,7 @@ static void test_crl_revocation(void **state)
 	assert_false(s.v[find(&s, f->root_id)].revoked);
 
 	char by[65];
-	assert_int_equal(dd_crl_lookup(f->c.db, ACCOUNT, "CN=Unit Intermediate,O=Acme", "1001", now, by), 1);
+	assert_int_equal(dd_crl_lookup(f->c.db, ACCOUNT_REGION, "CN=Unit Intermediate,O=Acme", "1001", now, by), 1);
 	assert_string_equal(by, f->inter_id);
 
 	/* Seven days of validity plus seven of grace later, the CRLs no longer count. */
@@ -417,7 +421,7 @@ static void test_crl_revocation(void **state)
 	assert_string_equal(s.v[find(&s, f->d2)].ancestor, "");
 
 	json_t *st = NULL;
-	assert_int_equal(dd_crl_status_json(f->c.db, ACCOUNT, NULL, now, &st), 0);
+	assert_int_equal(dd_crl_status_json(f->c.db, ACCOUNT_REGION, NULL, now, &st), 0);
 	assert_int_equal(json_array_size(json_object_get(st, "crls")), 2);
 	assert_int_equal(json_array_size(json_object_get(st, "revokedCertificates")), 1);
 	assert_int_equal(json_array_size(json_object_get(st, "revokedCACertificates")), 1);
@@ -429,19 +433,19 @@ static void test_set_status(void **state)
 	struct fx *f = *state;
 	char msg[256];
 	int64_t now = dd_now_ms();
-	assert_int_equal(dd_certs_set_status(f->c.db, ACCOUNT, DD_CERT_DEVICE, f->d2, "INACTIVE", now, msg, sizeof msg), 0);
-	assert_int_equal(dd_certs_set_status(f->c.db, ACCOUNT, DD_CERT_DEVICE, f->d2, "PENDING_TRANSFER", now, msg, sizeof msg),
+	assert_int_equal(dd_certs_set_status(f->c.db, ACCOUNT_REGION, DD_CERT_DEVICE, f->d2, "INACTIVE", now, msg, sizeof msg), 0);
+	assert_int_equal(dd_certs_set_status(f->c.db, ACCOUNT_REGION, DD_CERT_DEVICE, f->d2, "PENDING_TRANSFER", now, msg, sizeof msg),
 			 DD_EINVAL);
-	assert_int_equal(dd_certs_set_status(f->c.db, ACCOUNT, DD_CERT_DEVICE, f->d2, "REVOKED", now, msg, sizeof msg), 0);
-	assert_int_equal(dd_certs_set_status(f->c.db, ACCOUNT, DD_CERT_DEVICE, f->d2, "ACTIVE", now, msg, sizeof msg),
+	assert_int_equal(dd_certs_set_status(f->c.db, ACCOUNT_REGION, DD_CERT_DEVICE, f->d2, "REVOKED", now, msg, sizeof msg), 0);
+	assert_int_equal(dd_certs_set_status(f->c.db, ACCOUNT_REGION, DD_CERT_DEVICE, f->d2, "ACTIVE", now, msg, sizeof msg),
 			 DD_ECONFLICT);
 	assert_non_null(strstr(msg, "revoked"));
-	assert_int_equal(dd_certs_set_status(f->c.db, ACCOUNT, DD_CERT_CA, f->inter_id, "REVOKED", now, msg, sizeof msg),
+	assert_int_equal(dd_certs_set_status(f->c.db, ACCOUNT_REGION, DD_CERT_CA, f->inter_id, "REVOKED", now, msg, sizeof msg),
 			 DD_EINVAL);
-	assert_int_equal(dd_certs_set_status(f->c.db, ACCOUNT, DD_CERT_CA, f->inter_id, "INACTIVE", now, msg, sizeof msg), 0);
-	assert_int_equal(dd_certs_set_status(f->c.db, "999999999999", DD_CERT_CA, f->inter_id, "ACTIVE", now, msg, sizeof msg),
+	assert_int_equal(dd_certs_set_status(f->c.db, ACCOUNT_REGION, DD_CERT_CA, f->inter_id, "INACTIVE", now, msg, sizeof msg), 0);
+	assert_int_equal(dd_certs_set_status(f->c.db, "999999999999/us-east-1", DD_CERT_CA, f->inter_id, "ACTIVE", now, msg, sizeof msg),
 			 DD_ENOTFOUND);
-	assert_int_equal(dd_certs_set_status(f->c.db, ACCOUNT, DD_CERT_DEVICE, "nope", "ACTIVE", now, msg, sizeof msg),
+	assert_int_equal(dd_certs_set_status(f->c.db, ACCOUNT_REGION, DD_CERT_DEVICE, "nope", "ACTIVE", now, msg, sizeof msg),
 			 DD_ENOTFOUND);
 	/* An INACTIVE CA admits no new registrations. */
 	EVP_PKEY *k = rsa_key(2048);

@@ -423,6 +423,83 @@ static void test_import_dedup_and_errors(void **state)
 	dd_blocklists_free(NULL);
 }
 
+/* Without any import, the shipped sample lists (data/blocklists, compiled in) find every
+ * Debian-weak sample key of a shipped size; any other key stays NOT_CHECKED, since a
+ * sample cannot clear a key. */
+static void test_shipped_samples_without_import(void **state)
+{
+	(void)state;
+	char path[512];
+	snprintf(path, sizeof path, "%s/keys/expected.tsv", testdata());
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	struct dd_blocklists *bl = NULL;
+	assert_int_equal(dd_blocklists_open(NULL, &bl), 0);
+	assert_int_equal(dd_blocklists_count(bl, NULL), 0); /* samples are not imported entries */
+	char line[1024];
+	int vulnerable = 0, failures = 0;
+	assert_non_null(fgets(line, sizeof line, f));
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		char *fields[7], *save = NULL;
+		int nf = 0;
+		for (char *tok = strtok_r(line, "\t", &save); tok && nf < 7; tok = strtok_r(NULL, "\t", &save))
+			fields[nf++] = tok;
+		assert_int_equal(nf, 7);
+		struct dd_cert_facts fc;
+		memset(&fc, 0, sizeof fc);
+		assert_int_equal(sample_facts(fields[0], &fc), 0);
+		int bits = (int)strtol(fields[1], NULL, 10);
+		bool deb = strcmp(fields[4], "yes") == 0;
+		bool shipped = bits == 512 || bits == 1024 || bits == 2048 || bits == 4096;
+		enum dd_keyq want = deb && shipped ? DD_KEYQ_VULNERABLE : DD_KEYQ_NOT_CHECKED;
+		enum dd_keyq got = dd_blocklists_check(bl, &fc);
+		if (got != want) {
+			fprintf(stderr, "MISMATCH %s: %s, want %s\n", fields[0], kq_name[got], kq_name[want]);
+			failures++;
+		}
+		vulnerable += got == DD_KEYQ_VULNERABLE;
+		dd_cert_facts_clear(&fc);
+	}
+	fclose(f);
+	dd_blocklists_free(bl);
+	assert_int_equal(failures, 0);
+	assert_true(vulnerable >= 14);
+}
+
+/* An import into the directory of an open handle is picked up by dd_blocklists_refresh,
+ * without reopening. */
+static void test_refresh_after_import(void **state)
+{
+	(void)state;
+	char dir[400], in[400], err[256];
+	size_t count = 0;
+	snprintf(dir, sizeof dir, "%s/refresh", tmp_root);
+	snprintf(in, sizeof in, "%s/refresh-list.csv", tmp_root);
+	struct dd_blocklists *bl = NULL;
+	assert_int_equal(dd_blocklists_open(dir, &bl), 0); /* missing directory */
+	assert_int_equal(dd_blocklists_refresh(bl), 0);
+	struct dd_cert_facts f;
+	memset(&f, 0, sizeof f);
+	snprintf(f.key_type, sizeof f.key_type, "RSA");
+	f.key_bits = 3072;
+	snprintf(f.key_sha256, sizeof f.key_sha256, "%064d", 7);
+	assert_int_equal(dd_blocklists_check(bl, &f), DD_KEYQ_NOT_CHECKED);
+
+	char text[200];
+	snprintf(text, sizeof text, "# a complete list of one key\n%064d\n", 7);
+	write_file(in, text);
+	assert_int_equal(dd_blocklist_import(dir, "dwk", "rsa-3072", in, &count, err, sizeof err), 0);
+	assert_int_equal(dd_blocklists_refresh(bl), 1);
+	assert_int_equal(dd_blocklists_refresh(bl), 0);
+	assert_int_equal(dd_blocklists_count(bl, "rsa-3072"), 1);
+	assert_int_equal(dd_blocklists_check(bl, &f), DD_KEYQ_VULNERABLE);
+	snprintf(f.key_sha256, sizeof f.key_sha256, "%064d", 8);
+	assert_int_equal(dd_blocklists_check(bl, &f), DD_KEYQ_CLEAN);
+	assert_int_equal(dd_blocklists_refresh(NULL), 0);
+	dd_blocklists_free(bl);
+}
+
 int main(void)
 {
 	dd_log_set_level(DD_LOG_WARN);
@@ -434,6 +511,8 @@ int main(void)
 		cmocka_unit_test(test_expected_samples),
 		cmocka_unit_test(test_ec_key_facts_and_list),
 		cmocka_unit_test(test_import_dedup_and_errors),
+		cmocka_unit_test(test_shipped_samples_without_import),
+		cmocka_unit_test(test_refresh_after_import),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

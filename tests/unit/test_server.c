@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of the server layer's pure parts: SigV4 against a vector computed by botocore,
- * the skew window, the Authorization parser; the model-driven binder and validator;
- * credentials parsing; paging tokens; percent-decoding.
+ * Unit tests of the server layer's pure parts: SigV4 against vectors computed by botocore
+ * (header, presigned query, Date header, a repeated header, a normalised path), the skew
+ * window, the strict Authorization and presigned parsers; the model-driven binder and
+ * validator; credentials parsing and the file-mode check; the data-directory lock; paging
+ * tokens; percent-decoding.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -18,6 +21,7 @@
 #include "dd/buf.h"
 #include "dd/ctx.h"
 #include "server/dd_creds.h"
+#include "server/dd_dirlock.h"
 #include "server/dd_model.h"
 #include "server/dd_sigv4.h"
 
@@ -107,6 +111,214 @@ static void sigv4_parse_errors(void **state)
 	assert_int_equal(dd_sigv4_parse("AWS4-HMAC-SHA256 Credential=A/20240102/r/s/other, SignedHeaders=host, "
 					"Signature=eae4532f77e0d12d90c023a936fd13520a90b3417c114ea5ae85fc49c4e8ee35",
 					&a, err, sizeof err), DD_EINVAL);
+}
+
+/* Vectors below were computed offline with botocore 1.43 (SigV4Auth / SigV4QueryAuth) at
+ * 2024-01-02T03:04:05Z with the AKIDEXAMPLE key. */
+static struct dd_kv presign_query[] = {
+	{ (char *)"maxResults", (char *)"5" },
+	{ (char *)"X-Amz-Algorithm", (char *)"AWS4-HMAC-SHA256" },
+	{ (char *)"X-Amz-Credential", (char *)"AKIDEXAMPLE/20240102/us-east-1/iot/aws4_request" },
+	{ (char *)"X-Amz-Date", (char *)"20240102T030405Z" },
+	{ (char *)"X-Amz-Expires", (char *)"300" },
+	{ (char *)"X-Amz-SignedHeaders", (char *)"host" },
+	{ (char *)"X-Amz-Signature", (char *)"5908fdbf2572f4f6385efda10b6f89ad17d2739cab3d9e612aa82c5e6eb47b58" },
+};
+
+static void sigv4_presigned(void **state)
+{
+	(void)state;
+	struct hdrs h = { { "Host", NULL }, { "127.0.0.1:7878", NULL } };
+	struct dd_sigv4_request r = { .method = "GET", .raw_path = "/things", .query = presign_query, .nquery = 7,
+				      .header = hdr, .ud = &h };
+	struct dd_sigv4_auth a;
+	char err[512];
+	assert_int_equal(dd_sigv4_parse_presigned(presign_query, 7, &a, err, sizeof err), 0);
+	assert_true(a.presigned);
+	assert_int_equal(a.expires, 300);
+	assert_int_equal(dd_sigv4_verify(&a, SECRET, &r, T0 + 299, err, sizeof err), 0);
+	/* expired after X-Amz-Expires, not valid before its time (beyond the skew) */
+	assert_int_equal(dd_sigv4_verify(&a, SECRET, &r, T0 + 301, err, sizeof err), DD_EDENIED);
+	assert_non_null(strstr(err, "expired"));
+	assert_int_equal(dd_sigv4_verify(&a, SECRET, &r, T0 - 16 * 60, err, sizeof err), DD_EDENIED);
+	/* another parameter value breaks it */
+	struct dd_kv q2[7];
+	memcpy(q2, presign_query, sizeof q2);
+	q2[0].value = (char *)"6";
+	r.query = q2;
+	assert_int_equal(dd_sigv4_verify(&a, SECRET, &r, T0, err, sizeof err), DD_EDENIED);
+	/* no X-Amz-* at all: not a presigned request; one given twice or missing: refused */
+	assert_int_equal(dd_sigv4_parse_presigned(presign_query, 1, &a, err, sizeof err), DD_ENOTFOUND);
+	assert_int_equal(dd_sigv4_parse_presigned(presign_query, 6, &a, err, sizeof err), DD_EINVAL);
+	struct dd_kv q3[8];
+	memcpy(q3, presign_query, sizeof presign_query);
+	q3[7] = presign_query[6];
+	assert_int_equal(dd_sigv4_parse_presigned(q3, 8, &a, err, sizeof err), DD_EINVAL);
+	assert_non_null(strstr(err, "more than once"));
+	q2[0].value = (char *)"5";
+	q2[4].value = (char *)"604801";
+	assert_int_equal(dd_sigv4_parse_presigned(q2, 7, &a, err, sizeof err), DD_EINVAL);
+}
+
+static void sigv4_date_header_and_repeated_header(void **state)
+{
+	(void)state;
+	struct dd_sigv4_auth a;
+	char err[512];
+	/* a Date header instead of X-Amz-Date */
+	struct hdrs hd = { { "Host", "Date", NULL }, { "127.0.0.1:7878", "Tue, 02 Jan 2024 03:04:05 GMT", NULL } };
+	struct dd_sigv4_request r = { .method = "GET", .raw_path = "/things", .header = hdr, .ud = &hd };
+	assert_int_equal(dd_sigv4_parse("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240102/us-east-1/iot/aws4_request, "
+					"SignedHeaders=date;host, Signature=9aa864263ef8799fd8d3d056e43a32c73b4b85ca953c7f2bfa9df2bbebb55085",
+					&a, err, sizeof err), 0);
+	assert_int_equal(dd_sigv4_verify(&a, SECRET, &r, T0, err, sizeof err), 0);
+	/* X-Amz-Content-SHA256 UNSIGNED-PAYLOAD is S3's alone */
+	struct hdrs hu = { { "Host", "Date", "X-Amz-Content-SHA256", NULL },
+			   { "127.0.0.1:7878", "Tue, 02 Jan 2024 03:04:05 GMT", "UNSIGNED-PAYLOAD", NULL } };
+	r.ud = &hu;
+	assert_int_equal(dd_sigv4_verify(&a, SECRET, &r, T0, err, sizeof err), DD_EDENIED);
+	assert_non_null(strstr(err, "S3"));
+	/* a header sent twice is signed as "a,b" (the HTTP layer joins the values) */
+	struct hdrs h2 = { { "Host", "X-Amz-Date", "X-Custom", NULL }, { "127.0.0.1:7878", "20240102T030405Z", "a,b", NULL } };
+	r.ud = &h2;
+	assert_int_equal(dd_sigv4_parse("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240102/us-east-1/iot/aws4_request, "
+					"SignedHeaders=host;x-amz-date;x-custom, Signature=4def550eeedfb95c588364e3c80f3af4b53b0feb4193f512b94509e5b5cf42ed",
+					&a, err, sizeof err), 0);
+	assert_int_equal(dd_sigv4_verify(&a, SECRET, &r, T0, err, sizeof err), 0);
+	/* a signed header that is absent */
+	struct hdrs h3 = { { "Host", "X-Amz-Date", NULL }, { "127.0.0.1:7878", "20240102T030405Z", NULL } };
+	r.ud = &h3;
+	assert_int_equal(dd_sigv4_check(&a, &r, T0, err, sizeof err), DD_EDENIED);
+	assert_non_null(strstr(err, "x-custom"));
+	/* X-Amz-Date twice (joined) */
+	struct hdrs h4 = { { "Host", "X-Amz-Date", "X-Custom", NULL },
+			   { "127.0.0.1:7878", "20240102T030405Z,20240102T030405Z", "a,b", NULL } };
+	r.ud = &h4;
+	assert_int_equal(dd_sigv4_check(&a, &r, T0, err, sizeof err), DD_EINVAL);
+	assert_non_null(strstr(err, "once"));
+}
+
+static void sigv4_normalised_path(void **state)
+{
+	(void)state;
+	struct dd_sigv4_auth a;
+	char err[512];
+	struct hdrs h = { { "Host", "X-Amz-Date", NULL }, { "127.0.0.1:7878", "20240102T030405Z", NULL } };
+	struct dd_sigv4_request r = { .method = "GET", .raw_path = "/a/./b/..//things/", .header = hdr, .ud = &h };
+	assert_int_equal(dd_sigv4_parse("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240102/us-east-1/iot/aws4_request, "
+					"SignedHeaders=host;x-amz-date, Signature=962bf82bba5c3752a618093fc6f86aeca237184a791575ce507aae992612e3fa",
+					&a, err, sizeof err), 0);
+	assert_int_equal(dd_sigv4_verify(&a, SECRET, &r, T0, err, sizeof err), 0);
+	static const char *const cases[][2] = {
+		{ "", "/" }, { "/", "/" }, { "/things", "/things" }, { "/a/./b/..//things/", "/a/things/" },
+		{ "//x//y", "/x/y" }, { "/..", "/" }, { "/a/../..", "/" }, { "/a/b/../../c", "/c" },
+		{ "/things/a%2F..%2Fb", "/things/a%2F..%2Fb" }, { "/a/.../b", "/a/.../b" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char out[64];
+		assert_int_equal(dd_sigv4_normalize_path(cases[i][0], out, sizeof out), 0);
+		assert_string_equal(out, cases[i][1]);
+	}
+	char small[4];
+	assert_int_equal(dd_sigv4_normalize_path("/abcdef", small, sizeof small), DD_ELIMIT);
+}
+
+static void sigv4_query_sort(void **state)
+{
+	(void)state;
+	/* "p1" before "p10", then by value: the order botocore signs */
+	struct dd_kv q[] = { { (char *)"p10", (char *)"10" }, { (char *)"p1", (char *)"1" },
+			     { (char *)"p1", (char *)"0" }, { (char *)"p2", (char *)"a" } };
+	struct hdrs h = { { "Host", "X-Amz-Date", NULL }, { "127.0.0.1:7878", "20240102T030405Z", NULL } };
+	struct dd_sigv4_request r = { .method = "GET", .raw_path = "/things", .query = q, .nquery = 4,
+				      .header = hdr, .ud = &h };
+	struct dd_sigv4_auth a;
+	char err[512];
+	assert_int_equal(dd_sigv4_parse("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240102/us-east-1/iot/aws4_request, "
+					"SignedHeaders=host;x-amz-date, Signature=ecac98c6aa77b2936eb8c5aa0e0b0f45474104f8d055c6022181983aa27bbc93",
+					&a, err, sizeof err), 0);
+	assert_int_equal(dd_sigv4_verify(&a, SECRET, &r, T0, err, sizeof err), 0);
+}
+
+static void sigv4_strict_parse(void **state)
+{
+	(void)state;
+	struct dd_sigv4_auth a;
+	char err[512];
+#define SIG "Signature=eae4532f77e0d12d90c023a936fd13520a90b3417c114ea5ae85fc49c4e8ee35"
+#define CRED "Credential=AKIDEXAMPLE/20240102/us-east-1/iot/aws4_request"
+	assert_int_equal(dd_sigv4_parse("AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host, " SIG ", " SIG, &a, err, sizeof err),
+			 DD_EINVAL);
+	assert_non_null(strstr(err, "more than once"));
+	assert_int_equal(dd_sigv4_parse("AWS4-HMAC-SHA256 " CRED ", " CRED ", SignedHeaders=host, " SIG, &a, err, sizeof err),
+			 DD_EINVAL);
+	assert_int_equal(dd_sigv4_parse("AWS4-HMAC-SHA256 " CRED ", SignedHeaders=x-amz-date;host, " SIG, &a, err, sizeof err),
+			 DD_EINVAL);
+	assert_non_null(strstr(err, "sorted"));
+	assert_int_equal(dd_sigv4_parse("AWS4-HMAC-SHA256 " CRED ", SignedHeaders=Host;x-amz-date, " SIG, &a, err, sizeof err),
+			 DD_EINVAL);
+	assert_int_equal(dd_sigv4_parse("AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host;host, " SIG, &a, err, sizeof err),
+			 DD_EINVAL);
+	assert_int_equal(dd_sigv4_parse("AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host;;x-amz-date, " SIG, &a, err, sizeof err),
+			 DD_EINVAL);
+	/* a region that could smuggle an account into ARNs */
+	assert_int_equal(dd_sigv4_parse("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240102/us-east-1:222222222222/iot/aws4_request, "
+					"SignedHeaders=host, " SIG, &a, err, sizeof err), DD_EINVAL);
+	assert_non_null(strstr(err, "valid region"));
+	assert_int_equal(dd_sigv4_parse("AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host;x-amz-date, " SIG, &a, err, sizeof err), 0);
+#undef SIG
+#undef CRED
+	static const char *const good[] = { "us-east-1", "eu-west-3", "ap-southeast-4", "us-gov-west-1",
+					    "cn-north-1", "us-iso-east-1", "us-isob-east-1", "eu-isoe-west-1",
+					    "il-central-1", "eusc-de-east-1", "us-isof-south-1", NULL };
+	static const char *const bad[] = { "", "us", "us-east", "us-east-1:1", "US-EAST-1", "us-east-x",
+					   "us_east-1", "us--1", "u-east-1", "us-east-1-", "us-east-", "useast-a-b-c-1",
+					   "us-east-1a", "us-east-01x", "us-verylongword-east-1", "us-east-1/iot", NULL };
+	for (int i = 0; good[i]; i++)
+		assert_true(dd_sigv4_region_valid(good[i]));
+	for (int i = 0; bad[i]; i++)
+		assert_false(dd_sigv4_region_valid(bad[i]));
+}
+
+static void creds_mode_and_dirlock(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/ddlockXXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128];
+	snprintf(path, sizeof path, "%s/credentials", dir);
+	FILE *f = fopen(path, "w");
+	fputs("[a]\naws_access_key_id = AK1\naws_secret_access_key = s\naccount_id = 111111111111\n", f);
+	fclose(f);
+	struct dd_creds c;
+	char err[1024];
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(dd_creds_load(path, &c, err, sizeof err), DD_EDENIED);
+	assert_non_null(strstr(err, "permissions 0644"));
+	assert_non_null(strstr(err, "chmod 600"));
+	assert_int_equal(chmod(path, 0620), 0);
+	assert_int_equal(dd_creds_load(path, &c, err, sizeof err), DD_EDENIED);
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(dd_creds_load(path, &c, err, sizeof err), 0);
+	dd_creds_free(&c);
+	assert_int_equal(chmod(path, 0400), 0);
+	assert_int_equal(dd_creds_load(path, &c, err, sizeof err), 0);
+	dd_creds_free(&c);
+	unlink(path);
+
+	/* one holder at a time, even within one process (flock is per open file) */
+	struct dd_dirlock *l1 = NULL, *l2 = NULL;
+	assert_int_equal(dd_dirlock_acquire(dir, &l1, err, sizeof err), 0);
+	assert_int_equal(dd_dirlock_acquire(dir, &l2, err, sizeof err), DD_EEXIST);
+	assert_non_null(strstr(err, "in use by another iotdefender"));
+	assert_null(l2);
+	dd_dirlock_release(l1);
+	assert_int_equal(dd_dirlock_acquire(dir, &l2, err, sizeof err), 0);
+	dd_dirlock_release(l2);
+	dd_dirlock_release(NULL);
+	snprintf(path, sizeof path, "%s/iotdefender.lock", dir);
+	unlink(path);
+	rmdir(dir);
 }
 
 static void model_route_and_bind(void **state)
@@ -264,6 +476,12 @@ int main(void)
 		cmocka_unit_test(sigv4_botocore_vector),
 		cmocka_unit_test(sigv4_rejects),
 		cmocka_unit_test(sigv4_parse_errors),
+		cmocka_unit_test(sigv4_presigned),
+		cmocka_unit_test(sigv4_date_header_and_repeated_header),
+		cmocka_unit_test(sigv4_normalised_path),
+		cmocka_unit_test(sigv4_query_sort),
+		cmocka_unit_test(sigv4_strict_parse),
+		cmocka_unit_test(creds_mode_and_dirlock),
 		cmocka_unit_test(model_route_and_bind),
 		cmocka_unit_test(model_query_binding_and_xml),
 		cmocka_unit_test(creds_parse),

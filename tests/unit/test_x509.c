@@ -3,8 +3,8 @@
  * Unit tests of the X.509 module: certificate facts of known certificates (PEM and DER),
  * refusal of malformed and oversized input, the server CA and issuance (with and without
  * a CSR), a root / intermediate / device chain built in memory with OpenSSL and a CRL that
- * verifies against its issuer and is refused against the wrong one, and dd_http_fetch
- * against a tiny HTTP server on 127.0.0.1 (size limit, redirects, schemes, timeout).
+ * verifies against its issuer and is refused against the wrong one. Fetching over HTTP is
+ * tested in test_fetch.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,12 +16,6 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <sys/socket.h>
 
 #include <openssl/bn.h>
 #include <openssl/evp.h>
@@ -534,195 +528,6 @@ static void test_chain_and_crl(void **state)
 	free(root_key_pem);
 }
 
-/* ---- HTTP fetch against a tiny local server ---------------------------------------- */
-
-struct http_srv {
-	int fd;
-	int port;
-	atomic_int stop;
-	pthread_t thread;
-};
-
-#define BIG_BODY 100000
-
-static void send_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
-static void serve_one(int c)
-{
-	char req[4096];
-	size_t n = 0;
-	while (n < sizeof req - 1) {
-		ssize_t r = recv(c, req + n, sizeof req - 1 - n, 0);
-		if (r <= 0)
-			return;
-		n += (size_t)r;
-		req[n] = '\0';
-		if (strstr(req, "\r\n\r\n"))
-			break;
-	}
-	char path[256] = "";
-	if (strncmp(req, "GET ", 4) == 0) {
-		size_t l = strcspn(req + 4, " ");
-		if (l < sizeof path) {
-			memcpy(path, req + 4, l);
-			path[l] = '\0';
-		}
-	}
-	char head[256];
-	if (strcmp(path, "/small.crl") == 0) {
-		const char *r = "HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\nhello crl";
-		send_all(c, r, strlen(r));
-	} else if (strcmp(path, "/big") == 0 || strcmp(path, "/stream") == 0) {
-		if (strcmp(path, "/big") == 0)
-			snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", BIG_BODY);
-		else
-			snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
-		send_all(c, head, strlen(head));
-		char *body = malloc(BIG_BODY);
-		memset(body, 'x', BIG_BODY);
-		send_all(c, body, BIG_BODY);
-		free(body);
-	} else if (strncmp(path, "/redirect", 9) == 0 || strcmp(path, "/loop") == 0 || strcmp(path, "/tofile") == 0) {
-		const char *loc = "/small.crl";
-		char next[64];
-		if (strcmp(path, "/loop") == 0) {
-			loc = "/loop";
-		} else if (strcmp(path, "/tofile") == 0) {
-			loc = "file:///etc/hostname";
-		} else if (path[9] >= '1' && path[9] <= '9') {
-			/* /redirectN redirects N times before the file. */
-			if (path[9] == '1')
-				snprintf(next, sizeof next, "/small.crl");
-			else
-				snprintf(next, sizeof next, "/redirect%c", path[9] - 1);
-			loc = next;
-		}
-		snprintf(head, sizeof head, "HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", loc);
-		send_all(c, head, strlen(head));
-	} else {
-		const char *r = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-		send_all(c, r, strlen(r));
-	}
-}
-
-static void *srv_main(void *arg)
-{
-	struct http_srv *s = arg;
-	while (!atomic_load(&s->stop)) {
-		struct pollfd p = { .fd = s->fd, .events = POLLIN };
-		if (poll(&p, 1, 50) <= 0)
-			continue;
-		int c = accept(s->fd, NULL, NULL);
-		if (c < 0)
-			continue;
-		serve_one(c);
-		shutdown(c, SHUT_RDWR);
-		close(c);
-	}
-	return NULL;
-}
-
-static int listen_local(int *port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	struct sockaddr_in a;
-	memset(&a, 0, sizeof a);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = 0;
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-	assert_int_equal(listen(fd, 16), 0);
-	socklen_t al = sizeof a;
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
-	*port = ntohs(a.sin_port);
-	return fd;
-}
-
-static void test_http_fetch(void **state)
-{
-	(void)state;
-	struct http_srv s;
-	memset(&s, 0, sizeof s);
-	s.fd = listen_local(&s.port);
-	atomic_store(&s.stop, 0);
-	assert_int_equal(pthread_create(&s.thread, NULL, srv_main, &s), 0);
-
-	char url[128], err[256];
-	unsigned char *body = NULL;
-	size_t len = 0;
-
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/small.crl", s.port);
-	assert_int_equal(dd_http_fetch(url, 1024, 5000, &body, &len, err, sizeof err), 0);
-	assert_int_equal(len, 9);
-	assert_memory_equal(body, "hello crl", 9);
-	free(body);
-	body = NULL;
-
-	/* Too large: announced by Content-Length, and streamed without one. */
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/big", s.port);
-	assert_int_equal(dd_http_fetch(url, 1024, 5000, &body, &len, err, sizeof err), DD_EIO);
-	assert_non_null(strstr(err, "larger than 1024"));
-	assert_null(body);
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/stream", s.port);
-	assert_int_equal(dd_http_fetch(url, 1024, 5000, &body, &len, err, sizeof err), DD_EIO);
-	assert_non_null(strstr(err, "larger than 1024"));
-	assert_null(body);
-	/* The same body fits a larger limit. */
-	assert_int_equal(dd_http_fetch(url, BIG_BODY, 5000, &body, &len, err, sizeof err), 0);
-	assert_int_equal(len, BIG_BODY);
-	free(body);
-	body = NULL;
-
-	/* Up to 3 redirects are followed, not 4; never to another scheme. */
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/redirect3", s.port);
-	assert_int_equal(dd_http_fetch(url, 1024, 5000, &body, &len, err, sizeof err), 0);
-	assert_int_equal(len, 9);
-	free(body);
-	body = NULL;
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/redirect4", s.port);
-	assert_int_equal(dd_http_fetch(url, 1024, 5000, &body, &len, err, sizeof err), DD_EIO);
-	assert_non_null(strstr(err, "redirects"));
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/loop", s.port);
-	assert_int_equal(dd_http_fetch(url, 1024, 5000, &body, &len, err, sizeof err), DD_EIO);
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/tofile", s.port);
-	assert_int_equal(dd_http_fetch(url, 1024, 5000, &body, &len, err, sizeof err), DD_EIO);
-	assert_null(body);
-
-	/* HTTP errors and other schemes. */
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/missing", s.port);
-	assert_int_equal(dd_http_fetch(url, 1024, 5000, &body, &len, err, sizeof err), DD_EIO);
-	assert_non_null(strstr(err, "404"));
-	assert_int_equal(dd_http_fetch("file:///etc/hostname", 1024, 5000, &body, &len, err, sizeof err), DD_EIO);
-	assert_non_null(strstr(err, "only http"));
-	assert_int_equal(dd_http_fetch("ftp://127.0.0.1/x", 1024, 5000, &body, &len, err, sizeof err), DD_EIO);
-	assert_int_equal(dd_http_fetch("gopher://x", 1024, 5000, &body, &len, err, sizeof err), DD_EIO);
-	assert_null(body);
-
-	atomic_store(&s.stop, 1);
-	pthread_join(s.thread, NULL);
-	close(s.fd);
-
-	/* A server that accepts the connection but never answers: the timeout ends it. */
-	int port;
-	int silent = listen_local(&port);
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/slow", port);
-	int64_t t0 = dd_now_ms();
-	assert_int_equal(dd_http_fetch(url, 1024, 300, &body, &len, err, sizeof err), DD_EIO);
-	assert_true(dd_now_ms() - t0 < 3000);
-	close(silent);
-	assert_null(body);
-}
-
 int main(void)
 {
 	dd_log_set_level(DD_LOG_WARN);
@@ -733,7 +538,6 @@ int main(void)
 		cmocka_unit_test(test_ca_and_issue),
 		cmocka_unit_test(test_issue_from_csr),
 		cmocka_unit_test(test_chain_and_crl),
-		cmocka_unit_test(test_http_fetch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

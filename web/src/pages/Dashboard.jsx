@@ -1,0 +1,99 @@
+// The dashboard: the last audit's non-compliant checks by severity, running tasks, and
+// links into each page.
+import { useCallback, useEffect, useState } from 'react';
+import Box from '@cloudscape-design/components/box';
+import ColumnLayout from '@cloudscape-design/components/column-layout';
+import Container from '@cloudscape-design/components/container';
+import ContentLayout from '@cloudscape-design/components/content-layout';
+import Header from '@cloudscape-design/components/header';
+import SpaceBetween from '@cloudscape-design/components/space-between';
+import { iot } from '../api.js';
+import { checkSeverity, checkTitle } from '../checks.js';
+import { ErrorBox, fmtTime, NavLink, Status, usePoll } from '../common.jsx';
+import { listWindow } from './Results.jsx';
+
+export default function Dashboard() {
+  const [last, setLast] = useState(null);
+  const [running, setRunning] = useState({ audits: [], tasks: [] });
+  const [error, setError] = useState(null);
+  const load = useCallback(async () => {
+    try {
+      const w = listWindow();
+      const audits = await iot('ListAuditTasks', { ...w, maxResults: 250 });
+      const all = audits.tasks || [];
+      let newest = null;
+      for (const t of all.slice(0, 250)) {
+        if (t.taskStatus !== 'COMPLETED') continue;
+        const d = await iot('DescribeAuditTask', { taskId: t.taskId });
+        if (!newest || (d.taskStartTime || 0) > (newest.taskStartTime || 0)) newest = { ...t, ...d };
+        if (all.length > 20) break;
+      }
+      setLast(newest);
+      const tasks = await iot('ListAuditMitigationActionsTasks', { ...w, taskStatus: 'IN_PROGRESS', maxResults: 50 });
+      setRunning({ audits: all.filter((t) => t.taskStatus === 'IN_PROGRESS'), tasks: tasks.tasks || [] });
+      setError(null);
+    } catch (e) {
+      setError(e);
+    }
+  }, []);
+  useEffect(() => {
+    load();
+  }, [load]);
+  usePoll(load, running.audits.length + running.tasks.length > 0, 3000);
+  const bySeverity = { CRITICAL: [], HIGH: [], MEDIUM: [], LOW: [] };
+  if (last)
+    Object.entries(last.auditDetails || {}).forEach(([k, d]) => {
+      if (d.checkRunStatus === 'COMPLETED_NON_COMPLIANT') bySeverity[checkSeverity(k)].push(k);
+    });
+  return (
+    <ContentLayout header={<Header variant="h1" description="AWS IoT Device Defender audit and mitigation, on this server.">Dashboard</Header>}>
+      <SpaceBetween size="l">
+        <ErrorBox error={error} />
+        <Container
+          header={
+            <Header variant="h2" description={last ? `Audit ${last.taskId}, ${fmtTime(last.taskStartTime)}` : 'No completed audit yet'}>
+              Last audit: non-compliant checks by severity
+            </Header>
+          }
+        >
+          <ColumnLayout columns={4} variant="text-grid">
+            {Object.entries(bySeverity).map(([sev, list]) => (
+              <div key={sev}>
+                <Box variant="awsui-key-label">{sev}</Box>
+                <Box variant="awsui-value-large">{list.length}</Box>
+                {list.map((c) => (
+                  <div key={c}>
+                    <NavLink to={`/audit/results/${last.taskId}/${c}`}>{checkTitle(c)}</NavLink>
+                  </div>
+                ))}
+              </div>
+            ))}
+          </ColumnLayout>
+        </Container>
+        <Container header={<Header variant="h2">Running</Header>}>
+          {running.audits.length + running.tasks.length === 0 && <Box>Nothing is running.</Box>}
+          {running.audits.map((t) => (
+            <div key={t.taskId}>
+              <NavLink to={'/audit/results/' + t.taskId}>Audit {t.taskId}</NavLink> <Status value={t.taskStatus} />
+            </div>
+          ))}
+          {running.tasks.map((t) => (
+            <div key={t.taskId}>
+              <NavLink to={'/mitigation/executions/' + encodeURIComponent(t.taskId)}>Mitigation task {t.taskId}</NavLink> <Status value={t.taskStatus} />
+            </div>
+          ))}
+        </Container>
+        <Container header={<Header variant="h2">Defend</Header>}>
+          <ColumnLayout columns={3}>
+            <NavLink to="/audit/results">Audit results</NavLink>
+            <NavLink to="/audit/schedules">Schedules</NavLink>
+            <NavLink to="/audit/settings">Settings</NavLink>
+            <NavLink to="/audit/suppressions">Finding suppressions</NavLink>
+            <NavLink to="/mitigation/actions">Mitigation actions</NavLink>
+            <NavLink to="/mitigation/executions">Action executions</NavLink>
+          </ColumnLayout>
+        </Container>
+      </SpaceBetween>
+    </ContentLayout>
+  );
+}
