@@ -89,4 +89,9 @@ int dd__thing_group_add_member(struct dd_ctx *c, const char *group, const char *
 /* Store errors become InternalFailureException after a rollback. */
 int dd__db_fail(struct dd_ctx *c);
 
+/* The policies that apply to a principal (and/or a thing): see dd_registry_policies.c. */
+int dd__effective_policy_names(struct dd_ctx *c, const char *principal, const char *thing, json_t *names) DD_MUST_CHECK;
+/* The default version's document of a policy (owned), or NULL. */
+char *dd__policy_default_doc(struct dd_ctx *c, const char *name);
+
 #endif

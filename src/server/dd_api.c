@@ -31,6 +31,7 @@ static const struct dd_handler *const handler_tables[] = {
 	dd_iam_handlers,
 	dd_sns_handlers,
 	dd_cognito_handlers,
+	dd_broker_handlers,
 	NULL,
 };
 

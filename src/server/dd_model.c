@@ -301,6 +301,7 @@ void dd_models_free(void)
 		json_decref(models[i].root);
 		free(models[i].routes);
 		free(models[i].seg_store);
+		models[i].nroutes = 0; /* load_routes appends from nroutes */
 	}
 	nmodels = 0;
 	for (int i = 0; i < npatterns; i++) {

@@ -593,10 +593,18 @@ static const char dd_model_cognito_identity[] =
 	"e\":\"list\"},\"SetIdentityPoolRolesInput\":{\"members\":{\"IdentityPoolId\":{\"shape\":\"IdentityPoolId\"},\"RoleMappings\":{\"shape\":\"RoleMappingMap\"},\"Roles\":{\"shape\":\"RolesMap\"}},\"required\":[\"IdentityPoolId\",\"Rol"
 	"es\"],\"type\":\"structure\"},\"TagKeysType\":{\"max\":128,\"min\":1,\"type\":\"string\"},\"TagValueType\":{\"max\":256,\"min\":0,\"type\":\"string\"}}}";
 
+static const char dd_model_iot_data[] =
+	"{\"metadata\":{\"apiVersion\":\"2015-05-28\",\"endpointPrefix\":\"data-ats.iot\",\"protocol\":\"rest-json\",\"signingName\":\"iotdata\"},\"operations\":{\"DeleteConnection\":{\"http\":{\"method\":\"DELETE\",\"requestUri\":\"/connec"
+	"tions/{clientId}\"},\"input\":{\"shape\":\"DeleteConnectionRequest\"},\"name\":\"DeleteConnection\"}},\"shapes\":{\"CleanSession\":{\"type\":\"boolean\"},\"ClientId\":{\"max\":128,\"min\":1,\"pattern\":\"^[^$].*\",\"type\":\"string\""
+	"},\"DeleteConnectionRequest\":{\"members\":{\"cleanSession\":{\"location\":\"querystring\",\"locationName\":\"cleanSession\",\"shape\":\"CleanSession\"},\"clientId\":{\"location\":\"uri\",\"locationName\":\"clientId\",\"shape\":\"C"
+	"lientId\"},\"preventWillMessage\":{\"location\":\"querystring\",\"locationName\":\"preventWillMessage\",\"shape\":\"PreventWillMessage\"}},\"required\":[\"clientId\"],\"type\":\"structure\"},\"PreventWillMessage\":{\"type\":\"bo"
+	"olean\"}}}";
+
 const struct dd_model_source dd_model_sources[] = {
 	{ "iot", dd_model_iot, sizeof dd_model_iot - 1 },
 	{ "iam", dd_model_iam, sizeof dd_model_iam - 1 },
 	{ "sns", dd_model_sns, sizeof dd_model_sns - 1 },
 	{ "cognito-identity", dd_model_cognito_identity, sizeof dd_model_cognito_identity - 1 },
+	{ "iotdata", dd_model_iot_data, sizeof dd_model_iot_data - 1 },
 	{ NULL, NULL, 0 },
 };

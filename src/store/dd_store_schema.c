@@ -467,6 +467,52 @@ static const char m007_regions[] =
 	"CREATE INDEX mitigation_executions_finding ON mitigation_executions(account_region, finding_id,"
 	" task_id);";
 
+/* The change journal the broker plugin polls (dd_changes.c): every change that can alter
+ * a connected client's right to stay connected or to act is written by a trigger in the
+ * same transaction as the change itself, so no code path can forget it. The certificate
+ * id index serves the broker's lookup of a presented certificate in any account. */
+#define DD__NOW_MS "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+#define DD__NOTE(kind, acct, subj) "INSERT INTO changes(account_region, kind, subject, ts) VALUES (" acct ", '" kind "', " subj ", " DD__NOW_MS "); END;"
+static const char m008_change_journal[] =
+	"CREATE TABLE changes(seq INTEGER PRIMARY KEY AUTOINCREMENT, account_region TEXT NOT NULL, kind TEXT NOT NULL,"
+	" subject TEXT NOT NULL, arg TEXT, ts INTEGER NOT NULL);"
+	"CREATE INDEX changes_ts ON changes(ts);"
+	"CREATE INDEX certificates_id ON certificates(id);"
+	"CREATE TRIGGER changes_cert_status AFTER UPDATE OF status ON certificates WHEN OLD.status <> NEW.status BEGIN "
+	DD__NOTE("cert", "NEW.account_region", "NEW.id")
+	"CREATE TRIGGER changes_cert_delete AFTER DELETE ON certificates BEGIN " DD__NOTE("cert", "OLD.account_region", "OLD.id")
+	"CREATE TRIGGER changes_cert_insert AFTER INSERT ON certificates BEGIN " DD__NOTE("cert", "NEW.account_region", "NEW.id")
+	"CREATE TRIGGER changes_ca_insert AFTER INSERT ON ca_certificates BEGIN " DD__NOTE("ca", "NEW.account_region", "NEW.id")
+	"CREATE TRIGGER changes_ca_status AFTER UPDATE OF status ON ca_certificates WHEN OLD.status <> NEW.status BEGIN "
+	DD__NOTE("ca", "NEW.account_region", "NEW.id")
+	"CREATE TRIGGER changes_ca_delete AFTER DELETE ON ca_certificates BEGIN " DD__NOTE("ca", "OLD.account_region", "OLD.id")
+	"CREATE TRIGGER changes_crl_insert AFTER INSERT ON crls BEGIN " DD__NOTE("crl", "NEW.account_region", "NEW.ca_id")
+	"CREATE TRIGGER changes_crl_update AFTER UPDATE ON crls BEGIN " DD__NOTE("crl", "NEW.account_region", "NEW.ca_id")
+	"CREATE TRIGGER changes_policy_attach AFTER INSERT ON policy_targets BEGIN " DD__NOTE("policy", "NEW.account_region", "NEW.target")
+	"CREATE TRIGGER changes_policy_detach AFTER DELETE ON policy_targets BEGIN " DD__NOTE("policy", "OLD.account_region", "OLD.target")
+	"CREATE TRIGGER changes_policy_default AFTER UPDATE OF default_version ON policies BEGIN "
+	DD__NOTE("policy", "NEW.account_region", "NEW.name")
+	"CREATE TRIGGER changes_policy_delete AFTER DELETE ON policies BEGIN " DD__NOTE("policy", "OLD.account_region", "OLD.name")
+	"CREATE TRIGGER changes_principal_attach AFTER INSERT ON thing_principals BEGIN "
+	DD__NOTE("thing", "NEW.account_region", "NEW.principal")
+	"CREATE TRIGGER changes_principal_detach AFTER DELETE ON thing_principals BEGIN "
+	DD__NOTE("thing", "OLD.account_region", "OLD.principal")
+	"CREATE TRIGGER changes_thing_update AFTER UPDATE ON things BEGIN " DD__NOTE("thing", "NEW.account_region", "NEW.name")
+	"CREATE TRIGGER changes_member_add AFTER INSERT ON thing_group_members BEGIN "
+	DD__NOTE("group", "NEW.account_region", "NEW.thing_name")
+	"CREATE TRIGGER changes_member_remove AFTER DELETE ON thing_group_members BEGIN "
+	DD__NOTE("group", "OLD.account_region", "OLD.thing_name")
+	"CREATE TRIGGER changes_group_parent AFTER UPDATE OF parent ON thing_groups BEGIN "
+	DD__NOTE("grouptree", "NEW.account_region", "NEW.name")
+	"CREATE TRIGGER changes_settings_insert AFTER INSERT ON settings BEGIN " DD__NOTE("logging", "NEW.account_region", "NEW.key")
+	"CREATE TRIGGER changes_settings_update AFTER UPDATE ON settings BEGIN " DD__NOTE("logging", "NEW.account_region", "NEW.key")
+	"CREATE TRIGGER changes_loglevel_insert AFTER INSERT ON v2_log_levels BEGIN "
+	DD__NOTE("logging", "NEW.account_region", "NEW.target_name")
+	"CREATE TRIGGER changes_loglevel_delete AFTER DELETE ON v2_log_levels BEGIN "
+	DD__NOTE("logging", "OLD.account_region", "OLD.target_name");
+#undef DD__NOTE
+#undef DD__NOW_MS
+
 const char *const dd_store_migrations[] = {
 	m001_registry,
 	m002_iam_sns_cognito,
@@ -475,5 +521,6 @@ const char *const dd_store_migrations[] = {
 	m005_mitigation,
 	m006_connection_indexes,
 	m007_regions,
+	m008_change_journal,
 };
 const int dd_store_nmigrations = sizeof dd_store_migrations / sizeof dd_store_migrations[0];
