@@ -8,6 +8,7 @@
  */
 #include "server/dd_authz.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,9 +294,31 @@ void dd_authz_cache_clear(void)
 		slot_clear(&cache[i]);
 }
 
+/* The cache is freed when its thread exits: a thread-specific key whose destructor runs
+ * then (the value is only a marker). */
+static pthread_key_t exit_key;
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+static _Thread_local bool exit_armed;
+
+static void on_thread_exit(void *unused)
+{
+	(void)unused;
+	dd_authz_cache_clear();
+}
+
+static void exit_key_init(void)
+{
+	if (pthread_key_create(&exit_key, on_thread_exit) != 0)
+		dd_log_error("authz: no thread-exit hook; policy caches are freed at process exit only");
+}
+
 static int load_policies(struct dd_db *db, const char *account, const char *user, struct cached **out)
 {
 	uint64_t gen = dd_iam_generation();
+	if (!exit_armed) {
+		pthread_once(&exit_once, exit_key_init);
+		exit_armed = pthread_setspecific(exit_key, &exit_armed) == 0;
+	}
 	struct cached *victim = &cache[0];
 	for (int i = 0; i < CACHE_SLOTS; i++) {
 		struct cached *s = &cache[i];
