@@ -196,6 +196,8 @@ class AuthzTest(unittest.TestCase):
         iam.delete_policy(PolicyArn=parn)
         code, msg, status = err(iam.get_user, UserName="Carol")
         self.assertEqual((code, status), ("NoSuchEntity", 404))
+        # the store holding the secrets is the owner's only
+        self.assertEqual(os.stat(os.path.join(self.srv.data_dir, "iotdefender.db")).st_mode & 0o777, 0o600)
         self.assertEqual(err(iam.put_user_policy, UserName="Nobody", PolicyName="p",
                              PolicyDocument=RUN_POLICY)[0], "NoSuchEntity")
         self.assertEqual(err(iam.put_user_policy, UserName="Nobody", PolicyName="p",
