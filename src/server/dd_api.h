@@ -22,6 +22,7 @@ struct dd_http_request {
 	void *ud;
 	const unsigned char *body;
 	size_t body_len;
+	const char *source_ip;    /* the peer's address (aws:SourceIp), or NULL when unknown */
 };
 
 struct dd_http_response {

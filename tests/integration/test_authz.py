@@ -341,6 +341,32 @@ class AuthzTest(unittest.TestCase):
         self.iam.detach_user_policy(UserName="Managed", PolicyArn=parn)
         self.assertEqual(err(iot.list_things)[0], "AccessDeniedException")
 
+    def test_source_ip_and_mitigation_passrole(self):
+        pol = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iot:ListThings", "Resource": "*",
+             "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}},
+            {"Effect": "Allow", "Action": "iot:ListThingGroups", "Resource": "*",
+             "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}},
+            {"Effect": "Allow", "Action": ["iot:CreateMitigationAction", "iot:UpdateMitigationAction"],
+             "Resource": "arn:aws:iot:us-east-1:%s:mitigationaction/*" % ACCT},
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::%s:role/Mit*" % ACCT}]})
+        iot = self.client("iot", self.user("Networked", pol))
+        iot.list_things()  # we come from 127.0.0.1
+        self.assertEqual(err(iot.list_thing_groups)[0], "AccessDeniedException")
+        self.iam.create_role(RoleName="MitRole", AssumeRolePolicyDocument=TRUST)
+        params = {"updateCACertificateParams": {"action": "DEACTIVATE"}}
+        iot.create_mitigation_action(actionName="deact", roleArn="arn:aws:iam::%s:role/MitRole" % ACCT,
+                                     actionParams=params)
+        code, msg, _ = err(iot.create_mitigation_action, actionName="deact2",
+                           roleArn="arn:aws:iam::%s:role/OtherRole" % ACCT, actionParams=params)
+        self.assertEqual(code, "AccessDeniedException")
+        self.assertTrue(msg.endswith("iam:PassRole on resource: arn:aws:iam::%s:role/OtherRole" % ACCT), msg)
+        self.assertEqual(err(iot.update_mitigation_action, actionName="deact",
+                             roleArn="arn:aws:iam::%s:role/OtherRole" % ACCT)[0], "AccessDeniedException")
+        iot.update_mitigation_action(actionName="deact", roleArn="arn:aws:iam::%s:role/MitRole" % ACCT)
+        # the root needs no PassRole
+        self.iot.update_mitigation_action(actionName="deact", roleArn="arn:aws:iam::%s:role/OtherRole" % ACCT)
+
     def test_inactive_and_deleted_keys(self):
         key = self.user("Keyed", RUN_POLICY)
         iot = self.client("iot", key)
