@@ -693,9 +693,10 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 			json_decref(input);
 			if (arc != DD_EDENIED)
 				dd_api_error_response(proto, 500, dd_awserr_default_code(DD_EIO, proto), err, resp);
-			else
-				dd_api_error_response(proto, proto == DD_PROTO_REST_JSON ? 403 : proto == DD_PROTO_QUERY ? 403 : 400,
-						      proto == DD_PROTO_QUERY ? "AccessDenied" : "AccessDeniedException", err, resp);
+			else /* AWS's codes: SNS says AuthorizationError, IAM and STS AccessDenied */
+				dd_api_error_response(proto, proto == DD_PROTO_JSON ? 400 : 403,
+						      proto != DD_PROTO_QUERY ? "AccessDeniedException"
+						      : strcmp(service, "sns") == 0 ? "AuthorizationError" : "AccessDenied", err, resp);
 			return;
 		}
 	}

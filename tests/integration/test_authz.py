@@ -260,6 +260,10 @@ class AuthzTest(unittest.TestCase):
         code, msg, status = err(self.client("iam", self.user("Runner2", RUN_POLICY)).list_users)
         self.assertEqual((code, status), ("AccessDenied", 403))
         self.assertIn("is not authorized to perform: iam:ListUsers on resource: *", msg)
+        code, msg, status = err(self.client("sns", self.user("Runner3", RUN_POLICY)).list_topics)
+        self.assertEqual((code, status), ("AuthorizationError", 403))
+        self.assertEqual(msg, "User: arn:aws:iam::%s:user/Runner3 is not authorized to perform: sns:ListTopics"
+                              " on resource: *" % ACCT)
 
     def test_seed_update_policy_passrole(self):
         nopass = self.client("iot", self.user("Updater1", UPDATE_POLICY_NO_PASSROLE))

@@ -20,7 +20,7 @@ import unittest
 import botocore.exceptions
 
 from auditfleet import TRUST, AUDIT_POLICY_ARN, wait_task, all_findings
-from ddserver import Server, write_credentials
+from ddserver import LOCAL_OUTBOUND, Server, write_credentials
 from mitig_fleet import Certs, allow, role, wait_mtask
 from test_sns import Subscriber, subscribe_confirmed, env, FAST
 
@@ -349,7 +349,7 @@ class RegionalNotificationTest(unittest.TestCase):
         """Only the audit of the region whose configuration names an SNS target notifies it."""
         sub = Subscriber().start()
         try:
-            with env(**FAST), Server() as srv:
+            with env(**FAST), Server(extra_args=LOCAL_OUTBOUND) as srv:
                 us, eu = srv.client("iot", region=US), srv.client("iot", region=EU)
                 sns_eu = srv.client("sns", region=EU)
                 topic = sns_eu.create_topic(Name="EuAudit")["TopicArn"]
