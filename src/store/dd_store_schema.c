@@ -512,6 +512,33 @@ static const char m008_change_journal[] =
 	DD__NOTE("logging", "OLD.account_region", "OLD.target_name");
 #undef DD__NOTE
 #undef DD__NOW_MS
+/* IAM users, their access keys (the secret is kept, as SigV4 verification needs it; the
+ * database lives in the 0700 data directory), groups, and the users' and groups' inline
+ * and attached policies. */
+static const char m009_iam_users[] =
+	"CREATE TABLE iam_users(account TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, user_id TEXT NOT NULL,"
+	" path TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(account, name)) WITHOUT ROWID;"
+	"CREATE TABLE iam_access_keys(access_key TEXT PRIMARY KEY NOT NULL, account TEXT NOT NULL,"
+	" user_name TEXT NOT NULL COLLATE NOCASE, secret TEXT NOT NULL, status TEXT NOT NULL,"
+	" created INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX iam_access_keys_user ON iam_access_keys(account, user_name);"
+	"CREATE TABLE iam_groups(account TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, group_id TEXT NOT NULL,"
+	" path TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(account, name)) WITHOUT ROWID;"
+	"CREATE TABLE iam_group_members(account TEXT NOT NULL, group_name TEXT NOT NULL COLLATE NOCASE,"
+	" user_name TEXT NOT NULL COLLATE NOCASE, PRIMARY KEY(account, group_name, user_name)) WITHOUT ROWID;"
+	"CREATE INDEX iam_group_members_user ON iam_group_members(account, user_name);"
+	"CREATE TABLE iam_user_policies(account TEXT NOT NULL, user_name TEXT NOT NULL COLLATE NOCASE,"
+	" policy_name TEXT NOT NULL COLLATE NOCASE, document TEXT NOT NULL,"
+	" PRIMARY KEY(account, user_name, policy_name)) WITHOUT ROWID;"
+	"CREATE TABLE iam_group_policies(account TEXT NOT NULL, group_name TEXT NOT NULL COLLATE NOCASE,"
+	" policy_name TEXT NOT NULL COLLATE NOCASE, document TEXT NOT NULL,"
+	" PRIMARY KEY(account, group_name, policy_name)) WITHOUT ROWID;"
+	"CREATE TABLE iam_user_attachments(account TEXT NOT NULL, user_name TEXT NOT NULL COLLATE NOCASE,"
+	" policy_arn TEXT NOT NULL, PRIMARY KEY(account, user_name, policy_arn)) WITHOUT ROWID;"
+	"CREATE INDEX iam_user_attachments_policy ON iam_user_attachments(account, policy_arn);"
+	"CREATE TABLE iam_group_attachments(account TEXT NOT NULL, group_name TEXT NOT NULL COLLATE NOCASE,"
+	" policy_arn TEXT NOT NULL, PRIMARY KEY(account, group_name, policy_arn)) WITHOUT ROWID;"
+	"CREATE INDEX iam_group_attachments_policy ON iam_group_attachments(account, policy_arn);";
 
 const char *const dd_store_migrations[] = {
 	m001_registry,
@@ -522,5 +549,6 @@ const char *const dd_store_migrations[] = {
 	m006_connection_indexes,
 	m007_regions,
 	m008_change_journal,
+	m009_iam_users,
 };
 const int dd_store_nmigrations = sizeof dd_store_migrations / sizeof dd_store_migrations[0];
