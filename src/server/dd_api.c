@@ -11,6 +11,7 @@
  * errors are mapped once here to AWS codes and statuses.
  */
 #include "server/dd_api.h"
+#include "server/dd_api_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -799,3 +800,10 @@ int dd_api_call(struct dd_service *svc, const char *account, const char *region,
 	}
 	return 0;
 }
+
+int dd__api_parse_form(const unsigned char *body, size_t len, struct dd_kv **out, size_t *n)
+{
+	return parse_form(body, len, out, n);
+}
+
+void dd__api_free_kv(struct dd_kv *kv, size_t n) { free_kv(kv, n); }
