@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The IoT registry's handler table: operation name → handler, for the dispatcher. The
- * handlers live in dd_registry_things.c, dd_registry_certs.c, dd_registry_policies.c and
- * dd_registry_misc.c.
+ * handlers live in dd_registry_things.c, dd_registry_certs.c, dd_registry_policies.c,
+ * dd_registry_misc.c and dd_registry_types.c.
  */
 #include "dd/ctx.h"
 #include "core/dd_registry_handlers.h"
@@ -61,6 +61,20 @@ const struct dd_handler dd_registry_handlers[] = {
 	{ "iot", "UntagResource", dd_iot_untag_resource },
 	{ "iot", "ListTagsForResource", dd_iot_list_tags_for_resource },
 	{ "iot", "DescribeEndpoint", dd_iot_describe_endpoint },
+	{ "iot", "CreateThingType", dd_iot_create_thing_type },
+	{ "iot", "DescribeThingType", dd_iot_describe_thing_type },
+	{ "iot", "ListThingTypes", dd_iot_list_thing_types },
+	{ "iot", "UpdateThingType", dd_iot_update_thing_type },
+	{ "iot", "DeprecateThingType", dd_iot_deprecate_thing_type },
+	{ "iot", "DeleteThingType", dd_iot_delete_thing_type },
+	{ "iot", "CreateBillingGroup", dd_iot_create_billing_group },
+	{ "iot", "DescribeBillingGroup", dd_iot_describe_billing_group },
+	{ "iot", "ListBillingGroups", dd_iot_list_billing_groups },
+	{ "iot", "UpdateBillingGroup", dd_iot_update_billing_group },
+	{ "iot", "DeleteBillingGroup", dd_iot_delete_billing_group },
+	{ "iot", "AddThingToBillingGroup", dd_iot_add_thing_to_billing_group },
+	{ "iot", "RemoveThingFromBillingGroup", dd_iot_remove_thing_from_billing_group },
+	{ "iot", "ListThingsInBillingGroup", dd_iot_list_things_in_billing_group },
 	{ NULL, NULL, NULL },
 };
 

@@ -60,6 +60,21 @@ DD_HANDLER(dd_iot_tag_resource);
 DD_HANDLER(dd_iot_untag_resource);
 DD_HANDLER(dd_iot_list_tags_for_resource);
 DD_HANDLER(dd_iot_describe_endpoint);
+/* dd_registry_types.c */
+DD_HANDLER(dd_iot_create_thing_type);
+DD_HANDLER(dd_iot_describe_thing_type);
+DD_HANDLER(dd_iot_list_thing_types);
+DD_HANDLER(dd_iot_update_thing_type);
+DD_HANDLER(dd_iot_deprecate_thing_type);
+DD_HANDLER(dd_iot_delete_thing_type);
+DD_HANDLER(dd_iot_create_billing_group);
+DD_HANDLER(dd_iot_describe_billing_group);
+DD_HANDLER(dd_iot_list_billing_groups);
+DD_HANDLER(dd_iot_update_billing_group);
+DD_HANDLER(dd_iot_delete_billing_group);
+DD_HANDLER(dd_iot_add_thing_to_billing_group);
+DD_HANDLER(dd_iot_remove_thing_from_billing_group);
+DD_HANDLER(dd_iot_list_things_in_billing_group);
 int dd_iot_ingest_connection_events(struct dd_ctx *c, const char *body, size_t len, json_t **out);
 
 #endif

@@ -86,6 +86,11 @@ int dd__tags_put(struct dd_ctx *c, const char *arn, json_t *tags) DD_MUST_CHECK;
  * DD_EIO on a store error. */
 int dd__thing_group_add_member(struct dd_ctx *c, const char *group, const char *thing, bool override) DD_MUST_CHECK;
 
+/* Can a thing be given this thing type? Returns 0, or fails c (after rolling back the
+ * caller's transaction) with ResourceNotFoundException (no such type) or
+ * InvalidRequestException (deprecated). */
+int dd__thing_type_usable(struct dd_ctx *c, const char *type) DD_MUST_CHECK;
+
 /* Store errors become InternalFailureException after a rollback. */
 int dd__db_fail(struct dd_ctx *c);
 

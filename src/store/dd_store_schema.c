@@ -467,6 +467,20 @@ static const char m007_regions[] =
 	"CREATE INDEX mitigation_executions_finding ON mitigation_executions(account_region, finding_id,"
 	" task_id);";
 
+/* Thing types and billing groups (issue 15): a thing's billing group is a column of the
+ * thing (a thing is in at most one), indexed with its type for the listings. */
+static const char m_thing_types_billing[] =
+	"CREATE TABLE thing_types(account_region TEXT NOT NULL, name TEXT NOT NULL, type_id TEXT NOT NULL,"
+	" description TEXT, searchable TEXT NOT NULL DEFAULT '[]', mqtt5 TEXT, deprecated INTEGER NOT NULL"
+	" DEFAULT 0, deprecation_ms INTEGER, created INTEGER NOT NULL, PRIMARY KEY(account_region, name))"
+	" WITHOUT ROWID;"
+	"CREATE TABLE billing_groups(account_region TEXT NOT NULL, name TEXT NOT NULL, group_id TEXT NOT NULL,"
+	" description TEXT, version INTEGER NOT NULL DEFAULT 1, created INTEGER NOT NULL,"
+	" PRIMARY KEY(account_region, name)) WITHOUT ROWID;"
+	"ALTER TABLE things ADD COLUMN billing_group TEXT;"
+	"CREATE INDEX things_type ON things(account_region, type_name, name);"
+	"CREATE INDEX things_billing ON things(account_region, billing_group, name);";
+
 const char *const dd_store_migrations[] = {
 	m001_registry,
 	m002_iam_sns_cognito,
@@ -475,5 +489,6 @@ const char *const dd_store_migrations[] = {
 	m005_mitigation,
 	m006_connection_indexes,
 	m007_regions,
+	m_thing_types_billing,
 };
 const int dd_store_nmigrations = sizeof dd_store_migrations / sizeof dd_store_migrations[0];
