@@ -18,7 +18,10 @@ IOT_EXTRA = ["CreateCertificateFromCsr", "ListTargetsForPolicy", "DescribeThingG
              "DeprecateThingType", "DeleteThingType",
              "CreateBillingGroup", "DescribeBillingGroup", "ListBillingGroups", "UpdateBillingGroup",
              "DeleteBillingGroup", "AddThingToBillingGroup", "RemoveThingFromBillingGroup",
-             "ListThingsInBillingGroup"]
+             "ListThingsInBillingGroup",
+             # principals (issue 15)
+             "ListThingPrincipalsV2", "ListPrincipalThingsV2", "AttachPrincipalPolicy",
+             "DetachPrincipalPolicy", "ListPrincipalPolicies", "ListPolicyPrincipals"]
 SERVICES = {
     "iot": None,  # from API.md tables plus IOT_EXTRA
     "iam": ["CreateRole", "GetRole", "ListRoles", "DeleteRole", "UpdateAssumeRolePolicy",

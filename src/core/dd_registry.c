@@ -2,7 +2,8 @@
 /*
  * The IoT registry's handler table: operation name → handler, for the dispatcher. The
  * handlers live in dd_registry_things.c, dd_registry_certs.c, dd_registry_policies.c,
- * dd_registry_misc.c and dd_registry_types.c.
+ * dd_registry_misc.c,
+ * dd_registry_types.c and dd_registry_principals.c.
  */
 #include "dd/ctx.h"
 #include "core/dd_registry_handlers.h"
@@ -75,6 +76,12 @@ const struct dd_handler dd_registry_handlers[] = {
 	{ "iot", "AddThingToBillingGroup", dd_iot_add_thing_to_billing_group },
 	{ "iot", "RemoveThingFromBillingGroup", dd_iot_remove_thing_from_billing_group },
 	{ "iot", "ListThingsInBillingGroup", dd_iot_list_things_in_billing_group },
+	{ "iot", "ListThingPrincipalsV2", dd_iot_list_thing_principals_v2 },
+	{ "iot", "ListPrincipalThingsV2", dd_iot_list_principal_things_v2 },
+	{ "iot", "AttachPrincipalPolicy", dd_iot_attach_principal_policy },
+	{ "iot", "DetachPrincipalPolicy", dd_iot_detach_principal_policy },
+	{ "iot", "ListPrincipalPolicies", dd_iot_list_principal_policies },
+	{ "iot", "ListPolicyPrincipals", dd_iot_list_policy_principals },
 	{ NULL, NULL, NULL },
 };
 

@@ -75,6 +75,13 @@ DD_HANDLER(dd_iot_delete_billing_group);
 DD_HANDLER(dd_iot_add_thing_to_billing_group);
 DD_HANDLER(dd_iot_remove_thing_from_billing_group);
 DD_HANDLER(dd_iot_list_things_in_billing_group);
+/* dd_registry_principals.c */
+DD_HANDLER(dd_iot_list_thing_principals_v2);
+DD_HANDLER(dd_iot_list_principal_things_v2);
+DD_HANDLER(dd_iot_attach_principal_policy);
+DD_HANDLER(dd_iot_detach_principal_policy);
+DD_HANDLER(dd_iot_list_principal_policies);
+DD_HANDLER(dd_iot_list_policy_principals);
 int dd_iot_ingest_connection_events(struct dd_ctx *c, const char *body, size_t len, json_t **out);
 
 #endif

@@ -91,6 +91,12 @@ int dd__thing_group_add_member(struct dd_ctx *c, const char *group, const char *
  * InvalidRequestException (deprecated). */
 int dd__thing_type_usable(struct dd_ctx *c, const char *type) DD_MUST_CHECK;
 
+/* Is target something a policy attaches to (a certificate or thing group of c's account
+ * and region, or a Cognito identity id)? Is principal a certificate ARN of c's account and
+ * region (thing principals)? Return 0 or fail c with the AWS error (not found / invalid). */
+int dd__policy_target_check(struct dd_ctx *c, const char *target) DD_MUST_CHECK;
+int dd__thing_principal_check(struct dd_ctx *c, const char *principal) DD_MUST_CHECK;
+
 /* Store errors become InternalFailureException after a rollback. */
 int dd__db_fail(struct dd_ctx *c);
 
