@@ -21,7 +21,10 @@ IOT_EXTRA = ["CreateCertificateFromCsr", "ListTargetsForPolicy", "DescribeThingG
              "ListThingsInBillingGroup",
              # principals (issue 15)
              "ListThingPrincipalsV2", "ListPrincipalThingsV2", "AttachPrincipalPolicy",
-             "DetachPrincipalPolicy", "ListPrincipalPolicies", "ListPolicyPrincipals"]
+             "DetachPrincipalPolicy", "ListPrincipalPolicies", "ListPolicyPrincipals",
+             # topic rules (issue 15, stored only)
+             "CreateTopicRule", "GetTopicRule", "ListTopicRules", "ReplaceTopicRule",
+             "EnableTopicRule", "DisableTopicRule", "DeleteTopicRule"]
 SERVICES = {
     "iot": None,  # from API.md tables plus IOT_EXTRA
     "iam": ["CreateRole", "GetRole", "ListRoles", "DeleteRole", "UpdateAssumeRolePolicy",

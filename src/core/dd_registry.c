@@ -3,7 +3,7 @@
  * The IoT registry's handler table: operation name → handler, for the dispatcher. The
  * handlers live in dd_registry_things.c, dd_registry_certs.c, dd_registry_policies.c,
  * dd_registry_misc.c,
- * dd_registry_types.c and dd_registry_principals.c.
+ * dd_registry_types.c, dd_registry_principals.c and dd_registry_rules.c.
  */
 #include "dd/ctx.h"
 #include "core/dd_registry_handlers.h"
@@ -82,6 +82,13 @@ const struct dd_handler dd_registry_handlers[] = {
 	{ "iot", "DetachPrincipalPolicy", dd_iot_detach_principal_policy },
 	{ "iot", "ListPrincipalPolicies", dd_iot_list_principal_policies },
 	{ "iot", "ListPolicyPrincipals", dd_iot_list_policy_principals },
+	{ "iot", "CreateTopicRule", dd_iot_create_topic_rule }, /* stored only */
+	{ "iot", "GetTopicRule", dd_iot_get_topic_rule }, /* stored only */
+	{ "iot", "ListTopicRules", dd_iot_list_topic_rules }, /* stored only */
+	{ "iot", "ReplaceTopicRule", dd_iot_replace_topic_rule }, /* stored only */
+	{ "iot", "EnableTopicRule", dd_iot_enable_topic_rule }, /* stored only */
+	{ "iot", "DisableTopicRule", dd_iot_disable_topic_rule }, /* stored only */
+	{ "iot", "DeleteTopicRule", dd_iot_delete_topic_rule }, /* stored only */
 	{ NULL, NULL, NULL },
 };
 

@@ -82,6 +82,14 @@ DD_HANDLER(dd_iot_attach_principal_policy);
 DD_HANDLER(dd_iot_detach_principal_policy);
 DD_HANDLER(dd_iot_list_principal_policies);
 DD_HANDLER(dd_iot_list_policy_principals);
+/* dd_registry_rules.c (stored only) */
+DD_HANDLER(dd_iot_create_topic_rule);
+DD_HANDLER(dd_iot_get_topic_rule);
+DD_HANDLER(dd_iot_list_topic_rules);
+DD_HANDLER(dd_iot_replace_topic_rule);
+DD_HANDLER(dd_iot_enable_topic_rule);
+DD_HANDLER(dd_iot_disable_topic_rule);
+DD_HANDLER(dd_iot_delete_topic_rule);
 int dd_iot_ingest_connection_events(struct dd_ctx *c, const char *body, size_t len, json_t **out);
 
 #endif

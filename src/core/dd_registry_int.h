@@ -97,6 +97,10 @@ int dd__thing_type_usable(struct dd_ctx *c, const char *type) DD_MUST_CHECK;
 int dd__policy_target_check(struct dd_ctx *c, const char *target) DD_MUST_CHECK;
 int dd__thing_principal_check(struct dd_ctx *c, const char *principal) DD_MUST_CHECK;
 
+/* Checks the syntax of a topic rule's IoT SQL; copies the FROM topic filter into topic.
+ * Returns 0, or DD_EINVAL with err ("Line L:C <problem> near '…'"). */
+int dd__rule_sql_check(const char *sql, char *topic, size_t topiclen, char *err, size_t errlen) DD_MUST_CHECK;
+
 /* Store errors become InternalFailureException after a rollback. */
 int dd__db_fail(struct dd_ctx *c);
 

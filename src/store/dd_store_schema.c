@@ -481,6 +481,17 @@ static const char m_thing_types_billing[] =
 	"CREATE INDEX things_type ON things(account_region, type_name, name);"
 	"CREATE INDEX things_billing ON things(account_region, billing_group, name);";
 
+/* Topic rules and domain configurations (issue 15), stored only: nothing executes them. */
+static const char m_rules_domains[] =
+	"CREATE TABLE topic_rules(account_region TEXT NOT NULL, name TEXT NOT NULL, sql TEXT NOT NULL,"
+	" topic TEXT NOT NULL, description TEXT, actions TEXT NOT NULL DEFAULT '[]', error_action TEXT,"
+	" disabled INTEGER NOT NULL DEFAULT 0, sql_version TEXT, created INTEGER NOT NULL,"
+	" PRIMARY KEY(account_region, name)) WITHOUT ROWID;"
+	"CREATE TABLE domain_configurations(account_region TEXT NOT NULL, name TEXT NOT NULL,"
+	" config TEXT NOT NULL DEFAULT '{}', status TEXT NOT NULL, service_type TEXT NOT NULL,"
+	" domain_type TEXT NOT NULL, status_changed INTEGER NOT NULL, created INTEGER NOT NULL,"
+	" PRIMARY KEY(account_region, name)) WITHOUT ROWID;";
+
 const char *const dd_store_migrations[] = {
 	m001_registry,
 	m002_iam_sns_cognito,
@@ -490,5 +501,6 @@ const char *const dd_store_migrations[] = {
 	m006_connection_indexes,
 	m007_regions,
 	m_thing_types_billing,
+	m_rules_domains,
 };
 const int dd_store_nmigrations = sizeof dd_store_migrations / sizeof dd_store_migrations[0];
