@@ -24,7 +24,11 @@ IOT_EXTRA = ["CreateCertificateFromCsr", "ListTargetsForPolicy", "DescribeThingG
              "DetachPrincipalPolicy", "ListPrincipalPolicies", "ListPolicyPrincipals",
              # topic rules (issue 15, stored only)
              "CreateTopicRule", "GetTopicRule", "ListTopicRules", "ReplaceTopicRule",
-             "EnableTopicRule", "DisableTopicRule", "DeleteTopicRule"]
+             "EnableTopicRule", "DisableTopicRule", "DeleteTopicRule",
+             # domain configurations (issue 15, stored only)
+             "CreateDomainConfiguration", "DescribeDomainConfiguration",
+             "ListDomainConfigurations", "UpdateDomainConfiguration",
+             "DeleteDomainConfiguration"]
 SERVICES = {
     "iot": None,  # from API.md tables plus IOT_EXTRA
     "iam": ["CreateRole", "GetRole", "ListRoles", "DeleteRole", "UpdateAssumeRolePolicy",

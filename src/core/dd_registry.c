@@ -3,7 +3,8 @@
  * The IoT registry's handler table: operation name → handler, for the dispatcher. The
  * handlers live in dd_registry_things.c, dd_registry_certs.c, dd_registry_policies.c,
  * dd_registry_misc.c,
- * dd_registry_types.c, dd_registry_principals.c and dd_registry_rules.c.
+ * dd_registry_types.c, dd_registry_principals.c,
+ * dd_registry_rules.c and dd_registry_domains.c.
  */
 #include "dd/ctx.h"
 #include "core/dd_registry_handlers.h"
@@ -89,6 +90,11 @@ const struct dd_handler dd_registry_handlers[] = {
 	{ "iot", "EnableTopicRule", dd_iot_enable_topic_rule }, /* stored only */
 	{ "iot", "DisableTopicRule", dd_iot_disable_topic_rule }, /* stored only */
 	{ "iot", "DeleteTopicRule", dd_iot_delete_topic_rule }, /* stored only */
+	{ "iot", "CreateDomainConfiguration", dd_iot_create_domain_configuration }, /* stored only */
+	{ "iot", "DescribeDomainConfiguration", dd_iot_describe_domain_configuration }, /* stored only */
+	{ "iot", "ListDomainConfigurations", dd_iot_list_domain_configurations }, /* stored only */
+	{ "iot", "UpdateDomainConfiguration", dd_iot_update_domain_configuration }, /* stored only */
+	{ "iot", "DeleteDomainConfiguration", dd_iot_delete_domain_configuration }, /* stored only */
 	{ NULL, NULL, NULL },
 };
 

@@ -90,6 +90,12 @@ DD_HANDLER(dd_iot_replace_topic_rule);
 DD_HANDLER(dd_iot_enable_topic_rule);
 DD_HANDLER(dd_iot_disable_topic_rule);
 DD_HANDLER(dd_iot_delete_topic_rule);
+/* dd_registry_domains.c (stored only) */
+DD_HANDLER(dd_iot_create_domain_configuration);
+DD_HANDLER(dd_iot_describe_domain_configuration);
+DD_HANDLER(dd_iot_list_domain_configurations);
+DD_HANDLER(dd_iot_update_domain_configuration);
+DD_HANDLER(dd_iot_delete_domain_configuration);
 int dd_iot_ingest_connection_events(struct dd_ctx *c, const char *body, size_t len, json_t **out);
 
 #endif

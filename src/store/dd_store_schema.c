@@ -488,7 +488,7 @@ static const char m_rules_domains[] =
 	" disabled INTEGER NOT NULL DEFAULT 0, sql_version TEXT, created INTEGER NOT NULL,"
 	" PRIMARY KEY(account_region, name)) WITHOUT ROWID;"
 	"CREATE TABLE domain_configurations(account_region TEXT NOT NULL, name TEXT NOT NULL,"
-	" config TEXT NOT NULL DEFAULT '{}', status TEXT NOT NULL, service_type TEXT NOT NULL,"
+	" arn_id TEXT NOT NULL, config TEXT NOT NULL DEFAULT '{}', status TEXT NOT NULL, service_type TEXT NOT NULL,"
 	" domain_type TEXT NOT NULL, status_changed INTEGER NOT NULL, created INTEGER NOT NULL,"
 	" PRIMARY KEY(account_region, name)) WITHOUT ROWID;";
 
