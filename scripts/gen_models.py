@@ -12,7 +12,23 @@ import botocore
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPEC_API = os.path.join(ROOT, "..", "shared", "spec", "API.md")
 
-IOT_EXTRA = ["CreateCertificateFromCsr", "ListTargetsForPolicy", "DescribeThingGroup"]
+IOT_EXTRA = ["CreateCertificateFromCsr", "ListTargetsForPolicy", "DescribeThingGroup",
+             # thing types, billing groups (issue 15)
+             "CreateThingType", "DescribeThingType", "ListThingTypes", "UpdateThingType",
+             "DeprecateThingType", "DeleteThingType",
+             "CreateBillingGroup", "DescribeBillingGroup", "ListBillingGroups", "UpdateBillingGroup",
+             "DeleteBillingGroup", "AddThingToBillingGroup", "RemoveThingFromBillingGroup",
+             "ListThingsInBillingGroup",
+             # principals (issue 15)
+             "ListThingPrincipalsV2", "ListPrincipalThingsV2", "AttachPrincipalPolicy",
+             "DetachPrincipalPolicy", "ListPrincipalPolicies", "ListPolicyPrincipals",
+             # topic rules (issue 15, stored only)
+             "CreateTopicRule", "GetTopicRule", "ListTopicRules", "ReplaceTopicRule",
+             "EnableTopicRule", "DisableTopicRule", "DeleteTopicRule",
+             # domain configurations (issue 15, stored only)
+             "CreateDomainConfiguration", "DescribeDomainConfiguration",
+             "ListDomainConfigurations", "UpdateDomainConfiguration",
+             "DeleteDomainConfiguration"]
 SERVICES = {
     "iot": None,  # from API.md tables plus IOT_EXTRA
     "iam": ["CreateRole", "GetRole", "ListRoles", "DeleteRole", "UpdateAssumeRolePolicy",

@@ -343,6 +343,10 @@ static const struct {
 } taggable[] = {
 	{ "thing", "SELECT 1 FROM things WHERE account_region = ?1 AND name = ?2" },
 	{ "thinggroup", "SELECT 1 FROM thing_groups WHERE account_region = ?1 AND name = ?2" },
+	{ "thingtype", "SELECT 1 FROM thing_types WHERE account_region = ?1 AND name = ?2" },
+	{ "billinggroup", "SELECT 1 FROM billing_groups WHERE account_region = ?1 AND name = ?2" },
+	{ "rule", "SELECT 1 FROM topic_rules WHERE account_region = ?1 AND name = ?2" },
+	{ "domainconfiguration", "SELECT 1 FROM domain_configurations WHERE account_region = ?1 AND name || '/' || arn_id = ?2" },
 	{ "policy", "SELECT 1 FROM policies WHERE account_region = ?1 AND name = ?2" },
 	{ "rolealias", "SELECT 1 FROM role_aliases WHERE account_region = ?1 AND alias = ?2" },
 	{ "cert", "SELECT 1 FROM certificates WHERE account_region = ?1 AND id = ?2" },

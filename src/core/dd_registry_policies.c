@@ -702,6 +702,9 @@ static int list_pairs(struct dd_ctx *c, json_t *in, json_t **out, const char *sq
 	return dd__page_list(c, st, size, dd__row_text0, out_member, "nextToken", out);
 }
 
+int dd__policy_target_check(struct dd_ctx *c, const char *target) { return check_target(c, target); }
+int dd__thing_principal_check(struct dd_ctx *c, const char *principal) { return check_principal(c, principal); }
+
 int dd_iot_list_thing_principals(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *thing = dd__str(in, "thingName");

@@ -599,6 +599,15 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 				}
 			}
 		}
+		/* a real IoT operation this server does not serve: say so, by name */
+		if (strcmp(service, "iot") == 0) {
+			const char *real = dd_model_route_any_iot(req->method, path);
+			if (real && (!dd_model_op_find(m, real) || !find_handler(service, real))) {
+				snprintf(err, sizeof err, "The operation %s is not supported by this server", real);
+				dd_api_error_response(proto, 501, "NotImplementedException", err, resp);
+				return;
+			}
+		}
 		json_t *labels = json_object();
 		bool mismatch = false;
 		op = dd_model_route(m, req->method, path, labels, &mismatch);

@@ -539,6 +539,30 @@ static const char m009_iam_users[] =
 	"CREATE TABLE iam_group_attachments(account TEXT NOT NULL, group_name TEXT NOT NULL COLLATE NOCASE,"
 	" policy_arn TEXT NOT NULL, PRIMARY KEY(account, group_name, policy_arn)) WITHOUT ROWID;"
 	"CREATE INDEX iam_group_attachments_policy ON iam_group_attachments(account, policy_arn);";
+/* Thing types and billing groups (issue 15): a thing's billing group is a column of the
+ * thing (a thing is in at most one), indexed with its type for the listings. */
+static const char m010_thing_types_billing[] =
+	"CREATE TABLE thing_types(account_region TEXT NOT NULL, name TEXT NOT NULL, type_id TEXT NOT NULL,"
+	" description TEXT, searchable TEXT NOT NULL DEFAULT '[]', mqtt5 TEXT, deprecated INTEGER NOT NULL"
+	" DEFAULT 0, deprecation_ms INTEGER, created INTEGER NOT NULL, PRIMARY KEY(account_region, name))"
+	" WITHOUT ROWID;"
+	"CREATE TABLE billing_groups(account_region TEXT NOT NULL, name TEXT NOT NULL, group_id TEXT NOT NULL,"
+	" description TEXT, version INTEGER NOT NULL DEFAULT 1, created INTEGER NOT NULL,"
+	" PRIMARY KEY(account_region, name)) WITHOUT ROWID;"
+	"ALTER TABLE things ADD COLUMN billing_group TEXT;"
+	"CREATE INDEX things_type ON things(account_region, type_name, name);"
+	"CREATE INDEX things_billing ON things(account_region, billing_group, name);";
+
+/* Topic rules and domain configurations (issue 15), stored only: nothing executes them. */
+static const char m011_rules_domains[] =
+	"CREATE TABLE topic_rules(account_region TEXT NOT NULL, name TEXT NOT NULL, sql TEXT NOT NULL,"
+	" topic TEXT NOT NULL, description TEXT, actions TEXT NOT NULL DEFAULT '[]', error_action TEXT,"
+	" disabled INTEGER NOT NULL DEFAULT 0, sql_version TEXT, created INTEGER NOT NULL,"
+	" PRIMARY KEY(account_region, name)) WITHOUT ROWID;"
+	"CREATE TABLE domain_configurations(account_region TEXT NOT NULL, name TEXT NOT NULL,"
+	" arn_id TEXT NOT NULL, config TEXT NOT NULL DEFAULT '{}', status TEXT NOT NULL, service_type TEXT NOT NULL,"
+	" domain_type TEXT NOT NULL, status_changed INTEGER NOT NULL, created INTEGER NOT NULL,"
+	" PRIMARY KEY(account_region, name)) WITHOUT ROWID;";
 
 const char *const dd_store_migrations[] = {
 	m001_registry,
@@ -550,5 +574,7 @@ const char *const dd_store_migrations[] = {
 	m007_regions,
 	m008_change_journal,
 	m009_iam_users,
+	m010_thing_types_billing,
+	m011_rules_domains,
 };
 const int dd_store_nmigrations = sizeof dd_store_migrations / sizeof dd_store_migrations[0];
