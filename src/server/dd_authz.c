@@ -196,6 +196,41 @@ const struct dd_authz_entry dd_authz_table[] = {
 	{ "cognito-identity", "SetIdentityPoolRoles", "cognito-identity:SetIdentityPoolRoles", "{P}identitypool/{IdentityPoolId}", "Roles.*" },
 	{ "cognito-identity", "UpdateIdentityPool", "cognito-identity:UpdateIdentityPool", "{P}identitypool/{IdentityPoolId}", NULL },
 	{ "sts", "GetCallerIdentity", "sts:GetCallerIdentity", "*", NULL },
+	/* the control plane (thing types, billing groups, principals, rules, domain
+	 * configurations) and iot-data: resources as in AWS's service authorization reference */
+	{ "iot", "AddThingToBillingGroup", "iot:AddThingToBillingGroup", "{P}thing/{thingName}", NULL },
+	{ "iot", "AttachPrincipalPolicy", "iot:AttachPrincipalPolicy", "{P}policy/{policyName}", NULL },
+	{ "iot", "CreateBillingGroup", "iot:CreateBillingGroup", "{P}billinggroup/{billingGroupName}", NULL },
+	{ "iot", "CreateDomainConfiguration", "iot:CreateDomainConfiguration", "{P}domainconfiguration/{domainConfigurationName}", NULL },
+	{ "iot", "CreateThingType", "iot:CreateThingType", "{P}thingtype/{thingTypeName}", NULL },
+	{ "iot", "CreateTopicRule", "iot:CreateTopicRule", "{P}rule/{ruleName}", NULL },
+	{ "iot", "DeleteBillingGroup", "iot:DeleteBillingGroup", "{P}billinggroup/{billingGroupName}", NULL },
+	{ "iot", "DeleteDomainConfiguration", "iot:DeleteDomainConfiguration", "{P}domainconfiguration/{domainConfigurationName}", NULL },
+	{ "iot", "DeleteThingType", "iot:DeleteThingType", "{P}thingtype/{thingTypeName}", NULL },
+	{ "iot", "DeleteTopicRule", "iot:DeleteTopicRule", "{P}rule/{ruleName}", NULL },
+	{ "iot", "DeprecateThingType", "iot:DeprecateThingType", "{P}thingtype/{thingTypeName}", NULL },
+	{ "iot", "DescribeBillingGroup", "iot:DescribeBillingGroup", "{P}billinggroup/{billingGroupName}", NULL },
+	{ "iot", "DescribeDomainConfiguration", "iot:DescribeDomainConfiguration", "{P}domainconfiguration/{domainConfigurationName}", NULL },
+	{ "iot", "DescribeThingType", "iot:DescribeThingType", "{P}thingtype/{thingTypeName}", NULL },
+	{ "iot", "DetachPrincipalPolicy", "iot:DetachPrincipalPolicy", "{P}policy/{policyName}", NULL },
+	{ "iot", "DisableTopicRule", "iot:DisableTopicRule", "{P}rule/{ruleName}", NULL },
+	{ "iot", "EnableTopicRule", "iot:EnableTopicRule", "{P}rule/{ruleName}", NULL },
+	{ "iot", "GetTopicRule", "iot:GetTopicRule", "{P}rule/{ruleName}", NULL },
+	{ "iot", "ListBillingGroups", "iot:ListBillingGroups", "*", NULL },
+	{ "iot", "ListDomainConfigurations", "iot:ListDomainConfigurations", "*", NULL },
+	{ "iot", "ListPolicyPrincipals", "iot:ListPolicyPrincipals", "{P}policy/{policyName}", NULL },
+	{ "iot", "ListPrincipalPolicies", "iot:ListPrincipalPolicies", "*", NULL },
+	{ "iot", "ListPrincipalThingsV2", "iot:ListPrincipalThingsV2", "*", NULL },
+	{ "iot", "ListThingPrincipalsV2", "iot:ListThingPrincipalsV2", "{P}thing/{thingName}", NULL },
+	{ "iot", "ListThingTypes", "iot:ListThingTypes", "*", NULL },
+	{ "iot", "ListThingsInBillingGroup", "iot:ListThingsInBillingGroup", "{P}billinggroup/{billingGroupName}", NULL },
+	{ "iot", "ListTopicRules", "iot:ListTopicRules", "*", NULL },
+	{ "iot", "RemoveThingFromBillingGroup", "iot:RemoveThingFromBillingGroup", "{P}thing/{thingName}", NULL },
+	{ "iot", "ReplaceTopicRule", "iot:ReplaceTopicRule", "{P}rule/{ruleName}", NULL },
+	{ "iot", "UpdateBillingGroup", "iot:UpdateBillingGroup", "{P}billinggroup/{billingGroupName}", NULL },
+	{ "iot", "UpdateDomainConfiguration", "iot:UpdateDomainConfiguration", "{P}domainconfiguration/{domainConfigurationName}", NULL },
+	{ "iot", "UpdateThingType", "iot:UpdateThingType", "{P}thingtype/{thingTypeName}", NULL },
+	{ "iotdata", "DeleteConnection", "iot:DeleteConnection", "{P}client/{clientId}", NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -245,7 +280,9 @@ int dd_authz_resource(const struct dd_authz_entry *e, const char *account, const
 		char prefix[160];
 		if (strcmp(name, "P") == 0) {
 			bool global = strcmp(e->service, "iam") == 0 || strcmp(e->service, "sts") == 0;
-			snprintf(prefix, sizeof prefix, "arn:aws:%s:%s:%s:", e->service, global ? "" : region, account);
+			/* the iot data plane's resources are iot ARNs (arn:aws:iot:…:client/ID) */
+			const char *arn_service = strcmp(e->service, "iotdata") == 0 ? "iot" : e->service;
+			snprintf(prefix, sizeof prefix, "arn:aws:%s:%s:%s:", arn_service, global ? "" : region, account);
 			v = prefix;
 		} else {
 			char *save = NULL;
