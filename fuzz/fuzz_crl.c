@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "dd/crl.h"
+#include "dd/ctx.h"
 #include "dd/service.h"
 #include "dd/x509.h"
 #include "server/dd_api.h"
@@ -38,6 +39,9 @@ static const char ca_pem[] =
 	"-----END CERTIFICATE-----\n"
 	;
 #define ACCOUNT "123456789012"
+#define REGION "us-east-1"
+
+static char account_region[DD_ACCOUNT_REGION_SIZE]; /* the key the CA is stored under */
 
 static struct dd_service svc;
 static char dir[64], ca_id[65];
@@ -81,7 +85,9 @@ static void setup(void)
 			       "setAsActive", 1);
 	json_t *out = NULL;
 	char err[512];
-	if (dd_api_call(&svc, ACCOUNT, "us-east-1", "iot", "RegisterCACertificate", in, &out, err, sizeof err) != 0) {
+	if (dd_account_region_make(account_region, ACCOUNT, REGION) != 0)
+		abort();
+	if (dd_api_call(&svc, ACCOUNT, REGION, "iot", "RegisterCACertificate", in, &out, err, sizeof err) != 0) {
 		fprintf(stderr, "RegisterCACertificate: %s\n", err);
 		abort();
 	}
@@ -110,11 +116,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int64_t now = dd_now_ms();
 	struct dd_db *db = dd_store_db(svc.store);
 	struct dd_crl_import_result res;
-	if (dd_crl_import(db, ACCOUNT, ca_id, data, size, "import", now, &res, err, sizeof err) == 0) {
+	if (dd_crl_import(db, account_region, ca_id, data, size, "import", now, &res, err, sizeof err) == 0) {
 		char by[65];
-		(void)dd_crl_lookup(db, ACCOUNT, res.issuer, "1a2b", now, by);
+		(void)dd_crl_lookup(db, account_region, res.issuer, "1a2b", now, by);
 		json_t *st = NULL;
-		if (dd_crl_status_json(db, ACCOUNT, NULL, now, &st) == 0)
+		if (dd_crl_status_json(db, account_region, NULL, now, &st) == 0)
 			json_decref(st);
 	}
 	if (dd_db_in_tx(db))

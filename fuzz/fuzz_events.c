@@ -79,6 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char rid[] = "fuzz";
 	struct dd_ctx c = { .svc = &svc, .db = db, .account = "123456789012", .region = "us-east-1",
 			    .request_id = rid, .now_ms = dd_now_ms() };
+	if (dd_ctx_set_account_region(&c) != 0)
+		abort();
 	json_t *out = NULL;
 	int rc = dd_iot_ingest_connection_events(&c, (const char *)data, size, &out);
 	if (dd_db_in_tx(db))

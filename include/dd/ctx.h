@@ -60,6 +60,10 @@ struct dd_ctx {
 	/* ResourceAlreadyExistsException's resourceId / resourceArn ("" when not set) */
 	char err_resource_id[128];
 	char err_resource_arn[512];
+	/* the authenticated caller: an IAM user's name and id, or NULL for the account root
+	 * (the credentials-file keys, and in-process calls) */
+	const char *caller_user;
+	const char *caller_user_id;
 };
 
 /* Sets c->account_region from c->account and c->region. Returns 0 or DD_EINVAL (see

@@ -112,4 +112,31 @@ int dd_iam_arn_parse(const char *arn, struct dd_arn *out) DD_MUST_CHECK;
  * the same name). Pure function. */
 int dd_iam_role_arn_check(const char *account, const char *arn) DD_MUST_CHECK;
 
+/* ---- IAM users, groups and access keys (dd_iam_users.c) ---- */
+
+/* An IAM user's access key, as SigV4 verification needs it. */
+struct dd_iam_key {
+	char account[13];
+	char user[65];
+	char user_id[32];
+	char secret[64];
+	bool active;
+};
+
+/* Looks up an IAM user's access key (any account). Returns 0 and fills *out (inactive
+ * keys too: active says which), DD_ENOTFOUND, or DD_EIO. */
+int dd_iam_access_key_find(struct dd_db *db, const char *access_key, struct dd_iam_key *out) DD_MUST_CHECK;
+
+/* Collects the documents of every policy that applies to user of account: the user's
+ * inline policies, its groups' inline policies, and the managed policies attached to the
+ * user and to its groups. Returns 0, DD_ENOTFOUND (no such user), DD_EIO or DD_ENOMEM;
+ * *out is freed with dd_iam_policy_docs_clear. */
+int dd_iam_user_policies(struct dd_db *db, const char *account, const char *user,
+			 struct dd_iam_policy_docs *out) DD_MUST_CHECK;
+
+/* A counter bumped after every IAM write (dd_iam_generation_bump): a cache of users'
+ * compiled policies is valid while the counter it was built at is current. */
+uint64_t dd_iam_generation(void);
+void dd_iam_generation_bump(void);
+
 #endif

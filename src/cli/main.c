@@ -14,10 +14,12 @@
 
 #include "cli/dd_admin.h"
 #include "cli/dd_config.h"
+#include "cli/dd_broker_config.h"
 #include "cli/dd_demo.h"
 #include "cli/dd_ops.h"
 #include "dd/audit.h"
 #include "dd/certs.h"
+#include "dd/changes.h"
 #include "dd/common.h"
 #include "dd/fetch.h"
 #include "dd/mitigation.h"
@@ -48,6 +50,8 @@ static void usage_main(FILE *f)
 		"  report      print an audit's findings (text, json, csv or html)\n"
 		"  audit       run all enabled audit checks now (audit run --help)\n"
 		"  version     print the version (also --version)\n"
+		"  broker-config  print a mosquitto.conf for the iotdefender broker plugin\n"
+		"  demo --broker  devices on the real broker: shared certificate found, mitigated, kicked\n"
 		"\n"
 		"Run 'iotdefender <command> --help' for the options of a command.\n");
 }
@@ -181,7 +185,7 @@ static int cmd_serve(int argc, char **argv)
 	port = dd_http_port(http);
 	snprintf(svc.endpoint_host, sizeof svc.endpoint_host, v6 ? "[%s]:%u" : "%s:%u", bind_addr, port);
 	snprintf(svc.endpoint_url, sizeof svc.endpoint_url, "http://%s", svc.endpoint_host);
-	if (dd_outbox_start(&svc) || dd_audit_start(&svc) || dd_mitigation_start(&svc)) {
+	if (dd_outbox_start(&svc) || dd_audit_start(&svc) || dd_mitigation_start(&svc) || dd_broker_keeper_start(&svc)) {
 		fprintf(stderr, "iotdefender: cannot start the notification workers\n");
 		dd_http_stop(http);
 		dd_creds_free(&creds);
@@ -211,6 +215,7 @@ static int cmd_serve(int argc, char **argv)
 	sigwait(&set, &sig);
 	dd_log_info("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	dd_http_stop(http);
+	dd_broker_keeper_stop();
 	dd_mitigation_stop(&svc);
 	dd_audit_stop(&svc);
 	dd_outbox_stop(&svc);
@@ -238,8 +243,12 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "serve") == 0)
 		return cmd_serve(argc - 1, argv + 1);
+	if (dd_broker_demo_requested(argc, argv))
+		return dd_broker_demo_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "demo") == 0)
 		return dd_demo_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "broker-config") == 0)
+		return dd_broker_config_main(argc - 1, argv + 1);
 	int r = dd_ops_main(argc, argv);
 	if (r >= 0)
 		return r;

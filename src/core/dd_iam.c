@@ -842,7 +842,9 @@ static int policy_resolve(struct dd_ctx *c, const char *arn, struct pol *p, bool
 
 static int64_t attachment_count(struct dd_ctx *c, const char *arn)
 {
-	return count_of(c, dd_db_stmt(c->db, "SELECT count(*) FROM iam_role_attachments WHERE account = ?1 AND policy_arn = ?2"), arn, NULL);
+	return count_of(c, dd_db_stmt(c->db, "SELECT (SELECT count(*) FROM iam_role_attachments WHERE account = ?1 AND policy_arn = ?2)"
+					      " + (SELECT count(*) FROM iam_user_attachments WHERE account = ?1 AND policy_arn = ?2)"
+					      " + (SELECT count(*) FROM iam_group_attachments WHERE account = ?1 AND policy_arn = ?2)"), arn, NULL);
 }
 
 static int64_t boundary_count(struct dd_ctx *c, const char *arn)

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The IoT registry's handler table: operation name → handler, for the dispatcher. The
- * handlers live in dd_registry_things.c, dd_registry_certs.c, dd_registry_policies.c and
- * dd_registry_misc.c.
+ * handlers live in dd_registry_things.c, dd_registry_certs.c, dd_registry_policies.c,
+ * dd_registry_misc.c,
+ * dd_registry_types.c, dd_registry_principals.c,
+ * dd_registry_rules.c and dd_registry_domains.c.
  */
 #include "dd/ctx.h"
 #include "core/dd_registry_handlers.h"
@@ -61,6 +63,38 @@ const struct dd_handler dd_registry_handlers[] = {
 	{ "iot", "UntagResource", dd_iot_untag_resource },
 	{ "iot", "ListTagsForResource", dd_iot_list_tags_for_resource },
 	{ "iot", "DescribeEndpoint", dd_iot_describe_endpoint },
+	{ "iot", "CreateThingType", dd_iot_create_thing_type },
+	{ "iot", "DescribeThingType", dd_iot_describe_thing_type },
+	{ "iot", "ListThingTypes", dd_iot_list_thing_types },
+	{ "iot", "UpdateThingType", dd_iot_update_thing_type },
+	{ "iot", "DeprecateThingType", dd_iot_deprecate_thing_type },
+	{ "iot", "DeleteThingType", dd_iot_delete_thing_type },
+	{ "iot", "CreateBillingGroup", dd_iot_create_billing_group },
+	{ "iot", "DescribeBillingGroup", dd_iot_describe_billing_group },
+	{ "iot", "ListBillingGroups", dd_iot_list_billing_groups },
+	{ "iot", "UpdateBillingGroup", dd_iot_update_billing_group },
+	{ "iot", "DeleteBillingGroup", dd_iot_delete_billing_group },
+	{ "iot", "AddThingToBillingGroup", dd_iot_add_thing_to_billing_group },
+	{ "iot", "RemoveThingFromBillingGroup", dd_iot_remove_thing_from_billing_group },
+	{ "iot", "ListThingsInBillingGroup", dd_iot_list_things_in_billing_group },
+	{ "iot", "ListThingPrincipalsV2", dd_iot_list_thing_principals_v2 },
+	{ "iot", "ListPrincipalThingsV2", dd_iot_list_principal_things_v2 },
+	{ "iot", "AttachPrincipalPolicy", dd_iot_attach_principal_policy },
+	{ "iot", "DetachPrincipalPolicy", dd_iot_detach_principal_policy },
+	{ "iot", "ListPrincipalPolicies", dd_iot_list_principal_policies },
+	{ "iot", "ListPolicyPrincipals", dd_iot_list_policy_principals },
+	{ "iot", "CreateTopicRule", dd_iot_create_topic_rule }, /* stored only */
+	{ "iot", "GetTopicRule", dd_iot_get_topic_rule }, /* stored only */
+	{ "iot", "ListTopicRules", dd_iot_list_topic_rules }, /* stored only */
+	{ "iot", "ReplaceTopicRule", dd_iot_replace_topic_rule }, /* stored only */
+	{ "iot", "EnableTopicRule", dd_iot_enable_topic_rule }, /* stored only */
+	{ "iot", "DisableTopicRule", dd_iot_disable_topic_rule }, /* stored only */
+	{ "iot", "DeleteTopicRule", dd_iot_delete_topic_rule }, /* stored only */
+	{ "iot", "CreateDomainConfiguration", dd_iot_create_domain_configuration }, /* stored only */
+	{ "iot", "DescribeDomainConfiguration", dd_iot_describe_domain_configuration }, /* stored only */
+	{ "iot", "ListDomainConfigurations", dd_iot_list_domain_configurations }, /* stored only */
+	{ "iot", "UpdateDomainConfiguration", dd_iot_update_domain_configuration }, /* stored only */
+	{ "iot", "DeleteDomainConfiguration", dd_iot_delete_domain_configuration }, /* stored only */
 	{ NULL, NULL, NULL },
 };
 

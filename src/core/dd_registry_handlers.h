@@ -60,6 +60,42 @@ DD_HANDLER(dd_iot_tag_resource);
 DD_HANDLER(dd_iot_untag_resource);
 DD_HANDLER(dd_iot_list_tags_for_resource);
 DD_HANDLER(dd_iot_describe_endpoint);
+/* dd_registry_types.c */
+DD_HANDLER(dd_iot_create_thing_type);
+DD_HANDLER(dd_iot_describe_thing_type);
+DD_HANDLER(dd_iot_list_thing_types);
+DD_HANDLER(dd_iot_update_thing_type);
+DD_HANDLER(dd_iot_deprecate_thing_type);
+DD_HANDLER(dd_iot_delete_thing_type);
+DD_HANDLER(dd_iot_create_billing_group);
+DD_HANDLER(dd_iot_describe_billing_group);
+DD_HANDLER(dd_iot_list_billing_groups);
+DD_HANDLER(dd_iot_update_billing_group);
+DD_HANDLER(dd_iot_delete_billing_group);
+DD_HANDLER(dd_iot_add_thing_to_billing_group);
+DD_HANDLER(dd_iot_remove_thing_from_billing_group);
+DD_HANDLER(dd_iot_list_things_in_billing_group);
+/* dd_registry_principals.c */
+DD_HANDLER(dd_iot_list_thing_principals_v2);
+DD_HANDLER(dd_iot_list_principal_things_v2);
+DD_HANDLER(dd_iot_attach_principal_policy);
+DD_HANDLER(dd_iot_detach_principal_policy);
+DD_HANDLER(dd_iot_list_principal_policies);
+DD_HANDLER(dd_iot_list_policy_principals);
+/* dd_registry_rules.c (stored only) */
+DD_HANDLER(dd_iot_create_topic_rule);
+DD_HANDLER(dd_iot_get_topic_rule);
+DD_HANDLER(dd_iot_list_topic_rules);
+DD_HANDLER(dd_iot_replace_topic_rule);
+DD_HANDLER(dd_iot_enable_topic_rule);
+DD_HANDLER(dd_iot_disable_topic_rule);
+DD_HANDLER(dd_iot_delete_topic_rule);
+/* dd_registry_domains.c (stored only) */
+DD_HANDLER(dd_iot_create_domain_configuration);
+DD_HANDLER(dd_iot_describe_domain_configuration);
+DD_HANDLER(dd_iot_list_domain_configurations);
+DD_HANDLER(dd_iot_update_domain_configuration);
+DD_HANDLER(dd_iot_delete_domain_configuration);
 int dd_iot_ingest_connection_events(struct dd_ctx *c, const char *body, size_t len, json_t **out);
 
 #endif

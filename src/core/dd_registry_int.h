@@ -86,7 +86,27 @@ int dd__tags_put(struct dd_ctx *c, const char *arn, json_t *tags) DD_MUST_CHECK;
  * DD_EIO on a store error. */
 int dd__thing_group_add_member(struct dd_ctx *c, const char *group, const char *thing, bool override) DD_MUST_CHECK;
 
+/* Can a thing be given this thing type? Returns 0, or fails c (after rolling back the
+ * caller's transaction) with ResourceNotFoundException (no such type) or
+ * InvalidRequestException (deprecated). */
+int dd__thing_type_usable(struct dd_ctx *c, const char *type) DD_MUST_CHECK;
+
+/* Is target something a policy attaches to (a certificate or thing group of c's account
+ * and region, or a Cognito identity id)? Is principal a certificate ARN of c's account and
+ * region (thing principals)? Return 0 or fail c with the AWS error (not found / invalid). */
+int dd__policy_target_check(struct dd_ctx *c, const char *target) DD_MUST_CHECK;
+int dd__thing_principal_check(struct dd_ctx *c, const char *principal) DD_MUST_CHECK;
+
+/* Checks the syntax of a topic rule's IoT SQL; copies the FROM topic filter into topic.
+ * Returns 0, or DD_EINVAL with err ("Line L:C <problem> near '…'"). */
+int dd__rule_sql_check(const char *sql, char *topic, size_t topiclen, char *err, size_t errlen) DD_MUST_CHECK;
+
 /* Store errors become InternalFailureException after a rollback. */
 int dd__db_fail(struct dd_ctx *c);
+
+/* The policies that apply to a principal (and/or a thing): see dd_registry_policies.c. */
+int dd__effective_policy_names(struct dd_ctx *c, const char *principal, const char *thing, json_t *names) DD_MUST_CHECK;
+/* The default version's document of a policy (owned), or NULL. */
+char *dd__policy_default_doc(struct dd_ctx *c, const char *name);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "core/dd_registry_int.h"
 #include "core/dd_registry_handlers.h"
+#include "dd/changes.h"
 #include "dd/iam.h"
 #include "dd/service.h"
 
@@ -342,6 +343,10 @@ static const struct {
 } taggable[] = {
 	{ "thing", "SELECT 1 FROM things WHERE account_region = ?1 AND name = ?2" },
 	{ "thinggroup", "SELECT 1 FROM thing_groups WHERE account_region = ?1 AND name = ?2" },
+	{ "thingtype", "SELECT 1 FROM thing_types WHERE account_region = ?1 AND name = ?2" },
+	{ "billinggroup", "SELECT 1 FROM billing_groups WHERE account_region = ?1 AND name = ?2" },
+	{ "rule", "SELECT 1 FROM topic_rules WHERE account_region = ?1 AND name = ?2" },
+	{ "domainconfiguration", "SELECT 1 FROM domain_configurations WHERE account_region = ?1 AND name || '/' || arn_id = ?2" },
 	{ "policy", "SELECT 1 FROM policies WHERE account_region = ?1 AND name = ?2" },
 	{ "rolealias", "SELECT 1 FROM role_aliases WHERE account_region = ?1 AND alias = ?2" },
 	{ "cert", "SELECT 1 FROM certificates WHERE account_region = ?1 AND id = ?2" },
@@ -457,6 +462,15 @@ int dd_iot_describe_endpoint(struct dd_ctx *c, json_t *in, json_t **out)
 	if (!known)
 		return dd_fail(c, DD_EINVAL, "InvalidRequestException",
 			       "endpointType must be iot:Data, iot:Data-ATS, iot:CredentialProvider or iot:Jobs, not %.128s.", type);
+	/* iot:Data (the default) and iot:Data-ATS: the MQTT/TLS address of the broker serving
+	 * the request's region once broker-config recorded it; every other type (and no broker
+	 * for the region): this HTTP endpoint. */
+	char broker[256];
+	if ((!type || strcmp(type, "iot:Data") == 0 || strcmp(type, "iot:Data-ATS") == 0) &&
+	    dd_broker_endpoint_get(c->db, c->region, broker, sizeof broker) == 0) {
+		*out = json_pack("{s:s}", "endpointAddress", broker);
+		return 0;
+	}
 	*out = json_pack("{s:s}", "endpointAddress", c->svc->endpoint_host[0] ? c->svc->endpoint_host : "127.0.0.1");
 	return 0;
 }

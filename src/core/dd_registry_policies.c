@@ -13,6 +13,7 @@
 
 #include "core/dd_registry_int.h"
 #include "core/dd_registry_handlers.h"
+#include "dd/authz.h"
 #include "dd/policy.h"
 
 #define MAX_VERSIONS 5
@@ -701,6 +702,9 @@ static int list_pairs(struct dd_ctx *c, json_t *in, json_t **out, const char *sq
 	return dd__page_list(c, st, size, dd__row_text0, out_member, "nextToken", out);
 }
 
+int dd__policy_target_check(struct dd_ctx *c, const char *target) { return check_target(c, target); }
+int dd__thing_principal_check(struct dd_ctx *c, const char *principal) { return check_principal(c, principal); }
+
 int dd_iot_list_thing_principals(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *thing = dd__str(in, "thingName");
@@ -884,18 +888,10 @@ int dd_iot_test_authorization(struct dd_ctx *c, json_t *in, json_t **out)
 			pols[i] = NULL; /* stored documents were validated; skip if not */
 		free(doc);
 	}
-	/* the thing the principal is attached to, for ${iot:Connection.Thing.*} */
-	char thing[256] = "";
-	if (!rc && principal) {
-		sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT thing_name FROM thing_principals WHERE account_region = ?1 AND principal = ?2 ORDER BY thing_name LIMIT 1");
-		if (st) {
-			dd_bind_text(st, 1, c->account_region);
-			dd_bind_text(st, 2, principal);
-			if (sqlite3_step(st) == SQLITE_ROW)
-				snprintf(thing, sizeof thing, "%s", dd_col_text(st, 0));
-			sqlite3_reset(st);
-		}
-	}
+	/* ${iot:Connection.Thing.*} and ${iot:Certificate.*}, bound as the broker binds them */
+	struct dd_authz_binding bind = { 0 };
+	if (!rc && principal && dd_authz_bind(c, principal, client_id, &bind))
+		rc = dd__db_fail(c);
 	json_t *results = json_array();
 	json_array_foreach(auth_infos, i, e) {
 		if (rc)
@@ -913,10 +909,8 @@ int dd_iot_test_authorization(struct dd_ctx *c, json_t *in, json_t **out)
 		if (json_array_size(resources) == 0)
 			overall = DD_POLICY_IMPLICIT_DENY;
 		json_array_foreach(resources, k, res) {
-			struct dd_policy_request req = {
-				.action = action, .resource = json_string_value(res), .client_id = client_id,
-				.thing_name = thing[0] ? thing : NULL, .is_attached = thing[0] != '\0',
-			};
+			struct dd_policy_request req;
+			dd_authz_request(&bind, action, json_string_value(res), client_id, NULL, &req);
 			enum dd_policy_decision d;
 			struct dd_policy_explain ex;
 			if (dd_policy_evaluate((const struct dd_policy *const *)pols, n, &req, &d, &ex)) {
@@ -964,10 +958,21 @@ int dd_iot_test_authorization(struct dd_ctx *c, json_t *in, json_t **out)
 		dd_policy_free(pols[i]);
 	free(pols);
 	json_decref(names);
+	dd_authz_binding_clear(&bind);
 	if (rc) {
 		json_decref(results);
 		return rc;
 	}
 	*out = json_pack("{s:o}", "authResults", results);
 	return 0;
+}
+
+int dd__effective_policy_names(struct dd_ctx *c, const char *principal, const char *thing, json_t *names)
+{
+	return effective_policy_names(c, principal, thing, names);
+}
+
+char *dd__policy_default_doc(struct dd_ctx *c, const char *name)
+{
+	return default_doc(c, name);
 }

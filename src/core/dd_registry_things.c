@@ -3,7 +3,8 @@
  * Things and thing groups (static and dynamic). Dynamic group membership is
  * materialized in thing_group_members when the group's query or a thing changes, so the
  * 10-groups-per-thing limit and the audit's group reads see one table. Each thing keeps a
- * version that UpdateThing increments and expectedVersion checks.
+ * version that UpdateThing increments and expectedVersion checks. A thing's type must
+ * exist and not be deprecated when it is given (dd_registry_types.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,10 @@ int dd_iot_create_thing(struct dd_ctx *c, json_t *in, json_t **out)
 		goto ok;
 	}
 	sqlite3_reset(st);
+	if (type && dd__thing_type_usable(c, type)) {
+		free(attr_text);
+		return c->err;
+	}
 	st = dd_db_stmt(c->db, "INSERT INTO things(account_region, name, thing_id, type_name, attributes, version, created)"
 			       " VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)");
 	if (!st)
@@ -97,7 +102,7 @@ dberr:
 int dd_iot_describe_thing(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *name = dd__str(in, "thingName");
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT thing_id, type_name, attributes, version FROM things WHERE account_region = ?1 AND name = ?2");
+	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT thing_id, type_name, attributes, version, billing_group FROM things WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return dd__db_fail(c);
 	dd_bind_text(st, 1, c->account_region);
@@ -111,6 +116,8 @@ int dd_iot_describe_thing(struct dd_ctx *c, json_t *in, json_t **out)
 			      "version", (json_int_t)sqlite3_column_int64(st, 3));
 	if (sqlite3_column_type(st, 1) != SQLITE_NULL)
 		json_object_set_new(o, "thingTypeName", json_string(dd_col_text(st, 1)));
+	if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+		json_object_set_new(o, "billingGroupName", json_string(dd_col_text(st, 4)));
 	json_t *attrs = json_loads(dd_col_text(st, 2), 0, NULL);
 	json_object_set_new(o, "attributes", attrs ? attrs : json_object());
 	sqlite3_reset(st);
@@ -217,6 +224,11 @@ int dd_iot_update_thing(struct dd_ctx *c, json_t *in, json_t **out)
 		json_decref(cur);
 		dd_db_rollback(c->db);
 		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "A thing can have at most 50 attributes.");
+	}
+	if (type && (!old_type || strcmp(type, old_type) != 0) && dd__thing_type_usable(c, type)) {
+		free(old_type);
+		json_decref(cur);
+		return c->err;
 	}
 	const char *new_type = remove_type ? NULL : type ? type : old_type;
 	char *text = dump(cur);

@@ -11,6 +11,7 @@
  * errors are mapped once here to AWS codes and statuses.
  */
 #include "server/dd_api.h"
+#include "server/dd_api_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@
 
 #include "dd/buf.h"
 #include "dd/cognito.h"
+#include "dd/iam.h"
+#include "server/dd_authz.h"
 #include "server/dd_awserr.h"
 #include "server/dd_console.h"
 #include "server/dd_sigv4.h"
@@ -29,8 +32,10 @@ static const struct dd_handler *const handler_tables[] = {
 	dd_audit_handlers,
 	dd_mitigation_handlers,
 	dd_iam_handlers,
+	dd_iam_user_handlers,
 	dd_sns_handlers,
 	dd_cognito_handlers,
+	dd_broker_handlers,
 	NULL,
 };
 
@@ -290,7 +295,9 @@ static enum route_kind route_kind(const struct dd_http_request *req, const struc
 
 struct auth_result {
 	struct dd_sigv4_auth auth;
-	const struct dd_cred *cred;
+	const struct dd_cred *cred;  /* a credentials-file key (the account root), or NULL */
+	struct dd_iam_key user;      /* else the IAM user's key */
+	const char *account, *secret;
 	const char *service;
 	const struct dd_model *model; /* NULL when the endpoint does not serve the service */
 	enum dd_protocol proto;
@@ -305,8 +312,8 @@ static void note_identity(struct dd_http_response *resp, const struct auth_resul
 		if ((*k >= 'A' && *k <= 'Z') || (*k >= '0' && *k <= '9'))
 			resp->access_key[o++] = *k;
 	resp->access_key[o] = '\0';
-	if (ar->cred)
-		snprintf(resp->account, sizeof resp->account, "%s", ar->cred->account);
+	if (ar->account)
+		snprintf(resp->account, sizeof resp->account, "%s", ar->account);
 	if (ar->model)
 		snprintf(resp->service, sizeof resp->service, "%s", ar->service);
 }
@@ -356,8 +363,19 @@ static bool authenticate_headers(struct dd_api *api, const struct dd_http_reques
 	for (size_t i = 0; !token && i < req->nquery; i++)
 		token = strcmp(req->query[i].key, "X-Amz-Security-Token") == 0;
 	ar->cred = token ? NULL : dd_creds_find(api->creds, ar->auth.access_key);
+	if (ar->cred) {
+		ar->account = ar->cred->account;
+		ar->secret = ar->cred->secret;
+	} else if (!token) {
+		/* an IAM user's key: unknown, deleted and inactive keys get the same answer, as in AWS */
+		struct dd_db *db = dd_store_db(api->svc->store);
+		if (db && dd_iam_access_key_find(db, ar->auth.access_key, &ar->user) == 0 && ar->user.active) {
+			ar->account = ar->user.account;
+			ar->secret = ar->user.secret;
+		}
+	}
 	note_identity(resp, ar);
-	if (!ar->cred) {
+	if (!ar->secret) {
 		auth_error(ar->proto, AF_UNRECOGNIZED, "The security token included in the request is invalid.", resp);
 		return false;
 	}
@@ -509,7 +527,6 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 		return;
 	const char *service = ar.service;
 	const struct dd_model *m = ar.model;
-	const struct dd_cred *cred = ar.cred;
 	proto = ar.proto;
 	struct dd_sigv4_request sreq = {
 		.method = req->method, .raw_path = req->raw_path, .query = req->query,
@@ -517,7 +534,7 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 		.body = req->body, .body_len = req->body_len,
 	};
 	int64_t now = api->clock_s ? api->clock_s() : wall_clock();
-	int vrc = dd_sigv4_verify(&ar.auth, cred->secret, &sreq, now, err, sizeof err);
+	int vrc = dd_sigv4_verify(&ar.auth, ar.secret, &sreq, now, err, sizeof err);
 	if (vrc) {
 		auth_error(proto, vrc == DD_EINVAL ? AF_INCOMPLETE : AF_SIGNATURE, err, resp);
 		return;
@@ -529,8 +546,9 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 	}
 
 	struct dd_ctx c = {
-		.svc = api->svc, .account = cred->account, .region = ar.auth.region,
+		.svc = api->svc, .account = ar.account, .region = ar.auth.region,
 		.request_id = resp->request_id, .now_ms = dd_now_ms(),
+		.caller_user = ar.cred ? NULL : ar.user.user, .caller_user_id = ar.cred ? NULL : ar.user.user_id,
 	};
 	if (dd_ctx_set_account_region(&c)) {
 		dd_api_error_response(proto, 400, "InvalidSignatureException",
@@ -554,7 +572,8 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 			return;
 		}
 		/* our extension routes first */
-		if (strcmp(service, "iot") == 0) {
+		if (strcmp(service, "iot") == 0 && !c.caller_user) {
+			/* our extension routes (ingestion, administration): the account root only */
 			for (int t = 0; raw_tables[t]; t++) {
 				for (const struct dd_raw_route *r = raw_tables[t]; r->method; r++) {
 					if (strcmp(r->method, req->method) || strcmp(r->path, path))
@@ -578,6 +597,15 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 						dd_db_rollback(c.db);
 					return;
 				}
+			}
+		}
+		/* a real IoT operation this server does not serve: say so, by name */
+		if (strcmp(service, "iot") == 0) {
+			const char *real = dd_model_route_any_iot(req->method, path);
+			if (real && (!dd_model_op_find(m, real) || !find_handler(service, real))) {
+				snprintf(err, sizeof err, "The operation %s is not supported by this server", real);
+				dd_api_error_response(proto, 501, "NotImplementedException", err, resp);
+				return;
 			}
 		}
 		json_t *labels = json_object();
@@ -717,8 +745,26 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 		dd_api_error_response(proto, 501, "NotImplementedException", err, resp);
 		return;
 	}
+	if (c.caller_user) {
+		/* an IAM user: the operation must be allowed by its identity policies */
+		struct dd_authz_caller who = { .account = c.account, .user = c.caller_user, .user_id = c.caller_user_id,
+					       .source_ip = req->source_ip };
+		int arc = dd_authz_check(c.db, &who, service, dd_model_op_name(op), input, c.region, c.now_ms, err, sizeof err);
+		if (arc) {
+			json_decref(input);
+			if (arc != DD_EDENIED)
+				dd_api_error_response(proto, 500, dd_awserr_default_code(DD_EIO, proto), err, resp);
+			else /* AWS's codes: SNS says AuthorizationError, IAM and STS AccessDenied */
+				dd_api_error_response(proto, proto == DD_PROTO_JSON ? 400 : 403,
+						      proto != DD_PROTO_QUERY ? "AccessDeniedException"
+						      : strcmp(service, "sns") == 0 ? "AuthorizationError" : "AccessDenied", err, resp);
+			return;
+		}
+	}
 	run_handler(api, fn, &c, input, proto, m, op, resp);
 	json_decref(input);
+	if (strcmp(service, "iam") == 0 && resp->status == 200)
+		dd_iam_generation_bump(); /* any IAM write invalidates the cached policies */
 }
 
 int dd_api_call(struct dd_service *svc, const char *account, const char *region, const char *service,
@@ -752,6 +798,8 @@ int dd_api_call(struct dd_service *svc, const char *account, const char *region,
 	int rc = fn(&c, in, out);
 	if (dd_db_in_tx(c.db))
 		dd_db_rollback(c.db);
+	if (strcmp(service, "iam") == 0)
+		dd_iam_generation_bump();
 	if (rc) {
 		json_decref(*out);
 		*out = NULL;
@@ -761,3 +809,10 @@ int dd_api_call(struct dd_service *svc, const char *account, const char *region,
 	}
 	return 0;
 }
+
+int dd__api_parse_form(const unsigned char *body, size_t len, struct dd_kv **out, size_t *n)
+{
+	return parse_form(body, len, out, n);
+}
+
+void dd__api_free_kv(struct dd_kv *kv, size_t n) { free_kv(kv, n); }

@@ -22,6 +22,7 @@ struct dd_http_request {
 	void *ud;
 	const unsigned char *body;
 	size_t body_len;
+	const char *source_ip;    /* the peer's address (aws:SourceIp), or NULL when unknown */
 };
 
 struct dd_http_response {
@@ -56,8 +57,10 @@ extern const struct dd_handler dd_audit_handlers[];
 extern const struct dd_handler dd_mitigation_handlers[];
 extern const struct dd_raw_route dd_audit_raw_routes[];
 extern const struct dd_handler dd_iam_handlers[];
+extern const struct dd_handler dd_iam_user_handlers[];
 extern const struct dd_handler dd_sns_handlers[];
 extern const struct dd_handler dd_cognito_handlers[];
+extern const struct dd_handler dd_broker_handlers[];
 extern const struct dd_public_route dd_sns_public_routes[];
 
 /* The body limit of a request answered without a signature (Cognito GetId and the like). */

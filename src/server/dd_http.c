@@ -495,10 +495,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return too_large(conn, st);
 	if (st->fail == FAIL_BUSY)
 		return busy(conn, st);
+	char peer[INET6_ADDRSTRLEN] = "";
+	const union MHD_ConnectionInfo *pi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (pi && pi->client_addr && pi->client_addr->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)pi->client_addr)->sin_addr, peer, sizeof peer);
+	else if (pi && pi->client_addr && pi->client_addr->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)pi->client_addr)->sin6_addr, peer, sizeof peer);
 	struct dd_http_request req = {
 		.method = method, .raw_path = url, .query = st->query, .nquery = st->nquery,
 		.header = get_header, .ud = st,
 		.body = (const unsigned char *)st->body.data, .body_len = st->body.len,
+		.source_ip = peer[0] ? peer : NULL,
 	};
 	struct dd_http_response r;
 	dd_api_handle(h->api, &req, &r);

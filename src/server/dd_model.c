@@ -301,6 +301,7 @@ void dd_models_free(void)
 		json_decref(models[i].root);
 		free(models[i].routes);
 		free(models[i].seg_store);
+		models[i].nroutes = 0; /* load_routes appends from nroutes */
 	}
 	nmodels = 0;
 	for (int i = 0; i < npatterns; i++) {
@@ -441,6 +442,60 @@ const struct dd_model_op *dd_model_route(const struct dd_model *m, const char *m
 		free(val);
 	}
 	return (const struct dd_model_op *)json_object_get(m->ops, best->op_name);
+}
+
+/* one segment of a URI template against one of the path: a literal matches itself, a
+ * label any non-empty segment, a greedy label the rest; counts the literals */
+static bool tmpl_match(const char *t, const char *path, bool *greedy_out, int *literals)
+{
+	*literals = 0;
+	*greedy_out = false;
+	while (*t == '/')
+		t++;
+	while (*path == '/')
+		path++;
+	for (;;) {
+		size_t tl = strcspn(t, "/"), pl = strcspn(path, "/");
+		if (!tl)
+			return !pl;
+		if (t[0] == '{') {
+			if (tl > 3 && t[tl - 2] == '+') {
+				*greedy_out = true;
+				return pl > 0;
+			}
+			if (!pl)
+				return false;
+		} else {
+			if (tl != pl || strncmp(t, path, tl) != 0)
+				return false;
+			(*literals)++;
+		}
+		t += tl;
+		path += pl;
+		if (*t == '/')
+			t++;
+		if (*path == '/')
+			path++;
+		if (!*t || !*path)
+			return !*t && !*path;
+	}
+}
+
+const char *dd_model_route_any_iot(const char *method, const char *raw_path)
+{
+	const char *best = NULL;
+	int best_lit = -1;
+	for (const struct dd_model_route_name *r = dd_iot_all_routes; r->method; r++) {
+		bool greedy;
+		int lit;
+		if (strcmp(r->method, method) != 0 || !tmpl_match(r->uri, raw_path, &greedy, &lit))
+			continue;
+		if (lit > best_lit) {
+			best = r->op;
+			best_lit = lit;
+		}
+	}
+	return best;
 }
 
 /* ---- validation -------------------------------------------------------------------- */

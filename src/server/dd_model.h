@@ -47,6 +47,18 @@ const struct dd_model_op *dd_model_route(const struct dd_model *m, const char *m
 					 const char *raw_path, json_t *labels,
 					 bool *method_mismatch);
 
+/* The full route table of a service's model (dd_iot_routes_data.c, generated), served
+ * operations or not: recognises a real operation the trimmed model lacks. */
+struct dd_model_route_name {
+	const char *method;
+	const char *uri;   /* template, without any query part */
+	const char *op;
+};
+extern const struct dd_model_route_name dd_iot_all_routes[];
+/* The operation of the full IoT model for method + path (raw), preferring the template
+ * with the most literal segments (as dd_model_route); NULL when none matches. */
+const char *dd_model_route_any_iot(const char *method, const char *raw_path);
+
 /* Header lookup callback for binding header members. */
 typedef const char *(*dd_header_fn)(void *ud, const char *name);
 

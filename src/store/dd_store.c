@@ -9,12 +9,14 @@
 #include "dd/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dd/metrics.h"
 #include "store/dd_store_schema.h"
@@ -154,6 +156,17 @@ int dd_store_open(const char *dir, struct dd_store **out)
 		free(s);
 		return DD_EINVAL;
 	}
+	/* the store holds IAM users' access-key secrets: owner only, like the credentials
+	 * file (SQLite gives the -wal and -shm files the database file's mode) */
+	int fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || fchmod(fd, 0600) != 0) {
+		dd_log_error("store: cannot create %s with mode 0600", s->path);
+		if (fd >= 0)
+			close(fd);
+		free(s);
+		return DD_EIO;
+	}
+	close(fd);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->write_lock, NULL);
 	pthread_mutex_lock(&gen_lock);

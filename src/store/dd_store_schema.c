@@ -467,6 +467,103 @@ static const char m007_regions[] =
 	"CREATE INDEX mitigation_executions_finding ON mitigation_executions(account_region, finding_id,"
 	" task_id);";
 
+/* The change journal the broker plugin polls (dd_changes.c): every change that can alter
+ * a connected client's right to stay connected or to act is written by a trigger in the
+ * same transaction as the change itself, so no code path can forget it. The certificate
+ * id index serves the broker's lookup of a presented certificate in any account. */
+#define DD__NOW_MS "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+#define DD__NOTE(kind, acct, subj) "INSERT INTO changes(account_region, kind, subject, ts) VALUES (" acct ", '" kind "', " subj ", " DD__NOW_MS "); END;"
+static const char m008_change_journal[] =
+	"CREATE TABLE changes(seq INTEGER PRIMARY KEY AUTOINCREMENT, account_region TEXT NOT NULL, kind TEXT NOT NULL,"
+	" subject TEXT NOT NULL, arg TEXT, ts INTEGER NOT NULL);"
+	"CREATE INDEX changes_ts ON changes(ts);"
+	"CREATE INDEX certificates_id ON certificates(id);"
+	"CREATE TRIGGER changes_cert_status AFTER UPDATE OF status ON certificates WHEN OLD.status <> NEW.status BEGIN "
+	DD__NOTE("cert", "NEW.account_region", "NEW.id")
+	"CREATE TRIGGER changes_cert_delete AFTER DELETE ON certificates BEGIN " DD__NOTE("cert", "OLD.account_region", "OLD.id")
+	"CREATE TRIGGER changes_cert_insert AFTER INSERT ON certificates BEGIN " DD__NOTE("cert", "NEW.account_region", "NEW.id")
+	"CREATE TRIGGER changes_ca_insert AFTER INSERT ON ca_certificates BEGIN " DD__NOTE("ca", "NEW.account_region", "NEW.id")
+	"CREATE TRIGGER changes_ca_status AFTER UPDATE OF status ON ca_certificates WHEN OLD.status <> NEW.status BEGIN "
+	DD__NOTE("ca", "NEW.account_region", "NEW.id")
+	"CREATE TRIGGER changes_ca_delete AFTER DELETE ON ca_certificates BEGIN " DD__NOTE("ca", "OLD.account_region", "OLD.id")
+	"CREATE TRIGGER changes_crl_insert AFTER INSERT ON crls BEGIN " DD__NOTE("crl", "NEW.account_region", "NEW.ca_id")
+	"CREATE TRIGGER changes_crl_update AFTER UPDATE ON crls BEGIN " DD__NOTE("crl", "NEW.account_region", "NEW.ca_id")
+	"CREATE TRIGGER changes_policy_attach AFTER INSERT ON policy_targets BEGIN " DD__NOTE("policy", "NEW.account_region", "NEW.target")
+	"CREATE TRIGGER changes_policy_detach AFTER DELETE ON policy_targets BEGIN " DD__NOTE("policy", "OLD.account_region", "OLD.target")
+	"CREATE TRIGGER changes_policy_default AFTER UPDATE OF default_version ON policies BEGIN "
+	DD__NOTE("policy", "NEW.account_region", "NEW.name")
+	"CREATE TRIGGER changes_policy_delete AFTER DELETE ON policies BEGIN " DD__NOTE("policy", "OLD.account_region", "OLD.name")
+	"CREATE TRIGGER changes_principal_attach AFTER INSERT ON thing_principals BEGIN "
+	DD__NOTE("thing", "NEW.account_region", "NEW.principal")
+	"CREATE TRIGGER changes_principal_detach AFTER DELETE ON thing_principals BEGIN "
+	DD__NOTE("thing", "OLD.account_region", "OLD.principal")
+	"CREATE TRIGGER changes_thing_update AFTER UPDATE ON things BEGIN " DD__NOTE("thing", "NEW.account_region", "NEW.name")
+	"CREATE TRIGGER changes_member_add AFTER INSERT ON thing_group_members BEGIN "
+	DD__NOTE("group", "NEW.account_region", "NEW.thing_name")
+	"CREATE TRIGGER changes_member_remove AFTER DELETE ON thing_group_members BEGIN "
+	DD__NOTE("group", "OLD.account_region", "OLD.thing_name")
+	"CREATE TRIGGER changes_group_parent AFTER UPDATE OF parent ON thing_groups BEGIN "
+	DD__NOTE("grouptree", "NEW.account_region", "NEW.name")
+	"CREATE TRIGGER changes_settings_insert AFTER INSERT ON settings BEGIN " DD__NOTE("logging", "NEW.account_region", "NEW.key")
+	"CREATE TRIGGER changes_settings_update AFTER UPDATE ON settings BEGIN " DD__NOTE("logging", "NEW.account_region", "NEW.key")
+	"CREATE TRIGGER changes_loglevel_insert AFTER INSERT ON v2_log_levels BEGIN "
+	DD__NOTE("logging", "NEW.account_region", "NEW.target_name")
+	"CREATE TRIGGER changes_loglevel_delete AFTER DELETE ON v2_log_levels BEGIN "
+	DD__NOTE("logging", "OLD.account_region", "OLD.target_name");
+#undef DD__NOTE
+#undef DD__NOW_MS
+/* IAM users, their access keys (the secret is kept, as SigV4 verification needs it; the
+ * database lives in the 0700 data directory), groups, and the users' and groups' inline
+ * and attached policies. */
+static const char m009_iam_users[] =
+	"CREATE TABLE iam_users(account TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, user_id TEXT NOT NULL,"
+	" path TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(account, name)) WITHOUT ROWID;"
+	"CREATE TABLE iam_access_keys(access_key TEXT PRIMARY KEY NOT NULL, account TEXT NOT NULL,"
+	" user_name TEXT NOT NULL COLLATE NOCASE, secret TEXT NOT NULL, status TEXT NOT NULL,"
+	" created INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX iam_access_keys_user ON iam_access_keys(account, user_name);"
+	"CREATE TABLE iam_groups(account TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, group_id TEXT NOT NULL,"
+	" path TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(account, name)) WITHOUT ROWID;"
+	"CREATE TABLE iam_group_members(account TEXT NOT NULL, group_name TEXT NOT NULL COLLATE NOCASE,"
+	" user_name TEXT NOT NULL COLLATE NOCASE, PRIMARY KEY(account, group_name, user_name)) WITHOUT ROWID;"
+	"CREATE INDEX iam_group_members_user ON iam_group_members(account, user_name);"
+	"CREATE TABLE iam_user_policies(account TEXT NOT NULL, user_name TEXT NOT NULL COLLATE NOCASE,"
+	" policy_name TEXT NOT NULL COLLATE NOCASE, document TEXT NOT NULL,"
+	" PRIMARY KEY(account, user_name, policy_name)) WITHOUT ROWID;"
+	"CREATE TABLE iam_group_policies(account TEXT NOT NULL, group_name TEXT NOT NULL COLLATE NOCASE,"
+	" policy_name TEXT NOT NULL COLLATE NOCASE, document TEXT NOT NULL,"
+	" PRIMARY KEY(account, group_name, policy_name)) WITHOUT ROWID;"
+	"CREATE TABLE iam_user_attachments(account TEXT NOT NULL, user_name TEXT NOT NULL COLLATE NOCASE,"
+	" policy_arn TEXT NOT NULL, PRIMARY KEY(account, user_name, policy_arn)) WITHOUT ROWID;"
+	"CREATE INDEX iam_user_attachments_policy ON iam_user_attachments(account, policy_arn);"
+	"CREATE TABLE iam_group_attachments(account TEXT NOT NULL, group_name TEXT NOT NULL COLLATE NOCASE,"
+	" policy_arn TEXT NOT NULL, PRIMARY KEY(account, group_name, policy_arn)) WITHOUT ROWID;"
+	"CREATE INDEX iam_group_attachments_policy ON iam_group_attachments(account, policy_arn);";
+/* Thing types and billing groups (issue 15): a thing's billing group is a column of the
+ * thing (a thing is in at most one), indexed with its type for the listings. */
+static const char m010_thing_types_billing[] =
+	"CREATE TABLE thing_types(account_region TEXT NOT NULL, name TEXT NOT NULL, type_id TEXT NOT NULL,"
+	" description TEXT, searchable TEXT NOT NULL DEFAULT '[]', mqtt5 TEXT, deprecated INTEGER NOT NULL"
+	" DEFAULT 0, deprecation_ms INTEGER, created INTEGER NOT NULL, PRIMARY KEY(account_region, name))"
+	" WITHOUT ROWID;"
+	"CREATE TABLE billing_groups(account_region TEXT NOT NULL, name TEXT NOT NULL, group_id TEXT NOT NULL,"
+	" description TEXT, version INTEGER NOT NULL DEFAULT 1, created INTEGER NOT NULL,"
+	" PRIMARY KEY(account_region, name)) WITHOUT ROWID;"
+	"ALTER TABLE things ADD COLUMN billing_group TEXT;"
+	"CREATE INDEX things_type ON things(account_region, type_name, name);"
+	"CREATE INDEX things_billing ON things(account_region, billing_group, name);";
+
+/* Topic rules and domain configurations (issue 15), stored only: nothing executes them. */
+static const char m011_rules_domains[] =
+	"CREATE TABLE topic_rules(account_region TEXT NOT NULL, name TEXT NOT NULL, sql TEXT NOT NULL,"
+	" topic TEXT NOT NULL, description TEXT, actions TEXT NOT NULL DEFAULT '[]', error_action TEXT,"
+	" disabled INTEGER NOT NULL DEFAULT 0, sql_version TEXT, created INTEGER NOT NULL,"
+	" PRIMARY KEY(account_region, name)) WITHOUT ROWID;"
+	"CREATE TABLE domain_configurations(account_region TEXT NOT NULL, name TEXT NOT NULL,"
+	" arn_id TEXT NOT NULL, config TEXT NOT NULL DEFAULT '{}', status TEXT NOT NULL, service_type TEXT NOT NULL,"
+	" domain_type TEXT NOT NULL, status_changed INTEGER NOT NULL, created INTEGER NOT NULL,"
+	" PRIMARY KEY(account_region, name)) WITHOUT ROWID;";
+
 const char *const dd_store_migrations[] = {
 	m001_registry,
 	m002_iam_sns_cognito,
@@ -475,5 +572,9 @@ const char *const dd_store_migrations[] = {
 	m005_mitigation,
 	m006_connection_indexes,
 	m007_regions,
+	m008_change_journal,
+	m009_iam_users,
+	m010_thing_types_billing,
+	m011_rules_domains,
 };
 const int dd_store_nmigrations = sizeof dd_store_migrations / sizeof dd_store_migrations[0];

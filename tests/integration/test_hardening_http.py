@@ -496,10 +496,10 @@ class InvalidActionTest(unittest.TestCase):
             iam = srv.client("iam")
             for _ in range(20):
                 with self.assertRaises(botocore.exceptions.ClientError) as cm:
-                    iam.create_user(UserName="u1")
+                    iam.create_login_profile(UserName="u1", Password="Pa55word!long")
                 err = cm.exception.response["Error"]
                 self.assertEqual(err["Code"], "InvalidAction")
-                self.assertEqual(err["Message"], "Could not find operation CreateUser for version 2010-05-08")
+                self.assertEqual(err["Message"], "Could not find operation CreateLoginProfile for version 2010-05-08")
             # an Action that is not a name is not echoed, and the XML stays parseable
             body = b"Action=%FF%FEx%3C&Version=2010-05-08"
             path, hdrs = signed(srv, "POST", "/", body=body, service="iam",

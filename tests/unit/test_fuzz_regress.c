@@ -124,18 +124,18 @@ static void dynquery_comparison_value_checked_without_thing(void **state)
 	json_decref(attrs);
 }
 
-/* fuzz_api: an awsQuery Action the server does not serve (IAM CreateUser) was answered
+/* fuzz_api: an awsQuery Action the server does not serve (IAM CreateUser then, now CreateLoginProfile) was answered
  * InvalidAction with a message formatted from the freed form (heap use-after-free). */
 static void api_invalid_action_names_the_action(void **state)
 {
 	struct api_env *e = *state;
 	struct dd_http_response resp;
 	send_signed(e, "iam", "POST", "/", "application/x-www-form-urlencoded; charset=utf-8",
-		    "Action=CreateUser&Version=2010-05-08&UserName=u", &resp);
+		    "Action=CreateLoginProfile&Version=2010-05-08&UserName=u", &resp);
 	assert_int_equal(resp.status, 400);
 	assert_non_null(resp.body);
 	assert_non_null(strstr(resp.body, "<Code>InvalidAction</Code>"));
-	assert_non_null(strstr(resp.body, "Could not find operation CreateUser for version"));
+	assert_non_null(strstr(resp.body, "Could not find operation CreateLoginProfile for version"));
 	free(resp.body);
 }
 
