@@ -171,7 +171,8 @@ class CrlOutboundTest(unittest.TestCase):
         while True:
             code, st = tc.signed_post(srv, "/crl-status", {})
             self.assertEqual(code, 200, st)
-            if st["pendingFetches"] == 0 or time.time() > deadline:
+            # done when nothing is pending and every queued URL has its recorded state
+            if (st["pendingFetches"] == 0 and len(st["fetches"]) >= r["queued"]) or time.time() > deadline:
                 break
             time.sleep(0.05)
         self.assertEqual(st["pendingFetches"], 0)
