@@ -155,7 +155,7 @@ class CrlTest(unittest.TestCase):
             self.assertEqual(r1["urls"], 2)
             self.assertEqual(r1["queued"] + r1["alreadyQueued"], 2)
             self.assertEqual(r1["notQueued"], 0)
-            st = wait_fetched(self)
+            st = wait_fetched(self, urls=2)
             code, r2 = tc.signed_post(self.server, "/crl-refresh", {})
             self.assertEqual(r2["cached"], 1)
             self.assertEqual(r2["queued"], 0)
@@ -182,12 +182,14 @@ class CrlTest(unittest.TestCase):
             httpd.server_close()
 
 
-def wait_fetched(test, timeout=30):
-    """Polls POST /crl-status until no CRL fetch of the account is queued or running."""
+def wait_fetched(test, timeout=30, urls=0):
+    """Polls POST /crl-status until no CRL fetch of the account is queued or running and
+    at least `urls` distribution points have a recorded state (the state can be read a
+    moment after the pending count drops)."""
     deadline = time.time() + timeout
     while True:
         st = test.status()
-        if st["pendingFetches"] == 0 or time.time() > deadline:
+        if (st["pendingFetches"] == 0 and len(st["fetches"]) >= urls) or time.time() > deadline:
             test.assertEqual(st["pendingFetches"], 0, "CRL fetches still pending after %ds" % timeout)
             return st
         time.sleep(0.05)
