@@ -10,7 +10,7 @@
  * issuer name and serial (RFC 5280 scope), from CRLs that are still valid: thisUpdate not
  * in the future and nextUpdate (when present) plus DD_CRL_GRACE_MS not in the past.
  * Fetches run on the fetch pool (fetch.h), never on a request thread or an audit worker.
- * The parsing and verification primitives are dd_crl_parse / dd_crl_verify in x509.h.
+ * The parsing and verification primitives are dd_x509_crl_parse / dd_x509_crl_verify in x509.h.
  */
 #ifndef DD_CRL_H
 #define DD_CRL_H

@@ -70,7 +70,7 @@ int dd_x509_rsa_modulus_facts(const unsigned char *n_be, size_t n_len,
 int dd_x509_verify_issued_by(const char *cert_pem, const char *issuer_pem) DD_MUST_CHECK;
 
 /* A parsed CRL. */
-struct dd_crl {
+struct dd_x509_crl {
 	char issuer[512];
 	int64_t this_update;
 	int64_t next_update;      /* 0 when absent */
@@ -80,13 +80,13 @@ struct dd_crl {
 	size_t der_len;
 };
 /* Parses a CRL, PEM or DER, of at most 16 MiB. Returns 0, or DD_EINVAL with err set. */
-int dd_crl_parse(const void *data, size_t len, struct dd_crl *out, char *err, size_t errlen) DD_MUST_CHECK;
+int dd_x509_crl_parse(const void *data, size_t len, struct dd_x509_crl *out, char *err, size_t errlen) DD_MUST_CHECK;
 /* Returns 0 when the CRL's signature verifies with issuer_pem's key and names it as
  * issuer; DD_ECRYPTO otherwise (err says why). */
-int dd_crl_verify(const struct dd_crl *crl, const char *issuer_pem, char *err, size_t errlen) DD_MUST_CHECK;
+int dd_x509_crl_verify(const struct dd_x509_crl *crl, const char *issuer_pem, char *err, size_t errlen) DD_MUST_CHECK;
 /* True when serial_hex (lowercase, no leading zeros) is on the CRL (binary search). */
-bool dd_crl_is_revoked(const struct dd_crl *crl, const char *serial_hex);
-void dd_crl_clear(struct dd_crl *crl);
+bool dd_x509_crl_is_revoked(const struct dd_x509_crl *crl, const char *serial_hex);
+void dd_x509_crl_clear(struct dd_x509_crl *crl);
 
 /* Creates a self-signed CA (EC P-256, 10 years, CN given). Owned PEM strings out. */
 int dd_x509_ca_create(const char *cn, char **cert_pem, char **key_pem) DD_MUST_CHECK;

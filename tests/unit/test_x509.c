@@ -454,30 +454,30 @@ static void test_chain_and_crl(void **state)
 	for (int pem = 0; pem < 2; pem++) {
 		size_t len;
 		unsigned char *crl_data = make_crl(inter, ik, revoked, 4, pem == 1, &len);
-		struct dd_crl crl;
-		assert_int_equal(dd_crl_parse(crl_data, len, &crl, err, sizeof err), 0);
+		struct dd_x509_crl crl;
+		assert_int_equal(dd_x509_crl_parse(crl_data, len, &crl, err, sizeof err), 0);
 		assert_string_equal(crl.issuer, "CN=Acme Intermediate,O=Acme");
 		assert_int_equal(crl.n_revoked, 4);
 		for (size_t i = 1; i < crl.n_revoked; i++)
 			assert_true(strcmp(crl.revoked_serials[i - 1], crl.revoked_serials[i]) < 0);
 		assert_true(crl.next_update > crl.this_update);
 		assert_true(crl.der_len > 0);
-		assert_true(dd_crl_is_revoked(&crl, f1.serial_hex));
-		assert_false(dd_crl_is_revoked(&crl, f2.serial_hex));
-		assert_true(dd_crl_is_revoked(&crl, "7fffffff"));
-		assert_true(dd_crl_is_revoked(&crl, "100"));
-		assert_false(dd_crl_is_revoked(&crl, "0100"));
+		assert_true(dd_x509_crl_is_revoked(&crl, f1.serial_hex));
+		assert_false(dd_x509_crl_is_revoked(&crl, f2.serial_hex));
+		assert_true(dd_x509_crl_is_revoked(&crl, "7fffffff"));
+		assert_true(dd_x509_crl_is_revoked(&crl, "100"));
+		assert_false(dd_x509_crl_is_revoked(&crl, "0100"));
 
-		assert_int_equal(dd_crl_verify(&crl, inter_pem, err, sizeof err), 0);
+		assert_int_equal(dd_x509_crl_verify(&crl, inter_pem, err, sizeof err), 0);
 		err[0] = '\0';
-		assert_int_equal(dd_crl_verify(&crl, root_pem, err, sizeof err), DD_ECRYPTO);
+		assert_int_equal(dd_x509_crl_verify(&crl, root_pem, err, sizeof err), DD_ECRYPTO);
 		assert_non_null(strstr(err, "issued by"));
 		err[0] = '\0';
-		assert_int_equal(dd_crl_verify(&crl, impostor_pem, err, sizeof err), DD_ECRYPTO);
+		assert_int_equal(dd_x509_crl_verify(&crl, impostor_pem, err, sizeof err), DD_ECRYPTO);
 		assert_non_null(strstr(err, "different key"));
-		assert_int_equal(dd_crl_verify(&crl, "junk", err, sizeof err), DD_ECRYPTO);
-		dd_crl_clear(&crl);
-		dd_crl_clear(&crl);
+		assert_int_equal(dd_x509_crl_verify(&crl, "junk", err, sizeof err), DD_ECRYPTO);
+		dd_x509_crl_clear(&crl);
+		dd_x509_crl_clear(&crl);
 		free(crl_data);
 	}
 
@@ -485,27 +485,27 @@ static void test_chain_and_crl(void **state)
 	const long inter_serial[] = { 4096 };
 	size_t len;
 	unsigned char *crl_data = make_crl(root, root_key, inter_serial, 1, true, &len);
-	struct dd_crl crl;
-	assert_int_equal(dd_crl_parse(crl_data, len, &crl, err, sizeof err), 0);
-	assert_int_equal(dd_crl_verify(&crl, root_pem, err, sizeof err), 0);
-	assert_true(dd_crl_is_revoked(&crl, fi.serial_hex));
+	struct dd_x509_crl crl;
+	assert_int_equal(dd_x509_crl_parse(crl_data, len, &crl, err, sizeof err), 0);
+	assert_int_equal(dd_x509_crl_verify(&crl, root_pem, err, sizeof err), 0);
+	assert_true(dd_x509_crl_is_revoked(&crl, fi.serial_hex));
 	assert_string_equal(fi.serial_hex, "1000");
-	dd_crl_clear(&crl);
+	dd_x509_crl_clear(&crl);
 	free(crl_data);
 	crl_data = make_crl(inter, ik, NULL, 0, false, &len);
-	assert_int_equal(dd_crl_parse(crl_data, len, &crl, err, sizeof err), 0);
+	assert_int_equal(dd_x509_crl_parse(crl_data, len, &crl, err, sizeof err), 0);
 	assert_int_equal(crl.n_revoked, 0);
-	assert_false(dd_crl_is_revoked(&crl, "a"));
+	assert_false(dd_x509_crl_is_revoked(&crl, "a"));
 	/* A tampered CRL does not verify. */
 	crl.der[crl.der_len - 5] ^= 0x01;
-	assert_int_equal(dd_crl_verify(&crl, inter_pem, err, sizeof err), DD_ECRYPTO);
-	dd_crl_clear(&crl);
+	assert_int_equal(dd_x509_crl_verify(&crl, inter_pem, err, sizeof err), DD_ECRYPTO);
+	dd_x509_crl_clear(&crl);
 	free(crl_data);
 
 	/* Malformed and oversized CRLs are refused. */
-	assert_int_equal(dd_crl_parse("junk", 4, &crl, err, sizeof err), DD_EINVAL);
+	assert_int_equal(dd_x509_crl_parse("junk", 4, &crl, err, sizeof err), DD_EINVAL);
 	assert_non_null(strstr(err, "CRL could not be parsed"));
-	assert_int_equal(dd_crl_parse("x", (size_t)16 * 1024 * 1024 + 1, &crl, err, sizeof err), DD_EINVAL);
+	assert_int_equal(dd_x509_crl_parse("x", (size_t)16 * 1024 * 1024 + 1, &crl, err, sizeof err), DD_EINVAL);
 
 	dd_cert_facts_clear(&f1);
 	dd_cert_facts_clear(&f2);

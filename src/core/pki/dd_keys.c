@@ -16,7 +16,7 @@
  * never take a lock.
  */
 #include "dd/keys.h"
-#include "core/dd_keys_int.h"
+#include "core/pki/dd_keys_int.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -37,7 +37,7 @@ static void set_msg(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /* Stores crl (already verified against ca_id) in one write transaction. */
-static int store_crl(struct dd_db *db, const char *account_region, const char *ca_id, const struct dd_crl *crl,
+static int store_crl(struct dd_db *db, const char *account_region, const char *ca_id, const struct dd_x509_crl *crl,
 		     const char *source, int64_t now_ms, char *err, size_t errlen)
 {
 	int64_t this_ms = crl->this_update * 1000, next_ms = crl->next_update * 1000;
@@ -134,17 +134,17 @@ int dd_crl_import(struct dd_db *db, const char *account_region, const char *ca_i
 		set_msg(err, errlen, "out of memory");
 		return DD_ENOMEM;
 	}
-	struct dd_crl crl;
+	struct dd_x509_crl crl;
 	memset(&crl, 0, sizeof crl);
-	int rc = dd_crl_parse(data, len, &crl, err, errlen);
+	int rc = dd_x509_crl_parse(data, len, &crl, err, errlen);
 	if (rc) {
 		free(pem);
 		return rc;
 	}
-	rc = dd_crl_verify(&crl, pem, err, errlen);
+	rc = dd_x509_crl_verify(&crl, pem, err, errlen);
 	free(pem);
 	if (rc) {
-		dd_crl_clear(&crl);
+		dd_x509_crl_clear(&crl);
 		return DD_ECRYPTO;
 	}
 	rc = store_crl(db, account_region, id, &crl, source, now_ms, err, errlen);
@@ -156,7 +156,7 @@ int dd_crl_import(struct dd_db *db, const char *account_region, const char *ca_i
 		res->next_update_ms = crl.next_update * 1000;
 		res->n_revoked = crl.n_revoked;
 	}
-	dd_crl_clear(&crl);
+	dd_x509_crl_clear(&crl);
 	return rc;
 }
 
@@ -293,7 +293,7 @@ static int fetch_state_get(struct dd_db *db, const char *account_region, const c
 
 /* Records the outcome of one fetch attempt (error NULL on success). */
 static void fetch_state_put(struct dd_db *db, const char *account_region, const char *url, int64_t now_ms,
-			    const struct dd_crl *crl, const char *ca_id, const char *error)
+			    const struct dd_x509_crl *crl, const char *ca_id, const char *error)
 {
 	if (dd_db_begin_write(db)) {
 		dd_log_warn("crl: cannot record the fetch state of %s", url);
@@ -337,7 +337,7 @@ static void fetch_state_put(struct dd_db *db, const char *account_region, const 
 }
 
 /* Stores a fetched CRL for the registered CA that issued it. ca_out gets its id. */
-static int store_fetched(struct dd_db *db, const char *account_region, const char *url, const struct dd_crl *crl,
+static int store_fetched(struct dd_db *db, const char *account_region, const char *url, const struct dd_x509_crl *crl,
 			 int64_t now_ms, char ca_out[65], char *err, size_t errlen)
 {
 	sqlite3_stmt *st = dd_db_stmt(db, "SELECT id, pem FROM ca_certificates WHERE account_region = ?1 AND subject = ?2 ORDER BY id");
@@ -352,7 +352,7 @@ static int store_fetched(struct dd_db *db, const char *account_region, const cha
 	char why[512] = "";
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		any = true;
-		if (dd_crl_verify(crl, dd_col_text(st, 1), why, sizeof why) == 0) {
+		if (dd_x509_crl_verify(crl, dd_col_text(st, 1), why, sizeof why) == 0) {
 			snprintf(id, sizeof id, "%s", dd_col_text(st, 0));
 			verified = true;
 			break;
@@ -392,7 +392,7 @@ static void fetch_job(struct dd_service *svc, const char *account_region, const 
 		.max_redirects = DD_CRL_FETCH_MAX_REDIRECTS, .allow = svc->outbound_allow, .cancel = cancel,
 	};
 	struct dd_fetch_resp resp = { 0 };
-	struct dd_crl crl;
+	struct dd_x509_crl crl;
 	memset(&crl, 0, sizeof crl);
 	char ca_id[65] = "";
 	int frc = dd_fetch_http(&req, &resp, detail, sizeof detail);
@@ -408,7 +408,7 @@ static void fetch_job(struct dd_service *svc, const char *account_region, const 
 		dd_log_debug("crl: %s: %.300s: %s", account_region, url, detail);
 		set_msg(err, sizeof err, DD_FETCH_GENERIC_ERROR);
 	} else {
-		frc = dd_crl_parse(resp.body, resp.len, &crl, err, sizeof err);
+		frc = dd_x509_crl_parse(resp.body, resp.len, &crl, err, sizeof err);
 	}
 	dd_fetch_resp_clear(&resp);
 	if (!frc)
@@ -421,7 +421,7 @@ static void fetch_job(struct dd_service *svc, const char *account_region, const 
 			    crl.n_revoked);
 		fetch_state_put(db, account_region, url, dd_now_ms(), &crl, ca_id, NULL);
 	}
-	dd_crl_clear(&crl);
+	dd_x509_crl_clear(&crl);
 }
 
 int dd_crl_refresh(struct dd_service *svc, const char *account_region, struct dd_crl_refresh_stats *stats)
