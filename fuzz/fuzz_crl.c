@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "api/dd_iot_certs.h"
 #include "dd/crl.h"
 #include "dd/ctx.h"
 #include "dd/service.h"
@@ -120,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char by[65];
 		(void)dd_crl_lookup(db, account_region, res.issuer, "1a2b", now, by);
 		json_t *st = NULL;
-		if (dd_crl_status_json(db, account_region, NULL, now, &st) == 0)
+		if (dd_iot_certs_crl_status(db, account_region, NULL, now, &st) == 0)
 			json_decref(st);
 	}
 	if (dd_db_in_tx(db))

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "api/dd_iot_certs.h"
 #include "dd/certs.h"
 #include "dd/common.h"
 #include "dd/crl.h"
@@ -280,7 +281,7 @@ static int cmd_crl(int argc, char **argv)
 					*p = (char)(*p + 32);
 		}
 		json_t *out = NULL;
-		if (dd_crl_status_json(db, account_region, ca ? id : NULL, dd_now_ms(), &out)) {
+		if (dd_iot_certs_crl_status(db, account_region, ca ? id : NULL, dd_now_ms(), &out)) {
 			fprintf(stderr, "iotdefender: cannot read the CRL state\n");
 		} else {
 			char *s = json_dumps(out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
