@@ -78,6 +78,12 @@ int dd_certs_set_status(struct dd_db *db, const char *account_region, enum dd_ce
 /* Copies a certificate id from in lowercased; false when it cannot be one (64 hex). */
 bool dd_certs_norm_id(const char *in, char out[65]);
 
+/* What AWS refuses at registration: a certificate (what names it in msg, e.g. "CA
+ * certificate") outside its validity period at now_ms, with an RSA key under 2048 bits or
+ * a key that is neither RSA nor EC. Returns 0 or DD_EINVAL with msg. */
+int dd_certs_check_registrable(const struct dd_cert_facts *f, int64_t now_ms, const char *what, char *msg,
+			       size_t msglen) DD_MUST_CHECK;
+
 /* May a device certificate be registered with this status (ACTIVE, INACTIVE, REVOKED)? */
 bool dd_certs_registrable_status(const char *status);
 

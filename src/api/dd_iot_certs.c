@@ -23,7 +23,6 @@
 #include "dd/crl.h"
 #include "dd/keys.h"
 #include "dd/x509.h"
-#include "server/dd_api.h"
 #include "store/dd_store_certs.h"
 #include "store/dd_store_crl.h"
 
@@ -46,28 +45,13 @@ static void fmt_time(int64_t s, char *buf, size_t len)
 		snprintf(buf, len, "%lld", (long long)s);
 }
 
-/* What AWS refuses at registration: out of its validity period, weak or unsupported key. */
+/* What AWS refuses at registration (dd_certs_check_registrable), as
+ * CertificateValidationException. */
 static int check_cert(struct dd_ctx *c, const struct dd_cert_facts *f, const char *what)
 {
-	int64_t now = c->now_ms / 1000;
-	char t[40];
-	if (now < f->not_before) {
-		fmt_time(f->not_before, t, sizeof t);
-		return dd_fail(c, DD_EINVAL, CVE, "The %s is not yet valid: its validity starts at %s.", what, t);
-	}
-	if (now > f->not_after) {
-		fmt_time(f->not_after, t, sizeof t);
-		return dd_fail(c, DD_EINVAL, CVE, "The %s has expired: its validity ended at %s.", what, t);
-	}
-	if (strcmp(f->key_type, "RSA") == 0) {
-		if (f->key_bits < 2048)
-			return dd_fail(c, DD_EINVAL, CVE, "The %s has a %d-bit RSA key; at least 2048 bits are required.",
-				       what, f->key_bits);
-	} else if (strcmp(f->key_type, "EC") != 0) {
-		return dd_fail(c, DD_EINVAL, CVE, "The %s has an unsupported %s key; RSA and ECDSA keys are supported.",
-			       what, f->key_type);
-	}
-	return 0;
+	char msg[256];
+	int rc = dd_certs_check_registrable(f, c->now_ms, what, msg, sizeof msg);
+	return rc ? dd_fail(c, rc, CVE, "%s", msg) : 0;
 }
 
 static int parse_cert(struct dd_ctx *c, const char *pem, struct dd_cert_facts *f, const char *what)

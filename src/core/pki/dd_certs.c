@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dd/crl.h"
 #include "dd/ctx.h"
@@ -96,6 +97,43 @@ static int to_store_facts(const struct dd_cert_facts *f, enum dd_keyq debian, st
 }
 
 /* ---- registration --------------------------------------------------------------------- */
+
+static void fmt_time(int64_t s, char *buf, size_t len)
+{
+	time_t t = (time_t)s;
+	struct tm tm;
+	if (gmtime_r(&t, &tm))
+		strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	else
+		snprintf(buf, len, "%lld", (long long)s);
+}
+
+int dd_certs_check_registrable(const struct dd_cert_facts *f, int64_t now_ms, const char *what, char *msg,
+			       size_t msglen)
+{
+	int64_t now = now_ms / 1000;
+	char t[40];
+	if (now < f->not_before) {
+		fmt_time(f->not_before, t, sizeof t);
+		put_msg(msg, msglen, "The %s is not yet valid: its validity starts at %s.", what, t);
+		return DD_EINVAL;
+	}
+	if (now > f->not_after) {
+		fmt_time(f->not_after, t, sizeof t);
+		put_msg(msg, msglen, "The %s has expired: its validity ended at %s.", what, t);
+		return DD_EINVAL;
+	}
+	if (strcmp(f->key_type, "RSA") == 0) {
+		if (f->key_bits < 2048) {
+			put_msg(msg, msglen, "The %s has a %d-bit RSA key; at least 2048 bits are required.", what, f->key_bits);
+			return DD_EINVAL;
+		}
+	} else if (strcmp(f->key_type, "EC") != 0) {
+		put_msg(msg, msglen, "The %s has an unsupported %s key; RSA and ECDSA keys are supported.", what, f->key_type);
+		return DD_EINVAL;
+	}
+	return 0;
+}
 
 bool dd_certs_registrable_status(const char *status)
 {
