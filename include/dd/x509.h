@@ -45,11 +45,11 @@ struct dd_cert_facts {
 };
 
 /* Parses one certificate, PEM or DER, of at most 64 KiB. On success fills *out (caller
- * frees with dd_cert_facts_clear) and returns 0; on failure returns DD_EINVAL and writes a
+ * frees with dd_x509_facts_clear) and returns 0; on failure returns DD_EINVAL and writes a
  * human sentence ("certificate could not be parsed: …") to err (size errlen). */
 int dd_x509_parse(const void *data, size_t len, struct dd_cert_facts *out,
 		  char *err, size_t errlen) DD_MUST_CHECK;
-void dd_cert_facts_clear(struct dd_cert_facts *f);
+void dd_x509_facts_clear(struct dd_cert_facts *f);
 
 /* Fills only the key fields of *out (key_type, key_bits, curve, pubkey_sha256, key_sha256,
  * key_sha1_80, roca; everything else zero) from a PEM public key ("PUBLIC KEY" or
@@ -57,7 +57,7 @@ void dd_cert_facts_clear(struct dd_cert_facts *f);
  * encrypted with passphrase when not NULL), certificate request or certificate, of at
  * most 64 KiB; text before the PEM block is skipped. Used for key-quality checks of keys
  * that are not certificates. Returns 0 or DD_EINVAL with err set; clear with
- * dd_cert_facts_clear. */
+ * dd_x509_facts_clear. */
 int dd_x509_key_facts_from_pem(const void *data, size_t len, const char *passphrase,
 			       struct dd_cert_facts *out, char *err, size_t errlen) DD_MUST_CHECK;
 /* Fills the key fields of *out (as above, pubkey_sha256 "") for a bare RSA modulus given

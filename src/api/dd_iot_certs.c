@@ -78,9 +78,9 @@ static const char *status_of(json_t *in)
 static enum dd_keyq debian_of(struct dd_ctx *c, const struct dd_cert_facts *f)
 {
 	struct dd_blocklists *bl = c->svc ? c->svc->blocklists : NULL;
-	if (dd_blocklists_refresh(bl) < 0)
+	if (dd_keys_blocklists_refresh(bl) < 0)
 		dd_log_warn("blocklists: reload failed; keeping the lists loaded before");
-	return dd_blocklists_check(bl, f);
+	return dd_keys_blocklists_check(bl, f);
 }
 
 /* ---- registration ------------------------------------------------------------------------ */
@@ -155,7 +155,7 @@ static int create_from_pem(struct dd_ctx *c, json_t *in, char *pem, json_t **out
 	if (!rc)
 		*out = json_pack("{s:o, s:s, s:s}", "certificateArn", dd__arn(c, "cert/%s", f.id), "certificateId", f.id,
 				 "certificatePem", f.pem);
-	dd_cert_facts_clear(&f);
+	dd_x509_facts_clear(&f);
 	return rc;
 }
 
@@ -190,7 +190,7 @@ static int create_certificate_from_csr(struct dd_ctx *c, json_t *in, json_t **ou
 	int bits = kf.key_bits;
 	char kt[12];
 	snprintf(kt, sizeof kt, "%s", kf.key_type);
-	dd_cert_facts_clear(&kf);
+	dd_x509_facts_clear(&kf);
 	if (weak)
 		return dd_fail(c, DD_EINVAL, IRE, "The certificate signing request has a %d-bit RSA key; at least 2048 bits are required.", bits);
 	if (unsupported)
@@ -218,7 +218,7 @@ static int find_issuing_ca(struct dd_ctx *c, const struct dd_cert_facts *f, cons
 	char msg[768];
 	int rc = dd_certs_find_issuer(c->db, c->account_region, f, named ? &ca : NULL, ca_id, msg, sizeof msg);
 	if (named)
-		dd_cert_facts_clear(&ca);
+		dd_x509_facts_clear(&ca);
 	switch (rc) {
 	case 0: return 0;
 	case DD_EINVAL: return dd_fail(c, rc, CVE, "%s", msg);
@@ -245,7 +245,7 @@ static int register_certificate(struct dd_ctx *c, json_t *in, json_t **out)
 		rc = insert_cert(c, &f, status, ca_id, "DEFAULT");
 	if (!rc)
 		*out = cert_out(c, f.id);
-	dd_cert_facts_clear(&f);
+	dd_x509_facts_clear(&f);
 	return rc;
 }
 
@@ -266,7 +266,7 @@ static int register_certificate_without_ca(struct dd_ctx *c, json_t *in, json_t 
 		rc = insert_cert(c, &f, status, NULL, "SNI_ONLY");
 	if (!rc)
 		*out = cert_out(c, f.id);
-	dd_cert_facts_clear(&f);
+	dd_x509_facts_clear(&f);
 	return rc;
 }
 
@@ -483,7 +483,7 @@ static int check_verification(struct dd_ctx *c, const struct dd_cert_facts *ca, 
 		fmt_time(v.not_before, t, sizeof t);
 		rc = dd_fail(c, DD_EINVAL, CVE, "The verification certificate is not yet valid: its validity starts at %s.", t);
 	}
-	dd_cert_facts_clear(&v);
+	dd_x509_facts_clear(&v);
 	return rc;
 }
 
@@ -505,7 +505,7 @@ static int register_ca_certificate(struct dd_ctx *c, json_t *in, json_t **out)
 	if (!rc && vpem && *vpem)
 		rc = check_verification(c, &f, vpem);
 	if (rc) {
-		dd_cert_facts_clear(&f);
+		dd_x509_facts_clear(&f);
 		return rc;
 	}
 	json_t *rcfg = json_object_get(in, "registrationConfig");
@@ -535,7 +535,7 @@ dberr:
 	rc = dd__db_fail(c);
 out:
 	free(rcfg_text);
-	dd_cert_facts_clear(&f);
+	dd_x509_facts_clear(&f);
 	return rc;
 }
 

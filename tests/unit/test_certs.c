@@ -220,7 +220,7 @@ static int setup(void **state)
 	size_t count;
 	snprintf(bldir, sizeof bldir, "%s/blocklists", f->dir);
 	snprintf(src, sizeof src, "%s/../../data/blocklists/sha256_modulus_2048.csv", testdata());
-	assert_int_equal(dd_blocklist_import(bldir, "dwk", "rsa-2048", src, &count, err, sizeof err), 0);
+	assert_int_equal(dd_keys_blocklist_import(bldir, "dwk", "rsa-2048", src, &count, err, sizeof err), 0);
 	assert_int_equal(dd_service_init(&f->svc, f->dir), 0);
 	f->c.svc = &f->svc;
 	f->c.db = dd_store_db(f->svc.store);

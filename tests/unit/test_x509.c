@@ -213,7 +213,7 @@ static void test_parse_known_certificate(void **state)
 	assert_string_equal(g.id, f.id);
 	assert_string_equal(g.serial_hex, f.serial_hex);
 	assert_string_equal(g.pem, f.pem);
-	dd_cert_facts_clear(&g);
+	dd_x509_facts_clear(&g);
 	unsigned char *der2 = malloc((size_t)dl + 1);
 	memcpy(der2, der, (size_t)dl);
 	der2[dl] = 0;
@@ -221,8 +221,8 @@ static void test_parse_known_certificate(void **state)
 	assert_int_equal(dd_x509_parse(der2, (size_t)dl - 1, &g, err, sizeof err), DD_EINVAL);
 	free(der2);
 	OPENSSL_free(der);
-	dd_cert_facts_clear(&f);
-	dd_cert_facts_clear(&f); /* clearing twice is harmless */
+	dd_x509_facts_clear(&f);
+	dd_x509_facts_clear(&f); /* clearing twice is harmless */
 	free(pem);
 }
 
@@ -242,7 +242,7 @@ static void test_parse_self_signed_ca(void **state)
 	assert_true(f.self_signed);
 	assert_int_equal(f.n_crl_urls, 0);
 	assert_null(f.crl_urls);
-	dd_cert_facts_clear(&f);
+	dd_x509_facts_clear(&f);
 	free(pem);
 }
 
@@ -275,7 +275,7 @@ static void test_parse_rejects_bad_input(void **state)
 	assert_int_equal(dd_x509_key_facts_from_pem(key, len, "wrong", &f, err, sizeof err), DD_EINVAL);
 	assert_int_equal(dd_x509_key_facts_from_pem(key, len, "pass", &f, err, sizeof err), 0);
 	assert_int_equal(f.key_bits, 1024);
-	dd_cert_facts_clear(&f);
+	dd_x509_facts_clear(&f);
 	free(key);
 	assert_int_equal(dd_x509_key_facts_from_pem("nothing", 7, NULL, &f, err, sizeof err), DD_EINVAL);
 }
@@ -343,8 +343,8 @@ static void test_ca_and_issue(void **state)
 	assert_int_equal(dd_x509_issue(ca_pem, ca_key, "", 365, &c2, &p2, &k2), DD_EINVAL);
 	assert_int_equal(dd_x509_issue(ca_pem, ca_key, "x", 0, &c2, &p2, &k2), DD_EINVAL);
 
-	dd_cert_facts_clear(&ca);
-	dd_cert_facts_clear(&d);
+	dd_x509_facts_clear(&ca);
+	dd_x509_facts_clear(&d);
 	free(ca_pem);
 	free(ca_key);
 	free(ca2_pem);
@@ -389,7 +389,7 @@ static void test_issue_from_csr(void **state)
 	X509 *x = load_x509(cert);
 	assert_int_equal(X509_check_private_key(x, k), 1);
 	X509_free(x);
-	dd_cert_facts_clear(&f);
+	dd_x509_facts_clear(&f);
 	free(cert);
 	cert = NULL;
 
@@ -507,9 +507,9 @@ static void test_chain_and_crl(void **state)
 	assert_non_null(strstr(err, "CRL could not be parsed"));
 	assert_int_equal(dd_x509_crl_parse("x", (size_t)16 * 1024 * 1024 + 1, &crl, err, sizeof err), DD_EINVAL);
 
-	dd_cert_facts_clear(&f1);
-	dd_cert_facts_clear(&f2);
-	dd_cert_facts_clear(&fi);
+	dd_x509_facts_clear(&f1);
+	dd_x509_facts_clear(&f2);
+	dd_x509_facts_clear(&fi);
 	free(inter_pem);
 	free(dev1_pem);
 	free(dev2_pem);

@@ -590,13 +590,13 @@ static int backfill_facts(struct dd_db *db, enum dd_cert_kind kind, const struct
 			if (!rc && b.v[i].pem && dd_x509_parse(b.v[i].pem, strlen(b.v[i].pem), &f, err, sizeof err) == 0) {
 				struct dd_store_certs_facts sf;
 				char *urls = NULL;
-				rc = to_store_facts(&f, dd_blocklists_check(bl, &f), &sf, &urls);
+				rc = to_store_facts(&f, dd_keys_blocklists_check(bl, &f), &sf, &urls);
 				if (!rc)
 					rc = dd_store_certs_set_facts(db, b.v[i].account_region, skind(kind), b.v[i].id, &sf);
 				if (!rc && updated)
 					(*updated)++;
 				free(urls);
-				dd_cert_facts_clear(&f);
+				dd_x509_facts_clear(&f);
 			} else if (!rc) {
 				dd_log_warn("certs: backfill: %s certificate %s: stored PEM does not parse",
 					    b.v[i].account_region, b.v[i].id);
@@ -628,7 +628,7 @@ static int batch_keys(const struct dd_store_certs_row *r, void *ud)
 	snprintf(f.curve, sizeof f.curve, "%s", r->f.curve);
 	snprintf(f.key_sha256, sizeof f.key_sha256, "%s", r->f.key_sha256);
 	snprintf(f.key_sha1_80, sizeof f.key_sha1_80, "%s", r->f.key_sha1_80);
-	int v = (int)dd_blocklists_check(b->bl, &f);
+	int v = (int)dd_keys_blocklists_check(b->bl, &f);
 	snprintf(b->after_ar, sizeof b->after_ar, "%s", r->account_region);
 	snprintf(b->after_id, sizeof b->after_id, "%s", r->id);
 	if (v != r->f.debian && b->n < b->cap) {

@@ -252,7 +252,7 @@ static void rsa_modulus_hashes(const unsigned char *n, size_t len, struct dd_cer
 		dd_hex_encode(md + 10, 10, f->key_sha1_80);
 		free(text);
 	}
-	f->roca = dd_roca_test(n, len);
+	f->roca = dd_keys_roca_test(n, len);
 }
 
 /* Fills the key fields of f from pkey. */
@@ -312,7 +312,7 @@ static int key_facts(EVP_PKEY *pkey, struct dd_cert_facts *f)
 	return 0;
 }
 
-void dd_cert_facts_clear(struct dd_cert_facts *f)
+void dd_x509_facts_clear(struct dd_cert_facts *f)
 {
 	if (!f)
 		return;
@@ -452,7 +452,7 @@ int dd_x509_parse(const void *data, size_t len, struct dd_cert_facts *out, char 
 fail:
 	set_err(err, errlen, "certificate could not be parsed: %s", what);
 	ERR_clear_error();
-	dd_cert_facts_clear(&f);
+	dd_x509_facts_clear(&f);
 	X509_free(x);
 	return rc;
 }
