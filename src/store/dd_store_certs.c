@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dd/store.h"
+
 #define DEV DD_STORE_CERTS_DEVICE
 #define CA DD_STORE_CERTS_CA
 

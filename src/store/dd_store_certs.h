@@ -15,7 +15,8 @@
 #define DD_STORE_CERTS_H
 
 #include "dd/common.h"
-#include "dd/store.h"
+
+struct dd_db;
 
 enum dd_store_certs_kind {
 	DD_STORE_CERTS_DEVICE = 0,

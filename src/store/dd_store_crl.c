@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dd/store.h"
+
 int dd_store_crl_this_update(struct dd_db *db, const char *account_region, const char *ca_id, int64_t *this_update_ms)
 {
 	sqlite3_stmt *st = dd_db_stmt(db, "SELECT this_update FROM crls WHERE account_region = ?1 AND ca_id = ?2");

@@ -13,7 +13,8 @@
 #define DD_STORE_CRL_H
 
 #include "dd/common.h"
-#include "dd/store.h"
+
+struct dd_db;
 
 /* One stored CRL. */
 struct dd_store_crl_row {
