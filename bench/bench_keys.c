@@ -29,14 +29,14 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Runs dd_roca_test over the moduli for about a second; returns tests/s. */
+/* Runs dd_keys_roca_test over the moduli for about a second; returns tests/s. */
 static double bench_roca(unsigned char (*mods)[256], enum dd_keyq want, const char *label)
 {
 	size_t done = 0, bad = 0;
 	double t0 = now_s(), t;
 	do {
 		for (int i = 0; i < NMOD; i++)
-			bad += dd_roca_test(mods[i], 256) != want;
+			bad += dd_keys_roca_test(mods[i], 256) != want;
 		done += NMOD;
 	} while ((t = now_s() - t0) < 1.0);
 	double rate = (double)done / t;
@@ -108,13 +108,13 @@ int main(void)
 	size_t count = 0;
 	char err[256];
 	double t0 = now_s();
-	if (dd_blocklist_import(listdir, "dwk", "rsa-2048", in, &count, err, sizeof err) != 0) {
+	if (dd_keys_blocklist_import(listdir, "dwk", "rsa-2048", in, &count, err, sizeof err) != 0) {
 		printf("import failed: %s\n", err);
 		return 1;
 	}
 	double t_import = now_s() - t0;
 	struct dd_blocklists *bl = NULL;
-	if (dd_blocklists_open(listdir, &bl) != 0)
+	if (dd_keys_blocklists_open(listdir, &bl) != 0)
 		return 1;
 	printf("blocklist_import_seconds{entries=%zu} %.3f\n", count, t_import);
 
@@ -135,7 +135,7 @@ int main(void)
 	t0 = now_s();
 	do {
 		for (int i = 0; i < NFACTS; i++)
-			hits += dd_blocklists_check(bl, &facts[i]) == DD_KEYQ_VULNERABLE;
+			hits += dd_keys_blocklists_check(bl, &facts[i]) == DD_KEYQ_VULNERABLE;
 		done += NFACTS;
 	} while ((t = now_s() - t0) < 1.0);
 	double rate = (double)done / t;
@@ -148,7 +148,7 @@ int main(void)
 		printf("  below the 2,000,000 lookups/s target\n");
 		status = 1;
 	}
-	dd_blocklists_free(bl);
+	dd_keys_blocklists_free(bl);
 	char cmd[200];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

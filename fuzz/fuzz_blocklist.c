@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer target for the Debian weak-key blocklist import (dd_blocklist_import) and
- * the loader of what it writes (dd_blocklists_open). The input's first line names the
+ * libFuzzer target for the Debian weak-key blocklist import (dd_keys_blocklist_import) and
+ * the loader of what it writes (dd_keys_blocklists_open). The input's first line names the
  * list: "<format> <key>" (format "dwk" or "openssl", key as the admin command takes it,
  * e.g. "rsa-2048", "ec-secp256r1"); the rest is the imported file. The list is imported
  * into a private temporary directory, loaded back, and the loaded entry count must equal
@@ -75,19 +75,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	size_t count = 0;
 	char err[512];
-	if (dd_blocklist_import(dir, format, key, input, &count, err, sizeof err) == 0) {
+	if (dd_keys_blocklist_import(dir, format, key, input, &count, err, sizeof err) == 0) {
 		struct dd_blocklists *bl = NULL;
-		if (dd_blocklists_open(dir, &bl) != 0)
+		if (dd_keys_blocklists_open(dir, &bl) != 0)
 			abort();
-		if (dd_blocklists_count(bl, NULL) != count)
+		if (dd_keys_blocklists_count(bl, NULL) != count)
 			abort();
 		struct dd_cert_facts fk = { 0 };
 		snprintf(fk.key_type, sizeof fk.key_type, "RSA");
 		fk.key_bits = 2048;
 		memset(fk.key_sha256, 'a', 64);
 		memset(fk.key_sha1_80, 'b', 20);
-		(void)dd_blocklists_check(bl, &fk);
-		dd_blocklists_free(bl);
+		(void)dd_keys_blocklists_check(bl, &fk);
+		dd_keys_blocklists_free(bl);
 	}
 	empty_dir();
 	return 0;

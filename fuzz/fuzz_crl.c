@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for CRL parsing and import: the input is a CRL, PEM or DER. It runs
- * dd_crl_parse, dd_crl_verify against a fixed CA (whose key signed the seed CRLs in
- * fuzz/corpus/fuzz_crl), dd_crl_is_revoked for every serial the parser returned (each
+ * dd_x509_crl_parse, dd_x509_crl_verify against a fixed CA (whose key signed the seed CRLs in
+ * fuzz/corpus/fuzz_crl), dd_x509_crl_is_revoked for every serial the parser returned (each
  * must be found), and dd_crl_import into a store (private temporary data directory) where
  * that CA is registered, followed by the revocation lookup and status listing that read
  * what the import stored.
@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "api/dd_iot_certs.h"
 #include "dd/crl.h"
 #include "dd/ctx.h"
 #include "dd/service.h"
@@ -103,15 +104,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > (1u << 20))
 		return 0;
 	char err[768];
-	struct dd_crl crl;
-	if (dd_crl_parse(data, size, &crl, err, sizeof err) == 0) {
-		(void)dd_crl_verify(&crl, ca_pem, err, sizeof err);
+	struct dd_x509_crl crl;
+	if (dd_x509_crl_parse(data, size, &crl, err, sizeof err) == 0) {
+		(void)dd_x509_crl_verify(&crl, ca_pem, err, sizeof err);
 		for (size_t i = 0; i < crl.n_revoked; i++)
-			if (!dd_crl_is_revoked(&crl, crl.revoked_serials[i]))
+			if (!dd_x509_crl_is_revoked(&crl, crl.revoked_serials[i]))
 				abort(); /* the binary search misses a serial the parser listed */
-		(void)dd_crl_is_revoked(&crl, "0");
-		(void)dd_crl_is_revoked(&crl, "1a2b");
-		dd_crl_clear(&crl);
+		(void)dd_x509_crl_is_revoked(&crl, "0");
+		(void)dd_x509_crl_is_revoked(&crl, "1a2b");
+		dd_x509_crl_clear(&crl);
 	}
 	int64_t now = dd_now_ms();
 	struct dd_db *db = dd_store_db(svc.store);
@@ -120,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char by[65];
 		(void)dd_crl_lookup(db, account_region, res.issuer, "1a2b", now, by);
 		json_t *st = NULL;
-		if (dd_crl_status_json(db, account_region, NULL, now, &st) == 0)
+		if (dd_iot_certs_crl_status(db, account_region, NULL, now, &st) == 0)
 			json_decref(st);
 	}
 	if (dd_db_in_tx(db))

@@ -30,15 +30,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* the re-encoded PEM parses to the same certificate */
 		if (dd_x509_parse(f.pem, strlen(f.pem), &g, err, sizeof err) != 0 || strcmp(f.id, g.id) != 0)
 			abort();
-		dd_cert_facts_clear(&g);
+		dd_x509_facts_clear(&g);
 		(void)dd_x509_verify_issued_by(f.pem, f.pem);
 		(void)dd_x509_verify_issued_by(f.pem, ca_cert);
-		dd_cert_facts_clear(&f);
+		dd_x509_facts_clear(&f);
 	}
 	if (dd_x509_key_facts_from_pem(data, size, NULL, &f, err, sizeof err) == 0)
-		dd_cert_facts_clear(&f);
+		dd_x509_facts_clear(&f);
 	if (dd_x509_rsa_modulus_facts(data, size, &f) == 0)
-		dd_cert_facts_clear(&f);
+		dd_x509_facts_clear(&f);
 
 	char *s = malloc(size + 1);
 	if (!s)
@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (dd_x509_issue_from_csr(ca_cert, ca_key, s, 365, &issued, err, sizeof err) == 0) {
 		if (dd_x509_parse(issued, strlen(issued), &f, err, sizeof err) != 0)
 			abort();
-		dd_cert_facts_clear(&f);
+		dd_x509_facts_clear(&f);
 		if (dd_x509_verify_issued_by(issued, ca_cert) != 0)
 			abort();
 		free(issued);

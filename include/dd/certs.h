@@ -3,9 +3,11 @@
  * The registered device and CA certificates as the audit and mitigation engines see
  * them: every X.509 fact stored at registration (so nothing is re-parsed), the
  * key-quality verdicts, and the revocation state derived from the stored CRLs (crl.h).
- * Status changes follow the same rules as UpdateCertificate / UpdateCACertificate.
- * Implemented in src/core/dd_registry_certs.c beside the API handlers. All times are
- * epoch milliseconds.
+ * The certificate rules live here once: the status rules of UpdateCertificate /
+ * UpdateCACertificate (which call dd_certs_set_status, as does the mitigation engine),
+ * the registration statuses, when a certificate may be deleted. Implemented in
+ * src/core/pki/dd_certs.c over src/store/dd_store_certs.c; the AWS operations are
+ * src/api/dd_iot_certs.c. All times are epoch milliseconds.
  */
 #ifndef DD_CERTS_H
 #define DD_CERTS_H
@@ -72,6 +74,51 @@ int dd_certs_get(struct dd_db *db, const char *account_region, enum dd_cert_kind
  * current state forbids it) or DD_EIO; msg (size msglen, may be NULL) says why. */
 int dd_certs_set_status(struct dd_db *db, const char *account_region, enum dd_cert_kind kind, const char *id,
 			const char *status, int64_t now_ms, char *msg, size_t msglen) DD_MUST_CHECK;
+
+/* Copies a certificate id from in lowercased; false when it cannot be one (64 hex). */
+bool dd_certs_norm_id(const char *in, char out[65]);
+
+/* What AWS refuses at registration: a certificate (what names it in msg, e.g. "CA
+ * certificate") outside its validity period at now_ms, with an RSA key under 2048 bits or
+ * a key that is neither RSA nor EC. Returns 0 or DD_EINVAL with msg. */
+int dd_certs_check_registrable(const struct dd_cert_facts *f, int64_t now_ms, const char *what, char *msg,
+			       size_t msglen) DD_MUST_CHECK;
+
+/* May a device certificate be registered with this status (ACTIVE, INACTIVE, REVOKED)? */
+bool dd_certs_registrable_status(const char *status);
+
+/* The registered ACTIVE CA certificate that signed device certificate f: ca (when not
+ * NULL, the CA the caller named) or else the CAs whose subject is f's issuer, ACTIVE ones
+ * first. Copies its id into ca_id and returns 0; DD_EINVAL (not registered, no match, the
+ * signature does not verify), DD_ECONFLICT (the CA is not ACTIVE) or DD_EIO; msg says why. */
+int dd_certs_find_issuer(struct dd_db *db, const char *account_region, const struct dd_cert_facts *f,
+			 const struct dd_cert_facts *ca, char ca_id[65], char *msg, size_t msglen) DD_MUST_CHECK;
+
+/* What a registration stores besides the X.509 facts. */
+struct dd_certs_new {
+	const char *status;
+	const char *ca_id;               /* device: the verified issuing CA, NULL if none */
+	const char *mode;                /* DEFAULT or SNI_ONLY */
+	const char *owner;               /* the account id */
+	int64_t now_ms;
+	enum dd_keyq debian;             /* the Debian weak-key verdict (keys.h) */
+	const char *auto_registration;   /* CA: ENABLE or DISABLE */
+	const char *registration_config; /* CA: JSON object text or NULL */
+};
+/* Stores certificate f (already checked by the caller) with a new generation id, inside
+ * the caller's write transaction. Returns 0, DD_EEXIST (already registered in
+ * account_region), DD_ENOMEM or DD_EIO. */
+int dd_certs_insert(struct dd_db *db, const char *account_region, enum dd_cert_kind kind,
+		    const struct dd_cert_facts *f, const struct dd_certs_new *n) DD_MUST_CHECK;
+
+/* Deletes a certificate as DeleteCertificate / DeleteCACertificate do, in its own write
+ * transaction: a device certificate must not be ACTIVE or PENDING_TRANSFER, attached to
+ * a thing, or (unless force) have policies; a CA must not be ACTIVE. Its policy
+ * attachments, the tags of arn (its ARN) and, for a CA, its stored CRL go with it.
+ * Returns 0, DD_ENOTFOUND, DD_ECONFLICT (*attached, may be NULL, tells whether an
+ * attachment rather than the status refused it) or DD_EIO; msg says why. */
+int dd_certs_delete(struct dd_db *db, const char *account_region, enum dd_cert_kind kind, const char *id,
+		    const char *arn, bool force, bool *attached, char *msg, size_t msglen) DD_MUST_CHECK;
 
 /* Start-up upkeep of the stored facts: recomputes every fact of rows whose facts_version
  * is older than DD_CERT_FACTS_VERSION (or whose facts are missing) from their PEM, and the

@@ -10,12 +10,12 @@
  * issuer name and serial (RFC 5280 scope), from CRLs that are still valid: thisUpdate not
  * in the future and nextUpdate (when present) plus DD_CRL_GRACE_MS not in the past.
  * Fetches run on the fetch pool (fetch.h), never on a request thread or an audit worker.
- * The parsing and verification primitives are dd_crl_parse / dd_crl_verify in x509.h.
+ * The parsing and verification primitives are dd_x509_crl_parse / dd_x509_crl_verify in x509.h;
+ * the rules are src/core/pki/dd_crl.c, the rows src/store/dd_store_crl.c, and the status
+ * report of POST /crl-status is built by the API layer (src/api/dd_iot_certs.h).
  */
 #ifndef DD_CRL_H
 #define DD_CRL_H
-
-#include <jansson.h>
 
 #include "dd/common.h"
 #include "dd/store.h"
@@ -87,21 +87,14 @@ int dd_crl_refresh_wait(struct dd_service *svc, const char *account_region, int6
 /* CRL fetches of account queued or running now. */
 size_t dd_crl_refresh_pending(struct dd_service *svc, const char *account_region);
 
+/* Does a CRL with these times count at now_ms (thisUpdate at most 5 minutes ahead,
+ * nextUpdate absent or at most DD_CRL_GRACE_MS ago)? */
+bool dd_crl_valid_at(int64_t this_update_ms, int64_t next_update_ms, int64_t now_ms);
+
 /* Is the certificate with this issuer name and serial (lowercase hex, no leading zeros)
  * on a valid stored CRL of account_region at now_ms? Returns 1 (and copies the id of the CA
  * whose CRL lists it into by_ca, when not NULL), 0, or DD_EIO. */
 int dd_crl_lookup(struct dd_db *db, const char *account_region, const char *issuer, const char *serial,
 		  int64_t now_ms, char by_ca[65]) DD_MUST_CHECK;
-
-/* Removes the stored CRL of a CA (used when the CA is deleted), inside the caller's write
- * transaction. Returns 0 or DD_EIO. */
-int dd_crl_forget_ca(struct dd_db *db, const char *account_region, const char *ca_id) DD_MUST_CHECK;
-
-/* Describes the stored CRLs, the fetch state of every URL, and the revoked device and CA
- * certificates of account_region (only CA ca_id when not NULL) as a new JSON object:
- * {"crls": [...], "fetches": [...], "revokedCertificates": [...],
- *  "revokedCACertificates": [...], "intermediateCARevoked": [...]}. Returns 0 or DD_E*. */
-int dd_crl_status_json(struct dd_db *db, const char *account_region, const char *ca_id, int64_t now_ms,
-		       json_t **out) DD_MUST_CHECK;
 
 #endif

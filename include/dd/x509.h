@@ -45,11 +45,11 @@ struct dd_cert_facts {
 };
 
 /* Parses one certificate, PEM or DER, of at most 64 KiB. On success fills *out (caller
- * frees with dd_cert_facts_clear) and returns 0; on failure returns DD_EINVAL and writes a
+ * frees with dd_x509_facts_clear) and returns 0; on failure returns DD_EINVAL and writes a
  * human sentence ("certificate could not be parsed: …") to err (size errlen). */
 int dd_x509_parse(const void *data, size_t len, struct dd_cert_facts *out,
 		  char *err, size_t errlen) DD_MUST_CHECK;
-void dd_cert_facts_clear(struct dd_cert_facts *f);
+void dd_x509_facts_clear(struct dd_cert_facts *f);
 
 /* Fills only the key fields of *out (key_type, key_bits, curve, pubkey_sha256, key_sha256,
  * key_sha1_80, roca; everything else zero) from a PEM public key ("PUBLIC KEY" or
@@ -57,7 +57,7 @@ void dd_cert_facts_clear(struct dd_cert_facts *f);
  * encrypted with passphrase when not NULL), certificate request or certificate, of at
  * most 64 KiB; text before the PEM block is skipped. Used for key-quality checks of keys
  * that are not certificates. Returns 0 or DD_EINVAL with err set; clear with
- * dd_cert_facts_clear. */
+ * dd_x509_facts_clear. */
 int dd_x509_key_facts_from_pem(const void *data, size_t len, const char *passphrase,
 			       struct dd_cert_facts *out, char *err, size_t errlen) DD_MUST_CHECK;
 /* Fills the key fields of *out (as above, pubkey_sha256 "") for a bare RSA modulus given
@@ -70,7 +70,7 @@ int dd_x509_rsa_modulus_facts(const unsigned char *n_be, size_t n_len,
 int dd_x509_verify_issued_by(const char *cert_pem, const char *issuer_pem) DD_MUST_CHECK;
 
 /* A parsed CRL. */
-struct dd_crl {
+struct dd_x509_crl {
 	char issuer[512];
 	int64_t this_update;
 	int64_t next_update;      /* 0 when absent */
@@ -80,13 +80,13 @@ struct dd_crl {
 	size_t der_len;
 };
 /* Parses a CRL, PEM or DER, of at most 16 MiB. Returns 0, or DD_EINVAL with err set. */
-int dd_crl_parse(const void *data, size_t len, struct dd_crl *out, char *err, size_t errlen) DD_MUST_CHECK;
+int dd_x509_crl_parse(const void *data, size_t len, struct dd_x509_crl *out, char *err, size_t errlen) DD_MUST_CHECK;
 /* Returns 0 when the CRL's signature verifies with issuer_pem's key and names it as
  * issuer; DD_ECRYPTO otherwise (err says why). */
-int dd_crl_verify(const struct dd_crl *crl, const char *issuer_pem, char *err, size_t errlen) DD_MUST_CHECK;
+int dd_x509_crl_verify(const struct dd_x509_crl *crl, const char *issuer_pem, char *err, size_t errlen) DD_MUST_CHECK;
 /* True when serial_hex (lowercase, no leading zeros) is on the CRL (binary search). */
-bool dd_crl_is_revoked(const struct dd_crl *crl, const char *serial_hex);
-void dd_crl_clear(struct dd_crl *crl);
+bool dd_x509_crl_is_revoked(const struct dd_x509_crl *crl, const char *serial_hex);
+void dd_x509_crl_clear(struct dd_x509_crl *crl);
 
 /* Creates a self-signed CA (EC P-256, 10 years, CN given). Owned PEM strings out. */
 int dd_x509_ca_create(const char *cn, char **cert_pem, char **key_pem) DD_MUST_CHECK;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "api/dd_iot_certs.h"
 #include "dd/certs.h"
 #include "dd/common.h"
 #include "dd/crl.h"
@@ -104,10 +105,10 @@ static int refresh_verdicts(const char *dir, size_t *n)
 	snprintf(bldir, sizeof bldir, "%s/blocklists", dir);
 	int rc = dd_store_open(dir, &store);
 	if (!rc)
-		rc = dd_blocklists_open(bldir, &bl);
+		rc = dd_keys_blocklists_open(bldir, &bl);
 	if (!rc)
 		rc = dd_certs_backfill(store, bl, n);
-	dd_blocklists_free(bl);
+	dd_keys_blocklists_free(bl);
 	if (store)
 		dd_store_close(store);
 	return rc;
@@ -155,7 +156,7 @@ static int cmd_blocklist(int argc, char **argv)
 	char bldir[4200], err[1024] = "";
 	snprintf(bldir, sizeof bldir, "%s/blocklists", dir);
 	size_t count = 0;
-	if (dd_blocklist_import(bldir, format, key, file, &count, err, sizeof err)) {
+	if (dd_keys_blocklist_import(bldir, format, key, file, &count, err, sizeof err)) {
 		fprintf(stderr, "iotdefender: blocklist import failed: %s\n", err[0] ? err : "unknown error");
 		return 1;
 	}
@@ -280,7 +281,7 @@ static int cmd_crl(int argc, char **argv)
 					*p = (char)(*p + 32);
 		}
 		json_t *out = NULL;
-		if (dd_crl_status_json(db, account_region, ca ? id : NULL, dd_now_ms(), &out)) {
+		if (dd_iot_certs_crl_status(db, account_region, ca ? id : NULL, dd_now_ms(), &out)) {
 			fprintf(stderr, "iotdefender: cannot read the CRL state\n");
 		} else {
 			char *s = json_dumps(out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));

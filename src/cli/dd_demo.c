@@ -347,7 +347,7 @@ int dd_demo_main(int argc, char **argv)
 					d.failed = true;
 				}
 				free(crl);
-				dd_cert_facts_clear(&f);
+				dd_x509_facts_clear(&f);
 			}
 			json_decref(r);
 		}

@@ -229,7 +229,7 @@ static int visit_key_quality(struct cert_walk *w, const struct dd_cert_info *ci)
 	 * a stored VULNERABLE stands */
 	enum dd_keyq debian = ci->debian;
 	if (debian != DD_KEYQ_VULNERABLE && r->svc && r->svc->blocklists)
-		debian = dd_blocklists_check_key(r->svc->blocklists, ci->key_type, ci->key_bits, ci->curve,
+		debian = dd_keys_blocklists_check_key(r->svc->blocklists, ci->key_type, ci->key_bits, ci->curve,
 						 ci->key_sha256, ci->key_sha1_80);
 	if (debian == DD_KEYQ_NOT_CHECKED && (strcmp(ci->key_type, "RSA") == 0 || strcmp(ci->key_type, "EC") == 0))
 		note_unchecked(w, ci);
@@ -251,7 +251,7 @@ static int visit_key_quality(struct cert_walk *w, const struct dd_cert_info *ci)
  * those keys pass as clean (docs/KEYS.md). */
 static int key_quality_run(struct dd_audit_run *r, enum dd_cert_kind kind)
 {
-	if (r->svc && dd_blocklists_refresh(r->svc->blocklists) < 0)
+	if (r->svc && dd_keys_blocklists_refresh(r->svc->blocklists) < 0)
 		dd_log_warn("blocklists: reload failed; keeping the lists loaded before");
 	struct cert_walk w = { .r = r, .kind = kind, .visit = visit_key_quality };
 	int rc = dd_certs_foreach(r->snap, r->account_region, kind, r->task_start_ms, cert_visit, &w);

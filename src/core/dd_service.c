@@ -84,7 +84,7 @@ int dd_service_init(struct dd_service *s, const char *data_dir)
 	}
 	char bldir[2200];
 	snprintf(bldir, sizeof bldir, "%s/blocklists", data_dir);
-	if (dd_blocklists_open(bldir, &s->blocklists)) {
+	if (dd_keys_blocklists_open(bldir, &s->blocklists)) {
 		dd_log_warn("service: cannot open blocklists in %s; Debian weak-key checks report NOT_CHECKED", bldir);
 		s->blocklists = NULL;
 	}
@@ -98,7 +98,7 @@ void dd_service_close(struct dd_service *s)
 	s->outbound_allow = NULL;
 	dd_store_close(s->store);
 	s->store = NULL;
-	dd_blocklists_free(s->blocklists);
+	dd_keys_blocklists_free(s->blocklists);
 	s->blocklists = NULL;
 	free(s->ca_cert_pem);
 	free(s->ca_key_pem);

@@ -28,7 +28,7 @@
 
 static const struct dd_handler *const handler_tables[] = {
 	dd_registry_handlers,
-	dd_cert_handlers,
+	dd_iot_certs_handlers,
 	dd_audit_handlers,
 	dd_mitigation_handlers,
 	dd_iam_handlers,
@@ -41,7 +41,7 @@ static const struct dd_handler *const handler_tables[] = {
 
 static const struct dd_raw_route *const raw_tables[] = {
 	dd_registry_raw_routes,
-	dd_cert_raw_routes,
+	dd_iot_certs_raw_routes,
 	dd_audit_raw_routes,
 	NULL,
 };

@@ -51,8 +51,8 @@ struct dd_api {
 /* Handler tables of each family, NULL-terminated arrays. */
 extern const struct dd_handler dd_registry_handlers[];
 extern const struct dd_raw_route dd_registry_raw_routes[];
-extern const struct dd_handler dd_cert_handlers[];
-extern const struct dd_raw_route dd_cert_raw_routes[];
+extern const struct dd_handler dd_iot_certs_handlers[];
+extern const struct dd_raw_route dd_iot_certs_raw_routes[];
 extern const struct dd_handler dd_audit_handlers[];
 extern const struct dd_handler dd_mitigation_handlers[];
 extern const struct dd_raw_route dd_audit_raw_routes[];

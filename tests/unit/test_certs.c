@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests of the certificate registry's C API (certs.h) and the CRL store (crl.h),
- * driving the real handlers of dd_cert_handlers on a fresh service in a temporary data
+ * driving the real handlers of dd_iot_certs_handlers on a fresh service in a temporary data
  * directory: a root and an intermediate CA and device certificates built in memory with
  * OpenSSL are registered (proof of possession included); the stored facts (serial, key,
  * validity in ms, ROCA and Debian-weak verdicts from the test keys and the shipped sample
@@ -28,6 +28,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "api/dd_iot_certs.h"
 #include "dd/certs.h"
 #include "dd/crl.h"
 #include "dd/ctx.h"
@@ -158,7 +159,7 @@ struct fx {
 
 static dd_handler_fn handler(const char *op)
 {
-	for (const struct dd_handler *h = dd_cert_handlers; h->op; h++)
+	for (const struct dd_handler *h = dd_iot_certs_handlers; h->op; h++)
 		if (strcmp(h->op, op) == 0)
 			return h->fn;
 	fail_msg("no handler %s", op);
@@ -219,7 +220,7 @@ static int setup(void **state)
 	size_t count;
 	snprintf(bldir, sizeof bldir, "%s/blocklists", f->dir);
 	snprintf(src, sizeof src, "%s/../../data/blocklists/sha256_modulus_2048.csv", testdata());
-	assert_int_equal(dd_blocklist_import(bldir, "dwk", "rsa-2048", src, &count, err, sizeof err), 0);
+	assert_int_equal(dd_keys_blocklist_import(bldir, "dwk", "rsa-2048", src, &count, err, sizeof err), 0);
 	assert_int_equal(dd_service_init(&f->svc, f->dir), 0);
 	f->c.svc = &f->svc;
 	f->c.db = dd_store_db(f->svc.store);
@@ -421,7 +422,7 @@ static void test_crl_revocation(void **state)
 	assert_string_equal(s.v[find(&s, f->d2)].ancestor, "");
 
 	json_t *st = NULL;
-	assert_int_equal(dd_crl_status_json(f->c.db, ACCOUNT_REGION, NULL, now, &st), 0);
+	assert_int_equal(dd_iot_certs_crl_status(f->c.db, ACCOUNT_REGION, NULL, now, &st), 0);
 	assert_int_equal(json_array_size(json_object_get(st, "crls")), 2);
 	assert_int_equal(json_array_size(json_object_get(st, "revokedCertificates")), 1);
 	assert_int_equal(json_array_size(json_object_get(st, "revokedCACertificates")), 1);

@@ -80,12 +80,12 @@ static int group_setup(void **state)
 		size_t count = 0;
 		snprintf(key, sizeof key, "rsa-%s", bits[i]);
 		snprintf(in, sizeof in, "%s/../../data/blocklists/sha256_modulus_%s.csv", testdata(), bits[i]);
-		if (dd_blocklist_import(dir_dwk, "dwk", key, in, &count, err, sizeof err) != 0 || count == 0) {
+		if (dd_keys_blocklist_import(dir_dwk, "dwk", key, in, &count, err, sizeof err) != 0 || count == 0) {
 			fprintf(stderr, "import %s: %s\n", in, err);
 			return -1;
 		}
 		snprintf(in, sizeof in, "%s/../../data/blocklists/blacklist.RSA-%s", testdata(), bits[i]);
-		if (dd_blocklist_import(dir_openssl, "openssl", key, in, &count, err, sizeof err) != 0 || count == 0) {
+		if (dd_keys_blocklist_import(dir_openssl, "openssl", key, in, &count, err, sizeof err) != 0 || count == 0) {
 			fprintf(stderr, "import %s: %s\n", in, err);
 			return -1;
 		}
@@ -188,8 +188,8 @@ static void test_roca_fast_matches_reference(void **state)
 			assert_true(BN_add(n, n, k));
 		}
 		int len = BN_bn2bin(n, buf);
-		enum dd_keyq fast = dd_roca_test(buf, (size_t)len);
-		assert_int_equal(fast, dd_roca_test_reference(buf, (size_t)len));
+		enum dd_keyq fast = dd_keys_roca_test(buf, (size_t)len);
+		assert_int_equal(fast, dd_keys_roca_test_reference(buf, (size_t)len));
 		if (i % 2 == 1) {
 			assert_int_equal(fast, DD_KEYQ_VULNERABLE);
 			positives++;
@@ -201,7 +201,7 @@ static void test_roca_fast_matches_reference(void **state)
 	/* A fingerprinted number times a small prime that breaks one residue is negative. */
 	assert_true(BN_mul_word(n, 3));
 	int len = BN_bn2bin(n, buf);
-	assert_int_equal(dd_roca_test(buf, (size_t)len), dd_roca_test_reference(buf, (size_t)len));
+	assert_int_equal(dd_keys_roca_test(buf, (size_t)len), dd_keys_roca_test_reference(buf, (size_t)len));
 	BN_free(m);
 	BN_free(g);
 	BN_free(a);
@@ -228,8 +228,8 @@ static void test_roca_fake_moduli_negative(void **state)
 		unsigned char buf[1024];
 		int len = BN_bn2bin(bn, buf);
 		assert_true(BN_num_bits(bn) > 256);
-		assert_int_equal(dd_roca_test(buf, (size_t)len), DD_KEYQ_CLEAN);
-		assert_int_equal(dd_roca_test_reference(buf, (size_t)len), DD_KEYQ_CLEAN);
+		assert_int_equal(dd_keys_roca_test(buf, (size_t)len), DD_KEYQ_CLEAN);
+		assert_int_equal(dd_keys_roca_test_reference(buf, (size_t)len), DD_KEYQ_CLEAN);
 		BN_free(bn);
 		count++;
 	}
@@ -242,15 +242,15 @@ static void test_roca_small_moduli_not_checked(void **state)
 	(void)state;
 	unsigned char buf[40];
 	memset(buf, 0xFF, sizeof buf);
-	assert_int_equal(dd_roca_test(buf, 0), DD_KEYQ_NOT_CHECKED);
-	assert_int_equal(dd_roca_test(buf, 32), DD_KEYQ_NOT_CHECKED); /* 2^256 - 1 */
+	assert_int_equal(dd_keys_roca_test(buf, 0), DD_KEYQ_NOT_CHECKED);
+	assert_int_equal(dd_keys_roca_test(buf, 32), DD_KEYQ_NOT_CHECKED); /* 2^256 - 1 */
 	buf[0] = 0;
 	buf[1] = 0;
 	buf[2] = 0xFF;
-	assert_int_equal(dd_roca_test(buf, 34), DD_KEYQ_NOT_CHECKED); /* leading zeros stripped */
+	assert_int_equal(dd_keys_roca_test(buf, 34), DD_KEYQ_NOT_CHECKED); /* leading zeros stripped */
 	memset(buf, 0, sizeof buf);
 	buf[7] = 1; /* 2^256 exactly, in 33 significant bytes: checked */
-	assert_int_not_equal(dd_roca_test(buf + 7, 33), DD_KEYQ_NOT_CHECKED);
+	assert_int_not_equal(dd_keys_roca_test(buf + 7, 33), DD_KEYQ_NOT_CHECKED);
 }
 
 static const char *const kq_name[] = { "NOT_CHECKED", "CLEAN", "VULNERABLE" };
@@ -265,8 +265,8 @@ static void test_expected_samples(void **state)
 	FILE *f = fopen(path, "r");
 	assert_non_null(f);
 	struct dd_blocklists *bl_dwk = NULL, *bl_ossl = NULL;
-	assert_int_equal(dd_blocklists_open(dir_dwk, &bl_dwk), 0);
-	assert_int_equal(dd_blocklists_open(dir_openssl, &bl_ossl), 0);
+	assert_int_equal(dd_keys_blocklists_open(dir_dwk, &bl_dwk), 0);
+	assert_int_equal(dd_keys_blocklists_open(dir_openssl, &bl_ossl), 0);
 	char line[1024];
 	int n = 0, roca_pos = 0, deb_pos = 0, failures = 0;
 	assert_non_null(fgets(line, sizeof line, f)); /* header */
@@ -285,7 +285,7 @@ static void test_expected_samples(void **state)
 		bool roca = strcmp(fields[2], "yes") == 0, deb = strcmp(fields[4], "yes") == 0;
 		bool has_list = bits == 512 || bits == 1024 || bits == 2048 || bits == 4096;
 		enum dd_keyq want_deb = deb ? DD_KEYQ_VULNERABLE : has_list ? DD_KEYQ_CLEAN : DD_KEYQ_NOT_CHECKED;
-		enum dd_keyq d1 = dd_blocklists_check(bl_dwk, &fc), d2 = dd_blocklists_check(bl_ossl, &fc);
+		enum dd_keyq d1 = dd_keys_blocklists_check(bl_dwk, &fc), d2 = dd_keys_blocklists_check(bl_ossl, &fc);
 		bool ok = strcmp(fc.key_type, "RSA") == 0 && fc.key_bits == bits &&
 			  strcmp(fc.key_sha1_80, fields[5]) == 0 && strcmp(fc.key_sha256, fields[6]) == 0 &&
 			  fc.roca == (roca ? DD_KEYQ_VULNERABLE : DD_KEYQ_CLEAN) && d1 == want_deb && d2 == want_deb;
@@ -298,11 +298,11 @@ static void test_expected_samples(void **state)
 		roca_pos += roca;
 		deb_pos += deb;
 		n++;
-		dd_cert_facts_clear(&fc);
+		dd_x509_facts_clear(&fc);
 	}
 	fclose(f);
-	dd_blocklists_free(bl_dwk);
-	dd_blocklists_free(bl_ossl);
+	dd_keys_blocklists_free(bl_dwk);
+	dd_keys_blocklists_free(bl_ossl);
 	assert_int_equal(failures, 0);
 	assert_int_equal(n, 60);
 	assert_true(roca_pos >= 10);
@@ -327,25 +327,25 @@ static void test_ec_key_facts_and_list(void **state)
 	snprintf(dir, sizeof dir, "%s/ec", tmp_root);
 	snprintf(in, sizeof in, "%s/sha256_xcoord_secp256r1.csv", tmp_root);
 	struct dd_blocklists *bl = NULL;
-	assert_int_equal(dd_blocklists_open(dir, &bl), 0); /* missing dir: empty set */
-	assert_int_equal(dd_blocklists_check(bl, &f), DD_KEYQ_NOT_CHECKED);
-	dd_blocklists_free(bl);
+	assert_int_equal(dd_keys_blocklists_open(dir, &bl), 0); /* missing dir: empty set */
+	assert_int_equal(dd_keys_blocklists_check(bl, &f), DD_KEYQ_NOT_CHECKED);
+	dd_keys_blocklists_free(bl);
 
 	snprintf(text, sizeof text, "%s\n", "00000000000000000000000000000000000000000000000000000000000000ff");
 	write_file(in, text);
-	assert_int_equal(dd_blocklist_import(dir, "dwk", "ec-secp256r1", in, &count, err, sizeof err), 0);
-	assert_int_equal(dd_blocklists_open(dir, &bl), 0);
-	assert_int_equal(dd_blocklists_count(bl, "ec-prime256v1"), 1);
-	assert_int_equal(dd_blocklists_check(bl, &f), DD_KEYQ_CLEAN);
-	dd_blocklists_free(bl);
+	assert_int_equal(dd_keys_blocklist_import(dir, "dwk", "ec-secp256r1", in, &count, err, sizeof err), 0);
+	assert_int_equal(dd_keys_blocklists_open(dir, &bl), 0);
+	assert_int_equal(dd_keys_blocklists_count(bl, "ec-prime256v1"), 1);
+	assert_int_equal(dd_keys_blocklists_check(bl, &f), DD_KEYQ_CLEAN);
+	dd_keys_blocklists_free(bl);
 
 	snprintf(text, sizeof text, "# test\n%s\n", f.key_sha256);
 	write_file(in, text);
-	assert_int_equal(dd_blocklist_import(dir, "dwk", "ec-prime256v1", in, &count, err, sizeof err), 0);
-	assert_int_equal(dd_blocklists_open(dir, &bl), 0);
-	assert_int_equal(dd_blocklists_check(bl, &f), DD_KEYQ_VULNERABLE);
-	dd_blocklists_free(bl);
-	dd_cert_facts_clear(&f);
+	assert_int_equal(dd_keys_blocklist_import(dir, "dwk", "ec-prime256v1", in, &count, err, sizeof err), 0);
+	assert_int_equal(dd_keys_blocklists_open(dir, &bl), 0);
+	assert_int_equal(dd_keys_blocklists_check(bl, &f), DD_KEYQ_VULNERABLE);
+	dd_keys_blocklists_free(bl);
+	dd_x509_facts_clear(&f);
 }
 
 static void test_import_dedup_and_errors(void **state)
@@ -355,47 +355,47 @@ static void test_import_dedup_and_errors(void **state)
 	size_t count = 0;
 	snprintf(in, sizeof in, "%s/list.txt", tmp_root);
 	write_file(in, "# comment\n\n0123456789abcdef0123\r\nFFFFFFFFFFFFFFFFFFFF\n0123456789abcdef0123\n  aaaaaaaaaaaaaaaaaaaa  \n");
-	assert_int_equal(dd_blocklist_import(dir_scratch, "openssl", "rsa-2048", in, &count, err, sizeof err), 0);
+	assert_int_equal(dd_keys_blocklist_import(dir_scratch, "openssl", "rsa-2048", in, &count, err, sizeof err), 0);
 	assert_int_equal(count, 3);
 
 	struct dd_blocklists *bl = NULL;
-	assert_int_equal(dd_blocklists_open(dir_scratch, &bl), 0);
-	assert_int_equal(dd_blocklists_count(bl, "rsa-2048"), 3);
+	assert_int_equal(dd_keys_blocklists_open(dir_scratch, &bl), 0);
+	assert_int_equal(dd_keys_blocklists_count(bl, "rsa-2048"), 3);
 	struct dd_cert_facts f;
 	memset(&f, 0, sizeof f);
 	snprintf(f.key_type, sizeof f.key_type, "RSA");
 	f.key_bits = 2048;
 	snprintf(f.key_sha1_80, sizeof f.key_sha1_80, "ffffffffffffffffffff");
-	assert_int_equal(dd_blocklists_check(bl, &f), DD_KEYQ_VULNERABLE);
+	assert_int_equal(dd_keys_blocklists_check(bl, &f), DD_KEYQ_VULNERABLE);
 	snprintf(f.key_sha1_80, sizeof f.key_sha1_80, "fffffffffffffffffffe");
-	assert_int_equal(dd_blocklists_check(bl, &f), DD_KEYQ_CLEAN);
+	assert_int_equal(dd_keys_blocklists_check(bl, &f), DD_KEYQ_CLEAN);
 	f.key_bits = 3072; /* no list for this size: never CLEAN */
-	assert_int_equal(dd_blocklists_check(bl, &f), DD_KEYQ_NOT_CHECKED);
-	dd_blocklists_free(bl);
+	assert_int_equal(dd_keys_blocklists_check(bl, &f), DD_KEYQ_NOT_CHECKED);
+	dd_keys_blocklists_free(bl);
 
 	/* A bad line fails the import, names the line, and leaves the old list. */
 	write_file(in, "0123456789abcdef0123\n0123456789abcdef0123\n0123456789abcdef012\n");
 	err[0] = '\0';
-	assert_int_equal(dd_blocklist_import(dir_scratch, "openssl", "rsa-2048", in, &count, err, sizeof err), DD_EINVAL);
+	assert_int_equal(dd_keys_blocklist_import(dir_scratch, "openssl", "rsa-2048", in, &count, err, sizeof err), DD_EINVAL);
 	assert_non_null(strstr(err, "line 3"));
 	write_file(in, "0123456789abcdef012z\n");
-	assert_int_equal(dd_blocklist_import(dir_scratch, "openssl", "rsa-2048", in, &count, err, sizeof err), DD_EINVAL);
-	assert_int_equal(dd_blocklists_open(dir_scratch, &bl), 0);
-	assert_int_equal(dd_blocklists_count(bl, "rsa-2048"), 3);
-	dd_blocklists_free(bl);
+	assert_int_equal(dd_keys_blocklist_import(dir_scratch, "openssl", "rsa-2048", in, &count, err, sizeof err), DD_EINVAL);
+	assert_int_equal(dd_keys_blocklists_open(dir_scratch, &bl), 0);
+	assert_int_equal(dd_keys_blocklists_count(bl, "rsa-2048"), 3);
+	dd_keys_blocklists_free(bl);
 
 	/* Wrong width for the format, bad format, bad key names, missing input. */
 	write_file(in, "0123456789abcdef0123\n");
-	assert_int_equal(dd_blocklist_import(dir_scratch, "dwk", "rsa-2048", in, &count, err, sizeof err), DD_EINVAL);
-	assert_int_equal(dd_blocklist_import(dir_scratch, "pem", "rsa-2048", in, &count, err, sizeof err), DD_EINVAL);
-	assert_int_equal(dd_blocklist_import(dir_scratch, "openssl", "ec-prime256v1", in, &count, err, sizeof err), DD_EINVAL);
-	assert_int_equal(dd_blocklist_import(dir_scratch, "openssl", "rsa-abc", in, &count, err, sizeof err), DD_EINVAL);
-	assert_int_equal(dd_blocklist_import(dir_scratch, "openssl", "rsa-99999", in, &count, err, sizeof err), DD_EINVAL);
-	assert_int_equal(dd_blocklist_import(dir_scratch, "openssl", "ec-../x", in, &count, err, sizeof err), DD_EINVAL);
-	assert_int_equal(dd_blocklist_import(dir_scratch, "openssl", "dsa-1024", in, &count, err, sizeof err), DD_EINVAL);
+	assert_int_equal(dd_keys_blocklist_import(dir_scratch, "dwk", "rsa-2048", in, &count, err, sizeof err), DD_EINVAL);
+	assert_int_equal(dd_keys_blocklist_import(dir_scratch, "pem", "rsa-2048", in, &count, err, sizeof err), DD_EINVAL);
+	assert_int_equal(dd_keys_blocklist_import(dir_scratch, "openssl", "ec-prime256v1", in, &count, err, sizeof err), DD_EINVAL);
+	assert_int_equal(dd_keys_blocklist_import(dir_scratch, "openssl", "rsa-abc", in, &count, err, sizeof err), DD_EINVAL);
+	assert_int_equal(dd_keys_blocklist_import(dir_scratch, "openssl", "rsa-99999", in, &count, err, sizeof err), DD_EINVAL);
+	assert_int_equal(dd_keys_blocklist_import(dir_scratch, "openssl", "ec-../x", in, &count, err, sizeof err), DD_EINVAL);
+	assert_int_equal(dd_keys_blocklist_import(dir_scratch, "openssl", "dsa-1024", in, &count, err, sizeof err), DD_EINVAL);
 	char missing[420];
 	snprintf(missing, sizeof missing, "%s/does-not-exist", tmp_root);
-	assert_int_equal(dd_blocklist_import(dir_scratch, "openssl", "rsa-2048", missing, &count, err, sizeof err), DD_EIO);
+	assert_int_equal(dd_keys_blocklist_import(dir_scratch, "openssl", "rsa-2048", missing, &count, err, sizeof err), DD_EIO);
 
 	/* An over-long line is refused, not split. */
 	char longline[600];
@@ -403,7 +403,7 @@ static void test_import_dedup_and_errors(void **state)
 	longline[500] = '\n';
 	longline[501] = '\0';
 	write_file(in, longline);
-	assert_int_equal(dd_blocklist_import(dir_scratch, "openssl", "rsa-2048", in, &count, err, sizeof err), DD_EINVAL);
+	assert_int_equal(dd_keys_blocklist_import(dir_scratch, "openssl", "rsa-2048", in, &count, err, sizeof err), DD_EINVAL);
 	assert_non_null(strstr(err, "line 1"));
 
 	/* No temporary file is left behind. */
@@ -413,14 +413,14 @@ static void test_import_dedup_and_errors(void **state)
 
 	/* An empty list (only comments) is a loaded list: keys of that size are CLEAN. */
 	write_file(in, "# nothing\n");
-	assert_int_equal(dd_blocklist_import(dir_scratch, "dwk", "rsa-1024", in, &count, err, sizeof err), 0);
+	assert_int_equal(dd_keys_blocklist_import(dir_scratch, "dwk", "rsa-1024", in, &count, err, sizeof err), 0);
 	assert_int_equal(count, 0);
-	assert_int_equal(dd_blocklists_open(dir_scratch, &bl), 0);
+	assert_int_equal(dd_keys_blocklists_open(dir_scratch, &bl), 0);
 	f.key_bits = 1024;
 	snprintf(f.key_sha256, sizeof f.key_sha256, "%064d", 0);
-	assert_int_equal(dd_blocklists_check(bl, &f), DD_KEYQ_CLEAN);
-	dd_blocklists_free(bl);
-	dd_blocklists_free(NULL);
+	assert_int_equal(dd_keys_blocklists_check(bl, &f), DD_KEYQ_CLEAN);
+	dd_keys_blocklists_free(bl);
+	dd_keys_blocklists_free(NULL);
 }
 
 /* Without any import, the shipped sample lists (data/blocklists, compiled in) find every
@@ -434,8 +434,8 @@ static void test_shipped_samples_without_import(void **state)
 	FILE *f = fopen(path, "r");
 	assert_non_null(f);
 	struct dd_blocklists *bl = NULL;
-	assert_int_equal(dd_blocklists_open(NULL, &bl), 0);
-	assert_int_equal(dd_blocklists_count(bl, NULL), 0); /* samples are not imported entries */
+	assert_int_equal(dd_keys_blocklists_open(NULL, &bl), 0);
+	assert_int_equal(dd_keys_blocklists_count(bl, NULL), 0); /* samples are not imported entries */
 	char line[1024];
 	int vulnerable = 0, failures = 0;
 	assert_non_null(fgets(line, sizeof line, f));
@@ -453,21 +453,21 @@ static void test_shipped_samples_without_import(void **state)
 		bool deb = strcmp(fields[4], "yes") == 0;
 		bool shipped = bits == 512 || bits == 1024 || bits == 2048 || bits == 4096;
 		enum dd_keyq want = deb && shipped ? DD_KEYQ_VULNERABLE : DD_KEYQ_NOT_CHECKED;
-		enum dd_keyq got = dd_blocklists_check(bl, &fc);
+		enum dd_keyq got = dd_keys_blocklists_check(bl, &fc);
 		if (got != want) {
 			fprintf(stderr, "MISMATCH %s: %s, want %s\n", fields[0], kq_name[got], kq_name[want]);
 			failures++;
 		}
 		vulnerable += got == DD_KEYQ_VULNERABLE;
-		dd_cert_facts_clear(&fc);
+		dd_x509_facts_clear(&fc);
 	}
 	fclose(f);
-	dd_blocklists_free(bl);
+	dd_keys_blocklists_free(bl);
 	assert_int_equal(failures, 0);
 	assert_true(vulnerable >= 14);
 }
 
-/* An import into the directory of an open handle is picked up by dd_blocklists_refresh,
+/* An import into the directory of an open handle is picked up by dd_keys_blocklists_refresh,
  * without reopening. */
 static void test_refresh_after_import(void **state)
 {
@@ -477,27 +477,27 @@ static void test_refresh_after_import(void **state)
 	snprintf(dir, sizeof dir, "%s/refresh", tmp_root);
 	snprintf(in, sizeof in, "%s/refresh-list.csv", tmp_root);
 	struct dd_blocklists *bl = NULL;
-	assert_int_equal(dd_blocklists_open(dir, &bl), 0); /* missing directory */
-	assert_int_equal(dd_blocklists_refresh(bl), 0);
+	assert_int_equal(dd_keys_blocklists_open(dir, &bl), 0); /* missing directory */
+	assert_int_equal(dd_keys_blocklists_refresh(bl), 0);
 	struct dd_cert_facts f;
 	memset(&f, 0, sizeof f);
 	snprintf(f.key_type, sizeof f.key_type, "RSA");
 	f.key_bits = 3072;
 	snprintf(f.key_sha256, sizeof f.key_sha256, "%064d", 7);
-	assert_int_equal(dd_blocklists_check(bl, &f), DD_KEYQ_NOT_CHECKED);
+	assert_int_equal(dd_keys_blocklists_check(bl, &f), DD_KEYQ_NOT_CHECKED);
 
 	char text[200];
 	snprintf(text, sizeof text, "# a complete list of one key\n%064d\n", 7);
 	write_file(in, text);
-	assert_int_equal(dd_blocklist_import(dir, "dwk", "rsa-3072", in, &count, err, sizeof err), 0);
-	assert_int_equal(dd_blocklists_refresh(bl), 1);
-	assert_int_equal(dd_blocklists_refresh(bl), 0);
-	assert_int_equal(dd_blocklists_count(bl, "rsa-3072"), 1);
-	assert_int_equal(dd_blocklists_check(bl, &f), DD_KEYQ_VULNERABLE);
+	assert_int_equal(dd_keys_blocklist_import(dir, "dwk", "rsa-3072", in, &count, err, sizeof err), 0);
+	assert_int_equal(dd_keys_blocklists_refresh(bl), 1);
+	assert_int_equal(dd_keys_blocklists_refresh(bl), 0);
+	assert_int_equal(dd_keys_blocklists_count(bl, "rsa-3072"), 1);
+	assert_int_equal(dd_keys_blocklists_check(bl, &f), DD_KEYQ_VULNERABLE);
 	snprintf(f.key_sha256, sizeof f.key_sha256, "%064d", 8);
-	assert_int_equal(dd_blocklists_check(bl, &f), DD_KEYQ_CLEAN);
-	assert_int_equal(dd_blocklists_refresh(NULL), 0);
-	dd_blocklists_free(bl);
+	assert_int_equal(dd_keys_blocklists_check(bl, &f), DD_KEYQ_CLEAN);
+	assert_int_equal(dd_keys_blocklists_refresh(NULL), 0);
+	dd_keys_blocklists_free(bl);
 }
 
 int main(void)

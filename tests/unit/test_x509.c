@@ -213,7 +213,7 @@ static void test_parse_known_certificate(void **state)
 	assert_string_equal(g.id, f.id);
 	assert_string_equal(g.serial_hex, f.serial_hex);
 	assert_string_equal(g.pem, f.pem);
-	dd_cert_facts_clear(&g);
+	dd_x509_facts_clear(&g);
 	unsigned char *der2 = malloc((size_t)dl + 1);
 	memcpy(der2, der, (size_t)dl);
 	der2[dl] = 0;
@@ -221,8 +221,8 @@ static void test_parse_known_certificate(void **state)
 	assert_int_equal(dd_x509_parse(der2, (size_t)dl - 1, &g, err, sizeof err), DD_EINVAL);
 	free(der2);
 	OPENSSL_free(der);
-	dd_cert_facts_clear(&f);
-	dd_cert_facts_clear(&f); /* clearing twice is harmless */
+	dd_x509_facts_clear(&f);
+	dd_x509_facts_clear(&f); /* clearing twice is harmless */
 	free(pem);
 }
 
@@ -242,7 +242,7 @@ static void test_parse_self_signed_ca(void **state)
 	assert_true(f.self_signed);
 	assert_int_equal(f.n_crl_urls, 0);
 	assert_null(f.crl_urls);
-	dd_cert_facts_clear(&f);
+	dd_x509_facts_clear(&f);
 	free(pem);
 }
 
@@ -275,7 +275,7 @@ static void test_parse_rejects_bad_input(void **state)
 	assert_int_equal(dd_x509_key_facts_from_pem(key, len, "wrong", &f, err, sizeof err), DD_EINVAL);
 	assert_int_equal(dd_x509_key_facts_from_pem(key, len, "pass", &f, err, sizeof err), 0);
 	assert_int_equal(f.key_bits, 1024);
-	dd_cert_facts_clear(&f);
+	dd_x509_facts_clear(&f);
 	free(key);
 	assert_int_equal(dd_x509_key_facts_from_pem("nothing", 7, NULL, &f, err, sizeof err), DD_EINVAL);
 }
@@ -343,8 +343,8 @@ static void test_ca_and_issue(void **state)
 	assert_int_equal(dd_x509_issue(ca_pem, ca_key, "", 365, &c2, &p2, &k2), DD_EINVAL);
 	assert_int_equal(dd_x509_issue(ca_pem, ca_key, "x", 0, &c2, &p2, &k2), DD_EINVAL);
 
-	dd_cert_facts_clear(&ca);
-	dd_cert_facts_clear(&d);
+	dd_x509_facts_clear(&ca);
+	dd_x509_facts_clear(&d);
 	free(ca_pem);
 	free(ca_key);
 	free(ca2_pem);
@@ -389,7 +389,7 @@ static void test_issue_from_csr(void **state)
 	X509 *x = load_x509(cert);
 	assert_int_equal(X509_check_private_key(x, k), 1);
 	X509_free(x);
-	dd_cert_facts_clear(&f);
+	dd_x509_facts_clear(&f);
 	free(cert);
 	cert = NULL;
 
@@ -454,30 +454,30 @@ static void test_chain_and_crl(void **state)
 	for (int pem = 0; pem < 2; pem++) {
 		size_t len;
 		unsigned char *crl_data = make_crl(inter, ik, revoked, 4, pem == 1, &len);
-		struct dd_crl crl;
-		assert_int_equal(dd_crl_parse(crl_data, len, &crl, err, sizeof err), 0);
+		struct dd_x509_crl crl;
+		assert_int_equal(dd_x509_crl_parse(crl_data, len, &crl, err, sizeof err), 0);
 		assert_string_equal(crl.issuer, "CN=Acme Intermediate,O=Acme");
 		assert_int_equal(crl.n_revoked, 4);
 		for (size_t i = 1; i < crl.n_revoked; i++)
 			assert_true(strcmp(crl.revoked_serials[i - 1], crl.revoked_serials[i]) < 0);
 		assert_true(crl.next_update > crl.this_update);
 		assert_true(crl.der_len > 0);
-		assert_true(dd_crl_is_revoked(&crl, f1.serial_hex));
-		assert_false(dd_crl_is_revoked(&crl, f2.serial_hex));
-		assert_true(dd_crl_is_revoked(&crl, "7fffffff"));
-		assert_true(dd_crl_is_revoked(&crl, "100"));
-		assert_false(dd_crl_is_revoked(&crl, "0100"));
+		assert_true(dd_x509_crl_is_revoked(&crl, f1.serial_hex));
+		assert_false(dd_x509_crl_is_revoked(&crl, f2.serial_hex));
+		assert_true(dd_x509_crl_is_revoked(&crl, "7fffffff"));
+		assert_true(dd_x509_crl_is_revoked(&crl, "100"));
+		assert_false(dd_x509_crl_is_revoked(&crl, "0100"));
 
-		assert_int_equal(dd_crl_verify(&crl, inter_pem, err, sizeof err), 0);
+		assert_int_equal(dd_x509_crl_verify(&crl, inter_pem, err, sizeof err), 0);
 		err[0] = '\0';
-		assert_int_equal(dd_crl_verify(&crl, root_pem, err, sizeof err), DD_ECRYPTO);
+		assert_int_equal(dd_x509_crl_verify(&crl, root_pem, err, sizeof err), DD_ECRYPTO);
 		assert_non_null(strstr(err, "issued by"));
 		err[0] = '\0';
-		assert_int_equal(dd_crl_verify(&crl, impostor_pem, err, sizeof err), DD_ECRYPTO);
+		assert_int_equal(dd_x509_crl_verify(&crl, impostor_pem, err, sizeof err), DD_ECRYPTO);
 		assert_non_null(strstr(err, "different key"));
-		assert_int_equal(dd_crl_verify(&crl, "junk", err, sizeof err), DD_ECRYPTO);
-		dd_crl_clear(&crl);
-		dd_crl_clear(&crl);
+		assert_int_equal(dd_x509_crl_verify(&crl, "junk", err, sizeof err), DD_ECRYPTO);
+		dd_x509_crl_clear(&crl);
+		dd_x509_crl_clear(&crl);
 		free(crl_data);
 	}
 
@@ -485,31 +485,31 @@ static void test_chain_and_crl(void **state)
 	const long inter_serial[] = { 4096 };
 	size_t len;
 	unsigned char *crl_data = make_crl(root, root_key, inter_serial, 1, true, &len);
-	struct dd_crl crl;
-	assert_int_equal(dd_crl_parse(crl_data, len, &crl, err, sizeof err), 0);
-	assert_int_equal(dd_crl_verify(&crl, root_pem, err, sizeof err), 0);
-	assert_true(dd_crl_is_revoked(&crl, fi.serial_hex));
+	struct dd_x509_crl crl;
+	assert_int_equal(dd_x509_crl_parse(crl_data, len, &crl, err, sizeof err), 0);
+	assert_int_equal(dd_x509_crl_verify(&crl, root_pem, err, sizeof err), 0);
+	assert_true(dd_x509_crl_is_revoked(&crl, fi.serial_hex));
 	assert_string_equal(fi.serial_hex, "1000");
-	dd_crl_clear(&crl);
+	dd_x509_crl_clear(&crl);
 	free(crl_data);
 	crl_data = make_crl(inter, ik, NULL, 0, false, &len);
-	assert_int_equal(dd_crl_parse(crl_data, len, &crl, err, sizeof err), 0);
+	assert_int_equal(dd_x509_crl_parse(crl_data, len, &crl, err, sizeof err), 0);
 	assert_int_equal(crl.n_revoked, 0);
-	assert_false(dd_crl_is_revoked(&crl, "a"));
+	assert_false(dd_x509_crl_is_revoked(&crl, "a"));
 	/* A tampered CRL does not verify. */
 	crl.der[crl.der_len - 5] ^= 0x01;
-	assert_int_equal(dd_crl_verify(&crl, inter_pem, err, sizeof err), DD_ECRYPTO);
-	dd_crl_clear(&crl);
+	assert_int_equal(dd_x509_crl_verify(&crl, inter_pem, err, sizeof err), DD_ECRYPTO);
+	dd_x509_crl_clear(&crl);
 	free(crl_data);
 
 	/* Malformed and oversized CRLs are refused. */
-	assert_int_equal(dd_crl_parse("junk", 4, &crl, err, sizeof err), DD_EINVAL);
+	assert_int_equal(dd_x509_crl_parse("junk", 4, &crl, err, sizeof err), DD_EINVAL);
 	assert_non_null(strstr(err, "CRL could not be parsed"));
-	assert_int_equal(dd_crl_parse("x", (size_t)16 * 1024 * 1024 + 1, &crl, err, sizeof err), DD_EINVAL);
+	assert_int_equal(dd_x509_crl_parse("x", (size_t)16 * 1024 * 1024 + 1, &crl, err, sizeof err), DD_EINVAL);
 
-	dd_cert_facts_clear(&f1);
-	dd_cert_facts_clear(&f2);
-	dd_cert_facts_clear(&fi);
+	dd_x509_facts_clear(&f1);
+	dd_x509_facts_clear(&f2);
+	dd_x509_facts_clear(&fi);
 	free(inter_pem);
 	free(dev1_pem);
 	free(dev2_pem);

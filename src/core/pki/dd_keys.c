@@ -16,7 +16,7 @@
  * never take a lock.
  */
 #include "dd/keys.h"
-#include "core/dd_keys_int.h"
+#include "core/pki/dd_keys_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -155,7 +155,7 @@ static void roca_init(void)
 	t->ok = true;
 }
 
-enum dd_keyq dd_roca_test(const unsigned char *n_be, size_t n_len)
+enum dd_keyq dd_keys_roca_test(const unsigned char *n_be, size_t n_len)
 {
 	while (n_len > 0 && n_be[0] == 0) {
 		n_be++;
@@ -209,7 +209,7 @@ enum dd_keyq dd_roca_test(const unsigned char *n_be, size_t n_len)
 	return DD_KEYQ_VULNERABLE;
 }
 
-enum dd_keyq dd_roca_test_reference(const unsigned char *n_be, size_t n_len)
+enum dd_keyq dd_keys_roca_test_reference(const unsigned char *n_be, size_t n_len)
 {
 	static const unsigned long qs[NQ] = { 16, 81, 25, 7, 11, 13, 17, 23, 29, 37, 41, 53, 83 };
 	enum dd_keyq verdict = DD_KEYQ_NOT_CHECKED;
@@ -295,7 +295,7 @@ struct bl_set {
 };
 
 /* The handle: the current set, swapped atomically when the directory changes. Superseded
- * sets are kept (readers may still be in them) until dd_blocklists_free. */
+ * sets are kept (readers may still be in them) until dd_keys_blocklists_free. */
 struct dd_blocklists {
 	char *dir;                    /* NULL: shipped samples only */
 	_Atomic(struct bl_set *) cur;
@@ -462,7 +462,7 @@ out:
 	return rc;
 }
 
-int dd_blocklist_import(const char *dir, const char *format, const char *key,
+int dd_keys_blocklist_import(const char *dir, const char *format, const char *key,
 			const char *input_path, size_t *count, char *err, size_t errlen)
 {
 	char nkey[BL_KEY_MAX];
@@ -573,7 +573,7 @@ static void set_free(struct bl_set *set)
 	free(set);
 }
 
-void dd_blocklists_free(struct dd_blocklists *bl)
+void dd_keys_blocklists_free(struct dd_blocklists *bl)
 {
 	if (!bl)
 		return;
@@ -779,7 +779,7 @@ static bool dir_stamp(const char *dir, struct timespec *ts)
 	return true;
 }
 
-int dd_blocklists_open(const char *dir, struct dd_blocklists **out)
+int dd_keys_blocklists_open(const char *dir, struct dd_blocklists **out)
 {
 	struct dd_blocklists *bl = calloc(1, sizeof *bl);
 	if (!bl)
@@ -803,7 +803,7 @@ int dd_blocklists_open(const char *dir, struct dd_blocklists **out)
 	return 0;
 }
 
-int dd_blocklists_refresh(struct dd_blocklists *bl)
+int dd_keys_blocklists_refresh(struct dd_blocklists *bl)
 {
 	if (!bl || !bl->dir)
 		return 0;
@@ -852,7 +852,7 @@ static bool bl_search(const struct bl_list *l, const unsigned char *rec)
 	return false;
 }
 
-enum dd_keyq dd_blocklists_check_key(const struct dd_blocklists *bl, const char *key_type, int key_bits,
+enum dd_keyq dd_keys_blocklists_check_key(const struct dd_blocklists *bl, const char *key_type, int key_bits,
 				     const char *curve, const char *key_sha256, const char *key_sha1_80)
 {
 	if (!bl || !key_type)
@@ -885,14 +885,14 @@ enum dd_keyq dd_blocklists_check_key(const struct dd_blocklists *bl, const char 
 	return checked ? DD_KEYQ_CLEAN : DD_KEYQ_NOT_CHECKED;
 }
 
-enum dd_keyq dd_blocklists_check(const struct dd_blocklists *bl, const struct dd_cert_facts *f)
+enum dd_keyq dd_keys_blocklists_check(const struct dd_blocklists *bl, const struct dd_cert_facts *f)
 {
 	if (!f)
 		return DD_KEYQ_NOT_CHECKED;
-	return dd_blocklists_check_key(bl, f->key_type, f->key_bits, f->curve, f->key_sha256, f->key_sha1_80);
+	return dd_keys_blocklists_check_key(bl, f->key_type, f->key_bits, f->curve, f->key_sha256, f->key_sha1_80);
 }
 
-size_t dd_blocklists_count(const struct dd_blocklists *bl, const char *key)
+size_t dd_keys_blocklists_count(const struct dd_blocklists *bl, const char *key)
 {
 	size_t total = 0;
 	if (!bl)

@@ -252,7 +252,7 @@ static void rsa_modulus_hashes(const unsigned char *n, size_t len, struct dd_cer
 		dd_hex_encode(md + 10, 10, f->key_sha1_80);
 		free(text);
 	}
-	f->roca = dd_roca_test(n, len);
+	f->roca = dd_keys_roca_test(n, len);
 }
 
 /* Fills the key fields of f from pkey. */
@@ -312,7 +312,7 @@ static int key_facts(EVP_PKEY *pkey, struct dd_cert_facts *f)
 	return 0;
 }
 
-void dd_cert_facts_clear(struct dd_cert_facts *f)
+void dd_x509_facts_clear(struct dd_cert_facts *f)
 {
 	if (!f)
 		return;
@@ -452,7 +452,7 @@ int dd_x509_parse(const void *data, size_t len, struct dd_cert_facts *out, char 
 fail:
 	set_err(err, errlen, "certificate could not be parsed: %s", what);
 	ERR_clear_error();
-	dd_cert_facts_clear(&f);
+	dd_x509_facts_clear(&f);
 	X509_free(x);
 	return rc;
 }
@@ -607,7 +607,7 @@ static X509_CRL *load_crl(const void *data, size_t len)
 	return c;
 }
 
-void dd_crl_clear(struct dd_crl *crl)
+void dd_x509_crl_clear(struct dd_x509_crl *crl)
 {
 	if (!crl)
 		return;
@@ -618,7 +618,7 @@ void dd_crl_clear(struct dd_crl *crl)
 	memset(crl, 0, sizeof *crl);
 }
 
-int dd_crl_parse(const void *data, size_t len, struct dd_crl *out, char *err, size_t errlen)
+int dd_x509_crl_parse(const void *data, size_t len, struct dd_x509_crl *out, char *err, size_t errlen)
 {
 	char why[256];
 	if (!data || !out || len == 0 || len > CRL_MAX) {
@@ -630,7 +630,7 @@ int dd_crl_parse(const void *data, size_t len, struct dd_crl *out, char *err, si
 		set_err(err, errlen, "CRL could not be parsed: %s", ossl_reason(why, sizeof why));
 		return DD_EINVAL;
 	}
-	struct dd_crl r;
+	struct dd_x509_crl r;
 	memset(&r, 0, sizeof r);
 	int rc = DD_EINVAL;
 	const char *what = "internal error";
@@ -690,12 +690,12 @@ int dd_crl_parse(const void *data, size_t len, struct dd_crl *out, char *err, si
 fail:
 	set_err(err, errlen, "CRL could not be parsed: %s", what);
 	ERR_clear_error();
-	dd_crl_clear(&r);
+	dd_x509_crl_clear(&r);
 	X509_CRL_free(c);
 	return rc;
 }
 
-int dd_crl_verify(const struct dd_crl *crl, const char *issuer_pem, char *err, size_t errlen)
+int dd_x509_crl_verify(const struct dd_x509_crl *crl, const char *issuer_pem, char *err, size_t errlen)
 {
 	if (!crl || !crl->der || crl->der_len == 0) {
 		set_err(err, errlen, "CRL not verified: no CRL");
@@ -733,7 +733,7 @@ int dd_crl_verify(const struct dd_crl *crl, const char *issuer_pem, char *err, s
 	return rc;
 }
 
-bool dd_crl_is_revoked(const struct dd_crl *crl, const char *serial_hex)
+bool dd_x509_crl_is_revoked(const struct dd_x509_crl *crl, const char *serial_hex)
 {
 	if (!crl || !serial_hex || crl->n_revoked == 0)
 		return false;
