@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Roles as the audit and mitigation engines and the registry read them: a role of an
+ * account by ARN or bare name (an ARN of another account, or whose path does not match the
+ * stored role's, is "not found"), the documents of every policy that applies to it (its
+ * inline policies, then its attached managed policies), whether its trust policy lets a
+ * service assume it, and the check that an ARN names a role of the caller's account.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/iam/dd_iam_policy.h"
+#include "dd/iam.h"
+#include "store/dd_store_iam.h"
+
+void dd_iam_role_clear(struct dd_iam_role *r)
+{
+	if (!r)
+		return;
+	free(r->name);
+	free(r->arn);
+	free(r->role_id);
+	free(r->path);
+	free(r->trust_policy);
+	free(r->description);
+	memset(r, 0, sizeof *r);
+}
+
+int dd_iam_role_get(struct dd_db *db, const char *account, const char *role_arn, struct dd_iam_role *out)
+{
+	if (!db || !account || !role_arn)
+		return DD_EINVAL;
+	const char *name = role_arn;
+	bool by_arn = strncmp(role_arn, "arn:", 4) == 0;
+	if (by_arn) {
+		char prefix[64];
+		snprintf(prefix, sizeof prefix, "arn:aws:iam::%s:role/", account);
+		const char *slash = strrchr(role_arn, '/');
+		if (strncmp(role_arn, prefix, strlen(prefix)) != 0 || !slash)
+			return DD_ENOTFOUND;
+		name = slash + 1;
+	}
+	struct dd_store_iam_role s;
+	int rc = dd_store_iam_role_get(db, account, name, &s);
+	if (rc)
+		return rc;
+	char arn[1200];
+	snprintf(arn, sizeof arn, "arn:aws:iam::%s:role%s%s", account, s.path, s.name);
+	if (by_arn && strcmp(arn, role_arn) != 0) {
+		dd_store_iam_role_clear(&s);
+		return DD_ENOTFOUND;
+	}
+	struct dd_iam_role r = {
+		.name = s.name, .arn = strdup(arn), .role_id = s.role_id, .path = s.path,
+		.trust_policy = s.trust_policy, .description = s.description, .max_session = (int)s.max_session,
+		.created_ms = s.created_ms,
+	};
+	free(s.boundary);
+	free(s.tags);
+	if (!r.arn) {
+		dd_iam_role_clear(&r);
+		return DD_ENOMEM;
+	}
+	*out = r;
+	return 0;
+}
+
+int dd_iam_role_policies(struct dd_db *db, const char *account, const char *role_arn, struct dd_iam_policy_docs *out)
+{
+	struct dd_iam_role r;
+	int rc = dd_iam_role_get(db, account, role_arn, &r);
+	if (rc)
+		return rc;
+	struct dd_iam_policy_docs d = { 0 };
+	rc = dd_iam_policy_docs_add_inline(db, DD_STORE_IAM_ROLE, account, r.name, &d);
+	if (!rc)
+		rc = dd_iam_policy_docs_add_attached(db, DD_STORE_IAM_ROLE, account, r.name, &d);
+	dd_iam_role_clear(&r);
+	if (rc) {
+		dd_iam_policy_docs_clear(&d);
+		return rc;
+	}
+	*out = d;
+	return 0;
+}
+
+int dd_iam_role_arn_check(const char *account, const char *arn)
+{
+	struct dd_arn a;
+	if (dd_iam_arn_parse(arn, &a) || strcmp(a.partition, "aws") || strcmp(a.service, "iam") || a.region[0] ||
+	    strncmp(a.resource, "role/", 5) != 0 || !a.resource[5] || a.resource[strlen(a.resource) - 1] == '/')
+		return DD_EINVAL;
+	if (!account || strcmp(a.account, account) != 0)
+		return DD_EDENIED;
+	return 0;
+}
+
+int dd_iam_role_trusts_service(struct dd_db *db, const char *account, const char *role_arn, const char *service, bool *out)
+{
+	struct dd_iam_role r;
+	int rc = dd_iam_role_get(db, account, role_arn, &r);
+	if (rc)
+		return rc;
+	*out = dd_iam_trust_allows_service(r.trust_policy, service);
+	dd_iam_role_clear(&r);
+	return 0;
+}
