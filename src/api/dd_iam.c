@@ -19,16 +19,15 @@
 #include <strings.h>
 
 #include "core/dd_registry_int.h"
+#include "core/iam/dd_iam_customer.h"
 #include "core/iam/dd_iam_policy.h"
+#include "core/iam/dd_iam_role.h"
 #include "dd/iam.h"
 #include "dd/policy.h"
 #include "store/dd_store_iam.h"
 
 #define ROLE_TRUST_MAX 2048
 #define POLICY_MAX 6144
-#define MAX_ROLES 1000
-#define MAX_POLICIES 1500
-#define MAX_VERSIONS 5
 #define MAX_TAGS 50
 
 /* ---- pure helpers ------------------------------------------------------------------ */
@@ -121,21 +120,32 @@ static json_t *json_array_text(const char *text)
 	return json_array();
 }
 
-/* Fails c with the AWS error of a dd_iam_policy_* result (rolled back already). */
-static int core_fail(struct dd_ctx *c, int rc, const char *msg)
+/* Fails c with the AWS error of a core/iam result (rolled back already); einval_code is
+ * the code of DD_EINVAL. */
+static int core_fail_as(struct dd_ctx *c, int rc, const char *msg, const char *einval_code)
 {
 	switch (rc) {
+	case DD_EEXIST:
+		return dd_fail(c, rc, "EntityAlreadyExists", "%s", msg);
+	case DD_ECONFLICT:
+		return dd_fail(c, rc, "DeleteConflict", "%s", msg);
 	case DD_ENOTFOUND:
 		return dd_fail(c, rc, "NoSuchEntity", "%s", msg);
 	case DD_ELIMIT:
 		return dd_fail(c, rc, "LimitExceeded", "%s", msg);
 	case DD_EINVAL:
-		return dd_fail(c, rc, "MalformedPolicyDocument", "%s", msg);
+		return dd_fail(c, rc, einval_code, "%s", msg);
 	case DD_ENOMEM:
 		return dd_fail(c, rc, "ServiceFailure", "out of memory");
 	default:
 		return db_fail(c);
 	}
+}
+
+/* The same for the policy rules, whose DD_EINVAL is a malformed document. */
+static int core_fail(struct dd_ctx *c, int rc, const char *msg)
+{
+	return core_fail_as(c, rc, msg, "MalformedPolicyDocument");
 }
 
 /* The Role structure of r. */
@@ -265,38 +275,17 @@ static int iam_create_role(struct dd_ctx *c, json_t *in, json_t **out)
 		.description = (char *)desc, .boundary = (char *)boundary, .tags = tag_text, .max_session = maxs,
 		.created_ms = c->now_ms,
 	};
-	int64_t total = 0;
-	char canon[128];
-	int rc;
-	if (dd_db_begin_write(c->db) || dd_store_iam_role_count(c->db, c->account, &total))
-		goto dberr;
-	rc = dd_store_iam_principal_name(c->db, DD_STORE_IAM_ROLE, c->account, name ? name : "", canon);
-	if (rc == 0)
-		rc = DD_EEXIST;
-	else if (rc == DD_ENOTFOUND)
-		rc = total >= MAX_ROLES ? DD_ELIMIT : dd_store_iam_role_insert(c->db, c->account, &r);
-	if (rc == DD_ELIMIT) {
-		dd_db_rollback(c->db);
-		free(tag_text);
-		return dd_fail(c, DD_ELIMIT, "LimitExceeded", "Cannot exceed quota for RolesPerAccount: %d", MAX_ROLES);
-	}
-	if (rc == DD_EEXIST) {
-		dd_db_rollback(c->db);
-		free(tag_text);
-		return dd_fail(c, DD_EEXIST, "EntityAlreadyExists", "Role with name %s already exists.", name);
-	}
-	if (rc || dd_db_commit(c->db))
-		goto dberr;
+	char msg[512];
+	int rc = dd_iam_role_create(c->db, c->account, &r, msg, sizeof msg);
 	free(tag_text);
+	if (rc)
+		return core_fail_as(c, rc, msg, "InvalidInput");
 	json_t *role = NULL;
 	if (role_load(c, name, &role))
 		return c->err;
 	json_object_del(role, "RoleLastUsed");
 	*out = json_pack("{s:o}", "Role", role);
 	return 0;
-dberr:
-	free(tag_text);
-	return db_fail(c);
 }
 
 static int iam_get_role(struct dd_ctx *c, json_t *in, json_t **out)
@@ -352,26 +341,10 @@ static int iam_list_roles(struct dd_ctx *c, json_t *in, json_t **out)
 
 static int iam_delete_role(struct dd_ctx *c, json_t *in, json_t **out)
 {
-	const char *name = dd__str(in, "RoleName");
-	char canon[128];
-	if (dd_db_begin_write(c->db))
-		return db_fail(c);
-	if (role_name(c, name, canon))
-		return c->err;
-	int64_t attached = 0, inl = 0;
-	if (dd_store_iam_attached_count(c->db, DD_STORE_IAM_ROLE, c->account, canon, NULL, &attached) ||
-	    dd_store_iam_inline_count(c->db, DD_STORE_IAM_ROLE, c->account, canon, &inl))
-		return db_fail(c);
-	if (attached > 0 || inl > 0) {
-		dd_db_rollback(c->db);
-		return dd_fail(c, DD_ECONFLICT, "DeleteConflict", attached > 0
-			       ? "Cannot delete entity, must detach all policies first."
-			       : "Cannot delete entity, must delete policies first.");
-	}
-	if (dd_store_iam_role_delete(c->db, c->account, canon) || dd_db_commit(c->db))
-		return db_fail(c);
+	char msg[512];
+	int rc = dd_iam_role_delete(c->db, c->account, dd__str(in, "RoleName"), msg, sizeof msg);
 	(void)out;
-	return 0;
+	return rc ? core_fail_as(c, rc, msg, "InvalidInput") : 0;
 }
 
 static int iam_update_assume_role_policy(struct dd_ctx *c, json_t *in, json_t **out)
@@ -634,27 +607,13 @@ static int iam_create_policy(struct dd_ctx *c, json_t *in, json_t **out)
 		.name = (char *)name, .arn = arn, .policy_id = id, .path = (char *)path, .description = (char *)desc,
 		.tags = tag_text, .created_ms = c->now_ms,
 	};
-	int64_t total = 0;
-	int rc;
-	if (dd_db_begin_write(c->db) || dd_store_iam_policy_count(c->db, c->account, &total))
-		goto dberr;
-	struct dd_store_iam_policy stored;
-	rc = dd_store_iam_policy_get(c->db, c->account, name, &stored);
-	if (rc == 0) {
-		dd_store_iam_policy_clear(&stored);
-		rc = DD_EEXIST;
-	} else if (rc == DD_ENOTFOUND) {
-		rc = total >= MAX_POLICIES ? DD_ELIMIT : dd_store_iam_policy_insert(c->db, c->account, &p, doc);
-	}
-	if (rc == DD_EEXIST || rc == DD_ELIMIT) {
-		dd_db_rollback(c->db);
+	char msg[512];
+	int rc = dd_iam_customer_create(c->db, c->account, &p, doc, msg, sizeof msg);
+	if (rc) {
 		free(tag_text);
-		if (rc == DD_EEXIST)
-			return dd_fail(c, DD_EEXIST, "EntityAlreadyExists", "A policy called %s already exists. Duplicate names are not allowed.", name);
-		return dd_fail(c, DD_ELIMIT, "LimitExceeded", "Cannot exceed quota for PoliciesPerAccount: %d", MAX_POLICIES);
+		return core_fail_as(c, rc, msg, "InvalidInput");
 	}
-	if (rc || dd_db_commit(c->db))
-		goto dberr;
+	struct dd_store_iam_policy stored;
 	free(tag_text);
 	rc = dd_store_iam_policy_get(c->db, c->account, name, &stored);
 	if (rc == DD_ENOTFOUND)
@@ -667,9 +626,6 @@ static int iam_create_policy(struct dd_ctx *c, json_t *in, json_t **out)
 		json_object_set(o, "Tags", tags);
 	*out = json_pack("{s:o}", "Policy", o);
 	return 0;
-dberr:
-	free(tag_text);
-	return db_fail(c);
 }
 
 static int iam_get_policy(struct dd_ctx *c, json_t *in, json_t **out)
@@ -681,15 +637,6 @@ static int iam_get_policy(struct dd_ctx *c, json_t *in, json_t **out)
 	pol_clear(&p);
 	*out = json_pack("{s:o}", "Policy", o);
 	return 0;
-}
-
-/* Parses "v<n>"; returns n or -1. */
-static int64_t version_num(const char *v)
-{
-	int64_t n;
-	if (!v || v[0] != 'v' || dd_parse_int64(v + 1, 1, 1000000, &n))
-		return -1;
-	return n;
 }
 
 static int iam_get_policy_version(struct dd_ctx *c, json_t *in, json_t **out)
@@ -705,7 +652,7 @@ static int iam_get_policy_version(struct dd_ctx *c, json_t *in, json_t **out)
 				 "VersionId", vid, "IsDefaultVersion", 1, "CreateDate", dd_json_time(p.aws->updated_ms));
 		return 0;
 	}
-	int64_t v = version_num(vid), created = 0;
+	int64_t v = dd_iam_customer_version_num(vid), created = 0;
 	bool is_default = false;
 	char *doc = NULL;
 	int rc = v < 0 ? DD_ENOTFOUND : dd_store_iam_policy_version_get(c->db, c->account, p.local.name, v, &doc, &created, &is_default);
@@ -790,42 +737,18 @@ static int iam_list_policies(struct dd_ctx *c, json_t *in, json_t **out)
 	return 0;
 }
 
-/* Resolves a customer managed policy; an AWS managed one fails c with InvalidInput. */
-static int local_only(struct dd_ctx *c, const char *arn, struct pol *p)
-{
-	if (policy_resolve(c, arn, p))
-		return c->err;
-	if (p->aws) {
-		if (dd_db_in_tx(c->db))
-			dd_db_rollback(c->db);
-		return dd_fail(c, DD_EINVAL, "InvalidInput", "The AWS managed policy %s cannot be modified.", arn);
-	}
-	return 0;
-}
-
 static int iam_create_policy_version(struct dd_ctx *c, json_t *in, json_t **out)
 {
-	const char *arn = dd__str(in, "PolicyArn"), *doc = dd__str(in, "PolicyDocument");
+	const char *doc = dd__str(in, "PolicyDocument");
 	bool set_default = dd__bool(in, "SetAsDefault", false);
-	struct pol p;
 	if (check_identity_doc(c, doc, POLICY_MAX, "PolicySize"))
 		return c->err;
-	if (dd_db_begin_write(c->db))
-		return db_fail(c);
-	if (local_only(c, arn, &p))
-		return c->err;
-	int64_t nv = 0, version = 0;
-	int rc = dd_store_iam_policy_version_count(c->db, c->account, p.local.name, &nv);
-	if (!rc && nv >= MAX_VERSIONS) {
-		pol_clear(&p);
-		dd_db_rollback(c->db);
-		return dd_fail(c, DD_ELIMIT, "LimitExceeded", "A managed policy can have up to %d versions. Before you create a new version, you must delete an existing version.", MAX_VERSIONS);
-	}
-	if (!rc)
-		rc = dd_store_iam_policy_version_add(c->db, c->account, p.local.name, doc, c->now_ms, set_default, &version);
-	pol_clear(&p);
-	if (rc || dd_db_commit(c->db))
-		return db_fail(c);
+	char msg[512];
+	int64_t version = 0;
+	int rc = dd_iam_customer_version_add(c->db, c->account, dd__str(in, "PolicyArn"), doc, c->now_ms, set_default,
+					     &version, msg, sizeof msg);
+	if (rc)
+		return core_fail_as(c, rc, msg, "InvalidInput");
 	char vid[24];
 	snprintf(vid, sizeof vid, "v%lld", (long long)version);
 	*out = json_pack("{s:{s:s, s:b, s:o}}", "PolicyVersion", "VersionId", vid, "IsDefaultVersion", set_default,
@@ -865,57 +788,19 @@ static int iam_list_policy_versions(struct dd_ctx *c, json_t *in, json_t **out)
 
 static int iam_delete_policy_version(struct dd_ctx *c, json_t *in, json_t **out)
 {
-	const char *arn = dd__str(in, "PolicyArn"), *vid = dd__str(in, "VersionId");
-	struct pol p;
-	if (dd_db_begin_write(c->db))
-		return db_fail(c);
-	if (local_only(c, arn, &p))
-		return c->err;
-	int64_t v = version_num(vid);
-	if (p.local.default_version == v) {
-		pol_clear(&p);
-		dd_db_rollback(c->db);
-		return dd_fail(c, DD_ECONFLICT, "DeleteConflict", "Cannot delete the default version of a policy.");
-	}
-	int rc = dd_store_iam_policy_version_delete(c->db, c->account, p.local.name, v);
-	pol_clear(&p);
-	if (rc == DD_ENOTFOUND) {
-		dd_db_rollback(c->db);
-		return dd_fail(c, DD_ENOTFOUND, "NoSuchEntity", "Policy %s version %s does not exist.", arn, vid ? vid : "");
-	}
-	if (rc || dd_db_commit(c->db))
-		return db_fail(c);
+	char msg[1400];
+	int rc = dd_iam_customer_version_delete(c->db, c->account, dd__str(in, "PolicyArn"), dd__str(in, "VersionId"),
+						msg, sizeof msg);
 	(void)out;
-	return 0;
+	return rc ? core_fail_as(c, rc, msg, "InvalidInput") : 0;
 }
 
 static int iam_delete_policy(struct dd_ctx *c, json_t *in, json_t **out)
 {
-	const char *arn = dd__str(in, "PolicyArn");
-	struct pol p;
-	if (dd_db_begin_write(c->db))
-		return db_fail(c);
-	if (local_only(c, arn, &p))
-		return c->err;
-	int64_t att = attachment_count(c, arn), bnd = boundary_count(c, arn), nv = 0;
-	int rc = dd_store_iam_policy_version_count(c->db, c->account, p.local.name, &nv);
-	if (att < 0 || bnd < 0 || rc) {
-		pol_clear(&p);
-		return db_fail(c);
-	}
-	if (att > 0 || bnd > 0 || nv > 1) {
-		pol_clear(&p);
-		dd_db_rollback(c->db);
-		if (att > 0 || bnd > 0)
-			return dd_fail(c, DD_ECONFLICT, "DeleteConflict", "Cannot delete a policy attached to entities.");
-		return dd_fail(c, DD_ECONFLICT, "DeleteConflict", "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.");
-	}
-	rc = dd_store_iam_policy_delete(c->db, c->account, p.local.name);
-	pol_clear(&p);
-	if (rc || dd_db_commit(c->db))
-		return db_fail(c);
+	char msg[1400];
+	int rc = dd_iam_customer_delete(c->db, c->account, dd__str(in, "PolicyArn"), msg, sizeof msg);
 	(void)out;
-	return 0;
+	return rc ? core_fail_as(c, rc, msg, "InvalidInput") : 0;
 }
 
 /* ---- attachments ------------------------------------------------------------------- */

@@ -4,14 +4,18 @@
  * account by ARN or bare name (an ARN of another account, or whose path does not match the
  * stored role's, is "not found"), the documents of every policy that applies to it (its
  * inline policies, then its attached managed policies), whether its trust policy lets a
- * service assume it, and the check that an ARN names a role of the caller's account.
+ * service assume it, and the check that an ARN names a role of the caller's account;
+ * and the rules of creating (unique name, the per-account quota) and deleting a role (no
+ * policies left on it).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/iam/dd_iam_policy.h"
+#include "core/iam/dd_iam_role.h"
 #include "dd/iam.h"
+#include "dd/store.h"
 #include "store/dd_store_iam.h"
 
 void dd_iam_role_clear(struct dd_iam_role *r)
@@ -104,5 +108,66 @@ int dd_iam_role_trusts_service(struct dd_db *db, const char *account, const char
 		return rc;
 	*out = dd_iam_trust_allows_service(r.trust_policy, service);
 	dd_iam_role_clear(&r);
+	return 0;
+}
+
+/* ---- create and delete ------------------------------------------------------------- */
+
+static int fail_tx(struct dd_db *db, int rc, char *msg, size_t msglen)
+{
+	if (rc == DD_EIO || rc == DD_ENOMEM)
+		snprintf(msg, msglen, rc == DD_EIO ? "An internal store error occurred." : "out of memory");
+	if (dd_db_in_tx(db))
+		dd_db_rollback(db);
+	return rc;
+}
+
+int dd_iam_role_create(struct dd_db *db, const char *account, const struct dd_store_iam_role *r, char *msg,
+		       size_t msglen)
+{
+	char canon[128];
+	int64_t total = 0;
+	if (dd_db_begin_write(db))
+		return fail_tx(db, DD_EIO, msg, msglen);
+	int rc = dd_store_iam_role_count(db, account, &total);
+	if (rc)
+		return fail_tx(db, rc, msg, msglen);
+	rc = dd_store_iam_principal_name(db, DD_STORE_IAM_ROLE, account, r->name ? r->name : "", canon);
+	if (rc == 0) {
+		snprintf(msg, msglen, "Role with name %s already exists.", r->name);
+		return fail_tx(db, DD_EEXIST, msg, msglen);
+	}
+	if (rc != DD_ENOTFOUND)
+		return fail_tx(db, rc, msg, msglen);
+	if (total >= DD_IAM_ROLE_MAX_PER_ACCOUNT) {
+		snprintf(msg, msglen, "Cannot exceed quota for RolesPerAccount: %d", DD_IAM_ROLE_MAX_PER_ACCOUNT);
+		return fail_tx(db, DD_ELIMIT, msg, msglen);
+	}
+	if ((rc = dd_store_iam_role_insert(db, account, r)))
+		return fail_tx(db, rc == DD_EEXIST ? DD_EIO : rc, msg, msglen);
+	if (dd_db_commit(db))
+		return fail_tx(db, DD_EIO, msg, msglen);
+	return 0;
+}
+
+int dd_iam_role_delete(struct dd_db *db, const char *account, const char *name, char *msg, size_t msglen)
+{
+	char canon[128];
+	if (dd_db_begin_write(db))
+		return fail_tx(db, DD_EIO, msg, msglen);
+	int rc = dd_iam_policy_principal(db, DD_STORE_IAM_ROLE, account, name, canon, msg, msglen);
+	if (rc)
+		return fail_tx(db, rc, msg, msglen);
+	int64_t attached = 0, inl = 0;
+	if ((rc = dd_store_iam_attached_count(db, DD_STORE_IAM_ROLE, account, canon, NULL, &attached)) ||
+	    (rc = dd_store_iam_inline_count(db, DD_STORE_IAM_ROLE, account, canon, &inl)))
+		return fail_tx(db, rc, msg, msglen);
+	if (attached > 0 || inl > 0) {
+		snprintf(msg, msglen, "%s", attached > 0 ? "Cannot delete entity, must detach all policies first."
+							  : "Cannot delete entity, must delete policies first.");
+		return fail_tx(db, DD_ECONFLICT, msg, msglen);
+	}
+	if ((rc = dd_store_iam_role_delete(db, account, canon)) || dd_db_commit(db))
+		return fail_tx(db, rc ? rc : DD_EIO, msg, msglen);
 	return 0;
 }
