@@ -15,13 +15,21 @@
 #include "dd/policy.h"
 #include "dd/store.h"
 
-static const struct dd_iam_policy_limits limits[] = {
+/* The limits of a principal kind: the aggregate size of its inline policies (non-white-
+ * space characters) and the quota name of its attachments. */
+struct kind_limits {
+	const char *label;
+	size_t inline_max;
+	const char *attach_quota;
+};
+
+static const struct kind_limits limits[] = {
 	[DD_STORE_IAM_ROLE] = { "role", 10240, "PoliciesPerRole" },
 	[DD_STORE_IAM_USER] = { "user", 2048, "PoliciesPerUser" },
 	[DD_STORE_IAM_GROUP] = { "group", 5120, "PoliciesPerGroup" },
 };
 
-const struct dd_iam_policy_limits *dd_iam_policy_limits(enum dd_store_iam_kind kind)
+static const struct kind_limits *limits_of(enum dd_store_iam_kind kind)
 {
 	return (unsigned)kind < sizeof limits / sizeof limits[0] ? &limits[kind] : &limits[DD_STORE_IAM_ROLE];
 }
@@ -52,7 +60,7 @@ int dd_iam_policy_principal(struct dd_db *db, enum dd_store_iam_kind kind, const
 {
 	int rc = dd_store_iam_principal_name(db, kind, account, name ? name : "", canon);
 	if (rc == DD_ENOTFOUND)
-		snprintf(msg, msglen, "The %s with name %s cannot be found.", dd_iam_policy_limits(kind)->label,
+		snprintf(msg, msglen, "The %s with name %s cannot be found.", limits_of(kind)->label,
 			 name ? name : "");
 	else if (rc)
 		return store_err(rc, msg, msglen);
@@ -108,7 +116,7 @@ int dd_iam_policy_inline_put(struct dd_db *db, enum dd_store_iam_kind kind, cons
 	struct size_sum sum = { policy_name ? policy_name : "", dd_policy_count_nonws(document, strlen(document)) };
 	if ((rc = dd_store_iam_inline_list(db, kind, account, canon, NULL, 0, add_size, &sum)))
 		return abort_tx(db, store_err(rc, msg, msglen));
-	const struct dd_iam_policy_limits *l = dd_iam_policy_limits(kind);
+	const struct kind_limits *l = limits_of(kind);
 	if (sum.total > l->inline_max) {
 		snprintf(msg, msglen, "Maximum policy size of %zu bytes exceeded for %s %s", l->inline_max, l->label, canon);
 		return abort_tx(db, DD_ELIMIT);
@@ -120,7 +128,7 @@ int dd_iam_policy_inline_put(struct dd_db *db, enum dd_store_iam_kind kind, cons
 
 static void no_inline(enum dd_store_iam_kind kind, const char *policy_name, char *msg, size_t msglen)
 {
-	snprintf(msg, msglen, "The %s policy with name %s cannot be found.", dd_iam_policy_limits(kind)->label,
+	snprintf(msg, msglen, "The %s policy with name %s cannot be found.", limits_of(kind)->label,
 		 policy_name ? policy_name : "");
 }
 
@@ -158,7 +166,8 @@ int dd_iam_policy_inline_delete(struct dd_db *db, enum dd_store_iam_kind kind, c
 	return commit(db, msg, msglen);
 }
 
-int dd_iam_policy_attachable(struct dd_db *db, const char *account, const char *policy_arn)
+/* Is policy_arn an AWS managed policy or a customer managed policy of account? */
+static int attachable(struct dd_db *db, const char *account, const char *policy_arn)
 {
 	if (!policy_arn)
 		return DD_ENOTFOUND;
@@ -180,7 +189,7 @@ int dd_iam_policy_attach(struct dd_db *db, enum dd_store_iam_kind kind, const ch
 	int rc = dd_iam_policy_principal(db, kind, account, principal, canon, msg, msglen);
 	if (rc)
 		return abort_tx(db, rc);
-	rc = dd_iam_policy_attachable(db, account, policy_arn);
+	rc = attachable(db, account, policy_arn);
 	if (rc == DD_ENOTFOUND) {
 		snprintf(msg, msglen, "Policy %s does not exist or is not attachable.", policy_arn ? policy_arn : "");
 		return abort_tx(db, rc);
@@ -189,7 +198,7 @@ int dd_iam_policy_attach(struct dd_db *db, enum dd_store_iam_kind kind, const ch
 	if (rc || (rc = dd_store_iam_attached_count(db, kind, account, canon, policy_arn, &have)))
 		return abort_tx(db, store_err(rc, msg, msglen));
 	if (have >= DD_IAM_POLICY_MAX_ATTACHED) {
-		snprintf(msg, msglen, "Cannot exceed quota for %s: %d", dd_iam_policy_limits(kind)->attach_quota,
+		snprintf(msg, msglen, "Cannot exceed quota for %s: %d", limits_of(kind)->attach_quota,
 			 DD_IAM_POLICY_MAX_ATTACHED);
 		return abort_tx(db, DD_ELIMIT);
 	}
@@ -233,7 +242,7 @@ void dd_iam_policy_docs_clear(struct dd_iam_policy_docs *d)
 	d->n = 0;
 }
 
-int dd_iam_policy_docs_add(struct dd_iam_policy_docs *d, const char *name, const char *arn, const char *document)
+static int docs_add(struct dd_iam_policy_docs *d, const char *name, const char *arn, const char *document)
 {
 	struct dd_iam_policy_doc *n = realloc(d->items, (d->n + 1) * sizeof *n);
 	if (!n)
@@ -248,7 +257,7 @@ int dd_iam_policy_docs_add(struct dd_iam_policy_docs *d, const char *name, const
 
 static int add_inline(const char *name, const char *document, void *ud)
 {
-	return dd_iam_policy_docs_add(ud, name, NULL, document);
+	return docs_add(ud, name, NULL, document);
 }
 
 int dd_iam_policy_docs_add_inline(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
@@ -262,14 +271,14 @@ int dd_iam_policy_docs_add_managed(struct dd_db *db, const char *account, const 
 {
 	const struct dd_iam_managed_policy *m = dd_iam_managed_find(arn);
 	if (m)
-		return dd_iam_policy_docs_add(d, m->name, m->arn, m->document);
+		return docs_add(d, m->name, m->arn, m->document);
 	char name[160];
 	char *doc = NULL;
 	int rc = dd_store_iam_policy_default_document(db, account, arn, name, &doc);
 	if (rc == DD_ENOTFOUND)
 		return 0;
 	if (!rc)
-		rc = dd_iam_policy_docs_add(d, name, arn, doc);
+		rc = docs_add(d, name, arn, doc);
 	free(doc);
 	return rc;
 }

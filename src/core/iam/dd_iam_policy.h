@@ -19,15 +19,6 @@
 #include "dd/iam.h"
 #include "store/dd_store_iam.h"
 
-/* The limits of a principal kind: the aggregate size of its inline policies (non-white-
- * space characters) and the quota names AWS reports. */
-struct dd_iam_policy_limits {
-	const char *label;      /* "role", "user", "group" */
-	size_t inline_max;
-	const char *attach_quota; /* "PoliciesPerRole", … */
-};
-const struct dd_iam_policy_limits *dd_iam_policy_limits(enum dd_store_iam_kind kind);
-
 #define DD_IAM_POLICY_MAX_ATTACHED 10
 
 /* The stored name of the principal (canon at least 128 bytes); DD_ENOTFOUND with
@@ -62,13 +53,6 @@ int dd_iam_policy_attach(struct dd_db *db, enum dd_store_iam_kind kind, const ch
 int dd_iam_policy_detach(struct dd_db *db, enum dd_store_iam_kind kind, const char *account, const char *principal,
 			 const char *policy_arn, char *msg, size_t msglen) DD_MUST_CHECK;
 
-/* Is policy_arn attachable in account: an AWS managed policy or a customer managed policy
- * of account? 0, DD_ENOTFOUND or DD_EIO. */
-int dd_iam_policy_attachable(struct dd_db *db, const char *account, const char *policy_arn) DD_MUST_CHECK;
-
-/* Appends one document to d (copies). */
-int dd_iam_policy_docs_add(struct dd_iam_policy_docs *d, const char *name, const char *arn,
-			   const char *document) DD_MUST_CHECK;
 /* Appends the inline policies of the principal (canonical name), in name order. */
 int dd_iam_policy_docs_add_inline(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 				  const char *principal, struct dd_iam_policy_docs *d) DD_MUST_CHECK;
