@@ -140,11 +140,8 @@ static int cog_list_identity_pools(struct dd_ctx *c, json_t *in, json_t **out)
 		json_decref(pg.items);
 		return cog_db_fail(c);
 	}
-	json_t *pools = pg.items;
-	bool more = pg.more;
-	const char *last = pg.last;
-	*out = json_pack("{s:o}", "IdentityPools", pools);
-	dd__page_next(*out, "NextToken", more, last);
+	*out = json_pack("{s:o}", "IdentityPools", pg.items);
+	dd__page_next(*out, "NextToken", pg.more, pg.last);
 	return 0;
 }
 
