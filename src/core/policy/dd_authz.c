@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * One authorization path for TestAuthorization and the broker plugin: the effective
- * policies of a principal (dd_registry_policies.c collects their names), compiled once,
- * and the policy variables bound to the connection (thing, type, attributes, certificate
- * fields). A loaded struct dd_authz decides without the store or the heap.
+ * One authorization path for TestAuthorization, GetEffectivePolicies and the broker
+ * plugin: the effective policies of a principal (attached to it, and to the thing groups,
+ * with their ancestors, of its things), compiled once, and the policy variables bound to
+ * the connection (thing, type, attributes, certificate fields). A loaded struct dd_authz
+ * decides without the store or the heap. The rows come from store/dd_store_policies.c.
  */
 #include "dd/authz.h"
 
@@ -12,6 +13,10 @@
 #include <string.h>
 
 #include "core/dd_registry_int.h"
+#include "store/dd_store_policies.h"
+
+/* Ancestors followed from a thing group to its root (AWS allows a depth of 7). */
+#define MAX_GROUP_DEPTH 8
 
 void dd_authz_binding_clear(struct dd_authz_binding *b)
 {
@@ -22,63 +27,124 @@ void dd_authz_binding_clear(struct dd_authz_binding *b)
 	memset(b, 0, sizeof *b);
 }
 
-/* Is thing attached to principal? */
-static int attached_thing(struct dd_ctx *c, const char *principal, const char *thing, bool *yes)
+/* A name callback keeping the first name (the buffer is a thing name of 129 bytes). */
+static int first_name(void *ud, const char *name)
 {
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT 1 FROM thing_principals WHERE account_region = ?1 AND thing_name = ?2 AND principal = ?3");
-	if (!st)
+	snprintf(ud, 129, "%s", name);
+	return 1;
+}
+
+/* Appends name to the JSON array names unless it is there already. */
+static int add_name(void *ud, const char *name)
+{
+	json_t *names = ud;
+	size_t i;
+	json_t *e;
+	json_array_foreach(names, i, e) {
+		if (strcmp(json_string_value(e), name) == 0)
+			return 0;
+	}
+	return json_array_append_new(names, json_string(name)) ? DD_ENOMEM : 0;
+}
+
+int dd_authz_target_policies(struct dd_ctx *c, const char *target, bool recursive, json_t *names)
+{
+	int rc = dd_store_policies_target_policies(c->db, c->account_region, target, add_name, names);
+	if (rc || !recursive)
+		return rc;
+	const char *g = strstr(target, ":thinggroup/");
+	if (!g)
+		return 0;
+	/* walk to the root */
+	char cur[256];
+	snprintf(cur, sizeof cur, "%s", g + 12);
+	for (int depth = 0; depth < MAX_GROUP_DEPTH; depth++) {
+		char parent[256];
+		rc = dd_store_policies_group_parent(c->db, c->account_region, cur, parent, sizeof parent);
+		if (rc)
+			return rc;
+		if (!parent[0])
+			break;
+		char arn[700];
+		dd__arn_buf(c, arn, sizeof arn, "thinggroup/%s", parent);
+		rc = dd_store_policies_target_policies(c->db, c->account_region, arn, add_name, names);
+		if (rc)
+			return rc;
+		snprintf(cur, sizeof cur, "%s", parent);
+	}
+	return 0;
+}
+
+/* A name callback appending to a JSON array (duplicates kept). */
+static int push_name(void *ud, const char *name)
+{
+	return json_array_append_new(ud, json_string(name)) ? DD_ENOMEM : 0;
+}
+
+int dd_authz_effective_policy_names(struct dd_ctx *c, const char *principal, const char *thing, json_t *names)
+{
+	if (principal && dd_authz_target_policies(c, principal, false, names))
 		return DD_EIO;
-	dd_bind_text(st, 1, c->account_region);
-	dd_bind_text(st, 2, thing);
-	dd_bind_text(st, 3, principal);
-	int s = sqlite3_step(st);
-	*yes = s == SQLITE_ROW;
-	sqlite3_reset(st);
-	return s == SQLITE_ROW || s == SQLITE_DONE ? 0 : DD_EIO;
+	json_t *things = json_array();
+	int rc = 0;
+	if (thing)
+		json_array_append_new(things, json_string(thing));
+	else if (principal)
+		rc = dd_store_policies_principal_things(c->db, c->account_region, principal, "", -1, push_name, things);
+	size_t i;
+	json_t *t;
+	json_array_foreach(things, i, t) {
+		if (rc)
+			break;
+		json_t *groups = json_array();
+		rc = dd_store_policies_thing_groups(c->db, c->account_region, json_string_value(t), push_name, groups);
+		size_t k;
+		json_t *g;
+		json_array_foreach(groups, k, g) {
+			if (rc)
+				break;
+			char arn[700];
+			dd__arn_buf(c, arn, sizeof arn, "thinggroup/%s", json_string_value(g));
+			rc = dd_authz_target_policies(c, arn, true, names);
+		}
+		json_decref(groups);
+	}
+	json_decref(things);
+	return rc ? DD_EIO : 0;
+}
+
+char *dd_authz_default_doc(struct dd_ctx *c, const char *name)
+{
+	char *doc = NULL;
+	if (dd_store_policies_default_doc(c->db, c->account_region, name, &doc))
+		return NULL;
+	return doc;
 }
 
 static int bind_thing(struct dd_ctx *c, const char *principal, const char *client_id, struct dd_authz_binding *b)
 {
 	bool yes = false;
 	if (client_id && *client_id && strlen(client_id) < sizeof b->thing) {
-		if (attached_thing(c, principal, client_id, &yes))
+		if (dd_store_policies_principal_attached(c->db, c->account_region, client_id, principal, &yes))
 			return DD_EIO;
 		if (yes)
 			snprintf(b->thing, sizeof b->thing, "%s", client_id);
 	}
-	if (!yes) {
-		sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT thing_name FROM thing_principals WHERE account_region = ?1 AND principal = ?2 ORDER BY thing_name LIMIT 1");
-		if (!st)
-			return DD_EIO;
-		dd_bind_text(st, 1, c->account_region);
-		dd_bind_text(st, 2, principal);
-		int s = sqlite3_step(st);
-		if (s == SQLITE_ROW)
-			snprintf(b->thing, sizeof b->thing, "%s", dd_col_text(st, 0));
-		sqlite3_reset(st);
-		if (s != SQLITE_ROW && s != SQLITE_DONE)
-			return DD_EIO;
-	}
+	if (!yes && dd_store_policies_principal_things(c->db, c->account_region, principal, "", 1, first_name, b->thing))
+		return DD_EIO;
 	if (!b->thing[0])
 		return 0;
 	b->attached = true;
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT type_name, attributes FROM things WHERE account_region = ?1 AND name = ?2");
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, c->account_region);
-	dd_bind_text(st, 2, b->thing);
-	int s = sqlite3_step(st);
-	json_t *attrs = NULL;
-	if (s == SQLITE_ROW) {
-		snprintf(b->thing_type, sizeof b->thing_type, "%s", dd_col_text(st, 0));
-		attrs = json_loads(dd_col_text(st, 1), 0, NULL);
-	}
-	sqlite3_reset(st);
-	if (s != SQLITE_ROW && s != SQLITE_DONE)
-		return DD_EIO;
+	char *text = NULL;
+	int rc = dd_store_policies_thing_info(c->db, c->account_region, b->thing, b->thing_type, sizeof b->thing_type, &text);
+	if (rc == DD_ENOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	json_t *attrs = json_loads(text, 0, NULL);
+	free(text);
 	const char *k;
 	json_t *v;
-	int rc = 0;
 	json_object_foreach(attrs, k, v) {
 		if (!json_is_string(v) || b->n_attrs >= DD_AUTHZ_MAX_ATTRS)
 			continue;
@@ -105,19 +171,10 @@ static int bind_cert(struct dd_ctx *c, const char *principal, struct dd_authz_bi
 	const char *p = principal ? strstr(principal, ":cert/") : NULL;
 	if (!p || strlen(p + 6) != 64)
 		return 0;
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT subject_cn, serial FROM certificates WHERE account_region = ?1 AND id = ?2");
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, c->account_region);
-	dd_bind_text(st, 2, p + 6);
-	int s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
-		snprintf(b->cert_cn, sizeof b->cert_cn, "%s", dd_col_text(st, 0));
-		snprintf(b->cert_serial, sizeof b->cert_serial, "%s", dd_col_text(st, 1));
-	}
-	sqlite3_reset(st);
-	if (s != SQLITE_ROW && s != SQLITE_DONE)
-		return DD_EIO;
+	int rc = dd_store_policies_cert_subject(c->db, c->account_region, p + 6, b->cert_cn, sizeof b->cert_cn, b->cert_serial,
+						sizeof b->cert_serial);
+	if (rc && rc != DD_ENOTFOUND)
+		return rc;
 	if (b->cert_cn[0]) {
 		b->cert_cn_v[0] = b->cert_cn;
 		b->cert[b->n_cert++] = (struct dd_policy_attr){ "Subject.CommonName", b->cert_cn_v, 1 };
@@ -161,7 +218,7 @@ void dd_authz_request(const struct dd_authz_binding *b, const char *action, cons
 
 int dd_authz_policy_names(struct dd_ctx *c, const char *principal, json_t *names)
 {
-	return dd__effective_policy_names(c, principal, NULL, names);
+	return dd_authz_effective_policy_names(c, principal, NULL, names);
 }
 
 void dd_authz_free(struct dd_authz *a)
@@ -192,7 +249,7 @@ int dd_authz_load(struct dd_ctx *c, const char *principal, const char *client_id
 			rc = DD_ENOMEM;
 	}
 	for (size_t i = 0; !rc && i < n; i++) {
-		char *doc = dd__policy_default_doc(c, json_string_value(json_array_get(names, i)));
+		char *doc = dd_authz_default_doc(c, json_string_value(json_array_get(names, i)));
 		if (!doc)
 			continue; /* deleted meanwhile: contributes nothing */
 		char msg[DD_POLICY_ERRMSG_SIZE];
