@@ -63,6 +63,16 @@ int dd_authz_target_policies(struct dd_ctx *c, const char *target, bool recursiv
  * store error). */
 char *dd_authz_default_doc(struct dd_ctx *c, const char *name);
 
+/* TestAuthorization's decision for one action over several resources (full ARNs) with the
+ * variables of b: an explicit deny for any resource wins, then an implicit deny for any,
+ * else allow; no resource is an implicit deny. *deciding is the index in pols of the
+ * policy that decided (the last allowing one, or the denying one), SIZE_MAX for an
+ * implicit deny. Entries of pols may be NULL (a policy that did not compile). */
+enum dd_policy_decision dd_authz_decide_resources(const struct dd_policy *const *pols, size_t n,
+						  const struct dd_authz_binding *b, const char *action,
+						  const char *const *resources, size_t nres, const char *client_id,
+						  size_t *deciding);
+
 /* Everything needed to decide for one connection, without the store. */
 struct dd_authz {
 	size_t n;

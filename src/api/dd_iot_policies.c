@@ -668,34 +668,19 @@ static int test_authorization(struct dd_ctx *c, json_t *in, json_t **out)
 		snprintf(action, sizeof action, "iot:%c%s", type ? type[0] : 'X', type ? type + 1 : "");
 		for (char *p = action + 5; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
-		enum dd_policy_decision overall = DD_POLICY_ALLOW;
-		size_t deciding = SIZE_MAX;
-		size_t k;
-		json_t *res;
 		json_t *resources = json_object_get(e, "resources");
-		if (json_array_size(resources) == 0)
-			overall = DD_POLICY_IMPLICIT_DENY;
-		json_array_foreach(resources, k, res) {
-			struct dd_policy_request req;
-			dd_authz_request(&bind, action, json_string_value(res), client_id, NULL, &req);
-			enum dd_policy_decision d;
-			struct dd_policy_explain ex;
-			if (dd_policy_evaluate((const struct dd_policy *const *)pols, n, &req, &d, &ex)) {
-				d = DD_POLICY_IMPLICIT_DENY;
-				ex.policy_index = SIZE_MAX;
-			}
-			if (d == DD_POLICY_EXPLICIT_DENY) {
-				overall = d;
-				deciding = ex.policy_index;
-				break;
-			}
-			if (d == DD_POLICY_IMPLICIT_DENY && overall == DD_POLICY_ALLOW) {
-				overall = d;
-				deciding = SIZE_MAX;
-			}
-			if (d == DD_POLICY_ALLOW && overall == DD_POLICY_ALLOW)
-				deciding = ex.policy_index;
+		size_t nres = json_array_size(resources);
+		const char **res = calloc(nres ? nres : 1, sizeof *res);
+		if (!res) {
+			rc = dd_fail(c, DD_ENOMEM, "InternalFailureException", "out of memory");
+			break;
 		}
+		for (size_t k = 0; k < nres; k++)
+			res[k] = json_string_value(json_array_get(resources, k));
+		size_t deciding;
+		enum dd_policy_decision overall = dd_authz_decide_resources((const struct dd_policy *const *)pols, n, &bind,
+									    action, res, nres, client_id, &deciding);
+		free(res);
 		/* AWS always answers both containers, each list empty unless it decided */
 		json_t *allowed = json_array(), *implicit = json_array(), *explicit = json_array();
 		const char *decision = "IMPLICIT_DENY";

@@ -281,3 +281,33 @@ enum dd_policy_decision dd_authz_decide(const struct dd_authz *a, const char *ac
 		return DD_POLICY_IMPLICIT_DENY;
 	return d;
 }
+
+enum dd_policy_decision dd_authz_decide_resources(const struct dd_policy *const *pols, size_t n,
+						  const struct dd_authz_binding *b, const char *action,
+						  const char *const *resources, size_t nres, const char *client_id,
+						  size_t *deciding)
+{
+	enum dd_policy_decision overall = nres ? DD_POLICY_ALLOW : DD_POLICY_IMPLICIT_DENY;
+	*deciding = SIZE_MAX;
+	for (size_t k = 0; k < nres; k++) {
+		struct dd_policy_request req;
+		dd_authz_request(b, action, resources[k], client_id, NULL, &req);
+		enum dd_policy_decision d;
+		struct dd_policy_explain ex;
+		if (dd_policy_evaluate(pols, n, &req, &d, &ex)) {
+			d = DD_POLICY_IMPLICIT_DENY;
+			ex.policy_index = SIZE_MAX;
+		}
+		if (d == DD_POLICY_EXPLICIT_DENY) {
+			*deciding = ex.policy_index;
+			return d;
+		}
+		if (d == DD_POLICY_IMPLICIT_DENY && overall == DD_POLICY_ALLOW) {
+			overall = d;
+			*deciding = SIZE_MAX;
+		}
+		if (d == DD_POLICY_ALLOW && overall == DD_POLICY_ALLOW)
+			*deciding = ex.policy_index;
+	}
+	return overall;
+}
