@@ -10,23 +10,29 @@ DD_TEST_DEB=1 (docs/OPERATIONS.md gives the command). What it does:
 3. `apt-get install /tmp/<package>.deb` inside the root (chroot, with /proc, /sys and
    /dev mounted), so the package's dependencies resolve from the mirror; checks dpkg
    records it installed and that the unit file, config file and binary are in place.
-4. Starts the installed service and asserts GET /health answers {"status": "ok"}:
-   - with systemd-nspawn --boot when DD_TEST_DEB_NSPAWN=1 (systemd inside the root runs
-     the unit itself, DynamicUser and sandboxing included; needs a host where nspawn can
-     boot a container, which the machine these tests were written on is not);
-   - otherwise (the default) it runs the unit's ExecStart line, read from the installed
-     unit file, inside the chroot as an unprivileged uid standing in for the unit's
-     DynamicUser, with the unit's StateDirectory created as systemd would (mode 0700,
-     owned by that uid). systemd's own sandboxing options are not applied in this mode.
-   The port comes from IOTDEFENDER_PORT (a free port; the packaged config says 7878), so
-   the ExecStart line and the config file stay as packaged.
-5. Stops the service (SIGTERM, or powering the container off), unmounts everything and
+4. Starts the installed service and asserts GET /health answers {"status": "ok"}, in
+   one of two modes (DD_TEST_DEB_MODE):
+   - "nspawn" (the default): installs systemd in the root, enables the unit and boots the
+     root with `systemd-nspawn --boot --register=no --keep-unit` (sharing the host's
+     network); systemd inside the root starts the unit itself, with its DynamicUser,
+     StateDirectory and sandboxing options. The port comes from a drop-in
+     (Environment=IOTDEFENDER_PORT=<free port>), so the packaged unit and config stay as
+     they are. Also checks that the state directory systemd made belongs to the unit's
+     dynamic user (/var/lib/private/iotdefender, mode 0700, not root's) and holds the
+     credentials file the service wrote on its first start; after the answer the
+     container is shut down through nspawn (SIGTERM: an orderly shutdown) and /health no
+     longer answers.
+   - "chroot", for a host where nspawn cannot boot a container: runs the unit's ExecStart
+     line, read from the installed unit file, inside the chroot as an unprivileged uid
+     standing in for the DynamicUser, with the StateDirectory made as systemd would (its
+     mode, owned by that uid) and IOTDEFENDER_PORT set; systemd's sandboxing options are
+     not applied in this mode.
+5. Stops the service (SIGTERM to it, or to nspawn), unmounts everything and
    removes the root and the build directory it created.
 """
 import glob
 import json
 import os
-import re
 import shlex
 import shutil
 import signal
@@ -41,7 +47,7 @@ from ddserver import free_port
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ENABLED = os.environ.get("DD_TEST_DEB") == "1"
 MIRROR = os.environ.get("DD_DEB_MIRROR", "http://deb.debian.org/debian")
-USE_NSPAWN = os.environ.get("DD_TEST_DEB_NSPAWN") == "1"
+MODE = os.environ.get("DD_TEST_DEB_MODE", "nspawn")
 # The uid standing in for the unit's DynamicUser= (the first of systemd's dynamic range).
 DYNAMIC_UID = 61184
 
@@ -110,8 +116,7 @@ class DebInstall(unittest.TestCase):
                 self.proc.kill()
                 self.proc.wait()
         if self.nspawn and self.nspawn.poll() is None:
-            subprocess.run(["machinectl", "poweroff", self.machine], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+            self.nspawn.send_signal(signal.SIGTERM)
             try:
                 self.nspawn.wait(timeout=60)
             except subprocess.TimeoutExpired:
@@ -171,7 +176,8 @@ class DebInstall(unittest.TestCase):
 
         # 4. start the service and ask /health
         port = free_port()
-        if USE_NSPAWN:
+        self.assertIn(MODE, ("nspawn", "chroot"))
+        if MODE == "nspawn":
             answer = self.start_nspawn(port)
         else:
             answer = self.start_chroot(unit, port)
@@ -179,13 +185,18 @@ class DebInstall(unittest.TestCase):
         t_health = time.time()
         print("\ndeb install: package %.0f s, debootstrap %.0f s, apt install %.0f s, /health %.1f s "
               "(%s); total %.0f s" % (t_build - t0, t_root - t_build, t_install - t_root, t_health - t_install,
-                                      "systemd-nspawn --boot" if USE_NSPAWN else "ExecStart in chroot",
+                                      "systemd-nspawn --boot" if MODE == "nspawn" else "ExecStart in chroot",
                                       t_health - t0))
 
         # 5. a clean stop
         if self.proc:
             self.proc.send_signal(signal.SIGTERM)
             self.assertEqual(self.proc.wait(timeout=30), 0, self.read_log())
+        if self.nspawn:
+            # nspawn turns SIGTERM into an orderly shutdown of the booted system
+            self.nspawn.send_signal(signal.SIGTERM)
+            self.assertEqual(self.nspawn.wait(timeout=120), 0, self.read_log())
+            self.assertIsNone(health(port, 1))
 
     def start_chroot(self, unit, port):
         """Runs the unit's ExecStart in the chroot as the DynamicUser stand-in."""
@@ -224,16 +235,21 @@ class DebInstall(unittest.TestCase):
         with open(os.path.join(dropin, "port.conf"), "w") as f:
             f.write("[Service]\nEnvironment=IOTDEFENDER_PORT=%d\n" % port)
         for m in reversed(self.mounts):
-            subprocess.run(["umount", "-l", m])
+            run(["umount", m])
         self.mounts = []
-        self.machine = "ddtest%d" % port
         self.log_path = os.path.join(self.work, "nspawn.log")
         self.log = open(self.log_path, "ab")
-        self.nspawn = subprocess.Popen(["systemd-nspawn", "--boot", "-D", self.root, "-M", self.machine],
-                                       stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
-        answer = health(port, 120)
+        self.nspawn = subprocess.Popen(["systemd-nspawn", "--boot", "--register=no", "--keep-unit", "--quiet",
+                                        "-D", self.root], stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
+        answer = health(port, 180)
         if answer is None:
             self.fail("no /health answer from the booted container; log:\n%s" % self.read_log())
+        # systemd made the state directory for the unit's dynamic user
+        state = os.path.join(self.root, "var", "lib", "private", "iotdefender")
+        st = os.stat(state)
+        self.assertNotEqual(st.st_uid, 0)
+        self.assertEqual(st.st_mode & 0o777, 0o700)
+        self.assertTrue(os.path.exists(os.path.join(state, "credentials")))
         return answer
 
     def read_log(self):
