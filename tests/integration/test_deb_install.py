@@ -96,9 +96,11 @@ class DebInstall(unittest.TestCase):
     def setUp(self):
         if os.geteuid() != 0:
             self.skipTest("needs root (debootstrap, chroot, mounts)")
-        if not shutil.which("debootstrap"):
-            run(["apt-get", "install", "-y", "-q", "debootstrap"],
-                env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+        # the tools, from Debian's packages when missing
+        need = [pkg for tool, pkg in (("debootstrap", "debootstrap"), ("systemd-nspawn", "systemd-container"))
+                if not shutil.which(tool) and (pkg != "systemd-container" or MODE == "nspawn")]
+        if need:
+            run(["apt-get", "install", "-y", "-q"] + need, env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
         self.mounts = []
         self.proc = None
         self.nspawn = None
