@@ -124,6 +124,8 @@ class DebInstall(unittest.TestCase):
             except subprocess.TimeoutExpired:
                 self.nspawn.kill()
                 self.nspawn.wait()
+        if getattr(self, "log", None):
+            self.log.close()
         for m in reversed(self.mounts):
             subprocess.run(["umount", "-l", m], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # nothing of the host may still be mounted below the root before it is removed
