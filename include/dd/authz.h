@@ -49,6 +49,29 @@ void dd_authz_request(const struct dd_authz_binding *b, const char *action, cons
 
 /* The names (JSON strings, in order) of every policy that applies to principal. */
 int dd_authz_policy_names(struct dd_ctx *c, const char *principal, json_t *names) DD_MUST_CHECK;
+/* Appends to names (a JSON array of strings, kept free of duplicates) the policies that
+ * apply to principal and/or thing: attached to the principal directly, and attached to
+ * every group (with ancestors) of the thing, or without a thing of the things the
+ * principal is attached to. Returns 0 or DD_EIO. */
+int dd_authz_effective_policy_names(struct dd_ctx *c, const char *principal, const char *thing,
+				    json_t *names) DD_MUST_CHECK;
+/* Appends to names the policies attached to target (a certificate or thing-group ARN, a
+ * Cognito identity id) by name, and with recursive for a thing group its ancestors'.
+ * Returns 0 or DD_EIO / DD_ENOMEM. */
+int dd_authz_target_policies(struct dd_ctx *c, const char *target, bool recursive, json_t *names) DD_MUST_CHECK;
+/* The default version's document of a policy (malloc'd), or NULL (no such policy, or a
+ * store error). */
+char *dd_authz_default_doc(struct dd_ctx *c, const char *name);
+
+/* TestAuthorization's decision for one action over several resources (full ARNs) with the
+ * variables of b: an explicit deny for any resource wins, then an implicit deny for any,
+ * else allow; no resource is an implicit deny. *deciding is the index in pols of the
+ * policy that decided (the last allowing one, or the denying one), SIZE_MAX for an
+ * implicit deny. Entries of pols may be NULL (a policy that did not compile). */
+enum dd_policy_decision dd_authz_decide_resources(const struct dd_policy *const *pols, size_t n,
+						  const struct dd_authz_binding *b, const char *action,
+						  const char *const *resources, size_t nres, const char *client_id,
+						  size_t *deciding);
 
 /* Everything needed to decide for one connection, without the store. */
 struct dd_authz {

@@ -97,16 +97,7 @@ int dd__thing_type_usable(struct dd_ctx *c, const char *type) DD_MUST_CHECK;
 int dd__policy_target_check(struct dd_ctx *c, const char *target) DD_MUST_CHECK;
 int dd__thing_principal_check(struct dd_ctx *c, const char *principal) DD_MUST_CHECK;
 
-/* Checks the syntax of a topic rule's IoT SQL; copies the FROM topic filter into topic.
- * Returns 0, or DD_EINVAL with err ("Line L:C <problem> near '…'"). */
-int dd__rule_sql_check(const char *sql, char *topic, size_t topiclen, char *err, size_t errlen) DD_MUST_CHECK;
-
 /* Store errors become InternalFailureException after a rollback. */
 int dd__db_fail(struct dd_ctx *c);
-
-/* The policies that apply to a principal (and/or a thing): see dd_registry_policies.c. */
-int dd__effective_policy_names(struct dd_ctx *c, const char *principal, const char *thing, json_t *names) DD_MUST_CHECK;
-/* The default version's document of a policy (owned), or NULL. */
-char *dd__policy_default_doc(struct dd_ctx *c, const char *name);
 
 #endif

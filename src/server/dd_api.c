@@ -36,6 +36,13 @@ static const struct dd_handler *const handler_tables[] = {
 	dd_sns_handlers,
 	dd_cognito_handlers,
 	dd_broker_handlers,
+	dd_iot_policies_handlers,
+	dd_iot_role_aliases_handlers,
+	dd_iot_logging_handlers,
+	dd_iot_tags_handlers,
+	dd_iot_endpoint_handlers,
+	dd_iot_rules_handlers,
+	dd_iot_domains_handlers,
 	NULL,
 };
 
@@ -43,6 +50,7 @@ static const struct dd_raw_route *const raw_tables[] = {
 	dd_registry_raw_routes,
 	dd_iot_certs_raw_routes,
 	dd_audit_raw_routes,
+	dd_iot_ingest_raw_routes,
 	NULL,
 };
 

@@ -62,6 +62,16 @@ extern const struct dd_handler dd_sns_handlers[];
 extern const struct dd_handler dd_cognito_handlers[];
 extern const struct dd_handler dd_broker_handlers[];
 extern const struct dd_public_route dd_sns_public_routes[];
+/* src/api: IoT policies and thing principals, role aliases, logging options, tags,
+ * DescribeEndpoint, the connection-events route, topic rules, domain configurations */
+extern const struct dd_handler dd_iot_policies_handlers[];
+extern const struct dd_handler dd_iot_role_aliases_handlers[];
+extern const struct dd_handler dd_iot_logging_handlers[];
+extern const struct dd_handler dd_iot_tags_handlers[];
+extern const struct dd_handler dd_iot_endpoint_handlers[];
+extern const struct dd_raw_route dd_iot_ingest_raw_routes[];
+extern const struct dd_handler dd_iot_rules_handlers[];
+extern const struct dd_handler dd_iot_domains_handlers[];
 
 /* The body limit of a request answered without a signature (Cognito GetId and the like). */
 #define DD_API_UNSIGNED_MAX_BODY (64u << 10)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The topic rule IoT SQL syntax check (dd__rule_sql_check): the constructs accepted, the
+ * The topic rule IoT SQL syntax check (dd_rule_sql_check): the constructs accepted, the
  * FROM topic filter extracted, and the refusals with their line:column messages, including
  * inputs that must stay bounded (deep nesting, long topics).
  */
@@ -14,11 +14,11 @@
 
 #include <cmocka.h>
 
-#include "core/dd_registry_int.h"
+#include "core/registry/dd_rule_sql.h"
 
 static int check(const char *sql, char *topic, char *err)
 {
-	return dd__rule_sql_check(sql, topic, 512, err, 400);
+	return dd_rule_sql_check(sql, topic, 512, err, 400);
 }
 
 static void test_accepted(void **state)

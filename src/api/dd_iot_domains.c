@@ -1,20 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Domain configurations, kept as STORED STATE ONLY: their settings (domain name, server
+ * The domain configuration API, kept as STORED STATE ONLY: their settings (domain name, server
  * certificate ARNs, authorizer, TLS policy, authentication type, application protocol…),
  * status and service type are kept and answered, with AWS's ARN form
  * (domainconfiguration/<name>/<5-letter id>), its limit of 10 per account and region, and
  * its rule that a configuration is disabled before it is deleted. No endpoint serves their
  * domains, ACM certificates are not checked (serverCertificateStatusDetail says so), and the
  * built-in iot:Data-ATS / iot:Jobs / iot:CredentialProvider configurations are not listed.
+ * The rows live in store/dd_store_domains.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/dd_registry_int.h"
-#include "core/dd_registry_handlers.h"
 #include "dd/service.h"
+#include "store/dd_store_domains.h"
+#include "store/dd_store_tags.h"
 
 #define DD_MAX_DOMAIN_CONFIGS 10
 
@@ -34,7 +36,7 @@ static void arn_id(char out[6])
 	out[5] = '\0';
 }
 
-int dd_iot_create_domain_configuration(struct dd_ctx *c, json_t *in, json_t **out)
+static int create_domain_configuration(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *name = dd__str(in, "domainConfigurationName");
 	const char *domain = dd__str(in, "domainName");
@@ -63,19 +65,12 @@ int dd_iot_create_domain_configuration(struct dd_ctx *c, json_t *in, json_t **ou
 		rc = dd__db_fail(c);
 		goto out;
 	}
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT count(*), sum(name = ?2) FROM domain_configurations WHERE account_region = ?1");
-	if (!st) {
+	int64_t n = 0;
+	bool exists = false;
+	if (dd_store_domains_count(c->db, c->account_region, name, &n, &exists)) {
 		rc = dd__db_fail(c);
 		goto out;
 	}
-	dd_bind_text(st, 1, c->account_region);
-	dd_bind_text(st, 2, name);
-	int64_t n = 0, exists = 0;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		n = sqlite3_column_int64(st, 0);
-		exists = sqlite3_column_int64(st, 1);
-	}
-	sqlite3_reset(st);
 	if (exists) {
 		dd_db_rollback(c->db);
 		rc = dd_fail(c, DD_EEXIST, "ResourceAlreadyExistsException", "Domain configuration %s already exists.", name);
@@ -87,21 +82,19 @@ int dd_iot_create_domain_configuration(struct dd_ctx *c, json_t *in, json_t **ou
 			     DD_MAX_DOMAIN_CONFIGS);
 		goto out;
 	}
-	st = dd_db_stmt(c->db, "INSERT INTO domain_configurations(account_region, name, arn_id, config, status, service_type,"
-			       " domain_type, status_changed, created) VALUES (?1, ?2, ?3, ?4, 'ENABLED', ?5, ?6, ?7, ?7)");
-	if (!st) {
-		rc = dd__db_fail(c);
-		goto out;
-	}
-	dd_bind_text(st, 1, c->account_region);
-	dd_bind_text(st, 2, name);
-	dd_bind_text(st, 3, id);
-	dd_bind_text(st, 4, text);
-	dd_bind_text(st, 5, service ? service : "DATA");
-	dd_bind_text(st, 6, domain ? "CUSTOMER_MANAGED" : "AWS_MANAGED");
-	dd_bind_int64(st, 7, c->now_ms);
+	struct dd_store_domains_row row = {
+		.name = name,
+		.arn_id = id,
+		.config = text,
+		.status = "ENABLED",
+		.service_type = service ? service : "DATA",
+		.domain_type = domain ? "CUSTOMER_MANAGED" : "AWS_MANAGED",
+		.status_changed = c->now_ms,
+		.created = c->now_ms,
+	};
 	dd__arn_buf(c, arn, sizeof arn, "domainconfiguration/%s/%s", name, id);
-	if (dd_step_done(st) || dd__tags_put(c, arn, json_object_get(in, "tags")) || dd_db_commit(c->db)) {
+	if (dd_store_domains_insert(c->db, c->account_region, &row) || dd__tags_put(c, arn, json_object_get(in, "tags")) ||
+	    dd_db_commit(c->db)) {
 		rc = dd__db_fail(c);
 		goto out;
 	}
@@ -111,42 +104,34 @@ out:
 	return rc;
 }
 
-/* columns: name, arn_id, config, status, service_type, domain_type, status_changed */
-static int load(struct dd_ctx *c, const char *name, sqlite3_stmt **pst)
+/* A missing configuration: rolls back the caller's transaction and fails c. */
+static int domain_missing(struct dd_ctx *c, const char *name)
 {
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT name, arn_id, config, status, service_type, domain_type, status_changed"
-					     " FROM domain_configurations WHERE account_region = ?1 AND name = ?2");
-	if (!st)
-		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account_region);
-	dd_bind_text(st, 2, name);
-	int r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		*pst = st;
-		return 0;
-	}
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE)
-		return dd__db_fail(c);
 	if (dd_db_in_tx(c->db))
 		dd_db_rollback(c->db);
 	return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Domain configuration %s does not exist.", name);
 }
 
-int dd_iot_describe_domain_configuration(struct dd_ctx *c, json_t *in, json_t **out)
+struct describe {
+	struct dd_ctx *c;
+	json_t *out;
+};
+
+static int describe_row(void *ud, const struct dd_store_domains_row *r)
 {
-	sqlite3_stmt *st;
-	if (load(c, dd__str(in, "domainConfigurationName"), &st))
-		return c->err;
-	const char *name = dd_col_text(st, 0);
-	json_t *cfg = json_loads(dd_col_text(st, 2), 0, NULL);
+	struct describe *d = ud;
+	struct dd_ctx *c = d->c;
+	json_t *cfg = json_loads(r->config, 0, NULL);
 	if (!cfg)
 		cfg = json_object();
-	json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:s, s:o}", "domainConfigurationName", name, "domainConfigurationArn",
-			      dd__arn(c, "domainconfiguration/%s/%s", name, dd_col_text(st, 1)), "domainConfigurationStatus",
-			      dd_col_text(st, 3), "serviceType", dd_col_text(st, 4), "domainType", dd_col_text(st, 5),
-			      "lastStatusChangeDate", dd_json_time(sqlite3_column_int64(st, 6)));
-	sqlite3_reset(st);
+	json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:s, s:o}", "domainConfigurationName", r->name, "domainConfigurationArn",
+			      dd__arn(c, "domainconfiguration/%s/%s", r->name, r->arn_id), "domainConfigurationStatus",
+			      r->status, "serviceType", r->service_type, "domainType", r->domain_type,
+			      "lastStatusChangeDate", dd_json_time(r->status_changed));
+	if (!o) {
+		json_decref(cfg);
+		return DD_ENOMEM;
+	}
 	const char *domain = dd__str(cfg, "domainName");
 	if (domain)
 		json_object_set_new(o, "domainName", json_string(domain));
@@ -167,36 +152,96 @@ int dd_iot_describe_domain_configuration(struct dd_ctx *c, json_t *in, json_t **
 			json_object_set(o, copied[i], x);
 	}
 	json_decref(cfg);
-	*out = o;
+	d->out = o;
 	return 0;
 }
 
-static json_t *domain_row(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen)
+static int describe_domain_configuration(struct dd_ctx *c, json_t *in, json_t **out)
 {
-	const char *name = dd_col_text(st, 0);
-	snprintf(key, keylen, "%s", name);
-	return json_pack("{s:s, s:o, s:s}", "domainConfigurationName", name, "domainConfigurationArn",
-			 dd__arn(c, "domainconfiguration/%s/%s", name, dd_col_text(st, 1)), "serviceType", dd_col_text(st, 2));
+	const char *name = dd__str(in, "domainConfigurationName");
+	struct describe d = { .c = c };
+	int rc = dd_store_domains_get(c->db, c->account_region, name, describe_row, &d);
+	if (rc == DD_ENOTFOUND)
+		return domain_missing(c, name);
+	if (rc == DD_ENOMEM)
+		return dd_fail(c, rc, "InternalFailureException", "out of memory");
+	if (rc)
+		return dd__db_fail(c);
+	*out = d.out;
+	return 0;
 }
 
-int dd_iot_list_domain_configurations(struct dd_ctx *c, json_t *in, json_t **out)
+struct domain_page {
+	struct dd_ctx *c;
+	json_t *arr;
+	int n, size;
+	bool more;
+	char last[256];
+};
+
+static int domain_item(void *ud, const struct dd_store_domains_row *r)
+{
+	struct domain_page *pg = ud;
+	if (pg->n == pg->size) {
+		pg->more = true;
+		return 1;
+	}
+	json_array_append_new(pg->arr, json_pack("{s:s, s:o, s:s}", "domainConfigurationName", r->name,
+						 "domainConfigurationArn",
+						 dd__arn(pg->c, "domainconfiguration/%s/%s", r->name, r->arn_id), "serviceType",
+						 r->service_type));
+	snprintf(pg->last, sizeof pg->last, "%s", r->name);
+	pg->n++;
+	return 0;
+}
+
+static int list_domain_configurations(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	char after[512];
-	int size;
-	if (dd__page(c, in, "marker", "pageSize", 250, 250, after, sizeof after, &size))
+	struct domain_page pg = { .c = c };
+	if (dd__page(c, in, "marker", "pageSize", 250, 250, after, sizeof after, &pg.size))
 		return c->err;
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT name, arn_id, service_type FROM domain_configurations WHERE account_region = ?1"
-					     " AND name > ?2 AND (?3 IS NULL OR service_type = ?3) ORDER BY name LIMIT ?4");
-	if (!st)
+	pg.arr = json_array();
+	if (dd_store_domains_list(c->db, c->account_region, after, dd__str(in, "serviceType"), pg.size + 1, domain_item, &pg)) {
+		json_decref(pg.arr);
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account_region);
-	dd_bind_text(st, 2, after);
-	dd_bind_text(st, 3, dd__str(in, "serviceType"));
-	dd_bind_int64(st, 4, size + 1);
-	return dd__page_list(c, st, size, domain_row, "domainConfigurations", "nextMarker", out);
+	}
+	*out = json_pack("{s:o}", "domainConfigurations", pg.arr);
+	dd__page_next(*out, "nextMarker", pg.more, pg.last);
+	return 0;
 }
 
-int dd_iot_update_domain_configuration(struct dd_ctx *c, json_t *in, json_t **out)
+/* The parts of a stored configuration an update or delete needs. */
+struct current {
+	char id[8];
+	char status[16];
+	char *config;
+};
+
+static int current_row(void *ud, const struct dd_store_domains_row *r)
+{
+	struct current *cur = ud;
+	snprintf(cur->id, sizeof cur->id, "%s", r->arn_id);
+	snprintf(cur->status, sizeof cur->status, "%s", r->status);
+	cur->config = strdup(r->config);
+	return cur->config ? 0 : DD_ENOMEM;
+}
+
+static int load_current(struct dd_ctx *c, const char *name, struct current *cur)
+{
+	memset(cur, 0, sizeof *cur);
+	int rc = dd_store_domains_get(c->db, c->account_region, name, current_row, cur);
+	if (rc == DD_ENOTFOUND)
+		return domain_missing(c, name);
+	if (rc) {
+		free(cur->config);
+		cur->config = NULL;
+		return dd__db_fail(c);
+	}
+	return 0;
+}
+
+static int update_domain_configuration(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *name = dd__str(in, "domainConfigurationName");
 	bool remove_auth = dd__bool(in, "removeAuthorizerConfig", false);
@@ -205,14 +250,11 @@ int dd_iot_update_domain_configuration(struct dd_ctx *c, json_t *in, json_t **ou
 			       "authorizerConfig and removeAuthorizerConfig cannot be given together.");
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
-	sqlite3_stmt *st;
-	if (load(c, name, &st))
+	struct current cur;
+	if (load_current(c, name, &cur))
 		return c->err;
-	char id[8];
-	snprintf(id, sizeof id, "%s", dd_col_text(st, 1));
-	json_t *cfg = json_loads(dd_col_text(st, 2), 0, NULL);
-	char *old_status = strdup(dd_col_text(st, 3));
-	sqlite3_reset(st);
+	json_t *cfg = json_loads(cur.config, 0, NULL);
+	free(cur.config);
 	if (!cfg)
 		cfg = json_object();
 	static const char *const updatable[] = { "authorizerConfig", "tlsConfig", "serverCertificateConfig",
@@ -225,64 +267,46 @@ int dd_iot_update_domain_configuration(struct dd_ctx *c, json_t *in, json_t **ou
 	if (remove_auth)
 		json_object_del(cfg, "authorizerConfig");
 	const char *status = dd__str(in, "domainConfigurationStatus");
-	bool changed = status && old_status && strcmp(status, old_status) != 0;
+	bool changed = status && strcmp(status, cur.status) != 0;
 	char *text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(cfg);
-	free(old_status);
-	st = dd_db_stmt(c->db, "UPDATE domain_configurations SET config = ?3, status = ifnull(?4, status),"
-			       " status_changed = CASE WHEN ?5 THEN ?6 ELSE status_changed END WHERE account_region = ?1 AND name = ?2");
-	int rc = st && text ? 0 : DD_EIO;
-	if (!rc) {
-		dd_bind_text(st, 1, c->account_region);
-		dd_bind_text(st, 2, name);
-		dd_bind_text(st, 3, text);
-		dd_bind_text(st, 4, status);
-		dd_bind_int64(st, 5, changed);
-		dd_bind_int64(st, 6, c->now_ms);
-		rc = dd_step_done(st);
-	}
+	int rc = text ? dd_store_domains_update(c->db, c->account_region, name, text, status, changed ? c->now_ms : -1) : DD_ENOMEM;
 	free(text);
 	if (rc || dd_db_commit(c->db))
 		return dd__db_fail(c);
 	*out = json_pack("{s:s, s:o}", "domainConfigurationName", name, "domainConfigurationArn",
-			 dd__arn(c, "domainconfiguration/%s/%s", name, id));
+			 dd__arn(c, "domainconfiguration/%s/%s", name, cur.id));
 	return 0;
 }
 
-int dd_iot_delete_domain_configuration(struct dd_ctx *c, json_t *in, json_t **out)
+static int delete_domain_configuration(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *name = dd__str(in, "domainConfigurationName");
 	*out = NULL;
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
-	sqlite3_stmt *st;
-	if (load(c, name, &st))
+	struct current cur;
+	if (load_current(c, name, &cur))
 		return c->err;
+	free(cur.config);
 	char arn[800];
-	dd__arn_buf(c, arn, sizeof arn, "domainconfiguration/%s/%s", name, dd_col_text(st, 1));
-	bool enabled = strcmp(dd_col_text(st, 3), "ENABLED") == 0;
-	sqlite3_reset(st);
-	if (enabled) {
+	dd__arn_buf(c, arn, sizeof arn, "domainconfiguration/%s/%s", name, cur.id);
+	if (strcmp(cur.status, "ENABLED") == 0) {
 		dd_db_rollback(c->db);
 		return dd_fail(c, DD_EINVAL, "InvalidRequestException",
 			       "Domain configuration %s is ENABLED: disable it (UpdateDomainConfiguration) before deleting it.", name);
 	}
-	static const char *const sqls[] = {
-		"DELETE FROM domain_configurations WHERE account_region = ?1 AND name = ?2",
-		"DELETE FROM tags WHERE account_region = ?1 AND resource_arn = ?3",
-	};
-	for (size_t i = 0; i < 2; i++) {
-		st = dd_db_stmt(c->db, sqls[i]);
-		if (!st)
-			return dd__db_fail(c);
-		dd_bind_text(st, 1, c->account_region);
-		dd_bind_text(st, 2, name);
-		if (i == 1)
-			dd_bind_text(st, 3, arn);
-		if (dd_step_done(st))
-			return dd__db_fail(c);
-	}
-	if (dd_db_commit(c->db))
+	if (dd_store_domains_delete(c->db, c->account_region, name) || dd_store_tags_delete_all(c->db, c->account_region, arn) ||
+	    dd_db_commit(c->db))
 		return dd__db_fail(c);
 	return 0;
 }
+
+const struct dd_handler dd_iot_domains_handlers[] = {
+	{ "iot", "CreateDomainConfiguration", create_domain_configuration },
+	{ "iot", "DescribeDomainConfiguration", describe_domain_configuration },
+	{ "iot", "ListDomainConfigurations", list_domain_configurations },
+	{ "iot", "UpdateDomainConfiguration", update_domain_configuration },
+	{ "iot", "DeleteDomainConfiguration", delete_domain_configuration },
+	{ NULL, NULL, NULL },
+};

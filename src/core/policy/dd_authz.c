@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One authorization path for TestAuthorization, GetEffectivePolicies and the broker
+ * plugin: the effective policies of a principal (attached to it, and to the thing groups,
+ * with their ancestors, of its things), compiled once, and the policy variables bound to
+ * the connection (thing, type, attributes, certificate fields). A loaded struct dd_authz
+ * decides without the store or the heap. The rows come from store/dd_store_policies.c.
+ */
+#include "dd/authz.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/dd_registry_int.h"
+#include "store/dd_store_policies.h"
+
+/* Ancestors followed from a thing group to its root (AWS allows a depth of 7). */
+#define MAX_GROUP_DEPTH 8
+
+void dd_authz_binding_clear(struct dd_authz_binding *b)
+{
+	for (size_t i = 0; i < b->n_attrs; i++) {
+		free(b->attr_keys[i]);
+		free(b->attr_vals[i]);
+	}
+	memset(b, 0, sizeof *b);
+}
+
+/* A name callback keeping the first name (the buffer is a thing name of 129 bytes). */
+static int first_name(void *ud, const char *name)
+{
+	snprintf(ud, 129, "%s", name);
+	return 1;
+}
+
+/* Appends name to the JSON array names unless it is there already. */
+static int add_name(void *ud, const char *name)
+{
+	json_t *names = ud;
+	size_t i;
+	json_t *e;
+	json_array_foreach(names, i, e) {
+		if (strcmp(json_string_value(e), name) == 0)
+			return 0;
+	}
+	return json_array_append_new(names, json_string(name)) ? DD_ENOMEM : 0;
+}
+
+int dd_authz_target_policies(struct dd_ctx *c, const char *target, bool recursive, json_t *names)
+{
+	int rc = dd_store_policies_target_policies(c->db, c->account_region, target, add_name, names);
+	if (rc || !recursive)
+		return rc;
+	const char *g = strstr(target, ":thinggroup/");
+	if (!g)
+		return 0;
+	/* walk to the root */
+	char cur[256];
+	snprintf(cur, sizeof cur, "%s", g + 12);
+	for (int depth = 0; depth < MAX_GROUP_DEPTH; depth++) {
+		char parent[256];
+		rc = dd_store_policies_group_parent(c->db, c->account_region, cur, parent, sizeof parent);
+		if (rc)
+			return rc;
+		if (!parent[0])
+			break;
+		char arn[700];
+		dd__arn_buf(c, arn, sizeof arn, "thinggroup/%s", parent);
+		rc = dd_store_policies_target_policies(c->db, c->account_region, arn, add_name, names);
+		if (rc)
+			return rc;
+		snprintf(cur, sizeof cur, "%s", parent);
+	}
+	return 0;
+}
+
+/* A name callback appending to a JSON array (duplicates kept). */
+static int push_name(void *ud, const char *name)
+{
+	return json_array_append_new(ud, json_string(name)) ? DD_ENOMEM : 0;
+}
+
+int dd_authz_effective_policy_names(struct dd_ctx *c, const char *principal, const char *thing, json_t *names)
+{
+	if (principal && dd_authz_target_policies(c, principal, false, names))
+		return DD_EIO;
+	json_t *things = json_array();
+	int rc = 0;
+	if (thing)
+		json_array_append_new(things, json_string(thing));
+	else if (principal)
+		rc = dd_store_policies_principal_things(c->db, c->account_region, principal, "", -1, push_name, things);
+	size_t i;
+	json_t *t;
+	json_array_foreach(things, i, t) {
+		if (rc)
+			break;
+		json_t *groups = json_array();
+		rc = dd_store_policies_thing_groups(c->db, c->account_region, json_string_value(t), push_name, groups);
+		size_t k;
+		json_t *g;
+		json_array_foreach(groups, k, g) {
+			if (rc)
+				break;
+			char arn[700];
+			dd__arn_buf(c, arn, sizeof arn, "thinggroup/%s", json_string_value(g));
+			rc = dd_authz_target_policies(c, arn, true, names);
+		}
+		json_decref(groups);
+	}
+	json_decref(things);
+	return rc ? DD_EIO : 0;
+}
+
+char *dd_authz_default_doc(struct dd_ctx *c, const char *name)
+{
+	char *doc = NULL;
+	if (dd_store_policies_default_doc(c->db, c->account_region, name, &doc))
+		return NULL;
+	return doc;
+}
+
+static int bind_thing(struct dd_ctx *c, const char *principal, const char *client_id, struct dd_authz_binding *b)
+{
+	bool yes = false;
+	if (client_id && *client_id && strlen(client_id) < sizeof b->thing) {
+		if (dd_store_policies_principal_attached(c->db, c->account_region, client_id, principal, &yes))
+			return DD_EIO;
+		if (yes)
+			snprintf(b->thing, sizeof b->thing, "%s", client_id);
+	}
+	if (!yes && dd_store_policies_principal_things(c->db, c->account_region, principal, "", 1, first_name, b->thing))
+		return DD_EIO;
+	if (!b->thing[0])
+		return 0;
+	b->attached = true;
+	char *text = NULL;
+	int rc = dd_store_policies_thing_info(c->db, c->account_region, b->thing, b->thing_type, sizeof b->thing_type, &text);
+	if (rc == DD_ENOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	json_t *attrs = json_loads(text, 0, NULL);
+	free(text);
+	const char *k;
+	json_t *v;
+	json_object_foreach(attrs, k, v) {
+		if (!json_is_string(v) || b->n_attrs >= DD_AUTHZ_MAX_ATTRS)
+			continue;
+		char *kk = strdup(k), *vv = strdup(json_string_value(v));
+		if (!kk || !vv) {
+			free(kk);
+			free(vv);
+			rc = DD_ENOMEM;
+			break;
+		}
+		size_t i = b->n_attrs++;
+		b->attr_keys[i] = kk;
+		b->attr_vals[i] = vv;
+		b->attrs[i].key = kk;
+		b->attrs[i].values = (const char *const *)&b->attr_vals[i];
+		b->attrs[i].nvalues = 1;
+	}
+	json_decref(attrs);
+	return rc;
+}
+
+static int bind_cert(struct dd_ctx *c, const char *principal, struct dd_authz_binding *b)
+{
+	const char *p = principal ? strstr(principal, ":cert/") : NULL;
+	if (!p || strlen(p + 6) != 64)
+		return 0;
+	int rc = dd_store_policies_cert_subject(c->db, c->account_region, p + 6, b->cert_cn, sizeof b->cert_cn, b->cert_serial,
+						sizeof b->cert_serial);
+	if (rc && rc != DD_ENOTFOUND)
+		return rc;
+	if (b->cert_cn[0]) {
+		b->cert_cn_v[0] = b->cert_cn;
+		b->cert[b->n_cert++] = (struct dd_policy_attr){ "Subject.CommonName", b->cert_cn_v, 1 };
+	}
+	if (b->cert_serial[0]) {
+		b->cert_serial_v[0] = b->cert_serial;
+		b->cert[b->n_cert++] = (struct dd_policy_attr){ "SerialNumber", b->cert_serial_v, 1 };
+	}
+	return 0;
+}
+
+int dd_authz_bind(struct dd_ctx *c, const char *principal, const char *client_id, struct dd_authz_binding *b)
+{
+	if (!principal)
+		return 0;
+	int rc = bind_thing(c, principal, client_id, b);
+	if (!rc)
+		rc = bind_cert(c, principal, b);
+	if (rc)
+		dd_authz_binding_clear(b);
+	return rc;
+}
+
+void dd_authz_request(const struct dd_authz_binding *b, const char *action, const char *resource,
+		      const char *client_id, const char *source_ip, struct dd_policy_request *req)
+{
+	*req = (struct dd_policy_request){
+		.action = action,
+		.resource = resource,
+		.client_id = client_id,
+		.thing_name = b->thing[0] ? b->thing : NULL,
+		.thing_type_name = b->thing_type[0] ? b->thing_type : NULL,
+		.is_attached = b->attached,
+		.thing_attributes = b->attrs,
+		.n_thing_attributes = b->n_attrs,
+		.cert = b->cert,
+		.n_cert = b->n_cert,
+		.source_ip = source_ip,
+	};
+}
+
+int dd_authz_policy_names(struct dd_ctx *c, const char *principal, json_t *names)
+{
+	return dd_authz_effective_policy_names(c, principal, NULL, names);
+}
+
+void dd_authz_free(struct dd_authz *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->n; i++)
+		dd_policy_free(a->pols[i]);
+	free(a->pols);
+	dd_authz_binding_clear(&a->b);
+	free(a);
+}
+
+int dd_authz_load(struct dd_ctx *c, const char *principal, const char *client_id, struct dd_authz **out)
+{
+	struct dd_authz *a = calloc(1, sizeof *a);
+	json_t *names = json_array();
+	if (!a || !names) {
+		free(a);
+		json_decref(names);
+		return DD_ENOMEM;
+	}
+	int rc = dd_authz_policy_names(c, principal, names);
+	size_t n = json_array_size(names);
+	if (!rc) {
+		a->pols = calloc(n ? n : 1, sizeof *a->pols);
+		if (!a->pols)
+			rc = DD_ENOMEM;
+	}
+	for (size_t i = 0; !rc && i < n; i++) {
+		char *doc = dd_authz_default_doc(c, json_string_value(json_array_get(names, i)));
+		if (!doc)
+			continue; /* deleted meanwhile: contributes nothing */
+		char msg[DD_POLICY_ERRMSG_SIZE];
+		struct dd_policy *p = NULL;
+		if (dd_policy_compile(doc, strlen(doc), DD_POLICY_IOT, &p, msg, sizeof msg))
+			p = NULL; /* stored documents were validated; a bad one grants nothing */
+		free(doc);
+		if (p)
+			a->pols[a->n++] = p;
+	}
+	json_decref(names);
+	if (!rc)
+		rc = dd_authz_bind(c, principal, client_id, &a->b);
+	if (rc) {
+		dd_authz_free(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+enum dd_policy_decision dd_authz_decide(const struct dd_authz *a, const char *action, const char *resource,
+					const char *client_id, const char *source_ip)
+{
+	struct dd_policy_request req;
+	dd_authz_request(&a->b, action, resource, client_id, source_ip, &req);
+	enum dd_policy_decision d;
+	if (dd_policy_evaluate((const struct dd_policy *const *)a->pols, a->n, &req, &d, NULL))
+		return DD_POLICY_IMPLICIT_DENY;
+	return d;
+}
+
+enum dd_policy_decision dd_authz_decide_resources(const struct dd_policy *const *pols, size_t n,
+						  const struct dd_authz_binding *b, const char *action,
+						  const char *const *resources, size_t nres, const char *client_id,
+						  size_t *deciding)
+{
+	enum dd_policy_decision overall = nres ? DD_POLICY_ALLOW : DD_POLICY_IMPLICIT_DENY;
+	*deciding = SIZE_MAX;
+	for (size_t k = 0; k < nres; k++) {
+		struct dd_policy_request req;
+		dd_authz_request(b, action, resources[k], client_id, NULL, &req);
+		enum dd_policy_decision d;
+		struct dd_policy_explain ex;
+		if (dd_policy_evaluate(pols, n, &req, &d, &ex)) {
+			d = DD_POLICY_IMPLICIT_DENY;
+			ex.policy_index = SIZE_MAX;
+		}
+		if (d == DD_POLICY_EXPLICIT_DENY) {
+			*deciding = ex.policy_index;
+			return d;
+		}
+		if (d == DD_POLICY_IMPLICIT_DENY && overall == DD_POLICY_ALLOW) {
+			overall = d;
+			*deciding = SIZE_MAX;
+		}
+		if (d == DD_POLICY_ALLOW && overall == DD_POLICY_ALLOW)
+			*deciding = ex.policy_index;
+	}
+	return overall;
+}

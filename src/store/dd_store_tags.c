@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * SQLite implementation of resource tags (store/dd_store_tags.h): the table tags, and one
+ * existence query per taggable resource kind.
+ */
+#include "store/dd_store_tags.h"
+
+#include <string.h>
+
+#include "dd/store.h"
+
+int dd_store_tags_put(struct dd_db *db, const char *ar, const char *arn, const char *key, const char *value)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO tags(account_region, resource_arn, key, value) VALUES (?1, ?2, ?3, ?4)");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, ar);
+	dd_bind_text(st, 2, arn);
+	dd_bind_text(st, 3, key);
+	dd_bind_text(st, 4, value ? value : "");
+	return dd_step_done(st);
+}
+
+int dd_store_tags_delete(struct dd_db *db, const char *ar, const char *arn, const char *key)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM tags WHERE account_region = ?1 AND resource_arn = ?2 AND key = ?3");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, ar);
+	dd_bind_text(st, 2, arn);
+	dd_bind_text(st, 3, key);
+	return dd_step_done(st);
+}
+
+int dd_store_tags_delete_all(struct dd_db *db, const char *ar, const char *arn)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM tags WHERE account_region = ?1 AND resource_arn = ?2");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, ar);
+	dd_bind_text(st, 2, arn);
+	return dd_step_done(st);
+}
+
+int dd_store_tags_list(struct dd_db *db, const char *ar, const char *arn, const char *after, int limit, dd_store_tags_fn fn,
+		       void *ud)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT key, value FROM tags WHERE account_region = ?1 AND resource_arn = ?2"
+					  " AND key > ?3 ORDER BY key LIMIT ?4");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, ar);
+	dd_bind_text(st, 2, arn);
+	dd_bind_text(st, 3, after ? after : "");
+	dd_bind_int64(st, 4, limit);
+	int r, rc = 0;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = fn(ud, dd_col_text(st, 0), dd_col_text(st, 1));
+		if (rc)
+			break;
+	}
+	sqlite3_reset(st);
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	return r == SQLITE_DONE ? 0 : DD_EIO;
+}
+
+/* The resource kinds we keep, by the first segment of an IoT ARN's resource. */
+static const struct {
+	const char *kind;
+	const char *sql;
+} taggable[] = {
+	{ "thing", "SELECT 1 FROM things WHERE account_region = ?1 AND name = ?2" },
+	{ "thinggroup", "SELECT 1 FROM thing_groups WHERE account_region = ?1 AND name = ?2" },
+	{ "thingtype", "SELECT 1 FROM thing_types WHERE account_region = ?1 AND name = ?2" },
+	{ "billinggroup", "SELECT 1 FROM billing_groups WHERE account_region = ?1 AND name = ?2" },
+	{ "rule", "SELECT 1 FROM topic_rules WHERE account_region = ?1 AND name = ?2" },
+	{ "domainconfiguration", "SELECT 1 FROM domain_configurations WHERE account_region = ?1 AND name || '/' || arn_id = ?2" },
+	{ "policy", "SELECT 1 FROM policies WHERE account_region = ?1 AND name = ?2" },
+	{ "rolealias", "SELECT 1 FROM role_aliases WHERE account_region = ?1 AND alias = ?2" },
+	{ "cert", "SELECT 1 FROM certificates WHERE account_region = ?1 AND id = ?2" },
+	{ "cacert", "SELECT 1 FROM ca_certificates WHERE account_region = ?1 AND id = ?2" },
+	{ "mitigationaction", "SELECT 1 FROM mitigation_actions WHERE account_region = ?1 AND name = ?2" },
+	{ "scheduledaudit", "SELECT 1 FROM scheduled_audits WHERE account_region = ?1 AND name = ?2" },
+};
+
+int dd_store_tags_resource_exists(struct dd_db *db, const char *ar, const char *kind, const char *id, bool *yes)
+{
+	*yes = false;
+	for (size_t i = 0; i < sizeof taggable / sizeof taggable[0]; i++) {
+		if (strcmp(taggable[i].kind, kind) != 0)
+			continue;
+		sqlite3_stmt *st = dd_db_stmt(db, taggable[i].sql);
+		if (!st)
+			return DD_EIO;
+		dd_bind_text(st, 1, ar);
+		dd_bind_text(st, 2, id);
+		int r = sqlite3_step(st);
+		sqlite3_reset(st);
+		*yes = r == SQLITE_ROW;
+		return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : DD_EIO;
+	}
+	return DD_EINVAL;
+}
