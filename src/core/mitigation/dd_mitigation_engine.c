@@ -1,35 +1,40 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The mitigation engine: worker threads take IN_PROGRESS audit mitigation actions tasks
- * from the store (so a task left by a stopped or killed process is resumed) and run
- * their PENDING executions in (finding, position) order. Each execution applies one
- * action to one finding with the permissions of the action's role, evaluated with the
- * policy engine against the resource it changes; a missing permission, a missing role
- * or a failed change makes it FAILED and the later executions of the same finding
- * SKIPPED. The state an execution changed is recorded in its row (`prior`) for a later
- * revert. Results are written in batches; the changes that are not idempotent (a new
- * policy version, an SNS message) have their result written right after the change, so
- * a crash repeats at most the idempotent changes of one batch. When no execution is
- * left the task becomes FAILED (any execution failed) or COMPLETED; a canceled task
- * stays CANCELED.
+ * The mitigation engine: a dd_workers pool claims IN_PROGRESS audit mitigation actions
+ * tasks from the store (one worker per task; a task left by a stopped or killed process
+ * is still IN_PROGRESS, so it is claimed and resumed) and runs their PENDING executions
+ * in (finding, position) order. Each execution applies one action to one finding with
+ * the permissions of the action's role, evaluated with the policy engine against the
+ * resource it changes; a missing permission, a missing role or a failed change makes it
+ * FAILED and the later executions of the same finding SKIPPED. Certificate status changes go through dd_certs_set_status, so they follow
+ * UpdateCertificate's rules (they exist once); the other registry changes go through the
+ * registry's and the store's functions. The state an execution changed is recorded in
+ * its row (`prior`) for a later revert. Results are written in batches; the changes that
+ * are not idempotent (a new policy version, an SNS message) have their result written
+ * right after the change, so a crash repeats at most the idempotent changes of one
+ * batch. When no execution is left the task becomes FAILED (any execution failed) or
+ * COMPLETED; a canceled task stays CANCELED. No SQL here: src/store/dd_store_mitigation.c.
  */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/dd_workers.h"
 #include "core/dd_registry_int.h"
+#include "dd/certs.h"
 #include "dd/metrics.h"
 #include "dd/iam.h"
 #include "dd/mitigation.h"
 #include "dd/policy.h"
 #include "dd/sns.h"
+#include "store/dd_store_mitigation.h"
 
 #define MAX_WORKERS 4
 #define MAX_CLAIMED 16
 #define BATCH 1024
+#define MAX_POLICY_VERSIONS 5
 #define CANCEL_CHECK_EVERY 32
 
 /* The blank template of REPLACE_DEFAULT_POLICY_VERSION: a policy that allows nothing. */
@@ -38,12 +43,9 @@ static const char blank_policy[] =
 
 struct dd_mitigation_engine {
 	struct dd_service *svc;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop;
-	unsigned long wake_seq;
-	pthread_t workers[MAX_WORKERS];
-	int nworkers;
+	struct dd_workers *pool;
+	/* tasks being run, "<account_region>/<task>"; only touched by the pool's claim and
+	 * release callbacks, which the pool serializes */
 	char claimed[MAX_CLAIMED][DD_ACCOUNT_REGION_SIZE + 160];
 	struct dd_mitigation_engine *next;
 };
@@ -65,6 +67,7 @@ struct act {
 
 struct run {
 	struct dd_service *svc;
+	struct dd_workers *pool;
 	struct dd_db *db;
 	const char *account_region, *task_id;  /* account_region: "<account>/<region>" */
 	char account[13], region[64];           /* split from account_region, for IAM and ARNs */
@@ -72,11 +75,9 @@ struct run {
 	struct act *acts;
 	size_t nacts;
 	json_t *results;               /* pending result rows */
-	bool tx;                       /* a batch write transaction is open (certificate changes) */
 	int64_t t0_ms;                 /* this run started (log, metrics) */
 };
 
-static int flush(struct run *r);
 static json_t *load_finding(struct run *r, const char *id, bool full);
 
 static const struct {
@@ -209,23 +210,6 @@ static void arn(struct run *r, char *buf, size_t len, const char *kind, const ch
 	snprintf(buf, len, "arn:aws:iot:%s:%s:%s/%s", r->region, r->account, kind, id);
 }
 
-/* The certificate's status by primary key (dd_certs_get also derives the revocation
- * state from the CA graph, far too slow to do once per execution); "" when absent. */
-static int cert_status(struct run *r, bool ca, const char *id, char *out, size_t len)
-{
-	sqlite3_stmt *st = ca ? dd_db_stmt(r->db, "SELECT status FROM ca_certificates WHERE account_region = ?1 AND id = ?2")
-			      : dd_db_stmt(r->db, "SELECT status FROM certificates WHERE account_region = ?1 AND id = ?2");
-	out[0] = '\0';
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, r->account_region);
-	dd_bind_text(st, 2, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		snprintf(out, len, "%s", dd_col_text(st, 0));
-	sqlite3_reset(st);
-	return 0;
-}
-
 static int do_certificate(struct run *r, struct act *a, json_t *rid, bool ca, struct outcome *o)
 {
 	const char *id = json_string_value(json_object_get(rid, ca ? "caCertificateId" : "deviceCertificateId"));
@@ -235,53 +219,41 @@ static int do_certificate(struct run *r, struct act *a, json_t *rid, bool ca, st
 	arn(r, res, sizeof res, ca ? "cacert" : "cert", id);
 	if (!allowed(a, ca ? "iot:UpdateCACertificate" : "iot:UpdateCertificate", res, o))
 		return -1;
-	/* Certificate changes are batched: they run inside the open batch transaction that
-	 * also records their results (see flush), with UpdateCertificate's rules. */
-	if (!r->tx) {
-		if (dd_db_begin_write(r->db))
-			return fail(o, "InternalFailureException", "The store is unavailable.");
-		r->tx = true;
-	}
+	/* The status before, by primary key only (dd_certs_get also derives the revocation
+	 * state from the CA graph, far too slow to do once per execution). */
 	char before[32];
-	if (cert_status(r, ca, id, before, sizeof before))
-		return fail(o, "InternalFailureException", "The certificate %s could not be read.", id);
-	if (!before[0])
+	int rc = dd_store_mitigation_cert_status(r->db, r->account_region, ca, id, before, sizeof before);
+	if (rc == DD_ENOTFOUND)
 		return fail(o, "ResourceNotFoundException", "The %s %s does not exist.", ca ? "CA certificate" : "certificate", id);
+	if (rc)
+		return fail(o, "InternalFailureException", "The certificate %s could not be read.", id);
 	o->prior = json_pack("{s:s, s:s, s:s}", "resource", res, "status", before, "newStatus", "INACTIVE");
 	if (!strcmp(before, "INACTIVE"))
 		return 0;
-	if (!ca && (!strcmp(before, "REVOKED") || !strcmp(before, "PENDING_TRANSFER")))
-		return fail(o, "InvalidRequestException", "The certificate %s is %s; its status cannot be changed.", id, before);
-	char gen[37];
-	dd__uuid(gen);
-	sqlite3_stmt *st = ca
-		? dd_db_stmt(r->db, "UPDATE ca_certificates SET status = 'INACTIVE', modified = ?3, customer_version = customer_version + 1,"
-				    " generation_id = ?4 WHERE account_region = ?1 AND id = ?2")
-		: dd_db_stmt(r->db, "UPDATE certificates SET status = 'INACTIVE', modified = ?3, customer_version = customer_version + 1,"
-				    " generation_id = ?4 WHERE account_region = ?1 AND id = ?2");
-	if (!st)
-		return fail(o, "InternalFailureException", "The store is unavailable.");
-	dd_bind_text(st, 1, r->account_region);
-	dd_bind_text(st, 2, id);
-	dd_bind_int64(st, 3, dd_service_now_ms(r->svc));
-	dd_bind_text(st, 4, gen);
-	if (dd_step_done(st))
+	/* UpdateCertificate's / UpdateCACertificate's rules, in their own transaction */
+	char msg[256];
+	rc = dd_certs_set_status(r->db, r->account_region, ca ? DD_CERT_CA : DD_CERT_DEVICE, id, "INACTIVE",
+				 dd_service_now_ms(r->svc), msg, sizeof msg);
+	if (rc == DD_ENOTFOUND)
+		return fail(o, "ResourceNotFoundException", "%s", msg);
+	if (rc == DD_EINVAL || rc == DD_ECONFLICT)
+		return fail(o, "InvalidRequestException", "%s", msg);
+	if (rc)
 		return fail(o, "InternalFailureException", "The store is unavailable.");
 	return 0;
+}
+
+static int append_name(const char *name, void *ud)
+{
+	return json_array_append_new(ud, json_string(name)) ? DD_ENOMEM : 0;
 }
 
 /* The thing groups of a thing, as a JSON array of names. */
 static json_t *groups_of(struct run *r, const char *thing)
 {
 	json_t *g = json_array();
-	sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT group_name FROM thing_group_members WHERE account_region = ?1 AND thing_name = ?2 ORDER BY group_name");
-	if (!st)
-		return g;
-	dd_bind_text(st, 1, r->account_region);
-	dd_bind_text(st, 2, thing);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(g, json_string(dd_col_text(st, 0)));
-	sqlite3_reset(st);
+	if (g && dd_store_mitigation_thing_groups(r->db, r->account_region, thing, append_name, g))
+		dd_log_warn("mitigation: the groups of thing %s could not be read", thing);
 	return g;
 }
 
@@ -317,18 +289,11 @@ static int do_add_things(struct run *r, struct act *a, json_t *rid, struct outco
 	if (dd_db_begin_write(r->db))
 		return fail(o, "InternalFailureException", "The store is unavailable.");
 	json_t *things = json_array();
-	sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT thing_name FROM thing_principals WHERE account_region = ?1 AND principal = ?2 ORDER BY thing_name");
-	if (st) {
-		dd_bind_text(st, 1, r->account_region);
-		dd_bind_text(st, 2, cert);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			json_array_append_new(things, json_string(dd_col_text(st, 0)));
-		sqlite3_reset(st);
-	}
+	int lrc = things ? dd_store_mitigation_principal_things(r->db, r->account_region, cert, append_name, things) : DD_ENOMEM;
 	struct dd_ctx cx = { .svc = r->svc, .db = r->db, .account = r->account, .region = r->region,
 			     .request_id = "mitigation", .now_ms = dd_service_now_ms(r->svc) };
 	json_t *changes = json_array();
-	int rc = st && dd_ctx_set_account_region(&cx) == 0 ? 0 : -1;
+	int rc = !lrc && dd_ctx_set_account_region(&cx) == 0 ? 0 : -1;
 	json_t *t;
 	json_array_foreach(things, i, t) {
 		const char *thing = json_string_value(t);
@@ -388,61 +353,18 @@ static int do_blank_policy(struct run *r, struct act *a, json_t *rid, struct out
 		return -1;
 	if (dd_db_begin_write(r->db))
 		return fail(o, "InternalFailureException", "The store is unavailable.");
-	sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT default_version, next_version, (SELECT count(*) FROM policy_versions v"
-					     " WHERE v.account_region = p.account_region AND v.policy_name = p.name) FROM policies p"
-					     " WHERE p.account_region = ?1 AND p.name = ?2");
-	if (!st) {
-		dd_db_rollback(r->db);
-		return fail(o, "InternalFailureException", "The store is unavailable.");
-	}
-	dd_bind_text(st, 1, r->account_region);
-	dd_bind_text(st, 2, name);
-	int64_t def = 0, next = 0, count = 0;
-	bool found = sqlite3_step(st) == SQLITE_ROW;
-	if (found) {
-		def = sqlite3_column_int64(st, 0);
-		next = sqlite3_column_int64(st, 1);
-		count = sqlite3_column_int64(st, 2);
-	}
-	sqlite3_reset(st);
-	if (!found) {
-		dd_db_rollback(r->db);
-		return fail(o, "ResourceNotFoundException", "The policy %s does not exist.", name);
-	}
-	if (count >= 5) {
-		dd_db_rollback(r->db);
-		return fail(o, "VersionsLimitExceededException",
-			    "The policy %s already has the maximum number of versions (5); delete a version to let the blank version be added.",
-			    name);
-	}
-	int64_t now = dd_service_now_ms(r->svc);
 	char gen[37];
 	dd__uuid(gen);
-	int rc = 0;
-	st = dd_db_stmt(r->db, "INSERT INTO policy_versions(account_region, policy_name, version, document, created) VALUES (?1, ?2, ?3, ?4, ?5)");
-	if (!st)
-		rc = DD_EIO;
-	else {
-		dd_bind_text(st, 1, r->account_region);
-		dd_bind_text(st, 2, name);
-		dd_bind_int64(st, 3, next);
-		dd_bind_text(st, 4, blank_policy);
-		dd_bind_int64(st, 5, now);
-		rc = dd_step_done(st);
-	}
-	if (!rc) {
-		st = dd_db_stmt(r->db, "UPDATE policies SET next_version = next_version + 1, default_version = ?3, modified = ?4,"
-				       " generation_id = ?5 WHERE account_region = ?1 AND name = ?2");
-		if (!st)
-			rc = DD_EIO;
-		else {
-			dd_bind_text(st, 1, r->account_region);
-			dd_bind_text(st, 2, name);
-			dd_bind_int64(st, 3, next);
-			dd_bind_int64(st, 4, now);
-			dd_bind_text(st, 5, gen);
-			rc = dd_step_done(st);
-		}
+	int64_t def = 0, next = 0;
+	int rc = dd_store_mitigation_policy_push_default(r->db, r->account_region, name, blank_policy, MAX_POLICY_VERSIONS,
+							 dd_service_now_ms(r->svc), gen, &def, &next);
+	if (rc == DD_ENOTFOUND || rc == DD_ELIMIT) {
+		dd_db_rollback(r->db);
+		if (rc == DD_ENOTFOUND)
+			return fail(o, "ResourceNotFoundException", "The policy %s does not exist.", name);
+		return fail(o, "VersionsLimitExceededException",
+			    "The policy %s already has the maximum number of versions (%d); delete a version to let the blank version be added.",
+			    name, MAX_POLICY_VERSIONS);
 	}
 	if (rc || dd_db_commit(r->db)) {
 		dd_db_rollback(r->db);
@@ -465,14 +387,10 @@ static int do_logging(struct run *r, struct act *a, struct outcome *o)
 		return -1;
 	if (dd_db_begin_write(r->db))
 		return fail(o, "InternalFailureException", "The store is unavailable.");
-	sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT value FROM settings WHERE account_region = ?1 AND key = 'logging_v2'");
-	json_t *cur = NULL;
-	if (st) {
-		dd_bind_text(st, 1, r->account_region);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			cur = json_loads(dd_col_text(st, 0), 0, NULL);
-		sqlite3_reset(st);
-	}
+	char *cur_text = NULL;
+	int rc = dd_store_mitigation_logging_get(r->db, r->account_region, &cur_text);
+	json_t *cur = cur_text ? json_loads(cur_text, 0, NULL) : NULL;
+	free(cur_text);
 	json_t *prior = cur ? json_deep_copy(cur) : json_null();
 	if (!cur)
 		cur = json_object();
@@ -481,17 +399,8 @@ static int do_logging(struct run *r, struct act *a, struct outcome *o)
 	json_object_set_new(cur, "disableAllLogs", json_false());
 	char *text = json_dumps(cur, JSON_COMPACT);
 	json_decref(cur);
-	int rc = text && st ? 0 : DD_EIO;
-	if (!rc) {
-		st = dd_db_stmt(r->db, "INSERT OR REPLACE INTO settings(account_region, key, value) VALUES (?1, 'logging_v2', ?2)");
-		if (!st)
-			rc = DD_EIO;
-		else {
-			dd_bind_text(st, 1, r->account_region);
-			dd_bind_text(st, 2, text);
-			rc = dd_step_done(st);
-		}
-	}
+	if (!rc)
+		rc = text ? dd_store_mitigation_logging_put(r->db, r->account_region, text) : DD_ENOMEM;
 	free(text);
 	if (rc || dd_db_commit(r->db)) {
 		dd_db_rollback(r->db);
@@ -537,9 +446,6 @@ static int apply(struct run *r, struct act *a, json_t *finding, struct outcome *
 	if (a->role_error[0])
 		return fail(o, "AccessDeniedException", "%s", a->role_error);
 	json_t *rid = json_object_get(json_object_get(finding, "nonCompliantResource"), "resourceIdentifier");
-	bool cert = !strcmp(a->type, "UPDATE_DEVICE_CERTIFICATE") || !strcmp(a->type, "UPDATE_CA_CERTIFICATE");
-	if (!cert && flush(r))
-		return fail(o, "InternalFailureException", "The store is unavailable.");
 	if (!strcmp(a->type, "UPDATE_DEVICE_CERTIFICATE"))
 		return do_certificate(r, a, rid, false, o);
 	if (!strcmp(a->type, "UPDATE_CA_CERTIFICATE"))
@@ -560,71 +466,50 @@ static int apply(struct run *r, struct act *a, json_t *finding, struct outcome *
 static json_t *load_finding(struct run *r, const char *id, bool full)
 {
 	if (!full) {
-		sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT resource FROM audit_findings WHERE account_region = ?1 AND finding_id = ?2");
-		if (!st)
+		char *text = NULL;
+		if (dd_store_mitigation_finding_resource(r->db, r->account_region, id, &text))
 			return NULL;
-		dd_bind_text(st, 1, r->account_region);
-		dd_bind_text(st, 2, id);
-		json_t *f = NULL;
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			json_t *res = json_loads(dd_col_text(st, 0), 0, NULL);
-			f = json_pack("{s:o, s:s}", "nonCompliantResource", res ? res : json_object(), "findingId", id);
-		}
-		sqlite3_reset(st);
-		return f;
+		json_t *res = json_loads(text, 0, NULL);
+		free(text);
+		return json_pack("{s:o, s:s}", "nonCompliantResource", res ? res : json_object(), "findingId", id);
 	}
-	sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT finding_id, task_id, check_name, task_start_ms, finding_ms, severity, resource,"
-					     " related, reason, reason_code, suppressed FROM audit_findings WHERE account_region = ?1 AND finding_id = ?2");
-	if (!st)
+	struct dd_store_mitigation_finding f;
+	if (dd_store_mitigation_finding_get(r->db, r->account_region, id, &f))
 		return NULL;
-	dd_bind_text(st, 1, r->account_region);
-	dd_bind_text(st, 2, id);
-	json_t *f = NULL;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *res = json_loads(dd_col_text(st, 6), 0, NULL);
-		json_t *rel = json_loads(dd_col_text(st, 7), 0, NULL);
-		f = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:o, s:s, s:s, s:b}", "findingId", dd_col_text(st, 0),
-			      "taskId", dd_col_text(st, 1), "checkName", dd_col_text(st, 2), "taskStartTime",
-			      (json_int_t)sqlite3_column_int64(st, 3), "findingTime", (json_int_t)sqlite3_column_int64(st, 4),
-			      "severity", dd_col_text(st, 5), "nonCompliantResource", res ? res : json_object(),
-			      "relatedResources", rel ? rel : json_array(), "reasonForNonCompliance", dd_col_text(st, 8),
-			      "reasonForNonComplianceCode", dd_col_text(st, 9), "isSuppressed", sqlite3_column_int(st, 10) != 0);
-	}
-	sqlite3_reset(st);
-	return f;
+	json_t *res = json_loads(f.resource, 0, NULL);
+	json_t *rel = json_loads(f.related, 0, NULL);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:o, s:s, s:s, s:b}", "findingId", f.finding_id,
+			      "taskId", f.task_id, "checkName", f.check_name, "taskStartTime", (json_int_t)f.task_start_ms,
+			      "findingTime", (json_int_t)f.finding_ms, "severity", f.severity, "nonCompliantResource",
+			      res ? res : json_object(), "relatedResources", rel ? rel : json_array(),
+			      "reasonForNonCompliance", f.reason, "reasonForNonComplianceCode", f.reason_code,
+			      "isSuppressed", f.suppressed);
+	dd_store_mitigation_finding_clear(&f);
+	return o;
 }
 
+/* Writes the pending result rows in one transaction. */
 static int flush(struct run *r)
 {
-	if (json_array_size(r->results) == 0 && !r->tx)
+	if (json_array_size(r->results) == 0)
 		return 0;
-	if (!r->tx && dd_db_begin_write(r->db))
+	if (dd_db_begin_write(r->db))
 		return DD_EIO;
-	r->tx = false;
 	size_t i;
 	json_t *row;
 	int rc = 0;
 	json_array_foreach(r->results, i, row) {
-		/* a CANCELED row is overwritten only by an action that really ran */
-		sqlite3_stmt *st = dd_db_stmt(r->db,
-			"UPDATE mitigation_executions SET status = ?5, start_ms = ?6, end_ms = ?7, error_code = ?8, message = ?9,"
-			" prior = ?10 WHERE account_region = ?1 AND task_id = ?2 AND finding_id = ?3 AND seq = ?4"
-			" AND (status IN ('PENDING', 'IN_PROGRESS') OR (status = 'CANCELED' AND ?5 IN ('COMPLETED', 'FAILED')))");
-		if (!st) {
-			rc = DD_EIO;
-			break;
-		}
-		dd_bind_text(st, 1, r->account_region);
-		dd_bind_text(st, 2, r->task_id);
-		dd_bind_text(st, 3, json_string_value(json_array_get(row, 0)));
-		dd_bind_int64(st, 4, json_integer_value(json_array_get(row, 1)));
-		dd_bind_text(st, 5, json_string_value(json_array_get(row, 2)));
-		dd_bind_int64(st, 6, json_integer_value(json_array_get(row, 3)));
-		dd_bind_int64(st, 7, json_integer_value(json_array_get(row, 4)));
-		dd_bind_text(st, 8, json_string_value(json_array_get(row, 5)));
-		dd_bind_text(st, 9, json_string_value(json_array_get(row, 6)));
-		dd_bind_text(st, 10, json_string_value(json_array_get(row, 7)));
-		if ((rc = dd_step_done(st)))
+		struct dd_store_mitigation_result res = {
+			.finding_id = json_string_value(json_array_get(row, 0)),
+			.seq = json_integer_value(json_array_get(row, 1)),
+			.status = json_string_value(json_array_get(row, 2)),
+			.start_ms = json_integer_value(json_array_get(row, 3)),
+			.end_ms = json_integer_value(json_array_get(row, 4)),
+			.error_code = json_string_value(json_array_get(row, 5)),
+			.message = json_string_value(json_array_get(row, 6)),
+			.prior = json_string_value(json_array_get(row, 7)),
+		};
+		if ((rc = dd_store_mitigation_execution_set_result(r->db, r->account_region, r->task_id, &res)))
 			break;
 	}
 	if (rc || dd_db_commit(r->db)) {
@@ -646,98 +531,67 @@ static void record(struct run *r, const char *finding, int64_t seq, const char *
 		json_array_append_new(r->results, row);
 }
 
-static const char *task_status(struct run *r, char *buf, size_t len)
+/* Is the task still to be run (not canceled, not stopping)? */
+static bool go_on(struct run *r)
 {
-	sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT status FROM mitigation_tasks WHERE account_region = ?1 AND task_id = ?2");
-	buf[0] = '\0';
-	if (!st)
-		return buf;
-	dd_bind_text(st, 1, r->account_region);
-	dd_bind_text(st, 2, r->task_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		snprintf(buf, len, "%s", dd_col_text(st, 0));
-	sqlite3_reset(st);
-	return buf;
+	char st[32];
+	return !dd_workers_stopping(r->pool) &&
+	       dd_store_mitigation_task_status(r->db, r->account_region, r->task_id, st, sizeof st) == 0 &&
+	       !strcmp(st, "IN_PROGRESS");
 }
 
 static bool earlier_failed(struct run *r, const char *finding, int64_t seq)
 {
-	sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT 1 FROM mitigation_executions WHERE account_region = ?1 AND task_id = ?2"
-					     " AND finding_id = ?3 AND seq < ?4 AND status = 'FAILED'");
-	if (!st)
+	bool f = false;
+	if (dd_store_mitigation_execution_earlier_failed(r->db, r->account_region, r->task_id, finding, seq, &f))
 		return false;
-	dd_bind_text(st, 1, r->account_region);
-	dd_bind_text(st, 2, r->task_id);
-	dd_bind_text(st, 3, finding);
-	dd_bind_int64(st, 4, seq);
-	bool f = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
 	return f;
-}
-
-static bool stopping(struct dd_mitigation_engine *e)
-{
-	pthread_mutex_lock(&e->mu);
-	bool s = e->stop;
-	pthread_mutex_unlock(&e->mu);
-	return s;
 }
 
 static void settle(struct run *r)
 {
-	sqlite3_stmt *st = dd_db_stmt(r->db, "SELECT sum(status IN ('PENDING', 'IN_PROGRESS')), sum(status = 'FAILED')"
-					     " FROM mitigation_executions WHERE account_region = ?1 AND task_id = ?2");
-	if (!st)
-		return;
-	dd_bind_text(st, 1, r->account_region);
-	dd_bind_text(st, 2, r->task_id);
 	int64_t left = -1, failed = 0;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		left = sqlite3_column_int64(st, 0);
-		failed = sqlite3_column_int64(st, 1);
-	}
-	sqlite3_reset(st);
-	if (left != 0)
+	if (dd_store_mitigation_execution_counts(r->db, r->account_region, r->task_id, &left, &failed) || left != 0)
 		return;
 	if (dd_db_begin_write(r->db))
 		return;
-	st = dd_db_stmt(r->db, "UPDATE mitigation_tasks SET status = ?3, end_ms = ?4 WHERE account_region = ?1 AND task_id = ?2 AND status = 'IN_PROGRESS'");
-	if (st) {
-		dd_bind_text(st, 1, r->account_region);
-		dd_bind_text(st, 2, r->task_id);
-		dd_bind_text(st, 3, failed ? "FAILED" : "COMPLETED");
-		dd_bind_int64(st, 4, dd_service_now_ms(r->svc));
-	}
-	if (!st || dd_step_done(st) || dd_db_commit(r->db)) {
+	const char *status = failed ? "FAILED" : "COMPLETED";
+	int rc = dd_store_mitigation_task_finish(r->db, r->account_region, r->task_id, status, dd_service_now_ms(r->svc));
+	if ((rc && rc != DD_ENOTFOUND) || dd_db_commit(r->db)) {
 		dd_db_rollback(r->db);
 		return;
 	}
-	dd_log_info("mitigation: task %s %s: %lld failed executions, %lld ms", r->task_id, failed ? "FAILED" : "COMPLETED",
-		    (long long)failed, (long long)(dd_now_ms() - r->t0_ms));
-	dd_metrics_task("mitigation", failed ? "FAILED" : "COMPLETED", dd_now_ms() - r->t0_ms);
+	if (rc == DD_ENOTFOUND)
+		return; /* canceled meanwhile */
+	dd_log_info("mitigation: task %s %s: %lld failed executions, %lld ms", r->task_id, status, (long long)failed,
+		    (long long)(dd_now_ms() - r->t0_ms));
+	dd_metrics_task("mitigation", status, dd_now_ms() - r->t0_ms);
 }
 
-static void run_task(struct dd_mitigation_engine *e, const char *account_region, const char *task_id)
+static int append_pending(const char *finding, int64_t seq, const char *action, void *ud)
 {
-	struct run r = { .svc = e->svc, .account_region = account_region, .task_id = task_id };
+	return json_array_append_new(ud, json_pack("[s, I, s]", finding, (json_int_t)seq, action)) ? DD_ENOMEM : 0;
+}
+
+static int run_task(struct dd_service *svc, struct dd_workers *pool, const char *account_region, const char *task_id)
+{
+	struct run r = { .svc = svc, .pool = pool, .account_region = account_region, .task_id = task_id };
 	if (dd_account_region_split(account_region, r.account, r.region, sizeof r.region)) {
 		dd_log_error("mitigation: task %s: malformed account_region %s", task_id, account_region);
-		return;
+		return DD_EINVAL;
 	}
-	r.db = dd_store_db(e->svc->store);
+	r.db = dd_store_db(svc->store);
 	if (!r.db)
-		return;
-	sqlite3_stmt *st = dd_db_stmt(r.db, "SELECT actions FROM mitigation_tasks WHERE account_region = ?1 AND task_id = ?2");
-	if (!st)
-		return;
-	dd_bind_text(st, 1, account_region);
-	dd_bind_text(st, 2, task_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		r.defs = json_loads(dd_col_text(st, 0), 0, NULL);
-	sqlite3_reset(st);
+		return DD_EIO;
+	struct dd_store_mitigation_task t;
+	int rc = dd_store_mitigation_task_get(r.db, account_region, task_id, &t);
+	if (rc)
+		return rc == DD_ENOTFOUND ? 0 : rc;
+	r.defs = json_loads(t.actions, 0, NULL);
+	dd_store_mitigation_task_clear(&t);
 	if (!r.defs || acts_load(&r)) {
 		json_decref(r.defs);
-		return;
+		return DD_ENOMEM;
 	}
 	r.results = json_array();
 	r.t0_ms = dd_now_ms();
@@ -748,26 +602,14 @@ static void run_task(struct dd_mitigation_engine *e, const char *account_region,
 	json_t *finding = NULL;
 	unsigned since_check = 0;
 	while (!halted) {
-		char tstat[32];
-		if (stopping(e) || strcmp(task_status(&r, tstat, sizeof tstat), "IN_PROGRESS"))
+		if (!go_on(&r))
 			break;
 		json_t *batch = json_array();
-		st = dd_db_stmt(r.db, "SELECT finding_id, seq, action_name FROM mitigation_executions WHERE account_region = ?1 AND task_id = ?2"
-				      " AND (finding_id > ?3 OR (finding_id = ?3 AND seq > ?4)) AND status IN ('PENDING', 'IN_PROGRESS')"
-				      " ORDER BY finding_id, seq LIMIT ?5");
-		if (!st) {
+		if (!batch || dd_store_mitigation_execution_pending(r.db, account_region, task_id, last_f, last_seq, BATCH,
+								    append_pending, batch)) {
 			json_decref(batch);
 			break;
 		}
-		dd_bind_text(st, 1, account_region);
-		dd_bind_text(st, 2, task_id);
-		dd_bind_text(st, 3, last_f);
-		dd_bind_int64(st, 4, last_seq);
-		dd_bind_int64(st, 5, BATCH);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			json_array_append_new(batch, json_pack("[s, I, s]", dd_col_text(st, 0), (json_int_t)sqlite3_column_int64(st, 1),
-							       dd_col_text(st, 2)));
-		sqlite3_reset(st);
 		if (json_array_size(batch) == 0) {
 			json_decref(batch);
 			break;
@@ -780,7 +622,7 @@ static void run_task(struct dd_mitigation_engine *e, const char *account_region,
 			const char *aname = json_string_value(json_array_get(row, 2));
 			if (++since_check >= CANCEL_CHECK_EVERY) {
 				since_check = 0;
-				if (stopping(e) || strcmp(task_status(&r, tstat, sizeof tstat), "IN_PROGRESS")) {
+				if (!go_on(&r)) {
 					halted = true;
 					break;
 				}
@@ -794,7 +636,7 @@ static void run_task(struct dd_mitigation_engine *e, const char *account_region,
 			}
 			snprintf(last_f, sizeof last_f, "%s", fid);
 			last_seq = seq;
-			int64_t t0 = dd_service_now_ms(e->svc);
+			int64_t t0 = dd_service_now_ms(svc);
 			struct act *a = act_find(&r, aname);
 			if (cur_failed) {
 				record(&r, fid, seq, "SKIPPED", t0, t0, NULL,
@@ -802,21 +644,21 @@ static void run_task(struct dd_mitigation_engine *e, const char *account_region,
 				continue;
 			}
 			struct outcome o = { "", "", NULL };
-			int rc;
+			int arc;
 			if (!finding)
-				rc = fail(&o, "ResourceNotFoundException", "The finding %s no longer exists.", fid);
+				arc = fail(&o, "ResourceNotFoundException", "The finding %s no longer exists.", fid);
 			else if (!a)
-				rc = fail(&o, "ResourceNotFoundException", "The mitigation action %s is not in the task's definitions.", aname);
+				arc = fail(&o, "ResourceNotFoundException", "The mitigation action %s is not in the task's definitions.", aname);
 			else
-				rc = apply(&r, a, finding, &o);
-			int64_t t1 = dd_service_now_ms(e->svc);
-			if (rc) {
+				arc = apply(&r, a, finding, &o);
+			int64_t t1 = dd_service_now_ms(svc);
+			if (arc) {
 				cur_failed = true;
 				dd_log_info("mitigation: task %s: %s on finding %s failed: %s", task_id, aname, fid, o.msg);
 			}
-			record(&r, fid, seq, rc ? "FAILED" : "COMPLETED", t0, t1, rc ? o.code : NULL, rc ? o.msg : NULL, o.prior);
+			record(&r, fid, seq, arc ? "FAILED" : "COMPLETED", t0, t1, arc ? o.code : NULL, arc ? o.msg : NULL, o.prior);
 			json_decref(o.prior);
-			bool now = !rc && a && (!strcmp(a->type, "REPLACE_DEFAULT_POLICY_VERSION") || !strcmp(a->type, "PUBLISH_FINDING_TO_SNS"));
+			bool now = !arc && a && (!strcmp(a->type, "REPLACE_DEFAULT_POLICY_VERSION") || !strcmp(a->type, "PUBLISH_FINDING_TO_SNS"));
 			if ((now || json_array_size(r.results) >= BATCH) && flush(&r)) {
 				dd_log_error("mitigation: task %s: results could not be stored", task_id);
 				halted = true;
@@ -829,80 +671,92 @@ static void run_task(struct dd_mitigation_engine *e, const char *account_region,
 			break;
 		}
 	}
-	if (flush(&r))
+	rc = 0;
+	if (flush(&r)) {
 		dd_log_error("mitigation: task %s: results could not be stored", task_id);
+		rc = DD_EIO;
+	}
 	json_decref(finding);
-	if (!stopping(e))
+	if (!dd_workers_stopping(pool))
 		settle(&r);
 	json_decref(r.results);
 	acts_free(&r);
 	json_decref(r.defs);
+	return rc;
 }
 
-/* ---- workers ----------------------------------------------------------------------- */
+/* ---- the pool's callbacks ---------------------------------------------------------- */
 
-static bool claim(struct dd_mitigation_engine *e, const char *key)
-{
-	int free_slot = -1;
-	for (int i = 0; i < MAX_CLAIMED; i++) {
-		if (!strcmp(e->claimed[i], key))
-			return false;
-		if (!e->claimed[i][0] && free_slot < 0)
-			free_slot = i;
-	}
-	if (free_slot < 0)
-		return false;
-	snprintf(e->claimed[free_slot], sizeof e->claimed[free_slot], "%s", key);
-	return true;
-}
+struct job {
+	char key[DD_ACCOUNT_REGION_SIZE + 160];  /* "<account_region>/<task>" */
+	char account_region[DD_ACCOUNT_REGION_SIZE];
+	char task[160];
+};
 
-static void unclaim(struct dd_mitigation_engine *e, const char *key)
+struct pick {
+	struct dd_mitigation_engine *e;
+	struct job *job;
+};
+
+/* The first IN_PROGRESS task (oldest first) that no worker runs. */
+static int pick_task(const char *account_region, const char *task_id, void *ud)
 {
+	struct pick *p = ud;
+	char key[sizeof p->job->key];
+	snprintf(key, sizeof key, "%s/%s", account_region, task_id);
 	for (int i = 0; i < MAX_CLAIMED; i++)
-		if (!strcmp(e->claimed[i], key))
-			e->claimed[i][0] = '\0';
+		if (!strcmp(p->e->claimed[i], key))
+			return 0;
+	snprintf(p->job->key, sizeof p->job->key, "%s", key);
+	snprintf(p->job->account_region, sizeof p->job->account_region, "%s", account_region);
+	snprintf(p->job->task, sizeof p->job->task, "%s", task_id);
+	return 1;
 }
 
-static void *worker(void *arg)
+static int m_claim(struct dd_workers *w, void *ud, void **out)
 {
-	struct dd_mitigation_engine *e = arg;
-	pthread_mutex_lock(&e->mu);
-	while (!e->stop) {
-		unsigned long seq = e->wake_seq;
-		pthread_mutex_unlock(&e->mu);
-		struct dd_db *db = dd_store_db(e->svc->store);
-		char account_region[DD_ACCOUNT_REGION_SIZE] = "", task[160] = "", key[DD_ACCOUNT_REGION_SIZE + 160] = "";
-		if (db) {
-			sqlite3_stmt *st = dd_db_stmt(db, "SELECT account_region, task_id FROM mitigation_tasks WHERE status = 'IN_PROGRESS' ORDER BY start_ms");
-			pthread_mutex_lock(&e->mu);
-			while (st && sqlite3_step(st) == SQLITE_ROW) {
-				snprintf(key, sizeof key, "%s/%s", dd_col_text(st, 0), dd_col_text(st, 1));
-				if (claim(e, key)) {
-					snprintf(account_region, sizeof account_region, "%s", dd_col_text(st, 0));
-					snprintf(task, sizeof task, "%s", dd_col_text(st, 1));
-					break;
-				}
-			}
-			pthread_mutex_unlock(&e->mu);
-			if (st)
-				sqlite3_reset(st);
-		}
-		if (task[0]) {
-			run_task(e, account_region, task);
-			pthread_mutex_lock(&e->mu);
-			unclaim(e, key);
-			continue;
-		}
-		pthread_mutex_lock(&e->mu);
-		if (!e->stop && seq == e->wake_seq) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 5;
-			pthread_cond_timedwait(&e->cv, &e->mu, &ts);
-		}
+	(void)w;
+	struct dd_mitigation_engine *e = ud;
+	int free_slot = -1;
+	for (int i = 0; i < MAX_CLAIMED && free_slot < 0; i++)
+		if (!e->claimed[i][0])
+			free_slot = i;
+	if (free_slot < 0)
+		return 0;
+	struct dd_db *db = dd_store_db(e->svc->store);
+	if (!db)
+		return DD_EIO;
+	struct job *j = calloc(1, sizeof *j);
+	if (!j)
+		return DD_ENOMEM;
+	struct pick p = { e, j };
+	int rc = dd_store_mitigation_task_in_progress(db, pick_task, &p);
+	if (rc != 1) {
+		free(j);
+		return rc;
 	}
-	pthread_mutex_unlock(&e->mu);
-	return NULL;
+	snprintf(e->claimed[free_slot], sizeof e->claimed[free_slot], "%s", j->key);
+	*out = j;
+	return 1;
+}
+
+static int m_run(struct dd_workers *w, void *ud, void *job)
+{
+	struct dd_mitigation_engine *e = ud;
+	struct job *j = job;
+	return run_task(e->svc, w, j->account_region, j->task);
+}
+
+static void m_release(struct dd_workers *w, void *ud, void *job, int rc)
+{
+	(void)w;
+	(void)rc;
+	struct dd_mitigation_engine *e = ud;
+	struct job *j = job;
+	for (int i = 0; i < MAX_CLAIMED; i++)
+		if (!strcmp(e->claimed[i], j->key))
+			e->claimed[i][0] = '\0';
+	free(j);
 }
 
 int dd_mitigation_start(struct dd_service *svc)
@@ -911,25 +765,25 @@ int dd_mitigation_start(struct dd_service *svc)
 	if (!e)
 		return DD_ENOMEM;
 	e->svc = svc;
-	pthread_mutex_init(&e->mu, NULL);
-	pthread_cond_init(&e->cv, NULL);
 	/* IOTDEFENDER_MITIGATION_WORKERS=0 queues tasks without running them (tests). */
 	int64_t n = 2;
 	const char *env = getenv("IOTDEFENDER_MITIGATION_WORKERS");
 	if (env && dd_parse_int64(env, 0, MAX_WORKERS, &n))
 		n = 2;
+	struct dd_workers_config wc = {
+		.name = "mitigation", .nthreads = (int)n, .idle_ms = 5000, .claim = m_claim, .run = m_run,
+		.release = m_release, .ud = e,
+	};
+	int rc = dd_workers_start(&wc, &e->pool);
+	if (rc) {
+		free(e);
+		return rc;
+	}
 	pthread_mutex_lock(&engines_mu);
 	e->next = engines;
 	engines = e;
 	pthread_mutex_unlock(&engines_mu);
-	for (int i = 0; i < (int)n; i++) {
-		if (pthread_create(&e->workers[i], NULL, worker, e) != 0) {
-			dd_log_error("mitigation: cannot start a worker thread");
-			break;
-		}
-		e->nworkers++;
-	}
-	return e->nworkers == (int)n ? 0 : DD_ENOMEM;
+	return 0;
 }
 
 static struct dd_mitigation_engine *find_engine(struct dd_service *svc, bool unlink)
@@ -949,12 +803,8 @@ void dd_mitigation_wake(struct dd_service *svc)
 {
 	/* The engine lives until dd_mitigation_stop, which runs after the HTTP server stopped. */
 	struct dd_mitigation_engine *e = svc ? find_engine(svc, false) : NULL;
-	if (!e)
-		return;
-	pthread_mutex_lock(&e->mu);
-	e->wake_seq++;
-	pthread_cond_broadcast(&e->cv);
-	pthread_mutex_unlock(&e->mu);
+	if (e)
+		dd_workers_wake(e->pool);
 }
 
 void dd_mitigation_stop(struct dd_service *svc)
@@ -962,13 +812,6 @@ void dd_mitigation_stop(struct dd_service *svc)
 	struct dd_mitigation_engine *e = find_engine(svc, true);
 	if (!e)
 		return;
-	pthread_mutex_lock(&e->mu);
-	e->stop = true;
-	pthread_cond_broadcast(&e->cv);
-	pthread_mutex_unlock(&e->mu);
-	for (int i = 0; i < e->nworkers; i++)
-		pthread_join(e->workers[i], NULL);
-	pthread_mutex_destroy(&e->mu);
-	pthread_cond_destroy(&e->cv);
+	dd_workers_stop(e->pool);
 	free(e);
 }
