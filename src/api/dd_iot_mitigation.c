@@ -717,7 +717,7 @@ static int start_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, jso
 		rc = dd__db_fail(c);
 		goto out;
 	}
-	dd_mitigation_wake(c->svc);
+	dd_mitigation_engine_wake(c->svc);
 	*out = json_pack("{s:s}", "taskId", task_id);
 out:
 	free(req_text);

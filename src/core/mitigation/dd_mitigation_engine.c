@@ -759,7 +759,7 @@ static void m_release(struct dd_workers *w, void *ud, void *job, int rc)
 	free(j);
 }
 
-int dd_mitigation_start(struct dd_service *svc)
+int dd_mitigation_engine_start(struct dd_service *svc)
 {
 	struct dd_mitigation_engine *e = calloc(1, sizeof *e);
 	if (!e)
@@ -799,15 +799,15 @@ static struct dd_mitigation_engine *find_engine(struct dd_service *svc, bool unl
 	return e;
 }
 
-void dd_mitigation_wake(struct dd_service *svc)
+void dd_mitigation_engine_wake(struct dd_service *svc)
 {
-	/* The engine lives until dd_mitigation_stop, which runs after the HTTP server stopped. */
+	/* The engine lives until dd_mitigation_engine_stop, which runs after the HTTP server stopped. */
 	struct dd_mitigation_engine *e = svc ? find_engine(svc, false) : NULL;
 	if (e)
 		dd_workers_wake(e->pool);
 }
 
-void dd_mitigation_stop(struct dd_service *svc)
+void dd_mitigation_engine_stop(struct dd_service *svc)
 {
 	struct dd_mitigation_engine *e = find_engine(svc, true);
 	if (!e)
