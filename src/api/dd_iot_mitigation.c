@@ -19,28 +19,15 @@
 
 #include "core/dd_audit_int.h"
 #include "core/dd_registry_int.h"
+#include "core/mitigation/dd_mitigation_rules.h"
 #include "dd/iam.h"
 #include "dd/mitigation.h"
 #include "store/dd_store_mitigation.h"
 
-#define MAX_ACTIONS_PER_ACCOUNT 100
-#define MAX_TASKS_IN_PROGRESS 10
-#define MAX_ACTIONS_PER_CHECK 5
-#define MAX_FINDING_IDS 25
-
-/* actionParams member -> action type, in the model's order. */
-static const struct {
-	const char *member;
-	const char *type;
-} kinds[] = {
-	{ "updateDeviceCertificateParams", "UPDATE_DEVICE_CERTIFICATE" },
-	{ "updateCACertificateParams", "UPDATE_CA_CERTIFICATE" },
-	{ "addThingsToThingGroupParams", "ADD_THINGS_TO_THING_GROUP" },
-	{ "replaceDefaultPolicyVersionParams", "REPLACE_DEFAULT_POLICY_VERSION" },
-	{ "enableIoTLoggingParams", "ENABLE_IOT_LOGGING" },
-	{ "publishFindingToSnsParams", "PUBLISH_FINDING_TO_SNS" },
-};
-#define NKINDS (sizeof kinds / sizeof kinds[0])
+#define MAX_ACTIONS_PER_ACCOUNT DD_MITIGATION_MAX_ACTIONS_PER_ACCOUNT
+#define MAX_TASKS_IN_PROGRESS DD_MITIGATION_MAX_TASKS_IN_PROGRESS
+#define MAX_ACTIONS_PER_CHECK DD_MITIGATION_MAX_ACTIONS_PER_CHECK
+#define MAX_FINDING_IDS DD_MITIGATION_MAX_FINDING_IDS
 
 #define INVALID(c, ...) dd_fail((c), DD_EINVAL, "InvalidRequestException", __VA_ARGS__)
 #define S(x) ((x) ? (x) : "")
@@ -83,13 +70,13 @@ static int validate_params(struct dd_ctx *c, json_t *params, const char **type, 
 	const char *member = NULL;
 	json_t *p = NULL;
 	size_t set = 0;
-	for (size_t i = 0; i < NKINDS; i++) {
-		json_t *v = json_object_get(params, kinds[i].member);
+	for (size_t i = 0; i < dd_mitigation_rules_nkinds; i++) {
+		json_t *v = json_object_get(params, dd_mitigation_rules_kinds[i].member);
 		if (v && !json_is_null(v)) {
 			set++;
-			member = kinds[i].member;
+			member = dd_mitigation_rules_kinds[i].member;
 			p = v;
-			*type = kinds[i].type;
+			*type = dd_mitigation_rules_kinds[i].type;
 		}
 	}
 	if (set != 1)
@@ -373,16 +360,6 @@ static int bad_check(struct dd_ctx *c)
 	return dd_fail(c, DD_EINVAL, "InvalidRequestException", "Request contains an invalid Audit Check Name.");
 }
 
-static bool type_allowed(const struct dd_audit_check *chk, const char *type)
-{
-	if (!strcmp(type, "PUBLISH_FINDING_TO_SNS"))
-		return true;
-	for (const char *const *m = chk->mitigations; m && *m; m++)
-		if (!strcmp(*m, type))
-			return true;
-	return false;
-}
-
 /* Validates auditCheckToActionsMapping into *mapping (API check names) and the action
  * definitions snapshot *defs (one entry per distinct action, mapping order). */
 static int validate_mapping(struct dd_ctx *c, json_t *in, json_t **mapping, json_t **defs)
@@ -432,7 +409,7 @@ static int validate_mapping(struct dd_ctx *c, json_t *in, json_t **mapping, json
 				rc = INVALID(c, "auditCheckToActionsMapping.%s: the mitigation action %s does not exist.", chk->name, name);
 				break;
 			}
-			if (!type_allowed(chk, a.type)) {
+			if (!dd_mitigation_rules_type_allowed(chk->mitigations, a.type)) {
 				json_decref(a.params);
 				rc = dd_fail(c, DD_EINVAL, "InvalidRequestException",
 					     "The mitigation action %s (%s) cannot be applied to findings of %s.", name, a.type,
@@ -869,7 +846,7 @@ static int cancel_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, js
 	}
 	if (rc)
 		return dd__db_fail(c);
-	if (strcmp(status, "IN_PROGRESS")) {
+	if (!dd_mitigation_rules_task_active(status)) {
 		dd_db_rollback(c->db);
 		return dd_fail(c, DD_ECONFLICT, "InvalidRequestException",
 			       "Audit mitigation actions task %s is %s and cannot be canceled.", id, status);

@@ -23,6 +23,7 @@
 
 #include "base/dd_workers.h"
 #include "core/dd_registry_int.h"
+#include "core/mitigation/dd_mitigation_rules.h"
 #include "dd/certs.h"
 #include "dd/metrics.h"
 #include "dd/iam.h"
@@ -34,7 +35,6 @@
 #define MAX_WORKERS 4
 #define MAX_CLAIMED 16
 #define BATCH 1024
-#define MAX_POLICY_VERSIONS 5
 #define CANCEL_CHECK_EVERY 32
 
 /* The blank template of REPLACE_DEFAULT_POLICY_VERSION: a policy that allows nothing. */
@@ -79,18 +79,6 @@ struct run {
 };
 
 static json_t *load_finding(struct run *r, const char *id, bool full);
-
-static const struct {
-	const char *member;
-	const char *type;
-} kinds[] = {
-	{ "updateDeviceCertificateParams", "UPDATE_DEVICE_CERTIFICATE" },
-	{ "updateCACertificateParams", "UPDATE_CA_CERTIFICATE" },
-	{ "addThingsToThingGroupParams", "ADD_THINGS_TO_THING_GROUP" },
-	{ "replaceDefaultPolicyVersionParams", "REPLACE_DEFAULT_POLICY_VERSION" },
-	{ "enableIoTLoggingParams", "ENABLE_IOT_LOGGING" },
-	{ "publishFindingToSnsParams", "PUBLISH_FINDING_TO_SNS" },
-};
 
 static void act_load_role(struct run *r, struct act *a)
 {
@@ -152,11 +140,15 @@ static int acts_load(struct run *r)
 		a->id = json_string_value(json_object_get(d, "id"));
 		a->role = json_string_value(json_object_get(d, "roleArn"));
 		json_t *p = json_object_get(d, "actionParams");
-		for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
-			if (json_object_get(p, kinds[k].member)) {
-				a->type = kinds[k].type;
-				a->params = json_object_get(p, kinds[k].member);
+		const char *member;
+		json_t *v;
+		json_object_foreach(p, member, v) {
+			const char *type = dd_mitigation_rules_type_of(member);
+			if (type) {
+				a->type = type;
+				a->params = v;
 			}
+		}
 		if (!a->name || !a->role || !a->type) {
 			snprintf(a->role_error, sizeof a->role_error, "The definition of this mitigation action is damaged.");
 			continue;
@@ -356,7 +348,7 @@ static int do_blank_policy(struct run *r, struct act *a, json_t *rid, struct out
 	char gen[37];
 	dd__uuid(gen);
 	int64_t def = 0, next = 0;
-	int rc = dd_store_mitigation_policy_push_default(r->db, r->account_region, name, blank_policy, MAX_POLICY_VERSIONS,
+	int rc = dd_store_mitigation_policy_push_default(r->db, r->account_region, name, blank_policy, DD_MITIGATION_MAX_POLICY_VERSIONS,
 							 dd_service_now_ms(r->svc), gen, &def, &next);
 	if (rc == DD_ENOTFOUND || rc == DD_ELIMIT) {
 		dd_db_rollback(r->db);
@@ -364,7 +356,7 @@ static int do_blank_policy(struct run *r, struct act *a, json_t *rid, struct out
 			return fail(o, "ResourceNotFoundException", "The policy %s does not exist.", name);
 		return fail(o, "VersionsLimitExceededException",
 			    "The policy %s already has the maximum number of versions (%d); delete a version to let the blank version be added.",
-			    name, MAX_POLICY_VERSIONS);
+			    name, DD_MITIGATION_MAX_POLICY_VERSIONS);
 	}
 	if (rc || dd_db_commit(r->db)) {
 		dd_db_rollback(r->db);
@@ -537,7 +529,7 @@ static bool go_on(struct run *r)
 	char st[32];
 	return !dd_workers_stopping(r->pool) &&
 	       dd_store_mitigation_task_status(r->db, r->account_region, r->task_id, st, sizeof st) == 0 &&
-	       !strcmp(st, "IN_PROGRESS");
+	       dd_mitigation_rules_task_active(st);
 }
 
 static bool earlier_failed(struct run *r, const char *finding, int64_t seq)
