@@ -15,7 +15,6 @@
  * batch. When no execution is left the task becomes FAILED (any execution failed) or
  * COMPLETED; a canceled task stays CANCELED. No SQL here: src/store/dd_store_mitigation.c.
  */
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,12 +46,7 @@ struct dd_mitigation_engine {
 	/* tasks being run, "<account_region>/<task>"; only touched by the pool's claim and
 	 * release callbacks, which the pool serializes */
 	char claimed[MAX_CLAIMED][DD_ACCOUNT_REGION_SIZE + 160];
-	struct dd_mitigation_engine *next;
 };
-
-/* The service has no member for this engine: a short list keyed by service. */
-static pthread_mutex_t engines_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct dd_mitigation_engine *engines;
 
 /* ---- one task's actions ------------------------------------------------------------ */
 
@@ -771,39 +765,23 @@ int dd_mitigation_engine_start(struct dd_service *svc)
 		free(e);
 		return rc;
 	}
-	pthread_mutex_lock(&engines_mu);
-	e->next = engines;
-	engines = e;
-	pthread_mutex_unlock(&engines_mu);
+	__atomic_store_n(&svc->mitigation, e, __ATOMIC_RELEASE);
 	return 0;
-}
-
-static struct dd_mitigation_engine *find_engine(struct dd_service *svc, bool unlink)
-{
-	pthread_mutex_lock(&engines_mu);
-	struct dd_mitigation_engine **p = &engines;
-	while (*p && (*p)->svc != svc)
-		p = &(*p)->next;
-	struct dd_mitigation_engine *e = *p;
-	if (e && unlink)
-		*p = e->next;
-	pthread_mutex_unlock(&engines_mu);
-	return e;
 }
 
 void dd_mitigation_engine_wake(struct dd_service *svc)
 {
-	/* The engine lives until dd_mitigation_engine_stop, which runs after the HTTP server stopped. */
-	struct dd_mitigation_engine *e = svc ? find_engine(svc, false) : NULL;
+	struct dd_mitigation_engine *e = svc ? __atomic_load_n(&svc->mitigation, __ATOMIC_ACQUIRE) : NULL;
 	if (e)
 		dd_workers_wake(e->pool);
 }
 
 void dd_mitigation_engine_stop(struct dd_service *svc)
 {
-	struct dd_mitigation_engine *e = find_engine(svc, true);
+	struct dd_mitigation_engine *e = __atomic_load_n(&svc->mitigation, __ATOMIC_ACQUIRE);
 	if (!e)
 		return;
+	__atomic_store_n(&svc->mitigation, NULL, __ATOMIC_RELEASE);
 	dd_workers_stop(e->pool);
 	free(e);
 }
