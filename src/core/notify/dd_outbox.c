@@ -4,22 +4,23 @@
  * subscription (dd_sns.c writes them); a dd_workers pool claims due PENDING rows one at
  * a time through dd_store_outbox_claim (status INFLIGHT, attempts+1; never a row of an
  * account that already has IOTDEFENDER_SNS_PER_ACCOUNT rows in flight, so one account's
- * slow subscribers cannot take every worker), delivers them (http/https POST
- * through dd_fetch_http: refused address ranges, no redirects; or SMTP to the operator's
- * relay) under connect and total timeouts, and records
- * the outcome: DELIVERED, or PENDING again with exponential backoff, or FAILED once the
- * attempts are used up (kept, logged, counted in GetTopicAttributes). At start (the pool's
- * recover step), rows left INFLIGHT by a crash or a stop go back to PENDING, so a message is delivered at least once and
+ * slow subscribers cannot take every worker), delivers them (http/https POST through
+ * dd_fetch_http: refused address ranges, no redirects; or SMTP to the operator's relay)
+ * under connect and total timeouts, and records the outcome: DELIVERED, or PENDING again
+ * with exponential backoff, or FAILED once the attempts are used up (kept, logged,
+ * counted in GetTopicAttributes). At start (the pool's recover step), rows left INFLIGHT
+ * by a crash or a stop go back to PENDING, so a message is delivered at least once and
  * repeated only when its delivery was in flight at the crash, always with the same
  * MessageId. No delivery ever runs on an API thread; a slow subscriber holds one worker
- * for at most the total timeout. The schedule is configurable by environment:
- * IOTDEFENDER_SNS_WORKERS (4), IOTDEFENDER_SNS_PER_ACCOUNT (half the workers, at least
- * 1), IOTDEFENDER_SNS_MAX_ATTEMPTS (10),
+ * for at most the total timeout, and a stop cancels deliveries in flight. The schedule is
+ * configurable by environment: IOTDEFENDER_SNS_WORKERS (4), IOTDEFENDER_SNS_PER_ACCOUNT
+ * (half the workers, at least 1), IOTDEFENDER_SNS_MAX_ATTEMPTS (10),
  * IOTDEFENDER_SNS_BACKOFF_MS (10000, doubled per attempt), IOTDEFENDER_SNS_BACKOFF_MAX_MS
  * (1200000: ten attempts span about an hour), IOTDEFENDER_SNS_CONNECT_TIMEOUT_MS (5000),
- * IOTDEFENDER_SNS_TIMEOUT_MS (15000), IOTDEFENDER_SNS_POLL_MS (1000),
- * IOTDEFENDER_SNS_RETENTION_S (604800: delivered and cancelled rows are purged after it),
- * IOTDEFENDER_SMTP_URL / IOTDEFENDER_SMTP_FROM for email.
+ * IOTDEFENDER_SNS_TIMEOUT_MS (15000), IOTDEFENDER_SNS_POLL_MS (1000: the pool's idle
+ * timeout; workers are also woken on insert), IOTDEFENDER_SNS_RETENTION_S (604800:
+ * delivered and cancelled rows are purged after it, by an idle worker once a minute),
+ * IOTDEFENDER_SMTP_URL / IOTDEFENDER_SMTP_FROM for email. No SQL here.
  */
 #include <stdio.h>
 #include <stdlib.h>
