@@ -59,7 +59,8 @@ struct dd_workers_config {
 };
 
 /* Runs cfg->recover, then starts cfg->nthreads threads. *out is the pool (also for
- * nthreads 0). Returns 0, DD_EINVAL (a required callback missing, nthreads out of
+ * nthreads 0); it is set only when this returns, after the threads may have begun, so
+ * callbacks use their w argument, never a copy of *out. Returns 0, DD_EINVAL (a required callback missing, nthreads out of
  * range), DD_ENOMEM (no thread could be started; the threads started are stopped), or
  * recover's error. */
 int dd_workers_start(const struct dd_workers_config *cfg, struct dd_workers **out) DD_MUST_CHECK;

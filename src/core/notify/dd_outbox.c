@@ -83,7 +83,9 @@ static void load_cfg(struct outbox_cfg *c)
 	snprintf(c->smtp_from, sizeof c->smtp_from, "%s", f && *f ? f : "no-reply@iotdefender.local");
 }
 
-static int deliver_http(struct dd_outbox *ob, const struct dd_store_outbox_row *j, char *err, size_t errlen)
+/* w: the pool running the delivery (ob->pool is not set yet while the pool starts). */
+static int deliver_http(struct dd_outbox *ob, struct dd_workers *w, const struct dd_store_outbox_row *j, char *err,
+			size_t errlen)
 {
 	char type[128], mid[128], topic[512], sub[600];
 	snprintf(type, sizeof type, "x-amz-sns-message-type: %s", j->type);
@@ -98,7 +100,7 @@ static int deliver_http(struct dd_outbox *ob, const struct dd_store_outbox_row *
 		.user_agent = "Amazon Simple Notification Service Agent", .max_bytes = RESPONSE_CAP,
 		.keep_body_on_overflow = true, .connect_timeout_ms = (long)ob->cfg.connect_ms,
 		.timeout_ms = (long)ob->cfg.timeout_ms, .max_redirects = 0, .allow = ob->svc->outbound_allow,
-		.cancel = dd_workers_cancel_flag(ob->pool),
+		.cancel = dd_workers_cancel_flag(w),
 	};
 	struct dd_fetch_resp resp = { 0 };
 	char detail[512] = "";
@@ -252,7 +254,6 @@ static int ob_claim(struct dd_workers *w, void *ud, void **job)
 
 static int ob_run(struct dd_workers *w, void *ud, void *job)
 {
-	(void)w;
 	struct dd_outbox *ob = ud;
 	struct dd_store_outbox_row *j = job;
 	struct dd_db *db = dd_store_db(ob->svc->store);
@@ -260,7 +261,7 @@ static int ob_run(struct dd_workers *w, void *ud, void *job)
 		return DD_EIO; /* stays INFLIGHT: requeued at the next start */
 	char err[CURL_ERROR_SIZE + 64] = "";
 	int drc = strncmp(j->protocol, "email", 5) == 0 ? deliver_email(&ob->cfg, j, err, sizeof err)
-						       : deliver_http(ob, j, err, sizeof err);
+						       : deliver_http(ob, w, j, err, sizeof err);
 	record(ob, db, j, drc, err);
 	return 0;
 }
