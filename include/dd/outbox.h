@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The durable SNS delivery outbox: worker threads that deliver queued messages to
- * subscribers with retries and backoff, surviving restarts (the queue is in the store).
+ * The durable SNS delivery outbox: a dd_workers pool that delivers queued messages to
+ * subscribers with retries and backoff, surviving restarts (the queue is in the store;
+ * src/core/notify/dd_outbox.c, src/store/dd_store_outbox.c).
  */
 #ifndef DD_OUTBOX_H
 #define DD_OUTBOX_H

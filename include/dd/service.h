@@ -15,6 +15,7 @@
 struct dd_blocklists;
 struct dd_outbox;
 struct dd_audit_engine;
+struct dd_mitigation_engine;
 struct dd_fetch_allow;
 struct dd_fetch_pool;
 
@@ -30,6 +31,9 @@ struct dd_service {
 	size_t max_body;          /* request body limit in bytes */
 	struct dd_outbox *outbox; /* SNS delivery workers (dd_outbox.c), NULL when not started */
 	struct dd_audit_engine *audit; /* audit workers and scheduler (dd_audit_engine.c) */
+	/* mitigation workers (src/core/mitigation/dd_mitigation_engine.c), NULL when not started;
+	 * set and cleared by dd_mitigation_engine_start / _stop while no request is served */
+	struct dd_mitigation_engine *mitigation;
 	/* Outbound requests (dd_fetch.c): ranges an operator allowed beyond the default
 	 * (NULL: none), set once at start; the fair fetch pool, started on first use. */
 	struct dd_fetch_allow *outbound_allow;

@@ -325,7 +325,7 @@ int dd_broker_demo_main(int argc, char **argv)
 	dd_creds_free(&creds);
 	snprintf(d.svc.endpoint_url, sizeof d.svc.endpoint_url, "http://127.0.0.1:7878");
 	snprintf(d.svc.endpoint_host, sizeof d.svc.endpoint_host, "127.0.0.1:7878");
-	if (dd_outbox_start(&d.svc) || dd_audit_start(&d.svc) || dd_mitigation_start(&d.svc))
+	if (dd_outbox_start(&d.svc) || dd_audit_start(&d.svc) || dd_mitigation_engine_start(&d.svc))
 		return 1;
 	pid_t broker = -1, subs[3] = { -1, -1, -1 };
 	int rc = 1;
@@ -524,7 +524,7 @@ out:
 	free(solo_arn);
 	free(audit_role);
 	free(mit_role);
-	dd_mitigation_stop(&d.svc);
+	dd_mitigation_engine_stop(&d.svc);
 	dd_audit_stop(&d.svc);
 	dd_outbox_stop(&d.svc);
 	dd_service_close(&d.svc);

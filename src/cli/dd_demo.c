@@ -279,7 +279,7 @@ int dd_demo_main(int argc, char **argv)
 	}
 	snprintf(d.svc.endpoint_url, sizeof d.svc.endpoint_url, "http://127.0.0.1:7878");
 	snprintf(d.svc.endpoint_host, sizeof d.svc.endpoint_host, "127.0.0.1:7878");
-	if (dd_outbox_start(&d.svc) || dd_audit_start(&d.svc) || dd_mitigation_start(&d.svc))
+	if (dd_outbox_start(&d.svc) || dd_audit_start(&d.svc) || dd_mitigation_engine_start(&d.svc))
 		return 1;
 
 	printf("== Building the lab fleet in account %s, region %s (data in %s)\n", d.account, REGION, dir);
@@ -503,7 +503,7 @@ done:
 	free(audit_role);
 	free(mitig_role);
 	free(guest_role);
-	dd_mitigation_stop(&d.svc);
+	dd_mitigation_engine_stop(&d.svc);
 	dd_audit_stop(&d.svc);
 	dd_outbox_stop(&d.svc);
 	dd_service_close(&d.svc);

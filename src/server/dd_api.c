@@ -30,7 +30,7 @@ static const struct dd_handler *const handler_tables[] = {
 	dd_registry_handlers,
 	dd_iot_certs_handlers,
 	dd_audit_handlers,
-	dd_mitigation_handlers,
+	dd_iot_mitigation_handlers,
 	dd_iam_handlers,
 	dd_iam_user_handlers,
 	dd_sns_handlers,

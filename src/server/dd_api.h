@@ -54,7 +54,7 @@ extern const struct dd_raw_route dd_registry_raw_routes[];
 extern const struct dd_handler dd_iot_certs_handlers[];
 extern const struct dd_raw_route dd_iot_certs_raw_routes[];
 extern const struct dd_handler dd_audit_handlers[];
-extern const struct dd_handler dd_mitigation_handlers[];
+extern const struct dd_handler dd_iot_mitigation_handlers[];
 extern const struct dd_raw_route dd_audit_raw_routes[];
 extern const struct dd_handler dd_iam_handlers[];
 extern const struct dd_handler dd_iam_user_handlers[];

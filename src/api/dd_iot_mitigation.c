@@ -1,54 +1,33 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Device Defender mitigation actions: the definitions (Create / Update / Delete / Describe
- * / List MitigationAction) and the audit mitigation actions tasks (Start / Describe /
- * List / Cancel, ListAuditMitigationActionsExecutions). A definition is validated once,
+ * The wire side of Device Defender mitigation actions: the definitions (Create / Update /
+ * Delete / Describe / List MitigationAction) and the audit mitigation actions tasks
+ * (Start / Describe / List / Cancel, ListAuditMitigationActionsExecutions), exported as
+ * dd_iot_mitigation_handlers. JSON in and out, paging tokens and AWS error codes here;
+ * the rows are read and written through src/store/dd_store_mitigation.h. A definition is validated once,
  * here: exactly one actionParams member, which fixes the action type for good; a role
  * that exists and trusts iot.amazonaws.com; existing groups, topic and logging role.
  * Starting a task validates the whole check -> actions mapping against each check's
  * allowed action types before anything is written, then, in one write transaction,
  * stores the task with a snapshot of the action definitions and expands its target into
  * one PENDING execution row per (finding, action) — SKIPPED at once for suppressed
- * findings. The engine (dd_mitigation_engine.c) runs the PENDING rows; nothing here
- * changes the registry.
+ * findings. The engine (src/core/mitigation/dd_mitigation_engine.c) runs the PENDING
+ * rows; nothing here changes the registry.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/dd_audit_int.h"
 #include "core/dd_registry_int.h"
+#include "core/mitigation/dd_mitigation_rules.h"
 #include "dd/iam.h"
 #include "dd/mitigation.h"
+#include "store/dd_store_mitigation.h"
 
-#define MAX_ACTIONS_PER_ACCOUNT 100
-#define MAX_TASKS_IN_PROGRESS 10
-#define MAX_ACTIONS_PER_CHECK 5
-#define MAX_FINDING_IDS 25
-
-int dd_iot_create_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out);
-int dd_iot_update_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out);
-int dd_iot_delete_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out);
-int dd_iot_describe_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out);
-int dd_iot_list_mitigation_actions(struct dd_ctx *c, json_t *in, json_t **out);
-int dd_iot_start_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, json_t **out);
-int dd_iot_describe_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, json_t **out);
-int dd_iot_list_audit_mitigation_actions_tasks(struct dd_ctx *c, json_t *in, json_t **out);
-int dd_iot_list_audit_mitigation_actions_executions(struct dd_ctx *c, json_t *in, json_t **out);
-int dd_iot_cancel_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, json_t **out);
-
-/* actionParams member -> action type, in the model's order. */
-static const struct {
-	const char *member;
-	const char *type;
-} kinds[] = {
-	{ "updateDeviceCertificateParams", "UPDATE_DEVICE_CERTIFICATE" },
-	{ "updateCACertificateParams", "UPDATE_CA_CERTIFICATE" },
-	{ "addThingsToThingGroupParams", "ADD_THINGS_TO_THING_GROUP" },
-	{ "replaceDefaultPolicyVersionParams", "REPLACE_DEFAULT_POLICY_VERSION" },
-	{ "enableIoTLoggingParams", "ENABLE_IOT_LOGGING" },
-	{ "publishFindingToSnsParams", "PUBLISH_FINDING_TO_SNS" },
-};
-#define NKINDS (sizeof kinds / sizeof kinds[0])
+#define MAX_ACTIONS_PER_ACCOUNT DD_MITIGATION_MAX_ACTIONS_PER_ACCOUNT
+#define MAX_TASKS_IN_PROGRESS DD_MITIGATION_MAX_TASKS_IN_PROGRESS
+#define MAX_ACTIONS_PER_CHECK DD_MITIGATION_MAX_ACTIONS_PER_CHECK
+#define MAX_FINDING_IDS DD_MITIGATION_MAX_FINDING_IDS
 
 #define INVALID(c, ...) dd_fail((c), DD_EINVAL, "InvalidRequestException", __VA_ARGS__)
 #define S(x) ((x) ? (x) : "")
@@ -81,27 +60,8 @@ static int role_ok(struct dd_ctx *c, const char *field, const char *role)
 /* Does the SNS topic exist in the caller's account? Its ARN names its region. */
 static bool sns_topic_exists(struct dd_ctx *c, const char *topic_arn)
 {
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT 1 FROM sns_topics WHERE account = ?1 AND arn = ?2");
-	if (!st)
-		return false;
-	dd_bind_text(st, 1, c->account);
-	dd_bind_text(st, 2, topic_arn);
-	bool found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
-	return found;
-}
-
-/* Does the regional row exist? sql selects by account_region (?1) and key (?2). */
-static bool row_exists(struct dd_ctx *c, const char *sql, const char *key)
-{
-	sqlite3_stmt *st = dd_db_stmt(c->db, sql);
-	if (!st)
-		return false;
-	dd_bind_text(st, 1, c->account_region);
-	dd_bind_text(st, 2, key);
-	bool found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
-	return found;
+	bool found = false;
+	return dd_store_mitigation_sns_topic_exists(c->db, c->account, topic_arn, &found) == 0 && found;
 }
 
 /* Validates actionParams; sets *type (static string) and a normalized copy in *norm. */
@@ -110,13 +70,13 @@ static int validate_params(struct dd_ctx *c, json_t *params, const char **type, 
 	const char *member = NULL;
 	json_t *p = NULL;
 	size_t set = 0;
-	for (size_t i = 0; i < NKINDS; i++) {
-		json_t *v = json_object_get(params, kinds[i].member);
+	for (size_t i = 0; i < dd_mitigation_rules_nkinds; i++) {
+		json_t *v = json_object_get(params, dd_mitigation_rules_kinds[i].member);
 		if (v && !json_is_null(v)) {
 			set++;
-			member = kinds[i].member;
+			member = dd_mitigation_rules_kinds[i].member;
 			p = v;
-			*type = kinds[i].type;
+			*type = dd_mitigation_rules_kinds[i].type;
 		}
 	}
 	if (set != 1)
@@ -138,15 +98,11 @@ static int validate_params(struct dd_ctx *c, json_t *params, const char **type, 
 		json_t *g;
 		json_array_foreach(groups, i, g) {
 			const char *name = json_string_value(g);
-			sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT dynamic FROM thing_groups WHERE account_region = ?1 AND name = ?2");
-			if (!st)
+			bool dynamic = false;
+			int r = dd_store_mitigation_group_kind(c->db, c->account_region, name ? name : "", &dynamic);
+			if (r && r != DD_ENOTFOUND)
 				return dd__db_fail(c);
-			dd_bind_text(st, 1, c->account_region);
-			dd_bind_text(st, 2, name);
-			int r = sqlite3_step(st);
-			bool dynamic = r == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
-			sqlite3_reset(st);
-			if (r != SQLITE_ROW)
+			if (r)
 				return INVALID(c, "actionParams.addThingsToThingGroupParams.thingGroupNames: the thing group %s does not exist.", name);
 			if (dynamic)
 				return INVALID(c, "actionParams.addThingsToThingGroupParams.thingGroupNames: %s is a dynamic thing group; things can only be added to static groups.", name);
@@ -192,28 +148,26 @@ struct action_row {
 static int load_action(struct dd_ctx *c, const char *name, struct action_row *a)
 {
 	memset(a, 0, sizeof *a);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT action_id, action_type, role_arn, params, created, modified"
-					     " FROM mitigation_actions WHERE account_region = ?1 AND name = ?2");
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, c->account_region);
-	dd_bind_text(st, 2, name);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		a->found = true;
-		snprintf(a->id, sizeof a->id, "%s", dd_col_text(st, 0));
-		snprintf(a->type, sizeof a->type, "%s", dd_col_text(st, 1));
-		snprintf(a->role, sizeof a->role, "%s", dd_col_text(st, 2));
-		a->params = json_loads(dd_col_text(st, 3), 0, NULL);
-		a->created = sqlite3_column_int64(st, 4);
-		a->modified = sqlite3_column_int64(st, 5);
-	}
-	sqlite3_reset(st);
-	if (a->found && !a->params)
+	struct dd_store_mitigation_action sa;
+	int rc = dd_store_mitigation_action_get(c->db, c->account_region, name, &sa);
+	if (rc == DD_ENOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	a->found = true;
+	snprintf(a->id, sizeof a->id, "%s", sa.id);
+	snprintf(a->type, sizeof a->type, "%s", sa.type);
+	snprintf(a->role, sizeof a->role, "%s", sa.role_arn);
+	a->params = json_loads(sa.params, 0, NULL);
+	a->created = sa.created_ms;
+	a->modified = sa.modified_ms;
+	dd_store_mitigation_action_clear(&sa);
+	if (!a->params)
 		a->params = json_object();
 	return 0;
 }
 
-int dd_iot_create_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out)
+static int create_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *name = dd__str(in, "actionName");
 	const char *role = dd__str(in, "roleArn");
@@ -229,22 +183,22 @@ int dd_iot_create_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out)
 	dd__arn_buf(c, arn, sizeof arn, "mitigationaction/%s", name);
 	char id[37];
 	dd__uuid(id);
-	int rc = 0;
 	if (dd_db_begin_write(c->db)) {
 		free(ptext);
 		return dd__db_fail(c);
 	}
-	if (row_exists(c, "SELECT 1 FROM mitigation_actions WHERE account_region = ?1 AND name = ?2", name)) {
+	struct dd_store_mitigation_action existing;
+	int rc = dd_store_mitigation_action_get(c->db, c->account_region, name, &existing);
+	if (rc == 0) {
+		dd_store_mitigation_action_clear(&existing);
 		dd_db_rollback(c->db);
 		free(ptext);
 		return dd_fail(c, DD_EEXIST, "ResourceAlreadyExistsException", "Mitigation action %s already exists.", name);
 	}
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT count(*) FROM mitigation_actions WHERE account_region = ?1");
 	int64_t n = 0;
-	if (st) {
-		dd_bind_text(st, 1, c->account_region);
-		n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-		sqlite3_reset(st);
+	if ((rc != DD_ENOTFOUND) || dd_store_mitigation_action_count(c->db, c->account_region, &n)) {
+		free(ptext);
+		return dd__db_fail(c);
 	}
 	if (n >= MAX_ACTIONS_PER_ACCOUNT) {
 		dd_db_rollback(c->db);
@@ -252,21 +206,8 @@ int dd_iot_create_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd_fail(c, DD_ELIMIT, "LimitExceededException", "An account can have at most %d mitigation actions.",
 			       MAX_ACTIONS_PER_ACCOUNT);
 	}
-	int64_t now = dd_service_now_ms(c->svc);
-	st = dd_db_stmt(c->db, "INSERT INTO mitigation_actions(account_region, name, action_id, action_type, role_arn, params,"
-			       " created, modified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)");
-	if (!st)
-		rc = DD_EIO;
-	else {
-		dd_bind_text(st, 1, c->account_region);
-		dd_bind_text(st, 2, name);
-		dd_bind_text(st, 3, id);
-		dd_bind_text(st, 4, type);
-		dd_bind_text(st, 5, role);
-		dd_bind_text(st, 6, ptext);
-		dd_bind_int64(st, 7, now);
-		rc = dd_step_done(st);
-	}
+	rc = dd_store_mitigation_action_insert(c->db, c->account_region, name, id, type, role, ptext,
+					       dd_service_now_ms(c->svc));
 	json_t *tags = json_object_get(in, "tags");
 	if (!rc && json_array_size(tags))
 		rc = dd__tags_put(c, arn, tags);
@@ -277,7 +218,7 @@ int dd_iot_create_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out)
 	return 0;
 }
 
-int dd_iot_update_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out)
+static int update_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *name = dd__str(in, "actionName");
 	const char *role = dd__str(in, "roleArn");
@@ -310,25 +251,19 @@ int dd_iot_update_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out)
 		free(ptext);
 		return dd__db_fail(c);
 	}
-	sqlite3_stmt *st = dd_db_stmt(c->db, "UPDATE mitigation_actions SET role_arn = coalesce(?3, role_arn),"
-					     " params = coalesce(?4, params), modified = ?5 WHERE account_region = ?1 AND name = ?2");
-	int rc = st ? 0 : DD_EIO;
-	if (!rc) {
-		dd_bind_text(st, 1, c->account_region);
-		dd_bind_text(st, 2, name);
-		dd_bind_text(st, 3, role);
-		dd_bind_text(st, 4, ptext);
-		dd_bind_int64(st, 5, dd_service_now_ms(c->svc));
-		rc = dd_step_done(st);
-	}
+	int rc = dd_store_mitigation_action_update(c->db, c->account_region, name, role, ptext, dd_service_now_ms(c->svc));
 	free(ptext);
+	if (rc == DD_ENOTFOUND) {
+		dd_db_rollback(c->db);
+		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Mitigation action %s does not exist.", name);
+	}
 	if (rc || dd_db_commit(c->db))
 		return dd__db_fail(c);
 	*out = json_pack("{s:o, s:s}", "actionArn", dd__arn(c, "mitigationaction/%s", name), "actionId", a.id);
 	return 0;
 }
 
-int dd_iot_delete_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out)
+static int delete_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	/* AWS models no ResourceNotFoundException here: deleting an absent action succeeds. */
 	const char *name = dd__str(in, "actionName");
@@ -337,24 +272,12 @@ int dd_iot_delete_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out)
 	*out = NULL;
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "DELETE FROM mitigation_actions WHERE account_region = ?1 AND name = ?2");
-	if (!st)
-		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account_region);
-	dd_bind_text(st, 2, name);
-	if (dd_step_done(st))
-		return dd__db_fail(c);
-	st = dd_db_stmt(c->db, "DELETE FROM tags WHERE account_region = ?1 AND resource_arn = ?2");
-	if (!st)
-		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account_region);
-	dd_bind_text(st, 2, arn);
-	if (dd_step_done(st) || dd_db_commit(c->db))
+	if (dd_store_mitigation_action_delete(c->db, c->account_region, name, arn) || dd_db_commit(c->db))
 		return dd__db_fail(c);
 	return 0;
 }
 
-int dd_iot_describe_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out)
+static int describe_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *name = dd__str(in, "actionName");
 	struct action_row a;
@@ -368,28 +291,66 @@ int dd_iot_describe_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out
 	return 0;
 }
 
-static json_t *action_row(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen)
+/* Collects at most size listing items; a row beyond them only says there are more. */
+struct page {
+	struct dd_ctx *c;
+	json_t *items;
+	int size, n;
+	bool more;
+	char last[400];
+};
+
+static bool page_full(struct page *p)
 {
-	snprintf(key, keylen, "%s", dd_col_text(st, 0));
-	return json_pack("{s:s, s:o, s:o}", "actionName", key, "actionArn", dd__arn(c, "mitigationaction/%s", key),
-			 "creationDate", dd_json_time(sqlite3_column_int64(st, 1)));
+	if (p->n < p->size)
+		return false;
+	p->more = true;
+	return true;
 }
 
-int dd_iot_list_mitigation_actions(struct dd_ctx *c, json_t *in, json_t **out)
+static int page_add(struct page *p, json_t *item)
+{
+	if (!item || json_array_append_new(p->items, item))
+		return DD_ENOMEM;
+	p->n++;
+	return 0;
+}
+
+/* {member: items} with the next token when more rows exist, into *out; or fails c. */
+static int page_finish(struct page *p, int rc, const char *member, json_t **out)
+{
+	if (rc < 0) {
+		json_decref(p->items);
+		return dd__db_fail(p->c);
+	}
+	json_t *o = json_pack("{s:o}", member, p->items);
+	if (!o)
+		return dd_fail(p->c, DD_ENOMEM, "InternalFailureException", "Out of memory.");
+	dd__page_next(o, "nextToken", p->more, p->last);
+	*out = o;
+	return 0;
+}
+
+static int action_item(const char *name, int64_t created_ms, void *ud)
+{
+	struct page *p = ud;
+	if (page_full(p))
+		return 1;
+	snprintf(p->last, sizeof p->last, "%s", name);
+	return page_add(p, json_pack("{s:s, s:o, s:o}", "actionName", name, "actionArn",
+				     dd__arn(p->c, "mitigationaction/%s", name), "creationDate", dd_json_time(created_ms)));
+}
+
+static int list_mitigation_actions(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	char after[200];
 	int size;
 	if (dd__page(c, in, "nextToken", "maxResults", 25, 250, after, sizeof after, &size))
 		return c->err;
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT name, created FROM mitigation_actions WHERE account_region = ?1"
-					     " AND (?2 IS NULL OR action_type = ?2) AND name > ?3 ORDER BY name LIMIT ?4");
-	if (!st)
-		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account_region);
-	dd_bind_text(st, 2, dd__str(in, "actionType"));
-	dd_bind_text(st, 3, after);
-	dd_bind_int64(st, 4, size + 1);
-	return dd__page_list(c, st, size, action_row, "actionIdentifiers", "nextToken", out);
+	struct page p = { .c = c, .items = json_array(), .size = size };
+	int rc = dd_store_mitigation_action_list(c->db, c->account_region, dd__str(in, "actionType"), after, size + 1,
+						 action_item, &p);
+	return page_finish(&p, rc, "actionIdentifiers", out);
 }
 
 /* ---- starting a task --------------------------------------------------------------- */
@@ -397,16 +358,6 @@ int dd_iot_list_mitigation_actions(struct dd_ctx *c, json_t *in, json_t **out)
 static int bad_check(struct dd_ctx *c)
 {
 	return dd_fail(c, DD_EINVAL, "InvalidRequestException", "Request contains an invalid Audit Check Name.");
-}
-
-static bool type_allowed(const struct dd_audit_check *chk, const char *type)
-{
-	if (!strcmp(type, "PUBLISH_FINDING_TO_SNS"))
-		return true;
-	for (const char *const *m = chk->mitigations; m && *m; m++)
-		if (!strcmp(*m, type))
-			return true;
-	return false;
 }
 
 /* Validates auditCheckToActionsMapping into *mapping (API check names) and the action
@@ -458,7 +409,7 @@ static int validate_mapping(struct dd_ctx *c, json_t *in, json_t **mapping, json
 				rc = INVALID(c, "auditCheckToActionsMapping.%s: the mitigation action %s does not exist.", chk->name, name);
 				break;
 			}
-			if (!type_allowed(chk, a.type)) {
+			if (!dd_mitigation_rules_type_allowed(chk->mitigations, a.type)) {
 				json_decref(a.params);
 				rc = dd_fail(c, DD_EINVAL, "InvalidRequestException",
 					     "The mitigation action %s (%s) cannot be applied to findings of %s.", name, a.type,
@@ -558,17 +509,12 @@ static int check_target_findings(struct dd_ctx *c, json_t *target, json_t *mappi
 {
 	const char *audit = dd__str(target, "auditTaskId");
 	if (audit) {
-		sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT status FROM audit_tasks WHERE account_region = ?1 AND task_id = ?2");
-		if (!st)
-			return dd__db_fail(c);
-		dd_bind_text(st, 1, c->account_region);
-		dd_bind_text(st, 2, audit);
-		char status[32] = "";
-		if (sqlite3_step(st) == SQLITE_ROW)
-			snprintf(status, sizeof status, "%s", dd_col_text(st, 0));
-		sqlite3_reset(st);
-		if (!status[0])
+		char status[32];
+		int rc = dd_store_mitigation_audit_status(c->db, c->account_region, audit, status, sizeof status);
+		if (rc == DD_ENOTFOUND)
 			return INVALID(c, "target.auditTaskId: the audit task %s does not exist.", audit);
+		if (rc)
+			return dd__db_fail(c);
 		if (!strcmp(status, "IN_PROGRESS"))
 			return INVALID(c, "target.auditTaskId: the audit task %s is still in progress.", audit);
 		return 0;
@@ -576,90 +522,68 @@ static int check_target_findings(struct dd_ctx *c, json_t *target, json_t *mappi
 	size_t i;
 	json_t *id;
 	json_array_foreach(json_object_get(target, "findingIds"), i, id) {
-		sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT check_name FROM audit_findings WHERE account_region = ?1 AND finding_id = ?2");
-		if (!st)
+		const char *fid = json_string_value(id);
+		char check[128];
+		int rc = dd_store_mitigation_finding_check(c->db, c->account_region, fid ? fid : "", check, sizeof check);
+		if (rc == DD_ENOTFOUND)
+			return INVALID(c, "target.findingIds: the finding %s does not exist.", S(fid));
+		if (rc)
 			return dd__db_fail(c);
-		dd_bind_text(st, 1, c->account_region);
-		dd_bind_text(st, 2, json_string_value(id));
-		char check[128] = "";
-		if (sqlite3_step(st) == SQLITE_ROW)
-			snprintf(check, sizeof check, "%s", dd_col_text(st, 0));
-		sqlite3_reset(st);
-		if (!check[0])
-			return INVALID(c, "target.findingIds: the finding %s does not exist.", json_string_value(id));
 		if (!json_object_get(mapping, check))
 			return INVALID(c, "target.findingIds: the finding %s is a %s finding, which auditCheckToActionsMapping does not map to any action.",
-				       json_string_value(id), check);
+				       S(fid), check);
 	}
 	return 0;
+}
+
+/* The strings of a JSON array into a new array of borrowed pointers (*n of them). */
+static const char **strings_of(json_t *arr, size_t *n)
+{
+	*n = json_array_size(arr);
+	const char **v = calloc(*n ? *n : 1, sizeof *v);
+	for (size_t i = 0; v && i < *n; i++) {
+		v[i] = json_string_value(json_array_get(arr, i));
+		if (!v[i])
+			v[i] = "";
+	}
+	return v;
 }
 
 /* Inserts the executions of one (check, action position) for the target. */
 static int expand(struct dd_ctx *c, const char *task_id, json_t *target, const char *check, int seq,
 		  const char *action, const char *action_id, int64_t now)
 {
-	const char *audit = dd__str(target, "auditTaskId");
-	sqlite3_stmt *st;
-	if (audit)
-		st = dd_db_stmt(c->db,
-			"INSERT INTO mitigation_executions(account_region, task_id, finding_id, seq, check_name, action_name, action_id,"
-			" status, start_ms, end_ms, message)"
-			" SELECT account_region, ?2, finding_id, ?3, check_name, ?4, ?5, CASE WHEN sup THEN 'SKIPPED' ELSE 'PENDING' END,"
-			" CASE WHEN sup THEN ?6 END, CASE WHEN sup THEN ?6 END,"
-			" CASE WHEN sup THEN 'The finding is suppressed: mitigation actions are not applied to suppressed findings.' END"
-			" FROM (SELECT f.account_region, f.finding_id, f.check_name, (f.suppressed = 1 OR EXISTS (SELECT 1 FROM audit_suppressions s"
-			"  WHERE s.account_region = f.account_region AND s.check_name = f.check_name AND s.resource_key = f.resource_key"
-			"  AND (s.indefinite = 1 OR s.expiration_ms IS NULL OR s.expiration_ms > ?6))) AS sup"
-			"  FROM audit_findings f WHERE f.account_region = ?1 AND f.task_id = ?7 AND f.check_name = ?8"
-			"  AND (?9 IS NULL OR f.reason_code IN (SELECT value FROM json_each(?9))))");
-	else
-		st = dd_db_stmt(c->db,
-			"INSERT INTO mitigation_executions(account_region, task_id, finding_id, seq, check_name, action_name, action_id,"
-			" status, start_ms, end_ms, message)"
-			" SELECT account_region, ?2, finding_id, ?3, check_name, ?4, ?5, CASE WHEN sup THEN 'SKIPPED' ELSE 'PENDING' END,"
-			" CASE WHEN sup THEN ?6 END, CASE WHEN sup THEN ?6 END,"
-			" CASE WHEN sup THEN 'The finding is suppressed: mitigation actions are not applied to suppressed findings.' END"
-			" FROM (SELECT f.account_region, f.finding_id, f.check_name, (f.suppressed = 1 OR EXISTS (SELECT 1 FROM audit_suppressions s"
-			"  WHERE s.account_region = f.account_region AND s.check_name = f.check_name AND s.resource_key = f.resource_key"
-			"  AND (s.indefinite = 1 OR s.expiration_ms IS NULL OR s.expiration_ms > ?6))) AS sup"
-			"  FROM audit_findings f WHERE f.account_region = ?1 AND f.check_name = ?8"
-			"  AND f.finding_id IN (SELECT value FROM json_each(?7)))");
-	if (!st)
-		return DD_EIO;
-	char *arg = NULL, *codes = NULL;
-	dd_bind_text(st, 1, c->account_region);
-	dd_bind_text(st, 2, task_id);
-	dd_bind_int64(st, 3, seq);
-	dd_bind_text(st, 4, action);
-	dd_bind_text(st, 5, action_id);
-	dd_bind_int64(st, 6, now);
-	if (audit) {
-		dd_bind_text(st, 7, audit);
+	struct dd_store_mitigation_expand x = {
+		.task_id = task_id, .check = check, .action_name = action, .action_id = action_id, .seq = seq,
+		.now_ms = now, .audit_task_id = dd__str(target, "auditTaskId"),
+	};
+	const char **list = NULL;
+	if (x.audit_task_id) {
 		json_t *cf = json_object_get(json_object_get(target, "auditCheckToReasonCodeFilter"), check);
-		codes = cf ? json_dumps(cf, JSON_COMPACT) : NULL;
-		dd_bind_text(st, 9, codes);
+		if (cf && !(list = strings_of(cf, &x.n_codes)))
+			return DD_ENOMEM;
+		x.reason_codes = list;
 	} else {
-		arg = json_dumps(json_object_get(target, "findingIds"), JSON_COMPACT);
-		dd_bind_text(st, 7, arg);
+		if (!(list = strings_of(json_object_get(target, "findingIds"), &x.n_ids)))
+			return DD_ENOMEM;
+		x.finding_ids = list;
 	}
-	dd_bind_text(st, 8, check);
-	int rc = dd_step_done(st);
-	free(arg);
-	free(codes);
+	int rc = dd_store_mitigation_execution_expand(c->db, c->account_region, &x);
+	free(list);
 	return rc;
 }
 
 static int start_existing(struct dd_ctx *c, const char *task_id, const char *token, const char *hash, json_t **out)
 {
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT client_token, request_hash FROM mitigation_tasks WHERE account_region = ?1 AND task_id = ?2");
-	if (!st)
+	struct dd_store_mitigation_task t;
+	int rc = dd_store_mitigation_task_get(c->db, c->account_region, task_id, &t);
+	if (rc && rc != DD_ENOTFOUND)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account_region);
-	dd_bind_text(st, 2, task_id);
 	int found = 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		found = strcmp(dd_col_text(st, 0), token) ? 2 : strcmp(dd_col_text(st, 1), hash) ? 3 : 1;
-	sqlite3_reset(st);
+	if (!rc) {
+		found = strcmp(t.client_token, token) ? 2 : strcmp(t.request_hash, hash) ? 3 : 1;
+		dd_store_mitigation_task_clear(&t);
+	}
 	if (found == 1) {
 		*out = json_pack("{s:s}", "taskId", task_id);
 		return 1;
@@ -670,22 +594,17 @@ static int start_existing(struct dd_ctx *c, const char *task_id, const char *tok
 	if (found == 3)
 		return dd_fail(c, DD_EEXIST, "TaskAlreadyExistsException",
 			       "An audit mitigation actions task %s already exists with this clientRequestToken but other parameters.", task_id);
-	st = dd_db_stmt(c->db, "SELECT task_id FROM mitigation_tasks WHERE account_region = ?1 AND client_token = ?2");
-	if (!st)
+	char other[160];
+	rc = dd_store_mitigation_task_by_token(c->db, c->account_region, token, other, sizeof other);
+	if (rc && rc != DD_ENOTFOUND)
 		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account_region);
-	dd_bind_text(st, 2, token);
-	char other[160] = "";
-	if (sqlite3_step(st) == SQLITE_ROW)
-		snprintf(other, sizeof other, "%s", dd_col_text(st, 0));
-	sqlite3_reset(st);
-	if (other[0])
+	if (!rc)
 		return dd_fail(c, DD_EEXIST, "TaskAlreadyExistsException",
 			       "The clientRequestToken was already used to start the audit mitigation actions task %s.", other);
 	return 0;
 }
 
-int dd_iot_start_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, json_t **out)
+static int start_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *task_id = dd__str(in, "taskId");
 	const char *token = dd__str(in, "clientRequestToken");
@@ -725,12 +644,10 @@ int dd_iot_start_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, jso
 		rc = ex > 0 ? 0 : ex;
 		goto out;
 	}
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT count(*) FROM mitigation_tasks WHERE account_region = ?1 AND status = 'IN_PROGRESS'");
 	int64_t running = 0;
-	if (st) {
-		dd_bind_text(st, 1, c->account_region);
-		running = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-		sqlite3_reset(st);
+	if (dd_store_mitigation_task_count_in_progress(c->db, c->account_region, &running)) {
+		rc = dd__db_fail(c);
+		goto out;
 	}
 	if (running >= MAX_TASKS_IN_PROGRESS) {
 		dd_db_rollback(c->db);
@@ -744,22 +661,11 @@ int dd_iot_start_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, jso
 		goto out;
 	}
 	int64_t now = dd_service_now_ms(c->svc);
-	st = dd_db_stmt(c->db, "INSERT INTO mitigation_tasks(account_region, task_id, status, client_token, request_hash, target,"
-			       " mapping, actions, audit_task_id, start_ms) VALUES (?1, ?2, 'IN_PROGRESS', ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-	if (!st) {
-		rc = dd__db_fail(c);
-		goto out;
-	}
-	dd_bind_text(st, 1, c->account_region);
-	dd_bind_text(st, 2, task_id);
-	dd_bind_text(st, 3, token);
-	dd_bind_text(st, 4, hash);
-	dd_bind_text(st, 5, t_text);
-	dd_bind_text(st, 6, m_text);
-	dd_bind_text(st, 7, d_text);
-	dd_bind_text(st, 8, dd__str(target, "auditTaskId"));
-	dd_bind_int64(st, 9, now);
-	if (dd_step_done(st)) {
+	struct dd_store_mitigation_task t = {
+		.client_token = (char *)token, .request_hash = hash, .target = t_text, .mapping = m_text, .actions = d_text,
+		.audit_task_id = (char *)dd__str(target, "auditTaskId"), .start_ms = now,
+	};
+	if (dd_store_mitigation_task_insert(c->db, c->account_region, task_id, &t)) {
 		rc = dd__db_fail(c);
 		goto out;
 	}
@@ -788,7 +694,7 @@ int dd_iot_start_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, jso
 		rc = dd__db_fail(c);
 		goto out;
 	}
-	dd_mitigation_wake(c->svc);
+	dd_mitigation_engine_wake(c->svc);
 	*out = json_pack("{s:s}", "taskId", task_id);
 out:
 	free(req_text);
@@ -803,60 +709,49 @@ out:
 
 /* ---- reading tasks ----------------------------------------------------------------- */
 
+static json_t *stats_item(int64_t total, int64_t failed, int64_t succeeded, int64_t skipped, int64_t canceled)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "totalFindingsCount", (json_int_t)total, "failedFindingsCount",
+			 (json_int_t)failed, "succeededFindingsCount", (json_int_t)succeeded, "skippedFindingsCount",
+			 (json_int_t)skipped, "canceledFindingsCount", (json_int_t)canceled);
+}
+
+static int stats_row(const char *check, int64_t total, int64_t failed, int64_t succeeded, int64_t skipped,
+		     int64_t canceled, void *ud)
+{
+	json_object_set_new(ud, check, stats_item(total, failed, succeeded, skipped, canceled));
+	return 0;
+}
+
 static json_t *task_statistics(struct dd_ctx *c, const char *task_id, json_t *mapping)
 {
 	json_t *stats = json_object();
 	const char *check;
 	json_t *v;
 	json_object_foreach(mapping, check, v)
-		json_object_set_new(stats, check, json_pack("{s:I, s:I, s:I, s:I, s:I}", "totalFindingsCount", (json_int_t)0,
-							    "failedFindingsCount", (json_int_t)0, "succeededFindingsCount",
-							    (json_int_t)0, "skippedFindingsCount", (json_int_t)0,
-							    "canceledFindingsCount", (json_int_t)0));
-	sqlite3_stmt *st = dd_db_stmt(c->db,
-		/* one row per finding (its check is the same on every row: a bare column), in key order */
-		"SELECT check_name, count(*), sum(failed), sum(NOT failed AND canceled), sum(NOT failed AND NOT canceled AND skipped),"
-		" sum(ok) FROM (SELECT check_name, max(status = 'FAILED') AS failed, max(status = 'CANCELED') AS canceled,"
-		" min(status = 'SKIPPED') AS skipped, min(status = 'COMPLETED') AS ok FROM mitigation_executions"
-		" WHERE account_region = ?1 AND task_id = ?2 GROUP BY finding_id) GROUP BY check_name");
-	if (!st)
-		return stats;
-	dd_bind_text(st, 1, c->account_region);
-	dd_bind_text(st, 2, task_id);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_object_set_new(stats, dd_col_text(st, 0),
-				    json_pack("{s:I, s:I, s:I, s:I, s:I}", "totalFindingsCount",
-					      (json_int_t)sqlite3_column_int64(st, 1), "failedFindingsCount",
-					      (json_int_t)sqlite3_column_int64(st, 2), "succeededFindingsCount",
-					      (json_int_t)sqlite3_column_int64(st, 5), "skippedFindingsCount",
-					      (json_int_t)sqlite3_column_int64(st, 4), "canceledFindingsCount",
-					      (json_int_t)sqlite3_column_int64(st, 3)));
-	sqlite3_reset(st);
+		json_object_set_new(stats, check, stats_item(0, 0, 0, 0, 0));
+	if (dd_store_mitigation_task_stats(c->db, c->account_region, task_id, stats_row, stats))
+		dd_log_warn("mitigation: the statistics of task %s could not be read", task_id);
 	return stats;
 }
 
-int dd_iot_describe_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, json_t **out)
+static int describe_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *id = dd__str(in, "taskId");
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT status, start_ms, end_ms, target, mapping, actions FROM mitigation_tasks"
-					     " WHERE account_region = ?1 AND task_id = ?2");
-	if (!st)
-		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account_region);
-	dd_bind_text(st, 2, id);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
+	struct dd_store_mitigation_task t;
+	int rc = dd_store_mitigation_task_get(c->db, c->account_region, id, &t);
+	if (rc == DD_ENOTFOUND)
 		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Audit mitigation actions task %s not found.", id);
-	}
-	json_t *mapping = json_loads(dd_col_text(st, 4), 0, NULL);
-	json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:o}", "taskStatus", dd_col_text(st, 0), "startTime",
-			      dd_json_time(sqlite3_column_int64(st, 1)), "target",
-			      or_else(json_loads(dd_col_text(st, 3), 0, NULL), json_object()), "auditCheckToActionsMapping",
+	if (rc)
+		return dd__db_fail(c);
+	json_t *mapping = json_loads(t.mapping, 0, NULL);
+	json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:o}", "taskStatus", t.status, "startTime", dd_json_time(t.start_ms),
+			      "target", or_else(json_loads(t.target, 0, NULL), json_object()), "auditCheckToActionsMapping",
 			      mapping ? json_incref(mapping) : json_object(), "actionsDefinition",
-			      or_else(json_loads(dd_col_text(st, 5), 0, NULL), json_array()));
-	if (o && sqlite3_column_type(st, 2) != SQLITE_NULL)
-		json_object_set_new(o, "endTime", dd_json_time(sqlite3_column_int64(st, 2)));
-	sqlite3_reset(st);
+			      or_else(json_loads(t.actions, 0, NULL), json_array()));
+	if (o && t.end_ms >= 0)
+		json_object_set_new(o, "endTime", dd_json_time(t.end_ms));
+	dd_store_mitigation_task_clear(&t);
 	if (!o) {
 		json_decref(mapping);
 		return dd_fail(c, DD_ENOMEM, "InternalFailureException", "Out of memory.");
@@ -867,15 +762,17 @@ int dd_iot_describe_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, 
 	return 0;
 }
 
-static json_t *mtask_row(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen)
+static int task_item(const char *task_id, const char *status, int64_t start_ms, void *ud)
 {
-	(void)c;
-	snprintf(key, keylen, "%lld|%s", (long long)sqlite3_column_int64(st, 2), dd_col_text(st, 0));
-	return json_pack("{s:s, s:o, s:s}", "taskId", dd_col_text(st, 0), "startTime",
-			 dd_json_time(sqlite3_column_int64(st, 2)), "taskStatus", dd_col_text(st, 1));
+	struct page *p = ud;
+	if (page_full(p))
+		return 1;
+	snprintf(p->last, sizeof p->last, "%lld|%s", (long long)start_ms, task_id);
+	return page_add(p, json_pack("{s:s, s:o, s:s}", "taskId", task_id, "startTime", dd_json_time(start_ms),
+				     "taskStatus", status));
 }
 
-int dd_iot_list_audit_mitigation_actions_tasks(struct dd_ctx *c, json_t *in, json_t **out)
+static int list_audit_mitigation_actions_tasks(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	char after[200];
 	int size;
@@ -889,47 +786,36 @@ int dd_iot_list_audit_mitigation_actions_tasks(struct dd_ctx *c, json_t *in, jso
 	char a_id[160] = "";
 	if (after[0] && dd__page_key_split(c, after, '|', "nextToken", &a_ms, a_id, sizeof a_id))
 		return c->err;
-	sqlite3_stmt *st = dd_db_stmt(c->db,
-		"SELECT t.task_id, t.status, t.start_ms FROM mitigation_tasks t WHERE t.account_region = ?1 AND t.start_ms >= ?2"
-		" AND t.start_ms <= ?3 AND (?4 IS NULL OR t.status = ?4)"
-		" AND (?5 IS NULL OR t.audit_task_id = ?5 OR EXISTS (SELECT 1 FROM mitigation_executions e JOIN audit_findings f"
-		"  ON f.account_region = e.account_region AND f.finding_id = e.finding_id WHERE e.account_region = t.account_region AND e.task_id = t.task_id"
-		"  AND e.seq = 0 AND f.task_id = ?5))"
-		" AND (?6 IS NULL OR EXISTS (SELECT 1 FROM mitigation_executions e WHERE e.account_region = t.account_region AND e.finding_id = ?6"
-		"  AND e.task_id = t.task_id))"
-		" AND (t.start_ms < ?7 OR (t.start_ms = ?7 AND t.task_id > ?8)) ORDER BY t.start_ms DESC, t.task_id LIMIT ?9");
-	if (!st)
-		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account_region);
-	dd_bind_int64(st, 2, start);
-	dd_bind_int64(st, 3, end);
-	dd_bind_text(st, 4, dd__str(in, "taskStatus"));
-	dd_bind_text(st, 5, dd__str(in, "auditTaskId"));
-	dd_bind_text(st, 6, dd__str(in, "findingId"));
-	dd_bind_int64(st, 7, a_ms);
-	dd_bind_text(st, 8, a_id);
-	dd_bind_int64(st, 9, size + 1);
-	return dd__page_list(c, st, size, mtask_row, "tasks", "nextToken", out);
+	struct dd_store_mitigation_task_filter f = {
+		.start_ms = start, .end_ms = end, .status = dd__str(in, "taskStatus"),
+		.audit_task_id = dd__str(in, "auditTaskId"), .finding_id = dd__str(in, "findingId"),
+		.after_start_ms = a_ms, .after_task_id = a_id, .limit = size + 1,
+	};
+	struct page p = { .c = c, .items = json_array(), .size = size };
+	int rc = dd_store_mitigation_task_list(c->db, c->account_region, &f, task_item, &p);
+	return page_finish(&p, rc, "tasks", out);
 }
 
-static json_t *execution_row(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen)
+static int execution_item(const struct dd_store_mitigation_execution *x, void *ud)
 {
-	(void)c;
-	json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s}", "taskId", dd_col_text(st, 9), "findingId", dd_col_text(st, 0),
-			      "actionName", dd_col_text(st, 2), "actionId", dd_col_text(st, 3), "status", dd_col_text(st, 4));
-	if (sqlite3_column_type(st, 5) != SQLITE_NULL)
-		json_object_set_new(e, "startTime", dd_json_time(sqlite3_column_int64(st, 5)));
-	if (sqlite3_column_type(st, 6) != SQLITE_NULL)
-		json_object_set_new(e, "endTime", dd_json_time(sqlite3_column_int64(st, 6)));
-	if (sqlite3_column_type(st, 7) != SQLITE_NULL)
-		json_object_set_new(e, "errorCode", json_string(dd_col_text(st, 7)));
-	if (sqlite3_column_type(st, 8) != SQLITE_NULL)
-		json_object_set_new(e, "message", json_string(dd_col_text(st, 8)));
-	snprintf(key, keylen, "%lld|%s", (long long)sqlite3_column_int64(st, 1), dd_col_text(st, 0));
-	return e;
+	struct page *p = ud;
+	if (page_full(p))
+		return 1;
+	json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s}", "taskId", x->task_id, "findingId", x->finding_id,
+			      "actionName", x->action_name, "actionId", x->action_id, "status", x->status);
+	if (e && x->start_ms >= 0)
+		json_object_set_new(e, "startTime", dd_json_time(x->start_ms));
+	if (e && x->end_ms >= 0)
+		json_object_set_new(e, "endTime", dd_json_time(x->end_ms));
+	if (e && x->error_code)
+		json_object_set_new(e, "errorCode", json_string(x->error_code));
+	if (e && x->message)
+		json_object_set_new(e, "message", json_string(x->message));
+	snprintf(p->last, sizeof p->last, "%lld|%s", (long long)x->seq, x->finding_id);
+	return page_add(p, e);
 }
 
-int dd_iot_list_audit_mitigation_actions_executions(struct dd_ctx *c, json_t *in, json_t **out)
+static int list_audit_mitigation_actions_executions(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	char after[200];
 	int size;
@@ -940,79 +826,46 @@ int dd_iot_list_audit_mitigation_actions_executions(struct dd_ctx *c, json_t *in
 	char a_f[160] = "";
 	if (after[0] && dd__page_key_split(c, after, '|', "nextToken", &a_seq, a_f, sizeof a_f))
 		return c->err;
-	sqlite3_stmt *st = dd_db_stmt(c->db,
-		"SELECT finding_id, seq, action_name, action_id, status, start_ms, end_ms, error_code, message, task_id FROM mitigation_executions"
-		" WHERE account_region = ?1 AND task_id = ?2 AND (?3 IS NULL OR finding_id = ?3) AND (?4 IS NULL OR status = ?4)"
-		" AND (finding_id > ?5 OR (finding_id = ?5 AND seq > ?6)) ORDER BY finding_id, seq LIMIT ?7");
-	if (!st)
-		return dd__db_fail(c);
-	const char *task = dd__str(in, "taskId");
-	dd_bind_text(st, 1, c->account_region);
-	dd_bind_text(st, 2, task);
-	dd_bind_text(st, 3, dd__str(in, "findingId"));
-	dd_bind_text(st, 4, dd__str(in, "actionStatus"));
-	dd_bind_text(st, 5, a_f);
-	dd_bind_int64(st, 6, a_seq);
-	dd_bind_int64(st, 7, size + 1);
-	return dd__page_list(c, st, size, execution_row, "actionsExecutions", "nextToken", out);
+	struct page p = { .c = c, .items = json_array(), .size = size };
+	int rc = dd_store_mitigation_execution_list(c->db, c->account_region, dd__str(in, "taskId"), dd__str(in, "findingId"),
+						    dd__str(in, "actionStatus"), a_f, a_seq, size + 1, execution_item, &p);
+	return page_finish(&p, rc, "actionsExecutions", out);
 }
 
-int dd_iot_cancel_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, json_t **out)
+static int cancel_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *id = dd__str(in, "taskId");
 	*out = NULL;
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
-	sqlite3_stmt *st = dd_db_stmt(c->db, "SELECT status FROM mitigation_tasks WHERE account_region = ?1 AND task_id = ?2");
-	if (!st)
-		return dd__db_fail(c);
-	dd_bind_text(st, 1, c->account_region);
-	dd_bind_text(st, 2, id);
-	char status[32] = "";
-	if (sqlite3_step(st) == SQLITE_ROW)
-		snprintf(status, sizeof status, "%s", dd_col_text(st, 0));
-	sqlite3_reset(st);
-	if (!status[0]) {
+	char status[32];
+	int rc = dd_store_mitigation_task_status(c->db, c->account_region, id, status, sizeof status);
+	if (rc == DD_ENOTFOUND) {
 		dd_db_rollback(c->db);
 		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Audit mitigation actions task %s not found.", id);
 	}
-	if (strcmp(status, "IN_PROGRESS")) {
+	if (rc)
+		return dd__db_fail(c);
+	if (!dd_mitigation_rules_task_active(status)) {
 		dd_db_rollback(c->db);
 		return dd_fail(c, DD_ECONFLICT, "InvalidRequestException",
 			       "Audit mitigation actions task %s is %s and cannot be canceled.", id, status);
 	}
-	static const char *const sqls[] = {
-		"UPDATE mitigation_tasks SET status = 'CANCELED', end_ms = ?3 WHERE account_region = ?1 AND task_id = ?2",
-		"UPDATE mitigation_executions SET status = 'CANCELED', end_ms = ?3,"
-		" message = 'The task was canceled before this action was applied.'"
-		" WHERE account_region = ?1 AND task_id = ?2 AND status = 'PENDING'",
-	};
-	int64_t now = dd_service_now_ms(c->svc);
-	for (int i = 0; i < 2; i++) {
-		st = dd_db_stmt(c->db, sqls[i]);
-		if (!st)
-			return dd__db_fail(c);
-		dd_bind_text(st, 1, c->account_region);
-		dd_bind_text(st, 2, id);
-		dd_bind_int64(st, 3, now);
-		if (dd_step_done(st))
-			return dd__db_fail(c);
-	}
-	if (dd_db_commit(c->db))
+	if (dd_store_mitigation_task_cancel(c->db, c->account_region, id, dd_service_now_ms(c->svc)) || dd_db_commit(c->db))
 		return dd__db_fail(c);
 	return 0;
 }
 
-const struct dd_handler dd_mitigation_handlers[] = {
-	{ "iot", "CreateMitigationAction", dd_iot_create_mitigation_action },
-	{ "iot", "UpdateMitigationAction", dd_iot_update_mitigation_action },
-	{ "iot", "DeleteMitigationAction", dd_iot_delete_mitigation_action },
-	{ "iot", "DescribeMitigationAction", dd_iot_describe_mitigation_action },
-	{ "iot", "ListMitigationActions", dd_iot_list_mitigation_actions },
-	{ "iot", "StartAuditMitigationActionsTask", dd_iot_start_audit_mitigation_actions_task },
-	{ "iot", "DescribeAuditMitigationActionsTask", dd_iot_describe_audit_mitigation_actions_task },
-	{ "iot", "ListAuditMitigationActionsTasks", dd_iot_list_audit_mitigation_actions_tasks },
-	{ "iot", "ListAuditMitigationActionsExecutions", dd_iot_list_audit_mitigation_actions_executions },
-	{ "iot", "CancelAuditMitigationActionsTask", dd_iot_cancel_audit_mitigation_actions_task },
+const struct dd_handler dd_iot_mitigation_handlers[] = {
+	{ "iot", "CreateMitigationAction", create_mitigation_action },
+	{ "iot", "UpdateMitigationAction", update_mitigation_action },
+	{ "iot", "DeleteMitigationAction", delete_mitigation_action },
+	{ "iot", "DescribeMitigationAction", describe_mitigation_action },
+	{ "iot", "ListMitigationActions", list_mitigation_actions },
+	{ "iot", "StartAuditMitigationActionsTask", start_audit_mitigation_actions_task },
+	{ "iot", "DescribeAuditMitigationActionsTask", describe_audit_mitigation_actions_task },
+	{ "iot", "ListAuditMitigationActionsTasks", list_audit_mitigation_actions_tasks },
+	{ "iot", "ListAuditMitigationActionsExecutions", list_audit_mitigation_actions_executions },
+	{ "iot", "CancelAuditMitigationActionsTask", cancel_audit_mitigation_actions_task },
 	{ NULL, NULL, NULL },
 };

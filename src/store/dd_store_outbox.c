@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * SQLite implementation of dd_store_outbox.h over the sns_outbox table. The claim is one
+ * UPDATE ... RETURNING whose subquery picks the due row and applies the per-account cap,
+ * so two workers can never claim the same row (the write lock orders them) and the cap is
+ * read in the same transaction that takes the row. Outcomes only change a row that is
+ * still INFLIGHT, so a row cancelled meanwhile stays cancelled.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dd/store.h"
+#include "store/dd_store_outbox.h"
+
+void dd_store_outbox_row_clear(struct dd_store_outbox_row *r)
+{
+	free(r->account);
+	free(r->topic_arn);
+	free(r->subscription_arn);
+	free(r->message_id);
+	free(r->type);
+	free(r->protocol);
+	free(r->endpoint);
+	free(r->subject);
+	free(r->body);
+	memset(r, 0, sizeof *r);
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL : strdup(dd_col_text(st, i));
+}
+
+static int claim_tx(struct dd_db *db, int64_t now, int per_account, struct dd_store_outbox_row *j)
+{
+	sqlite3_stmt *st = dd_db_stmt(db,
+		"UPDATE sns_outbox SET status = 'INFLIGHT', attempts = attempts + 1, updated = ?1"
+		" WHERE id = (SELECT o.id FROM sns_outbox o WHERE o.status = 'PENDING' AND o.next_at <= ?1"
+		" AND (SELECT count(*) FROM sns_outbox f WHERE f.status = 'INFLIGHT' AND f.account = o.account) < ?2"
+		" ORDER BY o.next_at, o.id LIMIT 1) AND status = 'PENDING'"
+		" RETURNING id, attempts, account, topic_arn, subscription_arn, message_id, type, protocol, endpoint, subject, body");
+	if (!st)
+		return DD_EIO;
+	dd_bind_int64(st, 1, now);
+	dd_bind_int64(st, 2, per_account);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? 0 : DD_EIO;
+	}
+	j->id = sqlite3_column_int64(st, 0);
+	j->attempts = sqlite3_column_int(st, 1);
+	j->account = col_dup(st, 2);
+	j->topic_arn = col_dup(st, 3);
+	j->subscription_arn = col_dup(st, 4);
+	j->message_id = col_dup(st, 5);
+	j->type = col_dup(st, 6);
+	j->protocol = col_dup(st, 7);
+	j->endpoint = col_dup(st, 8);
+	j->subject = col_dup(st, 9);
+	j->body = col_dup(st, 10);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		;
+	sqlite3_reset(st);
+	if (!j->account || !j->topic_arn || !j->subscription_arn || !j->message_id || !j->type || !j->protocol ||
+	    !j->endpoint || !j->body) {
+		dd_store_outbox_row_clear(j);
+		return DD_ENOMEM;
+	}
+	return 1;
+}
+
+int dd_store_outbox_claim(struct dd_db *db, int64_t now_ms, int per_account, struct dd_store_outbox_row *row)
+{
+	memset(row, 0, sizeof *row);
+	if (dd_db_begin_write(db))
+		return DD_EIO;
+	int rc = claim_tx(db, now_ms, per_account, row);
+	if (rc < 0) {
+		dd_db_rollback(db);
+		return rc;
+	}
+	if (dd_db_commit(db)) {
+		dd_store_outbox_row_clear(row);
+		return DD_EIO;
+	}
+	return rc;
+}
+
+static int settle(struct dd_db *db, int64_t id, const char *status, int64_t next_at, int64_t now, const char *error)
+{
+	if (dd_db_begin_write(db))
+		return DD_EIO;
+	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE sns_outbox SET status = ?2, next_at = ?3, updated = ?4, last_error = ?5"
+					  " WHERE id = ?1 AND status = 'INFLIGHT'");
+	if (!st) {
+		dd_db_rollback(db);
+		return DD_EIO;
+	}
+	dd_bind_int64(st, 1, id);
+	dd_bind_text(st, 2, status);
+	dd_bind_int64(st, 3, next_at);
+	dd_bind_int64(st, 4, now);
+	dd_bind_text(st, 5, error);
+	if (dd_step_done(st)) {
+		dd_db_rollback(db);
+		return DD_EIO;
+	}
+	int changed = sqlite3_changes(dd_db_handle(db));
+	if (dd_db_commit(db))
+		return DD_EIO;
+	return changed ? 0 : DD_ENOTFOUND;
+}
+
+int dd_store_outbox_complete(struct dd_db *db, int64_t id, int64_t now_ms)
+{
+	return settle(db, id, "DELIVERED", now_ms, now_ms, NULL);
+}
+
+int dd_store_outbox_retry(struct dd_db *db, int64_t id, int64_t next_at_ms, int64_t now_ms, const char *error)
+{
+	return settle(db, id, "PENDING", next_at_ms, now_ms, error);
+}
+
+int dd_store_outbox_fail(struct dd_db *db, int64_t id, int64_t now_ms, const char *error)
+{
+	return settle(db, id, "FAILED", now_ms, now_ms, error);
+}
+
+int dd_store_outbox_requeue_inflight(struct dd_db *db, int64_t now_ms, int64_t *requeued)
+{
+	if (requeued)
+		*requeued = 0;
+	if (dd_db_begin_write(db))
+		return DD_EIO;
+	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE sns_outbox SET status = 'PENDING', next_at = ?1 WHERE status = 'INFLIGHT'");
+	if (!st) {
+		dd_db_rollback(db);
+		return DD_EIO;
+	}
+	dd_bind_int64(st, 1, now_ms);
+	if (dd_step_done(st)) {
+		dd_db_rollback(db);
+		return DD_EIO;
+	}
+	int64_t n = sqlite3_changes(dd_db_handle(db));
+	if (dd_db_commit(db))
+		return DD_EIO;
+	if (requeued)
+		*requeued = n;
+	return 0;
+}
+
+int dd_store_outbox_counts(struct dd_db *db, struct dd_store_outbox_counts *out)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT coalesce(sum(status = 'PENDING'), 0), coalesce(sum(status = 'INFLIGHT'), 0),"
+					  " coalesce(sum(status = 'FAILED'), 0), coalesce(sum(status = 'UNDELIVERABLE'), 0) FROM sns_outbox");
+	if (!st)
+		return DD_EIO;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->pending = sqlite3_column_int64(st, 0);
+		out->inflight = sqlite3_column_int64(st, 1);
+		out->failed = sqlite3_column_int64(st, 2);
+		out->undeliverable = sqlite3_column_int64(st, 3);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : DD_EIO;
+}
+
+int dd_store_outbox_purge(struct dd_db *db, int64_t before_ms, int64_t *deleted)
+{
+	if (deleted)
+		*deleted = 0;
+	if (dd_db_begin_write(db))
+		return DD_EIO;
+	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM sns_outbox WHERE status IN ('DELIVERED', 'CANCELLED') AND updated < ?1");
+	if (!st) {
+		dd_db_rollback(db);
+		return DD_EIO;
+	}
+	dd_bind_int64(st, 1, before_ms);
+	if (dd_step_done(st)) {
+		dd_db_rollback(db);
+		return DD_EIO;
+	}
+	int64_t n = sqlite3_changes(dd_db_handle(db));
+	if (dd_db_commit(db))
+		return DD_EIO;
+	if (deleted)
+		*deleted = n;
+	return 0;
+}
