@@ -6,7 +6,9 @@
  * versions, thing principals, thing attributes, group membership and logging settings are
  * written by triggers (migration "change journal") inside the transaction that makes the
  * change; iot-data DeleteConnection is noted here explicitly. Also writes the broker's CA
- * bundle (the server CA and every ACTIVE registered CA) for the TLS listener.
+ * bundle (the server CA and every ACTIVE registered CA) for the TLS listener. Implemented
+ * by src/core/broker/ (dd_changes.c: the journal and the bundle; dd_broker.c: the
+ * endpoint and serve's keeper) over store/dd_store_changes.h.
  */
 #ifndef DD_CHANGES_H
 #define DD_CHANGES_H
@@ -17,19 +19,7 @@
 #include "dd/common.h"
 #include "dd/ctx.h"
 #include "dd/store.h"
-
-struct dd_change {
-	int64_t seq;
-	/* "<account>/<region>" of the changed row (the journal holds every region's changes;
-	 * a broker applies those of its own region) */
-	char account_region[DD_ACCOUNT_REGION_SIZE];
-	/* cert (subject: certificate id), ca and crl (CA id), policy (target ARN or policy
-	 * name), thing (principal ARN or thing name), group (thing name), grouptree (group
-	 * name), logging (settings key or log target), connection (client id) */
-	char kind[16];
-	char subject[2048];
-	char arg[256];     /* connection: {"cleanSession":…, "preventWillMessage":…} */
-};
+#include "store/dd_store_changes.h" /* struct dd_change */
 
 /* Appends one change of account_region inside the caller's write transaction. */
 int dd_changes_note(struct dd_db *db, const char *account_region, const char *kind, const char *subject,
@@ -62,7 +52,7 @@ struct dd_service;
 int dd_broker_keeper_start(struct dd_service *svc) DD_MUST_CHECK;
 void dd_broker_keeper_stop(void);
 
-/* The iot-data operations applied by the broker (DeleteConnection): dd_broker_handlers,
- * declared with the other handler tables in server/dd_api.h. */
+/* The iot-data operations applied by the broker (DeleteConnection): dd_iot_broker_handlers
+ * (src/api/dd_iot_broker.c), declared with the other handler tables in server/dd_api.h. */
 
 #endif

@@ -44,6 +44,7 @@ enum { MOSQ_ERR_SUCCESS = 0, MOSQ_ERR_NOMEM = 1, MOSQ_ERR_INVAL = 3, MOSQ_ERR_AU
 #include "dd/ctx.h"
 #include "dd/store.h"
 #include "plugin/dd_plugin_int.h"
+#include "store/dd_store_connections.h"
 
 #define MAX_CLIENT_ID 128
 #define MAX_TOPIC 256
@@ -227,22 +228,21 @@ static void load_log_level(struct dd_db *db, struct acct_log *l)
 	char ar[DD_ACCOUNT_REGION_SIZE];
 	if (dd_account_region_make(ar, l->account, region))
 		return;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT key, value FROM settings WHERE account_region = ?1 AND key IN ('logging_v2', 'logging_v1')");
-	if (!st)
+	char t1[4096], t2[4096];
+	if (dd_store_connections_logging(db, ar, t1, sizeof t1, t2, sizeof t2))
 		return;
-	dd_bind_text(st, 1, ar);
 	int v1 = 0, v2 = -1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *v = json_loads(dd_col_text(st, 1), 0, NULL);
-		if (strcmp(dd_col_text(st, 0), "logging_v2") == 0) {
-			json_t *dis = json_object_get(v, "disableAllLogs");
-			v2 = json_is_true(dis) ? 0 : level_num(json_string_value(json_object_get(v, "defaultLogLevel")));
-		} else {
-			v1 = level_num(json_string_value(json_object_get(v, "logLevel")));
-		}
+	if (t2[0]) {
+		json_t *v = json_loads(t2, 0, NULL);
+		json_t *dis = json_object_get(v, "disableAllLogs");
+		v2 = json_is_true(dis) ? 0 : level_num(json_string_value(json_object_get(v, "defaultLogLevel")));
 		json_decref(v);
 	}
-	sqlite3_reset(st);
+	if (t1[0]) {
+		json_t *v = json_loads(t1, 0, NULL);
+		v1 = level_num(json_string_value(json_object_get(v, "logLevel")));
+		json_decref(v);
+	}
 	l->level = v2 >= 0 ? v2 : v1;
 }
 
@@ -351,56 +351,35 @@ static void lifecycle(const char *topic_kind, const struct conn *x, json_t *extr
 static int admit(struct dd_db *db, struct conn *x, bool connecting, const char **why)
 {
 	/* only the certificates registered in the plugin's region (of its account, if set) */
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT account_region, status, ca_id, issuer, serial FROM certificates WHERE id = ?1"
-					  " AND substr(account_region, 14) = ?3 AND (?2 = '' OR account_region = ?2 || '/' || ?3)"
-					  " ORDER BY status = 'ACTIVE' DESC, account_region LIMIT 1");
-	if (!st)
-		return -1;
-	dd_bind_text(st, 1, x->cert_id);
-	dd_bind_text(st, 2, only_account);
-	dd_bind_text(st, 3, region);
-	int s = sqlite3_step(st);
-	if (s != SQLITE_ROW) {
-		sqlite3_reset(st);
-		if (s != SQLITE_DONE)
-			return -1;
+	struct dd_store_connections_cert reg;
+	int s = dd_store_connections_cert_find(db, x->cert_id, only_account, region, &reg);
+	if (s == DD_ENOTFOUND) {
 		*why = "certificate not registered";
 		return 1;
 	}
-	char status[32], ca_id[65], issuer[1024], serial[128], rg[64];
-	snprintf(x->account_region, sizeof x->account_region, "%s", dd_col_text(st, 0));
-	if (dd_account_region_split(x->account_region, x->account, rg, sizeof rg)) {
-		sqlite3_reset(st);
+	if (s)
 		return -1;
-	}
-	snprintf(status, sizeof status, "%s", dd_col_text(st, 1));
-	snprintf(ca_id, sizeof ca_id, "%s", dd_col_text(st, 2));
-	snprintf(issuer, sizeof issuer, "%s", dd_col_text(st, 3));
-	snprintf(serial, sizeof serial, "%s", dd_col_text(st, 4));
-	sqlite3_reset(st);
-	snprintf(x->ca_id, sizeof x->ca_id, "%s", ca_id);
-	if (strcmp(status, "ACTIVE") != 0) {
-		*why = strcmp(status, "REVOKED") == 0 ? "certificate REVOKED" : "certificate not ACTIVE";
+	char rg[64];
+	snprintf(x->account_region, sizeof x->account_region, "%s", reg.account_region);
+	if (dd_account_region_split(x->account_region, x->account, rg, sizeof rg))
+		return -1;
+	snprintf(x->ca_id, sizeof x->ca_id, "%s", reg.ca_id);
+	if (strcmp(reg.status, "ACTIVE") != 0) {
+		*why = strcmp(reg.status, "REVOKED") == 0 ? "certificate REVOKED" : "certificate not ACTIVE";
 		return 1;
 	}
-	if (ca_id[0]) {
-		st = dd_db_stmt(db, "SELECT status FROM ca_certificates WHERE account_region = ?1 AND id = ?2");
-		if (!st)
+	if (reg.ca_id[0]) {
+		char status[32] = "";
+		s = dd_store_connections_ca_status(db, x->account_region, reg.ca_id, status, sizeof status);
+		if (s && s != DD_ENOTFOUND)
 			return -1;
-		dd_bind_text(st, 1, x->account_region);
-		dd_bind_text(st, 2, ca_id);
-		s = sqlite3_step(st);
-		bool active = s == SQLITE_ROW && strcmp(dd_col_text(st, 0), "ACTIVE") == 0;
-		sqlite3_reset(st);
-		if (s != SQLITE_ROW && s != SQLITE_DONE)
-			return -1;
-		if (!active) {
+		if (s || strcmp(status, "ACTIVE") != 0) {
 			*why = "CA certificate not ACTIVE";
 			return 1;
 		}
 	}
-	if (issuer[0] && serial[0]) {
-		int r = dd_crl_lookup(db, x->account_region, issuer, serial, dd_now_ms(), NULL);
+	if (reg.issuer[0] && reg.serial[0]) {
+		int r = dd_crl_lookup(db, x->account_region, reg.issuer, reg.serial, dd_now_ms(), NULL);
 		if (r < 0)
 			return -1;
 		if (r == 1) {
@@ -620,6 +599,14 @@ static void want_cert(const char *account, const char *id)
 	memcpy(want.certs[want.ncerts++], id, 65);
 }
 
+static int want_principal(const char *principal, void *ud)
+{
+	const char *p = strstr(principal, ":cert/");
+	if (p)
+		want_cert(ud, p + 6);
+	return 0;
+}
+
 /* The certificates attached to a thing: their connections bind the thing's attributes and
  * get the policies of its groups. 0 or -1 (store error). */
 static int want_thing(struct dd_db *db, const char *account, const char *thing)
@@ -627,19 +614,7 @@ static int want_thing(struct dd_db *db, const char *account, const char *thing)
 	char ar[DD_ACCOUNT_REGION_SIZE];
 	if (dd_account_region_make(ar, account, region))
 		return 0;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT principal FROM thing_principals WHERE account_region = ?1 AND thing_name = ?2");
-	if (!st)
-		return -1;
-	dd_bind_text(st, 1, ar);
-	dd_bind_text(st, 2, thing);
-	int s;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *p = strstr(dd_col_text(st, 0), ":cert/");
-		if (p)
-			want_cert(account, p + 6);
-	}
-	sqlite3_reset(st);
-	return s == SQLITE_DONE ? 0 : -1;
+	return dd_store_connections_thing_principals(db, ar, thing, want_principal, (void *)account) ? -1 : 0;
 }
 
 static int cmp_id(const void *a, const void *b)

@@ -35,7 +35,7 @@ static const struct dd_handler *const handler_tables[] = {
 	dd_iam_user_handlers,
 	dd_sns_handlers,
 	dd_cognito_handlers,
-	dd_broker_handlers,
+	dd_iot_broker_handlers,
 	NULL,
 };
 

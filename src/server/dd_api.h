@@ -60,7 +60,7 @@ extern const struct dd_handler dd_iam_handlers[];
 extern const struct dd_handler dd_iam_user_handlers[];
 extern const struct dd_handler dd_sns_handlers[];
 extern const struct dd_handler dd_cognito_handlers[];
-extern const struct dd_handler dd_broker_handlers[];
+extern const struct dd_handler dd_iot_broker_handlers[];
 extern const struct dd_public_route dd_sns_public_routes[];
 
 /* The body limit of a request answered without a signature (Cognito GetId and the like). */
