@@ -323,6 +323,57 @@ static void note_op(struct dd_http_response *resp, const char *name)
 	snprintf(resp->operation, sizeof resp->operation, "%s", name);
 }
 
+/* IAM users' access keys, cached per thread: a request looks its key up twice (from the
+ * headers before the body is read, then for the whole request), and a keep-alive client
+ * sends many. An entry is valid while the IAM generation it was read at is current; every
+ * IAM write bumps it, so a deleted, deactivated or new key is seen by the next request.
+ * The generation is read before the store, so a write that lands in between leaves the
+ * entry already stale. Not-found answers are cached too (an unknown key stays unknown
+ * until an IAM write); store errors are not. */
+#define KEY_CACHE_SLOTS 8
+struct key_slot {
+	uint64_t gen;
+	uint64_t tick;
+	bool used, found;
+	char access_key[129]; /* as struct dd_sigv4_auth's */
+	struct dd_iam_key key;
+};
+static _Thread_local struct key_slot key_cache[KEY_CACHE_SLOTS];
+static _Thread_local uint64_t key_tick;
+
+static int iam_key_find(struct dd_api *api, const char *access_key, struct dd_iam_key *out)
+{
+	uint64_t gen = dd_iam_generation();
+	size_t klen = strlen(access_key);
+	struct key_slot *victim = &key_cache[0];
+	for (int i = 0; i < KEY_CACHE_SLOTS; i++) {
+		struct key_slot *k = &key_cache[i];
+		if (k->used && k->gen == gen && strcmp(k->access_key, access_key) == 0) {
+			k->tick = ++key_tick;
+			if (!k->found)
+				return DD_ENOTFOUND;
+			*out = k->key;
+			return 0;
+		}
+		if (!k->used || k->gen != gen || (victim->used && victim->gen == gen && k->tick < victim->tick))
+			victim = k;
+	}
+	struct dd_db *db = dd_store_db(api->svc->store);
+	if (!db)
+		return DD_EIO;
+	int rc = dd_iam_access_key_find(db, access_key, out);
+	if ((rc == 0 || rc == DD_ENOTFOUND) && klen < sizeof victim->access_key) {
+		memcpy(victim->access_key, access_key, klen + 1);
+		victim->gen = gen;
+		victim->found = rc == 0;
+		if (rc == 0)
+			victim->key = *out;
+		victim->used = true;
+		victim->tick = ++key_tick;
+	}
+	return rc;
+}
+
 /* Everything that can be decided from the request line, the query and the headers: a
  * well-formed signature (Authorization header or presigned query, not both), no session
  * token (no STS here issues one), a known access key, a fresh date, every signed header
@@ -368,8 +419,7 @@ static bool authenticate_headers(struct dd_api *api, const struct dd_http_reques
 		ar->secret = ar->cred->secret;
 	} else if (!token) {
 		/* an IAM user's key: unknown, deleted and inactive keys get the same answer, as in AWS */
-		struct dd_db *db = dd_store_db(api->svc->store);
-		if (db && dd_iam_access_key_find(db, ar->auth.access_key, &ar->user) == 0 && ar->user.active) {
+		if (iam_key_find(api, ar->auth.access_key, &ar->user) == 0 && ar->user.active) {
 			ar->account = ar->user.account;
 			ar->secret = ar->user.secret;
 		}
