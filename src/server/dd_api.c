@@ -46,16 +46,53 @@ static const struct dd_raw_route *const raw_tables[] = {
 	NULL,
 };
 
+/* Request ids are UUID-shaped and unique, not secrets: a per-thread generator
+ * (xoshiro256**) seeded once from the system's random source, instead of a call into the
+ * shared DRBG (locks) for each one. */
+static _Thread_local uint64_t rid_state[4];
+static _Thread_local bool rid_seeded;
+
+static uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rid_next(void)
+{
+	uint64_t *st = rid_state;
+	uint64_t r = rotl(st[1] * 5, 7) * 9, t = st[1] << 17;
+	st[2] ^= st[0];
+	st[3] ^= st[1];
+	st[1] ^= st[2];
+	st[0] ^= st[3];
+	st[2] ^= t;
+	st[3] = rotl(st[3], 45);
+	return r;
+}
+
 void dd_api_request_id(char out[37])
 {
+	if (!rid_seeded) {
+		if (dd_random_bytes(rid_state, sizeof rid_state))
+			rid_state[0] = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&rid_state;
+		rid_state[1] |= 1; /* never the all-zero state */
+		rid_seeded = true;
+	}
 	unsigned char r[16];
-	if (dd_random_bytes(r, sizeof r))
-		memset(r, 0x5a, sizeof r);
+	uint64_t a = rid_next(), b = rid_next();
+	memcpy(r, &a, 8);
+	memcpy(r + 8, &b, 8);
 	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
 	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-	char hex[33];
-	dd_hex_encode(r, 16, hex);
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[r[i] >> 4];
+		out[o++] = hex[r[i] & 15];
+	}
+	out[o] = '\0';
 }
 
 static void set_body(struct dd_http_response *resp, char *body)

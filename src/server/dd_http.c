@@ -97,7 +97,9 @@ void dd_http_limits_default(struct dd_http_limits *l)
 	l->body_timeout_s = 120;
 	l->max_connections = 1024;
 	l->max_per_ip = 128;
-	l->conn_memory = 256u << 10;
+	/* libmicrohttpd zeroes a connection's whole pool after each request: 256 KiB cost 12 % of
+	 * a small request's CPU; 128 KiB still holds a 10,000-parameter query line */
+	l->conn_memory = 128u << 10;
 	l->body_budget = 64u << 20;
 }
 
