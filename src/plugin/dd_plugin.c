@@ -52,6 +52,17 @@ enum { MOSQ_ERR_SUCCESS = 0, MOSQ_ERR_NOMEM = 1, MOSQ_ERR_INVAL = 3, MOSQ_ERR_AU
 #define POLL_MS 200
 #define MAX_ACCOUNTS 64
 
+/* One remembered ACL decision: what was asked (access, retain flag, topic) and the answer.
+ * A decision depends only on the connection's compiled policies and binding (no clock,
+ * no store), so it holds until they are reloaded. */
+#define MEMO_SLOTS 8
+struct memo {
+	uint16_t len; /* 0: empty */
+	uint8_t access;
+	bool retain, ok;
+	char topic[MAX_TOPIC + 1];
+};
+
 /* One admitted connection, keyed by the broker's client pointer between BASIC_AUTH and
  * DISCONNECT (the broker reuses pointers afterwards). */
 struct conn {
@@ -67,6 +78,13 @@ struct conn {
 	char session[37];
 	int64_t connected_ms;
 	struct dd_authz *authz;
+	/* "arn:aws:iot:<region>:<account>:", the prefix of every resource decided */
+	char arn_prefix[80];
+	size_t arn_prefix_len;
+	/* the last ACL decisions of this connection (emptied when authz is replaced): a
+	 * client publishes to, and receives from, a few topics over and over */
+	struct memo memo[MEMO_SLOTS];
+	unsigned memo_next;
 	bool takeover;       /* replaced by a newer connection with the same client id */
 	int64_t takeover_ms; /* that connection's connect time: the end of this one */
 	const char *kick_reason; /* set when we disconnect it */
@@ -95,6 +113,13 @@ static int64_t last_poll_ms;
 static bool store_ok_logged = true;
 static struct acct_log logs[MAX_ACCOUNTS];
 static size_t nlogs;
+
+/* plugin_opt_acl_timing true: the time of each ACL check, in 10 ns buckets up to 100 us,
+ * reported as p50/p99/max in the broker log at shutdown (for the benchmark). */
+#define TIMING_BUCKETS 10000
+static bool acl_timing;
+static uint64_t *timing_hist; /* TIMING_BUCKETS + 1 counts, the last one for longer checks */
+static uint64_t timing_max_ns;
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
@@ -394,6 +419,9 @@ static int admit(struct dd_db *db, struct conn *x, bool connecting, const char *
 		return -1;
 	dd_authz_free(x->authz);
 	x->authz = az;
+	memset(x->memo, 0, sizeof x->memo);
+	int pl = snprintf(x->arn_prefix, sizeof x->arn_prefix, "arn:aws:iot:%s:%s:", region, x->account);
+	x->arn_prefix_len = pl > 0 && (size_t)pl < sizeof x->arn_prefix ? (size_t)pl : 0;
 	char res[400];
 	snprintf(res, sizeof res, "arn:aws:iot:%s:%s:client/%s", region, x->account, x->client_id);
 	if (connecting && dd_authz_decide(az, "iot:Connect", res, x->client_id, x->ip) != DD_POLICY_ALLOW) {
@@ -484,36 +512,108 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 
 /* ---- authorization of messages ------------------------------------------------------ */
 
-static bool allowed(const struct conn *x, const char *action, const char *kind, const char *topic)
+/* Decides action on <kind>/<topic> (topic at most MAX_TOPIC bytes, tlen its length). The
+ * resource ARN is assembled without formatting: this runs for every message. */
+static bool allowed(const struct conn *x, const char *action, const char *kind, const char *topic, size_t tlen)
 {
-	char res[MAX_TOPIC + 128];
-	snprintf(res, sizeof res, "arn:aws:iot:%s:%s:%s/%s", region, x->account, kind, topic);
+	char res[sizeof x->arn_prefix + 16 + MAX_TOPIC];
+	size_t kl = strlen(kind);
+	if (!x->arn_prefix_len)
+		return false;
+	memcpy(res, x->arn_prefix, x->arn_prefix_len);
+	memcpy(res + x->arn_prefix_len, kind, kl);
+	res[x->arn_prefix_len + kl] = '/';
+	memcpy(res + x->arn_prefix_len + kl + 1, topic, tlen + 1);
 	return dd_authz_decide(x->authz, action, res, x->client_id, x->ip) == DD_POLICY_ALLOW;
 }
 
+/* Publish (with RetainPublish when retained) or Receive on topic, remembered per
+ * connection. */
+static bool topic_allowed(struct conn *x, int access, bool retain, const char *topic, size_t tlen)
+{
+	for (int i = 0; i < MEMO_SLOTS; i++) {
+		const struct memo *m = &x->memo[i];
+		if (m->len == tlen && m->access == access && m->retain == retain && memcmp(m->topic, topic, tlen) == 0)
+			return m->ok;
+	}
+	bool ok = access == MOSQ_ACL_READ ? allowed(x, "iot:Receive", "topic", topic, tlen)
+					  : allowed(x, "iot:Publish", "topic", topic, tlen) &&
+						    (!retain || allowed(x, "iot:RetainPublish", "topic", topic, tlen));
+	if (tlen) {
+		struct memo *m = &x->memo[x->memo_next++ % MEMO_SLOTS];
+		m->len = (uint16_t)tlen;
+		m->access = (uint8_t)access;
+		m->retain = retain;
+		m->ok = ok;
+		memcpy(m->topic, topic, tlen);
+	}
+	return ok;
+}
+
+static int acl_check(struct mosquitto_evt_acl_check *ed);
+
 static int on_acl_check(int event, void *event_data, void *userdata)
 {
-	struct mosquitto_evt_acl_check *ed = event_data;
+	if (!timing_hist)
+		return acl_check(event_data);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc = acl_check(event_data);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	uint64_t ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+	timing_hist[ns / 10 < TIMING_BUCKETS ? ns / 10 : TIMING_BUCKETS]++;
+	if (ns > timing_max_ns)
+		timing_max_ns = ns;
+	return rc;
+}
+
+static void timing_report(void)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i <= TIMING_BUCKETS; i++)
+		total += timing_hist[i];
+	if (!total)
+		return;
+	uint64_t p50 = 0, p99 = 0, seen = 0;
+	bool h50 = false, h99 = false;
+	for (size_t i = 0; i <= TIMING_BUCKETS; i++) {
+		seen += timing_hist[i];
+		if (!h50 && seen * 100 >= total * 50) {
+			p50 = (i + 1) * 10;
+			h50 = true;
+		}
+		if (!h99 && seen * 100 >= total * 99) {
+			p99 = (i + 1) * 10;
+			h99 = true;
+		}
+	}
+	mosquitto_log_printf(MOSQ_LOG_NOTICE, "iotdefender: ACL checks: %llu, p50 <= %llu ns, p99 <= %llu ns, max %llu ns",
+			     (unsigned long long)total, (unsigned long long)p50, (unsigned long long)p99,
+			     (unsigned long long)timing_max_ns);
+}
+
+static int acl_check(struct mosquitto_evt_acl_check *ed)
+{
 	struct conn *x = conn_find(ed->client);
 	if (!x || !x->authz)
 		return MOSQ_ERR_ACL_DENIED;
-	if (!ed->topic || strnlen(ed->topic, MAX_TOPIC + 1) > MAX_TOPIC)
+	size_t tlen = ed->topic ? strnlen(ed->topic, MAX_TOPIC + 1) : MAX_TOPIC + 1;
+	if (tlen > MAX_TOPIC)
 		return MOSQ_ERR_ACL_DENIED;
 	bool ok;
 	switch (ed->access) {
 	case MOSQ_ACL_WRITE:
-		ok = allowed(x, "iot:Publish", "topic", ed->topic) &&
-		     (!ed->retain || allowed(x, "iot:RetainPublish", "topic", ed->topic));
+		ok = topic_allowed(x, MOSQ_ACL_WRITE, ed->retain, ed->topic, tlen);
 		iot_log(x->account, "Publish-In", ok, x->client_id, x->cert_id, x->ip, ed->topic, ok ? NULL : "AUTHORIZATION_FAILURE");
 		return ok ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
 	case MOSQ_ACL_SUBSCRIBE:
-		ok = allowed(x, "iot:Subscribe", "topicfilter", ed->topic);
+		ok = allowed(x, "iot:Subscribe", "topicfilter", ed->topic, tlen);
 		iot_log(x->account, "Subscribe", ok, x->client_id, x->cert_id, x->ip, ed->topic, ok ? NULL : "AUTHORIZATION_FAILURE");
 		if (ok)
 			lifecycle("subscriptions/subscribed", x, json_pack("{s:[s]}", "topics", ed->topic), dd_now_ms());
 		return ok ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
 	case MOSQ_ACL_READ:
-		return allowed(x, "iot:Receive", "topic", ed->topic) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
+		return topic_allowed(x, MOSQ_ACL_READ, false, ed->topic, tlen) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
 	case MOSQ_ACL_UNSUBSCRIBE:
 		return MOSQ_ERR_SUCCESS;
 	default:
@@ -777,6 +877,8 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, st
 			snprintf(region, sizeof region, "%s", opts[i].value);
 		else if (strcmp(opts[i].key, "account") == 0)
 			snprintf(only_account, sizeof only_account, "%s", opts[i].value);
+		else if (strcmp(opts[i].key, "acl_timing") == 0)
+			acl_timing = strcmp(opts[i].value, "true") == 0;
 	}
 	if (!data_dir[0]) {
 		mosquitto_log_printf(MOSQ_LOG_ERR, "iotdefender: plugin_opt_data_dir is required");
@@ -790,6 +892,8 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, st
 		return MOSQ_ERR_INVAL;
 	}
 	dd_log_set_level(DD_LOG_WARN);
+	if (acl_timing && !(timing_hist = calloc(TIMING_BUCKETS + 1, sizeof *timing_hist)))
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "iotdefender: no memory for ACL timing; not measured");
 	(void)store_open();
 	if (mosquitto_callback_register(identifier, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL, NULL) ||
 	    mosquitto_callback_register(identifier, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL, NULL) ||
@@ -806,6 +910,11 @@ int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *opts, int opt
 	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_DISCONNECT, on_disconnect, NULL);
 	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_TICK, on_tick, NULL);
 	dd_plugin_writer_stop(10000);
+	if (timing_hist) {
+		timing_report();
+		free(timing_hist);
+		timing_hist = NULL;
+	}
 	for (size_t b = 0; b < BUCKETS; b++)
 		while (buckets[b])
 			conn_remove(buckets[b]);
