@@ -45,6 +45,13 @@ int dd_changes_write_ca_bundle(struct dd_db *db, const char *server_ca_pem, cons
 int dd_broker_endpoint_set(struct dd_db *db, const char *region, const char *host_port) DD_MUST_CHECK;
 int dd_broker_endpoint_get(struct dd_db *db, const char *region, char *out, size_t outlen) DD_MUST_CHECK;
 
+/* Appends the broker connection metrics (Prometheus text) of every region whose plugin
+ * recorded counters: connected clients, connects, disconnects and refusals, and the age of
+ * the record at now_ms. Nothing when no broker plugin ever ran on this store. 0, DD_EIO
+ * or DD_ENOMEM. */
+struct dd_buf;
+int dd_broker_metrics(struct dd_db *db, int64_t now_ms, struct dd_buf *b) DD_MUST_CHECK;
+
 /* serve's keeper thread: once DIR/broker/ exists (broker-config made it), rewrites the CA
  * bundle within a second of a CA change or of a self-signed certificate registered without
  * a CA, and prunes journal entries older than an hour. */

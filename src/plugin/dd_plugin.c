@@ -121,6 +121,15 @@ static bool acl_timing;
 static uint64_t *timing_hist; /* TIMING_BUCKETS + 1 counts, the last one for longer checks */
 static uint64_t timing_max_ns;
 
+/* The broker's connection counters since the last STATS record handed to the writer
+ * (which adds them to the store for GET /metrics): sent when they change, and every
+ * STATS_EVERY_MS anyway so the store's time says the broker is alive. */
+#define STATS_EVERY_MS 10000
+static struct {
+	int64_t connects, disconnects, refusals;
+	int64_t sent_connected, sent_ms;
+} stats = { .sent_connected = -1 };
+
 /* ---- helpers ------------------------------------------------------------------------ */
 
 static size_t bucket_of(const struct mosquitto *client)
@@ -452,9 +461,20 @@ static bool cert_id_of(struct mosquitto *client, char out[65])
 	return true;
 }
 
+static int basic_auth(struct mosquitto_evt_basic_auth *ed);
+
 static int on_basic_auth(int event, void *event_data, void *userdata)
 {
-	struct mosquitto_evt_basic_auth *ed = event_data;
+	int rc = basic_auth(event_data);
+	if (rc == MOSQ_ERR_SUCCESS)
+		stats.connects++;
+	else
+		stats.refusals++;
+	return rc;
+}
+
+static int basic_auth(struct mosquitto_evt_basic_auth *ed)
+{
 	const char *id = mosquitto_client_id(ed->client);
 	const char *addr = mosquitto_client_address(ed->client);
 	if (!sane(id, MAX_CLIENT_ID)) {
@@ -637,6 +657,7 @@ static int on_disconnect(int event, void *event_data, void *userdata)
 		  now);
 	x->closed = true;
 	nclosed++;
+	stats.disconnects++;
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -845,6 +866,25 @@ static void sweep_closed(void)
 	}
 }
 
+/* Hands the counters to the writer when they changed or STATS_EVERY_MS passed (or when
+ * forced, at shutdown). */
+static void stats_push(int64_t now, int64_t connected, bool force)
+{
+	if (!store)
+		return; /* no writer yet: counted until the store opens */
+	if (!force && !stats.connects && !stats.disconnects && !stats.refusals && connected == stats.sent_connected &&
+	    now - stats.sent_ms < STATS_EVERY_MS)
+		return;
+	char text[128];
+	snprintf(text, sizeof text, "%lld %lld %lld %lld", (long long)connected, (long long)stats.connects,
+		 (long long)stats.disconnects, (long long)stats.refusals);
+	if (dd_plugin_writer_put(DD_PLUGIN_REC_STATS, "", text))
+		return; /* kept, sent with the next change */
+	stats.connects = stats.disconnects = stats.refusals = 0;
+	stats.sent_connected = connected;
+	stats.sent_ms = now;
+}
+
 static int on_tick(int event, void *event_data, void *userdata)
 {
 	if (nclosed)
@@ -854,6 +894,7 @@ static int on_tick(int event, void *event_data, void *userdata)
 		return MOSQ_ERR_SUCCESS;
 	last_poll_ms = now;
 	poll_changes();
+	stats_push(now, (int64_t)(nconns - nclosed), false);
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -909,6 +950,7 @@ int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *opts, int opt
 	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL);
 	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_DISCONNECT, on_disconnect, NULL);
 	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_TICK, on_tick, NULL);
+	stats_push(dd_now_ms(), 0, true); /* the broker is going away with its clients */
 	dd_plugin_writer_stop(10000);
 	if (timing_hist) {
 		timing_report();

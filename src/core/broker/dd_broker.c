@@ -2,18 +2,23 @@
 /*
  * The server side of the broker: the MQTT endpoint each region's broker was configured
  * with (answered by DescribeEndpoint), and serve's keeper thread, which rewrites the
- * broker's CA bundle when a trust anchor changes and prunes the change journal. The
- * keeper is one thread for the process; it only acts once DIR/broker/ exists.
+ * broker's CA bundle when a trust anchor changes and prunes the change journal, and the
+ * broker's connection metrics for GET /metrics (the counters the plugin records in the
+ * store, since it runs in Mosquitto's process). The keeper is one thread for the
+ * process; it only acts once DIR/broker/ exists.
  */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "dd/buf.h"
 #include "dd/changes.h"
 #include "dd/service.h"
 #include "store/dd_store_changes.h"
+#include "store/dd_store_connections.h"
 
 int dd_broker_endpoint_set(struct dd_db *db, const char *region, const char *host_port)
 {
@@ -23,6 +28,68 @@ int dd_broker_endpoint_set(struct dd_db *db, const char *region, const char *hos
 int dd_broker_endpoint_get(struct dd_db *db, const char *region, char *out, size_t outlen)
 {
 	return dd_store_changes_endpoint_get(db, region, out, outlen);
+}
+
+/* ---- metrics ------------------------------------------------------------------------ */
+
+#define BROKER_MAX_REGIONS 64
+
+struct metric_rows {
+	size_t n;
+	struct dd_store_connections_stats rows[BROKER_MAX_REGIONS];
+};
+
+static int collect_stats(const struct dd_store_connections_stats *s, void *ud)
+{
+	struct metric_rows *m = ud;
+	if (m->n < BROKER_MAX_REGIONS)
+		m->rows[m->n++] = *s;
+	return 0;
+}
+
+/* A region name is [a-z0-9-]: nothing to escape in a label value. */
+static bool label_safe(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
+			return false;
+	return true;
+}
+
+int dd_broker_metrics(struct dd_db *db, int64_t now_ms, struct dd_buf *b)
+{
+	struct metric_rows *m = calloc(1, sizeof *m);
+	if (!m)
+		return DD_ENOMEM;
+	int rc = dd_store_connections_stats_list(db, collect_stats, m);
+	if (rc || !m->n) {
+		free(m);
+		return rc;
+	}
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+		{ "iotdefender_broker_connected_clients", "gauge", "MQTT clients connected to the region's broker (as its plugin last recorded)." },
+		{ "iotdefender_broker_connects_total", "counter", "Connections the broker plugin admitted." },
+		{ "iotdefender_broker_disconnects_total", "counter", "Admitted connections that ended." },
+		{ "iotdefender_broker_refusals_total", "counter", "Connection attempts the broker plugin refused (certificate, CA, CRL, iot:Connect, store unavailable)." },
+		{ "iotdefender_broker_stats_age_seconds", "gauge", "Seconds since the broker plugin last recorded its counters (it does at least every 10 s while running)." },
+	};
+	for (size_t f = 0; f < sizeof fam / sizeof fam[0]; f++) {
+		dd_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", fam[f].name, fam[f].help, fam[f].name, fam[f].type);
+		for (size_t i = 0; i < m->n; i++) {
+			const struct dd_store_connections_stats *r = &m->rows[i];
+			if (!label_safe(r->region))
+				continue;
+			double v = f == 0 ? (double)r->connected : f == 1 ? (double)r->connects : f == 2 ? (double)r->disconnects
+				 : f == 3 ? (double)r->refusals : (double)(now_ms - r->updated_ms) / 1000.0;
+			dd_buf_printf(b, "%s{region=\"%s\"} %.17g\n", fam[f].name, r->region, v);
+		}
+	}
+	free(m);
+	return 0;
 }
 
 /* ---- serve's keeper ----------------------------------------------------------------- */
