@@ -18,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 #include "dd/buf.h"
 #include "dd/cognito.h"
 #include "dd/iam.h"
@@ -479,20 +481,41 @@ static bool authenticate_headers(struct dd_api *api, const struct dd_http_reques
 	return true;
 }
 
+struct dd_api_auth {
+	struct auth_result ar; /* its pointers point into itself or the credentials: never copied */
+};
+
+void dd_api_auth_free(struct dd_api_auth *a)
+{
+	if (a)
+		OPENSSL_cleanse(a, sizeof *a); /* the secret */
+	free(a);
+}
+
 bool dd_api_preauth(struct dd_api *api, const struct dd_http_request *req, struct dd_http_response *resp,
-		    size_t *max_body)
+		    size_t *max_body, struct dd_api_auth **auth)
 {
 	memset(resp, 0, sizeof *resp);
+	if (auth)
+		*auth = NULL;
 	const struct dd_public_route *pub = NULL;
 	if (route_kind(req, &pub) != ROUTE_SIGNED) {
 		*max_body = DD_API_UNSIGNED_MAX_BODY;
 		return true;
 	}
-	struct auth_result ar;
+	struct dd_api_auth *a = malloc(sizeof *a);
+	struct auth_result local;
+	struct auth_result *ar = a ? &a->ar : &local;
 	dd_api_request_id(resp->request_id);
-	if (!authenticate_headers(api, req, &ar, resp))
+	if (!authenticate_headers(api, req, ar, resp)) {
+		dd_api_auth_free(a);
 		return false;
+	}
 	*max_body = api->svc->max_body;
+	if (auth)
+		*auth = a;
+	else
+		dd_api_auth_free(a);
 	return true;
 }
 
@@ -609,9 +632,14 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 		return;
 	}
 
-	struct auth_result ar;
-	if (!authenticate_headers(api, req, &ar, resp))
+	/* the headers' decision of dd_api_preauth when the HTTP layer kept it, else made here */
+	struct auth_result local;
+	const struct auth_result *arp = req->auth ? &req->auth->ar : &local;
+	if (req->auth)
+		note_identity(resp, arp);
+	else if (!authenticate_headers(api, req, &local, resp))
 		return;
+	const struct auth_result ar = *arp; /* a shallow copy: its pointers stay valid */
 	const char *service = ar.service;
 	const struct dd_model *m = ar.model;
 	proto = ar.proto;
