@@ -18,8 +18,9 @@
 
 #include "dd/common.h"
 #include "dd/ctx.h"
-#include "dd/store.h"
 #include "store/dd_store_changes.h" /* struct dd_change */
+
+struct dd_db;
 
 /* Appends one change of account_region inside the caller's write transaction. */
 int dd_changes_note(struct dd_db *db, const char *account_region, const char *kind, const char *subject,
