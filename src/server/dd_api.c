@@ -4,9 +4,11 @@
  * encoding. Only these are answered without a valid signature: GET /health (which says
  * only that the process is up), GET /metrics (its own bearer token: dd_api_metrics.c), the SNS confirmation and signing-certificate links, and
  * the Cognito identity operations AWS itself serves unsigned (their account is the one
- * owning the identity pool named in the request). Authentication runs twice: from the
- * headers alone before the HTTP layer reads a body (dd_api_preauth), then over the whole
- * request. /console/ is the web console's, with its own sign-in and sessions
+ * owning the identity pool named in the request). Authentication runs in two steps: from
+ * the headers alone before the HTTP layer reads a body (dd_api_preauth: the key, its
+ * account, the date, the signed headers), whose decision the HTTP layer keeps for the
+ * request, then the signature over the whole request. IAM users' keys are cached per
+ * thread while the IAM generation is current. /console/ is the web console's, with its own sign-in and sessions
  * (dd_console.c). Authentication errors use each protocol's AWS code and status; handler
  * errors are mapped once here to AWS codes and statuses.
  */
@@ -362,9 +364,9 @@ static void note_op(struct dd_http_response *resp, const char *name)
 	snprintf(resp->operation, sizeof resp->operation, "%s", name);
 }
 
-/* IAM users' access keys, cached per thread: a request looks its key up twice (from the
- * headers before the body is read, then for the whole request), and a keep-alive client
- * sends many. An entry is valid while the IAM generation it was read at is current; every
+/* IAM users' access keys, cached per thread: a keep-alive client sends many requests with
+ * one key, and each used to cost a store lookup (two, before the identity decided from the
+ * headers was kept for the request). An entry is valid while the IAM generation it was read at is current; every
  * IAM write bumps it, so a deleted, deactivated or new key is seen by the next request.
  * The generation is read before the store, so a write that lands in between leaves the
  * entry already stale. Not-found answers are cached too (an unknown key stays unknown
