@@ -5,11 +5,16 @@
  * its CA (if any) is ACTIVE, no loaded CRL revokes it, and its policies allow iot:Connect
  * on client/<clientId> — the policies and variables of dd_authz, as TestAuthorization
  * answers. ACL_CHECK answers Publish (and RetainPublish), Subscribe and Receive from the
- * compiled policies cached per connection, without SQL. TICK polls the change journal
- * every 200 ms: clients whose certificate left ACTIVE are kicked, caches are rebuilt, and
- * DeleteConnection requests are applied. Connects and disconnects are recorded (through
+ * compiled policies cached per connection, without SQL, and remembers each connection's
+ * last Publish/Receive decisions by topic (dropped whenever its policies are reloaded).
+ * It runs no SQL of its own (store/dd_store_connections.h, the journal, dd_authz and
+ * dd_crl_lookup read the store). TICK polls the change journal every 200 ms: clients
+ * whose certificate left ACTIVE are kicked, caches are rebuilt, and DeleteConnection
+ * requests are applied. Connects and disconnects are recorded (through
  * the writer thread) as connection events, lifecycle events are published, and AWS IoT
- * log lines are written at the account's v2 log level. Any store failure refuses.
+ * log lines are written at the account's v2 log level; the connection counters (connects,
+ * disconnects, refusals, connected now) go to the store for GET /metrics. Any store
+ * failure refuses.
  */
 #include <ctype.h>
 #include <stdbool.h>
