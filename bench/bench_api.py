@@ -1,10 +1,16 @@
 #!/usr/bin/env python3
-"""API throughput: the same CreateThing + DescribeThing + ListThings workload, SigV4-signed,
-against `iotdefender serve` and against `moto_server`, both on 127.0.0.1, driven by the C
-load generator (dd_loadgen). Prints requests per second for both and the ratio.
+"""API throughput, iotdefender `serve` against `moto_server`, both on 127.0.0.1, driven by
+the C load generator (dd_loadgen), every request SigV4-signed, keep-alive connections:
+  1. the mixed workload: CreateThing + DescribeThing + ListThings;
+  2. DescribeThing only (issue 12's target: >= 100x moto_server), each thread describing
+     one thing it created before the clock started.
+Prints requests per second for both servers, the ratio, and the server's CPU time per
+request (user + system of the server process, from /proc: a figure that holds up better
+than requests/s on a machine shared with other work).
 
 env: IOTDEFENDER_BIN, DD_LOADGEN, BENCH_ITERATIONS (default 2000 per thread for
-iotdefender), BENCH_THREADS (default 4), BENCH_MOTO_ITERATIONS (default 150 per thread)."""
+iotdefender), BENCH_DESCRIBE_ITERATIONS (default 5000 per thread), BENCH_THREADS (default
+4), BENCH_MOTO_ITERATIONS (default 150 per thread, both phases)."""
 import os
 import shutil
 import signal
@@ -26,9 +32,19 @@ def free_port():
         return s.getsockname()[1]
 
 
-def loadgen(port, ak, sk, threads, iters, prefix):
+def cpu_seconds(pid):
+    """User + system CPU seconds of process pid so far (0 when unreadable)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def loadgen(port, ak, sk, threads, iters, prefix, mode="mixed"):
     lg = os.environ.get("DD_LOADGEN", os.path.join(HERE, "..", "build", "dd_loadgen"))
-    out = subprocess.run([lg, "127.0.0.1", str(port), ak, sk, str(threads), str(iters), prefix],
+    out = subprocess.run([lg, "127.0.0.1", str(port), ak, sk, str(threads), str(iters), prefix, mode],
                          capture_output=True, text=True, timeout=1800)
     line = out.stdout.strip()
     if out.returncode != 0:
@@ -37,20 +53,34 @@ def loadgen(port, ak, sk, threads, iters, prefix):
     return float(fields["rps"]), int(fields["requests"])
 
 
+def measured(pid, port, ak, sk, threads, iters, prefix, mode):
+    """One loadgen run: (requests/s, requests, server CPU microseconds per request)."""
+    c0 = cpu_seconds(pid)
+    rps, n = loadgen(port, ak, sk, threads, iters, prefix, mode)
+    return rps, n, 1e6 * (cpu_seconds(pid) - c0) / max(n, 1)
+
+
 def main():
     threads = int(os.environ.get("BENCH_THREADS", "4"))
     iters = int(os.environ.get("BENCH_ITERATIONS", "2000"))
+    d_iters = int(os.environ.get("BENCH_DESCRIBE_ITERATIONS", "5000"))
     moto_iters = int(os.environ.get("BENCH_MOTO_ITERATIONS", "150"))
 
     srv = ddserver.Server().start()
     try:
         k = srv.key()
-        # warm-up, then the measured run
-        loadgen(srv.port, k["aws_access_key_id"], k["aws_secret_access_key"], threads, 50, "warm")
-        dd_rps, dd_n = loadgen(srv.port, k["aws_access_key_id"], k["aws_secret_access_key"], threads, iters, "bench")
+        ak, sk = k["aws_access_key_id"], k["aws_secret_access_key"]
+        # warm-up, then the measured runs
+        loadgen(srv.port, ak, sk, threads, 50, "warm")
+        dd_rps, dd_n, dd_cpu = measured(srv.proc.pid, srv.port, ak, sk, threads, iters, "bench", "mixed")
+        loadgen(srv.port, ak, sk, threads, 200, "dwarm", "describe")
+        dd_drps, dd_dn, dd_dcpu = measured(srv.proc.pid, srv.port, ak, sk, threads, d_iters, "dbench", "describe")
     finally:
         srv.cleanup()
-    print("iotdefender: %d requests, %.0f requests/s (%d threads)" % (dd_n, dd_rps, threads))
+    print("iotdefender mixed: %d requests, %.0f requests/s (%d threads), %.0f us server CPU per request"
+          % (dd_n, dd_rps, threads, dd_cpu))
+    print("iotdefender DescribeThing: %d requests, %.0f requests/s (%d threads), %.0f us server CPU per request"
+          % (dd_dn, dd_drps, threads, dd_dcpu))
 
     moto = shutil.which("moto_server")
     if not moto:
@@ -68,12 +98,20 @@ def main():
             except OSError:
                 time.sleep(0.2)
         loadgen(port, "AKIDMOTO", "secret", threads, 10, "warm")
-        moto_rps, moto_n = loadgen(port, "AKIDMOTO", "secret", threads, moto_iters, "bench")
+        moto_rps, moto_n, moto_cpu = measured(p.pid, port, "AKIDMOTO", "secret", threads, moto_iters, "bench", "mixed")
+        loadgen(port, "AKIDMOTO", "secret", threads, 10, "dwarm", "describe")
+        moto_drps, moto_dn, moto_dcpu = measured(p.pid, port, "AKIDMOTO", "secret", threads, moto_iters, "dbench",
+                                                 "describe")
     finally:
         os.killpg(p.pid, signal.SIGTERM)
         p.wait(timeout=15)
-    print("moto_server: %d requests, %.0f requests/s (%d threads)" % (moto_n, moto_rps, threads))
-    print("ratio iotdefender/moto: %.1fx" % (dd_rps / moto_rps))
+    print("moto_server mixed: %d requests, %.0f requests/s (%d threads), %.0f us server CPU per request"
+          % (moto_n, moto_rps, threads, moto_cpu))
+    print("moto_server DescribeThing: %d requests, %.0f requests/s (%d threads), %.0f us server CPU per request"
+          % (moto_dn, moto_drps, threads, moto_dcpu))
+    print("ratio iotdefender/moto, mixed: %.1fx" % (dd_rps / moto_rps))
+    print("ratio iotdefender/moto, DescribeThing: %.1fx requests/s (target >= 100x), %.1fx less CPU per request"
+          % (dd_drps / moto_drps, moto_dcpu / max(dd_dcpu, 1e-9)))
 
 
 if __name__ == "__main__":

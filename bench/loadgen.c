@@ -2,10 +2,12 @@
 /*
  * A small HTTP/1.1 load generator for the API benchmark: T threads, each with its own
  * keep-alive connection (reconnecting when the server closes it, as moto's does), runs N
- * iterations of CreateThing + DescribeThing + ListThings, every request SigV4-signed with
- * the project's own signer, and prints requests per second. Loopback only.
+ * iterations of CreateThing + DescribeThing + ListThings (MODE "mixed", the default), or
+ * creates one thing per thread and then runs N DescribeThing requests of it (MODE
+ * "describe"; the creation is not counted). Every request is SigV4-signed with the
+ * project's own signer; prints requests per second. Loopback only.
  *
- * usage: dd_loadgen HOST PORT ACCESS_KEY SECRET THREADS ITERATIONS PREFIX
+ * usage: dd_loadgen HOST PORT ACCESS_KEY SECRET THREADS ITERATIONS PREFIX [MODE]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +29,7 @@ struct job {
 	int port;
 	const char *ak, *sk, *prefix;
 	int id, iters;
+	bool describe_only;
 	long ok, failed;
 	int fd;
 };
@@ -138,8 +141,19 @@ static int roundtrip(struct job *j, const char *method, const char *path, const 
 static void *run(void *arg)
 {
 	struct job *j = arg;
-	j->fd = -1;
 	struct dd_kv lq[] = { { (char *)"maxResults", (char *)"10" } };
+	if (j->describe_only) {
+		char path[256];
+		snprintf(path, sizeof path, "/things/%s-%d", j->prefix, j->id);
+		for (int i = 0; i < j->iters; i++) {
+			int st = roundtrip(j, "GET", path, NULL, NULL, 0, NULL);
+			j->ok += st == 200;
+			j->failed += st != 200;
+		}
+		if (j->fd >= 0)
+			close(j->fd);
+		return NULL;
+	}
 	for (int i = 0; i < j->iters; i++) {
 		char path[256];
 		snprintf(path, sizeof path, "/things/%s-%d-%d", j->prefix, j->id, i);
@@ -156,8 +170,13 @@ static void *run(void *arg)
 
 int main(int argc, char **argv)
 {
-	if (argc != 8) {
-		fprintf(stderr, "usage: dd_loadgen HOST PORT ACCESS_KEY SECRET THREADS ITERATIONS PREFIX\n");
+	if (argc != 8 && argc != 9) {
+		fprintf(stderr, "usage: dd_loadgen HOST PORT ACCESS_KEY SECRET THREADS ITERATIONS PREFIX [mixed|describe]\n");
+		return 2;
+	}
+	bool describe_only = argc == 9 && strcmp(argv[8], "describe") == 0;
+	if (argc == 9 && !describe_only && strcmp(argv[8], "mixed") != 0) {
+		fprintf(stderr, "dd_loadgen: MODE is mixed or describe\n");
 		return 2;
 	}
 	int64_t port, threads, iters;
@@ -168,13 +187,28 @@ int main(int argc, char **argv)
 	}
 	struct job *jobs = calloc((size_t)threads, sizeof *jobs);
 	pthread_t *tids = calloc((size_t)threads, sizeof *tids);
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int i = 0; i < threads; i++) {
 		jobs[i] = (struct job){ .host = argv[1], .port = (int)port, .ak = argv[3], .sk = argv[4],
-					.prefix = argv[7], .id = i, .iters = (int)iters };
-		pthread_create(&tids[i], NULL, run, &jobs[i]);
+					.prefix = argv[7], .id = i, .iters = (int)iters, .describe_only = describe_only,
+					.fd = -1 };
+		if (describe_only) {
+			/* the thing each thread describes, created before the clock starts */
+			char path[256];
+			snprintf(path, sizeof path, "/things/%s-%d", argv[7], i);
+			int st = roundtrip(&jobs[i], "POST", path, NULL, NULL, 0, "{}");
+			if (jobs[i].fd >= 0)
+				close(jobs[i].fd);
+			jobs[i].fd = -1;
+			if (st != 200) {
+				fprintf(stderr, "dd_loadgen: CreateThing %s answered %d\n", path, st);
+				return 1;
+			}
+		}
 	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < threads; i++)
+		pthread_create(&tids[i], NULL, run, &jobs[i]);
 	long ok = 0, failed = 0;
 	for (int i = 0; i < threads; i++) {
 		pthread_join(tids[i], NULL);

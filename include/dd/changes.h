@@ -6,7 +6,9 @@
  * versions, thing principals, thing attributes, group membership and logging settings are
  * written by triggers (migration "change journal") inside the transaction that makes the
  * change; iot-data DeleteConnection is noted here explicitly. Also writes the broker's CA
- * bundle (the server CA and every ACTIVE registered CA) for the TLS listener.
+ * bundle (the server CA and every ACTIVE registered CA) for the TLS listener. Implemented
+ * by src/core/broker/ (dd_changes.c: the journal and the bundle; dd_broker.c: the
+ * endpoint and serve's keeper) over store/dd_store_changes.h.
  */
 #ifndef DD_CHANGES_H
 #define DD_CHANGES_H
@@ -16,20 +18,9 @@
 
 #include "dd/common.h"
 #include "dd/ctx.h"
-#include "dd/store.h"
+#include "store/dd_store_changes.h" /* struct dd_change */
 
-struct dd_change {
-	int64_t seq;
-	/* "<account>/<region>" of the changed row (the journal holds every region's changes;
-	 * a broker applies those of its own region) */
-	char account_region[DD_ACCOUNT_REGION_SIZE];
-	/* cert (subject: certificate id), ca and crl (CA id), policy (target ARN or policy
-	 * name), thing (principal ARN or thing name), group (thing name), grouptree (group
-	 * name), logging (settings key or log target), connection (client id) */
-	char kind[16];
-	char subject[2048];
-	char arg[256];     /* connection: {"cleanSession":…, "preventWillMessage":…} */
-};
+struct dd_db;
 
 /* Appends one change of account_region inside the caller's write transaction. */
 int dd_changes_note(struct dd_db *db, const char *account_region, const char *kind, const char *subject,
@@ -55,6 +46,13 @@ int dd_changes_write_ca_bundle(struct dd_db *db, const char *server_ca_pem, cons
 int dd_broker_endpoint_set(struct dd_db *db, const char *region, const char *host_port) DD_MUST_CHECK;
 int dd_broker_endpoint_get(struct dd_db *db, const char *region, char *out, size_t outlen) DD_MUST_CHECK;
 
+/* Appends the broker connection metrics (Prometheus text) of every region whose plugin
+ * recorded counters: connected clients, connects, disconnects and refusals, and the age of
+ * the record at now_ms. Nothing when no broker plugin ever ran on this store. 0, DD_EIO
+ * or DD_ENOMEM. */
+struct dd_buf;
+int dd_broker_metrics(struct dd_db *db, int64_t now_ms, struct dd_buf *b) DD_MUST_CHECK;
+
 /* serve's keeper thread: once DIR/broker/ exists (broker-config made it), rewrites the CA
  * bundle within a second of a CA change or of a self-signed certificate registered without
  * a CA, and prunes journal entries older than an hour. */
@@ -62,7 +60,7 @@ struct dd_service;
 int dd_broker_keeper_start(struct dd_service *svc) DD_MUST_CHECK;
 void dd_broker_keeper_stop(void);
 
-/* The iot-data operations applied by the broker (DeleteConnection): dd_broker_handlers,
- * declared with the other handler tables in server/dd_api.h. */
+/* The iot-data operations applied by the broker (DeleteConnection): dd_iot_broker_handlers
+ * (src/api/dd_iot_broker.c), declared with the other handler tables in server/dd_api.h. */
 
 #endif

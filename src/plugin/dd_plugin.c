@@ -5,11 +5,16 @@
  * its CA (if any) is ACTIVE, no loaded CRL revokes it, and its policies allow iot:Connect
  * on client/<clientId> — the policies and variables of dd_authz, as TestAuthorization
  * answers. ACL_CHECK answers Publish (and RetainPublish), Subscribe and Receive from the
- * compiled policies cached per connection, without SQL. TICK polls the change journal
- * every 200 ms: clients whose certificate left ACTIVE are kicked, caches are rebuilt, and
- * DeleteConnection requests are applied. Connects and disconnects are recorded (through
+ * compiled policies cached per connection, without SQL, and remembers each connection's
+ * last Publish/Receive decisions by topic (dropped whenever its policies are reloaded).
+ * It runs no SQL of its own (store/dd_store_connections.h, the journal, dd_authz and
+ * dd_crl_lookup read the store). TICK polls the change journal every 200 ms: clients
+ * whose certificate left ACTIVE are kicked, caches are rebuilt, and DeleteConnection
+ * requests are applied. Connects and disconnects are recorded (through
  * the writer thread) as connection events, lifecycle events are published, and AWS IoT
- * log lines are written at the account's v2 log level. Any store failure refuses.
+ * log lines are written at the account's v2 log level; the connection counters (connects,
+ * disconnects, refusals, connected now) go to the store for GET /metrics. Any store
+ * failure refuses.
  */
 #include <ctype.h>
 #include <stdbool.h>
@@ -44,12 +49,24 @@ enum { MOSQ_ERR_SUCCESS = 0, MOSQ_ERR_NOMEM = 1, MOSQ_ERR_INVAL = 3, MOSQ_ERR_AU
 #include "dd/ctx.h"
 #include "dd/store.h"
 #include "plugin/dd_plugin_int.h"
+#include "store/dd_store_connections.h"
 
 #define MAX_CLIENT_ID 128
 #define MAX_TOPIC 256
 #define BUCKETS 4096
 #define POLL_MS 200
 #define MAX_ACCOUNTS 64
+
+/* One remembered ACL decision: what was asked (access, retain flag, topic) and the answer.
+ * A decision depends only on the connection's compiled policies and binding (no clock,
+ * no store), so it holds until they are reloaded. */
+#define MEMO_SLOTS 8
+struct memo {
+	uint16_t len; /* 0: empty */
+	uint8_t access;
+	bool retain, ok;
+	char topic[MAX_TOPIC + 1];
+};
 
 /* One admitted connection, keyed by the broker's client pointer between BASIC_AUTH and
  * DISCONNECT (the broker reuses pointers afterwards). */
@@ -66,6 +83,13 @@ struct conn {
 	char session[37];
 	int64_t connected_ms;
 	struct dd_authz *authz;
+	/* "arn:aws:iot:<region>:<account>:", the prefix of every resource decided */
+	char arn_prefix[80];
+	size_t arn_prefix_len;
+	/* the last ACL decisions of this connection (emptied when authz is replaced): a
+	 * client publishes to, and receives from, a few topics over and over */
+	struct memo memo[MEMO_SLOTS];
+	unsigned memo_next;
 	bool takeover;       /* replaced by a newer connection with the same client id */
 	int64_t takeover_ms; /* that connection's connect time: the end of this one */
 	const char *kick_reason; /* set when we disconnect it */
@@ -94,6 +118,22 @@ static int64_t last_poll_ms;
 static bool store_ok_logged = true;
 static struct acct_log logs[MAX_ACCOUNTS];
 static size_t nlogs;
+
+/* plugin_opt_acl_timing true: the time of each ACL check, in 10 ns buckets up to 100 us,
+ * reported as p50/p99/max in the broker log at shutdown (for the benchmark). */
+#define TIMING_BUCKETS 10000
+static bool acl_timing;
+static uint64_t *timing_hist; /* TIMING_BUCKETS + 1 counts, the last one for longer checks */
+static uint64_t timing_max_ns;
+
+/* The broker's connection counters since the last STATS record handed to the writer
+ * (which adds them to the store for GET /metrics): sent when they change, and every
+ * STATS_EVERY_MS anyway so the store's time says the broker is alive. */
+#define STATS_EVERY_MS 10000
+static struct {
+	int64_t connects, disconnects, refusals;
+	int64_t sent_connected, sent_ms;
+} stats = { .sent_connected = -1 };
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
@@ -227,22 +267,21 @@ static void load_log_level(struct dd_db *db, struct acct_log *l)
 	char ar[DD_ACCOUNT_REGION_SIZE];
 	if (dd_account_region_make(ar, l->account, region))
 		return;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT key, value FROM settings WHERE account_region = ?1 AND key IN ('logging_v2', 'logging_v1')");
-	if (!st)
+	char t1[4096], t2[4096];
+	if (dd_store_connections_logging(db, ar, t1, sizeof t1, t2, sizeof t2))
 		return;
-	dd_bind_text(st, 1, ar);
 	int v1 = 0, v2 = -1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *v = json_loads(dd_col_text(st, 1), 0, NULL);
-		if (strcmp(dd_col_text(st, 0), "logging_v2") == 0) {
-			json_t *dis = json_object_get(v, "disableAllLogs");
-			v2 = json_is_true(dis) ? 0 : level_num(json_string_value(json_object_get(v, "defaultLogLevel")));
-		} else {
-			v1 = level_num(json_string_value(json_object_get(v, "logLevel")));
-		}
+	if (t2[0]) {
+		json_t *v = json_loads(t2, 0, NULL);
+		json_t *dis = json_object_get(v, "disableAllLogs");
+		v2 = json_is_true(dis) ? 0 : level_num(json_string_value(json_object_get(v, "defaultLogLevel")));
 		json_decref(v);
 	}
-	sqlite3_reset(st);
+	if (t1[0]) {
+		json_t *v = json_loads(t1, 0, NULL);
+		v1 = level_num(json_string_value(json_object_get(v, "logLevel")));
+		json_decref(v);
+	}
 	l->level = v2 >= 0 ? v2 : v1;
 }
 
@@ -351,56 +390,35 @@ static void lifecycle(const char *topic_kind, const struct conn *x, json_t *extr
 static int admit(struct dd_db *db, struct conn *x, bool connecting, const char **why)
 {
 	/* only the certificates registered in the plugin's region (of its account, if set) */
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT account_region, status, ca_id, issuer, serial FROM certificates WHERE id = ?1"
-					  " AND substr(account_region, 14) = ?3 AND (?2 = '' OR account_region = ?2 || '/' || ?3)"
-					  " ORDER BY status = 'ACTIVE' DESC, account_region LIMIT 1");
-	if (!st)
-		return -1;
-	dd_bind_text(st, 1, x->cert_id);
-	dd_bind_text(st, 2, only_account);
-	dd_bind_text(st, 3, region);
-	int s = sqlite3_step(st);
-	if (s != SQLITE_ROW) {
-		sqlite3_reset(st);
-		if (s != SQLITE_DONE)
-			return -1;
+	struct dd_store_connections_cert reg;
+	int s = dd_store_connections_cert_find(db, x->cert_id, only_account, region, &reg);
+	if (s == DD_ENOTFOUND) {
 		*why = "certificate not registered";
 		return 1;
 	}
-	char status[32], ca_id[65], issuer[1024], serial[128], rg[64];
-	snprintf(x->account_region, sizeof x->account_region, "%s", dd_col_text(st, 0));
-	if (dd_account_region_split(x->account_region, x->account, rg, sizeof rg)) {
-		sqlite3_reset(st);
+	if (s)
 		return -1;
-	}
-	snprintf(status, sizeof status, "%s", dd_col_text(st, 1));
-	snprintf(ca_id, sizeof ca_id, "%s", dd_col_text(st, 2));
-	snprintf(issuer, sizeof issuer, "%s", dd_col_text(st, 3));
-	snprintf(serial, sizeof serial, "%s", dd_col_text(st, 4));
-	sqlite3_reset(st);
-	snprintf(x->ca_id, sizeof x->ca_id, "%s", ca_id);
-	if (strcmp(status, "ACTIVE") != 0) {
-		*why = strcmp(status, "REVOKED") == 0 ? "certificate REVOKED" : "certificate not ACTIVE";
+	char rg[64];
+	snprintf(x->account_region, sizeof x->account_region, "%s", reg.account_region);
+	if (dd_account_region_split(x->account_region, x->account, rg, sizeof rg))
+		return -1;
+	snprintf(x->ca_id, sizeof x->ca_id, "%s", reg.ca_id);
+	if (strcmp(reg.status, "ACTIVE") != 0) {
+		*why = strcmp(reg.status, "REVOKED") == 0 ? "certificate REVOKED" : "certificate not ACTIVE";
 		return 1;
 	}
-	if (ca_id[0]) {
-		st = dd_db_stmt(db, "SELECT status FROM ca_certificates WHERE account_region = ?1 AND id = ?2");
-		if (!st)
+	if (reg.ca_id[0]) {
+		char status[32] = "";
+		s = dd_store_connections_ca_status(db, x->account_region, reg.ca_id, status, sizeof status);
+		if (s && s != DD_ENOTFOUND)
 			return -1;
-		dd_bind_text(st, 1, x->account_region);
-		dd_bind_text(st, 2, ca_id);
-		s = sqlite3_step(st);
-		bool active = s == SQLITE_ROW && strcmp(dd_col_text(st, 0), "ACTIVE") == 0;
-		sqlite3_reset(st);
-		if (s != SQLITE_ROW && s != SQLITE_DONE)
-			return -1;
-		if (!active) {
+		if (s || strcmp(status, "ACTIVE") != 0) {
 			*why = "CA certificate not ACTIVE";
 			return 1;
 		}
 	}
-	if (issuer[0] && serial[0]) {
-		int r = dd_crl_lookup(db, x->account_region, issuer, serial, dd_now_ms(), NULL);
+	if (reg.issuer[0] && reg.serial[0]) {
+		int r = dd_crl_lookup(db, x->account_region, reg.issuer, reg.serial, dd_now_ms(), NULL);
 		if (r < 0)
 			return -1;
 		if (r == 1) {
@@ -415,6 +433,9 @@ static int admit(struct dd_db *db, struct conn *x, bool connecting, const char *
 		return -1;
 	dd_authz_free(x->authz);
 	x->authz = az;
+	memset(x->memo, 0, sizeof x->memo);
+	int pl = snprintf(x->arn_prefix, sizeof x->arn_prefix, "arn:aws:iot:%s:%s:", region, x->account);
+	x->arn_prefix_len = pl > 0 && (size_t)pl < sizeof x->arn_prefix ? (size_t)pl : 0;
 	char res[400];
 	snprintf(res, sizeof res, "arn:aws:iot:%s:%s:client/%s", region, x->account, x->client_id);
 	if (connecting && dd_authz_decide(az, "iot:Connect", res, x->client_id, x->ip) != DD_POLICY_ALLOW) {
@@ -445,9 +466,20 @@ static bool cert_id_of(struct mosquitto *client, char out[65])
 	return true;
 }
 
+static int basic_auth(struct mosquitto_evt_basic_auth *ed);
+
 static int on_basic_auth(int event, void *event_data, void *userdata)
 {
-	struct mosquitto_evt_basic_auth *ed = event_data;
+	int rc = basic_auth(event_data);
+	if (rc == MOSQ_ERR_SUCCESS)
+		stats.connects++;
+	else
+		stats.refusals++;
+	return rc;
+}
+
+static int basic_auth(struct mosquitto_evt_basic_auth *ed)
+{
 	const char *id = mosquitto_client_id(ed->client);
 	const char *addr = mosquitto_client_address(ed->client);
 	if (!sane(id, MAX_CLIENT_ID)) {
@@ -505,36 +537,108 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 
 /* ---- authorization of messages ------------------------------------------------------ */
 
-static bool allowed(const struct conn *x, const char *action, const char *kind, const char *topic)
+/* Decides action on <kind>/<topic> (topic at most MAX_TOPIC bytes, tlen its length). The
+ * resource ARN is assembled without formatting: this runs for every message. */
+static bool allowed(const struct conn *x, const char *action, const char *kind, const char *topic, size_t tlen)
 {
-	char res[MAX_TOPIC + 128];
-	snprintf(res, sizeof res, "arn:aws:iot:%s:%s:%s/%s", region, x->account, kind, topic);
+	char res[sizeof x->arn_prefix + 16 + MAX_TOPIC];
+	size_t kl = strlen(kind);
+	if (!x->arn_prefix_len)
+		return false;
+	memcpy(res, x->arn_prefix, x->arn_prefix_len);
+	memcpy(res + x->arn_prefix_len, kind, kl);
+	res[x->arn_prefix_len + kl] = '/';
+	memcpy(res + x->arn_prefix_len + kl + 1, topic, tlen + 1);
 	return dd_authz_decide(x->authz, action, res, x->client_id, x->ip) == DD_POLICY_ALLOW;
 }
 
+/* Publish (with RetainPublish when retained) or Receive on topic, remembered per
+ * connection. */
+static bool topic_allowed(struct conn *x, int access, bool retain, const char *topic, size_t tlen)
+{
+	for (int i = 0; i < MEMO_SLOTS; i++) {
+		const struct memo *m = &x->memo[i];
+		if (m->len == tlen && m->access == access && m->retain == retain && memcmp(m->topic, topic, tlen) == 0)
+			return m->ok;
+	}
+	bool ok = access == MOSQ_ACL_READ ? allowed(x, "iot:Receive", "topic", topic, tlen)
+					  : allowed(x, "iot:Publish", "topic", topic, tlen) &&
+						    (!retain || allowed(x, "iot:RetainPublish", "topic", topic, tlen));
+	if (tlen) {
+		struct memo *m = &x->memo[x->memo_next++ % MEMO_SLOTS];
+		m->len = (uint16_t)tlen;
+		m->access = (uint8_t)access;
+		m->retain = retain;
+		m->ok = ok;
+		memcpy(m->topic, topic, tlen);
+	}
+	return ok;
+}
+
+static int acl_check(struct mosquitto_evt_acl_check *ed);
+
 static int on_acl_check(int event, void *event_data, void *userdata)
 {
-	struct mosquitto_evt_acl_check *ed = event_data;
+	if (!timing_hist)
+		return acl_check(event_data);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc = acl_check(event_data);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	uint64_t ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+	timing_hist[ns / 10 < TIMING_BUCKETS ? ns / 10 : TIMING_BUCKETS]++;
+	if (ns > timing_max_ns)
+		timing_max_ns = ns;
+	return rc;
+}
+
+static void timing_report(void)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i <= TIMING_BUCKETS; i++)
+		total += timing_hist[i];
+	if (!total)
+		return;
+	uint64_t p50 = 0, p99 = 0, seen = 0;
+	bool h50 = false, h99 = false;
+	for (size_t i = 0; i <= TIMING_BUCKETS; i++) {
+		seen += timing_hist[i];
+		if (!h50 && seen * 100 >= total * 50) {
+			p50 = (i + 1) * 10;
+			h50 = true;
+		}
+		if (!h99 && seen * 100 >= total * 99) {
+			p99 = (i + 1) * 10;
+			h99 = true;
+		}
+	}
+	mosquitto_log_printf(MOSQ_LOG_NOTICE, "iotdefender: ACL checks: %llu, p50 <= %llu ns, p99 <= %llu ns, max %llu ns",
+			     (unsigned long long)total, (unsigned long long)p50, (unsigned long long)p99,
+			     (unsigned long long)timing_max_ns);
+}
+
+static int acl_check(struct mosquitto_evt_acl_check *ed)
+{
 	struct conn *x = conn_find(ed->client);
 	if (!x || !x->authz)
 		return MOSQ_ERR_ACL_DENIED;
-	if (!ed->topic || strnlen(ed->topic, MAX_TOPIC + 1) > MAX_TOPIC)
+	size_t tlen = ed->topic ? strnlen(ed->topic, MAX_TOPIC + 1) : MAX_TOPIC + 1;
+	if (tlen > MAX_TOPIC)
 		return MOSQ_ERR_ACL_DENIED;
 	bool ok;
 	switch (ed->access) {
 	case MOSQ_ACL_WRITE:
-		ok = allowed(x, "iot:Publish", "topic", ed->topic) &&
-		     (!ed->retain || allowed(x, "iot:RetainPublish", "topic", ed->topic));
+		ok = topic_allowed(x, MOSQ_ACL_WRITE, ed->retain, ed->topic, tlen);
 		iot_log(x->account, "Publish-In", ok, x->client_id, x->cert_id, x->ip, ed->topic, ok ? NULL : "AUTHORIZATION_FAILURE");
 		return ok ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
 	case MOSQ_ACL_SUBSCRIBE:
-		ok = allowed(x, "iot:Subscribe", "topicfilter", ed->topic);
+		ok = allowed(x, "iot:Subscribe", "topicfilter", ed->topic, tlen);
 		iot_log(x->account, "Subscribe", ok, x->client_id, x->cert_id, x->ip, ed->topic, ok ? NULL : "AUTHORIZATION_FAILURE");
 		if (ok)
 			lifecycle("subscriptions/subscribed", x, json_pack("{s:[s]}", "topics", ed->topic), dd_now_ms());
 		return ok ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
 	case MOSQ_ACL_READ:
-		return allowed(x, "iot:Receive", "topic", ed->topic) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
+		return topic_allowed(x, MOSQ_ACL_READ, false, ed->topic, tlen) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
 	case MOSQ_ACL_UNSUBSCRIBE:
 		return MOSQ_ERR_SUCCESS;
 	default:
@@ -558,6 +662,7 @@ static int on_disconnect(int event, void *event_data, void *userdata)
 		  now);
 	x->closed = true;
 	nclosed++;
+	stats.disconnects++;
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -620,6 +725,14 @@ static void want_cert(const char *account, const char *id)
 	memcpy(want.certs[want.ncerts++], id, 65);
 }
 
+static int want_principal(const char *principal, void *ud)
+{
+	const char *p = strstr(principal, ":cert/");
+	if (p)
+		want_cert(ud, p + 6);
+	return 0;
+}
+
 /* The certificates attached to a thing: their connections bind the thing's attributes and
  * get the policies of its groups. 0 or -1 (store error). */
 static int want_thing(struct dd_db *db, const char *account, const char *thing)
@@ -627,19 +740,7 @@ static int want_thing(struct dd_db *db, const char *account, const char *thing)
 	char ar[DD_ACCOUNT_REGION_SIZE];
 	if (dd_account_region_make(ar, account, region))
 		return 0;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT principal FROM thing_principals WHERE account_region = ?1 AND thing_name = ?2");
-	if (!st)
-		return -1;
-	dd_bind_text(st, 1, ar);
-	dd_bind_text(st, 2, thing);
-	int s;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *p = strstr(dd_col_text(st, 0), ":cert/");
-		if (p)
-			want_cert(account, p + 6);
-	}
-	sqlite3_reset(st);
-	return s == SQLITE_DONE ? 0 : -1;
+	return dd_store_connections_thing_principals(db, ar, thing, want_principal, (void *)account) ? -1 : 0;
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -770,6 +871,25 @@ static void sweep_closed(void)
 	}
 }
 
+/* Hands the counters to the writer when they changed or STATS_EVERY_MS passed (or when
+ * forced, at shutdown). */
+static void stats_push(int64_t now, int64_t connected, bool force)
+{
+	if (!store)
+		return; /* no writer yet: counted until the store opens */
+	if (!force && !stats.connects && !stats.disconnects && !stats.refusals && connected == stats.sent_connected &&
+	    now - stats.sent_ms < STATS_EVERY_MS)
+		return;
+	char text[128];
+	snprintf(text, sizeof text, "%lld %lld %lld %lld", (long long)connected, (long long)stats.connects,
+		 (long long)stats.disconnects, (long long)stats.refusals);
+	if (dd_plugin_writer_put(DD_PLUGIN_REC_STATS, "", text))
+		return; /* kept, sent with the next change */
+	stats.connects = stats.disconnects = stats.refusals = 0;
+	stats.sent_connected = connected;
+	stats.sent_ms = now;
+}
+
 static int on_tick(int event, void *event_data, void *userdata)
 {
 	if (nclosed)
@@ -779,6 +899,7 @@ static int on_tick(int event, void *event_data, void *userdata)
 		return MOSQ_ERR_SUCCESS;
 	last_poll_ms = now;
 	poll_changes();
+	stats_push(now, (int64_t)(nconns - nclosed), false);
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -802,6 +923,8 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, st
 			snprintf(region, sizeof region, "%s", opts[i].value);
 		else if (strcmp(opts[i].key, "account") == 0)
 			snprintf(only_account, sizeof only_account, "%s", opts[i].value);
+		else if (strcmp(opts[i].key, "acl_timing") == 0)
+			acl_timing = strcmp(opts[i].value, "true") == 0;
 	}
 	if (!data_dir[0]) {
 		mosquitto_log_printf(MOSQ_LOG_ERR, "iotdefender: plugin_opt_data_dir is required");
@@ -815,6 +938,8 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, st
 		return MOSQ_ERR_INVAL;
 	}
 	dd_log_set_level(DD_LOG_WARN);
+	if (acl_timing && !(timing_hist = calloc(TIMING_BUCKETS + 1, sizeof *timing_hist)))
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "iotdefender: no memory for ACL timing; not measured");
 	(void)store_open();
 	if (mosquitto_callback_register(identifier, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL, NULL) ||
 	    mosquitto_callback_register(identifier, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL, NULL) ||
@@ -830,7 +955,13 @@ int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *opts, int opt
 	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL);
 	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_DISCONNECT, on_disconnect, NULL);
 	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_TICK, on_tick, NULL);
+	stats_push(dd_now_ms(), 0, true); /* the broker is going away with its clients */
 	dd_plugin_writer_stop(10000);
+	if (timing_hist) {
+		timing_report();
+		free(timing_hist);
+		timing_hist = NULL;
+	}
 	for (size_t b = 0; b < BUCKETS; b++)
 		while (buckets[b])
 			conn_remove(buckets[b]);

@@ -5,7 +5,8 @@
  * connection. Connection events are stored through the same ingestion as the NDJSON
  * route (dd_iot_ingest_connection_events), one transaction per account run; a busy or
  * failing store is retried without losing or reordering events. IoT log lines are
- * appended to the log file.
+ * appended to the log file. Counter records are added to the region's broker counters
+ * (store/dd_store_connections.h), read by GET /metrics.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "core/dd_registry_handlers.h"
 #include "dd/ctx.h"
 #include "plugin/dd_plugin_int.h"
+#include "store/dd_store_connections.h"
 
 struct rec {
 	struct rec *next;
@@ -95,6 +97,30 @@ static int store_events(struct dd_db *db, const char *account, struct rec *first
 	return rc;
 }
 
+/* Adds one counters record to the store. 0, DD_EIO (retry) or DD_EINVAL (malformed). */
+static int store_stats(struct dd_db *db, const char *text)
+{
+	int64_t v[4];
+	const char *p = text;
+	for (int i = 0; i < 4; i++) {
+		char *end;
+		long long n = strtoll(p, &end, 10);
+		if (end == p)
+			return DD_EINVAL;
+		v[i] = n;
+		p = end;
+	}
+	struct dd_store_connections_stats d = { .connected = v[0], .connects = v[1], .disconnects = v[2],
+						.refusals = v[3], .updated_ms = dd_now_ms() };
+	if (dd_db_begin_write(db))
+		return DD_EIO;
+	if (dd_store_connections_stats_add(db, w_region, &d) || dd_db_commit(db)) {
+		dd_db_rollback(db);
+		return DD_EIO;
+	}
+	return 0;
+}
+
 static void free_list(struct rec *r, struct rec *end)
 {
 	while (r != end) {
@@ -128,6 +154,14 @@ static struct rec *write_batch(struct rec *batch)
 	struct dd_db *db = w_store ? dd_store_db(w_store) : NULL;
 	struct rec *r = batch;
 	while (r) {
+		if (r->kind == DD_PLUGIN_REC_STATS) {
+			if ((db ? store_stats(db, r->text) : DD_EIO) == DD_EIO)
+				return r; /* kept, in order */
+			struct rec *n = r->next;
+			free(r);
+			r = n;
+			continue;
+		}
 		if (r->kind != DD_PLUGIN_REC_EVENT) {
 			struct rec *n = r->next;
 			free(r);

@@ -4,9 +4,11 @@
  * encoding. Only these are answered without a valid signature: GET /health (which says
  * only that the process is up), GET /metrics (its own bearer token: dd_api_metrics.c), the SNS confirmation and signing-certificate links, and
  * the Cognito identity operations AWS itself serves unsigned (their account is the one
- * owning the identity pool named in the request). Authentication runs twice: from the
- * headers alone before the HTTP layer reads a body (dd_api_preauth), then over the whole
- * request. /console/ is the web console's, with its own sign-in and sessions
+ * owning the identity pool named in the request). Authentication runs in two steps: from
+ * the headers alone before the HTTP layer reads a body (dd_api_preauth: the key, its
+ * account, the date, the signed headers), whose decision the HTTP layer keeps for the
+ * request, then the signature over the whole request. IAM users' keys are cached per
+ * thread while the IAM generation is current. /console/ is the web console's, with its own sign-in and sessions
  * (dd_console.c). Authentication errors use each protocol's AWS code and status; handler
  * errors are mapped once here to AWS codes and statuses.
  */
@@ -17,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <openssl/crypto.h>
 
 #include "dd/buf.h"
 #include "dd/cognito.h"
@@ -35,7 +39,6 @@ static const struct dd_handler *const handler_tables[] = {
 	dd_iam_user_handlers,
 	dd_sns_handlers,
 	dd_cognito_handlers,
-	dd_broker_handlers,
 	dd_iot_policies_handlers,
 	dd_iot_role_aliases_handlers,
 	dd_iot_logging_handlers,
@@ -43,6 +46,7 @@ static const struct dd_handler *const handler_tables[] = {
 	dd_iot_endpoint_handlers,
 	dd_iot_rules_handlers,
 	dd_iot_domains_handlers,
+	dd_iot_broker_handlers,
 	NULL,
 };
 
@@ -54,16 +58,53 @@ static const struct dd_raw_route *const raw_tables[] = {
 	NULL,
 };
 
+/* Request ids are UUID-shaped and unique, not secrets: a per-thread generator
+ * (xoshiro256**) seeded once from the system's random source, instead of a call into the
+ * shared DRBG (locks) for each one. */
+static _Thread_local uint64_t rid_state[4];
+static _Thread_local bool rid_seeded;
+
+static uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rid_next(void)
+{
+	uint64_t *st = rid_state;
+	uint64_t r = rotl(st[1] * 5, 7) * 9, t = st[1] << 17;
+	st[2] ^= st[0];
+	st[3] ^= st[1];
+	st[1] ^= st[2];
+	st[0] ^= st[3];
+	st[2] ^= t;
+	st[3] = rotl(st[3], 45);
+	return r;
+}
+
 void dd_api_request_id(char out[37])
 {
+	if (!rid_seeded) {
+		if (dd_random_bytes(rid_state, sizeof rid_state))
+			rid_state[0] = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&rid_state;
+		rid_state[1] |= 1; /* never the all-zero state */
+		rid_seeded = true;
+	}
 	unsigned char r[16];
-	if (dd_random_bytes(r, sizeof r))
-		memset(r, 0x5a, sizeof r);
+	uint64_t a = rid_next(), b = rid_next();
+	memcpy(r, &a, 8);
+	memcpy(r + 8, &b, 8);
 	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
 	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-	char hex[33];
-	dd_hex_encode(r, 16, hex);
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[r[i] >> 4];
+		out[o++] = hex[r[i] & 15];
+	}
+	out[o] = '\0';
 }
 
 static void set_body(struct dd_http_response *resp, char *body)
@@ -331,6 +372,57 @@ static void note_op(struct dd_http_response *resp, const char *name)
 	snprintf(resp->operation, sizeof resp->operation, "%s", name);
 }
 
+/* IAM users' access keys, cached per thread: a keep-alive client sends many requests with
+ * one key, and each used to cost a store lookup (two, before the identity decided from the
+ * headers was kept for the request). An entry is valid while the IAM generation it was read at is current; every
+ * IAM write bumps it, so a deleted, deactivated or new key is seen by the next request.
+ * The generation is read before the store, so a write that lands in between leaves the
+ * entry already stale. Not-found answers are cached too (an unknown key stays unknown
+ * until an IAM write); store errors are not. */
+#define KEY_CACHE_SLOTS 8
+struct key_slot {
+	uint64_t gen;
+	uint64_t tick;
+	bool used, found;
+	char access_key[129]; /* as struct dd_sigv4_auth's */
+	struct dd_iam_key key;
+};
+static _Thread_local struct key_slot key_cache[KEY_CACHE_SLOTS];
+static _Thread_local uint64_t key_tick;
+
+static int iam_key_find(struct dd_api *api, const char *access_key, struct dd_iam_key *out)
+{
+	uint64_t gen = dd_iam_generation();
+	size_t klen = strlen(access_key);
+	struct key_slot *victim = &key_cache[0];
+	for (int i = 0; i < KEY_CACHE_SLOTS; i++) {
+		struct key_slot *k = &key_cache[i];
+		if (k->used && k->gen == gen && strcmp(k->access_key, access_key) == 0) {
+			k->tick = ++key_tick;
+			if (!k->found)
+				return DD_ENOTFOUND;
+			*out = k->key;
+			return 0;
+		}
+		if (!k->used || k->gen != gen || (victim->used && victim->gen == gen && k->tick < victim->tick))
+			victim = k;
+	}
+	struct dd_db *db = dd_store_db(api->svc->store);
+	if (!db)
+		return DD_EIO;
+	int rc = dd_iam_access_key_find(db, access_key, out);
+	if ((rc == 0 || rc == DD_ENOTFOUND) && klen < sizeof victim->access_key) {
+		memcpy(victim->access_key, access_key, klen + 1);
+		victim->gen = gen;
+		victim->found = rc == 0;
+		if (rc == 0)
+			victim->key = *out;
+		victim->used = true;
+		victim->tick = ++key_tick;
+	}
+	return rc;
+}
+
 /* Everything that can be decided from the request line, the query and the headers: a
  * well-formed signature (Authorization header or presigned query, not both), no session
  * token (no STS here issues one), a known access key, a fresh date, every signed header
@@ -376,8 +468,7 @@ static bool authenticate_headers(struct dd_api *api, const struct dd_http_reques
 		ar->secret = ar->cred->secret;
 	} else if (!token) {
 		/* an IAM user's key: unknown, deleted and inactive keys get the same answer, as in AWS */
-		struct dd_db *db = dd_store_db(api->svc->store);
-		if (db && dd_iam_access_key_find(db, ar->auth.access_key, &ar->user) == 0 && ar->user.active) {
+		if (iam_key_find(api, ar->auth.access_key, &ar->user) == 0 && ar->user.active) {
 			ar->account = ar->user.account;
 			ar->secret = ar->user.secret;
 		}
@@ -400,20 +491,41 @@ static bool authenticate_headers(struct dd_api *api, const struct dd_http_reques
 	return true;
 }
 
+struct dd_api_auth {
+	struct auth_result ar; /* its pointers point into itself or the credentials: never copied */
+};
+
+void dd_api_auth_free(struct dd_api_auth *a)
+{
+	if (a)
+		OPENSSL_cleanse(a, sizeof *a); /* the secret */
+	free(a);
+}
+
 bool dd_api_preauth(struct dd_api *api, const struct dd_http_request *req, struct dd_http_response *resp,
-		    size_t *max_body)
+		    size_t *max_body, struct dd_api_auth **auth)
 {
 	memset(resp, 0, sizeof *resp);
+	if (auth)
+		*auth = NULL;
 	const struct dd_public_route *pub = NULL;
 	if (route_kind(req, &pub) != ROUTE_SIGNED) {
 		*max_body = DD_API_UNSIGNED_MAX_BODY;
 		return true;
 	}
-	struct auth_result ar;
+	struct dd_api_auth *a = malloc(sizeof *a);
+	struct auth_result local;
+	struct auth_result *ar = a ? &a->ar : &local;
 	dd_api_request_id(resp->request_id);
-	if (!authenticate_headers(api, req, &ar, resp))
+	if (!authenticate_headers(api, req, ar, resp)) {
+		dd_api_auth_free(a);
 		return false;
+	}
 	*max_body = api->svc->max_body;
+	if (auth)
+		*auth = a;
+	else
+		dd_api_auth_free(a);
 	return true;
 }
 
@@ -530,9 +642,14 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 		return;
 	}
 
-	struct auth_result ar;
-	if (!authenticate_headers(api, req, &ar, resp))
+	/* the headers' decision of dd_api_preauth when the HTTP layer kept it, else made here */
+	struct auth_result local;
+	const struct auth_result *arp = req->auth ? &req->auth->ar : &local;
+	if (req->auth)
+		note_identity(resp, arp);
+	else if (!authenticate_headers(api, req, &local, resp))
 		return;
+	const struct auth_result ar = *arp; /* a shallow copy: its pointers stay valid */
 	const char *service = ar.service;
 	const struct dd_model *m = ar.model;
 	proto = ar.proto;

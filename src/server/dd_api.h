@@ -23,7 +23,14 @@ struct dd_http_request {
 	const unsigned char *body;
 	size_t body_len;
 	const char *source_ip;    /* the peer's address (aws:SourceIp), or NULL when unknown */
+	/* what dd_api_preauth decided from this request's headers (the key, its account and
+	 * secret), reused by dd_api_handle instead of deciding it again; NULL: decide it */
+	const struct dd_api_auth *auth;
 };
+
+struct dd_api_auth;
+/* Frees what dd_api_preauth returned (NULL is a no-op). */
+void dd_api_auth_free(struct dd_api_auth *a);
 
 struct dd_http_response {
 	int status;
@@ -60,7 +67,7 @@ extern const struct dd_handler dd_iam_handlers[];
 extern const struct dd_handler dd_iam_user_handlers[];
 extern const struct dd_handler dd_sns_handlers[];
 extern const struct dd_handler dd_cognito_handlers[];
-extern const struct dd_handler dd_broker_handlers[];
+extern const struct dd_handler dd_iot_broker_handlers[];
 extern const struct dd_public_route dd_sns_public_routes[];
 /* src/api: IoT policies and thing principals, role aliases, logging options, tags,
  * DescribeEndpoint, the connection-events route, topic rules, domain configurations */
@@ -80,9 +87,11 @@ extern const struct dd_handler dd_iot_domains_handlers[];
  * the body may be read: true for the unsigned routes and for a request signed by a known
  * key at a fresh date, with *max_body its body limit; false with resp filled with the
  * error to send at once (caller frees resp->body). dd_api_handle still verifies the
- * signature over the whole request. */
+ * signature over the whole request. When auth is not NULL and the request is signed, *auth
+ * receives what was decided (owned: dd_api_auth_free), for req->auth of the same
+ * request's dd_api_handle; else *auth is NULL. */
 bool dd_api_preauth(struct dd_api *api, const struct dd_http_request *req, struct dd_http_response *resp,
-		    size_t *max_body);
+		    size_t *max_body, struct dd_api_auth **auth);
 /* Fills resp (caller frees resp->body). Never fails: errors become AWS error responses. */
 void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct dd_http_response *resp);
 /* An error response in the given protocol (used by the HTTP layer for 413 and the like). */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * GET /metrics: the Prometheus text exposition of dd_metrics plus gauges read from the
- * store at scrape time (outbox rows by status, tasks in progress). Not SigV4-signed: it
+ * store at scrape time (outbox rows by status, tasks in progress, and the broker plugin's
+ * connection counters per region). Not SigV4-signed: it
  * answers only a request carrying `Authorization: Bearer <--metrics-token>`, compared in
  * constant time (SHA-256 of both sides, then CRYPTO_memcmp); with no token configured the
  * route does not exist (404), so an unconfigured server exposes nothing.
@@ -14,6 +15,7 @@
 #include <openssl/sha.h>
 
 #include "dd/buf.h"
+#include "dd/changes.h"
 #include "dd/metrics.h"
 #include "dd/store.h"
 #include "server/dd_api.h"
@@ -68,6 +70,8 @@ static void store_gauges(struct dd_service *svc, struct dd_buf *b)
 		dd_metrics_gauge(b, "iotdefender_tasks_in_progress", i ? NULL : "Audit and mitigation tasks in progress.",
 				 labels, (double)n);
 	}
+	if (dd_broker_metrics(db, dd_now_ms(), b))
+		dd_log_warn("metrics: the broker counters could not be read");
 }
 
 void dd_api_metrics(struct dd_api *api, const struct dd_http_request *req, struct dd_http_response *resp)

@@ -8,11 +8,15 @@
  * payload hash is the SHA-256 of the body as received (a sent x-amz-content-sha256 must
  * be that hash: UNSIGNED-PAYLOAD is S3's alone). Nothing is accepted twice: a parameter of
  * the Authorization header, a presigned parameter, X-Amz-Date. Signatures are compared in
- * constant time.
+ * constant time. Cost: SHA-256 runs on a digest fetched from OpenSSL once (a fetch per
+ * call is most of a small digest's cost in OpenSSL 3), and the derived signing key of a
+ * secret, date, region and service is kept per thread (AWS's own advice), so a request
+ * costs two digests and one HMAC.
  */
 #include "server/dd_sigv4.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +24,7 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
 static int copy_field(const char *start, size_t len, char *dst, size_t dstlen)
 {
@@ -401,11 +404,127 @@ static void canonical_header_value(struct dd_buf *out, const char *v)
 	}
 }
 
+/* SHA-256, fetched once for the process (freed at exit, before OpenSSL's own cleanup,
+ * which was registered earlier and so runs later). */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_free(void)
+{
+	EVP_MD_free(sha256_md);
+	sha256_md = NULL;
+}
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (sha256_md && atexit(sha256_free) != 0) {
+		EVP_MD_free(sha256_md);
+		sha256_md = NULL;
+	}
+}
+
+static const EVP_MD *sha256(void)
+{
+	pthread_once(&sha256_once, sha256_fetch);
+	return sha256_md ? sha256_md : EVP_sha256();
+}
+
+/* out = SHA-256(a || b); false when OpenSSL fails (out is then zeroed). */
+static bool digest2(const void *a, size_t alen, const void *b, size_t blen, unsigned char out[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	bool ok = ctx && EVP_DigestInit_ex2(ctx, sha256(), NULL) && EVP_DigestUpdate(ctx, a, alen) &&
+		  (!blen || EVP_DigestUpdate(ctx, b, blen)) && EVP_DigestFinal_ex(ctx, out, NULL);
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		memset(out, 0, 32);
+	return ok;
+}
+
+static void sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[32];
+	digest2(data, len, NULL, 0, md);
+	dd_hex_encode(md, 32, out);
+}
+
+/* HMAC-SHA256 (RFC 2104) over the fetched digest. */
 static void hmac(const unsigned char *key, size_t keylen, const char *data, size_t len,
 		 unsigned char out[32])
 {
-	unsigned int olen = 32;
-	HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)data, len, out, &olen);
+	unsigned char k[64] = { 0 }, pad[64], inner[32];
+	if (keylen > sizeof k)
+		digest2(key, keylen, NULL, 0, k);
+	else
+		memcpy(k, key, keylen);
+	for (int i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x36;
+	digest2(pad, sizeof pad, data, len, inner);
+	for (int i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x5c;
+	digest2(pad, sizeof pad, inner, sizeof inner, out);
+	OPENSSL_cleanse(k, sizeof k);
+	OPENSSL_cleanse(pad, sizeof pad);
+}
+
+/* The signing keys derived last on this thread: kSigning of (secret, date, region,
+ * service). A secret is compared in constant time and wiped when its slot is reused. */
+#define SIGNING_SLOTS 4
+struct signing_slot {
+	bool used;
+	unsigned long tick;
+	char secret[257];
+	char date[9], region[64], service[64];
+	unsigned char key[32];
+};
+static _Thread_local struct signing_slot signing_cache[SIGNING_SLOTS];
+static _Thread_local unsigned long signing_tick;
+
+static bool secret_equal(const char *a, const char *b, size_t blen)
+{
+	return strlen(a) == blen && CRYPTO_memcmp(a, b, blen) == 0;
+}
+
+static int signing_key(const char *secret, const struct dd_sigv4_auth *auth, unsigned char out[32])
+{
+	size_t slen = strlen(secret);
+	struct signing_slot *victim = &signing_cache[0];
+	for (int i = 0; i < SIGNING_SLOTS; i++) {
+		struct signing_slot *c = &signing_cache[i];
+		if (c->used && strcmp(c->date, auth->date) == 0 && strcmp(c->region, auth->region) == 0 &&
+		    strcmp(c->service, auth->service) == 0 && secret_equal(c->secret, secret, slen)) {
+			c->tick = ++signing_tick;
+			memcpy(out, c->key, 32);
+			return 0;
+		}
+		if (!c->used || (victim->used && c->tick < victim->tick))
+			victim = c;
+	}
+	unsigned char k[32], k2[32];
+	char kseed[300];
+	int kl = snprintf(kseed, sizeof kseed, "AWS4%s", secret);
+	if (kl < 0 || (size_t)kl >= sizeof kseed)
+		return DD_EINVAL;
+	hmac((unsigned char *)kseed, (size_t)kl, auth->date, strlen(auth->date), k);
+	hmac(k, 32, auth->region, strlen(auth->region), k2);
+	hmac(k2, 32, auth->service, strlen(auth->service), k);
+	hmac(k, 32, "aws4_request", 12, out);
+	OPENSSL_cleanse(kseed, sizeof kseed);
+	OPENSSL_cleanse(k, sizeof k);
+	OPENSSL_cleanse(k2, sizeof k2);
+	if (slen < sizeof victim->secret && strlen(auth->date) < sizeof victim->date &&
+	    strlen(auth->region) < sizeof victim->region && strlen(auth->service) < sizeof victim->service) {
+		OPENSSL_cleanse(victim, sizeof *victim);
+		memcpy(victim->secret, secret, slen + 1);
+		snprintf(victim->date, sizeof victim->date, "%s", auth->date);
+		snprintf(victim->region, sizeof victim->region, "%s", auth->region);
+		snprintf(victim->service, sizeof victim->service, "%s", auth->service);
+		memcpy(victim->key, out, 32);
+		victim->used = true;
+		victim->tick = ++signing_tick;
+	}
+	return 0;
 }
 
 static bool is_hex64(const char *s)
@@ -464,7 +583,7 @@ static int compute_signature(const struct dd_sigv4_auth *auth, const char *secre
 	dd_buf_puts(&cr, auth->signed_headers);
 	dd_buf_putc(&cr, '\n');
 	char body_hash[65];
-	dd_sha256_hex(req->body ? (const void *)req->body : "", req->body_len, body_hash);
+	sha256_hex(req->body ? (const void *)req->body : "", req->body_len, body_hash);
 	const char *sent = req->header(req->ud, "x-amz-content-sha256");
 	if (sent && strcmp(sent, body_hash) != 0) {
 		dd_buf_free(&cr);
@@ -478,7 +597,7 @@ static int compute_signature(const struct dd_sigv4_auth *auth, const char *secre
 		return DD_ENOMEM;
 	}
 	char cr_hash[65];
-	dd_sha256_hex(cr.data, cr.len, cr_hash);
+	sha256_hex(cr.data, cr.len, cr_hash);
 	dd_buf_free(&cr);
 
 	char sts[512];
@@ -488,16 +607,9 @@ static int compute_signature(const struct dd_sigv4_auth *auth, const char *secre
 		return DD_EINVAL;
 
 	unsigned char k[32], k2[32];
-	char kseed[300];
-	int kl = snprintf(kseed, sizeof kseed, "AWS4%s", secret);
-	if (kl < 0 || (size_t)kl >= sizeof kseed)
+	if (signing_key(secret, auth, k2))
 		return DD_EINVAL;
-	hmac((unsigned char *)kseed, (size_t)kl, auth->date, strlen(auth->date), k);
-	hmac(k, 32, auth->region, strlen(auth->region), k2);
-	hmac(k2, 32, auth->service, strlen(auth->service), k);
-	hmac(k, 32, "aws4_request", 12, k2);
 	hmac(k2, 32, sts, (size_t)n, k);
-	OPENSSL_cleanse(kseed, sizeof kseed);
 	OPENSSL_cleanse(k2, sizeof k2);
 	dd_hex_encode(k, 32, sig_hex);
 	return 0;

@@ -201,6 +201,22 @@ class Device:
             self.c.loop_stop()
 
 
+METRICS_TOKEN = "broker-metrics-token"
+
+
+def broker_metrics(srv, region="us-east-1"):
+    """The iotdefender_broker_* samples of region from GET /metrics: {name: value}."""
+    import urllib.request
+    req = urllib.request.Request(srv.url + "/metrics", headers={"Authorization": "Bearer " + METRICS_TOKEN})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        text = r.read().decode()
+    out = {}
+    for m in re.finditer(r'(?m)^iotdefender_broker_(\w+)\{region="([^"]+)"\} (\S+)$', text):
+        if m.group(2) == region:
+            out[m.group(1)] = float(m.group(3))
+    return out
+
+
 def wait_for(pred, timeout=5, step=0.02):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -215,7 +231,7 @@ class BrokerTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="ddbroker-")
-        cls.srv = Server().start()
+        cls.srv = Server(extra_args=["--metrics-token", METRICS_TOKEN]).start()
         cls.iot = cls.srv.client("iot")
         cls.acct = cls.srv.key()["account_id"]
         cls.iot.create_policy(policyName="ThingPolicy", policyDocument=THING_POLICY)
@@ -344,6 +360,34 @@ class BrokerTest(unittest.TestCase):
         self.assertEqual(ev[0][1], c.id)
         self.assertEqual(ev[0][3], "127.0.0.1")
         self.assertEqual(self.events("lamp-2"), [])
+
+    def test_connection_metrics(self):
+        """GET /metrics reports the broker's connected clients, connects, disconnects and
+        refusals, as the plugin records them in the store, and they move with traffic."""
+        wait_for(lambda: "connects_total" in broker_metrics(self.srv), timeout=15)
+        before = broker_metrics(self.srv)
+        for name in ("connected_clients", "connects_total", "disconnects_total", "refusals_total",
+                     "stats_age_seconds"):
+            self.assertIn(name, before)
+        self.assertLess(before["stats_age_seconds"], 15)
+        c = self.cert(policy="OpenPolicy")
+        a, b = self.device(c, "metrics-a"), self.device(c, "metrics-b")
+        self.assertEqual(a.connect(), 0)
+        self.assertEqual(b.connect(), 0)
+        self.assertEqual(self.device(self.cert(policy="OpenPolicy", active=False), "metrics-refused").connect(), 5)
+        self.assertTrue(wait_for(lambda: broker_metrics(self.srv)["connects_total"] >= before["connects_total"] + 2
+                                 and broker_metrics(self.srv)["refusals_total"] >= before["refusals_total"] + 1,
+                                 timeout=5), (before, broker_metrics(self.srv)))
+        during = broker_metrics(self.srv)
+        self.assertGreaterEqual(during["connected_clients"], 2)
+        a.close()
+        b.close()
+        self.assertTrue(wait_for(lambda: broker_metrics(self.srv)["disconnects_total"] >= during["disconnects_total"] + 2,
+                                 timeout=5), (during, broker_metrics(self.srv)))
+        after = broker_metrics(self.srv)
+        self.assertLessEqual(after["connected_clients"], during["connected_clients"] - 2)
+        # a region without a broker has no samples of its own
+        self.assertEqual(broker_metrics(self.srv, "ap-southeast-2"), {})
 
     def test_crl_revocation_kicks_and_refuses(self):
         d = tempfile.mkdtemp(prefix="crl-", dir=self.tmp)
