@@ -32,8 +32,6 @@ void dd_db_close(struct dd_db *db);
 /* Starts a read transaction on each of n connections while no writer of this process
  * can commit, so all of them see the same snapshot (for checks run in parallel). */
 int dd_store_begin_read_consistent(struct dd_store *s, struct dd_db **dbs, int n) DD_MUST_CHECK;
-/* Schema version after migrations. */
-int dd_store_schema_version(struct dd_store *s);
 /* The schema version this binary migrates to (a database with a higher one is refused). */
 int dd_store_binary_schema_version(void);
 
