@@ -112,7 +112,7 @@ int dd_iam_arn_parse(const char *arn, struct dd_arn *out) DD_MUST_CHECK;
  * the same name). Pure function. */
 int dd_iam_role_arn_check(const char *account, const char *arn) DD_MUST_CHECK;
 
-/* ---- IAM users and their access keys (src/core/iam/dd_iam_user.c) ---- */
+/* ---- IAM users and their access keys (src/core/iam/dd_iam_user.c, dd_iam_access_key.c) ---- */
 
 /* An IAM user's access key, as SigV4 verification needs it. */
 struct dd_iam_key {
@@ -125,7 +125,7 @@ struct dd_iam_key {
 
 /* Looks up an IAM user's access key (any account). Returns 0 and fills *out (inactive
  * keys too: active says which), DD_ENOTFOUND, or DD_EIO. */
-int dd_iam_user_key_find(struct dd_db *db, const char *access_key, struct dd_iam_key *out) DD_MUST_CHECK;
+int dd_iam_access_key_find(struct dd_db *db, const char *access_key, struct dd_iam_key *out) DD_MUST_CHECK;
 
 /* Collects the documents of every policy that applies to user of account: the user's
  * inline policies, its groups' inline policies, and the managed policies attached to the

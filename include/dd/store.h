@@ -39,6 +39,9 @@ int dd_store_binary_schema_version(void);
  * must not exist) with the online backup API, while a server may be writing; the copy
  * passes PRAGMA integrity_check before it is renamed into place. */
 int dd_store_backup(const char *dir, const char *dest, char *err, size_t errlen) DD_MUST_CHECK;
+/* The same from a database file that no server uses (opened read-only), e.g. a backup
+ * being restored. */
+int dd_store_backup_file(const char *src, const char *dest, char *err, size_t errlen) DD_MUST_CHECK;
 /* The same from an open connection. */
 int dd_store_backup_handle(sqlite3 *src, const char *dest, char *err, size_t errlen) DD_MUST_CHECK;
 /* PRAGMA integrity_check: 0 when "ok", else DD_EIO with err. */

@@ -369,7 +369,7 @@ static bool authenticate_headers(struct dd_api *api, const struct dd_http_reques
 	} else if (!token) {
 		/* an IAM user's key: unknown, deleted and inactive keys get the same answer, as in AWS */
 		struct dd_db *db = dd_store_db(api->svc->store);
-		if (db && dd_iam_user_key_find(db, ar->auth.access_key, &ar->user) == 0 && ar->user.active) {
+		if (db && dd_iam_access_key_find(db, ar->auth.access_key, &ar->user) == 0 && ar->user.active) {
 			ar->account = ar->user.account;
 			ar->secret = ar->user.secret;
 		}

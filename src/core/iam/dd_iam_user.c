@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * What the request path needs of IAM users: the access key a SigV4 signature names (any
- * account; inactive keys are returned too and say so), and the documents of every policy
- * that applies to a user — its inline policies, its groups' inline policies, and the
- * managed policies attached to it or to its groups, AWS managed ones from the static
- * table (dd_iam_managed.c) and customer managed ones at their default version.
+ * The documents of every policy that applies to an IAM user, for authorization: its
+ * inline policies, its groups' inline policies, and the managed policies attached to it
+ * or to its groups — AWS managed ones from the static table (dd_iam_managed.c), customer
+ * managed ones at their default version.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,22 +11,6 @@
 
 #include "dd/iam.h"
 #include "store/dd_store_iam_users.h"
-
-int dd_iam_user_key_find(struct dd_db *db, const char *access_key, struct dd_iam_key *out)
-{
-	struct dd_store_iam_users_key k;
-	int rc = dd_store_iam_users_key_find(db, access_key, &k);
-	if (rc)
-		return rc;
-	memset(out, 0, sizeof *out);
-	snprintf(out->account, sizeof out->account, "%s", k.account);
-	snprintf(out->user, sizeof out->user, "%s", k.user);
-	snprintf(out->user_id, sizeof out->user_id, "%s", k.user_id);
-	snprintf(out->secret, sizeof out->secret, "%s", k.secret);
-	out->active = k.active;
-	memset(&k, 0, sizeof k);
-	return 0;
-}
 
 static int docs_push(struct dd_iam_policy_docs *d, const char *name, const char *arn, const char *doc)
 {
