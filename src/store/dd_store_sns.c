@@ -366,7 +366,7 @@ int dd_store_sns_outbox_count(struct dd_db *db, const char *account, const char 
 
 int dd_store_sns_outbox_status_counts(struct dd_db *db, dd_store_sns_status_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT status, count(*) FROM sns_outbox GROUP BY status");
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT status, count(*) FROM sns_outbox GROUP BY status ORDER BY status");
 	if (!st)
 		return DD_EIO;
 	int rc, r = 0;
