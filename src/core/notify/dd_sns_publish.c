@@ -13,13 +13,25 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/dd_registry_int.h"
 #include "dd/buf.h"
 #include "dd/sns.h"
 #include "store/dd_store_sns.h"
 
 #define SNS_MAX_MESSAGE 262144
 #define SNS_MAX_SUBJECT 100
+
+/* A MessageId: a random UUID (version 4). */
+static void message_id_new(char out[37])
+{
+	unsigned char r[16];
+	if (dd_random_bytes(r, sizeof r))
+		memset(r, 0x42, sizeof r);
+	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+	char hex[33];
+	dd_hex_encode(r, 16, hex);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
 
 static void iso_now(int64_t ms, char out[32])
 {
@@ -71,7 +83,7 @@ int dd_sns_publish_confirmation(struct dd_service *svc, struct dd_db *db, const 
 				const char *key_pem, int64_t now)
 {
 	char mid[37], ts[32];
-	dd__uuid(mid);
+	message_id_new(mid);
 	iso_now(now, ts);
 	char *sub_url = make_url(svc, DD_SNS_CONFIRM_PATH, "Action", "ConfirmSubscription", "TopicArn", topic_arn,
 				 "Token", token);
@@ -208,7 +220,7 @@ int dd_sns_publish_structured(struct dd_service *svc, struct dd_db *db, const ch
 		return rc;
 	struct subs subs = { 0 };
 	char mid[37], ts[32];
-	dd__uuid(mid);
+	message_id_new(mid);
 	int64_t now = dd_now_ms();
 	iso_now(now, ts);
 	char *cert_url = make_url(svc, DD_SNS_CERT_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
