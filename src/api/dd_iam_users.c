@@ -10,8 +10,8 @@
  * user, 10 managed policies per user or group, 2,048 characters of inline policy per
  * user, 5,120 per group). Every write bumps a generation counter that the authorization
  * cache keys on. This is the wire layer: JSON in and out, paging markers and IAM's error
- * codes; the rows live in src/store/dd_store_iam_users.c, and what the request path
- * needs of users (key lookup, applicable policies) in src/core/iam/dd_iam_user.c.
+ * codes. The quotas and the rules of every write are src/core/iam/dd_iam_user.c; the
+ * rows live in src/store/dd_store_iam_users.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,16 +19,8 @@
 
 #include "core/dd_registry_int.h"
 #include "dd/iam.h"
-#include "dd/policy.h"
+#include "core/iam/dd_iam_user.h"
 #include "store/dd_store_iam_users.h"
-
-#define MAX_USERS 5000
-#define MAX_GROUPS 300
-#define MAX_KEYS_PER_USER 2
-#define MAX_GROUPS_PER_USER 10
-#define MAX_ATTACHED 10
-#define USER_INLINE_MAX 2048
-#define GROUP_INLINE_MAX 5120
 
 #define USER DD_STORE_IAM_USERS_USER
 #define GROUP DD_STORE_IAM_USERS_GROUP
@@ -39,13 +31,11 @@ typedef struct dd_store_iam_users_entity entity_t;
 struct kind {
 	const char *label;       /* "user" / "group" */
 	const char *member;      /* input member naming the entity: "UserName" / "GroupName" */
-	size_t inline_max;
-	const char *quota;
 };
 
 static const struct kind KINDS[2] = {
-	[USER] = { "user", "UserName", USER_INLINE_MAX, "PoliciesPerUser" },
-	[GROUP] = { "group", "GroupName", GROUP_INLINE_MAX, "PoliciesPerGroup" },
+	[USER] = { "user", "UserName" },
+	[GROUP] = { "group", "GroupName" },
 };
 
 static int db_fail(struct dd_ctx *c)
@@ -66,42 +56,14 @@ static int store_fail(struct dd_ctx *c, int rc)
 	return db_fail(c);
 }
 
-static int done(struct dd_ctx *c)
+/* A rule's answer (dd_iam_user.h) as IAM's error code; einval_code names DD_EINVAL's. */
+static int rule_fail(struct dd_ctx *c, int rc, const char *msg, const char *einval_code)
 {
-	if (dd_db_commit(c->db))
-		return db_fail(c);
-	dd_iam_generation_bump();
-	return 0;
+	const char *code = rc == DD_ENOTFOUND ? "NoSuchEntity" : rc == DD_EEXIST ? "EntityAlreadyExists"
+			 : rc == DD_ELIMIT ? "LimitExceeded" : rc == DD_ECONFLICT ? "DeleteConflict"
+			 : rc == DD_EINVAL ? einval_code : "ServiceFailure";
+	return dd_fail(c, rc, code, "%s", msg);
 }
-
-static struct dd_ctx *rollback(struct dd_ctx *c)
-{
-	if (dd_db_in_tx(c->db))
-		dd_db_rollback(c->db);
-	return c;
-}
-
-/* dd_fail after rolling back an open transaction */
-#define fail_rb(c, ...) dd_fail(rollback(c), __VA_ARGS__)
-
-/* Random IAM-style id: prefix then uppercase letters and digits, total len characters. */
-static void rand_id(const char *prefix, const char *alphabet, char *out, size_t len)
-{
-	size_t n = strlen(prefix), na = strlen(alphabet);
-	memcpy(out, prefix, n);
-	while (n < len) {
-		unsigned char r[64];
-		if (dd_random_bytes(r, sizeof r))
-			memset(r, 7, sizeof r);
-		for (size_t i = 0; i < sizeof r && n < len; i++)
-			if (r[i] < 256 - 256 % na)
-				out[n++] = alphabet[r[i] % na];
-	}
-	out[len] = '\0';
-}
-
-static const char UPPER_DIGITS[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-static const char SECRET_CHARS[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static int page_in(struct dd_ctx *c, json_t *in, char *after, size_t afterlen, int *size)
 {
@@ -131,14 +93,12 @@ static json_t *encoded(const char *doc)
 }
 
 /* The entity a request names, with its stored name (canonical case); fails c with
- * NoSuchEntity (rolling back an open transaction). */
+ * NoSuchEntity. */
 static int entity_get(struct dd_ctx *c, kind_t k, const char *name, entity_t *e)
 {
-	int rc = dd_store_iam_users_entity_get(c->db, k, c->account, name, e);
-	if (rc == DD_ENOTFOUND)
-		return fail_rb(c, DD_ENOTFOUND, "NoSuchEntity", k == USER ? "The user with name %s cannot be found."
-									 : "The group with name %s cannot be found.", name ? name : "");
-	return rc ? db_fail(c) : 0;
+	char msg[DD_IAM_USER_MSG_SIZE];
+	int rc = dd_iam_user_entity_get(c->db, k, c->account, name, e, msg, sizeof msg);
+	return rc ? rule_fail(c, rc, msg, "ValidationError") : 0;
 }
 
 /* The user a request names, or the caller when UserName is absent (an IAM user only: the
@@ -209,36 +169,17 @@ static int check_path(struct dd_ctx *c, const char *path)
 static int entity_create(struct dd_ctx *c, kind_t k, json_t *in, json_t **out)
 {
 	const char *name = dd__str(in, KINDS[k].member), *path = dd__str(in, "Path");
+	char msg[DD_IAM_USER_MSG_SIZE];
 	if (!path)
 		path = "/";
 	if (check_path(c, path))
 		return c->err;
 	if (k == USER && (json_object_get(in, "PermissionsBoundary") || json_object_get(in, "Tags")))
 		return dd_fail(c, DD_EINVAL, "ValidationError", "PermissionsBoundary and Tags on users are not supported by this server.");
-	entity_t e = { .created_ms = c->now_ms };
-	if (snprintf(e.name, sizeof e.name, "%s", name) >= (int)sizeof e.name ||
-	    snprintf(e.path, sizeof e.path, "%s", path) >= (int)sizeof e.path)
-		return dd_fail(c, DD_EINVAL, "ValidationError", "The %s name or path is too long.", KINDS[k].label);
-	rand_id(k == USER ? "AIDA" : "AGPA", UPPER_DIGITS, e.id, 21);
-	if (dd_db_begin_write(c->db))
-		return db_fail(c);
-	entity_t old;
-	int64_t total = 0;
-	int rc = dd_store_iam_users_entity_get(c->db, k, c->account, name, &old);
-	if (rc == 0)
-		return fail_rb(c, DD_EEXIST, "EntityAlreadyExists", k == USER ? "User with name %s already exists."
-									      : "Group with name %s already exists.", name);
-	if (rc != DD_ENOTFOUND || dd_store_iam_users_entity_count(c->db, k, c->account, &total))
-		return db_fail(c);
-	if (total >= (k == USER ? MAX_USERS : MAX_GROUPS)) {
-		dd_db_rollback(c->db);
-		return dd_fail(c, DD_ELIMIT, "LimitExceeded", "Cannot exceed quota for %s: %d",
-			       k == USER ? "UsersPerAccount" : "GroupsPerAccount", k == USER ? MAX_USERS : MAX_GROUPS);
-	}
-	if (dd_store_iam_users_entity_insert(c->db, k, c->account, &e) || done(c))
-		return db_fail(c);
-	if (entity_get(c, k, name, &e))
-		return c->err;
+	entity_t e;
+	int rc = dd_iam_user_entity_create(c->db, k, c->account, name, path, c->now_ms, &e, msg, sizeof msg);
+	if (rc)
+		return rule_fail(c, rc, msg, "ValidationError");
 	*out = json_pack("{s:o}", k == USER ? "User" : "Group", entity_json(c, k, &e));
 	return 0;
 }
@@ -282,35 +223,11 @@ static int iam_list_users(struct dd_ctx *c, json_t *in, json_t **out)
 	return 0;
 }
 
-static int delete_conflict(struct dd_ctx *c, const char *msg)
-{
-	dd_db_rollback(c->db);
-	return dd_fail(c, DD_ECONFLICT, "DeleteConflict", "%s", msg);
-}
-
 static int entity_delete(struct dd_ctx *c, kind_t k, json_t *in)
 {
-	entity_t e;
-	struct dd_store_iam_users_deps d;
-	if (dd_db_begin_write(c->db))
-		return db_fail(c);
-	if (entity_get(c, k, dd__str(in, KINDS[k].member), &e))
-		return c->err;
-	if (dd_store_iam_users_entity_deps(c->db, k, c->account, e.name, &d))
-		return db_fail(c);
-	if (d.access_keys)
-		return delete_conflict(c, "Cannot delete entity, must delete access keys first.");
-	if (k == GROUP && d.memberships)
-		return delete_conflict(c, "Cannot delete entity, must remove users from group first.");
-	if (d.inline_policies)
-		return delete_conflict(c, "Cannot delete entity, must delete policies first.");
-	if (d.attached_policies)
-		return delete_conflict(c, "Cannot delete entity, must detach all policies first.");
-	if (d.memberships)
-		return delete_conflict(c, "Cannot delete entity, must remove user from all groups first.");
-	if (dd_store_iam_users_entity_delete(c->db, k, c->account, e.name) || done(c))
-		return db_fail(c);
-	return 0;
+	char msg[DD_IAM_USER_MSG_SIZE];
+	int rc = dd_iam_user_entity_delete(c->db, k, c->account, dd__str(in, KINDS[k].member), msg, sizeof msg);
+	return rc ? rule_fail(c, rc, msg, "ValidationError") : 0;
 }
 
 static int iam_delete_user(struct dd_ctx *c, json_t *in, json_t **out)
@@ -345,38 +262,20 @@ static int iam_get_group(struct dd_ctx *c, json_t *in, json_t **out)
 
 static int iam_add_user_to_group(struct dd_ctx *c, json_t *in, json_t **out)
 {
-	entity_t g, u;
-	int64_t have = 0;
+	char msg[DD_IAM_USER_MSG_SIZE];
 	(void)out;
-	if (dd_db_begin_write(c->db))
-		return db_fail(c);
-	if (entity_get(c, GROUP, dd__str(in, "GroupName"), &g) || entity_get(c, USER, dd__str(in, "UserName"), &u))
-		return c->err;
-	if (dd_store_iam_users_membership_count(c->db, c->account, u.name, g.name, &have))
-		return db_fail(c);
-	if (have >= MAX_GROUPS_PER_USER) {
-		dd_db_rollback(c->db);
-		return dd_fail(c, DD_ELIMIT, "LimitExceeded", "Cannot exceed quota for GroupsPerUser: %d", MAX_GROUPS_PER_USER);
-	}
-	if (dd_store_iam_users_membership_add(c->db, c->account, g.name, u.name) || done(c))
-		return db_fail(c);
-	return 0;
+	int rc = dd_iam_user_membership_add(c->db, c->account, dd__str(in, "GroupName"), dd__str(in, "UserName"), msg,
+					    sizeof msg);
+	return rc ? rule_fail(c, rc, msg, "ValidationError") : 0;
 }
 
 static int iam_remove_user_from_group(struct dd_ctx *c, json_t *in, json_t **out)
 {
-	entity_t g, u;
+	char msg[DD_IAM_USER_MSG_SIZE];
 	(void)out;
-	if (dd_db_begin_write(c->db))
-		return db_fail(c);
-	if (entity_get(c, GROUP, dd__str(in, "GroupName"), &g) || entity_get(c, USER, dd__str(in, "UserName"), &u))
-		return c->err;
-	int rc = dd_store_iam_users_membership_remove(c->db, c->account, g.name, u.name);
-	if (rc == DD_ENOTFOUND)
-		return fail_rb(c, DD_ENOTFOUND, "NoSuchEntity", "The user with name %s is not a member of the group.", u.name);
-	if (rc)
-		return db_fail(c);
-	return done(c);
+	int rc = dd_iam_user_membership_remove(c->db, c->account, dd__str(in, "GroupName"), dd__str(in, "UserName"), msg,
+					       sizeof msg);
+	return rc ? rule_fail(c, rc, msg, "ValidationError") : 0;
 }
 
 static int iam_list_groups_for_user(struct dd_ctx *c, json_t *in, json_t **out)
@@ -402,28 +301,15 @@ static int iam_list_groups_for_user(struct dd_ctx *c, json_t *in, json_t **out)
 static int iam_create_access_key(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *name = user_arg(c, in);
-	entity_t u;
-	int64_t n = 0;
+	char key[21], secret[41], user[65], msg[DD_IAM_USER_MSG_SIZE];
 	if (need_user_arg(c, name))
 		return c->err;
-	char key[21], secret[41];
-	rand_id("AKIA", UPPER_DIGITS, key, 20);
-	rand_id("", SECRET_CHARS, secret, 40);
-	if (dd_db_begin_write(c->db))
-		return db_fail(c);
-	if (entity_get(c, USER, name, &u))
-		return c->err;
-	if (dd_store_iam_users_key_count(c->db, c->account, u.name, &n))
-		return db_fail(c);
-	if (n >= MAX_KEYS_PER_USER) {
-		dd_db_rollback(c->db);
-		return dd_fail(c, DD_ELIMIT, "LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: %d", MAX_KEYS_PER_USER);
-	}
-	if (dd_store_iam_users_key_insert(c->db, c->account, u.name, key, secret, c->now_ms) || done(c)) {
+	int rc = dd_iam_user_key_create(c->db, c->account, name, c->now_ms, key, secret, user, msg, sizeof msg);
+	if (rc) {
 		memset(secret, 0, sizeof secret);
-		return db_fail(c);
+		return rule_fail(c, rc, msg, "ValidationError");
 	}
-	*out = json_pack("{s:{s:s, s:s, s:s, s:s, s:o}}", "AccessKey", "UserName", u.name, "AccessKeyId", key, "Status",
+	*out = json_pack("{s:{s:s, s:s, s:s, s:s, s:o}}", "AccessKey", "UserName", user, "AccessKeyId", key, "Status",
 			 "Active", "SecretAccessKey", secret, "CreateDate", dd_json_time(c->now_ms));
 	memset(secret, 0, sizeof secret);
 	return 0;
@@ -463,22 +349,14 @@ static int iam_list_access_keys(struct dd_ctx *c, json_t *in, json_t **out)
 static int key_change(struct dd_ctx *c, json_t *in, const char *status)
 {
 	const char *name = user_arg(c, in), *key = dd__str(in, "AccessKeyId");
-	entity_t u;
+	char msg[DD_IAM_USER_MSG_SIZE];
 	if (need_user_arg(c, name))
 		return c->err;
 	if (status && strcmp(status, "Active") && strcmp(status, "Inactive"))
 		return dd_fail(c, DD_EINVAL, "ValidationError", "1 validation error detected: Value '%.40s' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]", status);
-	if (dd_db_begin_write(c->db))
-		return db_fail(c);
-	if (entity_get(c, USER, name, &u))
-		return c->err;
-	int rc = status ? dd_store_iam_users_key_set_active(c->db, c->account, u.name, key, strcmp(status, "Active") == 0)
-			: dd_store_iam_users_key_delete(c->db, c->account, u.name, key);
-	if (rc == DD_ENOTFOUND)
-		return fail_rb(c, DD_ENOTFOUND, "NoSuchEntity", "The Access Key with id %s cannot be found.", key ? key : "");
-	if (rc)
-		return db_fail(c);
-	return done(c);
+	int rc = dd_iam_user_key_update(c->db, c->account, name, key, status && strcmp(status, "Active") == 0, !status, msg,
+					sizeof msg);
+	return rc ? rule_fail(c, rc, msg, "ValidationError") : 0;
 }
 
 static int iam_update_access_key(struct dd_ctx *c, json_t *in, json_t **out)
@@ -495,37 +373,12 @@ static int iam_delete_access_key(struct dd_ctx *c, json_t *in, json_t **out)
 
 /* ---- inline policies of users and groups ------------------------------------------- */
 
-static int add_nonws(const char *doc, void *ud)
-{
-	*(size_t *)ud += dd_policy_count_nonws(doc, strlen(doc));
-	return 0;
-}
-
 static int put_policy(struct dd_ctx *c, kind_t k, json_t *in)
 {
-	const char *pname = dd__str(in, "PolicyName"), *doc = dd__str(in, "PolicyDocument");
-	char err[DD_POLICY_ERRMSG_SIZE];
-	entity_t e;
-	int rc = dd_policy_validate(doc, strlen(doc), DD_POLICY_IAM, err, sizeof err);
-	if (rc == DD_ENOMEM)
-		return dd_fail(c, rc, "ServiceFailure", "out of memory");
-	if (rc)
-		return dd_fail(c, DD_EINVAL, "MalformedPolicyDocument", "%s", err);
-	if (dd_db_begin_write(c->db))
-		return db_fail(c);
-	if (entity_get(c, k, dd__str(in, KINDS[k].member), &e))
-		return c->err;
-	size_t total = dd_policy_count_nonws(doc, strlen(doc));
-	if (dd_store_iam_users_policy_documents(c->db, k, c->account, e.name, pname, add_nonws, &total))
-		return db_fail(c);
-	if (total > KINDS[k].inline_max) {
-		dd_db_rollback(c->db);
-		return dd_fail(c, DD_ELIMIT, "LimitExceeded", "Maximum policy size of %zu bytes exceeded for %s %s",
-			       KINDS[k].inline_max, KINDS[k].label, e.name);
-	}
-	if (dd_store_iam_users_policy_put(c->db, k, c->account, e.name, pname, doc))
-		return db_fail(c);
-	return done(c);
+	char msg[DD_IAM_USER_MSG_SIZE];
+	int rc = dd_iam_user_policy_put(c->db, k, c->account, dd__str(in, KINDS[k].member), dd__str(in, "PolicyName"),
+					dd__str(in, "PolicyDocument"), msg, sizeof msg);
+	return rc ? rule_fail(c, rc, msg, "MalformedPolicyDocument") : 0;
 }
 
 static int get_policy(struct dd_ctx *c, kind_t k, json_t *in, json_t **out)
@@ -549,19 +402,10 @@ static int get_policy(struct dd_ctx *c, kind_t k, json_t *in, json_t **out)
 
 static int delete_policy(struct dd_ctx *c, kind_t k, json_t *in)
 {
-	const char *pname = dd__str(in, "PolicyName");
-	entity_t e;
-	if (dd_db_begin_write(c->db))
-		return db_fail(c);
-	if (entity_get(c, k, dd__str(in, KINDS[k].member), &e))
-		return c->err;
-	int rc = dd_store_iam_users_policy_delete(c->db, k, c->account, e.name, pname);
-	if (rc == DD_ENOTFOUND)
-		return fail_rb(c, DD_ENOTFOUND, "NoSuchEntity", k == USER ? "The user policy with name %s cannot be found."
-									 : "The group policy with name %s cannot be found.", pname ? pname : "");
-	if (rc)
-		return db_fail(c);
-	return done(c);
+	char msg[DD_IAM_USER_MSG_SIZE];
+	int rc = dd_iam_user_policy_delete(c->db, k, c->account, dd__str(in, KINDS[k].member), dd__str(in, "PolicyName"),
+					   msg, sizeof msg);
+	return rc ? rule_fail(c, rc, msg, "ValidationError") : 0;
 }
 
 static int page_policy_name(const char *v, void *ud)
@@ -612,46 +456,12 @@ static int list_policies(struct dd_ctx *c, kind_t k, json_t *in, bool att, json_
 	return 0;
 }
 
-/* A policy ARN that can be attached: AWS managed, or a customer managed policy of c's
- * account. Fails c with NoSuchEntity (rolling back). */
-static int policy_attachable(struct dd_ctx *c, const char *arn)
-{
-	if (dd_iam_managed_find(arn))
-		return 0;
-	bool exists = false;
-	if (dd_store_iam_users_managed_exists(c->db, c->account, arn, &exists))
-		return db_fail(c);
-	if (!exists)
-		return fail_rb(c, DD_ENOTFOUND, "NoSuchEntity", "Policy %s does not exist or is not attachable.", arn ? arn : "");
-	return 0;
-}
-
 static int attach(struct dd_ctx *c, kind_t k, json_t *in, bool on)
 {
-	const char *arn = dd__str(in, "PolicyArn");
-	entity_t e;
-	if (dd_db_begin_write(c->db))
-		return db_fail(c);
-	if (entity_get(c, k, dd__str(in, KINDS[k].member), &e))
-		return c->err;
-	if (on) {
-		int64_t have = 0;
-		if (policy_attachable(c, arn))
-			return c->err;
-		if (dd_store_iam_users_attached_count(c->db, k, c->account, e.name, arn, &have))
-			return db_fail(c);
-		if (have >= MAX_ATTACHED) {
-			dd_db_rollback(c->db);
-			return dd_fail(c, DD_ELIMIT, "LimitExceeded", "Cannot exceed quota for %s: %d", KINDS[k].quota, MAX_ATTACHED);
-		}
-	}
-	int rc = on ? dd_store_iam_users_attach(c->db, k, c->account, e.name, arn)
-		    : dd_store_iam_users_detach(c->db, k, c->account, e.name, arn);
-	if (rc == DD_ENOTFOUND)
-		return fail_rb(c, DD_ENOTFOUND, "NoSuchEntity", "Policy %s was not found.", arn ? arn : "");
-	if (rc)
-		return db_fail(c);
-	return done(c);
+	char msg[DD_IAM_USER_MSG_SIZE];
+	int rc = dd_iam_user_attach(c->db, k, c->account, dd__str(in, KINDS[k].member), dd__str(in, "PolicyArn"), on, msg,
+				    sizeof msg);
+	return rc ? rule_fail(c, rc, msg, "ValidationError") : 0;
 }
 
 #define UNUSED_OUT (void)out
