@@ -19,7 +19,6 @@ struct dd_buf {
 
 void dd_buf_init(struct dd_buf *b, size_t max);
 void dd_buf_free(struct dd_buf *b);
-void dd_buf_reset(struct dd_buf *b);
 int dd_buf_append(struct dd_buf *b, const void *data, size_t len);
 int dd_buf_puts(struct dd_buf *b, const char *s);
 int dd_buf_putc(struct dd_buf *b, char c);

@@ -112,7 +112,7 @@ int dd_iam_arn_parse(const char *arn, struct dd_arn *out) DD_MUST_CHECK;
  * the same name). Pure function. */
 int dd_iam_role_arn_check(const char *account, const char *arn) DD_MUST_CHECK;
 
-/* ---- IAM users, groups and access keys (dd_iam_users.c) ---- */
+/* ---- IAM users and their access keys (src/core/iam/dd_iam_user.c, dd_iam_access_key.c) ---- */
 
 /* An IAM user's access key, as SigV4 verification needs it. */
 struct dd_iam_key {
@@ -135,7 +135,8 @@ int dd_iam_user_policies(struct dd_db *db, const char *account, const char *user
 			 struct dd_iam_policy_docs *out) DD_MUST_CHECK;
 
 /* A counter bumped after every IAM write (dd_iam_generation_bump): a cache of users'
- * compiled policies is valid while the counter it was built at is current. */
+ * compiled policies is valid while the counter it was built at is current
+ * (src/core/iam/dd_iam_generation.c). */
 uint64_t dd_iam_generation(void);
 void dd_iam_generation_bump(void);
 

@@ -32,8 +32,6 @@ void dd_db_close(struct dd_db *db);
 /* Starts a read transaction on each of n connections while no writer of this process
  * can commit, so all of them see the same snapshot (for checks run in parallel). */
 int dd_store_begin_read_consistent(struct dd_store *s, struct dd_db **dbs, int n) DD_MUST_CHECK;
-/* Schema version after migrations. */
-int dd_store_schema_version(struct dd_store *s);
 /* The schema version this binary migrates to (a database with a higher one is refused). */
 int dd_store_binary_schema_version(void);
 
@@ -41,6 +39,9 @@ int dd_store_binary_schema_version(void);
  * must not exist) with the online backup API, while a server may be writing; the copy
  * passes PRAGMA integrity_check before it is renamed into place. */
 int dd_store_backup(const char *dir, const char *dest, char *err, size_t errlen) DD_MUST_CHECK;
+/* The same from a database file that no server uses (opened read-only), e.g. a backup
+ * being restored. */
+int dd_store_backup_file(const char *src, const char *dest, char *err, size_t errlen) DD_MUST_CHECK;
 /* The same from an open connection. */
 int dd_store_backup_handle(sqlite3 *src, const char *dest, char *err, size_t errlen) DD_MUST_CHECK;
 /* PRAGMA integrity_check: 0 when "ok", else DD_EIO with err. */

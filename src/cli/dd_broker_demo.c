@@ -31,6 +31,7 @@
 #include "server/dd_api.h"
 #include "server/dd_creds.h"
 #include "server/dd_model.h"
+#include "store/dd_store_client_events.h"
 
 #define REGION "us-east-1"
 #define MARKER ".iotdefender-broker-demo"
@@ -202,21 +203,8 @@ static void events_of(struct bdemo *d, const char *client, int *connects, int *d
 	char ar[DD_ACCOUNT_REGION_SIZE];
 	if (dd_account_region_make(ar, d->account, REGION))
 		return;
-	sqlite3_stmt *st = db ? dd_db_stmt(db, "SELECT event, reason FROM connection_events WHERE account_region = ?1 AND client_id = ?2 ORDER BY seq") : NULL;
-	if (!st)
-		return;
-	dd_bind_text(st, 1, ar);
-	dd_bind_text(st, 2, client);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (strcmp(dd_col_text(st, 0), "connect") == 0)
-			(*connects)++;
-		else {
-			(*disconnects)++;
-			if (reason)
-				snprintf(reason, rlen, "%s", dd_col_text(st, 1));
-		}
-	}
-	sqlite3_reset(st);
+	if (db && dd_store_client_events_tally(db, ar, client, connects, disconnects, reason, reason ? rlen : 0))
+		dd_log_warn("demo: cannot read the connection events of %s", client);
 }
 
 static char *create_cert(struct bdemo *d, const char *name, char *id, size_t idlen)

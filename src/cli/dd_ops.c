@@ -33,6 +33,7 @@
 #include "server/dd_creds.h"
 #include "server/dd_dirlock.h"
 #include "server/dd_model.h"
+#include "store/dd_store_report.h"
 
 #define DEFAULT_DATA_DIR "./iotdefender-data"
 
@@ -136,19 +137,6 @@ static int cmd_backup(int argc, char **argv)
 	return 0;
 }
 
-static int copy_into(const char *src, const char *dest, char *err, size_t errlen)
-{
-	sqlite3 *h = NULL;
-	if (sqlite3_open_v2(src, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot open %s", src);
-		sqlite3_close(h);
-		return DD_EIO;
-	}
-	int rc = dd_store_backup_handle(h, dest, err, errlen);
-	sqlite3_close(h);
-	return rc;
-}
-
 static int cmd_restore(int argc, char **argv)
 {
 	static const char usage[] =
@@ -209,7 +197,7 @@ static int cmd_restore(int argc, char **argv)
 		printf("iotdefender: the current database is kept as %s\n", keep);
 	}
 	unlink(tmp);
-	if (copy_into(o.file, tmp, err, sizeof err)) {
+	if (dd_store_backup_file(o.file, tmp, err, sizeof err)) {
 		fprintf(stderr, "iotdefender: restore: %s\n", err);
 		goto out;
 	}
@@ -495,42 +483,25 @@ static void print_report(json_t *r, const char *format, FILE *f)
 static int latest_task(struct dd_service *svc, const char *account, char *task_id, size_t tl, char *acct, char *region)
 {
 	struct dd_db *db = dd_store_db(svc->store);
+	char ar[DD_ACCOUNT_REGION_SIZE];
 	if (!db)
 		return DD_EIO;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT task_id, account_region FROM audit_tasks WHERE status = 'COMPLETED'"
-					  " AND (?1 IS NULL OR substr(account_region, 1, 13) = ?1 || '/')"
-					  " ORDER BY start_ms DESC, task_id DESC LIMIT 1");
-	if (!st)
-		return DD_EIO;
-	if (account)
-		sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT);
-	int rc = DD_ENOTFOUND;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(task_id, tl, "%s", dd_col_text(st, 0));
-		rc = dd_account_region_split(dd_col_text(st, 1), acct, region, 64) ? DD_EIO : 0;
-	}
-	sqlite3_reset(st);
-	return rc;
+	int rc = dd_store_report_latest_audit(db, account, task_id, tl, ar, sizeof ar);
+	if (rc)
+		return rc;
+	return dd_account_region_split(ar, acct, region, 64) ? DD_EIO : 0;
 }
 
 static int task_owner(struct dd_service *svc, const char *task_id, const char *account, char *acct, char *region)
 {
 	struct dd_db *db = dd_store_db(svc->store);
+	char ar[DD_ACCOUNT_REGION_SIZE];
 	if (!db)
 		return DD_EIO;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT account_region FROM audit_tasks WHERE task_id = ?1"
-					  " AND (?2 IS NULL OR substr(account_region, 1, 13) = ?2 || '/') LIMIT 1");
-	if (!st)
-		return DD_EIO;
-	sqlite3_bind_text(st, 1, task_id, -1, SQLITE_TRANSIENT);
-	if (account)
-		sqlite3_bind_text(st, 2, account, -1, SQLITE_TRANSIENT);
-	int rc = DD_ENOTFOUND;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		rc = dd_account_region_split(dd_col_text(st, 0), acct, region, 64) ? DD_EIO : 0;
-	}
-	sqlite3_reset(st);
-	return rc;
+	int rc = dd_store_report_audit_owner(db, task_id, account, ar, sizeof ar);
+	if (rc)
+		return rc;
+	return dd_account_region_split(ar, acct, region, 64) ? DD_EIO : 0;
 }
 
 static bool format_ok(const char *f)

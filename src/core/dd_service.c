@@ -13,18 +13,12 @@
 #include "dd/fetch.h"
 #include "dd/keys.h"
 #include "dd/x509.h"
+#include "store/dd_store_meta.h"
 
 static char *meta_get(struct dd_db *db, const char *key)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT value FROM server_meta WHERE key = ?1");
-	if (!st)
-		return NULL;
-	dd_bind_text(st, 1, key);
 	char *v = NULL;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = strdup(dd_col_text(st, 0));
-	sqlite3_reset(st);
-	return v;
+	return dd_store_meta_get(db, key, &v) == 0 ? v : NULL;
 }
 
 static int load_or_create_ca(struct dd_service *s)
@@ -46,20 +40,9 @@ static int load_or_create_ca(struct dd_service *s)
 		dd_log_error("service: cannot create the server CA");
 		return DD_ECRYPTO;
 	}
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT INTO server_meta(key, value) VALUES (?1, ?2)");
-	int rc = 0;
-	if (!st)
-		rc = DD_EIO;
-	if (!rc) {
-		dd_bind_text(st, 1, "ca_cert_pem");
-		dd_bind_text(st, 2, s->ca_cert_pem);
-		rc = dd_step_done(st);
-	}
-	if (!rc) {
-		dd_bind_text(st, 1, "ca_key_pem");
-		dd_bind_text(st, 2, s->ca_key_pem);
-		rc = dd_step_done(st);
-	}
+	int rc = dd_store_meta_put(db, "ca_cert_pem", s->ca_cert_pem);
+	if (!rc)
+		rc = dd_store_meta_put(db, "ca_key_pem", s->ca_key_pem);
 	if (rc) {
 		dd_db_rollback(db);
 		return rc;

@@ -36,7 +36,7 @@ static const struct dd_handler *const handler_tables[] = {
 	dd_audit_handlers,
 	dd_iot_mitigation_handlers,
 	dd_iam_handlers,
-	dd_iam_user_handlers,
+	dd_iam_users_handlers,
 	dd_sns_handlers,
 	dd_cognito_handlers,
 	dd_iot_policies_handlers,

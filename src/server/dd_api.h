@@ -64,7 +64,7 @@ extern const struct dd_handler dd_audit_handlers[];
 extern const struct dd_handler dd_iot_mitigation_handlers[];
 extern const struct dd_raw_route dd_audit_raw_routes[];
 extern const struct dd_handler dd_iam_handlers[];
-extern const struct dd_handler dd_iam_user_handlers[];
+extern const struct dd_handler dd_iam_users_handlers[];
 extern const struct dd_handler dd_sns_handlers[];
 extern const struct dd_handler dd_cognito_handlers[];
 extern const struct dd_handler dd_iot_broker_handlers[];

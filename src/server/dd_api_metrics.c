@@ -19,6 +19,8 @@
 #include "dd/metrics.h"
 #include "dd/store.h"
 #include "server/dd_api.h"
+#include "store/dd_store_report.h"
+#include "store/dd_store_sns.h"
 
 static bool token_ok(const char *configured, const char *authz)
 {
@@ -32,20 +34,25 @@ static bool token_ok(const char *configured, const char *authz)
 	return CRYPTO_memcmp(a, b, sizeof a) == 0;
 }
 
+static const char *const outbox_status[] = { "PENDING", "INFLIGHT", "DELIVERED", "FAILED" };
+
+static int outbox_count(const char *status, int64_t count, void *ud)
+{
+	int64_t *counts = ud;
+	for (int i = 0; i < 4; i++)
+		if (strcmp(status, outbox_status[i]) == 0)
+			counts[i] = count;
+	return 0;
+}
+
 static void store_gauges(struct dd_service *svc, struct dd_buf *b)
 {
 	struct dd_db *db = dd_store_db(svc->store);
 	if (!db)
 		return;
-	static const char *const outbox_status[] = { "PENDING", "INFLIGHT", "DELIVERED", "FAILED" };
 	int64_t counts[4] = { 0, 0, 0, 0 };
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT status, count(*) FROM sns_outbox GROUP BY status");
-	while (st && sqlite3_step(st) == SQLITE_ROW)
-		for (int i = 0; i < 4; i++)
-			if (strcmp(dd_col_text(st, 0), outbox_status[i]) == 0)
-				counts[i] = sqlite3_column_int64(st, 1);
-	if (st)
-		sqlite3_reset(st);
+	if (dd_store_sns_outbox_status_counts(db, outbox_count, counts))
+		dd_log_warn("metrics: cannot count the outbox rows");
 	for (int i = 0; i < 4; i++) {
 		char labels[64];
 		snprintf(labels, sizeof labels, "status=\"%s\"", outbox_status[i]);
@@ -54,17 +61,11 @@ static void store_gauges(struct dd_service *svc, struct dd_buf *b)
 				 labels, (double)counts[i]);
 	}
 	static const char *const kinds[] = { "audit", "mitigation" };
-	static const char *const sqls[] = {
-		"SELECT count(*) FROM audit_tasks WHERE status = 'IN_PROGRESS'",
-		"SELECT count(*) FROM mitigation_tasks WHERE status = 'IN_PROGRESS'",
-	};
+	static const enum dd_store_report_task_kind kind_ids[] = { DD_STORE_REPORT_AUDIT, DD_STORE_REPORT_MITIGATION };
 	for (int i = 0; i < 2; i++) {
 		int64_t n = 0;
-		st = dd_db_stmt(db, sqls[i]);
-		if (st && sqlite3_step(st) == SQLITE_ROW)
-			n = sqlite3_column_int64(st, 0);
-		if (st)
-			sqlite3_reset(st);
+		if (dd_store_report_tasks_in_progress(db, kind_ids[i], &n))
+			n = 0;
 		char labels[64];
 		snprintf(labels, sizeof labels, "kind=\"%s\"", kinds[i]);
 		dd_metrics_gauge(b, "iotdefender_tasks_in_progress", i ? NULL : "Audit and mitigation tasks in progress.",

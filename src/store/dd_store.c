@@ -187,7 +187,6 @@ int dd_store_open(const char *dir, struct dd_store **out)
 	return 0;
 }
 
-int dd_store_schema_version(struct dd_store *s) { return s->version; }
 
 void dd_store_close(struct dd_store *s)
 {

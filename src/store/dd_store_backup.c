@@ -147,3 +147,16 @@ int dd_store_file_version(const char *file, int *version, char *err, size_t errl
 	sqlite3_close(h);
 	return rc;
 }
+
+int dd_store_backup_file(const char *src, const char *dest, char *err, size_t errlen)
+{
+	sqlite3 *h = NULL;
+	if (sqlite3_open_v2(src, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open %s", src);
+		sqlite3_close(h);
+		return DD_EIO;
+	}
+	int rc = dd_store_backup_handle(h, dest, err, errlen);
+	sqlite3_close(h);
+	return rc;
+}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of the metrics registry (src/core/dd_metrics.c): series claimed by many
+ * Unit tests of the metrics registry (src/base/dd_metrics.c): series claimed by many
  * threads at once are counted exactly once each, histogram buckets are cumulative and
  * end in +Inf equal to the count, label values are escaped, and the store's backup
  * (src/store/dd_store_backup.c) copies a database that passes integrity_check.

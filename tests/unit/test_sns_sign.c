@@ -25,18 +25,18 @@ static void test_string_to_sign_notification(void **state)
 	json_t *env = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "Type", "Notification", "MessageId", "m-1",
 				"TopicArn", "arn:aws:sns:us-east-1:123456789012:t", "Subject", "S", "Message", "hello",
 				"Timestamp", "2024-01-01T00:00:00.000Z");
-	char *s = dd_sns_string_to_sign(env);
+	char *s = dd_sns_message_string_to_sign(env);
 	assert_non_null(s);
 	assert_string_equal(s, "Message\nhello\nMessageId\nm-1\nSubject\nS\nTimestamp\n2024-01-01T00:00:00.000Z\n"
 			       "TopicArn\narn:aws:sns:us-east-1:123456789012:t\nType\nNotification\n");
 	free(s);
 	json_object_del(env, "Subject");
-	s = dd_sns_string_to_sign(env);
+	s = dd_sns_message_string_to_sign(env);
 	assert_non_null(s);
 	assert_null(strstr(s, "Subject"));
 	free(s);
 	json_object_del(env, "Message");
-	assert_null(dd_sns_string_to_sign(env));
+	assert_null(dd_sns_message_string_to_sign(env));
 	json_decref(env);
 }
 
@@ -46,7 +46,7 @@ static void test_string_to_sign_confirmation(void **state)
 	json_t *env = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Type", "SubscriptionConfirmation",
 				"MessageId", "m", "Token", "tok", "TopicArn", "arn", "Message", "msg",
 				"SubscribeURL", "http://x/confirm", "Timestamp", "ts");
-	char *s = dd_sns_string_to_sign(env);
+	char *s = dd_sns_message_string_to_sign(env);
 	assert_string_equal(s, "Message\nmsg\nMessageId\nm\nSubscribeURL\nhttp://x/confirm\nTimestamp\nts\n"
 			       "Token\ntok\nTopicArn\narn\nType\nSubscriptionConfirmation\n");
 	free(s);
@@ -57,14 +57,14 @@ static void test_sign_and_verify(void **state)
 {
 	(void)state;
 	char *cert = NULL, *key = NULL, *sig = NULL;
-	assert_int_equal(dd_sns_signing_create(&cert, &key), 0);
+	assert_int_equal(dd_sns_message_key_create(&cert, &key), 0);
 	assert_non_null(strstr(cert, "BEGIN CERTIFICATE"));
-	assert_int_equal(dd_sns_sign(key, "Message\nx\n", &sig), 0);
-	assert_int_equal(dd_sns_verify(cert, "Message\nx\n", sig), 0);
-	assert_int_equal(dd_sns_verify(cert, "Message\ny\n", sig), DD_ECRYPTO);
-	assert_int_equal(dd_sns_verify(cert, "Message\nx\n", "AAAA"), DD_ECRYPTO);
+	assert_int_equal(dd_sns_message_sign(key, "Message\nx\n", &sig), 0);
+	assert_int_equal(dd_sns_message_verify(cert, "Message\nx\n", sig), 0);
+	assert_int_equal(dd_sns_message_verify(cert, "Message\ny\n", sig), DD_ECRYPTO);
+	assert_int_equal(dd_sns_message_verify(cert, "Message\nx\n", "AAAA"), DD_ECRYPTO);
 	char *bad = NULL;
-	assert_int_equal(dd_sns_sign("not a key", "x", &bad), DD_ECRYPTO);
+	assert_int_equal(dd_sns_message_sign("not a key", "x", &bad), DD_ECRYPTO);
 	assert_null(bad);
 	free(sig);
 	free(cert);

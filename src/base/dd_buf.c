@@ -28,14 +28,6 @@ void dd_buf_free(struct dd_buf *b)
 	b->failed = false;
 }
 
-void dd_buf_reset(struct dd_buf *b)
-{
-	b->len = 0;
-	b->failed = false;
-	if (b->data)
-		b->data[0] = '\0';
-}
-
 static int reserve(struct dd_buf *b, size_t extra)
 {
 	if (b->failed)

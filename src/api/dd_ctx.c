@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Request-context helpers shared by every handler family: the account_region key of
- * regional rows, error recording, opaque pagination tokens, timestamps in AWS JSON form.
+ * Request-context helpers shared by every API handler family (the wire layer): the
+ * context's account_region key, error recording with the AWS error code, opaque
+ * pagination tokens, timestamps in AWS JSON form. The account_region key itself is built
+ * and split in src/base/dd_account_region.c, which the layers below use too.
  */
 #include "dd/ctx.h"
 
@@ -11,27 +13,6 @@
 #include <string.h>
 
 #include "dd/buf.h"
-
-int dd_account_region_make(char out[DD_ACCOUNT_REGION_SIZE], const char *account, const char *region)
-{
-	if (!account || !region || strlen(account) != 12 || strspn(account, "0123456789") != 12 ||
-	    region[0] < 'a' || region[0] > 'z' || strlen(region) > 63 ||
-	    strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(region))
-		return DD_EINVAL;
-	snprintf(out, DD_ACCOUNT_REGION_SIZE, "%s/%s", account, region);
-	return 0;
-}
-
-int dd_account_region_split(const char *key, char account[13], char *region, size_t regionlen)
-{
-	size_t n = key ? strlen(key) : 0;
-	if (n < 14 || strspn(key, "0123456789") != 12 || key[12] != '/' || n - 13 >= regionlen)
-		return DD_EINVAL;
-	memcpy(account, key, 12);
-	account[12] = '\0';
-	memcpy(region, key + 13, n - 13 + 1);
-	return 0;
-}
 
 int dd_ctx_set_account_region(struct dd_ctx *c)
 {

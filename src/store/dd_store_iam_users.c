@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * SQLite implementation of the IAM users, groups and access keys store
+ * (dd_store_iam_users.h). Users and groups have parallel tables (iam_users / iam_groups,
+ * iam_user_policies / iam_group_policies, iam_user_attachments / iam_group_attachments):
+ * the statements of each kind are string literals in one table indexed by the kind, as
+ * the statement cache keys on the literal's address. Names are COLLATE NOCASE columns,
+ * which gives IAM's case-insensitive names.
+ */
+#include "store/dd_store_iam_users.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dd/store.h"
+
+struct kind_sql {
+	const char *get, *count, *insert, *delete, *deps;
+	const char *pol_put, *pol_get, *pol_delete, *pol_names, *pol_docs;
+	const char *att_list, *att_count, *att_insert, *att_delete;
+};
+
+#define KIND_SQL(T, IDCOL, POL, ATT, COL, DEPS)                                                                 \
+	{ "SELECT name, " IDCOL ", path, created FROM " T " WHERE account = ?1 AND name = ?2",                 \
+	  "SELECT count(*) FROM " T " WHERE account = ?1",                                                      \
+	  "INSERT INTO " T "(account, name, " IDCOL ", path, created) VALUES (?1, ?2, ?3, ?4, ?5)",            \
+	  "DELETE FROM " T " WHERE account = ?1 AND name = ?2",                                                 \
+	  DEPS,                                                                                                 \
+	  "INSERT INTO " POL "(account, " COL ", policy_name, document) VALUES (?1, ?2, ?3, ?4)"               \
+	  " ON CONFLICT(account, " COL ", policy_name) DO UPDATE SET document = excluded.document",             \
+	  "SELECT policy_name, document FROM " POL " WHERE account = ?1 AND " COL " = ?2 AND policy_name = ?3",\
+	  "DELETE FROM " POL " WHERE account = ?1 AND " COL " = ?2 AND policy_name = ?3",                      \
+	  "SELECT policy_name FROM " POL " WHERE account = ?1 AND " COL " = ?2 AND policy_name > ?3"           \
+	  " ORDER BY policy_name",                                                                              \
+	  "SELECT document FROM " POL " WHERE account = ?1 AND " COL " = ?2"                                    \
+	  " AND (?3 IS NULL OR policy_name <> ?3) ORDER BY policy_name",                                        \
+	  "SELECT policy_arn FROM " ATT " WHERE account = ?1 AND " COL " = ?2 AND policy_arn > ?3"             \
+	  " ORDER BY policy_arn",                                                                               \
+	  "SELECT count(*) FROM " ATT " WHERE account = ?1 AND " COL " = ?2 AND (?3 IS NULL OR policy_arn <> ?3)",\
+	  "INSERT OR IGNORE INTO " ATT "(account, " COL ", policy_arn) VALUES (?1, ?2, ?3)",                   \
+	  "DELETE FROM " ATT " WHERE account = ?1 AND " COL " = ?2 AND policy_arn = ?3" }
+
+static const struct kind_sql SQL[2] = {
+	[DD_STORE_IAM_USERS_USER] = KIND_SQL("iam_users", "user_id", "iam_user_policies", "iam_user_attachments", "user_name",
+		"SELECT (SELECT count(*) FROM iam_access_keys WHERE account = ?1 AND user_name = ?2),"
+		" (SELECT count(*) FROM iam_user_policies WHERE account = ?1 AND user_name = ?2),"
+		" (SELECT count(*) FROM iam_user_attachments WHERE account = ?1 AND user_name = ?2),"
+		" (SELECT count(*) FROM iam_group_members WHERE account = ?1 AND user_name = ?2)"),
+	[DD_STORE_IAM_USERS_GROUP] = KIND_SQL("iam_groups", "group_id", "iam_group_policies", "iam_group_attachments", "group_name",
+		"SELECT 0,"
+		" (SELECT count(*) FROM iam_group_policies WHERE account = ?1 AND group_name = ?2),"
+		" (SELECT count(*) FROM iam_group_attachments WHERE account = ?1 AND group_name = ?2),"
+		" (SELECT count(*) FROM iam_group_members WHERE account = ?1 AND group_name = ?2)"),
+};
+
+static const struct kind_sql *sql_of(enum dd_store_iam_users_kind kind)
+{
+	return &SQL[kind == DD_STORE_IAM_USERS_GROUP ? DD_STORE_IAM_USERS_GROUP : DD_STORE_IAM_USERS_USER];
+}
+
+/* Runs a statement of one count(*) row with up to three text parameters. */
+static int count3(struct dd_db *db, const char *sql, const char *a1, const char *a2, const char *a3, int64_t *n)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, sql);
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, a1);
+	if (a2)
+		dd_bind_text(st, 2, a2);
+	if (a3)
+		dd_bind_text(st, 3, a3);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : DD_EIO;
+}
+
+/* Runs a write of three text parameters; DD_ENOTFOUND when it changed no row and
+ * must_change is set. */
+static int write3(struct dd_db *db, const char *sql, const char *a1, const char *a2, const char *a3, bool must_change)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, sql);
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, a1);
+	dd_bind_text(st, 2, a2);
+	if (a3)
+		dd_bind_text(st, 3, a3);
+	int rc = dd_step_done(st);
+	if (!rc && must_change && sqlite3_changes(dd_db_handle(db)) == 0)
+		rc = DD_ENOTFOUND;
+	return rc;
+}
+
+/* Steps st calling fn with column 0 text; resets st. */
+static int each_text(sqlite3_stmt *st, dd_store_iam_users_text_fn fn, void *ud)
+{
+	int rc, r = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = fn(dd_col_text(st, 0), ud);
+		if (r)
+			break;
+	}
+	sqlite3_reset(st);
+	if (r)
+		return r < 0 ? r : 0;
+	return rc == SQLITE_DONE ? 0 : DD_EIO;
+}
+
+/* Reads an entity row (name, id, path, created). */
+static void entity_row(sqlite3_stmt *st, struct dd_store_iam_users_entity *e)
+{
+	snprintf(e->name, sizeof e->name, "%s", dd_col_text(st, 0));
+	snprintf(e->id, sizeof e->id, "%s", dd_col_text(st, 1));
+	snprintf(e->path, sizeof e->path, "%s", dd_col_text(st, 2));
+	e->created_ms = sqlite3_column_int64(st, 3);
+}
+
+static int each_entity(sqlite3_stmt *st, dd_store_iam_users_entity_fn fn, void *ud)
+{
+	int rc, r = 0;
+	struct dd_store_iam_users_entity e;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		entity_row(st, &e);
+		r = fn(&e, ud);
+		if (r)
+			break;
+	}
+	sqlite3_reset(st);
+	if (r)
+		return r < 0 ? r : 0;
+	return rc == SQLITE_DONE ? 0 : DD_EIO;
+}
+
+int dd_store_iam_users_entity_get(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+				  const char *name, struct dd_store_iam_users_entity *out)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, sql_of(kind)->get);
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, name ? name : "");
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		entity_row(st, out);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+}
+
+int dd_store_iam_users_entity_count(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account, int64_t *n)
+{
+	return count3(db, sql_of(kind)->count, account, NULL, NULL, n);
+}
+
+int dd_store_iam_users_entity_insert(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+				     const struct dd_store_iam_users_entity *e)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, sql_of(kind)->insert);
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, e->name);
+	dd_bind_text(st, 3, e->id);
+	dd_bind_text(st, 4, e->path);
+	dd_bind_int64(st, 5, e->created_ms);
+	return dd_step_done(st);
+}
+
+int dd_store_iam_users_entity_delete(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+				     const char *name)
+{
+	return write3(db, sql_of(kind)->delete, account, name, NULL, true);
+}
+
+int dd_store_iam_users_entity_deps(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+				   const char *name, struct dd_store_iam_users_deps *out)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, sql_of(kind)->deps);
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, name);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->access_keys = sqlite3_column_int64(st, 0);
+		out->inline_policies = sqlite3_column_int64(st, 1);
+		out->attached_policies = sqlite3_column_int64(st, 2);
+		out->memberships = sqlite3_column_int64(st, 3);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : DD_EIO;
+}
+
+int dd_store_iam_users_user_list(struct dd_db *db, const char *account, const char *path_prefix, const char *after,
+				 int limit, dd_store_iam_users_entity_fn fn, void *ud)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT name, user_id, path, created FROM iam_users WHERE account = ?1"
+					  " AND name > ?2 AND substr(path, 1, length(?3)) = ?3 ORDER BY name LIMIT ?4");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, after ? after : "");
+	dd_bind_text(st, 3, path_prefix ? path_prefix : "/");
+	dd_bind_int64(st, 4, limit);
+	return each_entity(st, fn, ud);
+}
+
+/* ---- group memberships ---------------------------------------------------------------- */
+
+int dd_store_iam_users_group_members(struct dd_db *db, const char *account, const char *group, const char *after,
+				     int limit, dd_store_iam_users_entity_fn fn, void *ud)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT u.name, u.user_id, u.path, u.created FROM iam_group_members m JOIN iam_users u"
+					  " ON u.account = m.account AND u.name = m.user_name WHERE m.account = ?1 AND m.group_name = ?2"
+					  " AND u.name > ?3 ORDER BY u.name LIMIT ?4");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, group);
+	dd_bind_text(st, 3, after ? after : "");
+	dd_bind_int64(st, 4, limit);
+	return each_entity(st, fn, ud);
+}
+
+int dd_store_iam_users_user_groups(struct dd_db *db, const char *account, const char *user, const char *after,
+				   int limit, dd_store_iam_users_entity_fn fn, void *ud)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT g.name, g.group_id, g.path, g.created FROM iam_group_members m JOIN iam_groups g"
+					  " ON g.account = m.account AND g.name = m.group_name WHERE m.account = ?1 AND m.user_name = ?2"
+					  " AND g.name > ?3 ORDER BY g.name LIMIT ?4");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, user);
+	dd_bind_text(st, 3, after ? after : "");
+	dd_bind_int64(st, 4, limit);
+	return each_entity(st, fn, ud);
+}
+
+int dd_store_iam_users_membership_count(struct dd_db *db, const char *account, const char *user,
+					const char *except_group, int64_t *n)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM iam_group_members WHERE account = ?1 AND user_name = ?2"
+					  " AND (?3 IS NULL OR group_name <> ?3)");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, user);
+	dd_bind_text(st, 3, except_group);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : DD_EIO;
+}
+
+int dd_store_iam_users_membership_add(struct dd_db *db, const char *account, const char *group, const char *user)
+{
+	return write3(db, "INSERT OR IGNORE INTO iam_group_members(account, group_name, user_name) VALUES (?1, ?2, ?3)",
+		      account, group, user, false);
+}
+
+int dd_store_iam_users_membership_remove(struct dd_db *db, const char *account, const char *group, const char *user)
+{
+	return write3(db, "DELETE FROM iam_group_members WHERE account = ?1 AND group_name = ?2 AND user_name = ?3",
+		      account, group, user, true);
+}
+
+/* ---- inline policies ------------------------------------------------------------------- */
+
+int dd_store_iam_users_policy_put(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+				  const char *entity, const char *pname, const char *document)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, sql_of(kind)->pol_put);
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, entity);
+	dd_bind_text(st, 3, pname);
+	dd_bind_text(st, 4, document);
+	return dd_step_done(st);
+}
+
+int dd_store_iam_users_policy_get(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+				  const char *entity, const char *pname, char *name, size_t namelen, char **document)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, sql_of(kind)->pol_get);
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, entity);
+	dd_bind_text(st, 3, pname ? pname : "");
+	int rc = sqlite3_step(st);
+	int ret = rc == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	if (rc == SQLITE_ROW) {
+		snprintf(name, namelen, "%s", dd_col_text(st, 0));
+		*document = strdup(dd_col_text(st, 1));
+		ret = *document ? 0 : DD_ENOMEM;
+	}
+	sqlite3_reset(st);
+	return ret;
+}
+
+int dd_store_iam_users_policy_delete(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+				     const char *entity, const char *pname)
+{
+	return write3(db, sql_of(kind)->pol_delete, account, entity, pname ? pname : "", true);
+}
+
+int dd_store_iam_users_policy_names(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+				    const char *entity, const char *after, dd_store_iam_users_text_fn fn, void *ud)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, sql_of(kind)->pol_names);
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, entity);
+	dd_bind_text(st, 3, after ? after : "");
+	return each_text(st, fn, ud);
+}
+
+int dd_store_iam_users_policy_documents(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+					const char *entity, const char *except_name, dd_store_iam_users_text_fn fn,
+					void *ud)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, sql_of(kind)->pol_docs);
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, entity);
+	dd_bind_text(st, 3, except_name);
+	return each_text(st, fn, ud);
+}
+
+/* ---- attached policies ------------------------------------------------------------------ */
+
+int dd_store_iam_users_attached_list(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+				     const char *entity, const char *after, dd_store_iam_users_text_fn fn, void *ud)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, sql_of(kind)->att_list);
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, entity);
+	dd_bind_text(st, 3, after ? after : "");
+	return each_text(st, fn, ud);
+}
+
+int dd_store_iam_users_attached_count(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+				      const char *entity, const char *except_arn, int64_t *n)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, sql_of(kind)->att_count);
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, entity);
+	dd_bind_text(st, 3, except_arn);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : DD_EIO;
+}
+
+int dd_store_iam_users_attach(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+			      const char *entity, const char *arn)
+{
+	return write3(db, sql_of(kind)->att_insert, account, entity, arn ? arn : "", false);
+}
+
+int dd_store_iam_users_detach(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+			      const char *entity, const char *arn)
+{
+	return write3(db, sql_of(kind)->att_delete, account, entity, arn ? arn : "", true);
+}
+
+/* ---- what applies to a user -------------------------------------------------------------- */
+
+int dd_store_iam_users_user_inline_documents(struct dd_db *db, const char *account, const char *user,
+					     dd_store_iam_users_doc_fn fn, void *ud)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT policy_name, document FROM iam_user_policies WHERE account = ?1 AND user_name = ?2"
+					  " UNION ALL SELECT p.policy_name, p.document FROM iam_group_members m JOIN iam_group_policies p"
+					  " ON p.account = m.account AND p.group_name = m.group_name WHERE m.account = ?1 AND m.user_name = ?2");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, user);
+	int rc, r = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && !(r = fn(dd_col_text(st, 0), dd_col_text(st, 1), ud)))
+		;
+	sqlite3_reset(st);
+	if (r)
+		return r < 0 ? r : 0;
+	return rc == SQLITE_DONE ? 0 : DD_EIO;
+}
+
+int dd_store_iam_users_user_attached_arns(struct dd_db *db, const char *account, const char *user,
+					  dd_store_iam_users_text_fn fn, void *ud)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT policy_arn FROM iam_user_attachments WHERE account = ?1 AND user_name = ?2"
+					  " UNION SELECT a.policy_arn FROM iam_group_members m JOIN iam_group_attachments a"
+					  " ON a.account = m.account AND a.group_name = m.group_name WHERE m.account = ?1 AND m.user_name = ?2");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, user);
+	return each_text(st, fn, ud);
+}
+
+int dd_store_iam_users_managed_exists(struct dd_db *db, const char *account, const char *arn, bool *exists)
+{
+	int64_t n = 0;
+	int rc = count3(db, "SELECT count(*) FROM iam_policies WHERE account = ?1 AND arn = ?2", account, arn ? arn : "",
+			NULL, &n);
+	if (!rc)
+		*exists = n > 0;
+	return rc;
+}
+
+int dd_store_iam_users_managed_document(struct dd_db *db, const char *account, const char *arn,
+					dd_store_iam_users_doc_fn fn, void *ud)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT p.name, v.document FROM iam_policies p JOIN iam_policy_versions v"
+					  " ON v.account = p.account AND v.policy_name = p.name AND v.version = p.default_version"
+					  " WHERE p.account = ?1 AND p.arn = ?2");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, arn);
+	int rc = sqlite3_step(st);
+	int ret = rc == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	if (rc == SQLITE_ROW) {
+		ret = fn(dd_col_text(st, 0), dd_col_text(st, 1), ud);
+		if (ret > 0)
+			ret = 0;
+	}
+	sqlite3_reset(st);
+	return ret;
+}
+
+/* ---- access keys ---------------------------------------------------------------------------- */
+
+int dd_store_iam_users_key_count(struct dd_db *db, const char *account, const char *user, int64_t *n)
+{
+	return count3(db, "SELECT count(*) FROM iam_access_keys WHERE account = ?1 AND user_name = ?2", account, user, NULL, n);
+}
+
+int dd_store_iam_users_key_insert(struct dd_db *db, const char *account, const char *user, const char *access_key,
+				  const char *secret, int64_t created_ms)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "INSERT INTO iam_access_keys(access_key, account, user_name, secret, status, created)"
+					  " VALUES (?2, ?1, ?3, ?4, 'Active', ?5)");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, access_key);
+	dd_bind_text(st, 3, user);
+	dd_bind_text(st, 4, secret);
+	dd_bind_int64(st, 5, created_ms);
+	return dd_step_done(st);
+}
+
+int dd_store_iam_users_key_list(struct dd_db *db, const char *account, const char *user, const char *after, int limit,
+				dd_store_iam_users_key_fn fn, void *ud)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT access_key, status, created, user_name FROM iam_access_keys WHERE account = ?1"
+					  " AND user_name = ?2 AND access_key > ?3 ORDER BY access_key LIMIT ?4");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, user);
+	dd_bind_text(st, 3, after ? after : "");
+	dd_bind_int64(st, 4, limit);
+	int rc, r = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct dd_store_iam_users_key k;
+		memset(&k, 0, sizeof k);
+		snprintf(k.access_key, sizeof k.access_key, "%s", dd_col_text(st, 0));
+		snprintf(k.account, sizeof k.account, "%s", account);
+		snprintf(k.user, sizeof k.user, "%s", dd_col_text(st, 3));
+		k.active = strcmp(dd_col_text(st, 1), "Active") == 0;
+		k.created_ms = sqlite3_column_int64(st, 2);
+		if ((r = fn(&k, ud)))
+			break;
+	}
+	sqlite3_reset(st);
+	if (r)
+		return r < 0 ? r : 0;
+	return rc == SQLITE_DONE ? 0 : DD_EIO;
+}
+
+int dd_store_iam_users_key_set_active(struct dd_db *db, const char *account, const char *user, const char *access_key,
+				      bool active)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE iam_access_keys SET status = ?4 WHERE account = ?1 AND user_name = ?2"
+					  " AND access_key = ?3");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account);
+	dd_bind_text(st, 2, user);
+	dd_bind_text(st, 3, access_key ? access_key : "");
+	dd_bind_text(st, 4, active ? "Active" : "Inactive");
+	int rc = dd_step_done(st);
+	if (!rc && sqlite3_changes(dd_db_handle(db)) == 0)
+		rc = DD_ENOTFOUND;
+	return rc;
+}
+
+int dd_store_iam_users_key_delete(struct dd_db *db, const char *account, const char *user, const char *access_key)
+{
+	return write3(db, "DELETE FROM iam_access_keys WHERE account = ?1 AND user_name = ?2 AND access_key = ?3", account,
+		      user, access_key ? access_key : "", true);
+}
+
+int dd_store_iam_users_key_find(struct dd_db *db, const char *access_key, struct dd_store_iam_users_key *out)
+{
+	sqlite3_stmt *st = dd_db_stmt(db, "SELECT k.account, k.user_name, u.user_id, k.secret, k.status, k.created"
+					  " FROM iam_access_keys k JOIN iam_users u ON u.account = k.account"
+					  " AND u.name = k.user_name WHERE k.access_key = ?1");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, access_key);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	}
+	memset(out, 0, sizeof *out);
+	snprintf(out->access_key, sizeof out->access_key, "%s", access_key);
+	snprintf(out->account, sizeof out->account, "%s", dd_col_text(st, 0));
+	snprintf(out->user, sizeof out->user, "%s", dd_col_text(st, 1));
+	snprintf(out->user_id, sizeof out->user_id, "%s", dd_col_text(st, 2));
+	snprintf(out->secret, sizeof out->secret, "%s", dd_col_text(st, 3));
+	out->active = strcmp(dd_col_text(st, 4), "Active") == 0;
+	out->created_ms = sqlite3_column_int64(st, 5);
+	sqlite3_reset(st);
+	return 0;
+}
