@@ -28,6 +28,11 @@
 
 static const struct dd_handler *const handler_tables[] = {
 	dd_registry_handlers,
+	dd_iot_things_handlers,
+	dd_iot_groups_handlers,
+	dd_iot_types_handlers,
+	dd_iot_billing_handlers,
+	dd_iot_principals_handlers,
 	dd_cert_handlers,
 	dd_audit_handlers,
 	dd_mitigation_handlers,
