@@ -55,8 +55,9 @@ int dd__page_reply(struct dd_ctx *c, struct dd__page *pg, int rc, const char *me
 int dd__page_key_split(struct dd_ctx *c, const char *key, char sep, const char *token_member, int64_t *num,
 		       char *rest, size_t restlen) DD_MUST_CHECK;
 
-/* Retiring (src/core/dd_registry_common.c): builds one list item from the current row of a listing statement and writes the row's
- * paging key into key (size keylen). Returns a new reference, or NULL to skip the row. */
+/* Retiring (src/core/dd_registry_common.c; new listings use dd__page_start above): builds
+ * one list item from the current row of a listing statement and writes the row's paging
+ * key into key (size keylen). Returns a new reference, or NULL to skip the row. */
 typedef json_t *(*dd__row_fn)(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen);
 /* Steps st — whose LIMIT the caller bound to size + 1 — appending fn's item for at most size
  * rows to arr, and sets out[token_member] when one more row exists. Resets st. Returns 0
