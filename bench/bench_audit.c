@@ -11,6 +11,8 @@
  *      BENCH_AUDIT_DIR (where to put the stores, default a temp dir; removed after).
  */
 #include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,8 +85,173 @@ static void step(sqlite3_stmt *st)
 #define T(st, i, s) sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT)
 #define I(st, i, v) sqlite3_bind_int64(st, i, v)
 
+/* The secondary indexes and triggers of the tables the fleet fills, set aside while it is
+ * loaded: an index built once from sorted rows (CREATE INDEX, its sort on two threads)
+ * costs a fraction of millions of scattered B-tree inserts, and the change journal's
+ * triggers only record changes for connected brokers, which a freshly generated store has
+ * none of. They are put back, as they were, by bulk_end. */
+struct bulk {
+	char **sql;
+	bool *events; /* on connection_events (restored once they are copied in) */
+	int n;
+};
+
+static void bulk_begin(sqlite3 *h, struct bulk *b)
+{
+	/* no rollback journal while generating: a store that fails half-way is thrown away */
+	exec_or_die(h, "PRAGMA journal_mode=OFF");
+	exec_or_die(h, "PRAGMA synchronous=OFF");
+	exec_or_die(h, "PRAGMA cache_size=-1048576");
+	exec_or_die(h, "PRAGMA threads=2");
+	sqlite3_stmt *st = prep(h, "SELECT type, name, sql, tbl_name FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL"
+				   " AND tbl_name IN ('certificates', 'things', 'thing_principals', 'thing_group_members',"
+				   " 'connection_events', 'changes') ORDER BY type");
+	b->sql = NULL;
+	b->events = NULL;
+	b->n = 0;
+	char drop[300];
+	struct {
+		char kind[16], name[200];
+	} *names = NULL;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		b->sql = realloc(b->sql, (size_t)(b->n + 1) * sizeof *b->sql);
+		b->events = realloc(b->events, (size_t)(b->n + 1) * sizeof *b->events);
+		names = realloc(names, (size_t)(b->n + 1) * sizeof *names);
+		if (!b->sql || !b->events || !names) {
+			fprintf(stderr, "bench_audit: out of memory\n");
+			exit(1);
+		}
+		b->sql[b->n] = strdup((const char *)sqlite3_column_text(st, 2));
+		b->events[b->n] = strcmp((const char *)sqlite3_column_text(st, 3), "connection_events") == 0;
+		snprintf(names[b->n].kind, sizeof names[b->n].kind, "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(names[b->n].name, sizeof names[b->n].name, "%s", (const char *)sqlite3_column_text(st, 1));
+		b->n++;
+	}
+	sqlite3_finalize(st);
+	for (int i = 0; i < b->n; i++) {
+		snprintf(drop, sizeof drop, "DROP %s \"%s\"", strcmp(names[i].kind, "index") == 0 ? "INDEX" : "TRIGGER",
+			 names[i].name);
+		exec_or_die(h, drop);
+	}
+	free(names);
+}
+
+/* Puts back what bulk_begin set aside: that of the other tables (events false), then
+ * that of connection_events (events true, which also frees the list). */
+static void bulk_end(sqlite3 *h, struct bulk *b, bool events)
+{
+	for (int i = 0; i < b->n; i++)
+		if (b->events[i] == events)
+			exec_or_die(h, b->sql[i]);
+	if (!events)
+		return;
+	for (int i = 0; i < b->n; i++)
+		free(b->sql[i]);
+	free(b->sql);
+	free(b->events);
+}
+
+static double thread_cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The random draws of one device, made up front in the order one loop used to make them,
+ * so that the two generating threads describe the same fleet whatever their pace. */
+struct devrand {
+	uint64_t id, ksha, serial, ca, nb, na, t;
+};
+
+static void device_names(long i, const struct devrand *r, char id[65], char thing[32])
+{
+	/* ids ascend with i: random 64-hex ids would make every insert a random B-tree
+	 * write and the generation 20x slower; the audit reads them in id order anyway */
+	snprintf(id, 65, "%016lx%048lx", (unsigned long)i, (unsigned long)r->id);
+	snprintf(thing, 32, "thing-%ld", i);
+}
+
+/* The connection events (10 per device, 12 for the cloned ones: most of the fleet's rows)
+ * are generated on a second thread into a database file of their own, with the store's
+ * table definition, while the first thread writes certificates, things and the rest; the
+ * store then takes the whole table in one INSERT … SELECT into its empty table, which
+ * SQLite runs as a copy of the B-tree (the transfer optimization), before the indexes are
+ * built. */
+struct events_job {
+	char path[700];
+	char *table_sql;
+	const struct devrand *r;
+	long n;
+	int64_t now;
+};
+
+static void *events_thread(void *arg)
+{
+	struct events_job *j = arg;
+	sqlite3 *h = NULL;
+	if (sqlite3_open_v2(j->path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		fprintf(stderr, "bench_audit: cannot open %s\n", j->path);
+		exit(1);
+	}
+	exec_or_die(h, "PRAGMA journal_mode=OFF");
+	exec_or_die(h, "PRAGMA synchronous=OFF");
+	exec_or_die(h, j->table_sql);
+	exec_or_die(h, "BEGIN");
+	sqlite3_stmt *est = prep(h, "INSERT INTO connection_events(account_region, event, client_id, certificate_id, ts, source_ip, reason)"
+				    " VALUES (?1, ?2, ?3, ?4, ?5, '10.0.0.1', ?6)");
+	for (long i = 0; i < j->n; i++) {
+		char id[65], thing[32];
+		device_names(i, &j->r[i], id, thing);
+		/* 5 sessions = 10 events; 1 in 200 devices also has a clone connecting with the
+		 * same certificate during its first session, 1 in 200 is taken over */
+		int64_t t = j->now - 20 * DAY + (int64_t)(j->r[i].t % (10 * DAY));
+		for (int sess = 0; sess < 5; sess++) {
+			int64_t end = t + 3600 * 1000;
+			T(est, 1, ACCOUNT_REGION); T(est, 2, "connect"); T(est, 3, thing); T(est, 4, id); I(est, 5, t); sqlite3_bind_null(est, 6);
+			step(est);
+			T(est, 1, ACCOUNT_REGION); T(est, 2, "disconnect"); T(est, 3, thing); T(est, 4, id); I(est, 5, end);
+			if (i % 200 == 2 && sess == 4)
+				T(est, 6, "takeover");
+			else
+				sqlite3_bind_null(est, 6);
+			step(est);
+			if (i % 200 == 1 && sess == 0) {
+				char clone[48];
+				snprintf(clone, sizeof clone, "%s-clone", thing);
+				T(est, 1, ACCOUNT_REGION); T(est, 2, "connect"); T(est, 3, clone); T(est, 4, id); I(est, 5, t + 600000); sqlite3_bind_null(est, 6);
+				step(est);
+				T(est, 1, ACCOUNT_REGION); T(est, 2, "disconnect"); T(est, 3, clone); T(est, 4, id); I(est, 5, t + 1200000); sqlite3_bind_null(est, 6);
+				step(est);
+			}
+			t = end + 60 * 1000;
+		}
+	}
+	sqlite3_finalize(est);
+	exec_or_die(h, "COMMIT");
+	sqlite3_close(h);
+	if (getenv("BENCH_AUDIT_VERBOSE"))
+		fprintf(stderr, "bench_audit: generation events thread: cpu %.1f s\n", thread_cpu_s());
+	return NULL;
+}
+
+/* Where the generation's time goes, on stderr with BENCH_AUDIT_VERBOSE: wall and the
+ * generating thread's CPU seconds of each phase since the previous one. */
+static void phase(const char *name)
+{
+	static double wall0, cpu0;
+	double cpu = thread_cpu_s();
+	double wall = now_s();
+	if (name && getenv("BENCH_AUDIT_VERBOSE"))
+		fprintf(stderr, "bench_audit: generation %-24s wall %6.1f s  cpu (this thread) %6.1f s\n", name, wall - wall0,
+			cpu - cpu0);
+	wall0 = wall;
+	cpu0 = cpu;
+}
+
 static void generate(const char *dir, long n)
 {
+	phase(NULL);
 	struct dd_store *store;
 	if (dd_store_open(dir, &store)) {
 		fprintf(stderr, "bench_audit: cannot open the store in %s\n", dir);
@@ -92,11 +259,38 @@ static void generate(const char *dir, long n)
 	}
 	struct dd_db *db = dd_store_db(store);
 	sqlite3 *h = dd_db_handle(db);
-	exec_or_die(h, "PRAGMA synchronous=OFF");
+	struct bulk bulk;
+	bulk_begin(h, &bulk);
 	int64_t now = dd_now_ms();
+	struct devrand *r = malloc((size_t)n * sizeof *r);
+	if (!r) {
+		fprintf(stderr, "bench_audit: out of memory\n");
+		exit(1);
+	}
+	for (long i = 0; i < n; i++) {
+		r[i].id = rnd();
+		r[i].ksha = rnd();
+		r[i].serial = rnd();
+		r[i].ca = rnd();
+		r[i].nb = rnd();
+		r[i].na = rnd();
+		r[i].t = rnd();
+	}
+	struct events_job ev = { .r = r, .n = n, .now = now };
+	snprintf(ev.path, sizeof ev.path, "%s/events.tmp", dir);
+	unlink(ev.path);
+	sqlite3_stmt *st = prep(h, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'connection_events'");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ev.table_sql = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	pthread_t events;
+	if (!ev.table_sql || pthread_create(&events, NULL, events_thread, &ev)) {
+		fprintf(stderr, "bench_audit: cannot start the events thread\n");
+		exit(1);
+	}
 	exec_or_die(h, "BEGIN");
 	/* the audit role, trusted by IoT, with the AWS managed audit policy */
-	sqlite3_stmt *st = prep(h, "INSERT INTO iam_roles(account, name, role_id, path, trust_policy, created) VALUES (?1, ?2, ?3, '/', ?4, ?5)");
+	st = prep(h, "INSERT INTO iam_roles(account, name, role_id, path, trust_policy, created) VALUES (?1, ?2, ?3, '/', ?4, ?5)");
 	const char *trust = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"iot.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}";
 	const char *roles[] = { "AuditRole", "DeviceRole", "CognitoAuth", "CognitoUnauth" };
 	for (int i = 0; i < 4; i++) {
@@ -172,28 +366,19 @@ static void generate(const char *dir, long n)
 	sqlite3_stmt *tst = prep(h, "INSERT INTO things(account_region, name, thing_id, attributes, version, created) VALUES (?1, ?2, ?3, '{}', 1, ?4)");
 	sqlite3_stmt *pst = prep(h, "INSERT INTO thing_principals(account_region, thing_name, principal) VALUES (?1, ?2, ?3)");
 	sqlite3_stmt *gst = prep(h, "INSERT INTO thing_group_members(account_region, group_name, thing_name) VALUES (?1, ?2, ?3)");
-	sqlite3_stmt *est = prep(h, "INSERT INTO connection_events(account_region, event, client_id, certificate_id, ts, source_ip, reason)"
-				    " VALUES (?1, ?2, ?3, ?4, ?5, '10.0.0.1', ?6)");
 	for (long i = 0; i < n; i++) {
-		if (i % 50000 == 0 && i) {
-			exec_or_die(h, "COMMIT");
-			exec_or_die(h, "BEGIN");
-		}
 		char id[65], thing[32], subj[64], cn[32], serial[32], arn[160], ksha[65];
-		/* ids ascend with i: random 64-hex ids would make every insert a random B-tree
-		 * write and the generation 20x slower; the audit reads them in id order anyway */
-		snprintf(id, sizeof id, "%016lx%048lx", (unsigned long)i, (unsigned long)rnd());
-		snprintf(ksha, sizeof ksha, "%064lx", (unsigned long)rnd());
-		snprintf(thing, sizeof thing, "thing-%ld", i);
+		device_names(i, &r[i], id, thing);
+		snprintf(ksha, sizeof ksha, "%064lx", (unsigned long)r[i].ksha);
 		snprintf(cn, sizeof cn, "%s", thing);
 		snprintf(subj, sizeof subj, "CN=%s", thing);
-		snprintf(serial, sizeof serial, "%lx", (unsigned long)(rnd() >> 1));
+		snprintf(serial, sizeof serial, "%lx", (unsigned long)(r[i].serial >> 1));
 		bool rsa = i % 10 == 0;
-		int ca = (int)(rnd() % 5);
+		int ca = (int)(r[i].ca % 5);
 		char issuer[64];
 		snprintf(issuer, sizeof issuer, "CN=Fleet CA %d,O=Bench", ca);
-		int64_t nb = now - (int64_t)(rnd() % 800) * DAY;
-		int64_t na = now + ((int64_t)(rnd() % 910) - 10) * DAY;
+		int64_t nb = now - (int64_t)(r[i].nb % 800) * DAY;
+		int64_t na = now + ((int64_t)(r[i].na % 910) - 10) * DAY;
 		T(cst, 1, ACCOUNT_REGION); T(cst, 2, id); T(cst, 3, ca_ids[ca]); I(cst, 4, now); T(cst, 5, subj); T(cst, 6, issuer);
 		T(cst, 7, cn); T(cst, 8, serial); I(cst, 9, nb); I(cst, 10, na);
 		T(cst, 11, rsa ? "RSA" : "EC"); I(cst, 12, rsa ? 2048 : 256); T(cst, 13, rsa ? "" : "prime256v1");
@@ -212,35 +397,12 @@ static void generate(const char *dir, long n)
 		snprintf(group, sizeof group, "group-%ld", i % 100);
 		T(gst, 1, ACCOUNT_REGION); T(gst, 2, group); T(gst, 3, thing);
 		step(gst);
-		/* 5 sessions = 10 events; 1 in 200 devices also has a clone connecting with the
-		 * same certificate during its first session, 1 in 200 is taken over */
-		int64_t t = now - 20 * DAY + (int64_t)(rnd() % (10 * DAY));
-		for (int sess = 0; sess < 5; sess++) {
-			int64_t end = t + 3600 * 1000;
-			T(est, 1, ACCOUNT_REGION); T(est, 2, "connect"); T(est, 3, thing); T(est, 4, id); I(est, 5, t); sqlite3_bind_null(est, 6);
-			step(est);
-			T(est, 1, ACCOUNT_REGION); T(est, 2, "disconnect"); T(est, 3, thing); T(est, 4, id); I(est, 5, end);
-			if (i % 200 == 2 && sess == 4)
-				T(est, 6, "takeover");
-			else
-				sqlite3_bind_null(est, 6);
-			step(est);
-			if (i % 200 == 1 && sess == 0) {
-				char clone[48];
-				snprintf(clone, sizeof clone, "%s-clone", thing);
-				T(est, 1, ACCOUNT_REGION); T(est, 2, "connect"); T(est, 3, clone); T(est, 4, id); I(est, 5, t + 600000); sqlite3_bind_null(est, 6);
-				step(est);
-				T(est, 1, ACCOUNT_REGION); T(est, 2, "disconnect"); T(est, 3, clone); T(est, 4, id); I(est, 5, t + 1200000); sqlite3_bind_null(est, 6);
-				step(est);
-			}
-			t = end + 60 * 1000;
-		}
 	}
+	phase("devices");
 	sqlite3_finalize(cst);
 	sqlite3_finalize(tst);
 	sqlite3_finalize(pst);
 	sqlite3_finalize(gst);
-	sqlite3_finalize(est);
 	st = prep(h, "INSERT INTO thing_groups(account_region, name, group_id, attributes, created) VALUES (?1, ?2, ?3, '{}', ?4)");
 	for (int g = 0; g < 100; g++) {
 		char name[32], gid[40];
@@ -270,9 +432,34 @@ static void generate(const char *dir, long n)
 	}
 	sqlite3_finalize(pol);
 	sqlite3_finalize(ver);
+	phase("groups and policies");
+	/* while the events are still being generated: the other tables' indexes */
+	bulk_end(h, &bulk, false);
 	exec_or_die(h, "COMMIT");
+	phase("indexes of the devices");
+	pthread_join(events, NULL);
+	phase("waiting for the events");
+	char attach[800];
+	snprintf(attach, sizeof attach, "ATTACH '%s' AS ev", ev.path);
+	exec_or_die(h, attach);
+	exec_or_die(h, "BEGIN");
+	exec_or_die(h, "INSERT INTO main.connection_events SELECT * FROM ev.connection_events");
+	exec_or_die(h, "COMMIT");
+	exec_or_die(h, "DETACH ev");
+	unlink(ev.path);
+	free(ev.table_sql);
+	free(r);
+	phase("events copied");
+	exec_or_die(h, "BEGIN");
+	bulk_end(h, &bulk, true);
+	exec_or_die(h, "COMMIT");
+	phase("indexes of the events");
 	exec_or_die(h, "ANALYZE");
+	phase("analyze");
+	exec_or_die(h, "PRAGMA journal_mode=WAL");
 	dd_store_close(store);
+	/* hand the generation's page cache back, so that the forked audit's peak RSS is its own */
+	malloc_trim(0);
 }
 
 static int run_audit(const char *dir, long n)

@@ -87,7 +87,7 @@ def render():
         "message broker evaluates them and no action runs; domain configurations are stored,",
         "but no endpoint serves their domain names or authorizers. Fleet indexing (SearchIndex,",
         "statistics, aggregations), jobs and job templates are not served yet; dynamic thing",
-        "groups use the registry's own query subset (see `src/core/dd_registry_common.c`).",
+        "groups use the registry's own query subset (see `src/core/registry/dd_registry_query.c`).",
         "",
         "Summary: %d operations: %d served, %d stored only, %d not served."
         % (len(rows), counts["served"], counts["stored only"], counts["not served"]),

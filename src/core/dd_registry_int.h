@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Internals shared by the IoT registry handler files (dd_registry_*.c): ARNs, paging,
- * JSON input accessors, and the cross-resource helpers (does a thing exist, group
+ * Internals shared by the IoT API handler files (src/api/dd_iot_*.c and the
+ * dd_registry_*.c files not moved yet): ARNs, paging, JSON input accessors (defined in
+ * src/api/dd_api_common.c), and the cross-resource helpers (does a thing exist, group
  * membership upkeep) that several handler families need.
  */
 #ifndef DD_REGISTRY_INT_H
@@ -12,7 +13,7 @@
 #include "dd/ctx.h"
 #include "dd/service.h"
 
-#define DD_MAX_GROUPS_PER_THING 10
+#include "core/registry/dd_registry_groups.h"
 
 /* "arn:aws:iot:<region>:<account>:<resource>" into a new JSON string. */
 json_t *dd__arn(struct dd_ctx *c, const char *fmt, ...) DD_PRINTF(2, 3);
@@ -30,14 +31,33 @@ int dd__page(struct dd_ctx *c, json_t *in, const char *token_member, const char 
 /* Sets out[member] to a token for last when more rows exist. */
 void dd__page_next(json_t *out, const char *member, bool more, const char *last);
 
+/* Paging over a store listing callback (the pattern is described in
+ * src/api/dd_api_common.c): start with the items array and the page size, take each
+ * row's key (true: append the row's item; false: the extra row that shows another page),
+ * and reply {member: items} with the next token, or fail c when rc (the listing's
+ * result) is an error. dd__page_name_row is the row callback of a listing of names. */
+struct dd__page {
+	json_t *arr;
+	int size;
+	int n;
+	bool more;
+	char last[2048];
+};
+void dd__page_start(struct dd__page *pg, json_t *arr, int size);
+bool dd__page_take(struct dd__page *pg, const char *key);
+int dd__page_name_row(const char *name, void *ud);
+int dd__page_reply(struct dd_ctx *c, struct dd__page *pg, int rc, const char *member, const char *token_member,
+		   json_t **out) DD_MUST_CHECK;
+
 /* Splits a composite page key "<number><sep><rest>" (from dd__page) into its number (0 to
  * INT64_MAX) and the rest, copied into rest (size restlen). Returns 0, or fails c with
  * InvalidRequestException naming token_member. */
 int dd__page_key_split(struct dd_ctx *c, const char *key, char sep, const char *token_member, int64_t *num,
 		       char *rest, size_t restlen) DD_MUST_CHECK;
 
-/* Builds one list item from the current row of a listing statement and writes the row's
- * paging key into key (size keylen). Returns a new reference, or NULL to skip the row. */
+/* Retiring (src/core/dd_registry_common.c; new listings use dd__page_start above): builds
+ * one list item from the current row of a listing statement and writes the row's paging
+ * key into key (size keylen). Returns a new reference, or NULL to skip the row. */
 typedef json_t *(*dd__row_fn)(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen);
 /* Steps st — whose LIMIT the caller bound to size + 1 — appending fn's item for at most size
  * rows to arr, and sets out[token_member] when one more row exists. Resets st. Returns 0
@@ -55,10 +75,8 @@ void dd__uuid(char out[37]);
 
 /* Does the thing exist in c's account? */
 bool dd__thing_exists(struct dd_ctx *c, const char *name);
-/* Re-evaluates every dynamic group of the account for one thing (after create/update),
- * inside the caller's write transaction. */
-int dd__dynamic_groups_refresh_thing(struct dd_ctx *c, const char *thing) DD_MUST_CHECK;
-/* Evaluates a fleet-indexing query against a thing. Returns 1 match, 0 no match, or
+/* Evaluates a fleet-indexing query against a thing with its attributes as a JSON object
+ * (core/registry/dd_registry_query.h without JSON). Returns 1 match, 0 no match, or
  * DD_EINVAL for a query that does not parse (err set). */
 int dd__query_match(const char *query, const char *thing_name, const char *type_name,
 		    json_t *attributes, char *err, size_t errlen);
@@ -80,16 +98,12 @@ int dd__role_arn_ok(struct dd_ctx *c, const char *field, const char *arn, const 
 int dd__tags_put(struct dd_ctx *c, const char *arn, json_t *tags) DD_MUST_CHECK;
 
 /* Adds a thing to a static thing group inside the caller's write transaction, with AWS's
- * rules: the group must exist and be static, the thing must exist, at most 10 groups per
- * thing (override lets the newest dynamic membership make room). Returns 0 (also when
- * already a member), or fails c (ResourceNotFound / InvalidRequest) and returns its code;
- * DD_EIO on a store error. */
+ * rules (dd_registry_groups_add_member): the group must exist and be static, the thing
+ * must exist, at most 10 groups per thing (override lets the newest dynamic membership
+ * make room). Returns 0 (also when already a member), or fails c (ResourceNotFound /
+ * InvalidRequest) and returns its code; DD_EIO on a store error. Defined in
+ * src/api/dd_iot_groups.c. */
 int dd__thing_group_add_member(struct dd_ctx *c, const char *group, const char *thing, bool override) DD_MUST_CHECK;
-
-/* Can a thing be given this thing type? Returns 0, or fails c (after rolling back the
- * caller's transaction) with ResourceNotFoundException (no such type) or
- * InvalidRequestException (deprecated). */
-int dd__thing_type_usable(struct dd_ctx *c, const char *type) DD_MUST_CHECK;
 
 /* Is target something a policy attaches to (a certificate or thing group of c's account
  * and region, or a Cognito identity id)? Is principal a certificate ARN of c's account and

@@ -47,6 +47,11 @@ static const struct dd_handler *const handler_tables[] = {
 	dd_iot_rules_handlers,
 	dd_iot_domains_handlers,
 	dd_iot_broker_handlers,
+	dd_iot_things_handlers,
+	dd_iot_groups_handlers,
+	dd_iot_types_handlers,
+	dd_iot_billing_handlers,
+	dd_iot_principals_handlers,
 	NULL,
 };
 

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Thing group membership rules (dd_registry_groups.h) over the store's typed functions.
+ * Dynamic membership evaluates the group query (dd_registry_query.h) against a thing's
+ * name, type and attributes; the attributes are the thing's stored JSON object text,
+ * read here into a small name/value table so the evaluator needs no JSON.
+ */
+#include "core/registry/dd_registry_groups.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/registry/dd_registry_query.h"
+#include "store/dd_store_groups.h"
+#include "store/dd_store_things.h"
+
+int dd_registry_groups_add_member(struct dd_db *db, const char *account_region, const char *group, const char *thing,
+				  bool override, char *msg, size_t msglen)
+{
+	struct dd_store_groups_row g;
+	int rc = dd_store_groups_get(db, account_region, group, &g);
+	if (rc == DD_ENOTFOUND) {
+		snprintf(msg, msglen, "Thing group %s cannot be found.", group);
+		return rc;
+	}
+	if (rc)
+		return DD_EIO;
+	bool dynamic = g.dynamic;
+	dd_store_groups_row_clear(&g);
+	if (dynamic) {
+		snprintf(msg, msglen, "Cannot add thing %s to dynamic thing group %s: membership is decided by its query.",
+			 thing, group);
+		return DD_EINVAL;
+	}
+	rc = dd_store_things_exists(db, account_region, thing);
+	if (rc < 0)
+		return DD_EIO;
+	if (!rc) {
+		snprintf(msg, msglen, "Thing %s cannot be found.", thing);
+		return DD_ENOTFOUND;
+	}
+	rc = dd_store_groups_member_is(db, account_region, group, thing);
+	if (rc)
+		return rc < 0 ? DD_EIO : 0;
+	int64_t n;
+	if (dd_store_groups_member_count(db, account_region, thing, &n))
+		return DD_EIO;
+	if (n >= DD_MAX_GROUPS_PER_THING) {
+		if (!override) {
+			snprintf(msg, msglen, "Thing %s cannot be added to more than %d thing groups.", thing,
+				 DD_MAX_GROUPS_PER_THING);
+			return DD_ELIMIT;
+		}
+		char dyn[DD_STORE_NAME_MAX];
+		rc = dd_store_groups_member_newest_dynamic(db, account_region, thing, dyn, sizeof dyn);
+		if (rc == DD_ENOTFOUND) {
+			snprintf(msg, msglen, "Thing %s is already in %d static thing groups.", thing, DD_MAX_GROUPS_PER_THING);
+			return DD_ELIMIT;
+		}
+		if (rc || dd_store_groups_member_remove(db, account_region, dyn, thing))
+			return DD_EIO;
+	}
+	return dd_store_groups_member_add(db, account_region, group, thing) ? DD_EIO : 0;
+}
+
+int dd_registry_groups_remove_member(struct dd_db *db, const char *account_region, const char *group,
+				     const char *thing, char *msg, size_t msglen)
+{
+	struct dd_store_groups_row g;
+	int rc = dd_store_groups_get(db, account_region, group, &g);
+	if (rc == DD_ENOTFOUND) {
+		snprintf(msg, msglen, "Thing group %s cannot be found.", group);
+		return rc;
+	}
+	if (rc)
+		return DD_EIO;
+	bool dynamic = g.dynamic;
+	dd_store_groups_row_clear(&g);
+	if (dynamic) {
+		snprintf(msg, msglen, "Cannot remove a thing from dynamic thing group %s.", group);
+		return DD_EINVAL;
+	}
+	return dd_store_groups_member_remove(db, account_region, group, thing) ? DD_EIO : 0;
+}
+
+int dd_registry_groups_query_check(const char *query, char *err, size_t errlen)
+{
+	return dd_registry_query_match(query, "", NULL, NULL, NULL, err, errlen) < 0 ? DD_EINVAL : 0;
+}
+
+/* ---- dynamic membership ---- */
+
+/* a thing's attributes as the evaluator reads them (string values only, as stored) */
+struct attrs {
+	json_t *obj;
+};
+
+static const char *attr_of(const char *name, void *ud)
+{
+	struct attrs *a = ud;
+	return json_string_value(json_object_get(a->obj, name));
+}
+
+static bool matches(const char *query, const char *thing, const char *type, struct attrs *a)
+{
+	char err[256];
+	return dd_registry_query_match(query, thing, type && type[0] ? type : NULL, attr_of, a, err, sizeof err) == 1;
+}
+
+struct refresh {
+	const char *thing, *type;
+	struct attrs attrs;
+	struct {
+		char *name;
+		bool match;
+	} *g;
+	size_t n, cap;
+	int err;
+};
+
+static int refresh_one(const char *name, const char *query, void *ud)
+{
+	struct refresh *r = ud;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 8;
+		void *ng = realloc(r->g, cap * sizeof *r->g);
+		if (!ng)
+			return DD_ENOMEM;
+		r->g = ng;
+		r->cap = cap;
+	}
+	if (!(r->g[r->n].name = strdup(name)))
+		return DD_ENOMEM;
+	r->g[r->n].match = matches(query, r->thing, r->type, &r->attrs);
+	r->n++;
+	return 0;
+}
+
+int dd_registry_groups_refresh_thing(struct dd_db *db, const char *account_region, const char *thing)
+{
+	struct dd_store_things_row t;
+	int rc = dd_store_things_get(db, account_region, thing, &t);
+	if (rc == DD_ENOTFOUND)
+		return 0;
+	if (rc)
+		return DD_EIO;
+	struct refresh r = { .thing = thing, .type = t.type, .attrs = { json_loads(t.attributes, 0, NULL) } };
+	rc = dd_store_groups_dynamic_list(db, account_region, refresh_one, &r);
+	for (size_t i = 0; i < r.n && !rc; i++)
+		rc = r.g[i].match ? dd_store_groups_member_add(db, account_region, r.g[i].name, thing)
+				  : dd_store_groups_member_remove(db, account_region, r.g[i].name, thing);
+	for (size_t i = 0; i < r.n; i++)
+		free(r.g[i].name);
+	free(r.g);
+	json_decref(r.attrs.obj);
+	dd_store_things_row_clear(&t);
+	return rc ? DD_EIO : 0;
+}
+
+struct materialize {
+	const char *query;
+	char **names;
+	size_t n, cap;
+};
+
+static int materialize_one(const struct dd_store_things_row *t, void *ud)
+{
+	struct materialize *m = ud;
+	struct attrs a = { json_loads(t->attributes, 0, NULL) };
+	bool match = matches(m->query, t->name, t->type, &a);
+	json_decref(a.obj);
+	if (!match)
+		return 0;
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		char **nn = realloc(m->names, cap * sizeof *nn);
+		if (!nn)
+			return DD_ENOMEM;
+		m->names = nn;
+		m->cap = cap;
+	}
+	if (!(m->names[m->n] = strdup(t->name)))
+		return DD_ENOMEM;
+	m->n++;
+	return 0;
+}
+
+int dd_registry_groups_materialize(struct dd_db *db, const char *account_region, const char *group, const char *query)
+{
+	struct materialize m = { .query = query };
+	int rc = dd_store_groups_member_clear(db, account_region, group);
+	if (!rc)
+		rc = dd_store_things_list(db, account_region, NULL, "", 0, materialize_one, &m);
+	for (size_t i = 0; i < m.n; i++) {
+		if (!rc)
+			rc = dd_store_groups_member_add(db, account_region, group, m.names[i]);
+		free(m.names[i]);
+	}
+	free(m.names);
+	return rc ? DD_EIO : 0;
+}
