@@ -29,7 +29,7 @@
 static const struct dd_handler *const handler_tables[] = {
 	dd_registry_handlers,
 	dd_cert_handlers,
-	dd_audit_handlers,
+	dd_iot_audit_handlers,
 	dd_mitigation_handlers,
 	dd_iam_handlers,
 	dd_iam_user_handlers,
@@ -42,7 +42,7 @@ static const struct dd_handler *const handler_tables[] = {
 static const struct dd_raw_route *const raw_tables[] = {
 	dd_registry_raw_routes,
 	dd_cert_raw_routes,
-	dd_audit_raw_routes,
+	dd_iot_audit_raw_routes,
 	NULL,
 };
 

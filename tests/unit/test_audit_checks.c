@@ -19,7 +19,8 @@
 
 #include <cmocka.h>
 
-#include "core/dd_audit_int.h"
+#include "core/audit/dd_audit_checks.h"
+#include "core/audit/dd_audit_engine.h"
 #include "dd/iam.h"
 #include "dd/policy.h"
 #include "dd/service.h"
@@ -127,7 +128,7 @@ static void run_check(const char *account, const char *check, json_t *config, st
 	memset(out, 0, sizeof *out);
 	char account_region[64];
 	snprintf(account_region, sizeof account_region, "%s" IN_REGION, account);
-	int rc = dd__audit_run_check_for_test(&svc, account_region, check, config, NOW, &out->findings, &out->total,
+	int rc = dd_audit_engine_run_check_for_test(&svc, account_region, check, config, NOW, &out->findings, &out->total,
 					      &out->waiting);
 	assert_int_equal(rc, 0);
 	assert_non_null(out->findings);
@@ -143,14 +144,14 @@ static json_t *find(const struct run *r, const char *type, const char *ident, co
 {
 	json_t *want = json_loads(ident, 0, NULL);
 	assert_non_null(want);
-	char *wk = dd__audit_resource_key(want);
+	char *wk = dd_audit_checks_resource_key(want);
 	json_decref(want);
 	json_t *hit = NULL;
 	size_t i;
 	json_t *f;
 	json_array_foreach(r->findings, i, f) {
 		json_t *res = json_object_get(f, "nonCompliantResource");
-		char *k = dd__audit_resource_key(json_object_get(res, "resourceIdentifier"));
+		char *k = dd_audit_checks_resource_key(json_object_get(res, "resourceIdentifier"));
 		bool same = k && strcmp(k, wk) == 0 &&
 			    strcmp(json_string_value(json_object_get(f, "reasonForNonComplianceCode")), code) == 0;
 		free(k);
@@ -548,7 +549,7 @@ static void resource_key_is_canonical(void **state)
 	(void)state;
 	json_t *a = json_loads("{\"policyVersionIdentifier\": {\"policyVersionId\": \"2\", \"policyName\": \"p\"}}", 0, NULL);
 	json_t *b = json_loads("{\"policyVersionIdentifier\":{\"policyName\":\"p\",\"policyVersionId\":\"2\"}}", 0, NULL);
-	char *ka = dd__audit_resource_key(a), *kb = dd__audit_resource_key(b);
+	char *ka = dd_audit_checks_resource_key(a), *kb = dd_audit_checks_resource_key(b);
 	assert_string_equal(ka, "{\"policyVersionIdentifier\":{\"policyName\":\"p\",\"policyVersionId\":\"2\"}}");
 	assert_string_equal(ka, kb);
 	free(ka);
@@ -556,13 +557,13 @@ static void resource_key_is_canonical(void **state)
 	json_decref(a);
 	json_decref(b);
 	json_t *c = json_pack("{s:s}", "clientId", "a\"b");
-	char *kc = dd__audit_resource_key(c);
+	char *kc = dd_audit_checks_resource_key(c);
 	assert_string_equal(kc, "{\"clientId\":\"a\\\"b\"}");
 	free(kc);
 	json_decref(c);
-	assert_null(dd__audit_resource_key(NULL));
+	assert_null(dd_audit_checks_resource_key(NULL));
 	json_t *s = json_string("x");
-	assert_null(dd__audit_resource_key(s));
+	assert_null(dd_audit_checks_resource_key(s));
 	json_decref(s);
 }
 

@@ -3,12 +3,13 @@
  * The 17 Device Defender audit checks: one table row each (names, severity, resource
  * type, reason codes, mitigation types, the IAM actions the audit role needs, the
  * threshold setting) and one function each. A check only reads, through the task's
- * snapshot connection (run->snap), and streams its rows: certificates through
- * dd_certs_foreach, IoT policies one row at a time (each default version compiled once),
- * connection events ordered by certificate or client id so that only one group of
- * connections is held in memory at a time, role aliases ordered by role so that each
- * role's compiled IAM policies are built once per check. Every noncompliant resource is
- * reported with dd__audit_emit; nothing here writes to the store.
+ * snapshot connection (run->snap) with the store's read functions, and streams its rows:
+ * certificates through dd_certs_foreach, IoT policies one row at a time (each default
+ * version compiled once), connection events ordered by certificate or client id so that
+ * only one group of connections is held in memory at a time, role aliases ordered by role
+ * so that each role's compiled IAM policies are built once per check. Every noncompliant
+ * resource is reported with dd_audit_checks_emit (to the engine's run->emit); nothing
+ * here writes to the store or calls the engine.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -18,12 +19,14 @@
 #include <strings.h>
 #include <time.h>
 
-#include "core/dd_audit_int.h"
+#include "core/audit/dd_audit_checks.h"
 #include "dd/certs.h"
 #include "dd/cognito.h"
 #include "dd/iam.h"
 #include "dd/keys.h"
 #include "dd/policy.h"
+#include "store/dd_store_audit.h"
+#include "store/dd_store_audit_reads.h"
 
 #define DAY_MS (86400LL * 1000LL)
 #define CA_EXPIRING_DAYS 30
@@ -49,8 +52,7 @@ static int fail(struct dd_audit_run *r, int rc, const char *fmt, ...)
 
 static int fail_db(struct dd_audit_run *r)
 {
-	return fail(r, DD_EIO, "The check could not read its data: %s.",
-		    sqlite3_errmsg(dd_db_handle(r->snap)));
+	return fail(r, DD_EIO, "The check could not read its data: %s.", dd_strerror(DD_EIO));
 }
 
 /* The emitter stopped us (cancel or store failure): keep its code. */
@@ -162,11 +164,11 @@ static int visit_expiring(struct cert_walk *w, const struct dd_cert_info *ci)
 	iso_date(ci->not_after_ms, date, sizeof date);
 	int rc;
 	if (ci->not_after_ms <= r->task_start_ms) {
-		rc = dd__audit_emit(r, cert_resource(ci), NULL, "CERTIFICATE_PAST_EXPIRATION",
+		rc = dd_audit_checks_emit(r, cert_resource(ci), NULL, "CERTIFICATE_PAST_EXPIRATION",
 				    "Certificate expired on %s.", date);
 	} else {
 		long long left = (ci->not_after_ms - r->task_start_ms + DAY_MS - 1) / DAY_MS;
-		rc = dd__audit_emit(r, cert_resource(ci), NULL, "CERTIFICATE_APPROACHING_EXPIRATION",
+		rc = dd_audit_checks_emit(r, cert_resource(ci), NULL, "CERTIFICATE_APPROACHING_EXPIRATION",
 				    "Certificate expires on %s, in %lld day%s (threshold %d days).", date,
 				    left, left == 1 ? "" : "s", w->days);
 	}
@@ -192,7 +194,7 @@ static int visit_age(struct cert_walk *w, const struct dd_cert_info *ci)
 		return 0;
 	char date[32];
 	iso_date(ci->not_before_ms, date, sizeof date);
-	int rc = dd__audit_emit(r, cert_resource(ci), NULL, "CERTIFICATE_PAST_AGE_THRESHOLD",
+	int rc = dd_audit_checks_emit(r, cert_resource(ci), NULL, "CERTIFICATE_PAST_AGE_THRESHOLD",
 				"Certificate is %lld days old (valid since %s), past the age threshold of %d days.",
 				(long long)(age / DAY_MS), date, w->days);
 	return rc ? emit_failed(r, rc) : 0;
@@ -234,11 +236,11 @@ static int visit_key_quality(struct cert_walk *w, const struct dd_cert_info *ci)
 	if (debian == DD_KEYQ_NOT_CHECKED && (strcmp(ci->key_type, "RSA") == 0 || strcmp(ci->key_type, "EC") == 0))
 		note_unchecked(w, ci);
 	if (ci->roca == DD_KEYQ_VULNERABLE)
-		rc = dd__audit_emit(r, cert_resource(ci), NULL, "CERTIFICATE_KEY_VULNERABILITY_CVE-2017-15361",
+		rc = dd_audit_checks_emit(r, cert_resource(ci), NULL, "CERTIFICATE_KEY_VULNERABILITY_CVE-2017-15361",
 				    "Certificate key (%s %d bits) is vulnerable to CVE-2017-15361 (ROCA: weak RSA"
 				    " key generation of the Infineon RSA library).", ci->key_type, ci->key_bits);
 	if (!rc && debian == DD_KEYQ_VULNERABLE)
-		rc = dd__audit_emit(r, cert_resource(ci), NULL, "CERTIFICATE_KEY_VULNERABILITY_CVE-2008-0166",
+		rc = dd_audit_checks_emit(r, cert_resource(ci), NULL, "CERTIFICATE_KEY_VULNERABILITY_CVE-2008-0166",
 				    "Certificate key (%s %d bits) is vulnerable to CVE-2008-0166 (predictable"
 				    " random numbers of Debian's OpenSSL 0.9.8c-1 to 0.9.8g-8).", ci->key_type,
 				    ci->key_bits);
@@ -289,7 +291,7 @@ static int visit_revoked(struct cert_walk *w, const struct dd_cert_info *ci)
 	struct dd_audit_run *r = w->r;
 	if (!ci->revoked)
 		return 0;
-	int rc = dd__audit_emit(r, cert_resource(ci), NULL, "CERTIFICATE_REVOKED_BY_ISSUER",
+	int rc = dd_audit_checks_emit(r, cert_resource(ci), NULL, "CERTIFICATE_REVOKED_BY_ISSUER",
 				"%s is on the certificate revocation list of its issuer%s%s%s but is still %s.",
 				ci->kind == DD_CERT_CA ? "CA certificate" : "Certificate",
 				ci->revoked_by[0] ? " (CA certificate " : "", ci->revoked_by,
@@ -309,22 +311,24 @@ static int check_revoked_ca_cert(struct dd_audit_run *r)
 
 /* The ISSUER_CERTIFICATE identifier of a CA certificate: its subject, id and serial.
  * The previous answer is kept: device certificates of one intermediate come in runs. */
+static int issuer_ident_fn(const char *subject, const char *serial, void *ud)
+{
+	json_t *ident = ud;
+	json_object_set_new(ident, "issuerCertificateSubject", json_string(subject));
+	json_object_set_new(ident, "issuerCertificateSerialNumber", json_string(serial));
+	return 0;
+}
+
 static json_t *issuer_ident(struct cert_walk *w, const char *ca_id)
 {
 	if (w->anc_ident && strcmp(w->anc_id, ca_id) == 0)
 		return json_incref(w->anc_ident);
-	sqlite3_stmt *st = dd_db_stmt(w->r->snap, "SELECT ifnull(subject, ''), ifnull(serial, '')"
-						  " FROM ca_certificates WHERE account_region = ?1 AND id = ?2");
-	if (!st)
-		return NULL;
-	dd_bind_text(st, 1, w->r->account_region);
-	dd_bind_text(st, 2, ca_id);
 	json_t *ident = json_object();
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		json_object_set_new(ident, "issuerCertificateSubject", json_string(dd_col_text(st, 0)));
-		json_object_set_new(ident, "issuerCertificateSerialNumber", json_string(dd_col_text(st, 1)));
+	int rc = dd_store_audit_reads_ca_ident(w->r->snap, w->r->account_region, ca_id, issuer_ident_fn, ident);
+	if (rc && rc != DD_ENOTFOUND) {
+		json_decref(ident);
+		return NULL;
 	}
-	sqlite3_reset(st);
 	json_object_set_new(ident, "issuerId", json_string(ca_id));
 	json_decref(w->anc_ident);
 	w->anc_ident = ident;
@@ -342,7 +346,7 @@ static int visit_intermediate(struct cert_walk *w, const struct dd_cert_info *ci
 		return fail_db(r);
 	json_t *rel = json_pack("[{s:s, s:{s:o}}]", "resourceType", "ISSUER_CERTIFICATE", "resourceIdentifier",
 				"issuerCertificateIdentifier", ident);
-	int rc = dd__audit_emit(r, cert_resource(ci), rel, "INTERMEDIATE_CA_REVOKED_BY_ISSUER",
+	int rc = dd_audit_checks_emit(r, cert_resource(ci), rel, "INTERMEDIATE_CA_REVOKED_BY_ISSUER",
 				"Intermediate CA certificate %s in the certificate's chain was revoked by its issuer.",
 				ci->revoked_ancestor);
 	return rc ? emit_failed(r, rc) : 0;
@@ -358,56 +362,53 @@ static int check_intermediate_ca_revoked(struct dd_audit_run *r)
 
 typedef int (*policy_analysis_fn)(const struct dd_policy *, struct dd_policy_analysis *);
 
+struct policy_walk {
+	struct dd_audit_run *r;
+	policy_analysis_fn analyze;
+};
+
+static int policy_visit(const char *name, int64_t ver, const char *doc, void *ud)
+{
+	struct policy_walk *pw = ud;
+	struct dd_audit_run *r = pw->r;
+	char version[24];
+	snprintf(version, sizeof version, "%lld", (long long)ver);
+	r->total++;
+	struct dd_policy *pol = NULL;
+	char err[DD_POLICY_ERRMSG_SIZE];
+	int crc = dd_policy_compile(doc, strlen(doc), DD_POLICY_IOT, &pol, err, sizeof err);
+	if (crc == DD_ENOMEM)
+		return fail(r, crc, "Out of memory compiling policy %s.", name);
+	if (crc) {
+		/* Stored documents were validated on create; an old or damaged one is skipped. */
+		dd_log_warn("audit %s: policy %s version %s does not compile: %s", r->check->name, name, version, err);
+		return 0;
+	}
+	struct dd_policy_analysis a = { 0 };
+	int arc = pw->analyze(pol, &a);
+	dd_policy_free(pol);
+	if (arc)
+		return fail(r, arc, "Policy %s could not be analyzed: %s.", name, dd_strerror(arc));
+	int rc = 0;
+	for (size_t i = 0; !rc && a.verdict == DD_POLICY_NONCOMPLIANT && i < a.nreasons; i++) {
+		json_t *res = json_pack("{s:s, s:{s:{s:s, s:s}}}", "resourceType", "IOT_POLICY", "resourceIdentifier",
+					"policyVersionIdentifier", "policyName", name, "policyVersionId", version);
+		int erc = dd_audit_checks_emit(r, res, NULL, a.reasons[i].code, "%s", a.reasons[i].message);
+		if (erc)
+			rc = emit_failed(r, erc);
+	}
+	dd_policy_analysis_clear(&a);
+	return rc;
+}
+
 /* Runs analyze on the default version of every IoT policy of the account and reports
  * one finding per policy and reason code. */
 static int policy_checks(struct dd_audit_run *r, policy_analysis_fn analyze)
 {
-	sqlite3_stmt *st = dd_db_stmt(r->snap, "SELECT p.name, p.default_version, v.document FROM policies p"
-					      " JOIN policy_versions v ON v.account_region = p.account_region AND v.policy_name = p.name"
-					      " AND v.version = p.default_version WHERE p.account_region = ?1 ORDER BY p.name");
-	if (!st)
+	struct policy_walk pw = { .r = r, .analyze = analyze };
+	int rc = dd_store_audit_reads_policies(r->snap, r->account_region, policy_visit, &pw);
+	if (rc && !r->error_code[0])
 		return fail_db(r);
-	dd_bind_text(st, 1, r->account_region);
-	int rc = 0, s;
-	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = dd_col_text(st, 0);
-		char version[24];
-		snprintf(version, sizeof version, "%lld", (long long)sqlite3_column_int64(st, 1));
-		const char *doc = dd_col_text(st, 2);
-		r->total++;
-		struct dd_policy *pol = NULL;
-		char err[DD_POLICY_ERRMSG_SIZE];
-		int crc = dd_policy_compile(doc, strlen(doc), DD_POLICY_IOT, &pol, err, sizeof err);
-		if (crc == DD_ENOMEM) {
-			rc = fail(r, crc, "Out of memory compiling policy %s.", name);
-			break;
-		}
-		if (crc) {
-			/* Stored documents were validated on create; an old or damaged one is skipped. */
-			dd_log_warn("audit %s: policy %s version %s does not compile: %s", r->check->name, name,
-				    version, err);
-			continue;
-		}
-		struct dd_policy_analysis a = { 0 };
-		int arc = analyze(pol, &a);
-		dd_policy_free(pol);
-		if (arc) {
-			rc = fail(r, arc, "Policy %s could not be analyzed: %s.", name, dd_strerror(arc));
-			break;
-		}
-		for (size_t i = 0; !rc && a.verdict == DD_POLICY_NONCOMPLIANT && i < a.nreasons; i++) {
-			json_t *res = json_pack("{s:s, s:{s:{s:s, s:s}}}", "resourceType", "IOT_POLICY",
-						"resourceIdentifier", "policyVersionIdentifier", "policyName", name,
-						"policyVersionId", version);
-			int erc = dd__audit_emit(r, res, NULL, a.reasons[i].code, "%s", a.reasons[i].message);
-			if (erc)
-				rc = emit_failed(r, erc);
-		}
-		dd_policy_analysis_clear(&a);
-	}
-	if (!rc && s != SQLITE_DONE)
-		rc = fail_db(r);
-	sqlite3_reset(st);
 	return rc;
 }
 
@@ -490,7 +491,7 @@ static int emit_analysis(struct dd_audit_run *r, const struct dd_policy_analysis
 {
 	int rc = 0;
 	for (size_t i = 0; !rc && a->verdict == DD_POLICY_NONCOMPLIANT && i < a->nreasons; i++) {
-		rc = dd__audit_emit(r, json_deep_copy(resource), iam_role_related(role_arn), a->reasons[i].code, "%s",
+		rc = dd_audit_checks_emit(r, json_deep_copy(resource), iam_role_related(role_arn), a->reasons[i].code, "%s",
 				    a->reasons[i].message);
 		if (rc)
 			rc = emit_failed(r, rc);
@@ -600,97 +601,101 @@ static void usage_clear(struct usage *u)
 	memset(u, 0, sizeof *u);
 }
 
+struct usage_walk {
+	struct dd_audit_run *r;
+	struct usage *u;
+};
+
+static int usage_visit(const char *service, int64_t last_used, void *ud)
+{
+	struct usage_walk *uw = ud;
+	struct usage *u = uw->u;
+	u->any = true;
+	if (last_used < uw->r->task_start_ms - USAGE_WINDOW_MS)
+		return 0;
+	char **nv = realloc(u->v, (u->n + 1) * sizeof *nv);
+	if (nv)
+		u->v = nv;
+	char *svc = nv ? strdup(service) : NULL;
+	if (!svc)
+		return fail(uw->r, DD_ENOMEM, "Out of memory.");
+	u->v[u->n++] = svc;
+	return 0;
+}
+
 /* The services role_arn used in the 365 days before the task. */
 static int usage_load(struct dd_audit_run *r, const char *role_arn, struct usage *u)
 {
 	usage_clear(u);
-	sqlite3_stmt *st = dd_db_stmt(r->snap, "SELECT service, last_used FROM role_service_usage"
-					      " WHERE account_region = ?1 AND role_arn = ?2 ORDER BY service");
-	if (!st)
+	struct usage_walk uw = { .r = r, .u = u };
+	int rc = dd_store_audit_role_usage_foreach(r->snap, r->account_region, role_arn, usage_visit, &uw);
+	if (rc && !r->error_code[0])
 		return fail_db(r);
-	dd_bind_text(st, 1, r->account_region);
-	dd_bind_text(st, 2, role_arn);
-	int rc = 0, s;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		u->any = true;
-		if (sqlite3_column_int64(st, 1) < r->task_start_ms - USAGE_WINDOW_MS)
-			continue;
-		char **nv = realloc(u->v, (u->n + 1) * sizeof *nv);
-		char *svc = strdup(dd_col_text(st, 0));
-		if (nv)
-			u->v = nv;
-		if (!nv || !svc) {
-			free(svc);
-			rc = fail(r, DD_ENOMEM, "Out of memory.");
-			break;
-		}
-		u->v[u->n++] = svc;
+	return rc;
+}
+
+struct alias_walk {
+	struct dd_audit_run *r;
+	bool unused;
+	struct role_pols cache;
+	struct usage use;
+	int64_t seen;
+};
+
+static int alias_visit(const char *alias, const char *role_arn, void *ud)
+{
+	struct alias_walk *aw = ud;
+	struct dd_audit_run *r = aw->r;
+	aw->seen++;
+	int rc = 0;
+	if (!aw->cache.arn || strcmp(aw->cache.arn, role_arn) != 0) {
+		rc = role_pols_load(r, role_arn, &aw->cache);
+		if (!rc)
+			rc = usage_load(r, role_arn, &aw->use);
+		if (rc)
+			return rc;
 	}
-	if (!rc && s != SQLITE_DONE)
-		rc = fail_db(r);
-	sqlite3_reset(st);
+	/* Without any usage record the unused-services check cannot judge the role. */
+	if (aw->unused && !aw->use.any)
+		return 0;
+	r->total++;
+	const struct dd_policy *const *pv = (const struct dd_policy *const *)aw->cache.v;
+	const char *const *used = (const char *const *)aw->use.v;
+	static const char *const none[1] = { NULL };
+	if (!used)
+		used = none;
+	struct dd_policy_analysis a = { 0 };
+	int arc = aw->unused ? dd_policy_analyze_role_alias_unused(pv, aw->cache.n, used, aw->use.n, &a)
+			     : dd_policy_analyze_role_alias_permissive(pv, aw->cache.n, used, aw->use.n, &a);
+	if (arc)
+		rc = fail(r, arc, "The role %s of role alias %s could not be analyzed: %s.", role_arn, alias,
+			  dd_strerror(arc));
+	if (!rc) {
+		size_t len = strlen(r->region) + strlen(r->account) + strlen(alias) + 32;
+		char *arn = malloc(len);
+		if (!arn) {
+			rc = fail(r, DD_ENOMEM, "Out of memory.");
+		} else {
+			snprintf(arn, len, "arn:aws:iot:%s:%s:rolealias/%s", r->region, r->account, alias);
+			rc = emit_analysis(r, &a, resource1("ROLE_ALIAS", "roleAliasArn", arn), role_arn);
+			free(arn);
+		}
+	}
+	dd_policy_analysis_clear(&a);
 	return rc;
 }
 
 static int role_alias_checks(struct dd_audit_run *r, bool unused)
 {
 	/* Ordered by role: aliases of one role share its compiled policies and usage. */
-	sqlite3_stmt *st = dd_db_stmt(r->snap, "SELECT alias, role_arn FROM role_aliases WHERE account_region = ?1"
-					      " ORDER BY role_arn, alias");
-	if (!st)
-		return fail_db(r);
-	dd_bind_text(st, 1, r->account_region);
-	struct role_pols cache = { 0 };
-	struct usage use = { 0 };
-	const char *region = r->region;
-	int rc = 0, s;
-	int64_t seen = 0;
-	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *alias = dd_col_text(st, 0);
-		const char *role_arn = dd_col_text(st, 1);
-		seen++;
-		if (!cache.arn || strcmp(cache.arn, role_arn) != 0) {
-			rc = role_pols_load(r, role_arn, &cache);
-			if (!rc)
-				rc = usage_load(r, role_arn, &use);
-			if (rc)
-				break;
-		}
-		/* Without any usage record the unused-services check cannot judge the role. */
-		if (unused && !use.any)
-			continue;
-		r->total++;
-		const struct dd_policy *const *pv = (const struct dd_policy *const *)cache.v;
-		const char *const *used = (const char *const *)use.v;
-		static const char *const none[1] = { NULL };
-		if (!used)
-			used = none;
-		struct dd_policy_analysis a = { 0 };
-		int arc = unused ? dd_policy_analyze_role_alias_unused(pv, cache.n, used, use.n, &a)
-				 : dd_policy_analyze_role_alias_permissive(pv, cache.n, used, use.n, &a);
-		if (arc)
-			rc = fail(r, arc, "The role %s of role alias %s could not be analyzed: %s.", role_arn, alias,
-				  dd_strerror(arc));
-		if (!rc) {
-			size_t len = strlen(region) + strlen(r->account) + strlen(alias) + 32;
-			char *arn = malloc(len);
-			if (!arn) {
-				rc = fail(r, DD_ENOMEM, "Out of memory.");
-			} else {
-				snprintf(arn, len, "arn:aws:iot:%s:%s:rolealias/%s", region, r->account, alias);
-				rc = emit_analysis(r, &a, resource1("ROLE_ALIAS", "roleAliasArn", arn), role_arn);
-				free(arn);
-			}
-		}
-		dd_policy_analysis_clear(&a);
-	}
-	if (!rc && s != SQLITE_DONE)
+	struct alias_walk aw = { .r = r, .unused = unused };
+	int rc = dd_store_audit_reads_role_aliases(r->snap, r->account_region, alias_visit, &aw);
+	if (rc && !r->error_code[0])
 		rc = fail_db(r);
-	sqlite3_reset(st);
-	role_pols_clear(&cache);
-	usage_clear(&use);
+	role_pols_clear(&aw.cache);
+	usage_clear(&aw.use);
 	/* Decision: aliases exist but none has usage data -> waiting; no alias -> compliant. */
-	if (!rc && unused && seen > 0 && r->total == 0)
+	if (!rc && unused && aw.seen > 0 && r->total == 0)
 		r->waiting = true;
 	return rc;
 }
@@ -709,20 +714,16 @@ static int check_role_alias_unused(struct dd_audit_run *r)
 
 static json_t *setting(struct dd_audit_run *r, const char *key, int *rc)
 {
-	sqlite3_stmt *st = dd_db_stmt(r->snap, "SELECT value FROM settings WHERE account_region = ?1 AND key = ?2");
-	if (!st) {
+	char *text = NULL;
+	int src = dd_store_audit_reads_setting(r->snap, r->account_region, key, &text);
+	if (src == DD_ENOTFOUND)
+		return NULL;
+	if (src) {
 		*rc = fail_db(r);
 		return NULL;
 	}
-	dd_bind_text(st, 1, r->account_region);
-	dd_bind_text(st, 2, key);
-	json_t *v = NULL;
-	int s = sqlite3_step(st);
-	if (s == SQLITE_ROW)
-		v = json_loads(dd_col_text(st, 0), 0, NULL);
-	else if (s != SQLITE_DONE)
-		*rc = fail_db(r);
-	sqlite3_reset(st);
+	json_t *v = json_loads(text, 0, NULL);
+	free(text);
 	return v;
 }
 
@@ -752,7 +753,7 @@ static int check_logging_disabled(struct dd_audit_run *r)
 	json_decref(v2);
 	if (v1_on || v2_on)
 		return 0;
-	rc = dd__audit_emit(r, resource1("ACCOUNT_SETTINGS", "account", r->account), NULL, "LOGGING_DISABLED",
+	rc = dd_audit_checks_emit(r, resource1("ACCOUNT_SETTINGS", "account", r->account), NULL, "LOGGING_DISABLED",
 			    "Logging is disabled: %s and %s.", why, why1);
 	return rc ? emit_failed(r, rc) : 0;
 }
@@ -1021,7 +1022,7 @@ static int finish_shared(struct dd_audit_run *r, struct conn_group *g)
 	int rc = 0;
 	if (group_analyze(g, r->task_start_ms, false, &takeover)) {
 		json_t *rel = group_related(g, "CLIENT_ID", "clientId");
-		rc = dd__audit_emit(r, resource1("DEVICE_CERTIFICATE", "deviceCertificateId", g->name), rel,
+		rc = dd_audit_checks_emit(r, resource1("DEVICE_CERTIFICATE", "deviceCertificateId", g->name), rel,
 				    "CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES", "Certificate shared by one or more devices.");
 		if (rc)
 			rc = emit_failed(r, rc);
@@ -1043,7 +1044,7 @@ static int finish_conflicting(struct dd_audit_run *r, struct conn_group *g)
 			json_decref(rel);
 			rel = NULL;
 		}
-		rc = dd__audit_emit(r, resource1("CLIENT_ID", "clientId", g->name), rel,
+		rc = dd_audit_checks_emit(r, resource1("CLIENT_ID", "clientId", g->name), rel,
 				    "DUPLICATE_CLIENT_ID_ACROSS_CONNECTIONS", "%s",
 				    takeover ? "Multiple connections used the same client ID, disconnecting each other."
 					     : "Multiple connections used the same client ID at the same time.");
@@ -1054,87 +1055,63 @@ static int finish_conflicting(struct dd_audit_run *r, struct conn_group *g)
 	return rc;
 }
 
+/* A connection scan: events arrive grouped by certificate (shared) or client id
+ * (conflicting); each group is judged when the next begins. */
+struct event_walk {
+	struct dd_audit_run *r;
+	bool by_client;
+	struct conn_group g;
+};
+
+static int event_visit(const struct dd_store_audit_event *e, void *ud)
+{
+	struct event_walk *ew = ud;
+	struct dd_audit_run *r = ew->r;
+	struct conn_group *g = &ew->g;
+	const char *name = ew->by_client ? e->client_id : e->certificate_id;
+	if (!name)
+		name = "";
+	if (!g->name || strcmp(g->name, name) != 0) {
+		int rc = ew->by_client ? finish_conflicting(r, g) : finish_shared(r, g);
+		if (rc)
+			return rc;
+		g->name = strdup(name);
+		if (!g->name)
+			return fail(r, DD_ENOMEM, "Out of memory.");
+	}
+	int erc;
+	if (ew->by_client) {
+		const char *key = e->certificate_id ? e->certificate_id : e->principal ? e->principal : "";
+		erc = group_event(g, e->connect, key, e->certificate_id, e->ts, e->reason, r->window_start_ms);
+	} else {
+		erc = group_event(g, e->connect, e->client_id, e->client_id, e->ts, e->reason, r->window_start_ms);
+	}
+	return erc ? fail(r, erc, "Out of memory.") : 0;
+}
+
+static int connection_scan(struct dd_audit_run *r, bool by_client)
+{
+	struct event_walk ew = { .r = r, .by_client = by_client };
+	int rc = by_client ? dd_store_audit_reads_events_by_client(r->snap, r->account_region, r->window_start_ms,
+								   r->task_start_ms, event_visit, &ew)
+			   : dd_store_audit_reads_events_by_cert(r->snap, r->account_region, r->window_start_ms,
+								 r->task_start_ms, event_visit, &ew);
+	if (rc && !r->error_code[0])
+		rc = fail_db(r);
+	if (!rc)
+		rc = by_client ? finish_conflicting(r, &ew.g) : finish_shared(r, &ew.g);
+	group_free(&ew.g);
+	return rc;
+}
+
 static int check_device_cert_shared(struct dd_audit_run *r)
 {
-	/* Served by the (account_region, certificate_id, ts) index, rowid (= seq) breaking ties. */
-	sqlite3_stmt *st = dd_db_stmt(r->snap, "SELECT certificate_id, client_id, event, ts, reason FROM connection_events"
-					      " WHERE account_region = ?1 AND certificate_id IS NOT NULL AND ts >= ?2 AND ts <= ?3"
-					      " ORDER BY certificate_id, ts, seq");
-	if (!st)
-		return fail_db(r);
-	dd_bind_text(st, 1, r->account_region);
-	dd_bind_int64(st, 2, r->window_start_ms);
-	dd_bind_int64(st, 3, r->task_start_ms);
-	struct conn_group g = { 0 };
-	int rc = 0, s;
-	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *cert = dd_col_text(st, 0);
-		if (!g.name || strcmp(g.name, cert) != 0) {
-			rc = finish_shared(r, &g);
-			if (rc)
-				break;
-			g.name = strdup(cert);
-			if (!g.name) {
-				rc = fail(r, DD_ENOMEM, "Out of memory.");
-				break;
-			}
-		}
-		const char *client = dd_col_text(st, 1);
-		bool connect = strcmp(dd_col_text(st, 2), "connect") == 0;
-		int erc = group_event(&g, connect, client, client, sqlite3_column_int64(st, 3),
-				      (const char *)sqlite3_column_text(st, 4), r->window_start_ms);
-		if (erc)
-			rc = fail(r, erc, "Out of memory.");
-	}
-	if (!rc && s != SQLITE_DONE)
-		rc = fail_db(r);
-	sqlite3_reset(st);
-	if (!rc)
-		rc = finish_shared(r, &g);
-	group_free(&g);
-	return rc;
+	return connection_scan(r, false);
 }
 
 static int check_conflicting_client_ids(struct dd_audit_run *r)
 {
-	sqlite3_stmt *st = dd_db_stmt(r->snap, "SELECT client_id, certificate_id, principal, event, ts, reason"
-					      " FROM connection_events WHERE account_region = ?1 AND ts >= ?2 AND ts <= ?3"
-					      " ORDER BY client_id, ts, seq");
-	if (!st)
-		return fail_db(r);
-	dd_bind_text(st, 1, r->account_region);
-	dd_bind_int64(st, 2, r->window_start_ms);
-	dd_bind_int64(st, 3, r->task_start_ms);
-	struct conn_group g = { 0 };
-	int rc = 0, s;
-	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *client = dd_col_text(st, 0);
-		if (!g.name || strcmp(g.name, client) != 0) {
-			rc = finish_conflicting(r, &g);
-			if (rc)
-				break;
-			g.name = strdup(client);
-			if (!g.name) {
-				rc = fail(r, DD_ENOMEM, "Out of memory.");
-				break;
-			}
-		}
-		const char *cert = (const char *)sqlite3_column_text(st, 1);
-		const char *principal = (const char *)sqlite3_column_text(st, 2);
-		const char *key = cert ? cert : principal ? principal : "";
-		bool connect = strcmp(dd_col_text(st, 3), "connect") == 0;
-		int erc = group_event(&g, connect, key, cert, sqlite3_column_int64(st, 4),
-				      (const char *)sqlite3_column_text(st, 5), r->window_start_ms);
-		if (erc)
-			rc = fail(r, erc, "Out of memory.");
-	}
-	if (!rc && s != SQLITE_DONE)
-		rc = fail_db(r);
-	sqlite3_reset(st);
-	if (!rc)
-		rc = finish_conflicting(r, &g);
-	group_free(&g);
-	return rc;
+	return connection_scan(r, true);
 }
 
 /* ---- the table ----------------------------------------------------------------------------- */
@@ -1226,10 +1203,26 @@ const struct dd_audit_check *dd_audit_check_find(const char *name)
 	return NULL;
 }
 
-char *dd__audit_resource_key(json_t *resource_identifier)
+char *dd_audit_checks_resource_key(json_t *resource_identifier)
 {
 	if (!json_is_object(resource_identifier))
 		return NULL;
 	/* JSON_SORT_KEYS applies at every level, so nested identifiers are canonical too. */
 	return json_dumps(resource_identifier, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
+int dd_audit_checks_emit(struct dd_audit_run *r, json_t *resource, json_t *related, const char *reason_code,
+			 const char *fmt, ...)
+{
+	char reason[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	if (!r->emit) {
+		json_decref(resource);
+		json_decref(related);
+		return DD_EINVAL;
+	}
+	return r->emit(r, resource, related, reason_code, reason);
 }

@@ -16,14 +16,17 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/dd_audit_int.h"
-#include "core/dd_audit_engine.h"
+#include "core/audit/dd_audit_checks.h"
+#include "core/audit/dd_audit_engine.h"
 #include "dd/metrics.h"
 #include "dd/audit.h"
 #include "dd/crl.h"
+#include "dd/ctx.h"
 #include "dd/iam.h"
 #include "dd/policy.h"
 #include "dd/sns.h"
+#include "dd/store.h"
+#include "store/dd_store_audit.h"
 
 #define NWORKERS 2
 #define MAX_CLAIMED 16
@@ -151,15 +154,11 @@ static int write_check(struct dd_db *db, const char *account_region, const char 
 {
 	if (dd_db_begin_write(db))
 		return DD_EIO;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT status FROM audit_task_checks WHERE account_region = ?1 AND task_id = ?2 AND check_name = ?3");
-	if (!st)
+	char status[32];
+	int src = dd_store_audit_task_check_status(db, account_region, task_id, cr->name, status, sizeof status);
+	if (src && src != DD_ENOTFOUND)
 		goto fail;
-	dd_bind_text(st, 1, account_region);
-	dd_bind_text(st, 2, task_id);
-	dd_bind_text(st, 3, cr->name);
-	bool pending = sqlite3_step(st) == SQLITE_ROW && strcmp(dd_col_text(st, 0), "IN_PROGRESS") == 0;
-	sqlite3_reset(st);
-	if (!pending) {
+	if (src || strcmp(status, "IN_PROGRESS") != 0) {
 		dd_db_rollback(db);
 		return 0;
 	}
@@ -177,31 +176,15 @@ static int write_check(struct dd_db *db, const char *account_region, const char 
 			goto fail;
 		}
 		pos += used;
-		st = dd_db_stmt(db,
-			"INSERT INTO audit_findings(account_region, finding_id, task_id, check_name, task_start_ms, finding_ms, severity,"
-			" resource_type, resource_key, resource, related, reason, reason_code, suppressed)"
-			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
-		if (!st) {
-			free(buf);
-			goto fail;
-		}
 		/* fields: id, resource type, key, resource, related, reason, code, suppressed */
-		sqlite3_bind_text(st, 1, account_region, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, fl[0], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, task_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, cr->name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, cr->task_start_ms);
-		sqlite3_bind_int64(st, 6, cr->finding_ms);
-		sqlite3_bind_text(st, 7, cr->check ? cr->check->severity : "", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 8, fl[1], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 9, fl[2], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 10, fl[3], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 11, fl[4], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 12, fl[5], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 13, fl[6], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 14, fl[7][0] == '1');
-		int rc = dd_step_done(st);
-		if (rc) {
+		struct dd_store_audit_finding f = {
+			.finding_id = fl[0], .task_id = task_id, .check_name = cr->name,
+			.task_start_ms = cr->task_start_ms, .finding_ms = cr->finding_ms,
+			.severity = cr->check ? cr->check->severity : "", .resource_type = fl[1], .resource_key = fl[2],
+			.resource = fl[3], .related = fl[4], .reason = fl[5], .reason_code = fl[6],
+			.suppressed = fl[7][0] == '1',
+		};
+		if (dd_store_audit_findings_insert(db, account_region, &f)) {
 			free(buf);
 			goto fail;
 		}
@@ -216,21 +199,13 @@ static int write_check(struct dd_db *db, const char *account_region, const char 
 		}
 	}
 	free(buf);
-	st = dd_db_stmt(db, "UPDATE audit_task_checks SET status = ?4, total = ?5, noncompliant = ?6, suppressed = ?7,"
-			    " error_code = ?8, message = ?9 WHERE account_region = ?1 AND task_id = ?2 AND check_name = ?3"
-			    " AND status = 'IN_PROGRESS'");
-	if (!st)
-		goto fail;
-	dd_bind_text(st, 1, account_region);
-	dd_bind_text(st, 2, task_id);
-	dd_bind_text(st, 3, cr->name);
-	dd_bind_text(st, 4, cr->status);
-	dd_bind_int64(st, 5, cr->total);
-	dd_bind_int64(st, 6, cr->noncompliant);
-	dd_bind_int64(st, 7, cr->suppressed);
-	dd_bind_text(st, 8, cr->error_code[0] ? cr->error_code : NULL);
-	dd_bind_text(st, 9, cr->message[0] ? cr->message : NULL);
-	if (dd_step_done(st))
+	struct dd_store_audit_task_check tc = {
+		.check_name = cr->name, .status = cr->status, .total = cr->total, .noncompliant = cr->noncompliant,
+		.suppressed = cr->suppressed, .error_code = cr->error_code[0] ? cr->error_code : NULL,
+		.message = cr->message[0] ? cr->message : NULL,
+	};
+	bool updated;
+	if (dd_store_audit_task_check_finish(db, account_region, task_id, &tc, &updated))
 		goto fail;
 	return dd_db_commit(db);
 fail:
@@ -238,19 +213,15 @@ fail:
 	return DD_EIO;
 }
 
-int dd__audit_emit(struct dd_audit_run *r, json_t *resource, json_t *related, const char *reason_code,
-		   const char *fmt, ...)
+/* The run's emit: spools one finding of the running check (see dd_audit_checks_emit). */
+static int engine_emit(struct dd_audit_run *r, json_t *resource, json_t *related, const char *reason_code,
+		       const char *reason)
 {
 	struct sink *s = r->sink;
-	char reason[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof reason, fmt, ap);
-	va_end(ap);
 	if (!related)
 		related = json_array();
 	json_t *rid = json_object_get(resource, "resourceIdentifier");
-	char *key = dd__audit_resource_key(rid);
+	char *key = dd_audit_checks_resource_key(rid);
 	char *res_text = json_dumps(resource, JSON_COMPACT | JSON_SORT_KEYS);
 	char *rel_text = json_dumps(related, JSON_COMPACT);
 	int rc = 0;
@@ -282,38 +253,34 @@ out:
 
 /* ---- helpers ----------------------------------------------------------------------- */
 
+static int suppression_visit(const struct dd_store_audit_suppression *sp, void *ud)
+{
+	char k[2048];
+	snprintf(k, sizeof k, "%s\n%s", sp->check_name, sp->resource_key);
+	return json_object_set_new(ud, k, json_true()) ? DD_ENOMEM : 0;
+}
+
+/* The suppressions in force at now: "check\nkey" -> true. */
 static json_t *load_suppressions(struct dd_db *db, const char *account_region, int64_t now)
 {
 	json_t *m = json_object();
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT check_name, resource_key FROM audit_suppressions WHERE account_region = ?1"
-					 " AND (indefinite = 1 OR expiration_ms IS NULL OR expiration_ms > ?2)");
-	if (!st)
-		return m;
-	dd_bind_text(st, 1, account_region);
-	dd_bind_int64(st, 2, now);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		char k[2048];
-		snprintf(k, sizeof k, "%s\n%s", dd_col_text(st, 0), dd_col_text(st, 1));
-		json_object_set_new(m, k, json_true());
-	}
-	sqlite3_reset(st);
+	if (dd_store_audit_suppressions_active(db, account_region, now, suppression_visit, m))
+		dd_log_warn("audit: the suppressions of %s could not be read", account_region);
 	return m;
 }
 
+/* The checks' configurations of the region (JSON object) and its audit role. */
 static json_t *check_configs(struct dd_db *db, const char *account_region, char **role_arn)
 {
 	json_t *cfg = NULL;
 	*role_arn = NULL;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT role_arn, checks FROM audit_config WHERE account_region = ?1");
-	if (!st)
-		return json_object();
-	dd_bind_text(st, 1, account_region);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
-			*role_arn = strdup(dd_col_text(st, 0));
-		cfg = json_loads(dd_col_text(st, 1), 0, NULL);
+	struct dd_store_audit_config c;
+	if (dd_store_audit_config_get(db, account_region, &c) == 0) {
+		*role_arn = c.role_arn;
+		c.role_arn = NULL;
+		cfg = json_loads(c.checks, 0, NULL);
+		dd_store_audit_config_clear(&c);
 	}
-	sqlite3_reset(st);
 	return cfg ? cfg : json_object();
 }
 
@@ -375,32 +342,42 @@ static int delete_partial(struct dd_db *db, const char *account_region, const ch
 {
 	if (dd_db_begin_write(db))
 		return DD_EIO;
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM audit_findings WHERE account_region = ?1 AND task_id = ?2 AND check_name = ?3");
-	if (!st) {
-		dd_db_rollback(db);
-		return DD_EIO;
-	}
-	dd_bind_text(st, 1, account_region);
-	dd_bind_text(st, 2, task_id);
-	dd_bind_text(st, 3, check);
-	if (dd_step_done(st)) {
+	if (dd_store_audit_findings_delete_check(db, account_region, task_id, check)) {
 		dd_db_rollback(db);
 		return DD_EIO;
 	}
 	return dd_db_commit(db);
 }
 
+struct task_copy {
+	char status[32];
+	char task_type[32];
+	char scheduled_name[256];
+	bool scheduled;
+	int64_t start_ms, window_start_ms;
+	char *checks;
+};
+
+static int task_copy_fn(const struct dd_store_audit_task *t, void *ud)
+{
+	struct task_copy *c = ud;
+	snprintf(c->status, sizeof c->status, "%s", t->status);
+	snprintf(c->task_type, sizeof c->task_type, "%s", t->task_type);
+	c->scheduled = t->scheduled_name != NULL;
+	snprintf(c->scheduled_name, sizeof c->scheduled_name, "%s", t->scheduled_name ? t->scheduled_name : "");
+	c->start_ms = t->start_ms;
+	c->window_start_ms = t->window_start_ms;
+	c->checks = strdup(t->checks);
+	return c->checks ? 0 : DD_ENOMEM;
+}
+
 static const char *task_status(struct dd_db *db, const char *account_region, const char *task_id, char *buf, size_t len)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT status FROM audit_tasks WHERE account_region = ?1 AND task_id = ?2");
+	struct task_copy c = { 0 };
 	buf[0] = '\0';
-	if (!st)
-		return buf;
-	dd_bind_text(st, 1, account_region);
-	dd_bind_text(st, 2, task_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		snprintf(buf, len, "%s", dd_col_text(st, 0));
-	sqlite3_reset(st);
+	if (dd_store_audit_task_get(db, account_region, task_id, task_copy_fn, &c) == 0)
+		snprintf(buf, len, "%s", c.status);
+	free(c.checks);
 	return buf;
 }
 
@@ -411,58 +388,70 @@ static bool is_revocation_check(const char *name)
 
 /* ---- notifications ----------------------------------------------------------------- */
 
+struct notify_stats {
+	json_t *details;
+	int64_t total, failed, canceled, noncompliant, compliant;
+};
+
+static int notify_check(const struct dd_store_audit_task_check *c, void *ud)
+{
+	struct notify_stats *ns = ud;
+	bool done = strncmp(c->status, "COMPLETED", 9) == 0;
+	/* the counts are integers in the message (0 for a check that did not complete) */
+	json_t *d = json_pack("{s:s, s:s, s:I, s:I}", "checkName", c->check_name, "checkRunStatus", c->status,
+			      "nonCompliantResourcesCount", (json_int_t)(done ? c->noncompliant : 0),
+			      "totalResourcesCount", (json_int_t)(done ? c->total : 0));
+	if (done)
+		json_object_set_new(d, "suppressedNonCompliantResourcesCount", json_integer(c->suppressed));
+	if (c->error_code)
+		json_object_set_new(d, "errorCode", json_string(c->error_code));
+	if (c->message)
+		json_object_set_new(d, "message", json_string(c->message));
+	json_array_append_new(ns->details, d);
+	ns->total++;
+	if (strcmp(c->status, "FAILED") == 0)
+		ns->failed++;
+	else if (strcmp(c->status, "CANCELED") == 0)
+		ns->canceled++;
+	else if (strcmp(c->status, "COMPLETED_NON_COMPLIANT") == 0)
+		ns->noncompliant++;
+	else if (strcmp(c->status, "COMPLETED_COMPLIANT") == 0)
+		ns->compliant++;
+	return 0;
+}
+
 /* Publishes the task's summary to the SNS target of the region's audit configuration (a
  * topic ARN carries its own region). */
 static void notify(struct dd_service *svc, struct dd_db *db, const char *account, const char *account_region,
 		   const char *task_id)
 {
-	json_t *task = NULL;
-	if (dd__audit_task_json(db, account_region, task_id, &task))
+	struct task_copy task = { 0 };
+	if (dd_store_audit_task_get(db, account_region, task_id, task_copy_fn, &task))
 		return;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT targets FROM audit_config WHERE account_region = ?1");
+	struct dd_store_audit_config cfg;
 	json_t *targets = NULL;
-	if (st) {
-		dd_bind_text(st, 1, account_region);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			targets = json_loads(dd_col_text(st, 0), 0, NULL);
-		sqlite3_reset(st);
+	if (dd_store_audit_config_get(db, account_region, &cfg) == 0) {
+		targets = json_loads(cfg.targets, 0, NULL);
+		dd_store_audit_config_clear(&cfg);
 	}
 	json_t *sns = json_object_get(targets, "SNS");
 	const char *topic = json_string_value(json_object_get(sns, "targetArn"));
-	if (!topic || !json_is_true(json_object_get(sns, "enabled"))) {
+	struct notify_stats ns = { .details = json_array() };
+	if (!topic || !json_is_true(json_object_get(sns, "enabled")) ||
+	    dd_store_audit_task_checks(db, account_region, task_id, notify_check, &ns)) {
+		json_decref(ns.details);
 		json_decref(targets);
-		json_decref(task);
+		free(task.checks);
 		return;
 	}
-	json_t *stats = json_object_get(task, "taskStatistics");
-	json_t *details = json_array();
-	const char *cn;
-	json_t *cd;
-	json_object_foreach(json_object_get(task, "auditDetails"), cn, cd) {
-		json_t *d = json_pack("{s:s, s:O, s:O, s:O}", "checkName", cn, "checkRunStatus",
-				      json_object_get(cd, "checkRunStatus"), "nonCompliantResourcesCount",
-				      json_object_get(cd, "nonCompliantResourcesCount"), "totalResourcesCount",
-				      json_object_get(cd, "totalResourcesCount"));
-		if (json_object_get(cd, "suppressedNonCompliantResourcesCount"))
-			json_object_set(d, "suppressedNonCompliantResourcesCount", json_object_get(cd, "suppressedNonCompliantResourcesCount"));
-		if (json_object_get(cd, "errorCode"))
-			json_object_set(d, "errorCode", json_object_get(cd, "errorCode"));
-		if (json_object_get(cd, "message"))
-			json_object_set(d, "message", json_object_get(cd, "message"));
-		json_array_append_new(details, d);
-	}
-	json_t *payload = json_pack("{s:s, s:s, s:O, s:O, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "accountId", account,
-				    "taskId", task_id, "taskStatus", json_object_get(task, "taskStatus"), "taskType",
-				    json_object_get(task, "taskType"),
-				    "failedChecksCount", json_integer_value(json_object_get(stats, "failedChecks")),
-				    "canceledChecksCount", json_integer_value(json_object_get(stats, "canceledChecks")),
-				    "nonCompliantChecksCount", json_integer_value(json_object_get(stats, "nonCompliantChecks")),
-				    "compliantChecksCount", json_integer_value(json_object_get(stats, "compliantChecks")),
-				    "totalChecksCount", json_integer_value(json_object_get(stats, "totalChecks")),
-				    "taskStartTime", (json_int_t)(json_real_value(json_object_get(task, "taskStartTime")) * 1000.0 + 0.5),
-				    "auditDetails", details);
-	if (json_object_get(task, "scheduledAuditName"))
-		json_object_set(payload, "scheduledAuditName", json_object_get(task, "scheduledAuditName"));
+	json_t *payload = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "accountId", account,
+				    "taskId", task_id, "taskStatus", task.status, "taskType", task.task_type,
+				    "failedChecksCount", (json_int_t)ns.failed, "canceledChecksCount", (json_int_t)ns.canceled,
+				    "nonCompliantChecksCount", (json_int_t)ns.noncompliant,
+				    "compliantChecksCount", (json_int_t)ns.compliant, "totalChecksCount", (json_int_t)ns.total,
+				    "taskStartTime", (json_int_t)task.start_ms, "auditDetails", ns.details);
+	if (task.scheduled)
+		json_object_set_new(payload, "scheduledAuditName", json_string(task.scheduled_name));
 	char *msg = json_dumps(payload, JSON_COMPACT);
 	char mid[37];
 	if (msg && dd_sns_publish(svc, db, account, topic, NULL, msg, mid) == 0)
@@ -472,7 +461,7 @@ static void notify(struct dd_service *svc, struct dd_db *db, const char *account
 	free(msg);
 	json_decref(payload);
 	json_decref(targets);
-	json_decref(task);
+	free(task.checks);
 }
 
 /* ---- running a task ---------------------------------------------------------------- */
@@ -509,6 +498,7 @@ static void *run_lane(void *arg)
 			.suppressed = json_object(), .now_ms = dd_service_now_ms(ln->svc),
 		};
 		struct dd_audit_run r = {
+			.emit = engine_emit,
 			.svc = ln->svc, .snap = ln->snap, .account = ln->account, .region = ln->region,
 			.account_region = ln->account_region,
 			.task_id = ln->task_id, .task_start_ms = ln->start_ms, .window_start_ms = ln->window_ms,
@@ -558,19 +548,14 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 		dd_log_error("audit: task %s: malformed account_region %s", task_id, account_region);
 		return;
 	}
-	int64_t start_ms = 0, window_ms = 0;
-	json_t *checks = NULL;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT start_ms, window_start_ms, checks FROM audit_tasks WHERE account_region = ?1 AND task_id = ?2");
-	if (!st)
+	struct task_copy tc = { 0 };
+	if (dd_store_audit_task_get(db, account_region, task_id, task_copy_fn, &tc)) {
+		free(tc.checks);
 		return;
-	dd_bind_text(st, 1, account_region);
-	dd_bind_text(st, 2, task_id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		start_ms = sqlite3_column_int64(st, 0);
-		window_ms = sqlite3_column_int64(st, 1);
-		checks = json_loads(dd_col_text(st, 2), 0, NULL);
 	}
-	sqlite3_reset(st);
+	int64_t start_ms = tc.start_ms, window_ms = tc.window_start_ms;
+	json_t *checks = json_loads(tc.checks, 0, NULL);
+	free(tc.checks);
 	if (!checks)
 		return;
 	char *role_arn = NULL;
@@ -583,15 +568,12 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 	size_t i;
 	json_t *cname;
 	json_array_foreach(checks, i, cname) {
-		st = dd_db_stmt(db, "SELECT status FROM audit_task_checks WHERE account_region = ?1 AND task_id = ?2 AND check_name = ?3");
-		if (!st)
+		char cstat[32];
+		int src = dd_store_audit_task_check_status(db, account_region, task_id, json_string_value(cname), cstat,
+							   sizeof cstat);
+		if (src && src != DD_ENOTFOUND)
 			break;
-		dd_bind_text(st, 1, account_region);
-		dd_bind_text(st, 2, task_id);
-		dd_bind_text(st, 3, json_string_value(cname));
-		bool todo = sqlite3_step(st) == SQLITE_ROW && strcmp(dd_col_text(st, 0), "IN_PROGRESS") == 0;
-		sqlite3_reset(st);
-		if (todo) {
+		if (!src && strcmp(cstat, "IN_PROGRESS") == 0) {
 			json_array_append(pending, cname);
 			if (is_revocation_check(json_string_value(cname)))
 				need_crl = true;
@@ -696,25 +678,15 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 		goto out;
 	/* settle the task: COMPLETED when every check ended; a store failure leaves it
 	 * IN_PROGRESS for the next start to resume */
-	st = dd_db_stmt(db, "SELECT count(*) FROM audit_task_checks WHERE account_region = ?1 AND task_id = ?2 AND status = 'IN_PROGRESS'");
-	int left = -1;
-	if (st) {
-		dd_bind_text(st, 1, account_region);
-		dd_bind_text(st, 2, task_id);
-		left = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-		sqlite3_reset(st);
-	}
+	int64_t left = -1;
+	if (dd_store_audit_task_checks_left(db, account_region, task_id, &left))
+		left = -1;
 	char tstat[32];
 	task_status(db, account_region, task_id, tstat, sizeof tstat);
 	if (left == 0 && strcmp(tstat, "IN_PROGRESS") == 0) {
 		if (dd_db_begin_write(db) == 0) {
-			st = dd_db_stmt(db, "UPDATE audit_tasks SET status = 'COMPLETED', end_ms = ?3 WHERE account_region = ?1 AND task_id = ?2 AND status = 'IN_PROGRESS'");
-			if (st) {
-				dd_bind_text(st, 1, account_region);
-				dd_bind_text(st, 2, task_id);
-				dd_bind_int64(st, 3, dd_service_now_ms(svc));
-			}
-			if (!st || dd_step_done(st) || dd_db_commit(db))
+			if (dd_store_audit_task_complete(db, account_region, task_id, dd_service_now_ms(svc)) ||
+			    dd_db_commit(db))
 				dd_db_rollback(db);
 		}
 		strcpy(tstat, "COMPLETED");
@@ -722,27 +694,19 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 	if (strcmp(tstat, "IN_PROGRESS") != 0) {
 		/* notify once */
 		if (dd_db_begin_write(db) == 0) {
-			st = dd_db_stmt(db, "UPDATE audit_tasks SET notified = 1 WHERE account_region = ?1 AND task_id = ?2 AND notified = 0");
 			bool first = false;
-			if (st) {
-				dd_bind_text(st, 1, account_region);
-				dd_bind_text(st, 2, task_id);
-				first = dd_step_done(st) == 0 && sqlite3_changes(dd_db_handle(db)) > 0;
-			}
-			if (dd_db_commit(db))
+			if (dd_store_audit_task_mark_notified(db, account_region, task_id, &first))
 				first = false;
+			if (dd_db_commit(db)) {
+				dd_db_rollback(db);
+				first = false;
+			}
 			if (first)
 				notify(svc, db, account, account_region, task_id);
 		}
 		int64_t nfind = -1;
-		st = dd_db_stmt(db, "SELECT count(*) FROM audit_findings WHERE account = ?1 AND task_id = ?2");
-		if (st) {
-			dd_bind_text(st, 1, account);
-			dd_bind_text(st, 2, task_id);
-			if (sqlite3_step(st) == SQLITE_ROW)
-				nfind = sqlite3_column_int64(st, 0);
-			sqlite3_reset(st);
-		}
+		if (dd_store_audit_findings_count_task(db, account_region, task_id, &nfind))
+			nfind = -1;
 		dd_log_info("audit: task %s %s: %lld findings, %lld ms", task_id, tstat, (long long)nfind,
 			    (long long)(dd_now_ms() - t_run));
 		dd_metrics_task("audit", tstat, dd_now_ms() - t_run);
@@ -755,7 +719,7 @@ out:
 	free(role_arn);
 }
 
-int dd__audit_run_check_for_test(struct dd_service *svc, const char *account_region, const char *check_name,
+int dd_audit_engine_run_check_for_test(struct dd_service *svc, const char *account_region, const char *check_name,
 				 json_t *config, int64_t now_ms, json_t **findings_out, int64_t *total_out,
 				 bool *waiting_out)
 {
@@ -779,6 +743,7 @@ int dd__audit_run_check_for_test(struct dd_service *svc, const char *account_reg
 	};
 	json_t *empty = json_object();
 	struct dd_audit_run r = {
+		.emit = engine_emit,
 		.svc = svc, .snap = snap, .account = account, .region = region, .account_region = account_region,
 		.task_id = task_id,
 		.task_start_ms = now_ms, .window_start_ms = now_ms - 31 * DAY_MS,
@@ -817,6 +782,41 @@ int dd__audit_run_check_for_test(struct dd_service *svc, const char *account_reg
 	return rc;
 }
 
+/* ---- tasks ------------------------------------------------------------------------- */
+
+int dd_audit_engine_task_create(struct dd_db *db, const char *account_region, const char *type,
+				const char *scheduled_name, const char *const *checks, size_t n, int64_t start_ms,
+				int64_t window_start_ms, char task_id[33])
+{
+	unsigned char r[16];
+	if (dd_random_bytes(r, sizeof r))
+		return DD_ECRYPTO;
+	dd_hex_encode(r, 16, task_id);
+	json_t *arr = json_array();
+	for (size_t i = 0; arr && i < n; i++)
+		json_array_append_new(arr, json_string(checks[i]));
+	char *text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+	json_decref(arr);
+	if (!text)
+		return DD_ENOMEM;
+	if (dd_db_begin_write(db)) {
+		free(text);
+		return DD_EIO;
+	}
+	struct dd_store_audit_task t = {
+		.account_region = account_region, .task_id = task_id, .task_type = type,
+		.scheduled_name = scheduled_name, .start_ms = start_ms, .window_start_ms = window_start_ms,
+		.checks = text,
+	};
+	int rc = dd_store_audit_task_insert(db, &t, checks, n);
+	free(text);
+	if (rc) {
+		dd_db_rollback(db);
+		return rc;
+	}
+	return dd_db_commit(db);
+}
+
 /* ---- workers ----------------------------------------------------------------------- */
 
 static bool claim(struct dd_audit_engine *e, const char *key)
@@ -853,45 +853,60 @@ static int running_of(struct dd_audit_engine *e, const char *account)
 	return r;
 }
 
-/* Fair claiming, under e->mu: of the unclaimed IN_PROGRESS tasks (st yields them oldest
- * first), take one of an account below the per-account cap (nworkers - 1, at least 1, so
- * one worker is always left for the other accounts) with the fewest running tasks; ties
- * go round-robin by account id after the account served last, then to the oldest task.
- * So an account that queued many audits never makes another account's audit wait for
- * more than the tasks already running. */
-static bool pick_task(struct dd_audit_engine *e, sqlite3_stmt *st, char account_region[DD_ACCOUNT_REGION_SIZE],
+struct pick {
+	struct dd_audit_engine *e;
+	int cap, best_run, best_wrap;
+	bool found;
+	char account_region[DD_ACCOUNT_REGION_SIZE];
+	char task[40];
+};
+
+static int pick_visit(const struct dd_store_audit_task *t, void *ud)
+{
+	struct pick *p = ud;
+	struct dd_audit_engine *e = p->e;
+	const char *ar = t->account_region;
+	char a[13], region[64];
+	if (dd_account_region_split(ar, a, region, sizeof region))
+		return 0;
+	char key[DD_ACCOUNT_REGION_SIZE + 40];
+	snprintf(key, sizeof key, "%s/%s", ar, t->task_id);
+	bool taken = false;
+	for (int i = 0; i < MAX_CLAIMED && !taken; i++)
+		taken = strcmp(e->claimed[i], key) == 0;
+	int run = running_of(e, a); /* the account's tasks in every region */
+	if (taken || run >= p->cap)
+		return 0;
+	int wrap = strcmp(a, e->last_account) <= 0; /* 0: after the last served, this round */
+	if (p->found) {
+		if (run > p->best_run || (run == p->best_run && wrap > p->best_wrap))
+			return 0;
+		if (run == p->best_run && wrap == p->best_wrap && strncmp(a, p->account_region, 12) >= 0)
+			return 0; /* same rank: the lower account id, its oldest task (seen first) */
+	}
+	p->found = true;
+	p->best_run = run;
+	p->best_wrap = wrap;
+	snprintf(p->account_region, sizeof p->account_region, "%s", ar);
+	snprintf(p->task, sizeof p->task, "%s", t->task_id);
+	return 0;
+}
+
+/* Fair claiming, under e->mu: of the unclaimed IN_PROGRESS tasks (oldest first), take one
+ * of an account below the per-account cap (nworkers - 1, at least 1, so one worker is
+ * always left for the other accounts) with the fewest running tasks; ties go round-robin
+ * by account id after the account served last, then to the oldest task. So an account
+ * that queued many audits never makes another account's audit wait for more than the
+ * tasks already running. */
+static bool pick_task(struct dd_audit_engine *e, struct dd_db *db, char account_region[DD_ACCOUNT_REGION_SIZE],
 		      char task[40])
 {
-	int cap = e->nworkers > 1 ? e->nworkers - 1 : 1;
-	int best_run = 0, best_wrap = 0;
-	bool found = false;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *ar = dd_col_text(st, 0), *t = dd_col_text(st, 1);
-		char a[13], region[64];
-		if (dd_account_region_split(ar, a, region, sizeof region))
-			continue;
-		char key[DD_ACCOUNT_REGION_SIZE + 40];
-		snprintf(key, sizeof key, "%s/%s", ar, t);
-		bool taken = false;
-		for (int i = 0; i < MAX_CLAIMED && !taken; i++)
-			taken = strcmp(e->claimed[i], key) == 0;
-		int run = running_of(e, a); /* the account's tasks in every region */
-		if (taken || run >= cap)
-			continue;
-		int wrap = strcmp(a, e->last_account) <= 0; /* 0: after the last served, this round */
-		if (found) {
-			if (run > best_run || (run == best_run && wrap > best_wrap))
-				continue;
-			if (run == best_run && wrap == best_wrap && strncmp(a, account_region, 12) >= 0)
-				continue; /* same rank: the lower account id, its oldest task (seen first) */
-		}
-		found = true;
-		best_run = run;
-		best_wrap = wrap;
-		snprintf(account_region, DD_ACCOUNT_REGION_SIZE, "%s", ar);
-		snprintf(task, 40, "%s", t);
-	}
-	return found;
+	struct pick p = { .e = e, .cap = e->nworkers > 1 ? e->nworkers - 1 : 1 };
+	if (dd_store_audit_tasks_in_progress(db, pick_visit, &p) || !p.found)
+		return false;
+	snprintf(account_region, DD_ACCOUNT_REGION_SIZE, "%s", p.account_region);
+	snprintf(task, 40, "%s", p.task);
+	return true;
 }
 
 static void *worker(void *arg)
@@ -904,9 +919,8 @@ static void *worker(void *arg)
 		struct dd_db *db = dd_store_db(e->svc->store);
 		char account_region[DD_ACCOUNT_REGION_SIZE] = "", task[40] = "", key[DD_ACCOUNT_REGION_SIZE + 40] = "";
 		if (db) {
-			sqlite3_stmt *st = dd_db_stmt(db, "SELECT account_region, task_id FROM audit_tasks WHERE status = 'IN_PROGRESS' ORDER BY start_ms");
 			pthread_mutex_lock(&e->mu);
-			if (st && pick_task(e, st, account_region, task)) {
+			if (pick_task(e, db, account_region, task)) {
 				snprintf(key, sizeof key, "%s/%s", account_region, task);
 				if (claim(e, key))
 					snprintf(e->last_account, sizeof e->last_account, "%.12s", account_region);
@@ -914,8 +928,6 @@ static void *worker(void *arg)
 					task[0] = '\0';
 			}
 			pthread_mutex_unlock(&e->mu);
-			if (st)
-				sqlite3_reset(st);
 		}
 		if (task[0]) {
 			run_task(e->svc, account_region, task);
@@ -980,68 +992,71 @@ static void day_string(int64_t day_ms, char out[11])
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
+struct due_walk {
+	int64_t today;
+	json_t *due;
+};
+
+static int due_visit(const struct dd_store_audit_scheduled *sa, void *ud)
+{
+	struct due_walk *dw = ud;
+	int64_t created_day = sa->created / DAY_MS * DAY_MS;
+	/* the most recent due day at or before today, not before creation (62 days back) */
+	for (int64_t d = dw->today; d >= created_day && d > dw->today - 62 * DAY_MS; d -= DAY_MS) {
+		if (!due_on(sa->frequency, sa->day_of_month, sa->day_of_week, sa->created, d))
+			continue;
+		char ds[11];
+		day_string(d, ds);
+		if (!*sa->last_run_day || strcmp(ds, sa->last_run_day) > 0)
+			json_array_append_new(dw->due, json_pack("{s:s, s:s, s:s, s:I, s:s}", "account_region",
+								 sa->account_region, "name", sa->name, "day", ds, "last",
+								 (json_int_t)sa->last_run_ms, "checks", sa->checks));
+		break;
+	}
+	return 0;
+}
+
 static void schedule_tick(struct dd_service *svc)
 {
 	struct dd_db *db = dd_store_db(svc->store);
 	if (!db)
 		return;
 	int64_t now = dd_service_now_ms(svc);
-	int64_t today = now / DAY_MS * DAY_MS;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT account_region, name, frequency, day_of_month, day_of_week, created, last_run_day, last_run_ms, checks FROM scheduled_audits");
-	if (!st)
+	struct due_walk dw = { .today = now / DAY_MS * DAY_MS, .due = json_array() };
+	if (dd_store_audit_scheduled_all(db, due_visit, &dw)) {
+		json_decref(dw.due);
 		return;
-	json_t *due = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *freq = dd_col_text(st, 2);
-		const char *dom = sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : dd_col_text(st, 3);
-		const char *dow = sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : dd_col_text(st, 4);
-		int64_t created = sqlite3_column_int64(st, 5);
-		const char *last = dd_col_text(st, 6);
-		int64_t created_day = created / DAY_MS * DAY_MS;
-		/* the most recent due day at or before today, not before creation (62 days back) */
-		for (int64_t d = today; d >= created_day && d > today - 62 * DAY_MS; d -= DAY_MS) {
-			if (!due_on(freq, dom, dow, created, d))
-				continue;
-			char ds[11];
-			day_string(d, ds);
-			if (!*last || strcmp(ds, last) > 0)
-				json_array_append_new(due, json_pack("{s:s, s:s, s:s, s:I, s:s}", "account_region", dd_col_text(st, 0),
-								     "name", dd_col_text(st, 1), "day", ds, "last",
-								     (json_int_t)sqlite3_column_int64(st, 7), "checks",
-								     dd_col_text(st, 8)));
-			break;
-		}
 	}
-	sqlite3_reset(st);
 	size_t i;
 	json_t *d;
-	json_array_foreach(due, i, d) {
+	json_array_foreach(dw.due, i, d) {
 		const char *account_region = json_string_value(json_object_get(d, "account_region"));
 		const char *name = json_string_value(json_object_get(d, "name"));
 		int64_t last_ms = json_integer_value(json_object_get(d, "last"));
 		json_t *checks = json_loads(json_string_value(json_object_get(d, "checks")), 0, NULL);
+		size_t n = json_array_size(checks), j;
+		const char **names = calloc(n ? n : 1, sizeof *names);
+		json_t *cn;
+		json_array_foreach(checks, j, cn) if (names) names[j] = json_string_value(cn);
 		char task_id[33];
-		int rc = dd__audit_task_create(db, account_region, "SCHEDULED_AUDIT_TASK", name, checks, now,
-					       last_ms > 0 ? last_ms : now - 31 * DAY_MS, task_id);
+		int rc = names ? dd_audit_engine_task_create(db, account_region, "SCHEDULED_AUDIT_TASK", name, names, n, now,
+							     last_ms > 0 ? last_ms : now - 31 * DAY_MS, task_id)
+			       : DD_ENOMEM;
+		free(names);
 		json_decref(checks);
 		if (rc) {
 			dd_log_warn("audit: scheduled audit %s could not start (%s)", name, dd_strerror(rc));
 			continue;
 		}
 		if (dd_db_begin_write(db) == 0) {
-			st = dd_db_stmt(db, "UPDATE scheduled_audits SET last_run_day = ?3, last_run_ms = ?4 WHERE account_region = ?1 AND name = ?2");
-			if (st) {
-				dd_bind_text(st, 1, account_region);
-				dd_bind_text(st, 2, name);
-				dd_bind_text(st, 3, json_string_value(json_object_get(d, "day")));
-				dd_bind_int64(st, 4, now);
-			}
-			if (!st || dd_step_done(st) || dd_db_commit(db))
+			if (dd_store_audit_scheduled_mark_run(db, account_region, name,
+							      json_string_value(json_object_get(d, "day")), now) ||
+			    dd_db_commit(db))
 				dd_db_rollback(db);
 		}
 		dd_log_info("audit: scheduled audit %s started task %s", name, task_id);
 	}
-	json_decref(due);
+	json_decref(dw.due);
 }
 
 static void prune(struct dd_service *svc)
@@ -1054,24 +1069,7 @@ static void prune(struct dd_service *svc)
 	struct dd_db *db = dd_store_db(svc->store);
 	if (!db || dd_db_begin_write(db))
 		return;
-	static const char *const sqls[] = {
-		"DELETE FROM audit_findings WHERE task_id IN (SELECT task_id FROM audit_tasks WHERE start_ms < ?1 AND status <> 'IN_PROGRESS')",
-		"DELETE FROM audit_task_checks WHERE task_id IN (SELECT task_id FROM audit_tasks WHERE start_ms < ?1 AND status <> 'IN_PROGRESS')",
-		"DELETE FROM audit_tasks WHERE start_ms < ?1 AND status <> 'IN_PROGRESS'",
-	};
-	for (int i = 0; i < 3; i++) {
-		sqlite3_stmt *st = dd_db_stmt(db, sqls[i]);
-		if (!st) {
-			dd_db_rollback(db);
-			return;
-		}
-		dd_bind_int64(st, 1, cutoff);
-		if (dd_step_done(st)) {
-			dd_db_rollback(db);
-			return;
-		}
-	}
-	if (dd_db_commit(db))
+	if (dd_store_audit_prune(db, cutoff) || dd_db_commit(db))
 		dd_db_rollback(db);
 }
 

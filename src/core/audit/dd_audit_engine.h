@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What the audit API (src/api/dd_iot_audit.c) and the tests need from the engine besides
+ * its life cycle (dd/audit.h): creating a task, and running one check outside any task.
+ * The engine never calls the API layer.
+ */
+#ifndef DD_AUDIT_ENGINE_H
+#define DD_AUDIT_ENGINE_H
+
+#include <jansson.h>
+
+#include "dd/common.h"
+#include "dd/service.h"
+
+struct dd_db;
+
+/* Creates an IN_PROGRESS task of account_region ("<account>/<region>") with one IN_PROGRESS
+ * row for each of the n API check names, in its own write transaction. Writes the 32-hex
+ * task id. The caller wakes the engine (dd_audit_wake). */
+int dd_audit_engine_task_create(struct dd_db *db, const char *account_region, const char *type,
+				const char *scheduled_name, const char *const *checks, size_t n, int64_t start_ms,
+				int64_t window_start_ms, char task_id[33]) DD_MUST_CHECK;
+
+/* For tests of the checks: runs one check against the store as it is now, outside any
+ * task, and returns its findings (NonCompliantResource, relatedResources, reason and
+ * code per finding) as a new JSON array, with the total and the waiting flag. Writes
+ * nothing. Returns the check's own return code. */
+int dd_audit_engine_run_check_for_test(struct dd_service *svc, const char *account_region, const char *check_name,
+				       json_t *config, int64_t now_ms, json_t **findings_out, int64_t *total_out,
+				       bool *waiting_out);
+
+#endif
