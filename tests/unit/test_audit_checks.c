@@ -25,6 +25,9 @@
 #include "dd/policy.h"
 #include "dd/service.h"
 #include "dd/store.h"
+#include "server/dd_api.h"
+#include "server/dd_model.h"
+#include "store/dd_store_audit.h"
 
 #define ACCT "123456789012"
 #define ACCT_B "210987654321"   /* logging compliant; role alias without usage data */
@@ -68,6 +71,53 @@ static void sql(const char *fmt, ...)
 		fail_msg("SQL failed: %s\n%s", err ? err : "?", buf);
 }
 
+/* Calls an API operation as account in us-east-1 through the registry (dd_api_call) and
+ * fails the test unless it succeeds. in is a JSON text; the output is returned (or NULL). */
+static json_t *api(const char *account, const char *service, const char *op, const char *in_text)
+{
+	json_error_t je;
+	json_t *in = json_loads(in_text, 0, &je);
+	if (!in)
+		fail_msg("bad JSON for %s: %s\n%s", op, je.text, in_text);
+	json_t *out = NULL;
+	char err[1024];
+	int rc = dd_api_call(&svc, account, "us-east-1", service, op, in, &out, err, sizeof err);
+	json_decref(in);
+	if (rc)
+		fail_msg("%s %s failed: %s\n%s", service, op, err, in_text);
+	return out;
+}
+
+static void apif(const char *account, const char *service, const char *op, const char *fmt, ...) DD_PRINTF(4, 5);
+static void apif(const char *account, const char *service, const char *op, const char *fmt, ...)
+{
+	char buf[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	assert_true(n > 0 && (size_t)n < sizeof buf);
+	json_decref(api(account, service, op, buf));
+}
+
+/* POSTs body to one of the registry's extension routes (e.g. /connection-events) as
+ * account in us-east-1 and fails the test unless it succeeds. */
+static void raw_post(const char *account, const char *path, const char *body)
+{
+	const struct dd_raw_route *route = NULL;
+	for (const struct dd_raw_route *r = dd_registry_raw_routes; r->path; r++)
+		if (strcmp(r->method, "POST") == 0 && strcmp(r->path, path) == 0)
+			route = r;
+	assert_non_null(route);
+	struct dd_ctx c = { .svc = &svc, .db = dd_store_db(svc.store), .account = account, .region = "us-east-1",
+			    .request_id = "test", .now_ms = dd_now_ms() };
+	assert_int_equal(dd_ctx_set_account_region(&c), 0);
+	json_t *out = NULL;
+	if (route->fn(&c, body, strlen(body), &out))
+		fail_msg("POST %s failed: %s", path, c.err_msg);
+	json_decref(out);
+}
+
 static void add_cert(bool ca, char idc, const char *status, const char *subject, const char *issuer,
 		     const char *ca_id, const char *serial, int64_t not_before, int64_t not_after, int roca, int debian,
 		     bool self_signed)
@@ -82,39 +132,75 @@ static void add_cert(bool ca, char idc, const char *status, const char *subject,
 	    self_signed ? 1 : 0);
 }
 
+/* Connection events are queued per call site and sent in batches through the registry's
+ * event ingestion route (POST /connection-events) by flush_events. */
+static char *event_buf;
+static size_t event_len, event_cap;
+static char event_account[16];
+
+static void flush_events(void)
+{
+	if (event_len) {
+		raw_post(event_account, "/connection-events", event_buf);
+		event_len = 0;
+		event_buf[0] = '\0';
+	}
+}
+
 static void add_event(const char *account, const char *event, const char *client, const char *cert, int64_t ts,
 		      const char *reason)
 {
-	char certv[80], reasonv[80];
-	if (cert)
-		snprintf(certv, sizeof certv, "'%s'", cert);
-	else
-		snprintf(certv, sizeof certv, "NULL");
-	if (reason)
-		snprintf(reasonv, sizeof reasonv, "'%s'", reason);
-	else
-		snprintf(reasonv, sizeof reasonv, "NULL");
-	sql("INSERT INTO connection_events(account_region, event, client_id, certificate_id, principal, ts, source_ip, reason)"
-	    " VALUES ('%s" IN_REGION "', '%s', '%s', %s, NULL, %lld, '10.0.0.1', %s)",
-	    account, event, client, certv, (long long)ts, reasonv);
+	if (event_len && strcmp(event_account, account) != 0)
+		flush_events();
+	snprintf(event_account, sizeof event_account, "%s", account);
+	char line[512];
+	int n = snprintf(line, sizeof line, "{\"event\":\"%s\",\"clientId\":\"%s\",\"certificateId\":\"%s\",\"timestamp\":%lld,"
+			 "\"sourceIp\":\"10.0.0.1\"%s%s%s}\n", event, client, cert, (long long)ts, reason ? ",\"reason\":\"" : "",
+			 reason ? reason : "", reason ? "\"" : "");
+	assert_true(n > 0 && (size_t)n < sizeof line);
+	if (event_len + (size_t)n + 1 > event_cap) {
+		event_cap = (event_len + (size_t)n + 1) * 2;
+		event_buf = realloc(event_buf, event_cap);
+		assert_non_null(event_buf);
+	}
+	memcpy(event_buf + event_len, line, (size_t)n + 1);
+	event_len += (size_t)n;
+}
+
+#define TRUST_IOT "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":" \
+	"\"iot.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}"
+
+/* A JSON string literal of s (quotes and backslashes escaped), in a rotating buffer. */
+static const char *jstr(const char *text)
+{
+	static char *bufs[4];
+	static int next;
+	json_t *j = json_string(text);
+	char *d = json_dumps(j, JSON_ENCODE_ANY);
+	json_decref(j);
+	assert_non_null(d);
+	free(bufs[next % 4]);
+	bufs[next % 4] = d;
+	return bufs[next++ % 4];
 }
 
 static void add_role(const char *account, const char *name, const char *document)
 {
-	sql("INSERT INTO iam_roles(account, name, role_id, path, trust_policy, created) VALUES ('%s', '%s', 'AROA%s',"
-	    " '/', '{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":"
-	    "\"iot.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}', 0)", account, name, name);
+	apif(account, "iam", "CreateRole", "{\"RoleName\": \"%s\", \"AssumeRolePolicyDocument\": %s}", name, jstr(TRUST_IOT));
 	if (document)
-		sql("INSERT INTO iam_role_policies(account, role_name, policy_name, document) VALUES ('%s', '%s', 'p', '%s')",
-		    account, name, document);
+		apif(account, "iam", "PutRolePolicy", "{\"RoleName\": \"%s\", \"PolicyName\": \"p\", \"PolicyDocument\": %s}",
+		     name, jstr(document));
 }
 
+/* Policy versions are created in order: the first makes the policy, later ones add versions;
+ * the default one is set last. */
 static void add_policy(const char *name, int default_version, int version, const char *document)
 {
-	sql("INSERT OR IGNORE INTO policies(account_region, name, default_version, next_version, created, modified, generation_id)"
-	    " VALUES ('" ACCT IN_REGION "', '%s', %d, %d, 0, 0, 'g')", name, default_version, default_version + 1);
-	sql("INSERT INTO policy_versions(account_region, policy_name, version, document, created) VALUES ('" ACCT IN_REGION "', '%s', %d,"
-	    " '%s', 0)", name, version, document);
+	if (version == 1)
+		apif(ACCT, "iot", "CreatePolicy", "{\"policyName\": \"%s\", \"policyDocument\": %s}", name, jstr(document));
+	else
+		apif(ACCT, "iot", "CreatePolicyVersion", "{\"policyName\": \"%s\", \"policyDocument\": %s, \"setAsDefault\": %s}",
+		     name, jstr(document), version == default_version ? "true" : "false");
 }
 
 struct run {
@@ -286,43 +372,67 @@ static void fill_policies(void)
 	add_policy("bypass", 1, 1, DOC_BYPASS);
 }
 
+/* The identity pool ids CreateIdentityPool gave p1 and p2. */
+static char pool1[80], pool2[80];
+
+static void add_pool(const char *name, const char *auth_role, const char *unauth_role, char *id_out, size_t idlen)
+{
+	char in[512];
+	snprintf(in, sizeof in, "{\"IdentityPoolName\": \"%s\", \"AllowUnauthenticatedIdentities\": true}", name);
+	json_t *out = api(ACCT, "cognito-identity", "CreateIdentityPool", in);
+	const char *id = json_string_value(json_object_get(out, "IdentityPoolId"));
+	assert_non_null(id);
+	if (id_out)
+		snprintf(id_out, idlen, "%s", id);
+	if (auth_role)
+		apif(ACCT, "cognito-identity", "SetIdentityPoolRoles",
+		     "{\"IdentityPoolId\": \"%s\", \"Roles\": {\"authenticated\": \"%s\", \"unauthenticated\": \"%s\"}}", id,
+		     auth_role, unauth_role);
+	json_decref(out);
+}
+
+static void add_role_alias(const char *account, const char *alias, const char *role_arn)
+{
+	apif(account, "iot", "CreateRoleAlias", "{\"roleAlias\": \"%s\", \"roleArn\": \"%s\", \"credentialDurationSeconds\": 3600}",
+	     alias, role_arn);
+}
+
 static void fill_roles(void)
 {
 	add_role(ACCT, "cog-admin", IAM_ADMIN);
 	add_role(ACCT, "cog-device", IAM_DEVICE);
-	sql("INSERT INTO cognito_pools(account, id, region, name, config, roles, created) VALUES"
-	    " ('" ACCT "', 'us-east-1:11111111-1111-1111-1111-111111111111', 'us-east-1', 'p1', '{}',"
-	    " '{\"authenticated\":\"" ROLE("cog-admin") "\",\"unauthenticated\":\"" ROLE("cog-device") "\"}', 0),"
-	    " ('" ACCT "', 'us-east-1:22222222-2222-2222-2222-222222222222', 'us-east-1', 'p2', '{}',"
-	    " '{\"authenticated\":\"" ROLE("cog-device") "\",\"unauthenticated\":\"" ROLE("cog-admin") "\"}', 0),"
-	    " ('" ACCT "', 'us-east-1:33333333-3333-3333-3333-333333333333', 'us-east-1', 'p3', '{}', '{}', 0)");
+	add_pool("p1", ROLE("cog-admin"), ROLE("cog-device"), pool1, sizeof pool1);
+	add_pool("p2", ROLE("cog-device"), ROLE("cog-admin"), pool2, sizeof pool2);
+	add_pool("p3", NULL, NULL, NULL, 0);
 
 	add_role(ACCT, "alias-broad", IAM_S3_BROAD);
 	add_role(ACCT, "alias-narrow", IAM_S3_NARROW);
 	add_role(ACCT, "alias-nodata", IAM_S3_NARROW);
-	sql("INSERT INTO role_aliases(account_region, alias, role_arn, duration, created, modified) VALUES"
-	    " ('" ACCT IN_REGION "', 'ra-broad', '" ROLE("alias-broad") "', 3600, 0, 0),"
-	    " ('" ACCT IN_REGION "', 'ra-narrow', '" ROLE("alias-narrow") "', 3600, 0, 0),"
-	    " ('" ACCT IN_REGION "', 'ra-nodata', '" ROLE("alias-nodata") "', 3600, 0, 0)");
-	sql("INSERT INTO role_service_usage(account_region, role_arn, service, last_used) VALUES"
-	    " ('" ACCT IN_REGION "', '" ROLE("alias-broad") "', 's3', %lld),"
-	    " ('" ACCT IN_REGION "', '" ROLE("alias-broad") "', 'dynamodb', %lld),"
-	    " ('" ACCT IN_REGION "', '" ROLE("alias-narrow") "', 's3', %lld)",
-	    (long long)(NOW - 5 * DAY), (long long)(NOW - 400 * DAY), (long long)(NOW - DAY));
+	add_role_alias(ACCT, "ra-broad", ROLE("alias-broad"));
+	add_role_alias(ACCT, "ra-narrow", ROLE("alias-narrow"));
+	add_role_alias(ACCT, "ra-nodata", ROLE("alias-nodata"));
+	/* usage records through the audit store (what POST /role-service-usage stores) */
+	struct dd_db *db = dd_store_db(svc.store);
+	const char *broad[] = { "s3", "dynamodb" }, *narrow[] = { "s3" };
+	int64_t broad_ms[] = { NOW - 5 * DAY, NOW - 400 * DAY }, narrow_ms[] = { NOW - DAY };
+	assert_int_equal(dd_db_begin_write(db), 0);
+	assert_int_equal(dd_store_audit_role_usage_replace(db, ACCT IN_REGION, ROLE("alias-broad"), broad, broad_ms, 2), 0);
+	assert_int_equal(dd_store_audit_role_usage_replace(db, ACCT IN_REGION, ROLE("alias-narrow"), narrow, narrow_ms, 1), 0);
+	assert_int_equal(dd_db_commit(db), 0);
 
 	add_role(ACCT_B, "lonely", IAM_S3_NARROW);
-	sql("INSERT INTO role_aliases(account_region, alias, role_arn, duration, created, modified) VALUES"
-	    " ('" ACCT_B IN_REGION "', 'ra-lonely', 'arn:aws:iam::" ACCT_B ":role/lonely', 3600, 0, 0)");
+	add_role_alias(ACCT_B, "ra-lonely", "arn:aws:iam::" ACCT_B ":role/lonely");
 }
 
 static void fill_logging(void)
 {
-	sql("INSERT INTO settings(account_region, key, value) VALUES"
-	    " ('" ACCT IN_REGION "', 'logging_v1', '{\"logLevel\":\"DISABLED\",\"roleArn\":\"" ROLE("log") "\"}'),"
-	    " ('" ACCT IN_REGION "', 'logging_v2', '{\"defaultLogLevel\":\"DISABLED\",\"disableAllLogs\":false,\"roleArn\":\"" ROLE("log") "\"}'),"
-	    " ('" ACCT_B IN_REGION "', 'logging_v2', '{\"defaultLogLevel\":\"INFO\",\"disableAllLogs\":false,\"roleArn\":\"" ROLE("log") "\"}'),"
-	    " ('" ACCT_D IN_REGION "', 'logging_v1', '{\"logLevel\":\"WARN\",\"roleArn\":\"" ROLE("log") "\"}'),"
-	    " ('" ACCT_D IN_REGION "', 'logging_v2', '{\"defaultLogLevel\":\"INFO\",\"disableAllLogs\":true,\"roleArn\":\"" ROLE("log") "\"}')");
+	static const char fmt_v1[] = "{\"loggingOptionsPayload\": {\"roleArn\": \"arn:aws:iam::%s:role/log\", \"logLevel\": \"%s\"}}";
+	static const char fmt_v2[] = "{\"roleArn\": \"arn:aws:iam::%s:role/log\", \"defaultLogLevel\": \"%s\", \"disableAllLogs\": %s}";
+	apif(ACCT, "iot", "SetLoggingOptions", fmt_v1, ACCT, "DISABLED");
+	apif(ACCT, "iot", "SetV2LoggingOptions", fmt_v2, ACCT, "DISABLED", "false");
+	apif(ACCT_B, "iot", "SetV2LoggingOptions", fmt_v2, ACCT_B, "INFO", "false");
+	apif(ACCT_D, "iot", "SetLoggingOptions", fmt_v1, ACCT_D, "WARN");
+	apif(ACCT_D, "iot", "SetV2LoggingOptions", fmt_v2, ACCT_D, "INFO", "true");
 }
 
 static void fill_events(void)
@@ -365,6 +475,7 @@ static void fill_events(void)
 	/* after the task started: ignored */
 	add_event(ACCT, "connect", "late", hex64('7'), NOW + HOUR, NULL);
 	add_event(ACCT, "connect", "late", hex64('8'), NOW + HOUR, NULL);
+	flush_events();
 }
 
 static int setup(void **state)
@@ -375,7 +486,7 @@ static int setup(void **state)
 	if (!mkdtemp(tmpdir))
 		return -1;
 	memset(&svc, 0, sizeof svc);
-	if (dd_service_init(&svc, tmpdir) != 0)
+	if (dd_service_init(&svc, tmpdir) != 0 || dd_models_load() != 0)
 		return -1;
 	fill_certs();
 	fill_policies();
@@ -389,6 +500,8 @@ static int teardown(void **state)
 {
 	(void)state;
 	dd_service_close(&svc);
+	dd_models_free();
+	free(event_buf);
 	char cmd[400];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
@@ -771,8 +884,16 @@ static void assert_role_related(json_t *f, const char *role_arn)
 	assert_null(json_object_get(json_array_get(rel, 0), "additionalInfo"));
 }
 
-#define POOL1 "{\"cognitoIdentityPoolId\":\"us-east-1:11111111-1111-1111-1111-111111111111\"}"
-#define POOL2 "{\"cognitoIdentityPoolId\":\"us-east-1:22222222-2222-2222-2222-222222222222\"}"
+static const char *pool_ident(const char *id)
+{
+	static char buf[2][160];
+	static int next;
+	char *b = buf[next++ % 2];
+	snprintf(b, sizeof buf[0], "{\"cognitoIdentityPoolId\":\"%s\"}", id);
+	return b;
+}
+#define POOL1 pool_ident(pool1)
+#define POOL2 pool_ident(pool2)
 
 static void cognito_authenticated(void **state)
 {
@@ -950,7 +1071,6 @@ static void conflicting_client_ids(void **state)
 static void fill_large_groups(void)
 {
 	char cid[32], cert[65];
-	sql("BEGIN");
 	/* one certificate, 300 client ids, each connected twice (the second session takes
 	 * over the first), all sessions still open at task start */
 	for (int i = 0; i < 300; i++) {
@@ -967,7 +1087,7 @@ static void fill_large_groups(void)
 			add_event(ACCT_E, "disconnect", "hot-id", cert, NOW - 2 * HOUR + i * 1000, "DUPLICATE_CLIENTID");
 		}
 	}
-	sql("COMMIT");
+	flush_events();
 }
 
 static void large_groups(void **state)

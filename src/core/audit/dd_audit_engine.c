@@ -97,7 +97,24 @@ struct check_result {
 	char message[512];
 	long start, end;           /* the check's rows in the spool */
 	int64_t task_start_ms, finding_ms;
+	double run_s, store_s;     /* time to run the check, to store its findings */
 };
+
+static dd_audit_engine_timing_fn timing_observer;
+static void *timing_ud;
+
+void dd_audit_engine_set_timing(dd_audit_engine_timing_fn fn, void *ud)
+{
+	timing_ud = ud;
+	timing_observer = fn;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 #define WRITE_BATCH 5000
 
@@ -505,6 +522,7 @@ static void *run_lane(void *arg)
 			.config = json_is_object(ccfg) ? ccfg : empty, .check = chk, .sink = &sk,
 		};
 		int64_t t0 = dd_now_ms();
+		double m0 = mono_s();
 		cr->task_start_ms = ln->start_ms;
 		cr->finding_ms = sk.now_ms;
 		cr->start = ftell(ln->spool);
@@ -527,6 +545,7 @@ static void *run_lane(void *arg)
 			snprintf(cr->error_code, sizeof cr->error_code, "%s", r.error_code);
 			snprintf(cr->message, sizeof cr->message, "%s", r.message);
 		}
+		cr->run_s = mono_s() - m0;
 		dd_log_debug("audit: task %s: %s %s in %lld ms on lane %d (%lld resources, %lld noncompliant)", ln->task_id,
 			     cr->name, cr->status, (long long)(dd_now_ms() - t0), ln->index, (long long)r.total,
 			     (long long)cr->noncompliant);
@@ -664,11 +683,20 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 		if (!cr->status)
 			continue; /* not run (the snapshot failed): stays IN_PROGRESS */
 		int64_t t0 = dd_now_ms();
+		double m0 = mono_s();
 		if (write_check(db, account_region, task_id, cr->run ? lanes[cr->lane].spool : NULL, cr)) {
 			dd_log_error("audit: task %s: check %s could not be stored", task_id, cr->name);
 			break;
 		}
+		cr->store_s = mono_s() - m0;
 		dd_log_debug("audit: task %s: %s stored in %lld ms", task_id, cr->name, (long long)(dd_now_ms() - t0));
+		if (timing_observer) {
+			struct dd_audit_engine_timing tm = {
+				.task_id = task_id, .check_name = cr->name, .status = cr->status, .lane = cr->run ? cr->lane : -1,
+				.run_s = cr->run_s, .store_s = cr->store_s, .total = cr->total, .noncompliant = cr->noncompliant,
+			};
+			timing_observer(&tm, timing_ud);
+		}
 	}
 	for (int l = 0; l < NLANES; l++)
 		if (lanes[l].spool)

@@ -29,4 +29,17 @@ int dd_audit_engine_run_check_for_test(struct dd_service *svc, const char *accou
 				       json_t *config, int64_t now_ms, json_t **findings_out, int64_t *total_out,
 				       bool *waiting_out);
 
+/* Where a task's time goes, per check (for benchmarks and profiling): reported once per
+ * check after its findings are stored. lane is the thread the check ran on (-1: not run). */
+struct dd_audit_engine_timing {
+	const char *task_id, *check_name, *status;
+	int lane;
+	double run_s;        /* running the check on the snapshot (findings spooled) */
+	double store_s;      /* writing its findings and final status */
+	int64_t total, noncompliant;
+};
+typedef void (*dd_audit_engine_timing_fn)(const struct dd_audit_engine_timing *t, void *ud);
+/* Sets (or with NULL clears) the process-wide observer. Set it before the engine starts. */
+void dd_audit_engine_set_timing(dd_audit_engine_timing_fn fn, void *ud);
+
 #endif
