@@ -49,6 +49,13 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static double cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static uint64_t rng_state = 88172645463325252ULL;
 static uint64_t rnd(void)
 {
@@ -286,8 +293,9 @@ static void generate(const char *dir, long n)
 static void print_timing(const struct dd_audit_engine_timing *t, void *ud)
 {
 	(void)ud;
-	printf("  %-62s %-24s lane %2d run_s=%6.2f store_s=%6.2f total=%9lld noncompl=%9lld\n", t->check_name,
-	       t->status, t->lane, t->run_s, t->store_s, (long long)t->total, (long long)t->noncompliant);
+	printf("  %-60s lane %d%s run_s=%6.2f (cpu %6.2f) store_s=%6.2f (cpu %6.2f) total=%8lld noncompl=%7lld\n",
+	       t->check_name, t->lane, t->group ? " shared" : "       ", t->run_s, t->run_cpu_s, t->store_s, t->store_cpu_s,
+	       (long long)t->total, (long long)t->noncompliant);
 	fflush(stdout);
 }
 
@@ -324,7 +332,7 @@ static void read_once(struct dd_service *svc, int64_t now)
 		dd_db_close(db);
 		return;
 	}
-	double total = 0;
+	double total = 0, total_cpu = 0;
 	struct {
 		const char *what;
 		int kind;
@@ -332,7 +340,7 @@ static void read_once(struct dd_service *svc, int64_t now)
 		      { "events by client id", 3 }, { "policies (default versions)", 4 } };
 	for (size_t i = 0; i < sizeof scans / sizeof scans[0]; i++) {
 		long rows = 0;
-		double t0 = now_s();
+		double t0 = now_s(), c0 = cpu_s();
 		int rc = 0;
 		switch (scans[i].kind) {
 		case 0: rc = dd_certs_foreach(db, ACCOUNT_REGION, DD_CERT_DEVICE, now, count_cert, &rows); break;
@@ -341,11 +349,12 @@ static void read_once(struct dd_service *svc, int64_t now)
 		case 3: rc = dd_store_audit_reads_events_by_client(db, ACCOUNT_REGION, now - 31 * DAY, now, count_event, &rows); break;
 		default: rc = dd_store_audit_reads_policies(db, ACCOUNT_REGION, count_policy, &rows); break;
 		}
-		double dt = now_s() - t0;
+		double dt = now_s() - t0, dc = cpu_s() - c0;
 		total += dt;
-		printf("  read once: %-30s rows=%9ld s=%6.2f%s\n", scans[i].what, rows, dt, rc ? " (failed)" : "");
+		total_cpu += dc;
+		printf("  read once: %-30s rows=%9ld s=%6.2f (cpu %6.2f)%s\n", scans[i].what, rows, dt, dc, rc ? " (failed)" : "");
 	}
-	printf("  read once: total s=%.2f\n", total);
+	printf("  read once: total s=%.2f (cpu %.2f)\n", total, total_cpu);
 	fflush(stdout);
 	dd_db_close(db);
 }
@@ -389,6 +398,10 @@ static int run_audit(const char *dir, long n)
 			   checks), &out))
 		return 1;
 	json_decref(out);
+	struct rusage ru0;
+	getrusage(RUSAGE_SELF, &ru0);
+	double cpu0 = (double)ru0.ru_utime.tv_sec + (double)ru0.ru_utime.tv_usec / 1e6 + (double)ru0.ru_stime.tv_sec +
+		      (double)ru0.ru_stime.tv_usec / 1e6;
 	double t0 = now_s();
 	if (call(&svc, "StartOnDemandAuditTask", json_pack("{s:o}", "targetCheckNames", names), &out))
 		return 1;
@@ -421,9 +434,11 @@ static int run_audit(const char *dir, long n)
 		rows = -1;
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	printf("devices=%ld status=%s wall_s=%.2f findings=%lld noncompliant_resources=%ld findings_per_s=%.0f peak_rss_mib=%.0f\n",
-	       n, json_string_value(json_object_get(desc, "taskStatus")), wall, (long long)rows, findings,
-	       (double)rows / wall, (double)ru.ru_maxrss / 1024.0);
+	double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+		     (double)ru.ru_stime.tv_usec / 1e6 - cpu0;
+	printf("devices=%ld status=%s wall_s=%.2f cpu_s=%.2f findings=%lld noncompliant_resources=%ld findings_per_s=%.0f"
+	       " peak_rss_mib=%.0f\n", n, json_string_value(json_object_get(desc, "taskStatus")), wall, cpu, (long long)rows,
+	       findings, (double)rows / wall, (double)ru.ru_maxrss / 1024.0);
 	fflush(stdout);
 	json_decref(desc);
 	dd_audit_stop(&svc);

@@ -113,46 +113,106 @@ static const char *cert_id_key(enum dd_cert_kind kind)
 	return kind == DD_CERT_CA ? "caCertificateId" : "deviceCertificateId";
 }
 
-static json_t *cert_resource(const struct dd_cert_info *ci)
-{
-	return resource1(cert_resource_type(ci->kind), cert_id_key(ci->kind), ci->id);
-}
-
 /* ---- certificate checks ------------------------------------------------------------ */
+
+struct cert_walk;
+
+/* A certificate check: which certificates it reads and what it does with each one in
+ * its scope. Checks of the same kind share one pass when run together
+ * (dd_audit_checks_run). */
+struct cert_spec {
+	dd_audit_check_fn fn;          /* the check table's function of this check */
+	enum dd_cert_kind kind;
+	bool active_only;              /* only ACTIVE certificates (not PENDING_TRANSFER) */
+	bool threshold;                /* days from the check's configuration */
+	int fixed_days;                /* else these */
+	int (*visit)(struct cert_walk *w, const struct dd_cert_info *ci);
+	void (*begin)(struct cert_walk *w);
+	void (*end)(struct cert_walk *w);
+};
 
 struct cert_walk {
 	struct dd_audit_run *r;
-	enum dd_cert_kind kind;
+	const struct cert_spec *spec;
 	int days;
-	bool active_only;  /* only ACTIVE certificates are in scope (not PENDING_TRANSFER) */
-	int (*visit)(struct cert_walk *w, const struct dd_cert_info *ci);
-	/* INTERMEDIATE_CA_...: the last revoked ancestor looked up */
+	int rc;            /* the walk's failure: it visits nothing more */
+	/* INTERMEDIATE_CA_...: the last revoked ancestor looked up, its related text */
 	char anc_id[65];
-	json_t *anc_ident;
+	char *anc_related;
 	/* key quality: keys no loaded Debian weak-key list covers */
 	int64_t debian_unchecked;
 	char unchecked_sizes[160];
 };
 
-static int cert_visit(const struct dd_cert_info *ci, void *ud)
+static int emit_cert(struct dd_audit_run *r, const struct dd_cert_info *ci, const char *related_text, const char *code,
+		     const char *fmt, ...) DD_PRINTF(5, 6);
+
+static void walk_init(struct cert_walk *w, struct dd_audit_run *r, const struct cert_spec *sp)
 {
-	struct cert_walk *w = ud;
-	if (w->active_only ? strcmp(ci->status, "ACTIVE") != 0 : !cert_in_scope(ci))
-		return 0;
-	w->r->total++;
-	return w->visit(w, ci);
+	memset(w, 0, sizeof *w);
+	w->r = r;
+	w->spec = sp;
+	w->days = sp->threshold ? threshold_days(r) : sp->fixed_days;
+	if (sp->begin)
+		sp->begin(w);
 }
 
-/* Calls visit for every certificate of kind in the check's scope, counting them. */
-static int cert_walk_run(struct dd_audit_run *r, enum dd_cert_kind kind, int days, bool active_only,
-			 int (*visit)(struct cert_walk *, const struct dd_cert_info *))
+/* Ends a walk: its failure (or the pass's, rc) becomes the check's. */
+static int walk_end(struct cert_walk *w, int rc)
 {
-	struct cert_walk w = { .r = r, .kind = kind, .days = days, .active_only = active_only, .visit = visit };
-	int rc = dd_certs_foreach(r->snap, r->account_region, kind, r->task_start_ms, cert_visit, &w);
-	json_decref(w.anc_ident);
-	if (rc && !r->error_code[0])
-		return fail(r, rc, "The certificates could not be read: %s.", dd_strerror(rc));
-	return rc;
+	free(w->anc_related);
+	w->anc_related = NULL;
+	if (!w->rc && rc)
+		w->rc = rc;
+	if (w->rc) {
+		if (!w->r->error_code[0])
+			return fail(w->r, w->rc, "The certificates could not be read: %s.", dd_strerror(w->rc));
+		return w->rc;
+	}
+	if (w->spec->end)
+		w->spec->end(w);
+	return 0;
+}
+
+static void walk_visit(struct cert_walk *w, const struct dd_cert_info *ci)
+{
+	if (w->rc)
+		return;
+	if (w->spec->active_only ? strcmp(ci->status, "ACTIVE") != 0 : !cert_in_scope(ci))
+		return;
+	w->r->total++;
+	w->rc = w->spec->visit(w, ci);
+}
+
+/* One pass over the certificates of a kind for any number of walks. */
+struct cert_pass {
+	struct cert_walk *w;
+	size_t n;
+};
+
+static int pass_visit(const struct dd_cert_info *ci, void *ud)
+{
+	struct cert_pass *p = ud;
+	bool live = false;
+	for (size_t i = 0; i < p->n; i++) {
+		walk_visit(&p->w[i], ci);
+		live = live || !p->w[i].rc;
+	}
+	return live ? 0 : p->w[0].rc; /* stop once every walk failed */
+}
+
+static int cert_pass_run(struct cert_pass *p, struct dd_audit_run *r, enum dd_cert_kind kind)
+{
+	return dd_certs_foreach(r->snap, r->account_region, kind, r->task_start_ms, pass_visit, p);
+}
+
+static int cert_check(struct dd_audit_run *r, const struct cert_spec *sp)
+{
+	struct cert_walk w;
+	walk_init(&w, r, sp);
+	struct cert_pass p = { .w = &w, .n = 1 };
+	int rc = cert_pass_run(&p, r, sp->kind);
+	return walk_end(&w, rc == w.rc ? 0 : rc);
 }
 
 static int visit_expiring(struct cert_walk *w, const struct dd_cert_info *ci)
@@ -164,25 +224,14 @@ static int visit_expiring(struct cert_walk *w, const struct dd_cert_info *ci)
 	iso_date(ci->not_after_ms, date, sizeof date);
 	int rc;
 	if (ci->not_after_ms <= r->task_start_ms) {
-		rc = dd_audit_checks_emit(r, cert_resource(ci), NULL, "CERTIFICATE_PAST_EXPIRATION",
-				    "Certificate expired on %s.", date);
+		rc = emit_cert(r, ci, NULL, "CERTIFICATE_PAST_EXPIRATION", "Certificate expired on %s.", date);
 	} else {
 		long long left = (ci->not_after_ms - r->task_start_ms + DAY_MS - 1) / DAY_MS;
-		rc = dd_audit_checks_emit(r, cert_resource(ci), NULL, "CERTIFICATE_APPROACHING_EXPIRATION",
-				    "Certificate expires on %s, in %lld day%s (threshold %d days).", date,
-				    left, left == 1 ? "" : "s", w->days);
+		rc = emit_cert(r, ci, NULL, "CERTIFICATE_APPROACHING_EXPIRATION",
+			       "Certificate expires on %s, in %lld day%s (threshold %d days).", date, left,
+			       left == 1 ? "" : "s", w->days);
 	}
 	return rc ? emit_failed(r, rc) : 0;
-}
-
-static int check_device_cert_expiring(struct dd_audit_run *r)
-{
-	return cert_walk_run(r, DD_CERT_DEVICE, threshold_days(r), false, visit_expiring);
-}
-
-static int check_ca_cert_expiring(struct dd_audit_run *r)
-{
-	return cert_walk_run(r, DD_CERT_CA, CA_EXPIRING_DAYS, false, visit_expiring);
 }
 
 /* Decision (AUDIT.md): age counts from notBefore, not from registration. */
@@ -194,15 +243,10 @@ static int visit_age(struct cert_walk *w, const struct dd_cert_info *ci)
 		return 0;
 	char date[32];
 	iso_date(ci->not_before_ms, date, sizeof date);
-	int rc = dd_audit_checks_emit(r, cert_resource(ci), NULL, "CERTIFICATE_PAST_AGE_THRESHOLD",
-				"Certificate is %lld days old (valid since %s), past the age threshold of %d days.",
-				(long long)(age / DAY_MS), date, w->days);
+	int rc = emit_cert(r, ci, NULL, "CERTIFICATE_PAST_AGE_THRESHOLD",
+			   "Certificate is %lld days old (valid since %s), past the age threshold of %d days.",
+			   (long long)(age / DAY_MS), date, w->days);
 	return rc ? emit_failed(r, rc) : 0;
-}
-
-static int check_device_cert_age(struct dd_audit_run *r)
-{
-	return cert_walk_run(r, DD_CERT_DEVICE, threshold_days(r), false, visit_age);
 }
 
 /* Remembers a key size or curve (e.g. "RSA-3072") in the short list of sizes no loaded
@@ -236,14 +280,13 @@ static int visit_key_quality(struct cert_walk *w, const struct dd_cert_info *ci)
 	if (debian == DD_KEYQ_NOT_CHECKED && (strcmp(ci->key_type, "RSA") == 0 || strcmp(ci->key_type, "EC") == 0))
 		note_unchecked(w, ci);
 	if (ci->roca == DD_KEYQ_VULNERABLE)
-		rc = dd_audit_checks_emit(r, cert_resource(ci), NULL, "CERTIFICATE_KEY_VULNERABILITY_CVE-2017-15361",
-				    "Certificate key (%s %d bits) is vulnerable to CVE-2017-15361 (ROCA: weak RSA"
-				    " key generation of the Infineon RSA library).", ci->key_type, ci->key_bits);
+		rc = emit_cert(r, ci, NULL, "CERTIFICATE_KEY_VULNERABILITY_CVE-2017-15361",
+			       "Certificate key (%s %d bits) is vulnerable to CVE-2017-15361 (ROCA: weak RSA"
+			       " key generation of the Infineon RSA library).", ci->key_type, ci->key_bits);
 	if (!rc && debian == DD_KEYQ_VULNERABLE)
-		rc = dd_audit_checks_emit(r, cert_resource(ci), NULL, "CERTIFICATE_KEY_VULNERABILITY_CVE-2008-0166",
-				    "Certificate key (%s %d bits) is vulnerable to CVE-2008-0166 (predictable"
-				    " random numbers of Debian's OpenSSL 0.9.8c-1 to 0.9.8g-8).", ci->key_type,
-				    ci->key_bits);
+		rc = emit_cert(r, ci, NULL, "CERTIFICATE_KEY_VULNERABILITY_CVE-2008-0166",
+			       "Certificate key (%s %d bits) is vulnerable to CVE-2008-0166 (predictable"
+			       " random numbers of Debian's OpenSSL 0.9.8c-1 to 0.9.8g-8).", ci->key_type, ci->key_bits);
 	return rc ? emit_failed(r, rc) : 0;
 }
 
@@ -251,39 +294,25 @@ static int visit_key_quality(struct cert_walk *w, const struct dd_cert_info *ci)
  * covers (completely: the shipped samples can only prove a key weak) was not checked for
  * CVE-2008-0166; the check says so in its message and in the log rather than letting
  * those keys pass as clean (docs/KEYS.md). */
-static int key_quality_run(struct dd_audit_run *r, enum dd_cert_kind kind)
+static void key_quality_begin(struct cert_walk *w)
 {
-	if (r->svc && dd_blocklists_refresh(r->svc->blocklists) < 0)
+	if (w->r->svc && dd_blocklists_refresh(w->r->svc->blocklists) < 0)
 		dd_log_warn("blocklists: reload failed; keeping the lists loaded before");
-	struct cert_walk w = { .r = r, .kind = kind, .visit = visit_key_quality };
-	int rc = dd_certs_foreach(r->snap, r->account_region, kind, r->task_start_ms, cert_visit, &w);
-	json_decref(w.anc_ident);
-	if (rc) {
-		if (!r->error_code[0])
-			return fail(r, rc, "The certificates could not be read: %s.", dd_strerror(rc));
-		return rc;
-	}
-	if (w.debian_unchecked) {
-		snprintf(r->message, sizeof r->message,
-			 "%lld of %lld certificates were NOT checked for CVE-2008-0166 (Debian weak keys): no complete"
-			 " blocklist is loaded for %s. Import the lists for these key sizes (docs/KEYS.md);"
-			 " until then these keys are not known to be clean.",
-			 (long long)w.debian_unchecked, (long long)r->total, w.unchecked_sizes);
-		dd_log_warn("audit: task %s account %s %s: %lld of %lld certificate keys not checked for CVE-2008-0166"
-			    " (no complete blocklist for %s)", r->task_id, r->account, r->check->name,
-			    (long long)w.debian_unchecked, (long long)r->total, w.unchecked_sizes);
-	}
-	return 0;
 }
 
-static int check_device_cert_key_quality(struct dd_audit_run *r)
+static void key_quality_end(struct cert_walk *w)
 {
-	return key_quality_run(r, DD_CERT_DEVICE);
-}
-
-static int check_ca_cert_key_quality(struct dd_audit_run *r)
-{
-	return key_quality_run(r, DD_CERT_CA);
+	struct dd_audit_run *r = w->r;
+	if (!w->debian_unchecked)
+		return;
+	snprintf(r->message, sizeof r->message,
+		 "%lld of %lld certificates were NOT checked for CVE-2008-0166 (Debian weak keys): no complete"
+		 " blocklist is loaded for %s. Import the lists for these key sizes (docs/KEYS.md);"
+		 " until then these keys are not known to be clean.",
+		 (long long)w->debian_unchecked, (long long)r->total, w->unchecked_sizes);
+	dd_log_warn("audit: task %s account %s %s: %lld of %lld certificate keys not checked for CVE-2008-0166"
+		    " (no complete blocklist for %s)", r->task_id, r->account, r->check->name,
+		    (long long)w->debian_unchecked, (long long)r->total, w->unchecked_sizes);
 }
 
 static int visit_revoked(struct cert_walk *w, const struct dd_cert_info *ci)
@@ -291,26 +320,14 @@ static int visit_revoked(struct cert_walk *w, const struct dd_cert_info *ci)
 	struct dd_audit_run *r = w->r;
 	if (!ci->revoked)
 		return 0;
-	int rc = dd_audit_checks_emit(r, cert_resource(ci), NULL, "CERTIFICATE_REVOKED_BY_ISSUER",
-				"%s is on the certificate revocation list of its issuer%s%s%s but is still %s.",
-				ci->kind == DD_CERT_CA ? "CA certificate" : "Certificate",
-				ci->revoked_by[0] ? " (CA certificate " : "", ci->revoked_by,
-				ci->revoked_by[0] ? ")" : "", ci->status);
+	int rc = emit_cert(r, ci, NULL, "CERTIFICATE_REVOKED_BY_ISSUER",
+			   "%s is on the certificate revocation list of its issuer%s%s%s but is still %s.",
+			   ci->kind == DD_CERT_CA ? "CA certificate" : "Certificate",
+			   ci->revoked_by[0] ? " (CA certificate " : "", ci->revoked_by, ci->revoked_by[0] ? ")" : "",
+			   ci->status);
 	return rc ? emit_failed(r, rc) : 0;
 }
 
-static int check_revoked_device_cert(struct dd_audit_run *r)
-{
-	return cert_walk_run(r, DD_CERT_DEVICE, 0, false, visit_revoked);
-}
-
-static int check_revoked_ca_cert(struct dd_audit_run *r)
-{
-	return cert_walk_run(r, DD_CERT_CA, 0, false, visit_revoked);
-}
-
-/* The ISSUER_CERTIFICATE identifier of a CA certificate: its subject, id and serial.
- * The previous answer is kept: device certificates of one intermediate come in runs. */
 static int issuer_ident_fn(const char *subject, const char *serial, void *ud)
 {
 	json_t *ident = ud;
@@ -319,10 +336,12 @@ static int issuer_ident_fn(const char *subject, const char *serial, void *ud)
 	return 0;
 }
 
-static json_t *issuer_ident(struct cert_walk *w, const char *ca_id)
+/* The related ISSUER_CERTIFICATE (subject, id and serial of the CA certificate) as text.
+ * The previous answer is kept: device certificates of one intermediate come in runs. */
+static const char *issuer_related(struct cert_walk *w, const char *ca_id)
 {
-	if (w->anc_ident && strcmp(w->anc_id, ca_id) == 0)
-		return json_incref(w->anc_ident);
+	if (w->anc_related && strcmp(w->anc_id, ca_id) == 0)
+		return w->anc_related;
 	json_t *ident = json_object();
 	int rc = dd_store_audit_reads_ca_ident(w->r->snap, w->r->account_region, ca_id, issuer_ident_fn, ident);
 	if (rc && rc != DD_ENOTFOUND) {
@@ -330,10 +349,13 @@ static json_t *issuer_ident(struct cert_walk *w, const char *ca_id)
 		return NULL;
 	}
 	json_object_set_new(ident, "issuerId", json_string(ca_id));
-	json_decref(w->anc_ident);
-	w->anc_ident = ident;
+	json_t *rel = json_pack("[{s:s, s:{s:o}}]", "resourceType", "ISSUER_CERTIFICATE", "resourceIdentifier",
+				"issuerCertificateIdentifier", ident);
+	free(w->anc_related);
+	w->anc_related = rel ? json_dumps(rel, JSON_COMPACT) : NULL;
+	json_decref(rel);
 	snprintf(w->anc_id, sizeof w->anc_id, "%s", ca_id);
-	return json_incref(ident);
+	return w->anc_related;
 }
 
 static int visit_intermediate(struct cert_walk *w, const struct dd_cert_info *ci)
@@ -341,22 +363,54 @@ static int visit_intermediate(struct cert_walk *w, const struct dd_cert_info *ci
 	struct dd_audit_run *r = w->r;
 	if (!ci->revoked_ancestor[0])
 		return 0;
-	json_t *ident = issuer_ident(w, ci->revoked_ancestor);
-	if (!ident)
+	const char *rel = issuer_related(w, ci->revoked_ancestor);
+	if (!rel)
 		return fail_db(r);
-	json_t *rel = json_pack("[{s:s, s:{s:o}}]", "resourceType", "ISSUER_CERTIFICATE", "resourceIdentifier",
-				"issuerCertificateIdentifier", ident);
-	int rc = dd_audit_checks_emit(r, cert_resource(ci), rel, "INTERMEDIATE_CA_REVOKED_BY_ISSUER",
-				"Intermediate CA certificate %s in the certificate's chain was revoked by its issuer.",
-				ci->revoked_ancestor);
+	int rc = emit_cert(r, ci, rel, "INTERMEDIATE_CA_REVOKED_BY_ISSUER",
+			   "Intermediate CA certificate %s in the certificate's chain was revoked by its issuer.",
+			   ci->revoked_ancestor);
 	return rc ? emit_failed(r, rc) : 0;
 }
 
-/* AUDIT.md: only ACTIVE device certificates whose chain holds a revoked intermediate. */
-static int check_intermediate_ca_revoked(struct dd_audit_run *r)
+static int check_device_cert_expiring(struct dd_audit_run *r);
+static int check_ca_cert_expiring(struct dd_audit_run *r);
+static int check_device_cert_age(struct dd_audit_run *r);
+static int check_device_cert_key_quality(struct dd_audit_run *r);
+static int check_ca_cert_key_quality(struct dd_audit_run *r);
+static int check_revoked_device_cert(struct dd_audit_run *r);
+static int check_revoked_ca_cert(struct dd_audit_run *r);
+static int check_intermediate_ca_revoked(struct dd_audit_run *r);
+
+static const struct cert_spec cert_specs[] = {
+	{ check_device_cert_expiring, DD_CERT_DEVICE, false, true, 0, visit_expiring, NULL, NULL },
+	{ check_ca_cert_expiring, DD_CERT_CA, false, false, CA_EXPIRING_DAYS, visit_expiring, NULL, NULL },
+	{ check_device_cert_age, DD_CERT_DEVICE, false, true, 0, visit_age, NULL, NULL },
+	{ check_device_cert_key_quality, DD_CERT_DEVICE, false, false, 0, visit_key_quality, key_quality_begin,
+	  key_quality_end },
+	{ check_ca_cert_key_quality, DD_CERT_CA, false, false, 0, visit_key_quality, key_quality_begin, key_quality_end },
+	{ check_revoked_device_cert, DD_CERT_DEVICE, false, false, 0, visit_revoked, NULL, NULL },
+	{ check_revoked_ca_cert, DD_CERT_CA, false, false, 0, visit_revoked, NULL, NULL },
+	/* AUDIT.md: only ACTIVE device certificates whose chain holds a revoked intermediate. */
+	{ check_intermediate_ca_revoked, DD_CERT_DEVICE, true, false, 0, visit_intermediate, NULL, NULL },
+};
+#define NCERT_SPECS (sizeof cert_specs / sizeof cert_specs[0])
+
+static const struct cert_spec *cert_spec_of(dd_audit_check_fn fn)
 {
-	return cert_walk_run(r, DD_CERT_DEVICE, 0, true, visit_intermediate);
+	for (size_t i = 0; i < NCERT_SPECS; i++)
+		if (cert_specs[i].fn == fn)
+			return &cert_specs[i];
+	return NULL;
 }
+
+static int check_device_cert_expiring(struct dd_audit_run *r) { return cert_check(r, &cert_specs[0]); }
+static int check_ca_cert_expiring(struct dd_audit_run *r) { return cert_check(r, &cert_specs[1]); }
+static int check_device_cert_age(struct dd_audit_run *r) { return cert_check(r, &cert_specs[2]); }
+static int check_device_cert_key_quality(struct dd_audit_run *r) { return cert_check(r, &cert_specs[3]); }
+static int check_ca_cert_key_quality(struct dd_audit_run *r) { return cert_check(r, &cert_specs[4]); }
+static int check_revoked_device_cert(struct dd_audit_run *r) { return cert_check(r, &cert_specs[5]); }
+static int check_revoked_ca_cert(struct dd_audit_run *r) { return cert_check(r, &cert_specs[6]); }
+static int check_intermediate_ca_revoked(struct dd_audit_run *r) { return cert_check(r, &cert_specs[7]); }
 
 /* ---- IoT policy checks ------------------------------------------------------------- */
 
@@ -1211,6 +1265,8 @@ char *dd_audit_checks_resource_key(json_t *resource_identifier)
 	return json_dumps(resource_identifier, JSON_COMPACT | JSON_SORT_KEYS);
 }
 
+/* ---- reporting ------------------------------------------------------------------------------ */
+
 int dd_audit_checks_emit(struct dd_audit_run *r, json_t *resource, json_t *related, const char *reason_code,
 			 const char *fmt, ...)
 {
@@ -1219,10 +1275,136 @@ int dd_audit_checks_emit(struct dd_audit_run *r, json_t *resource, json_t *relat
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof reason, fmt, ap);
 	va_end(ap);
-	if (!r->emit) {
-		json_decref(resource);
-		json_decref(related);
-		return DD_EINVAL;
+	char *key = dd_audit_checks_resource_key(json_object_get(resource, "resourceIdentifier"));
+	char *res_text = json_dumps(resource, JSON_COMPACT | JSON_SORT_KEYS);
+	char *rel_text = related ? json_dumps(related, JSON_COMPACT) : NULL;
+	const char *rtype = json_string_value(json_object_get(resource, "resourceType"));
+	int rc;
+	if (!key || !res_text || (related && !rel_text)) {
+		rc = DD_ENOMEM;
+	} else if (!r->emit) {
+		rc = DD_EINVAL;
+	} else {
+		struct dd_audit_finding_text f = { .resource_type = rtype ? rtype : "", .resource_key = key,
+						   .resource = res_text, .related = rel_text ? rel_text : "[]",
+						   .reason_code = reason_code, .reason = reason };
+		rc = r->emit(r, &f);
 	}
-	return r->emit(r, resource, related, reason_code, reason);
+	free(key);
+	free(res_text);
+	free(rel_text);
+	json_decref(resource);
+	json_decref(related);
+	return rc;
+}
+
+/* True when s is written by jansson as itself between quotes (no escapes). */
+static bool json_plain(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == '"' || *p == '\\' || *p >= 0x7f)
+			return false;
+	return true;
+}
+
+static int emit1v(struct dd_audit_run *r, const char *type, const char *key, const char *value, const char *related_text,
+		  const char *reason_code, const char *fmt, va_list ap) DD_PRINTF(7, 0);
+static int emit1v(struct dd_audit_run *r, const char *type, const char *key, const char *value, const char *related_text,
+		  const char *reason_code, const char *fmt, va_list ap)
+{
+	if (!json_plain(type) || !json_plain(key) || !json_plain(value) || strlen(value) > 1024) {
+		/* rare: let jansson escape */
+		char reason[1024];
+		vsnprintf(reason, sizeof reason, fmt, ap);
+		json_t *rel = related_text ? json_loads(related_text, 0, NULL) : NULL;
+		return dd_audit_checks_emit(r, resource1(type, key, value), rel, reason_code, "%s", reason);
+	}
+	if (!r->emit)
+		return DD_EINVAL;
+	char reason[1024], rkey[1200], res[1400];
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	/* exactly what json_dumps(..., JSON_COMPACT | JSON_SORT_KEYS) writes */
+	snprintf(rkey, sizeof rkey, "{\"%s\":\"%s\"}", key, value);
+	snprintf(res, sizeof res, "{\"resourceIdentifier\":%s,\"resourceType\":\"%s\"}", rkey, type);
+	struct dd_audit_finding_text f = { .resource_type = type, .resource_key = rkey, .resource = res,
+					   .related = related_text ? related_text : "[]", .reason_code = reason_code,
+					   .reason = reason };
+	return r->emit(r, &f);
+}
+
+int dd_audit_checks_emit1(struct dd_audit_run *r, const char *type, const char *key, const char *value,
+			  const char *related_text, const char *reason_code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = emit1v(r, type, key, value, related_text, reason_code, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int emit_cert(struct dd_audit_run *r, const struct dd_cert_info *ci, const char *related_text, const char *code,
+		     const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = emit1v(r, cert_resource_type(ci->kind), cert_id_key(ci->kind), ci->id, related_text, code, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* ---- running checks ------------------------------------------------------------------------- */
+
+static double clock_s(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void dd_audit_checks_run(struct dd_audit_run *const *runs, size_t n, int *rcs)
+{
+	bool *done = calloc(n ? n : 1, sizeof *done);
+	struct cert_walk *walks = calloc(n ? n : 1, sizeof *walks);
+	int group = 0;
+	/* certificate checks of one kind: one pass for all of them */
+	for (int kind = 0; done && walks && kind < 2; kind++) {
+		enum dd_cert_kind k = kind == 0 ? DD_CERT_DEVICE : DD_CERT_CA;
+		size_t m = 0, idx[NCERT_SPECS + 8];
+		for (size_t i = 0; i < n && m < sizeof idx / sizeof idx[0]; i++) {
+			const struct cert_spec *sp = cert_spec_of(runs[i]->check->fn);
+			if (sp && sp->kind == k)
+				idx[m++] = i;
+		}
+		if (m < 2)
+			continue;
+		group++;
+		double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+		for (size_t j = 0; j < m; j++)
+			walk_init(&walks[j], runs[idx[j]], cert_spec_of(runs[idx[j]]->check->fn));
+		struct cert_pass p = { .w = walks, .n = m };
+		int rc = cert_pass_run(&p, runs[idx[0]], k);
+		bool all_failed = true;
+		for (size_t j = 0; j < m; j++)
+			all_failed = all_failed && walks[j].rc;
+		double dt = clock_s(CLOCK_MONOTONIC) - t0, dc = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+		for (size_t j = 0; j < m; j++) {
+			/* a pass stopped because every walk failed ends each with its own failure */
+			rcs[idx[j]] = walk_end(&walks[j], all_failed ? 0 : rc);
+			runs[idx[j]]->run_s = dt;
+			runs[idx[j]]->run_cpu_s = dc;
+			runs[idx[j]]->group = group;
+			done[idx[j]] = true;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (done && done[i])
+			continue;
+		double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+		rcs[i] = runs[i]->check->fn(runs[i]);
+		runs[i]->run_s = clock_s(CLOCK_MONOTONIC) - t0;
+		runs[i]->run_cpu_s = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+		runs[i]->group = 0;
+	}
+	free(walks);
+	free(done);
 }

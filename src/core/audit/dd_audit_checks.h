@@ -23,10 +23,20 @@ struct dd_db;
 struct dd_audit_check;
 struct dd_audit_run;
 
-/* The engine's receiver of one finding: resource and related are stolen (see
- * dd_audit_checks_emit); reason is the formatted sentence. Returns 0 or a DD_E* code. */
-typedef int (*dd_audit_emit_fn)(struct dd_audit_run *r, json_t *resource, json_t *related, const char *reason_code,
-				const char *reason);
+/* One finding as the engine receives it, all as text: the resource type, its canonical
+ * identifier (dd_audit_checks_resource_key of the ResourceIdentifier), the
+ * NonCompliantResource and relatedResources JSON texts, the reason code and sentence. */
+struct dd_audit_finding_text {
+	const char *resource_type;
+	const char *resource_key;
+	const char *resource;
+	const char *related;
+	const char *reason_code;
+	const char *reason;
+};
+
+/* The engine's receiver of findings. Returns 0 or a DD_E* code (the check then stops). */
+typedef int (*dd_audit_emit_fn)(struct dd_audit_run *r, const struct dd_audit_finding_text *f);
 
 struct dd_audit_run {
 	struct dd_service *svc;
@@ -46,6 +56,10 @@ struct dd_audit_run {
 	bool waiting;                /* no data to judge yet: WAITING_FOR_DATA_COLLECTION */
 	char error_code[64];         /* on failure (return non-zero): e.g. "AUDIT_CHECK_FAILED" */
 	char message[512];
+	double run_s, run_cpu_s;     /* set by dd_audit_checks_run: the check's wall and thread CPU
+				      * time (its group's when it shared a pass over the certificates) */
+	int group;                   /* set by dd_audit_checks_run: checks that shared one pass
+				      * have the same group number (> 0); 0 for a pass of its own */
 	/* the engine's */
 	dd_audit_emit_fn emit;
 	void *sink;
@@ -60,6 +74,17 @@ struct dd_audit_run {
  */
 int dd_audit_checks_emit(struct dd_audit_run *r, json_t *resource, json_t *related, const char *reason_code,
 			 const char *fmt, ...) DD_PRINTF(5, 6);
+/* The same for the common resource {"resourceType": type, "resourceIdentifier": {key:
+ * value}} without building JSON (related_text is a JSON array text or NULL). */
+int dd_audit_checks_emit1(struct dd_audit_run *r, const char *type, const char *key, const char *value,
+			  const char *related_text, const char *reason_code, const char *fmt, ...) DD_PRINTF(7, 8);
+
+/* Runs the n checks of runs (each with its own run struct, sink and configuration) and
+ * stores each one's return code in rcs[i]. Checks that read the same certificates share
+ * one pass over them (each keeps its own scope, totals, findings and failure). A check
+ * reports all findings of one resource one after another (the engine counts distinct
+ * noncompliant resources by comparing each resource key with the previous one). */
+void dd_audit_checks_run(struct dd_audit_run *const *runs, size_t n, int *rcs);
 
 /* A check: returns 0 when it ran (with or without findings, or waiting), or non-zero after
  * setting error_code/message (the check is then FAILED). */

@@ -54,15 +54,14 @@ struct dd_audit_engine {
 static void finding_id(int64_t ms, char out[37])
 {
 	static uint64_t counter;
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-	unsigned char r[8];
-	if (dd_random_bytes(r, sizeof r))
-		memset(r, 0x3c, sizeof r);
-	(void)once;
 	pthread_mutex_lock(&mu);
-	if (counter == 0)
+	if (counter == 0) {
+		unsigned char r[8];
+		if (dd_random_bytes(r, sizeof r))
+			memset(r, 0x3c, sizeof r);
 		memcpy(&counter, r, sizeof counter);
+	}
 	uint64_t n = ++counter;
 	pthread_mutex_unlock(&mu);
 	uint64_t t = (uint64_t)ms & 0xFFFFFFFFFFFFULL;
@@ -76,11 +75,11 @@ static void finding_id(int64_t ms, char out[37])
  * SQLite from checkpointing the WAL, and every write made meanwhile would grow it. */
 struct sink {
 	FILE *spool;
-	const char *task_id, *check_name, *severity;
-	int64_t task_start_ms;
-	json_t *suppressions;      /* "check\nkey" -> true, active at task start */
-	json_t *noncompliant;      /* resource keys (set) */
-	json_t *suppressed;        /* resource keys (set) */
+	const char *check_name;
+	json_t *suppressions;      /* "check\nkey" -> true, active at task start (borrowed) */
+	char *last_key;            /* the resource of the previous finding */
+	int64_t noncompliant;      /* distinct resources (a check reports a resource's findings together) */
+	int64_t suppressed;
 	int64_t now_ms;
 	int err;
 };
@@ -95,9 +94,12 @@ struct check_result {
 	int64_t noncompliant, suppressed;
 	char error_code[64];
 	char message[512];
+	FILE *spool;               /* the check's findings (its own file) */
 	long start, end;           /* the check's rows in the spool */
 	int64_t task_start_ms, finding_ms;
 	double run_s, store_s;     /* time to run the check, to store its findings */
+	double run_cpu_s, store_cpu_s;
+	int group;                 /* > 0: ran in a pass shared with the checks of this group */
 };
 
 static dd_audit_engine_timing_fn timing_observer;
@@ -109,10 +111,10 @@ void dd_audit_engine_set_timing(dd_audit_engine_timing_fn fn, void *ud)
 	timing_observer = fn;
 }
 
-static double mono_s(void)
+static double clock_s(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -231,41 +233,38 @@ fail:
 }
 
 /* The run's emit: spools one finding of the running check (see dd_audit_checks_emit). */
-static int engine_emit(struct dd_audit_run *r, json_t *resource, json_t *related, const char *reason_code,
-		       const char *reason)
+static int engine_emit(struct dd_audit_run *r, const struct dd_audit_finding_text *f)
 {
 	struct sink *s = r->sink;
-	if (!related)
-		related = json_array();
-	json_t *rid = json_object_get(resource, "resourceIdentifier");
-	char *key = dd_audit_checks_resource_key(rid);
-	char *res_text = json_dumps(resource, JSON_COMPACT | JSON_SORT_KEYS);
-	char *rel_text = json_dumps(related, JSON_COMPACT);
-	int rc = 0;
-	if (!key || !res_text || !rel_text) {
-		rc = DD_ENOMEM;
-		goto out;
+	bool suppressed = false;
+	if (json_object_size(s->suppressions)) {
+		char skey[2048];
+		snprintf(skey, sizeof skey, "%s\n%s", s->check_name, f->resource_key);
+		suppressed = json_object_get(s->suppressions, skey) != NULL;
 	}
-	char skey[2048];
-	snprintf(skey, sizeof skey, "%s\n%s", s->check_name, key);
-	bool suppressed = json_object_get(s->suppressions, skey) != NULL;
-	json_object_set_new(suppressed ? s->suppressed : s->noncompliant, key, json_true());
+	if (!s->last_key || strcmp(s->last_key, f->resource_key) != 0) {
+		size_t len = strlen(f->resource_key) + 1;
+		char *k = realloc(s->last_key, len);
+		if (!k) {
+			s->err = DD_ENOMEM;
+			return DD_ENOMEM;
+		}
+		memcpy(k, f->resource_key, len);
+		s->last_key = k;
+		if (suppressed)
+			s->suppressed++;
+		else
+			s->noncompliant++;
+	}
 	char id[37];
 	finding_id(s->now_ms, id);
-	const char *rtype = json_string_value(json_object_get(resource, "resourceType"));
-	const char *fields[SPOOL_FIELDS] = { id, rtype ? rtype : "", key, res_text, rel_text, reason, reason_code,
-					     suppressed ? "1" : "0" };
-	if (spool_write(s->spool, fields))
-		rc = DD_EIO;
-out:
-	free(key);
-	free(res_text);
-	free(rel_text);
-	json_decref(resource);
-	json_decref(related);
-	if (rc)
-		s->err = rc;
-	return rc;
+	const char *fields[SPOOL_FIELDS] = { id, f->resource_type, f->resource_key, f->resource, f->related, f->reason,
+					     f->reason_code, suppressed ? "1" : "0" };
+	if (spool_write(s->spool, fields)) {
+		s->err = DD_EIO;
+		return DD_EIO;
+	}
+	return 0;
 }
 
 /* ---- helpers ----------------------------------------------------------------------- */
@@ -301,22 +300,21 @@ static json_t *check_configs(struct dd_db *db, const char *account_region, char 
 	return cfg ? cfg : json_object();
 }
 
-/* Runs one check into its sink and returns the check's final status. */
-static const char *run_one(struct dd_audit_run *r, struct sink *s)
+/* The final status of a check that ran into its sink with return code rc; NULL when
+ * the spool failed. */
+static const char *final_status(struct dd_audit_run *r, struct sink *s, int rc)
 {
-	int rc = r->check->fn(r);
 	if (s->err)
 		return NULL;
 	if (rc) {
 		if (!r->error_code[0])
 			snprintf(r->error_code, sizeof r->error_code, "AUDIT_CHECK_FAILED");
-		json_object_clear(s->noncompliant);
-		json_object_clear(s->suppressed);
+		s->noncompliant = s->suppressed = 0;
 		return "FAILED";
 	}
 	if (r->waiting)
 		return "WAITING_FOR_DATA_COLLECTION";
-	return json_object_size(s->noncompliant) ? "COMPLETED_NON_COMPLIANT" : "COMPLETED_COMPLIANT";
+	return s->noncompliant ? "COMPLETED_NON_COMPLIANT" : "COMPLETED_COMPLIANT";
 }
 
 /* IAM is global: the role is looked up in the account, whatever the audit's region. */
@@ -486,7 +484,7 @@ static void notify(struct dd_service *svc, struct dd_db *db, const char *account
 #define NLANES 2
 
 /* One of the two threads of a task: runs its share of the checks on its own snapshot
- * connection, spooling findings to its own file. */
+ * connection, each check spooling its findings to a file of its own. */
 struct lane {
 	struct dd_service *svc;
 	const char *account, *region, *account_region, *task_id;
@@ -496,63 +494,86 @@ struct lane {
 	size_t nresults;
 	int index, count;
 	struct dd_db *snap;
-	FILE *spool;
 };
 
 static void *run_lane(void *arg)
 {
 	struct lane *ln = arg;
-	for (size_t k = 0; k < ln->nresults; k++) {
+	size_t n = 0;
+	struct dd_audit_run *runs = calloc(ln->nresults + 1, sizeof *runs);
+	struct dd_audit_run **rp = calloc(ln->nresults + 1, sizeof *rp);
+	struct sink *sinks = calloc(ln->nresults + 1, sizeof *sinks);
+	struct check_result **crs = calloc(ln->nresults + 1, sizeof *crs);
+	int *rcs = calloc(ln->nresults + 1, sizeof *rcs);
+	json_t *empty = json_object();
+	int64_t now = dd_service_now_ms(ln->svc);
+	for (size_t k = 0; runs && rp && sinks && crs && rcs && k < ln->nresults; k++) {
 		struct check_result *cr = &ln->results[k];
 		if (!cr->run || cr->lane != ln->index)
 			continue;
-		const struct dd_audit_check *chk = cr->check;
-		json_t *ccfg = json_object_get(json_object_get(ln->cfg, cr->name), "configuration");
-		json_t *empty = json_object();
-		struct sink sk = {
-			.spool = ln->spool, .task_id = ln->task_id, .check_name = cr->name, .severity = chk->severity,
-			.task_start_ms = ln->start_ms, .suppressions = ln->sup, .noncompliant = json_object(),
-			.suppressed = json_object(), .now_ms = dd_service_now_ms(ln->svc),
-		};
-		struct dd_audit_run r = {
-			.emit = engine_emit,
-			.svc = ln->svc, .snap = ln->snap, .account = ln->account, .region = ln->region,
-			.account_region = ln->account_region,
-			.task_id = ln->task_id, .task_start_ms = ln->start_ms, .window_start_ms = ln->window_ms,
-			.config = json_is_object(ccfg) ? ccfg : empty, .check = chk, .sink = &sk,
-		};
-		int64_t t0 = dd_now_ms();
-		double m0 = mono_s();
+		cr->spool = tmpfile();
 		cr->task_start_ms = ln->start_ms;
-		cr->finding_ms = sk.now_ms;
-		cr->start = ftell(ln->spool);
-		const char *status = run_one(&r, &sk);
-		if (status && strcmp(status, "FAILED") == 0 && fseek(ln->spool, cr->start, SEEK_SET) != 0)
+		cr->finding_ms = now;
+		cr->start = cr->end = 0;
+		if (!cr->spool) {
+			cr->status = "FAILED";
+			snprintf(cr->error_code, sizeof cr->error_code, "AUDIT_CHECK_FAILED");
+			snprintf(cr->message, sizeof cr->message, "The check's results could not be spooled: %s.",
+				 dd_strerror(DD_EIO));
+			continue;
+		}
+		json_t *ccfg = json_object_get(json_object_get(ln->cfg, cr->name), "configuration");
+		sinks[n] = (struct sink){ .spool = cr->spool, .check_name = cr->name, .suppressions = ln->sup, .now_ms = now };
+		runs[n] = (struct dd_audit_run){
+			.emit = engine_emit, .svc = ln->svc, .snap = ln->snap, .account = ln->account, .region = ln->region,
+			.account_region = ln->account_region, .task_id = ln->task_id, .task_start_ms = ln->start_ms,
+			.window_start_ms = ln->window_ms, .config = json_is_object(ccfg) ? ccfg : empty, .check = cr->check,
+			.sink = &sinks[n],
+		};
+		rp[n] = &runs[n];
+		crs[n] = cr;
+		n++;
+	}
+	if (n)
+		dd_audit_checks_run(rp, n, rcs);
+	for (size_t i = 0; i < n; i++) {
+		struct check_result *cr = crs[i];
+		struct dd_audit_run *r = &runs[i];
+		struct sink *sk = &sinks[i];
+		const char *status = final_status(r, sk, rcs[i]);
+		if (status && strcmp(status, "FAILED") == 0)
+			cr->end = 0; /* a failed check stores no findings */
+		else if (status && (fflush(cr->spool) != 0 || (cr->end = ftell(cr->spool)) < 0))
 			status = NULL;
-		cr->end = ftell(ln->spool);
 		if (!status) {
 			/* the spool failed: the check fails rather than being retried forever */
 			cr->status = "FAILED";
-			cr->end = cr->start;
+			cr->end = 0;
 			snprintf(cr->error_code, sizeof cr->error_code, "AUDIT_CHECK_FAILED");
 			snprintf(cr->message, sizeof cr->message, "The check's results could not be spooled: %s.",
-				 dd_strerror(sk.err));
+				 dd_strerror(sk->err ? sk->err : DD_EIO));
 		} else {
 			cr->status = status;
-			cr->total = r.total;
-			cr->noncompliant = (int64_t)json_object_size(sk.noncompliant);
-			cr->suppressed = (int64_t)json_object_size(sk.suppressed);
-			snprintf(cr->error_code, sizeof cr->error_code, "%s", r.error_code);
-			snprintf(cr->message, sizeof cr->message, "%s", r.message);
+			cr->total = r->total;
+			cr->noncompliant = sk->noncompliant;
+			cr->suppressed = sk->suppressed;
+			snprintf(cr->error_code, sizeof cr->error_code, "%s", r->error_code);
+			snprintf(cr->message, sizeof cr->message, "%s", r->message);
 		}
-		cr->run_s = mono_s() - m0;
-		dd_log_debug("audit: task %s: %s %s in %lld ms on lane %d (%lld resources, %lld noncompliant)", ln->task_id,
-			     cr->name, cr->status, (long long)(dd_now_ms() - t0), ln->index, (long long)r.total,
-			     (long long)cr->noncompliant);
-		json_decref(sk.noncompliant);
-		json_decref(sk.suppressed);
-		json_decref(empty);
+		cr->run_s = r->run_s;
+		cr->run_cpu_s = r->run_cpu_s;
+		cr->group = r->group;
+		dd_log_debug("audit: task %s: %s %s in %.0f ms on lane %d%s (%lld resources, %lld noncompliant)",
+			     ln->task_id, cr->name, cr->status, r->run_s * 1000.0, ln->index,
+			     r->group ? " in a shared pass" : "", (long long)r->total, (long long)cr->noncompliant);
+		free(sk->last_key);
 	}
+	json_decref(empty);
+	free(runs);
+	free(rp);
+	free(sinks);
+	free(crs);
+	free(rcs);
 	return NULL;
 }
 
@@ -641,25 +662,45 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 			snprintf(cr->message, sizeof cr->message, "%s", missing);
 			continue;
 		}
-		/* balance the lanes by a rough cost: connection scans, then per-device checks */
-		int w = cr->check->uses_connections ? 4 : strstr(cr->check->resource_type, "DEVICE_CERTIFICATE") ? 3 : 1;
-		int l = weight[0] <= weight[1] ? 0 : 1;
-		weight[l] += w;
-		cr->lane = l;
 		cr->run = true;
-		lanes[l].count++;
+	}
+	/* Balance the lanes by a rough cost: each connection scan (a full pass over the
+	 * events) weighs 4, the device certificate checks together 4 (they share one pass
+	 * over the certificates, so they go to one lane), every other check 1; heaviest first
+	 * to the lighter lane. */
+	int devcert_lane = -1;
+	for (int pass = 0; pass < 3; pass++) {
+		for (size_t k = 0; k < npending; k++) {
+			struct check_result *cr = &results[k];
+			if (!cr->run)
+				continue;
+			bool conn = cr->check->uses_connections;
+			bool devcert = !conn && strcmp(cr->check->resource_type, "DEVICE_CERTIFICATE") == 0;
+			if ((pass == 0 && !conn) || (pass == 1 && !devcert) || (pass == 2 && (conn || devcert)))
+				continue;
+			int l = weight[0] <= weight[1] ? 0 : 1;
+			if (devcert) {
+				if (devcert_lane < 0) {
+					devcert_lane = l;
+					weight[l] += 4;
+				}
+				l = devcert_lane;
+			} else {
+				weight[l] += conn ? 4 : 1;
+			}
+			cr->lane = l;
+			lanes[l].count++;
+		}
 	}
 	for (int l = 0; l < NLANES; l++) {
 		lanes[l] = (struct lane){ .svc = svc, .account = account, .region = region,
 					  .account_region = account_region, .task_id = task_id,
 					  .start_ms = start_ms, .window_ms = window_ms, .cfg = cfg, .sup = sup,
 					  .results = results, .nresults = npending, .index = l, .count = lanes[l].count };
-		lanes[l].spool = tmpfile();
 		lanes[l].snap = dd_store_db_private(svc->store);
 	}
 	struct dd_db *snaps[NLANES] = { lanes[0].snap, lanes[1].snap };
-	bool ready = lanes[0].spool && lanes[1].spool && snaps[0] && snaps[1] &&
-		     dd_store_begin_read_consistent(svc->store, snaps, NLANES) == 0;
+	bool ready = snaps[0] && snaps[1] && dd_store_begin_read_consistent(svc->store, snaps, NLANES) == 0;
 	if (ready) {
 		/* both lanes read the same snapshot; the second runs on its own thread */
 		pthread_t t;
@@ -673,34 +714,32 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 		dd_log_error("audit: task %s: cannot open a snapshot", task_id);
 	}
 	/* end the snapshots, then store what the checks found, in the task's check order */
-	for (int l = 0; l < NLANES; l++) {
+	for (int l = 0; l < NLANES; l++)
 		dd_db_close(lanes[l].snap);
-		if (lanes[l].spool && fflush(lanes[l].spool) != 0)
-			ready = false;
-	}
 	for (size_t k = 0; ready && k < npending; k++) {
 		struct check_result *cr = &results[k];
 		if (!cr->status)
 			continue; /* not run (the snapshot failed): stays IN_PROGRESS */
 		int64_t t0 = dd_now_ms();
-		double m0 = mono_s();
-		if (write_check(db, account_region, task_id, cr->run ? lanes[cr->lane].spool : NULL, cr)) {
+		double m0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+		if (write_check(db, account_region, task_id, cr->spool, cr)) {
 			dd_log_error("audit: task %s: check %s could not be stored", task_id, cr->name);
 			break;
 		}
-		cr->store_s = mono_s() - m0;
+		cr->store_s = clock_s(CLOCK_MONOTONIC) - m0;
+		cr->store_cpu_s = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
 		dd_log_debug("audit: task %s: %s stored in %lld ms", task_id, cr->name, (long long)(dd_now_ms() - t0));
 		if (timing_observer) {
 			struct dd_audit_engine_timing tm = {
 				.task_id = task_id, .check_name = cr->name, .status = cr->status, .lane = cr->run ? cr->lane : -1,
-				.run_s = cr->run_s, .store_s = cr->store_s, .total = cr->total, .noncompliant = cr->noncompliant,
+				.group = cr->group, .run_s = cr->run_s, .run_cpu_s = cr->run_cpu_s, .store_cpu_s = cr->store_cpu_s, .store_s = cr->store_s, .total = cr->total, .noncompliant = cr->noncompliant,
 			};
 			timing_observer(&tm, timing_ud);
 		}
 	}
-	for (int l = 0; l < NLANES; l++)
-		if (lanes[l].spool)
-			fclose(lanes[l].spool);
+	for (size_t k = 0; k < npending; k++)
+		if (results[k].spool)
+			fclose(results[k].spool);
 	free(results);
 	if (!ready)
 		goto out;
@@ -748,8 +787,8 @@ out:
 }
 
 int dd_audit_engine_run_check_for_test(struct dd_service *svc, const char *account_region, const char *check_name,
-				 json_t *config, int64_t now_ms, json_t **findings_out, int64_t *total_out,
-				 bool *waiting_out)
+				       json_t *config, int64_t now_ms, json_t **findings_out, int64_t *total_out,
+				       bool *waiting_out)
 {
 	const struct dd_audit_check *chk = dd_audit_check_find(check_name);
 	char account[13], region[64];
@@ -764,11 +803,8 @@ int dd_audit_engine_run_check_for_test(struct dd_service *svc, const char *accou
 		return DD_EIO;
 	}
 	const char *task_id = "00000000000000000000000000000000";
-	struct sink sk = {
-		.spool = spool, .task_id = task_id, .check_name = chk->name, .severity = chk->severity,
-		.task_start_ms = now_ms, .suppressions = json_object(), .noncompliant = json_object(),
-		.suppressed = json_object(), .now_ms = now_ms,
-	};
+	json_t *nosup = json_object();
+	struct sink sk = { .spool = spool, .check_name = chk->name, .suppressions = nosup, .now_ms = now_ms };
 	json_t *empty = json_object();
 	struct dd_audit_run r = {
 		.emit = engine_emit,
@@ -777,7 +813,9 @@ int dd_audit_engine_run_check_for_test(struct dd_service *svc, const char *accou
 		.task_start_ms = now_ms, .window_start_ms = now_ms - 31 * DAY_MS,
 		.config = config ? config : empty, .check = chk, .sink = &sk,
 	};
-	int rc = chk->fn(&r);
+	struct dd_audit_run *rp = &r;
+	int rc = 0;
+	dd_audit_checks_run(&rp, 1, &rc);
 	dd_db_close(snap);
 	*findings_out = json_array();
 	long end = ftell(spool);
@@ -801,11 +839,10 @@ int dd_audit_engine_run_check_for_test(struct dd_service *svc, const char *accou
 	}
 	free(buf);
 	fclose(spool);
+	free(sk.last_key);
 	*total_out = r.total;
 	*waiting_out = r.waiting;
-	json_decref(sk.noncompliant);
-	json_decref(sk.suppressed);
-	json_decref(sk.suppressions);
+	json_decref(nosup);
 	json_decref(empty);
 	return rc;
 }

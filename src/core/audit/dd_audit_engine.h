@@ -34,8 +34,11 @@ int dd_audit_engine_run_check_for_test(struct dd_service *svc, const char *accou
 struct dd_audit_engine_timing {
 	const char *task_id, *check_name, *status;
 	int lane;
+	int group;           /* > 0: shared one pass over the certificates with the group's checks
+			      * (run_s is then the pass's time) */
 	double run_s;        /* running the check on the snapshot (findings spooled) */
 	double store_s;      /* writing its findings and final status */
+	double run_cpu_s, store_cpu_s; /* the same in CPU time of the thread (the machine's load aside) */
 	int64_t total, noncompliant;
 };
 typedef void (*dd_audit_engine_timing_fn)(const struct dd_audit_engine_timing *t, void *ud);
