@@ -67,12 +67,34 @@ static json_t *resource1(const char *type, const char *key, const char *value)
 	return json_pack("{s:s, s:{s:s}}", "resourceType", type, "resourceIdentifier", key, value);
 }
 
+/* "YYYY-MM-DDTHH:MM:SSZ" of a time in ms (civil date from days: no libc time zone
+ * machinery on the per-certificate path). */
 static void iso_date(int64_t ms, char *buf, size_t size)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, size, "%lld ms", (long long)ms);
+	int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+	int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+	int64_t sod = secs - days * 86400;
+	int64_t z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t y = yoe + era * 400;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	int64_t d = doy - (153 * mp + 2) / 5 + 1;
+	int64_t m = mp < 10 ? mp + 3 : mp - 9;
+	if (m <= 2)
+		y++;
+	char tmp[128];
+	snprintf(tmp, sizeof tmp, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, (int)m, (int)d, (int)(sod / 3600),
+		 (int)(sod / 60 % 60), (int)(sod % 60));
+	size_t n = strlen(tmp);
+	if (size == 0)
+		return;
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
 }
 
 /* The check's threshold in days from run->config, or its default. Values outside the
@@ -819,10 +841,13 @@ static int check_logging_disabled(struct dd_audit_run *r)
 struct conn {
 	int64_t start, end;
 	bool has_start, has_end, open, takeover, involved;
-	char *key;    /* pairing key inside the group: client id (by certificate) or principal */
-	char *other;  /* the related resource's id: client id or certificate id (may be NULL) */
+	size_t key;   /* pairing key inside the group (offset in the group's arena): client id
+		       * (by certificate) or principal */
+	size_t other; /* the related resource's id: client id or certificate id (NO_OTHER: none) */
 	size_t prev;  /* index + 1 of the previous connection with the same key, 0 if none */
 };
+
+#define NO_OTHER SIZE_MAX
 
 struct conn_group {
 	char *name;
@@ -833,17 +858,38 @@ struct conn_group {
 	 * ids must not cost a quadratic pairing. */
 	size_t *slots;
 	size_t nslots;
+	/* the connections' strings, one allocation for the group (reused by the next) */
+	char *arena;
+	size_t alen, acap;
 };
 
 #define GROUP_LINEAR_MAX 16
+#define CKEY(g, c) ((g)->arena + (c)->key)
+
+/* Copies s into the group's arena; its offset, or SIZE_MAX without memory. */
+static size_t arena_put(struct conn_group *g, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	if (g->alen + n > g->acap) {
+		size_t ncap = g->acap ? g->acap : 1024;
+		while (ncap < g->alen + n)
+			ncap *= 2;
+		char *na = realloc(g->arena, ncap);
+		if (!na)
+			return SIZE_MAX;
+		g->arena = na;
+		g->acap = ncap;
+	}
+	memcpy(g->arena + g->alen, s, n);
+	size_t off = g->alen;
+	g->alen += n;
+	return off;
+}
 
 static void group_reset(struct conn_group *g)
 {
-	for (size_t i = 0; i < g->n; i++) {
-		free(g->v[i].key);
-		free(g->v[i].other);
-	}
 	g->n = 0;
+	g->alen = 0;
 	free(g->name);
 	g->name = NULL;
 	free(g->slots);
@@ -855,6 +901,7 @@ static void group_free(struct conn_group *g)
 {
 	group_reset(g);
 	free(g->v);
+	free(g->arena);
 	memset(g, 0, sizeof *g);
 }
 
@@ -871,7 +918,7 @@ static size_t *slot_of(struct conn_group *g, const char *key)
 {
 	size_t mask = g->nslots - 1;
 	for (size_t i = key_hash(key) & mask;; i = (i + 1) & mask)
-		if (!g->slots[i] || strcmp(g->v[g->slots[i] - 1].key, key) == 0)
+		if (!g->slots[i] || strcmp(CKEY(g, &g->v[g->slots[i] - 1]), key) == 0)
 			return &g->slots[i];
 }
 
@@ -888,7 +935,7 @@ static int group_index(struct conn_group *g, size_t want)
 	g->slots = sl;
 	g->nslots = ns;
 	for (size_t i = 0; i < g->n; i++)
-		*slot_of(g, g->v[i].key) = i + 1; /* later ones overwrite: the latest wins */
+		*slot_of(g, CKEY(g, &g->v[i])) = i + 1; /* later ones overwrite: the latest wins */
 	return 0;
 }
 
@@ -900,7 +947,7 @@ static struct conn *group_last(struct conn_group *g, const char *key)
 		return sl ? &g->v[sl - 1] : NULL;
 	}
 	for (size_t i = g->n; i-- > 0;)
-		if (strcmp(g->v[i].key, key) == 0)
+		if (strcmp(CKEY(g, &g->v[i]), key) == 0)
 			return &g->v[i];
 	return NULL;
 }
@@ -920,11 +967,11 @@ static struct conn *group_add(struct conn_group *g, const char *key, const char 
 	struct conn *c = &g->v[g->n];
 	memset(c, 0, sizeof *c);
 	c->prev = prev;
-	c->key = strdup(key);
-	c->other = other ? strdup(other) : NULL;
-	if (!c->key || (other && !c->other)) {
-		free(c->key);
-		free(c->other);
+	size_t alen = g->alen;
+	c->key = arena_put(g, key);
+	c->other = other ? arena_put(g, other) : NO_OTHER;
+	if (c->key == SIZE_MAX || (other && c->other == SIZE_MAX)) {
+		g->alen = alen;
 		return NULL;
 	}
 	g->n++;
@@ -932,8 +979,7 @@ static struct conn *group_add(struct conn_group *g, const char *key, const char 
 		*slot_of(g, key) = g->n;
 	} else if (g->n > GROUP_LINEAR_MAX && group_index(g, g->n) != 0) {
 		g->n--;
-		free(c->key);
-		free(c->other);
+		g->alen = alen;
 		return NULL;
 	}
 	return &g->v[g->n - 1];
@@ -1050,7 +1096,7 @@ static json_t *group_related(struct conn_group *g, const char *type, const char 
 	char buf[24];
 	for (size_t i = 0; arr && i < g->n && json_array_size(arr) < MAX_RELATED; i++) {
 		const struct conn *c = &g->v[i];
-		if (!c->involved || !c->other)
+		if (!c->involved || c->other == NO_OTHER)
 			continue;
 		json_t *info = json_object();
 		if (c->has_start) {
@@ -1062,7 +1108,7 @@ static json_t *group_related(struct conn_group *g, const char *type, const char 
 			json_object_set_new(info, "DISCONNECTION_TIME", json_string(buf));
 		}
 		json_array_append_new(arr, json_pack("{s:s, s:{s:s}, s:o}", "resourceType", type, "resourceIdentifier",
-						     key, c->other, "additionalInfo", info));
+						     key, g->arena + c->other, "additionalInfo", info));
 	}
 	return arr;
 }

@@ -3,13 +3,18 @@
  * The audit engine: worker threads take IN_PROGRESS tasks from the store (so tasks left
  * by a killed process are resumed; fairly between accounts, see pick_task), queue CRL
  * refreshes on the fetch pool and wait a bounded time for them, check the audit role's
- * permissions per check, open one read snapshot for the whole task, run each pending check, and write its
- * findings in batches with the check's final status in the last batch's transaction. A
- * check found IN_PROGRESS when resuming has its partial findings deleted and runs again,
- * so no finding is ever duplicated. The scheduler thread starts scheduled audits on their
- * due days (once per day, catching up once after downtime) and prunes old results.
+ * permissions per check, open one read snapshot for the whole task and run the pending
+ * checks on two lanes (threads) over it (dd_audit_checks_run: the certificate checks share
+ * one pass). Each check spools its findings to a file of its own; as soon as it ended,
+ * the task's thread writes them in batches with the check's final status in the last
+ * batch's transaction, while the lanes go on. A check found IN_PROGRESS when resuming
+ * has its partial findings deleted and runs again, so no finding is ever duplicated. The
+ * scheduler thread starts scheduled audits on their due days (once per day, catching up
+ * once after downtime) and prunes old results. The engine calls the checks and the store,
+ * never the API layer.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,31 +53,35 @@ struct dd_audit_engine {
 
 /* ---- findings sink ----------------------------------------------------------------- */
 
+static uint64_t finding_base;
+
+static void finding_seed(void)
+{
+	unsigned char r[8];
+	if (dd_random_bytes(r, sizeof r))
+		memset(r, 0x3c, sizeof r);
+	memcpy(&finding_base, r, sizeof finding_base);
+	finding_base |= 1;
+}
+
 /* A UUIDv7 (RFC 9562): 48 bits of milliseconds, then a per-process counter seeded at
  * random, so finding ids are unique, look like AWS's, and sort by creation time. Sorted
  * ids make the findings table's inserts appends instead of random B-tree writes. */
 static void finding_id(int64_t ms, char out[37])
 {
-	static uint64_t counter;
-	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-	pthread_mutex_lock(&mu);
-	if (counter == 0) {
-		unsigned char r[8];
-		if (dd_random_bytes(r, sizeof r))
-			memset(r, 0x3c, sizeof r);
-		memcpy(&counter, r, sizeof counter);
-	}
-	uint64_t n = ++counter;
-	pthread_mutex_unlock(&mu);
+	static atomic_uint_fast64_t counter;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, finding_seed);
+	uint64_t n = (uint64_t)atomic_fetch_add(&counter, 1) + finding_base;
 	uint64_t t = (uint64_t)ms & 0xFFFFFFFFFFFFULL;
 	snprintf(out, 37, "%08llx-%04llx-7%03llx-%04llx-%012llx", (unsigned long long)(t >> 16),
 		 (unsigned long long)(t & 0xFFFF), (unsigned long long)((n >> 50) & 0xFFF),
 		 (unsigned long long)(0x8000 | ((n >> 36) & 0x3FFF)), (unsigned long long)(n & 0xFFFFFFFFFULL) << 12 >> 12);
 }
 
-/* What the checks report while the snapshot is open goes to a spool file, and is written
- * to the store only after the snapshot's read transaction ends: a long reader would keep
- * SQLite from checkpointing the WAL, and every write made meanwhile would grow it. */
+/* What a check reports goes to its spool file first and is written to the store when the
+ * check ended (by the task's thread): the check's reads never wait for the writes, and a
+ * failed check leaves nothing behind. */
 struct sink {
 	FILE *spool;
 	const char *check_name;
@@ -99,6 +108,8 @@ struct check_result {
 	int64_t task_start_ms, finding_ms;
 	double run_s, store_s;     /* time to run the check, to store its findings */
 	double run_cpu_s, store_cpu_s;
+	bool ready;                /* ended on its lane: to be stored (under handoff.mu) */
+	bool stored;
 	int group;                 /* > 0: ran in a pass shared with the checks of this group */
 };
 
@@ -118,51 +129,70 @@ static double clock_s(clockid_t id)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-#define WRITE_BATCH 5000
+#define WRITE_BATCH 20000
 
-/* Spool records: SPOOL_FIELDS strings, each a 32-bit length then its bytes. Nothing is
- * escaped or parsed on the way through. */
+/* Spool records: the SPOOL_FIELDS lengths (32 bits each), then the strings, each with its
+ * NUL. Nothing is escaped or parsed on the way through. */
 #define SPOOL_FIELDS 8
 #define SPOOL_MAX_FIELD (1u << 24)
 
 static int spool_write(FILE *f, const char *const fields[SPOOL_FIELDS])
 {
+	/* one record, one fwrite: [u32 lengths x SPOOL_FIELDS][each field + NUL] */
+	char small[2048];
+	uint32_t lens[SPOOL_FIELDS];
+	size_t total = sizeof lens;
 	for (int i = 0; i < SPOOL_FIELDS; i++) {
 		size_t n = strlen(fields[i]);
-		uint32_t len = (uint32_t)(n < SPOOL_MAX_FIELD ? n : SPOOL_MAX_FIELD);
-		if (fwrite(&len, sizeof len, 1, f) != 1 || (len && fwrite(fields[i], len, 1, f) != 1))
-			return DD_EIO;
+		lens[i] = (uint32_t)(n < SPOOL_MAX_FIELD ? n : SPOOL_MAX_FIELD);
+		total += lens[i] + 1;
 	}
-	return 0;
+	char *buf = total <= sizeof small ? small : malloc(total);
+	if (!buf)
+		return DD_ENOMEM;
+	memcpy(buf, lens, sizeof lens);
+	char *p = buf + sizeof lens;
+	for (int i = 0; i < SPOOL_FIELDS; i++) {
+		memcpy(p, fields[i], lens[i]);
+		p[lens[i]] = '\0';
+		p += lens[i] + 1;
+	}
+	int rc = fwrite(buf, total, 1, f) == 1 ? 0 : DD_EIO;
+	if (buf != small)
+		free(buf);
+	return rc;
 }
 
 /* Reads one record into buf (grown as needed); fields point into it, NUL-terminated. */
 static int spool_read(FILE *f, char **buf, size_t *cap, const char *fields[SPOOL_FIELDS], long *consumed)
 {
-	size_t off[SPOOL_FIELDS], used = 0;
-	long total = 0;
+	uint32_t lens[SPOOL_FIELDS];
+	if (fread(lens, sizeof lens, 1, f) != 1)
+		return DD_EIO;
+	size_t body = 0;
 	for (int i = 0; i < SPOOL_FIELDS; i++) {
-		uint32_t len;
-		if (fread(&len, sizeof len, 1, f) != 1 || len > SPOOL_MAX_FIELD)
+		if (lens[i] > SPOOL_MAX_FIELD)
 			return DD_EIO;
-		if (used + len + 1 > *cap) {
-			size_t ncap = (used + len + 1) * 2;
-			char *nb = realloc(*buf, ncap);
-			if (!nb)
-				return DD_ENOMEM;
-			*buf = nb;
-			*cap = ncap;
-		}
-		if (len && fread(*buf + used, len, 1, f) != 1)
-			return DD_EIO;
-		(*buf)[used + len] = '\0';
-		off[i] = used;
-		used += len + 1;
-		total += (long)sizeof len + (long)len;
+		body += lens[i] + 1;
 	}
-	for (int i = 0; i < SPOOL_FIELDS; i++)
-		fields[i] = *buf + off[i];
-	*consumed = total;
+	if (body > *cap) {
+		size_t ncap = body * 2;
+		char *nb = realloc(*buf, ncap);
+		if (!nb)
+			return DD_ENOMEM;
+		*buf = nb;
+		*cap = ncap;
+	}
+	if (fread(*buf, body, 1, f) != 1)
+		return DD_EIO;
+	size_t off = 0;
+	for (int i = 0; i < SPOOL_FIELDS; i++) {
+		if ((*buf)[off + lens[i]] != '\0')
+			return DD_EIO;
+		fields[i] = *buf + off;
+		off += lens[i] + 1;
+	}
+	*consumed = (long)(sizeof lens + body);
 	return 0;
 }
 
@@ -483,9 +513,18 @@ static void notify(struct dd_service *svc, struct dd_db *db, const char *account
 
 #define NLANES 2
 
+/* What the lanes and the task's thread share: a check is handed over (ready) as soon as
+ * it ended on its lane, and stored by the task's thread while the lanes go on. */
+struct handoff {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int lanes_running;
+};
+
 /* One of the two threads of a task: runs its share of the checks on its own snapshot
  * connection, each check spooling its findings to a file of its own. */
 struct lane {
+	struct handoff *ho;
 	struct dd_service *svc;
 	const char *account, *region, *account_region, *task_id;
 	int64_t start_ms, window_ms;
@@ -495,6 +534,44 @@ struct lane {
 	int index, count;
 	struct dd_db *snap;
 };
+
+/* Settles a check that ended on lane ln and hands it to the task's thread. */
+static void lane_finish(struct lane *ln, struct check_result *cr, struct dd_audit_run *r, int rc)
+{
+	struct sink *sk = r->sink;
+	const char *status = final_status(r, sk, rc);
+	if (status && strcmp(status, "FAILED") == 0)
+		cr->end = 0; /* a failed check stores no findings */
+	else if (status && (fflush(cr->spool) != 0 || (cr->end = ftell(cr->spool)) < 0))
+		status = NULL;
+	if (!status) {
+		/* the spool failed: the check fails rather than being retried forever */
+		cr->status = "FAILED";
+		cr->end = 0;
+		snprintf(cr->error_code, sizeof cr->error_code, "AUDIT_CHECK_FAILED");
+		snprintf(cr->message, sizeof cr->message, "The check's results could not be spooled: %s.",
+			 dd_strerror(sk->err ? sk->err : DD_EIO));
+	} else {
+		cr->status = status;
+		cr->total = r->total;
+		cr->noncompliant = sk->noncompliant;
+		cr->suppressed = sk->suppressed;
+		snprintf(cr->error_code, sizeof cr->error_code, "%s", r->error_code);
+		snprintf(cr->message, sizeof cr->message, "%s", r->message);
+	}
+	cr->run_s = r->run_s;
+	cr->run_cpu_s = r->run_cpu_s;
+	cr->group = r->group;
+	dd_log_debug("audit: task %s: %s %s in %.0f ms on lane %d%s (%lld resources, %lld noncompliant)", ln->task_id,
+		     cr->name, cr->status, r->run_s * 1000.0, ln->index, r->group ? " in a shared pass" : "",
+		     (long long)r->total, (long long)cr->noncompliant);
+	free(sk->last_key);
+	sk->last_key = NULL;
+	pthread_mutex_lock(&ln->ho->mu);
+	cr->ready = true;
+	pthread_cond_broadcast(&ln->ho->cv);
+	pthread_mutex_unlock(&ln->ho->mu);
+}
 
 static void *run_lane(void *arg)
 {
@@ -520,6 +597,9 @@ static void *run_lane(void *arg)
 			snprintf(cr->error_code, sizeof cr->error_code, "AUDIT_CHECK_FAILED");
 			snprintf(cr->message, sizeof cr->message, "The check's results could not be spooled: %s.",
 				 dd_strerror(DD_EIO));
+			pthread_mutex_lock(&ln->ho->mu);
+			cr->ready = true;
+			pthread_mutex_unlock(&ln->ho->mu);
 			continue;
 		}
 		json_t *ccfg = json_object_get(json_object_get(ln->cfg, cr->name), "configuration");
@@ -534,39 +614,28 @@ static void *run_lane(void *arg)
 		crs[n] = cr;
 		n++;
 	}
-	if (n)
-		dd_audit_checks_run(rp, n, rcs);
+	/* the certificate checks first, in one shared pass (their findings are the most to
+	 * store), then one check at a time; each is handed over when it ended */
+	size_t first = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct check_result *cr = crs[i];
-		struct dd_audit_run *r = &runs[i];
-		struct sink *sk = &sinks[i];
-		const char *status = final_status(r, sk, rcs[i]);
-		if (status && strcmp(status, "FAILED") == 0)
-			cr->end = 0; /* a failed check stores no findings */
-		else if (status && (fflush(cr->spool) != 0 || (cr->end = ftell(cr->spool)) < 0))
-			status = NULL;
-		if (!status) {
-			/* the spool failed: the check fails rather than being retried forever */
-			cr->status = "FAILED";
-			cr->end = 0;
-			snprintf(cr->error_code, sizeof cr->error_code, "AUDIT_CHECK_FAILED");
-			snprintf(cr->message, sizeof cr->message, "The check's results could not be spooled: %s.",
-				 dd_strerror(sk->err ? sk->err : DD_EIO));
-		} else {
-			cr->status = status;
-			cr->total = r->total;
-			cr->noncompliant = sk->noncompliant;
-			cr->suppressed = sk->suppressed;
-			snprintf(cr->error_code, sizeof cr->error_code, "%s", r->error_code);
-			snprintf(cr->message, sizeof cr->message, "%s", r->message);
+		const struct dd_audit_check *c = rp[i]->check;
+		if (!c->uses_connections && strstr(c->resource_type, "CERTIFICATE")) {
+			struct dd_audit_run *tr = rp[i];
+			struct check_result *tc = crs[i];
+			memmove(&rp[first + 1], &rp[first], (i - first) * sizeof *rp);
+			memmove(&crs[first + 1], &crs[first], (i - first) * sizeof *crs);
+			rp[first] = tr;
+			crs[first] = tc;
+			first++;
 		}
-		cr->run_s = r->run_s;
-		cr->run_cpu_s = r->run_cpu_s;
-		cr->group = r->group;
-		dd_log_debug("audit: task %s: %s %s in %.0f ms on lane %d%s (%lld resources, %lld noncompliant)",
-			     ln->task_id, cr->name, cr->status, r->run_s * 1000.0, ln->index,
-			     r->group ? " in a shared pass" : "", (long long)r->total, (long long)cr->noncompliant);
-		free(sk->last_key);
+	}
+	size_t at = 0;
+	while (at < n) {
+		size_t m = at == 0 && first > 0 ? first : 1;
+		dd_audit_checks_run(&rp[at], m, &rcs[at]);
+		for (size_t i = at; i < at + m; i++)
+			lane_finish(ln, crs[i], rp[i], rcs[i]);
+		at += m;
 	}
 	json_decref(empty);
 	free(runs);
@@ -574,6 +643,10 @@ static void *run_lane(void *arg)
 	free(sinks);
 	free(crs);
 	free(rcs);
+	pthread_mutex_lock(&ln->ho->mu);
+	ln->ho->lanes_running--;
+	pthread_cond_broadcast(&ln->ho->cv);
+	pthread_mutex_unlock(&ln->ho->mu);
 	return NULL;
 }
 
@@ -641,6 +714,9 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 	struct check_result *results = calloc(npending + 1, sizeof *results);
 	struct lane lanes[NLANES];
 	memset(lanes, 0, sizeof lanes);
+	struct handoff ho = { .lanes_running = 0 };
+	pthread_mutex_init(&ho.mu, NULL);
+	pthread_cond_init(&ho.cv, NULL);
 	if (!results)
 		goto out;
 	/* permissions first (the lanes must not touch this thread's connection) */
@@ -693,7 +769,7 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 		}
 	}
 	for (int l = 0; l < NLANES; l++) {
-		lanes[l] = (struct lane){ .svc = svc, .account = account, .region = region,
+		lanes[l] = (struct lane){ .ho = &ho, .svc = svc, .account = account, .region = region,
 					  .account_region = account_region, .task_id = task_id,
 					  .start_ms = start_ms, .window_ms = window_ms, .cfg = cfg, .sup = sup,
 					  .results = results, .nresults = npending, .index = l, .count = lanes[l].count };
@@ -701,42 +777,72 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 	}
 	struct dd_db *snaps[NLANES] = { lanes[0].snap, lanes[1].snap };
 	bool ready = snaps[0] && snaps[1] && dd_store_begin_read_consistent(svc->store, snaps, NLANES) == 0;
-	if (ready) {
-		/* both lanes read the same snapshot; the second runs on its own thread */
-		pthread_t t;
-		bool threaded = lanes[1].count > 0 && pthread_create(&t, NULL, run_lane, &lanes[1]) == 0;
-		run_lane(&lanes[0]);
-		if (threaded)
-			pthread_join(t, NULL);
-		else if (lanes[1].count > 0)
-			run_lane(&lanes[1]);
-	} else {
-		dd_log_error("audit: task %s: cannot open a snapshot", task_id);
+	/* Both lanes read the same snapshot on threads of their own; this thread stores each
+	 * check as soon as it ended (the second core is otherwise idle while a store is
+	 * written). The WAL grows by the findings written while the snapshots are open; it is
+	 * checkpointed once they close. */
+	pthread_t threads[NLANES];
+	bool started[NLANES] = { false, false };
+	for (int l = 0; ready && l < NLANES; l++) {
+		if (lanes[l].count == 0)
+			continue;
+		pthread_mutex_lock(&ho.mu);
+		ho.lanes_running++;
+		pthread_mutex_unlock(&ho.mu);
+		started[l] = pthread_create(&threads[l], NULL, run_lane, &lanes[l]) == 0;
+		if (!started[l])
+			run_lane(&lanes[l]); /* on this thread, before storing anything */
 	}
-	/* end the snapshots, then store what the checks found, in the task's check order */
-	for (int l = 0; l < NLANES; l++)
-		dd_db_close(lanes[l].snap);
-	for (size_t k = 0; ready && k < npending; k++) {
-		struct check_result *cr = &results[k];
-		if (!cr->status)
-			continue; /* not run (the snapshot failed): stays IN_PROGRESS */
+	if (!ready)
+		dd_log_error("audit: task %s: cannot open a snapshot", task_id);
+	bool store_failed = false;
+	for (;;) {
+		/* the next check that ended (or failed before running), in the task's order */
+		struct check_result *next = NULL;
+		pthread_mutex_lock(&ho.mu);
+		for (;;) {
+			for (size_t k = 0; ready && k < npending && !next; k++)
+				if (!results[k].stored && (results[k].run ? results[k].ready : results[k].status != NULL))
+					next = &results[k];
+			if (next || ho.lanes_running == 0)
+				break;
+			pthread_cond_wait(&ho.cv, &ho.mu);
+		}
+		if (next)
+			next->stored = true;
+		pthread_mutex_unlock(&ho.mu);
+		if (!next)
+			break;
+		if (store_failed)
+			continue;
+		struct check_result *cr = next;
 		int64_t t0 = dd_now_ms();
 		double m0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
 		if (write_check(db, account_region, task_id, cr->spool, cr)) {
 			dd_log_error("audit: task %s: check %s could not be stored", task_id, cr->name);
-			break;
+			store_failed = true;
+			continue;
 		}
 		cr->store_s = clock_s(CLOCK_MONOTONIC) - m0;
 		cr->store_cpu_s = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
 		dd_log_debug("audit: task %s: %s stored in %lld ms", task_id, cr->name, (long long)(dd_now_ms() - t0));
 		if (timing_observer) {
 			struct dd_audit_engine_timing tm = {
-				.task_id = task_id, .check_name = cr->name, .status = cr->status, .lane = cr->run ? cr->lane : -1,
-				.group = cr->group, .run_s = cr->run_s, .run_cpu_s = cr->run_cpu_s, .store_cpu_s = cr->store_cpu_s, .store_s = cr->store_s, .total = cr->total, .noncompliant = cr->noncompliant,
+				.task_id = task_id, .check_name = cr->name, .status = cr->status,
+				.lane = cr->run ? cr->lane : -1, .group = cr->group, .run_s = cr->run_s,
+				.run_cpu_s = cr->run_cpu_s, .store_s = cr->store_s, .store_cpu_s = cr->store_cpu_s,
+				.total = cr->total, .noncompliant = cr->noncompliant,
 			};
 			timing_observer(&tm, timing_ud);
 		}
 	}
+	for (int l = 0; l < NLANES; l++) {
+		if (started[l])
+			pthread_join(threads[l], NULL);
+		dd_db_close(lanes[l].snap);
+	}
+	pthread_mutex_destroy(&ho.mu);
+	pthread_cond_destroy(&ho.cv);
 	for (size_t k = 0; k < npending; k++)
 		if (results[k].spool)
 			fclose(results[k].spool);
