@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of the 17 audit checks (src/core/dd_audit_checks.c): the check table against
- * spec/AUDIT.md (names, aliases, severities, resource types, reason codes, mitigation
- * types, thresholds, the audit role's reads against AWSIoTDeviceDefenderAudit), name
- * lookup and resource keys, and every check run through the engine's test entry point on
- * a store filled with SQL: for each check a compliant and a noncompliant resource, with
- * the total, each finding's resource identifier, reason code, sentence and related
- * resources asserted.
+ * Unit tests of the 17 audit checks (src/core/audit/dd_audit_checks.c): the check table
+ * against spec/AUDIT.md (names, aliases, severities, resource types, reason codes,
+ * mitigation types, thresholds, the audit role's reads against AWSIoTDeviceDefenderAudit),
+ * name lookup and resource keys, and every check run through the engine's test entry
+ * point: for each check a compliant and a noncompliant resource, with the total, each
+ * finding's resource identifier, reason code, sentence and related resources asserted;
+ * and all checks run together (shared certificate passes) against each run alone. The
+ * fixture is built through the API (dd_api_call, the connection-events route) and the
+ * audit store's typed functions, except certificates and CRLs, which are still written
+ * with SQL: their facts (ROCA, Debian, exact validity, CRL entries) need the certificate
+ * store's typed insert.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1136,6 +1140,65 @@ static void empty_account(void **state)
 	}
 }
 
+/* All 17 checks run together (as a task's lane runs them: the certificate checks of one
+ * kind share one pass) report exactly what each reports alone, in the same order, with
+ * the same totals. */
+static int collect_emit(struct dd_audit_run *r, const struct dd_audit_finding_text *f)
+{
+	json_array_append_new(r->sink, json_pack("{s:s, s:s, s:s}", "key", f->resource_key, "code", f->reason_code,
+						 "reason", f->reason));
+	return 0;
+}
+
+static void shared_pass_matches_single_runs(void **state)
+{
+	(void)state;
+	struct dd_db *snap = dd_store_db_private(svc.store);
+	assert_non_null(snap);
+	assert_int_equal(dd_db_begin_read(snap), 0);
+	json_t *empty = json_object();
+	struct dd_audit_run runs[32];
+	struct dd_audit_run *rp[32];
+	int rcs[32];
+	size_t n = dd_audit_ncheck;
+	assert_true(n <= 32);
+	for (size_t i = 0; i < n; i++) {
+		runs[i] = (struct dd_audit_run){
+			.svc = &svc, .snap = snap, .account = ACCT, .region = "us-east-1",
+			.account_region = ACCT IN_REGION, .task_id = "t", .task_start_ms = NOW,
+			.window_start_ms = NOW - 31 * DAY, .config = empty, .check = &dd_audit_checks[i],
+			.emit = collect_emit, .sink = json_array(),
+		};
+		rp[i] = &runs[i];
+	}
+	dd_audit_checks_run(rp, n, rcs);
+	dd_db_close(snap);
+	int shared = 0;
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(rcs[i], 0);
+		shared += runs[i].group > 0;
+		struct run one;
+		run_check(ACCT, dd_audit_checks[i].name, NULL, &one);
+		assert_int_equal(runs[i].total, one.total);
+		json_t *got = runs[i].sink;
+		assert_int_equal(json_array_size(got), json_array_size(one.findings));
+		for (size_t k = 0; k < json_array_size(got); k++) {
+			json_t *g = json_array_get(got, k), *o = json_array_get(one.findings, k);
+			char *key = dd_audit_checks_resource_key(
+				json_object_get(json_object_get(o, "nonCompliantResource"), "resourceIdentifier"));
+			assert_string_equal(json_string_value(json_object_get(g, "key")), key);
+			free(key);
+			assert_string_equal(json_string_value(json_object_get(g, "code")),
+					    json_string_value(json_object_get(o, "reasonForNonComplianceCode")));
+			assert_string_equal(json_string_value(json_object_get(g, "reason")), reason(o));
+		}
+		run_free(&one);
+		json_decref(got);
+	}
+	assert_int_equal(shared, 8); /* 5 device and 3 CA certificate checks */
+	json_decref(empty);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1162,6 +1225,7 @@ int main(void)
 		cmocka_unit_test(conflicting_client_ids),
 		cmocka_unit_test(large_groups),
 		cmocka_unit_test(empty_account),
+		cmocka_unit_test(shared_pass_matches_single_runs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
