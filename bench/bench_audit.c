@@ -410,7 +410,7 @@ static int run_audit(const char *dir, long n)
 	json_decref(out);
 	json_t *desc = NULL;
 	for (;;) {
-		usleep(20000);
+		usleep(50000); /* the polling is in cpu_s too: keep it rare */
 		if (call(&svc, "DescribeAuditTask", json_pack("{s:s}", "taskId", task), &desc))
 			return 1;
 		if (strcmp(json_string_value(json_object_get(desc, "taskStatus")), "IN_PROGRESS") != 0)
