@@ -4,11 +4,14 @@
  * EC with some RSA — things, thing groups, a few thousand IoT policies of which some are
  * permissive, CAs, role aliases, a Cognito pool, and 10 connection events per device),
  * then, in a forked child so the figure is the audit's own, starts the real audit engine
- * and times a full 17-check on-demand audit. Prints wall time, findings per second and
- * the child's peak RSS.
+ * and times a full 17-check on-demand audit. Prints the time to only read the rows the
+ * checks read (once, one thread), each check's run and store time, the wall time,
+ * findings per second and the child's peak RSS.
  *
  * env: BENCH_AUDIT_DEVICES (comma-separated fleet sizes, default "100000,1000000"),
- *      BENCH_AUDIT_DIR (where to put the stores, default a temp dir; removed after).
+ *      BENCH_AUDIT_DIR (where to put the stores, default a temp dir; removed after),
+ *      BENCH_AUDIT_STORE (a directory where the generated stores are kept, <dir>/<size>, and
+ *      reused by later runs; each run's audit results are deleted after it).
  */
 #include <errno.h>
 #include <malloc.h>
@@ -24,24 +27,34 @@
 
 #include <jansson.h>
 
-#include "core/dd_audit_int.h"
+#include "core/audit/dd_audit_checks.h"
+#include "core/audit/dd_audit_engine.h"
 #include "dd/audit.h"
+#include "dd/certs.h"
 #include "dd/ctx.h"
 #include "dd/service.h"
 #include "dd/store.h"
+#include "server/dd_api.h"
+#include "server/dd_model.h"
+#include "store/dd_store_audit.h"
+#include "store/dd_store_audit_reads.h"
 
 #define ACCOUNT "123456789012"
 #define ACCOUNT_REGION ACCOUNT "/us-east-1" /* the key of the regional rows */
 #define DAY (86400000LL)
 
-int dd_iot_update_account_audit_configuration(struct dd_ctx *c, json_t *in, json_t **out);
-int dd_iot_start_on_demand_audit_task(struct dd_ctx *c, json_t *in, json_t **out);
-int dd_iot_describe_audit_task(struct dd_ctx *c, json_t *in, json_t **out);
 
 static double now_s(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -462,6 +475,87 @@ static void generate(const char *dir, long n)
 	malloc_trim(0);
 }
 
+/* Prints one line per check as the engine stores it: the time to run it on the snapshot
+ * and the time to store its findings. */
+static void print_timing(const struct dd_audit_engine_timing *t, void *ud)
+{
+	(void)ud;
+	printf("  %-60s lane %d%s run_s=%6.2f (cpu %6.2f) store_s=%6.2f (cpu %6.2f) total=%8lld noncompl=%7lld\n",
+	       t->check_name, t->lane, t->group ? " shared" : "       ", t->run_s, t->run_cpu_s, t->store_s, t->store_cpu_s,
+	       (long long)t->total, (long long)t->noncompliant);
+	fflush(stdout);
+}
+
+static int count_cert(const struct dd_cert_info *ci, void *ud)
+{
+	(void)ci;
+	(*(long *)ud)++;
+	return 0;
+}
+
+static int count_event(const struct dd_store_audit_event *e, void *ud)
+{
+	(void)e;
+	(*(long *)ud)++;
+	return 0;
+}
+
+static int count_policy(const char *name, int64_t version, const char *document, void *ud)
+{
+	(void)name;
+	(void)version;
+	(void)document;
+	(*(long *)ud)++;
+	return 0;
+}
+
+/* The floor: the time to only stream, once and on one thread, the rows the checks read
+ * (certificates with their facts, connection events in both orders, policies). */
+static void read_once(struct dd_service *svc, int64_t now)
+{
+	struct dd_db *db = dd_store_db_private(svc->store);
+	if (!db || dd_db_begin_read(db)) {
+		fprintf(stderr, "bench_audit: cannot open a snapshot\n");
+		dd_db_close(db);
+		return;
+	}
+	double total = 0, total_cpu = 0;
+	struct {
+		const char *what;
+		int kind;
+	} scans[] = { { "device certificates", 0 }, { "CA certificates", 1 }, { "events by certificate", 2 },
+		      { "events by client id", 3 }, { "policies (default versions)", 4 } };
+	for (size_t i = 0; i < sizeof scans / sizeof scans[0]; i++) {
+		long rows = 0;
+		double t0 = now_s(), c0 = cpu_s();
+		int rc = 0;
+		switch (scans[i].kind) {
+		case 0: rc = dd_certs_foreach(db, ACCOUNT_REGION, DD_CERT_DEVICE, now, count_cert, &rows); break;
+		case 1: rc = dd_certs_foreach(db, ACCOUNT_REGION, DD_CERT_CA, now, count_cert, &rows); break;
+		case 2: rc = dd_store_audit_reads_events_by_cert(db, ACCOUNT_REGION, now - 31 * DAY, now, count_event, &rows); break;
+		case 3: rc = dd_store_audit_reads_events_by_client(db, ACCOUNT_REGION, now - 31 * DAY, now, count_event, &rows); break;
+		default: rc = dd_store_audit_reads_policies(db, ACCOUNT_REGION, count_policy, &rows); break;
+		}
+		double dt = now_s() - t0, dc = cpu_s() - c0;
+		total += dt;
+		total_cpu += dc;
+		printf("  read once: %-30s rows=%9ld s=%6.2f (cpu %6.2f)%s\n", scans[i].what, rows, dt, dc, rc ? " (failed)" : "");
+	}
+	printf("  read once: total s=%.2f (cpu %.2f)\n", total, total_cpu);
+	fflush(stdout);
+	dd_db_close(db);
+}
+
+static int call(struct dd_service *svc, const char *op, json_t *in, json_t **out)
+{
+	char err[1024];
+	int rc = dd_api_call(svc, ACCOUNT, "us-east-1", "iot", op, in, out, err, sizeof err);
+	json_decref(in);
+	if (rc)
+		fprintf(stderr, "bench_audit: %s: %s\n", op, err);
+	return rc;
+}
+
 static int run_audit(const char *dir, long n)
 {
 	struct dd_service svc;
@@ -471,11 +565,13 @@ static int run_audit(const char *dir, long n)
 		fprintf(stderr, "bench_audit: cannot open the service\n");
 		return 1;
 	}
-	if (dd_audit_start(&svc))
+	if (dd_models_load()) {
+		fprintf(stderr, "bench_audit: cannot load the API models\n");
 		return 1;
-	struct dd_ctx c = { .svc = &svc, .db = dd_store_db(svc.store), .account = ACCOUNT, .region = "us-east-1",
-			    .request_id = "bench", .now_ms = dd_now_ms() };
-	if (dd_ctx_set_account_region(&c))
+	}
+	read_once(&svc, dd_now_ms());
+	dd_audit_engine_set_timing(print_timing, NULL);
+	if (dd_audit_start(&svc))
 		return 1;
 	json_t *checks = json_object(), *names = json_array();
 	for (size_t i = 0; i < dd_audit_ncheck; i++) {
@@ -483,32 +579,27 @@ static int run_audit(const char *dir, long n)
 		json_object_set_new(checks, dd_audit_checks[i].name, cfg);
 		json_array_append_new(names, json_string(dd_audit_checks[i].name));
 	}
-	json_t *in = json_pack("{s:s, s:o}", "roleArn", "arn:aws:iam::123456789012:role/AuditRole", "auditCheckConfigurations", checks);
 	json_t *out = NULL;
-	if (dd_iot_update_account_audit_configuration(&c, in, &out)) {
-		fprintf(stderr, "bench_audit: configuration: %s\n", c.err_msg);
+	if (call(&svc, "UpdateAccountAuditConfiguration",
+		 json_pack("{s:s, s:o}", "roleArn", "arn:aws:iam::123456789012:role/AuditRole", "auditCheckConfigurations",
+			   checks), &out))
 		return 1;
-	}
-	json_decref(in);
-	in = json_pack("{s:o}", "targetCheckNames", names);
+	json_decref(out);
+	struct rusage ru0;
+	getrusage(RUSAGE_SELF, &ru0);
+	double cpu0 = (double)ru0.ru_utime.tv_sec + (double)ru0.ru_utime.tv_usec / 1e6 + (double)ru0.ru_stime.tv_sec +
+		      (double)ru0.ru_stime.tv_usec / 1e6;
 	double t0 = now_s();
-	if (dd_iot_start_on_demand_audit_task(&c, in, &out)) {
-		fprintf(stderr, "bench_audit: start: %s\n", c.err_msg);
+	if (call(&svc, "StartOnDemandAuditTask", json_pack("{s:o}", "targetCheckNames", names), &out))
 		return 1;
-	}
-	json_decref(in);
 	char task[40];
 	snprintf(task, sizeof task, "%s", json_string_value(json_object_get(out, "taskId")));
 	json_decref(out);
 	json_t *desc = NULL;
 	for (;;) {
-		usleep(20000);
-		in = json_pack("{s:s}", "taskId", task);
-		if (dd_iot_describe_audit_task(&c, in, &desc)) {
-			fprintf(stderr, "bench_audit: describe: %s\n", c.err_msg);
+		usleep(50000); /* the polling is in cpu_s too: keep it rare */
+		if (call(&svc, "DescribeAuditTask", json_pack("{s:s}", "taskId", task), &desc))
 			return 1;
-		}
-		json_decref(in);
 		if (strcmp(json_string_value(json_object_get(desc, "taskStatus")), "IN_PROGRESS") != 0)
 			break;
 		json_decref(desc);
@@ -524,19 +615,27 @@ static int run_audit(const char *dir, long n)
 		       (long long)json_integer_value(json_object_get(d, "totalResourcesCount")),
 		       (long long)json_integer_value(json_object_get(d, "nonCompliantResourcesCount")));
 	}
-	sqlite3_stmt *st = dd_db_stmt(c.db, "SELECT count(*) FROM audit_findings WHERE task_id = ?1");
-	dd_bind_text(st, 1, task);
-	long rows = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -1;
-	sqlite3_reset(st);
+	struct dd_db *db = dd_store_db(svc.store);
+	int64_t rows = -1;
+	if (dd_store_audit_findings_count_task(db, ACCOUNT_REGION, task, &rows))
+		rows = -1;
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	printf("devices=%ld status=%s wall_s=%.2f findings=%ld noncompliant_resources=%ld findings_per_s=%.0f peak_rss_mib=%.0f\n",
-	       n, json_string_value(json_object_get(desc, "taskStatus")), wall, rows, findings, (double)rows / wall,
-	       (double)ru.ru_maxrss / 1024.0);
+	double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+		     (double)ru.ru_stime.tv_usec / 1e6 - cpu0;
+	printf("devices=%ld status=%s wall_s=%.2f cpu_s=%.2f findings=%lld noncompliant_resources=%ld findings_per_s=%.0f"
+	       " peak_rss_mib=%.0f\n", n, json_string_value(json_object_get(desc, "taskStatus")), wall, cpu, (long long)rows,
+	       findings, (double)rows / wall, (double)ru.ru_maxrss / 1024.0);
 	fflush(stdout);
 	json_decref(desc);
 	dd_audit_stop(&svc);
+	/* a kept store is audited again next time: drop this run's results */
+	if (getenv("BENCH_AUDIT_STORE") && dd_db_begin_write(db) == 0) {
+		if (dd_store_audit_prune(db, INT64_MAX) || dd_db_commit(db))
+			dd_db_rollback(db);
+	}
 	dd_service_close(&svc);
+	dd_models_free();
 	return 0;
 }
 
@@ -566,10 +665,23 @@ int main(void)
 			return 2;
 		}
 		char dir[600];
-		snprintf(dir, sizeof dir, "%s/%lld", base, (long long)n);
-		double g0 = now_s();
-		generate(dir, (long)n);
-		printf("audit fleet of %lld devices generated in %.1f s\n", (long long)n, now_s() - g0);
+		const char *keep = getenv("BENCH_AUDIT_STORE");
+		if (keep)
+			snprintf(dir, sizeof dir, "%s/%lld", keep, (long long)n);
+		else
+			snprintf(dir, sizeof dir, "%s/%lld", base, (long long)n);
+		char dbfile[700];
+		snprintf(dbfile, sizeof dbfile, "%s/iotdefender.db", dir);
+		struct stat sb;
+		if (keep && stat(dbfile, &sb) == 0) {
+			printf("audit fleet of %lld devices reused from %s\n", (long long)n, dir);
+		} else {
+			if (keep)
+				mkdir(keep, 0700);
+			double g0 = now_s();
+			generate(dir, (long)n);
+			printf("audit fleet of %lld devices generated in %.1f s\n", (long long)n, now_s() - g0);
+		}
 		fflush(stdout);
 		pid_t pid = fork();
 		if (pid == 0)
@@ -580,7 +692,7 @@ int main(void)
 			status = 1;
 		char cmd[700];
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
+		if (!keep && system(cmd) != 0)
 			status = 1;
 	}
 	rmdir(base);

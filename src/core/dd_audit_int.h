@@ -1,90 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The contract between the audit engine (dd_audit.c: tasks, snapshot, findings store,
- * suppressions, notifications) and the 17 checks (dd_audit_checks.c: one table row and
- * one function each). A check reads the region's data (account_region; IAM roles are
- * global, keyed by account) through run->snap, a store
- * connection holding the task's read transaction (one consistent snapshot for every
- * check of the task), counts the resources it examined in run->total, and reports each
- * noncompliant resource with dd__audit_emit. It never writes to the store.
+ * Kept for the files that still include it during the layer redesign: the check table
+ * and the check contract now live in core/audit/dd_audit_checks.h.
  */
 #ifndef DD_AUDIT_INT_H
 #define DD_AUDIT_INT_H
 
-#include <jansson.h>
-
-#include "dd/common.h"
-#include "dd/service.h"
-#include "dd/store.h"
-
-struct dd_audit_check;
-
-struct dd_audit_run {
-	struct dd_service *svc;
-	struct dd_db *snap;          /* read-only snapshot connection (in a read transaction) */
-	const char *account;          /* for IAM (global) and ARNs */
-	const char *region;           /* for ARNs */
-	const char *account_region;   /* "<account>/<region>": the key of the regional rows */
-	const char *task_id;
-	int64_t task_start_ms;       /* the task's start on the service clock */
-	int64_t window_start_ms;     /* connection checks look at events from here to task_start_ms */
-	json_t *config;              /* the check's "configuration" map from the account audit
-				      * configuration, e.g. {"CERT_EXPIRATION_THRESHOLD_IN_DAYS": "60"};
-				      * an empty object when none; borrowed */
-	const struct dd_audit_check *check;
-	/* filled by the check */
-	int64_t total;               /* resources examined (totalResourcesCount) */
-	bool waiting;                /* no data to judge yet: WAITING_FOR_DATA_COLLECTION */
-	char error_code[64];         /* on failure (return non-zero): e.g. "AUDIT_CHECK_FAILED" */
-	char message[512];
-	void *sink;                  /* the engine's; do not touch */
-};
-
-/*
- * Reports one noncompliant resource. resource is stolen: an object
- * {"resourceType": "...", "resourceIdentifier": {...}, "additionalInfo": {...}} as the
- * botocore NonCompliantResource shape; related is stolen too (a JSON array of
- * RelatedResource objects, or NULL). reason_code is one of the check's codes; the message
- * is the human sentence (reasonForNonCompliance). Returns 0 or a DD_E* code to stop.
- */
-int dd__audit_emit(struct dd_audit_run *r, json_t *resource, json_t *related, const char *reason_code,
-		   const char *fmt, ...) DD_PRINTF(5, 6);
-
-/* A check: returns 0 when it ran (with or without findings, or waiting), or non-zero after
- * setting error_code/message (the check is then FAILED). */
-typedef int (*dd_audit_check_fn)(struct dd_audit_run *r);
-
-struct dd_audit_check {
-	const char *name;                 /* API name, e.g. "DEVICE_CERTIFICATE_EXPIRING_CHECK" */
-	const char *alias;                /* the seed's older name, or NULL */
-	const char *severity;             /* CRITICAL, HIGH, MEDIUM, LOW */
-	const char *resource_type;        /* e.g. "DEVICE_CERTIFICATE" */
-	const char *const *reason_codes;  /* NULL-terminated */
-	const char *const *mitigations;   /* allowed action types besides PUBLISH_FINDING_TO_SNS, NULL-terminated */
-	const char *const *reads;         /* IAM actions the audit role must allow (NULL-terminated) */
-	const char *config_key;           /* the threshold configuration key, or NULL */
-	int config_default, config_min, config_max;
-	bool uses_connections;            /* reads connection events (window applies) */
-	dd_audit_check_fn fn;
-};
-
-/* The 17 checks, in API-name order. */
-extern const struct dd_audit_check dd_audit_checks[];
-extern const size_t dd_audit_ncheck;
-
-/* The check named name or alias; NULL when unknown. */
-const struct dd_audit_check *dd_audit_check_find(const char *name);
-
-/* The identity of a resource for suppressions and stable findings: a canonical string
- * built from a ResourceIdentifier object (sorted keys, compact). Owned by the caller. */
-char *dd__audit_resource_key(json_t *resource_identifier);
-
-/* For tests of the checks: runs one check against the store as it is now, outside any
- * task, and returns its findings (NonCompliantResource, relatedResources, reason and
- * code per finding) as a new JSON array, with the total and the waiting flag. Writes
- * nothing. Returns the check's own return code. */
-int dd__audit_run_check_for_test(struct dd_service *svc, const char *account_region, const char *check_name,
-				 json_t *config, int64_t now_ms, json_t **findings_out, int64_t *total_out,
-				 bool *waiting_out);
+#include "core/audit/dd_audit_checks.h"
 
 #endif

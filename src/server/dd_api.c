@@ -33,7 +33,6 @@
 static const struct dd_handler *const handler_tables[] = {
 	dd_registry_handlers,
 	dd_iot_certs_handlers,
-	dd_audit_handlers,
 	dd_iot_mitigation_handlers,
 	dd_iam_handlers,
 	dd_iam_users_handlers,
@@ -52,14 +51,15 @@ static const struct dd_handler *const handler_tables[] = {
 	dd_iot_types_handlers,
 	dd_iot_billing_handlers,
 	dd_iot_principals_handlers,
+	dd_iot_audit_handlers,
 	NULL,
 };
 
 static const struct dd_raw_route *const raw_tables[] = {
 	dd_registry_raw_routes,
 	dd_iot_certs_raw_routes,
-	dd_audit_raw_routes,
 	dd_iot_ingest_raw_routes,
+	dd_iot_audit_raw_routes,
 	NULL,
 };
 

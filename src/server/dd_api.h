@@ -58,6 +58,8 @@ struct dd_api {
 /* Handler tables of each family, NULL-terminated arrays. */
 extern const struct dd_handler dd_registry_handlers[];
 extern const struct dd_raw_route dd_registry_raw_routes[];
+extern const struct dd_handler dd_iot_audit_handlers[];
+extern const struct dd_raw_route dd_iot_audit_raw_routes[];
 extern const struct dd_handler dd_iot_things_handlers[];
 extern const struct dd_handler dd_iot_groups_handlers[];
 extern const struct dd_handler dd_iot_types_handlers[];
@@ -65,9 +67,7 @@ extern const struct dd_handler dd_iot_billing_handlers[];
 extern const struct dd_handler dd_iot_principals_handlers[];
 extern const struct dd_handler dd_iot_certs_handlers[];
 extern const struct dd_raw_route dd_iot_certs_raw_routes[];
-extern const struct dd_handler dd_audit_handlers[];
 extern const struct dd_handler dd_iot_mitigation_handlers[];
-extern const struct dd_raw_route dd_audit_raw_routes[];
 extern const struct dd_handler dd_iam_handlers[];
 extern const struct dd_handler dd_iam_users_handlers[];
 extern const struct dd_handler dd_sns_handlers[];

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of the 17 audit checks (src/core/dd_audit_checks.c): the check table against
- * spec/AUDIT.md (names, aliases, severities, resource types, reason codes, mitigation
- * types, thresholds, the audit role's reads against AWSIoTDeviceDefenderAudit), name
- * lookup and resource keys, and every check run through the engine's test entry point on
- * a store filled with SQL: for each check a compliant and a noncompliant resource, with
- * the total, each finding's resource identifier, reason code, sentence and related
- * resources asserted.
+ * Unit tests of the 17 audit checks (src/core/audit/dd_audit_checks.c): the check table
+ * against spec/AUDIT.md (names, aliases, severities, resource types, reason codes,
+ * mitigation types, thresholds, the audit role's reads against AWSIoTDeviceDefenderAudit),
+ * name lookup and resource keys, and every check run through the engine's test entry
+ * point: for each check a compliant and a noncompliant resource, with the total, each
+ * finding's resource identifier, reason code, sentence and related resources asserted;
+ * and all checks run together (shared certificate passes) against each run alone. The
+ * fixture is built through the API (dd_api_call, the connection-events route) and the
+ * audit store's typed functions, except certificates and CRLs, which are still written
+ * with SQL: their facts (ROCA, Debian, exact validity, CRL entries) need the certificate
+ * store's typed insert.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,11 +23,15 @@
 
 #include <cmocka.h>
 
-#include "core/dd_audit_int.h"
+#include "core/audit/dd_audit_checks.h"
+#include "core/audit/dd_audit_engine.h"
 #include "dd/iam.h"
 #include "dd/policy.h"
 #include "dd/service.h"
 #include "dd/store.h"
+#include "server/dd_api.h"
+#include "server/dd_model.h"
+#include "store/dd_store_audit.h"
 
 #define ACCT "123456789012"
 #define ACCT_B "210987654321"   /* logging compliant; role alias without usage data */
@@ -67,6 +75,53 @@ static void sql(const char *fmt, ...)
 		fail_msg("SQL failed: %s\n%s", err ? err : "?", buf);
 }
 
+/* Calls an API operation as account in us-east-1 through the registry (dd_api_call) and
+ * fails the test unless it succeeds. in is a JSON text; the output is returned (or NULL). */
+static json_t *api(const char *account, const char *service, const char *op, const char *in_text)
+{
+	json_error_t je;
+	json_t *in = json_loads(in_text, 0, &je);
+	if (!in)
+		fail_msg("bad JSON for %s: %s\n%s", op, je.text, in_text);
+	json_t *out = NULL;
+	char err[1024];
+	int rc = dd_api_call(&svc, account, "us-east-1", service, op, in, &out, err, sizeof err);
+	json_decref(in);
+	if (rc)
+		fail_msg("%s %s failed: %s\n%s", service, op, err, in_text);
+	return out;
+}
+
+static void apif(const char *account, const char *service, const char *op, const char *fmt, ...) DD_PRINTF(4, 5);
+static void apif(const char *account, const char *service, const char *op, const char *fmt, ...)
+{
+	char buf[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	assert_true(n > 0 && (size_t)n < sizeof buf);
+	json_decref(api(account, service, op, buf));
+}
+
+/* POSTs body to one of the registry's extension routes (e.g. /connection-events) as
+ * account in us-east-1 and fails the test unless it succeeds. */
+static void raw_post(const char *account, const char *path, const char *body)
+{
+	const struct dd_raw_route *route = NULL;
+	for (const struct dd_raw_route *r = dd_registry_raw_routes; r->path; r++)
+		if (strcmp(r->method, "POST") == 0 && strcmp(r->path, path) == 0)
+			route = r;
+	assert_non_null(route);
+	struct dd_ctx c = { .svc = &svc, .db = dd_store_db(svc.store), .account = account, .region = "us-east-1",
+			    .request_id = "test", .now_ms = dd_now_ms() };
+	assert_int_equal(dd_ctx_set_account_region(&c), 0);
+	json_t *out = NULL;
+	if (route->fn(&c, body, strlen(body), &out))
+		fail_msg("POST %s failed: %s", path, c.err_msg);
+	json_decref(out);
+}
+
 static void add_cert(bool ca, char idc, const char *status, const char *subject, const char *issuer,
 		     const char *ca_id, const char *serial, int64_t not_before, int64_t not_after, int roca, int debian,
 		     bool self_signed)
@@ -81,39 +136,75 @@ static void add_cert(bool ca, char idc, const char *status, const char *subject,
 	    self_signed ? 1 : 0);
 }
 
+/* Connection events are queued per call site and sent in batches through the registry's
+ * event ingestion route (POST /connection-events) by flush_events. */
+static char *event_buf;
+static size_t event_len, event_cap;
+static char event_account[16];
+
+static void flush_events(void)
+{
+	if (event_len) {
+		raw_post(event_account, "/connection-events", event_buf);
+		event_len = 0;
+		event_buf[0] = '\0';
+	}
+}
+
 static void add_event(const char *account, const char *event, const char *client, const char *cert, int64_t ts,
 		      const char *reason)
 {
-	char certv[80], reasonv[80];
-	if (cert)
-		snprintf(certv, sizeof certv, "'%s'", cert);
-	else
-		snprintf(certv, sizeof certv, "NULL");
-	if (reason)
-		snprintf(reasonv, sizeof reasonv, "'%s'", reason);
-	else
-		snprintf(reasonv, sizeof reasonv, "NULL");
-	sql("INSERT INTO connection_events(account_region, event, client_id, certificate_id, principal, ts, source_ip, reason)"
-	    " VALUES ('%s" IN_REGION "', '%s', '%s', %s, NULL, %lld, '10.0.0.1', %s)",
-	    account, event, client, certv, (long long)ts, reasonv);
+	if (event_len && strcmp(event_account, account) != 0)
+		flush_events();
+	snprintf(event_account, sizeof event_account, "%s", account);
+	char line[512];
+	int n = snprintf(line, sizeof line, "{\"event\":\"%s\",\"clientId\":\"%s\",\"certificateId\":\"%s\",\"timestamp\":%lld,"
+			 "\"sourceIp\":\"10.0.0.1\"%s%s%s}\n", event, client, cert, (long long)ts, reason ? ",\"reason\":\"" : "",
+			 reason ? reason : "", reason ? "\"" : "");
+	assert_true(n > 0 && (size_t)n < sizeof line);
+	if (event_len + (size_t)n + 1 > event_cap) {
+		event_cap = (event_len + (size_t)n + 1) * 2;
+		event_buf = realloc(event_buf, event_cap);
+		assert_non_null(event_buf);
+	}
+	memcpy(event_buf + event_len, line, (size_t)n + 1);
+	event_len += (size_t)n;
+}
+
+#define TRUST_IOT "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":" \
+	"\"iot.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}"
+
+/* A JSON string literal of s (quotes and backslashes escaped), in a rotating buffer. */
+static const char *jstr(const char *text)
+{
+	static char *bufs[4];
+	static int next;
+	json_t *j = json_string(text);
+	char *d = json_dumps(j, JSON_ENCODE_ANY);
+	json_decref(j);
+	assert_non_null(d);
+	free(bufs[next % 4]);
+	bufs[next % 4] = d;
+	return bufs[next++ % 4];
 }
 
 static void add_role(const char *account, const char *name, const char *document)
 {
-	sql("INSERT INTO iam_roles(account, name, role_id, path, trust_policy, created) VALUES ('%s', '%s', 'AROA%s',"
-	    " '/', '{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":"
-	    "\"iot.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}', 0)", account, name, name);
+	apif(account, "iam", "CreateRole", "{\"RoleName\": \"%s\", \"AssumeRolePolicyDocument\": %s}", name, jstr(TRUST_IOT));
 	if (document)
-		sql("INSERT INTO iam_role_policies(account, role_name, policy_name, document) VALUES ('%s', '%s', 'p', '%s')",
-		    account, name, document);
+		apif(account, "iam", "PutRolePolicy", "{\"RoleName\": \"%s\", \"PolicyName\": \"p\", \"PolicyDocument\": %s}",
+		     name, jstr(document));
 }
 
+/* Policy versions are created in order: the first makes the policy, later ones add versions;
+ * the default one is set last. */
 static void add_policy(const char *name, int default_version, int version, const char *document)
 {
-	sql("INSERT OR IGNORE INTO policies(account_region, name, default_version, next_version, created, modified, generation_id)"
-	    " VALUES ('" ACCT IN_REGION "', '%s', %d, %d, 0, 0, 'g')", name, default_version, default_version + 1);
-	sql("INSERT INTO policy_versions(account_region, policy_name, version, document, created) VALUES ('" ACCT IN_REGION "', '%s', %d,"
-	    " '%s', 0)", name, version, document);
+	if (version == 1)
+		apif(ACCT, "iot", "CreatePolicy", "{\"policyName\": \"%s\", \"policyDocument\": %s}", name, jstr(document));
+	else
+		apif(ACCT, "iot", "CreatePolicyVersion", "{\"policyName\": \"%s\", \"policyDocument\": %s, \"setAsDefault\": %s}",
+		     name, jstr(document), version == default_version ? "true" : "false");
 }
 
 struct run {
@@ -127,7 +218,7 @@ static void run_check(const char *account, const char *check, json_t *config, st
 	memset(out, 0, sizeof *out);
 	char account_region[64];
 	snprintf(account_region, sizeof account_region, "%s" IN_REGION, account);
-	int rc = dd__audit_run_check_for_test(&svc, account_region, check, config, NOW, &out->findings, &out->total,
+	int rc = dd_audit_engine_run_check_for_test(&svc, account_region, check, config, NOW, &out->findings, &out->total,
 					      &out->waiting);
 	assert_int_equal(rc, 0);
 	assert_non_null(out->findings);
@@ -143,14 +234,14 @@ static json_t *find(const struct run *r, const char *type, const char *ident, co
 {
 	json_t *want = json_loads(ident, 0, NULL);
 	assert_non_null(want);
-	char *wk = dd__audit_resource_key(want);
+	char *wk = dd_audit_checks_resource_key(want);
 	json_decref(want);
 	json_t *hit = NULL;
 	size_t i;
 	json_t *f;
 	json_array_foreach(r->findings, i, f) {
 		json_t *res = json_object_get(f, "nonCompliantResource");
-		char *k = dd__audit_resource_key(json_object_get(res, "resourceIdentifier"));
+		char *k = dd_audit_checks_resource_key(json_object_get(res, "resourceIdentifier"));
 		bool same = k && strcmp(k, wk) == 0 &&
 			    strcmp(json_string_value(json_object_get(f, "reasonForNonComplianceCode")), code) == 0;
 		free(k);
@@ -285,43 +376,67 @@ static void fill_policies(void)
 	add_policy("bypass", 1, 1, DOC_BYPASS);
 }
 
+/* The identity pool ids CreateIdentityPool gave p1 and p2. */
+static char pool1[80], pool2[80];
+
+static void add_pool(const char *name, const char *auth_role, const char *unauth_role, char *id_out, size_t idlen)
+{
+	char in[512];
+	snprintf(in, sizeof in, "{\"IdentityPoolName\": \"%s\", \"AllowUnauthenticatedIdentities\": true}", name);
+	json_t *out = api(ACCT, "cognito-identity", "CreateIdentityPool", in);
+	const char *id = json_string_value(json_object_get(out, "IdentityPoolId"));
+	assert_non_null(id);
+	if (id_out)
+		snprintf(id_out, idlen, "%s", id);
+	if (auth_role)
+		apif(ACCT, "cognito-identity", "SetIdentityPoolRoles",
+		     "{\"IdentityPoolId\": \"%s\", \"Roles\": {\"authenticated\": \"%s\", \"unauthenticated\": \"%s\"}}", id,
+		     auth_role, unauth_role);
+	json_decref(out);
+}
+
+static void add_role_alias(const char *account, const char *alias, const char *role_arn)
+{
+	apif(account, "iot", "CreateRoleAlias", "{\"roleAlias\": \"%s\", \"roleArn\": \"%s\", \"credentialDurationSeconds\": 3600}",
+	     alias, role_arn);
+}
+
 static void fill_roles(void)
 {
 	add_role(ACCT, "cog-admin", IAM_ADMIN);
 	add_role(ACCT, "cog-device", IAM_DEVICE);
-	sql("INSERT INTO cognito_pools(account, id, region, name, config, roles, created) VALUES"
-	    " ('" ACCT "', 'us-east-1:11111111-1111-1111-1111-111111111111', 'us-east-1', 'p1', '{}',"
-	    " '{\"authenticated\":\"" ROLE("cog-admin") "\",\"unauthenticated\":\"" ROLE("cog-device") "\"}', 0),"
-	    " ('" ACCT "', 'us-east-1:22222222-2222-2222-2222-222222222222', 'us-east-1', 'p2', '{}',"
-	    " '{\"authenticated\":\"" ROLE("cog-device") "\",\"unauthenticated\":\"" ROLE("cog-admin") "\"}', 0),"
-	    " ('" ACCT "', 'us-east-1:33333333-3333-3333-3333-333333333333', 'us-east-1', 'p3', '{}', '{}', 0)");
+	add_pool("p1", ROLE("cog-admin"), ROLE("cog-device"), pool1, sizeof pool1);
+	add_pool("p2", ROLE("cog-device"), ROLE("cog-admin"), pool2, sizeof pool2);
+	add_pool("p3", NULL, NULL, NULL, 0);
 
 	add_role(ACCT, "alias-broad", IAM_S3_BROAD);
 	add_role(ACCT, "alias-narrow", IAM_S3_NARROW);
 	add_role(ACCT, "alias-nodata", IAM_S3_NARROW);
-	sql("INSERT INTO role_aliases(account_region, alias, role_arn, duration, created, modified) VALUES"
-	    " ('" ACCT IN_REGION "', 'ra-broad', '" ROLE("alias-broad") "', 3600, 0, 0),"
-	    " ('" ACCT IN_REGION "', 'ra-narrow', '" ROLE("alias-narrow") "', 3600, 0, 0),"
-	    " ('" ACCT IN_REGION "', 'ra-nodata', '" ROLE("alias-nodata") "', 3600, 0, 0)");
-	sql("INSERT INTO role_service_usage(account_region, role_arn, service, last_used) VALUES"
-	    " ('" ACCT IN_REGION "', '" ROLE("alias-broad") "', 's3', %lld),"
-	    " ('" ACCT IN_REGION "', '" ROLE("alias-broad") "', 'dynamodb', %lld),"
-	    " ('" ACCT IN_REGION "', '" ROLE("alias-narrow") "', 's3', %lld)",
-	    (long long)(NOW - 5 * DAY), (long long)(NOW - 400 * DAY), (long long)(NOW - DAY));
+	add_role_alias(ACCT, "ra-broad", ROLE("alias-broad"));
+	add_role_alias(ACCT, "ra-narrow", ROLE("alias-narrow"));
+	add_role_alias(ACCT, "ra-nodata", ROLE("alias-nodata"));
+	/* usage records through the audit store (what POST /role-service-usage stores) */
+	struct dd_db *db = dd_store_db(svc.store);
+	const char *broad[] = { "s3", "dynamodb" }, *narrow[] = { "s3" };
+	int64_t broad_ms[] = { NOW - 5 * DAY, NOW - 400 * DAY }, narrow_ms[] = { NOW - DAY };
+	assert_int_equal(dd_db_begin_write(db), 0);
+	assert_int_equal(dd_store_audit_role_usage_replace(db, ACCT IN_REGION, ROLE("alias-broad"), broad, broad_ms, 2), 0);
+	assert_int_equal(dd_store_audit_role_usage_replace(db, ACCT IN_REGION, ROLE("alias-narrow"), narrow, narrow_ms, 1), 0);
+	assert_int_equal(dd_db_commit(db), 0);
 
 	add_role(ACCT_B, "lonely", IAM_S3_NARROW);
-	sql("INSERT INTO role_aliases(account_region, alias, role_arn, duration, created, modified) VALUES"
-	    " ('" ACCT_B IN_REGION "', 'ra-lonely', 'arn:aws:iam::" ACCT_B ":role/lonely', 3600, 0, 0)");
+	add_role_alias(ACCT_B, "ra-lonely", "arn:aws:iam::" ACCT_B ":role/lonely");
 }
 
 static void fill_logging(void)
 {
-	sql("INSERT INTO settings(account_region, key, value) VALUES"
-	    " ('" ACCT IN_REGION "', 'logging_v1', '{\"logLevel\":\"DISABLED\",\"roleArn\":\"" ROLE("log") "\"}'),"
-	    " ('" ACCT IN_REGION "', 'logging_v2', '{\"defaultLogLevel\":\"DISABLED\",\"disableAllLogs\":false,\"roleArn\":\"" ROLE("log") "\"}'),"
-	    " ('" ACCT_B IN_REGION "', 'logging_v2', '{\"defaultLogLevel\":\"INFO\",\"disableAllLogs\":false,\"roleArn\":\"" ROLE("log") "\"}'),"
-	    " ('" ACCT_D IN_REGION "', 'logging_v1', '{\"logLevel\":\"WARN\",\"roleArn\":\"" ROLE("log") "\"}'),"
-	    " ('" ACCT_D IN_REGION "', 'logging_v2', '{\"defaultLogLevel\":\"INFO\",\"disableAllLogs\":true,\"roleArn\":\"" ROLE("log") "\"}')");
+	static const char fmt_v1[] = "{\"loggingOptionsPayload\": {\"roleArn\": \"arn:aws:iam::%s:role/log\", \"logLevel\": \"%s\"}}";
+	static const char fmt_v2[] = "{\"roleArn\": \"arn:aws:iam::%s:role/log\", \"defaultLogLevel\": \"%s\", \"disableAllLogs\": %s}";
+	apif(ACCT, "iot", "SetLoggingOptions", fmt_v1, ACCT, "DISABLED");
+	apif(ACCT, "iot", "SetV2LoggingOptions", fmt_v2, ACCT, "DISABLED", "false");
+	apif(ACCT_B, "iot", "SetV2LoggingOptions", fmt_v2, ACCT_B, "INFO", "false");
+	apif(ACCT_D, "iot", "SetLoggingOptions", fmt_v1, ACCT_D, "WARN");
+	apif(ACCT_D, "iot", "SetV2LoggingOptions", fmt_v2, ACCT_D, "INFO", "true");
 }
 
 static void fill_events(void)
@@ -364,6 +479,7 @@ static void fill_events(void)
 	/* after the task started: ignored */
 	add_event(ACCT, "connect", "late", hex64('7'), NOW + HOUR, NULL);
 	add_event(ACCT, "connect", "late", hex64('8'), NOW + HOUR, NULL);
+	flush_events();
 }
 
 static int setup(void **state)
@@ -374,7 +490,7 @@ static int setup(void **state)
 	if (!mkdtemp(tmpdir))
 		return -1;
 	memset(&svc, 0, sizeof svc);
-	if (dd_service_init(&svc, tmpdir) != 0)
+	if (dd_service_init(&svc, tmpdir) != 0 || dd_models_load() != 0)
 		return -1;
 	fill_certs();
 	fill_policies();
@@ -388,6 +504,8 @@ static int teardown(void **state)
 {
 	(void)state;
 	dd_service_close(&svc);
+	dd_models_free();
+	free(event_buf);
 	char cmd[400];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
@@ -548,7 +666,7 @@ static void resource_key_is_canonical(void **state)
 	(void)state;
 	json_t *a = json_loads("{\"policyVersionIdentifier\": {\"policyVersionId\": \"2\", \"policyName\": \"p\"}}", 0, NULL);
 	json_t *b = json_loads("{\"policyVersionIdentifier\":{\"policyName\":\"p\",\"policyVersionId\":\"2\"}}", 0, NULL);
-	char *ka = dd__audit_resource_key(a), *kb = dd__audit_resource_key(b);
+	char *ka = dd_audit_checks_resource_key(a), *kb = dd_audit_checks_resource_key(b);
 	assert_string_equal(ka, "{\"policyVersionIdentifier\":{\"policyName\":\"p\",\"policyVersionId\":\"2\"}}");
 	assert_string_equal(ka, kb);
 	free(ka);
@@ -556,13 +674,13 @@ static void resource_key_is_canonical(void **state)
 	json_decref(a);
 	json_decref(b);
 	json_t *c = json_pack("{s:s}", "clientId", "a\"b");
-	char *kc = dd__audit_resource_key(c);
+	char *kc = dd_audit_checks_resource_key(c);
 	assert_string_equal(kc, "{\"clientId\":\"a\\\"b\"}");
 	free(kc);
 	json_decref(c);
-	assert_null(dd__audit_resource_key(NULL));
+	assert_null(dd_audit_checks_resource_key(NULL));
 	json_t *s = json_string("x");
-	assert_null(dd__audit_resource_key(s));
+	assert_null(dd_audit_checks_resource_key(s));
 	json_decref(s);
 }
 
@@ -770,8 +888,16 @@ static void assert_role_related(json_t *f, const char *role_arn)
 	assert_null(json_object_get(json_array_get(rel, 0), "additionalInfo"));
 }
 
-#define POOL1 "{\"cognitoIdentityPoolId\":\"us-east-1:11111111-1111-1111-1111-111111111111\"}"
-#define POOL2 "{\"cognitoIdentityPoolId\":\"us-east-1:22222222-2222-2222-2222-222222222222\"}"
+static const char *pool_ident(const char *id)
+{
+	static char buf[2][160];
+	static int next;
+	char *b = buf[next++ % 2];
+	snprintf(b, sizeof buf[0], "{\"cognitoIdentityPoolId\":\"%s\"}", id);
+	return b;
+}
+#define POOL1 pool_ident(pool1)
+#define POOL2 pool_ident(pool2)
 
 static void cognito_authenticated(void **state)
 {
@@ -949,7 +1075,6 @@ static void conflicting_client_ids(void **state)
 static void fill_large_groups(void)
 {
 	char cid[32], cert[65];
-	sql("BEGIN");
 	/* one certificate, 300 client ids, each connected twice (the second session takes
 	 * over the first), all sessions still open at task start */
 	for (int i = 0; i < 300; i++) {
@@ -966,7 +1091,7 @@ static void fill_large_groups(void)
 			add_event(ACCT_E, "disconnect", "hot-id", cert, NOW - 2 * HOUR + i * 1000, "DUPLICATE_CLIENTID");
 		}
 	}
-	sql("COMMIT");
+	flush_events();
 }
 
 static void large_groups(void **state)
@@ -1015,6 +1140,65 @@ static void empty_account(void **state)
 	}
 }
 
+/* All 17 checks run together (as a task's lane runs them: the certificate checks of one
+ * kind share one pass) report exactly what each reports alone, in the same order, with
+ * the same totals. */
+static int collect_emit(struct dd_audit_run *r, const struct dd_audit_finding_text *f)
+{
+	json_array_append_new(r->sink, json_pack("{s:s, s:s, s:s}", "key", f->resource_key, "code", f->reason_code,
+						 "reason", f->reason));
+	return 0;
+}
+
+static void shared_pass_matches_single_runs(void **state)
+{
+	(void)state;
+	struct dd_db *snap = dd_store_db_private(svc.store);
+	assert_non_null(snap);
+	assert_int_equal(dd_db_begin_read(snap), 0);
+	json_t *empty = json_object();
+	struct dd_audit_run runs[32];
+	struct dd_audit_run *rp[32];
+	int rcs[32];
+	size_t n = dd_audit_ncheck;
+	assert_true(n <= 32);
+	for (size_t i = 0; i < n; i++) {
+		runs[i] = (struct dd_audit_run){
+			.svc = &svc, .snap = snap, .account = ACCT, .region = "us-east-1",
+			.account_region = ACCT IN_REGION, .task_id = "t", .task_start_ms = NOW,
+			.window_start_ms = NOW - 31 * DAY, .config = empty, .check = &dd_audit_checks[i],
+			.emit = collect_emit, .sink = json_array(),
+		};
+		rp[i] = &runs[i];
+	}
+	dd_audit_checks_run(rp, n, rcs);
+	dd_db_close(snap);
+	int shared = 0;
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(rcs[i], 0);
+		shared += runs[i].group > 0;
+		struct run one;
+		run_check(ACCT, dd_audit_checks[i].name, NULL, &one);
+		assert_int_equal(runs[i].total, one.total);
+		json_t *got = runs[i].sink;
+		assert_int_equal(json_array_size(got), json_array_size(one.findings));
+		for (size_t k = 0; k < json_array_size(got); k++) {
+			json_t *g = json_array_get(got, k), *o = json_array_get(one.findings, k);
+			char *key = dd_audit_checks_resource_key(
+				json_object_get(json_object_get(o, "nonCompliantResource"), "resourceIdentifier"));
+			assert_string_equal(json_string_value(json_object_get(g, "key")), key);
+			free(key);
+			assert_string_equal(json_string_value(json_object_get(g, "code")),
+					    json_string_value(json_object_get(o, "reasonForNonComplianceCode")));
+			assert_string_equal(json_string_value(json_object_get(g, "reason")), reason(o));
+		}
+		run_free(&one);
+		json_decref(got);
+	}
+	assert_int_equal(shared, 8); /* 5 device and 3 CA certificate checks */
+	json_decref(empty);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1041,6 +1225,7 @@ int main(void)
 		cmocka_unit_test(conflicting_client_ids),
 		cmocka_unit_test(large_groups),
 		cmocka_unit_test(empty_account),
+		cmocka_unit_test(shared_pass_matches_single_runs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -3,12 +3,13 @@
  * The 17 Device Defender audit checks: one table row each (names, severity, resource
  * type, reason codes, mitigation types, the IAM actions the audit role needs, the
  * threshold setting) and one function each. A check only reads, through the task's
- * snapshot connection (run->snap), and streams its rows: certificates through
- * dd_certs_foreach, IoT policies one row at a time (each default version compiled once),
- * connection events ordered by certificate or client id so that only one group of
- * connections is held in memory at a time, role aliases ordered by role so that each
- * role's compiled IAM policies are built once per check. Every noncompliant resource is
- * reported with dd__audit_emit; nothing here writes to the store.
+ * snapshot connection (run->snap) with the store's read functions, and streams its rows:
+ * certificates through dd_certs_foreach, IoT policies one row at a time (each default
+ * version compiled once), connection events ordered by certificate or client id so that
+ * only one group of connections is held in memory at a time, role aliases ordered by role
+ * so that each role's compiled IAM policies are built once per check. Every noncompliant
+ * resource is reported with dd_audit_checks_emit (to the engine's run->emit); nothing
+ * here writes to the store or calls the engine.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -18,12 +19,14 @@
 #include <strings.h>
 #include <time.h>
 
-#include "core/dd_audit_int.h"
+#include "core/audit/dd_audit_checks.h"
 #include "dd/certs.h"
 #include "dd/cognito.h"
 #include "dd/iam.h"
 #include "dd/keys.h"
 #include "dd/policy.h"
+#include "store/dd_store_audit.h"
+#include "store/dd_store_audit_reads.h"
 
 #define DAY_MS (86400LL * 1000LL)
 #define CA_EXPIRING_DAYS 30
@@ -49,8 +52,7 @@ static int fail(struct dd_audit_run *r, int rc, const char *fmt, ...)
 
 static int fail_db(struct dd_audit_run *r)
 {
-	return fail(r, DD_EIO, "The check could not read its data: %s.",
-		    sqlite3_errmsg(dd_db_handle(r->snap)));
+	return fail(r, DD_EIO, "The check could not read its data: %s.", dd_strerror(DD_EIO));
 }
 
 /* The emitter stopped us (cancel or store failure): keep its code. */
@@ -65,12 +67,34 @@ static json_t *resource1(const char *type, const char *key, const char *value)
 	return json_pack("{s:s, s:{s:s}}", "resourceType", type, "resourceIdentifier", key, value);
 }
 
+/* "YYYY-MM-DDTHH:MM:SSZ" of a time in ms (civil date from days: no libc time zone
+ * machinery on the per-certificate path). */
 static void iso_date(int64_t ms, char *buf, size_t size)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, size, "%lld ms", (long long)ms);
+	int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+	int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+	int64_t sod = secs - days * 86400;
+	int64_t z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t y = yoe + era * 400;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	int64_t d = doy - (153 * mp + 2) / 5 + 1;
+	int64_t m = mp < 10 ? mp + 3 : mp - 9;
+	if (m <= 2)
+		y++;
+	char tmp[128];
+	snprintf(tmp, sizeof tmp, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, (int)m, (int)d, (int)(sod / 3600),
+		 (int)(sod / 60 % 60), (int)(sod % 60));
+	size_t n = strlen(tmp);
+	if (size == 0)
+		return;
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
 }
 
 /* The check's threshold in days from run->config, or its default. Values outside the
@@ -111,46 +135,106 @@ static const char *cert_id_key(enum dd_cert_kind kind)
 	return kind == DD_CERT_CA ? "caCertificateId" : "deviceCertificateId";
 }
 
-static json_t *cert_resource(const struct dd_cert_info *ci)
-{
-	return resource1(cert_resource_type(ci->kind), cert_id_key(ci->kind), ci->id);
-}
-
 /* ---- certificate checks ------------------------------------------------------------ */
+
+struct cert_walk;
+
+/* A certificate check: which certificates it reads and what it does with each one in
+ * its scope. Checks of the same kind share one pass when run together
+ * (dd_audit_checks_run). */
+struct cert_spec {
+	dd_audit_check_fn fn;          /* the check table's function of this check */
+	enum dd_cert_kind kind;
+	bool active_only;              /* only ACTIVE certificates (not PENDING_TRANSFER) */
+	bool threshold;                /* days from the check's configuration */
+	int fixed_days;                /* else these */
+	int (*visit)(struct cert_walk *w, const struct dd_cert_info *ci);
+	void (*begin)(struct cert_walk *w);
+	void (*end)(struct cert_walk *w);
+};
 
 struct cert_walk {
 	struct dd_audit_run *r;
-	enum dd_cert_kind kind;
+	const struct cert_spec *spec;
 	int days;
-	bool active_only;  /* only ACTIVE certificates are in scope (not PENDING_TRANSFER) */
-	int (*visit)(struct cert_walk *w, const struct dd_cert_info *ci);
-	/* INTERMEDIATE_CA_...: the last revoked ancestor looked up */
+	int rc;            /* the walk's failure: it visits nothing more */
+	/* INTERMEDIATE_CA_...: the last revoked ancestor looked up, its related text */
 	char anc_id[65];
-	json_t *anc_ident;
+	char *anc_related;
 	/* key quality: keys no loaded Debian weak-key list covers */
 	int64_t debian_unchecked;
 	char unchecked_sizes[160];
 };
 
-static int cert_visit(const struct dd_cert_info *ci, void *ud)
+static int emit_cert(struct dd_audit_run *r, const struct dd_cert_info *ci, const char *related_text, const char *code,
+		     const char *fmt, ...) DD_PRINTF(5, 6);
+
+static void walk_init(struct cert_walk *w, struct dd_audit_run *r, const struct cert_spec *sp)
 {
-	struct cert_walk *w = ud;
-	if (w->active_only ? strcmp(ci->status, "ACTIVE") != 0 : !cert_in_scope(ci))
-		return 0;
-	w->r->total++;
-	return w->visit(w, ci);
+	memset(w, 0, sizeof *w);
+	w->r = r;
+	w->spec = sp;
+	w->days = sp->threshold ? threshold_days(r) : sp->fixed_days;
+	if (sp->begin)
+		sp->begin(w);
 }
 
-/* Calls visit for every certificate of kind in the check's scope, counting them. */
-static int cert_walk_run(struct dd_audit_run *r, enum dd_cert_kind kind, int days, bool active_only,
-			 int (*visit)(struct cert_walk *, const struct dd_cert_info *))
+/* Ends a walk: its failure (or the pass's, rc) becomes the check's. */
+static int walk_end(struct cert_walk *w, int rc)
 {
-	struct cert_walk w = { .r = r, .kind = kind, .days = days, .active_only = active_only, .visit = visit };
-	int rc = dd_certs_foreach(r->snap, r->account_region, kind, r->task_start_ms, cert_visit, &w);
-	json_decref(w.anc_ident);
-	if (rc && !r->error_code[0])
-		return fail(r, rc, "The certificates could not be read: %s.", dd_strerror(rc));
-	return rc;
+	free(w->anc_related);
+	w->anc_related = NULL;
+	if (!w->rc && rc)
+		w->rc = rc;
+	if (w->rc) {
+		if (!w->r->error_code[0])
+			return fail(w->r, w->rc, "The certificates could not be read: %s.", dd_strerror(w->rc));
+		return w->rc;
+	}
+	if (w->spec->end)
+		w->spec->end(w);
+	return 0;
+}
+
+static void walk_visit(struct cert_walk *w, const struct dd_cert_info *ci)
+{
+	if (w->rc)
+		return;
+	if (w->spec->active_only ? strcmp(ci->status, "ACTIVE") != 0 : !cert_in_scope(ci))
+		return;
+	w->r->total++;
+	w->rc = w->spec->visit(w, ci);
+}
+
+/* One pass over the certificates of a kind for any number of walks. */
+struct cert_pass {
+	struct cert_walk *w;
+	size_t n;
+};
+
+static int pass_visit(const struct dd_cert_info *ci, void *ud)
+{
+	struct cert_pass *p = ud;
+	bool live = false;
+	for (size_t i = 0; i < p->n; i++) {
+		walk_visit(&p->w[i], ci);
+		live = live || !p->w[i].rc;
+	}
+	return live ? 0 : p->w[0].rc; /* stop once every walk failed */
+}
+
+static int cert_pass_run(struct cert_pass *p, struct dd_audit_run *r, enum dd_cert_kind kind)
+{
+	return dd_certs_foreach(r->snap, r->account_region, kind, r->task_start_ms, pass_visit, p);
+}
+
+static int cert_check(struct dd_audit_run *r, const struct cert_spec *sp)
+{
+	struct cert_walk w;
+	walk_init(&w, r, sp);
+	struct cert_pass p = { .w = &w, .n = 1 };
+	int rc = cert_pass_run(&p, r, sp->kind);
+	return walk_end(&w, rc == w.rc ? 0 : rc);
 }
 
 static int visit_expiring(struct cert_walk *w, const struct dd_cert_info *ci)
@@ -162,25 +246,14 @@ static int visit_expiring(struct cert_walk *w, const struct dd_cert_info *ci)
 	iso_date(ci->not_after_ms, date, sizeof date);
 	int rc;
 	if (ci->not_after_ms <= r->task_start_ms) {
-		rc = dd__audit_emit(r, cert_resource(ci), NULL, "CERTIFICATE_PAST_EXPIRATION",
-				    "Certificate expired on %s.", date);
+		rc = emit_cert(r, ci, NULL, "CERTIFICATE_PAST_EXPIRATION", "Certificate expired on %s.", date);
 	} else {
 		long long left = (ci->not_after_ms - r->task_start_ms + DAY_MS - 1) / DAY_MS;
-		rc = dd__audit_emit(r, cert_resource(ci), NULL, "CERTIFICATE_APPROACHING_EXPIRATION",
-				    "Certificate expires on %s, in %lld day%s (threshold %d days).", date,
-				    left, left == 1 ? "" : "s", w->days);
+		rc = emit_cert(r, ci, NULL, "CERTIFICATE_APPROACHING_EXPIRATION",
+			       "Certificate expires on %s, in %lld day%s (threshold %d days).", date, left,
+			       left == 1 ? "" : "s", w->days);
 	}
 	return rc ? emit_failed(r, rc) : 0;
-}
-
-static int check_device_cert_expiring(struct dd_audit_run *r)
-{
-	return cert_walk_run(r, DD_CERT_DEVICE, threshold_days(r), false, visit_expiring);
-}
-
-static int check_ca_cert_expiring(struct dd_audit_run *r)
-{
-	return cert_walk_run(r, DD_CERT_CA, CA_EXPIRING_DAYS, false, visit_expiring);
 }
 
 /* Decision (AUDIT.md): age counts from notBefore, not from registration. */
@@ -192,15 +265,10 @@ static int visit_age(struct cert_walk *w, const struct dd_cert_info *ci)
 		return 0;
 	char date[32];
 	iso_date(ci->not_before_ms, date, sizeof date);
-	int rc = dd__audit_emit(r, cert_resource(ci), NULL, "CERTIFICATE_PAST_AGE_THRESHOLD",
-				"Certificate is %lld days old (valid since %s), past the age threshold of %d days.",
-				(long long)(age / DAY_MS), date, w->days);
+	int rc = emit_cert(r, ci, NULL, "CERTIFICATE_PAST_AGE_THRESHOLD",
+			   "Certificate is %lld days old (valid since %s), past the age threshold of %d days.",
+			   (long long)(age / DAY_MS), date, w->days);
 	return rc ? emit_failed(r, rc) : 0;
-}
-
-static int check_device_cert_age(struct dd_audit_run *r)
-{
-	return cert_walk_run(r, DD_CERT_DEVICE, threshold_days(r), false, visit_age);
 }
 
 /* Remembers a key size or curve (e.g. "RSA-3072") in the short list of sizes no loaded
@@ -234,14 +302,13 @@ static int visit_key_quality(struct cert_walk *w, const struct dd_cert_info *ci)
 	if (debian == DD_KEYQ_NOT_CHECKED && (strcmp(ci->key_type, "RSA") == 0 || strcmp(ci->key_type, "EC") == 0))
 		note_unchecked(w, ci);
 	if (ci->roca == DD_KEYQ_VULNERABLE)
-		rc = dd__audit_emit(r, cert_resource(ci), NULL, "CERTIFICATE_KEY_VULNERABILITY_CVE-2017-15361",
-				    "Certificate key (%s %d bits) is vulnerable to CVE-2017-15361 (ROCA: weak RSA"
-				    " key generation of the Infineon RSA library).", ci->key_type, ci->key_bits);
+		rc = emit_cert(r, ci, NULL, "CERTIFICATE_KEY_VULNERABILITY_CVE-2017-15361",
+			       "Certificate key (%s %d bits) is vulnerable to CVE-2017-15361 (ROCA: weak RSA"
+			       " key generation of the Infineon RSA library).", ci->key_type, ci->key_bits);
 	if (!rc && debian == DD_KEYQ_VULNERABLE)
-		rc = dd__audit_emit(r, cert_resource(ci), NULL, "CERTIFICATE_KEY_VULNERABILITY_CVE-2008-0166",
-				    "Certificate key (%s %d bits) is vulnerable to CVE-2008-0166 (predictable"
-				    " random numbers of Debian's OpenSSL 0.9.8c-1 to 0.9.8g-8).", ci->key_type,
-				    ci->key_bits);
+		rc = emit_cert(r, ci, NULL, "CERTIFICATE_KEY_VULNERABILITY_CVE-2008-0166",
+			       "Certificate key (%s %d bits) is vulnerable to CVE-2008-0166 (predictable"
+			       " random numbers of Debian's OpenSSL 0.9.8c-1 to 0.9.8g-8).", ci->key_type, ci->key_bits);
 	return rc ? emit_failed(r, rc) : 0;
 }
 
@@ -249,39 +316,25 @@ static int visit_key_quality(struct cert_walk *w, const struct dd_cert_info *ci)
  * covers (completely: the shipped samples can only prove a key weak) was not checked for
  * CVE-2008-0166; the check says so in its message and in the log rather than letting
  * those keys pass as clean (docs/KEYS.md). */
-static int key_quality_run(struct dd_audit_run *r, enum dd_cert_kind kind)
+static void key_quality_begin(struct cert_walk *w)
 {
-	if (r->svc && dd_keys_blocklists_refresh(r->svc->blocklists) < 0)
+	if (w->r->svc && dd_keys_blocklists_refresh(w->r->svc->blocklists) < 0)
 		dd_log_warn("blocklists: reload failed; keeping the lists loaded before");
-	struct cert_walk w = { .r = r, .kind = kind, .visit = visit_key_quality };
-	int rc = dd_certs_foreach(r->snap, r->account_region, kind, r->task_start_ms, cert_visit, &w);
-	json_decref(w.anc_ident);
-	if (rc) {
-		if (!r->error_code[0])
-			return fail(r, rc, "The certificates could not be read: %s.", dd_strerror(rc));
-		return rc;
-	}
-	if (w.debian_unchecked) {
-		snprintf(r->message, sizeof r->message,
-			 "%lld of %lld certificates were NOT checked for CVE-2008-0166 (Debian weak keys): no complete"
-			 " blocklist is loaded for %s. Import the lists for these key sizes (docs/KEYS.md);"
-			 " until then these keys are not known to be clean.",
-			 (long long)w.debian_unchecked, (long long)r->total, w.unchecked_sizes);
-		dd_log_warn("audit: task %s account %s %s: %lld of %lld certificate keys not checked for CVE-2008-0166"
-			    " (no complete blocklist for %s)", r->task_id, r->account, r->check->name,
-			    (long long)w.debian_unchecked, (long long)r->total, w.unchecked_sizes);
-	}
-	return 0;
 }
 
-static int check_device_cert_key_quality(struct dd_audit_run *r)
+static void key_quality_end(struct cert_walk *w)
 {
-	return key_quality_run(r, DD_CERT_DEVICE);
-}
-
-static int check_ca_cert_key_quality(struct dd_audit_run *r)
-{
-	return key_quality_run(r, DD_CERT_CA);
+	struct dd_audit_run *r = w->r;
+	if (!w->debian_unchecked)
+		return;
+	snprintf(r->message, sizeof r->message,
+		 "%lld of %lld certificates were NOT checked for CVE-2008-0166 (Debian weak keys): no complete"
+		 " blocklist is loaded for %s. Import the lists for these key sizes (docs/KEYS.md);"
+		 " until then these keys are not known to be clean.",
+		 (long long)w->debian_unchecked, (long long)r->total, w->unchecked_sizes);
+	dd_log_warn("audit: task %s account %s %s: %lld of %lld certificate keys not checked for CVE-2008-0166"
+		    " (no complete blocklist for %s)", r->task_id, r->account, r->check->name,
+		    (long long)w->debian_unchecked, (long long)r->total, w->unchecked_sizes);
 }
 
 static int visit_revoked(struct cert_walk *w, const struct dd_cert_info *ci)
@@ -289,47 +342,42 @@ static int visit_revoked(struct cert_walk *w, const struct dd_cert_info *ci)
 	struct dd_audit_run *r = w->r;
 	if (!ci->revoked)
 		return 0;
-	int rc = dd__audit_emit(r, cert_resource(ci), NULL, "CERTIFICATE_REVOKED_BY_ISSUER",
-				"%s is on the certificate revocation list of its issuer%s%s%s but is still %s.",
-				ci->kind == DD_CERT_CA ? "CA certificate" : "Certificate",
-				ci->revoked_by[0] ? " (CA certificate " : "", ci->revoked_by,
-				ci->revoked_by[0] ? ")" : "", ci->status);
+	int rc = emit_cert(r, ci, NULL, "CERTIFICATE_REVOKED_BY_ISSUER",
+			   "%s is on the certificate revocation list of its issuer%s%s%s but is still %s.",
+			   ci->kind == DD_CERT_CA ? "CA certificate" : "Certificate",
+			   ci->revoked_by[0] ? " (CA certificate " : "", ci->revoked_by, ci->revoked_by[0] ? ")" : "",
+			   ci->status);
 	return rc ? emit_failed(r, rc) : 0;
 }
 
-static int check_revoked_device_cert(struct dd_audit_run *r)
+static int issuer_ident_fn(const char *subject, const char *serial, void *ud)
 {
-	return cert_walk_run(r, DD_CERT_DEVICE, 0, false, visit_revoked);
+	json_t *ident = ud;
+	json_object_set_new(ident, "issuerCertificateSubject", json_string(subject));
+	json_object_set_new(ident, "issuerCertificateSerialNumber", json_string(serial));
+	return 0;
 }
 
-static int check_revoked_ca_cert(struct dd_audit_run *r)
-{
-	return cert_walk_run(r, DD_CERT_CA, 0, false, visit_revoked);
-}
-
-/* The ISSUER_CERTIFICATE identifier of a CA certificate: its subject, id and serial.
+/* The related ISSUER_CERTIFICATE (subject, id and serial of the CA certificate) as text.
  * The previous answer is kept: device certificates of one intermediate come in runs. */
-static json_t *issuer_ident(struct cert_walk *w, const char *ca_id)
+static const char *issuer_related(struct cert_walk *w, const char *ca_id)
 {
-	if (w->anc_ident && strcmp(w->anc_id, ca_id) == 0)
-		return json_incref(w->anc_ident);
-	sqlite3_stmt *st = dd_db_stmt(w->r->snap, "SELECT ifnull(subject, ''), ifnull(serial, '')"
-						  " FROM ca_certificates WHERE account_region = ?1 AND id = ?2");
-	if (!st)
-		return NULL;
-	dd_bind_text(st, 1, w->r->account_region);
-	dd_bind_text(st, 2, ca_id);
+	if (w->anc_related && strcmp(w->anc_id, ca_id) == 0)
+		return w->anc_related;
 	json_t *ident = json_object();
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		json_object_set_new(ident, "issuerCertificateSubject", json_string(dd_col_text(st, 0)));
-		json_object_set_new(ident, "issuerCertificateSerialNumber", json_string(dd_col_text(st, 1)));
+	int rc = dd_store_audit_reads_ca_ident(w->r->snap, w->r->account_region, ca_id, issuer_ident_fn, ident);
+	if (rc && rc != DD_ENOTFOUND) {
+		json_decref(ident);
+		return NULL;
 	}
-	sqlite3_reset(st);
 	json_object_set_new(ident, "issuerId", json_string(ca_id));
-	json_decref(w->anc_ident);
-	w->anc_ident = ident;
+	json_t *rel = json_pack("[{s:s, s:{s:o}}]", "resourceType", "ISSUER_CERTIFICATE", "resourceIdentifier",
+				"issuerCertificateIdentifier", ident);
+	free(w->anc_related);
+	w->anc_related = rel ? json_dumps(rel, JSON_COMPACT) : NULL;
+	json_decref(rel);
 	snprintf(w->anc_id, sizeof w->anc_id, "%s", ca_id);
-	return json_incref(ident);
+	return w->anc_related;
 }
 
 static int visit_intermediate(struct cert_walk *w, const struct dd_cert_info *ci)
@@ -337,77 +385,106 @@ static int visit_intermediate(struct cert_walk *w, const struct dd_cert_info *ci
 	struct dd_audit_run *r = w->r;
 	if (!ci->revoked_ancestor[0])
 		return 0;
-	json_t *ident = issuer_ident(w, ci->revoked_ancestor);
-	if (!ident)
+	const char *rel = issuer_related(w, ci->revoked_ancestor);
+	if (!rel)
 		return fail_db(r);
-	json_t *rel = json_pack("[{s:s, s:{s:o}}]", "resourceType", "ISSUER_CERTIFICATE", "resourceIdentifier",
-				"issuerCertificateIdentifier", ident);
-	int rc = dd__audit_emit(r, cert_resource(ci), rel, "INTERMEDIATE_CA_REVOKED_BY_ISSUER",
-				"Intermediate CA certificate %s in the certificate's chain was revoked by its issuer.",
-				ci->revoked_ancestor);
+	int rc = emit_cert(r, ci, rel, "INTERMEDIATE_CA_REVOKED_BY_ISSUER",
+			   "Intermediate CA certificate %s in the certificate's chain was revoked by its issuer.",
+			   ci->revoked_ancestor);
 	return rc ? emit_failed(r, rc) : 0;
 }
 
-/* AUDIT.md: only ACTIVE device certificates whose chain holds a revoked intermediate. */
-static int check_intermediate_ca_revoked(struct dd_audit_run *r)
+static int check_device_cert_expiring(struct dd_audit_run *r);
+static int check_ca_cert_expiring(struct dd_audit_run *r);
+static int check_device_cert_age(struct dd_audit_run *r);
+static int check_device_cert_key_quality(struct dd_audit_run *r);
+static int check_ca_cert_key_quality(struct dd_audit_run *r);
+static int check_revoked_device_cert(struct dd_audit_run *r);
+static int check_revoked_ca_cert(struct dd_audit_run *r);
+static int check_intermediate_ca_revoked(struct dd_audit_run *r);
+
+static const struct cert_spec cert_specs[] = {
+	{ check_device_cert_expiring, DD_CERT_DEVICE, false, true, 0, visit_expiring, NULL, NULL },
+	{ check_ca_cert_expiring, DD_CERT_CA, false, false, CA_EXPIRING_DAYS, visit_expiring, NULL, NULL },
+	{ check_device_cert_age, DD_CERT_DEVICE, false, true, 0, visit_age, NULL, NULL },
+	{ check_device_cert_key_quality, DD_CERT_DEVICE, false, false, 0, visit_key_quality, key_quality_begin,
+	  key_quality_end },
+	{ check_ca_cert_key_quality, DD_CERT_CA, false, false, 0, visit_key_quality, key_quality_begin, key_quality_end },
+	{ check_revoked_device_cert, DD_CERT_DEVICE, false, false, 0, visit_revoked, NULL, NULL },
+	{ check_revoked_ca_cert, DD_CERT_CA, false, false, 0, visit_revoked, NULL, NULL },
+	/* AUDIT.md: only ACTIVE device certificates whose chain holds a revoked intermediate. */
+	{ check_intermediate_ca_revoked, DD_CERT_DEVICE, true, false, 0, visit_intermediate, NULL, NULL },
+};
+#define NCERT_SPECS (sizeof cert_specs / sizeof cert_specs[0])
+
+static const struct cert_spec *cert_spec_of(dd_audit_check_fn fn)
 {
-	return cert_walk_run(r, DD_CERT_DEVICE, 0, true, visit_intermediate);
+	for (size_t i = 0; i < NCERT_SPECS; i++)
+		if (cert_specs[i].fn == fn)
+			return &cert_specs[i];
+	return NULL;
 }
+
+static int check_device_cert_expiring(struct dd_audit_run *r) { return cert_check(r, &cert_specs[0]); }
+static int check_ca_cert_expiring(struct dd_audit_run *r) { return cert_check(r, &cert_specs[1]); }
+static int check_device_cert_age(struct dd_audit_run *r) { return cert_check(r, &cert_specs[2]); }
+static int check_device_cert_key_quality(struct dd_audit_run *r) { return cert_check(r, &cert_specs[3]); }
+static int check_ca_cert_key_quality(struct dd_audit_run *r) { return cert_check(r, &cert_specs[4]); }
+static int check_revoked_device_cert(struct dd_audit_run *r) { return cert_check(r, &cert_specs[5]); }
+static int check_revoked_ca_cert(struct dd_audit_run *r) { return cert_check(r, &cert_specs[6]); }
+static int check_intermediate_ca_revoked(struct dd_audit_run *r) { return cert_check(r, &cert_specs[7]); }
 
 /* ---- IoT policy checks ------------------------------------------------------------- */
 
 typedef int (*policy_analysis_fn)(const struct dd_policy *, struct dd_policy_analysis *);
 
+struct policy_walk {
+	struct dd_audit_run *r;
+	policy_analysis_fn analyze;
+};
+
+static int policy_visit(const char *name, int64_t ver, const char *doc, void *ud)
+{
+	struct policy_walk *pw = ud;
+	struct dd_audit_run *r = pw->r;
+	char version[24];
+	snprintf(version, sizeof version, "%lld", (long long)ver);
+	r->total++;
+	struct dd_policy *pol = NULL;
+	char err[DD_POLICY_ERRMSG_SIZE];
+	int crc = dd_policy_compile(doc, strlen(doc), DD_POLICY_IOT, &pol, err, sizeof err);
+	if (crc == DD_ENOMEM)
+		return fail(r, crc, "Out of memory compiling policy %s.", name);
+	if (crc) {
+		/* Stored documents were validated on create; an old or damaged one is skipped. */
+		dd_log_warn("audit %s: policy %s version %s does not compile: %s", r->check->name, name, version, err);
+		return 0;
+	}
+	struct dd_policy_analysis a = { 0 };
+	int arc = pw->analyze(pol, &a);
+	dd_policy_free(pol);
+	if (arc)
+		return fail(r, arc, "Policy %s could not be analyzed: %s.", name, dd_strerror(arc));
+	int rc = 0;
+	for (size_t i = 0; !rc && a.verdict == DD_POLICY_NONCOMPLIANT && i < a.nreasons; i++) {
+		json_t *res = json_pack("{s:s, s:{s:{s:s, s:s}}}", "resourceType", "IOT_POLICY", "resourceIdentifier",
+					"policyVersionIdentifier", "policyName", name, "policyVersionId", version);
+		int erc = dd_audit_checks_emit(r, res, NULL, a.reasons[i].code, "%s", a.reasons[i].message);
+		if (erc)
+			rc = emit_failed(r, erc);
+	}
+	dd_policy_analysis_clear(&a);
+	return rc;
+}
+
 /* Runs analyze on the default version of every IoT policy of the account and reports
  * one finding per policy and reason code. */
 static int policy_checks(struct dd_audit_run *r, policy_analysis_fn analyze)
 {
-	sqlite3_stmt *st = dd_db_stmt(r->snap, "SELECT p.name, p.default_version, v.document FROM policies p"
-					      " JOIN policy_versions v ON v.account_region = p.account_region AND v.policy_name = p.name"
-					      " AND v.version = p.default_version WHERE p.account_region = ?1 ORDER BY p.name");
-	if (!st)
+	struct policy_walk pw = { .r = r, .analyze = analyze };
+	int rc = dd_store_audit_reads_policies(r->snap, r->account_region, policy_visit, &pw);
+	if (rc && !r->error_code[0])
 		return fail_db(r);
-	dd_bind_text(st, 1, r->account_region);
-	int rc = 0, s;
-	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = dd_col_text(st, 0);
-		char version[24];
-		snprintf(version, sizeof version, "%lld", (long long)sqlite3_column_int64(st, 1));
-		const char *doc = dd_col_text(st, 2);
-		r->total++;
-		struct dd_policy *pol = NULL;
-		char err[DD_POLICY_ERRMSG_SIZE];
-		int crc = dd_policy_compile(doc, strlen(doc), DD_POLICY_IOT, &pol, err, sizeof err);
-		if (crc == DD_ENOMEM) {
-			rc = fail(r, crc, "Out of memory compiling policy %s.", name);
-			break;
-		}
-		if (crc) {
-			/* Stored documents were validated on create; an old or damaged one is skipped. */
-			dd_log_warn("audit %s: policy %s version %s does not compile: %s", r->check->name, name,
-				    version, err);
-			continue;
-		}
-		struct dd_policy_analysis a = { 0 };
-		int arc = analyze(pol, &a);
-		dd_policy_free(pol);
-		if (arc) {
-			rc = fail(r, arc, "Policy %s could not be analyzed: %s.", name, dd_strerror(arc));
-			break;
-		}
-		for (size_t i = 0; !rc && a.verdict == DD_POLICY_NONCOMPLIANT && i < a.nreasons; i++) {
-			json_t *res = json_pack("{s:s, s:{s:{s:s, s:s}}}", "resourceType", "IOT_POLICY",
-						"resourceIdentifier", "policyVersionIdentifier", "policyName", name,
-						"policyVersionId", version);
-			int erc = dd__audit_emit(r, res, NULL, a.reasons[i].code, "%s", a.reasons[i].message);
-			if (erc)
-				rc = emit_failed(r, erc);
-		}
-		dd_policy_analysis_clear(&a);
-	}
-	if (!rc && s != SQLITE_DONE)
-		rc = fail_db(r);
-	sqlite3_reset(st);
 	return rc;
 }
 
@@ -490,7 +567,7 @@ static int emit_analysis(struct dd_audit_run *r, const struct dd_policy_analysis
 {
 	int rc = 0;
 	for (size_t i = 0; !rc && a->verdict == DD_POLICY_NONCOMPLIANT && i < a->nreasons; i++) {
-		rc = dd__audit_emit(r, json_deep_copy(resource), iam_role_related(role_arn), a->reasons[i].code, "%s",
+		rc = dd_audit_checks_emit(r, json_deep_copy(resource), iam_role_related(role_arn), a->reasons[i].code, "%s",
 				    a->reasons[i].message);
 		if (rc)
 			rc = emit_failed(r, rc);
@@ -600,97 +677,101 @@ static void usage_clear(struct usage *u)
 	memset(u, 0, sizeof *u);
 }
 
+struct usage_walk {
+	struct dd_audit_run *r;
+	struct usage *u;
+};
+
+static int usage_visit(const char *service, int64_t last_used, void *ud)
+{
+	struct usage_walk *uw = ud;
+	struct usage *u = uw->u;
+	u->any = true;
+	if (last_used < uw->r->task_start_ms - USAGE_WINDOW_MS)
+		return 0;
+	char **nv = realloc(u->v, (u->n + 1) * sizeof *nv);
+	if (nv)
+		u->v = nv;
+	char *svc = nv ? strdup(service) : NULL;
+	if (!svc)
+		return fail(uw->r, DD_ENOMEM, "Out of memory.");
+	u->v[u->n++] = svc;
+	return 0;
+}
+
 /* The services role_arn used in the 365 days before the task. */
 static int usage_load(struct dd_audit_run *r, const char *role_arn, struct usage *u)
 {
 	usage_clear(u);
-	sqlite3_stmt *st = dd_db_stmt(r->snap, "SELECT service, last_used FROM role_service_usage"
-					      " WHERE account_region = ?1 AND role_arn = ?2 ORDER BY service");
-	if (!st)
+	struct usage_walk uw = { .r = r, .u = u };
+	int rc = dd_store_audit_role_usage_foreach(r->snap, r->account_region, role_arn, usage_visit, &uw);
+	if (rc && !r->error_code[0])
 		return fail_db(r);
-	dd_bind_text(st, 1, r->account_region);
-	dd_bind_text(st, 2, role_arn);
-	int rc = 0, s;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		u->any = true;
-		if (sqlite3_column_int64(st, 1) < r->task_start_ms - USAGE_WINDOW_MS)
-			continue;
-		char **nv = realloc(u->v, (u->n + 1) * sizeof *nv);
-		char *svc = strdup(dd_col_text(st, 0));
-		if (nv)
-			u->v = nv;
-		if (!nv || !svc) {
-			free(svc);
-			rc = fail(r, DD_ENOMEM, "Out of memory.");
-			break;
-		}
-		u->v[u->n++] = svc;
+	return rc;
+}
+
+struct alias_walk {
+	struct dd_audit_run *r;
+	bool unused;
+	struct role_pols cache;
+	struct usage use;
+	int64_t seen;
+};
+
+static int alias_visit(const char *alias, const char *role_arn, void *ud)
+{
+	struct alias_walk *aw = ud;
+	struct dd_audit_run *r = aw->r;
+	aw->seen++;
+	int rc = 0;
+	if (!aw->cache.arn || strcmp(aw->cache.arn, role_arn) != 0) {
+		rc = role_pols_load(r, role_arn, &aw->cache);
+		if (!rc)
+			rc = usage_load(r, role_arn, &aw->use);
+		if (rc)
+			return rc;
 	}
-	if (!rc && s != SQLITE_DONE)
-		rc = fail_db(r);
-	sqlite3_reset(st);
+	/* Without any usage record the unused-services check cannot judge the role. */
+	if (aw->unused && !aw->use.any)
+		return 0;
+	r->total++;
+	const struct dd_policy *const *pv = (const struct dd_policy *const *)aw->cache.v;
+	const char *const *used = (const char *const *)aw->use.v;
+	static const char *const none[1] = { NULL };
+	if (!used)
+		used = none;
+	struct dd_policy_analysis a = { 0 };
+	int arc = aw->unused ? dd_policy_analyze_role_alias_unused(pv, aw->cache.n, used, aw->use.n, &a)
+			     : dd_policy_analyze_role_alias_permissive(pv, aw->cache.n, used, aw->use.n, &a);
+	if (arc)
+		rc = fail(r, arc, "The role %s of role alias %s could not be analyzed: %s.", role_arn, alias,
+			  dd_strerror(arc));
+	if (!rc) {
+		size_t len = strlen(r->region) + strlen(r->account) + strlen(alias) + 32;
+		char *arn = malloc(len);
+		if (!arn) {
+			rc = fail(r, DD_ENOMEM, "Out of memory.");
+		} else {
+			snprintf(arn, len, "arn:aws:iot:%s:%s:rolealias/%s", r->region, r->account, alias);
+			rc = emit_analysis(r, &a, resource1("ROLE_ALIAS", "roleAliasArn", arn), role_arn);
+			free(arn);
+		}
+	}
+	dd_policy_analysis_clear(&a);
 	return rc;
 }
 
 static int role_alias_checks(struct dd_audit_run *r, bool unused)
 {
 	/* Ordered by role: aliases of one role share its compiled policies and usage. */
-	sqlite3_stmt *st = dd_db_stmt(r->snap, "SELECT alias, role_arn FROM role_aliases WHERE account_region = ?1"
-					      " ORDER BY role_arn, alias");
-	if (!st)
-		return fail_db(r);
-	dd_bind_text(st, 1, r->account_region);
-	struct role_pols cache = { 0 };
-	struct usage use = { 0 };
-	const char *region = r->region;
-	int rc = 0, s;
-	int64_t seen = 0;
-	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *alias = dd_col_text(st, 0);
-		const char *role_arn = dd_col_text(st, 1);
-		seen++;
-		if (!cache.arn || strcmp(cache.arn, role_arn) != 0) {
-			rc = role_pols_load(r, role_arn, &cache);
-			if (!rc)
-				rc = usage_load(r, role_arn, &use);
-			if (rc)
-				break;
-		}
-		/* Without any usage record the unused-services check cannot judge the role. */
-		if (unused && !use.any)
-			continue;
-		r->total++;
-		const struct dd_policy *const *pv = (const struct dd_policy *const *)cache.v;
-		const char *const *used = (const char *const *)use.v;
-		static const char *const none[1] = { NULL };
-		if (!used)
-			used = none;
-		struct dd_policy_analysis a = { 0 };
-		int arc = unused ? dd_policy_analyze_role_alias_unused(pv, cache.n, used, use.n, &a)
-				 : dd_policy_analyze_role_alias_permissive(pv, cache.n, used, use.n, &a);
-		if (arc)
-			rc = fail(r, arc, "The role %s of role alias %s could not be analyzed: %s.", role_arn, alias,
-				  dd_strerror(arc));
-		if (!rc) {
-			size_t len = strlen(region) + strlen(r->account) + strlen(alias) + 32;
-			char *arn = malloc(len);
-			if (!arn) {
-				rc = fail(r, DD_ENOMEM, "Out of memory.");
-			} else {
-				snprintf(arn, len, "arn:aws:iot:%s:%s:rolealias/%s", region, r->account, alias);
-				rc = emit_analysis(r, &a, resource1("ROLE_ALIAS", "roleAliasArn", arn), role_arn);
-				free(arn);
-			}
-		}
-		dd_policy_analysis_clear(&a);
-	}
-	if (!rc && s != SQLITE_DONE)
+	struct alias_walk aw = { .r = r, .unused = unused };
+	int rc = dd_store_audit_reads_role_aliases(r->snap, r->account_region, alias_visit, &aw);
+	if (rc && !r->error_code[0])
 		rc = fail_db(r);
-	sqlite3_reset(st);
-	role_pols_clear(&cache);
-	usage_clear(&use);
+	role_pols_clear(&aw.cache);
+	usage_clear(&aw.use);
 	/* Decision: aliases exist but none has usage data -> waiting; no alias -> compliant. */
-	if (!rc && unused && seen > 0 && r->total == 0)
+	if (!rc && unused && aw.seen > 0 && r->total == 0)
 		r->waiting = true;
 	return rc;
 }
@@ -709,20 +790,16 @@ static int check_role_alias_unused(struct dd_audit_run *r)
 
 static json_t *setting(struct dd_audit_run *r, const char *key, int *rc)
 {
-	sqlite3_stmt *st = dd_db_stmt(r->snap, "SELECT value FROM settings WHERE account_region = ?1 AND key = ?2");
-	if (!st) {
+	char *text = NULL;
+	int src = dd_store_audit_reads_setting(r->snap, r->account_region, key, &text);
+	if (src == DD_ENOTFOUND)
+		return NULL;
+	if (src) {
 		*rc = fail_db(r);
 		return NULL;
 	}
-	dd_bind_text(st, 1, r->account_region);
-	dd_bind_text(st, 2, key);
-	json_t *v = NULL;
-	int s = sqlite3_step(st);
-	if (s == SQLITE_ROW)
-		v = json_loads(dd_col_text(st, 0), 0, NULL);
-	else if (s != SQLITE_DONE)
-		*rc = fail_db(r);
-	sqlite3_reset(st);
+	json_t *v = json_loads(text, 0, NULL);
+	free(text);
 	return v;
 }
 
@@ -752,7 +829,7 @@ static int check_logging_disabled(struct dd_audit_run *r)
 	json_decref(v2);
 	if (v1_on || v2_on)
 		return 0;
-	rc = dd__audit_emit(r, resource1("ACCOUNT_SETTINGS", "account", r->account), NULL, "LOGGING_DISABLED",
+	rc = dd_audit_checks_emit(r, resource1("ACCOUNT_SETTINGS", "account", r->account), NULL, "LOGGING_DISABLED",
 			    "Logging is disabled: %s and %s.", why, why1);
 	return rc ? emit_failed(r, rc) : 0;
 }
@@ -764,10 +841,13 @@ static int check_logging_disabled(struct dd_audit_run *r)
 struct conn {
 	int64_t start, end;
 	bool has_start, has_end, open, takeover, involved;
-	char *key;    /* pairing key inside the group: client id (by certificate) or principal */
-	char *other;  /* the related resource's id: client id or certificate id (may be NULL) */
+	size_t key;   /* pairing key inside the group (offset in the group's arena): client id
+		       * (by certificate) or principal */
+	size_t other; /* the related resource's id: client id or certificate id (NO_OTHER: none) */
 	size_t prev;  /* index + 1 of the previous connection with the same key, 0 if none */
 };
+
+#define NO_OTHER SIZE_MAX
 
 struct conn_group {
 	char *name;
@@ -778,17 +858,38 @@ struct conn_group {
 	 * ids must not cost a quadratic pairing. */
 	size_t *slots;
 	size_t nslots;
+	/* the connections' strings, one allocation for the group (reused by the next) */
+	char *arena;
+	size_t alen, acap;
 };
 
 #define GROUP_LINEAR_MAX 16
+#define CKEY(g, c) ((g)->arena + (c)->key)
+
+/* Copies s into the group's arena; its offset, or SIZE_MAX without memory. */
+static size_t arena_put(struct conn_group *g, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	if (g->alen + n > g->acap) {
+		size_t ncap = g->acap ? g->acap : 1024;
+		while (ncap < g->alen + n)
+			ncap *= 2;
+		char *na = realloc(g->arena, ncap);
+		if (!na)
+			return SIZE_MAX;
+		g->arena = na;
+		g->acap = ncap;
+	}
+	memcpy(g->arena + g->alen, s, n);
+	size_t off = g->alen;
+	g->alen += n;
+	return off;
+}
 
 static void group_reset(struct conn_group *g)
 {
-	for (size_t i = 0; i < g->n; i++) {
-		free(g->v[i].key);
-		free(g->v[i].other);
-	}
 	g->n = 0;
+	g->alen = 0;
 	free(g->name);
 	g->name = NULL;
 	free(g->slots);
@@ -800,6 +901,7 @@ static void group_free(struct conn_group *g)
 {
 	group_reset(g);
 	free(g->v);
+	free(g->arena);
 	memset(g, 0, sizeof *g);
 }
 
@@ -816,7 +918,7 @@ static size_t *slot_of(struct conn_group *g, const char *key)
 {
 	size_t mask = g->nslots - 1;
 	for (size_t i = key_hash(key) & mask;; i = (i + 1) & mask)
-		if (!g->slots[i] || strcmp(g->v[g->slots[i] - 1].key, key) == 0)
+		if (!g->slots[i] || strcmp(CKEY(g, &g->v[g->slots[i] - 1]), key) == 0)
 			return &g->slots[i];
 }
 
@@ -833,7 +935,7 @@ static int group_index(struct conn_group *g, size_t want)
 	g->slots = sl;
 	g->nslots = ns;
 	for (size_t i = 0; i < g->n; i++)
-		*slot_of(g, g->v[i].key) = i + 1; /* later ones overwrite: the latest wins */
+		*slot_of(g, CKEY(g, &g->v[i])) = i + 1; /* later ones overwrite: the latest wins */
 	return 0;
 }
 
@@ -845,7 +947,7 @@ static struct conn *group_last(struct conn_group *g, const char *key)
 		return sl ? &g->v[sl - 1] : NULL;
 	}
 	for (size_t i = g->n; i-- > 0;)
-		if (strcmp(g->v[i].key, key) == 0)
+		if (strcmp(CKEY(g, &g->v[i]), key) == 0)
 			return &g->v[i];
 	return NULL;
 }
@@ -865,11 +967,11 @@ static struct conn *group_add(struct conn_group *g, const char *key, const char 
 	struct conn *c = &g->v[g->n];
 	memset(c, 0, sizeof *c);
 	c->prev = prev;
-	c->key = strdup(key);
-	c->other = other ? strdup(other) : NULL;
-	if (!c->key || (other && !c->other)) {
-		free(c->key);
-		free(c->other);
+	size_t alen = g->alen;
+	c->key = arena_put(g, key);
+	c->other = other ? arena_put(g, other) : NO_OTHER;
+	if (c->key == SIZE_MAX || (other && c->other == SIZE_MAX)) {
+		g->alen = alen;
 		return NULL;
 	}
 	g->n++;
@@ -877,8 +979,7 @@ static struct conn *group_add(struct conn_group *g, const char *key, const char 
 		*slot_of(g, key) = g->n;
 	} else if (g->n > GROUP_LINEAR_MAX && group_index(g, g->n) != 0) {
 		g->n--;
-		free(c->key);
-		free(c->other);
+		g->alen = alen;
 		return NULL;
 	}
 	return &g->v[g->n - 1];
@@ -995,7 +1096,7 @@ static json_t *group_related(struct conn_group *g, const char *type, const char 
 	char buf[24];
 	for (size_t i = 0; arr && i < g->n && json_array_size(arr) < MAX_RELATED; i++) {
 		const struct conn *c = &g->v[i];
-		if (!c->involved || !c->other)
+		if (!c->involved || c->other == NO_OTHER)
 			continue;
 		json_t *info = json_object();
 		if (c->has_start) {
@@ -1007,7 +1108,7 @@ static json_t *group_related(struct conn_group *g, const char *type, const char 
 			json_object_set_new(info, "DISCONNECTION_TIME", json_string(buf));
 		}
 		json_array_append_new(arr, json_pack("{s:s, s:{s:s}, s:o}", "resourceType", type, "resourceIdentifier",
-						     key, c->other, "additionalInfo", info));
+						     key, g->arena + c->other, "additionalInfo", info));
 	}
 	return arr;
 }
@@ -1021,7 +1122,7 @@ static int finish_shared(struct dd_audit_run *r, struct conn_group *g)
 	int rc = 0;
 	if (group_analyze(g, r->task_start_ms, false, &takeover)) {
 		json_t *rel = group_related(g, "CLIENT_ID", "clientId");
-		rc = dd__audit_emit(r, resource1("DEVICE_CERTIFICATE", "deviceCertificateId", g->name), rel,
+		rc = dd_audit_checks_emit(r, resource1("DEVICE_CERTIFICATE", "deviceCertificateId", g->name), rel,
 				    "CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES", "Certificate shared by one or more devices.");
 		if (rc)
 			rc = emit_failed(r, rc);
@@ -1043,7 +1144,7 @@ static int finish_conflicting(struct dd_audit_run *r, struct conn_group *g)
 			json_decref(rel);
 			rel = NULL;
 		}
-		rc = dd__audit_emit(r, resource1("CLIENT_ID", "clientId", g->name), rel,
+		rc = dd_audit_checks_emit(r, resource1("CLIENT_ID", "clientId", g->name), rel,
 				    "DUPLICATE_CLIENT_ID_ACROSS_CONNECTIONS", "%s",
 				    takeover ? "Multiple connections used the same client ID, disconnecting each other."
 					     : "Multiple connections used the same client ID at the same time.");
@@ -1054,87 +1155,63 @@ static int finish_conflicting(struct dd_audit_run *r, struct conn_group *g)
 	return rc;
 }
 
+/* A connection scan: events arrive grouped by certificate (shared) or client id
+ * (conflicting); each group is judged when the next begins. */
+struct event_walk {
+	struct dd_audit_run *r;
+	bool by_client;
+	struct conn_group g;
+};
+
+static int event_visit(const struct dd_store_audit_event *e, void *ud)
+{
+	struct event_walk *ew = ud;
+	struct dd_audit_run *r = ew->r;
+	struct conn_group *g = &ew->g;
+	const char *name = ew->by_client ? e->client_id : e->certificate_id;
+	if (!name)
+		name = "";
+	if (!g->name || strcmp(g->name, name) != 0) {
+		int rc = ew->by_client ? finish_conflicting(r, g) : finish_shared(r, g);
+		if (rc)
+			return rc;
+		g->name = strdup(name);
+		if (!g->name)
+			return fail(r, DD_ENOMEM, "Out of memory.");
+	}
+	int erc;
+	if (ew->by_client) {
+		const char *key = e->certificate_id ? e->certificate_id : e->principal ? e->principal : "";
+		erc = group_event(g, e->connect, key, e->certificate_id, e->ts, e->reason, r->window_start_ms);
+	} else {
+		erc = group_event(g, e->connect, e->client_id, e->client_id, e->ts, e->reason, r->window_start_ms);
+	}
+	return erc ? fail(r, erc, "Out of memory.") : 0;
+}
+
+static int connection_scan(struct dd_audit_run *r, bool by_client)
+{
+	struct event_walk ew = { .r = r, .by_client = by_client };
+	int rc = by_client ? dd_store_audit_reads_events_by_client(r->snap, r->account_region, r->window_start_ms,
+								   r->task_start_ms, event_visit, &ew)
+			   : dd_store_audit_reads_events_by_cert(r->snap, r->account_region, r->window_start_ms,
+								 r->task_start_ms, event_visit, &ew);
+	if (rc && !r->error_code[0])
+		rc = fail_db(r);
+	if (!rc)
+		rc = by_client ? finish_conflicting(r, &ew.g) : finish_shared(r, &ew.g);
+	group_free(&ew.g);
+	return rc;
+}
+
 static int check_device_cert_shared(struct dd_audit_run *r)
 {
-	/* Served by the (account_region, certificate_id, ts) index, rowid (= seq) breaking ties. */
-	sqlite3_stmt *st = dd_db_stmt(r->snap, "SELECT certificate_id, client_id, event, ts, reason FROM connection_events"
-					      " WHERE account_region = ?1 AND certificate_id IS NOT NULL AND ts >= ?2 AND ts <= ?3"
-					      " ORDER BY certificate_id, ts, seq");
-	if (!st)
-		return fail_db(r);
-	dd_bind_text(st, 1, r->account_region);
-	dd_bind_int64(st, 2, r->window_start_ms);
-	dd_bind_int64(st, 3, r->task_start_ms);
-	struct conn_group g = { 0 };
-	int rc = 0, s;
-	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *cert = dd_col_text(st, 0);
-		if (!g.name || strcmp(g.name, cert) != 0) {
-			rc = finish_shared(r, &g);
-			if (rc)
-				break;
-			g.name = strdup(cert);
-			if (!g.name) {
-				rc = fail(r, DD_ENOMEM, "Out of memory.");
-				break;
-			}
-		}
-		const char *client = dd_col_text(st, 1);
-		bool connect = strcmp(dd_col_text(st, 2), "connect") == 0;
-		int erc = group_event(&g, connect, client, client, sqlite3_column_int64(st, 3),
-				      (const char *)sqlite3_column_text(st, 4), r->window_start_ms);
-		if (erc)
-			rc = fail(r, erc, "Out of memory.");
-	}
-	if (!rc && s != SQLITE_DONE)
-		rc = fail_db(r);
-	sqlite3_reset(st);
-	if (!rc)
-		rc = finish_shared(r, &g);
-	group_free(&g);
-	return rc;
+	return connection_scan(r, false);
 }
 
 static int check_conflicting_client_ids(struct dd_audit_run *r)
 {
-	sqlite3_stmt *st = dd_db_stmt(r->snap, "SELECT client_id, certificate_id, principal, event, ts, reason"
-					      " FROM connection_events WHERE account_region = ?1 AND ts >= ?2 AND ts <= ?3"
-					      " ORDER BY client_id, ts, seq");
-	if (!st)
-		return fail_db(r);
-	dd_bind_text(st, 1, r->account_region);
-	dd_bind_int64(st, 2, r->window_start_ms);
-	dd_bind_int64(st, 3, r->task_start_ms);
-	struct conn_group g = { 0 };
-	int rc = 0, s;
-	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *client = dd_col_text(st, 0);
-		if (!g.name || strcmp(g.name, client) != 0) {
-			rc = finish_conflicting(r, &g);
-			if (rc)
-				break;
-			g.name = strdup(client);
-			if (!g.name) {
-				rc = fail(r, DD_ENOMEM, "Out of memory.");
-				break;
-			}
-		}
-		const char *cert = (const char *)sqlite3_column_text(st, 1);
-		const char *principal = (const char *)sqlite3_column_text(st, 2);
-		const char *key = cert ? cert : principal ? principal : "";
-		bool connect = strcmp(dd_col_text(st, 3), "connect") == 0;
-		int erc = group_event(&g, connect, key, cert, sqlite3_column_int64(st, 4),
-				      (const char *)sqlite3_column_text(st, 5), r->window_start_ms);
-		if (erc)
-			rc = fail(r, erc, "Out of memory.");
-	}
-	if (!rc && s != SQLITE_DONE)
-		rc = fail_db(r);
-	sqlite3_reset(st);
-	if (!rc)
-		rc = finish_conflicting(r, &g);
-	group_free(&g);
-	return rc;
+	return connection_scan(r, true);
 }
 
 /* ---- the table ----------------------------------------------------------------------------- */
@@ -1226,10 +1303,154 @@ const struct dd_audit_check *dd_audit_check_find(const char *name)
 	return NULL;
 }
 
-char *dd__audit_resource_key(json_t *resource_identifier)
+char *dd_audit_checks_resource_key(json_t *resource_identifier)
 {
 	if (!json_is_object(resource_identifier))
 		return NULL;
 	/* JSON_SORT_KEYS applies at every level, so nested identifiers are canonical too. */
 	return json_dumps(resource_identifier, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
+/* ---- reporting ------------------------------------------------------------------------------ */
+
+int dd_audit_checks_emit(struct dd_audit_run *r, json_t *resource, json_t *related, const char *reason_code,
+			 const char *fmt, ...)
+{
+	char reason[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	char *key = dd_audit_checks_resource_key(json_object_get(resource, "resourceIdentifier"));
+	char *res_text = json_dumps(resource, JSON_COMPACT | JSON_SORT_KEYS);
+	char *rel_text = related ? json_dumps(related, JSON_COMPACT) : NULL;
+	const char *rtype = json_string_value(json_object_get(resource, "resourceType"));
+	int rc;
+	if (!key || !res_text || (related && !rel_text)) {
+		rc = DD_ENOMEM;
+	} else if (!r->emit) {
+		rc = DD_EINVAL;
+	} else {
+		struct dd_audit_finding_text f = { .resource_type = rtype ? rtype : "", .resource_key = key,
+						   .resource = res_text, .related = rel_text ? rel_text : "[]",
+						   .reason_code = reason_code, .reason = reason };
+		rc = r->emit(r, &f);
+	}
+	free(key);
+	free(res_text);
+	free(rel_text);
+	json_decref(resource);
+	json_decref(related);
+	return rc;
+}
+
+/* True when s is written by jansson as itself between quotes (no escapes). */
+static bool json_plain(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == '"' || *p == '\\' || *p >= 0x7f)
+			return false;
+	return true;
+}
+
+static int emit1v(struct dd_audit_run *r, const char *type, const char *key, const char *value, const char *related_text,
+		  const char *reason_code, const char *fmt, va_list ap) DD_PRINTF(7, 0);
+static int emit1v(struct dd_audit_run *r, const char *type, const char *key, const char *value, const char *related_text,
+		  const char *reason_code, const char *fmt, va_list ap)
+{
+	if (!json_plain(type) || !json_plain(key) || !json_plain(value) || strlen(value) > 1024) {
+		/* rare: let jansson escape */
+		char reason[1024];
+		vsnprintf(reason, sizeof reason, fmt, ap);
+		json_t *rel = related_text ? json_loads(related_text, 0, NULL) : NULL;
+		return dd_audit_checks_emit(r, resource1(type, key, value), rel, reason_code, "%s", reason);
+	}
+	if (!r->emit)
+		return DD_EINVAL;
+	char reason[1024], rkey[1200], res[1400];
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	/* exactly what json_dumps(..., JSON_COMPACT | JSON_SORT_KEYS) writes */
+	snprintf(rkey, sizeof rkey, "{\"%s\":\"%s\"}", key, value);
+	snprintf(res, sizeof res, "{\"resourceIdentifier\":%s,\"resourceType\":\"%s\"}", rkey, type);
+	struct dd_audit_finding_text f = { .resource_type = type, .resource_key = rkey, .resource = res,
+					   .related = related_text ? related_text : "[]", .reason_code = reason_code,
+					   .reason = reason };
+	return r->emit(r, &f);
+}
+
+int dd_audit_checks_emit1(struct dd_audit_run *r, const char *type, const char *key, const char *value,
+			  const char *related_text, const char *reason_code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = emit1v(r, type, key, value, related_text, reason_code, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int emit_cert(struct dd_audit_run *r, const struct dd_cert_info *ci, const char *related_text, const char *code,
+		     const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = emit1v(r, cert_resource_type(ci->kind), cert_id_key(ci->kind), ci->id, related_text, code, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* ---- running checks ------------------------------------------------------------------------- */
+
+static double clock_s(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void dd_audit_checks_run(struct dd_audit_run *const *runs, size_t n, int *rcs)
+{
+	bool *done = calloc(n ? n : 1, sizeof *done);
+	struct cert_walk *walks = calloc(n ? n : 1, sizeof *walks);
+	int group = 0;
+	/* certificate checks of one kind: one pass for all of them */
+	for (int kind = 0; done && walks && kind < 2; kind++) {
+		enum dd_cert_kind k = kind == 0 ? DD_CERT_DEVICE : DD_CERT_CA;
+		size_t m = 0, idx[NCERT_SPECS + 8];
+		for (size_t i = 0; i < n && m < sizeof idx / sizeof idx[0]; i++) {
+			const struct cert_spec *sp = cert_spec_of(runs[i]->check->fn);
+			if (sp && sp->kind == k)
+				idx[m++] = i;
+		}
+		if (m < 2)
+			continue;
+		group++;
+		double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+		for (size_t j = 0; j < m; j++)
+			walk_init(&walks[j], runs[idx[j]], cert_spec_of(runs[idx[j]]->check->fn));
+		struct cert_pass p = { .w = walks, .n = m };
+		int rc = cert_pass_run(&p, runs[idx[0]], k);
+		bool all_failed = true;
+		for (size_t j = 0; j < m; j++)
+			all_failed = all_failed && walks[j].rc;
+		double dt = clock_s(CLOCK_MONOTONIC) - t0, dc = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+		for (size_t j = 0; j < m; j++) {
+			/* a pass stopped because every walk failed ends each with its own failure */
+			rcs[idx[j]] = walk_end(&walks[j], all_failed ? 0 : rc);
+			runs[idx[j]]->run_s = dt;
+			runs[idx[j]]->run_cpu_s = dc;
+			runs[idx[j]]->group = group;
+			done[idx[j]] = true;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (done && done[i])
+			continue;
+		double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+		rcs[i] = runs[i]->check->fn(runs[i]);
+		runs[i]->run_s = clock_s(CLOCK_MONOTONIC) - t0;
+		runs[i]->run_cpu_s = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+		runs[i]->group = 0;
+	}
+	free(walks);
+	free(done);
 }

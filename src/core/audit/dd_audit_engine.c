@@ -1,0 +1,1317 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The audit engine: worker threads take IN_PROGRESS tasks from the store (so tasks left
+ * by a killed process are resumed; fairly between accounts, see pick_task), queue CRL
+ * refreshes on the fetch pool and wait a bounded time for them, check the audit role's
+ * permissions per check, open one read snapshot for the whole task and run the pending
+ * checks on two lanes (threads) over it (dd_audit_checks_run: the certificate checks share
+ * one pass). Each check spools its findings to a file of its own; as soon as it ended,
+ * the task's thread writes them in batches with the check's final status in the last
+ * batch's transaction, while the lanes go on. A check found IN_PROGRESS when resuming
+ * has its partial findings deleted and runs again, so no finding is ever duplicated. The
+ * scheduler thread starts scheduled audits on their due days (once per day, catching up
+ * once after downtime) and prunes old results. The engine calls the checks and the store,
+ * never the API layer.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/audit/dd_audit_checks.h"
+#include "core/audit/dd_audit_engine.h"
+#include "dd/metrics.h"
+#include "dd/audit.h"
+#include "dd/crl.h"
+#include "dd/ctx.h"
+#include "dd/iam.h"
+#include "dd/policy.h"
+#include "dd/sns.h"
+#include "dd/store.h"
+#include "store/dd_store_audit.h"
+
+#define NWORKERS 2
+#define MAX_CLAIMED 16
+#define BATCH 2000
+#define DAY_MS (86400000LL)
+
+struct dd_audit_engine {
+	struct dd_service *svc;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+	unsigned long wake_seq;
+	pthread_t workers[NWORKERS];
+	int nworkers;
+	pthread_t scheduler;
+	char claimed[MAX_CLAIMED][DD_ACCOUNT_REGION_SIZE + 40]; /* "<account>/<region>/<task>" */
+	char last_account[16];     /* the account whose task was claimed last (round-robin) */
+};
+
+/* ---- findings sink ----------------------------------------------------------------- */
+
+static uint64_t finding_base;
+
+static void finding_seed(void)
+{
+	unsigned char r[8];
+	if (dd_random_bytes(r, sizeof r))
+		memset(r, 0x3c, sizeof r);
+	memcpy(&finding_base, r, sizeof finding_base);
+	finding_base |= 1;
+}
+
+/* A UUIDv7 (RFC 9562): 48 bits of milliseconds, then a per-process counter seeded at
+ * random, so finding ids are unique, look like AWS's, and sort by creation time. Sorted
+ * ids make the findings table's inserts appends instead of random B-tree writes. */
+static void finding_id(int64_t ms, char out[37])
+{
+	static atomic_uint_fast64_t counter;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, finding_seed);
+	uint64_t n = (uint64_t)atomic_fetch_add(&counter, 1) + finding_base;
+	uint64_t t = (uint64_t)ms & 0xFFFFFFFFFFFFULL;
+	snprintf(out, 37, "%08llx-%04llx-7%03llx-%04llx-%012llx", (unsigned long long)(t >> 16),
+		 (unsigned long long)(t & 0xFFFF), (unsigned long long)((n >> 50) & 0xFFF),
+		 (unsigned long long)(0x8000 | ((n >> 36) & 0x3FFF)), (unsigned long long)(n & 0xFFFFFFFFFULL) << 12 >> 12);
+}
+
+/* What a check reports goes to its spool file first and is written to the store when the
+ * check ended (by the task's thread): the check's reads never wait for the writes, and a
+ * failed check leaves nothing behind. */
+struct sink {
+	FILE *spool;
+	const char *check_name;
+	json_t *suppressions;      /* "check\nkey" -> true, active at task start (borrowed) */
+	char *last_key;            /* the resource of the previous finding */
+	int64_t noncompliant;      /* distinct resources (a check reports a resource's findings together) */
+	int64_t suppressed;
+	int64_t now_ms;
+	int err;
+};
+
+struct check_result {
+	const char *name;
+	const struct dd_audit_check *check;
+	int lane;
+	bool run;                  /* ran on a lane (else FAILED before running) */
+	const char *status;
+	int64_t total;
+	int64_t noncompliant, suppressed;
+	char error_code[64];
+	char message[512];
+	FILE *spool;               /* the check's findings (its own file) */
+	long start, end;           /* the check's rows in the spool */
+	int64_t task_start_ms, finding_ms;
+	double run_s, store_s;     /* time to run the check, to store its findings */
+	double run_cpu_s, store_cpu_s;
+	bool ready;                /* ended on its lane: to be stored (under handoff.mu) */
+	bool stored;
+	int group;                 /* > 0: ran in a pass shared with the checks of this group */
+};
+
+static dd_audit_engine_timing_fn timing_observer;
+static void *timing_ud;
+
+void dd_audit_engine_set_timing(dd_audit_engine_timing_fn fn, void *ud)
+{
+	timing_ud = ud;
+	timing_observer = fn;
+}
+
+static double clock_s(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#define WRITE_BATCH 20000
+
+/* Spool records: the SPOOL_FIELDS lengths (32 bits each), then the strings, each with its
+ * NUL. Nothing is escaped or parsed on the way through. */
+#define SPOOL_FIELDS 8
+#define SPOOL_MAX_FIELD (1u << 24)
+
+static int spool_write(FILE *f, const char *const fields[SPOOL_FIELDS])
+{
+	/* one record, one fwrite: [u32 lengths x SPOOL_FIELDS][each field + NUL] */
+	char small[2048];
+	uint32_t lens[SPOOL_FIELDS];
+	size_t total = sizeof lens;
+	for (int i = 0; i < SPOOL_FIELDS; i++) {
+		size_t n = strlen(fields[i]);
+		lens[i] = (uint32_t)(n < SPOOL_MAX_FIELD ? n : SPOOL_MAX_FIELD);
+		total += lens[i] + 1;
+	}
+	char *buf = total <= sizeof small ? small : malloc(total);
+	if (!buf)
+		return DD_ENOMEM;
+	memcpy(buf, lens, sizeof lens);
+	char *p = buf + sizeof lens;
+	for (int i = 0; i < SPOOL_FIELDS; i++) {
+		memcpy(p, fields[i], lens[i]);
+		p[lens[i]] = '\0';
+		p += lens[i] + 1;
+	}
+	int rc = fwrite(buf, total, 1, f) == 1 ? 0 : DD_EIO;
+	if (buf != small)
+		free(buf);
+	return rc;
+}
+
+/* Reads one record into buf (grown as needed); fields point into it, NUL-terminated. */
+static int spool_read(FILE *f, char **buf, size_t *cap, const char *fields[SPOOL_FIELDS], long *consumed)
+{
+	uint32_t lens[SPOOL_FIELDS];
+	if (fread(lens, sizeof lens, 1, f) != 1)
+		return DD_EIO;
+	size_t body = 0;
+	for (int i = 0; i < SPOOL_FIELDS; i++) {
+		if (lens[i] > SPOOL_MAX_FIELD)
+			return DD_EIO;
+		body += lens[i] + 1;
+	}
+	if (body > *cap) {
+		size_t ncap = body * 2;
+		char *nb = realloc(*buf, ncap);
+		if (!nb)
+			return DD_ENOMEM;
+		*buf = nb;
+		*cap = ncap;
+	}
+	if (fread(*buf, body, 1, f) != 1)
+		return DD_EIO;
+	size_t off = 0;
+	for (int i = 0; i < SPOOL_FIELDS; i++) {
+		if ((*buf)[off + lens[i]] != '\0')
+			return DD_EIO;
+		fields[i] = *buf + off;
+		off += lens[i] + 1;
+	}
+	*consumed = (long)(sizeof lens + body);
+	return 0;
+}
+
+/* Writes one check's spooled findings and its final status, unless the check is no longer
+ * IN_PROGRESS (the task was canceled meanwhile). */
+static int write_check(struct dd_db *db, const char *account_region, const char *task_id, FILE *spool,
+		       const struct check_result *cr)
+{
+	if (dd_db_begin_write(db))
+		return DD_EIO;
+	char status[32];
+	int src = dd_store_audit_task_check_status(db, account_region, task_id, cr->name, status, sizeof status);
+	if (src && src != DD_ENOTFOUND)
+		goto fail;
+	if (src || strcmp(status, "IN_PROGRESS") != 0) {
+		dd_db_rollback(db);
+		return 0;
+	}
+	if (spool && fseek(spool, cr->start, SEEK_SET) != 0)
+		goto fail;
+	char *buf = NULL;
+	size_t cap = 0;
+	long pos = cr->start;
+	int n = 0;
+	while (spool && pos < cr->end) {
+		const char *fl[SPOOL_FIELDS];
+		long used = 0;
+		if (spool_read(spool, &buf, &cap, fl, &used)) {
+			free(buf);
+			goto fail;
+		}
+		pos += used;
+		/* fields: id, resource type, key, resource, related, reason, code, suppressed */
+		struct dd_store_audit_finding f = {
+			.finding_id = fl[0], .task_id = task_id, .check_name = cr->name,
+			.task_start_ms = cr->task_start_ms, .finding_ms = cr->finding_ms,
+			.severity = cr->check ? cr->check->severity : "", .resource_type = fl[1], .resource_key = fl[2],
+			.resource = fl[3], .related = fl[4], .reason = fl[5], .reason_code = fl[6],
+			.suppressed = fl[7][0] == '1',
+		};
+		if (dd_store_audit_findings_insert(db, account_region, &f)) {
+			free(buf);
+			goto fail;
+		}
+		dd_metrics_findings(1);
+		if (++n % WRITE_BATCH == 0) {
+			/* keep write transactions short; a crash here leaves the check
+			 * IN_PROGRESS, and resuming deletes these rows first */
+			if (dd_db_commit(db) || dd_db_begin_write(db)) {
+				free(buf);
+				return DD_EIO;
+			}
+		}
+	}
+	free(buf);
+	struct dd_store_audit_task_check tc = {
+		.check_name = cr->name, .status = cr->status, .total = cr->total, .noncompliant = cr->noncompliant,
+		.suppressed = cr->suppressed, .error_code = cr->error_code[0] ? cr->error_code : NULL,
+		.message = cr->message[0] ? cr->message : NULL,
+	};
+	bool updated;
+	if (dd_store_audit_task_check_finish(db, account_region, task_id, &tc, &updated))
+		goto fail;
+	return dd_db_commit(db);
+fail:
+	dd_db_rollback(db);
+	return DD_EIO;
+}
+
+/* The run's emit: spools one finding of the running check (see dd_audit_checks_emit). */
+static int engine_emit(struct dd_audit_run *r, const struct dd_audit_finding_text *f)
+{
+	struct sink *s = r->sink;
+	bool suppressed = false;
+	if (json_object_size(s->suppressions)) {
+		char skey[2048];
+		snprintf(skey, sizeof skey, "%s\n%s", s->check_name, f->resource_key);
+		suppressed = json_object_get(s->suppressions, skey) != NULL;
+	}
+	if (!s->last_key || strcmp(s->last_key, f->resource_key) != 0) {
+		size_t len = strlen(f->resource_key) + 1;
+		char *k = realloc(s->last_key, len);
+		if (!k) {
+			s->err = DD_ENOMEM;
+			return DD_ENOMEM;
+		}
+		memcpy(k, f->resource_key, len);
+		s->last_key = k;
+		if (suppressed)
+			s->suppressed++;
+		else
+			s->noncompliant++;
+	}
+	char id[37];
+	finding_id(s->now_ms, id);
+	const char *fields[SPOOL_FIELDS] = { id, f->resource_type, f->resource_key, f->resource, f->related, f->reason,
+					     f->reason_code, suppressed ? "1" : "0" };
+	if (spool_write(s->spool, fields)) {
+		s->err = DD_EIO;
+		return DD_EIO;
+	}
+	return 0;
+}
+
+/* ---- helpers ----------------------------------------------------------------------- */
+
+static int suppression_visit(const struct dd_store_audit_suppression *sp, void *ud)
+{
+	char k[2048];
+	snprintf(k, sizeof k, "%s\n%s", sp->check_name, sp->resource_key);
+	return json_object_set_new(ud, k, json_true()) ? DD_ENOMEM : 0;
+}
+
+/* The suppressions in force at now: "check\nkey" -> true. */
+static json_t *load_suppressions(struct dd_db *db, const char *account_region, int64_t now)
+{
+	json_t *m = json_object();
+	if (dd_store_audit_suppressions_active(db, account_region, now, suppression_visit, m))
+		dd_log_warn("audit: the suppressions of %s could not be read", account_region);
+	return m;
+}
+
+/* The checks' configurations of the region (JSON object) and its audit role. */
+static json_t *check_configs(struct dd_db *db, const char *account_region, char **role_arn)
+{
+	json_t *cfg = NULL;
+	*role_arn = NULL;
+	struct dd_store_audit_config c;
+	if (dd_store_audit_config_get(db, account_region, &c) == 0) {
+		*role_arn = c.role_arn;
+		c.role_arn = NULL;
+		cfg = json_loads(c.checks, 0, NULL);
+		dd_store_audit_config_clear(&c);
+	}
+	return cfg ? cfg : json_object();
+}
+
+/* The final status of a check that ran into its sink with return code rc; NULL when
+ * the spool failed. */
+static const char *final_status(struct dd_audit_run *r, struct sink *s, int rc)
+{
+	if (s->err)
+		return NULL;
+	if (rc) {
+		if (!r->error_code[0])
+			snprintf(r->error_code, sizeof r->error_code, "AUDIT_CHECK_FAILED");
+		s->noncompliant = s->suppressed = 0;
+		return "FAILED";
+	}
+	if (r->waiting)
+		return "WAITING_FOR_DATA_COLLECTION";
+	return s->noncompliant ? "COMPLETED_NON_COMPLIANT" : "COMPLETED_COMPLIANT";
+}
+
+/* IAM is global: the role is looked up in the account, whatever the audit's region. */
+static bool role_allows_reads(struct dd_db *db, const char *account, const char *role_arn,
+			      const struct dd_audit_check *chk, char *missing, size_t mlen)
+{
+	if (!role_arn) {
+		snprintf(missing, mlen, "no audit role is configured");
+		return false;
+	}
+	struct dd_iam_policy_docs docs = { 0 };
+	if (dd_iam_role_policies(db, account, role_arn, &docs)) {
+		snprintf(missing, mlen, "the audit role %s does not exist", role_arn);
+		return false;
+	}
+	struct dd_policy **pols = calloc(docs.n ? docs.n : 1, sizeof *pols);
+	size_t n = 0;
+	for (size_t i = 0; pols && i < docs.n; i++) {
+		char msg[DD_POLICY_ERRMSG_SIZE];
+		if (dd_policy_compile(docs.items[i].document, strlen(docs.items[i].document), DD_POLICY_IAM,
+				      &pols[n], msg, sizeof msg) == 0)
+			n++;
+	}
+	bool ok = pols != NULL;
+	for (const char *const *a = chk->reads; ok && a && *a; a++) {
+		bool allowed = false;
+		if (dd_policy_role_allows((const struct dd_policy *const *)pols, n, *a, "*", &allowed) || !allowed) {
+			snprintf(missing, mlen, "The audit role %s is not allowed to perform %s", role_arn, *a);
+			ok = false;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		dd_policy_free(pols[i]);
+	free(pols);
+	dd_iam_policy_docs_clear(&docs);
+	return ok;
+}
+
+static int delete_partial(struct dd_db *db, const char *account_region, const char *task_id, const char *check)
+{
+	if (dd_db_begin_write(db))
+		return DD_EIO;
+	if (dd_store_audit_findings_delete_check(db, account_region, task_id, check)) {
+		dd_db_rollback(db);
+		return DD_EIO;
+	}
+	return dd_db_commit(db);
+}
+
+struct task_copy {
+	char status[32];
+	char task_type[32];
+	char scheduled_name[256];
+	bool scheduled;
+	int64_t start_ms, window_start_ms;
+	char *checks;
+};
+
+static int task_copy_fn(const struct dd_store_audit_task *t, void *ud)
+{
+	struct task_copy *c = ud;
+	snprintf(c->status, sizeof c->status, "%s", t->status);
+	snprintf(c->task_type, sizeof c->task_type, "%s", t->task_type);
+	c->scheduled = t->scheduled_name != NULL;
+	snprintf(c->scheduled_name, sizeof c->scheduled_name, "%s", t->scheduled_name ? t->scheduled_name : "");
+	c->start_ms = t->start_ms;
+	c->window_start_ms = t->window_start_ms;
+	c->checks = strdup(t->checks);
+	return c->checks ? 0 : DD_ENOMEM;
+}
+
+static const char *task_status(struct dd_db *db, const char *account_region, const char *task_id, char *buf, size_t len)
+{
+	struct task_copy c = { 0 };
+	buf[0] = '\0';
+	if (dd_store_audit_task_get(db, account_region, task_id, task_copy_fn, &c) == 0)
+		snprintf(buf, len, "%s", c.status);
+	free(c.checks);
+	return buf;
+}
+
+static bool is_revocation_check(const char *name)
+{
+	return strstr(name, "REVOKED") != NULL;
+}
+
+/* ---- notifications ----------------------------------------------------------------- */
+
+struct notify_stats {
+	json_t *details;
+	int64_t total, failed, canceled, noncompliant, compliant;
+};
+
+static int notify_check(const struct dd_store_audit_task_check *c, void *ud)
+{
+	struct notify_stats *ns = ud;
+	bool done = strncmp(c->status, "COMPLETED", 9) == 0;
+	/* the counts are integers in the message (0 for a check that did not complete) */
+	json_t *d = json_pack("{s:s, s:s, s:I, s:I}", "checkName", c->check_name, "checkRunStatus", c->status,
+			      "nonCompliantResourcesCount", (json_int_t)(done ? c->noncompliant : 0),
+			      "totalResourcesCount", (json_int_t)(done ? c->total : 0));
+	if (done)
+		json_object_set_new(d, "suppressedNonCompliantResourcesCount", json_integer(c->suppressed));
+	if (c->error_code)
+		json_object_set_new(d, "errorCode", json_string(c->error_code));
+	if (c->message)
+		json_object_set_new(d, "message", json_string(c->message));
+	json_array_append_new(ns->details, d);
+	ns->total++;
+	if (strcmp(c->status, "FAILED") == 0)
+		ns->failed++;
+	else if (strcmp(c->status, "CANCELED") == 0)
+		ns->canceled++;
+	else if (strcmp(c->status, "COMPLETED_NON_COMPLIANT") == 0)
+		ns->noncompliant++;
+	else if (strcmp(c->status, "COMPLETED_COMPLIANT") == 0)
+		ns->compliant++;
+	return 0;
+}
+
+/* Publishes the task's summary to the SNS target of the region's audit configuration (a
+ * topic ARN carries its own region). */
+static void notify(struct dd_service *svc, struct dd_db *db, const char *account, const char *account_region,
+		   const char *task_id)
+{
+	struct task_copy task = { 0 };
+	if (dd_store_audit_task_get(db, account_region, task_id, task_copy_fn, &task))
+		return;
+	struct dd_store_audit_config cfg;
+	json_t *targets = NULL;
+	if (dd_store_audit_config_get(db, account_region, &cfg) == 0) {
+		targets = json_loads(cfg.targets, 0, NULL);
+		dd_store_audit_config_clear(&cfg);
+	}
+	json_t *sns = json_object_get(targets, "SNS");
+	const char *topic = json_string_value(json_object_get(sns, "targetArn"));
+	struct notify_stats ns = { .details = json_array() };
+	if (!topic || !json_is_true(json_object_get(sns, "enabled")) ||
+	    dd_store_audit_task_checks(db, account_region, task_id, notify_check, &ns)) {
+		json_decref(ns.details);
+		json_decref(targets);
+		free(task.checks);
+		return;
+	}
+	json_t *payload = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "accountId", account,
+				    "taskId", task_id, "taskStatus", task.status, "taskType", task.task_type,
+				    "failedChecksCount", (json_int_t)ns.failed, "canceledChecksCount", (json_int_t)ns.canceled,
+				    "nonCompliantChecksCount", (json_int_t)ns.noncompliant,
+				    "compliantChecksCount", (json_int_t)ns.compliant, "totalChecksCount", (json_int_t)ns.total,
+				    "taskStartTime", (json_int_t)task.start_ms, "auditDetails", ns.details);
+	if (task.scheduled)
+		json_object_set_new(payload, "scheduledAuditName", json_string(task.scheduled_name));
+	char *msg = json_dumps(payload, JSON_COMPACT);
+	char mid[37];
+	if (msg && dd_sns_publish(svc, db, account, topic, NULL, msg, mid) == 0)
+		dd_log_info("audit: task %s notified to %s (message %s)", task_id, topic, mid);
+	else
+		dd_log_warn("audit: task %s: the notification to %s could not be queued", task_id, topic);
+	free(msg);
+	json_decref(payload);
+	json_decref(targets);
+	free(task.checks);
+}
+
+/* ---- running a task ---------------------------------------------------------------- */
+
+#define NLANES 2
+
+/* What the lanes and the task's thread share: a check is handed over (ready) as soon as
+ * it ended on its lane, and stored by the task's thread while the lanes go on. */
+struct handoff {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int lanes_running;
+};
+
+/* One of the two threads of a task: runs its share of the checks on its own snapshot
+ * connection, each check spooling its findings to a file of its own. */
+struct lane {
+	struct handoff *ho;
+	struct dd_service *svc;
+	const char *account, *region, *account_region, *task_id;
+	int64_t start_ms, window_ms;
+	json_t *cfg, *sup;             /* borrowed, read-only while the lanes run */
+	struct check_result *results;
+	size_t nresults;
+	int index, count;
+	struct dd_db *snap;
+};
+
+/* Settles a check that ended on lane ln and hands it to the task's thread. */
+static void lane_finish(struct lane *ln, struct check_result *cr, struct dd_audit_run *r, int rc)
+{
+	struct sink *sk = r->sink;
+	const char *status = final_status(r, sk, rc);
+	if (status && strcmp(status, "FAILED") == 0)
+		cr->end = 0; /* a failed check stores no findings */
+	else if (status && (fflush(cr->spool) != 0 || (cr->end = ftell(cr->spool)) < 0))
+		status = NULL;
+	if (!status) {
+		/* the spool failed: the check fails rather than being retried forever */
+		cr->status = "FAILED";
+		cr->end = 0;
+		snprintf(cr->error_code, sizeof cr->error_code, "AUDIT_CHECK_FAILED");
+		snprintf(cr->message, sizeof cr->message, "The check's results could not be spooled: %s.",
+			 dd_strerror(sk->err ? sk->err : DD_EIO));
+	} else {
+		cr->status = status;
+		cr->total = r->total;
+		cr->noncompliant = sk->noncompliant;
+		cr->suppressed = sk->suppressed;
+		snprintf(cr->error_code, sizeof cr->error_code, "%s", r->error_code);
+		snprintf(cr->message, sizeof cr->message, "%s", r->message);
+	}
+	cr->run_s = r->run_s;
+	cr->run_cpu_s = r->run_cpu_s;
+	cr->group = r->group;
+	dd_log_debug("audit: task %s: %s %s in %.0f ms on lane %d%s (%lld resources, %lld noncompliant)", ln->task_id,
+		     cr->name, cr->status, r->run_s * 1000.0, ln->index, r->group ? " in a shared pass" : "",
+		     (long long)r->total, (long long)cr->noncompliant);
+	free(sk->last_key);
+	sk->last_key = NULL;
+	pthread_mutex_lock(&ln->ho->mu);
+	cr->ready = true;
+	pthread_cond_broadcast(&ln->ho->cv);
+	pthread_mutex_unlock(&ln->ho->mu);
+}
+
+static void *run_lane(void *arg)
+{
+	struct lane *ln = arg;
+	size_t n = 0;
+	struct dd_audit_run *runs = calloc(ln->nresults + 1, sizeof *runs);
+	struct dd_audit_run **rp = calloc(ln->nresults + 1, sizeof *rp);
+	struct sink *sinks = calloc(ln->nresults + 1, sizeof *sinks);
+	struct check_result **crs = calloc(ln->nresults + 1, sizeof *crs);
+	int *rcs = calloc(ln->nresults + 1, sizeof *rcs);
+	json_t *empty = json_object();
+	int64_t now = dd_service_now_ms(ln->svc);
+	for (size_t k = 0; runs && rp && sinks && crs && rcs && k < ln->nresults; k++) {
+		struct check_result *cr = &ln->results[k];
+		if (!cr->run || cr->lane != ln->index)
+			continue;
+		cr->spool = tmpfile();
+		cr->task_start_ms = ln->start_ms;
+		cr->finding_ms = now;
+		cr->start = cr->end = 0;
+		if (!cr->spool) {
+			cr->status = "FAILED";
+			snprintf(cr->error_code, sizeof cr->error_code, "AUDIT_CHECK_FAILED");
+			snprintf(cr->message, sizeof cr->message, "The check's results could not be spooled: %s.",
+				 dd_strerror(DD_EIO));
+			pthread_mutex_lock(&ln->ho->mu);
+			cr->ready = true;
+			pthread_mutex_unlock(&ln->ho->mu);
+			continue;
+		}
+		json_t *ccfg = json_object_get(json_object_get(ln->cfg, cr->name), "configuration");
+		sinks[n] = (struct sink){ .spool = cr->spool, .check_name = cr->name, .suppressions = ln->sup, .now_ms = now };
+		runs[n] = (struct dd_audit_run){
+			.emit = engine_emit, .svc = ln->svc, .snap = ln->snap, .account = ln->account, .region = ln->region,
+			.account_region = ln->account_region, .task_id = ln->task_id, .task_start_ms = ln->start_ms,
+			.window_start_ms = ln->window_ms, .config = json_is_object(ccfg) ? ccfg : empty, .check = cr->check,
+			.sink = &sinks[n],
+		};
+		rp[n] = &runs[n];
+		crs[n] = cr;
+		n++;
+	}
+	/* the certificate checks first, in one shared pass (their findings are the most to
+	 * store), then one check at a time; each is handed over when it ended */
+	size_t first = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct dd_audit_check *c = rp[i]->check;
+		if (!c->uses_connections && strstr(c->resource_type, "CERTIFICATE")) {
+			struct dd_audit_run *tr = rp[i];
+			struct check_result *tc = crs[i];
+			memmove(&rp[first + 1], &rp[first], (i - first) * sizeof *rp);
+			memmove(&crs[first + 1], &crs[first], (i - first) * sizeof *crs);
+			rp[first] = tr;
+			crs[first] = tc;
+			first++;
+		}
+	}
+	size_t at = 0;
+	while (at < n) {
+		size_t m = at == 0 && first > 0 ? first : 1;
+		dd_audit_checks_run(&rp[at], m, &rcs[at]);
+		for (size_t i = at; i < at + m; i++)
+			lane_finish(ln, crs[i], rp[i], rcs[i]);
+		at += m;
+	}
+	json_decref(empty);
+	free(runs);
+	free(rp);
+	free(sinks);
+	free(crs);
+	free(rcs);
+	pthread_mutex_lock(&ln->ho->mu);
+	ln->ho->lanes_running--;
+	pthread_cond_broadcast(&ln->ho->cv);
+	pthread_mutex_unlock(&ln->ho->mu);
+	return NULL;
+}
+
+static void run_task(struct dd_service *svc, const char *account_region, const char *task_id)
+{
+	int64_t t_run = dd_now_ms();
+	struct dd_db *db = dd_store_db(svc->store);
+	if (!db)
+		return;
+	char account[13], region[64];
+	if (dd_account_region_split(account_region, account, region, sizeof region)) {
+		dd_log_error("audit: task %s: malformed account_region %s", task_id, account_region);
+		return;
+	}
+	struct task_copy tc = { 0 };
+	if (dd_store_audit_task_get(db, account_region, task_id, task_copy_fn, &tc)) {
+		free(tc.checks);
+		return;
+	}
+	int64_t start_ms = tc.start_ms, window_ms = tc.window_start_ms;
+	json_t *checks = json_loads(tc.checks, 0, NULL);
+	free(tc.checks);
+	if (!checks)
+		return;
+	char *role_arn = NULL;
+	json_t *cfg = check_configs(db, account_region, &role_arn);
+	json_t *sup = load_suppressions(db, account_region, start_ms);
+
+	/* pending checks */
+	json_t *pending = json_array();
+	bool need_crl = false;
+	size_t i;
+	json_t *cname;
+	json_array_foreach(checks, i, cname) {
+		char cstat[32];
+		int src = dd_store_audit_task_check_status(db, account_region, task_id, json_string_value(cname), cstat,
+							   sizeof cstat);
+		if (src && src != DD_ENOTFOUND)
+			break;
+		if (!src && strcmp(cstat, "IN_PROGRESS") == 0) {
+			json_array_append(pending, cname);
+			if (is_revocation_check(json_string_value(cname)))
+				need_crl = true;
+		}
+	}
+	if (need_crl) {
+		/* Fetches run on the fetch pool; this worker waits a bounded time for its own
+		 * account's, then the checks use the CRLs stored by then (the rest go on). */
+		struct dd_crl_refresh_stats stats;
+		if (dd_crl_refresh(svc, account_region, &stats) == 0 && stats.urls) {
+			int late = stats.queued || stats.pending ? dd_crl_refresh_wait(svc, account_region, DD_CRL_AUDIT_WAIT_MS) : 0;
+			dd_log_info("audit: task %s: CRLs: %zu queued, %zu already queued, %zu cached, %zu in backoff%s",
+				    task_id, stats.queued, stats.pending, stats.cached, stats.backoff,
+				    late ? "; some fetches still running, the checks use the CRLs stored so far" : "");
+		}
+	}
+	dd_log_info("audit: task %s of account %s started: %zu of %zu checks to run", task_id, account,
+		    json_array_size(pending), json_array_size(checks));
+	/* resuming: a check left IN_PROGRESS may have written part of its findings */
+	json_array_foreach(pending, i, cname) {
+		if (delete_partial(db, account_region, task_id, json_string_value(cname)))
+			goto out;
+	}
+	size_t npending = json_array_size(pending);
+	struct check_result *results = calloc(npending + 1, sizeof *results);
+	struct lane lanes[NLANES];
+	memset(lanes, 0, sizeof lanes);
+	struct handoff ho = { .lanes_running = 0 };
+	pthread_mutex_init(&ho.mu, NULL);
+	pthread_cond_init(&ho.cv, NULL);
+	if (!results)
+		goto out;
+	/* permissions first (the lanes must not touch this thread's connection) */
+	int weight[NLANES] = { 0 };
+	json_array_foreach(pending, i, cname) {
+		struct check_result *cr = &results[i];
+		cr->name = json_string_value(cname);
+		cr->check = dd_audit_check_find(cr->name);
+		if (!cr->check) {
+			cr->status = "FAILED";
+			snprintf(cr->error_code, sizeof cr->error_code, "AUDIT_CHECK_FAILED");
+			snprintf(cr->message, sizeof cr->message, "Unknown check.");
+			continue;
+		}
+		char missing[512];
+		if (!role_allows_reads(db, account, role_arn, cr->check, missing, sizeof missing)) {
+			cr->status = "FAILED";
+			snprintf(cr->error_code, sizeof cr->error_code, "INSUFFICIENT_PERMISSIONS");
+			snprintf(cr->message, sizeof cr->message, "%s", missing);
+			continue;
+		}
+		cr->run = true;
+	}
+	/* Balance the lanes by a rough cost: each connection scan (a full pass over the
+	 * events) weighs 4, the device certificate checks together 4 (they share one pass
+	 * over the certificates, so they go to one lane), every other check 1; heaviest first
+	 * to the lighter lane. */
+	int devcert_lane = -1;
+	for (int pass = 0; pass < 3; pass++) {
+		for (size_t k = 0; k < npending; k++) {
+			struct check_result *cr = &results[k];
+			if (!cr->run)
+				continue;
+			bool conn = cr->check->uses_connections;
+			bool devcert = !conn && strcmp(cr->check->resource_type, "DEVICE_CERTIFICATE") == 0;
+			if ((pass == 0 && !conn) || (pass == 1 && !devcert) || (pass == 2 && (conn || devcert)))
+				continue;
+			int l = weight[0] <= weight[1] ? 0 : 1;
+			if (devcert) {
+				if (devcert_lane < 0) {
+					devcert_lane = l;
+					weight[l] += 4;
+				}
+				l = devcert_lane;
+			} else {
+				weight[l] += conn ? 4 : 1;
+			}
+			cr->lane = l;
+			lanes[l].count++;
+		}
+	}
+	for (int l = 0; l < NLANES; l++) {
+		lanes[l] = (struct lane){ .ho = &ho, .svc = svc, .account = account, .region = region,
+					  .account_region = account_region, .task_id = task_id,
+					  .start_ms = start_ms, .window_ms = window_ms, .cfg = cfg, .sup = sup,
+					  .results = results, .nresults = npending, .index = l, .count = lanes[l].count };
+		lanes[l].snap = dd_store_db_private(svc->store);
+	}
+	struct dd_db *snaps[NLANES] = { lanes[0].snap, lanes[1].snap };
+	bool ready = snaps[0] && snaps[1] && dd_store_begin_read_consistent(svc->store, snaps, NLANES) == 0;
+	/* Both lanes read the same snapshot on threads of their own; this thread stores each
+	 * check as soon as it ended (the second core is otherwise idle while a store is
+	 * written). The WAL grows by the findings written while the snapshots are open; it is
+	 * checkpointed once they close. */
+	pthread_t threads[NLANES];
+	bool started[NLANES] = { false, false };
+	for (int l = 0; ready && l < NLANES; l++) {
+		if (lanes[l].count == 0)
+			continue;
+		pthread_mutex_lock(&ho.mu);
+		ho.lanes_running++;
+		pthread_mutex_unlock(&ho.mu);
+		started[l] = pthread_create(&threads[l], NULL, run_lane, &lanes[l]) == 0;
+		if (!started[l])
+			run_lane(&lanes[l]); /* on this thread, before storing anything */
+	}
+	if (!ready)
+		dd_log_error("audit: task %s: cannot open a snapshot", task_id);
+	bool store_failed = false;
+	for (;;) {
+		/* the next check that ended (or failed before running), in the task's order */
+		struct check_result *next = NULL;
+		pthread_mutex_lock(&ho.mu);
+		for (;;) {
+			for (size_t k = 0; ready && k < npending && !next; k++)
+				if (!results[k].stored && (results[k].run ? results[k].ready : results[k].status != NULL))
+					next = &results[k];
+			if (next || ho.lanes_running == 0)
+				break;
+			pthread_cond_wait(&ho.cv, &ho.mu);
+		}
+		if (next)
+			next->stored = true;
+		pthread_mutex_unlock(&ho.mu);
+		if (!next)
+			break;
+		if (store_failed)
+			continue;
+		struct check_result *cr = next;
+		int64_t t0 = dd_now_ms();
+		double m0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+		if (write_check(db, account_region, task_id, cr->spool, cr)) {
+			dd_log_error("audit: task %s: check %s could not be stored", task_id, cr->name);
+			store_failed = true;
+			continue;
+		}
+		cr->store_s = clock_s(CLOCK_MONOTONIC) - m0;
+		cr->store_cpu_s = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+		dd_log_debug("audit: task %s: %s stored in %lld ms", task_id, cr->name, (long long)(dd_now_ms() - t0));
+		if (timing_observer) {
+			struct dd_audit_engine_timing tm = {
+				.task_id = task_id, .check_name = cr->name, .status = cr->status,
+				.lane = cr->run ? cr->lane : -1, .group = cr->group, .run_s = cr->run_s,
+				.run_cpu_s = cr->run_cpu_s, .store_s = cr->store_s, .store_cpu_s = cr->store_cpu_s,
+				.total = cr->total, .noncompliant = cr->noncompliant,
+			};
+			timing_observer(&tm, timing_ud);
+		}
+	}
+	for (int l = 0; l < NLANES; l++) {
+		if (started[l])
+			pthread_join(threads[l], NULL);
+		dd_db_close(lanes[l].snap);
+	}
+	pthread_mutex_destroy(&ho.mu);
+	pthread_cond_destroy(&ho.cv);
+	for (size_t k = 0; k < npending; k++)
+		if (results[k].spool)
+			fclose(results[k].spool);
+	free(results);
+	if (!ready)
+		goto out;
+	/* settle the task: COMPLETED when every check ended; a store failure leaves it
+	 * IN_PROGRESS for the next start to resume */
+	int64_t left = -1;
+	if (dd_store_audit_task_checks_left(db, account_region, task_id, &left))
+		left = -1;
+	char tstat[32];
+	task_status(db, account_region, task_id, tstat, sizeof tstat);
+	if (left == 0 && strcmp(tstat, "IN_PROGRESS") == 0) {
+		if (dd_db_begin_write(db) == 0) {
+			if (dd_store_audit_task_complete(db, account_region, task_id, dd_service_now_ms(svc)) ||
+			    dd_db_commit(db))
+				dd_db_rollback(db);
+		}
+		strcpy(tstat, "COMPLETED");
+	}
+	if (strcmp(tstat, "IN_PROGRESS") != 0) {
+		/* notify once */
+		if (dd_db_begin_write(db) == 0) {
+			bool first = false;
+			if (dd_store_audit_task_mark_notified(db, account_region, task_id, &first))
+				first = false;
+			if (dd_db_commit(db)) {
+				dd_db_rollback(db);
+				first = false;
+			}
+			if (first)
+				notify(svc, db, account, account_region, task_id);
+		}
+		int64_t nfind = -1;
+		if (dd_store_audit_findings_count_task(db, account_region, task_id, &nfind))
+			nfind = -1;
+		dd_log_info("audit: task %s %s: %lld findings, %lld ms", task_id, tstat, (long long)nfind,
+			    (long long)(dd_now_ms() - t_run));
+		dd_metrics_task("audit", tstat, dd_now_ms() - t_run);
+	}
+out:
+	json_decref(pending);
+	json_decref(sup);
+	json_decref(cfg);
+	json_decref(checks);
+	free(role_arn);
+}
+
+int dd_audit_engine_run_check_for_test(struct dd_service *svc, const char *account_region, const char *check_name,
+				       json_t *config, int64_t now_ms, json_t **findings_out, int64_t *total_out,
+				       bool *waiting_out)
+{
+	const struct dd_audit_check *chk = dd_audit_check_find(check_name);
+	char account[13], region[64];
+	if (!chk || dd_account_region_split(account_region, account, region, sizeof region))
+		return DD_EINVAL;
+	struct dd_db *snap = dd_store_db_private(svc->store);
+	FILE *spool = tmpfile();
+	if (!snap || !spool || dd_db_begin_read(snap)) {
+		dd_db_close(snap);
+		if (spool)
+			fclose(spool);
+		return DD_EIO;
+	}
+	const char *task_id = "00000000000000000000000000000000";
+	json_t *nosup = json_object();
+	struct sink sk = { .spool = spool, .check_name = chk->name, .suppressions = nosup, .now_ms = now_ms };
+	json_t *empty = json_object();
+	struct dd_audit_run r = {
+		.emit = engine_emit,
+		.svc = svc, .snap = snap, .account = account, .region = region, .account_region = account_region,
+		.task_id = task_id,
+		.task_start_ms = now_ms, .window_start_ms = now_ms - 31 * DAY_MS,
+		.config = config ? config : empty, .check = chk, .sink = &sk,
+	};
+	struct dd_audit_run *rp = &r;
+	int rc = 0;
+	dd_audit_checks_run(&rp, 1, &rc);
+	dd_db_close(snap);
+	*findings_out = json_array();
+	long end = ftell(spool);
+	rewind(spool);
+	char *buf = NULL;
+	size_t cap = 0;
+	long pos = 0;
+	while (pos < end) {
+		const char *fl[SPOOL_FIELDS];
+		long used = 0;
+		if (spool_read(spool, &buf, &cap, fl, &used))
+			break;
+		pos += used;
+		json_t *res = json_loads(fl[3], 0, NULL);
+		json_t *rel = json_loads(fl[4], 0, NULL);
+		json_array_append_new(*findings_out, json_pack("{s:s, s:o, s:o, s:s, s:s, s:s}", "checkName", chk->name,
+								"nonCompliantResource", res ? res : json_null(),
+								"relatedResources", rel ? rel : json_array(),
+								"reasonForNonCompliance", fl[5],
+								"reasonForNonComplianceCode", fl[6], "severity", chk->severity));
+	}
+	free(buf);
+	fclose(spool);
+	free(sk.last_key);
+	*total_out = r.total;
+	*waiting_out = r.waiting;
+	json_decref(nosup);
+	json_decref(empty);
+	return rc;
+}
+
+/* ---- tasks ------------------------------------------------------------------------- */
+
+int dd_audit_engine_task_create(struct dd_db *db, const char *account_region, const char *type,
+				const char *scheduled_name, const char *const *checks, size_t n, int64_t start_ms,
+				int64_t window_start_ms, char task_id[33])
+{
+	unsigned char r[16];
+	if (dd_random_bytes(r, sizeof r))
+		return DD_ECRYPTO;
+	dd_hex_encode(r, 16, task_id);
+	json_t *arr = json_array();
+	for (size_t i = 0; arr && i < n; i++)
+		json_array_append_new(arr, json_string(checks[i]));
+	char *text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+	json_decref(arr);
+	if (!text)
+		return DD_ENOMEM;
+	if (dd_db_begin_write(db)) {
+		free(text);
+		return DD_EIO;
+	}
+	struct dd_store_audit_task t = {
+		.account_region = account_region, .task_id = task_id, .task_type = type,
+		.scheduled_name = scheduled_name, .start_ms = start_ms, .window_start_ms = window_start_ms,
+		.checks = text,
+	};
+	int rc = dd_store_audit_task_insert(db, &t, checks, n);
+	free(text);
+	if (rc) {
+		dd_db_rollback(db);
+		return rc;
+	}
+	return dd_db_commit(db);
+}
+
+/* ---- workers ----------------------------------------------------------------------- */
+
+static bool claim(struct dd_audit_engine *e, const char *key)
+{
+	int free_slot = -1;
+	for (int i = 0; i < MAX_CLAIMED; i++) {
+		if (strcmp(e->claimed[i], key) == 0)
+			return false;
+		if (!e->claimed[i][0] && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0)
+		return false;
+	snprintf(e->claimed[free_slot], sizeof e->claimed[free_slot], "%s", key);
+	return true;
+}
+
+static void unclaim(struct dd_audit_engine *e, const char *key)
+{
+	for (int i = 0; i < MAX_CLAIMED; i++)
+		if (strcmp(e->claimed[i], key) == 0)
+			e->claimed[i][0] = '\0';
+}
+
+/* Tasks of account (12 digits) running now, in any region (claimed keys are
+ * "<account>/<region>/<task>"). */
+static int running_of(struct dd_audit_engine *e, const char *account)
+{
+	size_t n = strlen(account);
+	int r = 0;
+	for (int i = 0; i < MAX_CLAIMED; i++)
+		if (strncmp(e->claimed[i], account, n) == 0 && e->claimed[i][n] == '/')
+			r++;
+	return r;
+}
+
+struct pick {
+	struct dd_audit_engine *e;
+	int cap, best_run, best_wrap;
+	bool found;
+	char account_region[DD_ACCOUNT_REGION_SIZE];
+	char task[40];
+};
+
+static int pick_visit(const struct dd_store_audit_task *t, void *ud)
+{
+	struct pick *p = ud;
+	struct dd_audit_engine *e = p->e;
+	const char *ar = t->account_region;
+	char a[13], region[64];
+	if (dd_account_region_split(ar, a, region, sizeof region))
+		return 0;
+	char key[DD_ACCOUNT_REGION_SIZE + 40];
+	snprintf(key, sizeof key, "%s/%s", ar, t->task_id);
+	bool taken = false;
+	for (int i = 0; i < MAX_CLAIMED && !taken; i++)
+		taken = strcmp(e->claimed[i], key) == 0;
+	int run = running_of(e, a); /* the account's tasks in every region */
+	if (taken || run >= p->cap)
+		return 0;
+	int wrap = strcmp(a, e->last_account) <= 0; /* 0: after the last served, this round */
+	if (p->found) {
+		if (run > p->best_run || (run == p->best_run && wrap > p->best_wrap))
+			return 0;
+		if (run == p->best_run && wrap == p->best_wrap && strncmp(a, p->account_region, 12) >= 0)
+			return 0; /* same rank: the lower account id, its oldest task (seen first) */
+	}
+	p->found = true;
+	p->best_run = run;
+	p->best_wrap = wrap;
+	snprintf(p->account_region, sizeof p->account_region, "%s", ar);
+	snprintf(p->task, sizeof p->task, "%s", t->task_id);
+	return 0;
+}
+
+/* Fair claiming, under e->mu: of the unclaimed IN_PROGRESS tasks (oldest first), take one
+ * of an account below the per-account cap (nworkers - 1, at least 1, so one worker is
+ * always left for the other accounts) with the fewest running tasks; ties go round-robin
+ * by account id after the account served last, then to the oldest task. So an account
+ * that queued many audits never makes another account's audit wait for more than the
+ * tasks already running. */
+static bool pick_task(struct dd_audit_engine *e, struct dd_db *db, char account_region[DD_ACCOUNT_REGION_SIZE],
+		      char task[40])
+{
+	struct pick p = { .e = e, .cap = e->nworkers > 1 ? e->nworkers - 1 : 1 };
+	if (dd_store_audit_tasks_in_progress(db, pick_visit, &p) || !p.found)
+		return false;
+	snprintf(account_region, DD_ACCOUNT_REGION_SIZE, "%s", p.account_region);
+	snprintf(task, 40, "%s", p.task);
+	return true;
+}
+
+static void *worker(void *arg)
+{
+	struct dd_audit_engine *e = arg;
+	pthread_mutex_lock(&e->mu);
+	while (!e->stop) {
+		unsigned long seq = e->wake_seq;
+		pthread_mutex_unlock(&e->mu);
+		struct dd_db *db = dd_store_db(e->svc->store);
+		char account_region[DD_ACCOUNT_REGION_SIZE] = "", task[40] = "", key[DD_ACCOUNT_REGION_SIZE + 40] = "";
+		if (db) {
+			pthread_mutex_lock(&e->mu);
+			if (pick_task(e, db, account_region, task)) {
+				snprintf(key, sizeof key, "%s/%s", account_region, task);
+				if (claim(e, key))
+					snprintf(e->last_account, sizeof e->last_account, "%.12s", account_region);
+				else
+					task[0] = '\0';
+			}
+			pthread_mutex_unlock(&e->mu);
+		}
+		if (task[0]) {
+			run_task(e->svc, account_region, task);
+			pthread_mutex_lock(&e->mu);
+			unclaim(e, key);
+			e->wake_seq++; /* a worker idle because of the per-account cap may go on */
+			pthread_cond_broadcast(&e->cv);
+			continue;
+		}
+		pthread_mutex_lock(&e->mu);
+		if (!e->stop && seq == e->wake_seq) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 5;
+			pthread_cond_timedwait(&e->cv, &e->mu, &ts);
+		}
+	}
+	pthread_mutex_unlock(&e->mu);
+	return NULL;
+}
+
+/* ---- scheduler --------------------------------------------------------------------- */
+
+static const char *const weekdays[] = { "SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT" };
+
+/* Is the UTC day starting at day_ms a due day of the scheduled audit? */
+static bool due_on(const char *freq, const char *dom, const char *dow, int64_t created_ms, int64_t day_ms)
+{
+	time_t t = (time_t)(day_ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	if (strcmp(freq, "DAILY") == 0)
+		return true;
+	if (strcmp(freq, "WEEKLY") == 0 || strcmp(freq, "BIWEEKLY") == 0) {
+		if (!dow || strcmp(dow, weekdays[tm.tm_wday]) != 0)
+			return false;
+		if (strcmp(freq, "WEEKLY") == 0)
+			return true;
+		int64_t weeks = (day_ms - (created_ms / DAY_MS) * DAY_MS) / (7 * DAY_MS);
+		return weeks % 2 == 0;
+	}
+	if (strcmp(freq, "MONTHLY") == 0 && dom) {
+		time_t tomorrow = t + 86400;
+		struct tm tn;
+		gmtime_r(&tomorrow, &tn);
+		if (strcmp(dom, "LAST") == 0)
+			return tn.tm_mon != tm.tm_mon;
+		int64_t d;
+		if (dd_parse_int64(dom, 1, 31, &d))
+			return false;
+		/* a day that the month lacks falls on its last day */
+		return tm.tm_mday == d || (tn.tm_mon != tm.tm_mon && d > tm.tm_mday);
+	}
+	return false;
+}
+
+static void day_string(int64_t day_ms, char out[11])
+{
+	time_t t = (time_t)(day_ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+struct due_walk {
+	int64_t today;
+	json_t *due;
+};
+
+static int due_visit(const struct dd_store_audit_scheduled *sa, void *ud)
+{
+	struct due_walk *dw = ud;
+	int64_t created_day = sa->created / DAY_MS * DAY_MS;
+	/* the most recent due day at or before today, not before creation (62 days back) */
+	for (int64_t d = dw->today; d >= created_day && d > dw->today - 62 * DAY_MS; d -= DAY_MS) {
+		if (!due_on(sa->frequency, sa->day_of_month, sa->day_of_week, sa->created, d))
+			continue;
+		char ds[11];
+		day_string(d, ds);
+		if (!*sa->last_run_day || strcmp(ds, sa->last_run_day) > 0)
+			json_array_append_new(dw->due, json_pack("{s:s, s:s, s:s, s:I, s:s}", "account_region",
+								 sa->account_region, "name", sa->name, "day", ds, "last",
+								 (json_int_t)sa->last_run_ms, "checks", sa->checks));
+		break;
+	}
+	return 0;
+}
+
+static void schedule_tick(struct dd_service *svc)
+{
+	struct dd_db *db = dd_store_db(svc->store);
+	if (!db)
+		return;
+	int64_t now = dd_service_now_ms(svc);
+	struct due_walk dw = { .today = now / DAY_MS * DAY_MS, .due = json_array() };
+	if (dd_store_audit_scheduled_all(db, due_visit, &dw)) {
+		json_decref(dw.due);
+		return;
+	}
+	size_t i;
+	json_t *d;
+	json_array_foreach(dw.due, i, d) {
+		const char *account_region = json_string_value(json_object_get(d, "account_region"));
+		const char *name = json_string_value(json_object_get(d, "name"));
+		int64_t last_ms = json_integer_value(json_object_get(d, "last"));
+		json_t *checks = json_loads(json_string_value(json_object_get(d, "checks")), 0, NULL);
+		size_t n = json_array_size(checks), j;
+		const char **names = calloc(n ? n : 1, sizeof *names);
+		json_t *cn;
+		json_array_foreach(checks, j, cn) if (names) names[j] = json_string_value(cn);
+		char task_id[33];
+		int rc = names ? dd_audit_engine_task_create(db, account_region, "SCHEDULED_AUDIT_TASK", name, names, n, now,
+							     last_ms > 0 ? last_ms : now - 31 * DAY_MS, task_id)
+			       : DD_ENOMEM;
+		free(names);
+		json_decref(checks);
+		if (rc) {
+			dd_log_warn("audit: scheduled audit %s could not start (%s)", name, dd_strerror(rc));
+			continue;
+		}
+		if (dd_db_begin_write(db) == 0) {
+			if (dd_store_audit_scheduled_mark_run(db, account_region, name,
+							      json_string_value(json_object_get(d, "day")), now) ||
+			    dd_db_commit(db))
+				dd_db_rollback(db);
+		}
+		dd_log_info("audit: scheduled audit %s started task %s", name, task_id);
+	}
+	json_decref(dw.due);
+}
+
+static void prune(struct dd_service *svc)
+{
+	int64_t days = 90;
+	const char *env = getenv("IOTDEFENDER_RETENTION_DAYS");
+	if (env && dd_parse_int64(env, 1, 36500, &days))
+		days = 90;
+	int64_t cutoff = dd_service_now_ms(svc) - days * DAY_MS;
+	struct dd_db *db = dd_store_db(svc->store);
+	if (!db || dd_db_begin_write(db))
+		return;
+	if (dd_store_audit_prune(db, cutoff) || dd_db_commit(db))
+		dd_db_rollback(db);
+}
+
+static void *scheduler(void *arg)
+{
+	struct dd_audit_engine *e = arg;
+	int64_t last_prune = 0;
+	pthread_mutex_lock(&e->mu);
+	while (!e->stop) {
+		unsigned long seq = e->wake_seq;
+		pthread_mutex_unlock(&e->mu);
+		schedule_tick(e->svc);
+		if (dd_now_ms() - last_prune > 3600 * 1000) {
+			prune(e->svc);
+			last_prune = dd_now_ms();
+		}
+		pthread_mutex_lock(&e->mu);
+		if (!e->stop && seq == e->wake_seq) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 10;
+			pthread_cond_timedwait(&e->cv, &e->mu, &ts);
+		}
+	}
+	pthread_mutex_unlock(&e->mu);
+	return NULL;
+}
+
+int dd_audit_start(struct dd_service *svc)
+{
+	struct dd_audit_engine *e = calloc(1, sizeof *e);
+	if (!e)
+		return DD_ENOMEM;
+	e->svc = svc;
+	pthread_mutex_init(&e->mu, NULL);
+	pthread_cond_init(&e->cv, NULL);
+	svc->audit = e;
+	e->nworkers = svc->audit_workers < 0 ? 0 : svc->audit_workers > NWORKERS ? NWORKERS : svc->audit_workers;
+	for (int i = 0; i < e->nworkers; i++)
+		if (pthread_create(&e->workers[i], NULL, worker, e) != 0)
+			return DD_ENOMEM;
+	if (pthread_create(&e->scheduler, NULL, scheduler, e) != 0)
+		return DD_ENOMEM;
+	return 0;
+}
+
+void dd_audit_wake(struct dd_service *svc)
+{
+	struct dd_audit_engine *e = svc ? svc->audit : NULL;
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->mu);
+	e->wake_seq++;
+	pthread_cond_broadcast(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+}
+
+void dd_audit_stop(struct dd_service *svc)
+{
+	struct dd_audit_engine *e = svc->audit;
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->mu);
+	e->stop = true;
+	pthread_cond_broadcast(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+	for (int i = 0; i < e->nworkers; i++)
+		pthread_join(e->workers[i], NULL);
+	pthread_join(e->scheduler, NULL);
+	pthread_mutex_destroy(&e->mu);
+	pthread_cond_destroy(&e->cv);
+	free(e);
+	svc->audit = NULL;
+}
