@@ -27,6 +27,7 @@
 
 #include <jansson.h>
 
+#include "store/dd_store_int.h"
 #include "core/audit/dd_audit_checks.h"
 #include "core/audit/dd_audit_engine.h"
 #include "dd/audit.h"

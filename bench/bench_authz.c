@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "store/dd_store_int.h"
 #include "dd/iam.h"
 #include "dd/store.h"
 #include "server/dd_authz.h"

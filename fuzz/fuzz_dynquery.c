@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "core/dd_registry_int.h"
+#include "api/dd_api_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

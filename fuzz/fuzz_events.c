@@ -15,7 +15,8 @@
 
 #include <jansson.h>
 
-#include "core/dd_registry_handlers.h"
+#include "store/dd_store_int.h"
+#include "api/dd_iot_ingest.h"
 #include "dd/ctx.h"
 #include "dd/service.h"
 

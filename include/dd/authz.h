@@ -16,8 +16,18 @@
 
 #include <jansson.h>
 
-#include "dd/ctx.h"
 #include "dd/policy.h"
+#include "dd/region.h"
+#include "dd/store.h"
+
+/* Where a decision is made: the store connection and the account and region whose
+ * registry is read (account_region as dd/region.h builds it). The strings are borrowed. */
+struct dd_authz_scope {
+	struct dd_db *db;
+	const char *account;
+	const char *region;
+	const char *account_region;
+};
 
 #define DD_AUTHZ_MAX_ATTRS 64
 
@@ -40,7 +50,7 @@ struct dd_authz_binding {
 
 /* Binds the variables for principal (a certificate ARN, or any principal) and client_id
  * (may be NULL). b must be zeroed or cleared. Returns 0 or DD_EIO / DD_ENOMEM. */
-int dd_authz_bind(struct dd_ctx *c, const char *principal, const char *client_id,
+int dd_authz_bind(const struct dd_authz_scope *c, const char *principal, const char *client_id,
 		  struct dd_authz_binding *b) DD_MUST_CHECK;
 void dd_authz_binding_clear(struct dd_authz_binding *b);
 /* Fills req for one action on one resource ARN from a binding (borrowed). */
@@ -48,20 +58,20 @@ void dd_authz_request(const struct dd_authz_binding *b, const char *action, cons
 		      const char *client_id, const char *source_ip, struct dd_policy_request *req);
 
 /* The names (JSON strings, in order) of every policy that applies to principal. */
-int dd_authz_policy_names(struct dd_ctx *c, const char *principal, json_t *names) DD_MUST_CHECK;
+int dd_authz_policy_names(const struct dd_authz_scope *c, const char *principal, json_t *names) DD_MUST_CHECK;
 /* Appends to names (a JSON array of strings, kept free of duplicates) the policies that
  * apply to principal and/or thing: attached to the principal directly, and attached to
  * every group (with ancestors) of the thing, or without a thing of the things the
  * principal is attached to. Returns 0 or DD_EIO. */
-int dd_authz_effective_policy_names(struct dd_ctx *c, const char *principal, const char *thing,
+int dd_authz_effective_policy_names(const struct dd_authz_scope *c, const char *principal, const char *thing,
 				    json_t *names) DD_MUST_CHECK;
 /* Appends to names the policies attached to target (a certificate or thing-group ARN, a
  * Cognito identity id) by name, and with recursive for a thing group its ancestors'.
  * Returns 0 or DD_EIO / DD_ENOMEM. */
-int dd_authz_target_policies(struct dd_ctx *c, const char *target, bool recursive, json_t *names) DD_MUST_CHECK;
+int dd_authz_target_policies(const struct dd_authz_scope *c, const char *target, bool recursive, json_t *names) DD_MUST_CHECK;
 /* The default version's document of a policy (malloc'd), or NULL (no such policy, or a
  * store error). */
-char *dd_authz_default_doc(struct dd_ctx *c, const char *name);
+char *dd_authz_default_doc(const struct dd_authz_scope *c, const char *name);
 
 /* TestAuthorization's decision for one action over several resources (full ARNs) with the
  * variables of b: an explicit deny for any resource wins, then an implicit deny for any,
@@ -82,7 +92,7 @@ struct dd_authz {
 
 /* Loads and compiles the principal's policies (default versions) and binds the variables.
  * Returns 0 with a new *out, or DD_EIO / DD_ENOMEM. */
-int dd_authz_load(struct dd_ctx *c, const char *principal, const char *client_id,
+int dd_authz_load(const struct dd_authz_scope *c, const char *principal, const char *client_id,
 		  struct dd_authz **out) DD_MUST_CHECK;
 /* Decides action on resource (full ARN) for the connection. Allocation-free. */
 enum dd_policy_decision dd_authz_decide(const struct dd_authz *a, const char *action, const char *resource,

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "dd/common.h"
-#include "dd/ctx.h"
+#include "dd/region.h"
 #include "store/dd_store_changes.h" /* struct dd_change */
 
 struct dd_db;

@@ -61,6 +61,8 @@ int64_t dd_now_ms(void);
 
 /* Fills buf with n cryptographically random bytes; returns 0 or DD_ECRYPTO. */
 int dd_random_bytes(void *buf, size_t n) DD_MUST_CHECK;
+/* A random version-4 UUID in its text form (thing ids, group ids, generation ids). */
+void dd_uuid(char out[37]);
 /* Writes 2*n lowercase hex characters and a NUL to out (size >= 2*n+1). */
 void dd_hex_encode(const unsigned char *in, size_t n, char *out);
 /* Lowercase hex SHA-256 of data into out[65]. */

@@ -8,10 +8,14 @@
  * Every account-scoped table has an `account` column first in its primary key, or, for
  * the regional tables, an `account_region` column ("<account>/<region>", dd/ctx.h).
  */
+/* The typed functions of each aggregate are in src/store/dd_store_<aggregate>.h; the
+ * SQLite handles and statement helpers those files use are internal to the store
+ * (src/store/dd_store_int.h). */
 #ifndef DD_STORE_H
 #define DD_STORE_H
 
-#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "dd/common.h"
 
@@ -42,19 +46,9 @@ int dd_store_backup(const char *dir, const char *dest, char *err, size_t errlen)
 /* The same from a database file that no server uses (opened read-only), e.g. a backup
  * being restored. */
 int dd_store_backup_file(const char *src, const char *dest, char *err, size_t errlen) DD_MUST_CHECK;
-/* The same from an open connection. */
-int dd_store_backup_handle(sqlite3 *src, const char *dest, char *err, size_t errlen) DD_MUST_CHECK;
-/* PRAGMA integrity_check: 0 when "ok", else DD_EIO with err. */
-int dd_store_integrity_check(sqlite3 *h, char *err, size_t errlen) DD_MUST_CHECK;
 /* Reads the schema version of a database file and checks its integrity. */
 int dd_store_file_version(const char *file, int *version, char *err, size_t errlen) DD_MUST_CHECK;
 
-sqlite3 *dd_db_handle(struct dd_db *db);
-/* A prepared statement for sql (a string literal: cached by address), reset and with its
- * bindings cleared. NULL on a prepare error (logged). The statement stays owned by db. */
-sqlite3_stmt *dd_db_stmt(struct dd_db *db, const char *sql);
-/* Runs sql (no parameters, no rows) directly. */
-int dd_db_exec(struct dd_db *db, const char *sql) DD_MUST_CHECK;
 int dd_db_begin_write(struct dd_db *db) DD_MUST_CHECK;
 int dd_db_begin_read(struct dd_db *db) DD_MUST_CHECK;
 int dd_db_commit(struct dd_db *db) DD_MUST_CHECK;
@@ -62,12 +56,5 @@ void dd_db_rollback(struct dd_db *db);
 /* True inside a transaction opened with dd_db_begin_*. */
 bool dd_db_in_tx(struct dd_db *db);
 
-/* Binding helpers: return the sqlite3 result code. Text is copied (SQLITE_TRANSIENT). */
-int dd_bind_text(sqlite3_stmt *st, int idx, const char *s);
-int dd_bind_int64(sqlite3_stmt *st, int idx, int64_t v);
-/* Column text as a C string ("" for NULL). Valid until the next step/reset. */
-const char *dd_col_text(sqlite3_stmt *st, int idx);
-/* Steps a statement that returns no rows; returns 0 or DD_EIO (logged). Resets it. */
-int dd_step_done(sqlite3_stmt *st) DD_MUST_CHECK;
 
 #endif

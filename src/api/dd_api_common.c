@@ -26,11 +26,9 @@
  *	int rc = dd_store_things_list(c->db, c->account_region, &filter, after, size + 1, row, &pg);
  *	return dd__page_reply(c, &pg, rc, "things", "nextToken", out);
  *
- * A listing of bare names passes dd__page_name_row as the callback. The older helpers
- * that step a store statement (dd__page_collect, dd__page_list, dd__row_text0) stay in
- * src/core/dd_registry_common.c until their last user moves to this pattern.
+ * A listing of bare names passes dd__page_name_row as the callback.
  */
-#include "core/dd_registry_int.h"
+#include "api/dd_api_common.h"
 #include "core/registry/dd_registry_query.h"
 #include "dd/iam.h"
 #include "store/dd_store_things.h"
@@ -162,18 +160,6 @@ int dd__page_reply(struct dd_ctx *c, struct dd__page *pg, int rc, const char *me
 	page_done(pg, o, token_member);
 	*out = o;
 	return 0;
-}
-
-void dd__uuid(char out[37])
-{
-	unsigned char r[16];
-	if (dd_random_bytes(r, sizeof r))
-		memset(r, 0x42, sizeof r);
-	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
-	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-	char hex[33];
-	dd_hex_encode(r, 16, hex);
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }
 
 bool dd__thing_exists(struct dd_ctx *c, const char *name)

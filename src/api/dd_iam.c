@@ -18,7 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/dd_registry_int.h"
+#include "api/dd_api_common.h"
 #include "core/iam/dd_iam_customer.h"
 #include "core/iam/dd_iam_policy.h"
 #include "core/iam/dd_iam_role.h"

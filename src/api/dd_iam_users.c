@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/dd_registry_int.h"
+#include "api/dd_api_common.h"
 #include "dd/iam.h"
 #include "core/iam/dd_iam_user.h"
 #include "store/dd_store_iam_users.h"

@@ -14,7 +14,7 @@
 
 #include "core/audit/dd_audit_checks.h"
 #include "core/audit/dd_audit_engine.h"
-#include "core/dd_registry_int.h"
+#include "api/dd_api_common.h"
 #include "dd/audit.h"
 #include "dd/iam.h"
 #include "store/dd_store_audit.h"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/dd_registry_int.h"
+#include "api/dd_api_common.h"
 #include "core/registry/dd_registry_types.h"
 #include "store/dd_store_types.h"
 
@@ -20,7 +20,7 @@ static int create_billing_group(struct dd_ctx *c, json_t *in, json_t **out)
 	const char *name = dd__str(in, "billingGroupName");
 	const char *desc = dd__str(json_object_get(in, "billingGroupProperties"), "billingGroupDescription");
 	char id[37], arn[700];
-	dd__uuid(id);
+	dd_uuid(id);
 	dd__arn_buf(c, arn, sizeof arn, "billinggroup/%s", name);
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);

@@ -18,7 +18,7 @@
 #include <openssl/evp.h>
 
 #include "api/dd_iot_certs.h"
-#include "core/dd_registry_int.h"
+#include "api/dd_api_common.h"
 #include "dd/certs.h"
 #include "dd/crl.h"
 #include "dd/keys.h"

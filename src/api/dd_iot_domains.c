@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/dd_registry_int.h"
+#include "api/dd_api_common.h"
 #include "dd/service.h"
 #include "store/dd_store_domains.h"
 #include "store/dd_store_tags.h"
@@ -303,10 +303,10 @@ static int delete_domain_configuration(struct dd_ctx *c, json_t *in, json_t **ou
 }
 
 const struct dd_handler dd_iot_domains_handlers[] = {
-	{ "iot", "CreateDomainConfiguration", create_domain_configuration },
-	{ "iot", "DescribeDomainConfiguration", describe_domain_configuration },
-	{ "iot", "ListDomainConfigurations", list_domain_configurations },
-	{ "iot", "UpdateDomainConfiguration", update_domain_configuration },
-	{ "iot", "DeleteDomainConfiguration", delete_domain_configuration },
+	{ "iot", "CreateDomainConfiguration", create_domain_configuration }, /* stored only */
+	{ "iot", "DescribeDomainConfiguration", describe_domain_configuration }, /* stored only */
+	{ "iot", "ListDomainConfigurations", list_domain_configurations }, /* stored only */
+	{ "iot", "UpdateDomainConfiguration", update_domain_configuration }, /* stored only */
+	{ "iot", "DeleteDomainConfiguration", delete_domain_configuration }, /* stored only */
 	{ NULL, NULL, NULL },
 };

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "core/dd_registry_int.h"
+#include "api/dd_api_common.h"
 #include "dd/changes.h"
 #include "dd/service.h"
 

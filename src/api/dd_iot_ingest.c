@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/dd_registry_handlers.h"
-#include "core/dd_registry_int.h"
+#include "api/dd_iot_ingest.h"
+#include "api/dd_api_common.h"
 #include "dd/iam.h"
 #include "store/dd_store_events.h"
 

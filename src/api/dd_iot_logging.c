@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/dd_registry_int.h"
+#include "api/dd_api_common.h"
 #include "store/dd_store_settings.h"
 
 /* A setting as JSON (new reference) into *v; NULL when never set. Returns 0 or DD_E*. */

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/dd_audit_int.h"
-#include "core/dd_registry_int.h"
+#include "core/audit/dd_audit_checks.h"
+#include "api/dd_api_common.h"
 #include "core/mitigation/dd_mitigation_rules.h"
 #include "dd/iam.h"
 #include "dd/mitigation.h"
@@ -182,7 +182,7 @@ static int create_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out)
 	char arn[512];
 	dd__arn_buf(c, arn, sizeof arn, "mitigationaction/%s", name);
 	char id[37];
-	dd__uuid(id);
+	dd_uuid(id);
 	if (dd_db_begin_write(c->db)) {
 		free(ptext);
 		return dd__db_fail(c);
@@ -610,7 +610,7 @@ static int start_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, jso
 	const char *token = dd__str(in, "clientRequestToken");
 	char gen_token[37];
 	if (!token || !*token) {
-		dd__uuid(gen_token);
+		dd_uuid(gen_token);
 		token = gen_token;
 	}
 	json_t *mapping = NULL, *defs = NULL, *target = NULL;

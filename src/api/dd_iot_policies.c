@@ -13,11 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/dd_registry_handlers.h"
-#include "core/dd_registry_int.h"
+#include "api/dd_iot_policies.h"
+#include "api/dd_api_common.h"
 #include "dd/authz.h"
 #include "dd/policy.h"
 #include "store/dd_store_policies.h"
+
+/* The request's account, region and store connection as the authorization rules take them
+ * (a compound literal that lives until the end of the enclosing block). */
+#define scope_of(c) (&(const struct dd_authz_scope){ .db = (c)->db, .account = (c)->account, \
+						     .region = (c)->region, .account_region = (c)->account_region })
 
 #define MAX_VERSIONS 5
 #define MAX_POLICIES_PER_TARGET 10
@@ -97,7 +102,7 @@ static int create_policy(struct dd_ctx *c, json_t *in, json_t **out)
 	if (validate_doc(c, doc))
 		return c->err;
 	char gen[37], arn[700];
-	dd__uuid(gen);
+	dd_uuid(gen);
 	dd__arn_buf(c, arn, sizeof arn, "policy/%s", name);
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
@@ -194,7 +199,7 @@ static int create_policy_version(struct dd_ctx *c, json_t *in, json_t **out)
 			       "The policy %s already has the maximum number of versions (%d)", name, MAX_VERSIONS);
 	}
 	char gen[37];
-	dd__uuid(gen);
+	dd_uuid(gen);
 	int64_t v = 0;
 	if (dd_store_policies_version_add(c->db, c->account_region, name, doc, set_default, gen, c->now_ms, &v) ||
 	    dd_db_commit(c->db))
@@ -303,7 +308,7 @@ static int set_default_policy_version(struct dd_ctx *c, json_t *in, json_t **out
 	if (begin_version_change(c, in, name, &v, &p))
 		return c->err;
 	char gen[37];
-	dd__uuid(gen);
+	dd_uuid(gen);
 	if (dd_store_policies_version_set_default(c->db, c->account_region, name, v, gen, c->now_ms) || dd_db_commit(c->db))
 		return dd__db_fail(c);
 	return 0;
@@ -357,7 +362,7 @@ int dd__policy_target_check(struct dd_ctx *c, const char *target)
 	return 0;
 }
 
-int dd_iot_attach_policy(struct dd_ctx *c, json_t *in, json_t **out)
+int dd_iot_policies_attach(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *name = dd__str(in, "policyName");
 	const char *target = dd__str(in, "target");
@@ -384,7 +389,7 @@ int dd_iot_attach_policy(struct dd_ctx *c, json_t *in, json_t **out)
 	return 0;
 }
 
-int dd_iot_detach_policy(struct dd_ctx *c, json_t *in, json_t **out)
+int dd_iot_policies_detach(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *name = dd__str(in, "policyName");
 	const char *target = dd__str(in, "target");
@@ -430,7 +435,7 @@ static int list_attached_policies(struct dd_ctx *c, json_t *in, json_t **out)
 	if (dd__policy_target_check(c, target))
 		return c->err;
 	json_t *names = json_array();
-	if (dd_authz_target_policies(c, target, recursive, names)) {
+	if (dd_authz_target_policies(scope_of(c), target, recursive, names)) {
 		json_decref(names);
 		return dd__db_fail(c);
 	}
@@ -567,7 +572,7 @@ static int get_effective_policies(struct dd_ctx *c, json_t *in, json_t **out)
 	if (principal && strncmp(principal, "arn:", 4) == 0 && dd__thing_principal_check(c, principal))
 		return c->err;
 	json_t *names = json_array();
-	if (dd_authz_effective_policy_names(c, principal, thing, names)) {
+	if (dd_authz_effective_policy_names(scope_of(c), principal, thing, names)) {
 		json_decref(names);
 		return dd__db_fail(c);
 	}
@@ -575,7 +580,7 @@ static int get_effective_policies(struct dd_ctx *c, json_t *in, json_t **out)
 	size_t i;
 	json_t *e;
 	json_array_foreach(names, i, e) {
-		char *doc = dd_authz_default_doc(c, json_string_value(e));
+		char *doc = dd_authz_default_doc(scope_of(c), json_string_value(e));
 		if (!doc)
 			continue;
 		json_array_append_new(arr, json_pack("{s:s, s:o, s:s}", "policyName", json_string_value(e), "policyArn",
@@ -611,7 +616,7 @@ static int test_authorization(struct dd_ctx *c, json_t *in, json_t **out)
 	if (principal && strncmp(principal, "arn:", 4) == 0 && dd__thing_principal_check(c, principal))
 		return c->err;
 	json_t *names = json_array();
-	if (dd_authz_effective_policy_names(c, principal, NULL, names)) {
+	if (dd_authz_effective_policy_names(scope_of(c), principal, NULL, names)) {
 		json_decref(names);
 		return dd__db_fail(c);
 	}
@@ -645,7 +650,7 @@ static int test_authorization(struct dd_ctx *c, json_t *in, json_t **out)
 	int rc = 0;
 	for (i = 0; i < n && !rc; i++) {
 		const char *pn = json_string_value(json_array_get(names, i));
-		char *doc = dd_authz_default_doc(c, pn);
+		char *doc = dd_authz_default_doc(scope_of(c), pn);
 		if (!doc) {
 			rc = dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Policy not found: %s", pn);
 			break;
@@ -657,7 +662,7 @@ static int test_authorization(struct dd_ctx *c, json_t *in, json_t **out)
 	}
 	/* ${iot:Connection.Thing.*} and ${iot:Certificate.*}, bound as the broker binds them */
 	struct dd_authz_binding bind = { 0 };
-	if (!rc && principal && dd_authz_bind(c, principal, client_id, &bind))
+	if (!rc && principal && dd_authz_bind(scope_of(c), principal, client_id, &bind))
 		rc = dd__db_fail(c);
 	json_t *results = json_array();
 	json_array_foreach(auth_infos, i, e) {
@@ -729,8 +734,8 @@ const struct dd_handler dd_iot_policies_handlers[] = {
 	{ "iot", "ListPolicyVersions", list_policy_versions },
 	{ "iot", "SetDefaultPolicyVersion", set_default_policy_version },
 	{ "iot", "DeletePolicyVersion", delete_policy_version },
-	{ "iot", "AttachPolicy", dd_iot_attach_policy },
-	{ "iot", "DetachPolicy", dd_iot_detach_policy },
+	{ "iot", "AttachPolicy", dd_iot_policies_attach },
+	{ "iot", "DetachPolicy", dd_iot_policies_detach },
 	{ "iot", "ListTargetsForPolicy", list_targets_for_policy },
 	{ "iot", "ListAttachedPolicies", list_attached_policies },
 	{ "iot", "AttachThingPrincipal", attach_thing_principal },

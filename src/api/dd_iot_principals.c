@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/dd_registry_int.h"
-#include "core/dd_registry_handlers.h"
+#include "api/dd_api_common.h"
+#include "api/dd_iot_policies.h"
 #include "store/dd_store_principals.h"
 
 struct list_pairs {
@@ -78,12 +78,12 @@ static int as_target(struct dd_ctx *c, json_t *in, json_t **out, dd_handler_fn f
 
 static int attach_principal_policy(struct dd_ctx *c, json_t *in, json_t **out)
 {
-	return as_target(c, in, out, dd_iot_attach_policy);
+	return as_target(c, in, out, dd_iot_policies_attach);
 }
 
 static int detach_principal_policy(struct dd_ctx *c, json_t *in, json_t **out)
 {
-	return as_target(c, in, out, dd_iot_detach_policy);
+	return as_target(c, in, out, dd_iot_policies_detach);
 }
 
 struct list_policies {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/dd_registry_int.h"
+#include "api/dd_api_common.h"
 #include "store/dd_store_role_aliases.h"
 
 static int alias_missing(struct dd_ctx *c, const char *alias)

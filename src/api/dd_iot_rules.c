@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/dd_registry_int.h"
+#include "api/dd_api_common.h"
 #include "core/registry/dd_rule_sql.h"
 #include "dd/buf.h"
 #include "store/dd_store_rules.h"
@@ -285,12 +285,12 @@ static int delete_topic_rule(struct dd_ctx *c, json_t *in, json_t **out)
 }
 
 const struct dd_handler dd_iot_rules_handlers[] = {
-	{ "iot", "CreateTopicRule", create_topic_rule },
-	{ "iot", "GetTopicRule", get_topic_rule },
-	{ "iot", "ListTopicRules", list_topic_rules },
-	{ "iot", "ReplaceTopicRule", replace_topic_rule },
-	{ "iot", "EnableTopicRule", enable_topic_rule },
-	{ "iot", "DisableTopicRule", disable_topic_rule },
-	{ "iot", "DeleteTopicRule", delete_topic_rule },
+	{ "iot", "CreateTopicRule", create_topic_rule }, /* stored only */
+	{ "iot", "GetTopicRule", get_topic_rule }, /* stored only */
+	{ "iot", "ListTopicRules", list_topic_rules }, /* stored only */
+	{ "iot", "ReplaceTopicRule", replace_topic_rule }, /* stored only */
+	{ "iot", "EnableTopicRule", enable_topic_rule }, /* stored only */
+	{ "iot", "DisableTopicRule", disable_topic_rule }, /* stored only */
+	{ "iot", "DeleteTopicRule", delete_topic_rule }, /* stored only */
 	{ NULL, NULL, NULL },
 };

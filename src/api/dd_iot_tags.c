@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/dd_registry_int.h"
+#include "api/dd_api_common.h"
 #include "dd/iam.h"
 #include "store/dd_store_tags.h"
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/dd_registry_int.h"
+#include "api/dd_api_common.h"
 #include "core/registry/dd_registry_groups.h"
 #include "core/registry/dd_registry_types.h"
 #include "store/dd_store_principals.h"
@@ -57,7 +57,7 @@ static int create_thing(struct dd_ctx *c, json_t *in, json_t **out)
 	if (!attr_text)
 		return dd_fail(c, DD_ENOMEM, "InternalFailureException", "out of memory");
 	char id[37];
-	dd__uuid(id);
+	dd_uuid(id);
 	if (dd_db_begin_write(c->db)) {
 		free(attr_text);
 		return dd__db_fail(c);

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/dd_registry_int.h"
+#include "api/dd_api_common.h"
 #include "core/registry/dd_registry_types.h"
 #include "dd/service.h"
 #include "store/dd_store_types.h"
@@ -74,7 +74,7 @@ static int create_thing_type(struct dd_ctx *c, json_t *in, json_t **out)
 		return c->err;
 	char *mqtt5 = mqtt5_text(props);
 	char id[37], arn[700];
-	dd__uuid(id);
+	dd_uuid(id);
 	dd__arn_buf(c, arn, sizeof arn, "thingtype/%s", name);
 	int rc = 0;
 	if (dd_db_begin_write(c->db)) {

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/dd_registry_int.h"
+#include "api/dd_api_common.h"
 #include "dd/buf.h"
 #include "dd/fetch.h"
 #include "dd/sns.h"
@@ -352,7 +352,7 @@ static int sns_subscribe(struct dd_ctx *c, json_t *in, json_t **out)
 	if (!e.found) {
 		char uuid[37];
 		unsigned char r[64];
-		dd__uuid(uuid);
+		dd_uuid(uuid);
 		if (dd_random_bytes(r, sizeof r)) {
 			dd_db_rollback(c->db);
 			free(key);
@@ -577,7 +577,7 @@ static const char *query_get(const struct dd_kv *q, size_t n, const char *key)
 static char *xml_result(const char *op, const char *inner_name, const char *inner_value)
 {
 	char rid[37];
-	dd__uuid(rid);
+	dd_uuid(rid);
 	struct dd_buf b;
 	dd_buf_init(&b, 0);
 	dd_buf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<%sResponse xmlns=\"%s\">", op, SNS_XMLNS);
@@ -593,7 +593,7 @@ static char *xml_result(const char *op, const char *inner_name, const char *inne
 static char *xml_error(const char *code, const char *msg)
 {
 	char rid[37];
-	dd__uuid(rid);
+	dd_uuid(rid);
 	struct dd_buf b;
 	dd_buf_init(&b, 0);
 	dd_buf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse xmlns=\"%s\"><Error><Type>Sender</Type><Code>%s</Code><Message>",

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The account_region key of regional rows ("<account>/<region>", dd/ctx.h): built from a
+ * The account_region key of regional rows ("<account>/<region>", dd/region.h): built from a
  * 12-digit account and a region name, and split back. Pure functions, used by every
  * layer (the API context, the engines, the broker plugin, the command line).
  */
-#include "dd/ctx.h"
+#include "dd/region.h"
 
 #include <stdio.h>
 #include <string.h>

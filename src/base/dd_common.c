@@ -222,3 +222,15 @@ int dd_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 	*out = (int64_t)v;
 	return 0;
 }
+
+void dd_uuid(char out[37])
+{
+	unsigned char r[16];
+	if (dd_random_bytes(r, sizeof r))
+		memset(r, 0x42, sizeof r);
+	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+	char hex[33];
+	dd_hex_encode(r, 16, hex);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}

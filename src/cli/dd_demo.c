@@ -22,7 +22,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "core/dd_registry_handlers.h"
+#include "api/dd_iot_ingest.h"
 #include "dd/audit.h"
 #include "dd/crl.h"
 #include "dd/mitigation.h"

@@ -22,7 +22,7 @@
 #include <jansson.h>
 
 #include "cli/dd_config.h"
-#include "core/dd_audit_int.h"
+#include "core/audit/dd_audit_checks.h"
 #include "dd/audit.h"
 #include "dd/common.h"
 #include "dd/mitigation.h"

@@ -427,9 +427,13 @@ static int admit(struct dd_db *db, struct conn *x, bool connecting, const char *
 		}
 	}
 	snprintf(x->principal, sizeof x->principal, "arn:aws:iot:%s:%s:cert/%s", region, x->account, x->cert_id);
-	struct dd_ctx c = { .db = db, .account = x->account, .region = region, .request_id = "broker", .now_ms = dd_now_ms() };
+	char account_region[DD_ACCOUNT_REGION_SIZE];
+	if (dd_account_region_make(account_region, x->account, region))
+		return -1;
+	const struct dd_authz_scope scope = { .db = db, .account = x->account, .region = region,
+					      .account_region = account_region };
 	struct dd_authz *az = NULL;
-	if (dd_ctx_set_account_region(&c) || dd_authz_load(&c, x->principal, x->client_id, &az))
+	if (dd_authz_load(&scope, x->principal, x->client_id, &az))
 		return -1;
 	dd_authz_free(x->authz);
 	x->authz = az;

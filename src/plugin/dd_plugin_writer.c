@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/dd_registry_handlers.h"
+#include "api/dd_iot_ingest.h"
 #include "dd/ctx.h"
 #include "plugin/dd_plugin_int.h"
 #include "store/dd_store_connections.h"

@@ -31,7 +31,6 @@
 #include "server/dd_sigv4.h"
 
 static const struct dd_handler *const handler_tables[] = {
-	dd_registry_handlers,
 	dd_iot_certs_handlers,
 	dd_iot_mitigation_handlers,
 	dd_iam_handlers,
@@ -56,7 +55,6 @@ static const struct dd_handler *const handler_tables[] = {
 };
 
 static const struct dd_raw_route *const raw_tables[] = {
-	dd_registry_raw_routes,
 	dd_iot_certs_raw_routes,
 	dd_iot_ingest_raw_routes,
 	dd_iot_audit_raw_routes,

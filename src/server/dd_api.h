@@ -56,8 +56,6 @@ struct dd_api {
 };
 
 /* Handler tables of each family, NULL-terminated arrays. */
-extern const struct dd_handler dd_registry_handlers[];
-extern const struct dd_raw_route dd_registry_raw_routes[];
 extern const struct dd_handler dd_iot_audit_handlers[];
 extern const struct dd_raw_route dd_iot_audit_raw_routes[];
 extern const struct dd_handler dd_iot_things_handlers[];

@@ -6,6 +6,7 @@
  * tracked by PRAGMA user_version. synchronous=NORMAL in WAL mode: a committed transaction
  * survives a process crash; an OS crash may lose the last few, never corrupt.
  */
+#include "store/dd_store_int.h"
 #include "dd/store.h"
 
 #include <errno.h>

@@ -6,6 +6,7 @@
  * function resets its statements before returning, so no statement stays open across
  * calls. Rows are streamed to the caller's callback straight from the statement.
  */
+#include "store/dd_store_int.h"
 #include "store/dd_store_audit.h"
 
 #include <stdlib.h>

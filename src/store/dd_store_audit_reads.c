@@ -5,6 +5,7 @@
  * connection_events_client (account_region, id, ts, seq, ...), so they stream in index
  * order without a sort; seq breaks ties between events of the same millisecond.
  */
+#include "store/dd_store_int.h"
 #include "store/dd_store_audit_reads.h"
 
 #include <stdlib.h>

@@ -6,6 +6,7 @@
  * certificate deletion looks at (thing_principals, policy_targets, tags). Each SQL text
  * exists once per table; the two kinds pick their statement by a table index.
  */
+#include "store/dd_store_int.h"
 #include "store/dd_store_certs.h"
 
 #include <stdio.h>

@@ -5,6 +5,7 @@
  * this file adds explicit notes, the poll by sequence, pruning, and the trust-anchor and
  * endpoint reads of the broker.
  */
+#include "store/dd_store_int.h"
 #include "store/dd_store_changes.h"
 
 #include <stdio.h>

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "dd/common.h"
-#include "dd/ctx.h"
+#include "dd/region.h"
 
 struct dd_db;
 

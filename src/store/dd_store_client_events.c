@@ -3,6 +3,7 @@
  * SQLite implementation of one client's connection history (dd_store_client_events.h):
  * the events of connection_events in arrival order.
  */
+#include "store/dd_store_int.h"
 #include "store/dd_store_client_events.h"
 
 #include <stdio.h>

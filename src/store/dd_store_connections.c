@@ -5,6 +5,7 @@
  * (connected, connects, disconnects, refusals, updated_ms), so they need no table of
  * their own.
  */
+#include "store/dd_store_int.h"
 #include "store/dd_store_connections.h"
 
 #include <errno.h>

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "dd/common.h"
-#include "dd/ctx.h"
+#include "dd/region.h"
 
 struct dd_db;
 

@@ -5,6 +5,7 @@
  * all keyed by account_region first. crl_revoked always holds exactly the serials of the
  * crls row of the same CA: dd_store_crl_put and dd_store_crl_delete change both.
  */
+#include "store/dd_store_int.h"
 #include "store/dd_store_crl.h"
 
 #include <stdio.h>

@@ -3,6 +3,7 @@
  * SQLite implementation of domain configurations (store/dd_store_domains.h): the table
  * domain_configurations.
  */
+#include "store/dd_store_int.h"
 #include "store/dd_store_domains.h"
 
 #include "dd/store.h"

@@ -3,6 +3,7 @@
  * SQLite implementation of connection events (store/dd_store_events.h): the append-only
  * table connection_events.
  */
+#include "store/dd_store_int.h"
 #include "store/dd_store_events.h"
 
 #include "dd/store.h"

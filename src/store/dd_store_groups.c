@@ -4,6 +4,7 @@
  * (and policy_targets, for the attachments a deleted group leaves). Descendants are
  * found with a recursive common table expression over the parent column.
  */
+#include "store/dd_store_int.h"
 #include "store/dd_store_groups.h"
 
 #include <stdio.h>

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/dd_store_int.h"
 #include "dd/store.h"
 #include "store/dd_store_iam.h"
 

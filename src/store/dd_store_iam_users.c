@@ -7,6 +7,7 @@
  * the statement cache keys on the literal's address. Names are COLLATE NOCASE columns,
  * which gives IAM's case-insensitive names.
  */
+#include "store/dd_store_int.h"
 #include "store/dd_store_iam_users.h"
 
 #include <stdio.h>

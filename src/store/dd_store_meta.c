@@ -3,6 +3,7 @@
  * SQLite implementation of the server settings store (dd_store_meta.h): table
  * server_meta(key PRIMARY KEY, value).
  */
+#include "store/dd_store_int.h"
 #include "store/dd_store_meta.h"
 
 #include <stdlib.h>

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "store/dd_store_int.h"
 #include "dd/store.h"
 #include "store/dd_store_mitigation.h"
 

@@ -5,6 +5,7 @@
  * certificates, thing_groups, thing_group_members and things. Each function runs its
  * statements on the caller's connection, inside the caller's transaction when one is open.
  */
+#include "store/dd_store_int.h"
 #include "store/dd_store_policies.h"
 
 #include <stdio.h>

@@ -4,6 +4,7 @@
  * and (for the existence of a policy) policies. Thing groups are the targets whose ARN
  * names a thing group (arn:…:thinggroup/…).
  */
+#include "store/dd_store_int.h"
 #include "store/dd_store_principals.h"
 
 #include <stddef.h>

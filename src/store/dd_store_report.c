@@ -4,6 +4,7 @@
  * audit_tasks and mitigation_tasks. The account filter compares the account part of the
  * account_region key ("<12 digits>/<region>").
  */
+#include "store/dd_store_int.h"
 #include "store/dd_store_report.h"
 
 #include <stdio.h>

@@ -3,6 +3,7 @@
  * SQLite implementation of role aliases (store/dd_store_role_aliases.h): the table
  * role_aliases.
  */
+#include "store/dd_store_int.h"
 #include "store/dd_store_role_aliases.h"
 
 #include <stdio.h>

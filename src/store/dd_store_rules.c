@@ -2,6 +2,7 @@
 /*
  * SQLite implementation of topic rules (store/dd_store_rules.h): the table topic_rules.
  */
+#include "store/dd_store_int.h"
 #include "store/dd_store_rules.h"
 
 #include "dd/store.h"

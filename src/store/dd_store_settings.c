@@ -3,6 +3,7 @@
  * SQLite implementation of the per-account settings (store/dd_store_settings.h): the
  * tables settings (key → text value) and v2_log_levels.
  */
+#include "store/dd_store_int.h"
 #include "store/dd_store_settings.h"
 
 #include <stdlib.h>

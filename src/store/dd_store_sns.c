@@ -4,6 +4,7 @@
  * sns_subscriptions, sns_signing (one row, id 1) and the inserting side of sns_outbox.
  * Attributes are JSON text columns, edited in place with SQLite's JSON functions.
  */
+#include "store/dd_store_int.h"
 #include "store/dd_store_sns.h"
 
 #include <stdio.h>

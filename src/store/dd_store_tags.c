@@ -3,6 +3,7 @@
  * SQLite implementation of resource tags (store/dd_store_tags.h): the table tags, and one
  * existence query per taggable resource kind.
  */
+#include "store/dd_store_int.h"
 #include "store/dd_store_tags.h"
 
 #include <string.h>

@@ -4,6 +4,7 @@
  * a deleted thing leaves in thing_group_members). Attribute filters of the listing use
  * json_extract on the stored attribute text.
  */
+#include "store/dd_store_int.h"
 #include "store/dd_store_things.h"
 
 #include <stdio.h>

@@ -3,6 +3,7 @@
  * SQLite implementation of dd_store_types.h over thing_types, billing_groups, the
  * billing_group column of things and the tags of a deleted type or billing group.
  */
+#include "store/dd_store_int.h"
 #include "store/dd_store_types.h"
 
 #include <stdio.h>

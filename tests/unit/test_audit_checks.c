@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "store/dd_store_int.h"
 #include "core/audit/dd_audit_checks.h"
 #include "core/audit/dd_audit_engine.h"
 #include "dd/iam.h"
@@ -104,12 +105,12 @@ static void apif(const char *account, const char *service, const char *op, const
 	json_decref(api(account, service, op, buf));
 }
 
-/* POSTs body to one of the registry's extension routes (e.g. /connection-events) as
+/* POSTs body to one of the ingestion extension routes (/connection-events) as
  * account in us-east-1 and fails the test unless it succeeds. */
 static void raw_post(const char *account, const char *path, const char *body)
 {
 	const struct dd_raw_route *route = NULL;
-	for (const struct dd_raw_route *r = dd_registry_raw_routes; r->path; r++)
+	for (const struct dd_raw_route *r = dd_iot_ingest_raw_routes; r->path; r++)
 		if (strcmp(r->method, "POST") == 0 && strcmp(r->path, path) == 0)
 			route = r;
 	assert_non_null(route);

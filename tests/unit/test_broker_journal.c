@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "store/dd_store_int.h"
 #include "dd/authz.h"
 #include "dd/changes.h"
 #include "dd/service.h"
@@ -262,7 +263,7 @@ static void test_authz_binding(void **state)
 	assert_int_equal(dd_ctx_set_account_region(&cx), 0);
 	struct dd_authz *az = NULL;
 	/* the client id names the second attached thing: it is bound, not the first by name */
-	assert_int_equal(dd_authz_load(&cx, arn, "b-thing", &az), 0);
+	assert_int_equal(dd_authz_load(&(const struct dd_authz_scope){ cx.db, cx.account, cx.region, cx.account_region }, arn, "b-thing", &az), 0);
 	assert_int_equal(az->n, 1);
 	assert_string_equal(az->b.thing, "b-thing");
 	assert_true(az->b.attached);
@@ -272,7 +273,7 @@ static void test_authz_binding(void **state)
 	assert_int_equal(dd_authz_decide(az, "iot:Publish", ARN "topic/cn/AWS IoT Certificate", "b-thing", NULL), DD_POLICY_ALLOW);
 	dd_authz_free(az);
 	/* another client id: the first attached thing by name, with its attributes */
-	assert_int_equal(dd_authz_load(&cx, arn, "other", &az), 0);
+	assert_int_equal(dd_authz_load(&(const struct dd_authz_scope){ cx.db, cx.account, cx.region, cx.account_region }, arn, "other", &az), 0);
 	assert_string_equal(az->b.thing, "a-thing");
 	assert_int_equal(dd_authz_decide(az, "iot:Publish", ARN "topic/site/north", "other", NULL), DD_POLICY_ALLOW);
 	assert_int_equal(dd_authz_decide(az, "iot:Connect", ARN "client/other", "other", NULL), DD_POLICY_IMPLICIT_DENY);
@@ -280,7 +281,7 @@ static void test_authz_binding(void **state)
 	/* the same account in another region: none of us-east-1's things or policies */
 	struct dd_ctx eu = { .svc = &f->svc, .db = f->db, .account = ACCOUNT, .region = "eu-west-1", .request_id = "t" };
 	assert_int_equal(dd_ctx_set_account_region(&eu), 0);
-	assert_int_equal(dd_authz_load(&eu, arn, "b-thing", &az), 0);
+	assert_int_equal(dd_authz_load(&(const struct dd_authz_scope){ eu.db, eu.account, eu.region, eu.account_region }, arn, "b-thing", &az), 0);
 	assert_int_equal(az->n, 0);
 	assert_string_equal(az->b.thing, "");
 	assert_false(az->b.attached);

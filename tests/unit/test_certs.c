@@ -28,6 +28,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "store/dd_store_int.h"
 #include "api/dd_iot_certs.h"
 #include "dd/certs.h"
 #include "dd/crl.h"

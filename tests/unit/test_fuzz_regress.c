@@ -17,7 +17,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "core/dd_registry_int.h"
+#include "api/dd_api_common.h"
 #include "dd/service.h"
 #include "server/dd_api.h"
 #include "server/dd_sigv4.h"

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "store/dd_store_int.h"
 #include "dd/buf.h"
 #include "dd/metrics.h"
 #include "dd/store.h"

@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "store/dd_store_int.h"
 #include "dd/store.h"
 #include "store/dd_store_audit.h"
 #include "store/dd_store_audit_reads.h"

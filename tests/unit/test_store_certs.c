@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "store/dd_store_int.h"
 #include "dd/store.h"
 #include "store/dd_store_certs.h"
 

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/dd_registry_handlers.h"
+#include "api/dd_iot_ingest.h"
 #include "dd/service.h"
 #include "server/dd_api.h"
 #include "server/dd_model.h"

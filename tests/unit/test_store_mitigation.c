@@ -25,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "store/dd_store_int.h"
 #include "dd/store.h"
 #include "store/dd_store_mitigation.h"
 #include "store/dd_store_outbox.h"

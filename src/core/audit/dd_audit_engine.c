@@ -26,7 +26,7 @@
 #include "dd/metrics.h"
 #include "dd/audit.h"
 #include "dd/crl.h"
-#include "dd/ctx.h"
+#include "dd/region.h"
 #include "dd/iam.h"
 #include "dd/policy.h"
 #include "dd/sns.h"

@@ -21,8 +21,9 @@
 #include <string.h>
 
 #include "base/dd_workers.h"
-#include "core/dd_registry_int.h"
+#include "core/registry/dd_registry_groups.h"
 #include "core/mitigation/dd_mitigation_rules.h"
+#include "dd/region.h"
 #include "dd/certs.h"
 #include "dd/metrics.h"
 #include "dd/iam.h"
@@ -276,10 +277,8 @@ static int do_add_things(struct run *r, struct act *a, json_t *rid, struct outco
 		return fail(o, "InternalFailureException", "The store is unavailable.");
 	json_t *things = json_array();
 	int lrc = things ? dd_store_mitigation_principal_things(r->db, r->account_region, cert, append_name, things) : DD_ENOMEM;
-	struct dd_ctx cx = { .svc = r->svc, .db = r->db, .account = r->account, .region = r->region,
-			     .request_id = "mitigation", .now_ms = dd_service_now_ms(r->svc) };
 	json_t *changes = json_array();
-	int rc = !lrc && dd_ctx_set_account_region(&cx) == 0 ? 0 : -1;
+	int rc = !lrc ? 0 : -1;
 	json_t *t;
 	json_array_foreach(things, i, t) {
 		const char *thing = json_string_value(t);
@@ -292,10 +291,13 @@ static int do_add_things(struct run *r, struct act *a, json_t *rid, struct outco
 		json_t *before = groups_of(r, thing);
 		size_t j;
 		json_array_foreach(groups, j, g) {
-			rc = dd__thing_group_add_member(&cx, json_string_value(g), thing, override);
+			char msg[600] = "";
+			rc = dd_registry_groups_add_member(r->db, r->account_region, json_string_value(g), thing, override,
+							   msg, sizeof msg);
 			if (rc) {
-				fail(o, cx.err_code ? cx.err_code : "InternalFailureException", "%s",
-				     cx.err_msg[0] ? cx.err_msg : "The store is unavailable.");
+				fail(o, rc == DD_EIO || !msg[0] ? "InternalFailureException"
+				     : rc == DD_ENOTFOUND ? "ResourceNotFoundException" : "InvalidRequestException",
+				     "%s", msg[0] ? msg : "The store is unavailable.");
 				break;
 			}
 		}
@@ -340,7 +342,7 @@ static int do_blank_policy(struct run *r, struct act *a, json_t *rid, struct out
 	if (dd_db_begin_write(r->db))
 		return fail(o, "InternalFailureException", "The store is unavailable.");
 	char gen[37];
-	dd__uuid(gen);
+	dd_uuid(gen);
 	int64_t def = 0, next = 0;
 	int rc = dd_store_mitigation_policy_push_default(r->db, r->account_region, name, blank_policy, DD_MITIGATION_MAX_POLICY_VERSIONS,
 							 dd_service_now_ms(r->svc), gen, &def, &next);

@@ -20,7 +20,7 @@
 #include <time.h>
 
 #include "dd/crl.h"
-#include "dd/ctx.h"
+#include "dd/region.h"
 #include "dd/keys.h"
 #include "store/dd_store_certs.h"
 #include "store/dd_store_crl.h"

@@ -18,7 +18,7 @@
 
 #include <jansson.h>
 
-#include "dd/ctx.h"
+#include "dd/region.h"
 #include "dd/fetch.h"
 #include "dd/service.h"
 #include "dd/x509.h"

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/dd_registry_int.h"
 #include "store/dd_store_policies.h"
 
 /* Ancestors followed from a thing group to its root (AWS allows a depth of 7). */
@@ -47,7 +46,7 @@ static int add_name(void *ud, const char *name)
 	return json_array_append_new(names, json_string(name)) ? DD_ENOMEM : 0;
 }
 
-int dd_authz_target_policies(struct dd_ctx *c, const char *target, bool recursive, json_t *names)
+int dd_authz_target_policies(const struct dd_authz_scope *c, const char *target, bool recursive, json_t *names)
 {
 	int rc = dd_store_policies_target_policies(c->db, c->account_region, target, add_name, names);
 	if (rc || !recursive)
@@ -66,7 +65,7 @@ int dd_authz_target_policies(struct dd_ctx *c, const char *target, bool recursiv
 		if (!parent[0])
 			break;
 		char arn[700];
-		dd__arn_buf(c, arn, sizeof arn, "thinggroup/%s", parent);
+		snprintf(arn, sizeof arn, "arn:aws:iot:%s:%s:thinggroup/%s", c->region, c->account, parent);
 		rc = dd_store_policies_target_policies(c->db, c->account_region, arn, add_name, names);
 		if (rc)
 			return rc;
@@ -81,7 +80,7 @@ static int push_name(void *ud, const char *name)
 	return json_array_append_new(ud, json_string(name)) ? DD_ENOMEM : 0;
 }
 
-int dd_authz_effective_policy_names(struct dd_ctx *c, const char *principal, const char *thing, json_t *names)
+int dd_authz_effective_policy_names(const struct dd_authz_scope *c, const char *principal, const char *thing, json_t *names)
 {
 	if (principal && dd_authz_target_policies(c, principal, false, names))
 		return DD_EIO;
@@ -104,7 +103,7 @@ int dd_authz_effective_policy_names(struct dd_ctx *c, const char *principal, con
 			if (rc)
 				break;
 			char arn[700];
-			dd__arn_buf(c, arn, sizeof arn, "thinggroup/%s", json_string_value(g));
+			snprintf(arn, sizeof arn, "arn:aws:iot:%s:%s:thinggroup/%s", c->region, c->account, json_string_value(g));
 			rc = dd_authz_target_policies(c, arn, true, names);
 		}
 		json_decref(groups);
@@ -113,7 +112,7 @@ int dd_authz_effective_policy_names(struct dd_ctx *c, const char *principal, con
 	return rc ? DD_EIO : 0;
 }
 
-char *dd_authz_default_doc(struct dd_ctx *c, const char *name)
+char *dd_authz_default_doc(const struct dd_authz_scope *c, const char *name)
 {
 	char *doc = NULL;
 	if (dd_store_policies_default_doc(c->db, c->account_region, name, &doc))
@@ -121,7 +120,7 @@ char *dd_authz_default_doc(struct dd_ctx *c, const char *name)
 	return doc;
 }
 
-static int bind_thing(struct dd_ctx *c, const char *principal, const char *client_id, struct dd_authz_binding *b)
+static int bind_thing(const struct dd_authz_scope *c, const char *principal, const char *client_id, struct dd_authz_binding *b)
 {
 	bool yes = false;
 	if (client_id && *client_id && strlen(client_id) < sizeof b->thing) {
@@ -166,7 +165,7 @@ static int bind_thing(struct dd_ctx *c, const char *principal, const char *clien
 	return rc;
 }
 
-static int bind_cert(struct dd_ctx *c, const char *principal, struct dd_authz_binding *b)
+static int bind_cert(const struct dd_authz_scope *c, const char *principal, struct dd_authz_binding *b)
 {
 	const char *p = principal ? strstr(principal, ":cert/") : NULL;
 	if (!p || strlen(p + 6) != 64)
@@ -186,7 +185,7 @@ static int bind_cert(struct dd_ctx *c, const char *principal, struct dd_authz_bi
 	return 0;
 }
 
-int dd_authz_bind(struct dd_ctx *c, const char *principal, const char *client_id, struct dd_authz_binding *b)
+int dd_authz_bind(const struct dd_authz_scope *c, const char *principal, const char *client_id, struct dd_authz_binding *b)
 {
 	if (!principal)
 		return 0;
@@ -216,7 +215,7 @@ void dd_authz_request(const struct dd_authz_binding *b, const char *action, cons
 	};
 }
 
-int dd_authz_policy_names(struct dd_ctx *c, const char *principal, json_t *names)
+int dd_authz_policy_names(const struct dd_authz_scope *c, const char *principal, json_t *names)
 {
 	return dd_authz_effective_policy_names(c, principal, NULL, names);
 }
@@ -232,7 +231,7 @@ void dd_authz_free(struct dd_authz *a)
 	free(a);
 }
 
-int dd_authz_load(struct dd_ctx *c, const char *principal, const char *client_id, struct dd_authz **out)
+int dd_authz_load(const struct dd_authz_scope *c, const char *principal, const char *client_id, struct dd_authz **out)
 {
 	struct dd_authz *a = calloc(1, sizeof *a);
 	json_t *names = json_array();

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Internals shared by the IoT API handler files (src/api/dd_iot_*.c and the
- * dd_registry_*.c files not moved yet): ARNs, paging, JSON input accessors (defined in
- * src/api/dd_api_common.c), and the cross-resource helpers (does a thing exist, group
- * membership upkeep) that several handler families need.
+ * Internals shared by the API handler files (the .c files of src/api): ARNs, paging over store
+ * callbacks, JSON input accessors (src/api/dd_api_common.c), and the cross-resource
+ * helpers (does a thing exist, group membership, tags, policy targets) that several
+ * handler families need. The wire layer only: nothing below src/api/ includes it.
  */
-#ifndef DD_REGISTRY_INT_H
-#define DD_REGISTRY_INT_H
+#ifndef DD_API_COMMON_H
+#define DD_API_COMMON_H
 
 #include <jansson.h>
 
@@ -55,23 +55,6 @@ int dd__page_reply(struct dd_ctx *c, struct dd__page *pg, int rc, const char *me
 int dd__page_key_split(struct dd_ctx *c, const char *key, char sep, const char *token_member, int64_t *num,
 		       char *rest, size_t restlen) DD_MUST_CHECK;
 
-/* Retiring (src/core/dd_registry_common.c; new listings use dd__page_start above): builds
- * one list item from the current row of a listing statement and writes the row's paging
- * key into key (size keylen). Returns a new reference, or NULL to skip the row. */
-typedef json_t *(*dd__row_fn)(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen);
-/* Steps st — whose LIMIT the caller bound to size + 1 — appending fn's item for at most size
- * rows to arr, and sets out[token_member] when one more row exists. Resets st. Returns 0
- * or fails c with InternalFailureException. */
-int dd__page_collect(struct dd_ctx *c, sqlite3_stmt *st, int size, dd__row_fn fn, json_t *arr, json_t *out,
-		     const char *token_member) DD_MUST_CHECK;
-/* The common case: a new output object {member: [items…]} (and the token) in *out. */
-int dd__page_list(struct dd_ctx *c, sqlite3_stmt *st, int size, dd__row_fn fn, const char *member,
-		  const char *token_member, json_t **out) DD_MUST_CHECK;
-/* A row function for listings of one text column: the item and the key are column 0. */
-json_t *dd__row_text0(struct dd_ctx *c, sqlite3_stmt *st, char *key, size_t keylen);
-
-/* A random id in UUID form (thingId, groupId, generationId). */
-void dd__uuid(char out[37]);
 
 /* Does the thing exist in c's account? */
 bool dd__thing_exists(struct dd_ctx *c, const char *name);
