@@ -467,6 +467,16 @@ static void test_pool_cap_and_dedup(void **state)
 	/* Account B's job still runs at once: A holds at most 2 of the 4 workers. */
 	assert_int_equal(dd_fetch_pool_submit(p, "B22222222222", "http://b/1", job, &freed, counted_free), 0);
 	assert_int_equal(dd_fetch_pool_wait_idle(p, "B22222222222", 10000), 0);
+	/* A's two workers may still be starting on a loaded machine: wait (bounded) until both
+	 * run; the cap is that there are never more than 2. */
+	int a_running = 0;
+	for (int i = 0; i < 1000 && a_running < 2; i++) {
+		pthread_mutex_lock(&probe.mu);
+		a_running = probe.max_running_a;
+		pthread_mutex_unlock(&probe.mu);
+		if (a_running < 2)
+			usleep(10000);
+	}
 	pthread_mutex_lock(&probe.mu);
 	assert_int_equal(probe.b_done, 1);
 	assert_int_equal(probe.max_running_a, 2);
