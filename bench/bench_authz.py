@@ -15,7 +15,7 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration", "lib"))
 sys.path.insert(0, HERE)
 import ddserver  # noqa: E402
 from bench_api import loadgen, measured  # noqa: E402

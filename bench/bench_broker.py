@@ -27,11 +27,11 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration", "lib"))
 if not os.environ.get("IOTDEFENDER_BIN"):
     os.environ["IOTDEFENDER_BIN"] = os.path.join(HERE, "..", "build", "iotdefender")
 
-import test_broker as tb  # noqa: E402
+import broker_helpers as tb  # noqa: E402
 from ddserver import Server  # noqa: E402
 
 
@@ -157,8 +157,8 @@ def main():
     try:
         iot = srv.client("iot")
         iot.create_policy(policyName="Bench", policyDocument=tb.OPEN_POLICY)
-        tb.BrokerTest.srv, tb.BrokerTest.iot, tb.BrokerTest.tmp = srv, iot, tmp
-        certs = [tb.BrokerTest.cert(policy="Bench") for _ in range(p + 2)]
+        tb.BrokerFixture.srv, tb.BrokerFixture.iot, tb.BrokerFixture.tmp = srv, iot, tmp
+        certs = [tb.BrokerFixture.cert(policy="Bench") for _ in range(p + 2)]
         rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
         ratios, cpu_ratios = [], []
         for r in range(rounds):
@@ -202,7 +202,7 @@ def main():
         delays = []
         try:
             for i in range(k):
-                c = tb.BrokerTest.cert(policy="Bench")
+                c = tb.BrokerFixture.cert(policy="Bench")
                 d = tb.Device(b, c, "bench-kick-%d" % i)
                 if d.connect() != 0:
                     raise RuntimeError("connect refused")

@@ -16,7 +16,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration", "lib"))
 
 from ddserver import Server  # noqa: E402
 from mitig_fleet import Certs, allow, role, device_cert, wait_mtask  # noqa: E402

@@ -1,4 +1,4 @@
-"""Writes the migration fixture of tests/integration/test_regions.py: a data directory made
+"""Writes the migration fixture of tests/integration/07-regions.py: a data directory made
 by an iotdefender built from before regions existed (schema version 6, commit daadb51),
 holding one of each regional resource, some created through eu-west-1 clients (that
 server ignored the region, so their ARNs say eu-west-1). Usage:
@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "integration"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "integration", "lib"))
 
 from auditfleet import TRUST, AUDIT_POLICY_ARN, wait_task  # noqa: E402
 from ddserver import Server, write_credentials  # noqa: E402

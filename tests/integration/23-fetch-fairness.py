@@ -16,10 +16,10 @@ import time
 import unittest
 
 import ddserver
-import test_certs as tc
+import pki_helpers as tc
 from auditfleet import audit_role, enable, wait_task
 from ddserver import Server, write_credentials
-from test_sns import Subscriber, env
+from sns_helpers import Subscriber, env
 
 
 class BlackHole:

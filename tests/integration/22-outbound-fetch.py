@@ -17,9 +17,9 @@ import urllib.request
 import botocore.exceptions
 
 import ddserver
-import test_certs as tc
+import pki_helpers as tc
 from ddserver import Server, free_port
-from test_sns import Subscriber, subscribe_confirmed, env, FAST
+from sns_helpers import Subscriber, subscribe_confirmed, env, FAST
 
 GENERIC = "the endpoint could not be reached"
 

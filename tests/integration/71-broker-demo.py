@@ -8,7 +8,7 @@ import tempfile
 import unittest
 
 from ddserver import BIN
-from test_broker import SKIP
+from broker_helpers import SKIP
 
 
 @unittest.skipIf(SKIP or not shutil.which("mosquitto_sub"),

@@ -23,7 +23,7 @@ from auditfleet import TRUST, AUDIT_POLICY_ARN, wait_task, all_findings
 import ddserver
 from ddserver import Server, write_credentials
 from mitig_fleet import Certs, allow, role, wait_mtask
-from test_sns import Subscriber, subscribe_confirmed, env, FAST
+from sns_helpers import Subscriber, subscribe_confirmed, env, FAST
 
 US, EU, AP = "us-east-1", "eu-west-1", "ap-northeast-1"
 PERMISSIVE = json.dumps({"Version": "2012-10-17",

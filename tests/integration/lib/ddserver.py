@@ -13,7 +13,7 @@ import time
 import urllib.request
 
 BIN = os.environ.get("IOTDEFENDER_BIN") or os.path.join(
-    os.path.dirname(__file__), "..", "..", "build", "iotdefender")
+    os.path.dirname(__file__), "..", "..", "..", "build", "iotdefender")
 AWS_V2 = "/usr/bin/aws"
 # Outbound requests (SNS deliveries, CRL fetches) refuse loopback by default; tests whose
 # subscribers and CRL servers listen on 127.0.0.1 start the server with this allow-list.

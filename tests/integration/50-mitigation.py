@@ -18,7 +18,7 @@ from auditfleet import TRUST
 import ddserver
 from ddserver import Server
 from mitig_fleet import Certs, allow, role, device_cert, ca_cert, run_audit, wait_mtask, executions
-from test_sns import Subscriber, subscribe_confirmed, FAST
+from sns_helpers import Subscriber, subscribe_confirmed, FAST
 
 WIDE = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]})
 CHECKS = ["DEVICE_CERTIFICATE_EXPIRING_CHECK", "CA_CERTIFICATE_EXPIRING_CHECK", "IOT_POLICY_OVERLY_PERMISSIVE_CHECK",

@@ -9,7 +9,7 @@ import jsonschema
 from auditfleet import audit_role, enable, wait_task, TRUST
 import ddserver
 from ddserver import Server
-from test_sns import Subscriber, subscribe_confirmed, verify_signature, env, FAST
+from sns_helpers import Subscriber, subscribe_confirmed, verify_signature, env, FAST
 
 CHECKS = ["LOGGING_DISABLED_CHECK", "IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "DEVICE_CERTIFICATE_EXPIRING_CHECK"]
 

@@ -19,7 +19,7 @@ import unittest
 from ddserver import AWS_V2, Server
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FLOW = os.path.join(HERE, "seed002_flow.sh")
+FLOW = os.path.join(HERE, "lib", "seed002_flow.sh")
 
 WRAPPER = r"""#!/bin/bash
 %(cmd)s "$@"

@@ -3,7 +3,7 @@
 # and "Cleaning Up Resources": every ```bash block of the seed from "## Step 1" to
 # "## Troubleshooting", in order, copied unchanged (generated from
 # shared/seeds/002_0a140f400f3fe2c6.txt). Nothing is changed for CLI v2 either: the test
-# (test_seed002.py) puts an `aws` wrapper first on PATH that runs CLI v1 (which honours
+# (60-seed002.py) puts an `aws` wrapper first on PATH that runs CLI v1 (which honours
 # AWS_ENDPOINT_URL) or Debian's CLI v2 2.9 with --endpoint-url "$AWS_ENDPOINT_URL" (v2.9
 # predates AWS_ENDPOINT_URL). The blocks are separated by one "# ---- block N" line.
 

@@ -16,7 +16,7 @@ import time
 import unittest
 
 import ddserver
-import test_certs as tc
+import pki_helpers as tc
 
 
 class CrlTest(unittest.TestCase):
