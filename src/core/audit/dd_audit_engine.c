@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The audit engine: worker threads take IN_PROGRESS tasks from the store (so tasks left
+ * The audit engine: the worker threads of a pool (base/dd_workers.h) take IN_PROGRESS tasks from the store (so tasks left
  * by a killed process are resumed; fairly between accounts, see pick_task), queue CRL
  * refreshes on the fetch pool and wait a bounded time for them, check the audit role's
  * permissions per check, open one read snapshot for the whole task and run the pending
@@ -9,7 +9,7 @@
  * the task's thread writes them in batches with the check's final status in the last
  * batch's transaction, while the lanes go on. A check found IN_PROGRESS when resuming
  * has its partial findings deleted and runs again, so no finding is ever duplicated. The
- * scheduler thread starts scheduled audits on their due days (once per day, catching up
+ * scheduler (a one-thread pool that only does upkeep when idle) starts scheduled audits on their due days (once per day, catching up
  * once after downtime) and prunes old results. The engine calls the checks and the store,
  * never the API layer.
  */
@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/dd_workers.h"
 #include "core/audit/dd_audit_checks.h"
 #include "core/audit/dd_audit_engine.h"
 #include "dd/metrics.h"
@@ -38,15 +39,15 @@
 #define BATCH 2000
 #define DAY_MS (86400000LL)
 
+/* The task workers and the scheduler are two pools of base/dd_workers.h. The claimed set
+ * and the round-robin position are touched only by the task pool's claim and release
+ * callbacks, which the pool serializes. */
 struct dd_audit_engine {
 	struct dd_service *svc;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop;
-	unsigned long wake_seq;
-	pthread_t workers[NWORKERS];
+	struct dd_workers *tasks;     /* nworkers threads running audit tasks */
+	struct dd_workers *scheduler; /* one thread: scheduled audits and pruning, when idle */
 	int nworkers;
-	pthread_t scheduler;
+	int64_t last_prune;
 	char claimed[MAX_CLAIMED][DD_ACCOUNT_REGION_SIZE + 40]; /* "<account>/<region>/<task>" */
 	char last_account[16];     /* the account whose task was claimed last (round-robin) */
 };
@@ -1063,7 +1064,7 @@ static int pick_visit(const struct dd_store_audit_task *t, void *ud)
 	return 0;
 }
 
-/* Fair claiming, under e->mu: of the unclaimed IN_PROGRESS tasks (oldest first), take one
+/* Fair claiming (in the pool's claim callback): of the unclaimed IN_PROGRESS tasks (oldest first), take one
  * of an account below the per-account cap (nworkers - 1, at least 1, so one worker is
  * always left for the other accounts) with the fewest running tasks; ties go round-robin
  * by account id after the account served last, then to the oldest task. So an account
@@ -1080,44 +1081,51 @@ static bool pick_task(struct dd_audit_engine *e, struct dd_db *db, char account_
 	return true;
 }
 
-static void *worker(void *arg)
+struct task_job {
+	char account_region[DD_ACCOUNT_REGION_SIZE];
+	char task[40];
+	char key[DD_ACCOUNT_REGION_SIZE + 40];
+};
+
+static int task_claim(struct dd_workers *w, void *ud, void **job)
 {
-	struct dd_audit_engine *e = arg;
-	pthread_mutex_lock(&e->mu);
-	while (!e->stop) {
-		unsigned long seq = e->wake_seq;
-		pthread_mutex_unlock(&e->mu);
-		struct dd_db *db = dd_store_db(e->svc->store);
-		char account_region[DD_ACCOUNT_REGION_SIZE] = "", task[40] = "", key[DD_ACCOUNT_REGION_SIZE + 40] = "";
-		if (db) {
-			pthread_mutex_lock(&e->mu);
-			if (pick_task(e, db, account_region, task)) {
-				snprintf(key, sizeof key, "%s/%s", account_region, task);
-				if (claim(e, key))
-					snprintf(e->last_account, sizeof e->last_account, "%.12s", account_region);
-				else
-					task[0] = '\0';
-			}
-			pthread_mutex_unlock(&e->mu);
-		}
-		if (task[0]) {
-			run_task(e->svc, account_region, task);
-			pthread_mutex_lock(&e->mu);
-			unclaim(e, key);
-			e->wake_seq++; /* a worker idle because of the per-account cap may go on */
-			pthread_cond_broadcast(&e->cv);
-			continue;
-		}
-		pthread_mutex_lock(&e->mu);
-		if (!e->stop && seq == e->wake_seq) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 5;
-			pthread_cond_timedwait(&e->cv, &e->mu, &ts);
-		}
+	struct dd_audit_engine *e = ud;
+	struct dd_db *db = dd_store_db(e->svc->store);
+	if (!db)
+		return DD_EIO;
+	struct task_job *t = calloc(1, sizeof *t);
+	if (!t)
+		return DD_ENOMEM;
+	if (!pick_task(e, db, t->account_region, t->task)) {
+		free(t);
+		return 0;
 	}
-	pthread_mutex_unlock(&e->mu);
-	return NULL;
+	snprintf(t->key, sizeof t->key, "%s/%s", t->account_region, t->task);
+	if (!claim(e, t->key)) {
+		free(t);
+		return 0;
+	}
+	snprintf(e->last_account, sizeof e->last_account, "%.12s", t->account_region);
+	*job = t;
+	return 1;
+}
+
+static int task_run(struct dd_workers *w, void *ud, void *job)
+{
+	struct dd_audit_engine *e = ud;
+	struct task_job *t = job;
+	run_task(e->svc, t->account_region, t->task);
+	return 0;
+}
+
+/* The pool wakes the idle workers after this, so one idle because of the per-account cap
+ * may go on. */
+static void task_release(struct dd_workers *w, void *ud, void *job, int rc)
+{
+	struct dd_audit_engine *e = ud;
+	struct task_job *t = job;
+	unclaim(e, t->key);
+	free(t);
 }
 
 /* ---- scheduler --------------------------------------------------------------------- */
@@ -1244,29 +1252,26 @@ static void prune(struct dd_service *svc)
 		dd_db_rollback(db);
 }
 
-static void *scheduler(void *arg)
+/* The scheduler pool never claims work: each time its thread wakes (every 10 s, or on
+ * dd_audit_wake) it starts the scheduled audits that are due and, hourly, prunes. */
+static int sched_claim(struct dd_workers *w, void *ud, void **job)
 {
-	struct dd_audit_engine *e = arg;
-	int64_t last_prune = 0;
-	pthread_mutex_lock(&e->mu);
-	while (!e->stop) {
-		unsigned long seq = e->wake_seq;
-		pthread_mutex_unlock(&e->mu);
-		schedule_tick(e->svc);
-		if (dd_now_ms() - last_prune > 3600 * 1000) {
-			prune(e->svc);
-			last_prune = dd_now_ms();
-		}
-		pthread_mutex_lock(&e->mu);
-		if (!e->stop && seq == e->wake_seq) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 10;
-			pthread_cond_timedwait(&e->cv, &e->mu, &ts);
-		}
+	return 0;
+}
+
+static int sched_run(struct dd_workers *w, void *ud, void *job)
+{
+	return 0;
+}
+
+static void sched_idle(struct dd_workers *w, void *ud)
+{
+	struct dd_audit_engine *e = ud;
+	schedule_tick(e->svc);
+	if (dd_now_ms() - e->last_prune > 3600 * 1000) {
+		prune(e->svc);
+		e->last_prune = dd_now_ms();
 	}
-	pthread_mutex_unlock(&e->mu);
-	return NULL;
 }
 
 int dd_audit_start(struct dd_service *svc)
@@ -1275,15 +1280,27 @@ int dd_audit_start(struct dd_service *svc)
 	if (!e)
 		return DD_ENOMEM;
 	e->svc = svc;
-	pthread_mutex_init(&e->mu, NULL);
-	pthread_cond_init(&e->cv, NULL);
-	svc->audit = e;
 	e->nworkers = svc->audit_workers < 0 ? 0 : svc->audit_workers > NWORKERS ? NWORKERS : svc->audit_workers;
-	for (int i = 0; i < e->nworkers; i++)
-		if (pthread_create(&e->workers[i], NULL, worker, e) != 0)
-			return DD_ENOMEM;
-	if (pthread_create(&e->scheduler, NULL, scheduler, e) != 0)
-		return DD_ENOMEM;
+	const struct dd_workers_config tasks = {
+		.name = "audit", .nthreads = e->nworkers, .idle_ms = 5000,
+		.claim = task_claim, .run = task_run, .release = task_release, .ud = e,
+	};
+	const struct dd_workers_config sched = {
+		.name = "audit-scheduler", .nthreads = 1, .idle_ms = 10000,
+		.claim = sched_claim, .run = sched_run, .idle = sched_idle, .ud = e,
+	};
+	int rc = dd_workers_start(&tasks, &e->tasks);
+	if (rc) {
+		free(e);
+		return rc;
+	}
+	svc->audit = e;
+	if ((rc = dd_workers_start(&sched, &e->scheduler))) {
+		dd_workers_stop(e->tasks);
+		free(e);
+		svc->audit = NULL;
+		return rc;
+	}
 	return 0;
 }
 
@@ -1292,10 +1309,8 @@ void dd_audit_wake(struct dd_service *svc)
 	struct dd_audit_engine *e = svc ? svc->audit : NULL;
 	if (!e)
 		return;
-	pthread_mutex_lock(&e->mu);
-	e->wake_seq++;
-	pthread_cond_broadcast(&e->cv);
-	pthread_mutex_unlock(&e->mu);
+	dd_workers_wake(e->tasks);
+	dd_workers_wake(e->scheduler);
 }
 
 void dd_audit_stop(struct dd_service *svc)
@@ -1303,15 +1318,8 @@ void dd_audit_stop(struct dd_service *svc)
 	struct dd_audit_engine *e = svc->audit;
 	if (!e)
 		return;
-	pthread_mutex_lock(&e->mu);
-	e->stop = true;
-	pthread_cond_broadcast(&e->cv);
-	pthread_mutex_unlock(&e->mu);
-	for (int i = 0; i < e->nworkers; i++)
-		pthread_join(e->workers[i], NULL);
-	pthread_join(e->scheduler, NULL);
-	pthread_mutex_destroy(&e->mu);
-	pthread_cond_destroy(&e->cv);
+	dd_workers_stop(e->scheduler);
+	dd_workers_stop(e->tasks);
 	free(e);
 	svc->audit = NULL;
 }
