@@ -23,6 +23,7 @@
 #include "dd/iam.h"
 #include "dd/mitigation.h"
 #include "store/dd_store_mitigation.h"
+#include "store/dd_store_sns.h"
 
 #define MAX_ACTIONS_PER_ACCOUNT DD_MITIGATION_MAX_ACTIONS_PER_ACCOUNT
 #define MAX_TASKS_IN_PROGRESS DD_MITIGATION_MAX_TASKS_IN_PROGRESS
@@ -61,7 +62,7 @@ static int role_ok(struct dd_ctx *c, const char *field, const char *role)
 static bool sns_topic_exists(struct dd_ctx *c, const char *topic_arn)
 {
 	bool found = false;
-	return dd_store_mitigation_sns_topic_exists(c->db, c->account, topic_arn, &found) == 0 && found;
+	return dd_store_sns_topic_exists(c->db, c->account, topic_arn, &found) == 0 && found;
 }
 
 /* Validates actionParams; sets *type (static string) and a normalized copy in *norm. */

@@ -662,18 +662,6 @@ int dd_store_mitigation_audit_status(struct dd_db *db, const char *account_regio
 	return one_text(st, status, len);
 }
 
-int dd_store_mitigation_cert_status(struct dd_db *db, const char *account_region, bool ca, const char *id, char *status,
-				    size_t len)
-{
-	sqlite3_stmt *st = ca ? dd_db_stmt(db, "SELECT status FROM ca_certificates WHERE account_region = ?1 AND id = ?2")
-			      : dd_db_stmt(db, "SELECT status FROM certificates WHERE account_region = ?1 AND id = ?2");
-	status[0] = '\0';
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, account_region);
-	dd_bind_text(st, 2, id);
-	return one_text(st, status, len);
-}
 
 int dd_store_mitigation_group_kind(struct dd_db *db, const char *account_region, const char *group, bool *dynamic)
 {
@@ -765,40 +753,5 @@ int dd_store_mitigation_policy_push_default(struct dd_db *db, const char *accoun
 	return 0;
 }
 
-int dd_store_mitigation_logging_get(struct dd_db *db, const char *account_region, char **doc)
-{
-	*doc = NULL;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT value FROM settings WHERE account_region = ?1 AND key = 'logging_v2'");
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, account_region);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && !(*doc = strdup(dd_col_text(st, 0))))
-		rc = SQLITE_NOMEM;
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : rc == SQLITE_NOMEM ? DD_ENOMEM : DD_EIO;
-}
 
-int dd_store_mitigation_logging_put(struct dd_db *db, const char *account_region, const char *doc)
-{
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO settings(account_region, key, value) VALUES (?1, 'logging_v2', ?2)");
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, account_region);
-	dd_bind_text(st, 2, doc);
-	return dd_step_done(st) ? DD_EIO : 0;
-}
 
-int dd_store_mitigation_sns_topic_exists(struct dd_db *db, const char *account, const char *topic_arn, bool *exists)
-{
-	*exists = false;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT 1 FROM sns_topics WHERE account = ?1 AND arn = ?2");
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, account);
-	dd_bind_text(st, 2, topic_arn);
-	int rc = sqlite3_step(st);
-	*exists = rc == SQLITE_ROW;
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : DD_EIO;
-}

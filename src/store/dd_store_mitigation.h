@@ -193,9 +193,6 @@ int dd_store_mitigation_finding_check(struct dd_db *db, const char *account_regi
 /* An audit task's status, into status (size len). */
 int dd_store_mitigation_audit_status(struct dd_db *db, const char *account_region, const char *audit_task_id,
 				     char *status, size_t len) DD_MUST_CHECK;
-/* A device (ca false) or CA certificate's status by id, into status (size len). */
-int dd_store_mitigation_cert_status(struct dd_db *db, const char *account_region, bool ca, const char *id,
-				    char *status, size_t len) DD_MUST_CHECK;
 /* Does the static or dynamic thing group exist; is it dynamic? */
 int dd_store_mitigation_group_kind(struct dd_db *db, const char *account_region, const char *group,
 				   bool *dynamic) DD_MUST_CHECK;
@@ -211,11 +208,5 @@ int dd_store_mitigation_thing_groups(struct dd_db *db, const char *account_regio
 int dd_store_mitigation_policy_push_default(struct dd_db *db, const char *account_region, const char *policy,
 					    const char *document, int max_versions, int64_t now_ms, const char *gen,
 					    int64_t *old_default, int64_t *new_version) DD_MUST_CHECK;
-/* The v2 logging options document of account_region (*doc NULL when never set; free it). */
-int dd_store_mitigation_logging_get(struct dd_db *db, const char *account_region, char **doc) DD_MUST_CHECK;
-int dd_store_mitigation_logging_put(struct dd_db *db, const char *account_region, const char *doc) DD_MUST_CHECK;
-/* Does the SNS topic exist in account (12 digits)? */
-int dd_store_mitigation_sns_topic_exists(struct dd_db *db, const char *account, const char *topic_arn,
-					 bool *exists) DD_MUST_CHECK;
 
 #endif

@@ -27,7 +27,10 @@
 
 #include "store/dd_store_int.h"
 #include "dd/store.h"
+#include "store/dd_store_certs.h"
 #include "store/dd_store_mitigation.h"
+#include "store/dd_store_settings.h"
+#include "store/dd_store_sns.h"
 #include "store/dd_store_outbox.h"
 
 #define AR "111111111111/us-east-1"
@@ -423,11 +426,11 @@ static void test_other_aggregates(void **state)
 	       " VALUES ('" AR "', 'c1', 'ACTIVE', 'x', '111111111111', 1, 1, 'g')");
 	sql(f, "INSERT INTO ca_certificates(account_region, id, status, pem, owner, created, modified, generation_id)"
 	       " VALUES ('" AR "', 'ca1', 'INACTIVE', 'x', '111111111111', 1, 1, 'g')");
-	assert_int_equal(dd_store_mitigation_cert_status(f->db, AR, false, "c1", buf, sizeof buf), 0);
+	assert_int_equal(dd_store_certs_status(f->db, AR, DD_STORE_CERTS_DEVICE, "c1", buf), 0);
 	assert_string_equal(buf, "ACTIVE");
-	assert_int_equal(dd_store_mitigation_cert_status(f->db, AR, true, "ca1", buf, sizeof buf), 0);
+	assert_int_equal(dd_store_certs_status(f->db, AR, DD_STORE_CERTS_CA, "ca1", buf), 0);
 	assert_string_equal(buf, "INACTIVE");
-	assert_int_equal(dd_store_mitigation_cert_status(f->db, AR, true, "c1", buf, sizeof buf), DD_ENOTFOUND);
+	assert_int_equal(dd_store_certs_status(f->db, AR, DD_STORE_CERTS_CA, "c1", buf), DD_ENOTFOUND);
 
 	sql(f, "INSERT INTO thing_groups(account_region, name, group_id, dynamic, created) VALUES"
 	       " ('" AR "', 'static1', 'g1', 0, 1), ('" AR "', 'dyn1', 'g2', 1, 1)");
@@ -466,20 +469,21 @@ static void test_other_aggregates(void **state)
 	sqlite3_reset(st);
 
 	char *doc = (char *)1;
-	assert_int_equal(dd_store_mitigation_logging_get(f->db, AR, &doc), 0);
+	/* never set: the engine takes DD_ENOTFOUND as logging off */
+	assert_int_equal(dd_store_settings_get(f->db, AR, "logging_v2", &doc), DD_ENOTFOUND);
 	assert_null(doc);
-	assert_int_equal(dd_store_mitigation_logging_put(f->db, AR, "{\"defaultLogLevel\":\"WARN\"}"), 0);
-	assert_int_equal(dd_store_mitigation_logging_put(f->db, AR, "{\"defaultLogLevel\":\"INFO\"}"), 0);
-	assert_int_equal(dd_store_mitigation_logging_get(f->db, AR, &doc), 0);
+	assert_int_equal(dd_store_settings_put(f->db, AR, "logging_v2", "{\"defaultLogLevel\":\"WARN\"}"), 0);
+	assert_int_equal(dd_store_settings_put(f->db, AR, "logging_v2", "{\"defaultLogLevel\":\"INFO\"}"), 0);
+	assert_int_equal(dd_store_settings_get(f->db, AR, "logging_v2", &doc), 0);
 	assert_string_equal(doc, "{\"defaultLogLevel\":\"INFO\"}");
 	free(doc);
 
 	sql(f, "INSERT INTO sns_topics(account, arn, name, region, created) VALUES"
 	       " ('111111111111', 'arn:aws:sns:us-east-1:111111111111:t', 't', 'us-east-1', 1)");
 	bool ex = false;
-	assert_int_equal(dd_store_mitigation_sns_topic_exists(f->db, "111111111111", "arn:aws:sns:us-east-1:111111111111:t", &ex), 0);
+	assert_int_equal(dd_store_sns_topic_exists(f->db, "111111111111", "arn:aws:sns:us-east-1:111111111111:t", &ex), 0);
 	assert_true(ex);
-	assert_int_equal(dd_store_mitigation_sns_topic_exists(f->db, "222222222222", "arn:aws:sns:us-east-1:111111111111:t", &ex), 0);
+	assert_int_equal(dd_store_sns_topic_exists(f->db, "222222222222", "arn:aws:sns:us-east-1:111111111111:t", &ex), 0);
 	assert_false(ex);
 }
 

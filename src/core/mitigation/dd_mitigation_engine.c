@@ -30,7 +30,9 @@
 #include "dd/mitigation.h"
 #include "dd/policy.h"
 #include "dd/sns.h"
+#include "store/dd_store_certs.h"
 #include "store/dd_store_mitigation.h"
+#include "store/dd_store_settings.h"
 
 #define MAX_WORKERS 4
 #define MAX_CLAIMED 16
@@ -209,7 +211,7 @@ static int do_certificate(struct run *r, struct act *a, json_t *rid, bool ca, st
 	/* The status before, by primary key only (dd_certs_get also derives the revocation
 	 * state from the CA graph, far too slow to do once per execution). */
 	char before[32];
-	int rc = dd_store_mitigation_cert_status(r->db, r->account_region, ca, id, before, sizeof before);
+	int rc = dd_store_certs_status(r->db, r->account_region, ca ? DD_STORE_CERTS_CA : DD_STORE_CERTS_DEVICE, id, before);
 	if (rc == DD_ENOTFOUND)
 		return fail(o, "ResourceNotFoundException", "The %s %s does not exist.", ca ? "CA certificate" : "certificate", id);
 	if (rc)
@@ -376,7 +378,9 @@ static int do_logging(struct run *r, struct act *a, struct outcome *o)
 	if (dd_db_begin_write(r->db))
 		return fail(o, "InternalFailureException", "The store is unavailable.");
 	char *cur_text = NULL;
-	int rc = dd_store_mitigation_logging_get(r->db, r->account_region, &cur_text);
+	int rc = dd_store_settings_get(r->db, r->account_region, "logging_v2", &cur_text);
+	if (rc == DD_ENOTFOUND)
+		rc = 0; /* never set: logging is off */
 	json_t *cur = cur_text ? json_loads(cur_text, 0, NULL) : NULL;
 	free(cur_text);
 	json_t *prior = cur ? json_deep_copy(cur) : json_null();
@@ -388,7 +392,7 @@ static int do_logging(struct run *r, struct act *a, struct outcome *o)
 	char *text = json_dumps(cur, JSON_COMPACT);
 	json_decref(cur);
 	if (!rc)
-		rc = text ? dd_store_mitigation_logging_put(r->db, r->account_region, text) : DD_ENOMEM;
+		rc = text ? dd_store_settings_put(r->db, r->account_region, "logging_v2", text) : DD_ENOMEM;
 	free(text);
 	if (rc || dd_db_commit(r->db)) {
 		dd_db_rollback(r->db);
