@@ -20,7 +20,7 @@
 #include "dd/store.h"
 #include "server/dd_api.h"
 #include "store/dd_store_report.h"
-#include "store/dd_store_sns.h"
+#include "store/dd_store_outbox.h"
 
 static bool token_ok(const char *configured, const char *authz)
 {
@@ -34,25 +34,16 @@ static bool token_ok(const char *configured, const char *authz)
 	return CRYPTO_memcmp(a, b, sizeof a) == 0;
 }
 
-static const char *const outbox_status[] = { "PENDING", "INFLIGHT", "DELIVERED", "FAILED" };
-
-static int outbox_count(const char *status, int64_t count, void *ud)
-{
-	int64_t *counts = ud;
-	for (int i = 0; i < 4; i++)
-		if (strcmp(status, outbox_status[i]) == 0)
-			counts[i] = count;
-	return 0;
-}
-
 static void store_gauges(struct dd_service *svc, struct dd_buf *b)
 {
 	struct dd_db *db = dd_store_db(svc->store);
 	if (!db)
 		return;
-	int64_t counts[4] = { 0, 0, 0, 0 };
-	if (dd_store_sns_outbox_status_counts(db, outbox_count, counts))
+	static const char *const outbox_status[] = { "PENDING", "INFLIGHT", "DELIVERED", "FAILED" };
+	struct dd_store_outbox_counts ob = { 0 };
+	if (dd_store_outbox_counts(db, &ob))
 		dd_log_warn("metrics: cannot count the outbox rows");
+	const int64_t counts[4] = { ob.pending, ob.inflight, ob.delivered, ob.failed };
 	for (int i = 0; i < 4; i++) {
 		char labels[64];
 		snprintf(labels, sizeof labels, "status=\"%s\"", outbox_status[i]);

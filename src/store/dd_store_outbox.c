@@ -156,7 +156,8 @@ int dd_store_outbox_counts(struct dd_db *db, struct dd_store_outbox_counts *out)
 {
 	memset(out, 0, sizeof *out);
 	sqlite3_stmt *st = dd_db_stmt(db, "SELECT coalesce(sum(status = 'PENDING'), 0), coalesce(sum(status = 'INFLIGHT'), 0),"
-					  " coalesce(sum(status = 'FAILED'), 0), coalesce(sum(status = 'UNDELIVERABLE'), 0) FROM sns_outbox");
+					  " coalesce(sum(status = 'FAILED'), 0), coalesce(sum(status = 'UNDELIVERABLE'), 0),"
+					  " coalesce(sum(status = 'DELIVERED'), 0) FROM sns_outbox");
 	if (!st)
 		return DD_EIO;
 	int rc = sqlite3_step(st);
@@ -165,6 +166,7 @@ int dd_store_outbox_counts(struct dd_db *db, struct dd_store_outbox_counts *out)
 		out->inflight = sqlite3_column_int64(st, 1);
 		out->failed = sqlite3_column_int64(st, 2);
 		out->undeliverable = sqlite3_column_int64(st, 3);
+		out->delivered = sqlite3_column_int64(st, 4);
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : DD_EIO;

@@ -42,7 +42,7 @@ int dd_store_outbox_fail(struct dd_db *db, int64_t id, int64_t now_ms, const cha
 int dd_store_outbox_requeue_inflight(struct dd_db *db, int64_t now_ms, int64_t *requeued) DD_MUST_CHECK;
 
 struct dd_store_outbox_counts {
-	int64_t pending, inflight, failed, undeliverable;
+	int64_t pending, inflight, delivered, failed, undeliverable;
 };
 /* The whole queue's rows by status (every account). */
 int dd_store_outbox_counts(struct dd_db *db, struct dd_store_outbox_counts *out) DD_MUST_CHECK;

@@ -365,16 +365,3 @@ int dd_store_sns_outbox_count(struct dd_db *db, const char *account, const char 
 	return count_row(st, n);
 }
 
-int dd_store_sns_outbox_status_counts(struct dd_db *db, dd_store_sns_status_fn fn, void *ud)
-{
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT status, count(*) FROM sns_outbox GROUP BY status ORDER BY status");
-	if (!st)
-		return DD_EIO;
-	int rc, r = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && !(r = fn(dd_col_text(st, 0), sqlite3_column_int64(st, 1), ud)))
-		;
-	sqlite3_reset(st);
-	if (r)
-		return r < 0 ? r : 0;
-	return rc == SQLITE_DONE ? 0 : DD_EIO;
-}

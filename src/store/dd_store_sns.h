@@ -120,9 +120,5 @@ int dd_store_sns_outbox_cancel(struct dd_db *db, const char *account, const char
 /* The number of rows of a topic of account in status. */
 int dd_store_sns_outbox_count(struct dd_db *db, const char *account, const char *topic_arn, const char *status,
 			      int64_t *n) DD_MUST_CHECK;
-/* The number of rows in each status over every account (fn(status, count, ud) once a
- * status that has rows, by status). */
-typedef int (*dd_store_sns_status_fn)(const char *status, int64_t count, void *ud);
-int dd_store_sns_outbox_status_counts(struct dd_db *db, dd_store_sns_status_fn fn, void *ud) DD_MUST_CHECK;
 
 #endif
