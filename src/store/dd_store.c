@@ -6,7 +6,7 @@
  * tracked by PRAGMA user_version. synchronous=NORMAL in WAL mode: a committed transaction
  * survives a process crash; an OS crash may lose the last few, never corrupt.
  */
-#include "store/dd_store_int.h"
+#include "store/dd_store_sqlite.h"
 #include "dd/store.h"
 
 #include <errno.h>
@@ -24,9 +24,15 @@
 
 #define STMT_CACHE 512
 
+/* The SQLite backend's statement: the handle and its connection (for changes and errors). */
+struct dd_stmt {
+	sqlite3_stmt *lite;
+	sqlite3 *h;
+};
+
 struct stmt_slot {
 	const char *sql;
-	sqlite3_stmt *st;
+	struct dd_stmt st;
 };
 
 struct dd_db {
@@ -198,8 +204,8 @@ void dd_store_close(struct dd_store *s)
 	while (d) {
 		struct dd_db *next = d->next;
 		for (int i = 0; i < STMT_CACHE; i++)
-			if (d->cache[i].st)
-				sqlite3_finalize(d->cache[i].st);
+			if (d->cache[i].st.lite)
+				sqlite3_finalize(d->cache[i].st.lite);
 		if (sqlite3_close(d->h) != SQLITE_OK)
 			dd_log_warn("store: close: %s", sqlite3_errmsg(d->h));
 		if (d == tls_db)
@@ -255,32 +261,33 @@ void dd_db_close(struct dd_db *db)
 	if (db->in_tx)
 		dd_db_rollback(db);
 	for (int i = 0; i < STMT_CACHE; i++)
-		if (db->cache[i].st)
-			sqlite3_finalize(db->cache[i].st);
+		if (db->cache[i].st.lite)
+			sqlite3_finalize(db->cache[i].st.lite);
 	sqlite3_close(db->h);
 	free(db);
 }
 
 sqlite3 *dd_db_handle(struct dd_db *db) { return db->h; }
 
-sqlite3_stmt *dd_db_stmt(struct dd_db *db, const char *sql)
+struct dd_stmt *dd_db_stmt(struct dd_db *db, const char *sql)
 {
 	size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE;
 	for (size_t i = 0; i < STMT_CACHE; i++) {
 		struct stmt_slot *slot = &db->cache[(h + i) % STMT_CACHE];
 		if (slot->sql == sql) {
-			sqlite3_reset(slot->st);
-			sqlite3_clear_bindings(slot->st);
-			return slot->st;
+			sqlite3_reset(slot->st.lite);
+			sqlite3_clear_bindings(slot->st.lite);
+			return &slot->st;
 		}
 		if (!slot->sql) {
-			if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &slot->st, NULL) != SQLITE_OK) {
+			if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &slot->st.lite, NULL) != SQLITE_OK) {
 				dd_log_error("store: prepare failed: %s: %s", sqlite3_errmsg(db->h), sql);
-				slot->st = NULL;
+				slot->st.lite = NULL;
 				return NULL;
 			}
+			slot->st.h = db->h;
 			slot->sql = sql;
-			return slot->st;
+			return &slot->st;
 		}
 	}
 	dd_log_error("store: statement cache full");
@@ -315,31 +322,31 @@ int dd_db_begin_write(struct dd_db *db)
 	pthread_mutex_lock(&db->owner->write_lock);
 	db->holds_write_lock = true;
 	clock_gettime(CLOCK_MONOTONIC, &db->write_since);
-	sqlite3_stmt *st = dd_db_stmt(db, "BEGIN IMMEDIATE");
-	if (!st || sqlite3_step(st) != SQLITE_DONE) {
+	struct dd_stmt *st = dd_db_stmt(db, "BEGIN IMMEDIATE");
+	if (!st || dd_stmt_step(st) != DD_STMT_DONE) {
 		dd_log_error("store: begin: %s", sqlite3_errmsg(db->h));
 		if (st)
-			sqlite3_reset(st);
+			dd_stmt_reset(st);
 		release_write_lock(db);
 		return DD_EIO;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	db->in_tx = true;
 	return 0;
 }
 
 int dd_db_begin_read(struct dd_db *db)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "BEGIN DEFERRED");
-	if (!st || sqlite3_step(st) != SQLITE_DONE)
+	struct dd_stmt *st = dd_db_stmt(db, "BEGIN DEFERRED");
+	if (!st || dd_stmt_step(st) != DD_STMT_DONE)
 		return DD_EIO;
 	/* Touch the database so the read snapshot starts now. */
 	st = dd_db_stmt(db, "SELECT count(*) FROM sqlite_schema");
-	if (!st || sqlite3_step(st) != SQLITE_ROW) {
+	if (!st || dd_stmt_step(st) != DD_STMT_ROW) {
 		dd_db_rollback(db);
 		return DD_EIO;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	db->in_tx = true;
 	return 0;
 }
@@ -359,14 +366,14 @@ int dd_store_begin_read_consistent(struct dd_store *s, struct dd_db **dbs, int n
 
 int dd_db_commit(struct dd_db *db)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "COMMIT");
-	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
-	if (rc != SQLITE_DONE) {
+	struct dd_stmt *st = dd_db_stmt(db, "COMMIT");
+	int rc = st ? dd_stmt_step(st) : DD_STMT_ERROR;
+	if (rc != DD_STMT_DONE) {
 		dd_log_error("store: commit: %s", sqlite3_errmsg(db->h));
 		dd_db_rollback(db);
 		return DD_EIO;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	db->in_tx = false;
 	release_write_lock(db);
 	return 0;
@@ -377,8 +384,8 @@ void dd_db_rollback(struct dd_db *db)
 	if (!sqlite3_get_autocommit(db->h)) {
 		/* reset every cached statement so none holds the transaction open */
 		for (int i = 0; i < STMT_CACHE; i++)
-			if (db->cache[i].st)
-				sqlite3_reset(db->cache[i].st);
+			if (db->cache[i].st.lite)
+				sqlite3_reset(db->cache[i].st.lite);
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	}
 	db->in_tx = false;
@@ -387,29 +394,79 @@ void dd_db_rollback(struct dd_db *db)
 
 bool dd_db_in_tx(struct dd_db *db) { return db->in_tx; }
 
-int dd_bind_text(sqlite3_stmt *st, int idx, const char *s)
+int64_t dd_db_changes(struct dd_db *db) { return sqlite3_changes64(db->h); }
+
+int dd_stmt_step(struct dd_stmt *st)
 {
-	if (!s)
-		return sqlite3_bind_null(st, idx);
-	return sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st->lite);
+	if (rc == SQLITE_ROW)
+		return DD_STMT_ROW;
+	if (rc == SQLITE_DONE)
+		return DD_STMT_DONE;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return DD_STMT_CONSTRAINT;
+	dd_log_error("store: step: %s: %s", sqlite3_errmsg(st->h), sqlite3_sql(st->lite));
+	return DD_STMT_ERROR;
 }
 
-int dd_bind_int64(sqlite3_stmt *st, int idx, int64_t v) { return sqlite3_bind_int64(st, idx, v); }
+void dd_stmt_reset(struct dd_stmt *st) { sqlite3_reset(st->lite); }
 
-const char *dd_col_text(sqlite3_stmt *st, int idx)
+int dd_bind_text(struct dd_stmt *st, int idx, const char *s)
 {
-	const unsigned char *t = sqlite3_column_text(st, idx);
+	if (!s)
+		return sqlite3_bind_null(st->lite, idx);
+	return sqlite3_bind_text(st->lite, idx, s, -1, SQLITE_TRANSIENT);
+}
+
+int dd_bind_text_static(struct dd_stmt *st, int idx, const char *s)
+{
+	if (!s)
+		return sqlite3_bind_null(st->lite, idx);
+	return sqlite3_bind_text(st->lite, idx, s, -1, SQLITE_STATIC);
+}
+
+int dd_bind_int64(struct dd_stmt *st, int idx, int64_t v) { return sqlite3_bind_int64(st->lite, idx, v); }
+
+int dd_bind_null(struct dd_stmt *st, int idx) { return sqlite3_bind_null(st->lite, idx); }
+
+int dd_bind_blob(struct dd_stmt *st, int idx, const void *p, size_t n)
+{
+	if (n > INT32_MAX)
+		return SQLITE_TOOBIG;
+	return sqlite3_bind_blob(st->lite, idx, p ? p : "", (int)n, SQLITE_TRANSIENT);
+}
+
+int64_t dd_col_int64(struct dd_stmt *st, int idx) { return sqlite3_column_int64(st->lite, idx); }
+
+int dd_col_int(struct dd_stmt *st, int idx) { return sqlite3_column_int(st->lite, idx); }
+
+bool dd_col_is_null(struct dd_stmt *st, int idx) { return sqlite3_column_type(st->lite, idx) == SQLITE_NULL; }
+
+const char *dd_col_text(struct dd_stmt *st, int idx)
+{
+	const unsigned char *t = sqlite3_column_text(st->lite, idx);
 	return t ? (const char *)t : "";
 }
 
-int dd_step_done(sqlite3_stmt *st)
+const char *dd_col_text_or_null(struct dd_stmt *st, int idx)
 {
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		dd_log_error("store: step: %s", sqlite3_errmsg(sqlite3_db_handle(st)));
-		sqlite3_reset(st);
-		return rc == SQLITE_CONSTRAINT ? DD_EEXIST : DD_EIO;
+	return (const char *)sqlite3_column_text(st->lite, idx);
+}
+
+const void *dd_col_blob(struct dd_stmt *st, int idx, size_t *n)
+{
+	const void *p = sqlite3_column_blob(st->lite, idx);
+	*n = (size_t)sqlite3_column_bytes(st->lite, idx);
+	return p;
+}
+
+int dd_step_done(struct dd_stmt *st)
+{
+	int rc = dd_stmt_step(st);
+	if (rc != DD_STMT_DONE && rc != DD_STMT_ROW) {
+		dd_stmt_reset(st);
+		return rc == DD_STMT_CONSTRAINT ? DD_EEXIST : DD_EIO;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return 0;
 }

@@ -15,34 +15,34 @@
 #include "dd/store.h"
 
 /* Text of a nullable column: NULL for SQL NULL. */
-static const char *col_opt(sqlite3_stmt *st, int i)
+static const char *col_opt(struct dd_stmt *st, int i)
 {
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL : dd_col_text(st, i);
+	return dd_col_is_null(st, i) ? NULL : dd_col_text(st, i);
 }
 
-static int bind_opt_int(sqlite3_stmt *st, int idx, bool set, int64_t v)
+static int bind_opt_int(struct dd_stmt *st, int idx, bool set, int64_t v)
 {
-	return set ? dd_bind_int64(st, idx, v) : sqlite3_bind_null(st, idx);
+	return set ? dd_bind_int64(st, idx, v) : dd_bind_null(st, idx);
 }
 
 /* Steps st to the end; returns DD_EIO on a step error (st is reset either way). */
-static int finish(sqlite3_stmt *st, int s)
+static int finish(struct dd_stmt *st, int s)
 {
-	sqlite3_reset(st);
-	return s == SQLITE_DONE || s == SQLITE_ROW ? 0 : DD_EIO;
+	dd_stmt_reset(st);
+	return s == DD_STMT_DONE || s == DD_STMT_ROW ? 0 : DD_EIO;
 }
 
-static int count1(sqlite3_stmt *st, int64_t *n)
+static int count1(struct dd_stmt *st, int64_t *n)
 {
-	int s = sqlite3_step(st);
-	*n = s == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return s == SQLITE_ROW ? 0 : DD_EIO;
+	int s = dd_stmt_step(st);
+	*n = s == DD_STMT_ROW ? dd_col_int64(st, 0) : 0;
+	dd_stmt_reset(st);
+	return s == DD_STMT_ROW ? 0 : DD_EIO;
 }
 
 static int changed(struct dd_db *db)
 {
-	return sqlite3_changes(dd_db_handle(db));
+	return dd_db_changes(db);
 }
 
 static char *dup_opt(const char *s)
@@ -55,22 +55,22 @@ static char *dup_opt(const char *s)
 int dd_store_audit_config_get(struct dd_db *db, const char *account_region, struct dd_store_audit_config *out)
 {
 	memset(out, 0, sizeof *out);
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT role_arn, targets, checks FROM audit_config WHERE account_region = ?1");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT role_arn, targets, checks FROM audit_config WHERE account_region = ?1");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
-	int s = sqlite3_step(st);
+	int s = dd_stmt_step(st);
 	int rc = 0;
-	if (s == SQLITE_ROW) {
+	if (s == DD_STMT_ROW) {
 		out->role_arn = dup_opt(col_opt(st, 0));
 		out->targets = strdup(dd_col_text(st, 1));
 		out->checks = strdup(dd_col_text(st, 2));
 		if ((col_opt(st, 0) && !out->role_arn) || !out->targets || !out->checks)
 			rc = DD_ENOMEM;
 	} else {
-		rc = s == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+		rc = s == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	if (rc && rc != DD_ENOTFOUND)
 		dd_store_audit_config_clear(out);
 	return rc;
@@ -87,7 +87,7 @@ void dd_store_audit_config_clear(struct dd_store_audit_config *c)
 int dd_store_audit_config_put(struct dd_db *db, const char *account_region, const char *role_arn, const char *targets,
 			      const char *checks)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO audit_config(account_region, role_arn, targets, checks)"
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO audit_config(account_region, role_arn, targets, checks)"
 					 " VALUES (?1, ?2, ?3, ?4)");
 	if (!st)
 		return DD_EIO;
@@ -100,7 +100,7 @@ int dd_store_audit_config_put(struct dd_db *db, const char *account_region, cons
 
 int dd_store_audit_config_delete(struct dd_db *db, const char *account_region)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM audit_config WHERE account_region = ?1");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM audit_config WHERE account_region = ?1");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -112,16 +112,16 @@ int dd_store_audit_config_delete(struct dd_db *db, const char *account_region)
 int dd_store_audit_task_insert(struct dd_db *db, const struct dd_store_audit_task *t, const char *const *check_names,
 			       size_t n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT 1 FROM audit_tasks WHERE account_region = ?1 AND task_id = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT 1 FROM audit_tasks WHERE account_region = ?1 AND task_id = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, t->account_region);
 	dd_bind_text(st, 2, t->task_id);
-	int s = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (s == SQLITE_ROW)
+	int s = dd_stmt_step(st);
+	dd_stmt_reset(st);
+	if (s == DD_STMT_ROW)
 		return DD_EEXIST;
-	if (s != SQLITE_DONE)
+	if (s != DD_STMT_DONE)
 		return DD_EIO;
 	st = dd_db_stmt(db, "INSERT INTO audit_tasks(account_region, task_id, task_type, status, scheduled_name,"
 			    " start_ms, checks, window_start_ms) VALUES (?1, ?2, ?3, 'IN_PROGRESS', ?4, ?5, ?6, ?7)");
@@ -153,22 +153,22 @@ int dd_store_audit_task_insert(struct dd_db *db, const struct dd_store_audit_tas
 /* columns: account_region, task_id, task_type, status, scheduled_name, start_ms, window_start_ms, checks */
 #define TASK_COLS "account_region, task_id, task_type, status, scheduled_name, start_ms, window_start_ms, checks"
 
-static void task_row(sqlite3_stmt *st, struct dd_store_audit_task *t)
+static void task_row(struct dd_stmt *st, struct dd_store_audit_task *t)
 {
 	t->account_region = dd_col_text(st, 0);
 	t->task_id = dd_col_text(st, 1);
 	t->task_type = dd_col_text(st, 2);
 	t->status = dd_col_text(st, 3);
 	t->scheduled_name = col_opt(st, 4);
-	t->start_ms = sqlite3_column_int64(st, 5);
-	t->window_start_ms = sqlite3_column_int64(st, 6);
+	t->start_ms = dd_col_int64(st, 5);
+	t->window_start_ms = dd_col_int64(st, 6);
 	t->checks = dd_col_text(st, 7);
 }
 
-static int task_walk(sqlite3_stmt *st, dd_store_audit_task_fn fn, void *ud)
+static int task_walk(struct dd_stmt *st, dd_store_audit_task_fn fn, void *ud)
 {
 	int s, rc = 0;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((s = dd_stmt_step(st)) == DD_STMT_ROW) {
 		struct dd_store_audit_task t;
 		task_row(st, &t);
 		if ((rc = fn(&t, ud)) != 0)
@@ -181,39 +181,39 @@ static int task_walk(sqlite3_stmt *st, dd_store_audit_task_fn fn, void *ud)
 int dd_store_audit_task_get(struct dd_db *db, const char *account_region, const char *task_id, dd_store_audit_task_fn fn,
 			    void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT " TASK_COLS " FROM audit_tasks WHERE account_region = ?1 AND task_id = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT " TASK_COLS " FROM audit_tasks WHERE account_region = ?1 AND task_id = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, task_id);
-	int s = sqlite3_step(st);
+	int s = dd_stmt_step(st);
 	int rc;
-	if (s == SQLITE_ROW) {
+	if (s == DD_STMT_ROW) {
 		struct dd_store_audit_task t;
 		task_row(st, &t);
 		rc = fn(&t, ud);
 	} else {
-		rc = s == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+		rc = s == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return rc;
 }
 
 int dd_store_audit_task_checks(struct dd_db *db, const char *account_region, const char *task_id,
 			       dd_store_audit_task_check_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT check_name, status, total, noncompliant, suppressed, error_code, message"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT check_name, status, total, noncompliant, suppressed, error_code, message"
 					 " FROM audit_task_checks WHERE account_region = ?1 AND task_id = ?2 ORDER BY check_name");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, task_id);
 	int s, rc = 0;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((s = dd_stmt_step(st)) == DD_STMT_ROW) {
 		struct dd_store_audit_task_check c = {
 			.check_name = dd_col_text(st, 0), .status = dd_col_text(st, 1),
-			.total = sqlite3_column_int64(st, 2), .noncompliant = sqlite3_column_int64(st, 3),
-			.suppressed = sqlite3_column_int64(st, 4), .error_code = col_opt(st, 5), .message = col_opt(st, 6),
+			.total = dd_col_int64(st, 2), .noncompliant = dd_col_int64(st, 3),
+			.suppressed = dd_col_int64(st, 4), .error_code = col_opt(st, 5), .message = col_opt(st, 6),
 		};
 		if ((rc = fn(&c, ud)) != 0)
 			break;
@@ -225,17 +225,17 @@ int dd_store_audit_task_checks(struct dd_db *db, const char *account_region, con
 int dd_store_audit_task_check_status(struct dd_db *db, const char *account_region, const char *task_id,
 				     const char *check_name, char *buf, size_t len)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT status FROM audit_task_checks WHERE account_region = ?1 AND task_id = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT status FROM audit_task_checks WHERE account_region = ?1 AND task_id = ?2"
 					 " AND check_name = ?3");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, task_id);
 	dd_bind_text(st, 3, check_name);
-	int s = sqlite3_step(st);
+	int s = dd_stmt_step(st);
 	if (len)
 		buf[0] = '\0';
-	if (s == SQLITE_ROW && len) {
+	if (s == DD_STMT_ROW && len) {
 		const char *v = dd_col_text(st, 0);
 		size_t n = strlen(v);
 		if (n >= len)
@@ -243,14 +243,14 @@ int dd_store_audit_task_check_status(struct dd_db *db, const char *account_regio
 		memcpy(buf, v, n);
 		buf[n] = '\0';
 	}
-	sqlite3_reset(st);
-	return s == SQLITE_ROW ? 0 : s == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	dd_stmt_reset(st);
+	return s == DD_STMT_ROW ? 0 : s == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 }
 
 int dd_store_audit_tasks_count_in_progress(struct dd_db *db, const char *account_region, const char *task_type,
 					   int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM audit_tasks WHERE account_region = ?1 AND status = 'IN_PROGRESS'"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM audit_tasks WHERE account_region = ?1 AND status = 'IN_PROGRESS'"
 					 " AND task_type = ?2");
 	if (!st)
 		return DD_EIO;
@@ -262,7 +262,7 @@ int dd_store_audit_tasks_count_in_progress(struct dd_db *db, const char *account
 int dd_store_audit_tasks_list(struct dd_db *db, const char *account_region, const struct dd_store_audit_tasks_filter *f,
 			      int limit, dd_store_audit_task_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_stmt(db,
 		"SELECT " TASK_COLS " FROM audit_tasks WHERE account_region = ?1 AND start_ms >= ?2 AND start_ms <= ?3"
 		" AND (?4 IS NULL OR task_type = ?4) AND (?5 IS NULL OR status = ?5)"
 		" AND (start_ms < ?6 OR (start_ms = ?6 AND task_id > ?7)) ORDER BY start_ms DESC, task_id LIMIT ?8");
@@ -281,7 +281,7 @@ int dd_store_audit_tasks_list(struct dd_db *db, const char *account_region, cons
 
 int dd_store_audit_tasks_in_progress(struct dd_db *db, dd_store_audit_task_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT " TASK_COLS " FROM audit_tasks WHERE status = 'IN_PROGRESS' ORDER BY start_ms");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT " TASK_COLS " FROM audit_tasks WHERE status = 'IN_PROGRESS' ORDER BY start_ms");
 	if (!st)
 		return DD_EIO;
 	return task_walk(st, fn, ud);
@@ -289,7 +289,7 @@ int dd_store_audit_tasks_in_progress(struct dd_db *db, dd_store_audit_task_fn fn
 
 int dd_store_audit_task_cancel(struct dd_db *db, const char *account_region, const char *task_id, int64_t end_ms)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE audit_tasks SET status = 'CANCELED', end_ms = ?3 WHERE account_region = ?1"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE audit_tasks SET status = 'CANCELED', end_ms = ?3 WHERE account_region = ?1"
 					 " AND task_id = ?2 AND status = 'IN_PROGRESS'");
 	if (!st)
 		return DD_EIO;
@@ -313,7 +313,7 @@ int dd_store_audit_task_check_finish(struct dd_db *db, const char *account_regio
 				     const struct dd_store_audit_task_check *c, bool *updated)
 {
 	*updated = false;
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE audit_task_checks SET status = ?4, total = ?5, noncompliant = ?6, suppressed = ?7,"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE audit_task_checks SET status = ?4, total = ?5, noncompliant = ?6, suppressed = ?7,"
 					 " error_code = ?8, message = ?9 WHERE account_region = ?1 AND task_id = ?2 AND check_name = ?3"
 					 " AND status = 'IN_PROGRESS'");
 	if (!st)
@@ -335,7 +335,7 @@ int dd_store_audit_task_check_finish(struct dd_db *db, const char *account_regio
 
 int dd_store_audit_task_checks_left(struct dd_db *db, const char *account_region, const char *task_id, int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM audit_task_checks WHERE account_region = ?1 AND task_id = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM audit_task_checks WHERE account_region = ?1 AND task_id = ?2"
 					 " AND status = 'IN_PROGRESS'");
 	if (!st)
 		return DD_EIO;
@@ -346,7 +346,7 @@ int dd_store_audit_task_checks_left(struct dd_db *db, const char *account_region
 
 int dd_store_audit_task_complete(struct dd_db *db, const char *account_region, const char *task_id, int64_t end_ms)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE audit_tasks SET status = 'COMPLETED', end_ms = ?3 WHERE account_region = ?1"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE audit_tasks SET status = 'COMPLETED', end_ms = ?3 WHERE account_region = ?1"
 					 " AND task_id = ?2 AND status = 'IN_PROGRESS'");
 	if (!st)
 		return DD_EIO;
@@ -359,7 +359,7 @@ int dd_store_audit_task_complete(struct dd_db *db, const char *account_region, c
 int dd_store_audit_task_mark_notified(struct dd_db *db, const char *account_region, const char *task_id, bool *first)
 {
 	*first = false;
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE audit_tasks SET notified = 1 WHERE account_region = ?1 AND task_id = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE audit_tasks SET notified = 1 WHERE account_region = ?1 AND task_id = ?2"
 					 " AND notified = 0");
 	if (!st)
 		return DD_EIO;
@@ -379,7 +379,7 @@ int dd_store_audit_prune(struct dd_db *db, int64_t cutoff_ms)
 		"DELETE FROM audit_tasks WHERE start_ms < ?1 AND status <> 'IN_PROGRESS'",
 	};
 	for (int i = 0; i < 3; i++) {
-		sqlite3_stmt *st = dd_db_stmt(db, sqls[i]);
+		struct dd_stmt *st = dd_db_stmt(db, sqls[i]);
 		if (!st)
 			return DD_EIO;
 		dd_bind_int64(st, 1, cutoff_ms);
@@ -393,38 +393,38 @@ int dd_store_audit_prune(struct dd_db *db, int64_t cutoff_ms)
 
 int dd_store_audit_findings_insert(struct dd_db *db, const char *account_region, const struct dd_store_audit_finding *f)
 {
-	sqlite3_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_stmt(db,
 		"INSERT INTO audit_findings(account_region, finding_id, task_id, check_name, task_start_ms, finding_ms, severity,"
 		" resource_type, resource_key, resource, related, reason, reason_code, suppressed)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
 	if (!st)
 		return DD_EIO;
 	/* the caller's strings outlive the step: no copies */
-	sqlite3_bind_text(st, 1, account_region, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, f->finding_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, f->task_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, f->check_name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, f->task_start_ms);
-	sqlite3_bind_int64(st, 6, f->finding_ms);
-	sqlite3_bind_text(st, 7, f->severity ? f->severity : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, f->resource_type ? f->resource_type : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 9, f->resource_key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 10, f->resource, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 11, f->related ? f->related : "[]", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 12, f->reason ? f->reason : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 13, f->reason_code ? f->reason_code : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 14, f->suppressed);
-	int s = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (s == SQLITE_CONSTRAINT)
+	dd_bind_text_static(st, 1, account_region);
+	dd_bind_text_static(st, 2, f->finding_id);
+	dd_bind_text_static(st, 3, f->task_id);
+	dd_bind_text_static(st, 4, f->check_name);
+	dd_bind_int64(st, 5, f->task_start_ms);
+	dd_bind_int64(st, 6, f->finding_ms);
+	dd_bind_text_static(st, 7, f->severity ? f->severity : "");
+	dd_bind_text_static(st, 8, f->resource_type ? f->resource_type : "");
+	dd_bind_text_static(st, 9, f->resource_key);
+	dd_bind_text_static(st, 10, f->resource);
+	dd_bind_text_static(st, 11, f->related ? f->related : "[]");
+	dd_bind_text_static(st, 12, f->reason ? f->reason : "");
+	dd_bind_text_static(st, 13, f->reason_code ? f->reason_code : "");
+	dd_bind_int64(st, 14, f->suppressed);
+	int s = dd_stmt_step(st);
+	dd_stmt_reset(st);
+	if (s == DD_STMT_CONSTRAINT)
 		return DD_EEXIST;
-	return s == SQLITE_DONE ? 0 : DD_EIO;
+	return s == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_audit_findings_delete_check(struct dd_db *db, const char *account_region, const char *task_id,
 					 const char *check_name)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM audit_findings WHERE account_region = ?1 AND task_id = ?2 AND check_name = ?3");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM audit_findings WHERE account_region = ?1 AND task_id = ?2 AND check_name = ?3");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -435,7 +435,7 @@ int dd_store_audit_findings_delete_check(struct dd_db *db, const char *account_r
 
 int dd_store_audit_findings_count_task(struct dd_db *db, const char *account_region, const char *task_id, int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM audit_findings WHERE account_region = ?1 AND task_id = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM audit_findings WHERE account_region = ?1 AND task_id = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -446,13 +446,13 @@ int dd_store_audit_findings_count_task(struct dd_db *db, const char *account_reg
 #define FINDING_COLS "finding_id, task_id, check_name, task_start_ms, finding_ms, severity, resource_type, resource_key," \
 	" resource, related, reason, reason_code, suppressed"
 
-static void finding_row(sqlite3_stmt *st, struct dd_store_audit_finding *f)
+static void finding_row(struct dd_stmt *st, struct dd_store_audit_finding *f)
 {
 	f->finding_id = dd_col_text(st, 0);
 	f->task_id = dd_col_text(st, 1);
 	f->check_name = dd_col_text(st, 2);
-	f->task_start_ms = sqlite3_column_int64(st, 3);
-	f->finding_ms = sqlite3_column_int64(st, 4);
+	f->task_start_ms = dd_col_int64(st, 3);
+	f->finding_ms = dd_col_int64(st, 4);
 	f->severity = dd_col_text(st, 5);
 	f->resource_type = dd_col_text(st, 6);
 	f->resource_key = dd_col_text(st, 7);
@@ -460,33 +460,33 @@ static void finding_row(sqlite3_stmt *st, struct dd_store_audit_finding *f)
 	f->related = dd_col_text(st, 9);
 	f->reason = dd_col_text(st, 10);
 	f->reason_code = dd_col_text(st, 11);
-	f->suppressed = sqlite3_column_int(st, 12) != 0;
+	f->suppressed = dd_col_int(st, 12) != 0;
 }
 
 int dd_store_audit_findings_get(struct dd_db *db, const char *account_region, const char *finding_id,
 				dd_store_audit_finding_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT " FINDING_COLS " FROM audit_findings WHERE account_region = ?1 AND finding_id = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT " FINDING_COLS " FROM audit_findings WHERE account_region = ?1 AND finding_id = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, finding_id);
-	int s = sqlite3_step(st), rc;
-	if (s == SQLITE_ROW) {
+	int s = dd_stmt_step(st), rc;
+	if (s == DD_STMT_ROW) {
 		struct dd_store_audit_finding f;
 		finding_row(st, &f);
 		rc = fn(&f, ud);
 	} else {
-		rc = s == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+		rc = s == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return rc;
 }
 
 int dd_store_audit_findings_list(struct dd_db *db, const char *account_region, const struct dd_store_audit_findings_filter *f,
 				 int limit, dd_store_audit_finding_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_stmt(db,
 		"SELECT " FINDING_COLS " FROM audit_findings WHERE account_region = ?1 AND (?2 IS NULL OR task_id = ?2)"
 		" AND (?3 IS NULL OR check_name = ?3) AND (?4 IS NULL OR resource_key = ?4)"
 		" AND finding_ms >= ?5 AND finding_ms <= ?6 AND (?7 IS NULL OR suppressed = ?7)"
@@ -505,7 +505,7 @@ int dd_store_audit_findings_list(struct dd_db *db, const char *account_region, c
 	dd_bind_text(st, 9, f->after_id ? f->after_id : "");
 	dd_bind_int64(st, 10, limit);
 	int s, rc = 0;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((s = dd_stmt_step(st)) == DD_STMT_ROW) {
 		struct dd_store_audit_finding row;
 		finding_row(st, &row);
 		if ((rc = fn(&row, ud)) != 0)
@@ -519,21 +519,21 @@ int dd_store_audit_findings_list(struct dd_db *db, const char *account_region, c
 
 #define SUPP_COLS "check_name, resource_key, resource, expiration_ms, indefinite, description"
 
-static void suppression_row(sqlite3_stmt *st, struct dd_store_audit_suppression *s)
+static void suppression_row(struct dd_stmt *st, struct dd_store_audit_suppression *s)
 {
 	s->check_name = dd_col_text(st, 0);
 	s->resource_key = dd_col_text(st, 1);
 	s->resource = dd_col_text(st, 2);
-	s->has_expiration = sqlite3_column_type(st, 3) != SQLITE_NULL;
-	s->expiration_ms = sqlite3_column_int64(st, 3);
-	s->indefinite = sqlite3_column_int(st, 4) != 0;
+	s->has_expiration = !dd_col_is_null(st, 3);
+	s->expiration_ms = dd_col_int64(st, 3);
+	s->indefinite = dd_col_int(st, 4) != 0;
 	s->description = col_opt(st, 5);
 }
 
-static int suppression_walk(sqlite3_stmt *st, dd_store_audit_suppression_fn fn, void *ud)
+static int suppression_walk(struct dd_stmt *st, dd_store_audit_suppression_fn fn, void *ud)
 {
 	int s, rc = 0;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((s = dd_stmt_step(st)) == DD_STMT_ROW) {
 		struct dd_store_audit_suppression row;
 		suppression_row(st, &row);
 		if ((rc = fn(&row, ud)) != 0)
@@ -546,22 +546,22 @@ static int suppression_walk(sqlite3_stmt *st, dd_store_audit_suppression_fn fn, 
 int dd_store_audit_suppressions_get(struct dd_db *db, const char *account_region, const char *check_name,
 				    const char *resource_key, dd_store_audit_suppression_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT " SUPP_COLS " FROM audit_suppressions WHERE account_region = ?1"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT " SUPP_COLS " FROM audit_suppressions WHERE account_region = ?1"
 					 " AND check_name = ?2 AND resource_key = ?3");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, check_name);
 	dd_bind_text(st, 3, resource_key);
-	int s = sqlite3_step(st), rc;
-	if (s == SQLITE_ROW) {
+	int s = dd_stmt_step(st), rc;
+	if (s == DD_STMT_ROW) {
 		struct dd_store_audit_suppression row;
 		suppression_row(st, &row);
 		rc = fn ? fn(&row, ud) : 0;
 	} else {
-		rc = s == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+		rc = s == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return rc;
 }
 
@@ -572,7 +572,7 @@ int dd_store_audit_suppressions_insert(struct dd_db *db, const char *account_reg
 		return DD_EEXIST;
 	if (rc != DD_ENOTFOUND)
 		return rc;
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT INTO audit_suppressions(account_region, check_name, resource_key, resource,"
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO audit_suppressions(account_region, check_name, resource_key, resource,"
 					 " expiration_ms, indefinite, description) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	if (!st)
 		return DD_EIO;
@@ -589,7 +589,7 @@ int dd_store_audit_suppressions_insert(struct dd_db *db, const char *account_reg
 int dd_store_audit_suppressions_update(struct dd_db *db, const char *account_region, const struct dd_store_audit_suppression *s,
 				       bool set_expiration, bool set_indefinite)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE audit_suppressions SET expiration_ms = CASE WHEN ?8 THEN ?5 ELSE expiration_ms END,"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE audit_suppressions SET expiration_ms = CASE WHEN ?8 THEN ?5 ELSE expiration_ms END,"
 					 " indefinite = CASE WHEN ?9 THEN ?6 WHEN ?8 THEN 0 ELSE indefinite END,"
 					 " description = coalesce(?7, description), resource = ?4"
 					 " WHERE account_region = ?1 AND check_name = ?2 AND resource_key = ?3");
@@ -612,7 +612,7 @@ int dd_store_audit_suppressions_update(struct dd_db *db, const char *account_reg
 int dd_store_audit_suppressions_delete(struct dd_db *db, const char *account_region, const char *check_name,
 				       const char *resource_key)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM audit_suppressions WHERE account_region = ?1 AND check_name = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM audit_suppressions WHERE account_region = ?1 AND check_name = ?2"
 					 " AND resource_key = ?3");
 	if (!st)
 		return DD_EIO;
@@ -626,7 +626,7 @@ int dd_store_audit_suppressions_list(struct dd_db *db, const char *account_regio
 				     const char *resource_key, const char *after_check, const char *after_key, bool ascending,
 				     int limit, dd_store_audit_suppression_fn fn, void *ud)
 {
-	sqlite3_stmt *st = ascending
+	struct dd_stmt *st = ascending
 		? dd_db_stmt(db, "SELECT " SUPP_COLS " FROM audit_suppressions WHERE account_region = ?1"
 				 " AND (?2 IS NULL OR check_name = ?2) AND (?3 IS NULL OR resource_key = ?3)"
 				 " AND (check_name > ?4 OR (check_name = ?4 AND resource_key > ?5))"
@@ -649,7 +649,7 @@ int dd_store_audit_suppressions_list(struct dd_db *db, const char *account_regio
 int dd_store_audit_suppressions_active(struct dd_db *db, const char *account_region, int64_t now_ms,
 				       dd_store_audit_suppression_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT " SUPP_COLS " FROM audit_suppressions WHERE account_region = ?1"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT " SUPP_COLS " FROM audit_suppressions WHERE account_region = ?1"
 					 " AND (indefinite = 1 OR expiration_ms IS NULL OR expiration_ms > ?2)");
 	if (!st)
 		return DD_EIO;
@@ -662,17 +662,17 @@ int dd_store_audit_suppressions_active(struct dd_db *db, const char *account_reg
 
 #define SCHED_COLS "account_region, name, frequency, day_of_month, day_of_week, checks, created, last_run_day, last_run_ms"
 
-static int scheduled_walk(sqlite3_stmt *st, dd_store_audit_scheduled_fn fn, void *ud, bool one)
+static int scheduled_walk(struct dd_stmt *st, dd_store_audit_scheduled_fn fn, void *ud, bool one)
 {
 	int s, rc = 0;
 	bool any = false;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((s = dd_stmt_step(st)) == DD_STMT_ROW) {
 		any = true;
 		struct dd_store_audit_scheduled row = {
 			.account_region = dd_col_text(st, 0), .name = dd_col_text(st, 1), .frequency = dd_col_text(st, 2),
 			.day_of_month = col_opt(st, 3), .day_of_week = col_opt(st, 4), .checks = dd_col_text(st, 5),
-			.created = sqlite3_column_int64(st, 6), .last_run_day = dd_col_text(st, 7),
-			.last_run_ms = sqlite3_column_int64(st, 8),
+			.created = dd_col_int64(st, 6), .last_run_day = dd_col_text(st, 7),
+			.last_run_ms = dd_col_int64(st, 8),
 		};
 		if ((rc = fn(&row, ud)) != 0 || one)
 			break;
@@ -687,7 +687,7 @@ static int scheduled_walk(sqlite3_stmt *st, dd_store_audit_scheduled_fn fn, void
 
 int dd_store_audit_scheduled_count(struct dd_db *db, const char *account_region, int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM scheduled_audits WHERE account_region = ?1");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM scheduled_audits WHERE account_region = ?1");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -697,7 +697,7 @@ int dd_store_audit_scheduled_count(struct dd_db *db, const char *account_region,
 int dd_store_audit_scheduled_get(struct dd_db *db, const char *account_region, const char *name,
 				 dd_store_audit_scheduled_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT " SCHED_COLS " FROM scheduled_audits WHERE account_region = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT " SCHED_COLS " FROM scheduled_audits WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -719,7 +719,7 @@ int dd_store_audit_scheduled_insert(struct dd_db *db, const struct dd_store_audi
 		return DD_EEXIST;
 	if (rc != DD_ENOTFOUND)
 		return rc;
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT INTO scheduled_audits(account_region, name, frequency, day_of_month,"
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO scheduled_audits(account_region, name, frequency, day_of_month,"
 					 " day_of_week, checks, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	if (!st)
 		return DD_EIO;
@@ -736,7 +736,7 @@ int dd_store_audit_scheduled_insert(struct dd_db *db, const struct dd_store_audi
 int dd_store_audit_scheduled_update(struct dd_db *db, const char *account_region, const char *name, const char *frequency,
 				    const char *day_of_month, const char *day_of_week, const char *checks)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE scheduled_audits SET frequency = ?3, day_of_month = ?4, day_of_week = ?5,"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE scheduled_audits SET frequency = ?3, day_of_month = ?4, day_of_week = ?5,"
 					 " checks = coalesce(?6, checks) WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
@@ -753,7 +753,7 @@ int dd_store_audit_scheduled_update(struct dd_db *db, const char *account_region
 
 int dd_store_audit_scheduled_delete(struct dd_db *db, const char *account_region, const char *name)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM scheduled_audits WHERE account_region = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM scheduled_audits WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -765,7 +765,7 @@ int dd_store_audit_scheduled_delete(struct dd_db *db, const char *account_region
 
 int dd_store_audit_scheduled_delete_all(struct dd_db *db, const char *account_region)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM scheduled_audits WHERE account_region = ?1");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM scheduled_audits WHERE account_region = ?1");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -775,7 +775,7 @@ int dd_store_audit_scheduled_delete_all(struct dd_db *db, const char *account_re
 int dd_store_audit_scheduled_list(struct dd_db *db, const char *account_region, const char *after, int limit,
 				  dd_store_audit_scheduled_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT " SCHED_COLS " FROM scheduled_audits WHERE account_region = ?1 AND name > ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT " SCHED_COLS " FROM scheduled_audits WHERE account_region = ?1 AND name > ?2"
 					 " ORDER BY name LIMIT ?3");
 	if (!st)
 		return DD_EIO;
@@ -787,7 +787,7 @@ int dd_store_audit_scheduled_list(struct dd_db *db, const char *account_region, 
 
 int dd_store_audit_scheduled_all(struct dd_db *db, dd_store_audit_scheduled_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT " SCHED_COLS " FROM scheduled_audits");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT " SCHED_COLS " FROM scheduled_audits");
 	if (!st)
 		return DD_EIO;
 	return scheduled_walk(st, fn, ud, false);
@@ -796,7 +796,7 @@ int dd_store_audit_scheduled_all(struct dd_db *db, dd_store_audit_scheduled_fn f
 int dd_store_audit_scheduled_mark_run(struct dd_db *db, const char *account_region, const char *name, const char *day,
 				      int64_t run_ms)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE scheduled_audits SET last_run_day = ?3, last_run_ms = ?4"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE scheduled_audits SET last_run_day = ?3, last_run_ms = ?4"
 					 " WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
@@ -812,7 +812,7 @@ int dd_store_audit_scheduled_mark_run(struct dd_db *db, const char *account_regi
 int dd_store_audit_role_usage_replace(struct dd_db *db, const char *account_region, const char *role_arn,
 				      const char *const *services, const int64_t *last_used_ms, size_t n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM role_service_usage WHERE account_region = ?1 AND role_arn = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM role_service_usage WHERE account_region = ?1 AND role_arn = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -836,15 +836,15 @@ int dd_store_audit_role_usage_replace(struct dd_db *db, const char *account_regi
 int dd_store_audit_role_usage_foreach(struct dd_db *db, const char *account_region, const char *role_arn,
 				      dd_store_audit_role_usage_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT service, last_used FROM role_service_usage"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT service, last_used FROM role_service_usage"
 					 " WHERE account_region = ?1 AND role_arn = ?2 ORDER BY service");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, role_arn);
 	int s, rc = 0;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW)
-		if ((rc = fn(dd_col_text(st, 0), sqlite3_column_int64(st, 1), ud)) != 0)
+	while ((s = dd_stmt_step(st)) == DD_STMT_ROW)
+		if ((rc = fn(dd_col_text(st, 0), dd_col_int64(st, 1), ud)) != 0)
 			break;
 	int frc = finish(st, s);
 	return rc ? rc : frc;

@@ -13,43 +13,43 @@
 
 #include "dd/store.h"
 
-static int finish(sqlite3_stmt *st, int s, int rc)
+static int finish(struct dd_stmt *st, int s, int rc)
 {
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	if (rc)
 		return rc;
-	return s == SQLITE_DONE ? 0 : DD_EIO;
+	return s == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
-static const char *col_opt(sqlite3_stmt *st, int i)
+static const char *col_opt(struct dd_stmt *st, int i)
 {
-	return (const char *)sqlite3_column_text(st, i);
+	return dd_col_text_or_null(st, i);
 }
 
 int dd_store_audit_reads_policies(struct dd_db *db, const char *account_region, dd_store_audit_reads_policy_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT p.name, p.default_version, v.document FROM policies p"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT p.name, p.default_version, v.document FROM policies p"
 					 " JOIN policy_versions v ON v.account_region = p.account_region AND v.policy_name = p.name"
 					 " AND v.version = p.default_version WHERE p.account_region = ?1 ORDER BY p.name");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	int s, rc = 0;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW)
-		if ((rc = fn(dd_col_text(st, 0), sqlite3_column_int64(st, 1), dd_col_text(st, 2), ud)) != 0)
+	while ((s = dd_stmt_step(st)) == DD_STMT_ROW)
+		if ((rc = fn(dd_col_text(st, 0), dd_col_int64(st, 1), dd_col_text(st, 2), ud)) != 0)
 			break;
 	return finish(st, s, rc);
 }
 
 int dd_store_audit_reads_role_aliases(struct dd_db *db, const char *account_region, dd_store_audit_reads_alias_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT alias, role_arn FROM role_aliases WHERE account_region = ?1"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT alias, role_arn FROM role_aliases WHERE account_region = ?1"
 					 " ORDER BY role_arn, alias");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	int s, rc = 0;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW)
+	while ((s = dd_stmt_step(st)) == DD_STMT_ROW)
 		if ((rc = fn(dd_col_text(st, 0), dd_col_text(st, 1), ud)) != 0)
 			break;
 	return finish(st, s, rc);
@@ -58,53 +58,53 @@ int dd_store_audit_reads_role_aliases(struct dd_db *db, const char *account_regi
 int dd_store_audit_reads_setting(struct dd_db *db, const char *account_region, const char *key, char **value)
 {
 	*value = NULL;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT value FROM settings WHERE account_region = ?1 AND key = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT value FROM settings WHERE account_region = ?1 AND key = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, key);
-	int s = sqlite3_step(st), rc = 0;
-	if (s == SQLITE_ROW) {
+	int s = dd_stmt_step(st), rc = 0;
+	if (s == DD_STMT_ROW) {
 		*value = strdup(dd_col_text(st, 0));
 		if (!*value)
 			rc = DD_ENOMEM;
 	} else {
-		rc = s == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+		rc = s == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return rc;
 }
 
 int dd_store_audit_reads_ca_ident(struct dd_db *db, const char *account_region, const char *id,
 				  dd_store_audit_reads_ca_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT ifnull(subject, ''), ifnull(serial, '') FROM ca_certificates"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT ifnull(subject, ''), ifnull(serial, '') FROM ca_certificates"
 					 " WHERE account_region = ?1 AND id = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, id);
-	int s = sqlite3_step(st), rc;
-	if (s == SQLITE_ROW)
+	int s = dd_stmt_step(st), rc;
+	if (s == DD_STMT_ROW)
 		rc = fn(dd_col_text(st, 0), dd_col_text(st, 1), ud);
 	else
-		rc = s == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
-	sqlite3_reset(st);
+		rc = s == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
+	dd_stmt_reset(st);
 	return rc;
 }
 
-static int events_walk(sqlite3_stmt *st, const char *account_region, int64_t from_ms, int64_t to_ms,
+static int events_walk(struct dd_stmt *st, const char *account_region, int64_t from_ms, int64_t to_ms,
 		       dd_store_audit_reads_event_fn fn, void *ud)
 {
 	dd_bind_text(st, 1, account_region);
 	dd_bind_int64(st, 2, from_ms);
 	dd_bind_int64(st, 3, to_ms);
 	int s, rc = 0;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *ev = (const char *)sqlite3_column_text(st, 3);
+	while ((s = dd_stmt_step(st)) == DD_STMT_ROW) {
+		const char *ev = dd_col_text_or_null(st, 3);
 		struct dd_store_audit_event e = {
 			.client_id = dd_col_text(st, 0), .certificate_id = col_opt(st, 1), .principal = col_opt(st, 2),
-			.connect = ev && strcmp(ev, "connect") == 0, .ts = sqlite3_column_int64(st, 4),
+			.connect = ev && strcmp(ev, "connect") == 0, .ts = dd_col_int64(st, 4),
 			.reason = col_opt(st, 5),
 		};
 		if ((rc = fn(&e, ud)) != 0)
@@ -116,7 +116,7 @@ static int events_walk(sqlite3_stmt *st, const char *account_region, int64_t fro
 int dd_store_audit_reads_events_by_cert(struct dd_db *db, const char *account_region, int64_t from_ms, int64_t to_ms,
 					dd_store_audit_reads_event_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT client_id, certificate_id, NULL, event, ts, reason FROM connection_events"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT client_id, certificate_id, NULL, event, ts, reason FROM connection_events"
 					 " WHERE account_region = ?1 AND certificate_id IS NOT NULL AND ts >= ?2 AND ts <= ?3"
 					 " ORDER BY certificate_id, ts, seq");
 	if (!st)
@@ -127,7 +127,7 @@ int dd_store_audit_reads_events_by_cert(struct dd_db *db, const char *account_re
 int dd_store_audit_reads_events_by_client(struct dd_db *db, const char *account_region, int64_t from_ms, int64_t to_ms,
 					  dd_store_audit_reads_event_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT client_id, certificate_id, principal, event, ts, reason"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT client_id, certificate_id, principal, event, ts, reason"
 					 " FROM connection_events WHERE account_region = ?1 AND ts >= ?2 AND ts <= ?3"
 					 " ORDER BY client_id, ts, seq");
 	if (!st)

@@ -6,7 +6,7 @@
  * is written to "<dest>.tmp", switched to the rollback journal (a single self-contained
  * file), checked with PRAGMA integrity_check, then renamed over: never a partial file.
  */
-#include "store/dd_store_int.h"
+#include "store/dd_store_sqlite.h"
 #include "dd/store.h"
 
 #include <errno.h>

@@ -29,7 +29,7 @@ static int kind_ok(enum dd_store_certs_kind kind)
 	"id, status, " ca_col ", mode, subject, issuer, subject_cn, serial, created, modified, not_before," \
 	" not_after, key_type, key_bits, curve, pubkey_sha256, key_sha256, key_sha1_80, is_ca, self_signed, roca, debian"
 
-static void fill_scan(sqlite3_stmt *st, struct dd_store_certs_row *r)
+static void fill_scan(struct dd_stmt *st, struct dd_store_certs_row *r)
 {
 	memset(r, 0, sizeof *r);
 	r->id = dd_col_text(st, 0);
@@ -40,28 +40,28 @@ static void fill_scan(sqlite3_stmt *st, struct dd_store_certs_row *r)
 	r->f.issuer = dd_col_text(st, 5);
 	r->f.subject_cn = dd_col_text(st, 6);
 	r->f.serial = dd_col_text(st, 7);
-	r->created_ms = sqlite3_column_int64(st, 8);
-	r->modified_ms = sqlite3_column_int64(st, 9);
-	r->f.not_before_ms = sqlite3_column_int64(st, 10);
-	r->f.not_after_ms = sqlite3_column_int64(st, 11);
+	r->created_ms = dd_col_int64(st, 8);
+	r->modified_ms = dd_col_int64(st, 9);
+	r->f.not_before_ms = dd_col_int64(st, 10);
+	r->f.not_after_ms = dd_col_int64(st, 11);
 	r->f.key_type = dd_col_text(st, 12);
-	r->f.key_bits = sqlite3_column_int(st, 13);
+	r->f.key_bits = dd_col_int(st, 13);
 	r->f.curve = dd_col_text(st, 14);
 	r->f.pubkey_sha256 = dd_col_text(st, 15);
 	r->f.key_sha256 = dd_col_text(st, 16);
 	r->f.key_sha1_80 = dd_col_text(st, 17);
-	r->f.is_ca = sqlite3_column_int(st, 18) != 0;
-	r->f.self_signed = sqlite3_column_int(st, 19) != 0;
-	r->f.roca = sqlite3_column_int(st, 20);
-	r->f.debian = sqlite3_column_int(st, 21);
+	r->f.is_ca = dd_col_int(st, 18) != 0;
+	r->f.self_signed = dd_col_int(st, 19) != 0;
+	r->f.roca = dd_col_int(st, 20);
+	r->f.debian = dd_col_int(st, 21);
 }
 
 /* Steps st calling fn per row (filled by fill); resets st. */
-static int each_row(sqlite3_stmt *st, void (*fill)(sqlite3_stmt *, struct dd_store_certs_row *),
+static int each_row(struct dd_stmt *st, void (*fill)(struct dd_stmt *, struct dd_store_certs_row *),
 		    dd_store_certs_row_fn fn, void *ud, bool *seen)
 {
 	int rc = 0, s;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((s = dd_stmt_step(st)) == DD_STMT_ROW) {
 		struct dd_store_certs_row r;
 		fill(st, &r);
 		if (seen)
@@ -70,9 +70,9 @@ static int each_row(sqlite3_stmt *st, void (*fill)(sqlite3_stmt *, struct dd_sto
 		if (rc)
 			break;
 	}
-	if (!rc && s != SQLITE_DONE)
+	if (!rc && s != DD_STMT_DONE)
 		rc = DD_EIO;
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return rc;
 }
 
@@ -87,7 +87,7 @@ int dd_store_certs_scan(struct dd_db *db, const char *account_region, enum dd_st
 	};
 	if (!kind_ok(kind))
 		return DD_EINVAL;
-	sqlite3_stmt *st = dd_db_stmt(db, sql[kind]);
+	struct dd_stmt *st = dd_db_stmt(db, sql[kind]);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -96,19 +96,19 @@ int dd_store_certs_scan(struct dd_db *db, const char *account_region, enum dd_st
 }
 
 /* Columns 22.. of a full row. */
-static void fill_full(sqlite3_stmt *st, struct dd_store_certs_row *r)
+static void fill_full(struct dd_stmt *st, struct dd_store_certs_row *r)
 {
 	fill_scan(st, r);
 	r->owner = dd_col_text(st, 22);
-	r->customer_version = sqlite3_column_int64(st, 23);
+	r->customer_version = dd_col_int64(st, 23);
 	r->generation_id = dd_col_text(st, 24);
 	r->pem = dd_col_text(st, 25);
 	r->auto_registration = dd_col_text(st, 26);
-	r->registration_config = sqlite3_column_type(st, 27) == SQLITE_NULL ? NULL : dd_col_text(st, 27);
+	r->registration_config = dd_col_is_null(st, 27) ? NULL : dd_col_text(st, 27);
 	r->f.ski = dd_col_text(st, 28);
 	r->f.aki = dd_col_text(st, 29);
 	r->f.crl_urls = dd_col_text(st, 30);
-	r->f.facts_version = sqlite3_column_int(st, 31);
+	r->f.facts_version = dd_col_int(st, 31);
 }
 
 int dd_store_certs_get(struct dd_db *db, const char *account_region, enum dd_store_certs_kind kind, const char *id,
@@ -123,7 +123,7 @@ int dd_store_certs_get(struct dd_db *db, const char *account_region, enum dd_sto
 	};
 	if (!kind_ok(kind) || !id)
 		return DD_EINVAL;
-	sqlite3_stmt *st = dd_db_stmt(db, sql[kind]);
+	struct dd_stmt *st = dd_db_stmt(db, sql[kind]);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -141,14 +141,14 @@ int dd_store_certs_exists(struct dd_db *db, const char *account_region, enum dd_
 	};
 	if (!kind_ok(kind))
 		return DD_EINVAL;
-	sqlite3_stmt *st = dd_db_stmt(db, sql[kind]);
+	struct dd_stmt *st = dd_db_stmt(db, sql[kind]);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, id);
-	int s = sqlite3_step(st);
-	sqlite3_reset(st);
-	return s == SQLITE_ROW ? 1 : s == SQLITE_DONE ? 0 : DD_EIO;
+	int s = dd_stmt_step(st);
+	dd_stmt_reset(st);
+	return s == DD_STMT_ROW ? 1 : s == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_certs_status(struct dd_db *db, const char *account_region, enum dd_store_certs_kind kind,
@@ -161,22 +161,22 @@ int dd_store_certs_status(struct dd_db *db, const char *account_region, enum dd_
 	status[0] = '\0';
 	if (!kind_ok(kind))
 		return DD_EINVAL;
-	sqlite3_stmt *st = dd_db_stmt(db, sql[kind]);
+	struct dd_stmt *st = dd_db_stmt(db, sql[kind]);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, id);
-	int s = sqlite3_step(st), rc = s == SQLITE_ROW ? 0 : s == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
-	if (s == SQLITE_ROW)
+	int s = dd_stmt_step(st), rc = s == DD_STMT_ROW ? 0 : s == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
+	if (s == DD_STMT_ROW)
 		snprintf(status, 32, "%s", dd_col_text(st, 0));
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return rc;
 }
 
 /* ---- writes --------------------------------------------------------------------------- */
 
 /* Binds the 20 fact columns (subject … self_signed) from index i. */
-static void bind_facts(sqlite3_stmt *st, int i, const struct dd_store_certs_facts *f)
+static void bind_facts(struct dd_stmt *st, int i, const struct dd_store_certs_facts *f)
 {
 	dd_bind_text(st, i++, f->subject);
 	dd_bind_text(st, i++, f->issuer);
@@ -208,7 +208,7 @@ int dd_store_certs_insert(struct dd_db *db, const char *account_region, enum dd_
 	int ex = dd_store_certs_exists(db, account_region, kind, r->id);
 	if (ex)
 		return ex == 1 ? DD_EEXIST : ex;
-	sqlite3_stmt *st;
+	struct dd_stmt *st;
 	if (kind == CA) {
 		st = dd_db_stmt(db,
 			"INSERT INTO ca_certificates(account_region, id, status, pem, mode, auto_registration, registration_config,"
@@ -246,7 +246,7 @@ int dd_store_certs_insert(struct dd_db *db, const char *account_region, enum dd_
 /* 0 when the last statement changed a row, DD_ENOTFOUND when none. */
 static int changed(struct dd_db *db)
 {
-	return sqlite3_changes(dd_db_handle(db)) > 0 ? 0 : DD_ENOTFOUND;
+	return dd_db_changes(db) > 0 ? 0 : DD_ENOTFOUND;
 }
 
 int dd_store_certs_set_status(struct dd_db *db, const char *account_region, enum dd_store_certs_kind kind,
@@ -260,7 +260,7 @@ int dd_store_certs_set_status(struct dd_db *db, const char *account_region, enum
 	};
 	if (!kind_ok(kind))
 		return DD_EINVAL;
-	sqlite3_stmt *st = dd_db_stmt(db, sql[kind]);
+	struct dd_stmt *st = dd_db_stmt(db, sql[kind]);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -275,7 +275,7 @@ int dd_store_certs_set_status(struct dd_db *db, const char *account_region, enum
 int dd_store_certs_ca_set_registration(struct dd_db *db, const char *account_region, const char *id,
 				       const char *auto_registration, const char *config, bool remove, int64_t modified_ms)
 {
-	sqlite3_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_stmt(db,
 		"UPDATE ca_certificates SET auto_registration = CASE WHEN ?5 THEN 'DISABLE' ELSE ifnull(?3, auto_registration) END,"
 		" registration_config = CASE WHEN ?5 THEN NULL ELSE ifnull(?4, registration_config) END,"
 		" modified = ?6 WHERE account_region = ?1 AND id = ?2");
@@ -299,7 +299,7 @@ int dd_store_certs_delete(struct dd_db *db, const char *account_region, enum dd_
 	};
 	if (!kind_ok(kind))
 		return DD_EINVAL;
-	sqlite3_stmt *st = dd_db_stmt(db, sql[kind]);
+	struct dd_stmt *st = dd_db_stmt(db, sql[kind]);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -310,12 +310,12 @@ int dd_store_certs_delete(struct dd_db *db, const char *account_region, enum dd_
 
 /* ---- listings -------------------------------------------------------------------------- */
 
-static void fill_item(sqlite3_stmt *st, struct dd_store_certs_row *r)
+static void fill_item(struct dd_stmt *st, struct dd_store_certs_row *r)
 {
 	memset(r, 0, sizeof *r);
 	r->id = dd_col_text(st, 0);
 	r->status = dd_col_text(st, 1);
-	r->created_ms = sqlite3_column_int64(st, 2);
+	r->created_ms = dd_col_int64(st, 2);
 	r->mode = dd_col_text(st, 3);
 }
 
@@ -341,7 +341,7 @@ int dd_store_certs_list(struct dd_db *db, const char *account_region, enum dd_st
 	};
 	if (!kind_ok(kind) || !page || page->limit < 1)
 		return DD_EINVAL;
-	sqlite3_stmt *st = dd_db_stmt(db, sql[kind][!page->ascending]);
+	struct dd_stmt *st = dd_db_stmt(db, sql[kind][!page->ascending]);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -358,19 +358,19 @@ int dd_store_certs_list(struct dd_db *db, const char *account_region, enum dd_st
 	return each_row(st, fill_item, fn, ud, NULL);
 }
 
-static void fill_subject(sqlite3_stmt *st, struct dd_store_certs_row *r)
+static void fill_subject(struct dd_stmt *st, struct dd_store_certs_row *r)
 {
 	memset(r, 0, sizeof *r);
 	r->id = dd_col_text(st, 0);
 	r->status = dd_col_text(st, 1);
-	r->created_ms = sqlite3_column_int64(st, 2);
+	r->created_ms = dd_col_int64(st, 2);
 	r->pem = dd_col_text(st, 3);
 }
 
 int dd_store_certs_ca_by_subject(struct dd_db *db, const char *account_region, const char *subject, bool active_first,
 				 dd_store_certs_row_fn fn, void *ud)
 {
-	sqlite3_stmt *st = active_first
+	struct dd_stmt *st = active_first
 		? dd_db_stmt(db, "SELECT id, status, created, pem FROM ca_certificates WHERE account_region = ?1"
 				 " AND subject = ?2 ORDER BY (status = 'ACTIVE') DESC, created")
 		: dd_db_stmt(db, "SELECT id, status, created, pem FROM ca_certificates WHERE account_region = ?1"
@@ -384,7 +384,7 @@ int dd_store_certs_ca_by_subject(struct dd_db *db, const char *account_region, c
 
 int dd_store_certs_crl_urls(struct dd_db *db, const char *account_region, dd_store_certs_text_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_stmt(db,
 		"SELECT DISTINCT crl_urls FROM certificates WHERE account_region = ?1 AND crl_urls != '[]'"
 		" AND status IN ('ACTIVE', 'PENDING_TRANSFER')"
 		" UNION SELECT DISTINCT crl_urls FROM ca_certificates WHERE account_region = ?1 AND crl_urls != '[]'");
@@ -392,17 +392,17 @@ int dd_store_certs_crl_urls(struct dd_db *db, const char *account_region, dd_sto
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	int rc = 0, s;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW && !(rc = fn(dd_col_text(st, 0), ud)))
+	while ((s = dd_stmt_step(st)) == DD_STMT_ROW && !(rc = fn(dd_col_text(st, 0), ud)))
 		;
-	if (!rc && s != SQLITE_DONE)
+	if (!rc && s != DD_STMT_DONE)
 		rc = DD_EIO;
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return rc;
 }
 
 /* ---- upkeep ----------------------------------------------------------------------------- */
 
-static void fill_stale(sqlite3_stmt *st, struct dd_store_certs_row *r)
+static void fill_stale(struct dd_stmt *st, struct dd_store_certs_row *r)
 {
 	memset(r, 0, sizeof *r);
 	r->account_region = dd_col_text(st, 0);
@@ -423,7 +423,7 @@ int dd_store_certs_stale_facts(struct dd_db *db, enum dd_store_certs_kind kind, 
 	};
 	if (!kind_ok(kind))
 		return DD_EINVAL;
-	sqlite3_stmt *st = dd_db_stmt(db, sql[kind]);
+	struct dd_stmt *st = dd_db_stmt(db, sql[kind]);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, after_account_region ? after_account_region : "");
@@ -433,17 +433,17 @@ int dd_store_certs_stale_facts(struct dd_db *db, enum dd_store_certs_kind kind, 
 	return each_row(st, fill_stale, fn, ud, NULL);
 }
 
-static void fill_keys(sqlite3_stmt *st, struct dd_store_certs_row *r)
+static void fill_keys(struct dd_stmt *st, struct dd_store_certs_row *r)
 {
 	memset(r, 0, sizeof *r);
 	r->account_region = dd_col_text(st, 0);
 	r->id = dd_col_text(st, 1);
 	r->f.key_type = dd_col_text(st, 2);
-	r->f.key_bits = sqlite3_column_int(st, 3);
+	r->f.key_bits = dd_col_int(st, 3);
 	r->f.curve = dd_col_text(st, 4);
 	r->f.key_sha256 = dd_col_text(st, 5);
 	r->f.key_sha1_80 = dd_col_text(st, 6);
-	r->f.debian = sqlite3_column_int(st, 7);
+	r->f.debian = dd_col_int(st, 7);
 }
 
 int dd_store_certs_key_facts(struct dd_db *db, enum dd_store_certs_kind kind, const char *after_account_region,
@@ -457,7 +457,7 @@ int dd_store_certs_key_facts(struct dd_db *db, enum dd_store_certs_kind kind, co
 	};
 	if (!kind_ok(kind))
 		return DD_EINVAL;
-	sqlite3_stmt *st = dd_db_stmt(db, sql[kind]);
+	struct dd_stmt *st = dd_db_stmt(db, sql[kind]);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, after_account_region ? after_account_region : "");
@@ -483,7 +483,7 @@ int dd_store_certs_set_facts(struct dd_db *db, const char *account_region, enum 
 	};
 	if (!kind_ok(kind) || !f)
 		return DD_EINVAL;
-	sqlite3_stmt *st = dd_db_stmt(db, sql[kind]);
+	struct dd_stmt *st = dd_db_stmt(db, sql[kind]);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -501,7 +501,7 @@ int dd_store_certs_set_debian(struct dd_db *db, const char *account_region, enum
 	};
 	if (!kind_ok(kind))
 		return DD_EINVAL;
-	sqlite3_stmt *st = dd_db_stmt(db, sql[kind]);
+	struct dd_stmt *st = dd_db_stmt(db, sql[kind]);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -515,20 +515,20 @@ int dd_store_certs_set_debian(struct dd_db *db, const char *account_region, enum
 int dd_store_certs_registration_code(struct dd_db *db, const char *account_region, char code[65])
 {
 	code[0] = '\0';
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT value FROM settings WHERE account_region = ?1 AND key = 'registration_code'");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT value FROM settings WHERE account_region = ?1 AND key = 'registration_code'");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
-	int s = sqlite3_step(st);
-	if (s == SQLITE_ROW)
+	int s = dd_stmt_step(st);
+	if (s == DD_STMT_ROW)
 		snprintf(code, 65, "%s", dd_col_text(st, 0));
-	sqlite3_reset(st);
-	return s == SQLITE_ROW || s == SQLITE_DONE ? 0 : DD_EIO;
+	dd_stmt_reset(st);
+	return s == DD_STMT_ROW || s == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_certs_registration_code_set(struct dd_db *db, const char *account_region, const char *code)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT INTO settings(account_region, key, value) VALUES (?1, 'registration_code', ?2)"
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO settings(account_region, key, value) VALUES (?1, 'registration_code', ?2)"
 					  " ON CONFLICT DO NOTHING");
 	if (!st)
 		return DD_EIO;
@@ -539,17 +539,17 @@ int dd_store_certs_registration_code_set(struct dd_db *db, const char *account_r
 
 /* ---- attachments and tags of a certificate ARN ------------------------------------------ */
 
-static int first_text(sqlite3_stmt *st, const char *account_region, const char *arn, char *out, size_t len)
+static int first_text(struct dd_stmt *st, const char *account_region, const char *arn, char *out, size_t len)
 {
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, arn);
-	int s = sqlite3_step(st);
-	if (s == SQLITE_ROW && out && len)
+	int s = dd_stmt_step(st);
+	if (s == DD_STMT_ROW && out && len)
 		snprintf(out, len, "%s", dd_col_text(st, 0));
-	sqlite3_reset(st);
-	return s == SQLITE_ROW ? 1 : s == SQLITE_DONE ? 0 : DD_EIO;
+	dd_stmt_reset(st);
+	return s == DD_STMT_ROW ? 1 : s == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_certs_attached_thing(struct dd_db *db, const char *account_region, const char *arn, char *thing, size_t len)
@@ -567,7 +567,7 @@ int dd_store_certs_attached_policy(struct dd_db *db, const char *account_region,
 
 int dd_store_certs_forget_arn(struct dd_db *db, const char *account_region, const char *arn)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM policy_targets WHERE account_region = ?1 AND target LIKE ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM policy_targets WHERE account_region = ?1 AND target LIKE ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);

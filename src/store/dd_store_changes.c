@@ -15,7 +15,7 @@
 int dd_store_changes_note(struct dd_db *db, const char *account_region, const char *kind, const char *subject,
 			  const char *arg, int64_t now_ms)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT INTO changes(account_region, kind, subject, arg, ts) VALUES (?1, ?2, ?3, ?4, ?5)");
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO changes(account_region, kind, subject, arg, ts) VALUES (?1, ?2, ?3, ?4, ?5)");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -28,40 +28,40 @@ int dd_store_changes_note(struct dd_db *db, const char *account_region, const ch
 
 int dd_store_changes_last(struct dd_db *db, int64_t *seq)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT max(seq) FROM changes");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT max(seq) FROM changes");
 	if (!st)
 		return DD_EIO;
-	int s = sqlite3_step(st);
-	if (s == SQLITE_ROW)
-		*seq = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return s == SQLITE_ROW ? 0 : DD_EIO;
+	int s = dd_stmt_step(st);
+	if (s == DD_STMT_ROW)
+		*seq = dd_col_int64(st, 0);
+	dd_stmt_reset(st);
+	return s == DD_STMT_ROW ? 0 : DD_EIO;
 }
 
 int dd_store_changes_read(struct dd_db *db, int64_t after, struct dd_change *out, size_t max, size_t *n)
 {
 	*n = 0;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT seq, account_region, kind, subject, arg FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT seq, account_region, kind, subject, arg FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_int64(st, 1, after);
 	dd_bind_int64(st, 2, (int64_t)max);
-	int s = SQLITE_DONE;
-	while (*n < max && (s = sqlite3_step(st)) == SQLITE_ROW) {
+	int s = DD_STMT_DONE;
+	while (*n < max && (s = dd_stmt_step(st)) == DD_STMT_ROW) {
 		struct dd_change *c = &out[(*n)++];
-		c->seq = sqlite3_column_int64(st, 0);
+		c->seq = dd_col_int64(st, 0);
 		snprintf(c->account_region, sizeof c->account_region, "%s", dd_col_text(st, 1));
 		snprintf(c->kind, sizeof c->kind, "%s", dd_col_text(st, 2));
 		snprintf(c->subject, sizeof c->subject, "%s", dd_col_text(st, 3));
 		snprintf(c->arg, sizeof c->arg, "%s", dd_col_text(st, 4));
 	}
-	sqlite3_reset(st);
-	return *n == max || s == SQLITE_DONE ? 0 : DD_EIO;
+	dd_stmt_reset(st);
+	return *n == max || s == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_changes_prune(struct dd_db *db, int64_t before_ms)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM changes WHERE ts < ?1 AND seq < (SELECT max(seq) FROM changes)");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM changes WHERE ts < ?1 AND seq < (SELECT max(seq) FROM changes)");
 	if (!st)
 		return DD_EIO;
 	dd_bind_int64(st, 1, before_ms);
@@ -70,30 +70,30 @@ int dd_store_changes_prune(struct dd_db *db, int64_t before_ms)
 
 int dd_store_changes_trust_last(struct dd_db *db, int64_t after, int64_t *last)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT max(c.seq) FROM changes c WHERE c.seq > ?1 AND (c.kind = 'ca' OR"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT max(c.seq) FROM changes c WHERE c.seq > ?1 AND (c.kind = 'ca' OR"
 					  " (c.kind = 'cert' AND EXISTS (SELECT 1 FROM certificates k WHERE k.account_region = c.account_region"
 					  " AND k.id = c.subject AND k.self_signed = 1 AND (k.ca_id IS NULL OR k.ca_id = ''))))");
 	if (!st)
 		return DD_EIO;
 	dd_bind_int64(st, 1, after);
-	int s = sqlite3_step(st);
-	if (s == SQLITE_ROW)
-		*last = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return s == SQLITE_ROW ? 0 : DD_EIO;
+	int s = dd_stmt_step(st);
+	if (s == DD_STMT_ROW)
+		*last = dd_col_int64(st, 0);
+	dd_stmt_reset(st);
+	return s == DD_STMT_ROW ? 0 : DD_EIO;
 }
 
 /* Runs a one-column PEM listing through fn. */
 static int list_pems(struct dd_db *db, const char *sql, dd_store_changes_pem_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, sql);
+	struct dd_stmt *st = dd_db_stmt(db, sql);
 	if (!st)
 		return DD_EIO;
-	int s = SQLITE_DONE, rc = 0;
-	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW)
+	int s = DD_STMT_DONE, rc = 0;
+	while (!rc && (s = dd_stmt_step(st)) == DD_STMT_ROW)
 		rc = fn(dd_col_text(st, 0), ud);
-	sqlite3_reset(st);
-	return rc ? rc : s == SQLITE_DONE ? 0 : DD_EIO;
+	dd_stmt_reset(st);
+	return rc ? rc : s == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_changes_active_cas(struct dd_db *db, dd_store_changes_pem_fn fn, void *ud)
@@ -111,7 +111,7 @@ int dd_store_changes_self_signed(struct dd_db *db, dd_store_changes_pem_fn fn, v
 
 int dd_store_changes_endpoint_set(struct dd_db *db, const char *region, const char *host_port)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO server_meta(key, value) VALUES ('broker_endpoint/' || ?2, ?1)");
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO server_meta(key, value) VALUES ('broker_endpoint/' || ?2, ?1)");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, host_port);
@@ -121,13 +121,13 @@ int dd_store_changes_endpoint_set(struct dd_db *db, const char *region, const ch
 
 int dd_store_changes_endpoint_get(struct dd_db *db, const char *region, char *out, size_t outlen)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT value FROM server_meta WHERE key = 'broker_endpoint/' || ?1");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT value FROM server_meta WHERE key = 'broker_endpoint/' || ?1");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, region);
-	int s = sqlite3_step(st);
-	if (s == SQLITE_ROW)
+	int s = dd_stmt_step(st);
+	if (s == DD_STMT_ROW)
 		snprintf(out, outlen, "%s", dd_col_text(st, 0));
-	sqlite3_reset(st);
-	return s == SQLITE_ROW ? 0 : s == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	dd_stmt_reset(st);
+	return s == DD_STMT_ROW ? 0 : s == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 }

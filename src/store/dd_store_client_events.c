@@ -17,14 +17,14 @@ int dd_store_client_events_tally(struct dd_db *db, const char *account_region, c
 	*connects = *disconnects = 0;
 	if (reason && rlen)
 		reason[0] = '\0';
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT event, reason FROM connection_events WHERE account_region = ?1"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT event, reason FROM connection_events WHERE account_region = ?1"
 					  " AND client_id = ?2 ORDER BY seq");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, client_id);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW) {
 		if (strcmp(dd_col_text(st, 0), "connect") == 0) {
 			(*connects)++;
 		} else {
@@ -33,6 +33,6 @@ int dd_store_client_events_tally(struct dd_db *db, const char *account_region, c
 				snprintf(reason, rlen, "%s", dd_col_text(st, 1));
 		}
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : DD_EIO;
+	dd_stmt_reset(st);
+	return rc == DD_STMT_DONE ? 0 : DD_EIO;
 }

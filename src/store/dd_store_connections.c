@@ -18,7 +18,7 @@
 int dd_store_connections_cert_find(struct dd_db *db, const char *cert_id, const char *only_account,
 				   const char *region, struct dd_store_connections_cert *out)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT account_region, status, ca_id, issuer, serial FROM certificates WHERE id = ?1"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT account_region, status, ca_id, issuer, serial FROM certificates WHERE id = ?1"
 					  " AND substr(account_region, 14) = ?3 AND (?2 = '' OR account_region = ?2 || '/' || ?3)"
 					  " ORDER BY status = 'ACTIVE' DESC, account_region LIMIT 1");
 	if (!st)
@@ -26,81 +26,81 @@ int dd_store_connections_cert_find(struct dd_db *db, const char *cert_id, const 
 	dd_bind_text(st, 1, cert_id);
 	dd_bind_text(st, 2, only_account);
 	dd_bind_text(st, 3, region);
-	int s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
+	int s = dd_stmt_step(st);
+	if (s == DD_STMT_ROW) {
 		snprintf(out->account_region, sizeof out->account_region, "%s", dd_col_text(st, 0));
 		snprintf(out->status, sizeof out->status, "%s", dd_col_text(st, 1));
 		snprintf(out->ca_id, sizeof out->ca_id, "%s", dd_col_text(st, 2));
 		snprintf(out->issuer, sizeof out->issuer, "%s", dd_col_text(st, 3));
 		snprintf(out->serial, sizeof out->serial, "%s", dd_col_text(st, 4));
 	}
-	sqlite3_reset(st);
-	return s == SQLITE_ROW ? 0 : s == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	dd_stmt_reset(st);
+	return s == DD_STMT_ROW ? 0 : s == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 }
 
 int dd_store_connections_ca_status(struct dd_db *db, const char *account_region, const char *ca_id, char *status,
 				   size_t len)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT status FROM ca_certificates WHERE account_region = ?1 AND id = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT status FROM ca_certificates WHERE account_region = ?1 AND id = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, ca_id);
-	int s = sqlite3_step(st);
-	if (s == SQLITE_ROW)
+	int s = dd_stmt_step(st);
+	if (s == DD_STMT_ROW)
 		snprintf(status, len, "%s", dd_col_text(st, 0));
-	sqlite3_reset(st);
-	return s == SQLITE_ROW ? 0 : s == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	dd_stmt_reset(st);
+	return s == DD_STMT_ROW ? 0 : s == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 }
 
 int dd_store_connections_thing_principals(struct dd_db *db, const char *account_region, const char *thing,
 					  dd_store_connections_text_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT principal FROM thing_principals WHERE account_region = ?1 AND thing_name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT principal FROM thing_principals WHERE account_region = ?1 AND thing_name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, thing);
-	int s = SQLITE_DONE, rc = 0;
-	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW)
+	int s = DD_STMT_DONE, rc = 0;
+	while (!rc && (s = dd_stmt_step(st)) == DD_STMT_ROW)
 		rc = fn(dd_col_text(st, 0), ud);
-	sqlite3_reset(st);
-	return rc ? rc : s == SQLITE_DONE ? 0 : DD_EIO;
+	dd_stmt_reset(st);
+	return rc ? rc : s == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_connections_logging(struct dd_db *db, const char *account_region, char *v1, size_t v1len, char *v2,
 				 size_t v2len)
 {
 	v1[0] = v2[0] = 0;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT key, value FROM settings WHERE account_region = ?1 AND key IN ('logging_v2', 'logging_v1')");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT key, value FROM settings WHERE account_region = ?1 AND key IN ('logging_v2', 'logging_v1')");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	int s;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((s = dd_stmt_step(st)) == DD_STMT_ROW) {
 		if (strcmp(dd_col_text(st, 0), "logging_v2") == 0)
 			snprintf(v2, v2len, "%s", dd_col_text(st, 1));
 		else
 			snprintf(v1, v1len, "%s", dd_col_text(st, 1));
 	}
-	sqlite3_reset(st);
-	return s == SQLITE_DONE ? 0 : DD_EIO;
+	dd_stmt_reset(st);
+	return s == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_connections_last_event(struct dd_db *db, const char *account_region, const char *client_id, char *event,
 				    size_t len)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT event FROM connection_events WHERE account_region = ?1 AND client_id = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT event FROM connection_events WHERE account_region = ?1 AND client_id = ?2"
 					  " ORDER BY ts DESC, seq DESC LIMIT 1");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, client_id);
-	int s = sqlite3_step(st);
-	if (s == SQLITE_ROW)
+	int s = dd_stmt_step(st);
+	if (s == DD_STMT_ROW)
 		snprintf(event, len, "%s", dd_col_text(st, 0));
-	sqlite3_reset(st);
-	return s == SQLITE_ROW ? 0 : s == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	dd_stmt_reset(st);
+	return s == DD_STMT_ROW ? 0 : s == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 }
 
 /* Parses the five numbers of a stats value; a malformed value reads as zeros. */
@@ -127,15 +127,15 @@ static void stats_parse(const char *text, struct dd_store_connections_stats *s)
 int dd_store_connections_stats_add(struct dd_db *db, const char *region, const struct dd_store_connections_stats *d)
 {
 	struct dd_store_connections_stats cur = { .connected = 0 };
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT value FROM server_meta WHERE key = 'broker_stats/' || ?1");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT value FROM server_meta WHERE key = 'broker_stats/' || ?1");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, region);
-	int s = sqlite3_step(st);
-	if (s == SQLITE_ROW)
+	int s = dd_stmt_step(st);
+	if (s == DD_STMT_ROW)
 		stats_parse(dd_col_text(st, 0), &cur);
-	sqlite3_reset(st);
-	if (s != SQLITE_ROW && s != SQLITE_DONE)
+	dd_stmt_reset(st);
+	if (s != DD_STMT_ROW && s != DD_STMT_DONE)
 		return DD_EIO;
 	char value[160];
 	snprintf(value, sizeof value, "%lld %lld %lld %lld %lld", (long long)d->connected,
@@ -151,17 +151,17 @@ int dd_store_connections_stats_add(struct dd_db *db, const char *region, const s
 
 int dd_store_connections_stats_list(struct dd_db *db, dd_store_connections_stats_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT substr(key, 14), value FROM server_meta WHERE key > 'broker_stats/'"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT substr(key, 14), value FROM server_meta WHERE key > 'broker_stats/'"
 					  " AND key < 'broker_stats0' ORDER BY key");
 	if (!st)
 		return DD_EIO;
-	int s = SQLITE_DONE, rc = 0;
-	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
+	int s = DD_STMT_DONE, rc = 0;
+	while (!rc && (s = dd_stmt_step(st)) == DD_STMT_ROW) {
 		struct dd_store_connections_stats row = { .connected = 0 };
 		snprintf(row.region, sizeof row.region, "%s", dd_col_text(st, 0));
 		stats_parse(dd_col_text(st, 1), &row);
 		rc = fn(&row, ud);
 	}
-	sqlite3_reset(st);
-	return rc ? rc : s == SQLITE_DONE ? 0 : DD_EIO;
+	dd_stmt_reset(st);
+	return rc ? rc : s == DD_STMT_DONE ? 0 : DD_EIO;
 }

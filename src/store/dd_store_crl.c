@@ -15,16 +15,16 @@
 
 int dd_store_crl_this_update(struct dd_db *db, const char *account_region, const char *ca_id, int64_t *this_update_ms)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT this_update FROM crls WHERE account_region = ?1 AND ca_id = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT this_update FROM crls WHERE account_region = ?1 AND ca_id = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, ca_id);
-	int s = sqlite3_step(st);
-	if (s == SQLITE_ROW && this_update_ms)
-		*this_update_ms = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return s == SQLITE_ROW ? 0 : s == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	int s = dd_stmt_step(st);
+	if (s == DD_STMT_ROW && this_update_ms)
+		*this_update_ms = dd_col_int64(st, 0);
+	dd_stmt_reset(st);
+	return s == DD_STMT_ROW ? 0 : s == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 }
 
 int dd_store_crl_put(struct dd_db *db, const char *account_region, const struct dd_store_crl_row *r,
@@ -32,7 +32,7 @@ int dd_store_crl_put(struct dd_db *db, const char *account_region, const struct 
 {
 	if (!r || !r->ca_id || (n && !serials))
 		return DD_EINVAL;
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO crls(account_region, ca_id, issuer, this_update, next_update,"
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO crls(account_region, ca_id, issuer, this_update, next_update,"
 					  " der, source, stored, n_revoked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
 	if (!st)
 		return DD_EIO;
@@ -41,7 +41,7 @@ int dd_store_crl_put(struct dd_db *db, const char *account_region, const struct 
 	dd_bind_text(st, 3, r->issuer);
 	dd_bind_int64(st, 4, r->this_update_ms);
 	dd_bind_int64(st, 5, r->next_update_ms);
-	sqlite3_bind_blob(st, 6, r->der ? r->der : "", (int)r->der_len, SQLITE_TRANSIENT);
+	dd_bind_blob(st, 6, r->der ? r->der : "", (int)r->der_len);
 	dd_bind_text(st, 7, r->source);
 	dd_bind_int64(st, 8, r->stored_ms);
 	dd_bind_int64(st, 9, (int64_t)n);
@@ -69,7 +69,7 @@ int dd_store_crl_put(struct dd_db *db, const char *account_region, const struct 
 
 int dd_store_crl_delete(struct dd_db *db, const char *account_region, const char *ca_id)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM crls WHERE account_region = ?1 AND ca_id = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM crls WHERE account_region = ?1 AND ca_id = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -86,19 +86,19 @@ int dd_store_crl_delete(struct dd_db *db, const char *account_region, const char
 
 int dd_store_crl_any(struct dd_db *db, const char *account_region)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT 1 FROM crls WHERE account_region = ?1 LIMIT 1");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT 1 FROM crls WHERE account_region = ?1 LIMIT 1");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
-	int s = sqlite3_step(st);
-	sqlite3_reset(st);
-	return s == SQLITE_ROW ? 1 : s == SQLITE_DONE ? 0 : DD_EIO;
+	int s = dd_stmt_step(st);
+	dd_stmt_reset(st);
+	return s == DD_STMT_ROW ? 1 : s == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_crl_revoked(struct dd_db *db, const char *account_region, const char *issuer, const char *serial,
 			 int64_t max_this_update_ms, int64_t min_next_update_ms, char by_ca[65])
 {
-	sqlite3_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_stmt(db,
 		"SELECT k.ca_id FROM crls k JOIN crl_revoked r ON r.account_region = k.account_region AND r.ca_id = k.ca_id"
 		" AND r.serial = ?3 WHERE k.account_region = ?1 AND k.issuer = ?2 AND k.this_update <= ?4"
 		" AND (k.next_update = 0 OR k.next_update >= ?5) ORDER BY k.ca_id LIMIT 1");
@@ -109,36 +109,36 @@ int dd_store_crl_revoked(struct dd_db *db, const char *account_region, const cha
 	dd_bind_text(st, 3, serial);
 	dd_bind_int64(st, 4, max_this_update_ms);
 	dd_bind_int64(st, 5, min_next_update_ms);
-	int s = sqlite3_step(st);
-	int found = s == SQLITE_ROW ? 1 : s == SQLITE_DONE ? 0 : DD_EIO;
+	int s = dd_stmt_step(st);
+	int found = s == DD_STMT_ROW ? 1 : s == DD_STMT_DONE ? 0 : DD_EIO;
 	if (found == 1 && by_ca)
 		snprintf(by_ca, 65, "%s", dd_col_text(st, 0));
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return found;
 }
 
 int dd_store_crl_list(struct dd_db *db, const char *account_region, const char *ca_id, dd_store_crl_row_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT ca_id, issuer, this_update, next_update, source, stored, n_revoked"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT ca_id, issuer, this_update, next_update, source, stored, n_revoked"
 					  " FROM crls WHERE account_region = ?1 AND (?2 IS NULL OR ca_id = ?2) ORDER BY ca_id");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, ca_id);
 	int rc = 0, s;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((s = dd_stmt_step(st)) == DD_STMT_ROW) {
 		struct dd_store_crl_row r = {
 			.ca_id = dd_col_text(st, 0), .issuer = dd_col_text(st, 1),
-			.this_update_ms = sqlite3_column_int64(st, 2), .next_update_ms = sqlite3_column_int64(st, 3),
-			.source = dd_col_text(st, 4), .stored_ms = sqlite3_column_int64(st, 5),
-			.n_revoked = sqlite3_column_int64(st, 6),
+			.this_update_ms = dd_col_int64(st, 2), .next_update_ms = dd_col_int64(st, 3),
+			.source = dd_col_text(st, 4), .stored_ms = dd_col_int64(st, 5),
+			.n_revoked = dd_col_int64(st, 6),
 		};
 		if ((rc = fn(&r, ud)))
 			break;
 	}
-	if (!rc && s != SQLITE_DONE)
+	if (!rc && s != DD_STMT_DONE)
 		rc = DD_EIO;
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return rc;
 }
 
@@ -147,33 +147,33 @@ int dd_store_crl_list(struct dd_db *db, const char *account_region, const char *
 /* Steps a statement whose columns are those of fetch_cols. */
 #define FETCH_COLS "url, last_attempt, last_success, ok_until, this_update, next_update, ca_id, last_error, fetches, failures"
 
-static int each_fetch(sqlite3_stmt *st, dd_store_crl_fetch_fn fn, void *ud, bool *seen)
+static int each_fetch(struct dd_stmt *st, dd_store_crl_fetch_fn fn, void *ud, bool *seen)
 {
 	int rc = 0, s;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((s = dd_stmt_step(st)) == DD_STMT_ROW) {
 		struct dd_store_crl_fetch f = {
-			.url = dd_col_text(st, 0), .last_attempt_ms = sqlite3_column_int64(st, 1),
-			.last_success_ms = sqlite3_column_int64(st, 2), .ok_until_ms = sqlite3_column_int64(st, 3),
-			.this_update_ms = sqlite3_column_int64(st, 4), .next_update_ms = sqlite3_column_int64(st, 5),
-			.ca_id = sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL : dd_col_text(st, 6),
-			.last_error = sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : dd_col_text(st, 7),
-			.fetches = sqlite3_column_int64(st, 8), .failures = sqlite3_column_int64(st, 9),
+			.url = dd_col_text(st, 0), .last_attempt_ms = dd_col_int64(st, 1),
+			.last_success_ms = dd_col_int64(st, 2), .ok_until_ms = dd_col_int64(st, 3),
+			.this_update_ms = dd_col_int64(st, 4), .next_update_ms = dd_col_int64(st, 5),
+			.ca_id = dd_col_is_null(st, 6) ? NULL : dd_col_text(st, 6),
+			.last_error = dd_col_is_null(st, 7) ? NULL : dd_col_text(st, 7),
+			.fetches = dd_col_int64(st, 8), .failures = dd_col_int64(st, 9),
 		};
 		if (seen)
 			*seen = true;
 		if ((rc = fn(&f, ud)))
 			break;
 	}
-	if (!rc && s != SQLITE_DONE)
+	if (!rc && s != DD_STMT_DONE)
 		rc = DD_EIO;
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return rc;
 }
 
 int dd_store_crl_fetch_get(struct dd_db *db, const char *account_region, const char *url, dd_store_crl_fetch_fn fn,
 			   void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT " FETCH_COLS " FROM crl_fetches WHERE account_region = ?1 AND url = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT " FETCH_COLS " FROM crl_fetches WHERE account_region = ?1 AND url = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -186,7 +186,7 @@ int dd_store_crl_fetch_get(struct dd_db *db, const char *account_region, const c
 int dd_store_crl_fetch_list(struct dd_db *db, const char *account_region, const char *ca_id, dd_store_crl_fetch_fn fn,
 			    void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT " FETCH_COLS " FROM crl_fetches WHERE account_region = ?1"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT " FETCH_COLS " FROM crl_fetches WHERE account_region = ?1"
 					  " AND (?2 IS NULL OR ca_id = ?2) ORDER BY url");
 	if (!st)
 		return DD_EIO;
@@ -198,7 +198,7 @@ int dd_store_crl_fetch_list(struct dd_db *db, const char *account_region, const 
 int dd_store_crl_fetch_succeeded(struct dd_db *db, const char *account_region, const char *url, int64_t now_ms,
 				 int64_t ok_until_ms, int64_t this_update_ms, int64_t next_update_ms, const char *ca_id)
 {
-	sqlite3_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_stmt(db,
 		"INSERT INTO crl_fetches(account_region, url, last_attempt, last_success, ok_until, this_update,"
 		" next_update, ca_id, last_error, fetches, failures) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, NULL, 1, 0)"
 		" ON CONFLICT(account_region, url) DO UPDATE SET last_attempt = ?3, last_success = ?3, ok_until = ?4,"
@@ -218,7 +218,7 @@ int dd_store_crl_fetch_succeeded(struct dd_db *db, const char *account_region, c
 int dd_store_crl_fetch_failed(struct dd_db *db, const char *account_region, const char *url, int64_t now_ms,
 			      const char *error)
 {
-	sqlite3_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_stmt(db,
 		"INSERT INTO crl_fetches(account_region, url, last_attempt, last_success, ok_until, this_update,"
 		" next_update, ca_id, last_error, fetches, failures) VALUES (?1, ?2, ?3, 0, 0, 0, 0, NULL, ?4, 1, 1)"
 		" ON CONFLICT(account_region, url) DO UPDATE SET last_attempt = ?3, ok_until = 0, last_error = ?4,"

@@ -10,30 +10,30 @@
 
 static int changed(struct dd_db *db, int missing)
 {
-	return sqlite3_changes(dd_db_handle(db)) > 0 ? 0 : missing;
+	return dd_db_changes(db) > 0 ? 0 : missing;
 }
 
 int dd_store_domains_count(struct dd_db *db, const char *ar, const char *name, int64_t *total, bool *exists)
 {
 	*total = 0;
 	*exists = false;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT count(*), ifnull(sum(name = ?2), 0) FROM domain_configurations WHERE account_region = ?1");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*), ifnull(sum(name = ?2), 0) FROM domain_configurations WHERE account_region = ?1");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, name);
-	int r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		*total = sqlite3_column_int64(st, 0);
-		*exists = sqlite3_column_int64(st, 1) != 0;
+	int r = dd_stmt_step(st);
+	if (r == DD_STMT_ROW) {
+		*total = dd_col_int64(st, 0);
+		*exists = dd_col_int64(st, 1) != 0;
 	}
-	sqlite3_reset(st);
-	return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : DD_EIO;
+	dd_stmt_reset(st);
+	return r == DD_STMT_ROW || r == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_domains_insert(struct dd_db *db, const char *ar, const struct dd_store_domains_row *r)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT OR IGNORE INTO domain_configurations(account_region, name, arn_id, config, status,"
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR IGNORE INTO domain_configurations(account_region, name, arn_id, config, status,"
 					  " service_type, domain_type, status_changed, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
 	if (!st)
 		return DD_EIO;
@@ -51,10 +51,10 @@ int dd_store_domains_insert(struct dd_db *db, const char *ar, const struct dd_st
 }
 
 /* columns: name, arn_id, config, status, service_type, domain_type, status_changed, created */
-static int rows_of(sqlite3_stmt *st, dd_store_domains_fn fn, void *ud, bool one)
+static int rows_of(struct dd_stmt *st, dd_store_domains_fn fn, void *ud, bool one)
 {
 	int r, rc = 0, n = 0;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
 		struct dd_store_domains_row row = {
 			.name = dd_col_text(st, 0),
 			.arn_id = dd_col_text(st, 1),
@@ -62,25 +62,25 @@ static int rows_of(sqlite3_stmt *st, dd_store_domains_fn fn, void *ud, bool one)
 			.status = dd_col_text(st, 3),
 			.service_type = dd_col_text(st, 4),
 			.domain_type = dd_col_text(st, 5),
-			.status_changed = sqlite3_column_int64(st, 6),
-			.created = sqlite3_column_int64(st, 7),
+			.status_changed = dd_col_int64(st, 6),
+			.created = dd_col_int64(st, 7),
 		};
 		n++;
 		rc = fn(ud, &row);
 		if (rc)
 			break;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	if (rc)
 		return rc > 0 ? 0 : rc;
-	if (r != SQLITE_DONE)
+	if (r != DD_STMT_DONE)
 		return DD_EIO;
 	return one && n == 0 ? DD_ENOTFOUND : 0;
 }
 
 int dd_store_domains_get(struct dd_db *db, const char *ar, const char *name, dd_store_domains_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT name, arn_id, config, status, service_type, domain_type, status_changed, created"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT name, arn_id, config, status, service_type, domain_type, status_changed, created"
 					  " FROM domain_configurations WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
@@ -92,7 +92,7 @@ int dd_store_domains_get(struct dd_db *db, const char *ar, const char *name, dd_
 int dd_store_domains_list(struct dd_db *db, const char *ar, const char *after, const char *service_type, int limit,
 			  dd_store_domains_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT name, arn_id, config, status, service_type, domain_type, status_changed, created"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT name, arn_id, config, status, service_type, domain_type, status_changed, created"
 					  " FROM domain_configurations WHERE account_region = ?1 AND name > ?2"
 					  " AND (?3 IS NULL OR service_type = ?3) ORDER BY name LIMIT ?4");
 	if (!st)
@@ -107,7 +107,7 @@ int dd_store_domains_list(struct dd_db *db, const char *ar, const char *after, c
 int dd_store_domains_update(struct dd_db *db, const char *ar, const char *name, const char *config, const char *status,
 			    int64_t status_changed_ms)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE domain_configurations SET config = ?3, status = ifnull(?4, status),"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE domain_configurations SET config = ?3, status = ifnull(?4, status),"
 					  " status_changed = CASE WHEN ?5 >= 0 THEN ?5 ELSE status_changed END"
 					  " WHERE account_region = ?1 AND name = ?2");
 	if (!st)
@@ -123,7 +123,7 @@ int dd_store_domains_update(struct dd_db *db, const char *ar, const char *name, 
 
 int dd_store_domains_delete(struct dd_db *db, const char *ar, const char *name)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM domain_configurations WHERE account_region = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM domain_configurations WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);

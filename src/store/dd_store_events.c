@@ -10,7 +10,7 @@
 
 int dd_store_events_insert(struct dd_db *db, const char *ar, const struct dd_store_events_event *e)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT INTO connection_events(account_region, event, client_id, certificate_id,"
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO connection_events(account_region, event, client_id, certificate_id,"
 					  " principal, ts, source_ip, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
 	if (!st)
 		return DD_EIO;

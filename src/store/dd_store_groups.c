@@ -21,28 +21,28 @@ void dd_store_groups_row_clear(struct dd_store_groups_row *row)
 	memset(row, 0, sizeof *row);
 }
 
-static char *dup_or_null(sqlite3_stmt *st, int col)
+static char *dup_or_null(struct dd_stmt *st, int col)
 {
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? NULL : strdup(dd_col_text(st, col));
+	return dd_col_is_null(st, col) ? NULL : strdup(dd_col_text(st, col));
 }
 
 /* Steps st, calling fn with column 0 of each row; resets st. */
-static int list_names(sqlite3_stmt *st, dd_store_groups_name_fn fn, void *ud)
+static int list_names(struct dd_stmt *st, dd_store_groups_name_fn fn, void *ud)
 {
 	int r, rc = 0;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+	while ((r = dd_stmt_step(st)) == DD_STMT_ROW)
 		if ((rc = fn(dd_col_text(st, 0), ud)))
 			break;
-	if (!rc && r != SQLITE_DONE)
+	if (!rc && r != DD_STMT_DONE)
 		rc = DD_EIO;
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return rc;
 }
 
 /* Binds ?1 and ?2, then steps a statement of no rows. */
 static int exec2(struct dd_db *db, const char *sql, const char *a, const char *b)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, sql);
+	struct dd_stmt *st = dd_db_stmt(db, sql);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, a);
@@ -53,7 +53,7 @@ static int exec2(struct dd_db *db, const char *sql, const char *a, const char *b
 int dd_store_groups_get(struct dd_db *db, const char *account_region, const char *name, struct dd_store_groups_row *row)
 {
 	memset(row, 0, sizeof *row);
-	sqlite3_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_stmt(db,
 		"SELECT name, group_id, ifnull(parent, ''), description, attributes, dynamic, query_string,"
 		" ifnull(index_name, ''), ifnull(query_version, ''), version, created FROM thing_groups"
 		" WHERE account_region = ?1 AND name = ?2");
@@ -61,41 +61,41 @@ int dd_store_groups_get(struct dd_db *db, const char *account_region, const char
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, name);
-	int r = sqlite3_step(st), rc = 0;
-	if (r == SQLITE_ROW) {
+	int r = dd_stmt_step(st), rc = 0;
+	if (r == DD_STMT_ROW) {
 		snprintf(row->name, sizeof row->name, "%s", dd_col_text(st, 0));
 		snprintf(row->id, sizeof row->id, "%s", dd_col_text(st, 1));
 		snprintf(row->parent, sizeof row->parent, "%s", dd_col_text(st, 2));
 		row->description = dup_or_null(st, 3);
 		row->attributes = strdup(dd_col_text(st, 4));
-		row->dynamic = sqlite3_column_int(st, 5) != 0;
+		row->dynamic = dd_col_int(st, 5) != 0;
 		row->query_string = dup_or_null(st, 6);
 		snprintf(row->index_name, sizeof row->index_name, "%s", dd_col_text(st, 7));
 		snprintf(row->query_version, sizeof row->query_version, "%s", dd_col_text(st, 8));
-		row->version = sqlite3_column_int64(st, 9);
-		row->created_ms = sqlite3_column_int64(st, 10);
-		if (!row->attributes || (sqlite3_column_type(st, 3) != SQLITE_NULL && !row->description) ||
-		    (sqlite3_column_type(st, 6) != SQLITE_NULL && !row->query_string)) {
+		row->version = dd_col_int64(st, 9);
+		row->created_ms = dd_col_int64(st, 10);
+		if (!row->attributes || (!dd_col_is_null(st, 3) && !row->description) ||
+		    (!dd_col_is_null(st, 6) && !row->query_string)) {
 			dd_store_groups_row_clear(row);
 			rc = DD_ENOMEM;
 		}
 	} else
-		rc = r == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
-	sqlite3_reset(st);
+		rc = r == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
+	dd_stmt_reset(st);
 	return rc;
 }
 
 int dd_store_groups_insert(struct dd_db *db, const char *account_region, const struct dd_store_groups_row *row)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT 1 FROM thing_groups WHERE account_region = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT 1 FROM thing_groups WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, row->name);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE)
-		return r == SQLITE_ROW ? DD_EEXIST : DD_EIO;
+	int r = dd_stmt_step(st);
+	dd_stmt_reset(st);
+	if (r != DD_STMT_DONE)
+		return r == DD_STMT_ROW ? DD_EEXIST : DD_EIO;
 	st = dd_db_stmt(db,
 		"INSERT INTO thing_groups(account_region, name, group_id, parent, description, attributes, dynamic, query_string,"
 		" index_name, query_version, version, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11)");
@@ -118,7 +118,7 @@ int dd_store_groups_insert(struct dd_db *db, const char *account_region, const s
 int dd_store_groups_update(struct dd_db *db, const char *account_region, const char *name, const char *description,
 			   const char *attributes, const char *query_string)
 {
-	sqlite3_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_stmt(db,
 		"UPDATE thing_groups SET description = coalesce(?3, description), attributes = coalesce(?4, attributes),"
 		" query_string = coalesce(?5, query_string), version = version + 1 WHERE account_region = ?1 AND name = ?2");
 	if (!st)
@@ -129,7 +129,7 @@ int dd_store_groups_update(struct dd_db *db, const char *account_region, const c
 	dd_bind_text(st, 4, attributes);
 	dd_bind_text(st, 5, query_string);
 	int rc = dd_step_done(st);
-	if (!rc && sqlite3_changes(dd_db_handle(db)) == 0)
+	if (!rc && dd_db_changes(db) == 0)
 		rc = DD_ENOTFOUND;
 	return rc;
 }
@@ -146,16 +146,16 @@ int dd_store_groups_delete(struct dd_db *db, const char *account_region, const c
 
 static int count2(struct dd_db *db, const char *sql, const char *a, const char *b, int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, sql);
+	struct dd_stmt *st = dd_db_stmt(db, sql);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, a);
 	dd_bind_text(st, 2, b);
-	int r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return r == SQLITE_ROW ? 0 : DD_EIO;
+	int r = dd_stmt_step(st);
+	if (r == DD_STMT_ROW)
+		*n = dd_col_int64(st, 0);
+	dd_stmt_reset(st);
+	return r == DD_STMT_ROW ? 0 : DD_EIO;
 }
 
 int dd_store_groups_child_count(struct dd_db *db, const char *account_region, const char *name, int64_t *n)
@@ -168,7 +168,7 @@ int dd_store_groups_list(struct dd_db *db, const char *account_region, enum dd_s
 			 const char *parent, const char *prefix, const char *after, int limit, dd_store_groups_name_fn fn,
 			 void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_stmt(db,
 		"WITH RECURSIVE sub(n) AS (SELECT name FROM thing_groups WHERE ?6 = 3 AND account_region = ?1 AND parent = ?3"
 		" UNION SELECT g.name FROM thing_groups g JOIN sub ON g.parent = sub.n WHERE g.account_region = ?1)"
 		" SELECT name FROM thing_groups WHERE account_region = ?1 AND name > ?2"
@@ -189,18 +189,18 @@ int dd_store_groups_list(struct dd_db *db, const char *account_region, enum dd_s
 
 int dd_store_groups_dynamic_list(struct dd_db *db, const char *account_region, dd_store_groups_dynamic_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT name, ifnull(query_string, '') FROM thing_groups"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT name, ifnull(query_string, '') FROM thing_groups"
 					  " WHERE account_region = ?1 AND dynamic = 1 ORDER BY name");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	int r, rc = 0;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+	while ((r = dd_stmt_step(st)) == DD_STMT_ROW)
 		if ((rc = fn(dd_col_text(st, 0), dd_col_text(st, 1), ud)))
 			break;
-	if (!rc && r != SQLITE_DONE)
+	if (!rc && r != DD_STMT_DONE)
 		rc = DD_EIO;
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return rc;
 }
 
@@ -208,7 +208,7 @@ int dd_store_groups_dynamic_list(struct dd_db *db, const char *account_region, d
 
 static int exec3(struct dd_db *db, const char *sql, const char *a, const char *b, const char *c)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, sql);
+	struct dd_stmt *st = dd_db_stmt(db, sql);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, a);
@@ -219,16 +219,16 @@ static int exec3(struct dd_db *db, const char *sql, const char *a, const char *b
 
 int dd_store_groups_member_is(struct dd_db *db, const char *account_region, const char *group, const char *thing)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT 1 FROM thing_group_members WHERE account_region = ?1 AND group_name = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT 1 FROM thing_group_members WHERE account_region = ?1 AND group_name = ?2"
 					  " AND thing_name = ?3");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, group);
 	dd_bind_text(st, 3, thing);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : DD_EIO;
+	int r = dd_stmt_step(st);
+	dd_stmt_reset(st);
+	return r == DD_STMT_ROW ? 1 : r == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_groups_member_add(struct dd_db *db, const char *account_region, const char *group, const char *thing)
@@ -258,7 +258,7 @@ int dd_store_groups_member_count(struct dd_db *db, const char *account_region, c
 int dd_store_groups_member_newest_dynamic(struct dd_db *db, const char *account_region, const char *thing, char *buf,
 					  size_t len)
 {
-	sqlite3_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_stmt(db,
 		"SELECT m.group_name FROM thing_group_members m JOIN thing_groups g ON g.account_region = m.account_region"
 		" AND g.name = m.group_name WHERE m.account_region = ?1 AND m.thing_name = ?2 AND g.dynamic = 1"
 		" ORDER BY g.created DESC, g.name DESC LIMIT 1");
@@ -266,17 +266,17 @@ int dd_store_groups_member_newest_dynamic(struct dd_db *db, const char *account_
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, thing);
-	int r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
+	int r = dd_stmt_step(st);
+	if (r == DD_STMT_ROW)
 		snprintf(buf, len, "%s", dd_col_text(st, 0));
-	sqlite3_reset(st);
-	return r == SQLITE_ROW ? 0 : r == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	dd_stmt_reset(st);
+	return r == DD_STMT_ROW ? 0 : r == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 }
 
 int dd_store_groups_member_list(struct dd_db *db, const char *account_region, const char *group, bool recursive,
 				const char *after, int limit, dd_store_groups_name_fn fn, void *ud)
 {
-	sqlite3_stmt *st = recursive
+	struct dd_stmt *st = recursive
 		? dd_db_stmt(db,
 			"WITH RECURSIVE sub(name) AS (SELECT ?2 UNION SELECT g.name FROM thing_groups g JOIN sub ON g.parent = sub.name"
 			" WHERE g.account_region = ?1) SELECT DISTINCT thing_name FROM thing_group_members WHERE account_region = ?1"
@@ -296,7 +296,7 @@ int dd_store_groups_member_list(struct dd_db *db, const char *account_region, co
 int dd_store_groups_member_list_groups(struct dd_db *db, const char *account_region, const char *thing,
 				       const char *after, int limit, dd_store_groups_name_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_stmt(db,
 		"SELECT group_name FROM thing_group_members WHERE account_region = ?1 AND thing_name = ?2 AND group_name > ?3"
 		" ORDER BY group_name LIMIT ?4");
 	if (!st)

@@ -19,9 +19,9 @@
 
 /* ---- helpers ------------------------------------------------------------------------- */
 
-static char *dup_col(sqlite3_stmt *st, int col, int *rc)
+static char *dup_col(struct dd_stmt *st, int col, int *rc)
 {
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+	if (dd_col_is_null(st, col))
 		return NULL;
 	char *s = strdup(dd_col_text(st, col));
 	if (!s)
@@ -29,39 +29,39 @@ static char *dup_col(sqlite3_stmt *st, int col, int *rc)
 	return s;
 }
 
-static const char *borrow_col(sqlite3_stmt *st, int col)
+static const char *borrow_col(struct dd_stmt *st, int col)
 {
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? NULL : dd_col_text(st, col);
+	return dd_col_is_null(st, col) ? NULL : dd_col_text(st, col);
 }
 
 /* Runs a "SELECT count(*) / one integer" statement already bound. */
-static int one_int(sqlite3_stmt *st, int64_t *n)
+static int one_int(struct dd_stmt *st, int64_t *n)
 {
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	int rc = dd_stmt_step(st);
+	if (rc == DD_STMT_ROW)
+		*n = dd_col_int64(st, 0);
+	dd_stmt_reset(st);
+	if (rc == DD_STMT_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	return rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 }
 
 /* Steps a bound write statement; DD_ENOTFOUND when it changed no row. */
-static int write_one(struct dd_db *db, sqlite3_stmt *st)
+static int write_one(struct dd_db *db, struct dd_stmt *st)
 {
 	int rc = dd_step_done(st);
 	if (rc)
 		return rc;
-	return sqlite3_changes(dd_db_handle(db)) ? 0 : DD_ENOTFOUND;
+	return dd_db_changes(db) ? 0 : DD_ENOTFOUND;
 }
 
 /* Ends a listing loop: the statement's last step code, or the callback's stop value. */
-static int end_list(sqlite3_stmt *st, int step, int stop)
+static int end_list(struct dd_stmt *st, int step, int stop)
 {
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	if (stop)
 		return stop;
-	return step == SQLITE_DONE ? 0 : DD_EIO;
+	return step == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 static int64_t limit_of(int limit)
@@ -73,14 +73,14 @@ static int64_t limit_of(int limit)
 
 #define ROLE_COLS "name, role_id, path, trust_policy, description, permissions_boundary, tags, max_session, created"
 
-static void role_borrow(sqlite3_stmt *st, struct dd_store_iam_role *r)
+static void role_borrow(struct dd_stmt *st, struct dd_store_iam_role *r)
 {
 	*r = (struct dd_store_iam_role){
 		.name = (char *)dd_col_text(st, 0), .role_id = (char *)dd_col_text(st, 1),
 		.path = (char *)dd_col_text(st, 2), .trust_policy = (char *)dd_col_text(st, 3),
 		.description = (char *)borrow_col(st, 4), .boundary = (char *)borrow_col(st, 5),
-		.tags = (char *)dd_col_text(st, 6), .max_session = sqlite3_column_int64(st, 7),
-		.created_ms = sqlite3_column_int64(st, 8),
+		.tags = (char *)dd_col_text(st, 6), .max_session = dd_col_int64(st, 7),
+		.created_ms = dd_col_int64(st, 8),
 	};
 }
 
@@ -100,24 +100,24 @@ void dd_store_iam_role_clear(struct dd_store_iam_role *r)
 
 int dd_store_iam_role_get(struct dd_db *db, const char *account, const char *name, struct dd_store_iam_role *out)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT " ROLE_COLS " FROM iam_roles WHERE account = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT " ROLE_COLS " FROM iam_roles WHERE account = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
 	dd_bind_text(st, 2, name ? name : "");
-	int step = sqlite3_step(st);
-	if (step != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return step == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	int step = dd_stmt_step(st);
+	if (step != DD_STMT_ROW) {
+		dd_stmt_reset(st);
+		return step == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 	}
 	int rc = 0;
 	struct dd_store_iam_role r = {
 		.name = dup_col(st, 0, &rc), .role_id = dup_col(st, 1, &rc), .path = dup_col(st, 2, &rc),
 		.trust_policy = dup_col(st, 3, &rc), .description = dup_col(st, 4, &rc), .boundary = dup_col(st, 5, &rc),
-		.tags = dup_col(st, 6, &rc), .max_session = sqlite3_column_int64(st, 7),
-		.created_ms = sqlite3_column_int64(st, 8),
+		.tags = dup_col(st, 6, &rc), .max_session = dd_col_int64(st, 7),
+		.created_ms = dd_col_int64(st, 8),
 	};
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	if (!rc && (!r.name || !r.role_id || !r.path || !r.trust_policy || !r.tags))
 		rc = DD_ENOMEM;
 	if (rc) {
@@ -130,25 +130,25 @@ int dd_store_iam_role_get(struct dd_db *db, const char *account, const char *nam
 
 int dd_store_iam_role_count(struct dd_db *db, const char *account, int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM iam_roles WHERE account = ?1");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM iam_roles WHERE account = ?1");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
 	return one_int(st, n);
 }
 
-static int exists(sqlite3_stmt *st)
+static int exists(struct dd_stmt *st)
 {
 	if (!st)
 		return DD_EIO;
-	int step = sqlite3_step(st);
-	sqlite3_reset(st);
-	return step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : DD_EIO;
+	int step = dd_stmt_step(st);
+	dd_stmt_reset(st);
+	return step == DD_STMT_ROW ? 1 : step == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_iam_role_insert(struct dd_db *db, const char *account, const struct dd_store_iam_role *r)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT 1 FROM iam_roles WHERE account = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT 1 FROM iam_roles WHERE account = ?1 AND name = ?2");
 	if (st) {
 		dd_bind_text(st, 1, account);
 		dd_bind_text(st, 2, r->name);
@@ -175,7 +175,7 @@ int dd_store_iam_role_insert(struct dd_db *db, const char *account, const struct
 
 int dd_store_iam_role_delete(struct dd_db *db, const char *account, const char *name)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM iam_roles WHERE account = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM iam_roles WHERE account = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
@@ -185,7 +185,7 @@ int dd_store_iam_role_delete(struct dd_db *db, const char *account, const char *
 
 int dd_store_iam_role_set_trust(struct dd_db *db, const char *account, const char *name, const char *trust_policy)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE iam_roles SET trust_policy = ?3 WHERE account = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE iam_roles SET trust_policy = ?3 WHERE account = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
@@ -196,7 +196,7 @@ int dd_store_iam_role_set_trust(struct dd_db *db, const char *account, const cha
 
 int dd_store_iam_role_set_tags(struct dd_db *db, const char *account, const char *name, const char *tags)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE iam_roles SET tags = coalesce(?3, '[]') WHERE account = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE iam_roles SET tags = coalesce(?3, '[]') WHERE account = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
@@ -208,7 +208,7 @@ int dd_store_iam_role_set_tags(struct dd_db *db, const char *account, const char
 int dd_store_iam_role_list(struct dd_db *db, const char *account, const char *after, const char *path_prefix,
 			   int limit, dd_store_iam_role_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT " ROLE_COLS " FROM iam_roles WHERE account = ?1 AND name > ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT " ROLE_COLS " FROM iam_roles WHERE account = ?1 AND name > ?2"
 					  " AND (?3 IS NULL OR substr(path, 1, length(?3)) = ?3) ORDER BY name LIMIT ?4");
 	if (!st)
 		return DD_EIO;
@@ -216,8 +216,8 @@ int dd_store_iam_role_list(struct dd_db *db, const char *account, const char *af
 	dd_bind_text(st, 2, after ? after : "");
 	dd_bind_text(st, 3, path_prefix);
 	dd_bind_int64(st, 4, limit_of(limit));
-	int step = SQLITE_DONE, stop = 0;
-	while (!stop && (step = sqlite3_step(st)) == SQLITE_ROW) {
+	int step = DD_STMT_DONE, stop = 0;
+	while (!stop && (step = dd_stmt_step(st)) == DD_STMT_ROW) {
 		struct dd_store_iam_role r;
 		role_borrow(st, &r);
 		stop = fn(&r, ud);
@@ -227,7 +227,7 @@ int dd_store_iam_role_list(struct dd_db *db, const char *account, const char *af
 
 int dd_store_iam_role_boundary_count(struct dd_db *db, const char *account, const char *policy_arn, int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM iam_roles WHERE account = ?1 AND permissions_boundary = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM iam_roles WHERE account = ?1 AND permissions_boundary = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
@@ -270,13 +270,13 @@ static const struct kind_sql *kind_of(enum dd_store_iam_kind k)
 }
 
 /* A statement of kind k bound with account and principal (?1, ?2); NULL on error. */
-static sqlite3_stmt *kind_stmt(struct dd_db *db, enum dd_store_iam_kind k, size_t off, const char *account,
+static struct dd_stmt *kind_stmt(struct dd_db *db, enum dd_store_iam_kind k, size_t off, const char *account,
 			       const char *principal)
 {
 	const struct kind_sql *ks = kind_of(k);
 	if (!ks)
 		return NULL;
-	sqlite3_stmt *st = dd_db_stmt(db, *(const char *const *)((const char *)ks + off));
+	struct dd_stmt *st = dd_db_stmt(db, *(const char *const *)((const char *)ks + off));
 	if (st) {
 		dd_bind_text(st, 1, account);
 		dd_bind_text(st, 2, principal ? principal : "");
@@ -289,20 +289,20 @@ static sqlite3_stmt *kind_stmt(struct dd_db *db, enum dd_store_iam_kind k, size_
 int dd_store_iam_principal_name(struct dd_db *db, enum dd_store_iam_kind kind, const char *account, const char *name,
 				char canon[128])
 {
-	sqlite3_stmt *st = KSTMT(db, kind, name, account, name);
+	struct dd_stmt *st = KSTMT(db, kind, name, account, name);
 	if (!st)
 		return DD_EIO;
-	int step = sqlite3_step(st);
-	if (step == SQLITE_ROW)
+	int step = dd_stmt_step(st);
+	if (step == DD_STMT_ROW)
 		snprintf(canon, 128, "%s", dd_col_text(st, 0));
-	sqlite3_reset(st);
-	return step == SQLITE_ROW ? 0 : step == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	dd_stmt_reset(st);
+	return step == DD_STMT_ROW ? 0 : step == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 }
 
 int dd_store_iam_inline_put(struct dd_db *db, enum dd_store_iam_kind kind, const char *account, const char *principal,
 			    const char *policy_name, const char *document)
 {
-	sqlite3_stmt *st = KSTMT(db, kind, pol_put, account, principal);
+	struct dd_stmt *st = KSTMT(db, kind, pol_put, account, principal);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 3, policy_name);
@@ -313,26 +313,26 @@ int dd_store_iam_inline_put(struct dd_db *db, enum dd_store_iam_kind kind, const
 int dd_store_iam_inline_get(struct dd_db *db, enum dd_store_iam_kind kind, const char *account, const char *principal,
 			    const char *policy_name, char canon[128], char **document)
 {
-	sqlite3_stmt *st = KSTMT(db, kind, pol_get, account, principal);
+	struct dd_stmt *st = KSTMT(db, kind, pol_get, account, principal);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 3, policy_name ? policy_name : "");
-	int step = sqlite3_step(st), rc = 0;
-	if (step == SQLITE_ROW) {
+	int step = dd_stmt_step(st), rc = 0;
+	if (step == DD_STMT_ROW) {
 		snprintf(canon, 128, "%s", dd_col_text(st, 0));
 		if (!(*document = strdup(dd_col_text(st, 1))))
 			rc = DD_ENOMEM;
 	} else {
-		rc = step == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+		rc = step == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return rc;
 }
 
 int dd_store_iam_inline_delete(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 			       const char *principal, const char *policy_name)
 {
-	sqlite3_stmt *st = KSTMT(db, kind, pol_delete, account, principal);
+	struct dd_stmt *st = KSTMT(db, kind, pol_delete, account, principal);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 3, policy_name ? policy_name : "");
@@ -342,20 +342,20 @@ int dd_store_iam_inline_delete(struct dd_db *db, enum dd_store_iam_kind kind, co
 int dd_store_iam_inline_count(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 			      const char *principal, int64_t *n)
 {
-	sqlite3_stmt *st = KSTMT(db, kind, pol_count, account, principal);
+	struct dd_stmt *st = KSTMT(db, kind, pol_count, account, principal);
 	return st ? one_int(st, n) : DD_EIO;
 }
 
 int dd_store_iam_inline_list(struct dd_db *db, enum dd_store_iam_kind kind, const char *account, const char *principal,
 			     const char *after, int limit, dd_store_iam_inline_fn fn, void *ud)
 {
-	sqlite3_stmt *st = KSTMT(db, kind, pol_list, account, principal);
+	struct dd_stmt *st = KSTMT(db, kind, pol_list, account, principal);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 3, after ? after : "");
 	dd_bind_int64(st, 4, limit_of(limit));
-	int step = SQLITE_DONE, stop = 0;
-	while (!stop && (step = sqlite3_step(st)) == SQLITE_ROW)
+	int step = DD_STMT_DONE, stop = 0;
+	while (!stop && (step = dd_stmt_step(st)) == DD_STMT_ROW)
 		stop = fn(dd_col_text(st, 0), dd_col_text(st, 1), ud);
 	return end_list(st, step, stop);
 }
@@ -363,7 +363,7 @@ int dd_store_iam_inline_list(struct dd_db *db, enum dd_store_iam_kind kind, cons
 int dd_store_iam_attach(struct dd_db *db, enum dd_store_iam_kind kind, const char *account, const char *principal,
 			const char *policy_arn)
 {
-	sqlite3_stmt *st = KSTMT(db, kind, att_insert, account, principal);
+	struct dd_stmt *st = KSTMT(db, kind, att_insert, account, principal);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 3, policy_arn);
@@ -373,7 +373,7 @@ int dd_store_iam_attach(struct dd_db *db, enum dd_store_iam_kind kind, const cha
 int dd_store_iam_detach(struct dd_db *db, enum dd_store_iam_kind kind, const char *account, const char *principal,
 			const char *policy_arn)
 {
-	sqlite3_stmt *st = KSTMT(db, kind, att_delete, account, principal);
+	struct dd_stmt *st = KSTMT(db, kind, att_delete, account, principal);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 3, policy_arn ? policy_arn : "");
@@ -383,7 +383,7 @@ int dd_store_iam_detach(struct dd_db *db, enum dd_store_iam_kind kind, const cha
 int dd_store_iam_attached_count(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 				const char *principal, const char *except_arn, int64_t *n)
 {
-	sqlite3_stmt *st = KSTMT(db, kind, att_count, account, principal);
+	struct dd_stmt *st = KSTMT(db, kind, att_count, account, principal);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 3, except_arn);
@@ -393,20 +393,20 @@ int dd_store_iam_attached_count(struct dd_db *db, enum dd_store_iam_kind kind, c
 int dd_store_iam_attached_list(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 			       const char *principal, const char *after, int limit, dd_store_iam_arn_fn fn, void *ud)
 {
-	sqlite3_stmt *st = KSTMT(db, kind, att_list, account, principal);
+	struct dd_stmt *st = KSTMT(db, kind, att_list, account, principal);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 3, after ? after : "");
 	dd_bind_int64(st, 4, limit_of(limit));
-	int step = SQLITE_DONE, stop = 0;
-	while (!stop && (step = sqlite3_step(st)) == SQLITE_ROW)
+	int step = DD_STMT_DONE, stop = 0;
+	while (!stop && (step = dd_stmt_step(st)) == DD_STMT_ROW)
 		stop = fn(dd_col_text(st, 0), ud);
 	return end_list(st, step, stop);
 }
 
 int dd_store_iam_attachment_count(struct dd_db *db, const char *account, const char *policy_arn, int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_stmt(db,
 		"SELECT (SELECT count(*) FROM iam_role_attachments WHERE account = ?1 AND policy_arn = ?2)"
 		" + (SELECT count(*) FROM iam_user_attachments WHERE account = ?1 AND policy_arn = ?2)"
 		" + (SELECT count(*) FROM iam_group_attachments WHERE account = ?1 AND policy_arn = ?2)");
@@ -421,14 +421,14 @@ int dd_store_iam_attachment_count(struct dd_db *db, const char *account, const c
 
 #define POLICY_COLS "name, arn, policy_id, path, description, tags, default_version, created, updated"
 
-static void policy_borrow(sqlite3_stmt *st, struct dd_store_iam_policy *p)
+static void policy_borrow(struct dd_stmt *st, struct dd_store_iam_policy *p)
 {
 	*p = (struct dd_store_iam_policy){
 		.name = (char *)dd_col_text(st, 0), .arn = (char *)dd_col_text(st, 1),
 		.policy_id = (char *)dd_col_text(st, 2), .path = (char *)dd_col_text(st, 3),
 		.description = (char *)borrow_col(st, 4), .tags = (char *)dd_col_text(st, 5),
-		.default_version = sqlite3_column_int64(st, 6), .created_ms = sqlite3_column_int64(st, 7),
-		.updated_ms = sqlite3_column_int64(st, 8),
+		.default_version = dd_col_int64(st, 6), .created_ms = dd_col_int64(st, 7),
+		.updated_ms = dd_col_int64(st, 8),
 	};
 }
 
@@ -445,21 +445,21 @@ void dd_store_iam_policy_clear(struct dd_store_iam_policy *p)
 	memset(p, 0, sizeof *p);
 }
 
-static int policy_fetch(sqlite3_stmt *st, struct dd_store_iam_policy *out)
+static int policy_fetch(struct dd_stmt *st, struct dd_store_iam_policy *out)
 {
-	int step = sqlite3_step(st);
-	if (step != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return step == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	int step = dd_stmt_step(st);
+	if (step != DD_STMT_ROW) {
+		dd_stmt_reset(st);
+		return step == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 	}
 	int rc = 0;
 	struct dd_store_iam_policy p = {
 		.name = dup_col(st, 0, &rc), .arn = dup_col(st, 1, &rc), .policy_id = dup_col(st, 2, &rc),
 		.path = dup_col(st, 3, &rc), .description = dup_col(st, 4, &rc), .tags = dup_col(st, 5, &rc),
-		.default_version = sqlite3_column_int64(st, 6), .created_ms = sqlite3_column_int64(st, 7),
-		.updated_ms = sqlite3_column_int64(st, 8),
+		.default_version = dd_col_int64(st, 6), .created_ms = dd_col_int64(st, 7),
+		.updated_ms = dd_col_int64(st, 8),
 	};
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	if (!rc && (!p.name || !p.arn || !p.policy_id || !p.path || !p.tags))
 		rc = DD_ENOMEM;
 	if (rc) {
@@ -472,7 +472,7 @@ static int policy_fetch(sqlite3_stmt *st, struct dd_store_iam_policy *out)
 
 int dd_store_iam_policy_get(struct dd_db *db, const char *account, const char *name, struct dd_store_iam_policy *out)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT " POLICY_COLS " FROM iam_policies WHERE account = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT " POLICY_COLS " FROM iam_policies WHERE account = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
@@ -483,7 +483,7 @@ int dd_store_iam_policy_get(struct dd_db *db, const char *account, const char *n
 int dd_store_iam_policy_get_by_arn(struct dd_db *db, const char *account, const char *arn,
 				   struct dd_store_iam_policy *out)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT " POLICY_COLS " FROM iam_policies WHERE account = ?1 AND arn = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT " POLICY_COLS " FROM iam_policies WHERE account = ?1 AND arn = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
@@ -493,7 +493,7 @@ int dd_store_iam_policy_get_by_arn(struct dd_db *db, const char *account, const 
 
 int dd_store_iam_policy_count(struct dd_db *db, const char *account, int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM iam_policies WHERE account = ?1");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM iam_policies WHERE account = ?1");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
@@ -503,7 +503,7 @@ int dd_store_iam_policy_count(struct dd_db *db, const char *account, int64_t *n)
 int dd_store_iam_policy_insert(struct dd_db *db, const char *account, const struct dd_store_iam_policy *p,
 			       const char *document)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT 1 FROM iam_policies WHERE account = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT 1 FROM iam_policies WHERE account = ?1 AND name = ?2");
 	if (st) {
 		dd_bind_text(st, 1, account);
 		dd_bind_text(st, 2, p->name);
@@ -539,7 +539,7 @@ int dd_store_iam_policy_insert(struct dd_db *db, const char *account, const stru
 
 int dd_store_iam_policy_delete(struct dd_db *db, const char *account, const char *name)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM iam_policy_versions WHERE account = ?1 AND policy_name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM iam_policy_versions WHERE account = ?1 AND policy_name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
@@ -557,12 +557,12 @@ int dd_store_iam_policy_delete(struct dd_db *db, const char *account, const char
 
 int dd_store_iam_policy_list(struct dd_db *db, const char *account, dd_store_iam_policy_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT " POLICY_COLS " FROM iam_policies WHERE account = ?1 ORDER BY name");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT " POLICY_COLS " FROM iam_policies WHERE account = ?1 ORDER BY name");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
-	int step = SQLITE_DONE, stop = 0;
-	while (!stop && (step = sqlite3_step(st)) == SQLITE_ROW) {
+	int step = DD_STMT_DONE, stop = 0;
+	while (!stop && (step = dd_stmt_step(st)) == DD_STMT_ROW) {
 		struct dd_store_iam_policy p;
 		policy_borrow(st, &p);
 		stop = fn(&p, ud);
@@ -573,29 +573,29 @@ int dd_store_iam_policy_list(struct dd_db *db, const char *account, dd_store_iam
 int dd_store_iam_policy_default_document(struct dd_db *db, const char *account, const char *arn, char canon[160],
 					 char **document)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT p.name, v.document FROM iam_policies p JOIN iam_policy_versions v"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT p.name, v.document FROM iam_policies p JOIN iam_policy_versions v"
 					  " ON v.account = p.account AND v.policy_name = p.name AND v.version = p.default_version"
 					  " WHERE p.account = ?1 AND p.arn = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
 	dd_bind_text(st, 2, arn ? arn : "");
-	int step = sqlite3_step(st), rc = 0;
-	if (step == SQLITE_ROW) {
+	int step = dd_stmt_step(st), rc = 0;
+	if (step == DD_STMT_ROW) {
 		snprintf(canon, 160, "%s", dd_col_text(st, 0));
 		if (!(*document = strdup(dd_col_text(st, 1))))
 			rc = DD_ENOMEM;
 	} else {
-		rc = step == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+		rc = step == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return rc;
 }
 
 int dd_store_iam_policy_version_add(struct dd_db *db, const char *account, const char *name, const char *document,
 				    int64_t now_ms, bool set_default, int64_t *version)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT next_version FROM iam_policies WHERE account = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT next_version FROM iam_policies WHERE account = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
@@ -632,7 +632,7 @@ int dd_store_iam_policy_version_add(struct dd_db *db, const char *account, const
 
 int dd_store_iam_policy_version_count(struct dd_db *db, const char *account, const char *name, int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM iam_policy_versions WHERE account = ?1 AND policy_name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM iam_policy_versions WHERE account = ?1 AND policy_name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
@@ -643,7 +643,7 @@ int dd_store_iam_policy_version_count(struct dd_db *db, const char *account, con
 int dd_store_iam_policy_version_get(struct dd_db *db, const char *account, const char *name, int64_t version,
 				    char **document, int64_t *created_ms, bool *is_default)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT v.document, v.created, p.default_version FROM iam_policy_versions v"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT v.document, v.created, p.default_version FROM iam_policy_versions v"
 					  " JOIN iam_policies p ON p.account = v.account AND p.name = v.policy_name"
 					  " WHERE v.account = ?1 AND v.policy_name = ?2 AND v.version = ?3");
 	if (!st)
@@ -651,39 +651,39 @@ int dd_store_iam_policy_version_get(struct dd_db *db, const char *account, const
 	dd_bind_text(st, 1, account);
 	dd_bind_text(st, 2, name ? name : "");
 	dd_bind_int64(st, 3, version);
-	int step = sqlite3_step(st), rc = 0;
-	if (step == SQLITE_ROW) {
-		*created_ms = sqlite3_column_int64(st, 1);
-		*is_default = sqlite3_column_int64(st, 2) == version;
+	int step = dd_stmt_step(st), rc = 0;
+	if (step == DD_STMT_ROW) {
+		*created_ms = dd_col_int64(st, 1);
+		*is_default = dd_col_int64(st, 2) == version;
 		if (!(*document = strdup(dd_col_text(st, 0))))
 			rc = DD_ENOMEM;
 	} else {
-		rc = step == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+		rc = step == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return rc;
 }
 
 int dd_store_iam_policy_version_list(struct dd_db *db, const char *account, const char *name,
 				     dd_store_iam_version_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT v.version, v.created, p.default_version FROM iam_policy_versions v"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT v.version, v.created, p.default_version FROM iam_policy_versions v"
 					  " JOIN iam_policies p ON p.account = v.account AND p.name = v.policy_name"
 					  " WHERE v.account = ?1 AND v.policy_name = ?2 ORDER BY v.version DESC");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
 	dd_bind_text(st, 2, name ? name : "");
-	int step = SQLITE_DONE, stop = 0;
-	while (!stop && (step = sqlite3_step(st)) == SQLITE_ROW)
-		stop = fn(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-			  sqlite3_column_int64(st, 0) == sqlite3_column_int64(st, 2), ud);
+	int step = DD_STMT_DONE, stop = 0;
+	while (!stop && (step = dd_stmt_step(st)) == DD_STMT_ROW)
+		stop = fn(dd_col_int64(st, 0), dd_col_int64(st, 1),
+			  dd_col_int64(st, 0) == dd_col_int64(st, 2), ud);
 	return end_list(st, step, stop);
 }
 
 int dd_store_iam_policy_version_delete(struct dd_db *db, const char *account, const char *name, int64_t version)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM iam_policy_versions WHERE account = ?1 AND policy_name = ?2 AND version = ?3");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM iam_policy_versions WHERE account = ?1 AND policy_name = ?2 AND version = ?3");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);

@@ -63,7 +63,7 @@ static const struct kind_sql *sql_of(enum dd_store_iam_users_kind kind)
 /* Runs a statement of one count(*) row with up to three text parameters. */
 static int count3(struct dd_db *db, const char *sql, const char *a1, const char *a2, const char *a3, int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, sql);
+	struct dd_stmt *st = dd_db_stmt(db, sql);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, a1);
@@ -71,18 +71,18 @@ static int count3(struct dd_db *db, const char *sql, const char *a1, const char 
 		dd_bind_text(st, 2, a2);
 	if (a3)
 		dd_bind_text(st, 3, a3);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : DD_EIO;
+	int rc = dd_stmt_step(st);
+	if (rc == DD_STMT_ROW)
+		*n = dd_col_int64(st, 0);
+	dd_stmt_reset(st);
+	return rc == DD_STMT_ROW ? 0 : DD_EIO;
 }
 
 /* Runs a write of three text parameters; DD_ENOTFOUND when it changed no row and
  * must_change is set. */
 static int write3(struct dd_db *db, const char *sql, const char *a1, const char *a2, const char *a3, bool must_change)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, sql);
+	struct dd_stmt *st = dd_db_stmt(db, sql);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, a1);
@@ -90,64 +90,64 @@ static int write3(struct dd_db *db, const char *sql, const char *a1, const char 
 	if (a3)
 		dd_bind_text(st, 3, a3);
 	int rc = dd_step_done(st);
-	if (!rc && must_change && sqlite3_changes(dd_db_handle(db)) == 0)
+	if (!rc && must_change && dd_db_changes(db) == 0)
 		rc = DD_ENOTFOUND;
 	return rc;
 }
 
 /* Steps st calling fn with column 0 text; resets st. */
-static int each_text(sqlite3_stmt *st, dd_store_iam_users_text_fn fn, void *ud)
+static int each_text(struct dd_stmt *st, dd_store_iam_users_text_fn fn, void *ud)
 {
 	int rc, r = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW) {
 		r = fn(dd_col_text(st, 0), ud);
 		if (r)
 			break;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	if (r)
 		return r < 0 ? r : 0;
-	return rc == SQLITE_DONE ? 0 : DD_EIO;
+	return rc == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 /* Reads an entity row (name, id, path, created). */
-static void entity_row(sqlite3_stmt *st, struct dd_store_iam_users_entity *e)
+static void entity_row(struct dd_stmt *st, struct dd_store_iam_users_entity *e)
 {
 	snprintf(e->name, sizeof e->name, "%s", dd_col_text(st, 0));
 	snprintf(e->id, sizeof e->id, "%s", dd_col_text(st, 1));
 	snprintf(e->path, sizeof e->path, "%s", dd_col_text(st, 2));
-	e->created_ms = sqlite3_column_int64(st, 3);
+	e->created_ms = dd_col_int64(st, 3);
 }
 
-static int each_entity(sqlite3_stmt *st, dd_store_iam_users_entity_fn fn, void *ud)
+static int each_entity(struct dd_stmt *st, dd_store_iam_users_entity_fn fn, void *ud)
 {
 	int rc, r = 0;
 	struct dd_store_iam_users_entity e;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW) {
 		entity_row(st, &e);
 		r = fn(&e, ud);
 		if (r)
 			break;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	if (r)
 		return r < 0 ? r : 0;
-	return rc == SQLITE_DONE ? 0 : DD_EIO;
+	return rc == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_iam_users_entity_get(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
 				  const char *name, struct dd_store_iam_users_entity *out)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, sql_of(kind)->get);
+	struct dd_stmt *st = dd_db_stmt(db, sql_of(kind)->get);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
 	dd_bind_text(st, 2, name ? name : "");
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	int rc = dd_stmt_step(st);
+	if (rc == DD_STMT_ROW)
 		entity_row(st, out);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	dd_stmt_reset(st);
+	return rc == DD_STMT_ROW ? 0 : rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 }
 
 int dd_store_iam_users_entity_count(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account, int64_t *n)
@@ -158,7 +158,7 @@ int dd_store_iam_users_entity_count(struct dd_db *db, enum dd_store_iam_users_ki
 int dd_store_iam_users_entity_insert(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
 				     const struct dd_store_iam_users_entity *e)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, sql_of(kind)->insert);
+	struct dd_stmt *st = dd_db_stmt(db, sql_of(kind)->insert);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
@@ -178,26 +178,26 @@ int dd_store_iam_users_entity_delete(struct dd_db *db, enum dd_store_iam_users_k
 int dd_store_iam_users_entity_deps(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
 				   const char *name, struct dd_store_iam_users_deps *out)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, sql_of(kind)->deps);
+	struct dd_stmt *st = dd_db_stmt(db, sql_of(kind)->deps);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
 	dd_bind_text(st, 2, name);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->access_keys = sqlite3_column_int64(st, 0);
-		out->inline_policies = sqlite3_column_int64(st, 1);
-		out->attached_policies = sqlite3_column_int64(st, 2);
-		out->memberships = sqlite3_column_int64(st, 3);
+	int rc = dd_stmt_step(st);
+	if (rc == DD_STMT_ROW) {
+		out->access_keys = dd_col_int64(st, 0);
+		out->inline_policies = dd_col_int64(st, 1);
+		out->attached_policies = dd_col_int64(st, 2);
+		out->memberships = dd_col_int64(st, 3);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : DD_EIO;
+	dd_stmt_reset(st);
+	return rc == DD_STMT_ROW ? 0 : DD_EIO;
 }
 
 int dd_store_iam_users_user_list(struct dd_db *db, const char *account, const char *path_prefix, const char *after,
 				 int limit, dd_store_iam_users_entity_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT name, user_id, path, created FROM iam_users WHERE account = ?1"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT name, user_id, path, created FROM iam_users WHERE account = ?1"
 					  " AND name > ?2 AND substr(path, 1, length(?3)) = ?3 ORDER BY name LIMIT ?4");
 	if (!st)
 		return DD_EIO;
@@ -213,7 +213,7 @@ int dd_store_iam_users_user_list(struct dd_db *db, const char *account, const ch
 int dd_store_iam_users_group_members(struct dd_db *db, const char *account, const char *group, const char *after,
 				     int limit, dd_store_iam_users_entity_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT u.name, u.user_id, u.path, u.created FROM iam_group_members m JOIN iam_users u"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT u.name, u.user_id, u.path, u.created FROM iam_group_members m JOIN iam_users u"
 					  " ON u.account = m.account AND u.name = m.user_name WHERE m.account = ?1 AND m.group_name = ?2"
 					  " AND u.name > ?3 ORDER BY u.name LIMIT ?4");
 	if (!st)
@@ -228,7 +228,7 @@ int dd_store_iam_users_group_members(struct dd_db *db, const char *account, cons
 int dd_store_iam_users_user_groups(struct dd_db *db, const char *account, const char *user, const char *after,
 				   int limit, dd_store_iam_users_entity_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT g.name, g.group_id, g.path, g.created FROM iam_group_members m JOIN iam_groups g"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT g.name, g.group_id, g.path, g.created FROM iam_group_members m JOIN iam_groups g"
 					  " ON g.account = m.account AND g.name = m.group_name WHERE m.account = ?1 AND m.user_name = ?2"
 					  " AND g.name > ?3 ORDER BY g.name LIMIT ?4");
 	if (!st)
@@ -243,18 +243,18 @@ int dd_store_iam_users_user_groups(struct dd_db *db, const char *account, const 
 int dd_store_iam_users_membership_count(struct dd_db *db, const char *account, const char *user,
 					const char *except_group, int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM iam_group_members WHERE account = ?1 AND user_name = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM iam_group_members WHERE account = ?1 AND user_name = ?2"
 					  " AND (?3 IS NULL OR group_name <> ?3)");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
 	dd_bind_text(st, 2, user);
 	dd_bind_text(st, 3, except_group);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : DD_EIO;
+	int rc = dd_stmt_step(st);
+	if (rc == DD_STMT_ROW)
+		*n = dd_col_int64(st, 0);
+	dd_stmt_reset(st);
+	return rc == DD_STMT_ROW ? 0 : DD_EIO;
 }
 
 int dd_store_iam_users_membership_add(struct dd_db *db, const char *account, const char *group, const char *user)
@@ -274,7 +274,7 @@ int dd_store_iam_users_membership_remove(struct dd_db *db, const char *account, 
 int dd_store_iam_users_policy_put(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
 				  const char *entity, const char *pname, const char *document)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, sql_of(kind)->pol_put);
+	struct dd_stmt *st = dd_db_stmt(db, sql_of(kind)->pol_put);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
@@ -287,20 +287,20 @@ int dd_store_iam_users_policy_put(struct dd_db *db, enum dd_store_iam_users_kind
 int dd_store_iam_users_policy_get(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
 				  const char *entity, const char *pname, char *name, size_t namelen, char **document)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, sql_of(kind)->pol_get);
+	struct dd_stmt *st = dd_db_stmt(db, sql_of(kind)->pol_get);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
 	dd_bind_text(st, 2, entity);
 	dd_bind_text(st, 3, pname ? pname : "");
-	int rc = sqlite3_step(st);
-	int ret = rc == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
-	if (rc == SQLITE_ROW) {
+	int rc = dd_stmt_step(st);
+	int ret = rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
+	if (rc == DD_STMT_ROW) {
 		snprintf(name, namelen, "%s", dd_col_text(st, 0));
 		*document = strdup(dd_col_text(st, 1));
 		ret = *document ? 0 : DD_ENOMEM;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return ret;
 }
 
@@ -313,7 +313,7 @@ int dd_store_iam_users_policy_delete(struct dd_db *db, enum dd_store_iam_users_k
 int dd_store_iam_users_policy_names(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
 				    const char *entity, const char *after, dd_store_iam_users_text_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, sql_of(kind)->pol_names);
+	struct dd_stmt *st = dd_db_stmt(db, sql_of(kind)->pol_names);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
@@ -326,7 +326,7 @@ int dd_store_iam_users_policy_documents(struct dd_db *db, enum dd_store_iam_user
 					const char *entity, const char *except_name, dd_store_iam_users_text_fn fn,
 					void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, sql_of(kind)->pol_docs);
+	struct dd_stmt *st = dd_db_stmt(db, sql_of(kind)->pol_docs);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
@@ -340,7 +340,7 @@ int dd_store_iam_users_policy_documents(struct dd_db *db, enum dd_store_iam_user
 int dd_store_iam_users_attached_list(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
 				     const char *entity, const char *after, dd_store_iam_users_text_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, sql_of(kind)->att_list);
+	struct dd_stmt *st = dd_db_stmt(db, sql_of(kind)->att_list);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
@@ -352,17 +352,17 @@ int dd_store_iam_users_attached_list(struct dd_db *db, enum dd_store_iam_users_k
 int dd_store_iam_users_attached_count(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
 				      const char *entity, const char *except_arn, int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, sql_of(kind)->att_count);
+	struct dd_stmt *st = dd_db_stmt(db, sql_of(kind)->att_count);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
 	dd_bind_text(st, 2, entity);
 	dd_bind_text(st, 3, except_arn);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : DD_EIO;
+	int rc = dd_stmt_step(st);
+	if (rc == DD_STMT_ROW)
+		*n = dd_col_int64(st, 0);
+	dd_stmt_reset(st);
+	return rc == DD_STMT_ROW ? 0 : DD_EIO;
 }
 
 int dd_store_iam_users_attach(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
@@ -382,7 +382,7 @@ int dd_store_iam_users_detach(struct dd_db *db, enum dd_store_iam_users_kind kin
 int dd_store_iam_users_user_inline_documents(struct dd_db *db, const char *account, const char *user,
 					     dd_store_iam_users_doc_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT policy_name, document FROM iam_user_policies WHERE account = ?1 AND user_name = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT policy_name, document FROM iam_user_policies WHERE account = ?1 AND user_name = ?2"
 					  " UNION ALL SELECT p.policy_name, p.document FROM iam_group_members m JOIN iam_group_policies p"
 					  " ON p.account = m.account AND p.group_name = m.group_name WHERE m.account = ?1 AND m.user_name = ?2");
 	if (!st)
@@ -390,18 +390,18 @@ int dd_store_iam_users_user_inline_documents(struct dd_db *db, const char *accou
 	dd_bind_text(st, 1, account);
 	dd_bind_text(st, 2, user);
 	int rc, r = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && !(r = fn(dd_col_text(st, 0), dd_col_text(st, 1), ud)))
+	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW && !(r = fn(dd_col_text(st, 0), dd_col_text(st, 1), ud)))
 		;
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	if (r)
 		return r < 0 ? r : 0;
-	return rc == SQLITE_DONE ? 0 : DD_EIO;
+	return rc == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_iam_users_user_attached_arns(struct dd_db *db, const char *account, const char *user,
 					  dd_store_iam_users_text_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT policy_arn FROM iam_user_attachments WHERE account = ?1 AND user_name = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT policy_arn FROM iam_user_attachments WHERE account = ?1 AND user_name = ?2"
 					  " UNION SELECT a.policy_arn FROM iam_group_members m JOIN iam_group_attachments a"
 					  " ON a.account = m.account AND a.group_name = m.group_name WHERE m.account = ?1 AND m.user_name = ?2");
 	if (!st)
@@ -424,21 +424,21 @@ int dd_store_iam_users_managed_exists(struct dd_db *db, const char *account, con
 int dd_store_iam_users_managed_document(struct dd_db *db, const char *account, const char *arn,
 					dd_store_iam_users_doc_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT p.name, v.document FROM iam_policies p JOIN iam_policy_versions v"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT p.name, v.document FROM iam_policies p JOIN iam_policy_versions v"
 					  " ON v.account = p.account AND v.policy_name = p.name AND v.version = p.default_version"
 					  " WHERE p.account = ?1 AND p.arn = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
 	dd_bind_text(st, 2, arn);
-	int rc = sqlite3_step(st);
-	int ret = rc == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
-	if (rc == SQLITE_ROW) {
+	int rc = dd_stmt_step(st);
+	int ret = rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
+	if (rc == DD_STMT_ROW) {
 		ret = fn(dd_col_text(st, 0), dd_col_text(st, 1), ud);
 		if (ret > 0)
 			ret = 0;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return ret;
 }
 
@@ -452,7 +452,7 @@ int dd_store_iam_users_key_count(struct dd_db *db, const char *account, const ch
 int dd_store_iam_users_key_insert(struct dd_db *db, const char *account, const char *user, const char *access_key,
 				  const char *secret, int64_t created_ms)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT INTO iam_access_keys(access_key, account, user_name, secret, status, created)"
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO iam_access_keys(access_key, account, user_name, secret, status, created)"
 					  " VALUES (?2, ?1, ?3, ?4, 'Active', ?5)");
 	if (!st)
 		return DD_EIO;
@@ -467,7 +467,7 @@ int dd_store_iam_users_key_insert(struct dd_db *db, const char *account, const c
 int dd_store_iam_users_key_list(struct dd_db *db, const char *account, const char *user, const char *after, int limit,
 				dd_store_iam_users_key_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT access_key, status, created, user_name FROM iam_access_keys WHERE account = ?1"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT access_key, status, created, user_name FROM iam_access_keys WHERE account = ?1"
 					  " AND user_name = ?2 AND access_key > ?3 ORDER BY access_key LIMIT ?4");
 	if (!st)
 		return DD_EIO;
@@ -476,27 +476,27 @@ int dd_store_iam_users_key_list(struct dd_db *db, const char *account, const cha
 	dd_bind_text(st, 3, after ? after : "");
 	dd_bind_int64(st, 4, limit);
 	int rc, r = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW) {
 		struct dd_store_iam_users_key k;
 		memset(&k, 0, sizeof k);
 		snprintf(k.access_key, sizeof k.access_key, "%s", dd_col_text(st, 0));
 		snprintf(k.account, sizeof k.account, "%s", account);
 		snprintf(k.user, sizeof k.user, "%s", dd_col_text(st, 3));
 		k.active = strcmp(dd_col_text(st, 1), "Active") == 0;
-		k.created_ms = sqlite3_column_int64(st, 2);
+		k.created_ms = dd_col_int64(st, 2);
 		if ((r = fn(&k, ud)))
 			break;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	if (r)
 		return r < 0 ? r : 0;
-	return rc == SQLITE_DONE ? 0 : DD_EIO;
+	return rc == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_iam_users_key_set_active(struct dd_db *db, const char *account, const char *user, const char *access_key,
 				      bool active)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE iam_access_keys SET status = ?4 WHERE account = ?1 AND user_name = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE iam_access_keys SET status = ?4 WHERE account = ?1 AND user_name = ?2"
 					  " AND access_key = ?3");
 	if (!st)
 		return DD_EIO;
@@ -505,7 +505,7 @@ int dd_store_iam_users_key_set_active(struct dd_db *db, const char *account, con
 	dd_bind_text(st, 3, access_key ? access_key : "");
 	dd_bind_text(st, 4, active ? "Active" : "Inactive");
 	int rc = dd_step_done(st);
-	if (!rc && sqlite3_changes(dd_db_handle(db)) == 0)
+	if (!rc && dd_db_changes(db) == 0)
 		rc = DD_ENOTFOUND;
 	return rc;
 }
@@ -518,16 +518,16 @@ int dd_store_iam_users_key_delete(struct dd_db *db, const char *account, const c
 
 int dd_store_iam_users_key_find(struct dd_db *db, const char *access_key, struct dd_store_iam_users_key *out)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT k.account, k.user_name, u.user_id, k.secret, k.status, k.created"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT k.account, k.user_name, u.user_id, k.secret, k.status, k.created"
 					  " FROM iam_access_keys k JOIN iam_users u ON u.account = k.account"
 					  " AND u.name = k.user_name WHERE k.access_key = ?1");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, access_key);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return rc == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	int rc = dd_stmt_step(st);
+	if (rc != DD_STMT_ROW) {
+		dd_stmt_reset(st);
+		return rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 	}
 	memset(out, 0, sizeof *out);
 	snprintf(out->access_key, sizeof out->access_key, "%s", access_key);
@@ -536,7 +536,7 @@ int dd_store_iam_users_key_find(struct dd_db *db, const char *access_key, struct
 	snprintf(out->user_id, sizeof out->user_id, "%s", dd_col_text(st, 2));
 	snprintf(out->secret, sizeof out->secret, "%s", dd_col_text(st, 3));
 	out->active = strcmp(dd_col_text(st, 4), "Active") == 0;
-	out->created_ms = sqlite3_column_int64(st, 5);
-	sqlite3_reset(st);
+	out->created_ms = dd_col_int64(st, 5);
+	dd_stmt_reset(st);
 	return 0;
 }

@@ -1,36 +1,63 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Internal to the store layer (the .c files of src/store, and tests that build raw fixtures): the
- * SQLite handle of a connection, its cache of prepared statements keyed by the SQL text's
- * address (callers pass string literals), and the binding and stepping helpers. Nothing
- * above src/store/ includes this header; they call the typed functions of
- * src/store/dd_store_<aggregate>.h.
+ * Internal to the store layer (the .c files of src/store, and tests that build raw fixtures):
+ * the backend-neutral statement interface every aggregate file is written against. A
+ * connection hands out prepared statements cached by the SQL text's address (callers pass
+ * string literals); parameters are bound by 1-based index, a step yields a row or the end,
+ * and columns are read by 0-based index. The SQL is written in the dialect SQLite and
+ * PostgreSQL share (?N parameters, ON CONFLICT, no rowid). Nothing above src/store/
+ * includes this header; they call the typed functions of src/store/dd_store_<aggregate>.h.
  */
 #ifndef DD_STORE_INT_H
 #define DD_STORE_INT_H
 
-#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "dd/store.h"
 
-/* The same from an open connection. */
-int dd_store_backup_handle(sqlite3 *src, const char *dest, char *err, size_t errlen) DD_MUST_CHECK;
-/* PRAGMA integrity_check: 0 when "ok", else DD_EIO with err. */
-int dd_store_integrity_check(sqlite3 *h, char *err, size_t errlen) DD_MUST_CHECK;
+/* A prepared statement of a connection; owned by the connection. */
+struct dd_stmt;
 
-sqlite3 *dd_db_handle(struct dd_db *db);
+/* What dd_stmt_step returns. */
+enum {
+	DD_STMT_ERROR = 1,      /* any failure (logged) */
+	DD_STMT_CONSTRAINT = 19, /* a UNIQUE, PRIMARY KEY, CHECK or FOREIGN KEY violation */
+	DD_STMT_ROW = 100,      /* a row is ready to be read */
+	DD_STMT_DONE = 101,     /* no (more) rows */
+};
+
 /* A prepared statement for sql (a string literal: cached by address), reset and with its
- * bindings cleared. NULL on a prepare error (logged). The statement stays owned by db. */
-sqlite3_stmt *dd_db_stmt(struct dd_db *db, const char *sql);
-/* Runs sql (no parameters, no rows) directly. */
+ * bindings cleared. NULL on a prepare error (logged). */
+struct dd_stmt *dd_db_stmt(struct dd_db *db, const char *sql);
+/* Runs sql (no parameters, no rows; several statements allowed) directly: 0 or DD_EIO. */
 int dd_db_exec(struct dd_db *db, const char *sql) DD_MUST_CHECK;
+/* Rows changed by the last INSERT, UPDATE or DELETE on db. */
+int64_t dd_db_changes(struct dd_db *db);
 
-/* Binding helpers: return the sqlite3 result code. Text is copied (SQLITE_TRANSIENT). */
-int dd_bind_text(sqlite3_stmt *st, int idx, const char *s);
-int dd_bind_int64(sqlite3_stmt *st, int idx, int64_t v);
-/* Column text as a C string ("" for NULL). Valid until the next step/reset. */
-const char *dd_col_text(sqlite3_stmt *st, int idx);
-/* Steps a statement that returns no rows; returns 0 or DD_EIO (logged). Resets it. */
-int dd_step_done(sqlite3_stmt *st) DD_MUST_CHECK;
+int dd_stmt_step(struct dd_stmt *st);
+/* Ends the current execution (keeps the bindings until the next dd_db_stmt). */
+void dd_stmt_reset(struct dd_stmt *st);
+/* Steps a statement that returns no rows; returns 0, DD_EEXIST on a constraint violation,
+ * or DD_EIO (logged). Resets it. */
+int dd_step_done(struct dd_stmt *st) DD_MUST_CHECK;
+
+/* Binding: 0 or nonzero on failure. dd_bind_text copies s (NULL binds NULL);
+ * dd_bind_text_static requires s to outlive the step. */
+int dd_bind_text(struct dd_stmt *st, int idx, const char *s);
+int dd_bind_text_static(struct dd_stmt *st, int idx, const char *s);
+int dd_bind_int64(struct dd_stmt *st, int idx, int64_t v);
+int dd_bind_null(struct dd_stmt *st, int idx);
+int dd_bind_blob(struct dd_stmt *st, int idx, const void *p, size_t n);
+
+/* Columns of the current row. Text is valid until the next step or reset. */
+int64_t dd_col_int64(struct dd_stmt *st, int idx);
+int dd_col_int(struct dd_stmt *st, int idx);
+bool dd_col_is_null(struct dd_stmt *st, int idx);
+/* "" for NULL */
+const char *dd_col_text(struct dd_stmt *st, int idx);
+/* NULL for NULL */
+const char *dd_col_text_or_null(struct dd_stmt *st, int idx);
+const void *dd_col_blob(struct dd_stmt *st, int idx, size_t *n);
 
 #endif

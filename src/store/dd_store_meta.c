@@ -13,22 +13,22 @@
 
 int dd_store_meta_get(struct dd_db *db, const char *key, char **value)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT value FROM server_meta WHERE key = ?1");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT value FROM server_meta WHERE key = ?1");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, key);
-	int rc = sqlite3_step(st), ret = rc == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
-	if (rc == SQLITE_ROW) {
+	int rc = dd_stmt_step(st), ret = rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
+	if (rc == DD_STMT_ROW) {
 		*value = strdup(dd_col_text(st, 0));
 		ret = *value ? 0 : DD_ENOMEM;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return ret;
 }
 
 int dd_store_meta_put(struct dd_db *db, const char *key, const char *value)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT INTO server_meta(key, value) VALUES (?1, ?2)"
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO server_meta(key, value) VALUES (?1, ?2)"
 					  " ON CONFLICT(key) DO UPDATE SET value = excluded.value");
 	if (!st)
 		return DD_EIO;

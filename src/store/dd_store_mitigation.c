@@ -17,42 +17,42 @@
 #include "dd/store.h"
 #include "store/dd_store_mitigation.h"
 
-static char *col_dup(sqlite3_stmt *st, int i)
+static char *col_dup(struct dd_stmt *st, int i)
 {
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL : strdup(dd_col_text(st, i));
+	return dd_col_is_null(st, i) ? NULL : strdup(dd_col_text(st, i));
 }
 
 /* Steps a statement expected to return at most one row whose column 0 is copied into out. */
-static int one_text(sqlite3_stmt *st, char *out, size_t len)
+static int one_text(struct dd_stmt *st, char *out, size_t len)
 {
 	out[0] = '\0';
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	int rc = dd_stmt_step(st);
+	if (rc == DD_STMT_ROW)
 		snprintf(out, len, "%s", dd_col_text(st, 0));
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	dd_stmt_reset(st);
+	return rc == DD_STMT_ROW ? 0 : rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 }
 
 /* Steps a statement that yields one integer row into *n. */
-static int one_int(sqlite3_stmt *st, int64_t *n)
+static int one_int(struct dd_stmt *st, int64_t *n)
 {
-	int rc = sqlite3_step(st);
-	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : DD_EIO;
+	int rc = dd_stmt_step(st);
+	*n = rc == DD_STMT_ROW ? dd_col_int64(st, 0) : 0;
+	dd_stmt_reset(st);
+	return rc == DD_STMT_ROW ? 0 : DD_EIO;
 }
 
 /* Runs the remaining rows of st through a name callback (column 0). */
-static int each_name(sqlite3_stmt *st, dd_store_mitigation_name_fn fn, void *ud)
+static int each_name(struct dd_stmt *st, dd_store_mitigation_name_fn fn, void *ud)
 {
 	int rc, ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW)
 		if ((ret = fn(dd_col_text(st, 0), ud)))
 			break;
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	if (ret)
 		return ret;
-	return rc == SQLITE_DONE ? 0 : DD_EIO;
+	return rc == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 /* A JSON array of n strings as text (NULL on allocation failure). */
@@ -82,24 +82,24 @@ int dd_store_mitigation_action_get(struct dd_db *db, const char *account_region,
 				   struct dd_store_mitigation_action *a)
 {
 	memset(a, 0, sizeof *a);
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT action_id, action_type, role_arn, params, created, modified"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT action_id, action_type, role_arn, params, created, modified"
 					  " FROM mitigation_actions WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, name);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	int rc = dd_stmt_step(st);
+	if (rc == DD_STMT_ROW) {
 		snprintf(a->id, sizeof a->id, "%s", dd_col_text(st, 0));
 		snprintf(a->type, sizeof a->type, "%s", dd_col_text(st, 1));
 		a->role_arn = strdup(dd_col_text(st, 2));
 		a->params = strdup(dd_col_text(st, 3));
-		a->created_ms = sqlite3_column_int64(st, 4);
-		a->modified_ms = sqlite3_column_int64(st, 5);
+		a->created_ms = dd_col_int64(st, 4);
+		a->modified_ms = dd_col_int64(st, 5);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	dd_stmt_reset(st);
+	if (rc != DD_STMT_ROW)
+		return rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 	if (!a->role_arn || !a->params) {
 		dd_store_mitigation_action_clear(a);
 		return DD_ENOMEM;
@@ -109,7 +109,7 @@ int dd_store_mitigation_action_get(struct dd_db *db, const char *account_region,
 
 int dd_store_mitigation_action_count(struct dd_db *db, const char *account_region, int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM mitigation_actions WHERE account_region = ?1");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM mitigation_actions WHERE account_region = ?1");
 	*n = 0;
 	if (!st)
 		return DD_EIO;
@@ -120,7 +120,7 @@ int dd_store_mitigation_action_count(struct dd_db *db, const char *account_regio
 int dd_store_mitigation_action_insert(struct dd_db *db, const char *account_region, const char *name, const char *id,
 				      const char *type, const char *role_arn, const char *params, int64_t now_ms)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT INTO mitigation_actions(account_region, name, action_id, action_type, role_arn,"
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO mitigation_actions(account_region, name, action_id, action_type, role_arn,"
 					  " params, created, modified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
 					  " ON CONFLICT(account_region, name) DO NOTHING");
 	if (!st)
@@ -134,13 +134,13 @@ int dd_store_mitigation_action_insert(struct dd_db *db, const char *account_regi
 	dd_bind_int64(st, 7, now_ms);
 	if (dd_step_done(st))
 		return DD_EIO;
-	return sqlite3_changes(dd_db_handle(db)) ? 0 : DD_EEXIST;
+	return dd_db_changes(db) ? 0 : DD_EEXIST;
 }
 
 int dd_store_mitigation_action_update(struct dd_db *db, const char *account_region, const char *name,
 				      const char *role_arn, const char *params, int64_t now_ms)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE mitigation_actions SET role_arn = coalesce(?3, role_arn),"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE mitigation_actions SET role_arn = coalesce(?3, role_arn),"
 					  " params = coalesce(?4, params), modified = ?5 WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
@@ -151,12 +151,12 @@ int dd_store_mitigation_action_update(struct dd_db *db, const char *account_regi
 	dd_bind_int64(st, 5, now_ms);
 	if (dd_step_done(st))
 		return DD_EIO;
-	return sqlite3_changes(dd_db_handle(db)) ? 0 : DD_ENOTFOUND;
+	return dd_db_changes(db) ? 0 : DD_ENOTFOUND;
 }
 
 int dd_store_mitigation_action_delete(struct dd_db *db, const char *account_region, const char *name, const char *arn)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM mitigation_actions WHERE account_region = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM mitigation_actions WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -174,7 +174,7 @@ int dd_store_mitigation_action_delete(struct dd_db *db, const char *account_regi
 int dd_store_mitigation_action_list(struct dd_db *db, const char *account_region, const char *type, const char *after,
 				    int limit, dd_store_mitigation_action_row_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT name, created FROM mitigation_actions WHERE account_region = ?1"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT name, created FROM mitigation_actions WHERE account_region = ?1"
 					  " AND (?2 IS NULL OR action_type = ?2) AND name > ?3 ORDER BY name LIMIT ?4");
 	if (!st)
 		return DD_EIO;
@@ -183,11 +183,11 @@ int dd_store_mitigation_action_list(struct dd_db *db, const char *account_region
 	dd_bind_text(st, 3, after ? after : "");
 	dd_bind_int64(st, 4, limit);
 	int rc, ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((ret = fn(dd_col_text(st, 0), sqlite3_column_int64(st, 1), ud)))
+	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW)
+		if ((ret = fn(dd_col_text(st, 0), dd_col_int64(st, 1), ud)))
 			break;
-	sqlite3_reset(st);
-	return ret ? ret : rc == SQLITE_DONE ? 0 : DD_EIO;
+	dd_stmt_reset(st);
+	return ret ? ret : rc == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 /* ---- tasks ------------------------------------------------------------------------- */
@@ -207,14 +207,14 @@ int dd_store_mitigation_task_get(struct dd_db *db, const char *account_region, c
 				 struct dd_store_mitigation_task *t)
 {
 	memset(t, 0, sizeof *t);
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT status, client_token, request_hash, target, mapping, actions, audit_task_id,"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT status, client_token, request_hash, target, mapping, actions, audit_task_id,"
 					  " start_ms, end_ms FROM mitigation_tasks WHERE account_region = ?1 AND task_id = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, task_id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	int rc = dd_stmt_step(st);
+	if (rc == DD_STMT_ROW) {
 		snprintf(t->status, sizeof t->status, "%s", dd_col_text(st, 0));
 		t->client_token = strdup(dd_col_text(st, 1));
 		t->request_hash = strdup(dd_col_text(st, 2));
@@ -222,12 +222,12 @@ int dd_store_mitigation_task_get(struct dd_db *db, const char *account_region, c
 		t->mapping = strdup(dd_col_text(st, 4));
 		t->actions = strdup(dd_col_text(st, 5));
 		t->audit_task_id = col_dup(st, 6);
-		t->start_ms = sqlite3_column_int64(st, 7);
-		t->end_ms = sqlite3_column_type(st, 8) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 8);
+		t->start_ms = dd_col_int64(st, 7);
+		t->end_ms = dd_col_is_null(st, 8) ? -1 : dd_col_int64(st, 8);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	dd_stmt_reset(st);
+	if (rc != DD_STMT_ROW)
+		return rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 	if (!t->client_token || !t->request_hash || !t->target || !t->mapping || !t->actions) {
 		dd_store_mitigation_task_clear(t);
 		return DD_ENOMEM;
@@ -238,7 +238,7 @@ int dd_store_mitigation_task_get(struct dd_db *db, const char *account_region, c
 int dd_store_mitigation_task_status(struct dd_db *db, const char *account_region, const char *task_id, char *status,
 				    size_t len)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT status FROM mitigation_tasks WHERE account_region = ?1 AND task_id = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT status FROM mitigation_tasks WHERE account_region = ?1 AND task_id = ?2");
 	status[0] = '\0';
 	if (!st)
 		return DD_EIO;
@@ -250,7 +250,7 @@ int dd_store_mitigation_task_status(struct dd_db *db, const char *account_region
 int dd_store_mitigation_task_by_token(struct dd_db *db, const char *account_region, const char *client_token,
 				      char *task_id, size_t len)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT task_id FROM mitigation_tasks WHERE account_region = ?1 AND client_token = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT task_id FROM mitigation_tasks WHERE account_region = ?1 AND client_token = ?2");
 	task_id[0] = '\0';
 	if (!st)
 		return DD_EIO;
@@ -261,7 +261,7 @@ int dd_store_mitigation_task_by_token(struct dd_db *db, const char *account_regi
 
 int dd_store_mitigation_task_count_in_progress(struct dd_db *db, const char *account_region, int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM mitigation_tasks WHERE account_region = ?1 AND status = 'IN_PROGRESS'");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM mitigation_tasks WHERE account_region = ?1 AND status = 'IN_PROGRESS'");
 	*n = 0;
 	if (!st)
 		return DD_EIO;
@@ -272,7 +272,7 @@ int dd_store_mitigation_task_count_in_progress(struct dd_db *db, const char *acc
 int dd_store_mitigation_task_insert(struct dd_db *db, const char *account_region, const char *task_id,
 				    const struct dd_store_mitigation_task *t)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT INTO mitigation_tasks(account_region, task_id, status, client_token, request_hash,"
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO mitigation_tasks(account_region, task_id, status, client_token, request_hash,"
 					  " target, mapping, actions, audit_task_id, start_ms) VALUES (?1, ?2, 'IN_PROGRESS', ?3, ?4, ?5,"
 					  " ?6, ?7, ?8, ?9) ON CONFLICT(account_region, task_id) DO NOTHING");
 	if (!st)
@@ -288,13 +288,13 @@ int dd_store_mitigation_task_insert(struct dd_db *db, const char *account_region
 	dd_bind_int64(st, 9, t->start_ms);
 	if (dd_step_done(st))
 		return DD_EIO;
-	return sqlite3_changes(dd_db_handle(db)) ? 0 : DD_EEXIST;
+	return dd_db_changes(db) ? 0 : DD_EEXIST;
 }
 
 int dd_store_mitigation_task_finish(struct dd_db *db, const char *account_region, const char *task_id,
 				    const char *status, int64_t end_ms)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE mitigation_tasks SET status = ?3, end_ms = ?4 WHERE account_region = ?1"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE mitigation_tasks SET status = ?3, end_ms = ?4 WHERE account_region = ?1"
 					  " AND task_id = ?2 AND status = 'IN_PROGRESS'");
 	if (!st)
 		return DD_EIO;
@@ -304,7 +304,7 @@ int dd_store_mitigation_task_finish(struct dd_db *db, const char *account_region
 	dd_bind_int64(st, 4, end_ms);
 	if (dd_step_done(st))
 		return DD_EIO;
-	return sqlite3_changes(dd_db_handle(db)) ? 0 : DD_ENOTFOUND;
+	return dd_db_changes(db) ? 0 : DD_ENOTFOUND;
 }
 
 int dd_store_mitigation_task_cancel(struct dd_db *db, const char *account_region, const char *task_id, int64_t now_ms)
@@ -316,7 +316,7 @@ int dd_store_mitigation_task_cancel(struct dd_db *db, const char *account_region
 		" WHERE account_region = ?1 AND task_id = ?2 AND status = 'PENDING'",
 	};
 	for (int i = 0; i < 2; i++) {
-		sqlite3_stmt *st = dd_db_stmt(db, sqls[i]);
+		struct dd_stmt *st = dd_db_stmt(db, sqls[i]);
 		if (!st)
 			return DD_EIO;
 		dd_bind_text(st, 1, account_region);
@@ -330,21 +330,21 @@ int dd_store_mitigation_task_cancel(struct dd_db *db, const char *account_region
 
 int dd_store_mitigation_task_in_progress(struct dd_db *db, dd_store_mitigation_task_ref_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT account_region, task_id FROM mitigation_tasks WHERE status = 'IN_PROGRESS' ORDER BY start_ms");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT account_region, task_id FROM mitigation_tasks WHERE status = 'IN_PROGRESS' ORDER BY start_ms");
 	if (!st)
 		return DD_EIO;
 	int rc, ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW)
 		if ((ret = fn(dd_col_text(st, 0), dd_col_text(st, 1), ud)))
 			break;
-	sqlite3_reset(st);
-	return ret ? ret : rc == SQLITE_DONE ? 0 : DD_EIO;
+	dd_stmt_reset(st);
+	return ret ? ret : rc == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_mitigation_task_list(struct dd_db *db, const char *account_region,
 				  const struct dd_store_mitigation_task_filter *f, dd_store_mitigation_task_row_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_stmt(db,
 		"SELECT t.task_id, t.status, t.start_ms FROM mitigation_tasks t WHERE t.account_region = ?1 AND t.start_ms >= ?2"
 		" AND t.start_ms <= ?3 AND (?4 IS NULL OR t.status = ?4)"
 		" AND (?5 IS NULL OR t.audit_task_id = ?5 OR EXISTS (SELECT 1 FROM mitigation_executions e JOIN audit_findings f"
@@ -365,17 +365,17 @@ int dd_store_mitigation_task_list(struct dd_db *db, const char *account_region,
 	dd_bind_text(st, 8, f->after_task_id ? f->after_task_id : "");
 	dd_bind_int64(st, 9, f->limit);
 	int rc, ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((ret = fn(dd_col_text(st, 0), dd_col_text(st, 1), sqlite3_column_int64(st, 2), ud)))
+	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW)
+		if ((ret = fn(dd_col_text(st, 0), dd_col_text(st, 1), dd_col_int64(st, 2), ud)))
 			break;
-	sqlite3_reset(st);
-	return ret ? ret : rc == SQLITE_DONE ? 0 : DD_EIO;
+	dd_stmt_reset(st);
+	return ret ? ret : rc == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_mitigation_task_stats(struct dd_db *db, const char *account_region, const char *task_id,
 				   dd_store_mitigation_stats_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_stmt(db,
 		/* one row per finding (its check is the same on every row: a bare column), in key order */
 		"SELECT check_name, count(*), sum(failed), sum(NOT failed AND canceled), sum(NOT failed AND NOT canceled AND skipped),"
 		" sum(ok) FROM (SELECT check_name, max(status = 'FAILED') AS failed, max(status = 'CANCELED') AS canceled,"
@@ -386,12 +386,12 @@ int dd_store_mitigation_task_stats(struct dd_db *db, const char *account_region,
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, task_id);
 	int rc, ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((ret = fn(dd_col_text(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
-			      sqlite3_column_int64(st, 5), sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 3), ud)))
+	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW)
+		if ((ret = fn(dd_col_text(st, 0), dd_col_int64(st, 1), dd_col_int64(st, 2),
+			      dd_col_int64(st, 5), dd_col_int64(st, 4), dd_col_int64(st, 3), ud)))
 			break;
-	sqlite3_reset(st);
-	return ret ? ret : rc == SQLITE_DONE ? 0 : DD_EIO;
+	dd_stmt_reset(st);
+	return ret ? ret : rc == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 /* ---- executions -------------------------------------------------------------------- */
@@ -399,7 +399,7 @@ int dd_store_mitigation_task_stats(struct dd_db *db, const char *account_region,
 int dd_store_mitigation_execution_expand(struct dd_db *db, const char *account_region,
 					 const struct dd_store_mitigation_expand *x)
 {
-	sqlite3_stmt *st;
+	struct dd_stmt *st;
 	if (x->audit_task_id)
 		st = dd_db_stmt(db,
 			"INSERT INTO mitigation_executions(account_region, task_id, finding_id, seq, check_name, action_name, action_id,"
@@ -430,7 +430,7 @@ int dd_store_mitigation_execution_expand(struct dd_db *db, const char *account_r
 	if (x->audit_task_id ? x->reason_codes != NULL : true) {
 		list = x->audit_task_id ? json_list(x->reason_codes, x->n_codes) : json_list(x->finding_ids, x->n_ids);
 		if (!list) {
-			sqlite3_reset(st);
+			dd_stmt_reset(st);
 			return DD_ENOMEM;
 		}
 	}
@@ -456,7 +456,7 @@ int dd_store_mitigation_execution_pending(struct dd_db *db, const char *account_
 					  const char *after_finding, int64_t after_seq, int limit,
 					  dd_store_mitigation_pending_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT finding_id, seq, action_name FROM mitigation_executions WHERE account_region = ?1"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT finding_id, seq, action_name FROM mitigation_executions WHERE account_region = ?1"
 					  " AND task_id = ?2 AND (finding_id > ?3 OR (finding_id = ?3 AND seq > ?4))"
 					  " AND status IN ('PENDING', 'IN_PROGRESS') ORDER BY finding_id, seq LIMIT ?5");
 	if (!st)
@@ -467,18 +467,18 @@ int dd_store_mitigation_execution_pending(struct dd_db *db, const char *account_
 	dd_bind_int64(st, 4, after_seq);
 	dd_bind_int64(st, 5, limit);
 	int rc, ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((ret = fn(dd_col_text(st, 0), sqlite3_column_int64(st, 1), dd_col_text(st, 2), ud)))
+	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW)
+		if ((ret = fn(dd_col_text(st, 0), dd_col_int64(st, 1), dd_col_text(st, 2), ud)))
 			break;
-	sqlite3_reset(st);
-	return ret ? ret : rc == SQLITE_DONE ? 0 : DD_EIO;
+	dd_stmt_reset(st);
+	return ret ? ret : rc == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_mitigation_execution_earlier_failed(struct dd_db *db, const char *account_region, const char *task_id,
 						 const char *finding_id, int64_t seq, bool *failed)
 {
 	*failed = false;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT 1 FROM mitigation_executions WHERE account_region = ?1 AND task_id = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT 1 FROM mitigation_executions WHERE account_region = ?1 AND task_id = ?2"
 					  " AND finding_id = ?3 AND seq < ?4 AND status = 'FAILED'");
 	if (!st)
 		return DD_EIO;
@@ -486,17 +486,17 @@ int dd_store_mitigation_execution_earlier_failed(struct dd_db *db, const char *a
 	dd_bind_text(st, 2, task_id);
 	dd_bind_text(st, 3, finding_id);
 	dd_bind_int64(st, 4, seq);
-	int rc = sqlite3_step(st);
-	*failed = rc == SQLITE_ROW;
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : DD_EIO;
+	int rc = dd_stmt_step(st);
+	*failed = rc == DD_STMT_ROW;
+	dd_stmt_reset(st);
+	return rc == DD_STMT_ROW || rc == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_mitigation_execution_set_result(struct dd_db *db, const char *account_region, const char *task_id,
 					     const struct dd_store_mitigation_result *r)
 {
 	/* a CANCELED row is overwritten only by an action that really ran */
-	sqlite3_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_stmt(db,
 		"UPDATE mitigation_executions SET status = ?5, start_ms = ?6, end_ms = ?7, error_code = ?8, message = ?9,"
 		" prior = ?10 WHERE account_region = ?1 AND task_id = ?2 AND finding_id = ?3 AND seq = ?4"
 		" AND (status IN ('PENDING', 'IN_PROGRESS') OR (status = 'CANCELED' AND ?5 IN ('COMPLETED', 'FAILED')))");
@@ -519,27 +519,27 @@ int dd_store_mitigation_execution_counts(struct dd_db *db, const char *account_r
 					 int64_t *left, int64_t *failed)
 {
 	*left = *failed = 0;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT coalesce(sum(status IN ('PENDING', 'IN_PROGRESS')), 0),"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT coalesce(sum(status IN ('PENDING', 'IN_PROGRESS')), 0),"
 					  " coalesce(sum(status = 'FAILED'), 0) FROM mitigation_executions"
 					  " WHERE account_region = ?1 AND task_id = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, task_id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*left = sqlite3_column_int64(st, 0);
-		*failed = sqlite3_column_int64(st, 1);
+	int rc = dd_stmt_step(st);
+	if (rc == DD_STMT_ROW) {
+		*left = dd_col_int64(st, 0);
+		*failed = dd_col_int64(st, 1);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : DD_EIO;
+	dd_stmt_reset(st);
+	return rc == DD_STMT_ROW ? 0 : DD_EIO;
 }
 
 int dd_store_mitigation_execution_list(struct dd_db *db, const char *account_region, const char *task_id,
 				       const char *finding_id, const char *status, const char *after_finding,
 				       int64_t after_seq, int limit, dd_store_mitigation_execution_row_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_stmt(db,
 		"SELECT finding_id, seq, action_name, action_id, status, start_ms, end_ms, error_code, message, task_id FROM mitigation_executions"
 		" WHERE account_region = ?1 AND task_id = ?2 AND (?3 IS NULL OR finding_id = ?3) AND (?4 IS NULL OR status = ?4)"
 		" AND (finding_id > ?5 OR (finding_id = ?5 AND seq > ?6)) ORDER BY finding_id, seq LIMIT ?7");
@@ -553,21 +553,21 @@ int dd_store_mitigation_execution_list(struct dd_db *db, const char *account_reg
 	dd_bind_int64(st, 6, after_seq);
 	dd_bind_int64(st, 7, limit);
 	int rc, ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW) {
 		struct dd_store_mitigation_execution e = {
-			.finding_id = dd_col_text(st, 0), .seq = sqlite3_column_int64(st, 1),
+			.finding_id = dd_col_text(st, 0), .seq = dd_col_int64(st, 1),
 			.action_name = dd_col_text(st, 2), .action_id = dd_col_text(st, 3), .status = dd_col_text(st, 4),
-			.start_ms = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 5),
-			.end_ms = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 6),
-			.error_code = sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : dd_col_text(st, 7),
-			.message = sqlite3_column_type(st, 8) == SQLITE_NULL ? NULL : dd_col_text(st, 8),
+			.start_ms = dd_col_is_null(st, 5) ? -1 : dd_col_int64(st, 5),
+			.end_ms = dd_col_is_null(st, 6) ? -1 : dd_col_int64(st, 6),
+			.error_code = dd_col_is_null(st, 7) ? NULL : dd_col_text(st, 7),
+			.message = dd_col_is_null(st, 8) ? NULL : dd_col_text(st, 8),
 			.task_id = dd_col_text(st, 9),
 		};
 		if ((ret = fn(&e, ud)))
 			break;
 	}
-	sqlite3_reset(st);
-	return ret ? ret : rc == SQLITE_DONE ? 0 : DD_EIO;
+	dd_stmt_reset(st);
+	return ret ? ret : rc == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 /* ---- reads and writes of other aggregates ------------------------------------------- */
@@ -589,29 +589,29 @@ int dd_store_mitigation_finding_get(struct dd_db *db, const char *account_region
 				    struct dd_store_mitigation_finding *f)
 {
 	memset(f, 0, sizeof *f);
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT finding_id, task_id, check_name, task_start_ms, finding_ms, severity, resource,"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT finding_id, task_id, check_name, task_start_ms, finding_ms, severity, resource,"
 					  " related, reason, reason_code, suppressed FROM audit_findings WHERE account_region = ?1 AND finding_id = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, finding_id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	int rc = dd_stmt_step(st);
+	if (rc == DD_STMT_ROW) {
 		f->finding_id = strdup(dd_col_text(st, 0));
 		f->task_id = strdup(dd_col_text(st, 1));
 		f->check_name = strdup(dd_col_text(st, 2));
-		f->task_start_ms = sqlite3_column_int64(st, 3);
-		f->finding_ms = sqlite3_column_int64(st, 4);
+		f->task_start_ms = dd_col_int64(st, 3);
+		f->finding_ms = dd_col_int64(st, 4);
 		f->severity = strdup(dd_col_text(st, 5));
 		f->resource = strdup(dd_col_text(st, 6));
 		f->related = strdup(dd_col_text(st, 7));
 		f->reason = strdup(dd_col_text(st, 8));
 		f->reason_code = strdup(dd_col_text(st, 9));
-		f->suppressed = sqlite3_column_int(st, 10) != 0;
+		f->suppressed = dd_col_int(st, 10) != 0;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	dd_stmt_reset(st);
+	if (rc != DD_STMT_ROW)
+		return rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 	if (!f->finding_id || !f->task_id || !f->check_name || !f->severity || !f->resource || !f->related || !f->reason ||
 	    !f->reason_code) {
 		dd_store_mitigation_finding_clear(f);
@@ -624,24 +624,24 @@ int dd_store_mitigation_finding_resource(struct dd_db *db, const char *account_r
 					 char **resource)
 {
 	*resource = NULL;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT resource FROM audit_findings WHERE account_region = ?1 AND finding_id = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT resource FROM audit_findings WHERE account_region = ?1 AND finding_id = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, finding_id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	int rc = dd_stmt_step(st);
+	if (rc == DD_STMT_ROW)
 		*resource = strdup(dd_col_text(st, 0));
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	dd_stmt_reset(st);
+	if (rc != DD_STMT_ROW)
+		return rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 	return *resource ? 0 : DD_ENOMEM;
 }
 
 int dd_store_mitigation_finding_check(struct dd_db *db, const char *account_region, const char *finding_id,
 				      char *check, size_t len)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT check_name FROM audit_findings WHERE account_region = ?1 AND finding_id = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT check_name FROM audit_findings WHERE account_region = ?1 AND finding_id = ?2");
 	check[0] = '\0';
 	if (!st)
 		return DD_EIO;
@@ -653,7 +653,7 @@ int dd_store_mitigation_finding_check(struct dd_db *db, const char *account_regi
 int dd_store_mitigation_audit_status(struct dd_db *db, const char *account_region, const char *audit_task_id,
 				     char *status, size_t len)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT status FROM audit_tasks WHERE account_region = ?1 AND task_id = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT status FROM audit_tasks WHERE account_region = ?1 AND task_id = ?2");
 	status[0] = '\0';
 	if (!st)
 		return DD_EIO;
@@ -666,22 +666,22 @@ int dd_store_mitigation_audit_status(struct dd_db *db, const char *account_regio
 int dd_store_mitigation_group_kind(struct dd_db *db, const char *account_region, const char *group, bool *dynamic)
 {
 	*dynamic = false;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT dynamic FROM thing_groups WHERE account_region = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT dynamic FROM thing_groups WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, group);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*dynamic = sqlite3_column_int(st, 0) != 0;
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	int rc = dd_stmt_step(st);
+	if (rc == DD_STMT_ROW)
+		*dynamic = dd_col_int(st, 0) != 0;
+	dd_stmt_reset(st);
+	return rc == DD_STMT_ROW ? 0 : rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 }
 
 int dd_store_mitigation_principal_things(struct dd_db *db, const char *account_region, const char *principal,
 					 dd_store_mitigation_name_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT thing_name FROM thing_principals WHERE account_region = ?1 AND principal = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT thing_name FROM thing_principals WHERE account_region = ?1 AND principal = ?2"
 					  " ORDER BY thing_name");
 	if (!st)
 		return DD_EIO;
@@ -693,7 +693,7 @@ int dd_store_mitigation_principal_things(struct dd_db *db, const char *account_r
 int dd_store_mitigation_thing_groups(struct dd_db *db, const char *account_region, const char *thing,
 				     dd_store_mitigation_name_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT group_name FROM thing_group_members WHERE account_region = ?1 AND thing_name = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT group_name FROM thing_group_members WHERE account_region = ?1 AND thing_name = ?2"
 					  " ORDER BY group_name");
 	if (!st)
 		return DD_EIO;
@@ -706,7 +706,7 @@ int dd_store_mitigation_policy_push_default(struct dd_db *db, const char *accoun
 					    const char *document, int max_versions, int64_t now_ms, const char *gen,
 					    int64_t *old_default, int64_t *new_version)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT default_version, next_version, (SELECT count(*) FROM policy_versions v"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT default_version, next_version, (SELECT count(*) FROM policy_versions v"
 					  " WHERE v.account_region = p.account_region AND v.policy_name = p.name) FROM policies p"
 					  " WHERE p.account_region = ?1 AND p.name = ?2");
 	if (!st)
@@ -714,15 +714,15 @@ int dd_store_mitigation_policy_push_default(struct dd_db *db, const char *accoun
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, policy);
 	int64_t def = 0, next = 0, count = 0;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		def = sqlite3_column_int64(st, 0);
-		next = sqlite3_column_int64(st, 1);
-		count = sqlite3_column_int64(st, 2);
+	int rc = dd_stmt_step(st);
+	if (rc == DD_STMT_ROW) {
+		def = dd_col_int64(st, 0);
+		next = dd_col_int64(st, 1);
+		count = dd_col_int64(st, 2);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	dd_stmt_reset(st);
+	if (rc != DD_STMT_ROW)
+		return rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 	if (count >= max_versions)
 		return DD_ELIMIT;
 	st = dd_db_stmt(db, "INSERT INTO policy_versions(account_region, policy_name, version, document, created) VALUES (?1, ?2, ?3, ?4, ?5)");

@@ -27,14 +27,14 @@ void dd_store_outbox_row_clear(struct dd_store_outbox_row *r)
 	memset(r, 0, sizeof *r);
 }
 
-static char *col_dup(sqlite3_stmt *st, int i)
+static char *col_dup(struct dd_stmt *st, int i)
 {
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL : strdup(dd_col_text(st, i));
+	return dd_col_is_null(st, i) ? NULL : strdup(dd_col_text(st, i));
 }
 
 static int claim_tx(struct dd_db *db, int64_t now, int per_account, struct dd_store_outbox_row *j)
 {
-	sqlite3_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_stmt(db,
 		"UPDATE sns_outbox SET status = 'INFLIGHT', attempts = attempts + 1, updated = ?1"
 		" WHERE id = (SELECT o.id FROM sns_outbox o WHERE o.status = 'PENDING' AND o.next_at <= ?1"
 		" AND (SELECT count(*) FROM sns_outbox f WHERE f.status = 'INFLIGHT' AND f.account = o.account) < ?2"
@@ -44,13 +44,13 @@ static int claim_tx(struct dd_db *db, int64_t now, int per_account, struct dd_st
 		return DD_EIO;
 	dd_bind_int64(st, 1, now);
 	dd_bind_int64(st, 2, per_account);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return rc == SQLITE_DONE ? 0 : DD_EIO;
+	int rc = dd_stmt_step(st);
+	if (rc != DD_STMT_ROW) {
+		dd_stmt_reset(st);
+		return rc == DD_STMT_DONE ? 0 : DD_EIO;
 	}
-	j->id = sqlite3_column_int64(st, 0);
-	j->attempts = sqlite3_column_int(st, 1);
+	j->id = dd_col_int64(st, 0);
+	j->attempts = dd_col_int(st, 1);
 	j->account = col_dup(st, 2);
 	j->topic_arn = col_dup(st, 3);
 	j->subscription_arn = col_dup(st, 4);
@@ -60,9 +60,9 @@ static int claim_tx(struct dd_db *db, int64_t now, int per_account, struct dd_st
 	j->endpoint = col_dup(st, 8);
 	j->subject = col_dup(st, 9);
 	j->body = col_dup(st, 10);
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while (dd_stmt_step(st) == DD_STMT_ROW)
 		;
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	if (!j->account || !j->topic_arn || !j->subscription_arn || !j->message_id || !j->type || !j->protocol ||
 	    !j->endpoint || !j->body) {
 		dd_store_outbox_row_clear(j);
@@ -92,7 +92,7 @@ static int settle(struct dd_db *db, int64_t id, const char *status, int64_t next
 {
 	if (dd_db_begin_write(db))
 		return DD_EIO;
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE sns_outbox SET status = ?2, next_at = ?3, updated = ?4, last_error = ?5"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE sns_outbox SET status = ?2, next_at = ?3, updated = ?4, last_error = ?5"
 					  " WHERE id = ?1 AND status = 'INFLIGHT'");
 	if (!st) {
 		dd_db_rollback(db);
@@ -107,7 +107,7 @@ static int settle(struct dd_db *db, int64_t id, const char *status, int64_t next
 		dd_db_rollback(db);
 		return DD_EIO;
 	}
-	int changed = sqlite3_changes(dd_db_handle(db));
+	int changed = dd_db_changes(db);
 	if (dd_db_commit(db))
 		return DD_EIO;
 	return changed ? 0 : DD_ENOTFOUND;
@@ -134,7 +134,7 @@ int dd_store_outbox_requeue_inflight(struct dd_db *db, int64_t now_ms, int64_t *
 		*requeued = 0;
 	if (dd_db_begin_write(db))
 		return DD_EIO;
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE sns_outbox SET status = 'PENDING', next_at = ?1 WHERE status = 'INFLIGHT'");
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE sns_outbox SET status = 'PENDING', next_at = ?1 WHERE status = 'INFLIGHT'");
 	if (!st) {
 		dd_db_rollback(db);
 		return DD_EIO;
@@ -144,7 +144,7 @@ int dd_store_outbox_requeue_inflight(struct dd_db *db, int64_t now_ms, int64_t *
 		dd_db_rollback(db);
 		return DD_EIO;
 	}
-	int64_t n = sqlite3_changes(dd_db_handle(db));
+	int64_t n = dd_db_changes(db);
 	if (dd_db_commit(db))
 		return DD_EIO;
 	if (requeued)
@@ -155,21 +155,21 @@ int dd_store_outbox_requeue_inflight(struct dd_db *db, int64_t now_ms, int64_t *
 int dd_store_outbox_counts(struct dd_db *db, struct dd_store_outbox_counts *out)
 {
 	memset(out, 0, sizeof *out);
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT coalesce(sum(status = 'PENDING'), 0), coalesce(sum(status = 'INFLIGHT'), 0),"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT coalesce(sum(status = 'PENDING'), 0), coalesce(sum(status = 'INFLIGHT'), 0),"
 					  " coalesce(sum(status = 'FAILED'), 0), coalesce(sum(status = 'UNDELIVERABLE'), 0),"
 					  " coalesce(sum(status = 'DELIVERED'), 0) FROM sns_outbox");
 	if (!st)
 		return DD_EIO;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->pending = sqlite3_column_int64(st, 0);
-		out->inflight = sqlite3_column_int64(st, 1);
-		out->failed = sqlite3_column_int64(st, 2);
-		out->undeliverable = sqlite3_column_int64(st, 3);
-		out->delivered = sqlite3_column_int64(st, 4);
+	int rc = dd_stmt_step(st);
+	if (rc == DD_STMT_ROW) {
+		out->pending = dd_col_int64(st, 0);
+		out->inflight = dd_col_int64(st, 1);
+		out->failed = dd_col_int64(st, 2);
+		out->undeliverable = dd_col_int64(st, 3);
+		out->delivered = dd_col_int64(st, 4);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : DD_EIO;
+	dd_stmt_reset(st);
+	return rc == DD_STMT_ROW ? 0 : DD_EIO;
 }
 
 int dd_store_outbox_purge(struct dd_db *db, int64_t before_ms, int64_t *deleted)
@@ -178,7 +178,7 @@ int dd_store_outbox_purge(struct dd_db *db, int64_t before_ms, int64_t *deleted)
 		*deleted = 0;
 	if (dd_db_begin_write(db))
 		return DD_EIO;
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM sns_outbox WHERE status IN ('DELIVERED', 'CANCELLED') AND updated < ?1");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM sns_outbox WHERE status IN ('DELIVERED', 'CANCELLED') AND updated < ?1");
 	if (!st) {
 		dd_db_rollback(db);
 		return DD_EIO;
@@ -188,7 +188,7 @@ int dd_store_outbox_purge(struct dd_db *db, int64_t before_ms, int64_t *deleted)
 		dd_db_rollback(db);
 		return DD_EIO;
 	}
-	int64_t n = sqlite3_changes(dd_db_handle(db));
+	int64_t n = dd_db_changes(db);
 	if (dd_db_commit(db))
 		return DD_EIO;
 	if (deleted)

@@ -15,70 +15,70 @@
 #include "dd/store.h"
 
 /* Steps a one-row query whose column 0 is a count; *n = 0 when there is no row. */
-static int count_of(sqlite3_stmt *st, int64_t *n)
+static int count_of(struct dd_stmt *st, int64_t *n)
 {
-	int r = sqlite3_step(st);
-	*n = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : DD_EIO;
+	int r = dd_stmt_step(st);
+	*n = r == DD_STMT_ROW ? dd_col_int64(st, 0) : 0;
+	dd_stmt_reset(st);
+	return r == DD_STMT_ROW || r == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 /* Steps a query of names (column 0), calling fn for each. */
-static int names_of(sqlite3_stmt *st, dd_store_policies_name_fn fn, void *ud)
+static int names_of(struct dd_stmt *st, dd_store_policies_name_fn fn, void *ud)
 {
 	int r, rc = 0;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
 		rc = fn(ud, dd_col_text(st, 0));
 		if (rc)
 			break;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	if (rc)
 		return rc > 0 ? 0 : rc;
-	return r == SQLITE_DONE ? 0 : DD_EIO;
+	return r == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 /* Steps a query that may return one row; *yes when it does. */
-static int exists_of(sqlite3_stmt *st, bool *yes)
+static int exists_of(struct dd_stmt *st, bool *yes)
 {
-	int r = sqlite3_step(st);
-	*yes = r == SQLITE_ROW;
-	sqlite3_reset(st);
-	return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : DD_EIO;
+	int r = dd_stmt_step(st);
+	*yes = r == DD_STMT_ROW;
+	dd_stmt_reset(st);
+	return r == DD_STMT_ROW || r == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 static int changed(struct dd_db *db)
 {
-	return sqlite3_changes(dd_db_handle(db)) > 0 ? 0 : DD_ENOTFOUND;
+	return dd_db_changes(db) > 0 ? 0 : DD_ENOTFOUND;
 }
 
 int dd_store_policies_get(struct dd_db *db, const char *ar, const char *name, struct dd_store_policies_row *out)
 {
 	memset(out, 0, sizeof *out);
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT default_version, next_version, created, modified, generation_id"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT default_version, next_version, created, modified, generation_id"
 					  " FROM policies WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, name);
-	int r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		out->default_version = sqlite3_column_int64(st, 0);
-		out->next_version = sqlite3_column_int64(st, 1);
-		out->created = sqlite3_column_int64(st, 2);
-		out->modified = sqlite3_column_int64(st, 3);
+	int r = dd_stmt_step(st);
+	if (r == DD_STMT_ROW) {
+		out->default_version = dd_col_int64(st, 0);
+		out->next_version = dd_col_int64(st, 1);
+		out->created = dd_col_int64(st, 2);
+		out->modified = dd_col_int64(st, 3);
 		snprintf(out->generation_id, sizeof out->generation_id, "%s", dd_col_text(st, 4));
 	}
-	sqlite3_reset(st);
-	if (r == SQLITE_ROW)
+	dd_stmt_reset(st);
+	if (r == DD_STMT_ROW)
 		return 0;
-	return r == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	return r == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 }
 
 static int version_insert(struct dd_db *db, const char *ar, const char *name, int64_t version, const char *doc,
 			  int64_t now_ms)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT INTO policy_versions(account_region, policy_name, version, document, created)"
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO policy_versions(account_region, policy_name, version, document, created)"
 					  " VALUES (?1, ?2, ?3, ?4, ?5)");
 	if (!st)
 		return DD_EIO;
@@ -93,7 +93,7 @@ static int version_insert(struct dd_db *db, const char *ar, const char *name, in
 int dd_store_policies_insert(struct dd_db *db, const char *ar, const char *name, const char *doc,
 			     const char *generation_id, int64_t now_ms)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT OR IGNORE INTO policies(account_region, name, default_version, next_version,"
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR IGNORE INTO policies(account_region, name, default_version, next_version,"
 					  " created, modified, generation_id) VALUES (?1, ?2, 1, 2, ?3, ?3, ?4)");
 	if (!st)
 		return DD_EIO;
@@ -111,7 +111,7 @@ int dd_store_policies_insert(struct dd_db *db, const char *ar, const char *name,
 
 int dd_store_policies_delete(struct dd_db *db, const char *ar, const char *name)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM policies WHERE account_region = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM policies WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
@@ -132,7 +132,7 @@ int dd_store_policies_delete(struct dd_db *db, const char *ar, const char *name)
 int dd_store_policies_list(struct dd_db *db, const char *ar, const char *after, bool ascending, int limit,
 			   dd_store_policies_name_fn fn, void *ud)
 {
-	sqlite3_stmt *st =
+	struct dd_stmt *st =
 		ascending ? dd_db_stmt(db, "SELECT name FROM policies WHERE account_region = ?1 AND name > ?2 ORDER BY name LIMIT ?3")
 			  : dd_db_stmt(db, "SELECT name FROM policies WHERE account_region = ?1 AND (?2 = '' OR name < ?2)"
 					   " ORDER BY name DESC LIMIT ?3");
@@ -146,7 +146,7 @@ int dd_store_policies_list(struct dd_db *db, const char *ar, const char *after, 
 
 int dd_store_policies_versions_count(struct dd_db *db, const char *ar, const char *name, int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM policy_versions WHERE account_region = ?1 AND policy_name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM policy_versions WHERE account_region = ?1 AND policy_name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
@@ -161,7 +161,7 @@ int dd_store_policies_version_add(struct dd_db *db, const char *ar, const char *
 	int rc = dd_store_policies_get(db, ar, name, &p);
 	if (rc)
 		return rc;
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE policies SET next_version = next_version + 1, modified = ?3, generation_id = ?5,"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE policies SET next_version = next_version + 1, modified = ?3, generation_id = ?5,"
 					  " default_version = CASE WHEN ?4 THEN next_version ELSE default_version END"
 					  " WHERE account_region = ?1 AND name = ?2");
 	if (!st)
@@ -183,23 +183,23 @@ int dd_store_policies_version_get(struct dd_db *db, const char *ar, const char *
 				  int64_t *created)
 {
 	*doc = NULL;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT document, created FROM policy_versions"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT document, created FROM policy_versions"
 					  " WHERE account_region = ?1 AND policy_name = ?2 AND version = ?3");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, name);
 	dd_bind_int64(st, 3, version);
-	int r = sqlite3_step(st), rc = 0;
-	if (r == SQLITE_ROW) {
+	int r = dd_stmt_step(st), rc = 0;
+	if (r == DD_STMT_ROW) {
 		*doc = strdup(dd_col_text(st, 0));
 		if (!*doc)
 			rc = DD_ENOMEM;
 		if (created)
-			*created = sqlite3_column_int64(st, 1);
+			*created = dd_col_int64(st, 1);
 	} else
-		rc = r == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
-	sqlite3_reset(st);
+		rc = r == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
+	dd_stmt_reset(st);
 	return rc;
 }
 
@@ -214,28 +214,28 @@ int dd_store_policies_default_doc(struct dd_db *db, const char *ar, const char *
 int dd_store_policies_versions_list(struct dd_db *db, const char *ar, const char *name, dd_store_policies_version_fn fn,
 				    void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT version, created FROM policy_versions WHERE account_region = ?1"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT version, created FROM policy_versions WHERE account_region = ?1"
 					  " AND policy_name = ?2 ORDER BY version DESC");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, name);
 	int r, rc = 0;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = fn(ud, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
+		rc = fn(ud, dd_col_int64(st, 0), dd_col_int64(st, 1));
 		if (rc)
 			break;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	if (rc)
 		return rc > 0 ? 0 : rc;
-	return r == SQLITE_DONE ? 0 : DD_EIO;
+	return r == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_policies_version_set_default(struct dd_db *db, const char *ar, const char *name, int64_t version,
 					  const char *generation_id, int64_t now_ms)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE policies SET default_version = ?3, modified = ?4, generation_id = ?5"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE policies SET default_version = ?3, modified = ?4, generation_id = ?5"
 					  " WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
@@ -250,7 +250,7 @@ int dd_store_policies_version_set_default(struct dd_db *db, const char *ar, cons
 
 int dd_store_policies_version_delete(struct dd_db *db, const char *ar, const char *name, int64_t version)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM policy_versions WHERE account_region = ?1 AND policy_name = ?2 AND version = ?3");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM policy_versions WHERE account_region = ?1 AND policy_name = ?2 AND version = ?3");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
@@ -264,7 +264,7 @@ int dd_store_policies_version_delete(struct dd_db *db, const char *ar, const cha
 
 static int target_exec(struct dd_db *db, const char *sql, const char *ar, const char *name, const char *target)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, sql);
+	struct dd_stmt *st = dd_db_stmt(db, sql);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
@@ -287,7 +287,7 @@ int dd_store_policies_detach(struct dd_db *db, const char *ar, const char *name,
 
 int dd_store_policies_targets_count(struct dd_db *db, const char *ar, const char *name, int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM policy_targets WHERE account_region = ?1 AND policy_name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM policy_targets WHERE account_region = ?1 AND policy_name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
@@ -298,7 +298,7 @@ int dd_store_policies_targets_count(struct dd_db *db, const char *ar, const char
 int dd_store_policies_target_policies_count(struct dd_db *db, const char *ar, const char *target, const char *except,
 					    int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM policy_targets WHERE account_region = ?1 AND target = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM policy_targets WHERE account_region = ?1 AND target = ?2"
 					  " AND (?3 IS NULL OR policy_name <> ?3)");
 	if (!st)
 		return DD_EIO;
@@ -311,7 +311,7 @@ int dd_store_policies_target_policies_count(struct dd_db *db, const char *ar, co
 int dd_store_policies_targets_list(struct dd_db *db, const char *ar, const char *name, const char *after, int limit,
 				   dd_store_policies_name_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT target FROM policy_targets WHERE account_region = ?1 AND policy_name = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT target FROM policy_targets WHERE account_region = ?1 AND policy_name = ?2"
 					  " AND target > ?3 ORDER BY target LIMIT ?4");
 	if (!st)
 		return DD_EIO;
@@ -325,7 +325,7 @@ int dd_store_policies_targets_list(struct dd_db *db, const char *ar, const char 
 int dd_store_policies_target_policies(struct dd_db *db, const char *ar, const char *target, dd_store_policies_name_fn fn,
 				      void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT policy_name FROM policy_targets WHERE account_region = ?1 AND target = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT policy_name FROM policy_targets WHERE account_region = ?1 AND target = ?2"
 					  " ORDER BY policy_name");
 	if (!st)
 		return DD_EIO;
@@ -339,7 +339,7 @@ int dd_store_policies_target_policies(struct dd_db *db, const char *ar, const ch
 int dd_store_policies_principal_attach(struct dd_db *db, const char *ar, const char *thing, const char *principal,
 				       const char *type)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO thing_principals(account_region, thing_name, principal, type)"
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO thing_principals(account_region, thing_name, principal, type)"
 					  " VALUES (?1, ?2, ?3, ?4)");
 	if (!st)
 		return DD_EIO;
@@ -359,7 +359,7 @@ int dd_store_policies_principal_detach(struct dd_db *db, const char *ar, const c
 int dd_store_policies_principal_attached(struct dd_db *db, const char *ar, const char *thing, const char *principal,
 					 bool *yes)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT 1 FROM thing_principals WHERE account_region = ?1 AND thing_name = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT 1 FROM thing_principals WHERE account_region = ?1 AND thing_name = ?2"
 					  " AND principal = ?3");
 	if (!st)
 		return DD_EIO;
@@ -372,7 +372,7 @@ int dd_store_policies_principal_attached(struct dd_db *db, const char *ar, const
 int dd_store_policies_principal_things_count(struct dd_db *db, const char *ar, const char *principal,
 					     const char *except, int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM thing_principals WHERE account_region = ?1 AND principal = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM thing_principals WHERE account_region = ?1 AND principal = ?2"
 					  " AND (?3 IS NULL OR thing_name <> ?3)");
 	if (!st)
 		return DD_EIO;
@@ -385,7 +385,7 @@ int dd_store_policies_principal_things_count(struct dd_db *db, const char *ar, c
 int dd_store_policies_principal_things(struct dd_db *db, const char *ar, const char *principal, const char *after,
 				       int limit, dd_store_policies_name_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT thing_name FROM thing_principals WHERE account_region = ?1 AND principal = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT thing_name FROM thing_principals WHERE account_region = ?1 AND principal = ?2"
 					  " AND thing_name > ?3 ORDER BY thing_name LIMIT ?4");
 	if (!st)
 		return DD_EIO;
@@ -399,7 +399,7 @@ int dd_store_policies_principal_things(struct dd_db *db, const char *ar, const c
 int dd_store_policies_thing_principals(struct dd_db *db, const char *ar, const char *thing, const char *after,
 				       int limit, dd_store_policies_name_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT principal FROM thing_principals WHERE account_region = ?1 AND thing_name = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT principal FROM thing_principals WHERE account_region = ?1 AND thing_name = ?2"
 					  " AND principal > ?3 ORDER BY principal LIMIT ?4");
 	if (!st)
 		return DD_EIO;
@@ -414,7 +414,7 @@ int dd_store_policies_thing_principals(struct dd_db *db, const char *ar, const c
 
 int dd_store_policies_cert_exists(struct dd_db *db, const char *ar, const char *id, bool *yes)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT 1 FROM certificates WHERE account_region = ?1 AND id = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT 1 FROM certificates WHERE account_region = ?1 AND id = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
@@ -424,7 +424,7 @@ int dd_store_policies_cert_exists(struct dd_db *db, const char *ar, const char *
 
 int dd_store_policies_group_exists(struct dd_db *db, const char *ar, const char *group, bool *yes)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT 1 FROM thing_groups WHERE account_region = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT 1 FROM thing_groups WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
@@ -435,22 +435,22 @@ int dd_store_policies_group_exists(struct dd_db *db, const char *ar, const char 
 int dd_store_policies_group_parent(struct dd_db *db, const char *ar, const char *group, char *parent, size_t parentlen)
 {
 	parent[0] = '\0';
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT parent FROM thing_groups WHERE account_region = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT parent FROM thing_groups WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, group);
-	int r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
+	int r = dd_stmt_step(st);
+	if (r == DD_STMT_ROW)
 		snprintf(parent, parentlen, "%s", dd_col_text(st, 0));
-	sqlite3_reset(st);
-	return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : DD_EIO;
+	dd_stmt_reset(st);
+	return r == DD_STMT_ROW || r == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_policies_thing_groups(struct dd_db *db, const char *ar, const char *thing, dd_store_policies_name_fn fn,
 				   void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT group_name FROM thing_group_members WHERE account_region = ?1 AND thing_name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT group_name FROM thing_group_members WHERE account_region = ?1 AND thing_name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
@@ -463,20 +463,20 @@ int dd_store_policies_thing_info(struct dd_db *db, const char *ar, const char *t
 {
 	*attributes = NULL;
 	type[0] = '\0';
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT type_name, attributes FROM things WHERE account_region = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT type_name, attributes FROM things WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, thing);
-	int r = sqlite3_step(st), rc = 0;
-	if (r == SQLITE_ROW) {
+	int r = dd_stmt_step(st), rc = 0;
+	if (r == DD_STMT_ROW) {
 		snprintf(type, typelen, "%s", dd_col_text(st, 0));
 		*attributes = strdup(dd_col_text(st, 1));
 		if (!*attributes)
 			rc = DD_ENOMEM;
 	} else
-		rc = r == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
-	sqlite3_reset(st);
+		rc = r == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
+	dd_stmt_reset(st);
 	return rc;
 }
 
@@ -484,18 +484,18 @@ int dd_store_policies_cert_subject(struct dd_db *db, const char *ar, const char 
 				   size_t seriallen)
 {
 	cn[0] = serial[0] = '\0';
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT subject_cn, serial FROM certificates WHERE account_region = ?1 AND id = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT subject_cn, serial FROM certificates WHERE account_region = ?1 AND id = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, id);
-	int r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
+	int r = dd_stmt_step(st);
+	if (r == DD_STMT_ROW) {
 		snprintf(cn, cnlen, "%s", dd_col_text(st, 0));
 		snprintf(serial, seriallen, "%s", dd_col_text(st, 1));
 	}
-	sqlite3_reset(st);
-	if (r == SQLITE_ROW)
+	dd_stmt_reset(st);
+	if (r == DD_STMT_ROW)
 		return 0;
-	return r == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	return r == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 }

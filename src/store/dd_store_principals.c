@@ -11,36 +11,36 @@
 
 #include "dd/store.h"
 
-static int list_pairs(sqlite3_stmt *st, bool typed, dd_store_principals_fn fn, void *ud)
+static int list_pairs(struct dd_stmt *st, bool typed, dd_store_principals_fn fn, void *ud)
 {
 	int r, rc = 0;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+	while ((r = dd_stmt_step(st)) == DD_STMT_ROW)
 		if ((rc = fn(dd_col_text(st, 0), typed ? dd_col_text(st, 1) : "", ud)))
 			break;
-	if (!rc && r != SQLITE_DONE)
+	if (!rc && r != DD_STMT_DONE)
 		rc = DD_EIO;
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return rc;
 }
 
 int dd_store_principals_thing_count(struct dd_db *db, const char *account_region, const char *thing, int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM thing_principals WHERE account_region = ?1 AND thing_name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM thing_principals WHERE account_region = ?1 AND thing_name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, thing);
-	int r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return r == SQLITE_ROW ? 0 : DD_EIO;
+	int r = dd_stmt_step(st);
+	if (r == DD_STMT_ROW)
+		*n = dd_col_int64(st, 0);
+	dd_stmt_reset(st);
+	return r == DD_STMT_ROW ? 0 : DD_EIO;
 }
 
 static int typed_list(struct dd_db *db, const char *sql, const char *account_region, const char *key, const char *type,
 		      const char *after, int limit, dd_store_principals_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, sql);
+	struct dd_stmt *st = dd_db_stmt(db, sql);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -72,7 +72,7 @@ int dd_store_principals_things_of(struct dd_db *db, const char *account_region, 
 static int ordered_list(struct dd_db *db, const char *sql_asc, const char *sql_desc, const char *account_region,
 			const char *key, bool ascending, const char *after, int limit, dd_store_principals_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, ascending ? sql_asc : sql_desc);
+	struct dd_stmt *st = dd_db_stmt(db, ascending ? sql_asc : sql_desc);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -108,12 +108,12 @@ int dd_store_principals_of_policy(struct dd_db *db, const char *account_region, 
 
 int dd_store_principals_policy_exists(struct dd_db *db, const char *account_region, const char *policy)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT 1 FROM policies WHERE account_region = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT 1 FROM policies WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, policy);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : DD_EIO;
+	int r = dd_stmt_step(st);
+	dd_stmt_reset(st);
+	return r == DD_STMT_ROW ? 1 : r == DD_STMT_DONE ? 0 : DD_EIO;
 }

@@ -13,13 +13,13 @@
 
 static int changed(struct dd_db *db, int missing)
 {
-	return sqlite3_changes(dd_db_handle(db)) > 0 ? 0 : missing;
+	return dd_db_changes(db) > 0 ? 0 : missing;
 }
 
 int dd_store_role_aliases_insert(struct dd_db *db, const char *ar, const char *alias, const char *role_arn,
 				 int64_t duration, int64_t now_ms)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT OR IGNORE INTO role_aliases(account_region, alias, role_arn, duration, created,"
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR IGNORE INTO role_aliases(account_region, alias, role_arn, duration, created,"
 					  " modified) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
 	if (!st)
 		return DD_EIO;
@@ -35,29 +35,29 @@ int dd_store_role_aliases_insert(struct dd_db *db, const char *ar, const char *a
 int dd_store_role_aliases_get(struct dd_db *db, const char *ar, const char *alias, struct dd_store_role_aliases_row *out)
 {
 	memset(out, 0, sizeof *out);
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT role_arn, duration, created, modified FROM role_aliases"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT role_arn, duration, created, modified FROM role_aliases"
 					  " WHERE account_region = ?1 AND alias = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, alias);
-	int r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
+	int r = dd_stmt_step(st);
+	if (r == DD_STMT_ROW) {
 		snprintf(out->role_arn, sizeof out->role_arn, "%s", dd_col_text(st, 0));
-		out->duration = sqlite3_column_int64(st, 1);
-		out->created = sqlite3_column_int64(st, 2);
-		out->modified = sqlite3_column_int64(st, 3);
+		out->duration = dd_col_int64(st, 1);
+		out->created = dd_col_int64(st, 2);
+		out->modified = dd_col_int64(st, 3);
 	}
-	sqlite3_reset(st);
-	if (r == SQLITE_ROW)
+	dd_stmt_reset(st);
+	if (r == DD_STMT_ROW)
 		return 0;
-	return r == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
+	return r == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 }
 
 int dd_store_role_aliases_update(struct dd_db *db, const char *ar, const char *alias, const char *role_arn,
 				 int64_t duration, int64_t now_ms)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE role_aliases SET role_arn = coalesce(?3, role_arn),"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE role_aliases SET role_arn = coalesce(?3, role_arn),"
 					  " duration = CASE WHEN ?4 < 0 THEN duration ELSE ?4 END, modified = ?5"
 					  " WHERE account_region = ?1 AND alias = ?2");
 	if (!st)
@@ -73,7 +73,7 @@ int dd_store_role_aliases_update(struct dd_db *db, const char *ar, const char *a
 
 int dd_store_role_aliases_delete(struct dd_db *db, const char *ar, const char *alias)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM role_aliases WHERE account_region = ?1 AND alias = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM role_aliases WHERE account_region = ?1 AND alias = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
@@ -85,7 +85,7 @@ int dd_store_role_aliases_delete(struct dd_db *db, const char *ar, const char *a
 int dd_store_role_aliases_list(struct dd_db *db, const char *ar, const char *after, bool ascending, int limit,
 			       dd_store_role_aliases_fn fn, void *ud)
 {
-	sqlite3_stmt *st =
+	struct dd_stmt *st =
 		ascending ? dd_db_stmt(db, "SELECT alias FROM role_aliases WHERE account_region = ?1 AND alias > ?2 ORDER BY alias LIMIT ?3")
 			  : dd_db_stmt(db, "SELECT alias FROM role_aliases WHERE account_region = ?1 AND (?2 = '' OR alias < ?2)"
 					   " ORDER BY alias DESC LIMIT ?3");
@@ -95,13 +95,13 @@ int dd_store_role_aliases_list(struct dd_db *db, const char *ar, const char *aft
 	dd_bind_text(st, 2, after ? after : "");
 	dd_bind_int64(st, 3, limit);
 	int r, rc = 0;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
 		rc = fn(ud, dd_col_text(st, 0));
 		if (rc)
 			break;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	if (rc)
 		return rc > 0 ? 0 : rc;
-	return r == SQLITE_DONE ? 0 : DD_EIO;
+	return r == DD_STMT_DONE ? 0 : DD_EIO;
 }

@@ -9,10 +9,10 @@
 
 static int changed(struct dd_db *db, int missing)
 {
-	return sqlite3_changes(dd_db_handle(db)) > 0 ? 0 : missing;
+	return dd_db_changes(db) > 0 ? 0 : missing;
 }
 
-static void bind_rule(sqlite3_stmt *st, const struct dd_store_rules_rule *r)
+static void bind_rule(struct dd_stmt *st, const struct dd_store_rules_rule *r)
 {
 	dd_bind_text(st, 3, r->sql);
 	dd_bind_text(st, 4, r->topic);
@@ -25,7 +25,7 @@ static void bind_rule(sqlite3_stmt *st, const struct dd_store_rules_rule *r)
 
 int dd_store_rules_insert(struct dd_db *db, const char *ar, const char *name, const struct dd_store_rules_rule *r)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT OR IGNORE INTO topic_rules(account_region, name, sql, topic, description,"
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR IGNORE INTO topic_rules(account_region, name, sql, topic, description,"
 					  " actions, error_action, disabled, sql_version, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
 	if (!st)
 		return DD_EIO;
@@ -39,7 +39,7 @@ int dd_store_rules_insert(struct dd_db *db, const char *ar, const char *name, co
 
 int dd_store_rules_replace(struct dd_db *db, const char *ar, const char *name, const struct dd_store_rules_rule *r)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE topic_rules SET sql = ?3, topic = ?4, description = ?5, actions = ?6,"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE topic_rules SET sql = ?3, topic = ?4, description = ?5, actions = ?6,"
 					  " error_action = ?7, disabled = ?8, sql_version = ?9 WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
@@ -50,42 +50,42 @@ int dd_store_rules_replace(struct dd_db *db, const char *ar, const char *name, c
 	return rc ? rc : changed(db, DD_ENOTFOUND);
 }
 
-static const char *opt_text(sqlite3_stmt *st, int i)
+static const char *opt_text(struct dd_stmt *st, int i)
 {
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL : dd_col_text(st, i);
+	return dd_col_is_null(st, i) ? NULL : dd_col_text(st, i);
 }
 
 /* columns: name, sql, topic, description, actions, error_action, disabled, sql_version, created */
-static int rows_of(sqlite3_stmt *st, dd_store_rules_fn fn, void *ud, bool one)
+static int rows_of(struct dd_stmt *st, dd_store_rules_fn fn, void *ud, bool one)
 {
 	int r, rc = 0, n = 0;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
 		struct dd_store_rules_rule rule = {
 			.sql = dd_col_text(st, 1),
 			.topic = dd_col_text(st, 2),
 			.description = opt_text(st, 3),
 			.actions = dd_col_text(st, 4),
 			.error_action = opt_text(st, 5),
-			.disabled = sqlite3_column_int64(st, 6) != 0,
+			.disabled = dd_col_int64(st, 6) != 0,
 			.sql_version = opt_text(st, 7),
-			.created = sqlite3_column_int64(st, 8),
+			.created = dd_col_int64(st, 8),
 		};
 		n++;
 		rc = fn(ud, dd_col_text(st, 0), &rule);
 		if (rc)
 			break;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	if (rc)
 		return rc > 0 ? 0 : rc;
-	if (r != SQLITE_DONE)
+	if (r != DD_STMT_DONE)
 		return DD_EIO;
 	return one && n == 0 ? DD_ENOTFOUND : 0;
 }
 
 int dd_store_rules_get(struct dd_db *db, const char *ar, const char *name, dd_store_rules_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT name, sql, topic, description, actions, error_action, disabled, sql_version,"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT name, sql, topic, description, actions, error_action, disabled, sql_version,"
 					  " created FROM topic_rules WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
@@ -96,7 +96,7 @@ int dd_store_rules_get(struct dd_db *db, const char *ar, const char *name, dd_st
 
 int dd_store_rules_list(struct dd_db *db, const char *ar, const char *after, int disabled, dd_store_rules_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT name, sql, topic, description, actions, error_action, disabled, sql_version,"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT name, sql, topic, description, actions, error_action, disabled, sql_version,"
 					  " created FROM topic_rules WHERE account_region = ?1 AND name > ?2"
 					  " AND (?3 < 0 OR disabled = ?3) ORDER BY name");
 	if (!st)
@@ -109,7 +109,7 @@ int dd_store_rules_list(struct dd_db *db, const char *ar, const char *after, int
 
 int dd_store_rules_set_disabled(struct dd_db *db, const char *ar, const char *name, bool disabled)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE topic_rules SET disabled = ?3 WHERE account_region = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE topic_rules SET disabled = ?3 WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
@@ -121,7 +121,7 @@ int dd_store_rules_set_disabled(struct dd_db *db, const char *ar, const char *na
 
 int dd_store_rules_delete(struct dd_db *db, const char *ar, const char *name)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM topic_rules WHERE account_region = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM topic_rules WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);

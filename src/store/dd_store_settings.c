@@ -14,25 +14,25 @@
 int dd_store_settings_get(struct dd_db *db, const char *ar, const char *key, char **value)
 {
 	*value = NULL;
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT value FROM settings WHERE account_region = ?1 AND key = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT value FROM settings WHERE account_region = ?1 AND key = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, key);
-	int r = sqlite3_step(st), rc = 0;
-	if (r == SQLITE_ROW) {
+	int r = dd_stmt_step(st), rc = 0;
+	if (r == DD_STMT_ROW) {
 		*value = strdup(dd_col_text(st, 0));
 		if (!*value)
 			rc = DD_ENOMEM;
 	} else
-		rc = r == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
-	sqlite3_reset(st);
+		rc = r == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
+	dd_stmt_reset(st);
 	return rc;
 }
 
 int dd_store_settings_put(struct dd_db *db, const char *ar, const char *key, const char *value)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO settings(account_region, key, value) VALUES (?1, ?2, ?3)");
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO settings(account_region, key, value) VALUES (?1, ?2, ?3)");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
@@ -44,7 +44,7 @@ int dd_store_settings_put(struct dd_db *db, const char *ar, const char *key, con
 int dd_store_settings_log_level_put(struct dd_db *db, const char *ar, const char *type, const char *name,
 				    const char *level)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO v2_log_levels(account_region, target_type, target_name, level)"
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO v2_log_levels(account_region, target_type, target_name, level)"
 					  " VALUES (?1, ?2, ?3, ?4)");
 	if (!st)
 		return DD_EIO;
@@ -57,7 +57,7 @@ int dd_store_settings_log_level_put(struct dd_db *db, const char *ar, const char
 
 int dd_store_settings_log_level_delete(struct dd_db *db, const char *ar, const char *type, const char *name)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM v2_log_levels WHERE account_region = ?1 AND target_type = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM v2_log_levels WHERE account_region = ?1 AND target_type = ?2"
 					  " AND target_name = ?3");
 	if (!st)
 		return DD_EIO;
@@ -70,7 +70,7 @@ int dd_store_settings_log_level_delete(struct dd_db *db, const char *ar, const c
 int dd_store_settings_log_levels_list(struct dd_db *db, const char *ar, const char *type, const char *after, int limit,
 				      dd_store_settings_log_level_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT target_type, target_name, level FROM v2_log_levels WHERE account_region = ?1"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT target_type, target_name, level FROM v2_log_levels WHERE account_region = ?1"
 					  " AND (?2 IS NULL OR target_type = ?2) AND target_type || '/' || target_name > ?3"
 					  " ORDER BY target_type || '/' || target_name LIMIT ?4");
 	if (!st)
@@ -80,13 +80,13 @@ int dd_store_settings_log_levels_list(struct dd_db *db, const char *ar, const ch
 	dd_bind_text(st, 3, after ? after : "");
 	dd_bind_int64(st, 4, limit);
 	int r, rc = 0;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
 		rc = fn(ud, dd_col_text(st, 0), dd_col_text(st, 1), dd_col_text(st, 2));
 		if (rc)
 			break;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	if (rc)
 		return rc > 0 ? 0 : rc;
-	return r == SQLITE_DONE ? 0 : DD_EIO;
+	return r == DD_STMT_DONE ? 0 : DD_EIO;
 }

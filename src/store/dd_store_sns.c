@@ -15,24 +15,24 @@
 #include "dd/store.h"
 
 /* Steps st to its end, calling fn with column 0 text; resets st. */
-static int each_text(sqlite3_stmt *st, dd_store_sns_text_fn fn, void *ud)
+static int each_text(struct dd_stmt *st, dd_store_sns_text_fn fn, void *ud)
 {
 	int rc, r = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && !(r = fn(dd_col_text(st, 0), ud)))
+	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW && !(r = fn(dd_col_text(st, 0), ud)))
 		;
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	if (r)
 		return r < 0 ? r : 0;
-	return rc == SQLITE_DONE ? 0 : DD_EIO;
+	return rc == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
-static int count_row(sqlite3_stmt *st, int64_t *n)
+static int count_row(struct dd_stmt *st, int64_t *n)
 {
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : DD_EIO;
+	int rc = dd_stmt_step(st);
+	if (rc == DD_STMT_ROW)
+		*n = dd_col_int64(st, 0);
+	dd_stmt_reset(st);
+	return rc == DD_STMT_ROW ? 0 : DD_EIO;
 }
 
 /* ---- topics -------------------------------------------------------------------------- */
@@ -40,7 +40,7 @@ static int count_row(sqlite3_stmt *st, int64_t *n)
 int dd_store_sns_topic_create(struct dd_db *db, const char *account, const char *arn, const char *name,
 			      const char *region, const char *attributes, const char *tags, int64_t created_ms)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT OR IGNORE INTO sns_topics(account, arn, name, region, attributes, tags, created)"
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR IGNORE INTO sns_topics(account, arn, name, region, attributes, tags, created)"
 					  " VALUES (?1, ?2, ?3, ?4, coalesce(?5, '{}'), coalesce(?6, '[]'), ?7)");
 	if (!st)
 		return DD_EIO;
@@ -56,23 +56,23 @@ int dd_store_sns_topic_create(struct dd_db *db, const char *account, const char 
 
 int dd_store_sns_topic_exists(struct dd_db *db, const char *account, const char *arn, bool *exists)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT 1 FROM sns_topics WHERE account = ?1 AND arn = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT 1 FROM sns_topics WHERE account = ?1 AND arn = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
 	dd_bind_text(st, 2, arn ? arn : "");
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	int rc = dd_stmt_step(st);
+	dd_stmt_reset(st);
+	if (rc != DD_STMT_ROW && rc != DD_STMT_DONE)
 		return DD_EIO;
-	*exists = rc == SQLITE_ROW;
+	*exists = rc == DD_STMT_ROW;
 	return 0;
 }
 
 int dd_store_sns_topic_list(struct dd_db *db, const char *account, const char *region, const char *after, int limit,
 			    dd_store_sns_text_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT arn FROM sns_topics WHERE account = ?1 AND region = ?2 AND arn > ?3"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT arn FROM sns_topics WHERE account = ?1 AND region = ?2 AND arn > ?3"
 					  " ORDER BY arn LIMIT ?4");
 	if (!st)
 		return DD_EIO;
@@ -85,18 +85,18 @@ int dd_store_sns_topic_list(struct dd_db *db, const char *account, const char *r
 
 int dd_store_sns_topic_attributes(struct dd_db *db, const char *account, const char *arn, char **attributes)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT attributes FROM sns_topics WHERE account = ?1 AND arn = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT attributes FROM sns_topics WHERE account = ?1 AND arn = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
 	dd_bind_text(st, 2, arn ? arn : "");
-	int rc = sqlite3_step(st);
-	int ret = rc == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
-	if (rc == SQLITE_ROW) {
+	int rc = dd_stmt_step(st);
+	int ret = rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
+	if (rc == DD_STMT_ROW) {
 		*attributes = strdup(dd_col_text(st, 0));
 		ret = *attributes ? 0 : DD_ENOMEM;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return ret;
 }
 
@@ -106,7 +106,7 @@ int dd_store_sns_topic_attribute_set(struct dd_db *db, const char *account, cons
 	char path[300];
 	if (!name || snprintf(path, sizeof path, "$.\"%s\"", name) >= (int)sizeof path || strchr(name, '"'))
 		return DD_EINVAL;
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE sns_topics SET attributes = CASE WHEN ?4 IS NULL OR ?4 = ''"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE sns_topics SET attributes = CASE WHEN ?4 IS NULL OR ?4 = ''"
 					  " THEN json_remove(attributes, ?3) ELSE json_set(attributes, ?3, ?4) END"
 					  " WHERE account = ?1 AND arn = ?2");
 	if (!st)
@@ -116,14 +116,14 @@ int dd_store_sns_topic_attribute_set(struct dd_db *db, const char *account, cons
 	dd_bind_text(st, 3, path);
 	dd_bind_text(st, 4, value);
 	int rc = dd_step_done(st);
-	if (!rc && sqlite3_changes(dd_db_handle(db)) == 0)
+	if (!rc && dd_db_changes(db) == 0)
 		rc = DD_ENOTFOUND;
 	return rc;
 }
 
 int dd_store_sns_topic_delete(struct dd_db *db, const char *account, const char *arn)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM sns_subscriptions WHERE account = ?1 AND topic_arn = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM sns_subscriptions WHERE account = ?1 AND topic_arn = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
@@ -145,33 +145,33 @@ int dd_store_sns_topic_delete(struct dd_db *db, const char *account, const char 
 		 " coalesce(json_extract(attributes, '$.RawMessageDelivery'), 'false'), created"
 
 /* Steps st (its columns SUB_COLS) calling fn; with one set, only the first row. */
-static int each_sub(sqlite3_stmt *st, bool one, dd_store_sns_subscription_fn fn, void *ud)
+static int each_sub(struct dd_stmt *st, bool one, dd_store_sns_subscription_fn fn, void *ud)
 {
 	int rc, r = 0;
 	bool any = false;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW) {
 		struct dd_store_sns_subscription s = {
 			.arn = dd_col_text(st, 0), .topic_arn = dd_col_text(st, 1), .protocol = dd_col_text(st, 2),
 			.endpoint = dd_col_text(st, 3), .token = dd_col_text(st, 4), .attributes = dd_col_text(st, 5),
-			.confirmed = sqlite3_column_int(st, 6) != 0, .raw = strcasecmp(dd_col_text(st, 7), "true") == 0,
-			.created_ms = sqlite3_column_int64(st, 8),
+			.confirmed = dd_col_int(st, 6) != 0, .raw = strcasecmp(dd_col_text(st, 7), "true") == 0,
+			.created_ms = dd_col_int64(st, 8),
 		};
 		any = true;
 		if ((r = fn(&s, ud)) || one)
 			break;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	if (r)
 		return r < 0 ? r : 0;
 	if (one)
-		return any ? 0 : rc == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
-	return rc == SQLITE_DONE ? 0 : DD_EIO;
+		return any ? 0 : rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
+	return rc == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_sns_subscription_find(struct dd_db *db, const char *account, const char *topic_arn, const char *protocol,
 				   const char *endpoint, dd_store_sns_subscription_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT " SUB_COLS " FROM sns_subscriptions WHERE account = ?1"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT " SUB_COLS " FROM sns_subscriptions WHERE account = ?1"
 					  " AND topic_arn = ?2 AND protocol = ?3 AND endpoint = ?4");
 	if (!st)
 		return DD_EIO;
@@ -185,7 +185,7 @@ int dd_store_sns_subscription_find(struct dd_db *db, const char *account, const 
 int dd_store_sns_subscription_get(struct dd_db *db, const char *account, const char *arn,
 				  dd_store_sns_subscription_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT " SUB_COLS " FROM sns_subscriptions WHERE account = ?1 AND arn = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT " SUB_COLS " FROM sns_subscriptions WHERE account = ?1 AND arn = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
@@ -195,7 +195,7 @@ int dd_store_sns_subscription_get(struct dd_db *db, const char *account, const c
 
 int dd_store_sns_subscription_insert(struct dd_db *db, const char *account, const struct dd_store_sns_subscription *s)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT INTO sns_subscriptions(account, arn, topic_arn, protocol, endpoint, confirmed,"
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO sns_subscriptions(account, arn, topic_arn, protocol, endpoint, confirmed,"
 					  " token, attributes, created) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, coalesce(?7, '{}'), ?8)");
 	if (!st)
 		return DD_EIO;
@@ -213,7 +213,7 @@ int dd_store_sns_subscription_insert(struct dd_db *db, const char *account, cons
 int dd_store_sns_subscription_confirm(struct dd_db *db, const char *account, const char *topic_arn, const char *token,
 				      const char *auth_unsub, char *arn, size_t arnlen)
 {
-	sqlite3_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_stmt(db,
 		"UPDATE sns_subscriptions SET confirmed = 1,"
 		" attributes = CASE WHEN ?4 IS NULL THEN attributes ELSE json_set(attributes, '$.AuthenticateOnUnsubscribe', ?4) END"
 		" WHERE token = ?1 AND topic_arn = ?2 AND (?3 IS NULL OR account = ?3) RETURNING arn");
@@ -223,26 +223,26 @@ int dd_store_sns_subscription_confirm(struct dd_db *db, const char *account, con
 	dd_bind_text(st, 2, topic_arn);
 	dd_bind_text(st, 3, account);
 	dd_bind_text(st, 4, auth_unsub);
-	int rc = sqlite3_step(st), ret = rc == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
-	if (rc == SQLITE_ROW) {
+	int rc = dd_stmt_step(st), ret = rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
+	if (rc == DD_STMT_ROW) {
 		snprintf(arn, arnlen, "%s", dd_col_text(st, 0));
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		while ((rc = dd_stmt_step(st)) == DD_STMT_ROW)
 			;
-		ret = rc == SQLITE_DONE ? 0 : DD_EIO;
+		ret = rc == DD_STMT_DONE ? 0 : DD_EIO;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return ret;
 }
 
 int dd_store_sns_subscription_delete(struct dd_db *db, const char *account, const char *arn)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM sns_subscriptions WHERE account = ?1 AND arn = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM sns_subscriptions WHERE account = ?1 AND arn = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
 	dd_bind_text(st, 2, arn ? arn : "");
 	int rc = dd_step_done(st);
-	if (!rc && sqlite3_changes(dd_db_handle(db)) == 0)
+	if (!rc && dd_db_changes(db) == 0)
 		rc = DD_ENOTFOUND;
 	return rc;
 }
@@ -251,7 +251,7 @@ int dd_store_sns_subscription_list(struct dd_db *db, const char *account, const 
 				   const char *topic_prefix, const char *after, int limit,
 				   dd_store_sns_subscription_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT " SUB_COLS " FROM sns_subscriptions WHERE account = ?1"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT " SUB_COLS " FROM sns_subscriptions WHERE account = ?1"
 					  " AND (?2 IS NULL OR topic_arn = ?2) AND substr(topic_arn, 1, length(?3)) = ?3 AND arn > ?4"
 					  " ORDER BY arn LIMIT ?5");
 	if (!st)
@@ -267,7 +267,7 @@ int dd_store_sns_subscription_list(struct dd_db *db, const char *account, const 
 int dd_store_sns_subscription_count(struct dd_db *db, const char *account, const char *topic_arn, bool confirmed,
 				    int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM sns_subscriptions WHERE account = ?1 AND topic_arn = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM sns_subscriptions WHERE account = ?1 AND topic_arn = ?2"
 					  " AND confirmed = ?3");
 	if (!st)
 		return DD_EIO;
@@ -281,12 +281,12 @@ int dd_store_sns_subscription_count(struct dd_db *db, const char *account, const
 
 int dd_store_sns_signing_get(struct dd_db *db, char **cert_pem, char **key_pem)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT cert_pem, key_pem FROM sns_signing WHERE id = 1");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT cert_pem, key_pem FROM sns_signing WHERE id = 1");
 	if (!st)
 		return DD_EIO;
-	int step = sqlite3_step(st);
-	int rc = step == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
-	if (step == SQLITE_ROW) {
+	int step = dd_stmt_step(st);
+	int rc = step == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
+	if (step == DD_STMT_ROW) {
 		char *c = strdup(dd_col_text(st, 0)), *k = strdup(dd_col_text(st, 1));
 		if (c && k) {
 			*cert_pem = c;
@@ -298,13 +298,13 @@ int dd_store_sns_signing_get(struct dd_db *db, char **cert_pem, char **key_pem)
 			rc = DD_ENOMEM;
 		}
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return rc;
 }
 
 int dd_store_sns_signing_put(struct dd_db *db, const char *cert_pem, const char *key_pem, int64_t created_ms)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT OR IGNORE INTO sns_signing(id, cert_pem, key_pem, created) VALUES (1, ?1, ?2, ?3)");
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR IGNORE INTO sns_signing(id, cert_pem, key_pem, created) VALUES (1, ?1, ?2, ?3)");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, cert_pem);
@@ -317,7 +317,7 @@ int dd_store_sns_signing_put(struct dd_db *db, const char *cert_pem, const char 
 
 int dd_store_sns_outbox_insert(struct dd_db *db, const struct dd_store_sns_outbox_row *r)
 {
-	sqlite3_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_stmt(db,
 		"INSERT INTO sns_outbox(account, topic_arn, subscription_arn, message_id, type, protocol, endpoint,"
 		" subject, body, status, attempts, next_at, created, updated, last_error)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?11, ?11, ?12)");
@@ -341,7 +341,7 @@ int dd_store_sns_outbox_insert(struct dd_db *db, const struct dd_store_sns_outbo
 int dd_store_sns_outbox_cancel(struct dd_db *db, const char *account, const char *topic_arn, const char *subscription_arn,
 			       int64_t now_ms)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE sns_outbox SET status = 'CANCELLED', updated = ?4"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE sns_outbox SET status = 'CANCELLED', updated = ?4"
 					  " WHERE account = ?1 AND status IN ('PENDING', 'INFLIGHT')"
 					  " AND (?2 IS NULL OR topic_arn = ?2) AND (?3 IS NULL OR subscription_arn = ?3)");
 	if (!st)
@@ -356,7 +356,7 @@ int dd_store_sns_outbox_cancel(struct dd_db *db, const char *account, const char
 int dd_store_sns_outbox_count(struct dd_db *db, const char *account, const char *topic_arn, const char *status,
 			      int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM sns_outbox WHERE account = ?1 AND topic_arn = ?2 AND status = ?3");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM sns_outbox WHERE account = ?1 AND topic_arn = ?2 AND status = ?3");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);

@@ -12,7 +12,7 @@
 
 int dd_store_tags_put(struct dd_db *db, const char *ar, const char *arn, const char *key, const char *value)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO tags(account_region, resource_arn, key, value) VALUES (?1, ?2, ?3, ?4)");
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO tags(account_region, resource_arn, key, value) VALUES (?1, ?2, ?3, ?4)");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
@@ -24,7 +24,7 @@ int dd_store_tags_put(struct dd_db *db, const char *ar, const char *arn, const c
 
 int dd_store_tags_delete(struct dd_db *db, const char *ar, const char *arn, const char *key)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM tags WHERE account_region = ?1 AND resource_arn = ?2 AND key = ?3");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM tags WHERE account_region = ?1 AND resource_arn = ?2 AND key = ?3");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
@@ -35,7 +35,7 @@ int dd_store_tags_delete(struct dd_db *db, const char *ar, const char *arn, cons
 
 int dd_store_tags_delete_all(struct dd_db *db, const char *ar, const char *arn)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "DELETE FROM tags WHERE account_region = ?1 AND resource_arn = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM tags WHERE account_region = ?1 AND resource_arn = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
@@ -46,7 +46,7 @@ int dd_store_tags_delete_all(struct dd_db *db, const char *ar, const char *arn)
 int dd_store_tags_list(struct dd_db *db, const char *ar, const char *arn, const char *after, int limit, dd_store_tags_fn fn,
 		       void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT key, value FROM tags WHERE account_region = ?1 AND resource_arn = ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT key, value FROM tags WHERE account_region = ?1 AND resource_arn = ?2"
 					  " AND key > ?3 ORDER BY key LIMIT ?4");
 	if (!st)
 		return DD_EIO;
@@ -55,15 +55,15 @@ int dd_store_tags_list(struct dd_db *db, const char *ar, const char *arn, const 
 	dd_bind_text(st, 3, after ? after : "");
 	dd_bind_int64(st, 4, limit);
 	int r, rc = 0;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
 		rc = fn(ud, dd_col_text(st, 0), dd_col_text(st, 1));
 		if (rc)
 			break;
 	}
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	if (rc)
 		return rc > 0 ? 0 : rc;
-	return r == SQLITE_DONE ? 0 : DD_EIO;
+	return r == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 /* The resource kinds we keep, by the first segment of an IoT ARN's resource. */
@@ -91,15 +91,15 @@ int dd_store_tags_resource_exists(struct dd_db *db, const char *ar, const char *
 	for (size_t i = 0; i < sizeof taggable / sizeof taggable[0]; i++) {
 		if (strcmp(taggable[i].kind, kind) != 0)
 			continue;
-		sqlite3_stmt *st = dd_db_stmt(db, taggable[i].sql);
+		struct dd_stmt *st = dd_db_stmt(db, taggable[i].sql);
 		if (!st)
 			return DD_EIO;
 		dd_bind_text(st, 1, ar);
 		dd_bind_text(st, 2, id);
-		int r = sqlite3_step(st);
-		sqlite3_reset(st);
-		*yes = r == SQLITE_ROW;
-		return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : DD_EIO;
+		int r = dd_stmt_step(st);
+		dd_stmt_reset(st);
+		*yes = r == DD_STMT_ROW;
+		return r == DD_STMT_ROW || r == DD_STMT_DONE ? 0 : DD_EIO;
 	}
 	return DD_EINVAL;
 }

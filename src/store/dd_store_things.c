@@ -21,14 +21,14 @@ void dd_store_things_row_clear(struct dd_store_things_row *row)
 
 #define THING_COLS "name, thing_id, ifnull(type_name, ''), ifnull(billing_group, ''), attributes, version, created"
 
-static int fill_row(sqlite3_stmt *st, struct dd_store_things_row *row, bool own)
+static int fill_row(struct dd_stmt *st, struct dd_store_things_row *row, bool own)
 {
 	snprintf(row->name, sizeof row->name, "%s", dd_col_text(st, 0));
 	snprintf(row->id, sizeof row->id, "%s", dd_col_text(st, 1));
 	snprintf(row->type, sizeof row->type, "%s", dd_col_text(st, 2));
 	snprintf(row->billing_group, sizeof row->billing_group, "%s", dd_col_text(st, 3));
-	row->version = sqlite3_column_int64(st, 5);
-	row->created_ms = sqlite3_column_int64(st, 6);
+	row->version = dd_col_int64(st, 5);
+	row->created_ms = dd_col_int64(st, 6);
 	if (!own) {
 		row->attributes = (char *)dd_col_text(st, 4);
 		return 0;
@@ -40,27 +40,27 @@ static int fill_row(sqlite3_stmt *st, struct dd_store_things_row *row, bool own)
 int dd_store_things_get(struct dd_db *db, const char *account_region, const char *name, struct dd_store_things_row *row)
 {
 	memset(row, 0, sizeof *row);
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT " THING_COLS " FROM things WHERE account_region = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT " THING_COLS " FROM things WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, name);
-	int r = sqlite3_step(st);
-	int rc = r == SQLITE_ROW ? fill_row(st, row, true) : r == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
-	sqlite3_reset(st);
+	int r = dd_stmt_step(st);
+	int rc = r == DD_STMT_ROW ? fill_row(st, row, true) : r == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
+	dd_stmt_reset(st);
 	return rc;
 }
 
 int dd_store_things_exists(struct dd_db *db, const char *account_region, const char *name)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT 1 FROM things WHERE account_region = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT 1 FROM things WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, name);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : DD_EIO;
+	int r = dd_stmt_step(st);
+	dd_stmt_reset(st);
+	return r == DD_STMT_ROW ? 1 : r == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_things_insert(struct dd_db *db, const char *account_region, const char *name, const char *id,
@@ -69,7 +69,7 @@ int dd_store_things_insert(struct dd_db *db, const char *account_region, const c
 	int e = dd_store_things_exists(db, account_region, name);
 	if (e)
 		return e < 0 ? e : DD_EEXIST;
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT INTO things(account_region, name, thing_id, type_name, attributes, version, created)"
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO things(account_region, name, thing_id, type_name, attributes, version, created)"
 					  " VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)");
 	if (!st)
 		return DD_EIO;
@@ -85,7 +85,7 @@ int dd_store_things_insert(struct dd_db *db, const char *account_region, const c
 int dd_store_things_update(struct dd_db *db, const char *account_region, const char *name, const char *type,
 			   const char *attributes)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE things SET type_name = ?3, attributes = ?4, version = version + 1"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE things SET type_name = ?3, attributes = ?4, version = version + 1"
 					  " WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
@@ -94,7 +94,7 @@ int dd_store_things_update(struct dd_db *db, const char *account_region, const c
 	dd_bind_text(st, 3, type);
 	dd_bind_text(st, 4, attributes ? attributes : "{}");
 	int rc = dd_step_done(st);
-	if (!rc && sqlite3_changes(dd_db_handle(db)) == 0)
+	if (!rc && dd_db_changes(db) == 0)
 		rc = DD_ENOTFOUND;
 	return rc;
 }
@@ -106,7 +106,7 @@ int dd_store_things_delete(struct dd_db *db, const char *account_region, const c
 		"DELETE FROM thing_group_members WHERE account_region = ?1 AND thing_name = ?2",
 	};
 	for (size_t i = 0; i < 2; i++) {
-		sqlite3_stmt *st = dd_db_stmt(db, dels[i]);
+		struct dd_stmt *st = dd_db_stmt(db, dels[i]);
 		if (!st)
 			return DD_EIO;
 		dd_bind_text(st, 1, account_region);
@@ -131,7 +131,7 @@ int dd_store_things_list(struct dd_db *db, const char *account_region, const str
 			return 0;
 		snprintf(path, sizeof path, "$.\"%s\"", filter->attribute);
 	}
-	sqlite3_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_stmt(db,
 		"SELECT " THING_COLS " FROM things WHERE account_region = ?1 AND name > ?2"
 		" AND (?3 IS NULL OR type_name = ?3)"
 		" AND (?4 IS NULL OR json_extract(attributes, ?4) IS NOT NULL)"
@@ -148,14 +148,14 @@ int dd_store_things_list(struct dd_db *db, const char *account_region, const str
 	dd_bind_int64(st, 6, filter->prefix);
 	dd_bind_int64(st, 7, limit > 0 ? limit : -1);
 	int r, rc = 0;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
 		struct dd_store_things_row row;
 		fill_row(st, &row, false);
 		if ((rc = fn(&row, ud)))
 			break;
 	}
-	if (!rc && r != SQLITE_DONE)
+	if (!rc && r != DD_STMT_DONE)
 		rc = DD_EIO;
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return rc;
 }

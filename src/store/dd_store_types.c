@@ -26,14 +26,14 @@ void dd_store_types_billing_row_clear(struct dd_store_types_billing_row *row)
 	memset(row, 0, sizeof *row);
 }
 
-static char *dup_or_null(sqlite3_stmt *st, int col)
+static char *dup_or_null(struct dd_stmt *st, int col)
 {
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? NULL : strdup(dd_col_text(st, col));
+	return dd_col_is_null(st, col) ? NULL : strdup(dd_col_text(st, col));
 }
 
 static int exec2(struct dd_db *db, const char *sql, const char *a, const char *b)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, sql);
+	struct dd_stmt *st = dd_db_stmt(db, sql);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, a);
@@ -43,32 +43,32 @@ static int exec2(struct dd_db *db, const char *sql, const char *a, const char *b
 
 static int exists2(struct dd_db *db, const char *sql, const char *a, const char *b)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, sql);
+	struct dd_stmt *st = dd_db_stmt(db, sql);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, a);
 	dd_bind_text(st, 2, b);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : DD_EIO;
+	int r = dd_stmt_step(st);
+	dd_stmt_reset(st);
+	return r == DD_STMT_ROW ? 1 : r == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 static int changed(struct dd_db *db, int rc)
 {
-	if (!rc && sqlite3_changes(dd_db_handle(db)) == 0)
+	if (!rc && dd_db_changes(db) == 0)
 		return DD_ENOTFOUND;
 	return rc;
 }
 
-static int list_names(sqlite3_stmt *st, dd_store_types_name_fn fn, void *ud)
+static int list_names(struct dd_stmt *st, dd_store_types_name_fn fn, void *ud)
 {
 	int r, rc = 0;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+	while ((r = dd_stmt_step(st)) == DD_STMT_ROW)
 		if ((rc = fn(dd_col_text(st, 0), ud)))
 			break;
-	if (!rc && r != SQLITE_DONE)
+	if (!rc && r != DD_STMT_DONE)
 		rc = DD_EIO;
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return rc;
 }
 
@@ -77,24 +77,24 @@ static int list_names(sqlite3_stmt *st, dd_store_types_name_fn fn, void *ud)
 #define TYPE_COLS "name, type_id, description, searchable, mqtt5, deprecated, ifnull(deprecation_ms, 0), created"
 
 /* own: copies the texts (else they point into the statement's row) */
-static int type_fill(sqlite3_stmt *st, struct dd_store_types_row *row, bool own)
+static int type_fill(struct dd_stmt *st, struct dd_store_types_row *row, bool own)
 {
 	snprintf(row->name, sizeof row->name, "%s", dd_col_text(st, 0));
 	snprintf(row->id, sizeof row->id, "%s", dd_col_text(st, 1));
-	row->deprecated = sqlite3_column_int(st, 5) != 0;
-	row->deprecated_ms = sqlite3_column_int64(st, 6);
-	row->created_ms = sqlite3_column_int64(st, 7);
+	row->deprecated = dd_col_int(st, 5) != 0;
+	row->deprecated_ms = dd_col_int64(st, 6);
+	row->created_ms = dd_col_int64(st, 7);
 	if (!own) {
-		row->description = sqlite3_column_type(st, 2) == SQLITE_NULL ? NULL : (char *)dd_col_text(st, 2);
+		row->description = dd_col_is_null(st, 2) ? NULL : (char *)dd_col_text(st, 2);
 		row->searchable = (char *)dd_col_text(st, 3);
-		row->mqtt5 = sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : (char *)dd_col_text(st, 4);
+		row->mqtt5 = dd_col_is_null(st, 4) ? NULL : (char *)dd_col_text(st, 4);
 		return 0;
 	}
 	row->description = dup_or_null(st, 2);
 	row->searchable = strdup(dd_col_text(st, 3));
 	row->mqtt5 = dup_or_null(st, 4);
-	if (!row->searchable || (sqlite3_column_type(st, 2) != SQLITE_NULL && !row->description) ||
-	    (sqlite3_column_type(st, 4) != SQLITE_NULL && !row->mqtt5)) {
+	if (!row->searchable || (!dd_col_is_null(st, 2) && !row->description) ||
+	    (!dd_col_is_null(st, 4) && !row->mqtt5)) {
 		dd_store_types_row_clear(row);
 		return DD_ENOMEM;
 	}
@@ -104,14 +104,14 @@ static int type_fill(sqlite3_stmt *st, struct dd_store_types_row *row, bool own)
 int dd_store_types_get(struct dd_db *db, const char *account_region, const char *name, struct dd_store_types_row *row)
 {
 	memset(row, 0, sizeof *row);
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT " TYPE_COLS " FROM thing_types WHERE account_region = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT " TYPE_COLS " FROM thing_types WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, name);
-	int r = sqlite3_step(st);
-	int rc = r == SQLITE_ROW ? type_fill(st, row, true) : r == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
-	sqlite3_reset(st);
+	int r = dd_stmt_step(st);
+	int rc = r == DD_STMT_ROW ? type_fill(st, row, true) : r == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
+	dd_stmt_reset(st);
 	return rc;
 }
 
@@ -120,7 +120,7 @@ int dd_store_types_insert(struct dd_db *db, const char *account_region, const st
 	int e = exists2(db, "SELECT 1 FROM thing_types WHERE account_region = ?1 AND name = ?2", account_region, row->name);
 	if (e)
 		return e < 0 ? e : DD_EEXIST;
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT INTO thing_types(account_region, name, type_id, description, searchable, mqtt5,"
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO thing_types(account_region, name, type_id, description, searchable, mqtt5,"
 					  " deprecated, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)");
 	if (!st)
 		return DD_EIO;
@@ -137,7 +137,7 @@ int dd_store_types_insert(struct dd_db *db, const char *account_region, const st
 int dd_store_types_update(struct dd_db *db, const char *account_region, const char *name, bool set_description,
 			  const char *description, const char *searchable, const char *mqtt5)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE thing_types SET description = CASE WHEN ?3 THEN ?4 ELSE description END,"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE thing_types SET description = CASE WHEN ?3 THEN ?4 ELSE description END,"
 					  " searchable = ifnull(?5, searchable), mqtt5 = ifnull(?6, mqtt5)"
 					  " WHERE account_region = ?1 AND name = ?2");
 	if (!st)
@@ -153,7 +153,7 @@ int dd_store_types_update(struct dd_db *db, const char *account_region, const ch
 
 int dd_store_types_deprecate(struct dd_db *db, const char *account_region, const char *name, bool undo, int64_t now_ms)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, undo
+	struct dd_stmt *st = dd_db_stmt(db, undo
 		? "UPDATE thing_types SET deprecated = 0, deprecation_ms = NULL WHERE account_region = ?1 AND name = ?2"
 		: "UPDATE thing_types SET deprecated = 1, deprecation_ms = CASE WHEN deprecated THEN deprecation_ms ELSE ?3 END"
 		  " WHERE account_region = ?1 AND name = ?2");
@@ -176,22 +176,22 @@ int dd_store_types_delete(struct dd_db *db, const char *account_region, const ch
 
 int dd_store_types_thing_count(struct dd_db *db, const char *account_region, const char *name, int64_t *n)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM things WHERE account_region = ?1 AND type_name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM things WHERE account_region = ?1 AND type_name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, name);
-	int r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return r == SQLITE_ROW ? 0 : DD_EIO;
+	int r = dd_stmt_step(st);
+	if (r == DD_STMT_ROW)
+		*n = dd_col_int64(st, 0);
+	dd_stmt_reset(st);
+	return r == DD_STMT_ROW ? 0 : DD_EIO;
 }
 
 int dd_store_types_list(struct dd_db *db, const char *account_region, const char *name, const char *after, int limit,
 			dd_store_types_row_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT " TYPE_COLS " FROM thing_types WHERE account_region = ?1 AND name > ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT " TYPE_COLS " FROM thing_types WHERE account_region = ?1 AND name > ?2"
 					  " AND (?3 IS NULL OR name = ?3) ORDER BY name LIMIT ?4");
 	if (!st)
 		return DD_EIO;
@@ -200,15 +200,15 @@ int dd_store_types_list(struct dd_db *db, const char *account_region, const char
 	dd_bind_text(st, 3, name);
 	dd_bind_int64(st, 4, limit > 0 ? limit : -1);
 	int r, rc = 0;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
 		struct dd_store_types_row row;
 		type_fill(st, &row, false);
 		if ((rc = fn(&row, ud)))
 			break;
 	}
-	if (!rc && r != SQLITE_DONE)
+	if (!rc && r != DD_STMT_DONE)
 		rc = DD_EIO;
-	sqlite3_reset(st);
+	dd_stmt_reset(st);
 	return rc;
 }
 
@@ -218,24 +218,24 @@ int dd_store_types_billing_get(struct dd_db *db, const char *account_region, con
 			       struct dd_store_types_billing_row *row)
 {
 	memset(row, 0, sizeof *row);
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT name, group_id, description, version, created FROM billing_groups"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT name, group_id, description, version, created FROM billing_groups"
 					  " WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, name);
-	int r = sqlite3_step(st), rc = 0;
-	if (r == SQLITE_ROW) {
+	int r = dd_stmt_step(st), rc = 0;
+	if (r == DD_STMT_ROW) {
 		snprintf(row->name, sizeof row->name, "%s", dd_col_text(st, 0));
 		snprintf(row->id, sizeof row->id, "%s", dd_col_text(st, 1));
 		row->description = dup_or_null(st, 2);
-		row->version = sqlite3_column_int64(st, 3);
-		row->created_ms = sqlite3_column_int64(st, 4);
-		if (sqlite3_column_type(st, 2) != SQLITE_NULL && !row->description)
+		row->version = dd_col_int64(st, 3);
+		row->created_ms = dd_col_int64(st, 4);
+		if (!dd_col_is_null(st, 2) && !row->description)
 			rc = DD_ENOMEM;
 	} else
-		rc = r == SQLITE_DONE ? DD_ENOTFOUND : DD_EIO;
-	sqlite3_reset(st);
+		rc = r == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
+	dd_stmt_reset(st);
 	return rc;
 }
 
@@ -244,7 +244,7 @@ int dd_store_types_billing_insert(struct dd_db *db, const char *account_region, 
 	int e = exists2(db, "SELECT 1 FROM billing_groups WHERE account_region = ?1 AND name = ?2", account_region, row->name);
 	if (e)
 		return e < 0 ? e : DD_EEXIST;
-	sqlite3_stmt *st = dd_db_stmt(db, "INSERT INTO billing_groups(account_region, name, group_id, description, version, created)"
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO billing_groups(account_region, name, group_id, description, version, created)"
 					  " VALUES (?1, ?2, ?3, ?4, 1, ?5)");
 	if (!st)
 		return DD_EIO;
@@ -259,7 +259,7 @@ int dd_store_types_billing_insert(struct dd_db *db, const char *account_region, 
 int dd_store_types_billing_update(struct dd_db *db, const char *account_region, const char *name, bool set_description,
 				  const char *description)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE billing_groups SET description = CASE WHEN ?3 THEN ?4 ELSE description END,"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE billing_groups SET description = CASE WHEN ?3 THEN ?4 ELSE description END,"
 					  " version = version + 1 WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
@@ -284,7 +284,7 @@ int dd_store_types_billing_delete(struct dd_db *db, const char *account_region, 
 int dd_store_types_billing_list(struct dd_db *db, const char *account_region, const char *prefix, const char *after,
 				int limit, dd_store_types_name_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT name FROM billing_groups WHERE account_region = ?1 AND name > ?2"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT name FROM billing_groups WHERE account_region = ?1 AND name > ?2"
 					  " AND (?3 IS NULL OR substr(name, 1, length(?3)) = ?3) ORDER BY name LIMIT ?4");
 	if (!st)
 		return DD_EIO;
@@ -297,7 +297,7 @@ int dd_store_types_billing_list(struct dd_db *db, const char *account_region, co
 
 int dd_store_types_billing_set(struct dd_db *db, const char *account_region, const char *thing, const char *group)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "UPDATE things SET billing_group = ?3 WHERE account_region = ?1 AND name = ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE things SET billing_group = ?3 WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -309,7 +309,7 @@ int dd_store_types_billing_set(struct dd_db *db, const char *account_region, con
 int dd_store_types_billing_things(struct dd_db *db, const char *account_region, const char *group, const char *after,
 				  int limit, dd_store_types_name_fn fn, void *ud)
 {
-	sqlite3_stmt *st = dd_db_stmt(db, "SELECT name FROM things WHERE account_region = ?1 AND billing_group = ?2 AND name > ?3"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT name FROM things WHERE account_region = ?1 AND billing_group = ?2 AND name > ?3"
 					  " ORDER BY name LIMIT ?4");
 	if (!st)
 		return DD_EIO;

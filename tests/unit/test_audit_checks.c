@@ -70,10 +70,8 @@ static void sql(const char *fmt, ...)
 	int n = vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
 	assert_true(n > 0 && (size_t)n < sizeof buf);
-	char *err = NULL;
-	int rc = sqlite3_exec(dd_db_handle(dd_store_db(svc.store)), buf, NULL, NULL, &err);
-	if (rc != SQLITE_OK)
-		fail_msg("SQL failed: %s\n%s", err ? err : "?", buf);
+	if (dd_db_exec(dd_store_db(svc.store), buf) != 0)
+		fail_msg("SQL failed (see the log above):\n%s", buf);
 }
 
 /* Calls an API operation as account in us-east-1 through the registry (dd_api_call) and

@@ -162,7 +162,7 @@ static void test_delete_connection_and_endpoint(void **state)
 			 DD_ENOTFOUND);
 	assert_int_equal(dd_changes_last(f->db, &f->seq), 0);
 	assert_int_equal(dd_db_begin_write(f->db), 0);
-	sqlite3_stmt *st = dd_db_stmt(f->db, "INSERT INTO connection_events(account_region, event, client_id, certificate_id, ts)"
+	struct dd_stmt *st = dd_db_stmt(f->db, "INSERT INTO connection_events(account_region, event, client_id, certificate_id, ts)"
 					     " VALUES ('" ACCOUNT "/us-east-1', 'connect', 'dev-1', NULL, 1)");
 	assert_non_null(st);
 	assert_int_equal(dd_step_done(st), 0);

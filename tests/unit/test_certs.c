@@ -464,9 +464,8 @@ static void test_set_status(void **state)
 static void test_backfill(void **state)
 {
 	struct fx *f = *state;
-	sqlite3 *h = dd_db_handle(f->c.db);
-	assert_int_equal(sqlite3_exec(h, "UPDATE certificates SET facts_version = 0, subject = NULL, serial = NULL,"
-					 " key_bits = 0, debian = 0", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(dd_db_exec(f->c.db, "UPDATE certificates SET facts_version = 0, subject = NULL, serial = NULL,"
+					     " key_bits = 0, debian = 0"), 0);
 	size_t n = 0;
 	assert_int_equal(dd_certs_backfill(f->svc.store, f->svc.blocklists, &n), 0);
 	assert_true(n >= 5);

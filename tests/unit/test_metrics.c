@@ -106,8 +106,7 @@ static void test_backup_copy(void **state)
 	struct dd_db *db = dd_store_db(s);
 	assert_non_null(db);
 	assert_int_equal(dd_db_begin_write(db), 0);
-	assert_int_equal(sqlite3_exec(dd_db_handle(db), "INSERT INTO server_meta(key, value) VALUES ('k', 'v')", NULL, NULL, NULL),
-			 SQLITE_OK);
+	assert_int_equal(dd_db_exec(db, "INSERT INTO server_meta(key, value) VALUES ('k', 'v')"), 0);
 	assert_int_equal(dd_db_commit(db), 0);
 	char dest[256], err[256];
 	snprintf(dest, sizeof dest, "%s/copy.db", dir);

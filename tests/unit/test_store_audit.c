@@ -529,13 +529,12 @@ static void usage_and_reads(void **state)
 	assert_int_equal(aliases, 0);
 
 	/* events through the table the broker writes (the ingestion itself is the registry's) */
-	sqlite3 *h = dd_db_handle(f->db);
-	assert_int_equal(sqlite3_exec(h,
+	assert_int_equal(dd_db_exec(f->db,
 		"INSERT INTO connection_events(account_region, event, client_id, certificate_id, principal, ts, source_ip, reason) VALUES"
 		" ('" AR "', 'connect', 'b', 'c1', NULL, 10, 'ip', NULL),"
 		" ('" AR "', 'connect', 'a', 'c2', NULL, 11, 'ip', NULL),"
 		" ('" AR "', 'disconnect', 'a', NULL, 'p', 12, 'ip', 'x'),"
-		" ('" AR "', 'connect', 'z', 'c0', NULL, 99, 'ip', NULL)", NULL, NULL, NULL), SQLITE_OK);
+		" ('" AR "', 'connect', 'z', 'c0', NULL, 99, 'ip', NULL)"), 0);
 	buf[0] = '\0';
 	assert_int_equal(dd_store_audit_reads_events_by_cert(f->db, AR, 0, 50, event_cat, buf), 0);
 	assert_string_equal(buf, "b/c1/c;a/c2/c;");

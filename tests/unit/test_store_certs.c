@@ -386,7 +386,7 @@ static void test_registration_code(void **state)
 
 static void exec_sql(struct fx *f, const char *sql)
 {
-	sqlite3_stmt *st = dd_db_stmt(f->db, sql);
+	struct dd_stmt *st = dd_db_stmt(f->db, sql);
 	assert_non_null(st);
 	assert_int_equal(dd_step_done(st), 0);
 }
@@ -416,10 +416,10 @@ static void test_attachments(void **state)
 	assert_int_equal(dd_store_certs_forget_arn(f->db, AR, arn), 0);
 	assert_int_equal(dd_db_commit(f->db), 0);
 	assert_int_equal(dd_store_certs_attached_policy(f->db, AR, arn, name, sizeof name), 0);
-	sqlite3_stmt *st = dd_db_stmt(f->db, "SELECT count(*) FROM tags");
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 0);
-	sqlite3_reset(st);
+	struct dd_stmt *st = dd_db_stmt(f->db, "SELECT count(*) FROM tags");
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+	assert_int_equal(dd_col_int(st, 0), 0);
+	dd_stmt_reset(st);
 	/* the thing attachment is not the certificate store's to remove */
 	assert_int_equal(dd_store_certs_attached_thing(f->db, AR, arn, name, sizeof name), 1);
 }

@@ -44,11 +44,8 @@ struct fx {
 
 static void sql(struct fx *f, const char *s)
 {
-	char *err = NULL;
-	int rc = sqlite3_exec(dd_db_handle(f->db), s, NULL, NULL, &err);
-	if (rc != SQLITE_OK)
-		fail_msg("%s: %s", s, err ? err : "?");
-	sqlite3_free(err);
+	if (dd_db_exec(f->db, s) != 0)
+		fail_msg("%s: failed (see the log above)", s);
 }
 
 static int setup(void **state)
@@ -149,10 +146,10 @@ static void test_actions(void **state)
 	sql(f, "INSERT INTO tags(account_region, resource_arn, key, value) VALUES ('" AR "', 'arn:x', 'k', 'v')");
 	assert_int_equal(dd_store_mitigation_action_delete(f->db, AR, "b-deact", "arn:x"), 0);
 	assert_int_equal(dd_store_mitigation_action_get(f->db, AR, "b-deact", &a), DD_ENOTFOUND);
-	sqlite3_stmt *st = dd_db_stmt(f->db, "SELECT count(*) FROM tags");
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 0);
-	sqlite3_reset(st);
+	struct dd_stmt *st = dd_db_stmt(f->db, "SELECT count(*) FROM tags");
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+	assert_int_equal(dd_col_int(st, 0), 0);
+	dd_stmt_reset(st);
 	assert_int_equal(dd_store_mitigation_action_delete(f->db, AR, "b-deact", "arn:x"), 0); /* absent: fine */
 }
 
@@ -462,11 +459,11 @@ static void test_other_aggregates(void **state)
 	assert_int_equal(nv, 2);
 	assert_int_equal(dd_store_mitigation_policy_push_default(f->db, AR, "pol", "{}", 2, 5, "g3", NULL, NULL), DD_ELIMIT);
 	assert_int_equal(dd_store_mitigation_policy_push_default(f->db, AR, "none", "{}", 2, 5, "g3", NULL, NULL), DD_ENOTFOUND);
-	sqlite3_stmt *st = dd_db_stmt(f->db, "SELECT default_version, next_version FROM policies WHERE name = 'pol'");
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 2);
-	assert_int_equal(sqlite3_column_int(st, 1), 3);
-	sqlite3_reset(st);
+	struct dd_stmt *st = dd_db_stmt(f->db, "SELECT default_version, next_version FROM policies WHERE name = 'pol'");
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+	assert_int_equal(dd_col_int(st, 0), 2);
+	assert_int_equal(dd_col_int(st, 1), 3);
+	dd_stmt_reset(st);
 
 	char *doc = (char *)1;
 	/* never set: the engine takes DD_ENOTFOUND as logging off */
