@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
-      libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev
+      libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libssl-dev libcurl4-openssl-dev
       libcmocka-dev openssl sqlite3 awscli python3 dpkg-dev
       mosquitto mosquitto-clients mosquitto-dev python3-paho-mqtt
       chromium chromium-driver python3-selenium)

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The embedded store: one SQLite database in WAL mode in the data directory, numbered
- * migrations applied at open, one connection per thread (created on first use and closed
- * with the store), and a per-connection cache of prepared statements keyed by the SQL
- * text's address (callers pass string literals). Writes use short BEGIN IMMEDIATE
- * transactions; a reader that needs one consistent snapshot opens a read transaction.
+ * The store: by default one SQLite database in WAL mode in the data directory; or a
+ * PostgreSQL database named by a postgresql:// URL (`serve --store`, IOTDEFENDER_STORE),
+ * shared by several servers. Numbered migrations are applied at open, one connection per
+ * thread (created on first use and closed with the store), and a per-connection cache of
+ * prepared statements keyed by the SQL text's address (callers pass string literals).
+ * Writes use short transactions, one writer at a time; a reader that needs one consistent
+ * snapshot opens a read transaction.
  * Every account-scoped table has an `account` column first in its primary key, or, for
  * the regional tables, an `account_region` column ("<account>/<region>", dd/ctx.h).
  */
@@ -22,8 +24,18 @@
 struct dd_store;
 struct dd_db;
 
-/* Opens (creating) <dir>/iotdefender.db and applies pending migrations. */
+/* Opens the store named by dd_store_url() (dd_store_open_url). */
 int dd_store_open(const char *dir, struct dd_store **out) DD_MUST_CHECK;
+/* Opens the store and applies pending migrations: with url NULL or empty, (creating)
+ * <dir>/iotdefender.db; with a postgresql:// or postgres:// URL, that database (dir is
+ * still created: the server keeps its other files there). DD_EUNSUPPORTED when the
+ * database's schema is newer than this binary's; DD_EINVAL for another kind of URL. */
+int dd_store_open_url(const char *url, const char *dir, struct dd_store **out) DD_MUST_CHECK;
+/* The store URL of this process: IOTDEFENDER_STORE (set by `serve --store`), or NULL for
+ * SQLite in the data directory. */
+const char *dd_store_url(void);
+/* True when s is on PostgreSQL. */
+bool dd_store_is_pg(const struct dd_store *s);
 /* Closes every connection of every thread. No thread may use the store afterwards. */
 void dd_store_close(struct dd_store *s);
 /* The calling thread's connection to s (opened on first use); NULL on failure. */
@@ -41,7 +53,8 @@ int dd_store_binary_schema_version(void);
 
 /* Backups (dd_store_backup.c): a consistent copy of <dir>/iotdefender.db to dest (which
  * must not exist) with the online backup API, while a server may be writing; the copy
- * passes PRAGMA integrity_check before it is renamed into place. */
+ * passes PRAGMA integrity_check before it is renamed into place. With a PostgreSQL store
+ * (dd_store_url) DD_EUNSUPPORTED and err says to use pg_dump. */
 int dd_store_backup(const char *dir, const char *dest, char *err, size_t errlen) DD_MUST_CHECK;
 /* The same from a database file that no server uses (opened read-only), e.g. a backup
  * being restored. */

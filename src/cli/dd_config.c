@@ -30,7 +30,11 @@ static const struct def defs[] = {
 	{ "port", K_INT, "7878", 0, 65535, NULL, false, false, "N", "TCP port; 0 picks a free one" },
 	{ "bind", K_STR, "127.0.0.1", 0, 0, NULL, false, false, "ADDR", "IP address to listen on" },
 	{ "data-dir", K_STR, "./iotdefender-data", 0, 0, NULL, false, false, "DIR",
-	  "where the SQLite store and keys live" },
+	  "where the SQLite store (unless --store), keys and other files live" },
+	{ "store", K_STR, NULL, 0, 0, NULL, true, true, "URL",
+	  "keep the store in PostgreSQL (postgresql://user:pass@host:port/db or\n"
+	  "postgres://...), shared by several servers; default: SQLite in DIR\n"
+	  "(docs/OPERATIONS.md)" },
 	{ "credentials", K_STR, NULL, 0, 0, NULL, false, false, "FILE",
 	  "access keys in the AWS credentials format, each profile with an extra\n"
 	  "account_id = <12 digits>; default DIR/credentials, created with a random key pair\n"

@@ -108,6 +108,11 @@ out:
 
 int dd_store_backup(const char *dir, const char *dest, char *err, size_t errlen)
 {
+	if (dd_store_url()) {
+		snprintf(err, errlen, "the store is a PostgreSQL database (IOTDEFENDER_STORE): back it up with "
+			 "pg_dump (docs/OPERATIONS.md), not with iotdefender backup");
+		return DD_EUNSUPPORTED;
+	}
 	char path[4200];
 	snprintf(path, sizeof path, "%s/iotdefender.db", dir);
 	struct stat sb;

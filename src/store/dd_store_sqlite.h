@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Internal to the SQLite backend of the store (dd_store.c, dd_store_backup.c): the raw
+ * Internal to the SQLite backend of the store (dd_store_sqlite.c, dd_store_backup.c): the raw
  * handle of a connection, and the online backup and integrity check that work on it.
  */
 #ifndef DD_STORE_SQLITE_H

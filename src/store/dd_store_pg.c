@@ -1,0 +1,712 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The PostgreSQL backend of the store (dd_store_backend.h), on libpq. Each connection
+ * caches its statements by the SQL text's address, as the SQLite backend does; a
+ * statement's `?N` (and bare `?`) parameters are rewritten to `$N` once, and it is
+ * prepared on its first step with the types of the values bound then (INT8 for integers,
+ * TEXT for text, BYTEA for blobs; a NULL takes the type that index had before, else lets
+ * the server infer it, else TEXT), so `?1 IS NULL OR col = ?1` prepares. It is prepared
+ * again only when a non-NULL value of another type is bound. A step fetches the whole
+ * result (text format) at once, so another statement may run on the connection while
+ * this one's rows are read, as SQLite allows. SQLSTATE class 23 is DD_STMT_CONSTRAINT.
+ *
+ * Semantics kept from SQLite:
+ * - one writer at a time across every process on the database: dd_db_begin_write is
+ *   BEGIN (READ COMMITTED) + pg_advisory_xact_lock(DD_PG_LOCK, 1), held until COMMIT or
+ *   ROLLBACK; every statement after the lock sees every earlier writer's commit, so a
+ *   read-then-write inside a write transaction stays correct between servers. Writes
+ *   outside a transaction autocommit without that lock (as SQLite's autocommit writes,
+ *   they are single statements);
+ * - a read transaction sees one snapshot (REPEATABLE READ READ ONLY, started at BEGIN);
+ * - dd_store_begin_read_consistent gives several connections one snapshot
+ *   (pg_export_snapshot on the first, SET TRANSACTION SNAPSHOT on the others);
+ * - migrations run under a session advisory lock (DD_PG_LOCK, 2), one transaction each,
+ *   tracked in dd_schema_version, so two servers starting at once migrate once.
+ */
+#include "store/dd_store_backend.h"
+#include "dd/store.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/dd_store_schema.h"
+
+#define STMT_CACHE 512
+
+/* The PostgreSQL migrations (dd_store_schema_pg.c). Weak until that file is merged: a
+ * binary without it refuses PostgreSQL at open. */
+extern const char *const dd_store_pg_migrations[] __attribute__((weak));
+extern const int dd_store_pg_nmigrations __attribute__((weak));
+/* The advisory lock class of iotdefender ("dd"); object 1 = writer, 2 = migrations. */
+#define DD_PG_LOCK "25700"
+
+/* PostgreSQL's built-in type oids (catalog/pg_type.h is in the server headers). */
+enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_TEXT = 25 };
+
+enum pkind { P_NULL, P_INT, P_TEXT, P_BLOB };
+
+struct param {
+	enum pkind kind;
+	Oid last_type;      /* the type of the last non-NULL value bound here (0: none yet) */
+	const char *val;    /* points at num, own, or a caller's static text */
+	int len;
+	char num[24];
+	char *own;          /* copies of text and blobs, grown, reused */
+	size_t owncap;
+};
+
+struct pg_stmt {
+	struct dd_stmt base;
+	struct pg_db *db;
+	const char *sql;    /* the caller's literal (the cache key) */
+	char *text;         /* with $N parameters */
+	int nparams;
+	struct param *p;
+	Oid *prep_types;    /* the types it was prepared with */
+	const char **vals;
+	int *lens, *fmts;
+	bool prepared;
+	char name[24];
+	PGresult *res;
+	int row, nrows;
+	bool ran;
+	unsigned char **blobs; /* unescaped bytea columns of the current row */
+	int nblobs;
+};
+
+struct stmt_slot {
+	const char *sql;
+	struct pg_stmt *st;
+};
+
+struct pg_db {
+	struct dd_db base;
+	PGconn *c;
+	int64_t changes;
+	unsigned nprepared;
+	struct stmt_slot cache[STMT_CACHE];
+};
+
+struct pg_store {
+	char *url;
+};
+
+#define PDB(db) ((struct pg_db *)(db))
+#define PST(st) ((struct pg_stmt *)(st))
+
+static void quiet_notices(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+static PGconn *pg_connect_url(const char *url)
+{
+	PGconn *c = PQconnectdb(url);
+	if (!c || PQstatus(c) != CONNECTION_OK) {
+		dd_log_error("store: cannot connect to PostgreSQL: %s", c ? PQerrorMessage(c) : "out of memory");
+		PQfinish(c);
+		return NULL;
+	}
+	PQsetNoticeProcessor(c, quiet_notices, NULL);
+	PGresult *r = PQexec(c, "SET client_min_messages = warning; SET TIME ZONE 'UTC'");
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	if (!ok) {
+		dd_log_error("store: PostgreSQL session settings: %s", PQerrorMessage(c));
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Runs sql (several statements allowed); 0 or DD_EIO with the server's message logged. */
+static int run(PGconn *c, const char *sql, const char *what)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType s = PQresultStatus(r);
+	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+		dd_log_error("store: %s: %s", what, PQresultErrorMessage(r));
+		PQclear(r);
+		return DD_EIO;
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* The first column of the first row of sql's result as an integer; DD_EIO on failure. */
+static int query_int(PGconn *c, const char *sql, int64_t *out)
+{
+	PGresult *r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1) {
+		dd_log_error("store: %s: %s", sql, PQresultErrorMessage(r));
+		PQclear(r);
+		return DD_EIO;
+	}
+	*out = PQgetisnull(r, 0, 0) ? 0 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+static int migrate(PGconn *c, int *version)
+{
+	if (!&dd_store_pg_nmigrations) {
+		dd_log_error("store: this binary was built without the PostgreSQL schema");
+		return DD_EUNSUPPORTED;
+	}
+	if (run(c, "SELECT pg_advisory_lock(" DD_PG_LOCK ", 2)", "migration lock"))
+		return DD_EIO;
+	int rc = DD_EIO;
+	int64_t v = 0;
+	if (run(c, "CREATE TABLE IF NOT EXISTS dd_schema_version(version BIGINT PRIMARY KEY, applied_at "
+		   "TIMESTAMPTZ NOT NULL DEFAULT now())", "schema version table") ||
+	    query_int(c, "SELECT coalesce(max(version), 0) FROM dd_schema_version", &v))
+		goto out;
+	if (v > dd_store_pg_nmigrations) {
+		dd__store_refuse_newer((int)v, dd_store_pg_nmigrations);
+		rc = DD_EUNSUPPORTED;
+		goto out;
+	}
+	for (int i = (int)v; i < dd_store_pg_nmigrations; i++) {
+		char setv[96];
+		snprintf(setv, sizeof setv, "INSERT INTO dd_schema_version(version) VALUES (%d)", i + 1);
+		if (run(c, "BEGIN", "migration begin") || run(c, dd_store_pg_migrations[i], "migration") ||
+		    run(c, setv, "migration version") || run(c, "COMMIT", "migration commit")) {
+			dd_log_error("store: PostgreSQL migration %d failed", i + 1);
+			run(c, "ROLLBACK", "migration rollback");
+			goto out;
+		}
+		dd_log_info("store: applied PostgreSQL migration %d", i + 1);
+	}
+	*version = dd_store_pg_nmigrations > (int)v ? dd_store_pg_nmigrations : (int)v;
+	rc = 0;
+out:
+	if (run(c, "SELECT pg_advisory_unlock(" DD_PG_LOCK ", 2)", "migration unlock") && !rc)
+		rc = DD_EIO;
+	return rc;
+}
+
+static int pg_open(struct dd_store *s, const char *dir, const char *url)
+{
+	(void)dir;
+	struct pg_store *ps = calloc(1, sizeof *ps);
+	if (!ps || !(ps->url = strdup(url))) {
+		free(ps);
+		return DD_ENOMEM;
+	}
+	PGconn *c = pg_connect_url(url);
+	if (!c) {
+		free(ps->url);
+		free(ps);
+		return DD_EIO;
+	}
+	int rc = migrate(c, &s->version);
+	PQfinish(c);
+	if (rc) {
+		free(ps->url);
+		free(ps);
+		return rc;
+	}
+	s->be_data = ps;
+	return 0;
+}
+
+static void pg_close(struct dd_store *s)
+{
+	struct pg_store *ps = s->be_data;
+	if (ps)
+		free(ps->url);
+	free(ps);
+}
+
+static struct dd_db *pg_connect(struct dd_store *s)
+{
+	struct pg_db *d = calloc(1, sizeof *d);
+	if (!d)
+		return NULL;
+	d->c = pg_connect_url(((struct pg_store *)s->be_data)->url);
+	if (!d->c) {
+		free(d);
+		return NULL;
+	}
+	return &d->base;
+}
+
+static void clear_result(struct pg_stmt *st)
+{
+	for (int i = 0; i < st->nblobs; i++)
+		if (st->blobs[i]) {
+			PQfreemem(st->blobs[i]);
+			st->blobs[i] = NULL;
+		}
+	PQclear(st->res);
+	st->res = NULL;
+	st->ran = false;
+	st->row = st->nrows = 0;
+}
+
+static void stmt_free(struct pg_stmt *st)
+{
+	if (!st)
+		return;
+	clear_result(st);
+	for (int i = 0; i < st->nparams; i++)
+		free(st->p[i].own);
+	free(st->blobs);
+	free(st->p);
+	free(st->prep_types);
+	free(st->vals);
+	free(st->lens);
+	free(st->fmts);
+	free(st->text);
+	free(st);
+}
+
+static void pg_disconnect(struct dd_db *db)
+{
+	struct pg_db *d = PDB(db);
+	for (int i = 0; i < STMT_CACHE; i++)
+		stmt_free(d->cache[i].st);
+	PQfinish(d->c);
+	free(d);
+}
+
+/* SQLite's parameters (?N, bare ?) as PostgreSQL's $N, outside literals, quoted names and
+ * comments; *nparams is the largest index. NULL on allocation failure. */
+static char *translate(const char *sql, int *nparams)
+{
+	size_t n = strlen(sql);
+	char *out = malloc(n * 4 + 8); /* "?" becomes at most "$999" */
+	if (!out)
+		return NULL;
+	size_t o = 0;
+	int maxp = 0;
+	for (size_t i = 0; i < n;) {
+		char ch = sql[i];
+		if (ch == '\'' || ch == '"') {
+			size_t j = i + 1;
+			while (j < n && sql[j] != ch)
+				j++;
+			j = j < n ? j + 1 : n;
+			memcpy(out + o, sql + i, j - i);
+			o += j - i;
+			i = j;
+		} else if (ch == '-' && sql[i + 1] == '-') {
+			size_t j = i;
+			while (j < n && sql[j] != '\n')
+				j++;
+			memcpy(out + o, sql + i, j - i);
+			o += j - i;
+			i = j;
+		} else if (ch == '?') {
+			int idx;
+			size_t j = i + 1;
+			if (isdigit((unsigned char)sql[j])) {
+				idx = 0;
+				while (isdigit((unsigned char)sql[j]) && idx < 1000)
+					idx = idx * 10 + (sql[j++] - '0');
+			} else {
+				idx = maxp + 1;
+			}
+			if (idx > maxp)
+				maxp = idx;
+			o += (size_t)snprintf(out + o, 8, "$%d", idx);
+			i = j;
+		} else {
+			out[o++] = sql[i++];
+		}
+	}
+	out[o] = 0;
+	*nparams = maxp;
+	return out;
+}
+
+static struct pg_stmt *stmt_new(struct pg_db *d, const char *sql)
+{
+	struct pg_stmt *st = calloc(1, sizeof *st);
+	if (!st)
+		return NULL;
+	st->base.be = &dd__store_pg;
+	st->db = d;
+	st->sql = sql;
+	st->text = translate(sql, &st->nparams);
+	int np = st->nparams > 0 ? st->nparams : 1;
+	st->p = calloc((size_t)np, sizeof *st->p);
+	st->prep_types = calloc((size_t)np, sizeof *st->prep_types);
+	st->vals = calloc((size_t)np, sizeof *st->vals);
+	st->lens = calloc((size_t)np, sizeof *st->lens);
+	st->fmts = calloc((size_t)np, sizeof *st->fmts);
+	if (!st->text || !st->p || !st->prep_types || !st->vals || !st->lens || !st->fmts) {
+		stmt_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+static void clear_bindings(struct pg_stmt *st)
+{
+	for (int i = 0; i < st->nparams; i++)
+		st->p[i].kind = P_NULL;
+}
+
+static struct dd_stmt *pg_stmt(struct dd_db *db, const char *sql)
+{
+	struct pg_db *d = PDB(db);
+	size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE;
+	for (size_t i = 0; i < STMT_CACHE; i++) {
+		struct stmt_slot *slot = &d->cache[(h + i) % STMT_CACHE];
+		if (slot->sql == sql) {
+			clear_result(slot->st);
+			clear_bindings(slot->st);
+			return &slot->st->base;
+		}
+		if (!slot->sql) {
+			slot->st = stmt_new(d, sql);
+			if (!slot->st) {
+				dd_log_error("store: out of memory preparing %s", sql);
+				return NULL;
+			}
+			slot->sql = sql;
+			return &slot->st->base;
+		}
+	}
+	dd_log_error("store: statement cache full");
+	return NULL;
+}
+
+static int pg_exec(struct dd_db *db, const char *sql) { return run(PDB(db)->c, sql, sql); }
+
+static int64_t pg_changes(struct dd_db *db) { return PDB(db)->changes; }
+
+static int pg_begin_write(struct dd_db *db)
+{
+	return run(PDB(db)->c, "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" DD_PG_LOCK ", 1)",
+		   "begin write");
+}
+
+static int pg_begin_read(struct dd_db *db)
+{
+	/* the SELECT takes the snapshot now, as SQLite's read transaction touches the file */
+	return run(PDB(db)->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1", "begin read");
+}
+
+static void pg_rollback(struct dd_db *db)
+{
+	struct pg_db *d = PDB(db);
+	if (PQtransactionStatus(d->c) != PQTRANS_IDLE) {
+		PGresult *r = PQexec(d->c, "ROLLBACK");
+		PQclear(r);
+	}
+}
+
+static int pg_begin_read_consistent(struct dd_db **dbs, int n)
+{
+	if (n < 1)
+		return 0;
+	PGconn *c = PDB(dbs[0])->c;
+	PGresult *r = PQexec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT pg_export_snapshot()");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		dd_log_error("store: export snapshot: %s", PQresultErrorMessage(r));
+		PQclear(r);
+		pg_rollback(dbs[0]);
+		return DD_EIO;
+	}
+	char sql[160];
+	const char *snap = PQgetvalue(r, 0, 0);
+	bool safe = strlen(snap) < 64;
+	for (const char *p = snap; *p && safe; p++)
+		safe = isxdigit((unsigned char)*p) || *p == '-';
+	snprintf(sql, sizeof sql, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '%s'",
+		 safe ? snap : "");
+	PQclear(r);
+	for (int i = 1; i < n; i++)
+		if (!safe || run(PDB(dbs[i])->c, sql, "import snapshot")) {
+			for (int k = 0; k <= i; k++)
+				pg_rollback(dbs[k]);
+			return DD_EIO;
+		}
+	return 0;
+}
+
+static int pg_commit(struct dd_db *db)
+{
+	PGresult *r = PQexec(PDB(db)->c, "COMMIT");
+	/* COMMIT of a failed transaction "succeeds" with the status ROLLBACK */
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0;
+	if (!ok)
+		dd_log_error("store: commit: %s", PQresultStatus(r) == PGRES_COMMAND_OK ? "the transaction had failed"
+											: PQresultErrorMessage(r));
+	PQclear(r);
+	return ok ? 0 : DD_EIO;
+}
+
+static Oid kind_type(const struct param *p)
+{
+	switch (p->kind) {
+	case P_INT: return OID_INT8;
+	case P_TEXT: return OID_TEXT;
+	case P_BLOB: return OID_BYTEA;
+	default: return 0;
+	}
+}
+
+/* Prepares st with the types of its bindings (see the top of the file). */
+static int prepare(struct pg_stmt *st)
+{
+	struct pg_db *d = st->db;
+	Oid types[1000];
+	for (int i = 0; i < st->nparams; i++) {
+		Oid t = kind_type(&st->p[i]);
+		types[i] = t ? t : st->p[i].last_type;
+	}
+	if (st->prepared) {
+		bool same = true;
+		for (int i = 0; i < st->nparams && same; i++)
+			same = st->p[i].kind == P_NULL || types[i] == st->prep_types[i];
+		if (same)
+			return 0;
+		char dealloc[48];
+		snprintf(dealloc, sizeof dealloc, "DEALLOCATE %s", st->name);
+		if (PQtransactionStatus(d->c) != PQTRANS_INERROR)
+			PQclear(PQexec(d->c, dealloc));
+		st->prepared = false;
+		for (int i = 0; i < st->nparams; i++)
+			if (st->p[i].kind == P_NULL)
+				types[i] = st->prep_types[i];
+	}
+	snprintf(st->name, sizeof st->name, "dd%u", ++d->nprepared);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		PGresult *r = PQprepare(d->c, st->name, st->text, st->nparams, types);
+		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+			PQclear(r);
+			memcpy(st->prep_types, types, (size_t)st->nparams * sizeof *types);
+			st->prepared = true;
+			return 0;
+		}
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		bool retry = attempt == 0 && state && strcmp(state, "42P18") == 0; /* indeterminate type */
+		if (!retry) {
+			dd_log_error("store: prepare failed: %s: %s", PQresultErrorMessage(r), st->sql);
+			PQclear(r);
+			return DD_EIO;
+		}
+		PQclear(r);
+		for (int i = 0; i < st->nparams; i++)
+			if (!types[i])
+				types[i] = OID_TEXT;
+	}
+	return DD_EIO;
+}
+
+static int pg_step(struct dd_stmt *base)
+{
+	struct pg_stmt *st = PST(base);
+	if (st->ran) {
+		if (st->row + 1 < st->nrows) {
+			st->row++;
+			return DD_STMT_ROW;
+		}
+		st->row = st->nrows;
+		return DD_STMT_DONE;
+	}
+	if (st->nparams > 1000 || prepare(st))
+		return DD_STMT_ERROR;
+	for (int i = 0; i < st->nparams; i++) {
+		struct param *p = &st->p[i];
+		st->vals[i] = p->kind == P_NULL ? NULL : p->val;
+		st->lens[i] = p->len;
+		st->fmts[i] = p->kind == P_BLOB;
+	}
+	struct pg_db *d = st->db;
+	PGresult *r = PQexecPrepared(d->c, st->name, st->nparams, st->vals, st->lens, st->fmts, 0);
+	ExecStatusType s = PQresultStatus(r);
+	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
+		const char *tuples = PQcmdTuples(r);
+		const char *cmd = PQcmdStatus(r);
+		if (*tuples && (strncmp(cmd, "INSERT", 6) == 0 || strncmp(cmd, "UPDATE", 6) == 0 ||
+				strncmp(cmd, "DELETE", 6) == 0 || strncmp(cmd, "MERGE", 5) == 0))
+			d->changes = strtoll(tuples, NULL, 10);
+		st->res = r;
+		st->ran = true;
+		st->row = 0;
+		st->nrows = s == PGRES_TUPLES_OK ? PQntuples(r) : 0;
+		int nf = PQnfields(r);
+		if (nf > st->nblobs) {
+			unsigned char **b = realloc(st->blobs, (size_t)nf * sizeof *b);
+			if (!b)
+				return DD_STMT_ERROR;
+			for (int i = st->nblobs; i < nf; i++)
+				b[i] = NULL;
+			st->blobs = b;
+			st->nblobs = nf;
+		}
+		return st->nrows > 0 ? DD_STMT_ROW : DD_STMT_DONE;
+	}
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	int rc = state && strncmp(state, "23", 2) == 0 ? DD_STMT_CONSTRAINT : DD_STMT_ERROR;
+	if (rc == DD_STMT_ERROR)
+		dd_log_error("store: step: %s: %s", PQresultErrorMessage(r), st->sql);
+	PQclear(r);
+	return rc;
+}
+
+static void pg_reset(struct dd_stmt *st) { clear_result(PST(st)); }
+
+static struct param *param_at(struct dd_stmt *base, int idx)
+{
+	struct pg_stmt *st = PST(base);
+	if (idx < 1 || idx > st->nparams)
+		return NULL;
+	return &st->p[idx - 1];
+}
+
+static int own_copy(struct param *p, const void *v, size_t n)
+{
+	if (n > INT32_MAX - 1)
+		return 1;
+	if (n + 1 > p->owncap) {
+		size_t cap = n + 1 < 64 ? 64 : n + 1;
+		char *b = realloc(p->own, cap);
+		if (!b)
+			return 1;
+		p->own = b;
+		p->owncap = cap;
+	}
+	if (n)
+		memcpy(p->own, v, n);
+	p->own[n] = 0;
+	p->val = p->own;
+	p->len = (int)n;
+	return 0;
+}
+
+static int pg_bind_text(struct dd_stmt *st, int idx, const char *s, bool copy)
+{
+	struct param *p = param_at(st, idx);
+	if (!p)
+		return 1;
+	if (copy) {
+		if (own_copy(p, s, strlen(s)))
+			return 1;
+	} else {
+		p->val = s;
+		p->len = 0;
+	}
+	p->kind = P_TEXT;
+	p->last_type = OID_TEXT;
+	return 0;
+}
+
+static int pg_bind_int64(struct dd_stmt *st, int idx, int64_t v)
+{
+	struct param *p = param_at(st, idx);
+	if (!p)
+		return 1;
+	snprintf(p->num, sizeof p->num, "%" PRId64, v);
+	p->val = p->num;
+	p->len = 0;
+	p->kind = P_INT;
+	p->last_type = OID_INT8;
+	return 0;
+}
+
+static int pg_bind_null(struct dd_stmt *st, int idx)
+{
+	struct param *p = param_at(st, idx);
+	if (!p)
+		return 1;
+	p->kind = P_NULL;
+	return 0;
+}
+
+static int pg_bind_blob(struct dd_stmt *st, int idx, const void *v, size_t n)
+{
+	struct param *p = param_at(st, idx);
+	if (!p || own_copy(p, v ? v : "", v ? n : 0))
+		return 1;
+	p->kind = P_BLOB;
+	p->last_type = OID_BYTEA;
+	return 0;
+}
+
+static bool col_ok(struct pg_stmt *st, int idx)
+{
+	return st->res && st->row < st->nrows && idx >= 0 && idx < PQnfields(st->res);
+}
+
+static bool pg_col_is_null(struct dd_stmt *base, int idx)
+{
+	struct pg_stmt *st = PST(base);
+	return !col_ok(st, idx) || PQgetisnull(st->res, st->row, idx);
+}
+
+static const char *pg_col_text(struct dd_stmt *base, int idx)
+{
+	struct pg_stmt *st = PST(base);
+	if (pg_col_is_null(base, idx))
+		return NULL;
+	return PQgetvalue(st->res, st->row, idx);
+}
+
+/* Integers as SQLite reads them: booleans are 1 and 0, a number's integer part. */
+static int64_t pg_col_int64(struct dd_stmt *base, int idx)
+{
+	const char *t = pg_col_text(base, idx);
+	if (!t)
+		return 0;
+	if (t[0] == 't' && !t[1])
+		return 1;
+	if (t[0] == 'f' && !t[1])
+		return 0;
+	return strtoll(t, NULL, 10);
+}
+
+static const void *pg_col_blob(struct dd_stmt *base, int idx, size_t *n)
+{
+	struct pg_stmt *st = PST(base);
+	*n = 0;
+	if (pg_col_is_null(base, idx))
+		return NULL;
+	const char *t = PQgetvalue(st->res, st->row, idx);
+	if (PQftype(st->res, idx) != OID_BYTEA) {
+		*n = (size_t)PQgetlength(st->res, st->row, idx);
+		return t;
+	}
+	if (st->blobs[idx])
+		PQfreemem(st->blobs[idx]);
+	st->blobs[idx] = PQunescapeBytea((const unsigned char *)t, n);
+	if (!st->blobs[idx])
+		*n = 0;
+	return st->blobs[idx];
+}
+
+const struct dd_store_backend dd__store_pg = {
+	.name = "postgresql",
+	.open = pg_open,
+	.close = pg_close,
+	.connect = pg_connect,
+	.disconnect = pg_disconnect,
+	.stmt = pg_stmt,
+	.exec = pg_exec,
+	.changes = pg_changes,
+	.begin_write = pg_begin_write,
+	.begin_read = pg_begin_read,
+	.begin_read_consistent = pg_begin_read_consistent,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.step = pg_step,
+	.reset = pg_reset,
+	.bind_text = pg_bind_text,
+	.bind_int64 = pg_bind_int64,
+	.bind_null = pg_bind_null,
+	.bind_blob = pg_bind_blob,
+	.col_int64 = pg_col_int64,
+	.col_is_null = pg_col_is_null,
+	.col_text = pg_col_text,
+	.col_blob = pg_col_blob,
+};
