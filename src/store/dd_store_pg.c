@@ -3,16 +3,17 @@
  * The PostgreSQL backend of the store (dd_store_backend.h), on libpq. Each connection
  * caches its statements by the SQL text's address, as the SQLite backend does; a
  * statement's `?N` (and bare `?`) parameters are rewritten to `$N` once, and it is
- * prepared on its first step with the types of the values bound then (INT8 for integers,
- * TEXT for text, BYTEA for blobs; a NULL takes the type that index had before, else lets
- * the server infer it, else TEXT), so `?1 IS NULL OR col = ?1` prepares. It is prepared
- * again only when a non-NULL value of another type is bound. A step fetches the whole
+ * prepared on its first step with the types of the values bound then: INT8 for integers
+ * (so `?1 - 1` stays 64-bit) and BYTEA for blobs; text and NULL are left for the server to
+ * infer from the columns (a text compared with a case-insensitive dd_nocase column must
+ * become dd_nocase, dd_store_schema_pg.c), and where it cannot (`?1 IS NULL` alone) they
+ * are TEXT. It is prepared again only when a non-NULL value of another type is bound. A step fetches the whole
  * result (text format) at once, so another statement may run on the connection while
  * this one's rows are read, as SQLite allows. SQLSTATE class 23 is DD_STMT_CONSTRAINT.
  *
  * Semantics kept from SQLite:
  * - one writer at a time across every process on the database: dd_db_begin_write is
- *   BEGIN (READ COMMITTED) + pg_advisory_xact_lock(DD_PG_LOCK, 1), held until COMMIT or
+ *   BEGIN (READ COMMITTED) + pg_advisory_xact_lock(25700, 1), held until COMMIT or
  *   ROLLBACK; every statement after the lock sees every earlier writer's commit, so a
  *   read-then-write inside a write transaction stays correct between servers. Writes
  *   outside a transaction autocommit without that lock (as SQLite's autocommit writes,
@@ -20,8 +21,9 @@
  * - a read transaction sees one snapshot (REPEATABLE READ READ ONLY, started at BEGIN);
  * - dd_store_begin_read_consistent gives several connections one snapshot
  *   (pg_export_snapshot on the first, SET TRANSACTION SNAPSHOT on the others);
- * - migrations run under a session advisory lock (DD_PG_LOCK, 2), one transaction each,
- *   tracked in dd_schema_version, so two servers starting at once migrate once.
+ * - migrations follow the protocol at the top of dd_store_schema_pg.c: each step in one
+ *   transaction under an advisory lock, the count in dd_schema_version, so two servers
+ *   starting at once migrate once; a newer database is refused as SQLite's is.
  */
 #include "store/dd_store_backend.h"
 #include "dd/store.h"
@@ -38,12 +40,9 @@
 
 #define STMT_CACHE 512
 
-/* The PostgreSQL migrations (dd_store_schema_pg.c). Weak until that file is merged: a
- * binary without it refuses PostgreSQL at open. */
-extern const char *const dd_store_pg_migrations[] __attribute__((weak));
-extern const int dd_store_pg_nmigrations __attribute__((weak));
-/* The advisory lock class of iotdefender ("dd"); object 1 = writer, 2 = migrations. */
-#define DD_PG_LOCK "25700"
+/* The writers' advisory lock: class 25700 ("dd"), object 1 (the two-key space, apart from
+ * the migrations' one-key lock, dd_store_pg_lock). */
+#define DD_PG_WRITE_LOCK "25700, 1"
 
 /* PostgreSQL's built-in type oids (catalog/pg_type.h is in the server headers). */
 enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_TEXT = 25 };
@@ -153,42 +152,56 @@ static int query_int(PGconn *c, const char *sql, int64_t *out)
 	return 0;
 }
 
+/* The version-table protocol of dd_store_schema_pg.c: every step in a transaction under
+ * dd_store_pg_lock, the applied count in dd_schema_version, one transaction a migration. */
+static int read_version(PGconn *c, int64_t *v)
+{
+	return query_int(c, "SELECT version FROM dd_schema_version WHERE id = 1", v);
+}
+
 static int migrate(PGconn *c, int *version)
 {
-	if (!&dd_store_pg_nmigrations) {
-		dd_log_error("store: this binary was built without the PostgreSQL schema");
-		return DD_EUNSUPPORTED;
-	}
-	if (run(c, "SELECT pg_advisory_lock(" DD_PG_LOCK ", 2)", "migration lock"))
-		return DD_EIO;
-	int rc = DD_EIO;
 	int64_t v = 0;
-	if (run(c, "CREATE TABLE IF NOT EXISTS dd_schema_version(version BIGINT PRIMARY KEY, applied_at "
-		   "TIMESTAMPTZ NOT NULL DEFAULT now())", "schema version table") ||
-	    query_int(c, "SELECT coalesce(max(version), 0) FROM dd_schema_version", &v))
-		goto out;
+	if (run(c, "BEGIN", "migration begin") || run(c, dd_store_pg_lock, "migration lock") ||
+	    run(c, dd_store_pg_version_table, "schema version table") || read_version(c, &v) ||
+	    run(c, "COMMIT", "migration commit")) {
+		run(c, "ROLLBACK", "migration rollback");
+		return DD_EIO;
+	}
 	if (v > dd_store_pg_nmigrations) {
 		dd__store_refuse_newer((int)v, dd_store_pg_nmigrations);
-		rc = DD_EUNSUPPORTED;
-		goto out;
+		return DD_EUNSUPPORTED;
 	}
 	for (int i = (int)v; i < dd_store_pg_nmigrations; i++) {
 		char setv[96];
-		snprintf(setv, sizeof setv, "INSERT INTO dd_schema_version(version) VALUES (%d)", i + 1);
-		if (run(c, "BEGIN", "migration begin") || run(c, dd_store_pg_migrations[i], "migration") ||
-		    run(c, setv, "migration version") || run(c, "COMMIT", "migration commit")) {
-			dd_log_error("store: PostgreSQL migration %d failed", i + 1);
-			run(c, "ROLLBACK", "migration rollback");
-			goto out;
+		int64_t now = 0;
+		snprintf(setv, sizeof setv, "UPDATE dd_schema_version SET version = %d WHERE id = 1", i + 1);
+		if (run(c, "BEGIN", "migration begin") || run(c, dd_store_pg_lock, "migration lock") ||
+		    read_version(c, &now))
+			goto fail;
+		if (now > i) { /* another server applied it meanwhile */
+			if (run(c, "COMMIT", "migration commit"))
+				goto fail;
+			continue;
 		}
+		if (run(c, dd_store_pg_migrations[i], "migration") || run(c, setv, "migration version") ||
+		    run(c, "COMMIT", "migration commit"))
+			goto fail;
 		dd_log_info("store: applied PostgreSQL migration %d", i + 1);
+		continue;
+fail:
+		dd_log_error("store: PostgreSQL migration %d failed", i + 1);
+		run(c, "ROLLBACK", "migration rollback");
+		return DD_EIO;
 	}
-	*version = dd_store_pg_nmigrations > (int)v ? dd_store_pg_nmigrations : (int)v;
-	rc = 0;
-out:
-	if (run(c, "SELECT pg_advisory_unlock(" DD_PG_LOCK ", 2)", "migration unlock") && !rc)
-		rc = DD_EIO;
-	return rc;
+	if (read_version(c, &v))
+		return DD_EIO;
+	if (v > dd_store_pg_nmigrations) {
+		dd__store_refuse_newer((int)v, dd_store_pg_nmigrations);
+		return DD_EUNSUPPORTED;
+	}
+	*version = (int)v;
+	return 0;
 }
 
 static int pg_open(struct dd_store *s, const char *dir, const char *url)
@@ -385,7 +398,7 @@ static int64_t pg_changes(struct dd_db *db) { return PDB(db)->changes; }
 
 static int pg_begin_write(struct dd_db *db)
 {
-	return run(PDB(db)->c, "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" DD_PG_LOCK ", 1)",
+	return run(PDB(db)->c, "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" DD_PG_WRITE_LOCK ")",
 		   "begin write");
 }
 
@@ -449,7 +462,6 @@ static Oid kind_type(const struct param *p)
 {
 	switch (p->kind) {
 	case P_INT: return OID_INT8;
-	case P_TEXT: return OID_TEXT;
 	case P_BLOB: return OID_BYTEA;
 	default: return 0;
 	}
@@ -467,7 +479,8 @@ static int prepare(struct pg_stmt *st)
 	if (st->prepared) {
 		bool same = true;
 		for (int i = 0; i < st->nparams && same; i++)
-			same = st->p[i].kind == P_NULL || types[i] == st->prep_types[i];
+			same = st->p[i].kind == P_NULL || types[i] == st->prep_types[i] ||
+			       (st->p[i].kind == P_TEXT && st->prep_types[i] != OID_INT8 && st->prep_types[i] != OID_BYTEA);
 		if (same)
 			return 0;
 		char dealloc[48];
@@ -598,7 +611,7 @@ static int pg_bind_text(struct dd_stmt *st, int idx, const char *s, bool copy)
 		p->len = 0;
 	}
 	p->kind = P_TEXT;
-	p->last_type = OID_TEXT;
+	p->last_type = 0;
 	return 0;
 }
 
