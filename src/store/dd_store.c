@@ -211,6 +211,8 @@ void dd_db_rollback(struct dd_db *db)
 
 bool dd_db_in_tx(struct dd_db *db) { return db->in_tx; }
 
+bool dd_db_is_pg(const struct dd_db *db) { return db->be == &dd__store_pg; }
+
 int dd_stmt_step(struct dd_stmt *st) { return st->be->step(st); }
 
 void dd_stmt_reset(struct dd_stmt *st) { st->be->reset(st); }

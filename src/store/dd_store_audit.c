@@ -87,8 +87,9 @@ void dd_store_audit_config_clear(struct dd_store_audit_config *c)
 int dd_store_audit_config_put(struct dd_db *db, const char *account_region, const char *role_arn, const char *targets,
 			      const char *checks)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO audit_config(account_region, role_arn, targets, checks)"
-					 " VALUES (?1, ?2, ?3, ?4)");
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO audit_config(account_region, role_arn, targets, checks)"
+					 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(account_region) DO UPDATE SET"
+					 " role_arn = excluded.role_arn, targets = excluded.targets, checks = excluded.checks");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -589,8 +590,8 @@ int dd_store_audit_suppressions_insert(struct dd_db *db, const char *account_reg
 int dd_store_audit_suppressions_update(struct dd_db *db, const char *account_region, const struct dd_store_audit_suppression *s,
 				       bool set_expiration, bool set_indefinite)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "UPDATE audit_suppressions SET expiration_ms = CASE WHEN ?8 THEN ?5 ELSE expiration_ms END,"
-					 " indefinite = CASE WHEN ?9 THEN ?6 WHEN ?8 THEN 0 ELSE indefinite END,"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE audit_suppressions SET expiration_ms = CASE WHEN ?8 <> 0 THEN ?5 ELSE expiration_ms END,"
+					 " indefinite = CASE WHEN ?9 <> 0 THEN ?6 WHEN ?8 <> 0 THEN 0 ELSE indefinite END,"
 					 " description = coalesce(?7, description), resource = ?4"
 					 " WHERE account_region = ?1 AND check_name = ?2 AND resource_key = ?3");
 	if (!st)

@@ -78,7 +78,7 @@ int dd_store_audit_reads_setting(struct dd_db *db, const char *account_region, c
 int dd_store_audit_reads_ca_ident(struct dd_db *db, const char *account_region, const char *id,
 				  dd_store_audit_reads_ca_fn fn, void *ud)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "SELECT ifnull(subject, ''), ifnull(serial, '') FROM ca_certificates"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT coalesce(subject, ''), coalesce(serial, '') FROM ca_certificates"
 					 " WHERE account_region = ?1 AND id = ?2");
 	if (!st)
 		return DD_EIO;

@@ -80,7 +80,7 @@ int dd_store_certs_scan(struct dd_db *db, const char *account_region, enum dd_st
 			dd_store_certs_row_fn fn, void *ud)
 {
 	static const char *const sql[2] = {
-		"SELECT " SCAN_COLS("ifnull(ca_id, '')") " FROM certificates"
+		"SELECT " SCAN_COLS("coalesce(ca_id, '')") " FROM certificates"
 		" WHERE account_region = ?1 AND (?2 IS NULL OR id = ?2) ORDER BY id",
 		"SELECT " SCAN_COLS("''") " FROM ca_certificates"
 		" WHERE account_region = ?1 AND (?2 IS NULL OR id = ?2) ORDER BY id",
@@ -115,7 +115,7 @@ int dd_store_certs_get(struct dd_db *db, const char *account_region, enum dd_sto
 		       dd_store_certs_row_fn fn, void *ud)
 {
 	static const char *const sql[2] = {
-		"SELECT " SCAN_COLS("ifnull(ca_id, '')") ", owner, customer_version, generation_id, pem, '', NULL,"
+		"SELECT " SCAN_COLS("coalesce(ca_id, '')") ", owner, customer_version, generation_id, pem, '', NULL,"
 		" ski, aki, crl_urls, facts_version FROM certificates WHERE account_region = ?1 AND id = ?2",
 		"SELECT " SCAN_COLS("''") ", owner, customer_version, generation_id, pem, auto_registration,"
 		" registration_config, ski, aki, crl_urls, facts_version FROM ca_certificates"
@@ -276,8 +276,8 @@ int dd_store_certs_ca_set_registration(struct dd_db *db, const char *account_reg
 				       const char *auto_registration, const char *config, bool remove, int64_t modified_ms)
 {
 	struct dd_stmt *st = dd_db_stmt(db,
-		"UPDATE ca_certificates SET auto_registration = CASE WHEN ?5 THEN 'DISABLE' ELSE ifnull(?3, auto_registration) END,"
-		" registration_config = CASE WHEN ?5 THEN NULL ELSE ifnull(?4, registration_config) END,"
+		"UPDATE ca_certificates SET auto_registration = CASE WHEN ?5 <> 0 THEN 'DISABLE' ELSE coalesce(?3, auto_registration) END,"
+		" registration_config = CASE WHEN ?5 <> 0 THEN NULL ELSE coalesce(?4, registration_config) END,"
 		" modified = ?6 WHERE account_region = ?1 AND id = ?2");
 	if (!st)
 		return DD_EIO;
@@ -339,9 +339,26 @@ int dd_store_certs_list(struct dd_db *db, const char *account_region, enum dd_st
 		  " AND (?5 IS NULL OR json_extract(registration_config, '$.templateName') = ?5)"
 		  " ORDER BY created DESC, id DESC LIMIT ?4" },
 	};
+	/* PostgreSQL reads the template name with ->> (json_extract is SQLite's) */
+	static const char *const sql_pg[2][2] = {
+		{ "SELECT id, status, created, mode FROM certificates WHERE account_region = ?1"
+		  " AND (created > ?2 OR (created = ?2 AND id > ?3)) AND (?5 IS NULL OR ca_id = ?5)"
+		  " ORDER BY created, id LIMIT ?4",
+		  "SELECT id, status, created, mode FROM certificates WHERE account_region = ?1"
+		  " AND (created < ?2 OR (created = ?2 AND id < ?3)) AND (?5 IS NULL OR ca_id = ?5)"
+		  " ORDER BY created DESC, id DESC LIMIT ?4" },
+		{ "SELECT id, status, created, mode FROM ca_certificates WHERE account_region = ?1"
+		  " AND (created > ?2 OR (created = ?2 AND id > ?3))"
+		  " AND (?5 IS NULL OR (CAST(registration_config AS jsonb) ->> 'templateName') = ?5)"
+		  " ORDER BY created, id LIMIT ?4",
+		  "SELECT id, status, created, mode FROM ca_certificates WHERE account_region = ?1"
+		  " AND (created < ?2 OR (created = ?2 AND id < ?3))"
+		  " AND (?5 IS NULL OR (CAST(registration_config AS jsonb) ->> 'templateName') = ?5)"
+		  " ORDER BY created DESC, id DESC LIMIT ?4" },
+	};
 	if (!kind_ok(kind) || !page || page->limit < 1)
 		return DD_EINVAL;
-	struct dd_stmt *st = dd_db_stmt(db, sql[kind][!page->ascending]);
+	struct dd_stmt *st = dd_db_stmt(db, (dd_db_is_pg(db) ? sql_pg : sql)[kind][!page->ascending]);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -539,6 +556,8 @@ int dd_store_certs_registration_code_set(struct dd_db *db, const char *account_r
 
 /* ---- attachments and tags of a certificate ARN ------------------------------------------ */
 
+/* An ARN matches whatever its ASCII case (as SQLite's LIKE did; lower() is the portable form). */
+
 static int first_text(struct dd_stmt *st, const char *account_region, const char *arn, char *out, size_t len)
 {
 	if (!st)
@@ -555,26 +574,26 @@ static int first_text(struct dd_stmt *st, const char *account_region, const char
 int dd_store_certs_attached_thing(struct dd_db *db, const char *account_region, const char *arn, char *thing, size_t len)
 {
 	return first_text(dd_db_stmt(db, "SELECT thing_name FROM thing_principals WHERE account_region = ?1"
-					 " AND principal LIKE ?2 LIMIT 1"), account_region, arn, thing, len);
+					 " AND lower(principal) = lower(?2) LIMIT 1"), account_region, arn, thing, len);
 }
 
 int dd_store_certs_attached_policy(struct dd_db *db, const char *account_region, const char *arn, char *policy,
 				   size_t len)
 {
 	return first_text(dd_db_stmt(db, "SELECT policy_name FROM policy_targets WHERE account_region = ?1"
-					 " AND target LIKE ?2 LIMIT 1"), account_region, arn, policy, len);
+					 " AND lower(target) = lower(?2) LIMIT 1"), account_region, arn, policy, len);
 }
 
 int dd_store_certs_forget_arn(struct dd_db *db, const char *account_region, const char *arn)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM policy_targets WHERE account_region = ?1 AND target LIKE ?2");
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM policy_targets WHERE account_region = ?1 AND lower(target) = lower(?2)");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, arn);
 	if (dd_step_done(st))
 		return DD_EIO;
-	st = dd_db_stmt(db, "DELETE FROM tags WHERE account_region = ?1 AND resource_arn LIKE ?2");
+	st = dd_db_stmt(db, "DELETE FROM tags WHERE account_region = ?1 AND lower(resource_arn) = lower(?2)");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);

@@ -111,7 +111,8 @@ int dd_store_changes_self_signed(struct dd_db *db, dd_store_changes_pem_fn fn, v
 
 int dd_store_changes_endpoint_set(struct dd_db *db, const char *region, const char *host_port)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO server_meta(key, value) VALUES ('broker_endpoint/' || ?2, ?1)");
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO server_meta(key, value) VALUES ('broker_endpoint/' || ?2, ?1)"
+					 " ON CONFLICT(key) DO UPDATE SET value = excluded.value");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, host_port);

@@ -156,7 +156,7 @@ int dd_store_cognito_list(struct dd_db *db, const char *account, const char *reg
 	dd_bind_text(st, 1, account);
 	dd_bind_text(st, 2, region);
 	dd_bind_text(st, 3, after ? after : "");
-	dd_bind_int64(st, 4, limit > 0 ? limit : -1);
+	dd_bind_int64(st, 4, limit > 0 ? limit : INT64_MAX);
 	int step = DD_STMT_DONE, stop = 0;
 	while (!stop && (step = dd_stmt_step(st)) == DD_STMT_ROW) {
 		struct dd_store_cognito_pool p = {

@@ -141,7 +141,8 @@ int dd_store_connections_stats_add(struct dd_db *db, const char *region, const s
 	snprintf(value, sizeof value, "%lld %lld %lld %lld %lld", (long long)d->connected,
 		 (long long)(cur.connects + d->connects), (long long)(cur.disconnects + d->disconnects),
 		 (long long)(cur.refusals + d->refusals), (long long)d->updated_ms);
-	st = dd_db_stmt(db, "INSERT OR REPLACE INTO server_meta(key, value) VALUES ('broker_stats/' || ?1, ?2)");
+	st = dd_db_stmt(db, "INSERT INTO server_meta(key, value) VALUES ('broker_stats/' || ?1, ?2)"
+			    " ON CONFLICT(key) DO UPDATE SET value = excluded.value");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, region);

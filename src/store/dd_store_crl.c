@@ -32,8 +32,11 @@ int dd_store_crl_put(struct dd_db *db, const char *account_region, const struct 
 {
 	if (!r || !r->ca_id || (n && !serials))
 		return DD_EINVAL;
-	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO crls(account_region, ca_id, issuer, this_update, next_update,"
-					  " der, source, stored, n_revoked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO crls(account_region, ca_id, issuer, this_update, next_update,"
+					  " der, source, stored, n_revoked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+					  " ON CONFLICT(account_region, ca_id) DO UPDATE SET issuer = excluded.issuer,"
+					  " this_update = excluded.this_update, next_update = excluded.next_update, der = excluded.der,"
+					  " source = excluded.source, stored = excluded.stored, n_revoked = excluded.n_revoked");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -55,7 +58,7 @@ int dd_store_crl_put(struct dd_db *db, const char *account_region, const struct 
 	if (dd_step_done(st))
 		return DD_EIO;
 	for (size_t i = 0; i < n; i++) {
-		st = dd_db_stmt(db, "INSERT OR IGNORE INTO crl_revoked(account_region, ca_id, serial) VALUES (?1, ?2, ?3)");
+		st = dd_db_stmt(db, "INSERT INTO crl_revoked(account_region, ca_id, serial) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING");
 		if (!st)
 			return DD_EIO;
 		dd_bind_text(st, 1, account_region);
@@ -202,7 +205,7 @@ int dd_store_crl_fetch_succeeded(struct dd_db *db, const char *account_region, c
 		"INSERT INTO crl_fetches(account_region, url, last_attempt, last_success, ok_until, this_update,"
 		" next_update, ca_id, last_error, fetches, failures) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, NULL, 1, 0)"
 		" ON CONFLICT(account_region, url) DO UPDATE SET last_attempt = ?3, last_success = ?3, ok_until = ?4,"
-		" this_update = ?5, next_update = ?6, ca_id = ?7, last_error = NULL, fetches = fetches + 1");
+		" this_update = ?5, next_update = ?6, ca_id = ?7, last_error = NULL, fetches = crl_fetches.fetches + 1");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -222,7 +225,7 @@ int dd_store_crl_fetch_failed(struct dd_db *db, const char *account_region, cons
 		"INSERT INTO crl_fetches(account_region, url, last_attempt, last_success, ok_until, this_update,"
 		" next_update, ca_id, last_error, fetches, failures) VALUES (?1, ?2, ?3, 0, 0, 0, 0, NULL, ?4, 1, 1)"
 		" ON CONFLICT(account_region, url) DO UPDATE SET last_attempt = ?3, ok_until = 0, last_error = ?4,"
-		" fetches = fetches + 1, failures = failures + 1");
+		" fetches = crl_fetches.fetches + 1, failures = crl_fetches.failures + 1");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);

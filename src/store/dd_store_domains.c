@@ -17,7 +17,7 @@ int dd_store_domains_count(struct dd_db *db, const char *ar, const char *name, i
 {
 	*total = 0;
 	*exists = false;
-	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*), ifnull(sum(name = ?2), 0) FROM domain_configurations WHERE account_region = ?1");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*), coalesce(sum(CASE WHEN name = ?2 THEN 1 ELSE 0 END), 0) FROM domain_configurations WHERE account_region = ?1");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
@@ -33,8 +33,8 @@ int dd_store_domains_count(struct dd_db *db, const char *ar, const char *name, i
 
 int dd_store_domains_insert(struct dd_db *db, const char *ar, const struct dd_store_domains_row *r)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR IGNORE INTO domain_configurations(account_region, name, arn_id, config, status,"
-					  " service_type, domain_type, status_changed, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO domain_configurations(account_region, name, arn_id, config, status,"
+					  " service_type, domain_type, status_changed, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
@@ -107,7 +107,7 @@ int dd_store_domains_list(struct dd_db *db, const char *ar, const char *after, c
 int dd_store_domains_update(struct dd_db *db, const char *ar, const char *name, const char *config, const char *status,
 			    int64_t status_changed_ms)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "UPDATE domain_configurations SET config = ?3, status = ifnull(?4, status),"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE domain_configurations SET config = ?3, status = coalesce(?4, status),"
 					  " status_changed = CASE WHEN ?5 >= 0 THEN ?5 ELSE status_changed END"
 					  " WHERE account_region = ?1 AND name = ?2");
 	if (!st)

@@ -54,8 +54,8 @@ int dd_store_groups_get(struct dd_db *db, const char *account_region, const char
 {
 	memset(row, 0, sizeof *row);
 	struct dd_stmt *st = dd_db_stmt(db,
-		"SELECT name, group_id, ifnull(parent, ''), description, attributes, dynamic, query_string,"
-		" ifnull(index_name, ''), ifnull(query_version, ''), version, created FROM thing_groups"
+		"SELECT name, group_id, coalesce(parent, ''), description, attributes, dynamic, query_string,"
+		" coalesce(index_name, ''), coalesce(query_version, ''), version, created FROM thing_groups"
 		" WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
@@ -172,7 +172,7 @@ int dd_store_groups_list(struct dd_db *db, const char *account_region, enum dd_s
 		"WITH RECURSIVE sub(n) AS (SELECT name FROM thing_groups WHERE ?6 = 3 AND account_region = ?1 AND parent = ?3"
 		" UNION SELECT g.name FROM thing_groups g JOIN sub ON g.parent = sub.n WHERE g.account_region = ?1)"
 		" SELECT name FROM thing_groups WHERE account_region = ?1 AND name > ?2"
-		" AND CASE ?6 WHEN 0 THEN 1 WHEN 1 THEN ifnull(parent, '') = '' WHEN 2 THEN parent = ?3"
+		" AND CASE ?6 WHEN 0 THEN 1 = 1 WHEN 1 THEN coalesce(parent, '') = '' WHEN 2 THEN parent = ?3"
 		" ELSE name IN (SELECT n FROM sub) END"
 		" AND (?4 IS NULL OR substr(name, 1, length(?4)) = ?4) ORDER BY name LIMIT ?5");
 	if (!st)
@@ -181,7 +181,7 @@ int dd_store_groups_list(struct dd_db *db, const char *account_region, enum dd_s
 	dd_bind_text(st, 2, after ? after : "");
 	dd_bind_text(st, 3, parent);
 	dd_bind_text(st, 4, prefix);
-	dd_bind_int64(st, 5, limit > 0 ? limit : -1);
+	dd_bind_int64(st, 5, limit > 0 ? limit : INT64_MAX);
 	dd_bind_int64(st, 6, scope == DD_STORE_GROUPS_ALL ? 0 : scope == DD_STORE_GROUPS_ROOTS ? 1
 							  : scope == DD_STORE_GROUPS_CHILDREN ? 2 : 3);
 	return list_names(st, fn, ud);
@@ -189,7 +189,7 @@ int dd_store_groups_list(struct dd_db *db, const char *account_region, enum dd_s
 
 int dd_store_groups_dynamic_list(struct dd_db *db, const char *account_region, dd_store_groups_dynamic_fn fn, void *ud)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "SELECT name, ifnull(query_string, '') FROM thing_groups"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT name, coalesce(query_string, '') FROM thing_groups"
 					  " WHERE account_region = ?1 AND dynamic = 1 ORDER BY name");
 	if (!st)
 		return DD_EIO;
@@ -233,7 +233,8 @@ int dd_store_groups_member_is(struct dd_db *db, const char *account_region, cons
 
 int dd_store_groups_member_add(struct dd_db *db, const char *account_region, const char *group, const char *thing)
 {
-	return exec3(db, "INSERT OR IGNORE INTO thing_group_members(account_region, group_name, thing_name) VALUES (?1, ?2, ?3)",
+	return exec3(db, "INSERT INTO thing_group_members(account_region, group_name, thing_name) VALUES (?1, ?2, ?3)"
+			 " ON CONFLICT DO NOTHING",
 		     account_region, group, thing);
 }
 
@@ -278,7 +279,8 @@ int dd_store_groups_member_list(struct dd_db *db, const char *account_region, co
 {
 	struct dd_stmt *st = recursive
 		? dd_db_stmt(db,
-			"WITH RECURSIVE sub(name) AS (SELECT ?2 UNION SELECT g.name FROM thing_groups g JOIN sub ON g.parent = sub.name"
+			"WITH RECURSIVE sub(name) AS (SELECT name FROM thing_groups WHERE account_region = ?1 AND name = ?2"
+			" UNION SELECT g.name FROM thing_groups g JOIN sub ON g.parent = sub.name"
 			" WHERE g.account_region = ?1) SELECT DISTINCT thing_name FROM thing_group_members WHERE account_region = ?1"
 			" AND group_name IN (SELECT name FROM sub) AND thing_name > ?3 ORDER BY thing_name LIMIT ?4")
 		: dd_db_stmt(db,
@@ -289,7 +291,7 @@ int dd_store_groups_member_list(struct dd_db *db, const char *account_region, co
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, group);
 	dd_bind_text(st, 3, after ? after : "");
-	dd_bind_int64(st, 4, limit > 0 ? limit : -1);
+	dd_bind_int64(st, 4, limit > 0 ? limit : INT64_MAX);
 	return list_names(st, fn, ud);
 }
 
@@ -304,6 +306,6 @@ int dd_store_groups_member_list_groups(struct dd_db *db, const char *account_reg
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, thing);
 	dd_bind_text(st, 3, after ? after : "");
-	dd_bind_int64(st, 4, limit > 0 ? limit : -1);
+	dd_bind_int64(st, 4, limit > 0 ? limit : INT64_MAX);
 	return list_names(st, fn, ud);
 }

@@ -66,7 +66,7 @@ static int end_list(struct dd_stmt *st, int step, int stop)
 
 static int64_t limit_of(int limit)
 {
-	return limit > 0 ? limit : -1; /* LIMIT -1: no limit */
+	return limit > 0 ? limit : INT64_MAX; /* no limit (PostgreSQL refuses LIMIT -1) */
 }
 
 /* ---- roles ------------------------------------------------------------------------- */
@@ -616,7 +616,7 @@ int dd_store_iam_policy_version_add(struct dd_db *db, const char *account, const
 	if ((rc = dd_step_done(st)))
 		return rc;
 	st = dd_db_stmt(db, "UPDATE iam_policies SET next_version = ?3 + 1, updated = ?4,"
-			    " default_version = CASE WHEN ?5 THEN ?3 ELSE default_version END WHERE account = ?1 AND name = ?2");
+			    " default_version = CASE WHEN ?5 <> 0 THEN ?3 ELSE default_version END WHERE account = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);

@@ -39,7 +39,7 @@ struct kind_sql {
 	  "SELECT policy_arn FROM " ATT " WHERE account = ?1 AND " COL " = ?2 AND policy_arn > ?3"             \
 	  " ORDER BY policy_arn",                                                                               \
 	  "SELECT count(*) FROM " ATT " WHERE account = ?1 AND " COL " = ?2 AND (?3 IS NULL OR policy_arn <> ?3)",\
-	  "INSERT OR IGNORE INTO " ATT "(account, " COL ", policy_arn) VALUES (?1, ?2, ?3)",                   \
+	  "INSERT INTO " ATT "(account, " COL ", policy_arn) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",                   \
 	  "DELETE FROM " ATT " WHERE account = ?1 AND " COL " = ?2 AND policy_arn = ?3" }
 
 static const struct kind_sql SQL[2] = {
@@ -259,7 +259,8 @@ int dd_store_iam_users_membership_count(struct dd_db *db, const char *account, c
 
 int dd_store_iam_users_membership_add(struct dd_db *db, const char *account, const char *group, const char *user)
 {
-	return write3(db, "INSERT OR IGNORE INTO iam_group_members(account, group_name, user_name) VALUES (?1, ?2, ?3)",
+	return write3(db, "INSERT INTO iam_group_members(account, group_name, user_name) VALUES (?1, ?2, ?3)"
+			  " ON CONFLICT DO NOTHING",
 		      account, group, user, false);
 }
 

@@ -5,7 +5,10 @@
  * connection hands out prepared statements cached by the SQL text's address (callers pass
  * string literals); parameters are bound by 1-based index, a step yields a row or the end,
  * and columns are read by 0-based index. The SQL is written in the dialect SQLite and
- * PostgreSQL share (?N parameters, ON CONFLICT, no rowid). Nothing above src/store/
+ * PostgreSQL share (?N parameters, ON CONFLICT, no rowid, coalesce, CASE instead of a
+ * boolean used as a number, no negative LIMIT); integer parameters are 64-bit, text ones
+ * take the type of what they are compared with, and a comparison read as an integer
+ * column is 1 or 0 on both. Nothing above src/store/
  * includes this header; they call the typed functions of src/store/dd_store_<aggregate>.h.
  */
 #ifndef DD_STORE_INT_H
@@ -30,6 +33,9 @@ enum {
 /* A prepared statement for sql (a string literal: cached by address), reset and with its
  * bindings cleared. NULL on a prepare error (logged). */
 struct dd_stmt *dd_db_stmt(struct dd_db *db, const char *sql);
+/* True when db is a PostgreSQL connection: for the few statements whose SQL must differ
+ * (JSON functions), written as `dd_db_is_pg(db) ? "..." : "..."` (two literals). */
+bool dd_db_is_pg(const struct dd_db *db);
 /* Runs sql (no parameters, no rows; several statements allowed) directly: 0 or DD_EIO. */
 int dd_db_exec(struct dd_db *db, const char *sql) DD_MUST_CHECK;
 /* Rows changed by the last INSERT, UPDATE or DELETE on db. */

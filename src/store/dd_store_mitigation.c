@@ -6,7 +6,8 @@
  * audit_suppressions, certificates, ca_certificates, thing_groups, thing_group_members,
  * thing_principals, policies, policy_versions, settings, tags, sns_topics). A task's
  * target expands into executions with one INSERT ... SELECT per (check, action position);
- * lists of ids and reason codes are bound as one JSON array and read back with json_each.
+ * lists of ids and reason codes are bound as one JSON array and read back with json_each
+ * (json_array_elements_text on PostgreSQL).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -376,11 +377,15 @@ int dd_store_mitigation_task_stats(struct dd_db *db, const char *account_region,
 				   dd_store_mitigation_stats_fn fn, void *ud)
 {
 	struct dd_stmt *st = dd_db_stmt(db,
-		/* one row per finding (its check is the same on every row: a bare column), in key order */
-		"SELECT check_name, count(*), sum(failed), sum(NOT failed AND canceled), sum(NOT failed AND NOT canceled AND skipped),"
-		" sum(ok) FROM (SELECT check_name, max(status = 'FAILED') AS failed, max(status = 'CANCELED') AS canceled,"
-		" min(status = 'SKIPPED') AS skipped, min(status = 'COMPLETED') AS ok FROM mitigation_executions"
-		" WHERE account_region = ?1 AND task_id = ?2 GROUP BY finding_id) GROUP BY check_name");
+		/* one row per finding (its check is the same on every row), in key order */
+		"SELECT check_name, count(*), sum(failed), sum(CASE WHEN failed = 0 AND canceled = 1 THEN 1 ELSE 0 END),"
+		" sum(CASE WHEN failed = 0 AND canceled = 0 AND skipped = 1 THEN 1 ELSE 0 END), sum(ok)"
+		" FROM (SELECT max(check_name) AS check_name,"
+		" max(CASE WHEN status = 'FAILED' THEN 1 ELSE 0 END) AS failed,"
+		" max(CASE WHEN status = 'CANCELED' THEN 1 ELSE 0 END) AS canceled,"
+		" min(CASE WHEN status = 'SKIPPED' THEN 1 ELSE 0 END) AS skipped,"
+		" min(CASE WHEN status = 'COMPLETED' THEN 1 ELSE 0 END) AS ok FROM mitigation_executions"
+		" WHERE account_region = ?1 AND task_id = ?2 GROUP BY finding_id) AS per_finding GROUP BY check_name");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -399,31 +404,26 @@ int dd_store_mitigation_task_stats(struct dd_db *db, const char *account_region,
 int dd_store_mitigation_execution_expand(struct dd_db *db, const char *account_region,
 					 const struct dd_store_mitigation_expand *x)
 {
-	struct dd_stmt *st;
-	if (x->audit_task_id)
-		st = dd_db_stmt(db,
-			"INSERT INTO mitigation_executions(account_region, task_id, finding_id, seq, check_name, action_name, action_id,"
-			" status, start_ms, end_ms, message)"
-			" SELECT account_region, ?2, finding_id, ?3, check_name, ?4, ?5, CASE WHEN sup THEN 'SKIPPED' ELSE 'PENDING' END,"
-			" CASE WHEN sup THEN ?6 END, CASE WHEN sup THEN ?6 END,"
-			" CASE WHEN sup THEN 'The finding is suppressed: mitigation actions are not applied to suppressed findings.' END"
-			" FROM (SELECT f.account_region, f.finding_id, f.check_name, (f.suppressed = 1 OR EXISTS (SELECT 1 FROM audit_suppressions s"
-			"  WHERE s.account_region = f.account_region AND s.check_name = f.check_name AND s.resource_key = f.resource_key"
-			"  AND (s.indefinite = 1 OR s.expiration_ms IS NULL OR s.expiration_ms > ?6))) AS sup"
-			"  FROM audit_findings f WHERE f.account_region = ?1 AND f.task_id = ?7 AND f.check_name = ?8"
-			"  AND (?9 IS NULL OR f.reason_code IN (SELECT value FROM json_each(?9))))");
-	else
-		st = dd_db_stmt(db,
-			"INSERT INTO mitigation_executions(account_region, task_id, finding_id, seq, check_name, action_name, action_id,"
-			" status, start_ms, end_ms, message)"
-			" SELECT account_region, ?2, finding_id, ?3, check_name, ?4, ?5, CASE WHEN sup THEN 'SKIPPED' ELSE 'PENDING' END,"
-			" CASE WHEN sup THEN ?6 END, CASE WHEN sup THEN ?6 END,"
-			" CASE WHEN sup THEN 'The finding is suppressed: mitigation actions are not applied to suppressed findings.' END"
-			" FROM (SELECT f.account_region, f.finding_id, f.check_name, (f.suppressed = 1 OR EXISTS (SELECT 1 FROM audit_suppressions s"
-			"  WHERE s.account_region = f.account_region AND s.check_name = f.check_name AND s.resource_key = f.resource_key"
-			"  AND (s.indefinite = 1 OR s.expiration_ms IS NULL OR s.expiration_ms > ?6))) AS sup"
-			"  FROM audit_findings f WHERE f.account_region = ?1 AND f.check_name = ?8"
-			"  AND f.finding_id IN (SELECT value FROM json_each(?7)))");
+	/* the JSON array's elements: json_each on SQLite, json_array_elements_text on PostgreSQL */
+#define EXPAND_SQL(FILTER)                                                                                          \
+	"INSERT INTO mitigation_executions(account_region, task_id, finding_id, seq, check_name, action_name, action_id," \
+	" status, start_ms, end_ms, message)"                                                                           \
+	" SELECT account_region, ?2, finding_id, ?3, check_name, ?4, ?5, CASE WHEN sup THEN 'SKIPPED' ELSE 'PENDING' END," \
+	" CASE WHEN sup THEN ?6 END, CASE WHEN sup THEN ?6 END,"                                                          \
+	" CASE WHEN sup THEN 'The finding is suppressed: mitigation actions are not applied to suppressed findings.' END" \
+	" FROM (SELECT f.account_region, f.finding_id, f.check_name, (f.suppressed = 1 OR EXISTS (SELECT 1 FROM audit_suppressions s" \
+	"  WHERE s.account_region = f.account_region AND s.check_name = f.check_name AND s.resource_key = f.resource_key" \
+	"  AND (s.indefinite = 1 OR s.expiration_ms IS NULL OR s.expiration_ms > ?6))) AS sup"                          \
+	"  FROM audit_findings f WHERE f.account_region = ?1 AND f.check_name = ?8 AND " FILTER ") AS expanded"
+	static const char *const sql[2][2] = {
+		{ EXPAND_SQL("f.task_id = ?7 AND (?9 IS NULL OR f.reason_code IN (SELECT value FROM json_each(?9)))"),
+		  EXPAND_SQL("f.finding_id IN (SELECT value FROM json_each(?7))") },
+		{ EXPAND_SQL("f.task_id = ?7 AND (?9 IS NULL OR f.reason_code IN"
+			     " (SELECT json_array_elements_text(CAST(?9 AS json))))"),
+		  EXPAND_SQL("f.finding_id IN (SELECT json_array_elements_text(CAST(?7 AS json)))") },
+	};
+#undef EXPAND_SQL
+	struct dd_stmt *st = dd_db_stmt(db, sql[dd_db_is_pg(db)][!x->audit_task_id]);
 	if (!st)
 		return DD_EIO;
 	char *list = NULL;
@@ -519,8 +519,8 @@ int dd_store_mitigation_execution_counts(struct dd_db *db, const char *account_r
 					 int64_t *left, int64_t *failed)
 {
 	*left = *failed = 0;
-	struct dd_stmt *st = dd_db_stmt(db, "SELECT coalesce(sum(status IN ('PENDING', 'IN_PROGRESS')), 0),"
-					  " coalesce(sum(status = 'FAILED'), 0) FROM mitigation_executions"
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT coalesce(sum(CASE WHEN status IN ('PENDING', 'IN_PROGRESS') THEN 1 ELSE 0 END), 0),"
+					  " coalesce(sum(CASE WHEN status = 'FAILED' THEN 1 ELSE 0 END), 0) FROM mitigation_executions"
 					  " WHERE account_region = ?1 AND task_id = ?2");
 	if (!st)
 		return DD_EIO;

@@ -155,9 +155,9 @@ int dd_store_outbox_requeue_inflight(struct dd_db *db, int64_t now_ms, int64_t *
 int dd_store_outbox_counts(struct dd_db *db, struct dd_store_outbox_counts *out)
 {
 	memset(out, 0, sizeof *out);
-	struct dd_stmt *st = dd_db_stmt(db, "SELECT coalesce(sum(status = 'PENDING'), 0), coalesce(sum(status = 'INFLIGHT'), 0),"
-					  " coalesce(sum(status = 'FAILED'), 0), coalesce(sum(status = 'UNDELIVERABLE'), 0),"
-					  " coalesce(sum(status = 'DELIVERED'), 0) FROM sns_outbox");
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT coalesce(sum(CASE WHEN status = 'PENDING' THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN status = 'INFLIGHT' THEN 1 ELSE 0 END), 0),"
+					  " coalesce(sum(CASE WHEN status = 'FAILED' THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN status = 'UNDELIVERABLE' THEN 1 ELSE 0 END), 0),"
+					  " coalesce(sum(CASE WHEN status = 'DELIVERED' THEN 1 ELSE 0 END), 0) FROM sns_outbox");
 	if (!st)
 		return DD_EIO;
 	int rc = dd_stmt_step(st);

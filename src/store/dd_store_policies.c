@@ -93,8 +93,8 @@ static int version_insert(struct dd_db *db, const char *ar, const char *name, in
 int dd_store_policies_insert(struct dd_db *db, const char *ar, const char *name, const char *doc,
 			     const char *generation_id, int64_t now_ms)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR IGNORE INTO policies(account_region, name, default_version, next_version,"
-					  " created, modified, generation_id) VALUES (?1, ?2, 1, 2, ?3, ?3, ?4)");
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO policies(account_region, name, default_version, next_version,"
+					  " created, modified, generation_id) VALUES (?1, ?2, 1, 2, ?3, ?3, ?4) ON CONFLICT DO NOTHING");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
@@ -162,7 +162,7 @@ int dd_store_policies_version_add(struct dd_db *db, const char *ar, const char *
 	if (rc)
 		return rc;
 	struct dd_stmt *st = dd_db_stmt(db, "UPDATE policies SET next_version = next_version + 1, modified = ?3, generation_id = ?5,"
-					  " default_version = CASE WHEN ?4 THEN next_version ELSE default_version END"
+					  " default_version = CASE WHEN ?4 <> 0 THEN next_version ELSE default_version END"
 					  " WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
@@ -275,7 +275,8 @@ static int target_exec(struct dd_db *db, const char *sql, const char *ar, const 
 
 int dd_store_policies_attach(struct dd_db *db, const char *ar, const char *name, const char *target)
 {
-	return target_exec(db, "INSERT OR IGNORE INTO policy_targets(account_region, policy_name, target) VALUES (?1, ?2, ?3)",
+	return target_exec(db, "INSERT INTO policy_targets(account_region, policy_name, target) VALUES (?1, ?2, ?3)"
+			  " ON CONFLICT DO NOTHING",
 			   ar, name, target);
 }
 
@@ -339,8 +340,9 @@ int dd_store_policies_target_policies(struct dd_db *db, const char *ar, const ch
 int dd_store_policies_principal_attach(struct dd_db *db, const char *ar, const char *thing, const char *principal,
 				       const char *type)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO thing_principals(account_region, thing_name, principal, type)"
-					  " VALUES (?1, ?2, ?3, ?4)");
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO thing_principals(account_region, thing_name, principal, type)"
+					  " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(account_region, thing_name, principal)"
+					  " DO UPDATE SET type = excluded.type");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);

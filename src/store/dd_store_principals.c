@@ -47,7 +47,7 @@ static int typed_list(struct dd_db *db, const char *sql, const char *account_reg
 	dd_bind_text(st, 2, key);
 	dd_bind_text(st, 3, after ? after : "");
 	dd_bind_text(st, 4, type);
-	dd_bind_int64(st, 5, limit > 0 ? limit : -1);
+	dd_bind_int64(st, 5, limit > 0 ? limit : INT64_MAX);
 	return list_pairs(st, true, fn, ud);
 }
 
@@ -80,7 +80,7 @@ static int ordered_list(struct dd_db *db, const char *sql_asc, const char *sql_d
 	/* the first descending page starts after every key */
 	if (ascending || (after && after[0]))
 		dd_bind_text(st, 3, after ? after : "");
-	dd_bind_int64(st, 4, limit > 0 ? limit : -1);
+	dd_bind_int64(st, 4, limit > 0 ? limit : INT64_MAX);
 	return list_pairs(st, false, fn, ud);
 }
 
@@ -100,9 +100,9 @@ int dd_store_principals_of_policy(struct dd_db *db, const char *account_region, 
 {
 	return ordered_list(db,
 			    "SELECT target FROM policy_targets WHERE account_region = ?1 AND policy_name = ?2 AND target > ?3"
-			    " AND target NOT GLOB 'arn:*:thinggroup/*' ORDER BY target LIMIT ?4",
+			    " AND target NOT LIKE 'arn:%:thinggroup/%' ORDER BY target LIMIT ?4",
 			    "SELECT target FROM policy_targets WHERE account_region = ?1 AND policy_name = ?2"
-			    " AND (?3 IS NULL OR target < ?3) AND target NOT GLOB 'arn:*:thinggroup/*' ORDER BY target DESC LIMIT ?4",
+			    " AND (?3 IS NULL OR target < ?3) AND target NOT LIKE 'arn:%:thinggroup/%' ORDER BY target DESC LIMIT ?4",
 			    account_region, policy, ascending, after, limit, fn, ud);
 }
 

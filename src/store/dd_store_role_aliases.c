@@ -19,8 +19,8 @@ static int changed(struct dd_db *db, int missing)
 int dd_store_role_aliases_insert(struct dd_db *db, const char *ar, const char *alias, const char *role_arn,
 				 int64_t duration, int64_t now_ms)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR IGNORE INTO role_aliases(account_region, alias, role_arn, duration, created,"
-					  " modified) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO role_aliases(account_region, alias, role_arn, duration, created,"
+					  " modified) VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT DO NOTHING");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);

@@ -25,8 +25,8 @@ static void bind_rule(struct dd_stmt *st, const struct dd_store_rules_rule *r)
 
 int dd_store_rules_insert(struct dd_db *db, const char *ar, const char *name, const struct dd_store_rules_rule *r)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR IGNORE INTO topic_rules(account_region, name, sql, topic, description,"
-					  " actions, error_action, disabled, sql_version, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO topic_rules(account_region, name, sql, topic, description,"
+					  " actions, error_action, disabled, sql_version, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);

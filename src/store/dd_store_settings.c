@@ -32,7 +32,8 @@ int dd_store_settings_get(struct dd_db *db, const char *ar, const char *key, cha
 
 int dd_store_settings_put(struct dd_db *db, const char *ar, const char *key, const char *value)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO settings(account_region, key, value) VALUES (?1, ?2, ?3)");
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO settings(account_region, key, value) VALUES (?1, ?2, ?3)"
+					  " ON CONFLICT(account_region, key) DO UPDATE SET value = excluded.value");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
@@ -44,7 +45,12 @@ int dd_store_settings_put(struct dd_db *db, const char *ar, const char *key, con
 int dd_store_settings_log_level_put(struct dd_db *db, const char *ar, const char *type, const char *name,
 				    const char *level)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO v2_log_levels(account_region, target_type, target_name, level)"
+	/* delete, then insert: the change journal notes both (v2_log_levels has no update
+	 * trigger), as SQLite's INSERT OR REPLACE did; the caller's transaction makes it one */
+	int rc = dd_store_settings_log_level_delete(db, ar, type, name ? name : "");
+	if (rc)
+		return rc;
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO v2_log_levels(account_region, target_type, target_name, level)"
 					  " VALUES (?1, ?2, ?3, ?4)");
 	if (!st)
 		return DD_EIO;

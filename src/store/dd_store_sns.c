@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
 #include "dd/store.h"
 
 /* Steps st to its end, calling fn with column 0 text; resets st. */
@@ -40,8 +42,8 @@ static int count_row(struct dd_stmt *st, int64_t *n)
 int dd_store_sns_topic_create(struct dd_db *db, const char *account, const char *arn, const char *name,
 			      const char *region, const char *attributes, const char *tags, int64_t created_ms)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR IGNORE INTO sns_topics(account, arn, name, region, attributes, tags, created)"
-					  " VALUES (?1, ?2, ?3, ?4, coalesce(?5, '{}'), coalesce(?6, '[]'), ?7)");
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO sns_topics(account, arn, name, region, attributes, tags, created)"
+					  " VALUES (?1, ?2, ?3, ?4, coalesce(?5, '{}'), coalesce(?6, '[]'), ?7) ON CONFLICT DO NOTHING");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
@@ -103,17 +105,23 @@ int dd_store_sns_topic_attributes(struct dd_db *db, const char *account, const c
 int dd_store_sns_topic_attribute_set(struct dd_db *db, const char *account, const char *arn, const char *name,
 				     const char *value)
 {
-	char path[300];
-	if (!name || snprintf(path, sizeof path, "$.\"%s\"", name) >= (int)sizeof path || strchr(name, '"'))
+	if (!name || strlen(name) > 256 || strchr(name, '"'))
 		return DD_EINVAL;
-	struct dd_stmt *st = dd_db_stmt(db, "UPDATE sns_topics SET attributes = CASE WHEN ?4 IS NULL OR ?4 = ''"
-					  " THEN json_remove(attributes, ?3) ELSE json_set(attributes, ?3, ?4) END"
-					  " WHERE account = ?1 AND arn = ?2");
+	/* the member ?3 set to the string ?4, or removed: SQLite's json_set/json_remove with the
+	 * path $."name", PostgreSQL's jsonb operators (which store the object normalized) */
+	struct dd_stmt *st = dd_db_is_pg(db)
+		? dd_db_stmt(db, "UPDATE sns_topics SET attributes = CASE WHEN ?4 IS NULL OR ?4 = ''"
+				 " THEN CAST(CAST(attributes AS jsonb) - CAST(?3 AS text) AS text)"
+				 " ELSE CAST(jsonb_set(CAST(attributes AS jsonb), ARRAY[CAST(?3 AS text)], to_jsonb(CAST(?4 AS text)))"
+				 " AS text) END WHERE account = ?1 AND arn = ?2")
+		: dd_db_stmt(db, "UPDATE sns_topics SET attributes = CASE WHEN ?4 IS NULL OR ?4 = ''"
+				 " THEN json_remove(attributes, '$.\"' || ?3 || '\"')"
+				 " ELSE json_set(attributes, '$.\"' || ?3 || '\"', ?4) END WHERE account = ?1 AND arn = ?2");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
 	dd_bind_text(st, 2, arn ? arn : "");
-	dd_bind_text(st, 3, path);
+	dd_bind_text(st, 3, name);
 	dd_bind_text(st, 4, value);
 	int rc = dd_step_done(st);
 	if (!rc && dd_db_changes(db) == 0)
@@ -141,8 +149,17 @@ int dd_store_sns_topic_delete(struct dd_db *db, const char *account, const char 
 
 /* ---- subscriptions ----------------------------------------------------------------------- */
 
-#define SUB_COLS "arn, topic_arn, protocol, endpoint, token, attributes, confirmed," \
-		 " coalesce(json_extract(attributes, '$.RawMessageDelivery'), 'false'), created"
+#define SUB_COLS "arn, topic_arn, protocol, endpoint, token, attributes, confirmed, created"
+
+/* RawMessageDelivery of a subscription's attributes: the string "true" (any case). */
+static bool raw_delivery(const char *attributes)
+{
+	json_t *a = json_loads(attributes, 0, NULL);
+	const char *v = json_string_value(json_object_get(a, "RawMessageDelivery"));
+	bool raw = v && strcasecmp(v, "true") == 0;
+	json_decref(a);
+	return raw;
+}
 
 /* Steps st (its columns SUB_COLS) calling fn; with one set, only the first row. */
 static int each_sub(struct dd_stmt *st, bool one, dd_store_sns_subscription_fn fn, void *ud)
@@ -153,8 +170,8 @@ static int each_sub(struct dd_stmt *st, bool one, dd_store_sns_subscription_fn f
 		struct dd_store_sns_subscription s = {
 			.arn = dd_col_text(st, 0), .topic_arn = dd_col_text(st, 1), .protocol = dd_col_text(st, 2),
 			.endpoint = dd_col_text(st, 3), .token = dd_col_text(st, 4), .attributes = dd_col_text(st, 5),
-			.confirmed = dd_col_int(st, 6) != 0, .raw = strcasecmp(dd_col_text(st, 7), "true") == 0,
-			.created_ms = dd_col_int64(st, 8),
+			.confirmed = dd_col_int(st, 6) != 0, .raw = raw_delivery(dd_col_text(st, 5)),
+			.created_ms = dd_col_int64(st, 7),
 		};
 		any = true;
 		if ((r = fn(&s, ud)) || one)
@@ -213,7 +230,13 @@ int dd_store_sns_subscription_insert(struct dd_db *db, const char *account, cons
 int dd_store_sns_subscription_confirm(struct dd_db *db, const char *account, const char *topic_arn, const char *token,
 				      const char *auth_unsub, char *arn, size_t arnlen)
 {
-	struct dd_stmt *st = dd_db_stmt(db,
+	struct dd_stmt *st = dd_db_is_pg(db)
+		? dd_db_stmt(db,
+		"UPDATE sns_subscriptions SET confirmed = 1,"
+		" attributes = CASE WHEN ?4 IS NULL THEN attributes ELSE CAST(jsonb_set(CAST(attributes AS jsonb),"
+		" '{AuthenticateOnUnsubscribe}', to_jsonb(CAST(?4 AS text))) AS text) END"
+		" WHERE token = ?1 AND topic_arn = ?2 AND (?3 IS NULL OR account = ?3) RETURNING arn")
+		: dd_db_stmt(db,
 		"UPDATE sns_subscriptions SET confirmed = 1,"
 		" attributes = CASE WHEN ?4 IS NULL THEN attributes ELSE json_set(attributes, '$.AuthenticateOnUnsubscribe', ?4) END"
 		" WHERE token = ?1 AND topic_arn = ?2 AND (?3 IS NULL OR account = ?3) RETURNING arn");
@@ -304,7 +327,8 @@ int dd_store_sns_signing_get(struct dd_db *db, char **cert_pem, char **key_pem)
 
 int dd_store_sns_signing_put(struct dd_db *db, const char *cert_pem, const char *key_pem, int64_t created_ms)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR IGNORE INTO sns_signing(id, cert_pem, key_pem, created) VALUES (1, ?1, ?2, ?3)");
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO sns_signing(id, cert_pem, key_pem, created) VALUES (1, ?1, ?2, ?3)"
+					  " ON CONFLICT DO NOTHING");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, cert_pem);

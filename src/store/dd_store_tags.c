@@ -12,7 +12,8 @@
 
 int dd_store_tags_put(struct dd_db *db, const char *ar, const char *arn, const char *key, const char *value)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "INSERT OR REPLACE INTO tags(account_region, resource_arn, key, value) VALUES (?1, ?2, ?3, ?4)");
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO tags(account_region, resource_arn, key, value) VALUES (?1, ?2, ?3, ?4)"
+					  " ON CONFLICT(account_region, resource_arn, key) DO UPDATE SET value = excluded.value");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);

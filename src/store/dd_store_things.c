@@ -19,7 +19,7 @@ void dd_store_things_row_clear(struct dd_store_things_row *row)
 	memset(row, 0, sizeof *row);
 }
 
-#define THING_COLS "name, thing_id, ifnull(type_name, ''), ifnull(billing_group, ''), attributes, version, created"
+#define THING_COLS "name, thing_id, coalesce(type_name, ''), coalesce(billing_group, ''), attributes, version, created"
 
 static int fill_row(struct dd_stmt *st, struct dd_store_things_row *row, bool own)
 {
@@ -131,7 +131,17 @@ int dd_store_things_list(struct dd_db *db, const char *account_region, const str
 			return 0;
 		snprintf(path, sizeof path, "$.\"%s\"", filter->attribute);
 	}
-	struct dd_stmt *st = dd_db_stmt(db,
+	/* the same JSON path ($."name") as SQLite's json_extract and PostgreSQL's jsonpath */
+	struct dd_stmt *st = dd_db_is_pg(db)
+		? dd_db_stmt(db,
+		"SELECT " THING_COLS " FROM things WHERE account_region = ?1 AND name > ?2"
+		" AND (?3 IS NULL OR type_name = ?3)"
+		" AND (?4 IS NULL OR jsonb_path_query_first(CAST(attributes AS jsonb), CAST(?4 AS jsonpath)) IS NOT NULL)"
+		" AND (?5 IS NULL OR (?6 = 0 AND jsonb_path_query_first(CAST(attributes AS jsonb), CAST(?4 AS jsonpath)) #>> '{}' = ?5)"
+		"      OR (?6 = 1 AND substr(jsonb_path_query_first(CAST(attributes AS jsonb), CAST(?4 AS jsonpath)) #>> '{}',"
+		"                            1, length(?5)) = ?5))"
+		" ORDER BY name LIMIT ?7")
+		: dd_db_stmt(db,
 		"SELECT " THING_COLS " FROM things WHERE account_region = ?1 AND name > ?2"
 		" AND (?3 IS NULL OR type_name = ?3)"
 		" AND (?4 IS NULL OR json_extract(attributes, ?4) IS NOT NULL)"
@@ -146,7 +156,7 @@ int dd_store_things_list(struct dd_db *db, const char *account_region, const str
 	dd_bind_text(st, 4, filter->attribute ? path : NULL);
 	dd_bind_text(st, 5, filter->attribute ? filter->value : NULL);
 	dd_bind_int64(st, 6, filter->prefix);
-	dd_bind_int64(st, 7, limit > 0 ? limit : -1);
+	dd_bind_int64(st, 7, limit > 0 ? limit : INT64_MAX);
 	int r, rc = 0;
 	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
 		struct dd_store_things_row row;

@@ -74,7 +74,7 @@ static int list_names(struct dd_stmt *st, dd_store_types_name_fn fn, void *ud)
 
 /* ---- thing types ---- */
 
-#define TYPE_COLS "name, type_id, description, searchable, mqtt5, deprecated, ifnull(deprecation_ms, 0), created"
+#define TYPE_COLS "name, type_id, description, searchable, mqtt5, deprecated, coalesce(deprecation_ms, 0), created"
 
 /* own: copies the texts (else they point into the statement's row) */
 static int type_fill(struct dd_stmt *st, struct dd_store_types_row *row, bool own)
@@ -137,8 +137,8 @@ int dd_store_types_insert(struct dd_db *db, const char *account_region, const st
 int dd_store_types_update(struct dd_db *db, const char *account_region, const char *name, bool set_description,
 			  const char *description, const char *searchable, const char *mqtt5)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "UPDATE thing_types SET description = CASE WHEN ?3 THEN ?4 ELSE description END,"
-					  " searchable = ifnull(?5, searchable), mqtt5 = ifnull(?6, mqtt5)"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE thing_types SET description = CASE WHEN ?3 <> 0 THEN ?4 ELSE description END,"
+					  " searchable = coalesce(?5, searchable), mqtt5 = coalesce(?6, mqtt5)"
 					  " WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
@@ -155,7 +155,7 @@ int dd_store_types_deprecate(struct dd_db *db, const char *account_region, const
 {
 	struct dd_stmt *st = dd_db_stmt(db, undo
 		? "UPDATE thing_types SET deprecated = 0, deprecation_ms = NULL WHERE account_region = ?1 AND name = ?2"
-		: "UPDATE thing_types SET deprecated = 1, deprecation_ms = CASE WHEN deprecated THEN deprecation_ms ELSE ?3 END"
+		: "UPDATE thing_types SET deprecated = 1, deprecation_ms = CASE WHEN deprecated <> 0 THEN deprecation_ms ELSE ?3 END"
 		  " WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
@@ -198,7 +198,7 @@ int dd_store_types_list(struct dd_db *db, const char *account_region, const char
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, after ? after : "");
 	dd_bind_text(st, 3, name);
-	dd_bind_int64(st, 4, limit > 0 ? limit : -1);
+	dd_bind_int64(st, 4, limit > 0 ? limit : INT64_MAX);
 	int r, rc = 0;
 	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
 		struct dd_store_types_row row;
@@ -259,7 +259,7 @@ int dd_store_types_billing_insert(struct dd_db *db, const char *account_region, 
 int dd_store_types_billing_update(struct dd_db *db, const char *account_region, const char *name, bool set_description,
 				  const char *description)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "UPDATE billing_groups SET description = CASE WHEN ?3 THEN ?4 ELSE description END,"
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE billing_groups SET description = CASE WHEN ?3 <> 0 THEN ?4 ELSE description END,"
 					  " version = version + 1 WHERE account_region = ?1 AND name = ?2");
 	if (!st)
 		return DD_EIO;
@@ -291,7 +291,7 @@ int dd_store_types_billing_list(struct dd_db *db, const char *account_region, co
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, after ? after : "");
 	dd_bind_text(st, 3, prefix);
-	dd_bind_int64(st, 4, limit > 0 ? limit : -1);
+	dd_bind_int64(st, 4, limit > 0 ? limit : INT64_MAX);
 	return list_names(st, fn, ud);
 }
 
@@ -316,6 +316,6 @@ int dd_store_types_billing_things(struct dd_db *db, const char *account_region, 
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, group);
 	dd_bind_text(st, 3, after ? after : "");
-	dd_bind_int64(st, 4, limit > 0 ? limit : -1);
+	dd_bind_int64(st, 4, limit > 0 ? limit : INT64_MAX);
 	return list_names(st, fn, ud);
 }
