@@ -110,41 +110,43 @@ def pg_apply(pg, migrations, lock, version_table, upto=None):
 
 def pg_schema(pg):
     s = {"tables": {}, "indexes": {}, "triggers": {}, "bad_collation": []}
-    tables = [r[0] for r in pg.rows(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
-        " AND table_type = 'BASE TABLE' AND table_name <> 'dd_schema_version' ORDER BY 1")]
-    for t in tables:
-        cols = []
-        for name, dtype, domain, nullable, dflt, ident, coll in pg.rows(
-                "SELECT c.column_name, c.data_type, coalesce(c.domain_name, ''), c.is_nullable,"
-                " coalesce(c.column_default, '\x01'), c.is_identity, coalesce(co.collname, '')"
-                " FROM information_schema.columns c"
-                " JOIN pg_attribute a ON a.attrelid = (quote_ident(c.table_name))::regclass AND a.attname = c.column_name"
-                " LEFT JOIN pg_collation co ON co.oid = a.attcollation"
-                " WHERE c.table_schema = current_schema() AND c.table_name = '%s' ORDER BY c.ordinal_position" % t):
-            cls = {"bigint": "integer", "bytea": "blob"}.get(dtype)
-            if domain == "dd_text":
-                cls = "text"
-            elif domain == "dd_nocase":
-                cls = "nocase"
-            if cls is None:
-                cls = "unexpected type %s %s" % (dtype, domain)
-            if cls in ("text", "nocase") and coll != "C":
-                s["bad_collation"].append("%s.%s has collation %r, not \"C\"" % (t, name, coll))
-            if dflt == "\x01":
-                dflt = None
-            else:
-                dflt = re.sub(r"::[\w ]+$", "", dflt)
-            cols.append((name, cls, nullable == "NO", dflt, ident == "YES"))
-        pk = [r[0] for r in pg.rows(
-            "SELECT k.column_name FROM information_schema.table_constraints c"
+    for t, in pg.rows("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+                      " AND table_type = 'BASE TABLE' AND table_name <> 'dd_schema_version'"):
+        s["tables"][t] = {"columns": [], "pk": [], "checks": 0}
+    for t, name, dtype, domain, nullable, dflt, ident, coll in pg.rows(
+            "SELECT c.table_name, c.column_name, c.data_type, coalesce(c.domain_name, ''), c.is_nullable,"
+            " coalesce(c.column_default, '\x01'), c.is_identity, coalesce(co.collname, '')"
+            " FROM information_schema.columns c"
+            " JOIN pg_attribute a ON a.attrelid = (quote_ident(c.table_name))::regclass AND a.attname = c.column_name"
+            " LEFT JOIN pg_collation co ON co.oid = a.attcollation"
+            " WHERE c.table_schema = current_schema() AND c.table_name <> 'dd_schema_version'"
+            " ORDER BY c.table_name, c.ordinal_position"):
+        if t not in s["tables"]:
+            continue  # a view
+        cls = {"bigint": "integer", "bytea": "blob"}.get(dtype)
+        if domain == "dd_text":
+            cls = "text"
+        elif domain == "dd_nocase":
+            cls = "nocase"
+        if cls is None:
+            cls = "unexpected type %s %s" % (dtype, domain)
+        if cls in ("text", "nocase") and coll != "C":
+            s["bad_collation"].append("%s.%s has collation %r, not \"C\"" % (t, name, coll))
+        dflt = None if dflt == "\x01" else re.sub(r"::[\w ]+$", "", dflt)
+        s["tables"][t]["columns"].append((name, cls, nullable == "NO", dflt, ident == "YES"))
+    for t, col in pg.rows(
+            "SELECT k.table_name, k.column_name FROM information_schema.table_constraints c"
             " JOIN information_schema.key_column_usage k ON k.constraint_name = c.constraint_name"
             " AND k.table_schema = c.table_schema AND k.table_name = c.table_name"
-            " WHERE c.table_schema = current_schema() AND c.table_name = '%s' AND c.constraint_type = 'PRIMARY KEY'"
-            " ORDER BY k.ordinal_position" % t)]
-        checks = int(pg.rows("SELECT count(*) FROM pg_constraint WHERE conrelid = '%s'::regclass AND contype = 'c'"
-                             % t)[0][0])
-        s["tables"][t] = {"columns": cols, "pk": pk, "checks": checks}
+            " WHERE c.table_schema = current_schema() AND c.constraint_type = 'PRIMARY KEY'"
+            " ORDER BY k.table_name, k.ordinal_position"):
+        if t in s["tables"]:
+            s["tables"][t]["pk"].append(col)
+    for t, n in pg.rows("SELECT r.relname, count(*) FROM pg_constraint x JOIN pg_class r ON r.oid = x.conrelid"
+                        " JOIN pg_namespace ns ON ns.oid = r.relnamespace"
+                        " WHERE ns.nspname = current_schema() AND x.contype = 'c' GROUP BY r.relname"):
+        if t in s["tables"]:
+            s["tables"][t]["checks"] = int(n)
     for iname, tbl, unique, partial, icols in pg.rows(
             "SELECT i.relname, t.relname, x.indisunique, x.indpred IS NOT NULL,"
             " (SELECT string_agg(a.attname, ',' ORDER BY k.n) FROM unnest(x.indkey) WITH ORDINALITY k(attnum, n)"
