@@ -22,7 +22,8 @@ run: setup build
 demo: setup build
 	./$(BUILD)/iotdefender demo
 
-# The full test suite: warnings as errors, then the same suite under ASan+UBSan.
+# The full test suite: warnings as errors (with the integration tests also on a temporary
+# PostgreSQL cluster, ctest integration-pg.*), then the same suite under ASan+UBSan (SQLite only).
 check: setup
 	$(MAKE) test CMAKE_FLAGS="-DDD_WERROR=ON"
 	$(MAKE) asan-test
@@ -31,7 +32,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j 2
 
 asan-test:
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DDD_WERROR=ON -DDD_SANITIZE=ON
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DDD_WERROR=ON -DDD_SANITIZE=ON -DDD_TEST_PG=OFF
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j 2

@@ -391,7 +391,8 @@ class DebianBlocklistTest(unittest.TestCase):
 
         # an import while the server runs counts from the next audit and registration on
         p = subprocess.run([ddserver.BIN, "blocklist", "import", "--data-dir", self.srv.data_dir, "--format", "dwk",
-                            "--key", "rsa-2048", SAMPLE_2048], capture_output=True, text=True, timeout=60)
+                            "--key", "rsa-2048", SAMPLE_2048], capture_output=True, text=True, timeout=60,
+                           env=ddserver.store_env(self.srv.data_dir))
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         details, found = self.audit()
         self.assertEqual(found, [(weak, "CERTIFICATE_KEY_VULNERABILITY_CVE-2008-0166")])

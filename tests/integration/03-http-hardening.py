@@ -515,8 +515,9 @@ class OneServerTest(unittest.TestCase):
     """Item 8: one server per port and per data directory."""
 
     def run_serve(self, *args):
+        data_dir = args[list(args).index("--data-dir") + 1]
         return subprocess.run([ddserver.BIN, "serve", "--log-level", "warn"] + list(args),
-                              capture_output=True, text=True, timeout=30)
+                              capture_output=True, text=True, timeout=30, env=ddserver.store_env(data_dir))
 
     def test_busy_port_and_busy_data_dir(self):
         with ddserver.Server() as srv:
@@ -549,14 +550,16 @@ class OneServerTest(unittest.TestCase):
         d = tempfile.mkdtemp(prefix="dddemo-")
         shutil.rmtree(d)
         try:
-            p = subprocess.run([ddserver.BIN, "demo", "--data-dir", d], capture_output=True, text=True, timeout=300)
+            p = subprocess.run([ddserver.BIN, "demo", "--data-dir", d], capture_output=True, text=True, timeout=300,
+                               env=ddserver.store_env(d))
             self.assertEqual(p.returncode, 0, p.stderr)
             with ddserver.Server(data_dir=d):
                 p = subprocess.run([ddserver.BIN, "demo", "--data-dir", d], capture_output=True, text=True,
-                                   timeout=60)
+                                   timeout=60, env=ddserver.store_env(d))
                 self.assertNotEqual(p.returncode, 0)
                 self.assertIn("in use by another iotdefender process", p.stderr)
-                self.assertTrue(os.path.exists(os.path.join(d, "iotdefender.db")))
+                if not ddserver.ON_PG:  # on PostgreSQL the store is not in the directory
+                    self.assertTrue(os.path.exists(os.path.join(d, "iotdefender.db")))
         finally:
             shutil.rmtree(d, ignore_errors=True)
 

@@ -216,28 +216,29 @@ class CrlAdminTest(unittest.TestCase):
             dev = iot.register_certificate(certificatePem=tc.read(devp), setAsActive=True)["certificateId"]
             pki.revoke(ca, devp)
             acct = s.key()["account_id"]
+            env = ddserver.store_env(s.data_dir)
             args = [ddserver.BIN, "crl", "import", "--data-dir", s.data_dir, "--account", acct,
                     "--ca-certificate-id", ca_id]
-            p = subprocess.run(args + [pki.crl(ca)], capture_output=True, text=True)
+            p = subprocess.run(args + [pki.crl(ca)], capture_output=True, text=True, env=env)
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertIn("1 revoked", p.stdout)
             code, st = tc.signed_post(s, "/crl-status", {})
             self.assertEqual([c["certificateId"] for c in st["revokedCertificates"]], [dev])
             wrong = pki.crl(pki.root("Admin Root CA"))
-            p = subprocess.run(args + [wrong], capture_output=True, text=True)
+            p = subprocess.run(args + [wrong], capture_output=True, text=True, env=env)
             self.assertEqual(p.returncode, 1)
             self.assertIn("signature does not verify", p.stderr)
             # --region (default us-east-1): the CA is registered in us-east-1 only
-            p = subprocess.run(args + ["--region", "us-east-1", pki.crl(ca)], capture_output=True, text=True)
+            p = subprocess.run(args + ["--region", "us-east-1", pki.crl(ca)], capture_output=True, text=True, env=env)
             self.assertEqual(p.returncode, 0, p.stderr)
-            p = subprocess.run(args + ["--region", "eu-west-1", pki.crl(ca)], capture_output=True, text=True)
+            p = subprocess.run(args + ["--region", "eu-west-1", pki.crl(ca)], capture_output=True, text=True, env=env)
             self.assertEqual(p.returncode, 1)
             self.assertIn("is not registered in %s/eu-west-1" % acct, p.stderr)
-            p = subprocess.run(args + ["--region", "eu:west", pki.crl(ca)], capture_output=True, text=True)
+            p = subprocess.run(args + ["--region", "eu:west", pki.crl(ca)], capture_output=True, text=True, env=env)
             self.assertEqual(p.returncode, 2)
             self.assertIn("--region", p.stderr)
             p = subprocess.run([ddserver.BIN, "crl", "status", "--data-dir", s.data_dir, "--account", acct,
-                                "--region", "eu-west-1"], capture_output=True, text=True)
+                                "--region", "eu-west-1"], capture_output=True, text=True, env=env)
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertEqual(json.loads(p.stdout)["revokedCertificates"], [])
         finally:

@@ -121,7 +121,8 @@ class AuditChecksApiTest(unittest.TestCase):
             data_dir = os.path.join(cls.tmp, "data")
             os.makedirs(data_dir)
             p = subprocess.run([ddserver.BIN, "blocklist", "import", "--data-dir", data_dir, "--format", "dwk",
-                                "--key", "rsa-2048", BLOCKLIST], capture_output=True, text=True, timeout=60)
+                                "--key", "rsa-2048", BLOCKLIST], capture_output=True, text=True, timeout=60,
+                               env=ddserver.store_env(data_dir))
             if p.returncode != 0:
                 raise AssertionError("blocklist import failed: " + p.stdout + p.stderr)
             cls.srv = ddserver.Server(data_dir=data_dir).start()

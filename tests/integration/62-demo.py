@@ -6,7 +6,7 @@ import subprocess
 import tempfile
 import unittest
 
-from ddserver import BIN, Server
+from ddserver import BIN, Server, store_env
 
 
 class DemoTest(unittest.TestCase):
@@ -14,7 +14,8 @@ class DemoTest(unittest.TestCase):
         base = tempfile.mkdtemp(prefix="dddemo-")
         d = os.path.join(base, "lab")
         try:
-            p = subprocess.run([BIN, "demo", "--data-dir", d], capture_output=True, text=True, timeout=300)
+            p = subprocess.run([BIN, "demo", "--data-dir", d], capture_output=True, text=True, timeout=300,
+                               env=store_env(d))
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             out = p.stdout
             noncompliant = out.split("== Non-compliant checks")[1].split("== Other checks")[0]
@@ -28,7 +29,8 @@ class DemoTest(unittest.TestCase):
             if "not available in this build" not in out:
                 self.assertIn("is now INACTIVE", out)
             # a second run replaces the previous demo directory
-            p2 = subprocess.run([BIN, "demo", "--data-dir", d], capture_output=True, text=True, timeout=300)
+            p2 = subprocess.run([BIN, "demo", "--data-dir", d], capture_output=True, text=True, timeout=300,
+                                env=store_env(d))
             self.assertEqual(p2.returncode, 0, p2.stderr)
             # serve opens the lab: the audit and its findings are there
             with Server(data_dir=d) as srv:
@@ -42,7 +44,8 @@ class DemoTest(unittest.TestCase):
             # a directory the demo did not make is refused
             other = os.path.join(base, "other")
             os.mkdir(other)
-            p3 = subprocess.run([BIN, "demo", "--data-dir", other], capture_output=True, text=True, timeout=60)
+            p3 = subprocess.run([BIN, "demo", "--data-dir", other], capture_output=True, text=True, timeout=60,
+                                env=store_env(other))
             self.assertNotEqual(p3.returncode, 0)
             self.assertIn("was not made by the demo", p3.stderr)
         finally:

@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 import unittest
-from ddserver import Server, free_port, BIN
+from ddserver import Server, free_port, BIN, store_env
 from mitig_fleet import role, allow, run_audit, wait_mtask
 
 from broker_helpers import (Broker, BrokerFixture, Cert, Device, METRICS_TOKEN, MOSQUITTO, OPEN_POLICY, PLUGIN, R, SKIP, THING_POLICY, broker_metrics, openssl, wait_for)  # noqa: F401
@@ -129,7 +129,8 @@ class BrokerTest(BrokerFixture):
         openssl("ca", "-config", d + "/ca.cnf", "-keyfile", ca + "/ca.key", "-cert", ca + "/ca.crt",
                 "-gencrl", "-out", d + "/crl.pem")
         subprocess.run([BIN, "crl", "import", "--data-dir", self.srv.data_dir, "--account", self.acct,
-                        "--ca-certificate-id", self.ca_id, d + "/crl.pem"], check=True, capture_output=True)
+                        "--ca-certificate-id", self.ca_id, d + "/crl.pem"], check=True, capture_output=True,
+                       env=store_env(self.srv.data_dir))
         self.assertTrue(dev.gone.wait(2), "revoked by a CRL, still connected")
         self.assertEqual(self.device(cert, "crl-dev-2").connect(), 5)
         self.assertIn("refused crl-dev-2 (certificate %s): certificate revoked by its CA's CRL" % cert.id,

@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 import unittest
 
-from ddserver import BIN
+from ddserver import BIN, store_env
 from broker_helpers import SKIP
 
 
@@ -21,7 +21,7 @@ class BrokerDemoTest(unittest.TestCase):
             env = dict(os.environ)
             env["PATH"] = env.get("PATH", "") + ":/usr/sbin"
             p = subprocess.run([BIN, "demo", "--broker", "--data-dir", d], capture_output=True, text=True,
-                               timeout=300, env=env)
+                               timeout=300, env=store_env(d, env))
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             out = p.stdout
             for want in ("sensor-1: connected", "sensor-2: connected", "sensor-3: connected",
@@ -35,7 +35,7 @@ class BrokerDemoTest(unittest.TestCase):
             foreign = os.path.join(tmp, "foreign")
             os.mkdir(foreign)
             p = subprocess.run([BIN, "demo", "--broker", "--data-dir", foreign], capture_output=True, text=True,
-                               timeout=60, env=env)
+                               timeout=60, env=store_env(foreign, env))
             self.assertNotEqual(p.returncode, 0)
             self.assertIn("was not made by the broker demo", p.stderr)
         finally:

@@ -5,7 +5,6 @@ import os
 import re
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -13,7 +12,7 @@ import threading
 import time
 import unittest
 
-from ddserver import Server, free_port, BIN
+from ddserver import Server, free_port, BIN, query, store_env
 from mitig_fleet import role, allow, run_audit, wait_mtask
 
 try:
@@ -78,7 +77,7 @@ class Broker:
         self.port = free_port()
         conf = subprocess.run([BIN, "broker-config", "--data-dir", self.data_dir, "--port", str(self.port)] +
                               (["--region", self.region] if self.region else []),
-                              check=True, capture_output=True, text=True).stdout
+                              check=True, capture_output=True, text=True, env=store_env(self.data_dir)).stdout
         if self.override:
             conf = re.sub(r"(?m)^plugin_opt_data_dir .*$", "plugin_opt_data_dir " + self.override, conf)
         self.conf = os.path.join(self.tmp, "mosquitto-%d.conf" % self.port)
@@ -93,7 +92,8 @@ class Broker:
             env["ASAN_OPTIONS"] = os.environ.get("DD_BROKER_ASAN_OPTIONS", "detect_leaks=0")
         self.log_path = os.path.join(self.tmp, "mosquitto-%d.log" % self.port)
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", self.conf], stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        self.proc = subprocess.Popen([MOSQUITTO, "-c", self.conf], stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=store_env(self.data_dir, env))
         deadline = time.time() + 15
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -287,21 +287,15 @@ class BrokerFixture(unittest.TestCase):
         self.assertEqual(o.subscribe(topic), 1)
         return o
 
-    def db(self):
-        return sqlite3.connect(os.path.join(self.srv.data_dir, "iotdefender.db"), timeout=10)
-
     def events(self, client_id):
-        with self.db() as db:
-            return db.execute("SELECT event, certificate_id, reason, source_ip, ts FROM connection_events"
-                              " WHERE client_id = ? ORDER BY seq", (client_id,)).fetchall()
+        return query(self.srv.data_dir, "SELECT event, certificate_id, reason, source_ip, ts FROM connection_events"
+                     " WHERE client_id = ? ORDER BY seq", (client_id,))
 
     def regions_of(self, client_id):
         """The account_region keys the connection events of client_id are stored under."""
-        with self.db() as db:
-            return sorted(r[0] for r in db.execute(
-                "SELECT DISTINCT account_region FROM connection_events WHERE client_id = ?", (client_id,)))
+        return sorted(r[0] for r in query(
+            self.srv.data_dir, "SELECT DISTINCT account_region FROM connection_events WHERE client_id = ?", (client_id,)))
 
     def change_ts(self, kind, subject):
-        with self.db() as db:
-            row = db.execute("SELECT max(ts) FROM changes WHERE kind = ? AND subject = ?", (kind, subject)).fetchone()
-        return row[0]
+        return query(self.srv.data_dir, "SELECT max(ts) FROM changes WHERE kind = ? AND subject = ?",
+                     (kind, subject))[0][0]

@@ -1,15 +1,27 @@
 """Test harness: starts a real `iotdefender serve` on 127.0.0.1 on a free port with a
 fresh data directory, and gives boto3 clients and aws CLI runners pointed at it. The
-server is stopped by its PID (SIGTERM, then SIGKILL after a grace period)."""
+server is stopped by its PID (SIGTERM, then SIGKILL after a grace period).
+
+With DD_TEST_STORE set to a PostgreSQL server URL (ctest's integration-pg.* copies set it
+from the cluster scripts/pg_tmp.sh started), every data directory gets its own fresh
+database on that server (dd_<random>, created through psql on first use), which the server
+is started on (`--store`) and which every other command run on that data directory gets
+through IOTDEFENDER_STORE (store_env); it is dropped when a server that made its own data
+directory is cleaned up, the others when the test process exits. query() reads the store
+directly, through sqlite3 or psql."""
+import atexit
 import configparser
 import json
 import os
+import secrets
 import shutil
+import sqlite3
 import signal
 import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 BIN = os.environ.get("IOTDEFENDER_BIN") or os.path.join(
@@ -18,6 +30,84 @@ AWS_V2 = "/usr/bin/aws"
 # Outbound requests (SNS deliveries, CRL fetches) refuse loopback by default; tests whose
 # subscribers and CRL servers listen on 127.0.0.1 start the server with this allow-list.
 LOCAL_OUTBOUND = ["--outbound-allow", "127.0.0.0/8"]
+
+
+# ---- the store: SQLite in the data directory, or a PostgreSQL database per data directory
+STORE = os.environ.get("DD_TEST_STORE") or None
+ON_PG = STORE is not None
+PG_ONLY_SQLITE = "the test reads or replaces the SQLite file iotdefender.db, which a PostgreSQL store does not have"
+_databases = {}  # realpath of a data directory -> (database name, URL)
+
+
+def _psql(url, sql, variables=()):
+    """Runs sql (psql variables :'v1'... from variables) and returns psql's unaligned output."""
+    cmd = ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", "-"]
+    for i, v in enumerate(variables, 1):
+        cmd += ["-v", "v%d=%s" % (i, v)]
+    p = subprocess.run(cmd, input=sql, capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        raise RuntimeError("psql failed (%d): %s" % (p.returncode, p.stderr))
+    return p.stdout
+
+
+def _with_database(url, name):
+    u = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + name, u.query, u.fragment))
+
+
+def store_url(data_dir):
+    """The PostgreSQL URL of data_dir's database under DD_TEST_STORE (created on first use),
+    or None on SQLite."""
+    if not ON_PG:
+        return None
+    key = os.path.realpath(data_dir)
+    if key not in _databases:
+        name = "dd_" + secrets.token_hex(8)
+        _psql(STORE, "CREATE DATABASE %s;" % name)
+        _databases[key] = (name, _with_database(STORE, name))
+    return _databases[key][1]
+
+
+def store_env(data_dir, env=None):
+    """The environment for an iotdefender command on data_dir: env (default os.environ)
+    with IOTDEFENDER_STORE naming data_dir's database on PostgreSQL; None (inherit) on
+    SQLite without env."""
+    if not ON_PG:
+        return env
+    return dict(env if env is not None else os.environ, IOTDEFENDER_STORE=store_url(data_dir))
+
+
+def drop_store(data_dir):
+    """Drops data_dir's database (PostgreSQL only; nothing on SQLite)."""
+    entry = _databases.pop(os.path.realpath(data_dir), None)
+    if entry:
+        try:
+            _psql(STORE, "DROP DATABASE IF EXISTS %s WITH (FORCE);" % entry[0])
+        except (RuntimeError, OSError, subprocess.TimeoutExpired):
+            pass
+
+
+def _drop_all():
+    for key in list(_databases):
+        drop_store(key)
+
+
+atexit.register(_drop_all)
+
+
+def query(data_dir, sql, params=()):
+    """Rows (tuples of int, str or None) of one SELECT on data_dir's store, with ?
+    parameters: sqlite3 on the data directory's iotdefender.db, or psql on its database."""
+    if not ON_PG:
+        with sqlite3.connect(os.path.join(data_dir, "iotdefender.db"), timeout=10) as db:
+            return db.execute(sql, params).fetchall()
+    parts = sql.split("?")
+    if len(parts) - 1 != len(params):
+        raise ValueError("%d parameters for %d placeholders" % (len(params), len(parts) - 1))
+    text = parts[0] + "".join(":'v%d'%s" % (i, part) for i, part in enumerate(parts[1:], 1))
+    out = _psql(store_url(data_dir), "SELECT row_to_json(q) FROM (%s) q;" % text, [str(p) for p in params])
+    return [tuple(json.loads(line, object_pairs_hook=lambda kv: [v for _, v in kv])) for line in out.splitlines()
+            if line]
 
 
 def free_port():
@@ -42,9 +132,11 @@ class Server:
         args = [BIN, "serve", "--port", str(self.port), "--data-dir", self.data_dir, "--log-level", "warn"]
         if self.credentials:
             args += ["--credentials", self.credentials]
+        if ON_PG:
+            args += ["--store", store_url(self.data_dir)]
         args += self.extra_args
         self.log = open(os.path.join(self.data_dir, "serve.log"), "ab")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=store_env(self.data_dir))
         deadline = time.time() + 15
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -109,6 +201,7 @@ class Server:
     def cleanup(self):
         self.stop()
         if self.own_dir:
+            drop_store(self.data_dir)
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def __enter__(self):
