@@ -35,7 +35,7 @@ struct kind_sql {
 	  "SELECT policy_name FROM " POL " WHERE account = ?1 AND " COL " = ?2 AND policy_name > ?3"           \
 	  " ORDER BY policy_name",                                                                              \
 	  "SELECT document FROM " POL " WHERE account = ?1 AND " COL " = ?2"                                    \
-	  " AND (?3 IS NULL OR policy_name <> ?3) ORDER BY policy_name",                                        \
+	  " AND (policy_name <> ?3 OR ?3 IS NULL) ORDER BY policy_name",                                        \
 	  "SELECT policy_arn FROM " ATT " WHERE account = ?1 AND " COL " = ?2 AND policy_arn > ?3"             \
 	  " ORDER BY policy_arn",                                                                               \
 	  "SELECT count(*) FROM " ATT " WHERE account = ?1 AND " COL " = ?2 AND (?3 IS NULL OR policy_arn <> ?3)",\
@@ -243,8 +243,9 @@ int dd_store_iam_users_user_groups(struct dd_db *db, const char *account, const 
 int dd_store_iam_users_membership_count(struct dd_db *db, const char *account, const char *user,
 					const char *except_group, int64_t *n)
 {
+	/* the column before "?3 IS NULL": PostgreSQL gives ?3 the column's case-insensitive type */
 	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM iam_group_members WHERE account = ?1 AND user_name = ?2"
-					  " AND (?3 IS NULL OR group_name <> ?3)");
+					  " AND (group_name <> ?3 OR ?3 IS NULL)");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);

@@ -493,16 +493,26 @@ static int prepare(struct pg_stmt *st)
 				types[i] = st->prep_types[i];
 	}
 	snprintf(st->name, sizeof st->name, "dd%u", ++d->nprepared);
+	/* a failed PREPARE would abort the caller's transaction: inside one, try under a
+	 * savepoint (once per statement and connection) */
+	bool in_tx = PQtransactionStatus(d->c) == PQTRANS_INTRANS;
+	if (in_tx && run(d->c, "SAVEPOINT dd_prepare", "savepoint"))
+		return DD_EIO;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		PGresult *r = PQprepare(d->c, st->name, st->text, st->nparams, types);
 		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
 			PQclear(r);
 			memcpy(st->prep_types, types, (size_t)st->nparams * sizeof *types);
 			st->prepared = true;
-			return 0;
+			return in_tx ? run(d->c, "RELEASE SAVEPOINT dd_prepare", "release savepoint") : 0;
+		}
+		if (in_tx && run(d->c, "ROLLBACK TO SAVEPOINT dd_prepare", "rollback to savepoint")) {
+			PQclear(r);
+			return DD_EIO;
 		}
 		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-		bool retry = attempt == 0 && state && strcmp(state, "42P18") == 0; /* indeterminate type */
+		/* "could not determine data type of parameter": 42P08 (or 42P18) */
+		bool retry = attempt == 0 && state && (strcmp(state, "42P08") == 0 || strcmp(state, "42P18") == 0);
 		if (!retry) {
 			dd_log_error("store: prepare failed: %s: %s", PQresultErrorMessage(r), st->sql);
 			PQclear(r);
