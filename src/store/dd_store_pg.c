@@ -289,54 +289,128 @@ static void pg_disconnect(struct dd_db *db)
 	free(d);
 }
 
+/* The end of the literal, quoted name or comment at sql[i], or i when none starts there. */
+static size_t skip_quoted(const char *sql, size_t i, size_t n)
+{
+	char ch = sql[i];
+	size_t j = i;
+	if (ch == '\'' || ch == '"') {
+		j = i + 1;
+		while (j < n && sql[j] != ch)
+			j++;
+		return j < n ? j + 1 : n;
+	}
+	if (ch == '-' && i + 1 < n && sql[i + 1] == '-') {
+		while (j < n && sql[j] != '\n')
+			j++;
+	}
+	return j;
+}
+
+/* The index of the ')' closing the '(' at sql[i], or n. */
+static size_t closing_paren(const char *sql, size_t i, size_t n)
+{
+	int depth = 0;
+	for (size_t j = i; j < n;) {
+		size_t k = skip_quoted(sql, j, n);
+		if (k != j) {
+			j = k;
+			continue;
+		}
+		if (sql[j] == '(')
+			depth++;
+		else if (sql[j] == ')' && --depth == 0)
+			return j;
+		j++;
+	}
+	return n;
+}
+
+/* At sql[i] == '(': the length of a following "?N IS NULL OR " and N, else 0. */
+static size_t null_filter(const char *sql, size_t i, size_t n, int *idx)
+{
+	static const char tail[] = " IS NULL OR ";
+	size_t j = i + 1;
+	if (j >= n || sql[j] != '?' || !isdigit((unsigned char)sql[j + 1]))
+		return 0;
+	int v = 0;
+	for (j++; j < n && isdigit((unsigned char)sql[j]) && v < 1000; j++)
+		v = v * 10 + (sql[j] - '0');
+	if (strncmp(sql + j, tail, sizeof tail - 1) != 0)
+		return 0;
+	*idx = v;
+	return j + sizeof tail - 1 - i;
+}
+
+struct xlate {
+	const char *sql;
+	char *out;
+	size_t o;
+	int maxp;
+};
+
+/* Translates sql[i, end) into x->out. An optional filter "(?N IS NULL OR expr)" becomes
+ * "(expr OR $N IS NULL)": PostgreSQL types $N at its first use, which `IS NULL` cannot do,
+ * while expr can (a column compared with it); the two are the same condition. */
+static void xlate_range(struct xlate *x, size_t i, size_t end)
+{
+	const char *sql = x->sql;
+	while (i < end) {
+		size_t k = skip_quoted(sql, i, end);
+		if (k != i) {
+			memcpy(x->out + x->o, sql + i, k - i);
+			x->o += k - i;
+			i = k;
+			continue;
+		}
+		char ch = sql[i];
+		int idx;
+		size_t head;
+		if (ch == '(' && (head = null_filter(sql, i, end, &idx)) != 0) {
+			size_t close = closing_paren(sql, i, end);
+			if (close < end) {
+				if (idx > x->maxp)
+					x->maxp = idx;
+				x->out[x->o++] = '(';
+				xlate_range(x, i + head, close);
+				x->o += (size_t)snprintf(x->out + x->o, 32, " OR $%d IS NULL)", idx);
+				i = close + 1;
+				continue;
+			}
+		}
+		if (ch == '?') {
+			int v;
+			size_t j = i + 1;
+			if (isdigit((unsigned char)sql[j])) {
+				v = 0;
+				while (isdigit((unsigned char)sql[j]) && v < 1000)
+					v = v * 10 + (sql[j++] - '0');
+			} else {
+				v = x->maxp + 1;
+			}
+			if (v > x->maxp)
+				x->maxp = v;
+			x->o += (size_t)snprintf(x->out + x->o, 8, "$%d", v);
+			i = j;
+			continue;
+		}
+		x->out[x->o++] = sql[i++];
+	}
+}
+
 /* SQLite's parameters (?N, bare ?) as PostgreSQL's $N, outside literals, quoted names and
- * comments; *nparams is the largest index. NULL on allocation failure. */
+ * comments, with optional filters reordered (xlate_range); *nparams is the largest index.
+ * NULL on allocation failure. */
 static char *translate(const char *sql, int *nparams)
 {
 	size_t n = strlen(sql);
-	char *out = malloc(n * 4 + 8); /* "?" becomes at most "$999" */
-	if (!out)
+	struct xlate x = { .sql = sql, .out = malloc(n * 4 + 64) }; /* "?" becomes at most "$999" */
+	if (!x.out)
 		return NULL;
-	size_t o = 0;
-	int maxp = 0;
-	for (size_t i = 0; i < n;) {
-		char ch = sql[i];
-		if (ch == '\'' || ch == '"') {
-			size_t j = i + 1;
-			while (j < n && sql[j] != ch)
-				j++;
-			j = j < n ? j + 1 : n;
-			memcpy(out + o, sql + i, j - i);
-			o += j - i;
-			i = j;
-		} else if (ch == '-' && sql[i + 1] == '-') {
-			size_t j = i;
-			while (j < n && sql[j] != '\n')
-				j++;
-			memcpy(out + o, sql + i, j - i);
-			o += j - i;
-			i = j;
-		} else if (ch == '?') {
-			int idx;
-			size_t j = i + 1;
-			if (isdigit((unsigned char)sql[j])) {
-				idx = 0;
-				while (isdigit((unsigned char)sql[j]) && idx < 1000)
-					idx = idx * 10 + (sql[j++] - '0');
-			} else {
-				idx = maxp + 1;
-			}
-			if (idx > maxp)
-				maxp = idx;
-			o += (size_t)snprintf(out + o, 8, "$%d", idx);
-			i = j;
-		} else {
-			out[o++] = sql[i++];
-		}
-	}
-	out[o] = 0;
-	*nparams = maxp;
-	return out;
+	xlate_range(&x, 0, n);
+	x.out[x.o] = 0;
+	*nparams = x.maxp;
+	return x.out;
 }
 
 static struct pg_stmt *stmt_new(struct pg_db *d, const char *sql)

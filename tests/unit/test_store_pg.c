@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests of the PostgreSQL backend of the store (src/store/dd_store_pg.c) through the
+ * backend-neutral statement interface: ?N and bare ? parameters (not inside literals),
+ * NULLs and `?N IS NULL` filters, 64-bit integers, text, blobs with zero bytes, SQLSTATE
+ * class 23 as DD_STMT_CONSTRAINT, dd_db_changes, a statement stepped while another runs on
+ * the same connection, one writer at a time between two stores (as two servers), the
+ * snapshot shared by dd_store_begin_read_consistent, and the refusal of a database whose
+ * schema is newer than the binary. Each case runs on its own fresh database of the server
+ * named by DD_TEST_PG_URL (or the URL in the file DD_TEST_PG_URL_FILE, as ctest's pg
+ * fixture writes it); without either every case is skipped, saying so.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <libpq-fe.h>
+
+#include "dd/store.h"
+#include "store/dd_store_int.h"
+#include "store/dd_store_schema.h"
+
+struct fx {
+	char dir[64];
+	char admin_url[1024]; /* the server's URL as given */
+	char url[1100];       /* this case's database */
+	char dbname[64];
+	struct dd_store *s;
+	struct dd_db *db;
+};
+
+static bool base_url(char *out, size_t n)
+{
+	const char *u = getenv("DD_TEST_PG_URL");
+	if (u && *u)
+		return snprintf(out, n, "%s", u) < (int)n;
+	const char *file = getenv("DD_TEST_PG_URL_FILE");
+	FILE *f = file && *file ? fopen(file, "r") : NULL;
+	if (!f)
+		return false;
+	bool ok = fgets(out, (int)n, f) != NULL;
+	fclose(f);
+	if (ok)
+		out[strcspn(out, "\r\n")] = 0;
+	return ok && *out;
+}
+
+/* url with its database name replaced by db (postgresql://auth@host:port/NAME?params). */
+static void with_db(const char *url, const char *db, char *out, size_t n)
+{
+	const char *auth = strstr(url, "://");
+	const char *path = auth ? strchr(auth + 3, '/') : NULL;
+	const char *query = strchr(url, '?');
+	if (!path) {
+		snprintf(out, n, "%s/%s%s", url, db, "");
+		return;
+	}
+	snprintf(out, n, "%.*s/%s%s", (int)(path - url), url, db, query ? query : "");
+}
+
+static void admin(const struct fx *f, const char *sql)
+{
+	PGconn *c = PQconnectdb(f->admin_url);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	PGresult *r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
+	PQfinish(c);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	*state = f;
+	if (!base_url(f->admin_url, sizeof f->admin_url))
+		return 0;
+	snprintf(f->dir, sizeof f->dir, "/tmp/dd_store_pg_XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	static unsigned seq;
+	snprintf(f->dbname, sizeof f->dbname, "dd_unit_%ld_%u", (long)getpid(), ++seq);
+	char sql[128];
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->dbname);
+	admin(f, sql);
+	with_db(f->admin_url, f->dbname, f->url, sizeof f->url);
+	assert_int_equal(dd_store_open_url(f->url, f->dir, &f->s), 0);
+	assert_true(dd_store_is_pg(f->s));
+	f->db = dd_store_db(f->s);
+	assert_non_null(f->db);
+	assert_int_equal(dd_db_exec(f->db, "CREATE TABLE unit_t(k BIGINT PRIMARY KEY, t TEXT, b BYTEA)"), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	if (f->s) {
+		dd_store_close(f->s);
+		char sql[160];
+		snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", f->dbname);
+		admin(f, sql);
+	}
+	if (f->dir[0]) {
+		char cmd[128];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	free(f);
+	return 0;
+}
+
+#define NEED_PG(f)                                                                                                  \
+	do {                                                                                                        \
+		if (!(f)->s) {                                                                                      \
+			print_message("SKIP: no PostgreSQL server (set DD_TEST_PG_URL=postgresql://...)\n");       \
+			skip();                                                                                     \
+		}                                                                                                   \
+	} while (0)
+
+static void put(struct dd_db *db, int64_t k, const char *t)
+{
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO unit_t(k, t) VALUES (?1, ?2)");
+	assert_non_null(st);
+	dd_bind_int64(st, 1, k);
+	dd_bind_text(st, 2, t);
+	assert_int_equal(dd_step_done(st), 0);
+}
+
+static int64_t count_rows(struct dd_db *db)
+{
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM unit_t");
+	assert_non_null(st);
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+	int64_t n = dd_col_int64(st, 0);
+	dd_stmt_reset(st);
+	return n;
+}
+
+static void test_params_and_nulls(void **state)
+{
+	struct fx *f = *state;
+	NEED_PG(f);
+	put(f->db, INT64_MAX, "max");
+	put(f->db, INT64_MIN, NULL);
+	put(f->db, 7, "seven");
+	/* optional filters: NULL matches every row, a value only its own (an integer one is
+	 * first bound NULL, so only the column can give it its type) */
+	const char *sql = "SELECT k, t FROM unit_t WHERE (?1 IS NULL OR t = ?1) AND (?3 IS NULL OR k = ?3) AND k > ?2"
+			  " ORDER BY k";
+	struct dd_stmt *st = dd_db_stmt(f->db, sql);
+	dd_bind_null(st, 1);
+	dd_bind_int64(st, 2, INT64_MIN);
+	dd_bind_null(st, 3);
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+	assert_int_equal(dd_col_int64(st, 0), 7);
+	assert_string_equal(dd_col_text(st, 1), "seven");
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+	assert_true(dd_col_int64(st, 0) == INT64_MAX);
+	assert_int_equal(dd_stmt_step(st), DD_STMT_DONE);
+	st = dd_db_stmt(f->db, sql);
+	dd_bind_text(st, 1, "max");
+	dd_bind_int64(st, 2, 0);
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+	assert_true(dd_col_int64(st, 0) == INT64_MAX);
+	assert_int_equal(dd_stmt_step(st), DD_STMT_DONE);
+	st = dd_db_stmt(f->db, sql);
+	dd_bind_int64(st, 2, 0);
+	dd_bind_int64(st, 3, 7);
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+	assert_int_equal(dd_col_int64(st, 0), 7);
+	assert_int_equal(dd_stmt_step(st), DD_STMT_DONE);
+	/* NULL columns; a bare ? is the largest index before it + 1 (SQLite's rule); a ? inside
+	 * a literal is text */
+	st = dd_db_stmt(f->db, "SELECT t, '?1 ?', ?2 + 1, ? FROM unit_t WHERE k = ?1");
+	dd_bind_int64(st, 1, INT64_MIN);
+	dd_bind_int64(st, 2, 41);
+	dd_bind_text_static(st, 3, "static");
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+	assert_true(dd_col_is_null(st, 0));
+	assert_null(dd_col_text_or_null(st, 0));
+	assert_string_equal(dd_col_text(st, 0), "");
+	assert_string_equal(dd_col_text(st, 1), "?1 ?");
+	assert_int_equal(dd_col_int64(st, 2), 42);
+	assert_string_equal(dd_col_text(st, 3), "static");
+	dd_stmt_reset(st);
+	/* a comparison read as an integer is 1 or 0, as on SQLite */
+	st = dd_db_stmt(f->db, "SELECT k = 7, k > 7 FROM unit_t WHERE k = 7");
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+	assert_int_equal(dd_col_int(st, 0), 1);
+	assert_int_equal(dd_col_int(st, 1), 0);
+	dd_stmt_reset(st);
+}
+
+static void test_blobs(void **state)
+{
+	struct fx *f = *state;
+	NEED_PG(f);
+	unsigned char bin[300];
+	for (size_t i = 0; i < sizeof bin; i++)
+		bin[i] = (unsigned char)(i * 7);
+	bin[10] = 0;
+	struct dd_stmt *st = dd_db_stmt(f->db, "INSERT INTO unit_t(k, b) VALUES (?1, ?2)");
+	dd_bind_int64(st, 1, 1);
+	dd_bind_blob(st, 2, bin, sizeof bin);
+	assert_int_equal(dd_step_done(st), 0);
+	st = dd_db_stmt(f->db, "INSERT INTO unit_t(k, b) VALUES (?1, ?2)");
+	dd_bind_int64(st, 1, 2);
+	dd_bind_blob(st, 2, NULL, 0);
+	assert_int_equal(dd_step_done(st), 0);
+	st = dd_db_stmt(f->db, "SELECT b FROM unit_t ORDER BY k");
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+	size_t n = 0;
+	const unsigned char *p = dd_col_blob(st, 0, &n);
+	assert_int_equal(n, sizeof bin);
+	assert_memory_equal(p, bin, sizeof bin);
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+	p = dd_col_blob(st, 0, &n);
+	assert_false(dd_col_is_null(st, 0));
+	assert_int_equal(n, 0);
+	assert_int_equal(dd_stmt_step(st), DD_STMT_DONE);
+}
+
+static void test_constraint_and_changes(void **state)
+{
+	struct fx *f = *state;
+	NEED_PG(f);
+	put(f->db, 1, "a");
+	put(f->db, 2, "b");
+	put(f->db, 3, "c");
+	struct dd_stmt *st = dd_db_stmt(f->db, "INSERT INTO unit_t(k, t) VALUES (?1, ?2)");
+	dd_bind_int64(st, 1, 2);
+	dd_bind_text(st, 2, "again");
+	assert_int_equal(dd_stmt_step(st), DD_STMT_CONSTRAINT);
+	dd_stmt_reset(st);
+	st = dd_db_stmt(f->db, "INSERT INTO unit_t(k, t) VALUES (?1, ?2)");
+	dd_bind_int64(st, 1, 3);
+	dd_bind_text(st, 2, "again");
+	assert_int_equal(dd_step_done(st), DD_EEXIST);
+	/* ON CONFLICT DO NOTHING changes nothing */
+	st = dd_db_stmt(f->db, "INSERT INTO unit_t(k, t) VALUES (?1, 'x') ON CONFLICT DO NOTHING");
+	dd_bind_int64(st, 1, 1);
+	assert_int_equal(dd_step_done(st), 0);
+	assert_int_equal(dd_db_changes(f->db), 0);
+	st = dd_db_stmt(f->db, "UPDATE unit_t SET t = t || '!' WHERE k >= ?1");
+	dd_bind_int64(st, 1, 2);
+	assert_int_equal(dd_step_done(st), 0);
+	assert_int_equal(dd_db_changes(f->db), 2);
+	/* a SELECT leaves the count of the last change */
+	assert_int_equal(count_rows(f->db), 3);
+	assert_int_equal(dd_db_changes(f->db), 2);
+	st = dd_db_stmt(f->db, "DELETE FROM unit_t WHERE k = ?1 RETURNING t");
+	dd_bind_int64(st, 1, 3);
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+	assert_string_equal(dd_col_text(st, 0), "c!");
+	assert_int_equal(dd_stmt_step(st), DD_STMT_DONE);
+	assert_int_equal(dd_db_changes(f->db), 1);
+	/* a rolled-back write transaction leaves nothing */
+	assert_int_equal(dd_db_begin_write(f->db), 0);
+	assert_true(dd_db_in_tx(f->db));
+	put(f->db, 9, "gone");
+	dd_db_rollback(f->db);
+	assert_false(dd_db_in_tx(f->db));
+	assert_int_equal(count_rows(f->db), 2);
+}
+
+static void test_interleaved(void **state)
+{
+	struct fx *f = *state;
+	NEED_PG(f);
+	for (int k = 1; k <= 5; k++)
+		put(f->db, k, "r");
+	struct dd_stmt *a = dd_db_stmt(f->db, "SELECT k FROM unit_t ORDER BY k");
+	int64_t seen = 0;
+	while (dd_stmt_step(a) == DD_STMT_ROW) {
+		int64_t k = dd_col_int64(a, 0);
+		/* another statement on the same connection between two rows of the first */
+		struct dd_stmt *b = dd_db_stmt(f->db, "UPDATE unit_t SET t = 'seen' WHERE k = ?1");
+		dd_bind_int64(b, 1, k);
+		assert_int_equal(dd_step_done(b), 0);
+		seen += k;
+	}
+	dd_stmt_reset(a);
+	assert_int_equal(seen, 15);
+	struct dd_stmt *st = dd_db_stmt(f->db, "SELECT count(*) FROM unit_t WHERE t = 'seen'");
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+	assert_int_equal(dd_col_int64(st, 0), 5);
+	dd_stmt_reset(st);
+}
+
+struct writer {
+	const char *url, *dir;
+	int rounds;
+	volatile int started, done;
+};
+
+/* Read-then-write increments of one counter in write transactions of its own store: a
+ * lost update would show as a total below the sum of the rounds. */
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	struct dd_store *s = NULL;
+	if (dd_store_open_url(w->url, w->dir, &s))
+		return NULL;
+	struct dd_db *db = dd_store_db(s);
+	for (int i = 0; i < w->rounds && db; i++) {
+		if (dd_db_begin_write(db))
+			break;
+		w->started++;
+		struct dd_stmt *st = dd_db_stmt(db, "SELECT t FROM unit_t WHERE k = 0");
+		int64_t v = dd_stmt_step(st) == DD_STMT_ROW ? strtoll(dd_col_text(st, 0), NULL, 10) : -1000000;
+		dd_stmt_reset(st);
+		usleep(1000);
+		char buf[32];
+		snprintf(buf, sizeof buf, "%lld", (long long)(v + 1));
+		st = dd_db_stmt(db, "UPDATE unit_t SET t = ?1 WHERE k = 0");
+		dd_bind_text(st, 1, buf);
+		if (dd_step_done(st) || dd_db_commit(db))
+			break;
+	}
+	w->done = 1;
+	dd_store_close(s);
+	return NULL;
+}
+
+static void test_write_lock(void **state)
+{
+	struct fx *f = *state;
+	NEED_PG(f);
+	put(f->db, 0, "0");
+	/* a writer of another store (another server) waits for this one's commit */
+	assert_int_equal(dd_db_begin_write(f->db), 0);
+	struct writer one = { .url = f->url, .dir = f->dir, .rounds = 1 };
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, writer_main, &one), 0);
+	usleep(300000);
+	assert_int_equal(one.started, 0);
+	dd_db_rollback(f->db);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(one.started, 1);
+	/* two stores incrementing concurrently lose no update */
+	struct writer a = { .url = f->url, .dir = f->dir, .rounds = 25 };
+	struct writer b = a;
+	pthread_t ta, tb;
+	assert_int_equal(pthread_create(&ta, NULL, writer_main, &a), 0);
+	assert_int_equal(pthread_create(&tb, NULL, writer_main, &b), 0);
+	assert_int_equal(pthread_join(ta, NULL), 0);
+	assert_int_equal(pthread_join(tb, NULL), 0);
+	struct dd_stmt *st = dd_db_stmt(f->db, "SELECT t FROM unit_t WHERE k = 0");
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+	assert_string_equal(dd_col_text(st, 0), "51");
+	dd_stmt_reset(st);
+}
+
+static void test_consistent_snapshot(void **state)
+{
+	struct fx *f = *state;
+	NEED_PG(f);
+	put(f->db, 1, "before");
+	struct dd_db *r[3];
+	for (int i = 0; i < 3; i++)
+		assert_non_null(r[i] = dd_store_db_private(f->s));
+	assert_int_equal(dd_store_begin_read_consistent(f->s, r, 3), 0);
+	/* a commit after the snapshot is seen by none of the readers */
+	put(f->db, 2, "after");
+	for (int i = 0; i < 3; i++) {
+		assert_true(dd_db_in_tx(r[i]));
+		assert_int_equal(count_rows(r[i]), 1);
+	}
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(dd_db_commit(r[i]), 0);
+		assert_int_equal(count_rows(r[i]), 2);
+		dd_db_close(r[i]);
+	}
+	/* a read transaction keeps its snapshot too */
+	struct dd_db *one = dd_store_db_private(f->s);
+	assert_int_equal(dd_db_begin_read(one), 0);
+	put(f->db, 3, "later");
+	assert_int_equal(count_rows(one), 2);
+	dd_db_rollback(one);
+	assert_int_equal(count_rows(one), 3);
+	dd_db_close(one);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+	struct fx *f = *state;
+	NEED_PG(f);
+	/* reopening a current database migrates nothing and succeeds */
+	struct dd_store *again = NULL;
+	assert_int_equal(dd_store_open_url(f->url, f->dir, &again), 0);
+	dd_store_close(again);
+	struct dd_stmt *st = dd_db_stmt(f->db, "UPDATE dd_schema_version SET version = ?1 WHERE id = 1");
+	dd_bind_int64(st, 1, dd_store_pg_nmigrations + 1);
+	assert_int_equal(dd_step_done(st), 0);
+	again = NULL;
+	assert_int_equal(dd_store_open_url(f->url, f->dir, &again), DD_EUNSUPPORTED);
+	assert_null(again);
+	st = dd_db_stmt(f->db, "UPDATE dd_schema_version SET version = ?1 WHERE id = 1");
+	dd_bind_int64(st, 1, dd_store_pg_nmigrations);
+	assert_int_equal(dd_step_done(st), 0);
+}
+
+static void test_url_choice(void **state)
+{
+	(void)state;
+	struct dd_store *s = NULL;
+	/* only postgresql:// and postgres:// name another store than the data directory */
+	assert_int_equal(dd_store_open_url("mysql://localhost/x", "/tmp", &s), DD_EINVAL);
+	assert_null(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_params_and_nulls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blobs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_constraint_and_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_interleaved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_consistent_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test(test_url_choice),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
