@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "store/dd_store_schema.h"
@@ -378,6 +379,19 @@ static void xlate_range(struct xlate *x, size_t i, size_t end)
 				continue;
 			}
 		}
+		/* SQLite reads a negative LIMIT as none; PostgreSQL refuses it, and takes NULL */
+		if ((ch == 'L' || ch == 'l') && strncasecmp(sql + i, "LIMIT ?", 7) == 0 && isdigit((unsigned char)sql[i + 7]) &&
+		    (i == 0 || !isalnum((unsigned char)sql[i - 1]))) {
+			int v = 0;
+			size_t j = i + 7;
+			while (j < end && isdigit((unsigned char)sql[j]) && v < 1000)
+				v = v * 10 + (sql[j++] - '0');
+			if (v > x->maxp)
+				x->maxp = v;
+			x->o += (size_t)snprintf(x->out + x->o, 64, "LIMIT CASE WHEN $%d < 0 THEN NULL ELSE $%d END", v, v);
+			i = j;
+			continue;
+		}
 		if (ch == '?') {
 			int v;
 			size_t j = i + 1;
@@ -399,12 +413,14 @@ static void xlate_range(struct xlate *x, size_t i, size_t end)
 }
 
 /* SQLite's parameters (?N, bare ?) as PostgreSQL's $N, outside literals, quoted names and
- * comments, with optional filters reordered (xlate_range); *nparams is the largest index.
+ * comments, with optional filters reordered and LIMIT ?N taking a negative N as no limit
+ * (xlate_range); *nparams is the largest index.
  * NULL on allocation failure. */
 static char *translate(const char *sql, int *nparams)
 {
 	size_t n = strlen(sql);
-	struct xlate x = { .sql = sql, .out = malloc(n * 4 + 64) }; /* "?" becomes at most "$999" */
+	/* "?" becomes at most "$999", "LIMIT ?N" at most 52 bytes */
+	struct xlate x = { .sql = sql, .out = malloc(n * 8 + 64) };
 	if (!x.out)
 		return NULL;
 	xlate_range(&x, 0, n);

@@ -2,7 +2,7 @@
 /*
  * Unit tests of the PostgreSQL backend of the store (src/store/dd_store_pg.c) through the
  * backend-neutral statement interface: ?N and bare ? parameters (not inside literals),
- * NULLs and `?N IS NULL` filters, 64-bit integers, text, blobs with zero bytes, SQLSTATE
+ * NULLs and `?N IS NULL` filters, a negative LIMIT, 64-bit integers, text, blobs with zero bytes, SQLSTATE
  * class 23 as DD_STMT_CONSTRAINT, dd_db_changes, a statement stepped while another runs on
  * the same connection, one writer at a time between two stores (as two servers), the
  * snapshot shared by dd_store_begin_read_consistent, and the refusal of a database whose
@@ -290,6 +290,16 @@ static void test_interleaved(void **state)
 	}
 	dd_stmt_reset(a);
 	assert_int_equal(seen, 15);
+	/* a negative LIMIT is none, as on SQLite */
+	a = dd_db_stmt(f->db, "SELECT count(*) FROM (SELECT k FROM unit_t ORDER BY k LIMIT ?1) AS l");
+	dd_bind_int64(a, 1, -1);
+	assert_int_equal(dd_stmt_step(a), DD_STMT_ROW);
+	assert_int_equal(dd_col_int64(a, 0), 5);
+	a = dd_db_stmt(f->db, "SELECT count(*) FROM (SELECT k FROM unit_t ORDER BY k LIMIT ?1) AS l");
+	dd_bind_int64(a, 1, 2);
+	assert_int_equal(dd_stmt_step(a), DD_STMT_ROW);
+	assert_int_equal(dd_col_int64(a, 0), 2);
+	dd_stmt_reset(a);
 	struct dd_stmt *st = dd_db_stmt(f->db, "SELECT count(*) FROM unit_t WHERE t = 'seen'");
 	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
 	assert_int_equal(dd_col_int64(st, 0), 5);
