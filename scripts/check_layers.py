@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks the layer rule of docs/ARCHITECTURE.md on the sources: a file may include only
 headers of its own layer or of the layers below it (cli -> server | plugin -> api -> core ->
-store -> base), never the other way, and `sqlite3` appears only in src/store/. Prints each
+store -> base), never the other way, and `sqlite3` and libpq appear only in src/store/. Prints each
 violation as `file:line: <layer> includes <header> (<layer>)` and exits 1 if there is any.
 Usage: scripts/check_layers.py [ROOT]. Run by ctest as lint.layers."""
 import os, re, sys
@@ -42,8 +42,11 @@ for top in ("src", "include"):
                 continue
             with open(os.path.join(ROOT, rel), encoding="utf-8", errors="replace") as fh:
                 for n, line in enumerate(fh, 1):
-                    if "sqlite3" in line and me != "store" and not line.lstrip().startswith(("*", "/*", "//")):
+                    code = not line.lstrip().startswith(("*", "/*", "//"))
+                    if "sqlite3" in line and me != "store" and code:
                         bad.append(f"{rel}:{n}: sqlite3 outside src/store/")
+                    if ("libpq-fe.h" in line or re.search(r"\bPQ[a-z]+\(", line)) and me != "store" and code:
+                        bad.append(f"{rel}:{n}: libpq outside src/store/")
                     m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
                     if not m:
                         continue
