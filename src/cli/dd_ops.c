@@ -155,6 +155,11 @@ static int cmd_restore(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
+	if (dd_store_url()) {
+		fprintf(stderr, "iotdefender: restore: the store is a PostgreSQL database (IOTDEFENDER_STORE): restore "
+				"it with pg_restore (docs/OPERATIONS.md), not with iotdefender restore\n");
+		return 1;
+	}
 	char err[1024];
 	int v = 0;
 	if (dd_store_file_version(o.file, &v, err, sizeof err)) {

@@ -25,6 +25,7 @@
 #include "dd/mitigation.h"
 #include "dd/outbox.h"
 #include "dd/service.h"
+#include "dd/store.h"
 #include "server/dd_api.h"
 #include "server/dd_creds.h"
 #include "server/dd_dirlock.h"
@@ -132,7 +133,11 @@ static int cmd_serve(int argc, char **argv)
 	svc.test_clock = test_clock;
 	svc.audit_workers = audit_workers;
 	if (dd_service_init(&svc, data_dir)) {
-		fprintf(stderr, "iotdefender: cannot open the data directory %s\n", data_dir);
+		if (dd_store_url())
+			fprintf(stderr, "iotdefender: cannot open the PostgreSQL store (--store) or the data directory %s\n",
+				data_dir);
+		else
+			fprintf(stderr, "iotdefender: cannot open the data directory %s\n", data_dir);
 		dd_dirlock_release(dirlock);
 		return 1;
 	}
