@@ -47,8 +47,11 @@ int dd_store_open_url(const char *url, const char *dir, struct dd_store **out)
 	const struct dd_store_backend *be = &dd__store_sqlite;
 	if (url && *url) {
 		if (!dd__store_url_is_pg(url)) {
-			dd_log_error("store: unsupported store '%.*s…': give a postgresql:// or postgres:// URL, or no "
-				     "store for SQLite in the data directory", 16, url);
+			/* only the scheme: the rest may hold a password */
+			const char *colon = strchr(url, ':');
+			dd_log_error("store: unsupported store scheme '%.*s': give a postgresql:// or postgres:// URL, or "
+				     "no store for SQLite in the data directory", colon && colon - url < 32 ? (int)(colon - url) : 0,
+				     url);
 			return DD_EINVAL;
 		}
 		be = &dd__store_pg;
