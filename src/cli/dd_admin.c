@@ -88,8 +88,12 @@ static bool account_ok(const char *a)
 	return true;
 }
 
+/* A PostgreSQL store (IOTDEFENDER_STORE) exists wherever the data directory is; opening it
+ * says whether it can be reached. */
 static bool store_exists(const char *dir)
 {
+	if (dd_store_url())
+		return true;
 	char path[4200];
 	struct stat sb;
 	snprintf(path, sizeof path, "%s/iotdefender.db", dir);

@@ -535,7 +535,7 @@ static int cmd_report(int argc, char **argv)
 	char dbpath[4200];
 	struct stat sb;
 	snprintf(dbpath, sizeof dbpath, "%s/iotdefender.db", o.dir);
-	if (stat(dbpath, &sb) != 0) {
+	if (!dd_store_url() && stat(dbpath, &sb) != 0) {
 		fprintf(stderr, "iotdefender: report: no database at %s\n", dbpath);
 		return 1;
 	}

@@ -208,7 +208,8 @@ static bool store_open(void)
 	char path[4200];
 	snprintf(path, sizeof path, "%s/iotdefender.db", data_dir);
 	struct stat sb;
-	if (stat(path, &sb) != 0) {
+	/* a PostgreSQL store (IOTDEFENDER_STORE in the broker's environment) has no file */
+	if (!dd_store_url() && stat(path, &sb) != 0) {
 		if (say)
 			mosquitto_log_printf(MOSQ_LOG_ERR, "iotdefender: store unavailable: %s does not exist (start `iotdefender serve --data-dir %s` once)", path, data_dir);
 		last_logged = say ? now : last_logged;
@@ -217,7 +218,7 @@ static bool store_open(void)
 	if (dd_store_open(data_dir, &store)) {
 		store = NULL;
 		if (say)
-			mosquitto_log_printf(MOSQ_LOG_ERR, "iotdefender: store unavailable: cannot open %s (permissions? the broker runs as its configured user)", path);
+			mosquitto_log_printf(MOSQ_LOG_ERR, "iotdefender: store unavailable: cannot open %s (permissions? the broker runs as its configured user)", dd_store_url() ? "the PostgreSQL store (IOTDEFENDER_STORE)" : path);
 		last_logged = say ? now : last_logged;
 		return false;
 	}
