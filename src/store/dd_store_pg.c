@@ -457,9 +457,32 @@ static void clear_bindings(struct pg_stmt *st)
 		st->p[i].kind = P_NULL;
 }
 
+/* After the server went away (a restart, a failover): a new session for the connection,
+ * outside a transaction only (one that was open is lost anyway, and its caller sees the
+ * error); its statements are prepared again on their next step. */
+static void reconnect(struct pg_db *d)
+{
+	if (d->base.in_tx)
+		return;
+	PQreset(d->c);
+	if (PQstatus(d->c) != CONNECTION_OK) {
+		dd_log_error("store: PostgreSQL connection lost: %s", PQerrorMessage(d->c));
+		return;
+	}
+	PQsetNoticeProcessor(d->c, quiet_notices, NULL);
+	if (run(d->c, "SET client_min_messages = warning; SET TIME ZONE 'UTC'", "session settings"))
+		return;
+	for (int i = 0; i < STMT_CACHE; i++)
+		if (d->cache[i].st)
+			d->cache[i].st->prepared = false;
+	dd_log_warn("store: reconnected to PostgreSQL");
+}
+
 static struct dd_stmt *pg_stmt(struct dd_db *db, const char *sql)
 {
 	struct pg_db *d = PDB(db);
+	if (PQstatus(d->c) != CONNECTION_OK)
+		reconnect(d);
 	size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE;
 	for (size_t i = 0; i < STMT_CACHE; i++) {
 		struct stmt_slot *slot = &d->cache[(h + i) % STMT_CACHE];
@@ -488,12 +511,16 @@ static int64_t pg_changes(struct dd_db *db) { return PDB(db)->changes; }
 
 static int pg_begin_write(struct dd_db *db)
 {
+	if (PQstatus(PDB(db)->c) != CONNECTION_OK)
+		reconnect(PDB(db));
 	return run(PDB(db)->c, "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" DD_PG_WRITE_LOCK ")",
 		   "begin write");
 }
 
 static int pg_begin_read(struct dd_db *db)
 {
+	if (PQstatus(PDB(db)->c) != CONNECTION_OK)
+		reconnect(PDB(db));
 	/* the SELECT takes the snapshot now, as SQLite's read transaction touches the file */
 	return run(PDB(db)->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1", "begin read");
 }

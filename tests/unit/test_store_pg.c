@@ -6,7 +6,7 @@
  * class 23 as DD_STMT_CONSTRAINT, dd_db_changes, a statement stepped while another runs on
  * the same connection, one writer at a time between two stores (as two servers), the
  * snapshot shared by dd_store_begin_read_consistent, and the refusal of a database whose
- * schema is newer than the binary. Each case runs on its own fresh database of the server
+ * schema is newer than the binary, and a new session after the server ended one. Each case runs on its own fresh database of the server
  * named by DD_TEST_PG_URL (or the URL in the file DD_TEST_PG_URL_FILE, as ctest's pg
  * fixture writes it); without either every case is skipped, saying so.
  */
@@ -419,6 +419,33 @@ static void test_newer_schema_refused(void **state)
 	assert_int_equal(dd_step_done(st), 0);
 }
 
+static void test_reconnect(void **state)
+{
+	struct fx *f = *state;
+	NEED_PG(f);
+	put(f->db, 1, "one");
+	struct dd_stmt *st = dd_db_stmt(f->db, "SELECT pg_backend_pid()");
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+	char sql[96];
+	snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)dd_col_int64(st, 0));
+	dd_stmt_reset(st);
+	/* the server ends this connection's session (a restart would too) */
+	PGconn *c = PQconnectdb(f->url);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	PQclear(PQexec(c, sql));
+	PQfinish(c);
+	usleep(200000);
+	/* the first statement after it fails; the connection then opens a new session and
+	 * prepares its statements again */
+	st = dd_db_stmt(f->db, "SELECT count(*) FROM unit_t");
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ERROR);
+	assert_int_equal(count_rows(f->db), 1);
+	put(f->db, 2, "two");
+	assert_int_equal(dd_db_begin_write(f->db), 0);
+	assert_int_equal(count_rows(f->db), 2);
+	assert_int_equal(dd_db_commit(f->db), 0);
+}
+
 static void test_url_choice(void **state)
 {
 	(void)state;
@@ -438,6 +465,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_consistent_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
 		cmocka_unit_test(test_url_choice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
