@@ -32,7 +32,7 @@
 
 #include "dd/common.h"
 
-#define DD_INDEX_QUERY_MAX_LEN 2048
+#define DD_INDEX_QUERY_MAX_LEN 4096
 #define DD_INDEX_QUERY_MAX_DEPTH 32
 #define DD_INDEX_QUERY_MAX_TERMS 128
 
