@@ -324,17 +324,34 @@ static void members_free(struct members *ms)
 	free(ms->m);
 }
 
+/* A thing as the evaluator sees it. Its attributes and connectivity are read on first
+ * use: most queries never ask for them of things they do not match. */
 struct tdoc {
 	const struct dd_store_things_row *t;
+	struct scan *s;
 	json_t *attrs;
+	bool attrs_read;
 	const char *groups[MAX_THING_GROUPS];
 	size_t ng;
 	char version[24];
-	bool conn_on, connected;
+	bool conn_on, conn_read, connected;
 	int64_t conn_ms;
 	char ts[24];
 	const char *reason;
+	struct dd_store_index_conn conn;
+	int err;
 };
+
+static json_t *tdoc_attrs(struct tdoc *d)
+{
+	if (!d->attrs_read) {
+		d->attrs_read = true;
+		d->attrs = json_loads(d->t->attributes ? d->t->attributes : "{}", 0, NULL);
+	}
+	return d->attrs;
+}
+
+static void tdoc_conn(struct tdoc *d);
 
 static size_t attr_value(json_t *attrs, const char *name, const char **out, size_t max)
 {
@@ -349,6 +366,8 @@ static size_t thing_values(const char *field, const char **out, size_t max, void
 {
 	struct tdoc *d = ud;
 	const char *v = NULL;
+	if (d->conn_on && !strncmp(field, "connectivity.", 13))
+		tdoc_conn(d);
 	if (!strcmp(field, "thingName"))
 		v = d->t->name;
 	else if (!strcmp(field, "thingId"))
@@ -369,7 +388,7 @@ static size_t thing_values(const char *field, const char **out, size_t max, void
 	else if (d->conn_on && !strcmp(field, "connectivity.disconnectReason"))
 		v = d->reason;
 	else if (!strncmp(field, "attributes.", 11))
-		return attr_value(d->attrs, field + 11, out, max);
+		return attr_value(tdoc_attrs(d), field + 11, out, max);
 	if (!v || !max)
 		return 0;
 	out[0] = v;
@@ -460,10 +479,28 @@ static int collect(struct scan *s, dd_index_values_fn vf, void *doc)
 	return 0;
 }
 
+static void tdoc_conn(struct tdoc *d)
+{
+	if (d->conn_read || !d->conn_on)
+		return;
+	d->conn_read = true;
+	int rc = dd_store_index_connectivity(d->s->db, d->s->account_region, d->t->name, &d->conn);
+	if (rc == DD_ENOTFOUND)
+		return;
+	if (rc) {
+		d->err = DD_EIO;
+		return;
+	}
+	d->connected = !strcmp(d->conn.event, "connect");
+	d->conn_ms = d->conn.ts_ms;
+	snprintf(d->ts, sizeof d->ts, "%lld", (long long)d->conn.ts_ms);
+	d->reason = !d->connected && d->conn.reason[0] ? d->conn.reason : NULL;
+}
+
 static int thing_row(const struct dd_store_things_row *t, void *ud)
 {
 	struct scan *s = ud;
-	struct tdoc d = { .t = t, .conn_on = s->cfg.connectivity };
+	struct tdoc d = { .t = t, .s = s, .conn_on = s->cfg.connectivity };
 	snprintf(d.version, sizeof d.version, "%lld", (long long)t->version);
 	/* the thing's groups: the first membership of the thing, by binary search */
 	size_t lo = 0, hi = s->ms.n;
@@ -476,24 +513,12 @@ static int thing_row(const struct dd_store_things_row *t, void *ud)
 	}
 	for (; lo < s->ms.n && !strcmp(s->ms.m[lo].thing, t->name) && d.ng < MAX_THING_GROUPS; lo++)
 		d.groups[d.ng++] = s->ms.m[lo].group;
-	struct dd_store_index_conn conn;
-	if (d.conn_on) {
-		int rc = dd_store_index_connectivity(s->db, s->account_region, t->name, &conn);
-		if (rc && rc != DD_ENOTFOUND)
-			return DD_EIO;
-		if (!rc) {
-			d.connected = !strcmp(conn.event, "connect");
-			d.conn_ms = conn.ts_ms;
-			snprintf(d.ts, sizeof d.ts, "%lld", (long long)conn.ts_ms);
-			d.reason = !d.connected && conn.reason[0] ? conn.reason : NULL;
-		}
-	}
-	d.attrs = json_loads(t->attributes ? t->attributes : "{}", 0, NULL);
 	int rc = 0;
-	if (dd_index_query_match(s->q, thing_values, &d)) {
+	if (dd_index_query_match(s->q, thing_values, &d) && !d.err) {
 		if (s->vals) {
 			rc = collect(s, thing_values, &d);
 		} else {
+			tdoc_conn(&d);
 			struct dd_index_thing_doc pub = {
 				.name = t->name,
 				.id = t->id,
@@ -507,11 +532,11 @@ static int thing_row(const struct dd_store_things_row *t, void *ud)
 				.conn_ms = d.conn_ms,
 				.disconnect_reason = d.reason,
 			};
-			rc = s->thing_fn(&pub, s->ud);
+			rc = d.err ? d.err : s->thing_fn(&pub, s->ud);
 		}
 	}
 	json_decref(d.attrs);
-	return rc;
+	return d.err ? d.err : rc;
 }
 
 struct group_set {
