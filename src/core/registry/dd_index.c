@@ -744,9 +744,14 @@ void dd_index_statistics(const struct dd_index_values *vals, bool whole_document
 	out->minimum = mn;
 	out->maximum = mx;
 	out->average = sum / (double)vals->n;
-	out->variance = sq / (double)vals->n - out->average * out->average;
-	if (out->variance < 0)
-		out->variance = 0;
+	/* population variance, from the deviations (no cancellation of sq / n - mean²) */
+	double dev = 0;
+	for (size_t i = 0; i < vals->n; i++) {
+		double d = 0;
+		(void)dd_index_number(vals->v[i], &d);
+		dev += (d - out->average) * (d - out->average);
+	}
+	out->variance = dev / (double)vals->n;
 	out->std_deviation = sqrt(out->variance);
 }
 
