@@ -158,6 +158,8 @@ static void test_refusals(void **state)
 		{ "on>1", "field on is a boolean and cannot be compared" },
 		{ "on:[a TO b]", "field on is a boolean and takes no range" },
 		{ "hidden:1", "field hidden is not indexed at offset 0" },
+		/* fuzz_indexquery: a trailing backslash escaped the ')' of NOT (query) */
+		{ "name:a\\", "a backslash at the end escapes nothing" },
 		{ "name:a OR hidden:1", "field hidden is not indexed at offset 10" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

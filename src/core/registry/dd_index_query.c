@@ -171,7 +171,12 @@ static char *scalar(struct parser *p, const char *stop, bool *glob)
 	}
 	while (p->s[p->i] && !isspace((unsigned char)p->s[p->i]) && p->s[p->i] != ')' && !strchr(stop, p->s[p->i])) {
 		char c = p->s[p->i];
-		if (c == '\\' && p->s[p->i + 1]) {
+		if (c == '\\' && !p->s[p->i + 1]) {
+			/* would escape whatever follows the query: a ')' around it, say */
+			fail(p, "a backslash at the end escapes nothing");
+			return NULL;
+		}
+		if (c == '\\') {
 			raw[r++] = c;
 			raw[r++] = p->s[p->i + 1];
 			buf[n++] = p->s[p->i + 1];
