@@ -231,6 +231,13 @@ static void test_numbers(void **state)
 	assert_false(dd_index_number(" 1", &d));
 }
 
+static int no_bucket(const char *key, int64_t count, void *ud)
+{
+	(void)key, (void)count, (void)ud;
+	fail_msg("a bucket out of no values");
+	return 0;
+}
+
 static void test_aggregation_helpers(void **state)
 {
 	(void)state;
@@ -266,6 +273,9 @@ static void test_aggregation_helpers(void **state)
 	dd_index_values_clear(&v);
 	double got;
 	assert_false(dd_index_percentile(&v, 50, &got));
+	/* no values (an account without things): no qsort of a NULL array (UBSan found it) */
+	assert_int_equal(dd_index_cardinality(&v), 0);
+	assert_int_equal(dd_index_buckets(&v, 10, no_bucket, NULL), 0);
 }
 
 int main(void)

@@ -595,7 +595,7 @@ static int scan_groups(struct scan *s, const char *after)
 		if (rc == DD_ENOTFOUND)
 			rc = 0;
 	}
-	if (!rc)
+	if (!rc && gs.n)
 		qsort(gs.g, gs.n, sizeof *gs.g, group_cmp);
 	for (size_t i = 0; i < gs.n && !rc; i++) {
 		const struct dd_store_groups_row *g = &gs.g[i];
@@ -662,7 +662,7 @@ static int scan_run(struct scan *s, const char *after)
 		rc = scan_groups(s, after);
 	} else {
 		rc = dd_store_index_memberships(s->db, s->account_region, member_row, &s->ms);
-		if (!rc)
+		if (!rc && s->ms.n)
 			qsort(s->ms.m, s->ms.n, sizeof *s->ms.m, member_cmp);
 		if (!rc)
 			rc = dd_store_things_list(s->db, s->account_region, NULL, after, 0, thing_row, s);
@@ -768,7 +768,8 @@ static int dbl_cmp(const void *a, const void *b)
 
 int64_t dd_index_cardinality(const struct dd_index_values *vals)
 {
-	qsort(vals->v, vals->n, sizeof *vals->v, str_cmp);
+	if (vals->n)
+		qsort(vals->v, vals->n, sizeof *vals->v, str_cmp);
 	int64_t n = 0;
 	for (size_t i = 0; i < vals->n; i++)
 		if (!i || strcmp(vals->v[i], vals->v[i - 1]))
@@ -813,7 +814,8 @@ static int bucket_cmp(const void *a, const void *b)
 
 int dd_index_buckets(const struct dd_index_values *vals, int max, dd_index_bucket_fn fn, void *ud)
 {
-	qsort(vals->v, vals->n, sizeof *vals->v, str_cmp);
+	if (vals->n)
+		qsort(vals->v, vals->n, sizeof *vals->v, str_cmp);
 	struct bucket *b = malloc((vals->n ? vals->n : 1) * sizeof *b);
 	if (!b)
 		return DD_ENOMEM;
@@ -824,7 +826,8 @@ int dd_index_buckets(const struct dd_index_values *vals, int max, dd_index_bucke
 		else
 			b[nb++] = (struct bucket){ vals->v[i], 1 };
 	}
-	qsort(b, nb, sizeof *b, bucket_cmp);
+	if (nb)
+		qsort(b, nb, sizeof *b, bucket_cmp);
 	int rc = 0;
 	for (size_t i = 0; i < nb && (int)i < max && !rc; i++)
 		rc = fn(b[i].key, b[i].count, ud);
