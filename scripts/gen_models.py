@@ -28,7 +28,11 @@ IOT_EXTRA = ["CreateCertificateFromCsr", "ListTargetsForPolicy", "DescribeThingG
              # domain configurations (issue 15, stored only)
              "CreateDomainConfiguration", "DescribeDomainConfiguration",
              "ListDomainConfigurations", "UpdateDomainConfiguration",
-             "DeleteDomainConfiguration"]
+             "DeleteDomainConfiguration",
+             # fleet indexing (issue 15)
+             "UpdateIndexingConfiguration", "GetIndexingConfiguration", "ListIndices",
+             "DescribeIndex", "SearchIndex", "GetStatistics", "GetCardinality",
+             "GetPercentiles", "GetBucketsAggregation"]
 SERVICES = {
     "iot": None,  # from API.md tables plus IOT_EXTRA
     "iam": ["CreateRole", "GetRole", "ListRoles", "DeleteRole", "UpdateAssumeRolePolicy",

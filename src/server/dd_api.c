@@ -49,6 +49,7 @@ static const struct dd_handler *const handler_tables[] = {
 	dd_iot_groups_handlers,
 	dd_iot_types_handlers,
 	dd_iot_billing_handlers,
+	dd_iot_indexing_handlers,
 	dd_iot_principals_handlers,
 	dd_iot_audit_handlers,
 	NULL,

@@ -62,6 +62,7 @@ extern const struct dd_handler dd_iot_things_handlers[];
 extern const struct dd_handler dd_iot_groups_handlers[];
 extern const struct dd_handler dd_iot_types_handlers[];
 extern const struct dd_handler dd_iot_billing_handlers[];
+extern const struct dd_handler dd_iot_indexing_handlers[];
 extern const struct dd_handler dd_iot_principals_handlers[];
 extern const struct dd_handler dd_iot_certs_handlers[];
 extern const struct dd_raw_route dd_iot_certs_raw_routes[];

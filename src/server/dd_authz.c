@@ -230,6 +230,16 @@ const struct dd_authz_entry dd_authz_table[] = {
 	{ "iot", "UpdateBillingGroup", "iot:UpdateBillingGroup", "{P}billinggroup/{billingGroupName}", NULL },
 	{ "iot", "UpdateDomainConfiguration", "iot:UpdateDomainConfiguration", "{P}domainconfiguration/{domainConfigurationName}", NULL },
 	{ "iot", "UpdateThingType", "iot:UpdateThingType", "{P}thingtype/{thingTypeName}", NULL },
+	/* fleet indexing: the index resource (an absent indexName, AWS_Things by default, reads "*") */
+	{ "iot", "DescribeIndex", "iot:DescribeIndex", "{P}index/{indexName}", NULL },
+	{ "iot", "GetBucketsAggregation", "iot:GetBucketsAggregation", "{P}index/{indexName}", NULL },
+	{ "iot", "GetCardinality", "iot:GetCardinality", "{P}index/{indexName}", NULL },
+	{ "iot", "GetIndexingConfiguration", "iot:GetIndexingConfiguration", "*", NULL },
+	{ "iot", "GetPercentiles", "iot:GetPercentiles", "{P}index/{indexName}", NULL },
+	{ "iot", "GetStatistics", "iot:GetStatistics", "{P}index/{indexName}", NULL },
+	{ "iot", "ListIndices", "iot:ListIndices", "*", NULL },
+	{ "iot", "SearchIndex", "iot:SearchIndex", "{P}index/{indexName}", NULL },
+	{ "iot", "UpdateIndexingConfiguration", "iot:UpdateIndexingConfiguration", "*", NULL },
 	{ "iotdata", "DeleteConnection", "iot:DeleteConnection", "{P}client/{clientId}", NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

@@ -30,8 +30,8 @@ class NotServedTest(unittest.TestCase):
     def test_boto3_names_the_operation(self):
         for fn, kw, op in ((self.iot.create_job, {"jobId": "j1", "targets": ["arn:aws:iot:us-east-1:123456789012:thing/t"],
                                                    "document": "{}"}, "CreateJob"),
-                           (self.iot.search_index, {"queryString": "thingName:a*"}, "SearchIndex"),
-                           (self.iot.get_indexing_configuration, {}, "GetIndexingConfiguration"),
+                           (self.iot.list_fleet_metrics, {}, "ListFleetMetrics"),
+                           (self.iot.describe_fleet_metric, {"metricName": "m1"}, "DescribeFleetMetric"),
                            (self.iot.list_jobs, {}, "ListJobs"),
                            (self.iot.describe_job, {"jobId": "j1"}, "DescribeJob")):
             status, code, msg = error(fn, **kw)

@@ -298,8 +298,21 @@ static void query_language(void **state)
 	assert_int_equal(dd_registry_query_match("thingName:", "t", NULL, NULL, NULL, err, sizeof err), DD_EINVAL);
 	assert_non_null(strstr(err, "expected a value"));
 	assert_int_equal(dd_registry_query_match(NULL, "t", NULL, NULL, NULL, err, sizeof err), DD_EINVAL);
-	assert_int_equal(dd_registry_groups_query_check("attributes.x<abc", err, sizeof err), DD_EINVAL);
+	assert_int_equal(dd_registry_groups_query_check("attributes.x<", err, sizeof err), DD_EINVAL);
+	assert_non_null(strstr(err, "expected a value"));
 	assert_int_equal(dd_registry_groups_query_check("attributes.x<3", err, sizeof err), 0);
+	assert_int_equal(dd_registry_groups_query_check("attributes.x<abc", err, sizeof err), 0); /* a string range */
+	/* the fleet-indexing grammar: ranges, wildcards ?, quoted phrases, thingId and version */
+	assert_int_equal(dd_registry_query_match("thingName:[d TO e}", "dev1", NULL, NULL, NULL, err, sizeof err), 1);
+	assert_int_equal(dd_registry_query_match("thingName:d?v1", "dev1", NULL, NULL, NULL, err, sizeof err), 1);
+	assert_int_equal(dd_registry_query_match("thingName:*v*", "dev1", NULL, NULL, NULL, err, sizeof err), 1);
+	assert_int_equal(dd_registry_query_match("attributes.site:\"nor*\"", "t", NULL, one_attr, (void *)"north", err,
+						 sizeof err), 0);
+	assert_int_equal(dd_registry_groups_query_check("registry.version>2 AND thingId:abc*", err, sizeof err), 0);
+	/* fields a dynamic group cannot use are refused by name */
+	assert_int_equal(dd_registry_groups_query_check("connectivity.connected:true", err, sizeof err), DD_EINVAL);
+	assert_non_null(strstr(err, "connectivity.connected cannot be used in a dynamic thing group query"));
+	assert_int_equal(dd_registry_groups_query_check("thingGroupNames:a", err, sizeof err), DD_EINVAL);
 }
 
 int main(void)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Thing group membership rules (dd_registry_groups.h) over the store's typed functions.
- * Dynamic membership evaluates the group query (dd_registry_query.h) against a thing's
- * name, type and attributes; the attributes are the thing's stored JSON object text,
- * read here into a small name/value table so the evaluator needs no JSON.
+ * Dynamic membership evaluates the group query with the fleet-indexing parser and
+ * evaluator (dd_index.h, registry fields) against a thing's name, id, type, version and
+ * attributes (the thing's stored JSON object text); each query is parsed once per pass.
  */
 #include "core/registry/dd_registry_groups.h"
 
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/registry/dd_registry_query.h"
+#include "core/registry/dd_index.h"
 #include "store/dd_store_groups.h"
 #include "store/dd_store_things.h"
 
@@ -87,7 +87,10 @@ int dd_registry_groups_remove_member(struct dd_db *db, const char *account_regio
 
 int dd_registry_groups_query_check(const char *query, char *err, size_t errlen)
 {
-	return dd_registry_query_match(query, "", NULL, NULL, NULL, err, errlen) < 0 ? DD_EINVAL : 0;
+	struct dd_index_query *q;
+	int rc = dd_index_group_query_parse(query, &q, err, errlen);
+	dd_index_query_free(rc ? NULL : q);
+	return rc;
 }
 
 /* ---- dynamic membership ---- */
@@ -103,14 +106,20 @@ static const char *attr_of(const char *name, void *ud)
 	return json_string_value(json_object_get(a->obj, name));
 }
 
-static bool matches(const char *query, const char *thing, const char *type, struct attrs *a)
+/* Does the thing match query? A stored query that no longer parses matches nothing. */
+static bool matches(const char *query, const struct dd_store_things_row *t, struct attrs *a)
 {
 	char err[256];
-	return dd_registry_query_match(query, thing, type && type[0] ? type : NULL, attr_of, a, err, sizeof err) == 1;
+	struct dd_index_query *q;
+	if (dd_index_group_query_parse(query, &q, err, sizeof err))
+		return false;
+	bool m = dd_index_group_query_match(q, t->name, t->id, t->type, t->version, attr_of, a);
+	dd_index_query_free(q);
+	return m;
 }
 
 struct refresh {
-	const char *thing, *type;
+	const struct dd_store_things_row *t;
 	struct attrs attrs;
 	struct {
 		char *name;
@@ -133,7 +142,7 @@ static int refresh_one(const char *name, const char *query, void *ud)
 	}
 	if (!(r->g[r->n].name = strdup(name)))
 		return DD_ENOMEM;
-	r->g[r->n].match = matches(query, r->thing, r->type, &r->attrs);
+	r->g[r->n].match = matches(query, r->t, &r->attrs);
 	r->n++;
 	return 0;
 }
@@ -146,7 +155,7 @@ int dd_registry_groups_refresh_thing(struct dd_db *db, const char *account_regio
 		return 0;
 	if (rc)
 		return DD_EIO;
-	struct refresh r = { .thing = thing, .type = t.type, .attrs = { json_loads(t.attributes, 0, NULL) } };
+	struct refresh r = { .t = &t, .attrs = { json_loads(t.attributes, 0, NULL) } };
 	rc = dd_store_groups_dynamic_list(db, account_region, refresh_one, &r);
 	for (size_t i = 0; i < r.n && !rc; i++)
 		rc = r.g[i].match ? dd_store_groups_member_add(db, account_region, r.g[i].name, thing)
@@ -160,7 +169,7 @@ int dd_registry_groups_refresh_thing(struct dd_db *db, const char *account_regio
 }
 
 struct materialize {
-	const char *query;
+	const struct dd_index_query *q;
 	char **names;
 	size_t n, cap;
 };
@@ -169,7 +178,7 @@ static int materialize_one(const struct dd_store_things_row *t, void *ud)
 {
 	struct materialize *m = ud;
 	struct attrs a = { json_loads(t->attributes, 0, NULL) };
-	bool match = matches(m->query, t->name, t->type, &a);
+	bool match = dd_index_group_query_match(m->q, t->name, t->id, t->type, t->version, attr_of, &a);
 	json_decref(a.obj);
 	if (!match)
 		return 0;
@@ -189,8 +198,13 @@ static int materialize_one(const struct dd_store_things_row *t, void *ud)
 
 int dd_registry_groups_materialize(struct dd_db *db, const char *account_region, const char *group, const char *query)
 {
-	struct materialize m = { .query = query };
-	int rc = dd_store_groups_member_clear(db, account_region, group);
+	char err[256];
+	struct dd_index_query *q;
+	int rc = dd_index_group_query_parse(query, &q, err, sizeof err);
+	if (rc)
+		return rc == DD_ENOMEM ? rc : DD_EINVAL;
+	struct materialize m = { .q = q };
+	rc = dd_store_groups_member_clear(db, account_region, group);
 	if (!rc)
 		rc = dd_store_things_list(db, account_region, NULL, "", 0, materialize_one, &m);
 	for (size_t i = 0; i < m.n; i++) {
@@ -199,5 +213,6 @@ int dd_registry_groups_materialize(struct dd_db *db, const char *account_region,
 		free(m.names[i]);
 	}
 	free(m.names);
+	dd_index_query_free(q);
 	return rc ? DD_EIO : 0;
 }
