@@ -160,9 +160,22 @@ static int read_version(PGconn *c, int64_t *v)
 	return query_int(c, "SELECT version FROM dd_schema_version WHERE id = 1", v);
 }
 
-static int migrate(PGconn *c, int *version)
+/* must_exist: DD_ENOTFOUND, creating nothing, unless the database has the schema. */
+static int migrate(PGconn *c, bool must_exist, int *version)
 {
 	int64_t v = 0;
+	if (must_exist) {
+		PGresult *r = PQexec(c, "SELECT to_regclass('dd_schema_version') IS NOT NULL");
+		bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+		bool has = ok && PQgetvalue(r, 0, 0)[0] == 't';
+		PQclear(r);
+		if (!ok)
+			return DD_EIO;
+		if (!has || read_version(c, &v))
+			return has ? DD_EIO : DD_ENOTFOUND;
+		if (v == 0)
+			return DD_ENOTFOUND;
+	}
 	if (run(c, "BEGIN", "migration begin") || run(c, dd_store_pg_lock, "migration lock") ||
 	    run(c, dd_store_pg_version_table, "schema version table") || read_version(c, &v) ||
 	    run(c, "COMMIT", "migration commit")) {
@@ -205,7 +218,7 @@ fail:
 	return 0;
 }
 
-static int pg_open(struct dd_store *s, const char *dir, const char *url)
+static int pg_open(struct dd_store *s, const char *dir, const char *url, bool must_exist)
 {
 	(void)dir;
 	struct pg_store *ps = calloc(1, sizeof *ps);
@@ -219,7 +232,7 @@ static int pg_open(struct dd_store *s, const char *dir, const char *url)
 		free(ps);
 		return DD_EIO;
 	}
-	int rc = migrate(c, &s->version);
+	int rc = migrate(c, must_exist, &s->version);
 	PQfinish(c);
 	if (rc) {
 		free(ps->url);

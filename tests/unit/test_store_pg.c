@@ -472,6 +472,12 @@ static void test_concurrent_migration(void **state)
 	char name[80];
 	snprintf(name, sizeof name, "%s_m", f->dbname);
 	with_db(f->admin_url, name, url, sizeof url);
+	/* the broker's open creates nothing in a database without the schema */
+	struct dd_store *none = NULL;
+	assert_int_equal(setenv("IOTDEFENDER_STORE", url, 1), 0);
+	assert_int_equal(dd_store_open_existing(f->dir, &none), DD_ENOTFOUND);
+	assert_null(none);
+	unsetenv("IOTDEFENDER_STORE");
 	struct opener a = { .url = url, .dir = f->dir, .rc = -1 }, b = a;
 	pthread_t ta, tb;
 	assert_int_equal(pthread_create(&ta, NULL, opener_main, &a), 0);
@@ -487,6 +493,10 @@ static void test_concurrent_migration(void **state)
 	assert_int_equal(atoi(PQgetvalue(r, 0, 0)), dd_store_pg_nmigrations);
 	PQclear(r);
 	PQfinish(c);
+	assert_int_equal(setenv("IOTDEFENDER_STORE", url, 1), 0);
+	assert_int_equal(dd_store_open_existing(f->dir, &none), 0);
+	unsetenv("IOTDEFENDER_STORE");
+	dd_store_close(none);
 	snprintf(sql, sizeof sql, "DROP DATABASE %s_m WITH (FORCE)", f->dbname);
 	admin(f, sql);
 }
@@ -498,6 +508,21 @@ static void test_url_choice(void **state)
 	/* only postgresql:// and postgres:// name another store than the data directory */
 	assert_int_equal(dd_store_open_url("mysql://localhost/x", "/tmp", &s), DD_EINVAL);
 	assert_null(s);
+	/* without a store URL, an existing store is the SQLite file of the directory */
+	char dir[] = "/tmp/dd_store_pg_none_XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	unsetenv("IOTDEFENDER_STORE");
+	assert_int_equal(dd_store_open_existing(dir, &s), DD_ENOTFOUND);
+	assert_null(s);
+	assert_int_equal(dd_store_open(dir, &s), 0);
+	assert_false(dd_store_is_pg(s));
+	dd_store_close(s);
+	s = NULL;
+	assert_int_equal(dd_store_open_existing(dir, &s), 0);
+	dd_store_close(s);
+	char cmd[96];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 int main(void)
