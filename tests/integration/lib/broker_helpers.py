@@ -92,8 +92,10 @@ class Broker:
             env["ASAN_OPTIONS"] = os.environ.get("DD_BROKER_ASAN_OPTIONS", "detect_leaks=0")
         self.log_path = os.path.join(self.tmp, "mosquitto-%d.log" % self.port)
         self.log = open(self.log_path, "wb")
+        # the plugin's store is that of the data directory it is given (the override's own,
+        # empty, database on PostgreSQL, as the override has no SQLite file)
         self.proc = subprocess.Popen([MOSQUITTO, "-c", self.conf], stdout=self.log, stderr=subprocess.STDOUT,
-                                     env=store_env(self.data_dir, env))
+                                     env=store_env(self.override or self.data_dir, env))
         deadline = time.time() + 15
         while time.time() < deadline:
             if self.proc.poll() is not None:
