@@ -224,6 +224,15 @@ class BrokerFixture(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="ddbroker-")
+        cls.srv, cls.broker, cls.devices = None, None, []
+        try:
+            cls.start_fixture()
+        except BaseException:  # tearDownClass does not run after a failed setUpClass
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def start_fixture(cls):
         cls.srv = Server(extra_args=["--metrics-token", METRICS_TOKEN]).start()
         cls.iot = cls.srv.client("iot")
         cls.acct = cls.srv.key()["account_id"]
@@ -259,8 +268,10 @@ class BrokerFixture(unittest.TestCase):
                 dev.close()
             except Exception:
                 pass
-        cls.broker.stop()
-        cls.srv.cleanup()
+        if cls.broker:
+            cls.broker.stop()
+        if cls.srv:
+            cls.srv.cleanup()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     @classmethod
