@@ -73,7 +73,9 @@ rm -rf "$DIR/data" "$DIR/url"
 CLUSTER="$DIR"
 if [ "$(id -u)" -eq 0 ]; then
   if ! id -u "$RUN_USER" >/dev/null 2>&1; then
-    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$RUN_USER"
+    # (another start running at the same time may have just created it)
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$RUN_USER" ||
+      id -u "$RUN_USER" >/dev/null
   fi
   chown "$RUN_USER": "$DIR"
   if ! runuser -u "$RUN_USER" -- test -w "$DIR"; then

@@ -31,6 +31,10 @@ int dd_store_open(const char *dir, struct dd_store **out) DD_MUST_CHECK;
  * still created: the server keeps its other files there). DD_EUNSUPPORTED when the
  * database's schema is newer than this binary's; DD_EINVAL for another kind of URL. */
 int dd_store_open_url(const char *url, const char *dir, struct dd_store **out) DD_MUST_CHECK;
+/* As dd_store_open, but DD_ENOTFOUND instead of creating a store that does not exist yet
+ * (SQLite: no <dir>/iotdefender.db; PostgreSQL: a database without the iotdefender schema),
+ * e.g. for the broker plugin, which never creates one. */
+int dd_store_open_existing(const char *dir, struct dd_store **out) DD_MUST_CHECK;
 /* The store URL of this process: IOTDEFENDER_STORE (set by `serve --store`), or NULL for
  * SQLite in the data directory. */
 const char *dd_store_url(void);

@@ -207,18 +207,20 @@ static bool store_open(void)
 	bool say = now - last_logged >= 10000;
 	char path[4200];
 	snprintf(path, sizeof path, "%s/iotdefender.db", data_dir);
-	struct stat sb;
-	/* a PostgreSQL store (IOTDEFENDER_STORE in the broker's environment) has no file */
-	if (!dd_store_url() && stat(path, &sb) != 0) {
+	/* a PostgreSQL store (IOTDEFENDER_STORE in the broker's environment) is a database */
+	const char *where = dd_store_url() ? "the PostgreSQL store (IOTDEFENDER_STORE)" : path;
+	int rc = dd_store_open_existing(data_dir, &store);
+	if (rc == DD_ENOTFOUND) {
+		store = NULL;
 		if (say)
-			mosquitto_log_printf(MOSQ_LOG_ERR, "iotdefender: store unavailable: %s does not exist (start `iotdefender serve --data-dir %s` once)", path, data_dir);
+			mosquitto_log_printf(MOSQ_LOG_ERR, "iotdefender: store unavailable: %s does not exist (start `iotdefender serve --data-dir %s` once)", where, data_dir);
 		last_logged = say ? now : last_logged;
 		return false;
 	}
-	if (dd_store_open(data_dir, &store)) {
+	if (rc) {
 		store = NULL;
 		if (say)
-			mosquitto_log_printf(MOSQ_LOG_ERR, "iotdefender: store unavailable: cannot open %s (permissions? the broker runs as its configured user)", dd_store_url() ? "the PostgreSQL store (IOTDEFENDER_STORE)" : path);
+			mosquitto_log_printf(MOSQ_LOG_ERR, "iotdefender: store unavailable: cannot open %s (permissions? the broker runs as its configured user)", where);
 		last_logged = say ? now : last_logged;
 		return false;
 	}

@@ -42,7 +42,7 @@ const char *dd_store_url(void)
 
 bool dd_store_is_pg(const struct dd_store *s) { return s && s->be == &dd__store_pg; }
 
-int dd_store_open_url(const char *url, const char *dir, struct dd_store **out)
+static int open_store(const char *url, const char *dir, bool must_exist, struct dd_store **out)
 {
 	const struct dd_store_backend *be = &dd__store_sqlite;
 	if (url && *url) {
@@ -72,7 +72,7 @@ int dd_store_open_url(const char *url, const char *dir, struct dd_store **out)
 	pthread_mutex_lock(&gen_lock);
 	s->generation = ++store_generation_counter;
 	pthread_mutex_unlock(&gen_lock);
-	int rc = be->open(s, dir, url);
+	int rc = be->open(s, dir, url, must_exist);
 	if (rc) {
 		pthread_mutex_destroy(&s->lock);
 		pthread_mutex_destroy(&s->write_lock);
@@ -83,7 +83,17 @@ int dd_store_open_url(const char *url, const char *dir, struct dd_store **out)
 	return 0;
 }
 
-int dd_store_open(const char *dir, struct dd_store **out) { return dd_store_open_url(dd_store_url(), dir, out); }
+int dd_store_open_url(const char *url, const char *dir, struct dd_store **out)
+{
+	return open_store(url, dir, false, out);
+}
+
+int dd_store_open(const char *dir, struct dd_store **out) { return open_store(dd_store_url(), dir, false, out); }
+
+int dd_store_open_existing(const char *dir, struct dd_store **out)
+{
+	return open_store(dd_store_url(), dir, true, out);
+}
 
 void dd_store_close(struct dd_store *s)
 {

@@ -49,10 +49,11 @@ struct dd_store {
 
 struct dd_store_backend {
 	const char *name;
-	/* Opens the backend for s (s->be_data), creating what is missing and applying the
-	 * migrations; dir is the data directory, url the backend's locator (NULL: SQLite in
-	 * dir). Sets s->version. 0, DD_EUNSUPPORTED for a newer schema, or DD_EIO. */
-	int (*open)(struct dd_store *s, const char *dir, const char *url);
+	/* Opens the backend for s (s->be_data), creating what is missing (unless must_exist)
+	 * and applying the migrations; dir is the data directory, url the backend's locator
+	 * (NULL: SQLite in dir). Sets s->version. 0, DD_ENOTFOUND (must_exist and no store),
+	 * DD_EUNSUPPORTED for a newer schema, or DD_EIO. */
+	int (*open)(struct dd_store *s, const char *dir, const char *url, bool must_exist);
 	void (*close)(struct dd_store *s);
 	/* A new connection (its dd_db fields zeroed except be); NULL on failure (logged). */
 	struct dd_db *(*connect)(struct dd_store *s);

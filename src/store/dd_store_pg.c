@@ -15,9 +15,10 @@
  * - one writer at a time across every process on the database: dd_db_begin_write is
  *   BEGIN (READ COMMITTED) + pg_advisory_xact_lock(25700, 1), held until COMMIT or
  *   ROLLBACK; every statement after the lock sees every earlier writer's commit, so a
- *   read-then-write inside a write transaction stays correct between servers. Writes
- *   outside a transaction autocommit without that lock (as SQLite's autocommit writes,
- *   they are single statements);
+ *   read-then-write inside a write transaction stays correct between servers. A write
+ *   outside a transaction runs in its own transaction under the same lock (as SQLite's
+ *   autocommit write takes the file's write lock), so the change journal's seq, taken
+ *   at INSERT, follows commit order;
  * - a read transaction sees one snapshot (REPEATABLE READ READ ONLY, started at BEGIN);
  * - dd_store_begin_read_consistent gives several connections one snapshot
  *   (pg_export_snapshot on the first, SET TRANSACTION SNAPSHOT on the others);
@@ -75,6 +76,7 @@ struct pg_stmt {
 	PGresult *res;
 	int row, nrows;
 	bool ran;
+	bool is_write;      /* INSERT, UPDATE or DELETE (maybe under WITH) */
 	unsigned char **blobs; /* unescaped bytea columns of the current row */
 	int nblobs;
 };
@@ -160,9 +162,22 @@ static int read_version(PGconn *c, int64_t *v)
 	return query_int(c, "SELECT version FROM dd_schema_version WHERE id = 1", v);
 }
 
-static int migrate(PGconn *c, int *version)
+/* must_exist: DD_ENOTFOUND, creating nothing, unless the database has the schema. */
+static int migrate(PGconn *c, bool must_exist, int *version)
 {
 	int64_t v = 0;
+	if (must_exist) {
+		PGresult *r = PQexec(c, "SELECT to_regclass('dd_schema_version') IS NOT NULL");
+		bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+		bool has = ok && PQgetvalue(r, 0, 0)[0] == 't';
+		PQclear(r);
+		if (!ok)
+			return DD_EIO;
+		if (!has || read_version(c, &v))
+			return has ? DD_EIO : DD_ENOTFOUND;
+		if (v == 0)
+			return DD_ENOTFOUND;
+	}
 	if (run(c, "BEGIN", "migration begin") || run(c, dd_store_pg_lock, "migration lock") ||
 	    run(c, dd_store_pg_version_table, "schema version table") || read_version(c, &v) ||
 	    run(c, "COMMIT", "migration commit")) {
@@ -205,7 +220,7 @@ fail:
 	return 0;
 }
 
-static int pg_open(struct dd_store *s, const char *dir, const char *url)
+static int pg_open(struct dd_store *s, const char *dir, const char *url, bool must_exist)
 {
 	(void)dir;
 	struct pg_store *ps = calloc(1, sizeof *ps);
@@ -219,7 +234,7 @@ static int pg_open(struct dd_store *s, const char *dir, const char *url)
 		free(ps);
 		return DD_EIO;
 	}
-	int rc = migrate(c, &s->version);
+	int rc = migrate(c, must_exist, &s->version);
 	PQfinish(c);
 	if (rc) {
 		free(ps->url);
@@ -438,6 +453,15 @@ static struct pg_stmt *stmt_new(struct pg_db *d, const char *sql)
 	st->db = d;
 	st->sql = sql;
 	st->text = translate(sql, &st->nparams);
+	if (st->text) {
+		const char *t = st->text;
+		while (isspace((unsigned char)*t))
+			t++;
+		st->is_write = strncasecmp(t, "INSERT", 6) == 0 || strncasecmp(t, "UPDATE", 6) == 0 ||
+			       strncasecmp(t, "DELETE", 6) == 0 ||
+			       (strncasecmp(t, "WITH", 4) == 0 && (strstr(t, "INSERT ") || strstr(t, "UPDATE ") ||
+								     strstr(t, "DELETE ")));
+	}
 	int np = st->nparams > 0 ? st->nparams : 1;
 	st->p = calloc((size_t)np, sizeof *st->p);
 	st->prep_types = calloc((size_t)np, sizeof *st->prep_types);
@@ -663,8 +687,20 @@ static int pg_step(struct dd_stmt *base)
 		st->fmts[i] = p->kind == P_BLOB;
 	}
 	struct pg_db *d = st->db;
+	/* a write outside a transaction takes the writers' lock too, as SQLite's autocommit
+	 * write takes the file's: the change journal's seq then follows commit order */
+	bool own_tx = st->is_write && PQtransactionStatus(d->c) == PQTRANS_IDLE;
+	if (own_tx && run(d->c, "BEGIN; SELECT pg_advisory_xact_lock(" DD_PG_WRITE_LOCK ")", "begin write"))
+		return DD_STMT_ERROR;
 	PGresult *r = PQexecPrepared(d->c, st->name, st->nparams, st->vals, st->lens, st->fmts, 0);
 	ExecStatusType s = PQresultStatus(r);
+	if (own_tx) {
+		bool ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+		if (run(d->c, ok ? "COMMIT" : "ROLLBACK", ok ? "commit" : "rollback") && ok) {
+			PQclear(r);
+			return DD_STMT_ERROR;
+		}
+	}
 	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
 		const char *tuples = PQcmdTuples(r);
 		const char *cmd = PQcmdStatus(r);

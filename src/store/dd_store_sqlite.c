@@ -132,16 +132,17 @@ struct lite_store {
 	char path[4096];
 };
 
-static int lite_open(struct dd_store *s, const char *dir, const char *url)
+static int lite_open(struct dd_store *s, const char *dir, const char *url, bool must_exist)
 {
 	(void)url;
 	struct lite_store *ls = calloc(1, sizeof *ls);
 	if (!ls)
 		return DD_ENOMEM;
 	int n = snprintf(ls->path, sizeof ls->path, "%s/iotdefender.db", dir);
-	if (n < 0 || (size_t)n >= sizeof ls->path) {
+	struct stat sb;
+	if (n < 0 || (size_t)n >= sizeof ls->path || (must_exist && stat(ls->path, &sb) != 0)) {
 		free(ls);
-		return DD_EINVAL;
+		return n < 0 || (size_t)n >= sizeof ls->path ? DD_EINVAL : DD_ENOTFOUND;
 	}
 	/* the store holds IAM users' access-key secrets: owner only, like the credentials
 	 * file (SQLite gives the -wal and -shm files the database file's mode) */

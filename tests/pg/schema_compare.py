@@ -3,8 +3,9 @@
 """ctest pg.schema: the PostgreSQL migrations (src/store/dd_store_schema_pg.c) must build the
 same schema as SQLite's (src/store/dd_store_schema.c). Both arrays come from the compiled
 store (tests/pg/dd_schema_dump). SQLite's are applied with Python's sqlite3 as the server
-applies them; PostgreSQL's through psql -v ON_ERROR_STOP=1 into a fresh database, following
-the driver's protocol (advisory lock, dd_schema_version, one transaction per migration).
+applies them; PostgreSQL's through psql -v ON_ERROR_STOP=1 -c (one simple-protocol query per
+migration, as the driver's PQexec) into a fresh database, following the driver's protocol
+(advisory lock, dd_schema_version, one transaction per migration).
 Then, for every table: the columns in order with their type class (integer, text, nocase
 text, blob), NOT NULL, default and auto-increment; the primary key in order; the number of
 CHECK constraints; every index (name, table, columns, unique, partial); every trigger (name,
@@ -47,6 +48,14 @@ class Pg:
         if check and p.returncode != 0:
             raise AssertionError("psql failed (%d): %s\n--- SQL ---\n%s" % (p.returncode, p.stderr, sql[:3000]))
         return p
+
+    def exec(self, sql):
+        """sql as one simple-protocol query (psql -c sends it with one PQexec, as the driver
+        does: no psql variables or backslash commands)."""
+        p = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.url, "-c", sql],
+                           capture_output=True, text=True, timeout=120)
+        if p.returncode != 0:
+            raise AssertionError("psql failed (%d): %s\n--- SQL ---\n%s" % (p.returncode, p.stderr, sql[:3000]))
 
     def rows(self, sql):
         p = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "\x1f", "-v", "ON_ERROR_STOP=1", "-d", self.url,
@@ -101,11 +110,11 @@ def sqlite_apply(con, migrations, upto=None):
 
 # ---- PostgreSQL --------------------------------------------------------------------------
 def pg_apply(pg, migrations, lock, version_table, upto=None):
-    pg.run("BEGIN;" + lock + ";" + version_table + "COMMIT;")
+    pg.exec("BEGIN;" + lock + ";" + version_table + "COMMIT;")
     v = int(pg.rows("SELECT version FROM dd_schema_version WHERE id = 1")[0][0])
     for i in range(v, upto if upto is not None else len(migrations)):
-        pg.run("BEGIN;\n" + lock + ";\n" + migrations[i] +
-               "\nUPDATE dd_schema_version SET version = %d WHERE id = 1;\nCOMMIT;\n" % (i + 1))
+        pg.exec("BEGIN;\n" + lock + ";\n" + migrations[i] +
+                "\nUPDATE dd_schema_version SET version = %d WHERE id = 1;\nCOMMIT;\n" % (i + 1))
 
 
 def pg_schema(pg):

@@ -6,7 +6,8 @@
  * class 23 as DD_STMT_CONSTRAINT, dd_db_changes, a statement stepped while another runs on
  * the same connection, one writer at a time between two stores (as two servers), the
  * snapshot shared by dd_store_begin_read_consistent, and the refusal of a database whose
- * schema is newer than the binary, and a new session after the server ended one. Each case runs on its own fresh database of the server
+ * schema is newer than the binary, two stores migrating one empty database at once, and a
+ * new session after the server ended one. Each case runs on its own fresh database of the server
  * named by DD_TEST_PG_URL (or the URL in the file DD_TEST_PG_URL_FILE, as ctest's pg
  * fixture writes it); without either every case is skipped, saying so.
  */
@@ -446,6 +447,60 @@ static void test_reconnect(void **state)
 	assert_int_equal(dd_db_commit(f->db), 0);
 }
 
+struct opener {
+	const char *url, *dir;
+	int rc;
+};
+
+static void *opener_main(void *arg)
+{
+	struct opener *o = arg;
+	struct dd_store *s = NULL;
+	o->rc = dd_store_open_url(o->url, o->dir, &s);
+	dd_store_close(s);
+	return NULL;
+}
+
+static void test_concurrent_migration(void **state)
+{
+	struct fx *f = *state;
+	NEED_PG(f);
+	/* two servers starting together on an empty database: one migrates, both open */
+	char sql[160], url[1100];
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s_m", f->dbname);
+	admin(f, sql);
+	char name[80];
+	snprintf(name, sizeof name, "%s_m", f->dbname);
+	with_db(f->admin_url, name, url, sizeof url);
+	/* the broker's open creates nothing in a database without the schema */
+	struct dd_store *none = NULL;
+	assert_int_equal(setenv("IOTDEFENDER_STORE", url, 1), 0);
+	assert_int_equal(dd_store_open_existing(f->dir, &none), DD_ENOTFOUND);
+	assert_null(none);
+	unsetenv("IOTDEFENDER_STORE");
+	struct opener a = { .url = url, .dir = f->dir, .rc = -1 }, b = a;
+	pthread_t ta, tb;
+	assert_int_equal(pthread_create(&ta, NULL, opener_main, &a), 0);
+	assert_int_equal(pthread_create(&tb, NULL, opener_main, &b), 0);
+	assert_int_equal(pthread_join(ta, NULL), 0);
+	assert_int_equal(pthread_join(tb, NULL), 0);
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(b.rc, 0);
+	PGconn *c = PQconnectdb(url);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	PGresult *r = PQexec(c, "SELECT version FROM dd_schema_version WHERE id = 1");
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	assert_int_equal(atoi(PQgetvalue(r, 0, 0)), dd_store_pg_nmigrations);
+	PQclear(r);
+	PQfinish(c);
+	assert_int_equal(setenv("IOTDEFENDER_STORE", url, 1), 0);
+	assert_int_equal(dd_store_open_existing(f->dir, &none), 0);
+	unsetenv("IOTDEFENDER_STORE");
+	dd_store_close(none);
+	snprintf(sql, sizeof sql, "DROP DATABASE %s_m WITH (FORCE)", f->dbname);
+	admin(f, sql);
+}
+
 static void test_url_choice(void **state)
 {
 	(void)state;
@@ -453,6 +508,21 @@ static void test_url_choice(void **state)
 	/* only postgresql:// and postgres:// name another store than the data directory */
 	assert_int_equal(dd_store_open_url("mysql://localhost/x", "/tmp", &s), DD_EINVAL);
 	assert_null(s);
+	/* without a store URL, an existing store is the SQLite file of the directory */
+	char dir[] = "/tmp/dd_store_pg_none_XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	unsetenv("IOTDEFENDER_STORE");
+	assert_int_equal(dd_store_open_existing(dir, &s), DD_ENOTFOUND);
+	assert_null(s);
+	assert_int_equal(dd_store_open(dir, &s), 0);
+	assert_false(dd_store_is_pg(s));
+	dd_store_close(s);
+	s = NULL;
+	assert_int_equal(dd_store_open_existing(dir, &s), 0);
+	dd_store_close(s);
+	char cmd[96];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 int main(void)
@@ -466,6 +536,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_consistent_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_migration, setup, teardown),
 		cmocka_unit_test(test_url_choice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

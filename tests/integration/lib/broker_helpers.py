@@ -92,8 +92,10 @@ class Broker:
             env["ASAN_OPTIONS"] = os.environ.get("DD_BROKER_ASAN_OPTIONS", "detect_leaks=0")
         self.log_path = os.path.join(self.tmp, "mosquitto-%d.log" % self.port)
         self.log = open(self.log_path, "wb")
+        # the plugin's store is that of the data directory it is given (the override's own,
+        # empty, database on PostgreSQL, as the override has no SQLite file)
         self.proc = subprocess.Popen([MOSQUITTO, "-c", self.conf], stdout=self.log, stderr=subprocess.STDOUT,
-                                     env=store_env(self.data_dir, env))
+                                     env=store_env(self.override or self.data_dir, env))
         deadline = time.time() + 15
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -222,6 +224,15 @@ class BrokerFixture(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="ddbroker-")
+        cls.srv, cls.broker, cls.devices = None, None, []
+        try:
+            cls.start_fixture()
+        except BaseException:  # tearDownClass does not run after a failed setUpClass
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def start_fixture(cls):
         cls.srv = Server(extra_args=["--metrics-token", METRICS_TOKEN]).start()
         cls.iot = cls.srv.client("iot")
         cls.acct = cls.srv.key()["account_id"]
@@ -257,8 +268,10 @@ class BrokerFixture(unittest.TestCase):
                 dev.close()
             except Exception:
                 pass
-        cls.broker.stop()
-        cls.srv.cleanup()
+        if cls.broker:
+            cls.broker.stop()
+        if cls.srv:
+            cls.srv.cleanup()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     @classmethod
