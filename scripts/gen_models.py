@@ -28,7 +28,13 @@ IOT_EXTRA = ["CreateCertificateFromCsr", "ListTargetsForPolicy", "DescribeThingG
              # domain configurations (issue 15, stored only)
              "CreateDomainConfiguration", "DescribeDomainConfiguration",
              "ListDomainConfigurations", "UpdateDomainConfiguration",
-             "DeleteDomainConfiguration"]
+             "DeleteDomainConfiguration",
+             # jobs and job templates (issue 15, stored only)
+             "CreateJob", "DescribeJob", "GetJobDocument", "ListJobs", "UpdateJob", "CancelJob",
+             "DeleteJob", "AssociateTargetsWithJob", "ListJobExecutionsForJob",
+             "ListJobExecutionsForThing", "DescribeJobExecution", "CancelJobExecution",
+             "DeleteJobExecution", "CreateJobTemplate", "DescribeJobTemplate", "ListJobTemplates",
+             "DeleteJobTemplate", "ListManagedJobTemplates", "DescribeManagedJobTemplate"]
 SERVICES = {
     "iot": None,  # from API.md tables plus IOT_EXTRA
     "iam": ["CreateRole", "GetRole", "ListRoles", "DeleteRole", "UpdateAssumeRolePolicy",

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/registry/dd_jobs.h"
 #include "core/registry/dd_registry_query.h"
 #include "store/dd_store_groups.h"
 #include "store/dd_store_things.h"
@@ -62,7 +63,9 @@ int dd_registry_groups_add_member(struct dd_db *db, const char *account_region, 
 		if (rc || dd_store_groups_member_remove(db, account_region, dyn, thing))
 			return DD_EIO;
 	}
-	return dd_store_groups_member_add(db, account_region, group, thing) ? DD_EIO : 0;
+	if (dd_store_groups_member_add(db, account_region, group, thing))
+		return DD_EIO;
+	return dd_jobs_thing_joined(db, account_region, group, thing, dd_now_ms()) ? DD_EIO : 0;
 }
 
 int dd_registry_groups_remove_member(struct dd_db *db, const char *account_region, const char *group,
@@ -149,7 +152,8 @@ int dd_registry_groups_refresh_thing(struct dd_db *db, const char *account_regio
 	struct refresh r = { .thing = thing, .type = t.type, .attrs = { json_loads(t.attributes, 0, NULL) } };
 	rc = dd_store_groups_dynamic_list(db, account_region, refresh_one, &r);
 	for (size_t i = 0; i < r.n && !rc; i++)
-		rc = r.g[i].match ? dd_store_groups_member_add(db, account_region, r.g[i].name, thing)
+		rc = r.g[i].match ? dd_store_groups_member_add(db, account_region, r.g[i].name, thing) ||
+					    dd_jobs_thing_joined(db, account_region, r.g[i].name, thing, dd_now_ms())
 				  : dd_store_groups_member_remove(db, account_region, r.g[i].name, thing);
 	for (size_t i = 0; i < r.n; i++)
 		free(r.g[i].name);
@@ -196,6 +200,8 @@ int dd_registry_groups_materialize(struct dd_db *db, const char *account_region,
 	for (size_t i = 0; i < m.n; i++) {
 		if (!rc)
 			rc = dd_store_groups_member_add(db, account_region, group, m.names[i]);
+		if (!rc)
+			rc = dd_jobs_thing_joined(db, account_region, group, m.names[i], dd_now_ms());
 		free(m.names[i]);
 	}
 	free(m.names);
