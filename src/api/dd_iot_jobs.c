@@ -422,7 +422,8 @@ static int describe_job(struct dd_ctx *c, json_t *in, json_t **out)
 static char *substitute(const char *doc, json_t *params)
 {
 	static const char mark[] = "${aws:iot:parameter:";
-	struct dd_buf b = { 0 };
+	struct dd_buf b;
+	dd_buf_init(&b, 0);
 	const char *p = doc;
 	while (*p) {
 		const char *m = strstr(p, mark);
