@@ -267,16 +267,19 @@ int dd_jobs_associate(struct dd_db *db, const char *ar, const char *job_id, cons
 		if (!have)
 			json_array_append_new(arr, json_string(targets[i].arn));
 	}
-	if (json_array_size(arr) > DD_JOBS_MAX_TARGETS) {
-		json_decref(arr);
-		snprintf(msg, msglen, "A job can have at most %d targets.", DD_JOBS_MAX_TARGETS);
-		return DD_ELIMIT;
-	}
 	char *text = json_dumps(arr, JSON_COMPACT);
 	json_decref(arr);
 	if (!text)
 		return DD_ENOMEM;
+	/* the limit counts the job's distinct targets, old and new (the caller rolls back) */
 	rc = add_targets(db, ar, job_id, targets, ntargets, msg, msglen);
+	int64_t total = 0;
+	if (!rc && dd_store_jobs_target_count(db, ar, job_id, &total))
+		rc = DD_EIO;
+	if (!rc && total > DD_JOBS_MAX_TARGETS) {
+		snprintf(msg, msglen, "A job can have at most %d targets.", DD_JOBS_MAX_TARGETS);
+		rc = DD_ELIMIT;
+	}
 	if (!rc)
 		rc = dd_store_jobs_update(db, ar, job_id, NULL, NULL, text, now_ms) ? DD_EIO : 0;
 	free(text);
