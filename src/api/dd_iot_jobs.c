@@ -251,11 +251,6 @@ static int create_job(struct dd_ctx *c, json_t *in, json_t **out)
 		if (v)
 			json_object_set(cfg, job_configs[i], v);
 	}
-	if (t.found && !json_object_get(in, "schedulingConfig") && start_ms < 0) {
-		int64_t s = -1;
-		parse_minute(dd__str(json_object_get(cfg, "schedulingConfig"), "startTime"), &s);
-		start_ms = s;
-	}
 	config = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
 	target_text = json_dumps(json_object_get(in, "targets"), JSON_COMPACT);
 	if (!config || !target_text) {
