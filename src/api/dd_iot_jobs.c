@@ -4,7 +4,8 @@
  * template; thing and thing group targets; SNAPSHOT or CONTINUOUS; the rollout, abort,
  * timeout, retry, scheduling and presigned-URL configs kept and answered), their
  * executions (one per target thing, QUEUED when created, canceled and deleted with AWS's
- * state rules), and job templates. Nothing is delivered to a device: no MQTT jobs topics
+ * state rules, REMOVED when the thing leaves a CONTINUOUS job's targets or is deleted), and
+ * job templates. Nothing is delivered to a device: no MQTT jobs topics
  * are served, so an execution stays QUEUED until it is canceled or deleted, rollout,
  * abort, timeout and retry configs are not applied, and a document source (S3) is not
  * fetched. The rules (targets, transitions, completion) are core/registry/dd_jobs.c; the

@@ -250,6 +250,24 @@ int dd_store_jobs_continuous_for_group(struct dd_db *db, const char *ar, const c
 	return r == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
+int dd_store_jobs_target_list(struct dd_db *db, const char *ar, const char *job_id, dd_store_jobs_target_fn fn, void *ud)
+{
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT kind, name FROM job_targets WHERE account_region = ?1 AND job_id = ?2"
+					  " ORDER BY kind, name");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, ar);
+	dd_bind_text(st, 2, job_id);
+	int r, rc = 0;
+	while ((r = dd_stmt_step(st)) == DD_STMT_ROW)
+		if ((rc = fn(dd_col_text(st, 0), dd_col_text(st, 1), ud)))
+			break;
+	dd_stmt_reset(st);
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	return r == DD_STMT_DONE ? 0 : DD_EIO;
+}
+
 /* ---- executions ---- */
 
 int dd_store_jobs_exec_queue(struct dd_db *db, const char *ar, const char *job_id, const char *thing, int64_t now_ms,
@@ -392,6 +410,27 @@ int dd_store_jobs_exec_set(struct dd_db *db, const char *ar, const char *job_id,
 	dd_bind_int64(st, 7, now_ms);
 	int rc = dd_step_done(st);
 	return rc ? rc : changed(db, DD_ENOTFOUND);
+}
+
+int dd_store_jobs_exec_active_for_thing(struct dd_db *db, const char *ar, const char *thing, dd_store_jobs_active_fn fn,
+					void *ud)
+{
+	struct dd_stmt *st = dd_db_stmt(db,
+		"SELECT e.job_id, j.target_selection, j.status FROM job_executions e JOIN jobs j"
+		" ON j.account_region = e.account_region AND j.job_id = e.job_id WHERE e.account_region = ?1"
+		" AND e.thing_name = ?2 AND e.status IN ('QUEUED', 'IN_PROGRESS') ORDER BY e.job_id");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, ar);
+	dd_bind_text(st, 2, thing);
+	int r, rc = 0;
+	while ((r = dd_stmt_step(st)) == DD_STMT_ROW)
+		if ((rc = fn(dd_col_text(st, 0), dd_col_text(st, 1), dd_col_text(st, 2), ud)))
+			break;
+	dd_stmt_reset(st);
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	return r == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_jobs_exec_cancel_all(struct dd_db *db, const char *ar, const char *job_id, bool in_progress, int64_t now_ms)

@@ -88,6 +88,11 @@ typedef int (*dd_store_jobs_id_fn)(const char *job_id, void *ud);
 int dd_store_jobs_continuous_for_group(struct dd_db *db, const char *account_region, const char *group,
 				       dd_store_jobs_id_fn fn, void *ud) DD_MUST_CHECK;
 
+/* The job's targets: kind ("thing" / "thinggroup") and name, valid during the call. */
+typedef int (*dd_store_jobs_target_fn)(const char *kind, const char *name, void *ud);
+int dd_store_jobs_target_list(struct dd_db *db, const char *account_region, const char *job_id,
+			      dd_store_jobs_target_fn fn, void *ud) DD_MUST_CHECK;
+
 /* ---- executions ---- */
 
 struct dd_store_jobs_exec_row {
@@ -123,6 +128,12 @@ int dd_store_jobs_exec_list_thing(struct dd_db *db, const char *account_region, 
 int dd_store_jobs_exec_set(struct dd_db *db, const char *account_region, const char *job_id, const char *thing,
 			   const char *status, bool force_canceled, const char *status_details,
 			   int64_t now_ms) DD_MUST_CHECK;
+/* The jobs in which thing has a QUEUED or IN_PROGRESS execution, by id, with the job's
+ * target selection and status (valid during the call). */
+typedef int (*dd_store_jobs_active_fn)(const char *job_id, const char *target_selection, const char *job_status,
+				       void *ud);
+int dd_store_jobs_exec_active_for_thing(struct dd_db *db, const char *account_region, const char *thing,
+					dd_store_jobs_active_fn fn, void *ud) DD_MUST_CHECK;
 /* Cancels every QUEUED execution of the job and, with in_progress, every IN_PROGRESS one
  * (those marked forceCanceled). */
 int dd_store_jobs_exec_cancel_all(struct dd_db *db, const char *account_region, const char *job_id, bool in_progress,

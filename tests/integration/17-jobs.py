@@ -3,7 +3,7 @@ shipped examples (create-job, describe-job, list-jobs, get-job-document,
 list-job-executions-for-thing, describe-job-execution, cancel-job, cancel-job-execution,
 associate-targets-with-job, delete-job-execution) with their outputs' shapes, executions
 expanded through nested thing groups, CONTINUOUS jobs queueing things that join a target
-group later, the list filters and paging, the model's limits and errors, the state rules
+group later and REMOVED executions when a thing leaves or is deleted, the list filters and paging, the model's limits and errors, the state rules
 of cancels and deletes (InvalidStateTransitionException, VersionConflictException),
 COMPLETED once no execution is left QUEUED, job templates, tags, isolation between
 accounts and regions, and caller authorization on the targets. Nothing is delivered to a
@@ -161,11 +161,20 @@ class JobsTest(unittest.TestCase):
         self.assertEqual((late["status"], late["executionNumber"]), ("QUEUED", 4))
         self.assertEqual(len(iot.list_job_executions_for_job(jobId="n-snap")["executionSummaries"]), 4)
         self.assertEqual(iot.describe_job(jobId="n-cont")["job"]["jobProcessDetails"]["numberOfQueuedThings"], 4)
+        # leaving the target group: REMOVED from the CONTINUOUS job only; a deleted thing: REMOVED everywhere
+        iot.remove_thing_from_thing_group(thingGroupName="n-leaf", thingName="n-late")
+        e = iot.describe_job_execution(jobId="n-cont", thingName="n-late")["execution"]
+        self.assertEqual((e["status"], e["versionNumber"]), ("REMOVED", 2))
+        self.assertEqual(iot.describe_job(jobId="n-cont")["job"]["jobProcessDetails"]["numberOfRemovedThings"], 1)
+        iot.delete_thing(thingName="n-direct")
+        self.assertEqual(iot.describe_job_execution(jobId="n-snap", thingName="n-direct")["execution"]["status"],
+                         "REMOVED")
+        self.assertEqual(iot.describe_job(jobId="n-snap")["job"]["jobProcessDetails"]["numberOfRemovedThings"], 1)
         # a canceled CONTINUOUS job queues no more
         iot.cancel_job(jobId="n-cont")
         iot.add_thing_to_thing_group(thingGroupName="n-mid", thingName="n-d")
         cont = iot.list_job_executions_for_job(jobId="n-cont")["executionSummaries"]
-        self.assertEqual({e["jobExecutionSummary"]["status"] for e in cont}, {"CANCELED"})
+        self.assertEqual({e["jobExecutionSummary"]["status"] for e in cont}, {"CANCELED", "REMOVED"})
         self.assertNotIn(arn("thing", "n-d"), [e["thingArn"] for e in cont])
         # per thing, with the job filter and status filter
         f = iot.list_job_executions_for_thing(thingName="n-a")["executionSummaries"]

@@ -6,7 +6,8 @@
  * limit leaving nothing behind, IN_PROGRESS executions (set through the store, as a device
  * protocol would) canceled and deleted only with force, forced job cancels, the version
  * check, SNAPSHOT completion, CONTINUOUS jobs queueing things that join a group below a
- * target (through dd_registry_groups_add_member), and AssociateTargetsWithJob's rules.
+ * target (through dd_registry_groups_add_member), AssociateTargetsWithJob's rules, and
+ * executions REMOVED when their thing leaves a CONTINUOUS job's targets or is deleted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -333,6 +334,46 @@ static void continuous_and_associate(void **state)
 	assert_string_equal(exec_status(f, "cont", "later", &o), "(none)");
 }
 
+static void things_leaving(void **state)
+{
+	struct fx *f = *state;
+	struct dd_jobs_target mid[] = { { "arn:mid", "thinggroup", "mid" } };
+	struct dd_jobs_target mid_b[] = { { "arn:mid", "thinggroup", "mid" }, { "arn:b", "thing", "b" } };
+	assert_int_equal(create(f, "cont", "CONTINUOUS", mid, 1), 0);
+	assert_int_equal(create(f, "cont_b", "CONTINUOUS", mid_b, 2), 0);
+	assert_int_equal(create(f, "snap", "SNAPSHOT", mid, 1), 0);
+	struct one o;
+	/* c leaves leaf (below mid): REMOVED from the CONTINUOUS jobs, kept by the SNAPSHOT one */
+	assert_int_equal(dd_registry_groups_remove_member(f->db, AR, "leaf", "c", f->msg, sizeof f->msg), 0);
+	assert_string_equal(exec_status(f, "cont", "c", &o), "REMOVED");
+	assert_int_equal(o.version, 2);
+	assert_string_equal(exec_status(f, "snap", "c", &o), "QUEUED");
+	/* a stays in root, which is above mid, not below it: removed too */
+	assert_int_equal(dd_registry_groups_remove_member(f->db, AR, "leaf", "a", f->msg, sizeof f->msg), 0);
+	assert_string_equal(exec_status(f, "cont", "a", &o), "REMOVED");
+	/* b leaves mid but cont_b targets it directly */
+	assert_int_equal(dd_registry_groups_remove_member(f->db, AR, "mid", "b", f->msg, sizeof f->msg), 0);
+	assert_string_equal(exec_status(f, "cont", "b", &o), "REMOVED");
+	assert_string_equal(exec_status(f, "cont_b", "b", &o), "QUEUED");
+	/* a thing in two groups under the target keeps its execution when it leaves one */
+	member(f, "mid", "d");
+	member(f, "leaf", "d");
+	assert_int_equal(dd_registry_groups_remove_member(f->db, AR, "mid", "d", f->msg, sizeof f->msg), 0);
+	assert_string_equal(exec_status(f, "cont", "d", &o), "QUEUED");
+	/* deleted things: REMOVED everywhere; the SNAPSHOT job completes with none left */
+	static const char *const gone[] = { "a", "b", "c" };
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(dd_jobs_thing_deleted(f->db, AR, gone[i], 600), 0);
+	assert_string_equal(exec_status(f, "snap", "a", &o), "REMOVED");
+	assert_string_equal(exec_status(f, "cont_b", "b", &o), "REMOVED");
+	assert_string_equal(job_status(f, "snap", &o), "COMPLETED");
+	assert_int_equal(o.completed, 600);
+	assert_string_equal(job_status(f, "cont", &o), "IN_PROGRESS");
+	struct dd_store_jobs_counts n;
+	assert_int_equal(dd_store_jobs_exec_counts(f->db, AR, "snap", &n), 0);
+	assert_int_equal(n.removed, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +383,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(execution_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(job_cancel_and_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(continuous_and_associate, setup, teardown),
+		cmocka_unit_test_setup_teardown(things_leaving, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -453,3 +453,106 @@ int dd_jobs_thing_joined(struct dd_db *db, const char *ar, const char *group, co
 	names_free(&jobs);
 	return rc == DD_ENOMEM ? rc : rc ? DD_EIO : 0;
 }
+
+/* ---- things leaving ---- */
+
+struct active {
+	struct names jobs;
+	bool continuous_only;
+};
+
+static int active_row(const char *job_id, const char *selection, const char *status, void *ud)
+{
+	struct active *a = ud;
+	if (a->continuous_only && (strcmp(selection, "CONTINUOUS") != 0 || strcmp(status, "IN_PROGRESS") != 0))
+		return 0;
+	return names_add(job_id, &a->jobs);
+}
+
+static bool names_has(const struct names *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->v[i], name) == 0)
+			return true;
+	return false;
+}
+
+struct targeted {
+	const char *thing;
+	const struct names *groups;
+	bool yes;
+};
+
+static int target_row(const char *kind, const char *name, void *ud)
+{
+	struct targeted *t = ud;
+	if ((strcmp(kind, "thing") == 0 && strcmp(name, t->thing) == 0) ||
+	    (strcmp(kind, "thinggroup") == 0 && names_has(t->groups, name))) {
+		t->yes = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* The groups thing is in, and every group above them. */
+static int groups_around(struct dd_db *db, const char *ar, const char *thing, struct names *out)
+{
+	int rc = dd_store_groups_member_list_groups(db, ar, thing, "", 0, names_add, out);
+	for (size_t i = 0; i < out->n && !rc; i++) {
+		char name[DD_STORE_NAME_MAX];
+		snprintf(name, sizeof name, "%s", out->v[i]);
+		for (int depth = 0; depth < MAX_DEPTH && !rc; depth++) {
+			struct dd_store_groups_row g;
+			rc = dd_store_groups_get(db, ar, name, &g);
+			if (rc == DD_ENOTFOUND) {
+				rc = 0;
+				break;
+			}
+			if (rc)
+				break;
+			snprintf(name, sizeof name, "%s", g.parent);
+			dd_store_groups_row_clear(&g);
+			if (!name[0])
+				break;
+			if (!names_has(out, name))
+				rc = names_add(name, out);
+		}
+	}
+	return rc;
+}
+
+int dd_jobs_thing_left(struct dd_db *db, const char *ar, const char *thing, int64_t now_ms)
+{
+	bool any;
+	if (dd_store_jobs_continuous_any(db, ar, &any))
+		return DD_EIO;
+	if (!any)
+		return 0;
+	struct active a = { .continuous_only = true };
+	struct names groups = { 0 };
+	int rc = dd_store_jobs_exec_active_for_thing(db, ar, thing, active_row, &a);
+	if (!rc && a.jobs.n)
+		rc = groups_around(db, ar, thing, &groups);
+	for (size_t i = 0; i < a.jobs.n && !rc; i++) {
+		struct targeted t = { .thing = thing, .groups = &groups };
+		rc = dd_store_jobs_target_list(db, ar, a.jobs.v[i], target_row, &t);
+		if (!rc && !t.yes)
+			rc = dd_store_jobs_exec_set(db, ar, a.jobs.v[i], thing, "REMOVED", false, NULL, now_ms);
+	}
+	names_free(&a.jobs);
+	names_free(&groups);
+	return rc == DD_ENOMEM ? rc : rc ? DD_EIO : 0;
+}
+
+int dd_jobs_thing_deleted(struct dd_db *db, const char *ar, const char *thing, int64_t now_ms)
+{
+	struct active a = { .continuous_only = false };
+	int rc = dd_store_jobs_exec_active_for_thing(db, ar, thing, active_row, &a);
+	for (size_t i = 0; i < a.jobs.n && !rc; i++) {
+		rc = dd_store_jobs_exec_set(db, ar, a.jobs.v[i], thing, "REMOVED", false, NULL, now_ms);
+		if (!rc)
+			rc = settle(db, ar, a.jobs.v[i], now_ms);
+	}
+	names_free(&a.jobs);
+	return rc == DD_ENOMEM ? rc : rc ? DD_EIO : 0;
+}

@@ -5,8 +5,9 @@
  * region, at most DD_JOBS_MAX_TARGETS; on creation it gets one QUEUED execution per target
  * thing, thing groups expanded through their memberships, nested groups included. A
  * CONTINUOUS job also queues an execution for each thing that later joins a target group
- * or a group below one (dd_jobs_thing_joined, called where memberships are added). A
- * SNAPSHOT job becomes COMPLETED when none of its executions is QUEUED or IN_PROGRESS.
+ * or a group below one (dd_jobs_thing_joined, called where memberships are added), and an
+ * execution becomes REMOVED when its thing leaves the job's targets (CONTINUOUS jobs) or is
+ * deleted (dd_jobs_thing_left, dd_jobs_thing_deleted). A SNAPSHOT job becomes COMPLETED when none of its executions is QUEUED or IN_PROGRESS.
  * Executions: QUEUED can be canceled; IN_PROGRESS only with force; a terminal execution
  * (SUCCEEDED, FAILED, TIMED_OUT, REJECTED, REMOVED, CANCELED) cannot be canceled; only a
  * terminal execution can be deleted without force. Jobs: only a COMPLETED or CANCELED job
@@ -77,5 +78,13 @@ int dd_jobs_exec_delete(struct dd_db *db, const char *account_region, const char
  * targets group or a group above it. */
 int dd_jobs_thing_joined(struct dd_db *db, const char *account_region, const char *group, const char *thing,
 			 int64_t now_ms) DD_MUST_CHECK;
+
+/* Thing has left a group: its QUEUED or IN_PROGRESS execution of every IN_PROGRESS
+ * CONTINUOUS job that no longer targets it (directly, or through a group it is in or
+ * below) becomes REMOVED. */
+int dd_jobs_thing_left(struct dd_db *db, const char *account_region, const char *thing, int64_t now_ms) DD_MUST_CHECK;
+/* Thing is being deleted: its QUEUED and IN_PROGRESS executions become REMOVED (and a
+ * SNAPSHOT job with none left QUEUED or IN_PROGRESS is COMPLETED). */
+int dd_jobs_thing_deleted(struct dd_db *db, const char *account_region, const char *thing, int64_t now_ms) DD_MUST_CHECK;
 
 #endif
