@@ -2,9 +2,10 @@
 /*
  * Caller authorization (see dd_authz.h): the operation table, the resource ARN of a
  * request, the per-thread cache of users' compiled identity policies, and the decision
- * (the operation's action on its resource, then iam:PassRole on every role the input
- * hands to the service). Policy evaluation is the policy engine's (dd_policy_evaluate),
- * the same that checks the audit and mitigation roles' permissions.
+ * (the operation's action on its resource and on the further resources of also_resources,
+ * then iam:PassRole on every role the input hands to the service). Policy evaluation is
+ * the policy engine's (dd_policy_evaluate), the same that checks the audit and mitigation
+ * roles' permissions.
  */
 #include "server/dd_authz.h"
 
@@ -472,7 +473,8 @@ static void denied(struct reqctx *r, const char *action, const char *resource, c
 	snprintf(msg, msglen, "User: %s is not authorized to perform: %s on resource: %s", r->arn, action, resource);
 }
 
-/* Checks action (iam:PassRole) on every string at path (dot-separated, "*" = every element). */
+/* Checks action (iam:PassRole, or the operation's own action on further resources) on every
+ * string at path (dot-separated, "*" = every element). */
 static int arn_walk(struct reqctx *r, const char *action, json_t *v, const char *path, char *msg, size_t msglen)
 {
 	if (!v)
