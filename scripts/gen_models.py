@@ -32,7 +32,13 @@ IOT_EXTRA = ["CreateCertificateFromCsr", "ListTargetsForPolicy", "DescribeThingG
              # fleet indexing (issue 15)
              "UpdateIndexingConfiguration", "GetIndexingConfiguration", "ListIndices",
              "DescribeIndex", "SearchIndex", "GetStatistics", "GetCardinality",
-             "GetPercentiles", "GetBucketsAggregation"]
+             "GetPercentiles", "GetBucketsAggregation",
+             # jobs and job templates (issue 15, stored only)
+             "CreateJob", "DescribeJob", "GetJobDocument", "ListJobs", "UpdateJob", "CancelJob",
+             "DeleteJob", "AssociateTargetsWithJob", "ListJobExecutionsForJob",
+             "ListJobExecutionsForThing", "DescribeJobExecution", "CancelJobExecution",
+             "DeleteJobExecution", "CreateJobTemplate", "DescribeJobTemplate", "ListJobTemplates",
+             "DeleteJobTemplate", "ListManagedJobTemplates", "DescribeManagedJobTemplate"]
 SERVICES = {
     "iot": None,  # from API.md tables plus IOT_EXTRA
     "iam": ["CreateRole", "GetRole", "ListRoles", "DeleteRole", "UpdateAssumeRolePolicy",

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api/dd_api_common.h"
+#include "core/registry/dd_jobs.h"
 #include "core/registry/dd_registry_groups.h"
 #include "core/registry/dd_registry_types.h"
 #include "store/dd_store_principals.h"
@@ -265,7 +266,8 @@ static int delete_thing(struct dd_ctx *c, json_t *in, json_t **out)
 			       "Cannot delete thing %s: it has %d principal(s) attached. Detach them first.", name,
 			       (int)principals);
 	}
-	if (dd_store_things_delete(c->db, c->account_region, name) || dd_db_commit(c->db))
+	if (dd_jobs_thing_deleted(c->db, c->account_region, name, c->now_ms) ||
+	    dd_store_things_delete(c->db, c->account_region, name) || dd_db_commit(c->db))
 		return dd__db_fail(c);
 	return 0;
 }

@@ -44,6 +44,7 @@ static const struct dd_handler *const handler_tables[] = {
 	dd_iot_endpoint_handlers,
 	dd_iot_rules_handlers,
 	dd_iot_domains_handlers,
+	dd_iot_jobs_handlers,
 	dd_iot_broker_handlers,
 	dd_iot_things_handlers,
 	dd_iot_groups_handlers,

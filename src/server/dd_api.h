@@ -83,6 +83,7 @@ extern const struct dd_handler dd_iot_endpoint_handlers[];
 extern const struct dd_raw_route dd_iot_ingest_raw_routes[];
 extern const struct dd_handler dd_iot_rules_handlers[];
 extern const struct dd_handler dd_iot_domains_handlers[];
+extern const struct dd_handler dd_iot_jobs_handlers[];
 
 /* The body limit of a request answered without a signature (Cognito GetId and the like). */
 #define DD_API_UNSIGNED_MAX_BODY (64u << 10)

@@ -2,9 +2,10 @@
 /*
  * Caller authorization (see dd_authz.h): the operation table, the resource ARN of a
  * request, the per-thread cache of users' compiled identity policies, and the decision
- * (the operation's action on its resource, then iam:PassRole on every role the input
- * hands to the service). Policy evaluation is the policy engine's (dd_policy_evaluate),
- * the same that checks the audit and mitigation roles' permissions.
+ * (the operation's action on its resource and on the further resources of also_resources,
+ * then iam:PassRole on every role the input hands to the service). Policy evaluation is
+ * the policy engine's (dd_policy_evaluate), the same that checks the audit and mitigation
+ * roles' permissions.
  */
 #include "server/dd_authz.h"
 
@@ -241,7 +242,44 @@ const struct dd_authz_entry dd_authz_table[] = {
 	{ "iot", "SearchIndex", "iot:SearchIndex", "{P}index/{indexName}", NULL },
 	{ "iot", "UpdateIndexingConfiguration", "iot:UpdateIndexingConfiguration", "*", NULL },
 	{ "iotdata", "DeleteConnection", "iot:DeleteConnection", "{P}client/{clientId}", NULL },
+	/* jobs and job templates: the action on the job (or template, or the thing of an
+	 * execution); also_resources below adds the targets and the job of an execution */
+	{ "iot", "AssociateTargetsWithJob", "iot:AssociateTargetsWithJob", "{P}job/{jobId}", NULL },
+	{ "iot", "CancelJob", "iot:CancelJob", "{P}job/{jobId}", NULL },
+	{ "iot", "CancelJobExecution", "iot:CancelJobExecution", "{P}thing/{thingName}", NULL },
+	{ "iot", "CreateJob", "iot:CreateJob", "{P}job/{jobId}", "presignedUrlConfig.roleArn" },
+	{ "iot", "CreateJobTemplate", "iot:CreateJobTemplate", "{P}jobtemplate/{jobTemplateId}", "presignedUrlConfig.roleArn" },
+	{ "iot", "DeleteJob", "iot:DeleteJob", "{P}job/{jobId}", NULL },
+	{ "iot", "DeleteJobExecution", "iot:DeleteJobExecution", "{P}thing/{thingName}", NULL },
+	{ "iot", "DeleteJobTemplate", "iot:DeleteJobTemplate", "{P}jobtemplate/{jobTemplateId}", NULL },
+	{ "iot", "DescribeJob", "iot:DescribeJob", "{P}job/{jobId}", NULL },
+	{ "iot", "DescribeJobExecution", "iot:DescribeJobExecution", "{P}thing/{thingName}", NULL },
+	{ "iot", "DescribeJobTemplate", "iot:DescribeJobTemplate", "{P}jobtemplate/{jobTemplateId}", NULL },
+	{ "iot", "DescribeManagedJobTemplate", "iot:DescribeManagedJobTemplate", "{P}jobtemplate/{templateName}", NULL },
+	{ "iot", "GetJobDocument", "iot:GetJobDocument", "{P}job/{jobId}", NULL },
+	{ "iot", "ListJobExecutionsForJob", "iot:ListJobExecutionsForJob", "{P}job/{jobId}", NULL },
+	{ "iot", "ListJobExecutionsForThing", "iot:ListJobExecutionsForThing", "{P}thing/{thingName}", NULL },
+	{ "iot", "ListJobTemplates", "iot:ListJobTemplates", "*", NULL },
+	{ "iot", "ListJobs", "iot:ListJobs", "*", NULL },
+	{ "iot", "ListManagedJobTemplates", "iot:ListManagedJobTemplates", "*", NULL },
+	{ "iot", "UpdateJob", "iot:UpdateJob", "{P}job/{jobId}", "presignedUrlConfig.roleArn" },
 	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+/* Further resources some operations act on, checked with the same action after the
+ * table's resource: a resource template (as in the table), and input paths of ARNs ("a.*"
+ * walks a list), as AWS's reference lists them (CreateJob also on its target things and
+ * groups and its job template; an execution's operations also on the job). */
+static const struct {
+	const char *service, *op;
+	const char *resource; /* NULL: none */
+	const char *arn_paths; /* NULL: none */
+} also_resources[] = {
+	{ "iot", "CreateJob", NULL, "targets.* jobTemplateArn" },
+	{ "iot", "AssociateTargetsWithJob", NULL, "targets.*" },
+	{ "iot", "CancelJobExecution", "{P}job/{jobId}", NULL },
+	{ "iot", "DeleteJobExecution", "{P}job/{jobId}", NULL },
+	{ "iot", "CreateJobTemplate", NULL, "jobArn" },
 };
 
 const struct dd_authz_entry *dd_authz_find(const char *service, const char *op)
@@ -445,15 +483,16 @@ static void denied(struct reqctx *r, const char *action, const char *resource, c
 	snprintf(msg, msglen, "User: %s is not authorized to perform: %s on resource: %s", r->arn, action, resource);
 }
 
-/* Checks iam:PassRole for every string at path (dot-separated, "*" = every element). */
-static int passrole_walk(struct reqctx *r, json_t *v, const char *path, char *msg, size_t msglen)
+/* Checks action (iam:PassRole, or the operation's own action on further resources) on every
+ * string at path (dot-separated, "*" = every element). */
+static int arn_walk(struct reqctx *r, const char *action, json_t *v, const char *path, char *msg, size_t msglen)
 {
 	if (!v)
 		return 0;
 	if (!*path) {
 		const char *arn = json_string_value(v);
-		if (arn && !allowed(r, "iam:PassRole", arn)) {
-			denied(r, "iam:PassRole", arn, msg, msglen);
+		if (arn && !allowed(r, action, arn)) {
+			denied(r, action, arn, msg, msglen);
 			return DD_EDENIED;
 		}
 		return 0;
@@ -471,18 +510,18 @@ static int passrole_walk(struct reqctx *r, json_t *v, const char *path, char *ms
 			size_t i;
 			json_t *e;
 			json_array_foreach(v, i, e)
-				if (passrole_walk(r, e, rest, msg, msglen))
+				if (arn_walk(r, action, e, rest, msg, msglen))
 					return DD_EDENIED;
 		} else if (json_is_object(v)) {
 			const char *k;
 			json_t *e;
 			json_object_foreach(v, k, e)
-				if (passrole_walk(r, e, rest, msg, msglen))
+				if (arn_walk(r, action, e, rest, msg, msglen))
 					return DD_EDENIED;
 		}
 		return 0;
 	}
-	return passrole_walk(r, json_object_get(v, key), rest, msg, msglen);
+	return arn_walk(r, action, json_object_get(v, key), rest, msg, msglen);
 }
 
 int dd_authz_check(struct dd_db *db, const struct dd_authz_caller *who, const char *service, const char *op,
@@ -521,12 +560,34 @@ int dd_authz_check(struct dd_db *db, const struct dd_authz_caller *who, const ch
 		denied(&r, action, resource, msg, msglen);
 		return DD_EDENIED;
 	}
+	for (size_t i = 0; e && i < sizeof also_resources / sizeof also_resources[0]; i++) {
+		if (strcmp(also_resources[i].service, service) || strcmp(also_resources[i].op, op))
+			continue;
+		if (also_resources[i].resource) {
+			struct dd_authz_entry t = *e;
+			t.resource = also_resources[i].resource;
+			if (dd_authz_resource(&t, who->account, region, who->user, input, resource, sizeof resource))
+				snprintf(resource, sizeof resource, "*");
+			if (!allowed(&r, action, resource)) {
+				denied(&r, action, resource, msg, msglen);
+				return DD_EDENIED;
+			}
+		}
+		if (also_resources[i].arn_paths) {
+			char paths[256];
+			snprintf(paths, sizeof paths, "%s", also_resources[i].arn_paths);
+			char *save = NULL;
+			for (char *p = strtok_r(paths, " ", &save); p; p = strtok_r(NULL, " ", &save))
+				if (arn_walk(&r, action, input, p, msg, msglen))
+					return DD_EDENIED;
+		}
+	}
 	if (e && e->passrole) {
 		char paths[256];
 		snprintf(paths, sizeof paths, "%s", e->passrole);
 		char *save = NULL;
 		for (char *p = strtok_r(paths, " ", &save); p; p = strtok_r(NULL, " ", &save))
-			if (passrole_walk(&r, input, p, msg, msglen))
+			if (arn_walk(&r, "iam:PassRole", input, p, msg, msglen))
 				return DD_EDENIED;
 	}
 	return 0;

@@ -6,7 +6,9 @@
  * attached to it and to its groups) allow the operation's action on the operation's
  * resource and no statement denies it (default deny, explicit Deny over Allow). One table
  * names every served operation's action and resource ARN (AWS's service authorization
- * reference); the calls that hand a role to the service also need iam:PassRole on it.
+ * reference), a second the further resources a few operations also need the action on
+ * (CreateJob's target things and groups, an execution's job); the calls that hand a role
+ * to the service also need iam:PassRole on it.
  * Compiled policies are cached per thread and per user, valid while the IAM generation
  * counter (dd_iam_generation) they were built at is current.
  */

@@ -564,6 +564,28 @@ static const char m011_rules_domains[] =
 	" domain_type TEXT NOT NULL, status_changed INTEGER NOT NULL, created INTEGER NOT NULL,"
 	" PRIMARY KEY(account_region, name)) WITHOUT ROWID;";
 
+/* Jobs, their targets and executions, and job templates (issue 15), stored only: nothing
+ * delivers a job to a device. A job's configs and a template's are one JSON object text;
+ * exec_seq numbers the job's executions. */
+static const char m012_jobs[] =
+	"CREATE TABLE jobs(account_region TEXT NOT NULL, job_id TEXT NOT NULL, target_selection TEXT NOT NULL,"
+	" status TEXT NOT NULL, description TEXT, document TEXT, document_source TEXT, template_arn TEXT,"
+	" namespace_id TEXT, config TEXT NOT NULL DEFAULT '{}', targets TEXT NOT NULL DEFAULT '[]', reason_code TEXT,"
+	" comment TEXT, force_canceled INTEGER NOT NULL DEFAULT 0, start_ms INTEGER, exec_seq INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL, updated INTEGER NOT NULL, completed INTEGER,"
+	" PRIMARY KEY(account_region, job_id));"
+	"CREATE TABLE job_targets(account_region TEXT NOT NULL, job_id TEXT NOT NULL, kind TEXT NOT NULL,"
+	" name TEXT NOT NULL, group_id TEXT, PRIMARY KEY(account_region, job_id, kind, name));"
+	"CREATE INDEX job_targets_name ON job_targets(account_region, kind, name);"
+	"CREATE TABLE job_executions(account_region TEXT NOT NULL, job_id TEXT NOT NULL, thing_name TEXT NOT NULL,"
+	" execution_number INTEGER NOT NULL, status TEXT NOT NULL, force_canceled INTEGER NOT NULL DEFAULT 0,"
+	" status_details TEXT NOT NULL DEFAULT '{}', version INTEGER NOT NULL DEFAULT 1, queued INTEGER NOT NULL,"
+	" started INTEGER, updated INTEGER NOT NULL, PRIMARY KEY(account_region, job_id, thing_name));"
+	"CREATE INDEX job_executions_thing ON job_executions(account_region, thing_name, job_id);"
+	"CREATE TABLE job_templates(account_region TEXT NOT NULL, template_id TEXT NOT NULL, description TEXT,"
+	" document TEXT, document_source TEXT, config TEXT NOT NULL DEFAULT '{}', created INTEGER NOT NULL,"
+	" PRIMARY KEY(account_region, template_id));";
+
 const char *const dd_store_migrations[] = {
 	m001_registry,
 	m002_iam_sns_cognito,
@@ -576,5 +598,6 @@ const char *const dd_store_migrations[] = {
 	m009_iam_users,
 	m010_thing_types_billing,
 	m011_rules_domains,
+	m012_jobs,
 };
 const int dd_store_nmigrations = sizeof dd_store_migrations / sizeof dd_store_migrations[0];

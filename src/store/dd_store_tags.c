@@ -78,6 +78,8 @@ static const struct {
 	{ "billinggroup", "SELECT 1 FROM billing_groups WHERE account_region = ?1 AND name = ?2" },
 	{ "rule", "SELECT 1 FROM topic_rules WHERE account_region = ?1 AND name = ?2" },
 	{ "domainconfiguration", "SELECT 1 FROM domain_configurations WHERE account_region = ?1 AND name || '/' || arn_id = ?2" },
+	{ "job", "SELECT 1 FROM jobs WHERE account_region = ?1 AND job_id = ?2" },
+	{ "jobtemplate", "SELECT 1 FROM job_templates WHERE account_region = ?1 AND template_id = ?2" },
 	{ "policy", "SELECT 1 FROM policies WHERE account_region = ?1 AND name = ?2" },
 	{ "rolealias", "SELECT 1 FROM role_aliases WHERE account_region = ?1 AND alias = ?2" },
 	{ "cert", "SELECT 1 FROM certificates WHERE account_region = ?1 AND id = ?2" },

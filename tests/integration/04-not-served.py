@@ -28,12 +28,11 @@ class NotServedTest(unittest.TestCase):
         cls.srv.cleanup()
 
     def test_boto3_names_the_operation(self):
-        for fn, kw, op in ((self.iot.create_job, {"jobId": "j1", "targets": ["arn:aws:iot:us-east-1:123456789012:thing/t"],
-                                                   "document": "{}"}, "CreateJob"),
+        for fn, kw, op in ((self.iot.describe_stream, {"streamId": "s1"}, "DescribeStream"),
                            (self.iot.list_fleet_metrics, {}, "ListFleetMetrics"),
                            (self.iot.describe_fleet_metric, {"metricName": "m1"}, "DescribeFleetMetric"),
-                           (self.iot.list_jobs, {}, "ListJobs"),
-                           (self.iot.describe_job, {"jobId": "j1"}, "DescribeJob")):
+                           (self.iot.list_streams, {}, "ListStreams"),
+                           (self.iot.list_ota_updates, {}, "ListOTAUpdates")):
             status, code, msg = error(fn, **kw)
             self.assertEqual(status, 501, op)
             self.assertEqual(code, "NotImplementedException", op)
@@ -47,15 +46,15 @@ class NotServedTest(unittest.TestCase):
         self.assertEqual(self.iot.describe_thing(thingName="t1")["thingName"], "t1")
 
     def test_cli_v2(self):
-        p = self.srv.aws("iot", "list-jobs", v2=True, check=False)
+        p = self.srv.aws("iot", "list-streams", v2=True, check=False)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("NotImplementedException", p.stderr)
-        self.assertIn("ListJobs", p.stderr)
+        self.assertIn("ListStreams", p.stderr)
 
     def test_unknown_path_is_404(self):
         status, body = signed(self.srv, "GET", "/no-such-resource/x")
         self.assertEqual(status, 404)
-        status, body = signed(self.srv, "GET", "/jobs/j1/no-such-suffix/x/y")
+        status, body = signed(self.srv, "GET", "/streams/s1/no-such-suffix/x/y")
         self.assertEqual(status, 404)
 
 

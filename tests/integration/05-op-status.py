@@ -29,7 +29,8 @@ class OpStatusDocTest(unittest.TestCase):
                 rows[m.group(1)] = m.group(2)
         self.assertGreater(len(rows), 200)
         self.assertEqual(rows["CreateThingType"], "served")
-        self.assertEqual(rows["CreateJob"], "not served")
+        self.assertEqual(rows["CreateJob"], "stored only")
+        self.assertEqual(rows["CreateStream"], "not served")
         srv = Server().start()
         try:
             iot = srv.client("iot")

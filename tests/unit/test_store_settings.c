@@ -171,13 +171,13 @@ static void test_tags_resource_exists(void **state)
 	assert_int_equal(dd_store_tags_resource_exists(f->db, AR, "rolealias", "ra", &yes), 0);
 	assert_true(yes);
 	static const char *const kinds[] = { "thing", "thinggroup", "thingtype", "billinggroup", "rule", "domainconfiguration",
-					     "cert", "cacert", "mitigationaction", "scheduledaudit" };
+					     "cert", "cacert", "mitigationaction", "scheduledaudit", "job", "jobtemplate" };
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
 		yes = true;
 		assert_int_equal(dd_store_tags_resource_exists(f->db, AR, kinds[i], "x", &yes), 0);
 		assert_false(yes);
 	}
-	assert_int_equal(dd_store_tags_resource_exists(f->db, AR, "jobtemplate", "x", &yes), DD_EINVAL);
+	assert_int_equal(dd_store_tags_resource_exists(f->db, AR, "stream", "x", &yes), DD_EINVAL);
 }
 
 static int alias_cb(void *ud, const char *alias)

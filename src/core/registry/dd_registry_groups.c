@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/registry/dd_index.h"
+#include "core/registry/dd_jobs.h"
 #include "store/dd_store_groups.h"
 #include "store/dd_store_things.h"
 
@@ -62,7 +63,9 @@ int dd_registry_groups_add_member(struct dd_db *db, const char *account_region, 
 		if (rc || dd_store_groups_member_remove(db, account_region, dyn, thing))
 			return DD_EIO;
 	}
-	return dd_store_groups_member_add(db, account_region, group, thing) ? DD_EIO : 0;
+	if (dd_store_groups_member_add(db, account_region, group, thing))
+		return DD_EIO;
+	return dd_jobs_thing_joined(db, account_region, group, thing, dd_now_ms()) ? DD_EIO : 0;
 }
 
 int dd_registry_groups_remove_member(struct dd_db *db, const char *account_region, const char *group,
@@ -82,7 +85,9 @@ int dd_registry_groups_remove_member(struct dd_db *db, const char *account_regio
 		snprintf(msg, msglen, "Cannot remove a thing from dynamic thing group %s.", group);
 		return DD_EINVAL;
 	}
-	return dd_store_groups_member_remove(db, account_region, group, thing) ? DD_EIO : 0;
+	if (dd_store_groups_member_remove(db, account_region, group, thing))
+		return DD_EIO;
+	return dd_jobs_thing_left(db, account_region, thing, dd_now_ms()) ? DD_EIO : 0;
 }
 
 int dd_registry_groups_query_check(const char *query, char *err, size_t errlen)
@@ -158,8 +163,11 @@ int dd_registry_groups_refresh_thing(struct dd_db *db, const char *account_regio
 	struct refresh r = { .t = &t, .attrs = { json_loads(t.attributes, 0, NULL) } };
 	rc = dd_store_groups_dynamic_list(db, account_region, refresh_one, &r);
 	for (size_t i = 0; i < r.n && !rc; i++)
-		rc = r.g[i].match ? dd_store_groups_member_add(db, account_region, r.g[i].name, thing)
+		rc = r.g[i].match ? dd_store_groups_member_add(db, account_region, r.g[i].name, thing) ||
+					    dd_jobs_thing_joined(db, account_region, r.g[i].name, thing, dd_now_ms())
 				  : dd_store_groups_member_remove(db, account_region, r.g[i].name, thing);
+	if (!rc)
+		rc = dd_jobs_thing_left(db, account_region, thing, dd_now_ms());
 	for (size_t i = 0; i < r.n; i++)
 		free(r.g[i].name);
 	free(r.g);
@@ -196,6 +204,23 @@ static int materialize_one(const struct dd_store_things_row *t, void *ud)
 	return 0;
 }
 
+static int collect_name(const char *name, void *ud)
+{
+	struct materialize *m = ud;
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		char **nn = realloc(m->names, cap * sizeof *nn);
+		if (!nn)
+			return DD_ENOMEM;
+		m->names = nn;
+		m->cap = cap;
+	}
+	if (!(m->names[m->n] = strdup(name)))
+		return DD_ENOMEM;
+	m->n++;
+	return 0;
+}
+
 int dd_registry_groups_materialize(struct dd_db *db, const char *account_region, const char *group, const char *query)
 {
 	char err[256];
@@ -203,15 +228,28 @@ int dd_registry_groups_materialize(struct dd_db *db, const char *account_region,
 	int rc = dd_index_group_query_parse(query, &q, err, sizeof err);
 	if (rc)
 		return rc == DD_ENOMEM ? rc : DD_EINVAL;
-	struct materialize m = { .q = q };
-	rc = dd_store_groups_member_clear(db, account_region, group);
+	struct materialize m = { .q = q }, old = { 0 };
+	/* the members before, to tell the jobs of those that leave */
+	rc = dd_store_groups_member_list(db, account_region, group, false, "", 0, collect_name, &old);
+	if (!rc)
+		rc = dd_store_groups_member_clear(db, account_region, group);
 	if (!rc)
 		rc = dd_store_things_list(db, account_region, NULL, "", 0, materialize_one, &m);
 	for (size_t i = 0; i < m.n; i++) {
 		if (!rc)
 			rc = dd_store_groups_member_add(db, account_region, group, m.names[i]);
+		if (!rc)
+			rc = dd_jobs_thing_joined(db, account_region, group, m.names[i], dd_now_ms());
 		free(m.names[i]);
 	}
+	for (size_t i = 0; i < old.n; i++) {
+		if (!rc) {
+			int is = dd_store_groups_member_is(db, account_region, group, old.names[i]);
+			rc = is < 0 ? is : is ? 0 : dd_jobs_thing_left(db, account_region, old.names[i], dd_now_ms());
+		}
+		free(old.names[i]);
+	}
+	free(old.names);
 	free(m.names);
 	dd_index_query_free(q);
 	return rc ? DD_EIO : 0;

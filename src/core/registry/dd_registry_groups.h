@@ -4,6 +4,10 @@
  * static and dynamic together; things are added to and removed from static groups only;
  * a dynamic group's members are the things its query matches, re-evaluated when the
  * query or a thing changes (and kept in the store, so readers see one membership set).
+ * A thing that joins a group also gets its executions of the IN_PROGRESS CONTINUOUS jobs
+ * that target the group or a group above it (dd_jobs_thing_joined, core/registry/dd_jobs.h);
+ * one that leaves a group has its executions of the CONTINUOUS jobs that no longer target
+ * it REMOVED (dd_jobs_thing_left).
  * Functions run inside the caller's write transaction and return 0 or a negative DD_E*
  * with a message in msg: DD_ENOTFOUND (no such group or thing), DD_EINVAL (a dynamic
  * group where a static one is needed), DD_ELIMIT (the group limit), DD_EIO (store).
