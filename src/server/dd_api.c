@@ -877,7 +877,9 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 		/* an IAM user: the operation must be allowed by its identity policies */
 		struct dd_authz_caller who = { .account = c.account, .user = c.caller_user, .user_id = c.caller_user_id,
 					       .source_ip = req->source_ip };
-		int arc = dd_authz_check(c.db, &who, service, dd_model_op_name(op), input, c.region, c.now_ms, err, sizeof err);
+		/* aws:CurrentTime and aws:EpochTime are the service clock's (moved only by --test-clock) */
+		int64_t now_ms = c.svc ? dd_service_now_ms(c.svc) : c.now_ms;
+		int arc = dd_authz_check(c.db, &who, service, dd_model_op_name(op), input, c.region, now_ms, err, sizeof err);
 		if (arc) {
 			json_decref(input);
 			if (arc != DD_EDENIED)

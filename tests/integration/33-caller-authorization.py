@@ -14,7 +14,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from auditfleet import audit_role
+from auditfleet import audit_role, signed
 from ddserver import AWS_V2, Server, write_credentials
 
 ACCT = "111111111111"
@@ -443,6 +443,68 @@ class AuthzTest(unittest.TestCase):
             urllib.request.urlopen(urllib.request.Request(req.url, data=req.body, headers=dict(req.headers),
                                                           method="POST"), timeout=10)
         self.assertIn(cm.exception.code, (404, 405))
+
+
+class DateConditionTest(unittest.TestCase):
+    """The Date condition operators on aws:CurrentTime and aws:EpochTime, read from the
+    service clock (moved with --test-clock's POST /admin/clock)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server(extra_args=["--test-clock"]).start()
+        cls.iam = cls.srv.client("iam")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.cleanup()
+
+    def set_clock(self, ms):
+        self.assertEqual(signed(self.srv, "POST", "/admin/clock", json.dumps({"nowMs": ms}).encode())[0], 200)
+
+    def test_before_and_after_a_past_date(self):
+        acct = self.srv.key()["account_id"]
+        pol = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Sid": "UntilPast", "Effect": "Allow", "Action": "iot:ListThings", "Resource": "*",
+             "Condition": {"DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}},
+            {"Sid": "FromPast", "Effect": "Allow", "Action": "iot:ListThingGroups", "Resource": "*",
+             "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}},
+            {"Sid": "EpochWindow", "Effect": "Allow", "Action": "iot:ListPolicies", "Resource": "*",
+             "Condition": {"DateGreaterThanEquals": {"aws:EpochTime": 1546300800},      # 2019-01-01
+                           "DateLessThan": {"aws:EpochTime": "2019-12-31T00:00:00+01:00"}}}]})
+        self.iam.create_user(UserName="Timed")
+        self.iam.put_user_policy(UserName="Timed", PolicyName="timed", PolicyDocument=pol)
+        key = self.iam.create_access_key(UserName="Timed")["AccessKey"]
+        iot = boto3.client("iot", endpoint_url=self.srv.url, region_name=REGION,
+                           aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+                           config=botocore.config.Config(retries={"max_attempts": 1}))
+        # now (after 2020): allowed only after the date
+        code, msg, status = err(iot.list_things)
+        self.assertEqual((code, status), ("AccessDeniedException", 403))
+        self.assertEqual(msg, "User: arn:aws:iam::%s:user/Timed is not authorized to perform: "
+                              "iot:ListThings on resource: *" % acct)
+        self.assertEqual(iot.list_thing_groups()["thingGroups"], [])
+        self.assertEqual(err(iot.list_policies)[0], "AccessDeniedException")
+        # the service clock in mid-2019: the other way round, and inside the epoch window
+        try:
+            self.set_clock(1561939200 * 1000)  # 2019-07-01T00:00:00Z
+            self.assertEqual(iot.list_things()["things"], [])
+            self.assertEqual(err(iot.list_thing_groups)[0], "AccessDeniedException")
+            self.assertEqual(iot.list_policies()["policies"], [])
+            # the very instant of the date: LessThan is strict, GreaterThan too
+            self.set_clock(1577836800 * 1000)
+            self.assertEqual(err(iot.list_things)[0], "AccessDeniedException")
+            self.assertEqual(err(iot.list_thing_groups)[0], "AccessDeniedException")
+            self.set_clock(1577836800 * 1000 - 1000)
+            iot.list_things()
+        finally:
+            self.set_clock(int(time.time() * 1000))
+        self.assertEqual(err(iot.list_things)[0], "AccessDeniedException")
+        # a policy whose date is not a date is refused as IAM does
+        code, msg, status = err(self.iam.put_user_policy, UserName="Timed", PolicyName="bad", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:ListThings", "Resource": "*",
+                                                    "Condition": {"DateLessThan": {"aws:CurrentTime": "soon"}}}]}))
+        self.assertEqual((code, status), ("MalformedPolicyDocument", 400))
+        self.assertIn("is not a date", msg)
 
 
 if __name__ == "__main__":
