@@ -413,7 +413,7 @@ static int iam_key_find(struct dd_api *api, const char *access_key, struct dd_ia
 	struct dd_db *db = dd_store_db(api->svc->store);
 	if (!db)
 		return DD_EIO;
-	int rc = dd_iam_access_key_find(db, access_key, out);
+	int rc = dd_iam_access_key_find(db, api->svc->iam_secrets, access_key, out);
 	if ((rc == 0 || rc == DD_ENOTFOUND) && klen < sizeof victim->access_key) {
 		memcpy(victim->access_key, access_key, klen + 1);
 		victim->gen = gen;

@@ -71,8 +71,10 @@ static int open_conn(const char *path, sqlite3 **out)
 		return DD_EIO;
 	}
 	sqlite3_busy_timeout(h, 10000);
+	/* secure_delete (Debian's default already): content deleted or overwritten is zeroed
+	 * in the file, so a replaced secret leaves no trace in free space */
 	const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-			      "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;";
+			      "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA secure_delete=ON;";
 	char *msg = NULL;
 	if (sqlite3_exec(h, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
 		dd_log_error("store: pragmas: %s", msg ? msg : "?");
@@ -292,6 +294,20 @@ struct dd_stmt *dd_db_stmt(struct dd_db *db, const char *sql)
 	}
 	dd_log_error("store: statement cache full");
 	return NULL;
+}
+
+int dd_db_scrub(struct dd_db *db)
+{
+	if (db->in_tx)
+		return DD_EINVAL;
+	/* every committed page into the database file, then the log emptied: older page
+	 * images left in the WAL file are gone */
+	int logged = -1, done = -1;
+	if (sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_TRUNCATE, &logged, &done) != SQLITE_OK) {
+		dd_log_warn("store: checkpoint: %s", sqlite3_errmsg(db->h));
+		return DD_EIO;
+	}
+	return logged == done ? 0 : DD_ECONFLICT;
 }
 
 int dd_db_exec(struct dd_db *db, const char *sql)
