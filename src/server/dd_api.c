@@ -884,10 +884,9 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 			json_decref(input);
 			if (arc != DD_EDENIED)
 				dd_api_error_response(proto, 500, dd_awserr_default_code(DD_EIO, proto), err, resp);
-			else /* AWS's codes: SNS says AuthorizationError, IAM and STS AccessDenied */
+			else
 				dd_api_error_response(proto, proto == DD_PROTO_JSON ? 400 : 403,
-						      proto != DD_PROTO_QUERY ? "AccessDeniedException"
-						      : strcmp(service, "sns") == 0 ? "AuthorizationError" : "AccessDenied", err, resp);
+						      dd_api_denied_code(service, proto), err, resp);
 			return;
 		}
 	}
@@ -897,9 +896,34 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 		dd_iam_generation_bump(); /* any IAM write invalidates the cached policies */
 }
 
+const char *dd_api_denied_code(const char *service, enum dd_protocol proto)
+{
+	/* AWS's codes: SNS says AuthorizationError, IAM and STS AccessDenied */
+	if (proto != DD_PROTO_QUERY)
+		return "AccessDeniedException";
+	return strcmp(service, "sns") == 0 ? "AuthorizationError" : "AccessDenied";
+}
+
+static int call(struct dd_service *svc, const struct dd_api_caller *who, const char *region, const char *service,
+		const char *op, json_t *in, json_t **out, char *err, size_t errlen);
+
 int dd_api_call(struct dd_service *svc, const char *account, const char *region, const char *service,
 		const char *op, json_t *in, json_t **out, char *err, size_t errlen)
 {
+	struct dd_api_caller root = { .account = account };
+	return call(svc, &root, region, service, op, in, out, err, errlen);
+}
+
+int dd_api_call_as(struct dd_service *svc, const struct dd_api_caller *caller, const char *region,
+		   const char *service, const char *op, json_t *in, json_t **out, char *err, size_t errlen)
+{
+	return call(svc, caller, region, service, op, in, out, err, errlen);
+}
+
+static int call(struct dd_service *svc, const struct dd_api_caller *who, const char *region, const char *service,
+		const char *op, json_t *in, json_t **out, char *err, size_t errlen)
+{
+	const char *account = who->account;
 	*out = NULL;
 	const struct dd_model *m = dd_model_get(service);
 	const struct dd_model_op *mop = m ? dd_model_op_find(m, op) : NULL;
@@ -924,6 +948,19 @@ int dd_api_call(struct dd_service *svc, const char *account, const char *region,
 	if (!c.db) {
 		snprintf(err, errlen, "InternalFailure: the store is unavailable");
 		return DD_EIO;
+	}
+	if (who->user) {
+		/* an IAM user: authorized as its signed request would be */
+		struct dd_authz_caller ac = { .account = who->account, .user = who->user, .user_id = who->user_id,
+					      .source_ip = who->source_ip };
+		char msg[1024];
+		int arc = dd_authz_check(c.db, &ac, service, op, in, c.region, dd_service_now_ms(svc), msg, sizeof msg);
+		if (arc) {
+			snprintf(err, errlen, "%s: %s",
+				 arc == DD_EDENIED ? dd_api_denied_code(service, dd_model_protocol(m))
+						   : dd_awserr_default_code(DD_EIO, dd_model_protocol(m)), msg);
+			return arc;
+		}
 	}
 	int rc = fn(&c, in, out);
 	if (dd_db_in_tx(c.db))
