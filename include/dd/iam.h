@@ -134,10 +134,10 @@ struct dd_iam_secrets;
 #define DD_IAM_SECRETS_STORED_MAX 384
 
 /* Loads the key of data_dir (creating it, 0600, when create is true and it does not
- * exist). A key file others may read or that is not ours is refused. A leftover
+ * exist). A key file group or others may access is refused. A leftover
  * iam-secrets.key.new (an unfinished rotation) is loaded too; dd_iam_secrets_reseal
  * finishes the rotation. Returns 0 with *out owned by the caller, DD_ENOTFOUND,
- * DD_EDENIED (mode or owner), DD_EINVAL (not a key file), DD_EIO or DD_ENOMEM, with err
+ * DD_EDENIED (mode), DD_EINVAL (not a key file), DD_EIO or DD_ENOMEM, with err
  * set on failure. */
 int dd_iam_secrets_load(const char *data_dir, bool create, struct dd_iam_secrets **out, char *err,
 			size_t errlen) DD_MUST_CHECK;

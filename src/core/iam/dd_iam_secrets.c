@@ -87,8 +87,8 @@ static bool unhex(const char *s, size_t slen, unsigned char *out, size_t n)
 	return true;
 }
 
-/* Reads a key file: it must be a regular file of ours that no one else may read. Returns
- * 0, DD_ENOTFOUND (no file), DD_EDENIED (mode or owner) or DD_EINVAL (content). */
+/* Reads a key file: it must be a regular file that group and others may not access.
+ * Returns 0, DD_ENOTFOUND (no file), DD_EDENIED (mode) or DD_EINVAL (content). */
 static int read_key(const char *path, struct dd_iam_secrets_key *k, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -104,11 +104,12 @@ static int read_key(const char *path, struct dd_iam_secrets_key *k, char *err, s
 		snprintf(err, errlen, "%s is not a regular file", path);
 		return DD_EINVAL;
 	}
-	if ((st.st_mode & 077) || st.st_uid != geteuid()) {
+	if (st.st_mode & 077) {
+		/* like the credentials file (and ssh with a private key) */
 		close(fd);
 		snprintf(err, errlen, "permissions %04o for '%s' are too open: it holds the key of the IAM users' "
-			 "secrets and must be owned by this user and not accessible by others (chmod 600)",
-			 (unsigned)(st.st_mode & 07777), path);
+			 "secrets and must not be readable or writable by group or others; run: chmod 600 '%s'",
+			 (unsigned)(st.st_mode & 07777), path, path);
 		return DD_EDENIED;
 	}
 	char buf[256];
