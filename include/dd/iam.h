@@ -123,9 +123,58 @@ struct dd_iam_key {
 	bool active;
 };
 
-/* Looks up an IAM user's access key (any account). Returns 0 and fills *out (inactive
- * keys too: active says which), DD_ENOTFOUND, or DD_EIO. */
-int dd_iam_access_key_find(struct dd_db *db, const char *access_key, struct dd_iam_key *out) DD_MUST_CHECK;
+/* ---- IAM users' secrets at rest (src/core/iam/dd_iam_secrets.c) ---- */
+
+/* The server's IAM secrets key (<data-dir>/iam-secrets.key): every IAM user's secret
+ * access key is stored sealed under it with AES-256-GCM. Opaque; read-only once loaded,
+ * so it may be shared by every request thread. */
+struct dd_iam_secrets;
+
+/* The longest stored (sealed) form of a secret, with its NUL. */
+#define DD_IAM_SECRETS_STORED_MAX 384
+
+/* Loads the key of data_dir (creating it, 0600, when create is true and it does not
+ * exist). A key file group or others may access is refused. A leftover
+ * iam-secrets.key.new (an unfinished rotation) is loaded too; dd_iam_secrets_reseal
+ * finishes the rotation. Returns 0 with *out owned by the caller, DD_ENOTFOUND,
+ * DD_EDENIED (mode), DD_EINVAL (not a key file), DD_EIO or DD_ENOMEM, with err
+ * set on failure. */
+int dd_iam_secrets_load(const char *data_dir, bool create, struct dd_iam_secrets **out, char *err,
+			size_t errlen) DD_MUST_CHECK;
+/* Wipes and frees the key. NULL is a no-op. */
+void dd_iam_secrets_free(struct dd_iam_secrets *s);
+/* The current key's id (16 hex digits, part of every sealed secret), and its file. */
+const char *dd_iam_secrets_key_id(const struct dd_iam_secrets *s);
+const char *dd_iam_secrets_path(const struct dd_iam_secrets *s);
+/* Seals secret for the access key access_key of account into out (text, at most
+ * DD_IAM_SECRETS_STORED_MAX bytes). Returns 0, DD_EINVAL, DD_ELIMIT or DD_ECRYPTO. */
+int dd_iam_secrets_seal(const struct dd_iam_secrets *s, const char *account, const char *access_key,
+			const char *secret, char *out, size_t outlen) DD_MUST_CHECK;
+/* Opens a sealed secret of access_key of account into out. Returns 0; DD_ENOTFOUND when
+ * it was sealed under a key this server does not hold; DD_ECRYPTO when it does not verify
+ * (altered, or moved from another row); DD_EINVAL when stored is not a sealed secret. */
+int dd_iam_secrets_open(const struct dd_iam_secrets *s, const char *account, const char *access_key,
+			const char *stored, char *out, size_t outlen) DD_MUST_CHECK;
+/* Is stored the sealed form (else a clear secret of an older store)? */
+bool dd_iam_secrets_is_sealed(const char *stored);
+/* Start-up: in one transaction, seals every secret still stored in clear and re-seals
+ * those under the previous key; then, if a rotation was unfinished, the new key file
+ * replaces the old one. Secrets sealed under a key this server does not hold are left
+ * as they are and logged (those access keys are refused until their key file is put
+ * back). *sealed receives how many rows changed. Returns 0 or DD_E* (the store
+ * unchanged, err set). */
+int dd_iam_secrets_reseal(struct dd_iam_secrets *s, struct dd_db *db, size_t *sealed, char *err,
+			  size_t errlen) DD_MUST_CHECK;
+/* Rotation (server stopped): a new key in iam-secrets.key.new, every secret re-sealed
+ * under it, then the file renamed over the old key. Safe to repeat after a crash. */
+int dd_iam_secrets_rotate(struct dd_iam_secrets *s, struct dd_db *db, size_t *sealed, char *err,
+			  size_t errlen) DD_MUST_CHECK;
+
+/* Looks up an IAM user's access key (any account) and opens its secret with secrets.
+ * Returns 0 and fills *out (inactive keys too: active says which), DD_ENOTFOUND, DD_EIO,
+ * or DD_ECRYPTO when the stored secret does not open (logged). */
+int dd_iam_access_key_find(struct dd_db *db, const struct dd_iam_secrets *secrets, const char *access_key,
+			   struct dd_iam_key *out) DD_MUST_CHECK;
 
 /* Collects the documents of every policy that applies to user of account: the user's
  * inline policies, its groups' inline policies, and the managed policies attached to the

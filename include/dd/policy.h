@@ -302,6 +302,11 @@ enum dd__policy_cond_op {
 	DD__COND_IP,
 	DD__COND_ARN_LIKE,
 	DD__COND_NULL,
+	DD__COND_DATE_EQ, /* dates compare as seconds since the epoch (numbers[]) */
+	DD__COND_DATE_LT,
+	DD__COND_DATE_LE,
+	DD__COND_DATE_GT,
+	DD__COND_DATE_GE,
 	DD__COND_UNSUPPORTED,
 };
 
@@ -324,7 +329,7 @@ struct dd__policy_cond {
 	uint32_t nvalues;
 	const struct dd__policy_pat *values;
 	const struct dd__policy_cidr *cidrs; /* DD__COND_IP: nvalues entries */
-	const double *numbers;               /* numeric ops: nvalues entries */
+	const double *numbers;               /* numeric and date ops: nvalues entries */
 };
 
 struct dd__policy_stmt {

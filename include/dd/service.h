@@ -18,6 +18,7 @@ struct dd_audit_engine;
 struct dd_mitigation_engine;
 struct dd_fetch_allow;
 struct dd_fetch_pool;
+struct dd_iam_secrets;
 
 struct dd_service {
 	char data_dir[2048];
@@ -28,6 +29,9 @@ struct dd_service {
 	char *ca_cert_pem;
 	char *ca_key_pem;
 	struct dd_blocklists *blocklists;  /* may be NULL */
+	/* The key sealing IAM users' secrets (<data-dir>/iam-secrets.key), loaded or created
+	 * at start; read-only afterwards. */
+	struct dd_iam_secrets *iam_secrets;
 	size_t max_body;          /* request body limit in bytes */
 	struct dd_outbox *outbox; /* SNS delivery workers (dd_outbox.c), NULL when not started */
 	struct dd_audit_engine *audit; /* audit workers and scheduler (dd_audit_engine.c) */
@@ -46,7 +50,8 @@ struct dd_service {
 	volatile int64_t clock_offset_ms;
 };
 
-/* Opens the store in data_dir, loads or creates the server CA, opens the blocklists. */
+/* Opens the store in data_dir, loads or creates the server CA and the IAM secrets key
+ * (sealing any secret an older store kept in clear), opens the blocklists. */
 int dd_service_init(struct dd_service *s, const char *data_dir) DD_MUST_CHECK;
 void dd_service_close(struct dd_service *s);
 /* Now on the service clock, epoch milliseconds. */

@@ -69,6 +69,13 @@ int dd_store_file_version(const char *file, int *version, char *err, size_t errl
 int dd_db_begin_write(struct dd_db *db) DD_MUST_CHECK;
 int dd_db_begin_read(struct dd_db *db) DD_MUST_CHECK;
 int dd_db_commit(struct dd_db *db) DD_MUST_CHECK;
+/* After secrets were replaced: outside a transaction, writes every committed change into
+ * the database file and empties the write-ahead log, so no older copy of a replaced value
+ * stays in a file of the data directory (overwritten values are zeroed in place). Returns
+ * 0, DD_ECONFLICT when a reader kept the log from being emptied, DD_EINVAL inside a
+ * transaction, or DD_EIO. On PostgreSQL it does nothing and returns 0: replaced rows stay
+ * in the server's files as dead tuples until VACUUM reclaims them (docs/IAM_USERS.md). */
+int dd_db_scrub(struct dd_db *db) DD_MUST_CHECK;
 void dd_db_rollback(struct dd_db *db);
 /* True inside a transaction opened with dd_db_begin_*. */
 bool dd_db_in_tx(struct dd_db *db);

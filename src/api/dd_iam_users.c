@@ -304,7 +304,8 @@ static int iam_create_access_key(struct dd_ctx *c, json_t *in, json_t **out)
 	char key[21], secret[41], user[65], msg[DD_IAM_USER_MSG_SIZE];
 	if (need_user_arg(c, name))
 		return c->err;
-	int rc = dd_iam_user_key_create(c->db, c->account, name, c->now_ms, key, secret, user, msg, sizeof msg);
+	int rc = dd_iam_user_key_create(c->db, c->svc ? c->svc->iam_secrets : NULL, c->account, name, c->now_ms, key,
+					secret, user, msg, sizeof msg);
 	if (rc) {
 		memset(secret, 0, sizeof secret);
 		return rule_fail(c, rc, msg, "ValidationError");

@@ -3,7 +3,8 @@
  * Admin verbs working on a data directory: importing Debian-weak key blocklists (and
  * refreshing the stored verdicts of registered certificates), importing a CRL for a
  * registered CA after verifying it against the CA's key, reporting CRL and revocation
- * state, and recomputing stored certificate facts. Every verb documents itself with
+ * state, recomputing stored certificate facts, and rotating the key that seals IAM
+ * users' secrets. Every verb documents itself with
  * --help; exit status 0 success, 1 failure, 2 usage error.
  */
 #include "cli/dd_admin.h"
@@ -18,9 +19,11 @@
 #include "dd/certs.h"
 #include "dd/common.h"
 #include "dd/crl.h"
+#include "dd/iam.h"
 #include "dd/ctx.h"
 #include "dd/keys.h"
 #include "dd/store.h"
+#include "server/dd_dirlock.h"
 
 #define CRL_FILE_MAX (16u << 20)
 
@@ -343,6 +346,90 @@ static int cmd_certs(int argc, char **argv)
 	return 0;
 }
 
+static void usage_iam_key(FILE *f)
+{
+	fprintf(f,
+		"usage: iotdefender iam-key rotate --data-dir DIR\n"
+		"\n"
+		"Replaces the key that seals IAM users' secret access keys (DIR/iam-secrets.key):\n"
+		"writes a new key to DIR/iam-secrets.key.new, re-seals every stored secret under it\n"
+		"in one transaction, then renames it over the old key. The server must be stopped\n"
+		"(the data directory's lock is taken). If it is interrupted, the next start or the\n"
+		"same command finishes it. Access keys keep working: only their stored form changes.\n"
+		"Back up the new key file (apart from the database backups) once it is done.\n"
+		"\n"
+		"options:\n"
+		"  --data-dir DIR    the server's data directory\n"
+		"  --help            show this help\n");
+}
+
+static int cmd_iam_key(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data-dir", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	if (argc < 3 || strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0) {
+		usage_iam_key(argc < 3 ? stderr : stdout);
+		return argc < 3 ? 2 : 0;
+	}
+	if (strcmp(argv[2], "rotate") != 0) {
+		fprintf(stderr, "iotdefender: unknown iam-key command '%s'\n", argv[2]);
+		usage_iam_key(stderr);
+		return 2;
+	}
+	const char *dir = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc - 2, argv + 2, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'h': usage_iam_key(stdout); return 0;
+		default: usage_iam_key(stderr); return 2;
+		}
+	}
+	if (!dir || optind != argc - 2) {
+		fprintf(stderr, "iotdefender: iam-key rotate needs --data-dir and nothing else\n");
+		return 2;
+	}
+	if (!store_exists(dir)) {
+		fprintf(stderr, "iotdefender: %s has no iotdefender store\n", dir);
+		return 1;
+	}
+	char err[1024] = "";
+	struct dd_dirlock *lock = NULL;
+	if (dd_dirlock_acquire(dir, &lock, err, sizeof err)) {
+		fprintf(stderr, "iotdefender: %s (stop the server first)\n", err);
+		return 1;
+	}
+	struct dd_store *store = NULL;
+	struct dd_iam_secrets *sec = NULL;
+	size_t n = 0;
+	int rc = dd_store_open(dir, &store);
+	if (rc)
+		snprintf(err, sizeof err, "cannot open the store in %s", dir);
+	if (!rc)
+		rc = dd_iam_secrets_load(dir, false, &sec, err, sizeof err);
+	struct dd_db *db = store ? dd_store_db(store) : NULL;
+	if (!rc && !db) {
+		snprintf(err, sizeof err, "the store is unavailable");
+		rc = DD_EIO;
+	}
+	if (!rc)
+		rc = dd_iam_secrets_rotate(sec, db, &n, err, sizeof err);
+	if (!rc)
+		printf("re-sealed %zu secret(s) under the new key %s (id %s)\n", n, dd_iam_secrets_path(sec),
+		       dd_iam_secrets_key_id(sec));
+	else
+		fprintf(stderr, "iotdefender: iam-key rotate failed: %s\n", err[0] ? err : dd_strerror(rc));
+	dd_iam_secrets_free(sec);
+	if (store)
+		dd_store_close(store);
+	dd_dirlock_release(lock);
+	return rc ? 1 : 0;
+}
+
 int dd_admin_main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -353,5 +440,7 @@ int dd_admin_main(int argc, char **argv)
 		return cmd_crl(argc, argv);
 	if (strcmp(argv[1], "certs") == 0)
 		return cmd_certs(argc, argv);
+	if (strcmp(argv[1], "iam-key") == 0)
+		return cmd_iam_key(argc, argv);
 	return -1;
 }

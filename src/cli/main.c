@@ -45,6 +45,7 @@ static void usage_main(FILE *f)
 		"  blocklist   import Debian weak-key blocklists (blocklist import --help)\n"
 		"  crl         import a CRL for a registered CA, show CRL status (crl --help)\n"
 		"  certs       recompute stored certificate facts (certs backfill --help)\n"
+		"  iam-key     rotate the key sealing IAM users' secrets (iam-key rotate --help)\n"
 		"  config      check a config file and print the effective settings (config check FILE)\n"
 		"  backup      copy the database consistently, even while the server runs\n"
 		"  restore     replace the database of a stopped server with a backup\n"

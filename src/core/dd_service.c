@@ -2,7 +2,9 @@
 /*
  * Service start-up and shutdown: the store, the server's own CA (created on first start
  * and kept in server_meta, so certificates issued before a restart still chain to it),
- * and the Debian-weak blocklists under <data-dir>/blocklists.
+ * the IAM secrets key (<data-dir>/iam-secrets.key, outside the store, which seals IAM
+ * users' secrets; a store with secrets in clear is sealed here), and the Debian-weak
+ * blocklists under <data-dir>/blocklists.
  */
 #include "dd/service.h"
 
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "dd/fetch.h"
+#include "dd/iam.h"
 #include "dd/keys.h"
 #include "dd/x509.h"
 #include "store/dd_store_meta.h"
@@ -65,6 +68,21 @@ int dd_service_init(struct dd_service *s, const char *data_dir)
 		dd_service_close(s);
 		return rc;
 	}
+	char err[512];
+	size_t sealed = 0;
+	rc = dd_iam_secrets_load(data_dir, true, &s->iam_secrets, err, sizeof err);
+	if (!rc) {
+		struct dd_db *db = dd_store_db(s->store);
+		rc = db ? dd_iam_secrets_reseal(s->iam_secrets, db, &sealed, err, sizeof err) : DD_EIO;
+	}
+	if (rc) {
+		dd_log_error("service: IAM secrets key: %s", err);
+		dd_service_close(s);
+		return rc;
+	}
+	if (sealed)
+		dd_log_warn("service: sealed %zu IAM access key secret(s) under %s (a rotation finished, or the store kept "
+			    "them in clear: backups of it made before still do)", sealed, dd_iam_secrets_path(s->iam_secrets));
 	char bldir[2200];
 	snprintf(bldir, sizeof bldir, "%s/blocklists", data_dir);
 	if (dd_keys_blocklists_open(bldir, &s->blocklists)) {
@@ -83,6 +101,8 @@ void dd_service_close(struct dd_service *s)
 	s->store = NULL;
 	dd_keys_blocklists_free(s->blocklists);
 	s->blocklists = NULL;
+	dd_iam_secrets_free(s->iam_secrets);
+	s->iam_secrets = NULL;
 	free(s->ca_cert_pem);
 	free(s->ca_key_pem);
 	s->ca_cert_pem = s->ca_key_pem = NULL;

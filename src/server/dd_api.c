@@ -415,7 +415,7 @@ static int iam_key_find(struct dd_api *api, const char *access_key, struct dd_ia
 	struct dd_db *db = dd_store_db(api->svc->store);
 	if (!db)
 		return DD_EIO;
-	int rc = dd_iam_access_key_find(db, access_key, out);
+	int rc = dd_iam_access_key_find(db, api->svc->iam_secrets, access_key, out);
 	if ((rc == 0 || rc == DD_ENOTFOUND) && klen < sizeof victim->access_key) {
 		memcpy(victim->access_key, access_key, klen + 1);
 		victim->gen = gen;
@@ -879,15 +879,16 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 		/* an IAM user: the operation must be allowed by its identity policies */
 		struct dd_authz_caller who = { .account = c.account, .user = c.caller_user, .user_id = c.caller_user_id,
 					       .source_ip = req->source_ip };
-		int arc = dd_authz_check(c.db, &who, service, dd_model_op_name(op), input, c.region, c.now_ms, err, sizeof err);
+		/* aws:CurrentTime and aws:EpochTime are the service clock's (moved only by --test-clock) */
+		int64_t now_ms = c.svc ? dd_service_now_ms(c.svc) : c.now_ms;
+		int arc = dd_authz_check(c.db, &who, service, dd_model_op_name(op), input, c.region, now_ms, err, sizeof err);
 		if (arc) {
 			json_decref(input);
 			if (arc != DD_EDENIED)
 				dd_api_error_response(proto, 500, dd_awserr_default_code(DD_EIO, proto), err, resp);
-			else /* AWS's codes: SNS says AuthorizationError, IAM and STS AccessDenied */
+			else
 				dd_api_error_response(proto, proto == DD_PROTO_JSON ? 400 : 403,
-						      proto != DD_PROTO_QUERY ? "AccessDeniedException"
-						      : strcmp(service, "sns") == 0 ? "AuthorizationError" : "AccessDenied", err, resp);
+						      dd_api_denied_code(service, proto), err, resp);
 			return;
 		}
 	}
@@ -897,9 +898,34 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 		dd_iam_generation_bump(); /* any IAM write invalidates the cached policies */
 }
 
+const char *dd_api_denied_code(const char *service, enum dd_protocol proto)
+{
+	/* AWS's codes: SNS says AuthorizationError, IAM and STS AccessDenied */
+	if (proto != DD_PROTO_QUERY)
+		return "AccessDeniedException";
+	return strcmp(service, "sns") == 0 ? "AuthorizationError" : "AccessDenied";
+}
+
+static int call(struct dd_service *svc, const struct dd_api_caller *who, const char *region, const char *service,
+		const char *op, json_t *in, json_t **out, char *err, size_t errlen);
+
 int dd_api_call(struct dd_service *svc, const char *account, const char *region, const char *service,
 		const char *op, json_t *in, json_t **out, char *err, size_t errlen)
 {
+	struct dd_api_caller root = { .account = account };
+	return call(svc, &root, region, service, op, in, out, err, errlen);
+}
+
+int dd_api_call_as(struct dd_service *svc, const struct dd_api_caller *caller, const char *region,
+		   const char *service, const char *op, json_t *in, json_t **out, char *err, size_t errlen)
+{
+	return call(svc, caller, region, service, op, in, out, err, errlen);
+}
+
+static int call(struct dd_service *svc, const struct dd_api_caller *who, const char *region, const char *service,
+		const char *op, json_t *in, json_t **out, char *err, size_t errlen)
+{
+	const char *account = who->account;
 	*out = NULL;
 	const struct dd_model *m = dd_model_get(service);
 	const struct dd_model_op *mop = m ? dd_model_op_find(m, op) : NULL;
@@ -924,6 +950,19 @@ int dd_api_call(struct dd_service *svc, const char *account, const char *region,
 	if (!c.db) {
 		snprintf(err, errlen, "InternalFailure: the store is unavailable");
 		return DD_EIO;
+	}
+	if (who->user) {
+		/* an IAM user: authorized as its signed request would be */
+		struct dd_authz_caller ac = { .account = who->account, .user = who->user, .user_id = who->user_id,
+					      .source_ip = who->source_ip };
+		char msg[1024];
+		int arc = dd_authz_check(c.db, &ac, service, op, in, c.region, dd_service_now_ms(svc), msg, sizeof msg);
+		if (arc) {
+			snprintf(err, errlen, "%s: %s",
+				 arc == DD_EDENIED ? dd_api_denied_code(service, dd_model_protocol(m))
+						   : dd_awserr_default_code(DD_EIO, dd_model_protocol(m)), msg);
+			return arc;
+		}
 	}
 	int rc = fn(&c, in, out);
 	if (dd_db_in_tx(c.db))

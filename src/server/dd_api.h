@@ -110,6 +110,28 @@ void dd_api_error_response(enum dd_protocol proto, int status, const char *code,
 int dd_api_call(struct dd_service *svc, const char *account, const char *region, const char *service,
 		const char *op, json_t *in, json_t **out, char *err, size_t errlen) DD_MUST_CHECK;
 
+/* Who calls through dd_api_call_as: an account's root (user NULL) or one of its IAM
+ * users. Every pointer is borrowed for the call. */
+struct dd_api_caller {
+	const char *account;   /* 12 digits */
+	const char *user;      /* IAM user name, or NULL for the root */
+	const char *user_id;   /* AIDA…, with user */
+	const char *source_ip; /* aws:SourceIp, or NULL */
+};
+
+/* dd_api_call as caller: for an IAM user the operation is first authorized by its
+ * identity policies exactly as a signed request of that user would be (after input
+ * validation, iam:PassRole included), on the service clock. A denial returns DD_EDENIED
+ * with err "AccessDeniedException: User: arn:… is not authorized to perform: …" (AWS's
+ * code of the service's protocol: AccessDenied for iam and sts, AuthorizationError for
+ * sns). */
+int dd_api_call_as(struct dd_service *svc, const struct dd_api_caller *caller, const char *region,
+		   const char *service, const char *op, json_t *in, json_t **out, char *err,
+		   size_t errlen) DD_MUST_CHECK;
+
+/* AWS's code of an authorization refusal in service's protocol. */
+const char *dd_api_denied_code(const char *service, enum dd_protocol proto);
+
 /* GET /metrics (dd_api_metrics.c): 404 without a configured token, 401 without the
  * right bearer token, else the Prometheus text exposition. */
 void dd_api_metrics(struct dd_api *api, const struct dd_http_request *req, struct dd_http_response *resp);

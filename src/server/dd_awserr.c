@@ -44,7 +44,10 @@ static const struct {
 	{ "InvalidSignatureException", 403 },
 	{ "IncompleteSignatureException", 403 },
 	{ "UnknownOperationException", 404 },
+	/* a caller's policies refused the call (iot, cognito-identity's JSON protocol: 400) */
+	{ "AccessDeniedException", 403 },
 	/* iam, sns (awsQuery) */
+	{ "AccessDenied", 403 },
 	{ "ValidationError", 400 },
 	{ "NoSuchEntity", 404 },
 	{ "EntityAlreadyExists", 409 },

@@ -3,13 +3,17 @@
  * The web console. Static files come from the built front end (web/dist: the directory in
  * IOTDEFENDER_CONSOLE_DIR, else ../web/dist or web/dist next to the binary), by a strict
  * path whitelist (no "..", no dot files, no percent escapes), with a Content-Security-Policy
- * that allows no inline script and no framing. Sign-in checks an access key pair against
- * the same credentials SigV4 uses (constant-time compare of the secret) and creates an
- * in-memory session: a random 256-bit id in an HttpOnly SameSite=Strict cookie (Secure
- * when the endpoint is https), a random CSRF token the page must echo in X-CSRF-Token on
- * every call, and an idle timeout (IOTDEFENDER_CONSOLE_IDLE_SECONDS, default 1800). The
- * secret is never kept. /console/api/<service>/<Operation> calls the API's own handler
- * through dd_api_call as the session's account, so validation and errors are the API's.
+ * that allows no inline script and no framing. Sign-in checks an access key pair as SigV4
+ * does: a credentials-file key is its account's root, else an IAM user's Active key
+ * (constant-time compare of the secret either way) and creates an in-memory session: a
+ * random 256-bit id in an HttpOnly SameSite=Strict cookie (Secure when the endpoint is
+ * https), a random CSRF token the page must echo in X-CSRF-Token on every call, and an
+ * idle timeout (IOTDEFENDER_CONSOLE_IDLE_SECONDS, default 1800). The secret is never
+ * kept. /console/api/<service>/<Operation> calls the API's own handler through
+ * dd_api_call_as as the session's root or IAM user, so validation, authorization and
+ * errors are the API's; an IAM user's session ends as soon as its key is deleted or made
+ * inactive. /console/api/permissions answers, with the same authorization, which
+ * operations the session may call (the page hides or disables the others).
  */
 #include "server/dd_console.h"
 
@@ -25,6 +29,8 @@
 #include <unistd.h>
 
 #include "dd/buf.h"
+#include "dd/iam.h"
+#include "server/dd_authz.h"
 #include "server/dd_awserr.h"
 
 #define MAX_SESSIONS 4096
@@ -37,8 +43,12 @@ struct session {
 	char csrf[65];
 	char account[13];
 	char access_key[129];
+	char user[65];    /* the IAM user; "" for the account's root */
+	char user_id[32];
 	int64_t last_ms;
 };
+
+#define MAX_PERMISSION_CHECKS 200
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct session sessions[MAX_SESSIONS];
@@ -303,7 +313,8 @@ static bool session_get(const struct dd_http_request *req, struct session *out)
 	return found;
 }
 
-static int session_new(const struct dd_cred *cred, struct session *out)
+static int session_new(const char *account, const char *access_key, const struct dd_iam_key *user,
+		       struct session *out)
 {
 	struct session s;
 	memset(&s, 0, sizeof s);
@@ -311,8 +322,12 @@ static int session_new(const struct dd_cred *cred, struct session *out)
 	if (dd_random_bytes(s.id, sizeof s.id) || dd_random_bytes(csrf, sizeof csrf))
 		return DD_ECRYPTO;
 	dd_hex_encode(csrf, sizeof csrf, s.csrf);
-	snprintf(s.account, sizeof s.account, "%s", cred->account);
-	snprintf(s.access_key, sizeof s.access_key, "%s", cred->access_key);
+	snprintf(s.account, sizeof s.account, "%s", account);
+	snprintf(s.access_key, sizeof s.access_key, "%s", access_key);
+	if (user) {
+		snprintf(s.user, sizeof s.user, "%s", user->user);
+		snprintf(s.user_id, sizeof s.user_id, "%s", user->user_id);
+	}
 	s.used = true;
 	s.last_ms = dd_now_ms();
 	int rc = DD_ELIMIT;
@@ -363,8 +378,31 @@ static void set_cookie(struct dd_api *api, const struct dd_http_request *req, st
 
 static json_t *session_json(const struct session *s)
 {
-	return json_pack("{s:s, s:s, s:s, s:I}", "account", s->account, "accessKeyId", s->access_key, "csrfToken",
-			 s->csrf, "idleTimeoutSeconds", (json_int_t)(idle_ms / 1000));
+	char arn[160];
+	if (s->user[0])
+		snprintf(arn, sizeof arn, "arn:aws:iam::%s:user/%s", s->account, s->user);
+	else
+		snprintf(arn, sizeof arn, "arn:aws:iam::%s:root", s->account);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:b}", "account", s->account, "accessKeyId", s->access_key,
+			      "csrfToken", s->csrf, "idleTimeoutSeconds", (json_int_t)(idle_ms / 1000), "arn", arn,
+			      "root", !s->user[0]);
+	if (o && s->user[0])
+		json_object_set_new(o, "userName", json_string(s->user));
+	return o;
+}
+
+/* An IAM user's session lives only while its key is there and Active (as SigV4 would
+ * refuse the key at once). The root's keys are the credentials file's. */
+static bool session_key_live(struct dd_api *api, const struct session *s)
+{
+	if (!s->user[0])
+		return true;
+	struct dd_db *db = dd_store_db(api->svc->store);
+	struct dd_iam_key k;
+	bool live = db && dd_iam_access_key_find(db, api->svc->iam_secrets, s->access_key, &k) == 0 && k.active &&
+		    strcmp(k.account, s->account) == 0 && strcmp(k.user, s->user) == 0;
+	OPENSSL_cleanse(&k, sizeof k);
+	return live;
 }
 
 /* A write must carry the session's CSRF token, and a cross-site Origin is refused. */
@@ -415,18 +453,42 @@ static void sign_in(struct dd_api *api, const struct dd_http_request *req, struc
 		error_reply(r, 400, "InvalidRequestException", "secretAccessKey is required");
 		return;
 	}
+	/* as SigV4: the credentials file's keys first (the account root), then IAM users' keys */
 	const struct dd_cred *cred = dd_creds_find(api->creds, ak);
+	struct dd_iam_key user;
+	bool is_user = false;
+	memset(&user, 0, sizeof user);
+	if (!cred) {
+		struct dd_db *db = dd_store_db(api->svc->store);
+		is_user = db && dd_iam_access_key_find(db, api->svc->iam_secrets, ak, &user) == 0;
+	}
 	/* compare against a dummy when the key is unknown, so both failures cost the same */
-	bool ok = secret_matches(sk, cred ? cred->secret : "") && cred;
+	bool ok = secret_matches(sk, cred ? cred->secret : is_user ? user.secret : "") && (cred || is_user);
+	char key_id[32];
+	snprintf(key_id, sizeof key_id, "%s", ak);
 	json_decref(in);
 	if (!ok) {
+		OPENSSL_cleanse(&user, sizeof user);
 		dd_log_info("console: failed sign-in");
 		error_reply(r, 403, "UnrecognizedClientException",
 			    "The access key id or secret access key is not valid.");
 		return;
 	}
+	if (is_user && !user.active) {
+		/* the pair is right (so saying so reveals nothing to a stranger), the key is not usable */
+		OPENSSL_cleanse(&user, sizeof user);
+		dd_log_info("console: sign-in with an inactive access key");
+		char msg[200];
+		snprintf(msg, sizeof msg, "The access key %s is inactive. An administrator must make it Active "
+			 "(UpdateAccessKey) before it can sign in.", key_id);
+		error_reply(r, 403, "InvalidClientTokenId", msg);
+		return;
+	}
 	struct session s;
-	if (session_new(cred, &s)) {
+	int src = cred ? session_new(cred->account, cred->access_key, NULL, &s)
+		       : session_new(user.account, key_id, &user, &s);
+	OPENSSL_cleanse(&user, sizeof user);
+	if (src) {
 		error_reply(r, 503, "ServiceUnavailableException", "Too many console sessions; try again later");
 		return;
 	}
@@ -491,7 +553,9 @@ static void call_api(struct dd_api *api, const struct dd_http_request *req, cons
 	}
 	json_t *out = NULL;
 	char err[1200];
-	int rc = dd_api_call(api->svc, s->account, region, service, op, in, &out, err, sizeof err);
+	struct dd_api_caller who = { .account = s->account, .user = s->user[0] ? s->user : NULL,
+				     .user_id = s->user_id, .source_ip = req->source_ip };
+	int rc = dd_api_call_as(api->svc, &who, region, service, op, in, &out, err, sizeof err);
 	json_decref(in);
 	if (!rc) {
 		json_reply(r, 200, out);
@@ -515,6 +579,83 @@ static void call_api(struct dd_api *api, const struct dd_http_request *req, cons
 	json_reply(r, status, o);
 }
 
+/*
+ * POST /console/api/permissions, body {"operations": [{"service": "iot", "operation":
+ * "UpdateAccountAuditConfiguration", "input": {...}}, ...]} (at most 200; input optional,
+ * it names the resource as in a call): for each, the action, the resource and whether the
+ * session may call it, decided by the caller authorization of the API (dd_authz_check:
+ * the same table, policies and evaluator, iam:PassRole included when input names roles).
+ * The root may call everything. ?region= as for calls.
+ */
+static void permissions(struct dd_api *api, const struct dd_http_request *req, const struct session *s,
+			struct dd_http_response *r)
+{
+	const char *region = "us-east-1";
+	for (size_t i = 0; i < req->nquery; i++)
+		if (strcmp(req->query[i].key, "region") == 0)
+			region = req->query[i].value;
+	if (!valid_name(region, 32, true)) {
+		error_reply(r, 400, "InvalidRequestException", "region is not a valid region name");
+		return;
+	}
+	json_error_t je;
+	json_t *in = req->body_len ? json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &je)
+				   : NULL;
+	json_t *ops = in ? json_object_get(in, "operations") : NULL;
+	if (!json_is_array(ops)) {
+		json_decref(in);
+		error_reply(r, 400, "InvalidRequestException", "operations must be a list of {service, operation, input}");
+		return;
+	}
+	if (json_array_size(ops) > MAX_PERMISSION_CHECKS) {
+		json_decref(in);
+		error_reply(r, 400, "InvalidRequestException", "operations: at most 200 entries");
+		return;
+	}
+	struct dd_db *db = dd_store_db(api->svc->store);
+	json_t *results = json_array();
+	size_t i;
+	json_t *e;
+	json_array_foreach(ops, i, e) {
+		const char *service = json_string_value(json_object_get(e, "service"));
+		const char *op = json_string_value(json_object_get(e, "operation"));
+		json_t *input = json_object_get(e, "input");
+		if (!service || !op || !valid_name(service, 31, false) || !valid_name(op, 95, false) ||
+		    (input && !json_is_object(input))) {
+			json_decref(results);
+			json_decref(in);
+			error_reply(r, 400, "InvalidRequestException",
+				    "operations: each entry needs service and operation names (and input, an object)");
+			return;
+		}
+		json_t *empty = input ? NULL : json_object();
+		json_t *use = input ? input : empty;
+		const struct dd_authz_entry *ent = dd_authz_find(service, op);
+		char action[160], resource[1024];
+		snprintf(action, sizeof action, "%s:%s", service, op);
+		snprintf(resource, sizeof resource, "*");
+		if (ent) {
+			snprintf(action, sizeof action, "%s", ent->action);
+			if (dd_authz_resource(ent, s->account, region, s->user[0] ? s->user : NULL, use, resource,
+					      sizeof resource))
+				snprintf(resource, sizeof resource, "*");
+		}
+		bool allowed = true;
+		if (s->user[0]) {
+			struct dd_authz_caller ac = { .account = s->account, .user = s->user, .user_id = s->user_id,
+						      .source_ip = req->source_ip };
+			char msg[1024];
+			allowed = db && dd_authz_check(db, &ac, service, op, use, region, dd_service_now_ms(api->svc), msg,
+						       sizeof msg) == 0;
+		}
+		json_decref(empty);
+		json_array_append_new(results, json_pack("{s:s, s:s, s:s, s:s, s:b}", "service", service, "operation", op,
+							 "action", action, "resource", resource, "allowed", allowed));
+	}
+	json_decref(in);
+	json_reply(r, 200, json_pack("{s:o}", "results", results));
+}
+
 static void handle_api(struct dd_api *api, const struct dd_http_request *req, const char *rest,
 		       struct dd_http_response *r)
 {
@@ -528,6 +669,15 @@ static void handle_api(struct dd_api *api, const struct dd_http_request *req, co
 	struct session s;
 	if (!session_get(req, &s)) {
 		error_reply(r, 401, "NotAuthorizedException", "Sign in to use the console");
+		return;
+	}
+	if (!session_key_live(api, &s)) {
+		session_end(s.id);
+		set_cookie(api, req, r, NULL);
+		char msg[200];
+		snprintf(msg, sizeof msg, "The access key %s was deleted or made inactive; sign in again", s.access_key);
+		OPENSSL_cleanse(&s, sizeof s);
+		error_reply(r, 401, "NotAuthorizedException", msg);
 		return;
 	}
 	if (strcmp(rest, "session") == 0) {
@@ -551,6 +701,8 @@ static void handle_api(struct dd_api *api, const struct dd_http_request *req, co
 		error_reply(r, 405, "MethodNotAllowedException", "Console API calls are POST requests");
 	} else if (!csrf_ok(req, &s)) {
 		error_reply(r, 403, "AccessDeniedException", "Missing or wrong X-CSRF-Token");
+	} else if (strcmp(rest, "permissions") == 0) {
+		permissions(api, req, &s, r);
 	} else {
 		call_api(api, req, &s, rest, r);
 	}

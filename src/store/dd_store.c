@@ -159,6 +159,13 @@ int dd_db_exec(struct dd_db *db, const char *sql) { return db->be->exec(db, sql)
 
 int64_t dd_db_changes(struct dd_db *db) { return db->be->changes(db); }
 
+int dd_db_scrub(struct dd_db *db)
+{
+	if (db->in_tx)
+		return DD_EINVAL;
+	return db->be->scrub ? db->be->scrub(db) : 0;
+}
+
 static void release_write_lock(struct dd_db *db)
 {
 	if (db->holds_write_lock) {

@@ -62,6 +62,8 @@ struct dd_store_backend {
 	struct dd_stmt *(*stmt)(struct dd_db *db, const char *sql);
 	int (*exec)(struct dd_db *db, const char *sql);
 	int64_t (*changes)(struct dd_db *db);
+	/* dd_db_scrub outside a transaction; NULL when the backend has nothing to scrub. */
+	int (*scrub)(struct dd_db *db);
 	/* Transactions: the SQL only; dd_store.c keeps the flags and the in-process lock. */
 	int (*begin_write)(struct dd_db *db);
 	int (*begin_read)(struct dd_db *db);

@@ -542,3 +542,33 @@ int dd_store_iam_users_key_find(struct dd_db *db, const char *access_key, struct
 	dd_stmt_reset(st);
 	return 0;
 }
+
+int dd_store_iam_users_key_secrets(struct dd_db *db, dd_store_iam_users_key_secret_fn fn, void *ud)
+{
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT access_key, account, secret FROM iam_access_keys ORDER BY access_key");
+	if (!st)
+		return DD_EIO;
+	int rc, r = 0;
+	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW) {
+		struct dd_store_iam_users_key_secret k = { dd_col_text(st, 0), dd_col_text(st, 1), dd_col_text(st, 2) };
+		if ((r = fn(&k, ud)))
+			break;
+	}
+	dd_stmt_reset(st);
+	if (r)
+		return r < 0 ? r : 0;
+	return rc == DD_STMT_DONE ? 0 : DD_EIO;
+}
+
+int dd_store_iam_users_key_set_secret(struct dd_db *db, const char *access_key, const char *stored)
+{
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE iam_access_keys SET secret = ?2 WHERE access_key = ?1");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, access_key);
+	dd_bind_text(st, 2, stored);
+	int rc = dd_step_done(st);
+	if (!rc && dd_db_changes(db) == 0)
+		rc = DD_ENOTFOUND;
+	return rc;
+}

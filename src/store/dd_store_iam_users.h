@@ -3,8 +3,9 @@
  * The store of IAM users, groups and access keys: the users and groups of an account
  * (names compare case-insensitively, as in IAM, and each function hands back the stored
  * spelling), group memberships, the inline policies (documents as JSON text) and attached
- * policy ARNs of users and groups, and the access keys of users with their secrets (the
- * SigV4 verifier looks keys up by id in any account). Users and groups are one kind of
+ * policy ARNs of users and groups, and the access keys of users with their secrets as
+ * the core seals them (opaque text here; the SigV4 verifier looks keys up by id in any
+ * account). Users and groups are one kind of
  * entity with two tables each: most functions take the kind. Rows are keyed by the
  * account alone (IAM is global). Writes run inside the caller's write transaction
  * (dd_db_begin_write); reads may run inside or outside one. Every function returns 0 or a
@@ -147,7 +148,7 @@ struct dd_store_iam_users_key {
 	char account[13];
 	char user[65];      /* IAM user names have at most 64 characters */
 	char user_id[32];   /* filled by key_find only */
-	char secret[64];    /* filled by key_find only */
+	char secret[384];   /* filled by key_find only: the stored (sealed) form */
 	bool active;        /* status Active (else Inactive) */
 	int64_t created_ms;
 };
@@ -168,6 +169,18 @@ int dd_store_iam_users_key_set_active(struct dd_db *db, const char *account, con
 /* Removes a key of user. DD_ENOTFOUND. */
 int dd_store_iam_users_key_delete(struct dd_db *db, const char *account, const char *user,
 				  const char *access_key) DD_MUST_CHECK;
+/* One key's stored secret, for re-sealing. */
+struct dd_store_iam_users_key_secret {
+	const char *access_key;
+	const char *account;
+	const char *stored;
+};
+typedef int (*dd_store_iam_users_key_secret_fn)(const struct dd_store_iam_users_key_secret *k, void *ud);
+/* Every access key of every account with its stored secret, by key id; fn returning
+ * non-zero stops (a negative value is returned). */
+int dd_store_iam_users_key_secrets(struct dd_db *db, dd_store_iam_users_key_secret_fn fn, void *ud) DD_MUST_CHECK;
+/* Replaces the stored secret of a key. DD_ENOTFOUND. */
+int dd_store_iam_users_key_set_secret(struct dd_db *db, const char *access_key, const char *stored) DD_MUST_CHECK;
 /* A key by id in any account, with its user's id and the secret. DD_ENOTFOUND. */
 int dd_store_iam_users_key_find(struct dd_db *db, const char *access_key,
 				struct dd_store_iam_users_key *out) DD_MUST_CHECK;

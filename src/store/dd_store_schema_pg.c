@@ -373,6 +373,28 @@ static const char m011_rules_domains[] =
 	" domain_type dd_text NOT NULL, status_changed BIGINT NOT NULL, created BIGINT NOT NULL,"
 	" PRIMARY KEY(account_region, name));";
 
+/* Jobs, their targets and executions, and job templates (issue 15), stored only: nothing
+ * delivers a job to a device. A job's configs and a template's are one JSON object text;
+ * exec_seq numbers the job's executions. */
+static const char m012_jobs[] =
+	"CREATE TABLE jobs(account_region dd_text NOT NULL, job_id dd_text NOT NULL, target_selection dd_text NOT NULL,"
+	" status dd_text NOT NULL, description dd_text, document dd_text, document_source dd_text, template_arn dd_text,"
+	" namespace_id dd_text, config dd_text NOT NULL DEFAULT '{}', targets dd_text NOT NULL DEFAULT '[]', reason_code dd_text,"
+	" comment dd_text, force_canceled BIGINT NOT NULL DEFAULT 0, start_ms BIGINT, exec_seq BIGINT NOT NULL DEFAULT 0,"
+	" created BIGINT NOT NULL, updated BIGINT NOT NULL, completed BIGINT,"
+	" PRIMARY KEY(account_region, job_id));"
+	"CREATE TABLE job_targets(account_region dd_text NOT NULL, job_id dd_text NOT NULL, kind dd_text NOT NULL,"
+	" name dd_text NOT NULL, group_id dd_text, PRIMARY KEY(account_region, job_id, kind, name));"
+	"CREATE INDEX job_targets_name ON job_targets(account_region, kind, name);"
+	"CREATE TABLE job_executions(account_region dd_text NOT NULL, job_id dd_text NOT NULL, thing_name dd_text NOT NULL,"
+	" execution_number BIGINT NOT NULL, status dd_text NOT NULL, force_canceled BIGINT NOT NULL DEFAULT 0,"
+	" status_details dd_text NOT NULL DEFAULT '{}', version BIGINT NOT NULL DEFAULT 1, queued BIGINT NOT NULL,"
+	" started BIGINT, updated BIGINT NOT NULL, PRIMARY KEY(account_region, job_id, thing_name));"
+	"CREATE INDEX job_executions_thing ON job_executions(account_region, thing_name, job_id);"
+	"CREATE TABLE job_templates(account_region dd_text NOT NULL, template_id dd_text NOT NULL, description dd_text,"
+	" document dd_text, document_source dd_text, config dd_text NOT NULL DEFAULT '{}', created BIGINT NOT NULL,"
+	" PRIMARY KEY(account_region, template_id));";
+
 const char *const dd_store_pg_migrations[] = {
 	m001_registry,
 	m002_iam_sns_cognito,
@@ -385,5 +407,6 @@ const char *const dd_store_pg_migrations[] = {
 	m009_iam_users,
 	m010_thing_types_billing,
 	m011_rules_domains,
+	m012_jobs,
 };
 const int dd_store_pg_nmigrations = sizeof dd_store_pg_migrations / sizeof dd_store_pg_migrations[0];

@@ -56,8 +56,10 @@ static int open_conn(const char *path, sqlite3 **out)
 		return DD_EIO;
 	}
 	sqlite3_busy_timeout(h, 10000);
+	/* secure_delete (Debian's default already): content deleted or overwritten is zeroed
+	 * in the file, so a replaced secret leaves no trace in free space */
 	const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-			      "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;";
+			      "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA secure_delete=ON;";
 	char *msg = NULL;
 	if (sqlite3_exec(h, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
 		dd_log_error("store: pragmas: %s", msg ? msg : "?");
@@ -306,6 +308,18 @@ static void lite_rollback(struct dd_db *db)
 
 static int64_t lite_changes(struct dd_db *db) { return sqlite3_changes64(LDB(db)->h); }
 
+static int lite_scrub(struct dd_db *db)
+{
+	/* every committed page into the database file, then the log emptied: older page
+	 * images left in the WAL file are gone */
+	int logged = -1, done = -1;
+	if (sqlite3_wal_checkpoint_v2(LDB(db)->h, NULL, SQLITE_CHECKPOINT_TRUNCATE, &logged, &done) != SQLITE_OK) {
+		dd_log_warn("store: checkpoint: %s", sqlite3_errmsg(LDB(db)->h));
+		return DD_EIO;
+	}
+	return logged == done ? 0 : DD_ECONFLICT;
+}
+
 static int lite_step(struct dd_stmt *st)
 {
 	int rc = sqlite3_step(LST(st)->lite);
@@ -365,6 +379,7 @@ const struct dd_store_backend dd__store_sqlite = {
 	.stmt = lite_stmt,
 	.exec = lite_exec,
 	.changes = lite_changes,
+	.scrub = lite_scrub,
 	.begin_write = lite_begin_write,
 	.begin_read = lite_begin_read,
 	.begin_read_consistent = lite_begin_read_consistent,

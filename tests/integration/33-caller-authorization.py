@@ -14,8 +14,8 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from auditfleet import audit_role
-from ddserver import AWS_V2, ON_PG, Server, write_credentials
+from auditfleet import audit_role, signed
+from ddserver import AWS_V2, BIN, ON_PG, Server, write_credentials
 
 ACCT = "111111111111"
 OTHER = "222222222222"
@@ -444,6 +444,170 @@ class AuthzTest(unittest.TestCase):
             urllib.request.urlopen(urllib.request.Request(req.url, data=req.body, headers=dict(req.headers),
                                                           method="POST"), timeout=10)
         self.assertIn(cm.exception.code, (404, 405))
+
+
+class DateConditionTest(unittest.TestCase):
+    """The Date condition operators on aws:CurrentTime and aws:EpochTime, read from the
+    service clock (moved with --test-clock's POST /admin/clock)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server(extra_args=["--test-clock"]).start()
+        cls.iam = cls.srv.client("iam")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.cleanup()
+
+    def set_clock(self, ms):
+        self.assertEqual(signed(self.srv, "POST", "/admin/clock", json.dumps({"nowMs": ms}).encode())[0], 200)
+
+    def test_before_and_after_a_past_date(self):
+        acct = self.srv.key()["account_id"]
+        pol = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Sid": "UntilPast", "Effect": "Allow", "Action": "iot:ListThings", "Resource": "*",
+             "Condition": {"DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}},
+            {"Sid": "FromPast", "Effect": "Allow", "Action": "iot:ListThingGroups", "Resource": "*",
+             "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}},
+            {"Sid": "EpochWindow", "Effect": "Allow", "Action": "iot:ListPolicies", "Resource": "*",
+             "Condition": {"DateGreaterThanEquals": {"aws:EpochTime": 1546300800},      # 2019-01-01
+                           "DateLessThan": {"aws:EpochTime": "2019-12-31T00:00:00+01:00"}}}]})
+        self.iam.create_user(UserName="Timed")
+        self.iam.put_user_policy(UserName="Timed", PolicyName="timed", PolicyDocument=pol)
+        key = self.iam.create_access_key(UserName="Timed")["AccessKey"]
+        iot = boto3.client("iot", endpoint_url=self.srv.url, region_name=REGION,
+                           aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+                           config=botocore.config.Config(retries={"max_attempts": 1}))
+        # now (after 2020): allowed only after the date
+        code, msg, status = err(iot.list_things)
+        self.assertEqual((code, status), ("AccessDeniedException", 403))
+        self.assertEqual(msg, "User: arn:aws:iam::%s:user/Timed is not authorized to perform: "
+                              "iot:ListThings on resource: *" % acct)
+        self.assertEqual(iot.list_thing_groups()["thingGroups"], [])
+        self.assertEqual(err(iot.list_policies)[0], "AccessDeniedException")
+        # the service clock in mid-2019: the other way round, and inside the epoch window
+        try:
+            self.set_clock(1561939200 * 1000)  # 2019-07-01T00:00:00Z
+            self.assertEqual(iot.list_things()["things"], [])
+            self.assertEqual(err(iot.list_thing_groups)[0], "AccessDeniedException")
+            self.assertEqual(iot.list_policies()["policies"], [])
+            # the very instant of the date: LessThan is strict, GreaterThan too
+            self.set_clock(1577836800 * 1000)
+            self.assertEqual(err(iot.list_things)[0], "AccessDeniedException")
+            self.assertEqual(err(iot.list_thing_groups)[0], "AccessDeniedException")
+            self.set_clock(1577836800 * 1000 - 1000)
+            iot.list_things()
+        finally:
+            self.set_clock(int(time.time() * 1000))
+        self.assertEqual(err(iot.list_things)[0], "AccessDeniedException")
+        # a policy whose date is not a date is refused as IAM does
+        code, msg, status = err(self.iam.put_user_policy, UserName="Timed", PolicyName="bad", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:ListThings", "Resource": "*",
+                                                    "Condition": {"DateLessThan": {"aws:CurrentTime": "soon"}}}]}))
+        self.assertEqual((code, status), ("MalformedPolicyDocument", 400))
+        self.assertIn("is not a date", msg)
+
+
+class SecretsAtRestTest(unittest.TestCase):
+    """IAM users' secrets are sealed in the store under <data-dir>/iam-secrets.key: no file
+    but the key file lets one recover a secret, an old store's clear secrets are sealed at
+    start, the key can be rotated offline, and a store without its key file refuses the
+    keys (and nothing else)."""
+
+    def files_without(self, root, needle):
+        for dirpath, _, names in os.walk(root):
+            for n in names:
+                with open(os.path.join(dirpath, n), "rb") as f:
+                    self.assertNotIn(needle.encode(), f.read(), os.path.join(dirpath, n))
+
+    def test_sealed_store_migration_rotation(self):
+        import sqlite3
+        import shutil
+        srv = Server().start()
+        try:
+            iam = srv.client("iam")
+            iam.create_user(UserName="Sealed")
+            iam.put_user_policy(UserName="Sealed", PolicyName="p", PolicyDocument=RUN_POLICY)
+            key = iam.create_access_key(UserName="Sealed")["AccessKey"]
+            iot = boto3.client("iot", endpoint_url=srv.url, region_name=REGION,
+                               aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+            iot.describe_account_audit_configuration()
+            keyfile = os.path.join(srv.data_dir, "iam-secrets.key")
+            self.assertEqual(os.stat(keyfile).st_mode & 0o777, 0o600)
+            srv.stop()
+            # nothing in the data directory but the key file holds the secret, even with
+            # the WAL still there; the database row is the sealed form
+            self.files_without(srv.data_dir, key["SecretAccessKey"])
+            db = os.path.join(srv.data_dir, "iotdefender.db")
+            with sqlite3.connect(db) as c:
+                stored = c.execute("SELECT secret FROM iam_access_keys WHERE access_key = ?",
+                                   (key["AccessKeyId"],)).fetchone()[0]
+            self.assertTrue(stored.startswith("v1:"), stored)
+            self.assertNotIn(key["SecretAccessKey"], stored)
+            # a store written before sealing: the clear secret is sealed at the next start
+            with sqlite3.connect(db) as c:
+                c.execute("UPDATE iam_access_keys SET secret = ? WHERE access_key = ?",
+                          (key["SecretAccessKey"], key["AccessKeyId"]))
+            srv.start()
+            iot = boto3.client("iot", endpoint_url=srv.url, region_name=REGION,
+                               aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+            iot.describe_account_audit_configuration()
+            srv.stop()
+            self.assertIn("sealed 1 IAM access key secret", srv.read_log())
+            self.files_without(srv.data_dir, key["SecretAccessKey"])
+            # rotation, offline: another key id, the access key still works
+            with open(keyfile) as f:
+                old_key = f.read()
+            p = subprocess.run([BIN, "iam-key", "rotate", "--data-dir", srv.data_dir],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("re-sealed 1 secret(s) under the new key", p.stdout)
+            with open(keyfile) as f:
+                self.assertNotEqual(f.read(), old_key)
+            self.assertEqual(os.stat(keyfile).st_mode & 0o777, 0o600)
+            srv.start()
+            iot = boto3.client("iot", endpoint_url=srv.url, region_name=REGION,
+                               aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+            iot.describe_account_audit_configuration()
+            # while the server runs, rotation is refused
+            p = subprocess.run([BIN, "iam-key", "rotate", "--data-dir", srv.data_dir],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 1)
+            self.assertIn("stop the server first", p.stderr)
+            srv.stop()
+            # the database alone (here: with another key file) opens no secret: the user's
+            # key is refused as an unknown one, the root's keys still work
+            other = tempfile.mkdtemp(prefix="ddtest-copy-")
+            shutil.copy(db, os.path.join(other, "iotdefender.db"))
+            shutil.copy(os.path.join(srv.data_dir, "credentials"), os.path.join(other, "credentials"))
+            copy = Server(data_dir=other).start()
+            try:
+                bad = boto3.client("iot", endpoint_url=copy.url, region_name=REGION,
+                                   aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+                self.assertEqual(err(bad.describe_account_audit_configuration)[0], "UnrecognizedClientException")
+                copy.client("iot").describe_account_audit_configuration()
+            finally:
+                copy.stop()
+            self.assertIn("cannot be used until the iam-secrets.key they were sealed under is put back",
+                          copy.read_log())
+            # with the right key file back in place, it works there too
+            shutil.copy(keyfile, os.path.join(other, "iam-secrets.key"))
+            copy.start()
+            try:
+                good = boto3.client("iot", endpoint_url=copy.url, region_name=REGION,
+                                    aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+                good.describe_account_audit_configuration()
+            finally:
+                copy.cleanup()
+                shutil.rmtree(other, ignore_errors=True)
+            # a key file others may read stops the server from starting
+            os.chmod(keyfile, 0o644)
+            with self.assertRaises(RuntimeError) as cm:
+                srv.start()
+            self.assertIn("are too open", str(cm.exception))
+            os.chmod(keyfile, 0o600)
+        finally:
+            srv.cleanup()
 
 
 if __name__ == "__main__":

@@ -697,7 +697,7 @@ static void test_conditions(void **state)
 		"{\"Sid\":\"Arn\",\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"" ARN "client/arn\","
 		" \"Condition\":{\"ArnLike\":{\"aws:SourceArn\":\"arn:aws:iot:*:123456789012:rule/*\"}}},"
 		"{\"Sid\":\"Date\",\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"" ARN "client/date\","
-		" \"Condition\":{\"DateGreaterThan\":{\"aws:CurrentTime\":\"2020-01-01T00:00:00Z\"}}},"
+		" \"Condition\":{\"BinaryEquals\":{\"x:blob\":\"QUJD\"}}},"
 		"{\"Sid\":\"Attached\",\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"" ARN "client/att\","
 		" \"Condition\":{\"Bool\":{\"iot:Connection.Thing.IsAttached\":true}}}"), DD_POLICY_IOT);
 	assert_int_equal(dd_policy_unsupported_count(p), 1);
@@ -757,6 +757,125 @@ static void test_conditions(void **state)
 	assert_int_equal(eval1(p, &c, NULL), DD_POLICY_ALLOW);
 	assert_int_equal(dd_policy_unsupported_count(p), 1);
 	dd_policy_free(p);
+}
+
+/* The Date operators: values in ISO 8601 (W3C profiles, any zone) or epoch seconds, on
+ * both sides; each case is one request against one statement, with the verdict IAM
+ * gives (the last statements: an Allow of every client and a dated Deny). */
+static void test_date_conditions(void **state)
+{
+	(void)state;
+	struct dd_policy *p = compile_str(ST(
+		"{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"" ARN "client/lt\","
+		" \"Condition\":{\"DateLessThan\":{\"aws:CurrentTime\":\"2020-01-01T00:00:00Z\"}}},"
+		"{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"" ARN "client/le\","
+		" \"Condition\":{\"DateLessThanEquals\":{\"aws:CurrentTime\":\"2020-01-01\"}}},"
+		"{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"" ARN "client/gt\","
+		" \"Condition\":{\"DateGreaterThan\":{\"aws:EpochTime\":1577836800}}},"
+		"{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"" ARN "client/ge\","
+		" \"Condition\":{\"DateGreaterThanEquals\":{\"aws:CurrentTime\":\"1577836800\"}}},"
+		"{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"" ARN "client/eq\","
+		" \"Condition\":{\"DateEquals\":{\"aws:CurrentTime\":[\"2024-02-29T13:30:00+01:30\",\"2030-01-01T00:00Z\"]}}},"
+		"{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"" ARN "client/ne\","
+		" \"Condition\":{\"DateNotEquals\":{\"aws:CurrentTime\":\"2024-02-29T12:00:00.000Z\"}}},"
+		"{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"" ARN "client/window\","
+		" \"Condition\":{\"DateGreaterThan\":{\"aws:CurrentTime\":\"2024-01-01T00:00:00Z\"},"
+		"               \"DateLessThan\":{\"aws:CurrentTime\":\"2024-12-31T23:59:59.5-08:00\"}}},"
+		"{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"" ARN "client/ifex\","
+		" \"Condition\":{\"DateLessThanIfExists\":{\"x:expires\":\"2020-01-01T00:00:00Z\"}}},"
+		"{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"" ARN "client/any\","
+		" \"Condition\":{\"ForAnyValue:DateGreaterThan\":{\"x:dates\":\"2020-01-01T00:00:00Z\"}}},"
+		"{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"" ARN "client/all\","
+		" \"Condition\":{\"ForAllValues:DateGreaterThan\":{\"x:dates\":\"2020-01-01T00:00:00Z\"}}},"
+		"{\"Effect\":\"Allow\",\"Action\":\"iot:Publish\",\"Resource\":\"*\"},"
+		"{\"Effect\":\"Deny\",\"Action\":\"iot:Publish\",\"Resource\":\"*\","
+		" \"Condition\":{\"DateGreaterThanEquals\":{\"aws:CurrentTime\":\"2025-06-01T00:00:00Z\"}}}"),
+		DD_POLICY_IAM);
+	assert_int_equal(dd_policy_unsupported_count(p), 0);
+	const enum dd_policy_decision A = DD_POLICY_ALLOW, N = DD_POLICY_IMPLICIT_DENY,
+		X = DD_POLICY_EXPLICIT_DENY;
+	struct {
+		const char *client; /* NULL: iot:Publish (the dated Deny) */
+		const char *now, *epoch, *expires;
+		const char *dates[2];
+		size_t ndates;
+		enum dd_policy_decision d;
+	} cases[] = {
+		{ "lt", "2019-12-31T23:59:59Z", NULL, NULL, { 0 }, 0, A },
+		{ "lt", "2020-01-01T00:00:00Z", NULL, NULL, { 0 }, 0, N },      /* not strictly less */
+		{ "lt", "2020-01-01T01:00:00+02:00", NULL, NULL, { 0 }, 0, A }, /* 23:00 UTC the day before */
+		{ "lt", "1577836799", NULL, NULL, { 0 }, 0, A },                /* epoch on the request side */
+		{ "lt", NULL, NULL, NULL, { 0 }, 0, N },                        /* absent key */
+		{ "lt", "yesterday", NULL, NULL, { 0 }, 0, N },                 /* not a date: no match */
+		{ "lt", "2019-02-29T00:00:00Z", NULL, NULL, { 0 }, 0, N },      /* no such day */
+		{ "lt", "2019-12-31T23:59:59", NULL, NULL, { 0 }, 0, N },       /* a time needs a zone */
+		{ "le", "2020-01-01T00:00:00Z", NULL, NULL, { 0 }, 0, A },      /* a date alone is midnight UTC */
+		{ "le", "2020-01-01T00:00:01Z", NULL, NULL, { 0 }, 0, N },
+		{ "gt", NULL, "1577836801", NULL, { 0 }, 0, A },
+		{ "gt", NULL, "1577836800", NULL, { 0 }, 0, N },
+		{ "gt", NULL, "2020-01-01T00:00:00.5Z", NULL, { 0 }, 0, A },    /* fractions count */
+		{ "ge", "2020-01-01T00:00:00Z", NULL, NULL, { 0 }, 0, A },
+		{ "ge", "2019-12-31T23:59:59.999Z", NULL, NULL, { 0 }, 0, N },
+		{ "eq", "2024-02-29T12:00:00Z", NULL, NULL, { 0 }, 0, A },      /* same instant, other zone */
+		{ "eq", "2030-01-01T00:00:00Z", NULL, NULL, { 0 }, 0, A },      /* second value (hh:mm form) */
+		{ "eq", "2024-02-29T12:00:01Z", NULL, NULL, { 0 }, 0, N },
+		{ "ne", "2024-02-29T12:00:00Z", NULL, NULL, { 0 }, 0, N },
+		{ "ne", "2024-02-29T12:00:01Z", NULL, NULL, { 0 }, 0, A },
+		{ "ne", NULL, NULL, NULL, { 0 }, 0, A },                        /* negated, absent key */
+		{ "window", "2024-06-15T00:00:00Z", NULL, NULL, { 0 }, 0, A },
+		{ "window", "2023-12-31T23:00:00Z", NULL, NULL, { 0 }, 0, N },
+		{ "window", "2025-01-01T07:59:59Z", NULL, NULL, { 0 }, 0, A },  /* before the -08:00 end */
+		{ "window", "2025-01-01T08:00:00Z", NULL, NULL, { 0 }, 0, N },
+		{ "ifex", NULL, NULL, NULL, { 0 }, 0, A },                      /* IfExists: absent is fine */
+		{ "ifex", NULL, NULL, "2019-06-01T00:00:00Z", { 0 }, 0, A },
+		{ "ifex", NULL, NULL, "2020-06-01T00:00:00Z", { 0 }, 0, N },
+		{ "any", NULL, NULL, NULL, { "2019-01-01", "2021-01-01" }, 2, A },
+		{ "any", NULL, NULL, NULL, { "2019-01-01", "2018-01-01" }, 2, N },
+		{ "any", NULL, NULL, NULL, { 0 }, 0, N },                       /* ForAnyValue on empty */
+		{ "all", NULL, NULL, NULL, { "2021-01-01", "2022-01-01" }, 2, A },
+		{ "all", NULL, NULL, NULL, { "2019-01-01", "2021-01-01" }, 2, N },
+		{ "all", NULL, NULL, NULL, { 0 }, 0, A },                       /* ForAllValues on empty */
+		{ NULL, "2025-05-31T23:59:59Z", NULL, NULL, { 0 }, 0, A },
+		{ NULL, "2025-06-01T00:00:00Z", NULL, NULL, { 0 }, 0, X },      /* the Deny beats the Allow */
+		{ NULL, "2025-06-01T02:00:00+02:00", NULL, NULL, { 0 }, 0, X },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char res[128];
+		snprintf(res, sizeof res, ARN "client/%s", cases[i].client ? cases[i].client : "x");
+		const char *now[] = { cases[i].now }, *epoch[] = { cases[i].epoch };
+		const char *expires[] = { cases[i].expires };
+		struct dd_policy_attr keys[4];
+		size_t nk = 0;
+		if (cases[i].now)
+			keys[nk++] = (struct dd_policy_attr){ "aws:CurrentTime", now, 1 };
+		if (cases[i].epoch)
+			keys[nk++] = (struct dd_policy_attr){ "aws:EpochTime", epoch, 1 };
+		if (cases[i].expires)
+			keys[nk++] = (struct dd_policy_attr){ "x:expires", expires, 1 };
+		if (cases[i].ndates)
+			keys[nk++] = (struct dd_policy_attr){ "x:dates", cases[i].dates, cases[i].ndates };
+		struct dd_policy_request r = { .action = cases[i].client ? "iot:Connect" : "iot:Publish",
+					       .resource = res, .keys = keys, .n_keys = nk };
+		enum dd_policy_decision got = eval1(p, &r, NULL);
+		if (got != cases[i].d)
+			fail_msg("case %zu (%s, now %s): %s, want %s", i, res, cases[i].now ? cases[i].now : "-",
+				 dd_policy_decision_name(got), dd_policy_decision_name(cases[i].d));
+	}
+	dd_policy_free(p);
+
+	/* Policy values that are not dates are malformed, naming the operator and key. */
+	expect_invalid(ST("{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"*\","
+			  "\"Condition\":{\"DateLessThan\":{\"aws:CurrentTime\":\"next week\"}}}"),
+		       DD_POLICY_IAM, DD_EINVAL, "DateLessThan on aws:CurrentTime: \"next week\" is not a date");
+	expect_invalid(ST("{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"*\","
+			  "\"Condition\":{\"DateEquals\":{\"aws:CurrentTime\":\"2021-13-01T00:00:00Z\"}}}"),
+		       DD_POLICY_IAM, DD_EINVAL, "is not a date");
+	expect_invalid(ST("{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"*\","
+			  "\"Condition\":{\"DateGreaterThan\":{\"aws:CurrentTime\":\"2021-01-01T25:00:00Z\"}}}"),
+		       DD_POLICY_IAM, DD_EINVAL, "is not a date");
+	expect_invalid(ST("{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"*\","
+			  "\"Condition\":{\"DateGreaterThan\":{\"aws:CurrentTime\":true}}}"),
+		       DD_POLICY_IAM, DD_EINVAL, "is not a date");
 }
 
 static void test_policy_set_and_explain(void **state)
@@ -911,7 +1030,14 @@ static void test_permissive_edges(void **state)
 			     "\"Condition\":{\"StringEquals\":{\"iot:ClientId\":\"x\"}}}"), "iot:Publish");
 	/* A statement with an unsupported operator never grants, so it is not broad. */
 	expect_permissive(ST("{\"Effect\":\"Allow\",\"Action\":\"iot:*\",\"Resource\":\"*\","
-			     "\"Condition\":{\"DateLessThan\":{\"aws:CurrentTime\":\"2000-01-01T00:00:00Z\"}}}"), NULL);
+			     "\"Condition\":{\"BinaryEquals\":{\"x:blob\":\"QUJD\"}}}"), NULL);
+	/* A Date condition is evaluated, so it is assumed satisfiable like the others: a
+	 * grant limited in time is still broad while it lasts. */
+	expect_permissive(ST("{\"Effect\":\"Allow\",\"Action\":\"iot:*\",\"Resource\":\"*\","
+			     "\"Condition\":{\"DateLessThan\":{\"aws:CurrentTime\":\"2000-01-01T00:00:00Z\"}}}"),
+			  "iot:Subscribe, iot:Connect, iot:GetThingShadow, iot:DeleteThingShadow, iot:UpdateThingShadow, "
+			  "iot:Publish, iot:DescribeJobExecution, iot:GetPendingJobExecutions, "
+			  "iot:StartNextPendingJobExecution, iot:UpdateJobExecution");
 }
 
 static void test_misconfig_edges(void **state)
@@ -1032,6 +1158,7 @@ int main(void)
 		cmocka_unit_test(test_matching),
 		cmocka_unit_test(test_matcher_differential),
 		cmocka_unit_test(test_conditions),
+		cmocka_unit_test(test_date_conditions),
 		cmocka_unit_test(test_policy_set_and_explain),
 		cmocka_unit_test(test_role_allows),
 		cmocka_unit_test(test_permissive_edges),

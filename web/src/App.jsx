@@ -7,7 +7,8 @@ import Flashbar from '@cloudscape-design/components/flashbar';
 import SideNavigation from '@cloudscape-design/components/side-navigation';
 import TopNavigation from '@cloudscape-design/components/top-navigation';
 import Spinner from '@cloudscape-design/components/spinner';
-import { currentSession, getRegion, setRegion, setSignedOutHandler, signOut } from './api.js';
+import { currentSession, getRegion, permissions, setRegion, setSignedOutHandler, signOut } from './api.js';
+import { CONSOLE_OPERATIONS, makeCan, PermsContext, usePerms } from './perms.js';
 import SignIn from './pages/SignIn.jsx';
 import Dashboard from './pages/Dashboard.jsx';
 import { AuditPage, CheckPage, Results } from './pages/Results.jsx';
@@ -22,9 +23,29 @@ import { CaDetail, CertificateDetail, PolicyDetail, RoleDetail, ThingDetail } fr
 const FlashContext = createContext(() => {});
 export const useFlash = () => useContext(FlashContext);
 
+// The pages of the side navigation, each shown only when the identity may list what it
+// shows.
+const AUDIT_PAGES = [
+  { text: 'Results', href: '/console/audit/results', op: 'ListAuditTasks' },
+  { text: 'Schedules', href: '/console/audit/schedules', op: 'ListScheduledAudits' },
+  { text: 'Settings', href: '/console/audit/settings', op: 'DescribeAccountAuditConfiguration' },
+  { text: 'Finding suppressions', href: '/console/audit/suppressions', op: 'ListAuditSuppressions' },
+];
+const MITIGATION_PAGES = [
+  { text: 'Mitigation actions', href: '/console/mitigation/actions', op: 'ListMitigationActions' },
+  { text: 'Action executions', href: '/console/mitigation/executions', op: 'ListAuditMitigationActionsTasks' },
+];
+
+export function allowedPages(can) {
+  return [...AUDIT_PAGES, ...MITIGATION_PAGES].filter((p) => can('iot', p.op));
+}
+
 function Nav() {
   const navigate = useNavigate();
   const loc = useLocation();
+  const can = usePerms();
+  const audit = AUDIT_PAGES.filter((p) => can('iot', p.op)).map(({ text, href }) => ({ type: 'link', text, href }));
+  const mitigation = MITIGATION_PAGES.filter((p) => can('iot', p.op)).map(({ text, href }) => ({ type: 'link', text, href }));
   return (
     <SideNavigation
       header={{ href: '/console/', text: 'AWS IoT' }}
@@ -40,20 +61,18 @@ function Nav() {
           type: 'section-group',
           title: 'Defend',
           items: [
-            {
-              type: 'expandable-link-group',
-              text: 'Audit',
-              href: '/console/audit/results',
-              defaultExpanded: true,
-              items: [
-                { type: 'link', text: 'Results', href: '/console/audit/results' },
-                { type: 'link', text: 'Schedules', href: '/console/audit/schedules' },
-                { type: 'link', text: 'Settings', href: '/console/audit/settings' },
-                { type: 'link', text: 'Finding suppressions', href: '/console/audit/suppressions' },
-              ],
-            },
-            { type: 'link', text: 'Mitigation actions', href: '/console/mitigation/actions' },
-            { type: 'link', text: 'Action executions', href: '/console/mitigation/executions' },
+            ...(audit.length
+              ? [
+                  {
+                    type: 'expandable-link-group',
+                    text: 'Audit',
+                    href: audit[0].href,
+                    defaultExpanded: true,
+                    items: audit,
+                  },
+                ]
+              : []),
+            ...mitigation,
           ],
         },
       ]}
@@ -69,6 +88,7 @@ export default function App() {
   const [session, setSession] = useState(undefined);
   const [flash, setFlash] = useState([]);
   const [region, setRegionState] = useState(getRegion());
+  const [perms, setPerms] = useState(null);
   const navigate = useNavigate();
   const location = useLocation();
 
@@ -85,6 +105,21 @@ export default function App() {
       .catch(() => setSession(null));
   }, []);
 
+  // what the identity may do, asked again when the session or the region changes
+  useEffect(() => {
+    if (!session) {
+      setPerms(null);
+      return;
+    }
+    let live = true;
+    permissions(CONSOLE_OPERATIONS)
+      .then((m) => live && setPerms(m))
+      .catch(() => live && setPerms({}));
+    return () => {
+      live = false;
+    };
+  }, [session, region]);
+
   const addFlash = useCallback((type, content) => {
     const id = String(Date.now() + Math.random());
     setFlash((f) => [
@@ -97,6 +132,7 @@ export default function App() {
   if (!session) return <SignIn onSignedIn={setSession} />;
 
   return (
+    <PermsContext.Provider value={makeCan(perms)}>
     <FlashContext.Provider value={addFlash}>
       <TopNavigation
         identity={{ href: '/console/', title: 'iotdefender', onFollow: (e) => { e.preventDefault(); navigate('/'); } }}
@@ -112,7 +148,10 @@ export default function App() {
               setRegionState(e.detail.id);
             },
           },
-          { type: 'button', text: `Account ${session.account}` },
+          {
+            type: 'button',
+            text: session.root ? `Account ${session.account}` : `User ${session.userName} (account ${session.account})`,
+          },
           {
             type: 'button',
             text: 'Sign out',
@@ -158,5 +197,6 @@ export default function App() {
         }
       />
     </FlashContext.Provider>
+    </PermsContext.Provider>
   );
 }

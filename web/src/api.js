@@ -84,6 +84,23 @@ export async function call(service, operation, input = {}) {
   return parse(res);
 }
 
+// Which of operations ([service, Operation] pairs) the session may call in the current
+// region: { "service:Operation": true|false }.
+export async function permissions(operations) {
+  const res = await fetch(`/console/api/permissions?region=${encodeURIComponent(region)}`, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrfToken || '' },
+    body: JSON.stringify({ operations: operations.map(([service, operation]) => ({ service, operation })) }),
+  });
+  const out = await parse(res);
+  const map = {};
+  (out.results || []).forEach((r) => {
+    map[r.service + ':' + r.operation] = !!r.allowed;
+  });
+  return map;
+}
+
 export const iot = (op, input) => call('iot', op, input);
 export const iam = (op, input) => call('iam', op, input);
 export const sns = (op, input) => call('sns', op, input);

@@ -13,6 +13,7 @@ import Select from '@cloudscape-design/components/select';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import { iam } from './api.js';
+import { usePerms } from './perms.js';
 
 export function fmtTime(t) {
   if (t === undefined || t === null || t === '') return '-';
@@ -125,7 +126,8 @@ export const IOT_TRUST = JSON.stringify({
 
 // A role select listing the account's roles, with "Create role": create(name) must create
 // the role and return its ARN.
-export function RoleField({ label, value, onChange, create, errorText, description }) {
+export function RoleField({ label, value, onChange, create, errorText, description, disabled }) {
+  const can = usePerms();
   const [roles, setRoles] = useState([]);
   const [open, setOpen] = useState(false);
   const [name, setName] = useState('');
@@ -159,9 +161,12 @@ export function RoleField({ label, value, onChange, create, errorText, descripti
             ariaLabel={label}
             filteringType="auto"
             empty="No roles"
+            disabled={disabled}
           />
         </div>
-        <Button onClick={() => setOpen(true)}>Create role</Button>
+        <Button onClick={() => setOpen(true)} disabled={disabled || !can('iam', 'CreateRole')}>
+          Create role
+        </Button>
       </SpaceBetween>
       <Modal
         visible={open}

@@ -189,13 +189,19 @@ int dd_iam_user_membership_remove(struct dd_db *db, const char *account, const c
 	return commit(db, msg, msglen);
 }
 
-int dd_iam_user_key_create(struct dd_db *db, const char *account, const char *user, int64_t now_ms, char key[21],
-			   char secret[41], char user_out[65], char *msg, size_t msglen)
+int dd_iam_user_key_create(struct dd_db *db, const struct dd_iam_secrets *secrets, const char *account,
+			   const char *user, int64_t now_ms, char key[21], char secret[41], char user_out[65], char *msg,
+			   size_t msglen)
 {
 	struct dd_store_iam_users_entity u;
 	int64_t n = 0;
+	char sealed[DD_IAM_SECRETS_STORED_MAX];
 	rand_id("AKIA", UPPER_DIGITS, key, 20);
 	rand_id("", SECRET_CHARS, secret, 40);
+	if (!secrets || dd_iam_secrets_seal(secrets, account, key, secret, sealed, sizeof sealed)) {
+		snprintf(msg, msglen, "The secret access key could not be sealed for storage.");
+		return DD_EIO;
+	}
 	if (begin(db, msg, msglen))
 		return DD_EIO;
 	int rc = dd_iam_user_entity_get(db, USER, account, user, &u, msg, msglen);
@@ -205,7 +211,7 @@ int dd_iam_user_key_create(struct dd_db *db, const char *account, const char *us
 		return store_fail(db, rc, msg, msglen);
 	if (n >= MAX_KEYS_PER_USER)
 		return fail(db, DD_ELIMIT, msg, msglen, "Cannot exceed quota for AccessKeysPerUser: %d", MAX_KEYS_PER_USER);
-	if ((rc = dd_store_iam_users_key_insert(db, account, u.name, key, secret, now_ms)))
+	if ((rc = dd_store_iam_users_key_insert(db, account, u.name, key, sealed, now_ms)))
 		return store_fail(db, rc, msg, msglen);
 	snprintf(user_out, 65, "%.64s", u.name);
 	return commit(db, msg, msglen);

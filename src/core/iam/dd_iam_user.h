@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "dd/common.h"
+#include "dd/iam.h"
 #include "store/dd_store_iam_users.h"
 
 #define DD_IAM_USER_MSG_SIZE 512
@@ -42,10 +43,11 @@ int dd_iam_user_membership_remove(struct dd_db *db, const char *account, const c
 				  char *msg, size_t msglen) DD_MUST_CHECK;
 
 /* Creates an Active access key for user: its id (AKIA…, 20 characters) into key, its
- * secret (40 characters, returned only here) into secret, the user's stored name into
- * user_out. */
-int dd_iam_user_key_create(struct dd_db *db, const char *account, const char *user, int64_t now_ms, char key[21],
-			   char secret[41], char user_out[65], char *msg, size_t msglen) DD_MUST_CHECK;
+ * secret (40 characters, returned only here; stored sealed under secrets) into secret,
+ * the user's stored name into user_out. DD_EIO when secrets is NULL. */
+int dd_iam_user_key_create(struct dd_db *db, const struct dd_iam_secrets *secrets, const char *account,
+			   const char *user, int64_t now_ms, char key[21], char secret[41], char user_out[65], char *msg,
+			   size_t msglen) DD_MUST_CHECK;
 /* Sets a key of user Active or Inactive, or deletes it (remove). */
 int dd_iam_user_key_update(struct dd_db *db, const char *account, const char *user, const char *key, bool active,
 			   bool remove, char *msg, size_t msglen) DD_MUST_CHECK;

@@ -7,7 +7,8 @@
  * variables exist only for Version 2012-10-17. Evaluation walks the statements once,
  * resolves variables straight from the request and never allocates: an unresolved
  * variable makes its pattern match nothing, a substituted value is always literal text,
- * and a statement with an unsupported condition operator never applies.
+ * dates compare as seconds since the epoch, and a statement with an unsupported condition
+ * operator (BinaryEquals) never applies.
  */
 #define DD_POLICY_INTERNAL 1
 #include "dd/policy.h"
@@ -420,6 +421,109 @@ static bool parse_number(const char *s, double *out)
 	return true;
 }
 
+/* Reads exactly n decimal digits at *s into *out and advances *s. */
+static bool digits(const char **s, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)(*s)[i];
+		if (ch < '0' || ch > '9')
+			return false;
+		v = v * 10 + (ch - '0');
+	}
+	*s += n;
+	*out = v;
+	return true;
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant's
+ * days_from_civil). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	const int64_t era = (y >= 0 ? y : y - 399) / 400;
+	const int64_t yoe = y - era * 400;
+	const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+/*
+ * A date as IAM's Date operators take it, into seconds since the epoch: either epoch
+ * seconds (digits, optionally with a fraction), or one of the W3C profiles of ISO 8601
+ * that IAM accepts: YYYY-MM-DD, YYYY-MM-DDThh:mmTZD, YYYY-MM-DDThh:mm:ssTZD and
+ * YYYY-MM-DDThh:mm:ss.sTZD, where TZD is Z, +hh:mm or -hh:mm (a date alone is midnight
+ * UTC). A bare number is always epoch seconds, so "2026" is 2026 seconds after 1970,
+ * not a year. Bounded: at most 64 characters are looked at.
+ */
+static bool parse_date(const char *s, double *out)
+{
+	if (!s || !*s || strnlen(s, 65) > 64)
+		return false;
+	bool all_num = true;
+	int dots = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p == '.')
+			dots++;
+		else if (*p < '0' || *p > '9')
+			all_num = false;
+	}
+	if (all_num && dots <= 1 && s[0] != '.')
+		return parse_number(s, out);
+	int y, mo, d, h = 0, mi = 0, sec = 0;
+	double frac = 0;
+	const char *p = s;
+	if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' ||
+	    !digits(&p, 2, &d))
+		return false;
+	if (mo < 1 || mo > 12)
+		return false;
+	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (d < 1 || d > mdays[mo - 1] + (mo == 2 && leap(y)))
+		return false;
+	int64_t offset = 0;
+	if (*p == 'T' || *p == 't') {
+		p++;
+		if (!digits(&p, 2, &h) || *p++ != ':' || !digits(&p, 2, &mi))
+			return false;
+		if (*p == ':') {
+			p++;
+			if (!digits(&p, 2, &sec))
+				return false;
+			if (*p == '.') {
+				const char *f = ++p;
+				double scale = 0.1;
+				while (*p >= '0' && *p <= '9') {
+					frac += (*p - '0') * scale;
+					scale /= 10;
+					p++;
+				}
+				if (p == f)
+					return false;
+			}
+		}
+		if (h > 23 || mi > 59 || sec > 60) /* 60: a leap second, as ISO 8601 allows */
+			return false;
+		if (*p == 'Z' || *p == 'z') {
+			p++;
+		} else if (*p == '+' || *p == '-') {
+			int sign = *p++ == '-' ? -1 : 1, oh, om;
+			if (!digits(&p, 2, &oh) || *p++ != ':' || !digits(&p, 2, &om) || oh > 23 || om > 59)
+				return false;
+			offset = sign * (oh * 3600 + om * 60);
+		} else {
+			return false; /* a time needs its zone designator */
+		}
+	}
+	if (*p)
+		return false;
+	int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
+	*out = (double)t + frac;
+	return true;
+}
+
 /* Does one request value match policy value index j (before negation)? */
 static bool cond_value_match(const struct dd__policy_cond *c, uint32_t j, const char *v,
 			     const struct dd_policy_request *r)
@@ -450,6 +554,22 @@ static bool cond_value_match(const struct dd__policy_cond *c, uint32_t j, const 
 		case DD__COND_NUMERIC_LT: return x < y;
 		case DD__COND_NUMERIC_LE: return x <= y;
 		case DD__COND_NUMERIC_GT: return x > y;
+		default: return x >= y;
+		}
+	}
+	case DD__COND_DATE_EQ:
+	case DD__COND_DATE_LT:
+	case DD__COND_DATE_LE:
+	case DD__COND_DATE_GT:
+	case DD__COND_DATE_GE: {
+		double x, y = c->numbers[j];
+		if (isnan(y) || !parse_date(v, &x))
+			return false;
+		switch (c->op) {
+		case DD__COND_DATE_EQ: return x == y;
+		case DD__COND_DATE_LT: return x < y;
+		case DD__COND_DATE_LE: return x <= y;
+		case DD__COND_DATE_GT: return x > y;
 		default: return x >= y;
 		}
 	}
@@ -935,13 +1055,13 @@ static const struct op_name cond_ops[] = {
 	{ "ArnNotEquals", DD__COND_ARN_LIKE, true, false },
 	{ "ArnNotLike", DD__COND_ARN_LIKE, true, false },
 	{ "Null", DD__COND_NULL, false, false },
-	/* Known AWS operators this engine does not evaluate: the statement never applies. */
-	{ "DateEquals", DD__COND_UNSUPPORTED, false, false },
-	{ "DateNotEquals", DD__COND_UNSUPPORTED, false, false },
-	{ "DateLessThan", DD__COND_UNSUPPORTED, false, false },
-	{ "DateLessThanEquals", DD__COND_UNSUPPORTED, false, false },
-	{ "DateGreaterThan", DD__COND_UNSUPPORTED, false, false },
-	{ "DateGreaterThanEquals", DD__COND_UNSUPPORTED, false, false },
+	{ "DateEquals", DD__COND_DATE_EQ, false, false },
+	{ "DateNotEquals", DD__COND_DATE_EQ, true, false },
+	{ "DateLessThan", DD__COND_DATE_LT, false, false },
+	{ "DateLessThanEquals", DD__COND_DATE_LE, false, false },
+	{ "DateGreaterThan", DD__COND_DATE_GT, false, false },
+	{ "DateGreaterThanEquals", DD__COND_DATE_GE, false, false },
+	/* A known AWS operator this engine does not evaluate: the statement never applies. */
 	{ "BinaryEquals", DD__COND_UNSUPPORTED, false, false },
 };
 
@@ -1042,10 +1162,11 @@ static int compile_conditions(struct cctx *c, const json_t *v, struct dd__policy
 			if (cd->op == DD__COND_IP)
 				cd->cidrs = arena_calloc(&c->arena, nv, sizeof *cd->cidrs);
 			double *nums = NULL;
-			if (cd->op >= DD__COND_NUMERIC_EQ && cd->op <= DD__COND_NUMERIC_GE)
+			const bool numeric = cd->op >= DD__COND_NUMERIC_EQ && cd->op <= DD__COND_NUMERIC_GE;
+			const bool date = cd->op >= DD__COND_DATE_EQ && cd->op <= DD__COND_DATE_GE;
+			if (numeric || date)
 				cd->numbers = nums = arena_calloc(&c->arena, nv, sizeof *nums);
-			if ((cd->op == DD__COND_IP && !cd->cidrs) ||
-			    (cd->op >= DD__COND_NUMERIC_EQ && cd->op <= DD__COND_NUMERIC_GE && !nums))
+			if ((cd->op == DD__COND_IP && !cd->cidrs) || ((numeric || date) && !nums))
 				return nomem(c);
 			for (size_t j = 0; j < nv; j++) {
 				const json_t *e = json_is_array(val) ? json_array_get(val, j) : val;
@@ -1060,8 +1181,10 @@ static int compile_conditions(struct cctx *c, const json_t *v, struct dd__policy
 					struct dd__policy_cidr *cidr = (struct dd__policy_cidr *)&cd->cidrs[j];
 					if (!parse_ip(t, cidr, true))
 						return fail(c, "Condition %.64s on %.64s: \"%.64s\" is not an IP address or CIDR block", opname, key, t);
-				} else if (nums && !parse_number(t, &nums[j])) {
+				} else if (numeric && !parse_number(t, &nums[j])) {
 					return fail(c, "Condition %.64s on %.64s: \"%.64s\" is not a number", opname, key, t);
+				} else if (date && !parse_date(t, &nums[j])) {
+					return fail(c, "Condition %.64s on %.64s: \"%.64s\" is not a date (ISO 8601, e.g. 2026-01-31T12:00:00Z, or seconds since the epoch)", opname, key, t);
 				} else if (cd->op == DD__COND_BOOL || cd->op == DD__COND_NULL) {
 					if (strcasecmp(t, "true") && strcasecmp(t, "false"))
 						return fail(c, "Condition %.64s on %.64s: \"%.64s\" is not true or false", opname, key, t);

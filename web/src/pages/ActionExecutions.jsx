@@ -18,6 +18,7 @@ import { iot } from '../api.js';
 import { checkTitle } from '../checks.js';
 import { ErrorBox, fmtTime, NavLink, Status, usePaged, usePoll } from '../common.jsx';
 import { useFlash } from '../App.jsx';
+import { usePerms } from '../perms.js';
 import { Crumbs, listWindow, ResourceRef } from './Results.jsx';
 
 const TASK_STATUS = [{ label: 'All statuses', value: '' }, ...['IN_PROGRESS', 'COMPLETED', 'FAILED', 'CANCELED'].map((s) => ({ label: s, value: s }))];
@@ -60,6 +61,7 @@ export function ActionExecutions() {
 const EXEC_STATUS = [{ label: 'Any status', value: '' }, ...['IN_PROGRESS', 'COMPLETED', 'FAILED', 'CANCELED', 'SKIPPED', 'PENDING'].map((s) => ({ label: s, value: s }))];
 
 export function TaskPage() {
+  const can = usePerms();
   const { taskId } = useParams();
   const flash = useFlash();
   const [task, setTask] = useState(null);
@@ -142,6 +144,7 @@ export function TaskPage() {
             actions={
               running && (
                 <Button
+                  disabled={!can('iot', 'CancelAuditMitigationActionsTask')}
                   onClick={() =>
                     iot('CancelAuditMitigationActionsTask', { taskId })
                       .then(() => {

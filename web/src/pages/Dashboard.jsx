@@ -11,14 +11,27 @@ import { iot } from '../api.js';
 import { checkSeverity, checkTitle } from '../checks.js';
 import { ErrorBox, fmtTime, NavLink, Status, usePoll } from '../common.jsx';
 import { listWindow } from './Results.jsx';
+import { allowedPages } from '../App.jsx';
+import { usePerms } from '../perms.js';
 
 export default function Dashboard() {
   const [last, setLast] = useState(null);
   const [running, setRunning] = useState({ audits: [], tasks: [] });
   const [error, setError] = useState(null);
+  const can = usePerms();
+  const canAudits = can('iot', 'ListAuditTasks');
+  const canTasks = can('iot', 'ListAuditMitigationActionsTasks');
   const load = useCallback(async () => {
+    // only what the identity may read is asked for; a refusal still shows as the API's message
+    if (!canAudits && !canTasks) return;
     try {
       const w = listWindow();
+      if (!canAudits) {
+        const tasks = await iot('ListAuditMitigationActionsTasks', { ...w, taskStatus: 'IN_PROGRESS', maxResults: 50 });
+        setRunning({ audits: [], tasks: tasks.tasks || [] });
+        setError(null);
+        return;
+      }
       const audits = await iot('ListAuditTasks', { ...w, maxResults: 250 });
       const all = audits.tasks || [];
       let newest = null;
@@ -29,13 +42,15 @@ export default function Dashboard() {
         if (all.length > 20) break;
       }
       setLast(newest);
-      const tasks = await iot('ListAuditMitigationActionsTasks', { ...w, taskStatus: 'IN_PROGRESS', maxResults: 50 });
+      const tasks = canTasks
+        ? await iot('ListAuditMitigationActionsTasks', { ...w, taskStatus: 'IN_PROGRESS', maxResults: 50 })
+        : {};
       setRunning({ audits: all.filter((t) => t.taskStatus === 'IN_PROGRESS'), tasks: tasks.tasks || [] });
       setError(null);
     } catch (e) {
       setError(e);
     }
-  }, []);
+  }, [canAudits, canTasks]);
   useEffect(() => {
     load();
   }, [load]);
@@ -85,13 +100,13 @@ export default function Dashboard() {
         </Container>
         <Container header={<Header variant="h2">Defend</Header>}>
           <ColumnLayout columns={3}>
-            <NavLink to="/audit/results">Audit results</NavLink>
-            <NavLink to="/audit/schedules">Schedules</NavLink>
-            <NavLink to="/audit/settings">Settings</NavLink>
-            <NavLink to="/audit/suppressions">Finding suppressions</NavLink>
-            <NavLink to="/mitigation/actions">Mitigation actions</NavLink>
-            <NavLink to="/mitigation/executions">Action executions</NavLink>
+            {allowedPages(can).map((p) => (
+              <NavLink key={p.href} to={p.href.replace(/^\/console/, '')}>
+                {p.text === 'Results' ? 'Audit results' : p.text}
+              </NavLink>
+            ))}
           </ColumnLayout>
+          {allowedPages(can).length === 0 && <Box>Your policies allow none of these pages.</Box>}
         </Container>
       </SpaceBetween>
     </ContentLayout>

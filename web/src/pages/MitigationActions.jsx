@@ -21,6 +21,7 @@ import { fieldOf, iot } from '../api.js';
 import { ACTION_TYPES, PARAM_KEYS } from '../checks.js';
 import { createIotRole, ErrorBox, fmtTime, NavLink, RoleField, usePaged } from '../common.jsx';
 import { useFlash } from '../App.jsx';
+import { usePerms } from '../perms.js';
 import { Crumbs } from './Results.jsx';
 import { useTopics } from './Settings.jsx';
 
@@ -40,6 +41,7 @@ export async function listAllActions(actionType) {
 }
 
 export function MitigationActions() {
+  const can = usePerms();
   const navigate = useNavigate();
   const flash = useFlash();
   const [selected, setSelected] = useState([]);
@@ -79,13 +81,13 @@ export function MitigationActions() {
             variant="h1"
             actions={
               <SpaceBetween direction="horizontal" size="xs">
-                <Button disabled={selected.length !== 1} onClick={() => navigate('/mitigation/actions/' + encodeURIComponent(selected[0].actionName))}>
+                <Button disabled={selected.length !== 1 || !can('iot', 'UpdateMitigationAction')} onClick={() => navigate('/mitigation/actions/' + encodeURIComponent(selected[0].actionName))}>
                   Edit
                 </Button>
-                <Button disabled={!selected.length} onClick={() => setConfirm(true)}>
+                <Button disabled={!selected.length || !can('iot', 'DeleteMitigationAction')} onClick={() => setConfirm(true)}>
                   Delete
                 </Button>
-                <Button variant="primary" onClick={() => navigate('/mitigation/actions/create')}>
+                <Button variant="primary" disabled={!can('iot', 'CreateMitigationAction')} onClick={() => navigate('/mitigation/actions/create')}>
                   Create
                 </Button>
               </SpaceBetween>

@@ -17,6 +17,7 @@ import { iot } from '../api.js';
 import { checkSeverity, checkTitle, SEVERITY_ORDER } from '../checks.js';
 import { ErrorBox, fmtTime, NavLink, Status, usePaged, usePoll } from '../common.jsx';
 import { useFlash } from '../App.jsx';
+import { usePerms } from '../perms.js';
 
 export function Crumbs({ items }) {
   const navigate = useNavigate();
@@ -59,6 +60,7 @@ const STATUS_OPTIONS = [
 export function Results() {
   const navigate = useNavigate();
   const flash = useFlash();
+  const can = usePerms();
   const [type, setType] = useState(TYPE_OPTIONS[0]);
   const [status, setStatus] = useState(STATUS_OPTIONS[0]);
   const [starting, setStarting] = useState(false);
@@ -105,6 +107,7 @@ export function Results() {
               <Button
                 variant="primary"
                 loading={starting}
+                disabled={!can('iot', 'StartOnDemandAuditTask') || !can('iot', 'DescribeAccountAuditConfiguration')}
                 onClick={async () => {
                   setStarting(true);
                   try {
@@ -179,6 +182,7 @@ export function AuditPage() {
   const { taskId } = useParams();
   const navigate = useNavigate();
   const flash = useFlash();
+  const can = usePerms();
   const { audit, error } = useAudit(taskId);
   const details = (audit && audit.auditDetails) || {};
   const rows = Object.entries(details).map(([name, d]) => ({ name, ...d, severity: checkSeverity(name) }));
@@ -214,6 +218,7 @@ export function AuditPage() {
               <SpaceBetween direction="horizontal" size="xs">
                 {audit && audit.taskStatus === 'IN_PROGRESS' && (
                   <Button
+                    disabled={!can('iot', 'CancelAuditTask')}
                     onClick={() =>
                       iot('CancelAuditTask', { taskId })
                         .then(() => flash('success', 'Audit canceled.'))
@@ -223,7 +228,7 @@ export function AuditPage() {
                     Cancel audit
                   </Button>
                 )}
-                {audit && audit.taskStatus === 'COMPLETED' && noncompliant.length > 0 && (
+                {audit && audit.taskStatus === 'COMPLETED' && noncompliant.length > 0 && can('iot', 'StartAuditMitigationActionsTask') && (
                   <Button variant="primary" onClick={() => navigate(`/audit/results/${taskId}/mitigate`)}>
                     Start mitigation actions
                   </Button>

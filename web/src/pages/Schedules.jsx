@@ -20,6 +20,7 @@ import { fieldOf, iot } from '../api.js';
 import { checkTitle } from '../checks.js';
 import { ErrorBox, NavLink, usePaged } from '../common.jsx';
 import { useFlash } from '../App.jsx';
+import { usePerms } from '../perms.js';
 import { Crumbs } from './Results.jsx';
 
 const FREQ = [
@@ -34,6 +35,7 @@ const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'].map((d) => ({ lab
 export function Schedules() {
   const navigate = useNavigate();
   const flash = useFlash();
+  const can = usePerms();
   const [selected, setSelected] = useState([]);
   const [confirm, setConfirm] = useState(false);
   const fetchPage = useCallback(async (nextToken) => {
@@ -50,8 +52,8 @@ export function Schedules() {
             variant="h1"
             actions={
               <SpaceBetween direction="horizontal" size="xs">
-                <Button disabled={selected.length !== 1} onClick={() => setConfirm(true)}>Delete</Button>
-                <Button variant="primary" onClick={() => navigate('/audit/schedules/create')}>Create</Button>
+                <Button disabled={selected.length !== 1 || !can('iot', 'DeleteScheduledAudit')} onClick={() => setConfirm(true)}>Delete</Button>
+                <Button variant="primary" disabled={!can('iot', 'CreateScheduledAudit')} onClick={() => navigate('/audit/schedules/create')}>Create</Button>
               </SpaceBetween>
             }
           >

@@ -2,6 +2,7 @@
 // "Create role": a role IoT may assume with AWSIoTDeviceDefenderAudit attached) and the
 // SNS target. Saved in one UpdateAccountAuditConfiguration call.
 import { useEffect, useState } from 'react';
+import Alert from '@cloudscape-design/components/alert';
 import Box from '@cloudscape-design/components/box';
 import Button from '@cloudscape-design/components/button';
 import Container from '@cloudscape-design/components/container';
@@ -18,6 +19,7 @@ import { fieldOf, iot, sns } from '../api.js';
 import { checkSeverity, checkTitle } from '../checks.js';
 import { createIotRole, ErrorBox, RoleField } from '../common.jsx';
 import { useFlash } from '../App.jsx';
+import { usePerms } from '../perms.js';
 import { Crumbs } from './Results.jsx';
 
 export const AUDIT_POLICY = 'arn:aws:iam::aws:policy/service-role/AWSIoTDeviceDefenderAudit';
@@ -38,6 +40,8 @@ export function useTopics() {
 
 export default function Settings() {
   const flash = useFlash();
+  const can = usePerms();
+  const readOnly = !can('iot', 'UpdateAccountAuditConfiguration');
   const [cfg, setCfg] = useState(null);
   const [checks, setChecks] = useState({});
   const [roleArn, setRoleArn] = useState('');
@@ -110,13 +114,18 @@ export default function Settings() {
     >
       <Form
         actions={
-          <Button variant="primary" onClick={save} loading={saving} disabled={!cfg}>
+          <Button variant="primary" onClick={save} loading={saving} disabled={!cfg || readOnly}>
             Save
           </Button>
         }
         errorText={err && !field ? `${err.code}: ${err.message}` : null}
       >
         <SpaceBetween size="l">
+          {readOnly && (
+            <Alert type="info" header="Read-only">
+              Your policies do not allow iot:UpdateAccountAuditConfiguration: these settings can be read, not changed.
+            </Alert>
+          )}
           <Container header={<Header variant="h2">Service permissions</Header>}>
             <RoleField
               label="Audit role"
@@ -125,11 +134,12 @@ export default function Settings() {
               onChange={setRoleArn}
               errorText={field === 'roleArn' ? err.message : null}
               create={(name) => createIotRole(name, null, AUDIT_POLICY)}
+              disabled={readOnly}
             />
           </Container>
           <Container header={<Header variant="h2">SNS alerts</Header>}>
             <SpaceBetween size="m">
-              <Toggle checked={snsOn} onChange={(e) => setSnsOn(e.detail.checked)}>
+              <Toggle checked={snsOn} onChange={(e) => setSnsOn(e.detail.checked)} disabled={readOnly}>
                 Enable SNS alerts
               </Toggle>
               <FormField label="Topic" errorText={field === 'targetArn' || field === 'SNS' ? err.message : null}>
@@ -138,6 +148,7 @@ export default function Settings() {
                   onChange={(e) => setTopic(e.detail.selectedOption.value)}
                   options={topics.map((t) => ({ label: t, value: t }))}
                   placeholder="Choose a topic"
+                  disabled={readOnly}
                   ariaLabel="Topic"
                   empty="No topics"
                 />
@@ -147,6 +158,7 @@ export default function Settings() {
                 value={snsRole}
                 onChange={setSnsRole}
                 create={(name) => createIotRole(name, snsPublishPolicy(topic))}
+                disabled={readOnly}
               />
             </SpaceBetween>
           </Container>
@@ -159,11 +171,13 @@ export default function Settings() {
                 actions={
                   <SpaceBetween direction="horizontal" size="xs">
                     <Button
+                      disabled={readOnly}
                       onClick={() => setChecks(Object.fromEntries(Object.keys(checks).map((k) => [k, true])))}
                     >
                       Enable all
                     </Button>
                     <Button
+                      disabled={readOnly}
                       onClick={() => setChecks(Object.fromEntries(Object.keys(checks).map((k) => [k, false])))}
                     >
                       Disable all
@@ -187,7 +201,7 @@ export default function Settings() {
                 header: 'Enabled',
                 minWidth: 140,
                 cell: ({ n }) => (
-                  <Toggle checked={!!checks[n]} onChange={(e) => setChecks({ ...checks, [n]: e.detail.checked })} ariaLabel={'Enable ' + n}>
+                  <Toggle checked={!!checks[n]} disabled={readOnly} onChange={(e) => setChecks({ ...checks, [n]: e.detail.checked })} ariaLabel={'Enable ' + n}>
                     {checks[n] ? 'Enabled' : 'Disabled'}
                   </Toggle>
                 ),

@@ -16,6 +16,7 @@ import { fieldOf, iot } from '../api.js';
 import { CHECKS, checkTitle } from '../checks.js';
 import { ErrorBox, fmtTime, usePaged } from '../common.jsx';
 import { useFlash } from '../App.jsx';
+import { usePerms } from '../perms.js';
 import { Crumbs, ResourceRef } from './Results.jsx';
 
 const ID_KINDS = [
@@ -116,6 +117,7 @@ function SuppressionForm({ initial, onClose, onSaved }) {
 
 export default function Suppressions() {
   const flash = useFlash();
+  const can = usePerms();
   const [selected, setSelected] = useState([]);
   const [form, setForm] = useState(null);
   const [confirm, setConfirm] = useState(false);
@@ -133,9 +135,9 @@ export default function Suppressions() {
             variant="h1"
             actions={
               <SpaceBetween direction="horizontal" size="xs">
-                <Button disabled={selected.length !== 1} onClick={() => setForm({ initial: selected[0] })}>Edit</Button>
-                <Button disabled={selected.length !== 1} onClick={() => setConfirm(true)}>Delete</Button>
-                <Button variant="primary" onClick={() => setForm({ initial: null })}>Create</Button>
+                <Button disabled={selected.length !== 1 || !can('iot', 'UpdateAuditSuppression')} onClick={() => setForm({ initial: selected[0] })}>Edit</Button>
+                <Button disabled={selected.length !== 1 || !can('iot', 'DeleteAuditSuppression')} onClick={() => setConfirm(true)}>Delete</Button>
+                <Button variant="primary" disabled={!can('iot', 'CreateAuditSuppression')} onClick={() => setForm({ initial: null })}>Create</Button>
               </SpaceBetween>
             }
           >
