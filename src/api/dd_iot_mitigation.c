@@ -22,6 +22,8 @@
 #include "core/mitigation/dd_mitigation_rules.h"
 #include "dd/iam.h"
 #include "dd/mitigation.h"
+#include "store/dd_store_audit.h"
+#include "store/dd_store_groups.h"
 #include "store/dd_store_mitigation.h"
 #include "store/dd_store_sns.h"
 
@@ -99,10 +101,13 @@ static int validate_params(struct dd_ctx *c, json_t *params, const char **type, 
 		json_t *g;
 		json_array_foreach(groups, i, g) {
 			const char *name = json_string_value(g);
-			bool dynamic = false;
-			int r = dd_store_mitigation_group_kind(c->db, c->account_region, name ? name : "", &dynamic);
+			struct dd_store_groups_row row;
+			int r = dd_store_groups_get(c->db, c->account_region, name ? name : "", &row);
 			if (r && r != DD_ENOTFOUND)
 				return dd__db_fail(c);
+			bool dynamic = !r && row.dynamic;
+			if (!r)
+				dd_store_groups_row_clear(&row);
 			if (r)
 				return INVALID(c, "actionParams.addThingsToThingGroupParams.thingGroupNames: the thing group %s does not exist.", name);
 			if (dynamic)
@@ -505,13 +510,25 @@ static int validate_target(struct dd_ctx *c, json_t *in, json_t *mapping, json_t
 	return 0;
 }
 
+static int copy_task_status(const struct dd_store_audit_task *t, void *ud)
+{
+	snprintf(ud, 32, "%s", t->status ? t->status : "");
+	return 0;
+}
+
+static int copy_check_name(const struct dd_store_audit_finding *f, void *ud)
+{
+	snprintf(ud, 128, "%s", f->check_name ? f->check_name : "");
+	return 0;
+}
+
 /* Inside the write transaction: the target's findings exist and are mapped. */
 static int check_target_findings(struct dd_ctx *c, json_t *target, json_t *mapping)
 {
 	const char *audit = dd__str(target, "auditTaskId");
 	if (audit) {
 		char status[32];
-		int rc = dd_store_mitigation_audit_status(c->db, c->account_region, audit, status, sizeof status);
+		int rc = dd_store_audit_task_get(c->db, c->account_region, audit, copy_task_status, status);
 		if (rc == DD_ENOTFOUND)
 			return INVALID(c, "target.auditTaskId: the audit task %s does not exist.", audit);
 		if (rc)
@@ -524,8 +541,8 @@ static int check_target_findings(struct dd_ctx *c, json_t *target, json_t *mappi
 	json_t *id;
 	json_array_foreach(json_object_get(target, "findingIds"), i, id) {
 		const char *fid = json_string_value(id);
-		char check[128];
-		int rc = dd_store_mitigation_finding_check(c->db, c->account_region, fid ? fid : "", check, sizeof check);
+		char check[128] = "";
+		int rc = dd_store_audit_findings_get(c->db, c->account_region, fid ? fid : "", copy_check_name, check);
 		if (rc == DD_ENOTFOUND)
 			return INVALID(c, "target.findingIds: the finding %s does not exist.", S(fid));
 		if (rc)

@@ -32,8 +32,12 @@
 #include "dd/mitigation.h"
 #include "dd/policy.h"
 #include "dd/sns.h"
+#include "store/dd_store_audit.h"
 #include "store/dd_store_certs.h"
+#include "store/dd_store_groups.h"
 #include "store/dd_store_mitigation.h"
+#include "store/dd_store_policies.h"
+#include "store/dd_store_principals.h"
 #include "store/dd_store_settings.h"
 
 #define MAX_WORKERS 4
@@ -258,11 +262,17 @@ static int append_name(const char *name, void *ud)
 	return json_array_append_new(ud, json_string(name)) ? DD_ENOMEM : 0;
 }
 
+static int append_thing(const char *thing, const char *type, void *ud)
+{
+	(void)type;
+	return append_name(thing, ud);
+}
+
 /* The thing groups of a thing, as a JSON array of names. */
 static json_t *groups_of(struct run *r, const char *thing)
 {
 	json_t *g = json_array();
-	if (g && dd_store_mitigation_thing_groups(r->db, r->account_region, thing, append_name, g))
+	if (g && dd_store_groups_member_list_groups(r->db, r->account_region, thing, "", 0, append_name, g))
 		dd_log_warn("mitigation: the groups of thing %s could not be read", thing);
 	return g;
 }
@@ -299,7 +309,8 @@ static int do_add_things(struct run *r, struct act *a, json_t *rid, struct outco
 	if (dd_db_begin_write(r->db))
 		return fail(o, "InternalFailureException", "The store is unavailable.");
 	json_t *things = json_array();
-	int lrc = things ? dd_store_mitigation_principal_things(r->db, r->account_region, cert, append_name, things) : DD_ENOMEM;
+	int lrc = things ? dd_store_principals_things_of(r->db, r->account_region, cert, NULL, "", 0, append_thing, things)
+			 : DD_ENOMEM;
 	json_t *changes = json_array();
 	int rc = !lrc ? 0 : -1;
 	json_t *t;
@@ -366,9 +377,19 @@ static int do_blank_policy(struct run *r, struct act *a, json_t *rid, struct out
 		return fail(o, "InternalFailureException", "The store is unavailable.");
 	char gen[37];
 	dd_uuid(gen);
-	int64_t def = 0, next = 0;
-	int rc = dd_store_mitigation_policy_push_default(r->db, r->account_region, name, blank_policy, DD_MITIGATION_MAX_POLICY_VERSIONS,
-							 dd_service_now_ms(r->svc), gen, &def, &next);
+	/* a new default version, unless the policy has all the versions it may have */
+	struct dd_store_policies_row pol;
+	int64_t def = 0, next = 0, count = 0;
+	int rc = dd_store_policies_get(r->db, r->account_region, name, &pol);
+	if (!rc)
+		def = pol.default_version;
+	if (!rc)
+		rc = dd_store_policies_versions_count(r->db, r->account_region, name, &count);
+	if (!rc && count >= DD_MITIGATION_MAX_POLICY_VERSIONS)
+		rc = DD_ELIMIT;
+	if (!rc)
+		rc = dd_store_policies_version_add(r->db, r->account_region, name, blank_policy, true, gen,
+						   dd_service_now_ms(r->svc), &next);
 	if (rc == DD_ENOTFOUND || rc == DD_ELIMIT) {
 		dd_db_rollback(r->db);
 		if (rc == DD_ENOTFOUND)
@@ -474,31 +495,41 @@ static int apply(struct run *r, struct act *a, json_t *finding, struct outcome *
 
 /* ---- the task loop ----------------------------------------------------------------- */
 
+struct finding_load {
+	bool full;
+	json_t *out;
+};
+
+static int finding_json(const struct dd_store_audit_finding *f, void *ud)
+{
+	struct finding_load *l = ud;
+#define S(x) ((x) ? (x) : "")
+	json_t *res = json_loads(f->resource ? f->resource : "", 0, NULL);
+	if (!l->full) {
+		l->out = json_pack("{s:o, s:s}", "nonCompliantResource", res ? res : json_object(), "findingId", S(f->finding_id));
+		return 0;
+	}
+	json_t *rel = json_loads(f->related ? f->related : "", 0, NULL);
+	l->out = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:o, s:s, s:s, s:b}", "findingId", S(f->finding_id),
+			   "taskId", S(f->task_id), "checkName", S(f->check_name), "taskStartTime", (json_int_t)f->task_start_ms,
+			   "findingTime", (json_int_t)f->finding_ms, "severity", S(f->severity), "nonCompliantResource",
+			   res ? res : json_object(), "relatedResources", rel ? rel : json_array(),
+			   "reasonForNonCompliance", S(f->reason), "reasonForNonComplianceCode",
+			   S(f->reason_code), "isSuppressed", f->suppressed);
+#undef S
+	return 0;
+}
+
 /* The finding as the engine needs it: findingId and nonCompliantResource only, unless full (the
  * whole finding, for PUBLISH_FINDING_TO_SNS). NULL when it does not exist. */
 static json_t *load_finding(struct run *r, const char *id, bool full)
 {
-	if (!full) {
-		char *text = NULL;
-		if (dd_store_mitigation_finding_resource(r->db, r->account_region, id, &text))
-			return NULL;
-		json_t *res = json_loads(text, 0, NULL);
-		free(text);
-		return json_pack("{s:o, s:s}", "nonCompliantResource", res ? res : json_object(), "findingId", id);
-	}
-	struct dd_store_mitigation_finding f;
-	if (dd_store_mitigation_finding_get(r->db, r->account_region, id, &f))
+	struct finding_load l = { full, NULL };
+	if (dd_store_audit_findings_get(r->db, r->account_region, id ? id : "", finding_json, &l)) {
+		json_decref(l.out);
 		return NULL;
-	json_t *res = json_loads(f.resource, 0, NULL);
-	json_t *rel = json_loads(f.related, 0, NULL);
-	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:o, s:s, s:s, s:b}", "findingId", f.finding_id,
-			      "taskId", f.task_id, "checkName", f.check_name, "taskStartTime", (json_int_t)f.task_start_ms,
-			      "findingTime", (json_int_t)f.finding_ms, "severity", f.severity, "nonCompliantResource",
-			      res ? res : json_object(), "relatedResources", rel ? rel : json_array(),
-			      "reasonForNonCompliance", f.reason, "reasonForNonComplianceCode", f.reason_code,
-			      "isSuppressed", f.suppressed);
-	dd_store_mitigation_finding_clear(&f);
-	return o;
+	}
+	return l.out;
 }
 
 /* Writes the pending result rows in one transaction: the run's open one (committing its
