@@ -63,15 +63,7 @@ for top in ("src", "include"):
                         bad.append(f"{rel}:{n}: {me} includes {target} ({other})")
 
 # ---- names follow files -------------------------------------------------------------
-# BEGIN pending renames
-# Names a pending mechanical rename changes (tolerated until it has run; the rename
-# replaces this block with an empty set).
-PENDING = {
-    "dd_now_ms", "dd_uuid", "dd_sha256_hex", "dd_audit_check_find", "dd_audit_start", "dd_audit_stop",
-    "dd_audit_wake", "dd_policy_analysis_clear", "dd_policy_analysis_find", "dd_store_file_version",
-    "dd_store_integrity_check", "dd_store_binary_schema_version",
-}
-# END pending renames
+PENDING = set()
 STORE_INTERFACE = ("dd_db_", "dd_stmt_", "dd_bind_", "dd_col_", "dd_step_done")
 
 

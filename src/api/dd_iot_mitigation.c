@@ -188,7 +188,7 @@ static int create_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out)
 	char arn[512];
 	dd__arn_buf(c, arn, sizeof arn, "mitigationaction/%s", name);
 	char id[37];
-	dd_uuid(id);
+	dd_random_uuid(id);
 	if (dd_db_begin_write(c->db)) {
 		free(ptext);
 		return dd__db_fail(c);
@@ -377,7 +377,7 @@ static int validate_mapping(struct dd_ctx *c, json_t *in, json_t **mapping, json
 	json_t *v;
 	int rc = 0;
 	json_object_foreach(in, k, v) {
-		const struct dd_audit_check *chk = dd_audit_check_find(k);
+		const struct dd_audit_check *chk = dd_audit_checks_find(k);
 		if (!chk) {
 			rc = bad_check(c);
 			break;
@@ -478,7 +478,7 @@ static int validate_target(struct dd_ctx *c, json_t *in, json_t *mapping, json_t
 		const char *k;
 		json_t *codes;
 		json_object_foreach(filter, k, codes) {
-			const struct dd_audit_check *chk = dd_audit_check_find(k);
+			const struct dd_audit_check *chk = dd_audit_checks_find(k);
 			if (!chk) {
 				json_decref(t);
 				return bad_check(c);
@@ -628,7 +628,7 @@ static int start_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, jso
 	const char *token = dd__str(in, "clientRequestToken");
 	char gen_token[37];
 	if (!token || !*token) {
-		dd_uuid(gen_token);
+		dd_random_uuid(gen_token);
 		token = gen_token;
 	}
 	json_t *mapping = NULL, *defs = NULL, *target = NULL;
@@ -651,7 +651,7 @@ static int start_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, jso
 		rc = dd_fail(c, DD_ENOMEM, "InternalFailureException", "Out of memory.");
 		goto out;
 	}
-	dd_sha256_hex(req_text, strlen(req_text), hash);
+	dd_hex_sha256(req_text, strlen(req_text), hash);
 	if (dd_db_begin_write(c->db)) {
 		rc = dd__db_fail(c);
 		goto out;

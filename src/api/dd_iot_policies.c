@@ -102,7 +102,7 @@ static int create_policy(struct dd_ctx *c, json_t *in, json_t **out)
 	if (validate_doc(c, doc))
 		return c->err;
 	char gen[37], arn[700];
-	dd_uuid(gen);
+	dd_random_uuid(gen);
 	dd__arn_buf(c, arn, sizeof arn, "policy/%s", name);
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
@@ -199,7 +199,7 @@ static int create_policy_version(struct dd_ctx *c, json_t *in, json_t **out)
 			       "The policy %s already has the maximum number of versions (%d)", name, MAX_VERSIONS);
 	}
 	char gen[37];
-	dd_uuid(gen);
+	dd_random_uuid(gen);
 	int64_t v = 0;
 	if (dd_store_policies_version_add(c->db, c->account_region, name, doc, set_default, gen, c->now_ms, &v) ||
 	    dd_db_commit(c->db))
@@ -308,7 +308,7 @@ static int set_default_policy_version(struct dd_ctx *c, json_t *in, json_t **out
 	if (begin_version_change(c, in, name, &v, &p))
 		return c->err;
 	char gen[37];
-	dd_uuid(gen);
+	dd_random_uuid(gen);
 	if (dd_store_policies_version_set_default(c->db, c->account_region, name, v, gen, c->now_ms) || dd_db_commit(c->db))
 		return dd__db_fail(c);
 	return 0;

@@ -16,7 +16,7 @@ void dd_hex_encode(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-void dd_sha256_hex(const void *data, size_t len, char out[65])
+void dd_hex_sha256(const void *data, size_t len, char out[65])
 {
 	unsigned char md[32];
 	SHA256(data, len, md);

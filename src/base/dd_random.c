@@ -19,7 +19,7 @@ int dd_random_bytes(void *buf, size_t n)
 	return 0;
 }
 
-void dd_uuid(char out[37])
+void dd_random_uuid(char out[37])
 {
 	unsigned char r[16];
 	if (dd_random_bytes(r, sizeof r))

@@ -6,7 +6,7 @@
 
 #include <time.h>
 
-int64_t dd_now_ms(void)
+int64_t dd_time_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);

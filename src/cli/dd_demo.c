@@ -223,7 +223,7 @@ int dd_demo_open(struct dd_demo *d, const char *dir)
 	}
 	snprintf(d->svc.endpoint_url, sizeof d->svc.endpoint_url, "http://127.0.0.1:7878");
 	snprintf(d->svc.endpoint_host, sizeof d->svc.endpoint_host, "127.0.0.1:7878");
-	if (dd_outbox_start(&d->svc) || dd_audit_start(&d->svc) || dd_mitigation_engine_start(&d->svc))
+	if (dd_outbox_start(&d->svc) || dd_audit_engine_start(&d->svc) || dd_mitigation_engine_start(&d->svc))
 		return -1;
 	return 0;
 }
@@ -231,7 +231,7 @@ int dd_demo_open(struct dd_demo *d, const char *dir)
 void dd_demo_close(struct dd_demo *d)
 {
 	dd_mitigation_engine_stop(&d->svc);
-	dd_audit_stop(&d->svc);
+	dd_audit_engine_stop(&d->svc);
 	dd_outbox_stop(&d->svc);
 	dd_service_close(&d->svc);
 	dd_models_free();
@@ -354,7 +354,7 @@ int dd_demo_main(int argc, char **argv)
 				char cerr[512];
 				if (!crl || dd_crl_import(dd_store_db(d.svc.store), d.account_region,
 							  json_string_value(json_object_get(ca, "certificateId")), crl, strlen(crl),
-							  "import", dd_now_ms(), NULL, cerr, sizeof cerr)) {
+							  "import", dd_time_now_ms(), NULL, cerr, sizeof cerr)) {
 					fprintf(stderr, "demo: the lab CA's CRL could not be imported: %s\n", crl ? cerr : "not built");
 					d.failed = true;
 				}
@@ -375,7 +375,7 @@ int dd_demo_main(int argc, char **argv)
 	 * camera's client id taken over by another connection */
 	{
 		char body[2048];
-		long long t = (long long)dd_now_ms() - 3600000LL;
+		long long t = (long long)dd_time_now_ms() - 3600000LL;
 		snprintf(body, sizeof body,
 			 "{\"event\":\"connect\",\"clientId\":\"smart-lock-1\",\"certificateId\":\"%s\",\"timestamp\":%lld,\"sourceIp\":\"198.51.100.7\"}\n"
 			 "{\"event\":\"connect\",\"clientId\":\"smart-lock-2\",\"certificateId\":\"%s\",\"timestamp\":%lld,\"sourceIp\":\"203.0.113.9\"}\n"
@@ -388,7 +388,7 @@ int dd_demo_main(int argc, char **argv)
 			 json_string_value(json_object_get(own, "certificateId")), t + 120000,
 			 json_string_value(json_object_get(own, "certificateId")), t + 120000);
 		struct dd_ctx cx = { .svc = &d.svc, .db = dd_store_db(d.svc.store), .account = d.account, .region = REGION,
-				     .request_id = "demo", .now_ms = dd_now_ms() };
+				     .request_id = "demo", .now_ms = dd_time_now_ms() };
 		json_t *o = NULL;
 		if (dd_ctx_set_account_region(&cx) || dd_iot_ingest_connection_events(&cx, body, strlen(body), &o)) {
 			fprintf(stderr, "demo: connection events: %s\n", cx.err_msg);

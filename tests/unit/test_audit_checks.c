@@ -101,7 +101,7 @@ static void raw_post(const char *account, const char *path, const char *body)
 			route = r;
 	assert_non_null(route);
 	struct dd_ctx c = { .svc = &svc, .db = dd_store_db(svc.store), .account = account, .region = "us-east-1",
-			    .request_id = "test", .now_ms = dd_now_ms() };
+			    .request_id = "test", .now_ms = dd_time_now_ms() };
 	assert_int_equal(dd_ctx_set_account_region(&c), 0);
 	json_t *out = NULL;
 	if (route->fn(&c, body, strlen(body), &out))
@@ -599,12 +599,12 @@ static void table_matches_spec(void **state)
 			    strcmp(c->name, "CONFLICTING_CLIENT_IDS_CHECK") == 0;
 		assert_int_equal(c->uses_connections, conn);
 	}
-	const struct dd_audit_check *exp = dd_audit_check_find("DEVICE_CERTIFICATE_EXPIRING_CHECK");
+	const struct dd_audit_check *exp = dd_audit_checks_find("DEVICE_CERTIFICATE_EXPIRING_CHECK");
 	assert_string_equal(exp->config_key, "CERT_EXPIRATION_THRESHOLD_IN_DAYS");
 	assert_int_equal(exp->config_default, 30);
 	assert_int_equal(exp->config_min, 30);
 	assert_int_equal(exp->config_max, 3652);
-	const struct dd_audit_check *age = dd_audit_check_find("DEVICE_CERTIFICATE_AGE_CHECK");
+	const struct dd_audit_check *age = dd_audit_checks_find("DEVICE_CERTIFICATE_AGE_CHECK");
 	assert_string_equal(age->config_key, "CERT_AGE_THRESHOLD_IN_DAYS");
 	assert_int_equal(age->config_default, 365);
 	assert_int_equal(age->config_min, 30);
@@ -642,17 +642,17 @@ static void find_by_name_and_alias(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < dd_audit_ncheck; i++) {
-		assert_ptr_equal(dd_audit_check_find(dd_audit_checks[i].name), &dd_audit_checks[i]);
+		assert_ptr_equal(dd_audit_checks_find(dd_audit_checks[i].name), &dd_audit_checks[i]);
 		if (dd_audit_checks[i].alias)
-			assert_ptr_equal(dd_audit_check_find(dd_audit_checks[i].alias), &dd_audit_checks[i]);
+			assert_ptr_equal(dd_audit_checks_find(dd_audit_checks[i].alias), &dd_audit_checks[i]);
 	}
-	assert_string_equal(dd_audit_check_find("REVOKED_CA_CERT_CHECK")->name, "REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK");
-	assert_string_equal(dd_audit_check_find("IOT_POLICY_UNRESTRICTED_CHECK")->name, "IOT_POLICY_OVERLY_PERMISSIVE_CHECK");
-	assert_null(dd_audit_check_find(NULL));
-	assert_null(dd_audit_check_find(""));
-	assert_null(dd_audit_check_find("logging_disabled_check"));
-	assert_null(dd_audit_check_find("LOGGING_DISABLED_CHECK "));
-	assert_null(dd_audit_check_find("UNAUTHENTICATED_COGNITO_IDENTITY_UNRESTRICTED_ACCESS_CHECK"));
+	assert_string_equal(dd_audit_checks_find("REVOKED_CA_CERT_CHECK")->name, "REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK");
+	assert_string_equal(dd_audit_checks_find("IOT_POLICY_UNRESTRICTED_CHECK")->name, "IOT_POLICY_OVERLY_PERMISSIVE_CHECK");
+	assert_null(dd_audit_checks_find(NULL));
+	assert_null(dd_audit_checks_find(""));
+	assert_null(dd_audit_checks_find("logging_disabled_check"));
+	assert_null(dd_audit_checks_find("LOGGING_DISABLED_CHECK "));
+	assert_null(dd_audit_checks_find("UNAUTHENTICATED_COGNITO_IDENTITY_UNRESTRICTED_ACCESS_CHECK"));
 }
 
 static void resource_key_is_canonical(void **state)

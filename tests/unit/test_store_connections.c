@@ -121,7 +121,7 @@ static void test_logging(void **state)
 
 static void ingest(struct fx *f, const char *line)
 {
-	struct dd_ctx c = { .db = f->db, .account = ACCOUNT, .region = "us-east-1", .request_id = "test", .now_ms = dd_now_ms() };
+	struct dd_ctx c = { .db = f->db, .account = ACCOUNT, .region = "us-east-1", .request_id = "test", .now_ms = dd_time_now_ms() };
 	assert_int_equal(dd_ctx_set_account_region(&c), 0);
 	json_t *out = NULL;
 	int rc = dd_iot_ingest_connection_events(&c, line, strlen(line), &out);

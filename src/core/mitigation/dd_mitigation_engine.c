@@ -376,7 +376,7 @@ static int do_blank_policy(struct run *r, struct act *a, json_t *rid, struct out
 	if (dd_db_begin_write(r->db))
 		return fail(o, "InternalFailureException", "The store is unavailable.");
 	char gen[37];
-	dd_uuid(gen);
+	dd_random_uuid(gen);
 	/* a new default version, unless the policy has all the versions it may have */
 	struct dd_store_policies_row pol;
 	int64_t def = 0, next = 0, count = 0;
@@ -624,8 +624,8 @@ static void settle(struct run *r)
 	if (rc == DD_ENOTFOUND)
 		return; /* canceled meanwhile */
 	dd_log_info("mitigation: task %s %s: %lld failed executions, %lld ms", r->task_id, status, (long long)failed,
-		    (long long)(dd_now_ms() - r->t0_ms));
-	dd_metrics_task("mitigation", status, dd_now_ms() - r->t0_ms);
+		    (long long)(dd_time_now_ms() - r->t0_ms));
+	dd_metrics_task("mitigation", status, dd_time_now_ms() - r->t0_ms);
 }
 
 static int append_pending(const char *finding, int64_t seq, const char *action, void *ud)
@@ -654,7 +654,7 @@ static int run_task(struct dd_service *svc, struct dd_workers *pool, const char 
 		return DD_ENOMEM;
 	}
 	r.results = json_array();
-	r.t0_ms = dd_now_ms();
+	r.t0_ms = dd_time_now_ms();
 	dd_log_info("mitigation: task %s of %s started: %zu actions", task_id, account_region, r.nacts);
 	char last_f[160] = "", cur_f[160] = "";
 	int64_t last_seq = -1;
