@@ -275,7 +275,7 @@ static void generate(const char *dir, long n)
 	sqlite3 *h = dd_db_handle(db);
 	struct bulk bulk;
 	bulk_begin(h, &bulk);
-	int64_t now = dd_now_ms();
+	int64_t now = dd_time_now_ms();
 	struct devrand *r = malloc((size_t)n * sizeof *r);
 	if (!r) {
 		fprintf(stderr, "bench_audit: out of memory\n");
@@ -570,9 +570,9 @@ static int run_audit(const char *dir, long n)
 		fprintf(stderr, "bench_audit: cannot load the API models\n");
 		return 1;
 	}
-	read_once(&svc, dd_now_ms());
+	read_once(&svc, dd_time_now_ms());
 	dd_audit_engine_set_timing(print_timing, NULL);
-	if (dd_audit_start(&svc))
+	if (dd_audit_engine_start(&svc))
 		return 1;
 	json_t *checks = json_object(), *names = json_array();
 	for (size_t i = 0; i < dd_audit_ncheck; i++) {
@@ -629,7 +629,7 @@ static int run_audit(const char *dir, long n)
 	       findings, (double)rows / wall, (double)ru.ru_maxrss / 1024.0);
 	fflush(stdout);
 	json_decref(desc);
-	dd_audit_stop(&svc);
+	dd_audit_engine_stop(&svc);
 	/* a kept store is audited again next time: drop this run's results */
 	if (getenv("BENCH_AUDIT_STORE") && dd_db_begin_write(db) == 0) {
 		if (dd_store_audit_prune(db, INT64_MAX) || dd_db_commit(db))

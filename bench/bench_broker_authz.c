@@ -83,7 +83,7 @@ int main(void)
 	json_decref(call(&svc, "AttachPolicy", json_pack("{s:s, s:s}", "policyName", "group", "target", ARN "thinggroup/fleet")));
 
 	struct dd_ctx c = { .svc = &svc, .db = dd_store_db(svc.store), .account = ACCOUNT, .region = "us-east-1",
-			    .request_id = "bench", .now_ms = dd_now_ms() };
+			    .request_id = "bench", .now_ms = dd_time_now_ms() };
 	double *t = calloc(NDECIDE, sizeof *t);
 	if (!t || !c.db || dd_ctx_set_account_region(&c))
 		return 1;

@@ -114,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)dd_x509_crl_is_revoked(&crl, "1a2b");
 		dd_x509_crl_clear(&crl);
 	}
-	int64_t now = dd_now_ms();
+	int64_t now = dd_time_now_ms();
 	struct dd_db *db = dd_store_db(svc.store);
 	struct dd_crl_import_result res;
 	if (dd_crl_import(db, account_region, ca_id, data, size, "import", now, &res, err, sizeof err) == 0) {

@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int64_t before = count_rows(db);
 	char rid[] = "fuzz";
 	struct dd_ctx c = { .svc = &svc, .db = db, .account = "123456789012", .region = "us-east-1",
-			    .request_id = rid, .now_ms = dd_now_ms() };
+			    .request_id = rid, .now_ms = dd_time_now_ms() };
 	if (dd_ctx_set_account_region(&c) != 0)
 		abort();
 	json_t *out = NULL;

@@ -95,20 +95,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *used[] = { "iot", "s3" };
 	if (pols[0]) {
 		if (dd_policy_analyze_iot_permissive(pols[0], &a) == 0)
-			dd_policy_analysis_clear(&a);
+			dd_policy_analyze_clear(&a);
 		if (dd_policy_analyze_iot_misconfig(pols[0], &a) == 0)
-			dd_policy_analysis_clear(&a);
+			dd_policy_analyze_clear(&a);
 	}
 	if (pols[1]) {
 		const struct dd_policy *iam[1] = { pols[1] };
 		if (dd_policy_analyze_cognito_auth(iam, 1, &a) == 0)
-			dd_policy_analysis_clear(&a);
+			dd_policy_analyze_clear(&a);
 		if (dd_policy_analyze_cognito_unauth(iam, 1, &a) == 0)
-			dd_policy_analysis_clear(&a);
+			dd_policy_analyze_clear(&a);
 		if (dd_policy_analyze_role_alias_permissive(iam, 1, used, 2, &a) == 0)
-			dd_policy_analysis_clear(&a);
+			dd_policy_analyze_clear(&a);
 		if (dd_policy_analyze_role_alias_unused(iam, 1, used, 2, &a) == 0)
-			dd_policy_analysis_clear(&a);
+			dd_policy_analyze_clear(&a);
 	}
 	dd_policy_free(pols[0]);
 	dd_policy_free(pols[1]);

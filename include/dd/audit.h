@@ -11,11 +11,11 @@
 #include "dd/service.h"
 
 /* Starts the workers and the scheduler (sets svc->audit). Returns 0 or a DD_E* code. */
-int dd_audit_start(struct dd_service *svc) DD_MUST_CHECK;
+int dd_audit_engine_start(struct dd_service *svc) DD_MUST_CHECK;
 /* Stops them: a running check finishes its current batch, the task stays IN_PROGRESS and
  * is resumed at the next start. */
-void dd_audit_stop(struct dd_service *svc);
+void dd_audit_engine_stop(struct dd_service *svc);
 /* Wakes the workers (a task was queued) and the scheduler (the clock moved). */
-void dd_audit_wake(struct dd_service *svc);
+void dd_audit_engine_wake(struct dd_service *svc);
 
 #endif

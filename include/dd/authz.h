@@ -14,7 +14,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <jansson.h>
 
 #include "dd/policy.h"
 #include "dd/region.h"
@@ -57,18 +56,28 @@ void dd_authz_binding_clear(struct dd_authz_binding *b);
 void dd_authz_request(const struct dd_authz_binding *b, const char *action, const char *resource,
 		      const char *client_id, const char *source_ip, struct dd_policy_request *req);
 
-/* The names (JSON strings, in order) of every policy that applies to principal. */
-int dd_authz_policy_names(const struct dd_authz_scope *c, const char *principal, json_t *names) DD_MUST_CHECK;
-/* Appends to names (a JSON array of strings, kept free of duplicates) the policies that
+/* A list of policy names in the order found, each once; the strings are owned. */
+struct dd_authz_names {
+	char **v;
+	size_t n, cap;
+};
+/* Frees the names and empties the list. */
+void dd_authz_names_clear(struct dd_authz_names *l);
+
+/* The names (in order) of every policy that applies to principal. */
+int dd_authz_policy_names(const struct dd_authz_scope *c, const char *principal,
+			  struct dd_authz_names *names) DD_MUST_CHECK;
+/* Appends to names (kept free of duplicates) the policies that
  * apply to principal and/or thing: attached to the principal directly, and attached to
  * every group (with ancestors) of the thing, or without a thing of the things the
  * principal is attached to. Returns 0 or DD_EIO. */
 int dd_authz_effective_policy_names(const struct dd_authz_scope *c, const char *principal, const char *thing,
-				    json_t *names) DD_MUST_CHECK;
+				    struct dd_authz_names *names) DD_MUST_CHECK;
 /* Appends to names the policies attached to target (a certificate or thing-group ARN, a
  * Cognito identity id) by name, and with recursive for a thing group its ancestors'.
  * Returns 0 or DD_EIO / DD_ENOMEM. */
-int dd_authz_target_policies(const struct dd_authz_scope *c, const char *target, bool recursive, json_t *names) DD_MUST_CHECK;
+int dd_authz_target_policies(const struct dd_authz_scope *c, const char *target, bool recursive,
+			      struct dd_authz_names *names) DD_MUST_CHECK;
 /* The default version's document of a policy (malloc'd), or NULL (no such policy, or a
  * store error). */
 char *dd_authz_default_doc(const struct dd_authz_scope *c, const char *name);

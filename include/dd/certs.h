@@ -70,7 +70,9 @@ int dd_certs_get(struct dd_db *db, const char *account_region, enum dd_cert_kind
 
 /* Sets a certificate's status as UpdateCertificate (device: ACTIVE, INACTIVE, REVOKED;
  * REVOKED is final) or UpdateCACertificate (CA: ACTIVE, INACTIVE) does, in its own write
- * transaction. Returns 0, DD_ENOTFOUND, DD_EINVAL (status not allowed), DD_ECONFLICT (the
+ * transaction, or inside the caller's when one is open (it must be a write transaction,
+ * dd_db_begin_write; a refusal writes nothing, and after DD_EIO the caller rolls back, so
+ * a batch of changes commits together). Returns 0, DD_ENOTFOUND, DD_EINVAL (status not allowed), DD_ECONFLICT (the
  * current state forbids it) or DD_EIO; msg (size msglen, may be NULL) says why. */
 int dd_certs_set_status(struct dd_db *db, const char *account_region, enum dd_cert_kind kind, const char *id,
 			const char *status, int64_t now_ms, char *msg, size_t msglen) DD_MUST_CHECK;

@@ -57,16 +57,16 @@ void dd_log_kv(enum dd_log_level level, const char *event, const char *const *kv
 #endif
 
 /* Wall-clock time in milliseconds since the epoch. */
-int64_t dd_now_ms(void);
+int64_t dd_time_now_ms(void);
 
 /* Fills buf with n cryptographically random bytes; returns 0 or DD_ECRYPTO. */
 int dd_random_bytes(void *buf, size_t n) DD_MUST_CHECK;
 /* A random version-4 UUID in its text form (thing ids, group ids, generation ids). */
-void dd_uuid(char out[37]);
+void dd_random_uuid(char out[37]);
 /* Writes 2*n lowercase hex characters and a NUL to out (size >= 2*n+1). */
 void dd_hex_encode(const unsigned char *in, size_t n, char *out);
 /* Lowercase hex SHA-256 of data into out[65]. */
-void dd_sha256_hex(const void *data, size_t len, char out[65]);
+void dd_hex_sha256(const void *data, size_t len, char out[65]);
 
 /* Parses a base-10 integer in [min,max] from the whole string s. Returns 0 or DD_EINVAL. */
 int dd_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out) DD_MUST_CHECK;

@@ -190,7 +190,7 @@ struct dd_policy_reason {
 };
 
 /* The result of one analysis. Initialise with `= {0}` or let the analysis do it; release
- * with dd_policy_analysis_clear. nreasons is 0 unless verdict is NONCOMPLIANT. */
+ * with dd_policy_analyze_clear. nreasons is 0 unless verdict is NONCOMPLIANT. */
 struct dd_policy_analysis {
 	enum dd_policy_verdict verdict;
 	size_t nreasons;
@@ -198,10 +198,10 @@ struct dd_policy_analysis {
 };
 
 /* Frees everything the analysis owns and zeroes it. NULL is a no-op. */
-void dd_policy_analysis_clear(struct dd_policy_analysis *a);
+void dd_policy_analyze_clear(struct dd_policy_analysis *a);
 
 /* Returns the reason with this code, or NULL. */
-const struct dd_policy_reason *dd_policy_analysis_find(const struct dd_policy_analysis *a,
+const struct dd_policy_reason *dd_policy_analyze_find(const struct dd_policy_analysis *a,
 						       const char *code);
 
 /*

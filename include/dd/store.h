@@ -53,7 +53,7 @@ void dd_db_close(struct dd_db *db);
  * can commit, so all of them see the same snapshot (for checks run in parallel). */
 int dd_store_begin_read_consistent(struct dd_store *s, struct dd_db **dbs, int n) DD_MUST_CHECK;
 /* The schema version this binary migrates to (a database with a higher one is refused). */
-int dd_store_binary_schema_version(void);
+int dd_store_backup_binary_schema_version(void);
 
 /* Backups (dd_store_backup.c): a consistent copy of <dir>/iotdefender.db to dest (which
  * must not exist) with the online backup API, while a server may be writing; the copy
@@ -64,7 +64,7 @@ int dd_store_backup(const char *dir, const char *dest, char *err, size_t errlen)
  * being restored. */
 int dd_store_backup_file(const char *src, const char *dest, char *err, size_t errlen) DD_MUST_CHECK;
 /* Reads the schema version of a database file and checks its integrity. */
-int dd_store_file_version(const char *file, int *version, char *err, size_t errlen) DD_MUST_CHECK;
+int dd_store_backup_file_version(const char *file, int *version, char *err, size_t errlen) DD_MUST_CHECK;
 
 int dd_db_begin_write(struct dd_db *db) DD_MUST_CHECK;
 int dd_db_begin_read(struct dd_db *db) DD_MUST_CHECK;

@@ -64,7 +64,7 @@ static json_t *pool_json(const char *id, const char *config_text)
 static int cog_create_identity_pool(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	char uuid[37], id[128];
-	dd_uuid(uuid);
+	dd_random_uuid(uuid);
 	snprintf(id, sizeof id, "%s:%s", c->region, uuid);
 	json_t *cfg = config_of(in);
 	char *text = json_dumps(cfg, JSON_COMPACT);
@@ -253,7 +253,7 @@ static int cog_get_id(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd_fail(c, DD_EDENIED, "NotAuthorizedException",
 			       "Unauthenticated access is not supported for this identity pool.");
 	char uuid[37], identity[128];
-	dd_uuid(uuid);
+	dd_random_uuid(uuid);
 	snprintf(identity, sizeof identity, "%s:%s", c->region, uuid);
 	*out = json_pack("{s:s}", "IdentityId", identity);
 	return *out ? 0 : dd_fail(c, DD_ENOMEM, "InternalErrorException", "out of memory");

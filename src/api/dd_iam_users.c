@@ -22,9 +22,9 @@
 #include "core/iam/dd_iam_user.h"
 #include "store/dd_store_iam_users.h"
 
-#define USER DD_STORE_IAM_USERS_USER
-#define GROUP DD_STORE_IAM_USERS_GROUP
-typedef enum dd_store_iam_users_kind kind_t;
+#define USER DD_STORE_IAM_USER
+#define GROUP DD_STORE_IAM_GROUP
+typedef enum dd_store_iam_kind kind_t;
 typedef struct dd_store_iam_users_entity entity_t;
 
 /* Users and groups share their policy and attachment handlers: what differs is here. */
@@ -33,7 +33,7 @@ struct kind {
 	const char *member;      /* input member naming the entity: "UserName" / "GroupName" */
 };
 
-static const struct kind KINDS[2] = {
+static const struct kind KINDS[] = {
 	[USER] = { "user", "UserName" },
 	[GROUP] = { "group", "GroupName" },
 };
@@ -385,12 +385,12 @@ static int put_policy(struct dd_ctx *c, kind_t k, json_t *in)
 static int get_policy(struct dd_ctx *c, kind_t k, json_t *in, json_t **out)
 {
 	const char *pname = dd__str(in, "PolicyName");
-	char name[256];
+	char name[128];
 	char *doc = NULL;
 	entity_t e;
 	if (entity_get(c, k, dd__str(in, KINDS[k].member), &e))
 		return c->err;
-	int rc = dd_store_iam_users_policy_get(c->db, k, c->account, e.name, pname, name, sizeof name, &doc);
+	int rc = dd_store_iam_inline_get(c->db, k, c->account, e.name, pname, name, &doc);
 	if (rc == DD_ENOTFOUND)
 		return dd_fail(c, DD_ENOTFOUND, "NoSuchEntity", k == USER ? "The user policy with name %s cannot be found."
 									 : "The group policy with name %s cannot be found.", pname ? pname : "");
@@ -409,8 +409,9 @@ static int delete_policy(struct dd_ctx *c, kind_t k, json_t *in)
 	return rc ? rule_fail(c, rc, msg, "ValidationError") : 0;
 }
 
-static int page_policy_name(const char *v, void *ud)
+static int page_policy_name(const char *v, const char *document, void *ud)
 {
+	(void)document;
 	struct page *p = ud;
 	if (page_room(p, v))
 		return 1;
@@ -446,8 +447,10 @@ static int list_policies(struct dd_ctx *c, kind_t k, json_t *in, bool att, json_
 	if (page_in(c, in, after, sizeof after, &p.size) || entity_get(c, k, dd__str(in, KINDS[k].member), &e))
 		return c->err;
 	p.items = json_array();
-	int rc = att ? dd_store_iam_users_attached_list(c->db, k, c->account, e.name, after, page_attached, &p)
-		     : dd_store_iam_users_policy_names(c->db, k, c->account, e.name, after, page_policy_name, &p);
+	int rc = att ? dd_store_iam_attached_list(c->db, k, c->account, e.name, after, 0, page_attached, &p)
+		     : dd_store_iam_inline_list(c->db, k, c->account, e.name, after, 0, page_policy_name, &p);
+	if (rc > 0)
+		rc = 0; /* the page is full */
 	if (rc) {
 		json_decref(p.items);
 		return store_fail(c, rc);

@@ -125,7 +125,7 @@ static int dd_iot_update_account_audit_configuration(struct dd_ctx *c, json_t *i
 	json_t *v;
 	json_t *canon = json_object();
 	json_object_foreach(checks, name, v) {
-		const struct dd_audit_check *k = dd_audit_check_find(name);
+		const struct dd_audit_check *k = dd_audit_checks_find(name);
 		if (!k) {
 			json_decref(canon);
 			return bad_name(c);
@@ -243,7 +243,7 @@ static json_t *target_checks(struct dd_ctx *c, json_t *names, struct config *cfg
 	size_t i;
 	json_t *n;
 	json_array_foreach(names, i, n) {
-		const struct dd_audit_check *k = dd_audit_check_find(json_string_value(n));
+		const struct dd_audit_check *k = dd_audit_checks_find(json_string_value(n));
 		if (!k) {
 			json_decref(out);
 			bad_name(c);
@@ -309,7 +309,7 @@ static int dd_iot_start_on_demand_audit_task(struct dd_ctx *c, json_t *in, json_
 	json_decref(checks);
 	if (rc)
 		return dd__db_fail(c);
-	dd_audit_wake(c->svc);
+	dd_audit_engine_wake(c->svc);
 	*out = json_pack("{s:s}", "taskId", task_id);
 	return 0;
 }
@@ -520,7 +520,7 @@ static int dd_iot_list_audit_findings(struct dd_ctx *c, json_t *in, json_t **out
 	const char *check_in = dd__str(in, "checkName");
 	const char *check = NULL;
 	if (check_in) {
-		const struct dd_audit_check *k = dd_audit_check_find(check_in);
+		const struct dd_audit_check *k = dd_audit_checks_find(check_in);
 		if (!k)
 			return bad_name(c);
 		check = k->name;
@@ -620,7 +620,7 @@ static int dd_iot_list_related_resources_for_audit_finding(struct dd_ctx *c, jso
 
 static int suppression_key(struct dd_ctx *c, json_t *in, const char **check, char **key)
 {
-	const struct dd_audit_check *k = dd_audit_check_find(dd__str(in, "checkName"));
+	const struct dd_audit_check *k = dd_audit_checks_find(dd__str(in, "checkName"));
 	if (!k)
 		return bad_name(c);
 	json_t *rid = json_object_get(in, "resourceIdentifier");
@@ -763,7 +763,7 @@ static int dd_iot_list_audit_suppressions(struct dd_ctx *c, json_t *in, json_t *
 		return c->err;
 	const char *check = NULL;
 	if (dd__str(in, "checkName")) {
-		const struct dd_audit_check *k = dd_audit_check_find(dd__str(in, "checkName"));
+		const struct dd_audit_check *k = dd_audit_checks_find(dd__str(in, "checkName"));
 		if (!k)
 			return bad_name(c);
 		check = k->name;
@@ -861,7 +861,7 @@ static int dd_iot_create_scheduled_audit(struct dd_ctx *c, json_t *in, json_t **
 	dd__arn_buf(c, arn, sizeof arn, "scheduledaudit/%s", name);
 	if (rc || dd__tags_put(c, arn, json_object_get(in, "tags")) || dd_db_commit(c->db))
 		return dd__db_fail(c);
-	dd_audit_wake(c->svc);
+	dd_audit_engine_wake(c->svc);
 	*out = json_pack("{s:s}", "scheduledAuditArn", arn);
 	return 0;
 }
@@ -948,7 +948,7 @@ static int dd_iot_update_scheduled_audit(struct dd_ctx *c, json_t *in, json_t **
 	json_decref(cur);
 	if (rc || dd_db_commit(c->db))
 		return dd__db_fail(c);
-	dd_audit_wake(c->svc);
+	dd_audit_engine_wake(c->svc);
 	*out = json_pack("{s:o}", "scheduledAuditArn", dd__arn(c, "scheduledaudit/%s", name));
 	return 0;
 }
@@ -1060,7 +1060,7 @@ static int dd_iot_admin_clock(struct dd_ctx *c, const char *body, size_t len, js
 	json_t *j = json_loadb(body, len, 0, &je);
 	json_t *now = json_object_get(j, "nowMs"), *adv = json_object_get(j, "advanceMs");
 	if (json_is_integer(now))
-		c->svc->clock_offset_ms = json_integer_value(now) - dd_now_ms();
+		c->svc->clock_offset_ms = json_integer_value(now) - dd_time_now_ms();
 	else if (json_is_integer(adv))
 		c->svc->clock_offset_ms += json_integer_value(adv);
 	else {
@@ -1068,7 +1068,7 @@ static int dd_iot_admin_clock(struct dd_ctx *c, const char *body, size_t len, js
 		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "Send {\"nowMs\": N} or {\"advanceMs\": N}.");
 	}
 	json_decref(j);
-	dd_audit_wake(c->svc);
+	dd_audit_engine_wake(c->svc);
 	*out = json_pack("{s:I}", "nowMs", (json_int_t)dd_service_now_ms(c->svc));
 	return 0;
 }

@@ -20,7 +20,7 @@ static int create_billing_group(struct dd_ctx *c, json_t *in, json_t **out)
 	const char *name = dd__str(in, "billingGroupName");
 	const char *desc = dd__str(json_object_get(in, "billingGroupProperties"), "billingGroupDescription");
 	char id[37], arn[700];
-	dd_uuid(id);
+	dd_random_uuid(id);
 	dd__arn_buf(c, arn, sizeof arn, "billinggroup/%s", name);
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);

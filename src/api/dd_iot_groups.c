@@ -57,7 +57,7 @@ static int create_group(struct dd_ctx *c, json_t *in, json_t **out, bool dynamic
 	if (!attr_text)
 		return dd_fail(c, DD_ENOMEM, "InternalFailureException", "out of memory");
 	char id[37];
-	dd_uuid(id);
+	dd_random_uuid(id);
 	if (dd_db_begin_write(c->db)) {
 		free(attr_text);
 		return dd__db_fail(c);

@@ -22,6 +22,8 @@
 #include "core/mitigation/dd_mitigation_rules.h"
 #include "dd/iam.h"
 #include "dd/mitigation.h"
+#include "store/dd_store_audit.h"
+#include "store/dd_store_groups.h"
 #include "store/dd_store_mitigation.h"
 #include "store/dd_store_sns.h"
 
@@ -99,10 +101,13 @@ static int validate_params(struct dd_ctx *c, json_t *params, const char **type, 
 		json_t *g;
 		json_array_foreach(groups, i, g) {
 			const char *name = json_string_value(g);
-			bool dynamic = false;
-			int r = dd_store_mitigation_group_kind(c->db, c->account_region, name ? name : "", &dynamic);
+			struct dd_store_groups_row row;
+			int r = dd_store_groups_get(c->db, c->account_region, name ? name : "", &row);
 			if (r && r != DD_ENOTFOUND)
 				return dd__db_fail(c);
+			bool dynamic = !r && row.dynamic;
+			if (!r)
+				dd_store_groups_row_clear(&row);
 			if (r)
 				return INVALID(c, "actionParams.addThingsToThingGroupParams.thingGroupNames: the thing group %s does not exist.", name);
 			if (dynamic)
@@ -183,7 +188,7 @@ static int create_mitigation_action(struct dd_ctx *c, json_t *in, json_t **out)
 	char arn[512];
 	dd__arn_buf(c, arn, sizeof arn, "mitigationaction/%s", name);
 	char id[37];
-	dd_uuid(id);
+	dd_random_uuid(id);
 	if (dd_db_begin_write(c->db)) {
 		free(ptext);
 		return dd__db_fail(c);
@@ -372,7 +377,7 @@ static int validate_mapping(struct dd_ctx *c, json_t *in, json_t **mapping, json
 	json_t *v;
 	int rc = 0;
 	json_object_foreach(in, k, v) {
-		const struct dd_audit_check *chk = dd_audit_check_find(k);
+		const struct dd_audit_check *chk = dd_audit_checks_find(k);
 		if (!chk) {
 			rc = bad_check(c);
 			break;
@@ -473,7 +478,7 @@ static int validate_target(struct dd_ctx *c, json_t *in, json_t *mapping, json_t
 		const char *k;
 		json_t *codes;
 		json_object_foreach(filter, k, codes) {
-			const struct dd_audit_check *chk = dd_audit_check_find(k);
+			const struct dd_audit_check *chk = dd_audit_checks_find(k);
 			if (!chk) {
 				json_decref(t);
 				return bad_check(c);
@@ -505,13 +510,25 @@ static int validate_target(struct dd_ctx *c, json_t *in, json_t *mapping, json_t
 	return 0;
 }
 
+static int copy_task_status(const struct dd_store_audit_task *t, void *ud)
+{
+	snprintf(ud, 32, "%s", t->status ? t->status : "");
+	return 0;
+}
+
+static int copy_check_name(const struct dd_store_audit_finding *f, void *ud)
+{
+	snprintf(ud, 128, "%s", f->check_name ? f->check_name : "");
+	return 0;
+}
+
 /* Inside the write transaction: the target's findings exist and are mapped. */
 static int check_target_findings(struct dd_ctx *c, json_t *target, json_t *mapping)
 {
 	const char *audit = dd__str(target, "auditTaskId");
 	if (audit) {
 		char status[32];
-		int rc = dd_store_mitigation_audit_status(c->db, c->account_region, audit, status, sizeof status);
+		int rc = dd_store_audit_task_get(c->db, c->account_region, audit, copy_task_status, status);
 		if (rc == DD_ENOTFOUND)
 			return INVALID(c, "target.auditTaskId: the audit task %s does not exist.", audit);
 		if (rc)
@@ -524,8 +541,8 @@ static int check_target_findings(struct dd_ctx *c, json_t *target, json_t *mappi
 	json_t *id;
 	json_array_foreach(json_object_get(target, "findingIds"), i, id) {
 		const char *fid = json_string_value(id);
-		char check[128];
-		int rc = dd_store_mitigation_finding_check(c->db, c->account_region, fid ? fid : "", check, sizeof check);
+		char check[128] = "";
+		int rc = dd_store_audit_findings_get(c->db, c->account_region, fid ? fid : "", copy_check_name, check);
 		if (rc == DD_ENOTFOUND)
 			return INVALID(c, "target.findingIds: the finding %s does not exist.", S(fid));
 		if (rc)
@@ -611,7 +628,7 @@ static int start_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, jso
 	const char *token = dd__str(in, "clientRequestToken");
 	char gen_token[37];
 	if (!token || !*token) {
-		dd_uuid(gen_token);
+		dd_random_uuid(gen_token);
 		token = gen_token;
 	}
 	json_t *mapping = NULL, *defs = NULL, *target = NULL;
@@ -634,7 +651,7 @@ static int start_audit_mitigation_actions_task(struct dd_ctx *c, json_t *in, jso
 		rc = dd_fail(c, DD_ENOMEM, "InternalFailureException", "Out of memory.");
 		goto out;
 	}
-	dd_sha256_hex(req_text, strlen(req_text), hash);
+	dd_hex_sha256(req_text, strlen(req_text), hash);
 	if (dd_db_begin_write(c->db)) {
 		rc = dd__db_fail(c);
 		goto out;

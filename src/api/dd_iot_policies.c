@@ -102,7 +102,7 @@ static int create_policy(struct dd_ctx *c, json_t *in, json_t **out)
 	if (validate_doc(c, doc))
 		return c->err;
 	char gen[37], arn[700];
-	dd_uuid(gen);
+	dd_random_uuid(gen);
 	dd__arn_buf(c, arn, sizeof arn, "policy/%s", name);
 	if (dd_db_begin_write(c->db))
 		return dd__db_fail(c);
@@ -199,7 +199,7 @@ static int create_policy_version(struct dd_ctx *c, json_t *in, json_t **out)
 			       "The policy %s already has the maximum number of versions (%d)", name, MAX_VERSIONS);
 	}
 	char gen[37];
-	dd_uuid(gen);
+	dd_random_uuid(gen);
 	int64_t v = 0;
 	if (dd_store_policies_version_add(c->db, c->account_region, name, doc, set_default, gen, c->now_ms, &v) ||
 	    dd_db_commit(c->db))
@@ -308,7 +308,7 @@ static int set_default_policy_version(struct dd_ctx *c, json_t *in, json_t **out
 	if (begin_version_change(c, in, name, &v, &p))
 		return c->err;
 	char gen[37];
-	dd_uuid(gen);
+	dd_random_uuid(gen);
 	if (dd_store_policies_version_set_default(c->db, c->account_region, name, v, gen, c->now_ms) || dd_db_commit(c->db))
 		return dd__db_fail(c);
 	return 0;
@@ -424,6 +424,20 @@ static int list_targets_for_policy(struct dd_ctx *c, json_t *in, json_t **out)
 	return name_page_finish(c, &pg, rc, "targets", "nextMarker", out);
 }
 
+/* The names the authorization rules found, as the JSON array of strings the handlers page
+ * and edit; NULL when out of memory. Clears l. */
+static json_t *names_json(struct dd_authz_names *l)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < l->n; i++)
+		if (json_array_append_new(a, json_string(l->v[i]))) {
+			json_decref(a);
+			a = NULL;
+		}
+	dd_authz_names_clear(l);
+	return a;
+}
+
 static int list_attached_policies(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *target = dd__str(in, "target");
@@ -434,11 +448,14 @@ static int list_attached_policies(struct dd_ctx *c, json_t *in, json_t **out)
 		return c->err;
 	if (dd__policy_target_check(c, target))
 		return c->err;
-	json_t *names = json_array();
-	if (dd_authz_target_policies(scope_of(c), target, recursive, names)) {
-		json_decref(names);
+	struct dd_authz_names found = { 0 };
+	if (dd_authz_target_policies(scope_of(c), target, recursive, &found)) {
+		dd_authz_names_clear(&found);
 		return dd__db_fail(c);
 	}
+	json_t *names = names_json(&found);
+	if (!names)
+		return dd_fail(c, DD_ENOMEM, "InternalFailureException", "Out of memory.");
 	json_t *arr = json_array();
 	size_t i;
 	json_t *e;
@@ -571,11 +588,14 @@ static int get_effective_policies(struct dd_ctx *c, json_t *in, json_t **out)
 	/* a certificate ARN must name a certificate of c's account (never another account's) */
 	if (principal && strncmp(principal, "arn:", 4) == 0 && dd__thing_principal_check(c, principal))
 		return c->err;
-	json_t *names = json_array();
-	if (dd_authz_effective_policy_names(scope_of(c), principal, thing, names)) {
-		json_decref(names);
+	struct dd_authz_names found = { 0 };
+	if (dd_authz_effective_policy_names(scope_of(c), principal, thing, &found)) {
+		dd_authz_names_clear(&found);
 		return dd__db_fail(c);
 	}
+	json_t *names = names_json(&found);
+	if (!names)
+		return dd_fail(c, DD_ENOMEM, "InternalFailureException", "Out of memory.");
 	json_t *arr = json_array();
 	size_t i;
 	json_t *e;
@@ -615,11 +635,14 @@ static int test_authorization(struct dd_ctx *c, json_t *in, json_t **out)
 		return dd_fail(c, DD_EINVAL, "InvalidRequestException", "Give a principal or a cognitoIdentityPoolId.");
 	if (principal && strncmp(principal, "arn:", 4) == 0 && dd__thing_principal_check(c, principal))
 		return c->err;
-	json_t *names = json_array();
-	if (dd_authz_effective_policy_names(scope_of(c), principal, NULL, names)) {
-		json_decref(names);
+	struct dd_authz_names found = { 0 };
+	if (dd_authz_effective_policy_names(scope_of(c), principal, NULL, &found)) {
+		dd_authz_names_clear(&found);
 		return dd__db_fail(c);
 	}
+	json_t *names = names_json(&found);
+	if (!names)
+		return dd_fail(c, DD_ENOMEM, "InternalFailureException", "Out of memory.");
 	/* policyNamesToAdd / policyNamesToSkip */
 	size_t i;
 	json_t *e;

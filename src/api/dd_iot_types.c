@@ -74,7 +74,7 @@ static int create_thing_type(struct dd_ctx *c, json_t *in, json_t **out)
 		return c->err;
 	char *mqtt5 = mqtt5_text(props);
 	char id[37], arn[700];
-	dd_uuid(id);
+	dd_random_uuid(id);
 	dd__arn_buf(c, arn, sizeof arn, "thingtype/%s", name);
 	int rc = 0;
 	if (dd_db_begin_write(c->db)) {

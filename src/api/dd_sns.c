@@ -352,7 +352,7 @@ static int sns_subscribe(struct dd_ctx *c, json_t *in, json_t **out)
 	if (!e.found) {
 		char uuid[37];
 		unsigned char r[64];
-		dd_uuid(uuid);
+		dd_random_uuid(uuid);
 		if (dd_random_bytes(r, sizeof r)) {
 			dd_db_rollback(c->db);
 			free(key);
@@ -577,7 +577,7 @@ static const char *query_get(const struct dd_kv *q, size_t n, const char *key)
 static char *xml_result(const char *op, const char *inner_name, const char *inner_value)
 {
 	char rid[37];
-	dd_uuid(rid);
+	dd_random_uuid(rid);
 	struct dd_buf b;
 	dd_buf_init(&b, 0);
 	dd_buf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<%sResponse xmlns=\"%s\">", op, SNS_XMLNS);
@@ -593,7 +593,7 @@ static char *xml_result(const char *op, const char *inner_name, const char *inne
 static char *xml_error(const char *code, const char *msg)
 {
 	char rid[37];
-	dd_uuid(rid);
+	dd_random_uuid(rid);
 	struct dd_buf b;
 	dd_buf_init(&b, 0);
 	dd_buf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse xmlns=\"%s\"><Error><Type>Sender</Type><Code>%s</Code><Message>",
@@ -657,7 +657,7 @@ static int route_unsubscribe(struct dd_service *svc, const struct dd_kv *query, 
 		*body = xml_error("InvalidParameter", "Invalid parameter: SubscriptionArn");
 		return 0;
 	}
-	struct dd_ctx c = { .svc = svc, .db = db, .account = acct, .region = "", .request_id = "", .now_ms = dd_now_ms() };
+	struct dd_ctx c = { .svc = svc, .db = db, .account = acct, .region = "", .request_id = "", .now_ms = dd_time_now_ms() };
 	if (unsubscribe(&c, arn)) {
 		*status = c.err == DD_ENOTFOUND ? 404 : 500;
 		*body = xml_error(c.err_code ? c.err_code : "InternalError", c.err_msg);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Growable NUL-terminated buffers with a size cap, and the encoders the wire protocols
- * need (XML escaping, RFC 3986 percent-encoding and decoding, base64).
+ * Growable NUL-terminated buffers with a size cap, and the encoders that append to one
+ * (XML escaping, RFC 3986 percent-encoding). Decoding is in dd_uri.c, base64 in
+ * dd_base64.c.
  */
 #include "dd/buf.h"
 
@@ -9,8 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <openssl/evp.h>
 
 #define DEFAULT_MAX ((size_t)64 << 20)
 
@@ -136,79 +135,4 @@ char *dd_buf_take(struct dd_buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 	return d;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
-
-char *dd_uri_decode(const char *s, size_t len, bool plus_is_space)
-{
-	char *out = malloc(len + 1);
-	if (!out)
-		return NULL;
-	size_t o = 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (c == '%') {
-			int h = i + 2 < len ? hexval(s[i + 1]) : -1;
-			int l = i + 2 < len ? hexval(s[i + 2]) : -1;
-			if (h < 0 || l < 0 || (h == 0 && l == 0)) {
-				free(out);
-				return NULL;
-			}
-			out[o++] = (char)(h * 16 + l);
-			i += 2;
-		} else if (c == '+' && plus_is_space) {
-			out[o++] = ' ';
-		} else if (c == '\0') {
-			free(out);
-			return NULL;
-		} else {
-			out[o++] = c;
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
-char *dd_base64_encode(const unsigned char *in, size_t len)
-{
-	if (len > ((size_t)1 << 30))
-		return NULL;
-	size_t olen = 4 * ((len + 2) / 3);
-	char *out = malloc(olen + 1);
-	if (!out)
-		return NULL;
-	int n = EVP_EncodeBlock((unsigned char *)out, in, (int)len);
-	if (n < 0) {
-		free(out);
-		return NULL;
-	}
-	out[n] = '\0';
-	return out;
-}
-
-unsigned char *dd_base64_decode(const char *in, size_t len, size_t *out_len)
-{
-	if (len % 4 != 0 || len > ((size_t)1 << 30))
-		return NULL;
-	unsigned char *out = malloc(len / 4 * 3 + 1);
-	if (!out)
-		return NULL;
-	int n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
-	if (n < 0) {
-		free(out);
-		return NULL;
-	}
-	size_t pad = 0;
-	if (len >= 1 && in[len - 1] == '=') pad++;
-	if (len >= 2 && in[len - 2] == '=') pad++;
-	*out_len = (size_t)n - pad;
-	out[*out_len] = '\0';
-	return out;
 }

@@ -268,7 +268,7 @@ static int cmd_crl(int argc, char **argv)
 		struct dd_crl_import_result res;
 		if (!data) {
 			fprintf(stderr, "iotdefender: %s\n", err);
-		} else if (dd_crl_import(db, account_region, ca, data, len, "import", dd_now_ms(), &res, err, sizeof err)) {
+		} else if (dd_crl_import(db, account_region, ca, data, len, "import", dd_time_now_ms(), &res, err, sizeof err)) {
 			fprintf(stderr, "iotdefender: CRL refused: %s\n", err);
 		} else {
 			printf("stored the CRL of %s for CA certificate %s: %zu revoked serials, thisUpdate %lld",
@@ -288,7 +288,7 @@ static int cmd_crl(int argc, char **argv)
 					*p = (char)(*p + 32);
 		}
 		json_t *out = NULL;
-		if (dd_iot_certs_crl_status(db, account_region, ca ? id : NULL, dd_now_ms(), &out)) {
+		if (dd_iot_certs_crl_status(db, account_region, ca ? id : NULL, dd_time_now_ms(), &out)) {
 			fprintf(stderr, "iotdefender: cannot read the CRL state\n");
 		} else {
 			char *s = json_dumps(out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));

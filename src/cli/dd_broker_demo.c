@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli/dd_broker_config.h"
+#include "cli/dd_demo.h"
 #include "dd/audit.h"
 #include "dd/common.h"
 #include "dd/mitigation.h"
@@ -31,31 +32,10 @@
 #include "server/dd_api.h"
 #include "server/dd_creds.h"
 #include "server/dd_model.h"
-#include "store/dd_store_client_events.h"
+#include "store/dd_store_connections.h"
 
-#define REGION "us-east-1"
+#define REGION DD_DEMO_REGION
 #define MARKER ".iotdefender-broker-demo"
-
-struct bdemo {
-	struct dd_service svc;
-	char account[16];
-	char dir[4096];
-	bool failed;
-};
-
-static json_t *call(struct bdemo *d, const char *service, const char *op, json_t *in)
-{
-	json_t *out = NULL;
-	char err[1200];
-	int rc = dd_api_call(&d->svc, d->account, REGION, service, op, in, &out, err, sizeof err);
-	json_decref(in);
-	if (rc) {
-		fprintf(stderr, "demo: %s %s failed: %s\n", service, op, err);
-		d->failed = true;
-		return NULL;
-	}
-	return out ? out : json_object();
-}
 
 bool dd_broker_demo_requested(int argc, char **argv)
 {
@@ -169,47 +149,20 @@ static int write_text(const char *path, const char *text, mode_t mode)
 	return ok && chmod(path, mode) == 0 ? 0 : -1;
 }
 
-static int prepare_dir(const char *dir)
-{
-	char marker[4200];
-	snprintf(marker, sizeof marker, "%s/%s", dir, MARKER);
-	struct stat sb;
-	if (stat(dir, &sb) == 0) {
-		if (stat(marker, &sb) != 0) {
-			fprintf(stderr, "demo: %s exists and was not made by the broker demo; give another --data-dir\n", dir);
-			return -1;
-		}
-		char cmd[4400];
-		snprintf(cmd, sizeof cmd, "rm -rf -- '%s'", dir);
-		if (strchr(dir, '\'') || system(cmd) != 0) {
-			fprintf(stderr, "demo: cannot clear %s\n", dir);
-			return -1;
-		}
-	}
-	if (mkdir(dir, 0700) != 0) {
-		fprintf(stderr, "demo: cannot create %s: %s\n", dir, strerror(errno));
-		return -1;
-	}
-	return write_text(marker, "made by iotdefender demo --broker; replaced by the next run\n", 0644);
-}
-
 /* Connection events recorded for a client id: connects and disconnects, last reason. */
-static void events_of(struct bdemo *d, const char *client, int *connects, int *disconnects, char *reason, size_t rlen)
+static void events_of(struct dd_demo *d, const char *client, int *connects, int *disconnects, char *reason, size_t rlen)
 {
 	*connects = *disconnects = 0;
 	if (reason)
 		reason[0] = 0;
 	struct dd_db *db = dd_store_db(d->svc.store);
-	char ar[DD_ACCOUNT_REGION_SIZE];
-	if (dd_account_region_make(ar, d->account, REGION))
-		return;
-	if (db && dd_store_client_events_tally(db, ar, client, connects, disconnects, reason, reason ? rlen : 0))
+	if (db && dd_store_connections_tally(db, d->account_region, client, connects, disconnects, reason, reason ? rlen : 0))
 		dd_log_warn("demo: cannot read the connection events of %s", client);
 }
 
-static char *create_cert(struct bdemo *d, const char *name, char *id, size_t idlen)
+static char *create_cert(struct dd_demo *d, const char *name, char *id, size_t idlen)
 {
-	json_t *c = call(d, "iot", "CreateKeysAndCertificate", json_pack("{s:b}", "setAsActive", 1));
+	json_t *c = dd_demo_call(d, "iot", "CreateKeysAndCertificate", json_pack("{s:b}", "setAsActive", 1));
 	if (!c)
 		return NULL;
 	char crt[4300], key[4300];
@@ -224,25 +177,6 @@ static char *create_cert(struct bdemo *d, const char *name, char *id, size_t idl
 		d->failed = true;
 	}
 	json_decref(c);
-	return arn;
-}
-
-static const char *trust_iot =
-	"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"iot.amazonaws.com\"},"
-	"\"Action\":\"sts:AssumeRole\"}]}";
-
-static char *role(struct bdemo *d, const char *name, const char *managed, const char *inline_doc)
-{
-	json_t *r = call(d, "iam", "CreateRole", json_pack("{s:s, s:s}", "RoleName", name, "AssumeRolePolicyDocument", trust_iot));
-	if (!r)
-		return NULL;
-	char *arn = strdup(json_string_value(json_object_get(json_object_get(r, "Role"), "Arn")));
-	json_decref(r);
-	if (managed)
-		json_decref(call(d, "iam", "AttachRolePolicy", json_pack("{s:s, s:s}", "RoleName", name, "PolicyArn", managed)));
-	if (inline_doc)
-		json_decref(call(d, "iam", "PutRolePolicy", json_pack("{s:s, s:s, s:s}", "RoleName", name, "PolicyName", "inline",
-								  "PolicyDocument", inline_doc)));
 	return arn;
 }
 
@@ -288,33 +222,16 @@ int dd_broker_demo_main(int argc, char **argv)
 		fprintf(stderr, "demo: the broker plugin %s is missing (install mosquitto-dev and rebuild)\n", DD_PLUGIN_PATH);
 		return 1;
 	}
-	if (prepare_dir(dir))
+	if (dd_demo_prepare_dir(dir, MARKER, "made by iotdefender demo --broker; replaced by the next run\n", "broker demo"))
 		return 1;
 	dd_log_set_level(DD_LOG_WARN);
 	if (dd_models_load())
 		return 1;
-	static struct bdemo d;
+	static struct dd_demo d;
 	memset(&d, 0, sizeof d);
-	if (!realpath(dir, d.dir))
+	if (dd_demo_open(&d, dir))
 		return 1;
-	d.svc.audit_workers = 1;
-	if (dd_service_init(&d.svc, d.dir)) {
-		fprintf(stderr, "demo: cannot open %s\n", dir);
-		return 1;
-	}
-	char path[4400], err[512];
-	snprintf(path, sizeof path, "%s/credentials", d.dir);
-	struct dd_creds creds;
-	if (dd_creds_generate(path, &creds, err, sizeof err)) {
-		fprintf(stderr, "demo: %s\n", err);
-		return 1;
-	}
-	snprintf(d.account, sizeof d.account, "%s", creds.items[0].account);
-	dd_creds_free(&creds);
-	snprintf(d.svc.endpoint_url, sizeof d.svc.endpoint_url, "http://127.0.0.1:7878");
-	snprintf(d.svc.endpoint_host, sizeof d.svc.endpoint_host, "127.0.0.1:7878");
-	if (dd_outbox_start(&d.svc) || dd_audit_start(&d.svc) || dd_mitigation_engine_start(&d.svc))
-		return 1;
+	char path[4400];
 	pid_t broker = -1, subs[3] = { -1, -1, -1 };
 	int rc = 1;
 	char *shared_arn = NULL, *solo_arn = NULL, *audit_role = NULL, *mit_role = NULL;
@@ -325,15 +242,15 @@ int dd_broker_demo_main(int argc, char **argv)
 	mkdir(path, 0700);
 	shared_arn = create_cert(&d, "shared", shared_id, sizeof shared_id);
 	solo_arn = create_cert(&d, "solo", solo_id, sizeof solo_id);
-	json_decref(call(&d, "iot", "CreatePolicy", json_pack("{s:s, s:s}", "policyName", "DemoDevicePolicy", "policyDocument",
+	json_decref(dd_demo_call(&d, "iot", "CreatePolicy", json_pack("{s:s, s:s}", "policyName", "DemoDevicePolicy", "policyDocument",
 		"{\"Version\":\"2012-10-17\",\"Statement\":["
 		"{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"arn:aws:iot:" REGION ":*:client/sensor-*\"},"
 		"{\"Effect\":\"Allow\",\"Action\":[\"iot:Subscribe\"],\"Resource\":\"arn:aws:iot:" REGION ":*:topicfilter/demo/*\"},"
 		"{\"Effect\":\"Allow\",\"Action\":[\"iot:Publish\",\"iot:Receive\"],\"Resource\":\"arn:aws:iot:" REGION ":*:topic/demo/*\"}]}")));
 	if (d.failed || !shared_arn || !solo_arn)
 		goto out;
-	json_decref(call(&d, "iot", "AttachPolicy", json_pack("{s:s, s:s}", "policyName", "DemoDevicePolicy", "target", shared_arn)));
-	json_decref(call(&d, "iot", "AttachPolicy", json_pack("{s:s, s:s}", "policyName", "DemoDevicePolicy", "target", solo_arn)));
+	json_decref(dd_demo_call(&d, "iot", "AttachPolicy", json_pack("{s:s, s:s}", "policyName", "DemoDevicePolicy", "target", shared_arn)));
+	json_decref(dd_demo_call(&d, "iot", "AttachPolicy", json_pack("{s:s, s:s}", "policyName", "DemoDevicePolicy", "target", solo_arn)));
 	printf("   shared certificate %s\n   sensor-3 certificate %s\n", shared_id, solo_id);
 
 	int port = free_port();
@@ -388,29 +305,29 @@ int dd_broker_demo_main(int argc, char **argv)
 	}
 
 	printf("== Audit: DEVICE_CERTIFICATE_SHARED_CHECK on the devices' real connections\n");
-	audit_role = role(&d, "DemoAuditRole", "arn:aws:iam::aws:policy/service-role/AWSIoTDeviceDefenderAudit", NULL);
-	mit_role = role(&d, "DemoMitigationRole", NULL,
+	audit_role = dd_demo_role(&d, "DemoAuditRole", "arn:aws:iam::aws:policy/service-role/AWSIoTDeviceDefenderAudit", NULL);
+	mit_role = dd_demo_role(&d, "DemoMitigationRole", NULL,
 			"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:UpdateCertificate\",\"Resource\":\"*\"}]}");
 	if (!audit_role || !mit_role)
 		goto out;
-	json_decref(call(&d, "iot", "UpdateAccountAuditConfiguration",
+	json_decref(dd_demo_call(&d, "iot", "UpdateAccountAuditConfiguration",
 			 json_pack("{s:s, s:{s:{s:b}}}", "roleArn", audit_role, "auditCheckConfigurations",
 				   "DEVICE_CERTIFICATE_SHARED_CHECK", "enabled", 1)));
-	json_t *t = call(&d, "iot", "StartOnDemandAuditTask", json_pack("{s:[s]}", "targetCheckNames", "DEVICE_CERTIFICATE_SHARED_CHECK"));
+	json_t *t = dd_demo_call(&d, "iot", "StartOnDemandAuditTask", json_pack("{s:[s]}", "targetCheckNames", "DEVICE_CERTIFICATE_SHARED_CHECK"));
 	if (!t)
 		goto out;
 	char task[80];
 	snprintf(task, sizeof task, "%s", status_of(t, "taskId"));
 	json_decref(t);
 	for (int i = 0; i < 600; i++) {
-		t = call(&d, "iot", "DescribeAuditTask", json_pack("{s:s}", "taskId", task));
+		t = dd_demo_call(&d, "iot", "DescribeAuditTask", json_pack("{s:s}", "taskId", task));
 		bool done = t && strcmp(status_of(t, "taskStatus"), "IN_PROGRESS") != 0;
 		json_decref(t);
 		if (done || !t)
 			break;
 		sleep_ms(100);
 	}
-	json_t *f = call(&d, "iot", "ListAuditFindings", json_pack("{s:s}", "taskId", task));
+	json_t *f = dd_demo_call(&d, "iot", "ListAuditFindings", json_pack("{s:s}", "taskId", task));
 	char finding[80] = "";
 	size_t i;
 	json_t *e;
@@ -432,16 +349,16 @@ int dd_broker_demo_main(int argc, char **argv)
 	}
 
 	printf("== Mitigation: UPDATE_DEVICE_CERTIFICATE (DEACTIVATE) on the finding\n");
-	json_decref(call(&d, "iot", "CreateMitigationAction",
+	json_decref(dd_demo_call(&d, "iot", "CreateMitigationAction",
 			 json_pack("{s:s, s:s, s:{s:{s:s}}}", "actionName", "DeactivateSharedCertificate", "roleArn", mit_role,
 				   "actionParams", "updateDeviceCertificateParams", "action", "DEACTIVATE")));
-	json_decref(call(&d, "iot", "StartAuditMitigationActionsTask",
+	json_decref(dd_demo_call(&d, "iot", "StartAuditMitigationActionsTask",
 			 json_pack("{s:s, s:{s:[s]}, s:{s:[s]}, s:s}", "taskId", "demo-broker-mitigation", "target", "findingIds", finding,
 				   "auditCheckToActionsMapping", "DEVICE_CERTIFICATE_SHARED_CHECK", "DeactivateSharedCertificate",
 				   "clientRequestToken", "demo-broker-mitigation")));
 	double t0 = now_s(), inactive_at = 0;
 	for (int k = 0; k < 600 && !d.failed; k++) {
-		json_t *dc = call(&d, "iot", "DescribeCertificate", json_pack("{s:s}", "certificateId", shared_id));
+		json_t *dc = dd_demo_call(&d, "iot", "DescribeCertificate", json_pack("{s:s}", "certificateId", shared_id));
 		bool inactive = dc && strcmp(status_of(json_object_get(dc, "certificateDescription"), "status"), "INACTIVE") == 0;
 		json_decref(dc);
 		if (inactive) {
@@ -512,10 +429,6 @@ out:
 	free(solo_arn);
 	free(audit_role);
 	free(mit_role);
-	dd_mitigation_engine_stop(&d.svc);
-	dd_audit_stop(&d.svc);
-	dd_outbox_stop(&d.svc);
-	dd_service_close(&d.svc);
-	dd_models_free();
+	dd_demo_close(&d);
 	return d.failed ? 1 : rc;
 }

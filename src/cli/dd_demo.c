@@ -6,7 +6,9 @@
  * takeover, an over-broad Cognito guest role), enables every check, runs an on-demand
  * audit with the real engine, prints the results grouped as the console's Results page
  * does, then deactivates the shared certificate with a mitigation action and shows it.
- * Everything goes through the same handlers (and model validation) as API requests.
+ * Everything goes through the same handlers (and model validation) as API requests. The
+ * set-up the broker demo shares (service, credentials, engines, calls, roles, the data
+ * directory) is here too, as dd_demo_*.
  */
 #include "cli/dd_demo.h"
 
@@ -34,19 +36,10 @@
 #include "server/dd_dirlock.h"
 #include "server/dd_model.h"
 
-/* The lab lives in one region, the one the aws CLI and boto3 default to. */
-#define REGION DD_DEFAULT_REGION
+#define REGION DD_DEMO_REGION
 #define MARKER ".iotdefender-demo"
 
-struct demo {
-	struct dd_service svc;
-	char account[13];
-	char account_region[DD_ACCOUNT_REGION_SIZE];  /* of REGION: for the store calls */
-	bool failed;
-};
-
-/* Calls an operation; on failure prints it and marks the demo failed. Steals in. */
-static json_t *call(struct demo *d, const char *service, const char *op, json_t *in)
+json_t *dd_demo_call(struct dd_demo *d, const char *service, const char *op, json_t *in)
 {
 	json_t *out = NULL;
 	char err[1200];
@@ -74,17 +67,17 @@ static const char *trust_iot =
 	"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"iot.amazonaws.com\"},"
 	"\"Action\":\"sts:AssumeRole\"}]}";
 
-static char *role(struct demo *d, const char *name, const char *managed, const char *inline_doc)
+char *dd_demo_role(struct dd_demo *d, const char *name, const char *managed, const char *inline_doc)
 {
-	json_t *r = call(d, "iam", "CreateRole", json_pack("{s:s, s:s}", "RoleName", name, "AssumeRolePolicyDocument", trust_iot));
+	json_t *r = dd_demo_call(d, "iam", "CreateRole", json_pack("{s:s, s:s}", "RoleName", name, "AssumeRolePolicyDocument", trust_iot));
 	if (!r)
 		return NULL;
 	char *arn = strdup(json_string_value(json_object_get(json_object_get(r, "Role"), "Arn")));
 	json_decref(r);
 	if (managed)
-		json_decref(call(d, "iam", "AttachRolePolicy", json_pack("{s:s, s:s}", "RoleName", name, "PolicyArn", managed)));
+		json_decref(dd_demo_call(d, "iam", "AttachRolePolicy", json_pack("{s:s, s:s}", "RoleName", name, "PolicyArn", managed)));
 	if (inline_doc)
-		json_decref(call(d, "iam", "PutRolePolicy", json_pack("{s:s, s:s, s:s}", "RoleName", name, "PolicyName", "inline",
+		json_decref(dd_demo_call(d, "iam", "PutRolePolicy", json_pack("{s:s, s:s, s:s}", "RoleName", name, "PolicyName", "inline",
 								  "PolicyDocument", inline_doc)));
 	return arn;
 }
@@ -137,10 +130,10 @@ out:
 	return out;
 }
 
-static json_t *wait_status(struct demo *d, const char *op, const char *id_key, const char *id, const char *status_key)
+static json_t *wait_status(struct dd_demo *d, const char *op, const char *id_key, const char *id, const char *status_key)
 {
 	for (int i = 0; i < 600; i++) {
-		json_t *t = call(d, "iot", op, json_pack("{s:s}", id_key, id));
+		json_t *t = dd_demo_call(d, "iot", op, json_pack("{s:s}", id_key, id));
 		if (!t)
 			return NULL;
 		const char *st = json_string_value(json_object_get(t, status_key));
@@ -176,14 +169,14 @@ static const char *resource_label(json_t *res, char *buf, size_t len)
 	return buf;
 }
 
-static int prepare_dir(const char *dir)
+int dd_demo_prepare_dir(const char *dir, const char *marker_name, const char *text, const char *what)
 {
 	char marker[4200];
-	snprintf(marker, sizeof marker, "%s/%s", dir, MARKER);
+	snprintf(marker, sizeof marker, "%s/%s", dir, marker_name);
 	struct stat sb;
 	if (stat(dir, &sb) == 0) {
 		if (stat(marker, &sb) != 0) {
-			fprintf(stderr, "demo: %s exists and was not made by the demo; give another --data-dir\n", dir);
+			fprintf(stderr, "demo: %s exists and was not made by the %s; give another --data-dir\n", dir, what);
 			return -1;
 		}
 		char cmd[4400];
@@ -200,9 +193,48 @@ static int prepare_dir(const char *dir)
 	FILE *f = fopen(marker, "w");
 	if (!f)
 		return -1;
-	fputs("made by iotdefender demo; removed and recreated by the next demo run\n", f);
-	fclose(f);
+	int ok = fputs(text, f) >= 0;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+int dd_demo_open(struct dd_demo *d, const char *dir)
+{
+	if (!realpath(dir, d->dir)) {
+		fprintf(stderr, "demo: cannot resolve %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	d->svc.audit_workers = 1;
+	if (dd_service_init(&d->svc, d->dir)) {
+		fprintf(stderr, "demo: cannot open %s\n", dir);
+		return -1;
+	}
+	char cred_path[4200], err[512];
+	snprintf(cred_path, sizeof cred_path, "%s/credentials", d->dir);
+	struct dd_creds creds;
+	if (dd_creds_generate(cred_path, &creds, err, sizeof err)) {
+		fprintf(stderr, "demo: %s\n", err);
+		return -1;
+	}
+	snprintf(d->account, sizeof d->account, "%s", creds.items[0].account);
+	dd_creds_free(&creds);
+	if (dd_account_region_make(d->account_region, d->account, REGION)) {
+		fprintf(stderr, "demo: the generated account id %s is not valid\n", d->account);
+		return -1;
+	}
+	snprintf(d->svc.endpoint_url, sizeof d->svc.endpoint_url, "http://127.0.0.1:7878");
+	snprintf(d->svc.endpoint_host, sizeof d->svc.endpoint_host, "127.0.0.1:7878");
+	if (dd_outbox_start(&d->svc) || dd_audit_engine_start(&d->svc) || dd_mitigation_engine_start(&d->svc))
+		return -1;
 	return 0;
+}
+
+void dd_demo_close(struct dd_demo *d)
+{
+	dd_mitigation_engine_stop(&d->svc);
+	dd_audit_engine_stop(&d->svc);
+	dd_outbox_stop(&d->svc);
+	dd_service_close(&d->svc);
+	dd_models_free();
 }
 
 static void usage(FILE *f)
@@ -248,7 +280,7 @@ int dd_demo_main(int argc, char **argv)
 		dd_dirlock_release(lock);
 		lock = NULL;
 	}
-	if (prepare_dir(dir))
+	if (dd_demo_prepare_dir(dir, MARKER, "made by iotdefender demo; removed and recreated by the next demo run\n", "demo"))
 		return 1;
 	if (dd_dirlock_acquire(dir, &lock, lerr, sizeof lerr)) {
 		fprintf(stderr, "demo: %s\n", lerr);
@@ -257,66 +289,46 @@ int dd_demo_main(int argc, char **argv)
 	dd_log_set_level(DD_LOG_WARN);
 	if (dd_models_load())
 		return 1;
-	static struct demo d;
+	static struct dd_demo d;
 	memset(&d, 0, sizeof d);
-	d.svc.audit_workers = 1;
-	if (dd_service_init(&d.svc, dir)) {
-		fprintf(stderr, "demo: cannot open %s\n", dir);
-		return 1;
-	}
-	char cred_path[4200], err[512];
-	snprintf(cred_path, sizeof cred_path, "%s/credentials", dir);
-	struct dd_creds creds;
-	if (dd_creds_generate(cred_path, &creds, err, sizeof err)) {
-		fprintf(stderr, "demo: %s\n", err);
-		return 1;
-	}
-	snprintf(d.account, sizeof d.account, "%s", creds.items[0].account);
-	dd_creds_free(&creds);
-	if (dd_account_region_make(d.account_region, d.account, REGION)) {
-		fprintf(stderr, "demo: the generated account id %s is not valid\n", d.account);
-		return 1;
-	}
-	snprintf(d.svc.endpoint_url, sizeof d.svc.endpoint_url, "http://127.0.0.1:7878");
-	snprintf(d.svc.endpoint_host, sizeof d.svc.endpoint_host, "127.0.0.1:7878");
-	if (dd_outbox_start(&d.svc) || dd_audit_start(&d.svc) || dd_mitigation_engine_start(&d.svc))
+	if (dd_demo_open(&d, dir))
 		return 1;
 
 	printf("== Building the lab fleet in account %s, region %s (data in %s)\n", d.account, REGION, dir);
-	char *audit_role = role(&d, "AWSIoTDeviceDefenderAuditRole",
+	char *audit_role = dd_demo_role(&d, "AWSIoTDeviceDefenderAuditRole",
 				"arn:aws:iam::aws:policy/service-role/AWSIoTDeviceDefenderAudit", NULL);
-	char *mitig_role = role(&d, "IoTMitigationActionRole",
+	char *mitig_role = dd_demo_role(&d, "IoTMitigationActionRole",
 				"arn:aws:iam::aws:policy/service-role/AWSIoTDeviceDefenderUpdateDeviceCertMitigationAction", NULL);
-	char *guest_role = role(&d, "CognitoGuestRole", NULL,
+	char *guest_role = dd_demo_role(&d, "CognitoGuestRole", NULL,
 				"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:*\",\"Resource\":\"*\"}]}");
 	const char *things[] = { "smart-lock-1", "smart-lock-2", "thermostat", "camera", "doorbell" };
 	for (int i = 0; i < 5; i++)
-		json_decref(call(&d, "iot", "CreateThing", json_pack("{s:s}", "thingName", things[i])));
+		json_decref(dd_demo_call(&d, "iot", "CreateThing", json_pack("{s:s}", "thingName", things[i])));
 
 	/* two devices sharing one certificate, attached to an overly permissive policy */
-	json_t *shared = call(&d, "iot", "CreateKeysAndCertificate", json_pack("{s:b}", "setAsActive", 1));
-	json_t *own = call(&d, "iot", "CreateKeysAndCertificate", json_pack("{s:b}", "setAsActive", 1));
+	json_t *shared = dd_demo_call(&d, "iot", "CreateKeysAndCertificate", json_pack("{s:b}", "setAsActive", 1));
+	json_t *own = dd_demo_call(&d, "iot", "CreateKeysAndCertificate", json_pack("{s:b}", "setAsActive", 1));
 	if (!shared || !own)
 		goto done;
 	const char *shared_arn = json_string_value(json_object_get(shared, "certificateArn"));
 	const char *shared_id = json_string_value(json_object_get(shared, "certificateId"));
-	json_decref(call(&d, "iot", "AttachThingPrincipal", json_pack("{s:s, s:s}", "thingName", "smart-lock-1", "principal", shared_arn)));
-	json_decref(call(&d, "iot", "AttachThingPrincipal", json_pack("{s:s, s:s}", "thingName", "smart-lock-2", "principal", shared_arn)));
-	json_decref(call(&d, "iot", "AttachThingPrincipal", json_pack("{s:s, s:s}", "thingName", "thermostat", "principal",
+	json_decref(dd_demo_call(&d, "iot", "AttachThingPrincipal", json_pack("{s:s, s:s}", "thingName", "smart-lock-1", "principal", shared_arn)));
+	json_decref(dd_demo_call(&d, "iot", "AttachThingPrincipal", json_pack("{s:s, s:s}", "thingName", "smart-lock-2", "principal", shared_arn)));
+	json_decref(dd_demo_call(&d, "iot", "AttachThingPrincipal", json_pack("{s:s, s:s}", "thingName", "thermostat", "principal",
 								      json_string_value(json_object_get(own, "certificateArn")))));
-	json_decref(call(&d, "iot", "CreatePolicy", json_pack("{s:s, s:s}", "policyName", "LabDevicePolicy", "policyDocument",
+	json_decref(dd_demo_call(&d, "iot", "CreatePolicy", json_pack("{s:s, s:s}", "policyName", "LabDevicePolicy", "policyDocument",
 		"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:*\",\"Resource\":\"*\"}]}")));
-	json_decref(call(&d, "iot", "CreatePolicy", json_pack("{s:s, s:s}", "policyName", "ScopedDevicePolicy", "policyDocument",
+	json_decref(dd_demo_call(&d, "iot", "CreatePolicy", json_pack("{s:s, s:s}", "policyName", "ScopedDevicePolicy", "policyDocument",
 		"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":"
 		"\"arn:aws:iot:us-east-1:*:client/${iot:Connection.Thing.ThingName}\"}]}")));
-	json_decref(call(&d, "iot", "AttachPolicy", json_pack("{s:s, s:s}", "policyName", "LabDevicePolicy", "target", shared_arn)));
+	json_decref(dd_demo_call(&d, "iot", "AttachPolicy", json_pack("{s:s, s:s}", "policyName", "LabDevicePolicy", "target", shared_arn)));
 
 	/* an expiring certificate (10 days left) for the camera */
 	char *cert_pem = NULL, *pub = NULL, *priv = NULL;
 	if (dd_x509_issue(d.svc.ca_cert_pem, d.svc.ca_key_pem, "camera", 10, &cert_pem, &pub, &priv) == 0) {
-		json_t *r = call(&d, "iot", "RegisterCertificateWithoutCA", json_pack("{s:s, s:s}", "certificatePem", cert_pem, "status", "ACTIVE"));
+		json_t *r = dd_demo_call(&d, "iot", "RegisterCertificateWithoutCA", json_pack("{s:s, s:s}", "certificatePem", cert_pem, "status", "ACTIVE"));
 		if (r)
-			json_decref(call(&d, "iot", "AttachThingPrincipal", json_pack("{s:s, s:s}", "thingName", "camera", "principal",
+			json_decref(dd_demo_call(&d, "iot", "AttachThingPrincipal", json_pack("{s:s, s:s}", "thingName", "camera", "principal",
 										      json_string_value(json_object_get(r, "certificateArn")))));
 		json_decref(r);
 	}
@@ -328,21 +340,21 @@ int dd_demo_main(int argc, char **argv)
 	/* a revoked certificate: the doorbell's, issued by the lab's own CA, on its CRL */
 	char *ca_pem = NULL, *ca_key = NULL;
 	if (dd_x509_ca_create("Lab Device CA", &ca_pem, &ca_key) == 0) {
-		json_t *ca = call(&d, "iot", "RegisterCACertificate", json_pack("{s:s, s:b, s:s}", "caCertificate", ca_pem,
+		json_t *ca = dd_demo_call(&d, "iot", "RegisterCACertificate", json_pack("{s:s, s:b, s:s}", "caCertificate", ca_pem,
 										     "setAsActive", 1, "certificateMode", "SNI_ONLY"));
 		if (ca && dd_x509_issue(ca_pem, ca_key, "doorbell", 365, &cert_pem, &pub, &priv) == 0) {
-			json_t *r = call(&d, "iot", "RegisterCertificate", json_pack("{s:s, s:s, s:s}", "certificatePem", cert_pem,
+			json_t *r = dd_demo_call(&d, "iot", "RegisterCertificate", json_pack("{s:s, s:s, s:s}", "certificatePem", cert_pem,
 										     "caCertificatePem", ca_pem, "status", "ACTIVE"));
 			struct dd_cert_facts f;
 			char perr[256];
 			if (r && dd_x509_parse(cert_pem, strlen(cert_pem), &f, perr, sizeof perr) == 0) {
-				json_decref(call(&d, "iot", "AttachThingPrincipal", json_pack("{s:s, s:s}", "thingName", "doorbell", "principal",
+				json_decref(dd_demo_call(&d, "iot", "AttachThingPrincipal", json_pack("{s:s, s:s}", "thingName", "doorbell", "principal",
 											      json_string_value(json_object_get(r, "certificateArn")))));
 				char *crl = make_crl(ca_pem, ca_key, f.serial_hex);
 				char cerr[512];
 				if (!crl || dd_crl_import(dd_store_db(d.svc.store), d.account_region,
 							  json_string_value(json_object_get(ca, "certificateId")), crl, strlen(crl),
-							  "import", dd_now_ms(), NULL, cerr, sizeof cerr)) {
+							  "import", dd_time_now_ms(), NULL, cerr, sizeof cerr)) {
 					fprintf(stderr, "demo: the lab CA's CRL could not be imported: %s\n", crl ? cerr : "not built");
 					d.failed = true;
 				}
@@ -363,7 +375,7 @@ int dd_demo_main(int argc, char **argv)
 	 * camera's client id taken over by another connection */
 	{
 		char body[2048];
-		long long t = (long long)dd_now_ms() - 3600000LL;
+		long long t = (long long)dd_time_now_ms() - 3600000LL;
 		snprintf(body, sizeof body,
 			 "{\"event\":\"connect\",\"clientId\":\"smart-lock-1\",\"certificateId\":\"%s\",\"timestamp\":%lld,\"sourceIp\":\"198.51.100.7\"}\n"
 			 "{\"event\":\"connect\",\"clientId\":\"smart-lock-2\",\"certificateId\":\"%s\",\"timestamp\":%lld,\"sourceIp\":\"203.0.113.9\"}\n"
@@ -376,7 +388,7 @@ int dd_demo_main(int argc, char **argv)
 			 json_string_value(json_object_get(own, "certificateId")), t + 120000,
 			 json_string_value(json_object_get(own, "certificateId")), t + 120000);
 		struct dd_ctx cx = { .svc = &d.svc, .db = dd_store_db(d.svc.store), .account = d.account, .region = REGION,
-				     .request_id = "demo", .now_ms = dd_now_ms() };
+				     .request_id = "demo", .now_ms = dd_time_now_ms() };
 		json_t *o = NULL;
 		if (dd_ctx_set_account_region(&cx) || dd_iot_ingest_connection_events(&cx, body, strlen(body), &o)) {
 			fprintf(stderr, "demo: connection events: %s\n", cx.err_msg);
@@ -386,10 +398,10 @@ int dd_demo_main(int argc, char **argv)
 	}
 
 	/* a Cognito identity pool whose guest role may do anything in IoT */
-	json_t *pool = call(&d, "cognito-identity", "CreateIdentityPool", json_pack("{s:s, s:b}", "IdentityPoolName", "LabPool",
+	json_t *pool = dd_demo_call(&d, "cognito-identity", "CreateIdentityPool", json_pack("{s:s, s:b}", "IdentityPoolName", "LabPool",
 										    "AllowUnauthenticatedIdentities", 1));
 	if (pool && guest_role)
-		json_decref(call(&d, "cognito-identity", "SetIdentityPoolRoles",
+		json_decref(dd_demo_call(&d, "cognito-identity", "SetIdentityPoolRoles",
 				 json_pack("{s:O, s:{s:s}}", "IdentityPoolId", json_object_get(pool, "IdentityPoolId"), "Roles",
 					   "unauthenticated", guest_role)));
 	json_decref(pool);
@@ -398,7 +410,7 @@ int dd_demo_main(int argc, char **argv)
 
 	/* enable every check and audit */
 	json_t *checks = json_object(), *names = json_array();
-	json_t *cfgdesc = call(&d, "iot", "DescribeAccountAuditConfiguration", json_object());
+	json_t *cfgdesc = dd_demo_call(&d, "iot", "DescribeAccountAuditConfiguration", json_object());
 	const char *cn;
 	json_t *cv;
 	json_object_foreach(json_object_get(cfgdesc, "auditCheckConfigurations"), cn, cv) {
@@ -406,10 +418,10 @@ int dd_demo_main(int argc, char **argv)
 		json_array_append_new(names, json_string(cn));
 	}
 	json_decref(cfgdesc);
-	json_decref(call(&d, "iot", "UpdateAccountAuditConfiguration", json_pack("{s:s, s:o}", "roleArn", audit_role ? audit_role : "",
+	json_decref(dd_demo_call(&d, "iot", "UpdateAccountAuditConfiguration", json_pack("{s:s, s:o}", "roleArn", audit_role ? audit_role : "",
 										     "auditCheckConfigurations", checks)));
 	printf("== Running an on-demand audit with all %zu checks\n", json_array_size(names));
-	json_t *started = call(&d, "iot", "StartOnDemandAuditTask", json_pack("{s:o}", "targetCheckNames", names));
+	json_t *started = dd_demo_call(&d, "iot", "StartOnDemandAuditTask", json_pack("{s:o}", "targetCheckNames", names));
 	if (!started)
 		goto done;
 	char task_id[64];
@@ -427,7 +439,7 @@ int dd_demo_main(int argc, char **argv)
 	       (long long)json_integer_value(json_object_get(stats, "waitingForDataCollectionChecks")));
 
 	/* Results page: noncompliant checks with their resources, then the rest */
-	json_t *findings = call(&d, "iot", "ListAuditFindings", json_pack("{s:s, s:i}", "taskId", task_id, "maxResults", 250));
+	json_t *findings = dd_demo_call(&d, "iot", "ListAuditFindings", json_pack("{s:s, s:i}", "taskId", task_id, "maxResults", 250));
 	printf("== Non-compliant checks\n");
 	json_object_foreach(json_object_get(task, "auditDetails"), cn, cv) {
 		if (strcmp(json_string_value(json_object_get(cv, "checkRunStatus")), "COMPLETED_NON_COMPLIANT") != 0)
@@ -466,7 +478,7 @@ int dd_demo_main(int argc, char **argv)
 		printf("   (mitigation actions are not available in this build)\n");
 		goto done;
 	}
-	json_t *ma = call(&d, "iot", "CreateMitigationAction", json_pack("{s:s, s:s, s:{s:{s:s}}}", "actionName", "DeactivateSharedCertificate",
+	json_t *ma = dd_demo_call(&d, "iot", "CreateMitigationAction", json_pack("{s:s, s:s, s:{s:{s:s}}}", "actionName", "DeactivateSharedCertificate",
 									  "roleArn", mitig_role ? mitig_role : "", "actionParams",
 									  "updateDeviceCertificateParams", "action", "DEACTIVATE"));
 	if (!ma) {
@@ -481,7 +493,7 @@ int dd_demo_main(int argc, char **argv)
 		dd_hex_encode(r16, 16, mtask);
 	else
 		snprintf(mtask, sizeof mtask, "demo-mitigation");
-	json_t *ms = call(&d, "iot", "StartAuditMitigationActionsTask",
+	json_t *ms = dd_demo_call(&d, "iot", "StartAuditMitigationActionsTask",
 			  json_pack("{s:s, s:{s:s}, s:{s:[s]}, s:s}", "taskId", mtask, "target", "auditTaskId", task_id,
 				    "auditCheckToActionsMapping", "DEVICE_CERTIFICATE_SHARED_CHECK", "DeactivateSharedCertificate",
 				    "clientRequestToken", mtask));
@@ -491,7 +503,7 @@ int dd_demo_main(int argc, char **argv)
 		printf("   mitigation task %s %s\n", mtask, json_string_value(json_object_get(mt, "taskStatus")));
 		json_decref(mt);
 	}
-	json_t *desc = call(&d, "iot", "DescribeCertificate", json_pack("{s:s}", "certificateId", shared_id));
+	json_t *desc = dd_demo_call(&d, "iot", "DescribeCertificate", json_pack("{s:s}", "certificateId", shared_id));
 	if (desc) {
 		printf("   certificate %.12s… is now %s\n", shared_id,
 		       json_string_value(json_object_get(json_object_get(desc, "certificateDescription"), "status")));
@@ -503,11 +515,7 @@ done:
 	free(audit_role);
 	free(mitig_role);
 	free(guest_role);
-	dd_mitigation_engine_stop(&d.svc);
-	dd_audit_stop(&d.svc);
-	dd_outbox_stop(&d.svc);
-	dd_service_close(&d.svc);
-	dd_models_free();
+	dd_demo_close(&d);
 	printf("\nThe fleet stays in %s. Explore it with the aws CLI:\n"
 	       "  iotdefender serve --data-dir %s     (prints the export lines for its access key)\n", dir, dir);
 	return d.failed ? 1 : 0;

@@ -125,7 +125,7 @@ static int cmd_backup(int argc, char **argv)
 		return 2;
 	}
 	char err[1024];
-	int64_t t0 = dd_now_ms();
+	int64_t t0 = dd_time_now_ms();
 	if (dd_store_backup(o.dir, o.file, err, sizeof err)) {
 		fprintf(stderr, "iotdefender: backup: %s\n", err);
 		return 1;
@@ -133,7 +133,7 @@ static int cmd_backup(int argc, char **argv)
 	struct stat sb;
 	long long size = stat(o.file, &sb) == 0 ? (long long)sb.st_size : -1;
 	printf("iotdefender: backed up %s/iotdefender.db to %s (%lld bytes, integrity ok, %lld ms)\n", o.dir, o.file,
-	       size, (long long)(dd_now_ms() - t0));
+	       size, (long long)(dd_time_now_ms() - t0));
 	return 0;
 }
 
@@ -162,13 +162,13 @@ static int cmd_restore(int argc, char **argv)
 	}
 	char err[1024];
 	int v = 0;
-	if (dd_store_file_version(o.file, &v, err, sizeof err)) {
+	if (dd_store_backup_file_version(o.file, &v, err, sizeof err)) {
 		fprintf(stderr, "iotdefender: restore: %s: %s\n", o.file, err);
 		return 1;
 	}
-	if (v > dd_store_binary_schema_version()) {
+	if (v > dd_store_backup_binary_schema_version()) {
 		fprintf(stderr, "iotdefender: restore: %s has schema version %d, newer than this binary's %d\n", o.file, v,
-			dd_store_binary_schema_version());
+			dd_store_backup_binary_schema_version());
 		return 1;
 	}
 	struct dd_dirlock *lock = NULL;
@@ -213,7 +213,7 @@ static int cmd_restore(int argc, char **argv)
 		goto out;
 	}
 	printf("iotdefender: restored %s from %s (schema %d%s)\n", db, o.file, v,
-	       v < dd_store_binary_schema_version() ? "; migrated at the next start" : "");
+	       v < dd_store_backup_binary_schema_version() ? "; migrated at the next start" : "");
 	rc = 0;
 out:
 	dd_dirlock_release(lock);
@@ -298,7 +298,7 @@ static json_t *build_report(struct dd_service *svc, const char *account, const c
 	const char *name;
 	json_t *d;
 	json_object_foreach(details, name, d) {
-		const struct dd_audit_check *ck = dd_audit_check_find(name);
+		const struct dd_audit_check *ck = dd_audit_checks_find(name);
 		checks[i++] = json_pack("{s:s, s:s, s:O, s:O, s:O, s:s, s:[]}", "checkName", name, "status",
 					sget(d, "checkRunStatus", ""), "compliant",
 					jget(d, "checkCompliant"), "totalResources",
@@ -643,7 +643,7 @@ static int cmd_audit(int argc, char **argv)
 	const char *region = "us-east-1";
 	bool started_workers = false;
 	json_t *cfg = NULL, *names = json_array(), *started = NULL;
-	if (dd_outbox_start(&svc) || dd_audit_start(&svc)) {
+	if (dd_outbox_start(&svc) || dd_audit_engine_start(&svc)) {
 		fprintf(stderr, "iotdefender: audit run: cannot start the audit workers\n");
 		goto out;
 	}
@@ -667,7 +667,7 @@ static int cmd_audit(int argc, char **argv)
 		goto out;
 	const char *task_id = json_string_value(json_object_get(started, "taskId"));
 	bool tty = isatty(STDERR_FILENO);
-	int64_t t0 = dd_now_ms();
+	int64_t t0 = dd_time_now_ms();
 	json_t *task = NULL;
 	for (;;) {
 		json_decref(task);
@@ -684,7 +684,7 @@ static int cmd_audit(int argc, char **argv)
 		if (tty || fin)
 			fprintf(stderr, "%saudit %s: %lld of %zu checks done, %lld non-compliant, %.1f s%s", tty ? "\r" : "",
 				task_id, done, total, (long long)json_integer_value(json_object_get(st, "nonCompliantChecks")),
-				(double)(dd_now_ms() - t0) / 1000.0, fin ? "\n" : "");
+				(double)(dd_time_now_ms() - t0) / 1000.0, fin ? "\n" : "");
 		if (fin)
 			break;
 		usleep(200000);
@@ -701,7 +701,7 @@ out:
 	json_decref(names);
 	json_decref(cfg);
 	if (started_workers) {
-		dd_audit_stop(&svc);
+		dd_audit_engine_stop(&svc);
 		dd_outbox_stop(&svc);
 	}
 	dd_service_close(&svc);

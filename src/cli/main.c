@@ -191,7 +191,7 @@ static int cmd_serve(int argc, char **argv)
 	port = dd_http_port(http);
 	snprintf(svc.endpoint_host, sizeof svc.endpoint_host, v6 ? "[%s]:%u" : "%s:%u", bind_addr, port);
 	snprintf(svc.endpoint_url, sizeof svc.endpoint_url, "http://%s", svc.endpoint_host);
-	if (dd_outbox_start(&svc) || dd_audit_start(&svc) || dd_mitigation_engine_start(&svc) || dd_broker_keeper_start(&svc)) {
+	if (dd_outbox_start(&svc) || dd_audit_engine_start(&svc) || dd_mitigation_engine_start(&svc) || dd_broker_keeper_start(&svc)) {
 		fprintf(stderr, "iotdefender: cannot start the notification workers\n");
 		dd_http_stop(http);
 		dd_creds_free(&creds);
@@ -223,7 +223,7 @@ static int cmd_serve(int argc, char **argv)
 	dd_http_stop(http);
 	dd_broker_keeper_stop();
 	dd_mitigation_engine_stop(&svc);
-	dd_audit_stop(&svc);
+	dd_audit_engine_stop(&svc);
 	dd_outbox_stop(&svc);
 	dd_service_close(&svc);
 	dd_creds_free(&creds);

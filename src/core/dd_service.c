@@ -110,5 +110,5 @@ void dd_service_close(struct dd_service *s)
 
 int64_t dd_service_now_ms(const struct dd_service *s)
 {
-	return dd_now_ms() + (s ? s->clock_offset_ms : 0);
+	return dd_time_now_ms() + (s ? s->clock_offset_ms : 0);
 }

@@ -203,7 +203,7 @@ static bool store_open(void)
 	static int64_t last_logged = -100000;
 	if (store)
 		return true;
-	int64_t now = dd_now_ms();
+	int64_t now = dd_time_now_ms();
 	bool say = now - last_logged >= 10000;
 	char path[4200];
 	snprintf(path, sizeof path, "%s/iotdefender.db", data_dir);
@@ -421,7 +421,7 @@ static int admit(struct dd_db *db, struct conn *x, bool connecting, const char *
 		}
 	}
 	if (reg.issuer[0] && reg.serial[0]) {
-		int r = dd_crl_lookup(db, x->account_region, reg.issuer, reg.serial, dd_now_ms(), NULL);
+		int r = dd_crl_lookup(db, x->account_region, reg.issuer, reg.serial, dd_time_now_ms(), NULL);
 		if (r < 0)
 			return -1;
 		if (r == 1) {
@@ -519,7 +519,7 @@ static int basic_auth(struct mosquitto_evt_basic_auth *ed)
 		free(x);
 		return MOSQ_ERR_AUTH;
 	}
-	int64_t now = dd_now_ms();
+	int64_t now = dd_time_now_ms();
 	x->connected_ms = now;
 	uuid4(x->session);
 	/* a live connection with the same client id is being taken over */
@@ -642,7 +642,7 @@ static int acl_check(struct mosquitto_evt_acl_check *ed)
 		ok = allowed(x, "iot:Subscribe", "topicfilter", ed->topic, tlen);
 		iot_log(x->account, "Subscribe", ok, x->client_id, x->cert_id, x->ip, ed->topic, ok ? NULL : "AUTHORIZATION_FAILURE");
 		if (ok)
-			lifecycle("subscriptions/subscribed", x, json_pack("{s:[s]}", "topics", ed->topic), dd_now_ms());
+			lifecycle("subscriptions/subscribed", x, json_pack("{s:[s]}", "topics", ed->topic), dd_time_now_ms());
 		return ok ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
 	case MOSQ_ACL_READ:
 		return topic_allowed(x, MOSQ_ACL_READ, false, ed->topic, tlen) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
@@ -659,7 +659,7 @@ static int on_disconnect(int event, void *event_data, void *userdata)
 	struct conn *x = conn_find(ed->client);
 	if (!x || x->closed)
 		return MOSQ_ERR_SUCCESS;
-	int64_t now = x->takeover ? x->takeover_ms : dd_now_ms();
+	int64_t now = x->takeover ? x->takeover_ms : dd_time_now_ms();
 	const char *reason = x->takeover ? "DUPLICATE_CLIENTID" : x->kick_reason ? x->kick_reason : "CONNECTION_LOST";
 	record_event(x, false, reason, now);
 	iot_log(x->account, "Disconnect", true, x->client_id, x->cert_id, x->ip, NULL, NULL);
@@ -859,9 +859,9 @@ static void poll_changes(void)
 		last_seq = -1;
 		return;
 	}
-	int64_t start = dd_now_ms();
+	int64_t start = dd_time_now_ms();
 	int n;
-	while ((n = poll_batch(db)) == BATCH && dd_now_ms() - start < 50)
+	while ((n = poll_batch(db)) == BATCH && dd_time_now_ms() - start < 50)
 		;
 }
 
@@ -901,7 +901,7 @@ static int on_tick(int event, void *event_data, void *userdata)
 {
 	if (nclosed)
 		sweep_closed();
-	int64_t now = dd_now_ms();
+	int64_t now = dd_time_now_ms();
 	if (now - last_poll_ms < POLL_MS)
 		return MOSQ_ERR_SUCCESS;
 	last_poll_ms = now;
@@ -962,7 +962,7 @@ int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *opts, int opt
 	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL);
 	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_DISCONNECT, on_disconnect, NULL);
 	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_TICK, on_tick, NULL);
-	stats_push(dd_now_ms(), 0, true); /* the broker is going away with its clients */
+	stats_push(dd_time_now_ms(), 0, true); /* the broker is going away with its clients */
 	dd_plugin_writer_stop(10000);
 	if (timing_hist) {
 		timing_report();

@@ -81,7 +81,7 @@ static int store_events(struct dd_db *db, const char *account, struct rec *first
 		body[pos++] = '\n';
 	}
 	body[pos] = 0;
-	struct dd_ctx c = { .db = db, .account = account, .region = w_region, .request_id = "broker", .now_ms = dd_now_ms() };
+	struct dd_ctx c = { .db = db, .account = account, .region = w_region, .request_id = "broker", .now_ms = dd_time_now_ms() };
 	json_t *out = NULL;
 	/* stored in the plugin's region, keyed by its account_region */
 	int rc = dd_ctx_set_account_region(&c);
@@ -111,7 +111,7 @@ static int store_stats(struct dd_db *db, const char *text)
 		p = end;
 	}
 	struct dd_store_connections_stats d = { .connected = v[0], .connects = v[1], .disconnects = v[2],
-						.refusals = v[3], .updated_ms = dd_now_ms() };
+						.refusals = v[3], .updated_ms = dd_time_now_ms() };
 	if (dd_db_begin_write(db))
 		return DD_EIO;
 	if (dd_store_connections_stats_add(db, w_region, &d) || dd_db_commit(db)) {
@@ -207,7 +207,7 @@ static void *writer_main(void *arg)
 			batch = pending;
 		}
 		pending = batch ? write_batch(batch) : NULL;
-		if (stop && (!pending || dd_now_ms() > stop_deadline_ms))
+		if (stop && (!pending || dd_time_now_ms() > stop_deadline_ms))
 			break;
 		if (pending) {
 			struct timespec ts = { 0, 200 * 1000000L };
@@ -241,7 +241,7 @@ int dd_plugin_writer_start(struct dd_store *store, const char *log_path, const c
 void dd_plugin_writer_stop(int timeout_ms)
 {
 	pthread_mutex_lock(&q_lock);
-	stop_deadline_ms = dd_now_ms() + timeout_ms;
+	stop_deadline_ms = dd_time_now_ms() + timeout_ms;
 	if (!started) {
 		pthread_mutex_unlock(&q_lock);
 		return;

@@ -598,7 +598,7 @@ static void handle_cognito_unsigned(struct dd_api *api, const struct dd_http_req
 	}
 	struct dd_ctx c = {
 		.svc = api->svc, .db = db, .account = account, .region = region,
-		.request_id = resp->request_id, .now_ms = dd_now_ms(),
+		.request_id = resp->request_id, .now_ms = dd_time_now_ms(),
 	};
 	run_handler(api, fn, &c, input, proto, m, op, resp);
 	json_decref(input);
@@ -677,7 +677,7 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 
 	struct dd_ctx c = {
 		.svc = api->svc, .account = ar.account, .region = ar.auth.region,
-		.request_id = resp->request_id, .now_ms = dd_now_ms(),
+		.request_id = resp->request_id, .now_ms = dd_time_now_ms(),
 		.caller_user = ar.cred ? NULL : ar.user.user, .caller_user_id = ar.cred ? NULL : ar.user.user_id,
 	};
 	if (dd_ctx_set_account_region(&c)) {
@@ -942,7 +942,7 @@ static int call(struct dd_service *svc, const struct dd_api_caller *who, const c
 	char rid[37];
 	dd_api_request_id(rid);
 	struct dd_ctx c = { .svc = svc, .db = dd_store_db(svc->store), .account = account, .region = region,
-			    .request_id = rid, .now_ms = dd_now_ms() };
+			    .request_id = rid, .now_ms = dd_time_now_ms() };
 	if (dd_ctx_set_account_region(&c)) {
 		snprintf(err, errlen, "InvalidRequest: %s is not a valid region", region ? region : "(null)");
 		return DD_EINVAL;

@@ -62,7 +62,7 @@ static void store_gauges(struct dd_service *svc, struct dd_buf *b)
 		dd_metrics_gauge(b, "iotdefender_tasks_in_progress", i ? NULL : "Audit and mitigation tasks in progress.",
 				 labels, (double)n);
 	}
-	if (dd_broker_metrics(db, dd_now_ms(), b))
+	if (dd_broker_metrics(db, dd_time_now_ms(), b))
 		dd_log_warn("metrics: the broker counters could not be read");
 }
 

@@ -292,7 +292,7 @@ static bool session_get(const struct dd_http_request *req, struct session *out)
 	unsigned char id[32];
 	if (!cookie_id(req, id))
 		return false;
-	int64_t now = dd_now_ms();
+	int64_t now = dd_time_now_ms();
 	bool found = false;
 	pthread_mutex_lock(&lock);
 	for (size_t i = 0; i < MAX_SESSIONS; i++) {
@@ -329,7 +329,7 @@ static int session_new(const char *account, const char *access_key, const struct
 		snprintf(s.user_id, sizeof s.user_id, "%s", user->user_id);
 	}
 	s.used = true;
-	s.last_ms = dd_now_ms();
+	s.last_ms = dd_time_now_ms();
 	int rc = DD_ELIMIT;
 	pthread_mutex_lock(&lock);
 	for (size_t i = 0; i < MAX_SESSIONS; i++) {

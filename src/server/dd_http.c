@@ -354,7 +354,7 @@ static void track_request(struct dd_http *h, struct MHD_Connection *conn, bool i
 	pthread_mutex_lock(&h->lock);
 	t->in_request = in_request;
 	if (!in_request)
-		t->waiting_since_ms = dd_now_ms();
+		t->waiting_since_ms = dd_time_now_ms();
 	pthread_mutex_unlock(&h->lock);
 }
 
@@ -369,7 +369,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		if (!t)
 			return; /* not tracked: only the idle timeout applies */
 		t->fd = ci->connect_fd;
-		t->waiting_since_ms = dd_now_ms();
+		t->waiting_since_ms = dd_time_now_ms();
 		pthread_mutex_lock(&h->lock);
 		t->next = h->conns;
 		if (h->conns)
@@ -405,7 +405,7 @@ static void *sweeper_main(void *arg)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 1;
 		pthread_cond_timedwait(&h->wake, &h->lock, &ts);
-		int64_t limit = dd_now_ms() - (int64_t)h->lim.header_timeout_s * 1000;
+		int64_t limit = dd_time_now_ms() - (int64_t)h->lim.header_timeout_s * 1000;
 		for (struct conn_track *t = h->conns; t; t = t->next) {
 			if (!t->in_request && !t->shut && t->waiting_since_ms < limit) {
 				shutdown(t->fd, SHUT_RDWR);
@@ -457,7 +457,7 @@ static enum MHD_Result on_headers(struct dd_http *h, struct MHD_Connection *conn
 		st->length_known = true;
 	}
 	dd_buf_init(&st->body, st->max_body);
-	st->deadline_ms = dd_now_ms() + (int64_t)h->lim.body_timeout_s * 1000;
+	st->deadline_ms = dd_time_now_ms() + (int64_t)h->lim.body_timeout_s * 1000;
 	return MHD_YES;
 }
 
@@ -476,7 +476,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (*upload_data_size) {
 		size_t len = *upload_data_size;
 		*upload_data_size = 0;
-		if (dd_now_ms() > st->deadline_ms)
+		if (dd_time_now_ms() > st->deadline_ms)
 			return MHD_NO; /* too slow: close without reading more */
 		if (st->fail)
 			return MHD_YES; /* discarded; answered once the body is over */

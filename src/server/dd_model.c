@@ -9,6 +9,7 @@
  */
 #include "server/dd_model.h"
 
+#include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -481,20 +482,117 @@ static bool tmpl_match(const char *t, const char *path, bool *greedy_out, int *l
 	}
 }
 
+/* The index of dd_iot_all_routes: one entry a route, sorted by method, first path segment
+ * (every IoT template starts with a literal one) and table position, so the candidates of
+ * a request are one contiguous run found by binary search; routes whose first segment is
+ * a label (none in today's model) are kept apart and always tried. Built once. */
+struct route_key {
+	const char *method;
+	const char *seg;  /* the template's first segment, not terminated */
+	size_t seglen;
+	int pos;          /* position in dd_iot_all_routes: the first of equals wins */
+};
+
+static struct route_key *iot_index;
+static size_t iot_nindex;
+static int iot_wild[16];
+static size_t iot_nwild;
+static pthread_once_t iot_index_once = PTHREAD_ONCE_INIT;
+
+static int route_key_cmp(const void *a, const void *b)
+{
+	const struct route_key *x = a, *y = b;
+	int c = strcmp(x->method, y->method);
+	if (c)
+		return c;
+	size_t n = x->seglen < y->seglen ? x->seglen : y->seglen;
+	c = memcmp(x->seg, y->seg, n);
+	if (c)
+		return c;
+	if (x->seglen != y->seglen)
+		return x->seglen < y->seglen ? -1 : 1;
+	return x->pos - y->pos;
+}
+
+static void first_segment(const char *path, const char **seg, size_t *len)
+{
+	while (*path == '/')
+		path++;
+	*seg = path;
+	*len = strcspn(path, "/");
+}
+
+static void iot_index_build(void)
+{
+	size_t n = 0;
+	while (dd_iot_all_routes[n].method)
+		n++;
+	iot_index = calloc(n ? n : 1, sizeof *iot_index);
+	if (!iot_index)
+		return;  /* lookups fall back to the scan */
+	for (size_t i = 0; i < n; i++) {
+		const char *seg;
+		size_t len;
+		first_segment(dd_iot_all_routes[i].uri, &seg, &len);
+		if (seg[0] == '{' && iot_nwild < sizeof iot_wild / sizeof iot_wild[0]) {
+			iot_wild[iot_nwild++] = (int)i;
+			continue;
+		}
+		if (seg[0] == '{') {
+			free(iot_index);  /* more label-first routes than expected: scan */
+			iot_index = NULL;
+			return;
+		}
+		iot_index[iot_nindex++] = (struct route_key){ dd_iot_all_routes[i].method, seg, len, (int)i };
+	}
+	qsort(iot_index, iot_nindex, sizeof *iot_index, route_key_cmp);
+}
+
+/* route at table position i against the request; better than (best, best_lit, best_pos)? */
+static void iot_try(int i, const char *raw_path, const char **best, int *best_lit, int *best_pos)
+{
+	bool greedy;
+	int lit;
+	if (!tmpl_match(dd_iot_all_routes[i].uri, raw_path, &greedy, &lit))
+		return;
+	if (lit > *best_lit || (lit == *best_lit && i < *best_pos)) {
+		*best = dd_iot_all_routes[i].op;
+		*best_lit = lit;
+		*best_pos = i;
+	}
+}
+
 const char *dd_model_route_any_iot(const char *method, const char *raw_path)
 {
 	const char *best = NULL;
-	int best_lit = -1;
-	for (const struct dd_model_route_name *r = dd_iot_all_routes; r->method; r++) {
-		bool greedy;
-		int lit;
-		if (strcmp(r->method, method) != 0 || !tmpl_match(r->uri, raw_path, &greedy, &lit))
-			continue;
-		if (lit > best_lit) {
-			best = r->op;
-			best_lit = lit;
-		}
+	int best_lit = -1, best_pos = -1;
+	pthread_once(&iot_index_once, iot_index_build);
+	if (!iot_index) {
+		for (int i = 0; dd_iot_all_routes[i].method; i++)
+			if (strcmp(dd_iot_all_routes[i].method, method) == 0)
+				iot_try(i, raw_path, &best, &best_lit, &best_pos);
+		return best;
 	}
+	struct route_key k = { method, NULL, 0, -1 };
+	first_segment(raw_path, &k.seg, &k.seglen);
+	/* lower bound of (method, segment, -1): the first candidate */
+	size_t lo = 0, hi = iot_nindex;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (route_key_cmp(&iot_index[mid], &k) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t j = lo; j < iot_nindex; j++) {
+		const struct route_key *e = &iot_index[j];
+		if (strcmp(e->method, method) || e->seglen != k.seglen || memcmp(e->seg, k.seg, k.seglen))
+			break;
+		iot_try(e->pos, raw_path, &best, &best_lit, &best_pos);
+	}
+	for (size_t j = 0; j < iot_nwild; j++)
+		if (strcmp(dd_iot_all_routes[iot_wild[j]].method, method) == 0)
+			iot_try(iot_wild[j], raw_path, &best, &best_lit, &best_pos);
 	return best;
 }
 

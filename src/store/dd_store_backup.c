@@ -18,7 +18,7 @@
 
 #include "store/dd_store_schema.h"
 
-int dd_store_binary_schema_version(void) { return dd_store_nmigrations; }
+int dd_store_backup_binary_schema_version(void) { return dd_store_nmigrations; }
 
 static int user_version(sqlite3 *h, int *v)
 {
@@ -31,7 +31,7 @@ static int user_version(sqlite3 *h, int *v)
 	return rc;
 }
 
-int dd_store_integrity_check(sqlite3 *h, char *err, size_t errlen)
+int dd_store_backup_integrity_check(sqlite3 *h, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK) {
@@ -91,7 +91,7 @@ int dd_store_backup_handle(sqlite3 *src, const char *dest, char *err, size_t err
 		sqlite3_free(msg);
 		goto out;
 	}
-	rc = dd_store_integrity_check(d, err, errlen);
+	rc = dd_store_backup_integrity_check(d, err, errlen);
 out:
 	if (sqlite3_close(d) != SQLITE_OK && !rc) {
 		snprintf(err, errlen, "backup: close failed");
@@ -137,7 +137,7 @@ int dd_store_backup(const char *dir, const char *dest, char *err, size_t errlen)
 	return rc;
 }
 
-int dd_store_file_version(const char *file, int *version, char *err, size_t errlen)
+int dd_store_backup_file_version(const char *file, int *version, char *err, size_t errlen)
 {
 	sqlite3 *h = NULL;
 	if (sqlite3_open_v2(file, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
@@ -149,7 +149,7 @@ int dd_store_file_version(const char *file, int *version, char *err, size_t errl
 	if (rc)
 		snprintf(err, errlen, "%s is not an SQLite database", file);
 	else
-		rc = dd_store_integrity_check(h, err, errlen);
+		rc = dd_store_backup_integrity_check(h, err, errlen);
 	sqlite3_close(h);
 	return rc;
 }

@@ -103,6 +103,32 @@ int dd_store_connections_last_event(struct dd_db *db, const char *account_region
 	return s == DD_STMT_ROW ? 0 : s == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 }
 
+int dd_store_connections_tally(struct dd_db *db, const char *account_region, const char *client_id, int *connects,
+			       int *disconnects, char *reason, size_t rlen)
+{
+	*connects = *disconnects = 0;
+	if (reason && rlen)
+		reason[0] = '\0';
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT event, reason FROM connection_events WHERE account_region = ?1"
+					  " AND client_id = ?2 ORDER BY seq");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account_region);
+	dd_bind_text(st, 2, client_id);
+	int rc;
+	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW) {
+		if (strcmp(dd_col_text(st, 0), "connect") == 0) {
+			(*connects)++;
+		} else {
+			(*disconnects)++;
+			if (reason && rlen)
+				snprintf(reason, rlen, "%s", dd_col_text(st, 1));
+		}
+	}
+	dd_stmt_reset(st);
+	return rc == DD_STMT_DONE ? 0 : DD_EIO;
+}
+
 /* Parses the five numbers of a stats value; a malformed value reads as zeros. */
 static void stats_parse(const char *text, struct dd_store_connections_stats *s)
 {

@@ -3,7 +3,7 @@
  * What the broker side reads and records about MQTT connections: the certificate and CA
  * status a connection is admitted on, the certificates attached to a thing, an account's
  * logging settings, whether a client id is connected (its last recorded connection
- * event), and the broker's connection counters per region (kept by the plugin, read by
+ * event) and its connection history (the demo's tally), and the broker's connection counters per region (kept by the plugin, read by
  * GET /metrics). The connection events themselves go through the event ingestion.
  * Returns 0 or a negative DD_E* (DD_ENOTFOUND, DD_EIO for a store error).
  */
@@ -48,6 +48,10 @@ int dd_store_connections_logging(struct dd_db *db, const char *account_region, c
  * DD_ENOTFOUND when it never connected. */
 int dd_store_connections_last_event(struct dd_db *db, const char *account_region, const char *client_id, char *event,
 				    size_t len) DD_MUST_CHECK;
+/* Counts the recorded events of client_id in account_region; reason (size rlen, may be
+ * NULL) receives the last disconnect's reason ("" when none). */
+int dd_store_connections_tally(struct dd_db *db, const char *account_region, const char *client_id, int *connects,
+			       int *disconnects, char *reason, size_t rlen) DD_MUST_CHECK;
 
 /* The broker's connection counters of one region. */
 struct dd_store_connections_stats {

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * SQLite implementation of the IAM users, groups and access keys store
- * (dd_store_iam_users.h). Users and groups have parallel tables (iam_users / iam_groups,
- * iam_user_policies / iam_group_policies, iam_user_attachments / iam_group_attachments):
- * the statements of each kind are string literals in one table indexed by the kind, as
+ * (dd_store_iam_users.h). Users and groups have parallel tables (iam_users / iam_groups;
+ * their inline policies and attachments are written by dd_store_iam.c's principal
+ * functions and only read together here, for what applies to a user): the statements of each kind are string literals in one table indexed by the kind, as
  * the statement cache keys on the literal's address. Names are COLLATE NOCASE columns,
  * which gives IAM's case-insensitive names.
  */
@@ -18,46 +18,32 @@
 
 struct kind_sql {
 	const char *get, *count, *insert, *delete, *deps;
-	const char *pol_put, *pol_get, *pol_delete, *pol_names, *pol_docs;
-	const char *att_list, *att_count, *att_insert, *att_delete;
 };
 
-#define KIND_SQL(T, IDCOL, POL, ATT, COL, DEPS)                                                                 \
+#define KIND_SQL(T, IDCOL, DEPS)                                                                                \
 	{ "SELECT name, " IDCOL ", path, created FROM " T " WHERE account = ?1 AND name = ?2",                 \
 	  "SELECT count(*) FROM " T " WHERE account = ?1",                                                      \
 	  "INSERT INTO " T "(account, name, " IDCOL ", path, created) VALUES (?1, ?2, ?3, ?4, ?5)",            \
 	  "DELETE FROM " T " WHERE account = ?1 AND name = ?2",                                                 \
-	  DEPS,                                                                                                 \
-	  "INSERT INTO " POL "(account, " COL ", policy_name, document) VALUES (?1, ?2, ?3, ?4)"               \
-	  " ON CONFLICT(account, " COL ", policy_name) DO UPDATE SET document = excluded.document",             \
-	  "SELECT policy_name, document FROM " POL " WHERE account = ?1 AND " COL " = ?2 AND policy_name = ?3",\
-	  "DELETE FROM " POL " WHERE account = ?1 AND " COL " = ?2 AND policy_name = ?3",                      \
-	  "SELECT policy_name FROM " POL " WHERE account = ?1 AND " COL " = ?2 AND policy_name > ?3"           \
-	  " ORDER BY policy_name",                                                                              \
-	  "SELECT document FROM " POL " WHERE account = ?1 AND " COL " = ?2"                                    \
-	  " AND (policy_name <> ?3 OR ?3 IS NULL) ORDER BY policy_name",                                        \
-	  "SELECT policy_arn FROM " ATT " WHERE account = ?1 AND " COL " = ?2 AND policy_arn > ?3"             \
-	  " ORDER BY policy_arn",                                                                               \
-	  "SELECT count(*) FROM " ATT " WHERE account = ?1 AND " COL " = ?2 AND (?3 IS NULL OR policy_arn <> ?3)",\
-	  "INSERT INTO " ATT "(account, " COL ", policy_arn) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",                   \
-	  "DELETE FROM " ATT " WHERE account = ?1 AND " COL " = ?2 AND policy_arn = ?3" }
+	  DEPS }
 
-static const struct kind_sql SQL[2] = {
-	[DD_STORE_IAM_USERS_USER] = KIND_SQL("iam_users", "user_id", "iam_user_policies", "iam_user_attachments", "user_name",
+static const struct kind_sql SQL[] = {
+	[DD_STORE_IAM_USER] = KIND_SQL("iam_users", "user_id",
 		"SELECT (SELECT count(*) FROM iam_access_keys WHERE account = ?1 AND user_name = ?2),"
 		" (SELECT count(*) FROM iam_user_policies WHERE account = ?1 AND user_name = ?2),"
 		" (SELECT count(*) FROM iam_user_attachments WHERE account = ?1 AND user_name = ?2),"
 		" (SELECT count(*) FROM iam_group_members WHERE account = ?1 AND user_name = ?2)"),
-	[DD_STORE_IAM_USERS_GROUP] = KIND_SQL("iam_groups", "group_id", "iam_group_policies", "iam_group_attachments", "group_name",
+	[DD_STORE_IAM_GROUP] = KIND_SQL("iam_groups", "group_id",
 		"SELECT 0,"
 		" (SELECT count(*) FROM iam_group_policies WHERE account = ?1 AND group_name = ?2),"
 		" (SELECT count(*) FROM iam_group_attachments WHERE account = ?1 AND group_name = ?2),"
 		" (SELECT count(*) FROM iam_group_members WHERE account = ?1 AND group_name = ?2)"),
 };
 
-static const struct kind_sql *sql_of(enum dd_store_iam_users_kind kind)
+/* The statements of kind; NULL for a role (not an entity of this store). */
+static const struct kind_sql *sql_of(enum dd_store_iam_kind kind)
 {
-	return &SQL[kind == DD_STORE_IAM_USERS_GROUP ? DD_STORE_IAM_USERS_GROUP : DD_STORE_IAM_USERS_USER];
+	return kind == DD_STORE_IAM_USER || kind == DD_STORE_IAM_GROUP ? &SQL[kind] : NULL;
 }
 
 /* Runs a statement of one count(*) row with up to three text parameters. */
@@ -135,10 +121,13 @@ static int each_entity(struct dd_stmt *st, dd_store_iam_users_entity_fn fn, void
 	return rc == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
-int dd_store_iam_users_entity_get(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+int dd_store_iam_users_entity_get(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 				  const char *name, struct dd_store_iam_users_entity *out)
 {
-	struct dd_stmt *st = dd_db_stmt(db, sql_of(kind)->get);
+	const struct kind_sql *ks = sql_of(kind);
+	if (!ks)
+		return DD_EINVAL;
+	struct dd_stmt *st = dd_db_stmt(db, ks->get);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
@@ -150,15 +139,19 @@ int dd_store_iam_users_entity_get(struct dd_db *db, enum dd_store_iam_users_kind
 	return rc == DD_STMT_ROW ? 0 : rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
 }
 
-int dd_store_iam_users_entity_count(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account, int64_t *n)
+int dd_store_iam_users_entity_count(struct dd_db *db, enum dd_store_iam_kind kind, const char *account, int64_t *n)
 {
-	return count3(db, sql_of(kind)->count, account, NULL, NULL, n);
+	const struct kind_sql *ks = sql_of(kind);
+	return ks ? count3(db, ks->count, account, NULL, NULL, n) : DD_EINVAL;
 }
 
-int dd_store_iam_users_entity_insert(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+int dd_store_iam_users_entity_insert(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 				     const struct dd_store_iam_users_entity *e)
 {
-	struct dd_stmt *st = dd_db_stmt(db, sql_of(kind)->insert);
+	const struct kind_sql *ks = sql_of(kind);
+	if (!ks)
+		return DD_EINVAL;
+	struct dd_stmt *st = dd_db_stmt(db, ks->insert);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
@@ -169,16 +162,20 @@ int dd_store_iam_users_entity_insert(struct dd_db *db, enum dd_store_iam_users_k
 	return dd_step_done(st);
 }
 
-int dd_store_iam_users_entity_delete(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+int dd_store_iam_users_entity_delete(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 				     const char *name)
 {
-	return write3(db, sql_of(kind)->delete, account, name, NULL, true);
+	const struct kind_sql *ks = sql_of(kind);
+	return ks ? write3(db, ks->delete, account, name, NULL, true) : DD_EINVAL;
 }
 
-int dd_store_iam_users_entity_deps(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+int dd_store_iam_users_entity_deps(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 				   const char *name, struct dd_store_iam_users_deps *out)
 {
-	struct dd_stmt *st = dd_db_stmt(db, sql_of(kind)->deps);
+	const struct kind_sql *ks = sql_of(kind);
+	if (!ks)
+		return DD_EINVAL;
+	struct dd_stmt *st = dd_db_stmt(db, ks->deps);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
@@ -271,114 +268,6 @@ int dd_store_iam_users_membership_remove(struct dd_db *db, const char *account, 
 		      account, group, user, true);
 }
 
-/* ---- inline policies ------------------------------------------------------------------- */
-
-int dd_store_iam_users_policy_put(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
-				  const char *entity, const char *pname, const char *document)
-{
-	struct dd_stmt *st = dd_db_stmt(db, sql_of(kind)->pol_put);
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, account);
-	dd_bind_text(st, 2, entity);
-	dd_bind_text(st, 3, pname);
-	dd_bind_text(st, 4, document);
-	return dd_step_done(st);
-}
-
-int dd_store_iam_users_policy_get(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
-				  const char *entity, const char *pname, char *name, size_t namelen, char **document)
-{
-	struct dd_stmt *st = dd_db_stmt(db, sql_of(kind)->pol_get);
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, account);
-	dd_bind_text(st, 2, entity);
-	dd_bind_text(st, 3, pname ? pname : "");
-	int rc = dd_stmt_step(st);
-	int ret = rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
-	if (rc == DD_STMT_ROW) {
-		snprintf(name, namelen, "%s", dd_col_text(st, 0));
-		*document = strdup(dd_col_text(st, 1));
-		ret = *document ? 0 : DD_ENOMEM;
-	}
-	dd_stmt_reset(st);
-	return ret;
-}
-
-int dd_store_iam_users_policy_delete(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
-				     const char *entity, const char *pname)
-{
-	return write3(db, sql_of(kind)->pol_delete, account, entity, pname ? pname : "", true);
-}
-
-int dd_store_iam_users_policy_names(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
-				    const char *entity, const char *after, dd_store_iam_users_text_fn fn, void *ud)
-{
-	struct dd_stmt *st = dd_db_stmt(db, sql_of(kind)->pol_names);
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, account);
-	dd_bind_text(st, 2, entity);
-	dd_bind_text(st, 3, after ? after : "");
-	return each_text(st, fn, ud);
-}
-
-int dd_store_iam_users_policy_documents(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
-					const char *entity, const char *except_name, dd_store_iam_users_text_fn fn,
-					void *ud)
-{
-	struct dd_stmt *st = dd_db_stmt(db, sql_of(kind)->pol_docs);
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, account);
-	dd_bind_text(st, 2, entity);
-	dd_bind_text(st, 3, except_name);
-	return each_text(st, fn, ud);
-}
-
-/* ---- attached policies ------------------------------------------------------------------ */
-
-int dd_store_iam_users_attached_list(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
-				     const char *entity, const char *after, dd_store_iam_users_text_fn fn, void *ud)
-{
-	struct dd_stmt *st = dd_db_stmt(db, sql_of(kind)->att_list);
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, account);
-	dd_bind_text(st, 2, entity);
-	dd_bind_text(st, 3, after ? after : "");
-	return each_text(st, fn, ud);
-}
-
-int dd_store_iam_users_attached_count(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
-				      const char *entity, const char *except_arn, int64_t *n)
-{
-	struct dd_stmt *st = dd_db_stmt(db, sql_of(kind)->att_count);
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, account);
-	dd_bind_text(st, 2, entity);
-	dd_bind_text(st, 3, except_arn);
-	int rc = dd_stmt_step(st);
-	if (rc == DD_STMT_ROW)
-		*n = dd_col_int64(st, 0);
-	dd_stmt_reset(st);
-	return rc == DD_STMT_ROW ? 0 : DD_EIO;
-}
-
-int dd_store_iam_users_attach(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
-			      const char *entity, const char *arn)
-{
-	return write3(db, sql_of(kind)->att_insert, account, entity, arn ? arn : "", false);
-}
-
-int dd_store_iam_users_detach(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
-			      const char *entity, const char *arn)
-{
-	return write3(db, sql_of(kind)->att_delete, account, entity, arn ? arn : "", true);
-}
-
 /* ---- what applies to a user -------------------------------------------------------------- */
 
 int dd_store_iam_users_user_inline_documents(struct dd_db *db, const char *account, const char *user,
@@ -411,37 +300,6 @@ int dd_store_iam_users_user_attached_arns(struct dd_db *db, const char *account,
 	dd_bind_text(st, 1, account);
 	dd_bind_text(st, 2, user);
 	return each_text(st, fn, ud);
-}
-
-int dd_store_iam_users_managed_exists(struct dd_db *db, const char *account, const char *arn, bool *exists)
-{
-	int64_t n = 0;
-	int rc = count3(db, "SELECT count(*) FROM iam_policies WHERE account = ?1 AND arn = ?2", account, arn ? arn : "",
-			NULL, &n);
-	if (!rc)
-		*exists = n > 0;
-	return rc;
-}
-
-int dd_store_iam_users_managed_document(struct dd_db *db, const char *account, const char *arn,
-					dd_store_iam_users_doc_fn fn, void *ud)
-{
-	struct dd_stmt *st = dd_db_stmt(db, "SELECT p.name, v.document FROM iam_policies p JOIN iam_policy_versions v"
-					  " ON v.account = p.account AND v.policy_name = p.name AND v.version = p.default_version"
-					  " WHERE p.account = ?1 AND p.arn = ?2");
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, account);
-	dd_bind_text(st, 2, arn);
-	int rc = dd_stmt_step(st);
-	int ret = rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
-	if (rc == DD_STMT_ROW) {
-		ret = fn(dd_col_text(st, 0), dd_col_text(st, 1), ud);
-		if (ret > 0)
-			ret = 0;
-	}
-	dd_stmt_reset(st);
-	return ret;
 }
 
 /* ---- access keys ---------------------------------------------------------------------------- */

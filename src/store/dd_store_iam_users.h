@@ -21,15 +21,13 @@
 #include <stdint.h>
 
 #include "dd/common.h"
+#include "store/dd_store_iam.h"
 
 struct dd_db;
 
-enum dd_store_iam_users_kind {
-	DD_STORE_IAM_USERS_USER,
-	DD_STORE_IAM_USERS_GROUP,
-};
 
-/* A user or a group. */
+/* A user or a group; the kind is DD_STORE_IAM_USER or DD_STORE_IAM_GROUP of
+ * dd_store_iam.h (DD_STORE_IAM_ROLE is DD_EINVAL here). */
 struct dd_store_iam_users_entity {
 	char name[129];
 	char id[32];        /* AIDA… / AGPA… */
@@ -41,16 +39,16 @@ typedef int (*dd_store_iam_users_entity_fn)(const struct dd_store_iam_users_enti
 typedef int (*dd_store_iam_users_text_fn)(const char *value, void *ud);
 
 /* The entity named name (any case). DD_ENOTFOUND when there is none. */
-int dd_store_iam_users_entity_get(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+int dd_store_iam_users_entity_get(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 				  const char *name, struct dd_store_iam_users_entity *out) DD_MUST_CHECK;
 /* The number of entities of the kind in account. */
-int dd_store_iam_users_entity_count(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+int dd_store_iam_users_entity_count(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 				    int64_t *n) DD_MUST_CHECK;
 /* Adds an entity. DD_EEXIST when one of that name (any case) exists. */
-int dd_store_iam_users_entity_insert(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+int dd_store_iam_users_entity_insert(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 				     const struct dd_store_iam_users_entity *e) DD_MUST_CHECK;
 /* Removes an entity (its dependents must be gone: see entity_deps). DD_ENOTFOUND. */
-int dd_store_iam_users_entity_delete(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+int dd_store_iam_users_entity_delete(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 				     const char *name) DD_MUST_CHECK;
 
 /* What still refers to an entity: access keys (users only), inline policies, attached
@@ -58,7 +56,7 @@ int dd_store_iam_users_entity_delete(struct dd_db *db, enum dd_store_iam_users_k
 struct dd_store_iam_users_deps {
 	int64_t access_keys, inline_policies, attached_policies, memberships;
 };
-int dd_store_iam_users_entity_deps(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+int dd_store_iam_users_entity_deps(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 				   const char *name, struct dd_store_iam_users_deps *out) DD_MUST_CHECK;
 
 /* The users of account whose name sorts after `after` ("" for the first) and whose path
@@ -84,44 +82,9 @@ int dd_store_iam_users_membership_add(struct dd_db *db, const char *account, con
 int dd_store_iam_users_membership_remove(struct dd_db *db, const char *account, const char *group,
 					 const char *user) DD_MUST_CHECK;
 
-/* ---- inline policies of an entity ---- */
-
-/* Creates or replaces the inline policy pname of the entity. */
-int dd_store_iam_users_policy_put(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
-				  const char *entity, const char *pname, const char *document) DD_MUST_CHECK;
-/* The inline policy pname: its stored name into name (size namelen) and its document
- * (owned, free()) into *document. DD_ENOTFOUND, DD_ENOMEM. */
-int dd_store_iam_users_policy_get(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
-				  const char *entity, const char *pname, char *name, size_t namelen,
-				  char **document) DD_MUST_CHECK;
-/* Removes the inline policy pname. DD_ENOTFOUND. */
-int dd_store_iam_users_policy_delete(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
-				     const char *entity, const char *pname) DD_MUST_CHECK;
-/* The names of the entity's inline policies after `after`, by name. */
-int dd_store_iam_users_policy_names(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
-				    const char *entity, const char *after, dd_store_iam_users_text_fn fn,
-				    void *ud) DD_MUST_CHECK;
-/* The documents of the entity's inline policies other than except_name (for the size
- * quota of a put). */
-int dd_store_iam_users_policy_documents(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
-					const char *entity, const char *except_name, dd_store_iam_users_text_fn fn,
-					void *ud) DD_MUST_CHECK;
-
-/* ---- attached (managed) policies of an entity ---- */
-
-/* The ARNs attached to the entity after `after`, by ARN. */
-int dd_store_iam_users_attached_list(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
-				     const char *entity, const char *after, dd_store_iam_users_text_fn fn,
-				     void *ud) DD_MUST_CHECK;
-/* The number of policies attached to the entity other than except_arn (NULL: all). */
-int dd_store_iam_users_attached_count(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
-				      const char *entity, const char *except_arn, int64_t *n) DD_MUST_CHECK;
-/* Attaches arn (0 also when already attached). */
-int dd_store_iam_users_attach(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
-			      const char *entity, const char *arn) DD_MUST_CHECK;
-/* Detaches arn. DD_ENOTFOUND when it was not attached. */
-int dd_store_iam_users_detach(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
-			      const char *entity, const char *arn) DD_MUST_CHECK;
+/* The inline policies and attached policy ARNs of users and groups are stored by the
+ * principal functions of dd_store_iam.h (dd_store_iam_inline_*, dd_store_iam_attach…),
+ * one set for roles, users and groups. */
 
 /* ---- what applies to a user (for authorization) ---- */
 
@@ -133,14 +96,6 @@ int dd_store_iam_users_user_inline_documents(struct dd_db *db, const char *accou
 /* The distinct ARNs attached to the user or to any of its groups. */
 int dd_store_iam_users_user_attached_arns(struct dd_db *db, const char *account, const char *user,
 					  dd_store_iam_users_text_fn fn, void *ud) DD_MUST_CHECK;
-/* Is arn a customer managed policy of account? */
-int dd_store_iam_users_managed_exists(struct dd_db *db, const char *account, const char *arn,
-				      bool *exists) DD_MUST_CHECK;
-/* The name and default version's document of the customer managed policy arn of account
- * (fn called once). DD_ENOTFOUND. */
-int dd_store_iam_users_managed_document(struct dd_db *db, const char *account, const char *arn,
-					dd_store_iam_users_doc_fn fn, void *ud) DD_MUST_CHECK;
-
 /* ---- access keys ---- */
 
 struct dd_store_iam_users_key {

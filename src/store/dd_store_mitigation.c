@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * SQLite implementation of dd_store_mitigation.h over mitigation_actions,
- * mitigation_tasks and mitigation_executions, and the few reads and writes of other
- * aggregates' tables that mitigation needs (audit_findings, audit_tasks,
- * audit_suppressions, certificates, ca_certificates, thing_groups, thing_group_members,
- * thing_principals, policies, policy_versions, settings, tags, sns_topics). A task's
- * target expands into executions with one INSERT ... SELECT per (check, action position);
- * lists of ids and reason codes are bound as one JSON array and read back with json_each
- * (json_array_elements_text on PostgreSQL).
+ * The store of dd_store_mitigation.h over mitigation_actions, mitigation_tasks and
+ * mitigation_executions. A task's target expands into executions with one INSERT ...
+ * SELECT per (check, action position) over audit_findings (and audit_suppressions); lists
+ * of ids and reason codes are bound as one JSON array and read back with json_each
+ * (json_array_elements_text on PostgreSQL). A deleted action's tags go with it. Every
+ * other aggregate is read and written through its owner's store file (dd_store_audit,
+ * _certs, _groups, _principals, _policies, _settings, _sns).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,18 +43,6 @@ static int one_int(struct dd_stmt *st, int64_t *n)
 }
 
 /* Runs the remaining rows of st through a name callback (column 0). */
-static int each_name(struct dd_stmt *st, dd_store_mitigation_name_fn fn, void *ud)
-{
-	int rc, ret = 0;
-	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW)
-		if ((ret = fn(dd_col_text(st, 0), ud)))
-			break;
-	dd_stmt_reset(st);
-	if (ret)
-		return ret;
-	return rc == DD_STMT_DONE ? 0 : DD_EIO;
-}
-
 /* A JSON array of n strings as text (NULL on allocation failure). */
 static char *json_list(const char *const *items, size_t n)
 {
@@ -569,189 +556,3 @@ int dd_store_mitigation_execution_list(struct dd_db *db, const char *account_reg
 	dd_stmt_reset(st);
 	return ret ? ret : rc == DD_STMT_DONE ? 0 : DD_EIO;
 }
-
-/* ---- reads and writes of other aggregates ------------------------------------------- */
-
-void dd_store_mitigation_finding_clear(struct dd_store_mitigation_finding *f)
-{
-	free(f->finding_id);
-	free(f->task_id);
-	free(f->check_name);
-	free(f->severity);
-	free(f->resource);
-	free(f->related);
-	free(f->reason);
-	free(f->reason_code);
-	memset(f, 0, sizeof *f);
-}
-
-int dd_store_mitigation_finding_get(struct dd_db *db, const char *account_region, const char *finding_id,
-				    struct dd_store_mitigation_finding *f)
-{
-	memset(f, 0, sizeof *f);
-	struct dd_stmt *st = dd_db_stmt(db, "SELECT finding_id, task_id, check_name, task_start_ms, finding_ms, severity, resource,"
-					  " related, reason, reason_code, suppressed FROM audit_findings WHERE account_region = ?1 AND finding_id = ?2");
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, account_region);
-	dd_bind_text(st, 2, finding_id);
-	int rc = dd_stmt_step(st);
-	if (rc == DD_STMT_ROW) {
-		f->finding_id = strdup(dd_col_text(st, 0));
-		f->task_id = strdup(dd_col_text(st, 1));
-		f->check_name = strdup(dd_col_text(st, 2));
-		f->task_start_ms = dd_col_int64(st, 3);
-		f->finding_ms = dd_col_int64(st, 4);
-		f->severity = strdup(dd_col_text(st, 5));
-		f->resource = strdup(dd_col_text(st, 6));
-		f->related = strdup(dd_col_text(st, 7));
-		f->reason = strdup(dd_col_text(st, 8));
-		f->reason_code = strdup(dd_col_text(st, 9));
-		f->suppressed = dd_col_int(st, 10) != 0;
-	}
-	dd_stmt_reset(st);
-	if (rc != DD_STMT_ROW)
-		return rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
-	if (!f->finding_id || !f->task_id || !f->check_name || !f->severity || !f->resource || !f->related || !f->reason ||
-	    !f->reason_code) {
-		dd_store_mitigation_finding_clear(f);
-		return DD_ENOMEM;
-	}
-	return 0;
-}
-
-int dd_store_mitigation_finding_resource(struct dd_db *db, const char *account_region, const char *finding_id,
-					 char **resource)
-{
-	*resource = NULL;
-	struct dd_stmt *st = dd_db_stmt(db, "SELECT resource FROM audit_findings WHERE account_region = ?1 AND finding_id = ?2");
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, account_region);
-	dd_bind_text(st, 2, finding_id);
-	int rc = dd_stmt_step(st);
-	if (rc == DD_STMT_ROW)
-		*resource = strdup(dd_col_text(st, 0));
-	dd_stmt_reset(st);
-	if (rc != DD_STMT_ROW)
-		return rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
-	return *resource ? 0 : DD_ENOMEM;
-}
-
-int dd_store_mitigation_finding_check(struct dd_db *db, const char *account_region, const char *finding_id,
-				      char *check, size_t len)
-{
-	struct dd_stmt *st = dd_db_stmt(db, "SELECT check_name FROM audit_findings WHERE account_region = ?1 AND finding_id = ?2");
-	check[0] = '\0';
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, account_region);
-	dd_bind_text(st, 2, finding_id);
-	return one_text(st, check, len);
-}
-
-int dd_store_mitigation_audit_status(struct dd_db *db, const char *account_region, const char *audit_task_id,
-				     char *status, size_t len)
-{
-	struct dd_stmt *st = dd_db_stmt(db, "SELECT status FROM audit_tasks WHERE account_region = ?1 AND task_id = ?2");
-	status[0] = '\0';
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, account_region);
-	dd_bind_text(st, 2, audit_task_id);
-	return one_text(st, status, len);
-}
-
-
-int dd_store_mitigation_group_kind(struct dd_db *db, const char *account_region, const char *group, bool *dynamic)
-{
-	*dynamic = false;
-	struct dd_stmt *st = dd_db_stmt(db, "SELECT dynamic FROM thing_groups WHERE account_region = ?1 AND name = ?2");
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, account_region);
-	dd_bind_text(st, 2, group);
-	int rc = dd_stmt_step(st);
-	if (rc == DD_STMT_ROW)
-		*dynamic = dd_col_int(st, 0) != 0;
-	dd_stmt_reset(st);
-	return rc == DD_STMT_ROW ? 0 : rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
-}
-
-int dd_store_mitigation_principal_things(struct dd_db *db, const char *account_region, const char *principal,
-					 dd_store_mitigation_name_fn fn, void *ud)
-{
-	struct dd_stmt *st = dd_db_stmt(db, "SELECT thing_name FROM thing_principals WHERE account_region = ?1 AND principal = ?2"
-					  " ORDER BY thing_name");
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, account_region);
-	dd_bind_text(st, 2, principal);
-	return each_name(st, fn, ud);
-}
-
-int dd_store_mitigation_thing_groups(struct dd_db *db, const char *account_region, const char *thing,
-				     dd_store_mitigation_name_fn fn, void *ud)
-{
-	struct dd_stmt *st = dd_db_stmt(db, "SELECT group_name FROM thing_group_members WHERE account_region = ?1 AND thing_name = ?2"
-					  " ORDER BY group_name");
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, account_region);
-	dd_bind_text(st, 2, thing);
-	return each_name(st, fn, ud);
-}
-
-int dd_store_mitigation_policy_push_default(struct dd_db *db, const char *account_region, const char *policy,
-					    const char *document, int max_versions, int64_t now_ms, const char *gen,
-					    int64_t *old_default, int64_t *new_version)
-{
-	struct dd_stmt *st = dd_db_stmt(db, "SELECT default_version, next_version, (SELECT count(*) FROM policy_versions v"
-					  " WHERE v.account_region = p.account_region AND v.policy_name = p.name) FROM policies p"
-					  " WHERE p.account_region = ?1 AND p.name = ?2");
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, account_region);
-	dd_bind_text(st, 2, policy);
-	int64_t def = 0, next = 0, count = 0;
-	int rc = dd_stmt_step(st);
-	if (rc == DD_STMT_ROW) {
-		def = dd_col_int64(st, 0);
-		next = dd_col_int64(st, 1);
-		count = dd_col_int64(st, 2);
-	}
-	dd_stmt_reset(st);
-	if (rc != DD_STMT_ROW)
-		return rc == DD_STMT_DONE ? DD_ENOTFOUND : DD_EIO;
-	if (count >= max_versions)
-		return DD_ELIMIT;
-	st = dd_db_stmt(db, "INSERT INTO policy_versions(account_region, policy_name, version, document, created) VALUES (?1, ?2, ?3, ?4, ?5)");
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, account_region);
-	dd_bind_text(st, 2, policy);
-	dd_bind_int64(st, 3, next);
-	dd_bind_text(st, 4, document);
-	dd_bind_int64(st, 5, now_ms);
-	if (dd_step_done(st))
-		return DD_EIO;
-	st = dd_db_stmt(db, "UPDATE policies SET next_version = next_version + 1, default_version = ?3, modified = ?4,"
-			    " generation_id = ?5 WHERE account_region = ?1 AND name = ?2");
-	if (!st)
-		return DD_EIO;
-	dd_bind_text(st, 1, account_region);
-	dd_bind_text(st, 2, policy);
-	dd_bind_int64(st, 3, next);
-	dd_bind_int64(st, 4, now_ms);
-	dd_bind_text(st, 5, gen);
-	if (dd_step_done(st))
-		return DD_EIO;
-	if (old_default)
-		*old_default = def;
-	if (new_version)
-		*new_version = next;
-	return 0;
-}
-
-
-

@@ -4,10 +4,9 @@
  * (mitigation_actions), the audit mitigation actions tasks (mitigation_tasks, with the
  * snapshot of their action definitions) and their executions (mitigation_executions, one
  * row per finding and action position: PENDING -> COMPLETED | FAILED | SKIPPED |
- * CANCELED), plus the few reads and writes of other aggregates that the mitigation
- * engine and the task validation need and that no other store file offers yet (finding,
- * audit task status, certificate status, group and principal listings, a new default
- * policy version, the v2 logging setting, an SNS topic's existence). Functions run in the
+ * CANCELED). What the mitigation engine and the task validation read and write of other
+ * aggregates (findings, audit tasks, certificates, groups, principals, policy versions,
+ * settings, SNS topics) goes through those aggregates' own store files. Functions run in the
  * caller's transaction (dd_db_begin_write / dd_db_begin_read) unless they say "own
  * transaction"; without one each statement commits by itself. JSON documents cross as
  * text. Returns 0 or a negative DD_E*: DD_ENOTFOUND, DD_EEXIST, DD_EIO (store error),
@@ -170,43 +169,5 @@ int dd_store_mitigation_execution_list(struct dd_db *db, const char *account_reg
 				       const char *finding_id, const char *status, const char *after_finding,
 				       int64_t after_seq, int limit, dd_store_mitigation_execution_row_fn fn,
 				       void *ud) DD_MUST_CHECK;
-
-/* ---- reads and writes of other aggregates ------------------------------------------- */
-
-/* An audit finding as mitigation uses it; strings owned (clear it). */
-struct dd_store_mitigation_finding {
-	char *finding_id, *task_id, *check_name, *severity;
-	char *resource, *related;          /* JSON documents */
-	char *reason, *reason_code;
-	int64_t task_start_ms, finding_ms;
-	bool suppressed;
-};
-void dd_store_mitigation_finding_clear(struct dd_store_mitigation_finding *f);
-int dd_store_mitigation_finding_get(struct dd_db *db, const char *account_region, const char *finding_id,
-				    struct dd_store_mitigation_finding *out) DD_MUST_CHECK;
-/* Only the finding's noncompliant resource document (cheap). */
-int dd_store_mitigation_finding_resource(struct dd_db *db, const char *account_region, const char *finding_id,
-					 char **resource) DD_MUST_CHECK;
-/* The check of a finding, into check (size len). */
-int dd_store_mitigation_finding_check(struct dd_db *db, const char *account_region, const char *finding_id,
-				      char *check, size_t len) DD_MUST_CHECK;
-/* An audit task's status, into status (size len). */
-int dd_store_mitigation_audit_status(struct dd_db *db, const char *account_region, const char *audit_task_id,
-				     char *status, size_t len) DD_MUST_CHECK;
-/* Does the static or dynamic thing group exist; is it dynamic? */
-int dd_store_mitigation_group_kind(struct dd_db *db, const char *account_region, const char *group,
-				   bool *dynamic) DD_MUST_CHECK;
-/* Names (things of a principal ARN, groups of a thing) in name order. */
-typedef int (*dd_store_mitigation_name_fn)(const char *name, void *ud);
-int dd_store_mitigation_principal_things(struct dd_db *db, const char *account_region, const char *principal,
-					 dd_store_mitigation_name_fn fn, void *ud) DD_MUST_CHECK;
-int dd_store_mitigation_thing_groups(struct dd_db *db, const char *account_region, const char *thing,
-				     dd_store_mitigation_name_fn fn, void *ud) DD_MUST_CHECK;
-/* Adds document as a new version of policy that becomes its default (generation_id gen),
- * unless the policy already has max_versions versions (DD_ELIMIT). *old_default and
- * *new_version (may be NULL) receive the version ids. DD_ENOTFOUND if no such policy. */
-int dd_store_mitigation_policy_push_default(struct dd_db *db, const char *account_region, const char *policy,
-					    const char *document, int max_versions, int64_t now_ms, const char *gen,
-					    int64_t *old_default, int64_t *new_version) DD_MUST_CHECK;
 
 #endif

@@ -14,6 +14,6 @@ sqlite3 *dd_db_handle(struct dd_db *db);
 /* A consistent copy of the open database h to dest (see dd_store_backup). */
 int dd_store_backup_handle(sqlite3 *src, const char *dest, char *err, size_t errlen) DD_MUST_CHECK;
 /* PRAGMA integrity_check: 0 when "ok", else DD_EIO with err. */
-int dd_store_integrity_check(sqlite3 *h, char *err, size_t errlen) DD_MUST_CHECK;
+int dd_store_backup_integrity_check(sqlite3 *h, char *err, size_t errlen) DD_MUST_CHECK;
 
 #endif

@@ -23,7 +23,6 @@
 
 #include <cmocka.h>
 
-#include "store/dd_store_int.h"
 #include "core/audit/dd_audit_checks.h"
 #include "core/audit/dd_audit_engine.h"
 #include "dd/iam.h"
@@ -33,6 +32,8 @@
 #include "server/dd_api.h"
 #include "server/dd_model.h"
 #include "store/dd_store_audit.h"
+#include "store/dd_store_certs.h"
+#include "store/dd_store_crl.h"
 
 #define ACCT "123456789012"
 #define ACCT_B "210987654321"   /* logging compliant; role alias without usage data */
@@ -59,19 +60,6 @@ static const char *hex64(char c)
 	memset(b, c, 64);
 	b[64] = '\0';
 	return b;
-}
-
-static void sql(const char *fmt, ...) DD_PRINTF(1, 2);
-static void sql(const char *fmt, ...)
-{
-	char buf[8192];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	assert_true(n > 0 && (size_t)n < sizeof buf);
-	if (dd_db_exec(dd_store_db(svc.store), buf) != 0)
-		fail_msg("SQL failed (see the log above):\n%s", buf);
 }
 
 /* Calls an API operation as account in us-east-1 through the registry (dd_api_call) and
@@ -113,7 +101,7 @@ static void raw_post(const char *account, const char *path, const char *body)
 			route = r;
 	assert_non_null(route);
 	struct dd_ctx c = { .svc = &svc, .db = dd_store_db(svc.store), .account = account, .region = "us-east-1",
-			    .request_id = "test", .now_ms = dd_now_ms() };
+			    .request_id = "test", .now_ms = dd_time_now_ms() };
 	assert_int_equal(dd_ctx_set_account_region(&c), 0);
 	json_t *out = NULL;
 	if (route->fn(&c, body, strlen(body), &out))
@@ -121,18 +109,31 @@ static void raw_post(const char *account, const char *path, const char *body)
 	json_decref(out);
 }
 
+/* Registers a certificate with the given X.509 facts through the certificate store's typed
+ * insert (the facts come from no real PEM, so RegisterCertificate cannot make them). */
 static void add_cert(bool ca, char idc, const char *status, const char *subject, const char *issuer,
 		     const char *ca_id, const char *serial, int64_t not_before, int64_t not_after, int roca, int debian,
 		     bool self_signed)
 {
-	sql("INSERT INTO %s(account_region, id, status, pem, %s mode, owner, created, modified, generation_id,"
-	    " subject, issuer, subject_cn, serial, not_before, not_after, key_type, key_bits, is_ca, roca, debian,"
-	    " facts_version, self_signed) VALUES ('" ACCT IN_REGION "', '%s', '%s', 'PEM', %s%s%s 'DEFAULT', '" ACCT "', %lld,"
-	    " %lld, 'g', '%s', '%s', 'cn', '%s', %lld, %lld, 'RSA', 2048, %d, %d, %d, 1, %d)",
-	    ca ? "ca_certificates" : "certificates", ca ? "" : "ca_id,", hex64(idc), status, ca ? "" : "'",
-	    ca ? "" : ca_id, ca ? "" : "',", (long long)(NOW - 400 * DAY), (long long)(NOW - 400 * DAY), subject,
-	    issuer, serial, (long long)not_before, (long long)not_after, ca ? 1 : 0, roca, debian,
-	    self_signed ? 1 : 0);
+	struct dd_store_certs_row r = {
+		.id = hex64(idc), .status = status, .ca_id = ca ? NULL : ca_id, .mode = "DEFAULT", .owner = ACCT,
+		.created_ms = NOW - 400 * DAY, .generation_id = "g", .pem = "PEM",
+		.f = { .subject = subject, .issuer = issuer, .subject_cn = "cn", .serial = serial,
+		       .not_before_ms = not_before, .not_after_ms = not_after, .key_type = "RSA", .key_bits = 2048,
+		       .is_ca = ca, .self_signed = self_signed, .roca = roca, .debian = debian, .facts_version = 1 },
+	};
+	assert_int_equal(dd_store_certs_insert(dd_store_db(svc.store), ACCT IN_REGION,
+					       ca ? DD_STORE_CERTS_CA : DD_STORE_CERTS_DEVICE, &r), 0);
+}
+
+/* Stores a CRL of CA ca_id revoking one serial through the CRL store's typed put. */
+static void add_crl(const char *ca_id, const char *issuer, const char *serial)
+{
+	struct dd_store_crl_row r = { .ca_id = ca_id, .issuer = issuer, .this_update_ms = NOW - DAY,
+				      .next_update_ms = NOW + 6 * DAY, .source = "import", .stored_ms = 0,
+				      .der = "", .der_len = 1 };
+	const char *serials[] = { serial };
+	assert_int_equal(dd_store_crl_put(dd_store_db(svc.store), ACCT IN_REGION, &r, serials, 1), 0);
 }
 
 /* Connection events are queued per call site and sent in batches through the registry's
@@ -342,14 +343,8 @@ static void fill_certs(void)
 	add_cert(true, 'b', "ACTIVE", "CN=Inter", "CN=Root", NULL, "0a", NOW - 1000 * DAY, NOW + 20 * DAY, 1, 2, false);
 	add_cert(true, '9', "INACTIVE", "CN=Old", "CN=Old", NULL, "02", NOW - 1000 * DAY, NOW - DAY, 2, 2, true);
 	const char *R = hex64('a'), *I = hex64('b');
-	sql("INSERT INTO crls(account_region, ca_id, issuer, this_update, next_update, der, source, stored, n_revoked)"
-	    " VALUES ('" ACCT IN_REGION "', '%s', 'CN=Root', %lld, %lld, X'00', 'import', 0, 1)", R, (long long)(NOW - DAY),
-	    (long long)(NOW + 6 * DAY));
-	sql("INSERT INTO crl_revoked(account_region, ca_id, serial) VALUES ('" ACCT IN_REGION "', '%s', '0a')", R);
-	sql("INSERT INTO crls(account_region, ca_id, issuer, this_update, next_update, der, source, stored, n_revoked)"
-	    " VALUES ('" ACCT IN_REGION "', '%s', 'CN=Inter', %lld, %lld, X'00', 'import', 0, 1)", I, (long long)(NOW - DAY),
-	    (long long)(NOW + 6 * DAY));
-	sql("INSERT INTO crl_revoked(account_region, ca_id, serial) VALUES ('" ACCT IN_REGION "', '%s', '33')", I);
+	add_crl(R, "CN=Root", "0a");
+	add_crl(I, "CN=Inter", "33");
 
 	/* device certificates */
 	add_cert(false, '1', "ACTIVE", "CN=ok", "CN=Root", R, "11", NOW - 10 * DAY, NOW + 1000 * DAY, 1, 1, false);
@@ -604,12 +599,12 @@ static void table_matches_spec(void **state)
 			    strcmp(c->name, "CONFLICTING_CLIENT_IDS_CHECK") == 0;
 		assert_int_equal(c->uses_connections, conn);
 	}
-	const struct dd_audit_check *exp = dd_audit_check_find("DEVICE_CERTIFICATE_EXPIRING_CHECK");
+	const struct dd_audit_check *exp = dd_audit_checks_find("DEVICE_CERTIFICATE_EXPIRING_CHECK");
 	assert_string_equal(exp->config_key, "CERT_EXPIRATION_THRESHOLD_IN_DAYS");
 	assert_int_equal(exp->config_default, 30);
 	assert_int_equal(exp->config_min, 30);
 	assert_int_equal(exp->config_max, 3652);
-	const struct dd_audit_check *age = dd_audit_check_find("DEVICE_CERTIFICATE_AGE_CHECK");
+	const struct dd_audit_check *age = dd_audit_checks_find("DEVICE_CERTIFICATE_AGE_CHECK");
 	assert_string_equal(age->config_key, "CERT_AGE_THRESHOLD_IN_DAYS");
 	assert_int_equal(age->config_default, 365);
 	assert_int_equal(age->config_min, 30);
@@ -647,17 +642,17 @@ static void find_by_name_and_alias(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < dd_audit_ncheck; i++) {
-		assert_ptr_equal(dd_audit_check_find(dd_audit_checks[i].name), &dd_audit_checks[i]);
+		assert_ptr_equal(dd_audit_checks_find(dd_audit_checks[i].name), &dd_audit_checks[i]);
 		if (dd_audit_checks[i].alias)
-			assert_ptr_equal(dd_audit_check_find(dd_audit_checks[i].alias), &dd_audit_checks[i]);
+			assert_ptr_equal(dd_audit_checks_find(dd_audit_checks[i].alias), &dd_audit_checks[i]);
 	}
-	assert_string_equal(dd_audit_check_find("REVOKED_CA_CERT_CHECK")->name, "REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK");
-	assert_string_equal(dd_audit_check_find("IOT_POLICY_UNRESTRICTED_CHECK")->name, "IOT_POLICY_OVERLY_PERMISSIVE_CHECK");
-	assert_null(dd_audit_check_find(NULL));
-	assert_null(dd_audit_check_find(""));
-	assert_null(dd_audit_check_find("logging_disabled_check"));
-	assert_null(dd_audit_check_find("LOGGING_DISABLED_CHECK "));
-	assert_null(dd_audit_check_find("UNAUTHENTICATED_COGNITO_IDENTITY_UNRESTRICTED_ACCESS_CHECK"));
+	assert_string_equal(dd_audit_checks_find("REVOKED_CA_CERT_CHECK")->name, "REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK");
+	assert_string_equal(dd_audit_checks_find("IOT_POLICY_UNRESTRICTED_CHECK")->name, "IOT_POLICY_OVERLY_PERMISSIVE_CHECK");
+	assert_null(dd_audit_checks_find(NULL));
+	assert_null(dd_audit_checks_find(""));
+	assert_null(dd_audit_checks_find("logging_disabled_check"));
+	assert_null(dd_audit_checks_find("LOGGING_DISABLED_CHECK "));
+	assert_null(dd_audit_checks_find("UNAUTHENTICATED_COGNITO_IDENTITY_UNRESTRICTED_ACCESS_CHECK"));
 }
 
 static void resource_key_is_canonical(void **state)

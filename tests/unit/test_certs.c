@@ -174,7 +174,7 @@ static int call(struct fx *f, const char *op, json_t *in, const char *key, char 
 	f->c.err = 0;
 	f->c.err_code = NULL;
 	f->c.err_msg[0] = '\0';
-	f->c.now_ms = dd_now_ms();
+	f->c.now_ms = dd_time_now_ms();
 	int rc = handler(op)(&f->c, in, &o);
 	if (!rc && key && out)
 		snprintf(out, 65, "%s", json_string_value(json_object_get(o, key)));
@@ -322,7 +322,7 @@ static void test_stored_facts(void **state)
 {
 	struct fx *f = *state;
 	struct seen s;
-	scan(f, DD_CERT_DEVICE, dd_now_ms(), &s);
+	scan(f, DD_CERT_DEVICE, dd_time_now_ms(), &s);
 	assert_int_equal(s.n, 5);
 	int i = find(&s, f->d1);
 	assert_string_equal(s.v[i].serial, "1001");
@@ -332,23 +332,23 @@ static void test_stored_facts(void **state)
 	assert_int_equal(s.v[i].roca, DD_KEYQ_CLEAN);
 	assert_int_equal(s.v[i].debian, DD_KEYQ_CLEAN);
 	assert_false(s.v[i].revoked);
-	assert_true(s.v[i].not_after > dd_now_ms() + 300LL * 86400 * 1000);
+	assert_true(s.v[i].not_after > dd_time_now_ms() + 300LL * 86400 * 1000);
 	assert_true(s.v[i].created > 0);
 	assert_string_equal(s.v[find(&s, f->d3)].ca_id, f->root_id);
 	assert_int_equal(s.v[find(&s, f->roca)].roca, DD_KEYQ_VULNERABLE);
 	assert_int_equal(s.v[find(&s, f->roca)].debian, DD_KEYQ_CLEAN);
 	assert_int_equal(s.v[find(&s, f->weak)].debian, DD_KEYQ_VULNERABLE);
 	assert_int_equal(s.v[find(&s, f->weak)].roca, DD_KEYQ_CLEAN);
-	scan(f, DD_CERT_CA, dd_now_ms(), &s);
+	scan(f, DD_CERT_CA, dd_time_now_ms(), &s);
 	assert_int_equal(s.n, 2);
 	assert_string_equal(s.v[find(&s, f->inter_id)].serial, "2");
 	/* single lookup */
 	struct seen one = { 0 };
-	assert_int_equal(dd_certs_get(f->c.db, ACCOUNT_REGION, DD_CERT_DEVICE, f->d2, dd_now_ms(), collect, &one), 0);
+	assert_int_equal(dd_certs_get(f->c.db, ACCOUNT_REGION, DD_CERT_DEVICE, f->d2, dd_time_now_ms(), collect, &one), 0);
 	assert_int_equal(one.n, 1);
-	assert_int_equal(dd_certs_get(f->c.db, "999999999999/us-east-1", DD_CERT_DEVICE, f->d2, dd_now_ms(), collect, &one),
+	assert_int_equal(dd_certs_get(f->c.db, "999999999999/us-east-1", DD_CERT_DEVICE, f->d2, dd_time_now_ms(), collect, &one),
 			 DD_ENOTFOUND);	/* the same account in another region does not have it */
-	assert_int_equal(dd_certs_get(f->c.db, ACCOUNT "/eu-west-1", DD_CERT_DEVICE, f->d2, dd_now_ms(), collect, &one),
+	assert_int_equal(dd_certs_get(f->c.db, ACCOUNT "/eu-west-1", DD_CERT_DEVICE, f->d2, dd_time_now_ms(), collect, &one),
 			 DD_ENOTFOUND);
 }
 
@@ -363,37 +363,37 @@ static void test_crl_revocation(void **state)
 	/* Signed by another key under the root's name: refused, nothing stored. */
 	EVP_PKEY *other = rsa_key(2048);
 	char *bad = make_crl(f->root, other, root_rev, 1, 0, &len);
-	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, f->root_id, bad, len, "import", dd_now_ms(), &res, err, sizeof err),
+	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, f->root_id, bad, len, "import", dd_time_now_ms(), &res, err, sizeof err),
 			 DD_ECRYPTO);
 	assert_non_null(strstr(err, "signature does not verify"));
 	free(bad);
 	EVP_PKEY_free(other);
 	/* The intermediate's CRL presented for the root: wrong issuer. */
 	char *ic = make_crl(f->inter, f->inter_key, inter_rev, 1, 0, &len);
-	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, f->root_id, ic, len, "import", dd_now_ms(), &res, err, sizeof err),
+	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, f->root_id, ic, len, "import", dd_time_now_ms(), &res, err, sizeof err),
 			 DD_ECRYPTO);
-	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, "00", ic, len, "import", dd_now_ms(), &res, err, sizeof err),
+	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, "00", ic, len, "import", dd_time_now_ms(), &res, err, sizeof err),
 			 DD_ENOTFOUND);
-	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, "", ic, len, "import", dd_now_ms(), &res, err, sizeof err),
+	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, "", ic, len, "import", dd_time_now_ms(), &res, err, sizeof err),
 			 DD_EINVAL);
-	assert_int_equal(dd_crl_import(f->c.db, "999999999999/us-east-1", f->inter_id, ic, len, "import", dd_now_ms(), &res, err,
+	assert_int_equal(dd_crl_import(f->c.db, "999999999999/us-east-1", f->inter_id, ic, len, "import", dd_time_now_ms(), &res, err,
 				       sizeof err), DD_ENOTFOUND);
-	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, f->inter_id, "junk", 4, "import", dd_now_ms(), &res, err, sizeof err),
+	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, f->inter_id, "junk", 4, "import", dd_time_now_ms(), &res, err, sizeof err),
 			 DD_EINVAL);
 
-	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, f->inter_id, ic, len, "import", dd_now_ms(), &res, err, sizeof err), 0);
+	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, f->inter_id, ic, len, "import", dd_time_now_ms(), &res, err, sizeof err), 0);
 	assert_int_equal(res.n_revoked, 1);
 	free(ic);
 	char *rc = make_crl(f->root, f->root_key, root_rev, 1, 0, &len);
-	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, f->root_id, rc, len, "import", dd_now_ms(), &res, err, sizeof err), 0);
+	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, f->root_id, rc, len, "import", dd_time_now_ms(), &res, err, sizeof err), 0);
 	free(rc);
 	/* An older CRL does not replace a newer one. */
 	char *old = make_crl(f->root, f->root_key, NULL, 0, -86400, &len);
-	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, f->root_id, old, len, "import", dd_now_ms(), &res, err, sizeof err),
+	assert_int_equal(dd_crl_import(f->c.db, ACCOUNT_REGION, f->root_id, old, len, "import", dd_time_now_ms(), &res, err, sizeof err),
 			 DD_ECONFLICT);
 	free(old);
 
-	int64_t now = dd_now_ms();
+	int64_t now = dd_time_now_ms();
 	struct seen s;
 	scan(f, DD_CERT_DEVICE, now, &s);
 	int i = find(&s, f->d1);
@@ -434,7 +434,7 @@ static void test_set_status(void **state)
 {
 	struct fx *f = *state;
 	char msg[256];
-	int64_t now = dd_now_ms();
+	int64_t now = dd_time_now_ms();
 	assert_int_equal(dd_certs_set_status(f->c.db, ACCOUNT_REGION, DD_CERT_DEVICE, f->d2, "INACTIVE", now, msg, sizeof msg), 0);
 	assert_int_equal(dd_certs_set_status(f->c.db, ACCOUNT_REGION, DD_CERT_DEVICE, f->d2, "PENDING_TRANSFER", now, msg, sizeof msg),
 			 DD_EINVAL);
@@ -470,7 +470,7 @@ static void test_backfill(void **state)
 	assert_int_equal(dd_certs_backfill(f->svc.store, f->svc.blocklists, &n), 0);
 	assert_true(n >= 5);
 	struct seen s;
-	scan(f, DD_CERT_DEVICE, dd_now_ms(), &s);
+	scan(f, DD_CERT_DEVICE, dd_time_now_ms(), &s);
 	assert_string_equal(s.v[find(&s, f->d1)].serial, "1001");
 	assert_int_equal(s.v[find(&s, f->d1)].key_bits, 2048);
 	assert_int_equal(s.v[find(&s, f->weak)].debian, DD_KEYQ_VULNERABLE);
@@ -479,7 +479,7 @@ static void test_backfill(void **state)
 	assert_int_equal(n, 0);
 	assert_int_equal(dd_certs_backfill(f->svc.store, NULL, &n), 0);
 	assert_int_equal(n, 7);
-	scan(f, DD_CERT_DEVICE, dd_now_ms(), &s);
+	scan(f, DD_CERT_DEVICE, dd_time_now_ms(), &s);
 	assert_int_equal(s.v[find(&s, f->weak)].debian, DD_KEYQ_NOT_CHECKED);
 }
 

@@ -113,8 +113,8 @@ static void test_backup_copy(void **state)
 	assert_int_equal(dd_store_backup(dir, dest, err, sizeof err), 0);
 	assert_int_equal(dd_store_backup(dir, dest, err, sizeof err), DD_EEXIST);
 	int v = 0;
-	assert_int_equal(dd_store_file_version(dest, &v, err, sizeof err), 0);
-	assert_int_equal(v, dd_store_binary_schema_version());
+	assert_int_equal(dd_store_backup_file_version(dest, &v, err, sizeof err), 0);
+	assert_int_equal(v, dd_store_backup_binary_schema_version());
 	dd_store_close(s);
 	char cmd[512];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -253,7 +253,7 @@ static void test_manifest_case(void **state)
 			assert_string_equal(buf, c->actions[i]);
 		assert_non_null(r->message);
 		assert_non_null(strstr(r->message, buf));
-		assert_ptr_equal(dd_policy_analysis_find(&a, c->codes[i]), r);
+		assert_ptr_equal(dd_policy_analyze_find(&a, c->codes[i]), r);
 	}
 	if (strcmp(c->codes[0] ? c->codes[0] : "", DP) == 0 && strcmp(c->check, OP) == 0) {
 		char want[1024];
@@ -261,7 +261,7 @@ static void test_manifest_case(void **state)
 			 "Policy allows broad access to IoT data plane actions: [%s].", c->actions[0]);
 		assert_string_equal(a.reasons[0].message, want);
 	}
-	dd_policy_analysis_clear(&a);
+	dd_policy_analyze_clear(&a);
 	assert_int_equal(a.nreasons, 0);
 	dd_policy_free(p);
 	json_decref(doc);
@@ -321,7 +321,7 @@ static void test_manifest_note_security_auditing(void **state)
 	assert_string_equal(a.reasons[0].code, "ALLOWS_ACCESS_TO_SECURITY_AUDITING_SERVICES");
 	assert_int_equal(a.reasons[0].nactions, 1);
 	assert_string_equal(a.reasons[0].actions[0], "iam:GetRole");
-	dd_policy_analysis_clear(&a);
+	dd_policy_analyze_clear(&a);
 	/* No usage record: waiting for data, not a finding. */
 	assert_int_equal(dd_policy_analyze_role_alias_unused(set, 1, NULL, 0, &a), 0);
 	assert_int_equal(a.verdict, DD_POLICY_WAITING_FOR_DATA_COLLECTION);
@@ -918,7 +918,7 @@ static void test_policy_set_and_explain(void **state)
 	dd_policy_free(a);
 	dd_policy_free(b);
 	dd_policy_free(NULL);
-	dd_policy_analysis_clear(NULL);
+	dd_policy_analyze_clear(NULL);
 }
 
 static char *read_text(const char *rel)
@@ -988,7 +988,7 @@ static void expect_permissive(const char *doc, const char *actions)
 		if (strcmp(buf, actions) != 0)
 			fail_msg("%s: got [%s], want [%s]", doc, buf, actions);
 	}
-	dd_policy_analysis_clear(&a);
+	dd_policy_analyze_clear(&a);
 	dd_policy_free(p);
 }
 
@@ -1051,7 +1051,7 @@ static void test_misconfig_edges(void **state)
 	assert_int_equal(a.nreasons, 1);
 	assert_string_equal(a.reasons[0].code, "POLICY_CONTAINS_MQTT_WILDCARDS_IN_DENY_STATEMENT");
 	assert_int_equal(a.reasons[0].nactions, 2);
-	dd_policy_analysis_clear(&a);
+	dd_policy_analyze_clear(&a);
 	dd_policy_free(p);
 	/* Glob inclusion, not overlap: "a/?/x" is included in "a/<star>", "a/<star>x" is not in "a/?x<star>". */
 	p = compile_str(ST(
@@ -1059,8 +1059,8 @@ static void test_misconfig_edges(void **state)
 		"{\"Effect\":\"Deny\",\"Action\":\"iot:Subscribe\",\"Resource\":\"" ARN "topicfilter/a/?/x\"},"
 		"{\"Effect\":\"Allow\",\"Action\":\"iot:Receive\",\"Resource\":\"*\"}"), DD_POLICY_IOT);
 	assert_int_equal(dd_policy_analyze_iot_misconfig(p, &a), 0);
-	assert_non_null(dd_policy_analysis_find(&a, "TOPIC_FILTERS_INTENDED_TO_DENY_ALLOWED_USING_WILDCARDS"));
-	dd_policy_analysis_clear(&a);
+	assert_non_null(dd_policy_analyze_find(&a, "TOPIC_FILTERS_INTENDED_TO_DENY_ALLOWED_USING_WILDCARDS"));
+	dd_policy_analyze_clear(&a);
 	dd_policy_free(p);
 	p = compile_str(ST(
 		"{\"Effect\":\"Allow\",\"Action\":\"iot:Subscribe\",\"Resource\":\"" ARN "topicfilter/a/?x*\"},"
@@ -1090,7 +1090,7 @@ static void test_role_analyses_edges(void **state)
 	for (size_t i = 0; i < 6; i++)
 		assert_string_equal(a.reasons[i].code, want[i]);
 	assert_string_equal(a.reasons[0].actions[0], "*");
-	dd_policy_analysis_clear(&a);
+	dd_policy_analyze_clear(&a);
 	/* The union with an unconditional Deny of iot:* leaves the service codes and the
 	 * iotjobsdata data-plane actions that "*" still grants. */
 	assert_int_equal(dd_policy_analyze_role_alias_permissive(set, 2, used, 1, &a), 0);
@@ -1098,19 +1098,19 @@ static void test_role_analyses_edges(void **state)
 	assert_string_equal(a.reasons[2].code, DP);
 	assert_int_equal(a.reasons[2].nactions, 4);
 	assert_string_equal(a.reasons[2].actions[0], "iotjobsdata:DescribeJobExecution");
-	dd_policy_analysis_clear(&a);
+	dd_policy_analyze_clear(&a);
 	assert_int_equal(dd_policy_analyze_cognito_auth(set, 2, &a), 0);
 	assert_int_equal(a.verdict, DD_POLICY_COMPLIANT);
 	assert_int_equal(dd_policy_analyze_cognito_unauth(set, 2, &a), 0);
 	assert_int_equal(a.nreasons, 1); /* only the iotjobsdata data plane is left */
 	assert_string_equal(a.reasons[0].code, DP);
 	assert_int_equal(a.reasons[0].nactions, 4);
-	dd_policy_analysis_clear(&a);
+	dd_policy_analyze_clear(&a);
 	/* Unused services: "*" grants every service; an empty usage list is still data. */
 	assert_int_equal(dd_policy_analyze_role_alias_unused(set, 1, used, 0, &a), 0);
 	assert_int_equal(a.verdict, DD_POLICY_NONCOMPLIANT);
 	assert_string_equal(a.reasons[0].actions[0], "*");
-	dd_policy_analysis_clear(&a);
+	dd_policy_analyze_clear(&a);
 	dd_policy_free(p);
 	dd_policy_free(d);
 	/* Thing admin read on a prefix is fine for authenticated roles but still admin for
@@ -1122,10 +1122,10 @@ static void test_role_analyses_edges(void **state)
 	assert_int_equal(a.nreasons, 1);
 	assert_int_equal(a.reasons[0].nactions, 1);
 	assert_string_equal(a.reasons[0].actions[0], "iot:ListThingPrincipals");
-	dd_policy_analysis_clear(&a);
+	dd_policy_analyze_clear(&a);
 	assert_int_equal(dd_policy_analyze_cognito_unauth(rs, 2, &a), 0);
 	assert_int_equal(a.reasons[0].nactions, 2);
-	dd_policy_analysis_clear(&a);
+	dd_policy_analyze_clear(&a);
 	assert_int_equal(dd_policy_analyze_cognito_auth(NULL, 1, &a), DD_EINVAL);
 	dd_policy_free(r1);
 	dd_policy_free(r2);

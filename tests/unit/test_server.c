@@ -321,6 +321,116 @@ static void creds_mode_and_dirlock(void **state)
 	rmdir(dir);
 }
 
+/* The reference for dd_model_route_any_iot: the scan it replaced, of the whole table,
+ * the template with the most literal segments winning, the first of equals. */
+static bool ref_tmpl_match(const char *t, const char *path, bool *greedy_out, int *literals)
+{
+	*literals = 0;
+	*greedy_out = false;
+	while (*t == '/')
+		t++;
+	while (*path == '/')
+		path++;
+	for (;;) {
+		size_t tl = strcspn(t, "/"), pl = strcspn(path, "/");
+		if (!tl)
+			return !pl;
+		if (t[0] == '{') {
+			if (tl > 3 && t[tl - 2] == '+') {
+				*greedy_out = true;
+				return pl > 0;
+			}
+			if (!pl)
+				return false;
+		} else {
+			if (tl != pl || strncmp(t, path, tl) != 0)
+				return false;
+			(*literals)++;
+		}
+		t += tl;
+		path += pl;
+		if (*t == '/')
+			t++;
+		if (*path == '/')
+			path++;
+		if (!*t || !*path)
+			return !*t && !*path;
+	}
+}
+
+static const char *route_any_scan(const char *method, const char *path)
+{
+	const char *best = NULL;
+	int best_lit = -1;
+	for (const struct dd_model_route_name *r = dd_iot_all_routes; r->method; r++) {
+		bool greedy;
+		int lit;
+		if (strcmp(r->method, method) != 0 || !ref_tmpl_match(r->uri, path, &greedy, &lit))
+			continue;
+		if (lit > best_lit) {
+			best = r->op;
+			best_lit = lit;
+		}
+	}
+	return best;
+}
+
+static void model_route_any_iot_index(void **state)
+{
+	(void)state;
+	static const char *const methods[] = { "GET", "PUT", "POST", "PATCH", "DELETE", "HEAD" };
+	int n = 0;
+	for (const struct dd_model_route_name *r = dd_iot_all_routes; r->method; r++, n++) {
+		/* the template with each label filled in, then with one more segment */
+		char path[512], deeper[600];
+		size_t k = 0;
+		for (const char *t = r->uri; *t && k + 8 < sizeof path;) {
+			if (*t == '{') {
+				const char *end = strchr(t, '}');
+				assert_non_null(end);
+				memcpy(path + k, "x1", 2);
+				k += 2;
+				t = end + 1;
+			} else {
+				path[k++] = *t++;
+			}
+		}
+		path[k] = '\0';
+		snprintf(deeper, sizeof deeper, "%s/more", path);
+		const char *want = route_any_scan(r->method, path);
+		assert_non_null(want);
+		assert_string_equal(dd_model_route_any_iot(r->method, path), want);
+		for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) {
+			const char *a = route_any_scan(methods[m], path), *b = dd_model_route_any_iot(methods[m], path);
+			if (a)
+				assert_string_equal(b, a);
+			else
+				assert_null(b);
+			a = route_any_scan(methods[m], deeper);
+			b = dd_model_route_any_iot(methods[m], deeper);
+			if (a)
+				assert_string_equal(b, a);
+			else
+				assert_null(b);
+		}
+	}
+	assert_true(n > 200);
+	assert_string_equal(dd_model_route_any_iot("GET", "/things/lamp-1"), "DescribeThing");
+	assert_string_equal(dd_model_route_any_iot("PUT", "/thing-groups/addThingToThingGroup"), "AddThingToThingGroup");
+	static const char *const odd[] = { "//things/lamp-1", "/things/lamp-1/", "/things//lamp-1", "/", "",
+					   "/certificate-providers/", "/audit/tasks" };
+	for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++)
+		for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) {
+			const char *a = route_any_scan(methods[m], odd[i]), *b = dd_model_route_any_iot(methods[m], odd[i]);
+			if (a)
+				assert_string_equal(b, a);
+			else
+				assert_null(b);
+		}
+	assert_null(dd_model_route_any_iot("GET", "/no-such-family/x"));
+	assert_null(dd_model_route_any_iot("GET", ""));
+}
+
 static void model_route_and_bind(void **state)
 {
 	(void)state;
@@ -483,6 +593,7 @@ int main(void)
 		cmocka_unit_test(sigv4_strict_parse),
 		cmocka_unit_test(creds_mode_and_dirlock),
 		cmocka_unit_test(model_route_and_bind),
+		cmocka_unit_test(model_route_any_iot_index),
 		cmocka_unit_test(model_query_binding_and_xml),
 		cmocka_unit_test(creds_parse),
 		cmocka_unit_test(tokens_and_decoding),

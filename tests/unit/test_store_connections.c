@@ -121,7 +121,7 @@ static void test_logging(void **state)
 
 static void ingest(struct fx *f, const char *line)
 {
-	struct dd_ctx c = { .db = f->db, .account = ACCOUNT, .region = "us-east-1", .request_id = "test", .now_ms = dd_now_ms() };
+	struct dd_ctx c = { .db = f->db, .account = ACCOUNT, .region = "us-east-1", .request_id = "test", .now_ms = dd_time_now_ms() };
 	assert_int_equal(dd_ctx_set_account_region(&c), 0);
 	json_t *out = NULL;
 	int rc = dd_iot_ingest_connection_events(&c, line, strlen(line), &out);
@@ -142,6 +142,20 @@ static void test_last_event(void **state)
 	assert_int_equal(dd_store_connections_last_event(f->db, AR, "dev-1", ev, sizeof ev), 0);
 	assert_string_equal(ev, "disconnect");
 	assert_int_equal(dd_store_connections_last_event(f->db, ACCOUNT "/eu-west-1", "dev-1", ev, sizeof ev), DD_ENOTFOUND);
+	/* the history: one connect, one disconnect */
+	int conn = -1, disc = -1;
+	char reason[64] = "x";
+	assert_int_equal(dd_store_connections_tally(f->db, AR, "dev-1", &conn, &disc, reason, sizeof reason), 0);
+	assert_int_equal(conn, 1);
+	assert_int_equal(disc, 1);
+	assert_string_equal(reason, "");
+	ingest(f, "{\"event\":\"disconnect\",\"clientId\":\"dev-1\",\"certificateId\":\"" CERT "\",\"timestamp\":3000,"
+		  "\"reason\":\"DUPLICATE_CLIENTID\"}\n");
+	assert_int_equal(dd_store_connections_tally(f->db, AR, "dev-1", &conn, &disc, reason, sizeof reason), 0);
+	assert_int_equal(disc, 2);
+	assert_string_equal(reason, "DUPLICATE_CLIENTID");
+	assert_int_equal(dd_store_connections_tally(f->db, ACCOUNT "/eu-west-1", "dev-1", &conn, &disc, NULL, 0), 0);
+	assert_int_equal(conn, 0);
 }
 
 struct seen {

@@ -25,8 +25,8 @@
 
 #define A1 "111111111111"
 #define A2 "222222222222"
-#define U DD_STORE_IAM_USERS_USER
-#define G DD_STORE_IAM_USERS_GROUP
+#define U DD_STORE_IAM_USER
+#define G DD_STORE_IAM_GROUP
 
 struct fx {
 	char dir[64];
@@ -58,7 +58,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void add(struct dd_db *db, enum dd_store_iam_users_kind k, const char *account, const char *name,
+static void add(struct dd_db *db, enum dd_store_iam_kind k, const char *account, const char *name,
 		const char *path)
 {
 	struct dd_store_iam_users_entity e = { .created_ms = 1000 };
@@ -168,39 +168,41 @@ static void test_memberships_and_policies(void **state)
 	assert_int_equal(l.n, 1);
 	assert_string_equal(l.v[0], "devs");
 
-	/* inline policies: put replaces, get returns the stored name */
-	assert_int_equal(dd_store_iam_users_policy_put(f->db, U, A1, "alice", "Read", "{\"a\":1}"), 0);
-	assert_int_equal(dd_store_iam_users_policy_put(f->db, U, A1, "alice", "read", "{\"a\":2}"), 0);
-	assert_int_equal(dd_store_iam_users_policy_put(f->db, U, A1, "alice", "Write", "{\"w\":1}"), 0);
-	assert_int_equal(dd_store_iam_users_policy_put(f->db, G, A1, "admins", "All", "{\"g\":1}"), 0);
-	char name[64], *doc = NULL;
-	assert_int_equal(dd_store_iam_users_policy_get(f->db, U, A1, "alice", "READ", name, sizeof name, &doc), 0);
+	/* inline policies (the principal functions of dd_store_iam.h, with the user and
+	 * group kinds): put replaces, get returns the stored name */
+	assert_int_equal(dd_store_iam_inline_put(f->db, U, A1, "alice", "Read", "{\"a\":1}"), 0);
+	assert_int_equal(dd_store_iam_inline_put(f->db, U, A1, "alice", "read", "{\"a\":2}"), 0);
+	assert_int_equal(dd_store_iam_inline_put(f->db, U, A1, "alice", "Write", "{\"w\":1}"), 0);
+	assert_int_equal(dd_store_iam_inline_put(f->db, G, A1, "admins", "All", "{\"g\":1}"), 0);
+	char name[128], *doc = NULL;
+	assert_int_equal(dd_store_iam_inline_get(f->db, U, A1, "alice", "READ", name, &doc), 0);
 	assert_string_equal(name, "Read");
 	assert_string_equal(doc, "{\"a\":2}");
 	free(doc);
-	assert_int_equal(dd_store_iam_users_policy_get(f->db, U, A1, "alice", "none", name, sizeof name, &doc), DD_ENOTFOUND);
-	assert_int_equal(dd_store_iam_users_policy_get(f->db, U, A1, "bob", "Read", name, sizeof name, &doc), DD_ENOTFOUND);
+	assert_int_equal(dd_store_iam_inline_get(f->db, U, A1, "alice", "none", name, &doc), DD_ENOTFOUND);
+	assert_int_equal(dd_store_iam_inline_get(f->db, U, A1, "bob", "Read", name, &doc), DD_ENOTFOUND);
 	memset(&l, 0, sizeof l);
-	assert_int_equal(dd_store_iam_users_policy_names(f->db, U, A1, "alice", "", text_cb, &l), 0);
+	assert_int_equal(dd_store_iam_inline_list(f->db, U, A1, "alice", "", 0, doc_cb, &l), 0);
 	assert_int_equal(l.n, 2);
-	assert_string_equal(l.v[1], "Write");
+	assert_string_equal(l.v[0], "Read={\"a\":2}");
+	assert_string_equal(l.v[1], "Write={\"w\":1}");
 	memset(&l, 0, sizeof l);
-	assert_int_equal(dd_store_iam_users_policy_documents(f->db, U, A1, "alice", "write", text_cb, &l), 0);
+	assert_int_equal(dd_store_iam_inline_list(f->db, U, A1, "alice", "Read", 0, doc_cb, &l), 0);
 	assert_int_equal(l.n, 1);
-	assert_string_equal(l.v[0], "{\"a\":2}");
+	assert_string_equal(l.v[0], "Write={\"w\":1}");
 
 	/* attachments */
 	const char *p1 = "arn:aws:iam::aws:policy/ReadOnlyAccess", *p2 = "arn:aws:iam::111111111111:policy/x/Mine";
-	assert_int_equal(dd_store_iam_users_attach(f->db, U, A1, "alice", p1), 0);
-	assert_int_equal(dd_store_iam_users_attach(f->db, U, A1, "alice", p1), 0);
-	assert_int_equal(dd_store_iam_users_attach(f->db, G, A1, "admins", p2), 0);
-	assert_int_equal(dd_store_iam_users_attach(f->db, G, A1, "devs", p1), 0);
-	assert_int_equal(dd_store_iam_users_attached_count(f->db, U, A1, "alice", NULL, &n), 0);
+	assert_int_equal(dd_store_iam_attach(f->db, U, A1, "alice", p1), 0);
+	assert_int_equal(dd_store_iam_attach(f->db, U, A1, "alice", p1), 0);
+	assert_int_equal(dd_store_iam_attach(f->db, G, A1, "admins", p2), 0);
+	assert_int_equal(dd_store_iam_attach(f->db, G, A1, "devs", p1), 0);
+	assert_int_equal(dd_store_iam_attached_count(f->db, U, A1, "alice", NULL, &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(dd_store_iam_users_attached_count(f->db, U, A1, "alice", p1, &n), 0);
+	assert_int_equal(dd_store_iam_attached_count(f->db, U, A1, "alice", p1, &n), 0);
 	assert_int_equal(n, 0);
 	memset(&l, 0, sizeof l);
-	assert_int_equal(dd_store_iam_users_attached_list(f->db, G, A1, "admins", "", text_cb, &l), 0);
+	assert_int_equal(dd_store_iam_attached_list(f->db, G, A1, "admins", "", 0, text_cb, &l), 0);
 	assert_int_equal(l.n, 1);
 	assert_string_equal(l.v[0], p2);
 
@@ -212,10 +214,11 @@ static void test_memberships_and_policies(void **state)
 	memset(&l, 0, sizeof l);
 	assert_int_equal(dd_store_iam_users_user_attached_arns(f->db, A1, "alice", text_cb, &l), 0);
 	assert_int_equal(l.n, 2);
-	bool exists = true;
-	assert_int_equal(dd_store_iam_users_managed_exists(f->db, A1, p2, &exists), 0);
-	assert_false(exists);
-	assert_int_equal(dd_store_iam_users_managed_document(f->db, A1, p2, doc_cb, &l), DD_ENOTFOUND);
+	/* p2 is no customer managed policy of A1 */
+	struct dd_store_iam_policy mp;
+	assert_int_equal(dd_store_iam_policy_get_by_arn(f->db, A1, p2, &mp), DD_ENOTFOUND);
+	char canon[160];
+	assert_int_equal(dd_store_iam_policy_default_document(f->db, A1, p2, canon, &doc), DD_ENOTFOUND);
 
 	/* dependents block deletes */
 	assert_int_equal(dd_store_iam_users_entity_deps(f->db, U, A1, "alice", &d), 0);
@@ -229,10 +232,10 @@ static void test_memberships_and_policies(void **state)
 	assert_int_equal(d.attached_policies, 1);
 
 	/* removals */
-	assert_int_equal(dd_store_iam_users_policy_delete(f->db, U, A1, "alice", "READ"), 0);
-	assert_int_equal(dd_store_iam_users_policy_delete(f->db, U, A1, "alice", "Read"), DD_ENOTFOUND);
-	assert_int_equal(dd_store_iam_users_detach(f->db, U, A1, "alice", p1), 0);
-	assert_int_equal(dd_store_iam_users_detach(f->db, U, A1, "alice", p1), DD_ENOTFOUND);
+	assert_int_equal(dd_store_iam_inline_delete(f->db, U, A1, "alice", "READ"), 0);
+	assert_int_equal(dd_store_iam_inline_delete(f->db, U, A1, "alice", "Read"), DD_ENOTFOUND);
+	assert_int_equal(dd_store_iam_detach(f->db, U, A1, "alice", p1), 0);
+	assert_int_equal(dd_store_iam_detach(f->db, U, A1, "alice", p1), DD_ENOTFOUND);
 	assert_int_equal(dd_store_iam_users_membership_remove(f->db, A1, "ADMINS", "Alice"), 0);
 	assert_int_equal(dd_store_iam_users_membership_remove(f->db, A1, "admins", "alice"), DD_ENOTFOUND);
 	assert_int_equal(dd_store_iam_users_membership_remove(f->db, A2, "devs", "alice"), DD_ENOTFOUND);

@@ -3,7 +3,7 @@
  * Unit tests of the small operator stores on a fresh store in a temporary directory: the
  * server settings (store/dd_store_meta.h: absent key, put, replace), the report views
  * (store/dd_store_report.h: no completed audit, an unknown task, no tasks in progress),
- * and one client's connection history (store/dd_store_client_events.h: none recorded).
+ * and one client's connection history (dd_store_connections_tally: none recorded).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "dd/store.h"
-#include "store/dd_store_client_events.h"
+#include "store/dd_store_connections.h"
 #include "store/dd_store_meta.h"
 #include "store/dd_store_report.h"
 
@@ -81,8 +81,8 @@ static void test_report_empty(void **state)
 	assert_int_equal(n, 0);
 	int c = -1, d = -1;
 	char reason[64] = "x";
-	assert_int_equal(dd_store_client_events_tally(f->db, "111111111111/us-east-1", "dev-1", &c, &d, reason,
-						      sizeof reason), 0);
+	assert_int_equal(dd_store_connections_tally(f->db, "111111111111/us-east-1", "dev-1", &c, &d, reason,
+						    sizeof reason), 0);
 	assert_int_equal(c, 0);
 	assert_int_equal(d, 0);
 	assert_string_equal(reason, "");

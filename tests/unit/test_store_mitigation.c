@@ -28,7 +28,11 @@
 #include "store/dd_store_int.h"
 #include "dd/store.h"
 #include "store/dd_store_certs.h"
+#include "store/dd_store_audit.h"
+#include "store/dd_store_groups.h"
 #include "store/dd_store_mitigation.h"
+#include "store/dd_store_policies.h"
+#include "store/dd_store_principals.h"
 #include "store/dd_store_settings.h"
 #include "store/dd_store_sns.h"
 #include "store/dd_store_outbox.h"
@@ -89,6 +93,37 @@ static int collect_name(const char *name, void *ud)
 {
 	struct names *n = ud;
 	snprintf(n->items[n->n++], 64, "%s", name);
+	return 0;
+}
+
+static int collect_thing(const char *thing, const char *type, void *ud)
+{
+	(void)type;
+	return collect_name(thing, ud);
+}
+
+/* The finding (or task) members the mitigation engine and API read, copied. */
+struct finding_copy {
+	char check[64], reason_code[64], resource[256], status[32];
+	int64_t finding_ms;
+	bool suppressed;
+};
+
+static int copy_finding(const struct dd_store_audit_finding *fd, void *ud)
+{
+	struct finding_copy *c = ud;
+	snprintf(c->check, sizeof c->check, "%s", fd->check_name);
+	snprintf(c->reason_code, sizeof c->reason_code, "%s", fd->reason_code);
+	snprintf(c->resource, sizeof c->resource, "%s", fd->resource);
+	c->finding_ms = fd->finding_ms;
+	c->suppressed = fd->suppressed;
+	return 0;
+}
+
+static int copy_task(const struct dd_store_audit_task *t, void *ud)
+{
+	struct finding_copy *c = ud;
+	snprintf(c->status, sizeof c->status, "%s", t->status);
 	return 0;
 }
 
@@ -399,25 +434,22 @@ static void test_other_aggregates(void **state)
 {
 	struct fx *f = *state;
 	findings_fixture(f);
-	struct dd_store_mitigation_finding fd;
-	assert_int_equal(dd_store_mitigation_finding_get(f->db, AR, "f1", &fd), 0);
-	assert_string_equal(fd.check_name, "CHK_A");
+	/* the findings and audit tasks mitigation reads, through the audit store */
+	struct finding_copy fd = { 0 };
+	assert_int_equal(dd_store_audit_findings_get(f->db, AR, "f1", copy_finding, &fd), 0);
+	assert_string_equal(fd.check, "CHK_A");
 	assert_string_equal(fd.reason_code, "CODE_X");
 	assert_int_equal(fd.finding_ms, 110);
 	assert_false(fd.suppressed);
-	dd_store_mitigation_finding_clear(&fd);
-	assert_int_equal(dd_store_mitigation_finding_get(f->db, AR, "zz", &fd), DD_ENOTFOUND);
-	char *res = NULL;
-	assert_int_equal(dd_store_mitigation_finding_resource(f->db, AR, "f1", &res), 0);
-	assert_non_null(strstr(res, "c1"));
-	free(res);
-	assert_int_equal(dd_store_mitigation_finding_resource(f->db, AR2, "f1", &res), DD_ENOTFOUND);
+	assert_non_null(strstr(fd.resource, "c1"));
+	assert_int_equal(dd_store_audit_findings_get(f->db, AR, "zz", copy_finding, &fd), DD_ENOTFOUND);
+	assert_int_equal(dd_store_audit_findings_get(f->db, AR2, "f1", copy_finding, &fd), DD_ENOTFOUND);
 	char buf[64];
-	assert_int_equal(dd_store_mitigation_finding_check(f->db, AR, "f4", buf, sizeof buf), 0);
-	assert_string_equal(buf, "CHK_B");
-	assert_int_equal(dd_store_mitigation_audit_status(f->db, AR, "audit2", buf, sizeof buf), 0);
-	assert_string_equal(buf, "IN_PROGRESS");
-	assert_int_equal(dd_store_mitigation_audit_status(f->db, AR, "nope", buf, sizeof buf), DD_ENOTFOUND);
+	assert_int_equal(dd_store_audit_findings_get(f->db, AR, "f4", copy_finding, &fd), 0);
+	assert_string_equal(fd.check, "CHK_B");
+	assert_int_equal(dd_store_audit_task_get(f->db, AR, "audit2", copy_task, &fd), 0);
+	assert_string_equal(fd.status, "IN_PROGRESS");
+	assert_int_equal(dd_store_audit_task_get(f->db, AR, "nope", copy_task, &fd), DD_ENOTFOUND);
 
 	sql(f, "INSERT INTO certificates(account_region, id, status, pem, owner, created, modified, generation_id)"
 	       " VALUES ('" AR "', 'c1', 'ACTIVE', 'x', '111111111111', 1, 1, 'g')");
@@ -435,30 +467,40 @@ static void test_other_aggregates(void **state)
 	       " ('" AR "', 'static1', 'thing1'), ('" AR "', 'dyn1', 'thing1')");
 	sql(f, "INSERT INTO thing_principals(account_region, thing_name, principal) VALUES"
 	       " ('" AR "', 'thing2', 'arn:cert'), ('" AR "', 'thing1', 'arn:cert')");
-	bool dyn = true;
-	assert_int_equal(dd_store_mitigation_group_kind(f->db, AR, "static1", &dyn), 0);
-	assert_false(dyn);
-	assert_int_equal(dd_store_mitigation_group_kind(f->db, AR, "dyn1", &dyn), 0);
-	assert_true(dyn);
-	assert_int_equal(dd_store_mitigation_group_kind(f->db, AR, "none", &dyn), DD_ENOTFOUND);
+	/* groups and principals through their owners' store functions */
+	struct dd_store_groups_row grow;
+	assert_int_equal(dd_store_groups_get(f->db, AR, "static1", &grow), 0);
+	assert_false(grow.dynamic);
+	dd_store_groups_row_clear(&grow);
+	assert_int_equal(dd_store_groups_get(f->db, AR, "dyn1", &grow), 0);
+	assert_true(grow.dynamic);
+	dd_store_groups_row_clear(&grow);
+	assert_int_equal(dd_store_groups_get(f->db, AR, "none", &grow), DD_ENOTFOUND);
 	struct names l = { 0 };
-	assert_int_equal(dd_store_mitigation_thing_groups(f->db, AR, "thing1", collect_name, &l), 0);
+	assert_int_equal(dd_store_groups_member_list_groups(f->db, AR, "thing1", "", 0, collect_name, &l), 0);
 	assert_int_equal(l.n, 2);
 	assert_string_equal(l.items[0], "dyn1");
 	memset(&l, 0, sizeof l);
-	assert_int_equal(dd_store_mitigation_principal_things(f->db, AR, "arn:cert", collect_name, &l), 0);
+	assert_int_equal(dd_store_principals_things_of(f->db, AR, "arn:cert", NULL, "", 0, collect_thing, &l), 0);
 	assert_int_equal(l.n, 2);
 	assert_string_equal(l.items[0], "thing1");
 
 	sql(f, "INSERT INTO policies(account_region, name, default_version, next_version, created, modified, generation_id)"
 	       " VALUES ('" AR "', 'pol', 1, 2, 1, 1, 'g')");
 	sql(f, "INSERT INTO policy_versions(account_region, policy_name, version, document, created) VALUES ('" AR "', 'pol', 1, '{}', 1)");
-	int64_t old_def = 0, nv = 0;
-	assert_int_equal(dd_store_mitigation_policy_push_default(f->db, AR, "pol", "{\"blank\":1}", 2, 5, "g2", &old_def, &nv), 0);
-	assert_int_equal(old_def, 1);
+	/* a new default version through the policies store (the engine's blank policy) */
+	struct dd_store_policies_row prow;
+	int64_t nv = 0, count = 0;
+	assert_int_equal(dd_store_policies_get(f->db, AR, "pol", &prow), 0);
+	assert_int_equal(prow.default_version, 1);
+	assert_int_equal(dd_store_policies_versions_count(f->db, AR, "pol", &count), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(dd_store_policies_version_add(f->db, AR, "pol", "{\"blank\":1}", true, "g2", 5, &nv), 0);
 	assert_int_equal(nv, 2);
-	assert_int_equal(dd_store_mitigation_policy_push_default(f->db, AR, "pol", "{}", 2, 5, "g3", NULL, NULL), DD_ELIMIT);
-	assert_int_equal(dd_store_mitigation_policy_push_default(f->db, AR, "none", "{}", 2, 5, "g3", NULL, NULL), DD_ENOTFOUND);
+	assert_int_equal(dd_store_policies_versions_count(f->db, AR, "pol", &count), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(dd_store_policies_get(f->db, AR, "none", &prow), DD_ENOTFOUND);
+	assert_int_equal(dd_store_policies_version_add(f->db, AR, "none", "{}", true, "g3", 5, &nv), DD_ENOTFOUND);
 	struct dd_stmt *st = dd_db_stmt(f->db, "SELECT default_version, next_version FROM policies WHERE name = 'pol'");
 	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
 	assert_int_equal(dd_col_int(st, 0), 2);

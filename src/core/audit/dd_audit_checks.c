@@ -473,7 +473,7 @@ static int policy_visit(const char *name, int64_t ver, const char *doc, void *ud
 		if (erc)
 			rc = emit_failed(r, erc);
 	}
-	dd_policy_analysis_clear(&a);
+	dd_policy_analyze_clear(&a);
 	return rc;
 }
 
@@ -644,7 +644,7 @@ static int cognito_checks(struct dd_audit_run *r, bool authenticated)
 			rc = emit_analysis(r, &a,
 					   resource1("COGNITO_IDENTITY_POOL", "cognitoIdentityPoolId", pools[i].id),
 					   role_arn);
-		dd_policy_analysis_clear(&a);
+		dd_policy_analyze_clear(&a);
 	}
 	role_cache_free(&cache);
 	dd_cognito_pools_free(pools, npools);
@@ -757,7 +757,7 @@ static int alias_visit(const char *alias, const char *role_arn, void *ud)
 			free(arn);
 		}
 	}
-	dd_policy_analysis_clear(&a);
+	dd_policy_analyze_clear(&a);
 	return rc;
 }
 
@@ -1291,7 +1291,7 @@ const struct dd_audit_check dd_audit_checks[] = {
 
 const size_t dd_audit_ncheck = sizeof dd_audit_checks / sizeof dd_audit_checks[0];
 
-const struct dd_audit_check *dd_audit_check_find(const char *name)
+const struct dd_audit_check *dd_audit_checks_find(const char *name)
 {
 	if (!name)
 		return NULL;

@@ -109,7 +109,7 @@ extern const struct dd_audit_check dd_audit_checks[];
 extern const size_t dd_audit_ncheck;
 
 /* The check named name or alias; NULL when unknown. */
-const struct dd_audit_check *dd_audit_check_find(const char *name);
+const struct dd_audit_check *dd_audit_checks_find(const char *name);
 
 /* The identity of a resource for suppressions and stable findings: a canonical string
  * built from a ResourceIdentifier object (sorted keys, compact). Owned by the caller. */

@@ -653,7 +653,7 @@ static void *run_lane(void *arg)
 
 static void run_task(struct dd_service *svc, const char *account_region, const char *task_id)
 {
-	int64_t t_run = dd_now_ms();
+	int64_t t_run = dd_time_now_ms();
 	struct dd_db *db = dd_store_db(svc->store);
 	if (!db)
 		return;
@@ -725,7 +725,7 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 	json_array_foreach(pending, i, cname) {
 		struct check_result *cr = &results[i];
 		cr->name = json_string_value(cname);
-		cr->check = dd_audit_check_find(cr->name);
+		cr->check = dd_audit_checks_find(cr->name);
 		if (!cr->check) {
 			cr->status = "FAILED";
 			snprintf(cr->error_code, sizeof cr->error_code, "AUDIT_CHECK_FAILED");
@@ -817,7 +817,7 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 		if (store_failed)
 			continue;
 		struct check_result *cr = next;
-		int64_t t0 = dd_now_ms();
+		int64_t t0 = dd_time_now_ms();
 		double m0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
 		if (write_check(db, account_region, task_id, cr->spool, cr)) {
 			dd_log_error("audit: task %s: check %s could not be stored", task_id, cr->name);
@@ -826,7 +826,7 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 		}
 		cr->store_s = clock_s(CLOCK_MONOTONIC) - m0;
 		cr->store_cpu_s = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
-		dd_log_debug("audit: task %s: %s stored in %lld ms", task_id, cr->name, (long long)(dd_now_ms() - t0));
+		dd_log_debug("audit: task %s: %s stored in %lld ms", task_id, cr->name, (long long)(dd_time_now_ms() - t0));
 		if (timing_observer) {
 			struct dd_audit_engine_timing tm = {
 				.task_id = task_id, .check_name = cr->name, .status = cr->status,
@@ -882,8 +882,8 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 		if (dd_store_audit_findings_count_task(db, account_region, task_id, &nfind))
 			nfind = -1;
 		dd_log_info("audit: task %s %s: %lld findings, %lld ms", task_id, tstat, (long long)nfind,
-			    (long long)(dd_now_ms() - t_run));
-		dd_metrics_task("audit", tstat, dd_now_ms() - t_run);
+			    (long long)(dd_time_now_ms() - t_run));
+		dd_metrics_task("audit", tstat, dd_time_now_ms() - t_run);
 	}
 out:
 	json_decref(pending);
@@ -897,7 +897,7 @@ int dd_audit_engine_run_check_for_test(struct dd_service *svc, const char *accou
 				       json_t *config, int64_t now_ms, json_t **findings_out, int64_t *total_out,
 				       bool *waiting_out)
 {
-	const struct dd_audit_check *chk = dd_audit_check_find(check_name);
+	const struct dd_audit_check *chk = dd_audit_checks_find(check_name);
 	char account[13], region[64];
 	if (!chk || dd_account_region_split(account_region, account, region, sizeof region))
 		return DD_EINVAL;
@@ -1253,7 +1253,7 @@ static void prune(struct dd_service *svc)
 }
 
 /* The scheduler pool never claims work: each time its thread wakes (every 10 s, or on
- * dd_audit_wake) it starts the scheduled audits that are due and, hourly, prunes. */
+ * dd_audit_engine_wake) it starts the scheduled audits that are due and, hourly, prunes. */
 static int sched_claim(struct dd_workers *w, void *ud, void **job)
 {
 	return 0;
@@ -1268,13 +1268,13 @@ static void sched_idle(struct dd_workers *w, void *ud)
 {
 	struct dd_audit_engine *e = ud;
 	schedule_tick(e->svc);
-	if (dd_now_ms() - e->last_prune > 3600 * 1000) {
+	if (dd_time_now_ms() - e->last_prune > 3600 * 1000) {
 		prune(e->svc);
-		e->last_prune = dd_now_ms();
+		e->last_prune = dd_time_now_ms();
 	}
 }
 
-int dd_audit_start(struct dd_service *svc)
+int dd_audit_engine_start(struct dd_service *svc)
 {
 	struct dd_audit_engine *e = calloc(1, sizeof *e);
 	if (!e)
@@ -1304,7 +1304,7 @@ int dd_audit_start(struct dd_service *svc)
 	return 0;
 }
 
-void dd_audit_wake(struct dd_service *svc)
+void dd_audit_engine_wake(struct dd_service *svc)
 {
 	struct dd_audit_engine *e = svc ? svc->audit : NULL;
 	if (!e)
@@ -1313,7 +1313,7 @@ void dd_audit_wake(struct dd_service *svc)
 	dd_workers_wake(e->scheduler);
 }
 
-void dd_audit_stop(struct dd_service *svc)
+void dd_audit_engine_stop(struct dd_service *svc)
 {
 	struct dd_audit_engine *e = svc->audit;
 	if (!e)

@@ -16,7 +16,7 @@ struct dd_db;
 
 /* Creates an IN_PROGRESS task of account_region ("<account>/<region>") with one IN_PROGRESS
  * row for each of the n API check names, in its own write transaction. Writes the 32-hex
- * task id. The caller wakes the engine (dd_audit_wake). */
+ * task id. The caller wakes the engine (dd_audit_engine_wake). */
 int dd_audit_engine_task_create(struct dd_db *db, const char *account_region, const char *type,
 				const char *scheduled_name, const char *const *checks, size_t n, int64_t start_ms,
 				int64_t window_start_ms, char task_id[33]) DD_MUST_CHECK;

@@ -128,7 +128,7 @@ static void keeper_pass(struct dd_service *svc, int64_t *seen, int64_t *pruned_m
 			dd_log_warn("broker: cannot rewrite %s", bundle);
 		}
 	}
-	int64_t now = dd_now_ms();
+	int64_t now = dd_time_now_ms();
 	if (now - *pruned_ms > 60000) {
 		*pruned_ms = now;
 		if (dd_db_begin_write(db) == 0) {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dd/iam.h"
 #include "dd/policy.h"
@@ -25,8 +26,8 @@
 #define USER_INLINE_MAX 2048
 #define GROUP_INLINE_MAX 5120
 
-#define USER DD_STORE_IAM_USERS_USER
-#define GROUP DD_STORE_IAM_USERS_GROUP
+#define USER DD_STORE_IAM_USER
+#define GROUP DD_STORE_IAM_GROUP
 
 /* Rolls back an open transaction, writes msg and returns rc. */
 static int fail(struct dd_db *db, int rc, char *msg, size_t msglen, const char *fmt, ...) DD_PRINTF(5, 6);
@@ -80,7 +81,7 @@ static void rand_id(const char *prefix, const char *alphabet, char *out, size_t 
 static const char UPPER_DIGITS[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 static const char SECRET_CHARS[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-int dd_iam_user_entity_get(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account, const char *name,
+int dd_iam_user_entity_get(struct dd_db *db, enum dd_store_iam_kind kind, const char *account, const char *name,
 			   struct dd_store_iam_users_entity *out, char *msg, size_t msglen)
 {
 	int rc = dd_store_iam_users_entity_get(db, kind, account, name, out);
@@ -90,7 +91,7 @@ int dd_iam_user_entity_get(struct dd_db *db, enum dd_store_iam_users_kind kind, 
 	return rc ? store_fail(db, rc, msg, msglen) : 0;
 }
 
-int dd_iam_user_entity_create(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+int dd_iam_user_entity_create(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 			      const char *name, const char *path, int64_t now_ms, struct dd_store_iam_users_entity *out,
 			      char *msg, size_t msglen)
 {
@@ -122,7 +123,7 @@ static int conflict(struct dd_db *db, char *msg, size_t msglen, const char *what
 	return fail(db, DD_ECONFLICT, msg, msglen, "Cannot delete entity, must %s first.", what);
 }
 
-int dd_iam_user_entity_delete(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+int dd_iam_user_entity_delete(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 			      const char *name, char *msg, size_t msglen)
 {
 	struct dd_store_iam_users_entity e;
@@ -235,13 +236,21 @@ int dd_iam_user_key_update(struct dd_db *db, const char *account, const char *us
 	return commit(db, msg, msglen);
 }
 
-static int add_nonws(const char *doc, void *ud)
+/* Sums the non-white-space characters of the entity's inline policies but one. */
+struct nonws {
+	const char *except;  /* the policy being replaced */
+	size_t total;
+};
+
+static int add_nonws(const char *name, const char *doc, void *ud)
 {
-	*(size_t *)ud += dd_policy_count_nonws(doc, strlen(doc));
+	struct nonws *n = ud;
+	if (!n->except || strcasecmp(name, n->except) != 0)
+		n->total += dd_policy_count_nonws(doc, strlen(doc));
 	return 0;
 }
 
-int dd_iam_user_policy_put(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+int dd_iam_user_policy_put(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 			   const char *entity, const char *pname, const char *document, char *msg, size_t msglen)
 {
 	char err[DD_POLICY_ERRMSG_SIZE];
@@ -256,18 +265,19 @@ int dd_iam_user_policy_put(struct dd_db *db, enum dd_store_iam_users_kind kind, 
 		return DD_EIO;
 	if ((rc = dd_iam_user_entity_get(db, kind, account, entity, &e, msg, msglen)))
 		return rc;
-	size_t total = dd_policy_count_nonws(document, strlen(document));
-	if ((rc = dd_store_iam_users_policy_documents(db, kind, account, e.name, pname, add_nonws, &total)))
+	struct nonws nw = { pname, dd_policy_count_nonws(document, strlen(document)) };
+	if ((rc = dd_store_iam_inline_list(db, kind, account, e.name, NULL, 0, add_nonws, &nw)))
 		return store_fail(db, rc, msg, msglen);
+	size_t total = nw.total;
 	if (total > max)
 		return fail(db, DD_ELIMIT, msg, msglen, "Maximum policy size of %zu bytes exceeded for %s %s", max,
 			    kind == USER ? "user" : "group", e.name);
-	if ((rc = dd_store_iam_users_policy_put(db, kind, account, e.name, pname, document)))
+	if ((rc = dd_store_iam_inline_put(db, kind, account, e.name, pname, document)))
 		return store_fail(db, rc, msg, msglen);
 	return commit(db, msg, msglen);
 }
 
-int dd_iam_user_policy_delete(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+int dd_iam_user_policy_delete(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 			      const char *entity, const char *pname, char *msg, size_t msglen)
 {
 	struct dd_store_iam_users_entity e;
@@ -276,7 +286,7 @@ int dd_iam_user_policy_delete(struct dd_db *db, enum dd_store_iam_users_kind kin
 	int rc = dd_iam_user_entity_get(db, kind, account, entity, &e, msg, msglen);
 	if (rc)
 		return rc;
-	rc = dd_store_iam_users_policy_delete(db, kind, account, e.name, pname);
+	rc = dd_store_iam_inline_delete(db, kind, account, e.name, pname);
 	if (rc == DD_ENOTFOUND)
 		return fail(db, rc, msg, msglen, kind == USER ? "The user policy with name %s cannot be found."
 							      : "The group policy with name %s cannot be found.", pname ? pname : "");
@@ -285,7 +295,7 @@ int dd_iam_user_policy_delete(struct dd_db *db, enum dd_store_iam_users_kind kin
 	return commit(db, msg, msglen);
 }
 
-int dd_iam_user_attach(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account, const char *entity,
+int dd_iam_user_attach(struct dd_db *db, enum dd_store_iam_kind kind, const char *account, const char *entity,
 		       const char *arn, bool on, char *msg, size_t msglen)
 {
 	struct dd_store_iam_users_entity e;
@@ -298,18 +308,25 @@ int dd_iam_user_attach(struct dd_db *db, enum dd_store_iam_users_kind kind, cons
 		/* attachable: AWS managed, or a customer managed policy of the account */
 		bool exists = dd_iam_managed_find(arn) != NULL;
 		int64_t have = 0;
-		if (!exists && (rc = dd_store_iam_users_managed_exists(db, account, arn, &exists)))
-			return store_fail(db, rc, msg, msglen);
+		if (!exists) {
+			struct dd_store_iam_policy p;
+			rc = dd_store_iam_policy_get_by_arn(db, account, arn ? arn : "", &p);
+			if (rc && rc != DD_ENOTFOUND)
+				return store_fail(db, rc, msg, msglen);
+			if (!rc)
+				dd_store_iam_policy_clear(&p);
+			exists = rc == 0;
+		}
 		if (!exists)
 			return fail(db, DD_ENOTFOUND, msg, msglen, "Policy %s does not exist or is not attachable.", arn ? arn : "");
-		if ((rc = dd_store_iam_users_attached_count(db, kind, account, e.name, arn, &have)))
+		if ((rc = dd_store_iam_attached_count(db, kind, account, e.name, arn, &have)))
 			return store_fail(db, rc, msg, msglen);
 		if (have >= MAX_ATTACHED)
 			return fail(db, DD_ELIMIT, msg, msglen, "Cannot exceed quota for %s: %d",
 				    kind == USER ? "PoliciesPerUser" : "PoliciesPerGroup", MAX_ATTACHED);
 	}
-	rc = on ? dd_store_iam_users_attach(db, kind, account, e.name, arn)
-		: dd_store_iam_users_detach(db, kind, account, e.name, arn);
+	rc = on ? dd_store_iam_attach(db, kind, account, e.name, arn)
+		: dd_store_iam_detach(db, kind, account, e.name, arn);
 	if (rc == DD_ENOTFOUND)
 		return fail(db, rc, msg, msglen, "Policy %s was not found.", arn ? arn : "");
 	if (rc)
@@ -353,22 +370,11 @@ static int arn_add(const char *arn, void *ud)
 	return 0;
 }
 
-struct managed_ud {
-	struct dd_iam_policy_docs *d;
-	const char *arn;
-};
-
-static int managed_doc(const char *name, const char *document, void *ud)
-{
-	struct managed_ud *m = ud;
-	return docs_push(m->d, name, m->arn, document);
-}
-
 int dd_iam_user_policies(struct dd_db *db, const char *account, const char *user, struct dd_iam_policy_docs *out)
 {
 	struct dd_iam_policy_docs d = { 0 };
 	struct dd_store_iam_users_entity e;
-	int rc = dd_store_iam_users_entity_get(db, DD_STORE_IAM_USERS_USER, account, user, &e);
+	int rc = dd_store_iam_users_entity_get(db, USER, account, user, &e);
 	if (rc)
 		return rc;
 	/* inline: the user's, then its groups' */
@@ -383,8 +389,12 @@ int dd_iam_user_policies(struct dd_db *db, const char *account, const char *user
 			rc = docs_push(&d, m->name, m->arn, m->document);
 			continue;
 		}
-		struct managed_ud mu = { &d, a.v[i] };
-		rc = dd_store_iam_users_managed_document(db, account, a.v[i], managed_doc, &mu);
+		char name[160];
+		char *doc = NULL;
+		rc = dd_store_iam_policy_default_document(db, account, a.v[i], name, &doc);
+		if (!rc)
+			rc = docs_push(&d, name, a.v[i], doc);
+		free(doc);
 		if (rc == DD_ENOTFOUND)
 			rc = 0;
 	}

@@ -24,15 +24,15 @@
 #define DD_IAM_USER_MSG_SIZE 512
 
 /* Creates a user or group with a new random id (AIDA… / AGPA…); *out is the stored row. */
-int dd_iam_user_entity_create(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+int dd_iam_user_entity_create(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 			      const char *name, const char *path, int64_t now_ms,
 			      struct dd_store_iam_users_entity *out, char *msg, size_t msglen) DD_MUST_CHECK;
 /* Deletes a user (no access keys, inline or attached policies or groups left) or a group
  * (no members, inline or attached policies left). */
-int dd_iam_user_entity_delete(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+int dd_iam_user_entity_delete(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 			      const char *name, char *msg, size_t msglen) DD_MUST_CHECK;
 /* The entity named name (any case), or DD_ENOTFOUND with msg. */
-int dd_iam_user_entity_get(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+int dd_iam_user_entity_get(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 			   const char *name, struct dd_store_iam_users_entity *out, char *msg,
 			   size_t msglen) DD_MUST_CHECK;
 
@@ -53,14 +53,14 @@ int dd_iam_user_key_update(struct dd_db *db, const char *account, const char *us
 			   bool remove, char *msg, size_t msglen) DD_MUST_CHECK;
 
 /* Creates or replaces an inline policy of a user or group (document: IAM policy JSON). */
-int dd_iam_user_policy_put(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+int dd_iam_user_policy_put(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 			   const char *entity, const char *pname, const char *document, char *msg,
 			   size_t msglen) DD_MUST_CHECK;
-int dd_iam_user_policy_delete(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account,
+int dd_iam_user_policy_delete(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
 			      const char *entity, const char *pname, char *msg, size_t msglen) DD_MUST_CHECK;
 /* Attaches (on) or detaches a managed policy ARN: AWS managed, or a customer managed
  * policy of account. */
-int dd_iam_user_attach(struct dd_db *db, enum dd_store_iam_users_kind kind, const char *account, const char *entity,
+int dd_iam_user_attach(struct dd_db *db, enum dd_store_iam_kind kind, const char *account, const char *entity,
 		       const char *arn, bool on, char *msg, size_t msglen) DD_MUST_CHECK;
 
 #endif

@@ -9,8 +9,10 @@
  * FAILED and the later executions of the same finding SKIPPED. Certificate status changes go through dd_certs_set_status, so they follow
  * UpdateCertificate's rules (they exist once); the other registry changes go through the
  * registry's and the store's functions. The state an execution changed is recorded in
- * its row (`prior`) for a later revert. Results are written in batches; the changes that
- * are not idempotent (a new policy version, an SNS message) have their result written
+ * its row (`prior`) for a later revert. Results are written in batches; certificate
+ * status changes join one write transaction of up to TX_BATCH executions that commits
+ * with their results (one transaction per change made 20,000 deactivations take
+ * three times as long); the changes that are not idempotent (a new policy version, an SNS message) have their result written
  * right after the change, so a crash repeats at most the idempotent changes of one
  * batch. When no execution is left the task becomes FAILED (any execution failed) or
  * COMPLETED; a canceled task stays CANCELED. No SQL here: src/store/dd_store_mitigation.c.
@@ -30,13 +32,19 @@
 #include "dd/mitigation.h"
 #include "dd/policy.h"
 #include "dd/sns.h"
+#include "store/dd_store_audit.h"
 #include "store/dd_store_certs.h"
+#include "store/dd_store_groups.h"
 #include "store/dd_store_mitigation.h"
+#include "store/dd_store_policies.h"
+#include "store/dd_store_principals.h"
 #include "store/dd_store_settings.h"
 
 #define MAX_WORKERS 4
 #define MAX_CLAIMED 16
 #define BATCH 1024
+/* certificate status changes committed together with their results */
+#define TX_BATCH 256
 #define CANCEL_CHECK_EVERY 32
 
 /* The blank template of REPLACE_DEFAULT_POLICY_VERSION: a policy that allows nothing. */
@@ -73,6 +81,11 @@ struct run {
 	size_t nacts;
 	json_t *results;               /* pending result rows */
 	int64_t t0_ms;                 /* this run started (log, metrics) */
+	/* An open write transaction holding up to TX_BATCH certificate status changes; flush
+	 * writes the pending results into it and commits both together. */
+	bool tx;
+	unsigned tx_n;
+	bool tx_broken;                /* a store error inside it: roll back, halt */
 };
 
 static json_t *load_finding(struct run *r, const char *id, bool full);
@@ -208,18 +221,28 @@ static int do_certificate(struct run *r, struct act *a, json_t *rid, bool ca, st
 	arn(r, res, sizeof res, ca ? "cacert" : "cert", id);
 	if (!allowed(a, ca ? "iot:UpdateCACertificate" : "iot:UpdateCertificate", res, o))
 		return -1;
+	/* Status changes are batched: they join the run's write transaction (opened here
+	 * when none is), which flush commits with their results. */
+	if (!r->tx) {
+		if (dd_db_begin_write(r->db))
+			return fail(o, "InternalFailureException", "The store is unavailable.");
+		r->tx = true;
+		r->tx_n = 0;
+	}
 	/* The status before, by primary key only (dd_certs_get also derives the revocation
 	 * state from the CA graph, far too slow to do once per execution). */
 	char before[32];
 	int rc = dd_store_certs_status(r->db, r->account_region, ca ? DD_STORE_CERTS_CA : DD_STORE_CERTS_DEVICE, id, before);
 	if (rc == DD_ENOTFOUND)
 		return fail(o, "ResourceNotFoundException", "The %s %s does not exist.", ca ? "CA certificate" : "certificate", id);
-	if (rc)
+	if (rc) {
+		r->tx_broken = true;
 		return fail(o, "InternalFailureException", "The certificate %s could not be read.", id);
+	}
 	o->prior = json_pack("{s:s, s:s, s:s}", "resource", res, "status", before, "newStatus", "INACTIVE");
 	if (!strcmp(before, "INACTIVE"))
 		return 0;
-	/* UpdateCertificate's / UpdateCACertificate's rules, in their own transaction */
+	/* UpdateCertificate's / UpdateCACertificate's rules, in the run's transaction */
 	char msg[256];
 	rc = dd_certs_set_status(r->db, r->account_region, ca ? DD_CERT_CA : DD_CERT_DEVICE, id, "INACTIVE",
 				 dd_service_now_ms(r->svc), msg, sizeof msg);
@@ -227,8 +250,10 @@ static int do_certificate(struct run *r, struct act *a, json_t *rid, bool ca, st
 		return fail(o, "ResourceNotFoundException", "%s", msg);
 	if (rc == DD_EINVAL || rc == DD_ECONFLICT)
 		return fail(o, "InvalidRequestException", "%s", msg);
-	if (rc)
+	if (rc) {
+		r->tx_broken = true;
 		return fail(o, "InternalFailureException", "The store is unavailable.");
+	}
 	return 0;
 }
 
@@ -237,11 +262,17 @@ static int append_name(const char *name, void *ud)
 	return json_array_append_new(ud, json_string(name)) ? DD_ENOMEM : 0;
 }
 
+static int append_thing(const char *thing, const char *type, void *ud)
+{
+	(void)type;
+	return append_name(thing, ud);
+}
+
 /* The thing groups of a thing, as a JSON array of names. */
 static json_t *groups_of(struct run *r, const char *thing)
 {
 	json_t *g = json_array();
-	if (g && dd_store_mitigation_thing_groups(r->db, r->account_region, thing, append_name, g))
+	if (g && dd_store_groups_member_list_groups(r->db, r->account_region, thing, "", 0, append_name, g))
 		dd_log_warn("mitigation: the groups of thing %s could not be read", thing);
 	return g;
 }
@@ -278,7 +309,8 @@ static int do_add_things(struct run *r, struct act *a, json_t *rid, struct outco
 	if (dd_db_begin_write(r->db))
 		return fail(o, "InternalFailureException", "The store is unavailable.");
 	json_t *things = json_array();
-	int lrc = things ? dd_store_mitigation_principal_things(r->db, r->account_region, cert, append_name, things) : DD_ENOMEM;
+	int lrc = things ? dd_store_principals_things_of(r->db, r->account_region, cert, NULL, "", 0, append_thing, things)
+			 : DD_ENOMEM;
 	json_t *changes = json_array();
 	int rc = !lrc ? 0 : -1;
 	json_t *t;
@@ -344,10 +376,20 @@ static int do_blank_policy(struct run *r, struct act *a, json_t *rid, struct out
 	if (dd_db_begin_write(r->db))
 		return fail(o, "InternalFailureException", "The store is unavailable.");
 	char gen[37];
-	dd_uuid(gen);
-	int64_t def = 0, next = 0;
-	int rc = dd_store_mitigation_policy_push_default(r->db, r->account_region, name, blank_policy, DD_MITIGATION_MAX_POLICY_VERSIONS,
-							 dd_service_now_ms(r->svc), gen, &def, &next);
+	dd_random_uuid(gen);
+	/* a new default version, unless the policy has all the versions it may have */
+	struct dd_store_policies_row pol;
+	int64_t def = 0, next = 0, count = 0;
+	int rc = dd_store_policies_get(r->db, r->account_region, name, &pol);
+	if (!rc)
+		def = pol.default_version;
+	if (!rc)
+		rc = dd_store_policies_versions_count(r->db, r->account_region, name, &count);
+	if (!rc && count >= DD_MITIGATION_MAX_POLICY_VERSIONS)
+		rc = DD_ELIMIT;
+	if (!rc)
+		rc = dd_store_policies_version_add(r->db, r->account_region, name, blank_policy, true, gen,
+						   dd_service_now_ms(r->svc), &next);
 	if (rc == DD_ENOTFOUND || rc == DD_ELIMIT) {
 		dd_db_rollback(r->db);
 		if (rc == DD_ENOTFOUND)
@@ -453,40 +495,60 @@ static int apply(struct run *r, struct act *a, json_t *finding, struct outcome *
 
 /* ---- the task loop ----------------------------------------------------------------- */
 
+struct finding_load {
+	bool full;
+	json_t *out;
+};
+
+static int finding_json(const struct dd_store_audit_finding *f, void *ud)
+{
+	struct finding_load *l = ud;
+#define S(x) ((x) ? (x) : "")
+	json_t *res = json_loads(f->resource ? f->resource : "", 0, NULL);
+	if (!l->full) {
+		l->out = json_pack("{s:o, s:s}", "nonCompliantResource", res ? res : json_object(), "findingId", S(f->finding_id));
+		return 0;
+	}
+	json_t *rel = json_loads(f->related ? f->related : "", 0, NULL);
+	l->out = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:o, s:s, s:s, s:b}", "findingId", S(f->finding_id),
+			   "taskId", S(f->task_id), "checkName", S(f->check_name), "taskStartTime", (json_int_t)f->task_start_ms,
+			   "findingTime", (json_int_t)f->finding_ms, "severity", S(f->severity), "nonCompliantResource",
+			   res ? res : json_object(), "relatedResources", rel ? rel : json_array(),
+			   "reasonForNonCompliance", S(f->reason), "reasonForNonComplianceCode",
+			   S(f->reason_code), "isSuppressed", f->suppressed);
+#undef S
+	return 0;
+}
+
 /* The finding as the engine needs it: findingId and nonCompliantResource only, unless full (the
  * whole finding, for PUBLISH_FINDING_TO_SNS). NULL when it does not exist. */
 static json_t *load_finding(struct run *r, const char *id, bool full)
 {
-	if (!full) {
-		char *text = NULL;
-		if (dd_store_mitigation_finding_resource(r->db, r->account_region, id, &text))
-			return NULL;
-		json_t *res = json_loads(text, 0, NULL);
-		free(text);
-		return json_pack("{s:o, s:s}", "nonCompliantResource", res ? res : json_object(), "findingId", id);
-	}
-	struct dd_store_mitigation_finding f;
-	if (dd_store_mitigation_finding_get(r->db, r->account_region, id, &f))
+	struct finding_load l = { full, NULL };
+	if (dd_store_audit_findings_get(r->db, r->account_region, id ? id : "", finding_json, &l)) {
+		json_decref(l.out);
 		return NULL;
-	json_t *res = json_loads(f.resource, 0, NULL);
-	json_t *rel = json_loads(f.related, 0, NULL);
-	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:o, s:s, s:s, s:b}", "findingId", f.finding_id,
-			      "taskId", f.task_id, "checkName", f.check_name, "taskStartTime", (json_int_t)f.task_start_ms,
-			      "findingTime", (json_int_t)f.finding_ms, "severity", f.severity, "nonCompliantResource",
-			      res ? res : json_object(), "relatedResources", rel ? rel : json_array(),
-			      "reasonForNonCompliance", f.reason, "reasonForNonComplianceCode", f.reason_code,
-			      "isSuppressed", f.suppressed);
-	dd_store_mitigation_finding_clear(&f);
-	return o;
+	}
+	return l.out;
 }
 
-/* Writes the pending result rows in one transaction. */
+/* Writes the pending result rows in one transaction: the run's open one (committing its
+ * certificate status changes with them) or one of their own. */
 static int flush(struct run *r)
 {
-	if (json_array_size(r->results) == 0)
-		return 0;
-	if (dd_db_begin_write(r->db))
+	if (r->tx_broken) {
+		/* the batch's changes are rolled back with their results; the executions stay
+		 * PENDING and run again when the task resumes */
+		dd_db_rollback(r->db);
+		r->tx = r->tx_broken = false;
+		json_array_clear(r->results);
 		return DD_EIO;
+	}
+	if (json_array_size(r->results) == 0 && !r->tx)
+		return 0;
+	if (!r->tx && dd_db_begin_write(r->db))
+		return DD_EIO;
+	r->tx = false;
 	size_t i;
 	json_t *row;
 	int rc = 0;
@@ -506,10 +568,16 @@ static int flush(struct run *r)
 	}
 	if (rc || dd_db_commit(r->db)) {
 		dd_db_rollback(r->db);
+		json_array_clear(r->results);
 		return DD_EIO;
 	}
 	json_array_clear(r->results);
 	return 0;
+}
+
+static bool is_certificate_action(const struct act *a)
+{
+	return a && a->type && (!strcmp(a->type, "UPDATE_DEVICE_CERTIFICATE") || !strcmp(a->type, "UPDATE_CA_CERTIFICATE"));
 }
 
 static void record(struct run *r, const char *finding, int64_t seq, const char *status, int64_t start, int64_t end,
@@ -556,8 +624,8 @@ static void settle(struct run *r)
 	if (rc == DD_ENOTFOUND)
 		return; /* canceled meanwhile */
 	dd_log_info("mitigation: task %s %s: %lld failed executions, %lld ms", r->task_id, status, (long long)failed,
-		    (long long)(dd_now_ms() - r->t0_ms));
-	dd_metrics_task("mitigation", status, dd_now_ms() - r->t0_ms);
+		    (long long)(dd_time_now_ms() - r->t0_ms));
+	dd_metrics_task("mitigation", status, dd_time_now_ms() - r->t0_ms);
 }
 
 static int append_pending(const char *finding, int64_t seq, const char *action, void *ud)
@@ -586,7 +654,7 @@ static int run_task(struct dd_service *svc, struct dd_workers *pool, const char 
 		return DD_ENOMEM;
 	}
 	r.results = json_array();
-	r.t0_ms = dd_now_ms();
+	r.t0_ms = dd_time_now_ms();
 	dd_log_info("mitigation: task %s of %s started: %zu actions", task_id, account_region, r.nacts);
 	char last_f[160] = "", cur_f[160] = "";
 	int64_t last_seq = -1;
@@ -635,6 +703,12 @@ static int run_task(struct dd_service *svc, struct dd_workers *pool, const char 
 				       "An earlier mitigation action for this finding failed, so this one was skipped.", NULL);
 				continue;
 			}
+			/* the other actions open their own transactions: commit the batch first */
+			if (r.tx && !is_certificate_action(a) && flush(&r)) {
+				dd_log_error("mitigation: task %s: results could not be stored", task_id);
+				halted = true;
+				break;
+			}
 			struct outcome o = { "", "", NULL };
 			int arc;
 			if (!finding)
@@ -651,7 +725,9 @@ static int run_task(struct dd_service *svc, struct dd_workers *pool, const char 
 			record(&r, fid, seq, arc ? "FAILED" : "COMPLETED", t0, t1, arc ? o.code : NULL, arc ? o.msg : NULL, o.prior);
 			json_decref(o.prior);
 			bool now = !arc && a && (!strcmp(a->type, "REPLACE_DEFAULT_POLICY_VERSION") || !strcmp(a->type, "PUBLISH_FINDING_TO_SNS"));
-			if ((now || json_array_size(r.results) >= BATCH) && flush(&r)) {
+			if (r.tx && ++r.tx_n >= TX_BATCH)
+				now = true;
+			if ((now || r.tx_broken || json_array_size(r.results) >= BATCH) && flush(&r)) {
 				dd_log_error("mitigation: task %s: results could not be stored", task_id);
 				halted = true;
 				break;

@@ -204,7 +204,7 @@ static int64_t backoff(const struct outbox_cfg *cfg, int attempts)
 
 static void record(struct dd_outbox *ob, struct dd_db *db, const struct dd_store_outbox_row *j, int rc, const char *err)
 {
-	int64_t now = dd_now_ms();
+	int64_t now = dd_time_now_ms();
 	int src;
 	const char *outcome;
 	if (!rc) {
@@ -243,7 +243,7 @@ static int ob_claim(struct dd_workers *w, void *ud, void **job)
 	struct dd_store_outbox_row *j = calloc(1, sizeof *j);
 	if (!j)
 		return DD_ENOMEM;
-	int rc = dd_store_outbox_claim(db, dd_now_ms(), ob->cfg.per_account, j);
+	int rc = dd_store_outbox_claim(db, dd_time_now_ms(), ob->cfg.per_account, j);
 	if (rc != 1) {
 		free(j);
 		return rc;
@@ -280,7 +280,7 @@ static void ob_idle(struct dd_workers *w, void *ud)
 {
 	(void)w;
 	struct dd_outbox *ob = ud;
-	int64_t now = dd_now_ms(), last = __atomic_load_n(&ob->last_purge, __ATOMIC_RELAXED);
+	int64_t now = dd_time_now_ms(), last = __atomic_load_n(&ob->last_purge, __ATOMIC_RELAXED);
 	if (now - last <= 60000 || !__atomic_compare_exchange_n(&ob->last_purge, &last, now, false, __ATOMIC_RELAXED,
 								 __ATOMIC_RELAXED))
 		return;
@@ -297,7 +297,7 @@ static int ob_recover(void *ud)
 	if (!db)
 		return DD_EIO;
 	int64_t requeued = 0;
-	int rc = dd_store_outbox_requeue_inflight(db, dd_now_ms(), &requeued);
+	int rc = dd_store_outbox_requeue_inflight(db, dd_time_now_ms(), &requeued);
 	if (rc)
 		return rc;
 	struct dd_store_outbox_counts n;

@@ -157,7 +157,7 @@ int dd_sns_message_key_get(struct dd_db *db, char **cert_pem, char **key_pem)
 	rc = dd_sns_message_key_create(&c, &k);
 	if (rc)
 		return rc;
-	rc = dd_store_sns_signing_put(db, c, k, dd_now_ms());
+	rc = dd_store_sns_signing_put(db, c, k, dd_time_now_ms());
 	free(c);
 	free(k);
 	if (rc)

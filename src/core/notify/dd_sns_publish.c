@@ -221,7 +221,7 @@ int dd_sns_publish_structured(struct dd_service *svc, struct dd_db *db, const ch
 	struct subs subs = { 0 };
 	char mid[37], ts[32];
 	message_id_new(mid);
-	int64_t now = dd_now_ms();
+	int64_t now = dd_time_now_ms();
 	iso_now(now, ts);
 	char *cert_url = make_url(svc, DD_SNS_CERT_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
 	const char *signed_msg = NULL;

@@ -436,34 +436,42 @@ int dd_certs_set_status(struct dd_db *db, const char *account_region, enum dd_ce
 		put_msg(msg, msglen, "The certificate %.70s does not exist.", id ? id : "");
 		return DD_ENOTFOUND;
 	}
-	if (dd_db_begin_write(db))
+	/* Inside the caller's write transaction (the mitigation engine batches its changes)
+	 * nothing is written before the last step, so a refusal leaves that transaction as it
+	 * was; only an own transaction is opened, committed and rolled back here. */
+	bool own = !dd_db_in_tx(db);
+	if (own && dd_db_begin_write(db))
 		return DD_EIO;
 	char cur[32];
 	int rc = dd_store_certs_status(db, account_region, skind(kind), nid, cur);
 	if (rc == DD_ENOTFOUND) {
-		dd_db_rollback(db);
 		put_msg(msg, msglen, "The %s %s does not exist.", kind == DD_CERT_CA ? "CA certificate" : "certificate", nid);
-		return DD_ENOTFOUND;
+		goto refuse;
 	}
 	if (rc)
 		goto dberr;
 	if (kind == DD_CERT_DEVICE && strcmp(cur, "REVOKED") == 0) {
-		dd_db_rollback(db);
 		put_msg(msg, msglen, "The certificate %s is revoked; a revoked certificate's status cannot be changed.", nid);
-		return DD_ECONFLICT;
+		rc = DD_ECONFLICT;
+		goto refuse;
 	}
 	if (kind == DD_CERT_DEVICE && strcmp(cur, "PENDING_TRANSFER") == 0) {
-		dd_db_rollback(db);
 		put_msg(msg, msglen, "The certificate %s is pending transfer; accept, reject or cancel the transfer first.", nid);
-		return DD_ECONFLICT;
+		rc = DD_ECONFLICT;
+		goto refuse;
 	}
 	char gen[37];
 	if (new_generation_id(gen) || dd_store_certs_set_status(db, account_region, skind(kind), nid, status, now_ms, gen) ||
-	    dd_db_commit(db))
+	    (own && dd_db_commit(db)))
 		goto dberr;
 	return 0;
+refuse:
+	if (own)
+		dd_db_rollback(db);
+	return rc;
 dberr:
-	dd_db_rollback(db);
+	if (own)
+		dd_db_rollback(db);
 	put_msg(msg, msglen, "An internal store error occurred.");
 	return DD_EIO;
 }

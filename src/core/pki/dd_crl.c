@@ -295,7 +295,7 @@ static void fetch_job(struct dd_service *svc, const char *account_region, const 
 	if (!db)
 		return;
 	struct fetch_state fs;
-	int64_t now = dd_now_ms();
+	int64_t now = dd_time_now_ms();
 	if (fetch_state_get(db, account_region, url, &fs))
 		return;
 	if ((fs.known && fs.ok_until > now) || (fs.known && fs.failing && now - fs.last_attempt < DD_CRL_RETRY_MS))
@@ -327,14 +327,14 @@ static void fetch_job(struct dd_service *svc, const char *account_region, const 
 	}
 	dd_fetch_resp_clear(&resp);
 	if (!frc)
-		frc = store_fetched(db, account_region, url, &crl, dd_now_ms(), ca_id, err, sizeof err);
+		frc = store_fetched(db, account_region, url, &crl, dd_time_now_ms(), ca_id, err, sizeof err);
 	if (frc) {
 		dd_log_info("crl: %s: %.300s: %s", account_region, url, err);
-		fetch_state_put(db, account_region, url, dd_now_ms(), NULL, NULL, err[0] ? err : DD_FETCH_GENERIC_ERROR);
+		fetch_state_put(db, account_region, url, dd_time_now_ms(), NULL, NULL, err[0] ? err : DD_FETCH_GENERIC_ERROR);
 	} else {
 		dd_log_info("crl: %s: stored the CRL from %s for CA %s (%zu revoked)", account_region, url, ca_id,
 			    crl.n_revoked);
-		fetch_state_put(db, account_region, url, dd_now_ms(), &crl, ca_id, NULL);
+		fetch_state_put(db, account_region, url, dd_time_now_ms(), &crl, ca_id, NULL);
 	}
 	dd_x509_crl_clear(&crl);
 }
@@ -356,7 +356,7 @@ int dd_crl_refresh(struct dd_service *svc, const char *account_region, struct dd
 	struct dd_fetch_pool *pool = set.n ? dd_fetch_pool_get(svc) : NULL;
 	for (size_t i = 0; i < set.n; i++) {
 		const char *url = set.v[i];
-		int64_t now = dd_now_ms();
+		int64_t now = dd_time_now_ms();
 		struct fetch_state fs;
 		if (fetch_state_get(db, account_region, url, &fs)) {
 			rc = DD_EIO;

@@ -600,7 +600,7 @@ int dd_fetch_http(const struct dd_fetch_req *req, struct dd_fetch_resp *resp, ch
 		set_msg(detail, detlen, "libcurl initialisation failed");
 		return DD_EIO;
 	}
-	int64_t deadline = dd_now_ms() + req->timeout_ms;
+	int64_t deadline = dd_time_now_ms() + req->timeout_ms;
 	char *url = strdup(req->url);
 	if (!url) {
 		set_msg(detail, detlen, "out of memory");
@@ -611,7 +611,7 @@ int dd_fetch_http(const struct dd_fetch_req *req, struct dd_fetch_resp *resp, ch
 		struct xfer x = { .req = req };
 		char *location = NULL;
 		long status = 0;
-		int64_t left = deadline - dd_now_ms();
+		int64_t left = deadline - dd_time_now_ms();
 		if (left <= 0) {
 			set_msg(detail, detlen, "timed out after %ld ms (redirects included)", req->timeout_ms);
 			rc = DD_EIO;

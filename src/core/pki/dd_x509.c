@@ -222,7 +222,7 @@ static int asn1_time_epoch(const ASN1_TIME *t, int64_t *out)
 
 static void sha256_hex_of(const unsigned char *p, size_t n, char out[65])
 {
-	dd_sha256_hex(p, n, out);
+	dd_hex_sha256(p, n, out);
 }
 
 /* key_sha256 and key_sha1_80 of an RSA modulus (big-endian, leading zeros stripped),
@@ -407,7 +407,7 @@ int dd_x509_parse(const void *data, size_t len, struct dd_cert_facts *out, char 
 		what = "cannot re-encode as DER";
 		goto fail;
 	}
-	dd_sha256_hex(der, (size_t)dl, f.id);
+	dd_hex_sha256(der, (size_t)dl, f.id);
 	OPENSSL_free(der);
 	f.pem = cert_to_pem(x);
 	if (!f.pem) {

@@ -8,6 +8,7 @@
  */
 #include "dd/authz.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,20 +34,42 @@ static int first_name(void *ud, const char *name)
 	return 1;
 }
 
-/* Appends name to the JSON array names unless it is there already. */
-static int add_name(void *ud, const char *name)
+void dd_authz_names_clear(struct dd_authz_names *l)
 {
-	json_t *names = ud;
-	size_t i;
-	json_t *e;
-	json_array_foreach(names, i, e) {
-		if (strcmp(json_string_value(e), name) == 0)
-			return 0;
-	}
-	return json_array_append_new(names, json_string(name)) ? DD_ENOMEM : 0;
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof *l);
 }
 
-int dd_authz_target_policies(const struct dd_authz_scope *c, const char *target, bool recursive, json_t *names)
+/* Appends name to l (duplicates kept when dups). */
+static int names_push(struct dd_authz_names *l, const char *name, bool dups)
+{
+	for (size_t i = 0; !dups && i < l->n; i++)
+		if (strcmp(l->v[i], name) == 0)
+			return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 8;
+		char **v = realloc(l->v, cap * sizeof *v);
+		if (!v)
+			return DD_ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	if (!(l->v[l->n] = strdup(name)))
+		return DD_ENOMEM;
+	l->n++;
+	return 0;
+}
+
+/* A name callback appending to a list unless it is there already. */
+static int add_name(void *ud, const char *name)
+{
+	return names_push(ud, name, false);
+}
+
+int dd_authz_target_policies(const struct dd_authz_scope *c, const char *target, bool recursive,
+			      struct dd_authz_names *names)
 {
 	int rc = dd_store_policies_target_policies(c->db, c->account_region, target, add_name, names);
 	if (rc || !recursive)
@@ -74,41 +97,34 @@ int dd_authz_target_policies(const struct dd_authz_scope *c, const char *target,
 	return 0;
 }
 
-/* A name callback appending to a JSON array (duplicates kept). */
+/* A name callback appending to a list (duplicates kept). */
 static int push_name(void *ud, const char *name)
 {
-	return json_array_append_new(ud, json_string(name)) ? DD_ENOMEM : 0;
+	return names_push(ud, name, true);
 }
 
-int dd_authz_effective_policy_names(const struct dd_authz_scope *c, const char *principal, const char *thing, json_t *names)
+int dd_authz_effective_policy_names(const struct dd_authz_scope *c, const char *principal, const char *thing,
+				    struct dd_authz_names *names)
 {
 	if (principal && dd_authz_target_policies(c, principal, false, names))
 		return DD_EIO;
-	json_t *things = json_array();
+	struct dd_authz_names things = { 0 };
 	int rc = 0;
 	if (thing)
-		json_array_append_new(things, json_string(thing));
+		rc = names_push(&things, thing, true);
 	else if (principal)
-		rc = dd_store_policies_principal_things(c->db, c->account_region, principal, "", -1, push_name, things);
-	size_t i;
-	json_t *t;
-	json_array_foreach(things, i, t) {
-		if (rc)
-			break;
-		json_t *groups = json_array();
-		rc = dd_store_policies_thing_groups(c->db, c->account_region, json_string_value(t), push_name, groups);
-		size_t k;
-		json_t *g;
-		json_array_foreach(groups, k, g) {
-			if (rc)
-				break;
+		rc = dd_store_policies_principal_things(c->db, c->account_region, principal, "", -1, push_name, &things);
+	for (size_t i = 0; !rc && i < things.n; i++) {
+		struct dd_authz_names groups = { 0 };
+		rc = dd_store_policies_thing_groups(c->db, c->account_region, things.v[i], push_name, &groups);
+		for (size_t k = 0; !rc && k < groups.n; k++) {
 			char arn[700];
-			snprintf(arn, sizeof arn, "arn:aws:iot:%s:%s:thinggroup/%s", c->region, c->account, json_string_value(g));
+			snprintf(arn, sizeof arn, "arn:aws:iot:%s:%s:thinggroup/%s", c->region, c->account, groups.v[k]);
 			rc = dd_authz_target_policies(c, arn, true, names);
 		}
-		json_decref(groups);
+		dd_authz_names_clear(&groups);
 	}
-	json_decref(things);
+	dd_authz_names_clear(&things);
 	return rc ? DD_EIO : 0;
 }
 
@@ -215,7 +231,7 @@ void dd_authz_request(const struct dd_authz_binding *b, const char *action, cons
 	};
 }
 
-int dd_authz_policy_names(const struct dd_authz_scope *c, const char *principal, json_t *names)
+int dd_authz_policy_names(const struct dd_authz_scope *c, const char *principal, struct dd_authz_names *names)
 {
 	return dd_authz_effective_policy_names(c, principal, NULL, names);
 }
@@ -234,21 +250,18 @@ void dd_authz_free(struct dd_authz *a)
 int dd_authz_load(const struct dd_authz_scope *c, const char *principal, const char *client_id, struct dd_authz **out)
 {
 	struct dd_authz *a = calloc(1, sizeof *a);
-	json_t *names = json_array();
-	if (!a || !names) {
-		free(a);
-		json_decref(names);
+	struct dd_authz_names names = { 0 };
+	if (!a)
 		return DD_ENOMEM;
-	}
-	int rc = dd_authz_policy_names(c, principal, names);
-	size_t n = json_array_size(names);
+	int rc = dd_authz_policy_names(c, principal, &names);
+	size_t n = names.n;
 	if (!rc) {
 		a->pols = calloc(n ? n : 1, sizeof *a->pols);
 		if (!a->pols)
 			rc = DD_ENOMEM;
 	}
 	for (size_t i = 0; !rc && i < n; i++) {
-		char *doc = dd_authz_default_doc(c, json_string_value(json_array_get(names, i)));
+		char *doc = dd_authz_default_doc(c, names.v[i]);
 		if (!doc)
 			continue; /* deleted meanwhile: contributes nothing */
 		char msg[DD_POLICY_ERRMSG_SIZE];
@@ -259,7 +272,7 @@ int dd_authz_load(const struct dd_authz_scope *c, const char *principal, const c
 		if (p)
 			a->pols[a->n++] = p;
 	}
-	json_decref(names);
+	dd_authz_names_clear(&names);
 	if (!rc)
 		rc = dd_authz_bind(c, principal, client_id, &a->b);
 	if (rc) {

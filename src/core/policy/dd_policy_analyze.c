@@ -530,7 +530,7 @@ static void list_free(struct strlist *l)
 	memset(l, 0, sizeof *l);
 }
 
-void dd_policy_analysis_clear(struct dd_policy_analysis *a)
+void dd_policy_analyze_clear(struct dd_policy_analysis *a)
 {
 	if (!a)
 		return;
@@ -544,7 +544,7 @@ void dd_policy_analysis_clear(struct dd_policy_analysis *a)
 	memset(a, 0, sizeof *a);
 }
 
-const struct dd_policy_reason *dd_policy_analysis_find(const struct dd_policy_analysis *a,
+const struct dd_policy_reason *dd_policy_analyze_find(const struct dd_policy_analysis *a,
 						       const char *code)
 {
 	if (!a || !code)
@@ -664,7 +664,7 @@ static int admin_lists(const struct polset *ps, struct strlist *write, struct st
 static int finish(int rc, struct dd_policy_analysis *out)
 {
 	if (rc)
-		dd_policy_analysis_clear(out);
+		dd_policy_analyze_clear(out);
 	return rc;
 }
 

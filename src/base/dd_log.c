@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Error strings, logging to stderr with a level threshold (as text lines, or one JSON
- * object a line with --log-format json), time, randomness, hex and bounded number
- * parsing. Logging is thread-safe: each line is formatted into a local buffer and written
- * with one write(2).
+ * Logging to stderr with a level threshold (as text lines, or one JSON object a line
+ * with --log-format json). Logging is thread-safe: each line is formatted into a local
+ * buffer and written with one write(2).
  */
 #include "dd/common.h"
 
-#include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,30 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-#include <openssl/sha.h>
-
 static volatile int log_level = DD_LOG_INFO;
 static volatile int log_json;
-
-const char *dd_strerror(int err)
-{
-	switch (err) {
-	case DD_OK: return "success";
-	case DD_EINVAL: return "invalid input";
-	case DD_ENOMEM: return "out of memory";
-	case DD_ENOTFOUND: return "not found";
-	case DD_EEXIST: return "already exists";
-	case DD_ELIMIT: return "limit exceeded";
-	case DD_ECONFLICT: return "conflicting state";
-	case DD_EIO: return "input/output error";
-	case DD_EDENIED: return "access denied";
-	case DD_ECRYPTO: return "cryptographic failure";
-	case DD_EUNSUPPORTED: return "unsupported";
-	default: return "unknown error";
-	}
-}
 
 void dd_log_set_level(enum dd_log_level level) { log_level = (int)level; }
 enum dd_log_level dd_log_get_level(void) { return (enum dd_log_level)log_level; }
@@ -178,59 +153,3 @@ DEFINE_LOG(dd_log_error, DD_LOG_ERROR, "error")
 DEFINE_LOG(dd_log_warn, DD_LOG_WARN, "warn")
 DEFINE_LOG(dd_log_info, DD_LOG_INFO, "info")
 DEFINE_LOG(dd_log_debug, DD_LOG_DEBUG, "debug")
-
-int64_t dd_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int dd_random_bytes(void *buf, size_t n)
-{
-	if (n > INT_MAX || RAND_bytes(buf, (int)n) != 1)
-		return DD_ECRYPTO;
-	return 0;
-}
-
-void dd_hex_encode(const unsigned char *in, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hex[in[i] >> 4];
-		out[2 * i + 1] = hex[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-void dd_sha256_hex(const void *data, size_t len, char out[65])
-{
-	unsigned char md[32];
-	SHA256(data, len, md);
-	dd_hex_encode(md, 32, out);
-}
-
-int dd_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
-{
-	if (!s || !*s)
-		return DD_EINVAL;
-	errno = 0;
-	char *end = NULL;
-	long long v = strtoll(s, &end, 10);
-	if (errno || !end || *end || v < min || v > max)
-		return DD_EINVAL;
-	*out = (int64_t)v;
-	return 0;
-}
-
-void dd_uuid(char out[37])
-{
-	unsigned char r[16];
-	if (dd_random_bytes(r, sizeof r))
-		memset(r, 0x42, sizeof r);
-	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
-	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-	char hex[33];
-	dd_hex_encode(r, 16, hex);
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
-}
