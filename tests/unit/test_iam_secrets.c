@@ -96,7 +96,7 @@ static void add_key(struct dd_db *db, const char *account, const char *user, con
 	snprintf(e.name, sizeof e.name, "%s", user);
 	snprintf(e.id, sizeof e.id, "AIDA%s", user);
 	snprintf(e.path, sizeof e.path, "/");
-	int rc = dd_store_iam_users_entity_insert(db, DD_STORE_IAM_USERS_USER, account, &e);
+	int rc = dd_store_iam_users_entity_insert(db, DD_STORE_IAM_USER, account, &e);
 	assert_true(rc == 0 || rc == DD_EEXIST);
 	assert_int_equal(dd_store_iam_users_key_insert(db, account, user, key, stored, 5), 0);
 	assert_int_equal(dd_db_commit(db), 0);

@@ -219,16 +219,16 @@ static void test_numbers(void **state)
 {
 	(void)state;
 	double d;
-	assert_true(dd_index_number("42", &d) && d == 42);
-	assert_true(dd_index_number("-1.5e3", &d) && d == -1500);
-	assert_true(dd_index_number(".5", &d) && d == 0.5);
-	assert_false(dd_index_number("", &d));
-	assert_false(dd_index_number("1e", &d));
-	assert_false(dd_index_number("0x10", &d));
-	assert_false(dd_index_number("inf", &d));
-	assert_false(dd_index_number("nan", &d));
-	assert_false(dd_index_number("1e999", &d));
-	assert_false(dd_index_number(" 1", &d));
+	assert_true(dd_index_query_number("42", &d) && d == 42);
+	assert_true(dd_index_query_number("-1.5e3", &d) && d == -1500);
+	assert_true(dd_index_query_number(".5", &d) && d == 0.5);
+	assert_false(dd_index_query_number("", &d));
+	assert_false(dd_index_query_number("1e", &d));
+	assert_false(dd_index_query_number("0x10", &d));
+	assert_false(dd_index_query_number("inf", &d));
+	assert_false(dd_index_query_number("nan", &d));
+	assert_false(dd_index_query_number("1e999", &d));
+	assert_false(dd_index_query_number(" 1", &d));
 }
 
 static int no_bucket(const char *key, int64_t count, void *ud)

@@ -469,7 +469,7 @@ static int collect(struct scan *s, dd_index_values_fn vf, void *doc)
 	for (size_t i = 0; i < n && i < 64; i++) {
 		if (s->vals->type == DD_INDEX_NUMBER) {
 			double d;
-			if (!dd_index_number(v[i], &d))
+			if (!dd_index_query_number(v[i], &d))
 				continue;
 		}
 		int rc = push_value(s->vals, v[i]);
@@ -728,7 +728,7 @@ void dd_index_statistics(const struct dd_index_values *vals, bool whole_document
 	double sum = 0, sq = 0, mn = INFINITY, mx = -INFINITY;
 	for (size_t i = 0; i < vals->n; i++) {
 		double d = 0;
-		(void)dd_index_number(vals->v[i], &d);
+		(void)dd_index_query_number(vals->v[i], &d);
 		sum += d;
 		sq += d * d;
 		mn = d < mn ? d : mn;
@@ -748,7 +748,7 @@ void dd_index_statistics(const struct dd_index_values *vals, bool whole_document
 	double dev = 0;
 	for (size_t i = 0; i < vals->n; i++) {
 		double d = 0;
-		(void)dd_index_number(vals->v[i], &d);
+		(void)dd_index_query_number(vals->v[i], &d);
 		dev += (d - out->average) * (d - out->average);
 	}
 	out->variance = dev / (double)vals->n;
@@ -784,7 +784,7 @@ bool dd_index_percentile(const struct dd_index_values *vals, double p, double *o
 		return false;
 	size_t n = 0;
 	for (size_t i = 0; i < vals->n; i++)
-		if (dd_index_number(vals->v[i], &d[n]))
+		if (dd_index_query_number(vals->v[i], &d[n]))
 			n++;
 	if (!n) {
 		free(d);

@@ -51,7 +51,7 @@ struct parser {
 	bool failed, nomem;
 };
 
-bool dd_index_number(const char *t, double *out)
+bool dd_index_query_number(const char *t, double *out)
 {
 	const char *p = t;
 	if (*p == '-' || *p == '+')
@@ -199,7 +199,7 @@ static char *scalar(struct parser *p, const char *stop, bool *glob)
 /* Checks a range bound against the field's type. */
 static bool bound_ok(struct parser *p, struct node *t, const char *b, double *num, bool *isnum)
 {
-	*isnum = dd_index_number(b, num);
+	*isnum = dd_index_query_number(b, num);
 	if (t->type == DD_INDEX_NUMBER && !*isnum) {
 		fail(p, "field %s is a number and '%.40s' is not", t->field, b);
 		return false;
@@ -330,7 +330,7 @@ static int term(struct parser *p)
 	size_t vstart = p->i;
 	if (!(t->value = scalar(p, "", &t->glob)))
 		return -1;
-	if (t->type == DD_INDEX_NUMBER && (t->glob || !dd_index_number(t->value, &t->num))) {
+	if (t->type == DD_INDEX_NUMBER && (t->glob || !dd_index_query_number(t->value, &t->num))) {
 		p->i = vstart;
 		fail(p, "field %s is a number and '%.40s' is not", t->field, t->value);
 		return -1;
@@ -519,7 +519,7 @@ static int compare(const struct node *t, const char *v, const char *b, double nb
 {
 	double dv;
 	if (t->type == DD_INDEX_NUMBER || bnum) {
-		if (dd_index_number(v, &dv))
+		if (dd_index_query_number(v, &dv))
 			return dv < nb ? -1 : dv > nb ? 1 : 0;
 		if (t->type == DD_INDEX_NUMBER)
 			return 2;
@@ -536,7 +536,7 @@ static bool value_match(const struct node *t, const char *v)
 	case K_MATCH:
 		if (t->type == DD_INDEX_NUMBER) {
 			double d;
-			return dd_index_number(v, &d) && d == t->num;
+			return dd_index_query_number(v, &d) && d == t->num;
 		}
 		return t->glob ? glob_match(t->value, v) : strcmp(t->value, v) == 0;
 	case K_RANGE:

@@ -65,6 +65,6 @@ int dd_index_query_match(const struct dd_index_query *q, dd_index_values_fn valu
 
 /* Reads text as a decimal number (optional sign, digits, fraction, exponent; no hex, inf
  * or nan). True with *out set, or false. */
-bool dd_index_number(const char *text, double *out);
+bool dd_index_query_number(const char *text, double *out);
 
 #endif

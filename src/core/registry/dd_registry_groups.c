@@ -65,7 +65,7 @@ int dd_registry_groups_add_member(struct dd_db *db, const char *account_region, 
 	}
 	if (dd_store_groups_member_add(db, account_region, group, thing))
 		return DD_EIO;
-	return dd_jobs_thing_joined(db, account_region, group, thing, dd_now_ms()) ? DD_EIO : 0;
+	return dd_jobs_thing_joined(db, account_region, group, thing, dd_time_now_ms()) ? DD_EIO : 0;
 }
 
 int dd_registry_groups_remove_member(struct dd_db *db, const char *account_region, const char *group,
@@ -87,7 +87,7 @@ int dd_registry_groups_remove_member(struct dd_db *db, const char *account_regio
 	}
 	if (dd_store_groups_member_remove(db, account_region, group, thing))
 		return DD_EIO;
-	return dd_jobs_thing_left(db, account_region, thing, dd_now_ms()) ? DD_EIO : 0;
+	return dd_jobs_thing_left(db, account_region, thing, dd_time_now_ms()) ? DD_EIO : 0;
 }
 
 int dd_registry_groups_query_check(const char *query, char *err, size_t errlen)
@@ -164,10 +164,10 @@ int dd_registry_groups_refresh_thing(struct dd_db *db, const char *account_regio
 	rc = dd_store_groups_dynamic_list(db, account_region, refresh_one, &r);
 	for (size_t i = 0; i < r.n && !rc; i++)
 		rc = r.g[i].match ? dd_store_groups_member_add(db, account_region, r.g[i].name, thing) ||
-					    dd_jobs_thing_joined(db, account_region, r.g[i].name, thing, dd_now_ms())
+					    dd_jobs_thing_joined(db, account_region, r.g[i].name, thing, dd_time_now_ms())
 				  : dd_store_groups_member_remove(db, account_region, r.g[i].name, thing);
 	if (!rc)
-		rc = dd_jobs_thing_left(db, account_region, thing, dd_now_ms());
+		rc = dd_jobs_thing_left(db, account_region, thing, dd_time_now_ms());
 	for (size_t i = 0; i < r.n; i++)
 		free(r.g[i].name);
 	free(r.g);
@@ -239,13 +239,13 @@ int dd_registry_groups_materialize(struct dd_db *db, const char *account_region,
 		if (!rc)
 			rc = dd_store_groups_member_add(db, account_region, group, m.names[i]);
 		if (!rc)
-			rc = dd_jobs_thing_joined(db, account_region, group, m.names[i], dd_now_ms());
+			rc = dd_jobs_thing_joined(db, account_region, group, m.names[i], dd_time_now_ms());
 		free(m.names[i]);
 	}
 	for (size_t i = 0; i < old.n; i++) {
 		if (!rc) {
 			int is = dd_store_groups_member_is(db, account_region, group, old.names[i]);
-			rc = is < 0 ? is : is ? 0 : dd_jobs_thing_left(db, account_region, old.names[i], dd_now_ms());
+			rc = is < 0 ? is : is ? 0 : dd_jobs_thing_left(db, account_region, old.names[i], dd_time_now_ms());
 		}
 		free(old.names[i]);
 	}
