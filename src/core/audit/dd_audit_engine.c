@@ -214,41 +214,50 @@ static int write_check(struct dd_db *db, const char *account_region, const char 
 	}
 	if (spool && fseek(spool, cr->start, SEEK_SET) != 0)
 		goto fail;
-	char *buf = NULL;
-	size_t cap = 0;
+	/* DD_STORE_AUDIT_FINDINGS_BATCH records at a time, each in a buffer of its own, go to
+	 * the store in one statement */
+	enum { NB = DD_STORE_AUDIT_FINDINGS_BATCH };
+	char *bufs[NB] = { NULL };
+	size_t caps[NB] = { 0 };
+	struct dd_store_audit_finding fs[NB];
 	long pos = cr->start;
-	int n = 0;
-	while (spool && pos < cr->end) {
-		const char *fl[SPOOL_FIELDS];
-		long used = 0;
-		if (spool_read(spool, &buf, &cap, fl, &used)) {
-			free(buf);
-			goto fail;
+	int n = 0, rc = 0;
+	while (spool && pos < cr->end && !rc) {
+		size_t m = 0;
+		for (; m < NB && pos < cr->end; m++) {
+			const char *fl[SPOOL_FIELDS];
+			long used = 0;
+			if ((rc = spool_read(spool, &bufs[m], &caps[m], fl, &used)) != 0)
+				break;
+			pos += used;
+			/* fields: id, resource type, key, resource, related, reason, code, suppressed */
+			fs[m] = (struct dd_store_audit_finding){
+				.finding_id = fl[0], .task_id = task_id, .check_name = cr->name,
+				.task_start_ms = cr->task_start_ms, .finding_ms = cr->finding_ms,
+				.severity = cr->check ? cr->check->severity : "", .resource_type = fl[1],
+				.resource_key = fl[2], .resource = fl[3], .related = fl[4], .reason = fl[5],
+				.reason_code = fl[6], .suppressed = fl[7][0] == '1',
+			};
 		}
-		pos += used;
-		/* fields: id, resource type, key, resource, related, reason, code, suppressed */
-		struct dd_store_audit_finding f = {
-			.finding_id = fl[0], .task_id = task_id, .check_name = cr->name,
-			.task_start_ms = cr->task_start_ms, .finding_ms = cr->finding_ms,
-			.severity = cr->check ? cr->check->severity : "", .resource_type = fl[1], .resource_key = fl[2],
-			.resource = fl[3], .related = fl[4], .reason = fl[5], .reason_code = fl[6],
-			.suppressed = fl[7][0] == '1',
-		};
-		if (dd_store_audit_findings_insert(db, account_region, &f)) {
-			free(buf);
-			goto fail;
-		}
-		dd_metrics_findings(1);
-		if (++n % WRITE_BATCH == 0) {
+		if (rc || (rc = dd_store_audit_findings_insert_many(db, account_region, fs, m)) != 0)
+			break;
+		dd_metrics_findings(m);
+		n += (int)m;
+		if (n >= WRITE_BATCH) {
 			/* keep write transactions short; a crash here leaves the check
 			 * IN_PROGRESS, and resuming deletes these rows first */
+			n = 0;
 			if (dd_db_commit(db) || dd_db_begin_write(db)) {
-				free(buf);
+				for (int b = 0; b < NB; b++)
+					free(bufs[b]);
 				return DD_EIO;
 			}
 		}
 	}
-	free(buf);
+	for (int b = 0; b < NB; b++)
+		free(bufs[b]);
+	if (rc)
+		goto fail;
 	struct dd_store_audit_task_check tc = {
 		.check_name = cr->name, .status = cr->status, .total = cr->total, .noncompliant = cr->noncompliant,
 		.suppressed = cr->suppressed, .error_code = cr->error_code[0] ? cr->error_code : NULL,
