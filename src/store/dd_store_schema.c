@@ -564,6 +564,12 @@ static const char m011_rules_domains[] =
 	" domain_type TEXT NOT NULL, status_changed INTEGER NOT NULL, created INTEGER NOT NULL,"
 	" PRIMARY KEY(account_region, name)) WITHOUT ROWID;";
 
+/* The CRL distribution points the audit refreshes before its checks (issue 12): a partial
+ * index of the certificates that have any, so listing them no longer reads every
+ * certificate row (1.1 s of CPU and the whole table from disk at 1M devices without any). */
+static const char m012_cert_crl_urls[] =
+	"CREATE INDEX certificates_crl_urls ON certificates(account_region, crl_urls, status) WHERE crl_urls != '[]';";
+
 const char *const dd_store_migrations[] = {
 	m001_registry,
 	m002_iam_sns_cognito,
@@ -576,5 +582,6 @@ const char *const dd_store_migrations[] = {
 	m009_iam_users,
 	m010_thing_types_billing,
 	m011_rules_domains,
+	m012_cert_crl_urls,
 };
 const int dd_store_nmigrations = sizeof dd_store_migrations / sizeof dd_store_migrations[0];
