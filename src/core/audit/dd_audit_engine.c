@@ -75,9 +75,21 @@ static void finding_id(int64_t ms, char out[37])
 	pthread_once(&once, finding_seed);
 	uint64_t n = (uint64_t)atomic_fetch_add(&counter, 1) + finding_base;
 	uint64_t t = (uint64_t)ms & 0xFFFFFFFFFFFFULL;
-	snprintf(out, 37, "%08llx-%04llx-7%03llx-%04llx-%012llx", (unsigned long long)(t >> 16),
-		 (unsigned long long)(t & 0xFFFF), (unsigned long long)((n >> 50) & 0xFFF),
-		 (unsigned long long)(0x8000 | ((n >> 36) & 0x3FFF)), (unsigned long long)(n & 0xFFFFFFFFFULL) << 12 >> 12);
+	/* "%08llx-%04llx-7%03llx-%04llx-%012llx" of the five fields, by hand (once per finding) */
+	static const char hex[] = "0123456789abcdef";
+	const struct {
+		uint64_t v;
+		int digits;
+	} parts[5] = { { t >> 16, 8 }, { t & 0xFFFF, 4 }, { 0x7000 | ((n >> 50) & 0xFFF), 4 },
+		       { 0x8000 | ((n >> 36) & 0x3FFF), 4 }, { n & 0xFFFFFFFFFULL, 12 } };
+	char *p = out;
+	for (int i = 0; i < 5; i++) {
+		if (i)
+			*p++ = '-';
+		for (int d = parts[i].digits - 1; d >= 0; d--)
+			*p++ = hex[(parts[i].v >> (4 * d)) & 0xF];
+	}
+	*p = '\0';
 }
 
 /* What a check reports goes to its spool file first and is written to the store when the
