@@ -871,7 +871,9 @@ struct conn {
 #define NO_OTHER SIZE_MAX
 
 struct conn_group {
-	char *name;
+	char *name;          /* the group's certificate or client id (in namebuf), NULL before the first */
+	char *namebuf;       /* reused by the next group */
+	size_t namecap;
 	struct conn *v;
 	size_t n, cap;
 	/* Index of the latest connection per key (open addressing, slot = index + 1), built
@@ -911,7 +913,6 @@ static void group_reset(struct conn_group *g)
 {
 	g->n = 0;
 	g->alen = 0;
-	free(g->name);
 	g->name = NULL;
 	free(g->slots);
 	g->slots = NULL;
@@ -923,6 +924,7 @@ static void group_free(struct conn_group *g)
 	group_reset(g);
 	free(g->v);
 	free(g->arena);
+	free(g->namebuf);
 	memset(g, 0, sizeof *g);
 }
 
@@ -1196,9 +1198,16 @@ static int event_visit(const struct dd_store_audit_event *e, void *ud)
 		int rc = ew->by_client ? finish_conflicting(r, g) : finish_shared(r, g);
 		if (rc)
 			return rc;
-		g->name = strdup(name);
-		if (!g->name)
-			return fail(r, DD_ENOMEM, "Out of memory.");
+		size_t len = strlen(name) + 1;
+		if (len > g->namecap) {
+			char *nb = realloc(g->namebuf, len < 128 ? 128 : len);
+			if (!nb)
+				return fail(r, DD_ENOMEM, "Out of memory.");
+			g->namebuf = nb;
+			g->namecap = len < 128 ? 128 : len;
+		}
+		memcpy(g->namebuf, name, len);
+		g->name = g->namebuf;
 	}
 	int erc;
 	if (ew->by_client) {
