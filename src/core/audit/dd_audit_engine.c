@@ -232,6 +232,7 @@ static int write_check(struct dd_db *db, const char *account_region, const char 
 	char *bufs[NB] = { NULL };
 	size_t caps[NB] = { 0 };
 	struct dd_store_audit_finding fs[NB];
+	char ids[NB][37];
 	long pos = cr->start;
 	int n = 0, rc = 0;
 	while (spool && pos < cr->end && !rc) {
@@ -242,9 +243,11 @@ static int write_check(struct dd_db *db, const char *account_region, const char 
 			if ((rc = spool_read(spool, &bufs[m], &caps[m], fl, &used)) != 0)
 				break;
 			pos += used;
-			/* fields: id, resource type, key, resource, related, reason, code, suppressed */
+			/* fields: (id, given here), resource type, key, resource, related, reason, code,
+			 * suppressed */
+			finding_id(cr->finding_ms, ids[m]);
 			fs[m] = (struct dd_store_audit_finding){
-				.finding_id = fl[0], .task_id = task_id, .check_name = cr->name,
+				.finding_id = ids[m], .task_id = task_id, .check_name = cr->name,
 				.task_start_ms = cr->task_start_ms, .finding_ms = cr->finding_ms,
 				.severity = cr->check ? cr->check->severity : "", .resource_type = fl[1],
 				.resource_key = fl[2], .resource = fl[3], .related = fl[4], .reason = fl[5],
@@ -308,9 +311,10 @@ static int engine_emit(struct dd_audit_run *r, const struct dd_audit_finding_tex
 		else
 			s->noncompliant++;
 	}
-	char id[37];
-	finding_id(s->now_ms, id);
-	const char *fields[SPOOL_FIELDS] = { id, f->resource_type, f->resource_key, f->resource, f->related, f->reason,
+	/* the finding id is given when it is stored (write_check), in the order of the
+	 * inserts: the findings of checks that shared a pass are stored one check after the
+	 * other, and ids drawn here would interleave them (random B-tree inserts) */
+	const char *fields[SPOOL_FIELDS] = { "", f->resource_type, f->resource_key, f->resource, f->related, f->reason,
 					     f->reason_code, suppressed ? "1" : "0" };
 	if (spool_write(s->spool, fields)) {
 		s->err = DD_EIO;
