@@ -9,6 +9,8 @@
 #include "store/dd_store_int.h"
 #include "store/dd_store_audit.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -392,34 +394,86 @@ int dd_store_audit_prune(struct dd_db *db, int64_t cutoff_ms)
 
 /* ---- findings ------------------------------------------------------------------------- */
 
-int dd_store_audit_findings_insert(struct dd_db *db, const char *account_region, const struct dd_store_audit_finding *f)
+#define FINDING_PARAMS 14
+#define FINDINGS_INSERT_HEAD                                                                                       \
+	"INSERT INTO audit_findings(account_region, finding_id, task_id, check_name, task_start_ms, finding_ms, severity," \
+	" resource_type, resource_key, resource, related, reason, reason_code, suppressed) VALUES "
+
+/* Binds finding f to the FINDING_PARAMS parameters starting at base + 1. The caller's
+ * strings outlive the step: no copies. */
+static void bind_finding(struct dd_stmt *st, int base, const char *account_region, const struct dd_store_audit_finding *f)
 {
-	struct dd_stmt *st = dd_db_stmt(db,
-		"INSERT INTO audit_findings(account_region, finding_id, task_id, check_name, task_start_ms, finding_ms, severity,"
-		" resource_type, resource_key, resource, related, reason, reason_code, suppressed)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
-	if (!st)
-		return DD_EIO;
-	/* the caller's strings outlive the step: no copies */
-	dd_bind_text_static(st, 1, account_region);
-	dd_bind_text_static(st, 2, f->finding_id);
-	dd_bind_text_static(st, 3, f->task_id);
-	dd_bind_text_static(st, 4, f->check_name);
-	dd_bind_int64(st, 5, f->task_start_ms);
-	dd_bind_int64(st, 6, f->finding_ms);
-	dd_bind_text_static(st, 7, f->severity ? f->severity : "");
-	dd_bind_text_static(st, 8, f->resource_type ? f->resource_type : "");
-	dd_bind_text_static(st, 9, f->resource_key);
-	dd_bind_text_static(st, 10, f->resource);
-	dd_bind_text_static(st, 11, f->related ? f->related : "[]");
-	dd_bind_text_static(st, 12, f->reason ? f->reason : "");
-	dd_bind_text_static(st, 13, f->reason_code ? f->reason_code : "");
-	dd_bind_int64(st, 14, f->suppressed);
+	dd_bind_text_static(st, base + 1, account_region);
+	dd_bind_text_static(st, base + 2, f->finding_id);
+	dd_bind_text_static(st, base + 3, f->task_id);
+	dd_bind_text_static(st, base + 4, f->check_name);
+	dd_bind_int64(st, base + 5, f->task_start_ms);
+	dd_bind_int64(st, base + 6, f->finding_ms);
+	dd_bind_text_static(st, base + 7, f->severity ? f->severity : "");
+	dd_bind_text_static(st, base + 8, f->resource_type ? f->resource_type : "");
+	dd_bind_text_static(st, base + 9, f->resource_key);
+	dd_bind_text_static(st, base + 10, f->resource);
+	dd_bind_text_static(st, base + 11, f->related ? f->related : "[]");
+	dd_bind_text_static(st, base + 12, f->reason ? f->reason : "");
+	dd_bind_text_static(st, base + 13, f->reason_code ? f->reason_code : "");
+	dd_bind_int64(st, base + 14, f->suppressed);
+}
+
+static int insert_done(struct dd_stmt *st)
+{
 	int s = dd_stmt_step(st);
 	dd_stmt_reset(st);
 	if (s == DD_STMT_CONSTRAINT)
 		return DD_EEXIST;
 	return s == DD_STMT_DONE ? 0 : DD_EIO;
+}
+
+int dd_store_audit_findings_insert(struct dd_db *db, const char *account_region, const struct dd_store_audit_finding *f)
+{
+	struct dd_stmt *st = dd_db_stmt(db, FINDINGS_INSERT_HEAD "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+	if (!st)
+		return DD_EIO;
+	bind_finding(st, 0, account_region, f);
+	return insert_done(st);
+}
+
+/* The text of the DD_STORE_AUDIT_FINDINGS_BATCH-row INSERT, built once (statements are
+ * cached by the address of their text, which is this buffer's). */
+static char batch_sql[sizeof FINDINGS_INSERT_HEAD + DD_STORE_AUDIT_FINDINGS_BATCH * FINDING_PARAMS * 8];
+static pthread_once_t batch_once = PTHREAD_ONCE_INIT;
+
+static void batch_sql_build(void)
+{
+	size_t len = (size_t)snprintf(batch_sql, sizeof batch_sql, "%s", FINDINGS_INSERT_HEAD);
+	for (int r = 0; r < DD_STORE_AUDIT_FINDINGS_BATCH; r++)
+		for (int c = 0; c < FINDING_PARAMS; c++)
+			len += (size_t)snprintf(batch_sql + len, sizeof batch_sql - len, "%s?%d%s", c ? " " : r ? ", (" : "(",
+						r * FINDING_PARAMS + c + 1, c + 1 < FINDING_PARAMS ? "," : ")");
+}
+
+int dd_store_audit_findings_insert_many(struct dd_db *db, const char *account_region,
+					const struct dd_store_audit_finding *f, size_t n)
+{
+	size_t i = 0;
+	if (n >= DD_STORE_AUDIT_FINDINGS_BATCH) {
+		pthread_once(&batch_once, batch_sql_build);
+		struct dd_stmt *st = dd_db_stmt(db, batch_sql);
+		if (!st)
+			return DD_EIO;
+		for (; i + DD_STORE_AUDIT_FINDINGS_BATCH <= n; i += DD_STORE_AUDIT_FINDINGS_BATCH) {
+			for (int r = 0; r < DD_STORE_AUDIT_FINDINGS_BATCH; r++)
+				bind_finding(st, r * FINDING_PARAMS, account_region, &f[i + (size_t)r]);
+			int rc = insert_done(st);
+			if (rc)
+				return rc;
+		}
+	}
+	for (; i < n; i++) {
+		int rc = dd_store_audit_findings_insert(db, account_region, &f[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 int dd_store_audit_findings_delete_check(struct dd_db *db, const char *account_region, const char *task_id,

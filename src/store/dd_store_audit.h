@@ -127,6 +127,12 @@ struct dd_store_audit_finding {
 typedef int (*dd_store_audit_finding_fn)(const struct dd_store_audit_finding *f, void *ud);
 
 int dd_store_audit_findings_insert(struct dd_db *db, const char *account_region, const struct dd_store_audit_finding *f) DD_MUST_CHECK;
+/* The n findings f[0..n) (all of account_region), DD_STORE_AUDIT_FINDINGS_BATCH rows per
+ * INSERT statement while that many are left: one statement execution writes them all.
+ * 0, DD_EEXIST (a finding id exists: the statement's rows are not written) or DD_EIO. */
+#define DD_STORE_AUDIT_FINDINGS_BATCH 32
+int dd_store_audit_findings_insert_many(struct dd_db *db, const char *account_region,
+					const struct dd_store_audit_finding *f, size_t n) DD_MUST_CHECK;
 /* Deletes the findings of one check of a task (a check run again after a crash). */
 int dd_store_audit_findings_delete_check(struct dd_db *db, const char *account_region, const char *task_id,
 					 const char *check_name) DD_MUST_CHECK;

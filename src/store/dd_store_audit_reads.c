@@ -93,7 +93,8 @@ int dd_store_audit_reads_ca_ident(struct dd_db *db, const char *account_region, 
 	return rc;
 }
 
-static int events_walk(struct dd_stmt *st, const char *account_region, int64_t from_ms, int64_t to_ms,
+/* with_principal false: the statement's third column is NULL for every row (not read) */
+static int events_walk(struct dd_stmt *st, const char *account_region, int64_t from_ms, int64_t to_ms, bool with_principal,
 		       dd_store_audit_reads_event_fn fn, void *ud)
 {
 	dd_bind_text(st, 1, account_region);
@@ -103,7 +104,8 @@ static int events_walk(struct dd_stmt *st, const char *account_region, int64_t f
 	while ((s = dd_stmt_step(st)) == DD_STMT_ROW) {
 		const char *ev = dd_col_text_or_null(st, 3);
 		struct dd_store_audit_event e = {
-			.client_id = dd_col_text(st, 0), .certificate_id = col_opt(st, 1), .principal = col_opt(st, 2),
+			.client_id = dd_col_text(st, 0), .certificate_id = col_opt(st, 1),
+			.principal = with_principal ? col_opt(st, 2) : NULL,
 			.connect = ev && strcmp(ev, "connect") == 0, .ts = dd_col_int64(st, 4),
 			.reason = col_opt(st, 5),
 		};
@@ -121,7 +123,7 @@ int dd_store_audit_reads_events_by_cert(struct dd_db *db, const char *account_re
 					 " ORDER BY certificate_id, ts, seq");
 	if (!st)
 		return DD_EIO;
-	return events_walk(st, account_region, from_ms, to_ms, fn, ud);
+	return events_walk(st, account_region, from_ms, to_ms, false, fn, ud);
 }
 
 int dd_store_audit_reads_events_by_client(struct dd_db *db, const char *account_region, int64_t from_ms, int64_t to_ms,
@@ -132,5 +134,5 @@ int dd_store_audit_reads_events_by_client(struct dd_db *db, const char *account_
 					 " ORDER BY client_id, ts, seq");
 	if (!st)
 		return DD_EIO;
-	return events_walk(st, account_region, from_ms, to_ms, fn, ud);
+	return events_walk(st, account_region, from_ms, to_ms, true, fn, ud);
 }

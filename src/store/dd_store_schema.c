@@ -586,6 +586,12 @@ static const char m012_jobs[] =
 	" document TEXT, document_source TEXT, config TEXT NOT NULL DEFAULT '{}', created INTEGER NOT NULL,"
 	" PRIMARY KEY(account_region, template_id));";
 
+/* The CRL distribution points the audit refreshes before its checks (issue 12): a partial
+ * index of the certificates that have any, so listing them no longer reads every
+ * certificate row (1.1 s of CPU and the whole table from disk at 1M devices without any). */
+static const char m013_cert_crl_urls[] =
+	"CREATE INDEX certificates_crl_urls ON certificates(account_region, crl_urls, status) WHERE crl_urls != '[]';";
+
 const char *const dd_store_migrations[] = {
 	m001_registry,
 	m002_iam_sns_cognito,
@@ -599,5 +605,6 @@ const char *const dd_store_migrations[] = {
 	m010_thing_types_billing,
 	m011_rules_domains,
 	m012_jobs,
+	m013_cert_crl_urls,
 };
 const int dd_store_nmigrations = sizeof dd_store_migrations / sizeof dd_store_migrations[0];

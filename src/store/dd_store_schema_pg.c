@@ -395,6 +395,10 @@ static const char m012_jobs[] =
 	" document dd_text, document_source dd_text, config dd_text NOT NULL DEFAULT '{}', created BIGINT NOT NULL,"
 	" PRIMARY KEY(account_region, template_id));";
 
+/* m013: the partial index of the certificates with CRL distribution points */
+static const char m013_cert_crl_urls[] =
+	"CREATE INDEX certificates_crl_urls ON certificates(account_region, crl_urls, status) WHERE crl_urls <> '[]';";
+
 const char *const dd_store_pg_migrations[] = {
 	m001_registry,
 	m002_iam_sns_cognito,
@@ -408,5 +412,6 @@ const char *const dd_store_pg_migrations[] = {
 	m010_thing_types_billing,
 	m011_rules_domains,
 	m012_jobs,
+	m013_cert_crl_urls,
 };
 const int dd_store_pg_nmigrations = sizeof dd_store_pg_migrations / sizeof dd_store_pg_migrations[0];

@@ -546,6 +546,69 @@ static void usage_and_reads(void **state)
 	assert_int_equal(seen, 1);
 }
 
+/* insert_many: full statements of DD_STORE_AUDIT_FINDINGS_BATCH rows and a remainder
+ * row by row; every row as given; a duplicate id in a full statement writes none of it */
+struct many_seen {
+	int n;
+	bool ok;
+};
+
+static int many_visit(const struct dd_store_audit_finding *fd, void *ud)
+{
+	struct many_seen *m = ud;
+	int i = -1;
+	if (sscanf(fd->finding_id, "m%03d", &i) != 1)
+		m->ok = false;
+	char key[64];
+	snprintf(key, sizeof key, "k%d", i);
+	m->ok = m->ok && strcmp(fd->resource_key, key) == 0 && fd->finding_ms == 5000 + i &&
+		strcmp(fd->check_name, i % 2 ? "ODD_CHECK" : "EVEN_CHECK") == 0 && fd->suppressed == (i % 3 == 0) &&
+		strcmp(fd->related, "[]") == 0 && strcmp(fd->reason_code, "C") == 0;
+	m->n++;
+	return 0;
+}
+
+static void findings_insert_many(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = 2 * DD_STORE_AUDIT_FINDINGS_BATCH + 5 };
+	static char ids[N][8], keys[N][8];
+	struct dd_store_audit_finding fd[N];
+	for (int i = 0; i < N; i++) {
+		snprintf(ids[i], sizeof ids[i], "m%03d", i);
+		snprintf(keys[i], sizeof keys[i], "k%d", i);
+		fd[i] = (struct dd_store_audit_finding){
+			.finding_id = ids[i], .task_id = "tm", .check_name = i % 2 ? "ODD_CHECK" : "EVEN_CHECK",
+			.task_start_ms = 100, .finding_ms = 5000 + i, .severity = "LOW", .resource_type = "T",
+			.resource_key = keys[i], .resource = "{}", .related = NULL, .reason = "r", .reason_code = "C",
+			.suppressed = i % 3 == 0,
+		};
+	}
+	begin(f);
+	assert_int_equal(dd_store_audit_findings_insert_many(f->db, AR, fd, N), 0);
+	commit(f);
+	int64_t cnt = 0;
+	assert_int_equal(dd_store_audit_findings_count_task(f->db, AR, "tm", &cnt), 0);
+	assert_int_equal(cnt, N);
+	struct many_seen m = { 0, true };
+	for (int i = 0; i < N; i++)
+		assert_int_equal(dd_store_audit_findings_get(f->db, AR, ids[i], many_visit, &m), 0);
+	assert_int_equal(m.n, N);
+	assert_true(m.ok);
+	/* a batch holding one existing id: refused, nothing of it written */
+	static char nids[DD_STORE_AUDIT_FINDINGS_BATCH][8];
+	for (int i = 0; i < DD_STORE_AUDIT_FINDINGS_BATCH; i++) {
+		snprintf(nids[i], sizeof nids[i], "n%03d", i);
+		fd[i].finding_id = i == 7 ? "m003" : nids[i];
+	}
+	begin(f);
+	assert_int_equal(dd_store_audit_findings_insert_many(f->db, AR, fd, DD_STORE_AUDIT_FINDINGS_BATCH), DD_EEXIST);
+	dd_db_rollback(f->db);
+	assert_int_equal(dd_store_audit_findings_count_task(f->db, AR, "tm", &cnt), 0);
+	assert_int_equal(cnt, N);
+	assert_int_equal(dd_store_audit_findings_get(f->db, AR, "n000", many_visit, &m), DD_ENOTFOUND);
+}
+
 int main(void)
 {
 	dd_log_set_level(DD_LOG_ERROR);
@@ -553,6 +616,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(config_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(tasks, setup, teardown),
 		cmocka_unit_test_setup_teardown(findings, setup, teardown),
+		cmocka_unit_test_setup_teardown(findings_insert_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(suppressions, setup, teardown),
 		cmocka_unit_test_setup_teardown(scheduled, setup, teardown),
 		cmocka_unit_test_setup_teardown(usage_and_reads, setup, teardown),

@@ -86,9 +86,30 @@ static void iso_date(int64_t ms, char *buf, size_t size)
 	if (m <= 2)
 		y++;
 	char tmp[128];
-	snprintf(tmp, sizeof tmp, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, (int)m, (int)d, (int)(sod / 3600),
-		 (int)(sod / 60 % 60), (int)(sod % 60));
-	size_t n = strlen(tmp);
+	size_t n;
+	if (y >= 0 && y <= 9999) {
+		/* the common case by hand (one per certificate finding): what the format below
+		 * writes for a four-digit year */
+		int f[6] = { (int)y, (int)m, (int)d, (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60) };
+		char *p = tmp;
+		*p++ = (char)('0' + f[0] / 1000);
+		*p++ = (char)('0' + f[0] / 100 % 10);
+		*p++ = (char)('0' + f[0] / 10 % 10);
+		*p++ = (char)('0' + f[0] % 10);
+		static const char sep[6] = { 0, '-', '-', 'T', ':', ':' };
+		for (int i = 1; i < 6; i++) {
+			*p++ = sep[i];
+			*p++ = (char)('0' + f[i] / 10);
+			*p++ = (char)('0' + f[i] % 10);
+		}
+		*p++ = 'Z';
+		*p = '\0';
+		n = (size_t)(p - tmp);
+	} else {
+		snprintf(tmp, sizeof tmp, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, (int)m, (int)d, (int)(sod / 3600),
+			 (int)(sod / 60 % 60), (int)(sod % 60));
+		n = strlen(tmp);
+	}
 	if (size == 0)
 		return;
 	if (n >= size)
@@ -850,7 +871,9 @@ struct conn {
 #define NO_OTHER SIZE_MAX
 
 struct conn_group {
-	char *name;
+	char *name;          /* the group's certificate or client id (in namebuf), NULL before the first */
+	char *namebuf;       /* reused by the next group */
+	size_t namecap;
 	struct conn *v;
 	size_t n, cap;
 	/* Index of the latest connection per key (open addressing, slot = index + 1), built
@@ -890,7 +913,6 @@ static void group_reset(struct conn_group *g)
 {
 	g->n = 0;
 	g->alen = 0;
-	free(g->name);
 	g->name = NULL;
 	free(g->slots);
 	g->slots = NULL;
@@ -902,6 +924,7 @@ static void group_free(struct conn_group *g)
 	group_reset(g);
 	free(g->v);
 	free(g->arena);
+	free(g->namebuf);
 	memset(g, 0, sizeof *g);
 }
 
@@ -1175,9 +1198,16 @@ static int event_visit(const struct dd_store_audit_event *e, void *ud)
 		int rc = ew->by_client ? finish_conflicting(r, g) : finish_shared(r, g);
 		if (rc)
 			return rc;
-		g->name = strdup(name);
-		if (!g->name)
-			return fail(r, DD_ENOMEM, "Out of memory.");
+		size_t len = strlen(name) + 1;
+		if (len > g->namecap) {
+			char *nb = realloc(g->namebuf, len < 128 ? 128 : len);
+			if (!nb)
+				return fail(r, DD_ENOMEM, "Out of memory.");
+			g->namebuf = nb;
+			g->namecap = len < 128 ? 128 : len;
+		}
+		memcpy(g->namebuf, name, len);
+		g->name = g->namebuf;
 	}
 	int erc;
 	if (ew->by_client) {
@@ -1369,9 +1399,33 @@ static int emit1v(struct dd_audit_run *r, const char *type, const char *key, con
 		return DD_EINVAL;
 	char reason[1024], rkey[1200], res[1400];
 	vsnprintf(reason, sizeof reason, fmt, ap);
-	/* exactly what json_dumps(..., JSON_COMPACT | JSON_SORT_KEYS) writes */
-	snprintf(rkey, sizeof rkey, "{\"%s\":\"%s\"}", key, value);
-	snprintf(res, sizeof res, "{\"resourceIdentifier\":%s,\"resourceType\":\"%s\"}", rkey, type);
+	/* exactly what json_dumps(..., JSON_COMPACT | JSON_SORT_KEYS) writes:
+	 * {"key":"value"} and {"resourceIdentifier":{"key":"value"},"resourceType":"type"}
+	 * (value is at most 1024 bytes, key and type are the checks' short names) */
+	size_t kl = strlen(key), vl = strlen(value), tl = strlen(type);
+	if (kl + vl + 8 > sizeof rkey || kl + vl + tl + 48 > sizeof res)
+		return DD_EINVAL;
+	char *p = rkey;
+	*p++ = '{';
+	*p++ = '"';
+	memcpy(p, key, kl);
+	p += kl;
+	memcpy(p, "\":\"", 3);
+	p += 3;
+	memcpy(p, value, vl);
+	p += vl;
+	memcpy(p, "\"}", 3); /* with the NUL */
+	size_t rl = (size_t)(p + 2 - rkey);
+	p = res;
+	memcpy(p, "{\"resourceIdentifier\":", 22);
+	p += 22;
+	memcpy(p, rkey, rl);
+	p += rl;
+	memcpy(p, ",\"resourceType\":\"", 17);
+	p += 17;
+	memcpy(p, type, tl);
+	p += tl;
+	memcpy(p, "\"}", 3);
 	struct dd_audit_finding_text f = { .resource_type = type, .resource_key = rkey, .resource = res,
 					   .related = related_text ? related_text : "[]", .reason_code = reason_code,
 					   .reason = reason };

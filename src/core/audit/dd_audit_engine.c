@@ -75,9 +75,21 @@ static void finding_id(int64_t ms, char out[37])
 	pthread_once(&once, finding_seed);
 	uint64_t n = (uint64_t)atomic_fetch_add(&counter, 1) + finding_base;
 	uint64_t t = (uint64_t)ms & 0xFFFFFFFFFFFFULL;
-	snprintf(out, 37, "%08llx-%04llx-7%03llx-%04llx-%012llx", (unsigned long long)(t >> 16),
-		 (unsigned long long)(t & 0xFFFF), (unsigned long long)((n >> 50) & 0xFFF),
-		 (unsigned long long)(0x8000 | ((n >> 36) & 0x3FFF)), (unsigned long long)(n & 0xFFFFFFFFFULL) << 12 >> 12);
+	/* "%08llx-%04llx-7%03llx-%04llx-%012llx" of the five fields, by hand (once per finding) */
+	static const char hex[] = "0123456789abcdef";
+	const struct {
+		uint64_t v;
+		int digits;
+	} parts[5] = { { t >> 16, 8 }, { t & 0xFFFF, 4 }, { 0x7000 | ((n >> 50) & 0xFFF), 4 },
+		       { 0x8000 | ((n >> 36) & 0x3FFF), 4 }, { n & 0xFFFFFFFFFULL, 12 } };
+	char *p = out;
+	for (int i = 0; i < 5; i++) {
+		if (i)
+			*p++ = '-';
+		for (int d = parts[i].digits - 1; d >= 0; d--)
+			*p++ = hex[(parts[i].v >> (4 * d)) & 0xF];
+	}
+	*p = '\0';
 }
 
 /* What a check reports goes to its spool file first and is written to the store when the
@@ -214,41 +226,53 @@ static int write_check(struct dd_db *db, const char *account_region, const char 
 	}
 	if (spool && fseek(spool, cr->start, SEEK_SET) != 0)
 		goto fail;
-	char *buf = NULL;
-	size_t cap = 0;
+	/* DD_STORE_AUDIT_FINDINGS_BATCH records at a time, each in a buffer of its own, go to
+	 * the store in one statement */
+	enum { NB = DD_STORE_AUDIT_FINDINGS_BATCH };
+	char *bufs[NB] = { NULL };
+	size_t caps[NB] = { 0 };
+	struct dd_store_audit_finding fs[NB];
+	char ids[NB][37];
 	long pos = cr->start;
-	int n = 0;
-	while (spool && pos < cr->end) {
-		const char *fl[SPOOL_FIELDS];
-		long used = 0;
-		if (spool_read(spool, &buf, &cap, fl, &used)) {
-			free(buf);
-			goto fail;
+	int n = 0, rc = 0;
+	while (spool && pos < cr->end && !rc) {
+		size_t m = 0;
+		for (; m < NB && pos < cr->end; m++) {
+			const char *fl[SPOOL_FIELDS];
+			long used = 0;
+			if ((rc = spool_read(spool, &bufs[m], &caps[m], fl, &used)) != 0)
+				break;
+			pos += used;
+			/* fields: (id, given here), resource type, key, resource, related, reason, code,
+			 * suppressed */
+			finding_id(cr->finding_ms, ids[m]);
+			fs[m] = (struct dd_store_audit_finding){
+				.finding_id = ids[m], .task_id = task_id, .check_name = cr->name,
+				.task_start_ms = cr->task_start_ms, .finding_ms = cr->finding_ms,
+				.severity = cr->check ? cr->check->severity : "", .resource_type = fl[1],
+				.resource_key = fl[2], .resource = fl[3], .related = fl[4], .reason = fl[5],
+				.reason_code = fl[6], .suppressed = fl[7][0] == '1',
+			};
 		}
-		pos += used;
-		/* fields: id, resource type, key, resource, related, reason, code, suppressed */
-		struct dd_store_audit_finding f = {
-			.finding_id = fl[0], .task_id = task_id, .check_name = cr->name,
-			.task_start_ms = cr->task_start_ms, .finding_ms = cr->finding_ms,
-			.severity = cr->check ? cr->check->severity : "", .resource_type = fl[1], .resource_key = fl[2],
-			.resource = fl[3], .related = fl[4], .reason = fl[5], .reason_code = fl[6],
-			.suppressed = fl[7][0] == '1',
-		};
-		if (dd_store_audit_findings_insert(db, account_region, &f)) {
-			free(buf);
-			goto fail;
-		}
-		dd_metrics_findings(1);
-		if (++n % WRITE_BATCH == 0) {
+		if (rc || (rc = dd_store_audit_findings_insert_many(db, account_region, fs, m)) != 0)
+			break;
+		dd_metrics_findings(m);
+		n += (int)m;
+		if (n >= WRITE_BATCH) {
 			/* keep write transactions short; a crash here leaves the check
 			 * IN_PROGRESS, and resuming deletes these rows first */
+			n = 0;
 			if (dd_db_commit(db) || dd_db_begin_write(db)) {
-				free(buf);
+				for (int b = 0; b < NB; b++)
+					free(bufs[b]);
 				return DD_EIO;
 			}
 		}
 	}
-	free(buf);
+	for (int b = 0; b < NB; b++)
+		free(bufs[b]);
+	if (rc)
+		goto fail;
 	struct dd_store_audit_task_check tc = {
 		.check_name = cr->name, .status = cr->status, .total = cr->total, .noncompliant = cr->noncompliant,
 		.suppressed = cr->suppressed, .error_code = cr->error_code[0] ? cr->error_code : NULL,
@@ -287,9 +311,10 @@ static int engine_emit(struct dd_audit_run *r, const struct dd_audit_finding_tex
 		else
 			s->noncompliant++;
 	}
-	char id[37];
-	finding_id(s->now_ms, id);
-	const char *fields[SPOOL_FIELDS] = { id, f->resource_type, f->resource_key, f->resource, f->related, f->reason,
+	/* the finding id is given when it is stored (write_check), in the order of the
+	 * inserts: the findings of checks that shared a pass are stored one check after the
+	 * other, and ids drawn here would interleave them (random B-tree inserts) */
+	const char *fields[SPOOL_FIELDS] = { "", f->resource_type, f->resource_key, f->resource, f->related, f->reason,
 					     f->reason_code, suppressed ? "1" : "0" };
 	if (spool_write(s->spool, fields)) {
 		s->err = DD_EIO;
@@ -536,6 +561,19 @@ struct lane {
 	struct dd_db *snap;
 };
 
+/* Reports a phase of the task outside the checks to the timing observer (lane -1, its
+ * time as run time). */
+static void report_phase(const char *task_id, const char *what, double m0, double c0)
+{
+	if (!timing_observer)
+		return;
+	struct dd_audit_engine_timing tm = {
+		.task_id = task_id, .check_name = what, .status = "", .lane = -1,
+		.run_s = clock_s(CLOCK_MONOTONIC) - m0, .run_cpu_s = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0,
+	};
+	timing_observer(&tm, timing_ud);
+}
+
 /* Settles a check that ended on lane ln and hands it to the task's thread. */
 static void lane_finish(struct lane *ln, struct check_result *cr, struct dd_audit_run *r, int rc)
 {
@@ -654,6 +692,7 @@ static void *run_lane(void *arg)
 static void run_task(struct dd_service *svc, const char *account_region, const char *task_id)
 {
 	int64_t t_run = dd_time_now_ms();
+	double setup_m0 = clock_s(CLOCK_MONOTONIC), setup_c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
 	struct dd_db *db = dd_store_db(svc->store);
 	if (!db)
 		return;
@@ -778,6 +817,7 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 	}
 	struct dd_db *snaps[NLANES] = { lanes[0].snap, lanes[1].snap };
 	bool ready = snaps[0] && snaps[1] && dd_store_begin_read_consistent(svc->store, snaps, NLANES) == 0;
+	report_phase(task_id, "(set-up: CRL refresh, role permissions, snapshot)", setup_m0, setup_c0);
 	/* Both lanes read the same snapshot on threads of their own; this thread stores each
 	 * check as soon as it ended (the second core is otherwise idle while a store is
 	 * written). The WAL grows by the findings written while the snapshots are open; it is
@@ -837,6 +877,7 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 			timing_observer(&tm, timing_ud);
 		}
 	}
+	double end_m0 = clock_s(CLOCK_MONOTONIC), end_c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
 	for (int l = 0; l < NLANES; l++) {
 		if (started[l])
 			pthread_join(threads[l], NULL);
@@ -885,6 +926,7 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 			    (long long)(dd_time_now_ms() - t_run));
 		dd_metrics_task("audit", tstat, dd_time_now_ms() - t_run);
 	}
+	report_phase(task_id, "(end: snapshots closed, task completed, notified)", end_m0, end_c0);
 out:
 	json_decref(pending);
 	json_decref(sup);

@@ -30,7 +30,9 @@ int dd_audit_engine_run_check_for_test(struct dd_service *svc, const char *accou
 				       bool *waiting_out);
 
 /* Where a task's time goes, per check (for benchmarks and profiling): reported once per
- * check after its findings are stored. lane is the thread the check ran on (-1: not run). */
+ * check after its findings are stored. lane is the thread the check ran on (-1: not run).
+ * The task's thread also reports its set-up before the checks and its end after them as
+ * two entries with lane -1 and a check_name in parentheses (run_s is the phase's time). */
 struct dd_audit_engine_timing {
 	const char *task_id, *check_name, *status;
 	int lane;
