@@ -712,8 +712,8 @@ static int suppression_get_fn(const struct dd_store_audit_suppression *sp, void 
 
 static int dd_iot_describe_audit_suppression(struct dd_ctx *c, json_t *in, json_t **out)
 {
-	const char *check;
-	char *key;
+	const char *check = NULL;
+	char *key = NULL;
 	if (suppression_key(c, in, &check, &key))
 		return c->err;
 	int rc = dd_store_audit_suppressions_get(c->db, c->account_region, check, key, suppression_get_fn, out);
@@ -727,8 +727,8 @@ static int dd_iot_describe_audit_suppression(struct dd_ctx *c, json_t *in, json_
 
 static int dd_iot_delete_audit_suppression(struct dd_ctx *c, json_t *in, json_t **out)
 {
-	const char *check;
-	char *key;
+	const char *check = NULL;
+	char *key = NULL;
 	*out = NULL;
 	if (suppression_key(c, in, &check, &key))
 		return c->err;
