@@ -33,6 +33,7 @@
 #include "dd/audit.h"
 #include "dd/certs.h"
 #include "dd/ctx.h"
+#include "dd/lease.h"
 #include "dd/service.h"
 #include "dd/store.h"
 #include "server/dd_api.h"
@@ -572,7 +573,7 @@ static int run_audit(const char *dir, long n)
 	}
 	read_once(&svc, dd_now_ms());
 	dd_audit_engine_set_timing(print_timing, NULL);
-	if (dd_audit_start(&svc))
+	if (dd_lease_start(&svc) || dd_audit_start(&svc))
 		return 1;
 	json_t *checks = json_object(), *names = json_array();
 	for (size_t i = 0; i < dd_audit_ncheck; i++) {
@@ -630,6 +631,7 @@ static int run_audit(const char *dir, long n)
 	fflush(stdout);
 	json_decref(desc);
 	dd_audit_stop(&svc);
+	dd_lease_stop(&svc);
 	/* a kept store is audited again next time: drop this run's results */
 	if (getenv("BENCH_AUDIT_STORE") && dd_db_begin_write(db) == 0) {
 		if (dd_store_audit_prune(db, INT64_MAX) || dd_db_commit(db))

@@ -25,6 +25,7 @@
 #include "cli/dd_broker_config.h"
 #include "dd/audit.h"
 #include "dd/common.h"
+#include "dd/lease.h"
 #include "dd/mitigation.h"
 #include "dd/outbox.h"
 #include "dd/service.h"
@@ -313,7 +314,7 @@ int dd_broker_demo_main(int argc, char **argv)
 	dd_creds_free(&creds);
 	snprintf(d.svc.endpoint_url, sizeof d.svc.endpoint_url, "http://127.0.0.1:7878");
 	snprintf(d.svc.endpoint_host, sizeof d.svc.endpoint_host, "127.0.0.1:7878");
-	if (dd_outbox_start(&d.svc) || dd_audit_start(&d.svc) || dd_mitigation_engine_start(&d.svc))
+	if (dd_lease_start(&d.svc) || dd_outbox_start(&d.svc) || dd_audit_start(&d.svc) || dd_mitigation_engine_start(&d.svc))
 		return 1;
 	pid_t broker = -1, subs[3] = { -1, -1, -1 };
 	int rc = 1;
@@ -515,6 +516,7 @@ out:
 	dd_mitigation_engine_stop(&d.svc);
 	dd_audit_stop(&d.svc);
 	dd_outbox_stop(&d.svc);
+	dd_lease_stop(&d.svc);
 	dd_service_close(&d.svc);
 	dd_models_free();
 	return d.failed ? 1 : rc;

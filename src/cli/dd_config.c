@@ -44,6 +44,14 @@ static const struct def defs[] = {
 	{ "idle-timeout", K_INT, "30", 1, 3600, NULL, false, false, "S",
 	  "close a connection that sends nothing for S seconds, or whose request headers\n"
 	  "take longer; a request body must arrive within 4*S" },
+	{ "lease-seconds", K_INT, "30", 1, 3600, NULL, false, false, "S",
+	  "lease of a claimed unit of background work (audit and mitigation tasks, SNS\n"
+	  "deliveries): another instance on the same store takes over the units of an\n"
+	  "instance that stopped renewing them for S seconds" },
+	{ "shared-data-dir", K_BOOL, "false", 0, 0, NULL, false, false, NULL,
+	  "let several `serve` instances use the same data directory (and so the same\n"
+	  "SQLite store); each takes a shared lock, so backup/restore and a server without\n"
+	  "this flag are still refused while they run" },
 	{ "test-clock", K_BOOL, "false", 0, 0, NULL, false, false, NULL,
 	  "let a signed POST /admin/clock move the service clock (for tests of\n"
 	  "scheduled audits; never in production)" },

@@ -25,6 +25,7 @@
 #include "api/dd_iot_ingest.h"
 #include "dd/audit.h"
 #include "dd/crl.h"
+#include "dd/lease.h"
 #include "dd/mitigation.h"
 #include "dd/outbox.h"
 #include "dd/service.h"
@@ -279,7 +280,7 @@ int dd_demo_main(int argc, char **argv)
 	}
 	snprintf(d.svc.endpoint_url, sizeof d.svc.endpoint_url, "http://127.0.0.1:7878");
 	snprintf(d.svc.endpoint_host, sizeof d.svc.endpoint_host, "127.0.0.1:7878");
-	if (dd_outbox_start(&d.svc) || dd_audit_start(&d.svc) || dd_mitigation_engine_start(&d.svc))
+	if (dd_lease_start(&d.svc) || dd_outbox_start(&d.svc) || dd_audit_start(&d.svc) || dd_mitigation_engine_start(&d.svc))
 		return 1;
 
 	printf("== Building the lab fleet in account %s, region %s (data in %s)\n", d.account, REGION, dir);
@@ -506,6 +507,7 @@ done:
 	dd_mitigation_engine_stop(&d.svc);
 	dd_audit_stop(&d.svc);
 	dd_outbox_stop(&d.svc);
+	dd_lease_stop(&d.svc);
 	dd_service_close(&d.svc);
 	dd_models_free();
 	printf("\nThe fleet stays in %s. Explore it with the aws CLI:\n"

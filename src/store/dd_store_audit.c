@@ -796,15 +796,18 @@ int dd_store_audit_scheduled_all(struct dd_db *db, dd_store_audit_scheduled_fn f
 int dd_store_audit_scheduled_mark_run(struct dd_db *db, const char *account_region, const char *name, const char *day,
 				      int64_t run_ms)
 {
+	/* compare-and-set: only a run for a later day than the one recorded wins */
 	struct dd_stmt *st = dd_db_stmt(db, "UPDATE scheduled_audits SET last_run_day = ?3, last_run_ms = ?4"
-					 " WHERE account_region = ?1 AND name = ?2");
+					 " WHERE account_region = ?1 AND name = ?2 AND coalesce(last_run_day, '') < ?3");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, name);
 	dd_bind_text(st, 3, day);
 	dd_bind_int64(st, 4, run_ms);
-	return dd_step_done(st);
+	if (dd_step_done(st))
+		return DD_EIO;
+	return dd_db_changes(db) == 1 ? 0 : DD_ENOTFOUND;
 }
 
 /* ---- role service usage --------------------------------------------------------------- */

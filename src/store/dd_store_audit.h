@@ -219,7 +219,9 @@ int dd_store_audit_scheduled_list(struct dd_db *db, const char *account_region, 
 				  dd_store_audit_scheduled_fn fn, void *ud) DD_MUST_CHECK;
 /* Every scheduled audit of every region (the scheduler). */
 int dd_store_audit_scheduled_all(struct dd_db *db, dd_store_audit_scheduled_fn fn, void *ud) DD_MUST_CHECK;
-/* Records that the scheduled audit ran for day ("YYYY-MM-DD") at run_ms. */
+/* Records that the scheduled audit ran for day ("YYYY-MM-DD") at run_ms, as a
+ * compare-and-set: DD_ENOTFOUND when it is absent or already recorded a run for day or a
+ * later day (another instance fired it; the caller rolls its task back). */
 int dd_store_audit_scheduled_mark_run(struct dd_db *db, const char *account_region, const char *name, const char *day,
 				      int64_t run_ms) DD_MUST_CHECK;
 

@@ -564,6 +564,19 @@ static const char m011_rules_domains[] =
 	" domain_type TEXT NOT NULL, status_changed INTEGER NOT NULL, created INTEGER NOT NULL,"
 	" PRIMARY KEY(account_region, name)) WITHOUT ROWID;";
 
+/* Several `serve` instances on one store (issue 13): the leases of claimable background
+ * work (audit tasks, mitigation tasks: dd_store_lease.c), the lease of an SNS delivery in
+ * flight on its outbox row, and the delivery key that makes a notification queued twice
+ * (a unit finished twice after a lease race) one row. */
+static const char m012_leases[] =
+	"CREATE TABLE work_leases(kind TEXT NOT NULL, unit TEXT NOT NULL, owner TEXT NOT NULL,"
+	" expires_ms INTEGER NOT NULL, PRIMARY KEY(kind, unit));"
+	"CREATE INDEX work_leases_owner ON work_leases(owner);"
+	"ALTER TABLE sns_outbox ADD COLUMN lease_owner TEXT;"
+	"ALTER TABLE sns_outbox ADD COLUMN lease_until INTEGER;"
+	"ALTER TABLE sns_outbox ADD COLUMN delivery_key TEXT;"
+	"CREATE UNIQUE INDEX sns_outbox_delivery ON sns_outbox(account, subscription_arn, delivery_key);";
+
 const char *const dd_store_migrations[] = {
 	m001_registry,
 	m002_iam_sns_cognito,
@@ -576,5 +589,6 @@ const char *const dd_store_migrations[] = {
 	m009_iam_users,
 	m010_thing_types_billing,
 	m011_rules_domains,
+	m012_leases,
 };
 const int dd_store_nmigrations = sizeof dd_store_migrations / sizeof dd_store_migrations[0];

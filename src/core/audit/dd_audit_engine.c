@@ -29,6 +29,7 @@
 #include "dd/crl.h"
 #include "dd/region.h"
 #include "dd/iam.h"
+#include "dd/lease.h"
 #include "dd/policy.h"
 #include "dd/sns.h"
 #include "dd/store.h"
@@ -197,13 +198,31 @@ static int spool_read(FILE *f, char **buf, size_t *cap, const char *fields[SPOOL
 	return 0;
 }
 
+/* In the caller's write transaction: 0 when this instance still holds the task's lease
+ * (and renews it), DD_ECONFLICT when another instance took it (the caller drops its
+ * results and rolls back), DD_EIO. */
+static int lease_held(struct dd_service *svc, struct dd_db *db, const char *account_region, const char *task_id)
+{
+	char unit[DD_ACCOUNT_REGION_SIZE + 40];
+	snprintf(unit, sizeof unit, "%s/%s", account_region, task_id);
+	bool held = false;
+	if (dd_lease_hold(svc, db, "audit", unit, &held))
+		return DD_EIO;
+	if (!held)
+		dd_log_warn("audit: task %s: the lease was lost to another instance; this instance's results are dropped",
+			    task_id);
+	return held ? 0 : DD_ECONFLICT;
+}
+
 /* Writes one check's spooled findings and its final status, unless the check is no longer
  * IN_PROGRESS (the task was canceled meanwhile). */
-static int write_check(struct dd_db *db, const char *account_region, const char *task_id, FILE *spool,
-		       const struct check_result *cr)
+static int write_check(struct dd_service *svc, struct dd_db *db, const char *account_region, const char *task_id,
+		       FILE *spool, const struct check_result *cr)
 {
 	if (dd_db_begin_write(db))
 		return DD_EIO;
+	if (lease_held(svc, db, account_region, task_id) != 0)
+		goto lost;
 	char status[32];
 	int src = dd_store_audit_task_check_status(db, account_region, task_id, cr->name, status, sizeof status);
 	if (src && src != DD_ENOTFOUND)
@@ -246,6 +265,10 @@ static int write_check(struct dd_db *db, const char *account_region, const char 
 				free(buf);
 				return DD_EIO;
 			}
+			if (lease_held(svc, db, account_region, task_id) != 0) {
+				free(buf);
+				goto lost;
+			}
 		}
 	}
 	free(buf);
@@ -261,6 +284,9 @@ static int write_check(struct dd_db *db, const char *account_region, const char 
 fail:
 	dd_db_rollback(db);
 	return DD_EIO;
+lost:
+	dd_db_rollback(db);
+	return DD_ECONFLICT;
 }
 
 /* The run's emit: spools one finding of the running check (see dd_audit_checks_emit). */
@@ -384,11 +410,13 @@ static bool role_allows_reads(struct dd_db *db, const char *account, const char 
 	return ok;
 }
 
-static int delete_partial(struct dd_db *db, const char *account_region, const char *task_id, const char *check)
+static int delete_partial(struct dd_service *svc, struct dd_db *db, const char *account_region, const char *task_id,
+			  const char *check)
 {
 	if (dd_db_begin_write(db))
 		return DD_EIO;
-	if (dd_store_audit_findings_delete_check(db, account_region, task_id, check)) {
+	if (lease_held(svc, db, account_region, task_id) ||
+	    dd_store_audit_findings_delete_check(db, account_region, task_id, check)) {
 		dd_db_rollback(db);
 		return DD_EIO;
 	}
@@ -499,8 +527,9 @@ static void notify(struct dd_service *svc, struct dd_db *db, const char *account
 	if (task.scheduled)
 		json_object_set_new(payload, "scheduledAuditName", json_string(task.scheduled_name));
 	char *msg = json_dumps(payload, JSON_COMPACT);
-	char mid[37];
-	if (msg && dd_sns_publish(svc, db, account, topic, NULL, msg, mid) == 0)
+	char mid[37], key[128];
+	snprintf(key, sizeof key, "audit/%s", task_id); /* one summary per task, however often it settles */
+	if (msg && dd_sns_publish_once(svc, db, account, topic, key, msg, mid) == 0)
 		dd_log_info("audit: task %s notified to %s (message %s)", task_id, topic, mid);
 	else
 		dd_log_warn("audit: task %s: the notification to %s could not be queued", task_id, topic);
@@ -708,7 +737,7 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 		    json_array_size(pending), json_array_size(checks));
 	/* resuming: a check left IN_PROGRESS may have written part of its findings */
 	json_array_foreach(pending, i, cname) {
-		if (delete_partial(db, account_region, task_id, json_string_value(cname)))
+		if (delete_partial(svc, db, account_region, task_id, json_string_value(cname)))
 			goto out;
 	}
 	size_t npending = json_array_size(pending);
@@ -819,7 +848,7 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 		struct check_result *cr = next;
 		int64_t t0 = dd_now_ms();
 		double m0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
-		if (write_check(db, account_region, task_id, cr->spool, cr)) {
+		if (write_check(svc, db, account_region, task_id, cr->spool, cr)) {
 			dd_log_error("audit: task %s: check %s could not be stored", task_id, cr->name);
 			store_failed = true;
 			continue;
@@ -859,11 +888,12 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 	task_status(db, account_region, task_id, tstat, sizeof tstat);
 	if (left == 0 && strcmp(tstat, "IN_PROGRESS") == 0) {
 		if (dd_db_begin_write(db) == 0) {
-			if (dd_store_audit_task_complete(db, account_region, task_id, dd_service_now_ms(svc)) ||
+			if (lease_held(svc, db, account_region, task_id) ||
+			    dd_store_audit_task_complete(db, account_region, task_id, dd_service_now_ms(svc)) ||
 			    dd_db_commit(db))
 				dd_db_rollback(db);
 		}
-		strcpy(tstat, "COMPLETED");
+		task_status(db, account_region, task_id, tstat, sizeof tstat);
 	}
 	if (strcmp(tstat, "IN_PROGRESS") != 0) {
 		/* notify once */
@@ -956,9 +986,9 @@ int dd_audit_engine_run_check_for_test(struct dd_service *svc, const char *accou
 
 /* ---- tasks ------------------------------------------------------------------------- */
 
-int dd_audit_engine_task_create(struct dd_db *db, const char *account_region, const char *type,
-				const char *scheduled_name, const char *const *checks, size_t n, int64_t start_ms,
-				int64_t window_start_ms, char task_id[33])
+/* The task's rows, in the caller's write transaction (rolled back by the caller on error). */
+static int task_insert(struct dd_db *db, const char *account_region, const char *type, const char *scheduled_name,
+		       const char *const *checks, size_t n, int64_t start_ms, int64_t window_start_ms, char task_id[33])
 {
 	unsigned char r[16];
 	if (dd_random_bytes(r, sizeof r))
@@ -971,10 +1001,6 @@ int dd_audit_engine_task_create(struct dd_db *db, const char *account_region, co
 	json_decref(arr);
 	if (!text)
 		return DD_ENOMEM;
-	if (dd_db_begin_write(db)) {
-		free(text);
-		return DD_EIO;
-	}
 	struct dd_store_audit_task t = {
 		.account_region = account_region, .task_id = task_id, .task_type = type,
 		.scheduled_name = scheduled_name, .start_ms = start_ms, .window_start_ms = window_start_ms,
@@ -982,6 +1008,16 @@ int dd_audit_engine_task_create(struct dd_db *db, const char *account_region, co
 	};
 	int rc = dd_store_audit_task_insert(db, &t, checks, n);
 	free(text);
+	return rc;
+}
+
+int dd_audit_engine_task_create(struct dd_db *db, const char *account_region, const char *type,
+				const char *scheduled_name, const char *const *checks, size_t n, int64_t start_ms,
+				int64_t window_start_ms, char task_id[33])
+{
+	if (dd_db_begin_write(db))
+		return DD_EIO;
+	int rc = task_insert(db, account_region, type, scheduled_name, checks, n, start_ms, window_start_ms, task_id);
 	if (rc) {
 		dd_db_rollback(db);
 		return rc;
@@ -1027,6 +1063,7 @@ static int running_of(struct dd_audit_engine *e, const char *account)
 
 struct pick {
 	struct dd_audit_engine *e;
+	json_t *others;            /* units leased by other instances: unit -> true */
 	int cap, best_run, best_wrap;
 	bool found;
 	char account_region[DD_ACCOUNT_REGION_SIZE];
@@ -1043,7 +1080,7 @@ static int pick_visit(const struct dd_store_audit_task *t, void *ud)
 		return 0;
 	char key[DD_ACCOUNT_REGION_SIZE + 40];
 	snprintf(key, sizeof key, "%s/%s", ar, t->task_id);
-	bool taken = false;
+	bool taken = json_object_get(p->others, key) != NULL;
 	for (int i = 0; i < MAX_CLAIMED && !taken; i++)
 		taken = strcmp(e->claimed[i], key) == 0;
 	int run = running_of(e, a); /* the account's tasks in every region */
@@ -1070,12 +1107,22 @@ static int pick_visit(const struct dd_store_audit_task *t, void *ud)
  * by account id after the account served last, then to the oldest task. So an account
  * that queued many audits never makes another account's audit wait for more than the
  * tasks already running. */
+static int other_unit(const char *unit, void *ud)
+{
+	return json_object_set_new(ud, unit, json_true()) ? DD_ENOMEM : 0;
+}
+
 static bool pick_task(struct dd_audit_engine *e, struct dd_db *db, char account_region[DD_ACCOUNT_REGION_SIZE],
 		      char task[40])
 {
-	struct pick p = { .e = e, .cap = e->nworkers > 1 ? e->nworkers - 1 : 1 };
-	if (dd_store_audit_tasks_in_progress(db, pick_visit, &p) || !p.found)
+	/* tasks another instance holds a live lease on are not candidates */
+	struct pick p = { .e = e, .cap = e->nworkers > 1 ? e->nworkers - 1 : 1, .others = json_object() };
+	if (!p.others || dd_lease_others(e->svc, db, "audit", other_unit, p.others) ||
+	    dd_store_audit_tasks_in_progress(db, pick_visit, &p) || !p.found) {
+		json_decref(p.others);
 		return false;
+	}
+	json_decref(p.others);
 	snprintf(account_region, DD_ACCOUNT_REGION_SIZE, "%s", p.account_region);
 	snprintf(task, 40, "%s", p.task);
 	return true;
@@ -1096,14 +1143,20 @@ static int task_claim(struct dd_workers *w, void *ud, void **job)
 	struct task_job *t = calloc(1, sizeof *t);
 	if (!t)
 		return DD_ENOMEM;
-	if (!pick_task(e, db, t->account_region, t->task)) {
-		free(t);
-		return 0;
-	}
-	snprintf(t->key, sizeof t->key, "%s/%s", t->account_region, t->task);
-	if (!claim(e, t->key)) {
-		free(t);
-		return 0;
+	/* another instance may take the picked task between the pick and the lease: pick again */
+	for (int tries = 0;; tries++) {
+		if (tries == 3 || !pick_task(e, db, t->account_region, t->task)) {
+			free(t);
+			return 0;
+		}
+		snprintf(t->key, sizeof t->key, "%s/%s", t->account_region, t->task);
+		if (!claim(e, t->key)) {
+			free(t);
+			return 0;
+		}
+		if (dd_lease_take(e->svc, db, "audit", t->key))
+			break;
+		unclaim(e, t->key);
 	}
 	snprintf(e->last_account, sizeof e->last_account, "%.12s", t->account_region);
 	*job = t;
@@ -1115,6 +1168,9 @@ static int task_run(struct dd_workers *w, void *ud, void *job)
 	struct dd_audit_engine *e = ud;
 	struct task_job *t = job;
 	run_task(e->svc, t->account_region, t->task);
+	struct dd_db *db = dd_store_db(e->svc->store);
+	if (db && !dd_workers_stopping(w))
+		dd_lease_drop(e->svc, db, "audit", t->key);
 	return 0;
 }
 
@@ -1218,22 +1274,34 @@ static void schedule_tick(struct dd_service *svc)
 		json_t *cn;
 		json_array_foreach(checks, j, cn) if (names) names[j] = json_string_value(cn);
 		char task_id[33];
-		int rc = names ? dd_audit_engine_task_create(db, account_region, "SCHEDULED_AUDIT_TASK", name, names, n, now,
-							     last_ms > 0 ? last_ms : now - 31 * DAY_MS, task_id)
-			       : DD_ENOMEM;
+		/* One write transaction: the compare-and-set of the run day (another instance's
+		 * scheduler may fire the same audit) and the task, so it fires exactly once. */
+		int rc = names ? dd_db_begin_write(db) : DD_ENOMEM;
+		if (!rc) {
+			rc = dd_store_audit_scheduled_mark_run(db, account_region, name,
+							       json_string_value(json_object_get(d, "day")), now);
+			if (!rc)
+				rc = task_insert(db, account_region, "SCHEDULED_AUDIT_TASK", name, names, n, now,
+						 last_ms > 0 ? last_ms : now - 31 * DAY_MS, task_id);
+			if (!rc)
+				rc = dd_db_commit(db);
+			else
+				dd_db_rollback(db);
+		}
 		free(names);
 		json_decref(checks);
+		if (rc == DD_ENOTFOUND) {
+			dd_log_debug("audit: scheduled audit %s was already started for %s", name,
+				     json_string_value(json_object_get(d, "day")));
+			continue;
+		}
 		if (rc) {
 			dd_log_warn("audit: scheduled audit %s could not start (%s)", name, dd_strerror(rc));
 			continue;
 		}
-		if (dd_db_begin_write(db) == 0) {
-			if (dd_store_audit_scheduled_mark_run(db, account_region, name,
-							      json_string_value(json_object_get(d, "day")), now) ||
-			    dd_db_commit(db))
-				dd_db_rollback(db);
-		}
 		dd_log_info("audit: scheduled audit %s started task %s", name, task_id);
+		if (svc->audit)
+			dd_workers_wake(svc->audit->tasks);
 	}
 	json_decref(dw.due);
 }
