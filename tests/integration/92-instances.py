@@ -278,5 +278,67 @@ class ScheduledOnceTest(Instances):
             self.assertEqual(wait_task(a, t)["taskStatus"], "COMPLETED")
 
 
+from broker_helpers import BrokerFixture, Broker, Device, SKIP as BROKER_SKIP, wait_for  # noqa: E402
+
+
+@unittest.skipIf(BROKER_SKIP, BROKER_SKIP)
+class TwoBrokersTest(BrokerFixture):
+    """Two serve instances and two brokers on one store."""
+    SERVER_ARGS = ("--shared-data-dir",)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.srv_b = Server(cls.srv.data_dir, extra_args=["--shared-data-dir"], log_name="serve-b.log").start()
+        cls.broker_b = Broker(cls.srv.data_dir, cls.tmp).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.broker_b.stop()
+        cls.srv_b.cleanup()
+        super().tearDownClass()
+
+    def device_on(self, broker, cert, client_id):
+        d = Device(broker, cert, client_id)
+        self.devices.append(d)
+        return d
+
+    def test_deactivate_through_a_disconnects_on_broker_b_within_1s(self):
+        c = self.cert(policy="ThingPolicy", thing="pump-b")
+        dev = self.device_on(self.broker_b, c, "pump-b")
+        self.assertEqual(dev.connect(), 0)
+        t0 = time.time()
+        self.iot.update_certificate(certificateId=c.id, newStatus="INACTIVE")  # through instance a
+        self.assertTrue(dev.gone.wait(5), "still connected to broker b 5 s after UpdateCertificate INACTIVE")
+        delay = dev.gone_at - t0
+        print("\nbroker b: UpdateCertificate INACTIVE through serve a -> client disconnected in %.3f s" % delay)
+        self.assertLessEqual(delay, 1.0)
+        self.assertEqual(self.device_on(self.broker, c, "pump-b").connect(), 5)  # refused by broker a too
+        self.assertEqual(self.device_on(self.broker_b, c, "pump-b").connect(), 5)
+        # and reactivated through instance b: both brokers accept it again
+        self.srv_b.client("iot").update_certificate(certificateId=c.id, newStatus="ACTIVE")
+        self.assertTrue(wait_for(lambda: self.device_on(self.broker, c, "pump-b").connect(timeout=3) == 0, timeout=5))
+
+    def test_both_brokers_record_into_one_store(self):
+        c = self.cert(policy="ThingPolicy", thing="fan-a")
+        d = self.cert(policy="ThingPolicy", thing="fan-b")
+        da = self.device_on(self.broker, c, "fan-a")
+        db = self.device_on(self.broker_b, d, "fan-b")
+        self.assertEqual(da.connect(), 0)
+        self.assertEqual(db.connect(), 0)
+        da.close()
+        db.close()
+        self.assertTrue(wait_for(lambda: [e[0] for e in self.events("fan-a")] == ["connect", "disconnect"] and
+                                 [e[0] for e in self.events("fan-b")] == ["connect", "disconnect"], timeout=10),
+                        (self.events("fan-a"), self.events("fan-b")))
+        self.assertEqual([e[1] for e in self.events("fan-a")], [c.id, c.id])
+        self.assertEqual([e[1] for e in self.events("fan-b")], [d.id, d.id])
+        with self.db() as conn:
+            seqs = [r[0] for r in conn.execute(
+                "SELECT seq FROM connection_events WHERE client_id IN ('fan-a', 'fan-b')")]
+        self.assertEqual(len(seqs), 4)
+        self.assertEqual(len(set(seqs)), 4, "connection event ids collide between the brokers")
+
+
 if __name__ == "__main__":
     unittest.main()
