@@ -577,6 +577,19 @@ static const char m012_leases[] =
 	"ALTER TABLE sns_outbox ADD COLUMN delivery_key TEXT;"
 	"CREATE UNIQUE INDEX sns_outbox_delivery ON sns_outbox(account, subscription_arn, delivery_key);";
 
+/* Audit shards (issue 13): a task's device-certificate checks split by certificate id
+ * range into shards any instance may run (the other checks run in shard 0); each shard's
+ * result of a check is kept until every shard has one, then summed into audit_task_checks.
+ * A finding records its shard, so a shard resumed after a crash deletes only its own. */
+static const char m013_audit_shards[] =
+	"CREATE TABLE audit_shards(account_region TEXT NOT NULL, task_id TEXT NOT NULL, shard INTEGER NOT NULL,"
+	" lo TEXT NOT NULL, hi TEXT, status TEXT NOT NULL, PRIMARY KEY(account_region, task_id, shard));"
+	"CREATE TABLE audit_shard_checks(account_region TEXT NOT NULL, task_id TEXT NOT NULL, check_name TEXT NOT NULL,"
+	" shard INTEGER NOT NULL, status TEXT NOT NULL, total INTEGER NOT NULL, noncompliant INTEGER NOT NULL,"
+	" suppressed INTEGER NOT NULL, error_code TEXT, message TEXT,"
+	" PRIMARY KEY(account_region, task_id, check_name, shard));"
+	"ALTER TABLE audit_findings ADD COLUMN shard INTEGER NOT NULL DEFAULT 0;";
+
 const char *const dd_store_migrations[] = {
 	m001_registry,
 	m002_iam_sns_cognito,
@@ -590,5 +603,6 @@ const char *const dd_store_migrations[] = {
 	m010_thing_types_billing,
 	m011_rules_domains,
 	m012_leases,
+	m013_audit_shards,
 };
 const int dd_store_nmigrations = sizeof dd_store_migrations / sizeof dd_store_migrations[0];

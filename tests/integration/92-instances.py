@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import tempfile
 import time
 import unittest
@@ -52,8 +53,10 @@ class Instances(unittest.TestCase):
     @staticmethod
     def started(srv, kind="audit"):
         """Task ids whose run started in srv (its log)."""
-        pat = r"audit: task ([0-9a-f]{32}) of account" if kind == "audit" else r"mitigation: task (\S+) of \S+ started"
-        return re.findall(pat, srv.read_log_all())
+        if kind == "audit":  # a shard of a task: "<task>/<shard>"
+            return ["%s/%s" % m for m in re.findall(r"audit: task ([0-9a-f]{32}) shard (\d+)/\d+ of account",
+                                                    srv.read_log_all())]
+        return re.findall(r"mitigation: task (\S+) of \S+ started", srv.read_log_all())
 
 
 def read_log_all(self):
@@ -106,7 +109,7 @@ class ExactlyOnceTest(Instances):
                              NPOLICIES)
         # each ran once, in one of the instances, and both took part
         ran_a, ran_b = self.started(a), self.started(b)
-        self.assertEqual(sorted(ran_a + ran_b), sorted(tasks), "a task ran twice or not at all")
+        self.assertEqual(sorted(ran_a + ran_b), sorted(t + "/0" for t in tasks), "a task ran twice or not at all")
         self.assertTrue(ran_a and ran_b, "one instance ran every audit: a %d, b %d" % (len(ran_a), len(ran_b)))
         # findings: exactly NPOLICIES + 1 per task, no duplicate, the same seen through a and b
         per_task = {}
@@ -210,7 +213,7 @@ class KillTest(Instances):
         runner = None
         while runner is None and time.time() < deadline:
             for s in (a, b):
-                if task in self.started(s):
+                if task + "/0" in self.started(s):
                     runner = s
             time.sleep(0.02)
         self.assertIsNotNone(runner, "no instance started the task")
@@ -223,7 +226,7 @@ class KillTest(Instances):
         took = time.time() - t0
         self.assertEqual(st["taskStatus"], "COMPLETED", st)
         self.assertGreaterEqual(took, LEASE_S - 0.5, "taken over before the lease expired")
-        self.assertIn(task, self.started(other))
+        self.assertIn(task + "/0", self.started(other))
         got = st["auditDetails"][check]["nonCompliantResourcesCount"]
         f = all_findings(other, taskId=task, checkName=check, PaginationConfig={"PageSize": 250})
         keys = [json.dumps(x["nonCompliantResource"]["resourceIdentifier"], sort_keys=True) for x in f]
@@ -239,6 +242,70 @@ class KillTest(Instances):
                              rst["auditDetails"][c]["totalResourcesCount"], c)
         self.assertEqual(got, self.N)
         self.assertEqual(len(keys), self.N)
+
+
+class ShardTest(Instances):
+    NCERTS = 300
+    SHARD = 40
+    CHECKS = ["DEVICE_CERTIFICATE_AGE_CHECK", "DEVICE_CERTIFICATE_EXPIRING_CHECK", "DEVICE_CERTIFICATE_KEY_QUALITY_CHECK",
+              "LOGGING_DISABLED_CHECK"]
+
+    @staticmethod
+    def later(srv):
+        """The service clock 400 days on: every certificate is older than the 365-day threshold."""
+        ms = int(time.time() * 1000) + 400 * 86400000
+        assert signed(srv, "POST", "/admin/clock", json.dumps({"nowMs": ms}).encode())[0] == 200
+
+    def test_sharded_audit_equals_unsharded(self):
+        env = {"IOTDEFENDER_AUDIT_SHARD_SIZE": self.SHARD, "IOTDEFENDER_AUDIT_POLL_MS": 50}
+        a, b = self.pair(env=env, extra=["--test-clock"])
+        iot = a.client("iot")
+        tmp = tempfile.mkdtemp(prefix="ddshard-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        subprocess.run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                        tmp + "/k.pem", "-out", tmp + "/r.csr", "-subj", "/CN=shard"], check=True, capture_output=True)
+        with open(tmp + "/r.csr") as fh:
+            csr = fh.read()
+        # one certificate per call from the same request (new serial, new id): fast
+        ids = [iot.create_certificate_from_csr(certificateSigningRequest=csr, setAsActive=k % 10 != 0)["certificateId"]
+               for k in range(self.NCERTS)]
+        active = sum(1 for k in range(self.NCERTS) if k % 10 != 0)
+        enable(a, audit_role(a), self.CHECKS)
+        for s in (a, b):
+            self.later(s)
+        task = iot.start_on_demand_audit_task(targetCheckNames=self.CHECKS)["taskId"]
+        st = wait_task(a, task, timeout=120)
+        self.assertEqual(st["taskStatus"], "COMPLETED", st)
+        nshards = (self.NCERTS + self.SHARD - 1) // self.SHARD
+        ran = self.started(a) + self.started(b)
+        self.assertEqual(sorted(ran), sorted("%s/%d" % (task, k) for k in range(nshards)),
+                         "a shard ran twice or not at all")
+        print("\nshards run: a %d, b %d" % (len([r for r in self.started(a) if r.startswith(task)]),
+                                          len([r for r in self.started(b) if r.startswith(task)])))
+        exp = st["auditDetails"]["DEVICE_CERTIFICATE_AGE_CHECK"]
+        self.assertEqual(exp["totalResourcesCount"], active)
+        self.assertEqual(exp["nonCompliantResourcesCount"], active)
+        self.assertEqual(exp["checkRunStatus"], "COMPLETED_NON_COMPLIANT")
+        kq = st["auditDetails"]["DEVICE_CERTIFICATE_KEY_QUALITY_CHECK"]
+        self.assertEqual(kq["totalResourcesCount"], active)
+        f = all_findings(b, taskId=task, checkName="DEVICE_CERTIFICATE_AGE_CHECK")
+        found = sorted(x["nonCompliantResource"]["resourceIdentifier"]["deviceCertificateId"] for x in f)
+        self.assertEqual(found, sorted(c for k, c in enumerate(ids) if k % 10 != 0))
+        # the same audit, unsharded (one shard of every certificate), on a single instance
+        for s in (a, b):
+            s.stop()
+        one = Server(a.data_dir, extra_args=["--shared-data-dir", "--test-clock"], log_name="serve-one.log",
+                     log_level="info", env={"IOTDEFENDER_AUDIT_SHARD_SIZE": 1000000})
+        self.addCleanup(one.cleanup)
+        one.start()
+        self.later(one)
+        ref = one.client("iot").start_on_demand_audit_task(targetCheckNames=self.CHECKS)["taskId"]
+        rst = wait_task(one, ref, timeout=120)
+        self.assertEqual(self.started(one), [ref + "/0"])
+        for c in self.CHECKS:
+            for k in ("checkRunStatus", "totalResourcesCount", "nonCompliantResourcesCount"):
+                self.assertEqual(st["auditDetails"][c][k], rst["auditDetails"][c][k], (c, k))
+        self.assertEqual(len(all_findings(one, taskId=ref)), len(all_findings(one, taskId=task)))
 
 
 class ScheduledOnceTest(Instances):
