@@ -168,6 +168,32 @@ int dd_store_outbox_requeue_inflight(struct dd_db *db, int64_t now_ms, int64_t *
 	return 0;
 }
 
+int dd_store_outbox_release_owner(struct dd_db *db, const char *owner, int64_t now_ms, int64_t *released)
+{
+	if (released)
+		*released = 0;
+	if (dd_db_begin_write(db))
+		return DD_EIO;
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE sns_outbox SET status = 'PENDING', next_at = ?2, lease_owner = NULL,"
+					  " lease_until = NULL WHERE status = 'INFLIGHT' AND lease_owner = ?1");
+	if (!st) {
+		dd_db_rollback(db);
+		return DD_EIO;
+	}
+	dd_bind_text(st, 1, owner);
+	dd_bind_int64(st, 2, now_ms);
+	if (dd_step_done(st)) {
+		dd_db_rollback(db);
+		return DD_EIO;
+	}
+	int64_t n = dd_db_changes(db);
+	if (dd_db_commit(db))
+		return DD_EIO;
+	if (released)
+		*released = n;
+	return 0;
+}
+
 int dd_store_outbox_counts(struct dd_db *db, struct dd_store_outbox_counts *out)
 {
 	memset(out, 0, sizeof *out);

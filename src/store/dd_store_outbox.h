@@ -47,6 +47,10 @@ int dd_store_outbox_fail(struct dd_db *db, int64_t id, const char *owner, int64_
  * now_ms; *requeued (may be NULL) counts them. */
 int dd_store_outbox_requeue_inflight(struct dd_db *db, int64_t now_ms, int64_t *requeued) DD_MUST_CHECK;
 
+/* Every INFLIGHT row leased to owner (a stopping instance) becomes PENDING and due at
+ * now_ms; *released (may be NULL) counts them. */
+int dd_store_outbox_release_owner(struct dd_db *db, const char *owner, int64_t now_ms, int64_t *released) DD_MUST_CHECK;
+
 struct dd_store_outbox_counts {
 	int64_t pending, inflight, delivered, failed, undeliverable;
 };

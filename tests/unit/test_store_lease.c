@@ -234,6 +234,16 @@ static void test_outbox_lease(void **state)
 	assert_int_equal(c.delivered, 1);
 	assert_int_equal(c.inflight, 1);
 	assert_int_equal(c.pending, 1);
+	/* a stops: its row in flight is due again at once; b's is not touched */
+	int64_t rel = -1;
+	assert_int_equal(dd_store_outbox_release_owner(f->db, "b", 700, &rel), 0);
+	assert_int_equal(rel, 0);
+	assert_int_equal(dd_store_outbox_release_owner(f->db, "a", 700, &rel), 0);
+	assert_int_equal(rel, 1);
+	assert_int_equal(dd_store_outbox_complete(f->db, r3.id, "a", 710), DD_ENOTFOUND);
+	assert_int_equal(dd_store_outbox_counts(f->db, &c), 0);
+	assert_int_equal(c.inflight, 0);
+	assert_int_equal(c.pending, 2);
 	dd_store_outbox_row_clear(&r1);
 	dd_store_outbox_row_clear(&r2);
 	dd_store_outbox_row_clear(&r3);

@@ -356,6 +356,11 @@ void dd_outbox_stop(struct dd_service *svc)
 		return;
 	__atomic_store_n(&svc->outbox, NULL, __ATOMIC_RELEASE);
 	dd_workers_stop(ob->pool);
+	/* deliveries cut short by the stop are due again at once, for any instance */
+	struct dd_db *db = dd_store_db(svc->store);
+	int64_t n = 0;
+	if (db && dd_store_outbox_release_owner(db, svc->instance_id, dd_now_ms(), &n) == 0 && n)
+		dd_log_info("sns: %lld delivery(ies) in flight at the stop are due again", (long long)n);
 	free(ob);
 	curl_global_cleanup();
 }
