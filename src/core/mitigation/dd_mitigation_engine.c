@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The mitigation engine: a dd_workers pool claims IN_PROGRESS audit mitigation actions
- * tasks from the store (one worker per task; a task left by a stopped or killed process
- * is still IN_PROGRESS, so it is claimed and resumed) and runs their PENDING executions
+ * tasks from the store under a lease (dd/lease.h: one worker of one `serve` instance per
+ * task; a task left by a stopped or killed process is still IN_PROGRESS, so it is claimed
+ * and resumed once its lease expired; results are written only while the lease holds,
+ * and an SNS message is queued once per (task, finding, action)) and runs their PENDING executions
  * in (finding, position) order. Each execution applies one action to one finding with
  * the permissions of the action's role, evaluated with the policy engine against the
  * resource it changes; a missing permission, a missing role or a failed change makes it
