@@ -582,7 +582,7 @@ static int run_audit(const char *dir, long n, int instances)
 {
 	struct dd_service svc;
 	memset(&svc, 0, sizeof svc);
-	svc.audit_workers = instances > 1 ? 2 : 1;
+	svc.audit_workers = 2; /* as `serve` */
 	if (dd_service_init(&svc, dir)) {
 		fprintf(stderr, "bench_audit: cannot open the service\n");
 		return 1;

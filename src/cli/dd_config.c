@@ -76,7 +76,7 @@ static const struct def defs[] = {
 	{ "fetch-workers", K_INT, NULL, 1, 32, NULL, true, false, "N", "CRL fetch threads (default 4)" },
 	{ "fetch-per-account", K_INT, NULL, 1, 32, NULL, true, false, "N", "CRL fetches of one account at once (default 2)" },
 	{ "audit-shard-size", K_INT, NULL, 1, 1000000000, NULL, true, false, "N",
-	  "device certificates per audit shard (default 20000; docs/OPERATIONS.md)" },
+	  "device certificates per audit shard (default 50000; docs/OPERATIONS.md)" },
 	{ "audit-poll-ms", K_INT, NULL, 10, 600000, NULL, true, false, "MS",
 	  "how often an idle audit worker looks for work other instances queued (default 5000)" },
 	{ "retention-days", K_INT, NULL, 1, 36500, NULL, true, false, "D", "keep audit tasks and findings this long (default 90)" },

@@ -590,6 +590,12 @@ static const char m013_audit_shards[] =
 	" PRIMARY KEY(account_region, task_id, check_name, shard));"
 	"ALTER TABLE audit_findings ADD COLUMN shard INTEGER NOT NULL DEFAULT 0;";
 
+/* A shard resumed after a crash deletes its own partial findings of a check: the task's
+ * findings index gains the shard, so that delete seeks instead of scanning every shard's. */
+static const char m014_findings_shard_index[] =
+	"DROP INDEX audit_findings_task;"
+	"CREATE INDEX audit_findings_task ON audit_findings(account_region, task_id, check_name, shard);";
+
 const char *const dd_store_migrations[] = {
 	m001_registry,
 	m002_iam_sns_cognito,
@@ -604,5 +610,6 @@ const char *const dd_store_migrations[] = {
 	m011_rules_domains,
 	m012_leases,
 	m013_audit_shards,
+	m014_findings_shard_index,
 };
 const int dd_store_nmigrations = sizeof dd_store_migrations / sizeof dd_store_migrations[0];

@@ -1272,7 +1272,7 @@ static int bound_visit(const char *id, void *ud)
 }
 
 /* Splits a task (holding the lease of its shard 0) into shards: by device certificate id,
- * IOTDEFENDER_AUDIT_SHARD_SIZE certificates each (20000; at most 64 shards), when it runs
+ * IOTDEFENDER_AUDIT_SHARD_SIZE certificates each (50000; at most 64 shards), when it runs
  * a device certificate check; else one shard. 0 or DD_E*. */
 static int plan_shards(struct dd_audit_engine *e, struct dd_db *db, struct task_job *j)
 {
@@ -1287,10 +1287,10 @@ static int plan_shards(struct dd_audit_engine *e, struct dd_db *db, struct task_
 	json_t *c;
 	json_array_foreach(checks, i, c) any = any || sharded(dd_audit_check_find(json_string_value(c)));
 	json_decref(checks);
-	int64_t size = 20000;
+	int64_t size = 50000;
 	const char *env = getenv("IOTDEFENDER_AUDIT_SHARD_SIZE");
 	if (env && dd_parse_int64(env, 1, INT64_MAX / 2, &size))
-		size = 20000;
+		size = 50000;
 	json_t *ids = json_array();
 	if (!ids)
 		return DD_ENOMEM;
