@@ -75,8 +75,9 @@ static const struct def defs[] = {
 	  "keep delivered and failed outbox rows this long (default 604800)" },
 	{ "fetch-workers", K_INT, NULL, 1, 32, NULL, true, false, "N", "CRL fetch threads (default 4)" },
 	{ "fetch-per-account", K_INT, NULL, 1, 32, NULL, true, false, "N", "CRL fetches of one account at once (default 2)" },
-	{ "audit-shard-size", K_INT, NULL, 1, 1000000000, NULL, true, false, "N",
-	  "device certificates per audit shard (default 50000; docs/OPERATIONS.md)" },
+	{ "audit-shard-size", K_INT, NULL, 0, 1000000000, NULL, true, false, "N",
+	  "split an audit into shards of N device certificates that several instances share\n"
+	  "(default 0: not split; docs/OPERATIONS.md)" },
 	{ "audit-poll-ms", K_INT, NULL, 10, 600000, NULL, true, false, "MS",
 	  "how often an idle audit worker looks for work other instances queued (default 5000)" },
 	{ "retention-days", K_INT, NULL, 1, 36500, NULL, true, false, "D", "keep audit tasks and findings this long (default 90)" },

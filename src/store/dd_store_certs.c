@@ -98,20 +98,26 @@ int dd_store_certs_scan(struct dd_db *db, const char *account_region, enum dd_st
 int dd_store_certs_scan_range(struct dd_db *db, const char *account_region, enum dd_store_certs_kind kind,
 			      const char *lo, const char *hi, dd_store_certs_row_fn fn, void *ud)
 {
-	static const char *const sql[2] = {
-		"SELECT " SCAN_COLS("coalesce(ca_id, '')") " FROM certificates"
-		" WHERE account_region = ?1 AND id >= ?2 AND (?3 IS NULL OR id < ?3) ORDER BY id",
-		"SELECT " SCAN_COLS("''") " FROM ca_certificates"
-		" WHERE account_region = ?1 AND id >= ?2 AND (?3 IS NULL OR id < ?3) ORDER BY id",
+	/* two texts, so that the upper bound is an index bound (an "?3 IS NULL OR" would
+	 * make every shard scan to the end of the table) */
+	static const char *const sql[2][2] = {
+		{ "SELECT " SCAN_COLS("coalesce(ca_id, '')") " FROM certificates"
+		  " WHERE account_region = ?1 AND id >= ?2 ORDER BY id",
+		  "SELECT " SCAN_COLS("coalesce(ca_id, '')") " FROM certificates"
+		  " WHERE account_region = ?1 AND id >= ?2 AND id < ?3 ORDER BY id" },
+		{ "SELECT " SCAN_COLS("''") " FROM ca_certificates WHERE account_region = ?1 AND id >= ?2 ORDER BY id",
+		  "SELECT " SCAN_COLS("''") " FROM ca_certificates WHERE account_region = ?1 AND id >= ?2 AND id < ?3"
+		  " ORDER BY id" },
 	};
 	if (!kind_ok(kind))
 		return DD_EINVAL;
-	struct dd_stmt *st = dd_db_stmt(db, sql[kind]);
+	struct dd_stmt *st = dd_db_stmt(db, sql[kind][hi != NULL]);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, lo ? lo : "");
-	dd_bind_text(st, 3, hi);
+	if (hi)
+		dd_bind_text(st, 3, hi);
 	return each_row(st, fill_scan, fn, ud, NULL);
 }
 

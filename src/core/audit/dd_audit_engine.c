@@ -5,7 +5,7 @@
  * `serve` instances on one store share the work and run each shard once, and a shard left
  * by a killed process (its lease expired) is resumed by any instance; fairly between
  * accounts, see pick_shard. A task's device certificate checks are split by certificate
- * id range into shards of IOTDEFENDER_AUDIT_SHARD_SIZE certificates (plan_shards, by the
+ * id range into shards of IOTDEFENDER_AUDIT_SHARD_SIZE certificates when set (plan_shards, by the
  * first claimer); shard 0 also runs every other check; each shard's part of a check is
  * summed into the check's row once every shard has stored its part (settle_check), so the
  * counts equal an unsharded run. Within a shard the engine queues CRL
@@ -1272,8 +1272,9 @@ static int bound_visit(const char *id, void *ud)
 }
 
 /* Splits a task (holding the lease of its shard 0) into shards: by device certificate id,
- * IOTDEFENDER_AUDIT_SHARD_SIZE certificates each (50000; at most 64 shards), when it runs
- * a device certificate check; else one shard. 0 or DD_E*. */
+ * IOTDEFENDER_AUDIT_SHARD_SIZE certificates each (at most 64 shards), when it runs a
+ * device certificate check and the size is set; else one shard (the default: on one
+ * instance the unsplit audit costs less CPU, see docs/BENCHMARKS.md). 0 or DD_E*. */
 static int plan_shards(struct dd_audit_engine *e, struct dd_db *db, struct task_job *j)
 {
 	struct task_copy tc = { 0 };
@@ -1287,10 +1288,12 @@ static int plan_shards(struct dd_audit_engine *e, struct dd_db *db, struct task_
 	json_t *c;
 	json_array_foreach(checks, i, c) any = any || sharded(dd_audit_check_find(json_string_value(c)));
 	json_decref(checks);
-	int64_t size = 50000;
+	int64_t size = 0;
 	const char *env = getenv("IOTDEFENDER_AUDIT_SHARD_SIZE");
-	if (env && dd_parse_int64(env, 1, INT64_MAX / 2, &size))
-		size = 50000;
+	if (env && *env && dd_parse_int64(env, 0, INT64_MAX / 2, &size))
+		size = 0;
+	if (size <= 0)
+		any = false;
 	json_t *ids = json_array();
 	if (!ids)
 		return DD_ENOMEM;
