@@ -8,12 +8,19 @@
  * checks read (once, one thread), each check's run and store time, the wall time,
  * findings per second and the child's peak RSS.
  *
+ * With BENCH_AUDIT_INSTANCES "1,2" (the default) each fleet is audited twice: by one
+ * process, then by two processes on the same store (a second audit engine in a forked
+ * helper, as a second `serve` instance would be), which share the audit's shards
+ * through their leases; both wall times are printed.
+ *
  * env: BENCH_AUDIT_DEVICES (comma-separated fleet sizes, default "100000,1000000"),
  *      BENCH_AUDIT_DIR (where to put the stores, default a temp dir; removed after),
  *      BENCH_AUDIT_STORE (a directory where the generated stores are kept, <dir>/<size>, and
  *      reused by later runs; each run's audit results are deleted after it).
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <signal.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -33,6 +40,7 @@
 #include "dd/audit.h"
 #include "dd/certs.h"
 #include "dd/ctx.h"
+#include "dd/lease.h"
 #include "dd/service.h"
 #include "dd/store.h"
 #include "server/dd_api.h"
@@ -685,11 +693,25 @@ static int call(struct dd_service *svc, const char *op, json_t *in, json_t **out
 	return rc;
 }
 
-static int run_audit(const char *dir, long n)
+/* A second instance: the audit engine alone on the same store, taking shards of any task
+ * until it is killed. */
+static int helper_instance(const char *dir)
 {
 	struct dd_service svc;
 	memset(&svc, 0, sizeof svc);
-	svc.audit_workers = 1;
+	svc.audit_workers = 2;
+	setenv("IOTDEFENDER_AUDIT_POLL_MS", "50", 1);
+	if (dd_service_init(&svc, dir) || dd_lease_start(&svc) || dd_audit_engine_start(&svc))
+		return 1;
+	for (;;)
+		pause();
+}
+
+static int run_audit(const char *dir, long n, int instances)
+{
+	struct dd_service svc;
+	memset(&svc, 0, sizeof svc);
+	svc.audit_workers = 2; /* as `serve` */
 	if (dd_service_init(&svc, dir)) {
 		fprintf(stderr, "bench_audit: cannot open the service\n");
 		return 1;
@@ -698,9 +720,9 @@ static int run_audit(const char *dir, long n)
 		fprintf(stderr, "bench_audit: cannot load the API models\n");
 		return 1;
 	}
-	double floor_cpu = read_once(&svc, dd_time_now_ms());
+	double floor_cpu = instances == 1 ? read_once(&svc, dd_time_now_ms()) : 0.0;
 	dd_audit_engine_set_timing(print_timing, NULL);
-	if (dd_audit_engine_start(&svc))
+	if (dd_lease_start(&svc) || dd_audit_engine_start(&svc))
 		return 1;
 	json_t *checks = json_object(), *names = json_array();
 	for (size_t i = 0; i < dd_audit_ncheck; i++) {
@@ -752,15 +774,17 @@ static int run_audit(const char *dir, long n)
 	getrusage(RUSAGE_SELF, &ru);
 	double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
 		     (double)ru.ru_stime.tv_usec / 1e6 - cpu0;
-	printf("devices=%ld status=%s wall_s=%.2f cpu_s=%.2f findings=%lld noncompliant_resources=%ld findings_per_s=%.0f"
-	       " peak_rss_mib=%.0f\n", n, json_string_value(json_object_get(desc, "taskStatus")), wall, cpu, (long long)rows,
-	       findings, (double)rows / wall, (double)ru.ru_maxrss / 1024.0);
+	printf("devices=%ld instances=%d status=%s wall_s=%.2f cpu_s=%.2f findings=%lld noncompliant_resources=%ld"
+	       " findings_per_s=%.0f peak_rss_mib=%.0f\n", n, instances, json_string_value(json_object_get(desc, "taskStatus")),
+	       wall, cpu, (long long)rows, findings, (double)rows / wall, (double)ru.ru_maxrss / 1024.0);
 	int mismatch = check_reference(n, json_object_get(desc, "auditDetails"), (long long)rows);
 	dd_audit_engine_stop(&svc); /* the task's thread has reported its end */
-	printf("where the audit's CPU time goes: %.2f s = checks %.2f s (reading the rows once: %.2f s, so %.2fx that)"
-	       " + storing the findings %.2f s + the task's set-up and end %.2f s + the rest %.2f s (polling, threads)\n",
-	       cpu, sum_run_cpu, floor_cpu, floor_cpu > 0 ? sum_run_cpu / floor_cpu : 0.0, sum_store_cpu, sum_task_cpu,
-	       cpu - sum_run_cpu - sum_store_cpu - sum_task_cpu);
+	dd_lease_stop(&svc);
+	if (instances == 1)
+		printf("where the audit's CPU time goes: %.2f s = checks %.2f s (reading the rows once: %.2f s, so %.2fx that)"
+		       " + storing the findings %.2f s + the task's set-up and end %.2f s + the rest %.2f s (polling, threads)\n",
+		       cpu, sum_run_cpu, floor_cpu, floor_cpu > 0 ? sum_run_cpu / floor_cpu : 0.0, sum_store_cpu, sum_task_cpu,
+		       cpu - sum_run_cpu - sum_store_cpu - sum_task_cpu);
 	fflush(stdout);
 	json_decref(desc);
 	/* a kept store is audited again next time: drop this run's results */
@@ -818,13 +842,49 @@ int main(void)
 			       now_s() - g0, process_cpu_s() - c0);
 		}
 		fflush(stdout);
-		pid_t pid = fork();
-		if (pid == 0)
-			_exit(run_audit(dir, (long)n));
-		int ws = 0;
-		waitpid(pid, &ws, 0);
-		if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
-			status = 1;
+		const char *insts = getenv("BENCH_AUDIT_INSTANCES");
+		for (const char *ip = insts ? insts : "1,2"; *ip; ip++) {
+			if (*ip != '1' && *ip != '2')
+				continue;
+			int ninst = *ip - '0';
+			pid_t helper = -1;
+			/* two instances share the audit's shards; one runs it unsplit (the default) */
+			bool set_here = ninst == 2 && !getenv("IOTDEFENDER_AUDIT_SHARD_SIZE");
+			if (set_here)
+				setenv("IOTDEFENDER_AUDIT_SHARD_SIZE", "50000", 1);
+			if (ninst == 2) {
+				helper = fork();
+				if (helper == 0)
+					_exit(helper_instance(dir));
+			}
+			pid_t pid = fork();
+			if (pid == 0)
+				_exit(run_audit(dir, (long)n, ninst));
+			int ws = 0;
+			waitpid(pid, &ws, 0);
+			if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+				status = 1;
+			if (helper > 0) {
+				/* the second instance's CPU (user + system), from /proc, before it goes */
+				char path[64], stat[1024];
+				snprintf(path, sizeof path, "/proc/%d/stat", (int)helper);
+				FILE *f = fopen(path, "r");
+				size_t got = f ? fread(stat, 1, sizeof stat - 1, f) : 0;
+				if (f)
+					fclose(f);
+				stat[got] = '\0';
+				const char *p = strrchr(stat, ')');
+				unsigned long long ut = 0, st = 0;
+				if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2)
+					printf("devices=%lld instances=2 second_instance_cpu_s=%.2f\n", (long long)n,
+					       (double)(ut + st) / (double)sysconf(_SC_CLK_TCK));
+				fflush(stdout);
+				kill(helper, SIGKILL);
+				waitpid(helper, NULL, 0);
+			}
+			if (set_here)
+				unsetenv("IOTDEFENDER_AUDIT_SHARD_SIZE");
+		}
 		char cmd[700];
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 		if (!keep && system(cmd) != 0)

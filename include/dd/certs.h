@@ -64,6 +64,10 @@ typedef int (*dd_cert_visit_fn)(const struct dd_cert_info *ci, void *ud);
  * snapshot). Returns 0, the callback's non-zero value, or DD_EIO. */
 int dd_certs_foreach(struct dd_db *db, const char *account_region, enum dd_cert_kind kind, int64_t now_ms,
 		     dd_cert_visit_fn fn, void *ud) DD_MUST_CHECK;
+/* The same for the certificates whose id is in [lo, hi) (NULL: unbounded), an audit
+ * shard's. */
+int dd_certs_foreach_range(struct dd_db *db, const char *account_region, enum dd_cert_kind kind, const char *lo,
+			   const char *hi, int64_t now_ms, dd_cert_visit_fn fn, void *ud) DD_MUST_CHECK;
 /* Calls fn once for the certificate id (lowercase hex) of kind. DD_ENOTFOUND if absent. */
 int dd_certs_get(struct dd_db *db, const char *account_region, enum dd_cert_kind kind, const char *id,
 		 int64_t now_ms, dd_cert_visit_fn fn, void *ud) DD_MUST_CHECK;

@@ -19,6 +19,7 @@ struct dd_mitigation_engine;
 struct dd_fetch_allow;
 struct dd_fetch_pool;
 struct dd_iam_secrets;
+struct dd_lease_keeper;
 
 struct dd_service {
 	char data_dir[2048];
@@ -48,6 +49,13 @@ struct dd_service {
 	bool test_clock;
 	int audit_workers;        /* worker threads for audit tasks; 0 queues tasks without running them */
 	volatile int64_t clock_offset_ms;
+	/* Several instances on one store (dd/lease.h): this process's random instance id (made
+	 * by dd_service_init, the owner of its leases), the lease duration of a claimed unit
+	 * of background work (dd_service_init: 30 s; `serve --lease-seconds`), and the
+	 * heartbeat pool that renews the leases (dd_lease_start). */
+	char instance_id[33];
+	int64_t lease_ms;
+	struct dd_lease_keeper *lease_keeper;
 };
 
 /* Opens the store in data_dir, loads or creates the server CA and the IAM secrets key

@@ -34,6 +34,11 @@
  */
 int dd_sns_publish(struct dd_service *svc, struct dd_db *db, const char *account, const char *topic_arn,
 		   const char *subject, const char *message, char message_id[37]) DD_MUST_CHECK;
+/* The same, without a subject, for a notification that must be queued once however often
+ * it is published (a background unit finished twice after a lease race): a second
+ * publish with the same delivery_key queues nothing for a subscription that has it. */
+int dd_sns_publish_once(struct dd_service *svc, struct dd_db *db, const char *account, const char *topic_arn,
+			const char *delivery_key, const char *message, char message_id[37]) DD_MUST_CHECK;
 /* The same with MessageStructure json: structured (an object with a "default" string)
  * gives the message of each protocol, by its key or "default"; NULL publishes message to
  * all. For DD_EINVAL errmsg receives the InvalidParameter reason. */

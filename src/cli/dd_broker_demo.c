@@ -26,6 +26,7 @@
 #include "cli/dd_demo.h"
 #include "dd/audit.h"
 #include "dd/common.h"
+#include "dd/lease.h"
 #include "dd/mitigation.h"
 #include "dd/outbox.h"
 #include "dd/service.h"

@@ -48,6 +48,14 @@ static const struct def defs[] = {
 	{ "idle-timeout", K_INT, "30", 1, 3600, NULL, false, false, "S",
 	  "close a connection that sends nothing for S seconds, or whose request headers\n"
 	  "take longer; a request body must arrive within 4*S" },
+	{ "lease-seconds", K_INT, "30", 1, 3600, NULL, false, false, "S",
+	  "lease of a claimed unit of background work (audit and mitigation tasks, SNS\n"
+	  "deliveries): another instance on the same store takes over the units of an\n"
+	  "instance that stopped renewing them for S seconds" },
+	{ "shared-data-dir", K_BOOL, "false", 0, 0, NULL, false, false, NULL,
+	  "let several `serve` instances use the same data directory (and so the same\n"
+	  "SQLite store); each takes a shared lock, so backup/restore and a server without\n"
+	  "this flag are still refused while they run" },
 	{ "test-clock", K_BOOL, "false", 0, 0, NULL, false, false, NULL,
 	  "let a signed POST /admin/clock move the service clock (for tests of\n"
 	  "scheduled audits; never in production)" },
@@ -71,6 +79,11 @@ static const struct def defs[] = {
 	  "keep delivered and failed outbox rows this long (default 604800)" },
 	{ "fetch-workers", K_INT, NULL, 1, 32, NULL, true, false, "N", "CRL fetch threads (default 4)" },
 	{ "fetch-per-account", K_INT, NULL, 1, 32, NULL, true, false, "N", "CRL fetches of one account at once (default 2)" },
+	{ "audit-shard-size", K_INT, NULL, 0, 1000000000, NULL, true, false, "N",
+	  "split an audit into shards of N device certificates that several instances share\n"
+	  "(default 0: not split; docs/OPERATIONS.md)" },
+	{ "audit-poll-ms", K_INT, NULL, 10, 600000, NULL, true, false, "MS",
+	  "how often an idle audit worker looks for work other instances queued (default 5000)" },
 	{ "retention-days", K_INT, NULL, 1, 36500, NULL, true, false, "D", "keep audit tasks and findings this long (default 90)" },
 	{ "mitigation-workers", K_INT, NULL, 0, 4, NULL, true, false, "N",
 	  "threads running mitigation tasks (default 2; 0 only queues them)" },

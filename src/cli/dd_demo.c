@@ -27,6 +27,7 @@
 #include "api/dd_iot_ingest.h"
 #include "dd/audit.h"
 #include "dd/crl.h"
+#include "dd/lease.h"
 #include "dd/mitigation.h"
 #include "dd/outbox.h"
 #include "dd/service.h"
@@ -223,7 +224,7 @@ int dd_demo_open(struct dd_demo *d, const char *dir)
 	}
 	snprintf(d->svc.endpoint_url, sizeof d->svc.endpoint_url, "http://127.0.0.1:7878");
 	snprintf(d->svc.endpoint_host, sizeof d->svc.endpoint_host, "127.0.0.1:7878");
-	if (dd_outbox_start(&d->svc) || dd_audit_engine_start(&d->svc) || dd_mitigation_engine_start(&d->svc))
+	if (dd_lease_start(&d->svc) || dd_outbox_start(&d->svc) || dd_audit_engine_start(&d->svc) || dd_mitigation_engine_start(&d->svc))
 		return -1;
 	return 0;
 }
@@ -233,6 +234,7 @@ void dd_demo_close(struct dd_demo *d)
 	dd_mitigation_engine_stop(&d->svc);
 	dd_audit_engine_stop(&d->svc);
 	dd_outbox_stop(&d->svc);
+	dd_lease_stop(&d->svc);
 	dd_service_close(&d->svc);
 	dd_models_free();
 }

@@ -25,6 +25,7 @@
 #include "core/audit/dd_audit_checks.h"
 #include "dd/audit.h"
 #include "dd/common.h"
+#include "dd/lease.h"
 #include "dd/mitigation.h"
 #include "dd/outbox.h"
 #include "dd/service.h"
@@ -643,7 +644,7 @@ static int cmd_audit(int argc, char **argv)
 	const char *region = "us-east-1";
 	bool started_workers = false;
 	json_t *cfg = NULL, *names = json_array(), *started = NULL;
-	if (dd_outbox_start(&svc) || dd_audit_engine_start(&svc)) {
+	if (dd_lease_start(&svc) || dd_outbox_start(&svc) || dd_audit_engine_start(&svc)) {
 		fprintf(stderr, "iotdefender: audit run: cannot start the audit workers\n");
 		goto out;
 	}
@@ -703,6 +704,7 @@ out:
 	if (started_workers) {
 		dd_audit_engine_stop(&svc);
 		dd_outbox_stop(&svc);
+		dd_lease_stop(&svc);
 	}
 	dd_service_close(&svc);
 	dd_models_free();

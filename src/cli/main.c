@@ -21,6 +21,7 @@
 #include "dd/certs.h"
 #include "dd/changes.h"
 #include "dd/common.h"
+#include "dd/lease.h"
 #include "dd/fetch.h"
 #include "dd/mitigation.h"
 #include "dd/outbox.h"
@@ -96,6 +97,8 @@ static int cmd_serve(int argc, char **argv)
 	unsigned threads = (unsigned)dd_settings_int(&cfg, "threads");
 	bool test_clock = dd_settings_bool(&cfg, "test-clock");
 	int audit_workers = (int)dd_settings_int(&cfg, "audit-workers");
+	int64_t lease_s = dd_settings_int(&cfg, "lease-seconds");
+	bool shared_dir = dd_settings_bool(&cfg, "shared-data-dir");
 	struct dd_http_limits limits;
 	dd_http_limits_default(&limits);
 	unsigned idle = (unsigned)dd_settings_int(&cfg, "idle-timeout");
@@ -125,7 +128,8 @@ static int cmd_serve(int argc, char **argv)
 	}
 	char err[1024];
 	struct dd_dirlock *dirlock = NULL;
-	if (dd_dirlock_acquire(data_dir, &dirlock, err, sizeof err)) {
+	if ((shared_dir ? dd_dirlock_acquire_shared(data_dir, &dirlock, err, sizeof err)
+			: dd_dirlock_acquire(data_dir, &dirlock, err, sizeof err))) {
 		fprintf(stderr, "iotdefender: %s\n", err);
 		return 1;
 	}
@@ -133,6 +137,7 @@ static int cmd_serve(int argc, char **argv)
 	memset(&svc, 0, sizeof svc);
 	svc.test_clock = test_clock;
 	svc.audit_workers = audit_workers;
+	svc.lease_ms = lease_s * 1000;
 	if (dd_service_init(&svc, data_dir)) {
 		if (dd_store_url())
 			fprintf(stderr, "iotdefender: cannot open the PostgreSQL store (--store) or the data directory %s\n",
@@ -191,7 +196,7 @@ static int cmd_serve(int argc, char **argv)
 	port = dd_http_port(http);
 	snprintf(svc.endpoint_host, sizeof svc.endpoint_host, v6 ? "[%s]:%u" : "%s:%u", bind_addr, port);
 	snprintf(svc.endpoint_url, sizeof svc.endpoint_url, "http://%s", svc.endpoint_host);
-	if (dd_outbox_start(&svc) || dd_audit_engine_start(&svc) || dd_mitigation_engine_start(&svc) || dd_broker_keeper_start(&svc)) {
+	if (dd_lease_start(&svc) || dd_outbox_start(&svc) || dd_audit_engine_start(&svc) || dd_mitigation_engine_start(&svc) || dd_broker_keeper_start(&svc)) {
 		fprintf(stderr, "iotdefender: cannot start the notification workers\n");
 		dd_http_stop(http);
 		dd_creds_free(&creds);
@@ -225,6 +230,7 @@ static int cmd_serve(int argc, char **argv)
 	dd_mitigation_engine_stop(&svc);
 	dd_audit_engine_stop(&svc);
 	dd_outbox_stop(&svc);
+	dd_lease_stop(&svc);
 	dd_service_close(&svc);
 	dd_creds_free(&creds);
 	dd_models_free();

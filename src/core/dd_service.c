@@ -15,6 +15,7 @@
 #include "dd/fetch.h"
 #include "dd/iam.h"
 #include "dd/keys.h"
+#include "dd/lease.h"
 #include "dd/x509.h"
 #include "store/dd_store_meta.h"
 
@@ -60,6 +61,14 @@ int dd_service_init(struct dd_service *s, const char *data_dir)
 		return DD_EINVAL;
 	if (!s->max_body)
 		s->max_body = 8u << 20;
+	if (!s->instance_id[0]) {
+		unsigned char r[16];
+		if (dd_random_bytes(r, sizeof r))
+			return DD_ECRYPTO;
+		dd_hex_encode(r, sizeof r, s->instance_id);
+	}
+	if (s->lease_ms <= 0)
+		s->lease_ms = 30000;
 	int rc = dd_store_open(data_dir, &s->store);
 	if (rc)
 		return rc;
@@ -95,6 +104,7 @@ int dd_service_init(struct dd_service *s, const char *data_dir)
 void dd_service_close(struct dd_service *s)
 {
 	dd_fetch_pool_stop(s);  /* its workers use the store */
+	dd_lease_stop(s);       /* a no-op unless dd_lease_start ran and no stop followed */
 	dd_fetch_allow_free(s->outbound_allow);
 	s->outbound_allow = NULL;
 	dd_store_close(s->store);

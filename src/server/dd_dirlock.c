@@ -7,6 +7,7 @@
 #include "server/dd_dirlock.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@ struct dd_dirlock {
 	int fd;
 };
 
-int dd_dirlock_acquire(const char *dir, struct dd_dirlock **out, char *err, size_t errlen)
+static int acquire(const char *dir, bool shared, struct dd_dirlock **out, char *err, size_t errlen)
 {
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create the data directory %s: %s", dir, strerror(errno));
@@ -35,7 +36,7 @@ int dd_dirlock_acquire(const char *dir, struct dd_dirlock **out, char *err, size
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		return DD_EIO;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+	if (flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
 		int e = errno;
 		char pid[32] = "";
 		ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
@@ -44,7 +45,8 @@ int dd_dirlock_acquire(const char *dir, struct dd_dirlock **out, char *err, size
 		close(fd);
 		if (e == EWOULDBLOCK) {
 			snprintf(err, errlen, "the data directory %s is in use by another iotdefender process%s%s%s; "
-				 "stop it or give another --data-dir", dir, *pid ? " (pid " : "", pid, *pid ? ")" : "");
+				 "stop it or give another --data-dir%s", dir, *pid ? " (pid " : "", pid, *pid ? ")" : "",
+				 shared ? " (it was not started with --shared-data-dir)" : "");
 			return DD_EEXIST;
 		}
 		snprintf(err, errlen, "cannot lock %s: %s", path, strerror(e));
@@ -63,6 +65,16 @@ int dd_dirlock_acquire(const char *dir, struct dd_dirlock **out, char *err, size
 	l->fd = fd;
 	*out = l;
 	return 0;
+}
+
+int dd_dirlock_acquire(const char *dir, struct dd_dirlock **out, char *err, size_t errlen)
+{
+	return acquire(dir, false, out, err, errlen);
+}
+
+int dd_dirlock_acquire_shared(const char *dir, struct dd_dirlock **out, char *err, size_t errlen)
+{
+	return acquire(dir, true, out, err, errlen);
 }
 
 void dd_dirlock_release(struct dd_dirlock *l)

@@ -14,6 +14,11 @@ struct dd_dirlock;
  * (release with dd_dirlock_release); DD_EEXIST when another process holds it, with err
  * naming the directory and that process; DD_EIO with err otherwise. */
 int dd_dirlock_acquire(const char *dir, struct dd_dirlock **out, char *err, size_t errlen) DD_MUST_CHECK;
+/* The same as a shared lock: several `serve --shared-data-dir` instances hold it at once,
+ * while a process that wants the directory for itself (a server without the flag,
+ * backup, restore) is refused, and is itself refused to them. The pid recorded is the
+ * last instance's. */
+int dd_dirlock_acquire_shared(const char *dir, struct dd_dirlock **out, char *err, size_t errlen) DD_MUST_CHECK;
 /* Releases the lock and frees l; NULL is a no-op. */
 void dd_dirlock_release(struct dd_dirlock *l);
 

@@ -379,9 +379,11 @@ int dd_store_audit_prune(struct dd_db *db, int64_t cutoff_ms)
 	static const char *const sqls[] = {
 		"DELETE FROM audit_findings WHERE task_id IN (SELECT task_id FROM audit_tasks WHERE start_ms < ?1 AND status <> 'IN_PROGRESS')",
 		"DELETE FROM audit_task_checks WHERE task_id IN (SELECT task_id FROM audit_tasks WHERE start_ms < ?1 AND status <> 'IN_PROGRESS')",
+		"DELETE FROM audit_shards WHERE task_id IN (SELECT task_id FROM audit_tasks WHERE start_ms < ?1 AND status <> 'IN_PROGRESS')",
+		"DELETE FROM audit_shard_checks WHERE task_id IN (SELECT task_id FROM audit_tasks WHERE start_ms < ?1 AND status <> 'IN_PROGRESS')",
 		"DELETE FROM audit_tasks WHERE start_ms < ?1 AND status <> 'IN_PROGRESS'",
 	};
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 5; i++) {
 		struct dd_stmt *st = dd_db_stmt(db, sqls[i]);
 		if (!st)
 			return DD_EIO;
@@ -394,10 +396,10 @@ int dd_store_audit_prune(struct dd_db *db, int64_t cutoff_ms)
 
 /* ---- findings ------------------------------------------------------------------------- */
 
-#define FINDING_PARAMS 14
+#define FINDING_PARAMS 15
 #define FINDINGS_INSERT_HEAD                                                                                       \
 	"INSERT INTO audit_findings(account_region, finding_id, task_id, check_name, task_start_ms, finding_ms, severity," \
-	" resource_type, resource_key, resource, related, reason, reason_code, suppressed) VALUES "
+	" resource_type, resource_key, resource, related, reason, reason_code, suppressed, shard) VALUES "
 
 /* Binds finding f to the FINDING_PARAMS parameters starting at base + 1. The caller's
  * strings outlive the step: no copies. */
@@ -417,6 +419,7 @@ static void bind_finding(struct dd_stmt *st, int base, const char *account_regio
 	dd_bind_text_static(st, base + 12, f->reason ? f->reason : "");
 	dd_bind_text_static(st, base + 13, f->reason_code ? f->reason_code : "");
 	dd_bind_int64(st, base + 14, f->suppressed);
+	dd_bind_int64(st, base + 15, f->shard);
 }
 
 static int insert_done(struct dd_stmt *st)
@@ -430,7 +433,7 @@ static int insert_done(struct dd_stmt *st)
 
 int dd_store_audit_findings_insert(struct dd_db *db, const char *account_region, const struct dd_store_audit_finding *f)
 {
-	struct dd_stmt *st = dd_db_stmt(db, FINDINGS_INSERT_HEAD "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+	struct dd_stmt *st = dd_db_stmt(db, FINDINGS_INSERT_HEAD "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
 	if (!st)
 		return DD_EIO;
 	bind_finding(st, 0, account_region, f);
@@ -486,6 +489,159 @@ int dd_store_audit_findings_delete_check(struct dd_db *db, const char *account_r
 	dd_bind_text(st, 2, task_id);
 	dd_bind_text(st, 3, check_name);
 	return dd_step_done(st);
+}
+
+int dd_store_audit_findings_delete_shard(struct dd_db *db, const char *account_region, const char *task_id,
+					 const char *check_name, int shard)
+{
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM audit_findings WHERE account_region = ?1 AND task_id = ?2"
+					  " AND check_name = ?3 AND shard = ?4");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account_region);
+	dd_bind_text(st, 2, task_id);
+	dd_bind_text(st, 3, check_name);
+	dd_bind_int64(st, 4, shard);
+	return dd_step_done(st);
+}
+
+/* ---- shards --------------------------------------------------------------------------- */
+
+int dd_store_audit_shards_insert(struct dd_db *db, const char *account_region, const char *task_id, int shard,
+				 const char *lo, const char *hi)
+{
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO audit_shards(account_region, task_id, shard, lo, hi, status)"
+					  " VALUES (?1, ?2, ?3, ?4, ?5, 'IN_PROGRESS') ON CONFLICT DO NOTHING");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account_region);
+	dd_bind_text(st, 2, task_id);
+	dd_bind_int64(st, 3, shard);
+	dd_bind_text(st, 4, lo);
+	dd_bind_text(st, 5, hi);
+	return dd_step_done(st);
+}
+
+int dd_store_audit_shards_list(struct dd_db *db, const char *account_region, const char *task_id,
+			       dd_store_audit_shard_fn fn, void *ud)
+{
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT shard, lo, hi, status FROM audit_shards WHERE account_region = ?1"
+					  " AND task_id = ?2 ORDER BY shard");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account_region);
+	dd_bind_text(st, 2, task_id);
+	int rc, ret = 0;
+	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW) {
+		struct dd_store_audit_shard s = {
+			.shard = dd_col_int(st, 0), .lo = dd_col_text(st, 1), .hi = dd_col_text_or_null(st, 2),
+			.status = dd_col_text(st, 3),
+		};
+		if ((ret = fn(&s, ud)))
+			break;
+	}
+	dd_stmt_reset(st);
+	if (ret)
+		return ret;
+	return rc == DD_STMT_DONE ? 0 : DD_EIO;
+}
+
+int dd_store_audit_shard_done(struct dd_db *db, const char *account_region, const char *task_id, int shard)
+{
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE audit_shards SET status = 'DONE' WHERE account_region = ?1"
+					  " AND task_id = ?2 AND shard = ?3");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account_region);
+	dd_bind_text(st, 2, task_id);
+	dd_bind_int64(st, 3, shard);
+	return dd_step_done(st);
+}
+
+int dd_store_audit_shard_check_put(struct dd_db *db, const char *account_region, const char *task_id, int shard,
+				   const struct dd_store_audit_task_check *c)
+{
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO audit_shard_checks(account_region, task_id, check_name, shard,"
+					  " status, total, noncompliant, suppressed, error_code, message)"
+					  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account_region);
+	dd_bind_text(st, 2, task_id);
+	dd_bind_text(st, 3, c->check_name);
+	dd_bind_int64(st, 4, shard);
+	dd_bind_text(st, 5, c->status);
+	dd_bind_int64(st, 6, c->total);
+	dd_bind_int64(st, 7, c->noncompliant);
+	dd_bind_int64(st, 8, c->suppressed);
+	dd_bind_text(st, 9, c->error_code);
+	dd_bind_text(st, 10, c->message);
+	return dd_step_done(st);
+}
+
+int dd_store_audit_shard_check_exists(struct dd_db *db, const char *account_region, const char *task_id,
+				      const char *check_name, int shard, bool *exists)
+{
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM audit_shard_checks WHERE account_region = ?1"
+					  " AND task_id = ?2 AND check_name = ?3 AND shard = ?4");
+	*exists = false;
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account_region);
+	dd_bind_text(st, 2, task_id);
+	dd_bind_text(st, 3, check_name);
+	dd_bind_int64(st, 4, shard);
+	int64_t n = 0;
+	int rc = count1(st, &n);
+	*exists = n > 0;
+	return rc;
+}
+
+int dd_store_audit_shard_checks_sum(struct dd_db *db, const char *account_region, const char *task_id,
+				    const char *check_name, struct dd_store_audit_shard_sum *out, char *error_code,
+				    size_t elen, char *message, size_t mlen)
+{
+	memset(out, 0, sizeof *out);
+	error_code[0] = message[0] = '\0';
+	struct dd_stmt *st = dd_db_stmt(db,
+		"SELECT count(*), coalesce(sum(total), 0), coalesce(sum(noncompliant), 0), coalesce(sum(suppressed), 0),"
+		" coalesce(sum(CASE WHEN status = 'FAILED' THEN 1 ELSE 0 END), 0),"
+		" coalesce(sum(CASE WHEN status = 'WAITING_FOR_DATA_COLLECTION' THEN 1 ELSE 0 END), 0)"
+		" FROM audit_shard_checks WHERE account_region = ?1 AND task_id = ?2 AND check_name = ?3");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account_region);
+	dd_bind_text(st, 2, task_id);
+	dd_bind_text(st, 3, check_name);
+	int s = dd_stmt_step(st);
+	if (s == DD_STMT_ROW) {
+		out->shards = dd_col_int64(st, 0);
+		out->total = dd_col_int64(st, 1);
+		out->noncompliant = dd_col_int64(st, 2);
+		out->suppressed = dd_col_int64(st, 3);
+		out->failed = dd_col_int64(st, 4);
+		out->waiting = dd_col_int64(st, 5);
+	}
+	dd_stmt_reset(st);
+	if (s != DD_STMT_ROW)
+		return DD_EIO;
+	/* the message of a failed shard first, else of the lowest shard that has one */
+	st = dd_db_stmt(db, "SELECT coalesce(error_code, ''), coalesce(message, '') FROM audit_shard_checks"
+			    " WHERE account_region = ?1 AND task_id = ?2 AND check_name = ?3"
+			    " AND (error_code IS NOT NULL OR message IS NOT NULL)"
+			    " ORDER BY CASE WHEN status = 'FAILED' THEN 0 ELSE 1 END, shard LIMIT 1");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account_region);
+	dd_bind_text(st, 2, task_id);
+	dd_bind_text(st, 3, check_name);
+	s = dd_stmt_step(st);
+	if (s == DD_STMT_ROW) {
+		snprintf(error_code, elen, "%s", dd_col_text(st, 0));
+		snprintf(message, mlen, "%s", dd_col_text(st, 1));
+	}
+	dd_stmt_reset(st);
+	return s == DD_STMT_ROW || s == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
 int dd_store_audit_findings_count_task(struct dd_db *db, const char *account_region, const char *task_id, int64_t *n)
@@ -851,15 +1007,18 @@ int dd_store_audit_scheduled_all(struct dd_db *db, dd_store_audit_scheduled_fn f
 int dd_store_audit_scheduled_mark_run(struct dd_db *db, const char *account_region, const char *name, const char *day,
 				      int64_t run_ms)
 {
+	/* compare-and-set: only a run for a later day than the one recorded wins */
 	struct dd_stmt *st = dd_db_stmt(db, "UPDATE scheduled_audits SET last_run_day = ?3, last_run_ms = ?4"
-					 " WHERE account_region = ?1 AND name = ?2");
+					 " WHERE account_region = ?1 AND name = ?2 AND coalesce(last_run_day, '') < ?3");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, name);
 	dd_bind_text(st, 3, day);
 	dd_bind_int64(st, 4, run_ms);
-	return dd_step_done(st);
+	if (dd_step_done(st))
+		return DD_EIO;
+	return dd_db_changes(db) == 1 ? 0 : DD_ENOTFOUND;
 }
 
 /* ---- role service usage --------------------------------------------------------------- */

@@ -123,6 +123,7 @@ struct dd_store_audit_finding {
 	const char *reason;
 	const char *reason_code;
 	bool suppressed;
+	int shard;                   /* the audit shard that found it (0 when unsharded) */
 };
 typedef int (*dd_store_audit_finding_fn)(const struct dd_store_audit_finding *f, void *ud);
 
@@ -136,6 +137,9 @@ int dd_store_audit_findings_insert_many(struct dd_db *db, const char *account_re
 /* Deletes the findings of one check of a task (a check run again after a crash). */
 int dd_store_audit_findings_delete_check(struct dd_db *db, const char *account_region, const char *task_id,
 					 const char *check_name) DD_MUST_CHECK;
+/* Deletes the findings one shard of a task wrote for a check (a shard run again). */
+int dd_store_audit_findings_delete_shard(struct dd_db *db, const char *account_region, const char *task_id,
+					 const char *check_name, int shard) DD_MUST_CHECK;
 int dd_store_audit_findings_count_task(struct dd_db *db, const char *account_region, const char *task_id, int64_t *n) DD_MUST_CHECK;
 /* DD_ENOTFOUND when absent. */
 int dd_store_audit_findings_get(struct dd_db *db, const char *account_region, const char *finding_id,
@@ -153,6 +157,41 @@ struct dd_store_audit_findings_filter {
 /* Findings newest first (finding_ms DESC, finding_id), at most limit. */
 int dd_store_audit_findings_list(struct dd_db *db, const char *account_region, const struct dd_store_audit_findings_filter *f,
 				 int limit, dd_store_audit_finding_fn fn, void *ud) DD_MUST_CHECK;
+
+/* ---- shards ------------------------------------------------------------------------ */
+
+/* A task's device-certificate checks run in shards by certificate id range [lo, hi) (hi
+ * NULL: to the end); shard 0 also runs every other check. A shard is IN_PROGRESS until
+ * all its checks stored their part, then DONE. Each shard's part of a check
+ * (audit_shard_checks) is summed into the task's check row once every shard has one. */
+struct dd_store_audit_shard {
+	int shard;
+	const char *lo, *hi;         /* hi NULL: no upper bound */
+	const char *status;          /* IN_PROGRESS, DONE */
+};
+typedef int (*dd_store_audit_shard_fn)(const struct dd_store_audit_shard *s, void *ud);
+/* Adds a shard (nothing when it exists). */
+int dd_store_audit_shards_insert(struct dd_db *db, const char *account_region, const char *task_id, int shard,
+				 const char *lo, const char *hi) DD_MUST_CHECK;
+/* The task's shards by number (none: not planned yet). */
+int dd_store_audit_shards_list(struct dd_db *db, const char *account_region, const char *task_id,
+			       dd_store_audit_shard_fn fn, void *ud) DD_MUST_CHECK;
+int dd_store_audit_shard_done(struct dd_db *db, const char *account_region, const char *task_id, int shard) DD_MUST_CHECK;
+/* Records one shard's part of a check (status, counts, error); nothing when recorded. */
+int dd_store_audit_shard_check_put(struct dd_db *db, const char *account_region, const char *task_id, int shard,
+				   const struct dd_store_audit_task_check *c) DD_MUST_CHECK;
+int dd_store_audit_shard_check_exists(struct dd_db *db, const char *account_region, const char *task_id,
+				      const char *check_name, int shard, bool *exists) DD_MUST_CHECK;
+struct dd_store_audit_shard_sum {
+	int64_t shards;              /* parts recorded */
+	int64_t total, noncompliant, suppressed;
+	int64_t failed, waiting;     /* parts FAILED, WAITING_FOR_DATA_COLLECTION */
+};
+/* The sum of the parts of a check recorded so far, and the error code and message of a
+ * failed part (else of the lowest part that has one; "" when none). */
+int dd_store_audit_shard_checks_sum(struct dd_db *db, const char *account_region, const char *task_id,
+				    const char *check_name, struct dd_store_audit_shard_sum *out, char *error_code,
+				    size_t elen, char *message, size_t mlen) DD_MUST_CHECK;
 
 /* ---- suppressions ------------------------------------------------------------------- */
 
@@ -225,7 +264,9 @@ int dd_store_audit_scheduled_list(struct dd_db *db, const char *account_region, 
 				  dd_store_audit_scheduled_fn fn, void *ud) DD_MUST_CHECK;
 /* Every scheduled audit of every region (the scheduler). */
 int dd_store_audit_scheduled_all(struct dd_db *db, dd_store_audit_scheduled_fn fn, void *ud) DD_MUST_CHECK;
-/* Records that the scheduled audit ran for day ("YYYY-MM-DD") at run_ms. */
+/* Records that the scheduled audit ran for day ("YYYY-MM-DD") at run_ms, as a
+ * compare-and-set: DD_ENOTFOUND when it is absent or already recorded a run for day or a
+ * later day (another instance fired it; the caller rolls its task back). */
 int dd_store_audit_scheduled_mark_run(struct dd_db *db, const char *account_region, const char *name, const char *day,
 				      int64_t run_ms) DD_MUST_CHECK;
 

@@ -95,6 +95,50 @@ int dd_store_certs_scan(struct dd_db *db, const char *account_region, enum dd_st
 	return each_row(st, fill_scan, fn, ud, NULL);
 }
 
+int dd_store_certs_scan_range(struct dd_db *db, const char *account_region, enum dd_store_certs_kind kind,
+			      const char *lo, const char *hi, dd_store_certs_row_fn fn, void *ud)
+{
+	/* two texts, so that the upper bound is an index bound (an "?3 IS NULL OR" would
+	 * make every shard scan to the end of the table) */
+	static const char *const sql[2][2] = {
+		{ "SELECT " SCAN_COLS("coalesce(ca_id, '')") " FROM certificates"
+		  " WHERE account_region = ?1 AND id >= ?2 ORDER BY id",
+		  "SELECT " SCAN_COLS("coalesce(ca_id, '')") " FROM certificates"
+		  " WHERE account_region = ?1 AND id >= ?2 AND id < ?3 ORDER BY id" },
+		{ "SELECT " SCAN_COLS("''") " FROM ca_certificates WHERE account_region = ?1 AND id >= ?2 ORDER BY id",
+		  "SELECT " SCAN_COLS("''") " FROM ca_certificates WHERE account_region = ?1 AND id >= ?2 AND id < ?3"
+		  " ORDER BY id" },
+	};
+	if (!kind_ok(kind))
+		return DD_EINVAL;
+	struct dd_stmt *st = dd_db_stmt(db, sql[kind][hi != NULL]);
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account_region);
+	dd_bind_text(st, 2, lo ? lo : "");
+	if (hi)
+		dd_bind_text(st, 3, hi);
+	return each_row(st, fill_scan, fn, ud, NULL);
+}
+
+int dd_store_certs_id_bounds(struct dd_db *db, const char *account_region, int64_t every,
+			     int (*fn)(const char *id, void *ud), void *ud)
+{
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT id FROM certificates WHERE account_region = ?1 ORDER BY id");
+	if (!st || every <= 0)
+		return DD_EIO;
+	dd_bind_text(st, 1, account_region);
+	int rc, ret = 0;
+	int64_t n = 0;
+	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW)
+		if (++n % every == 0 && (ret = fn(dd_col_text(st, 0), ud)))
+			break;
+	dd_stmt_reset(st);
+	if (ret)
+		return ret;
+	return rc == DD_STMT_DONE ? 0 : DD_EIO;
+}
+
 /* Columns 22.. of a full row. */
 static void fill_full(struct dd_stmt *st, struct dd_store_certs_row *r)
 {

@@ -61,6 +61,14 @@ typedef int (*dd_store_certs_row_fn)(const struct dd_store_certs_row *r, void *u
  * callback's value or DD_EIO. */
 int dd_store_certs_scan(struct dd_db *db, const char *account_region, enum dd_store_certs_kind kind, const char *id,
 			dd_store_certs_row_fn fn, void *ud) DD_MUST_CHECK;
+/* The same for the certificates whose id is in [lo, hi) (lo NULL: from the first; hi
+ * NULL: to the last): one audit shard's. */
+int dd_store_certs_scan_range(struct dd_db *db, const char *account_region, enum dd_store_certs_kind kind,
+			      const char *lo, const char *hi, dd_store_certs_row_fn fn, void *ud) DD_MUST_CHECK;
+/* Calls fn with the id of every every-th device certificate of account_region in id order
+ * (the bounds of audit shards of every certificates). */
+int dd_store_certs_id_bounds(struct dd_db *db, const char *account_region, int64_t every,
+			     int (*fn)(const char *id, void *ud), void *ud) DD_MUST_CHECK;
 /* Calls fn once with every member of certificate id. DD_ENOTFOUND if absent. */
 int dd_store_certs_get(struct dd_db *db, const char *account_region, enum dd_store_certs_kind kind, const char *id,
 		       dd_store_certs_row_fn fn, void *ud) DD_MUST_CHECK;

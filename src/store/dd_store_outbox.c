@@ -3,8 +3,11 @@
  * SQLite implementation of dd_store_outbox.h over the sns_outbox table. The claim is one
  * UPDATE ... RETURNING whose subquery picks the due row and applies the per-account cap,
  * so two workers can never claim the same row (the write lock orders them) and the cap is
- * read in the same transaction that takes the row. Outcomes only change a row that is
- * still INFLIGHT, so a row cancelled meanwhile stays cancelled.
+ * read in the same transaction that takes the row. A claim leases the row to its instance
+ * (lease_owner, lease_until); an INFLIGHT row whose lease expired (its instance was
+ * killed) is claimable again by any instance. Outcomes only change a row that is still
+ * INFLIGHT under the caller's lease, so a row cancelled or taken over meanwhile keeps
+ * its state.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,18 +35,25 @@ static char *col_dup(struct dd_stmt *st, int i)
 	return dd_col_is_null(st, i) ? NULL : strdup(dd_col_text(st, i));
 }
 
-static int claim_tx(struct dd_db *db, int64_t now, int per_account, struct dd_store_outbox_row *j)
+static int claim_tx(struct dd_db *db, int64_t now, int per_account, const char *owner, int64_t lease_until,
+		    struct dd_store_outbox_row *j)
 {
 	struct dd_stmt *st = dd_db_stmt(db,
-		"UPDATE sns_outbox SET status = 'INFLIGHT', attempts = attempts + 1, updated = ?1"
-		" WHERE id = (SELECT o.id FROM sns_outbox o WHERE o.status = 'PENDING' AND o.next_at <= ?1"
-		" AND (SELECT count(*) FROM sns_outbox f WHERE f.status = 'INFLIGHT' AND f.account = o.account) < ?2"
-		" ORDER BY o.next_at, o.id LIMIT 1) AND status = 'PENDING'"
+		"UPDATE sns_outbox SET status = 'INFLIGHT', attempts = attempts + 1, updated = ?1, lease_owner = ?3,"
+		" lease_until = ?4"
+		" WHERE id = (SELECT o.id FROM sns_outbox o WHERE ((o.status = 'PENDING' AND o.next_at <= ?1)"
+		" OR (o.status = 'INFLIGHT' AND coalesce(o.lease_until, 0) < ?1))"
+		" AND (SELECT count(*) FROM sns_outbox f WHERE f.status = 'INFLIGHT' AND f.account = o.account"
+		" AND coalesce(f.lease_until, 0) >= ?1) < ?2"
+		" ORDER BY o.next_at, o.id LIMIT 1)"
+		" AND ((status = 'PENDING' AND next_at <= ?1) OR (status = 'INFLIGHT' AND coalesce(lease_until, 0) < ?1))"
 		" RETURNING id, attempts, account, topic_arn, subscription_arn, message_id, type, protocol, endpoint, subject, body");
 	if (!st)
 		return DD_EIO;
 	dd_bind_int64(st, 1, now);
 	dd_bind_int64(st, 2, per_account);
+	dd_bind_text(st, 3, owner);
+	dd_bind_int64(st, 4, lease_until);
 	int rc = dd_stmt_step(st);
 	if (rc != DD_STMT_ROW) {
 		dd_stmt_reset(st);
@@ -71,12 +81,13 @@ static int claim_tx(struct dd_db *db, int64_t now, int per_account, struct dd_st
 	return 1;
 }
 
-int dd_store_outbox_claim(struct dd_db *db, int64_t now_ms, int per_account, struct dd_store_outbox_row *row)
+int dd_store_outbox_claim(struct dd_db *db, int64_t now_ms, int per_account, const char *owner, int64_t lease_until_ms,
+			  struct dd_store_outbox_row *row)
 {
 	memset(row, 0, sizeof *row);
 	if (dd_db_begin_write(db))
 		return DD_EIO;
-	int rc = claim_tx(db, now_ms, per_account, row);
+	int rc = claim_tx(db, now_ms, per_account, owner, lease_until_ms, row);
 	if (rc < 0) {
 		dd_db_rollback(db);
 		return rc;
@@ -88,12 +99,14 @@ int dd_store_outbox_claim(struct dd_db *db, int64_t now_ms, int per_account, str
 	return rc;
 }
 
-static int settle(struct dd_db *db, int64_t id, const char *status, int64_t next_at, int64_t now, const char *error)
+static int settle(struct dd_db *db, int64_t id, const char *owner, const char *status, int64_t next_at, int64_t now,
+		  const char *error)
 {
 	if (dd_db_begin_write(db))
 		return DD_EIO;
-	struct dd_stmt *st = dd_db_stmt(db, "UPDATE sns_outbox SET status = ?2, next_at = ?3, updated = ?4, last_error = ?5"
-					  " WHERE id = ?1 AND status = 'INFLIGHT'");
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE sns_outbox SET status = ?2, next_at = ?3, updated = ?4, last_error = ?5,"
+					  " lease_owner = NULL, lease_until = NULL"
+					  " WHERE id = ?1 AND status = 'INFLIGHT' AND lease_owner = ?6");
 	if (!st) {
 		dd_db_rollback(db);
 		return DD_EIO;
@@ -103,6 +116,7 @@ static int settle(struct dd_db *db, int64_t id, const char *status, int64_t next
 	dd_bind_int64(st, 3, next_at);
 	dd_bind_int64(st, 4, now);
 	dd_bind_text(st, 5, error);
+	dd_bind_text(st, 6, owner);
 	if (dd_step_done(st)) {
 		dd_db_rollback(db);
 		return DD_EIO;
@@ -113,19 +127,20 @@ static int settle(struct dd_db *db, int64_t id, const char *status, int64_t next
 	return changed ? 0 : DD_ENOTFOUND;
 }
 
-int dd_store_outbox_complete(struct dd_db *db, int64_t id, int64_t now_ms)
+int dd_store_outbox_complete(struct dd_db *db, int64_t id, const char *owner, int64_t now_ms)
 {
-	return settle(db, id, "DELIVERED", now_ms, now_ms, NULL);
+	return settle(db, id, owner, "DELIVERED", now_ms, now_ms, NULL);
 }
 
-int dd_store_outbox_retry(struct dd_db *db, int64_t id, int64_t next_at_ms, int64_t now_ms, const char *error)
+int dd_store_outbox_retry(struct dd_db *db, int64_t id, const char *owner, int64_t next_at_ms, int64_t now_ms,
+			  const char *error)
 {
-	return settle(db, id, "PENDING", next_at_ms, now_ms, error);
+	return settle(db, id, owner, "PENDING", next_at_ms, now_ms, error);
 }
 
-int dd_store_outbox_fail(struct dd_db *db, int64_t id, int64_t now_ms, const char *error)
+int dd_store_outbox_fail(struct dd_db *db, int64_t id, const char *owner, int64_t now_ms, const char *error)
 {
-	return settle(db, id, "FAILED", now_ms, now_ms, error);
+	return settle(db, id, owner, "FAILED", now_ms, now_ms, error);
 }
 
 int dd_store_outbox_requeue_inflight(struct dd_db *db, int64_t now_ms, int64_t *requeued)
@@ -134,7 +149,8 @@ int dd_store_outbox_requeue_inflight(struct dd_db *db, int64_t now_ms, int64_t *
 		*requeued = 0;
 	if (dd_db_begin_write(db))
 		return DD_EIO;
-	struct dd_stmt *st = dd_db_stmt(db, "UPDATE sns_outbox SET status = 'PENDING', next_at = ?1 WHERE status = 'INFLIGHT'");
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE sns_outbox SET status = 'PENDING', next_at = ?1, lease_owner = NULL,"
+					  " lease_until = NULL WHERE status = 'INFLIGHT' AND coalesce(lease_until, 0) < ?1");
 	if (!st) {
 		dd_db_rollback(db);
 		return DD_EIO;
@@ -149,6 +165,32 @@ int dd_store_outbox_requeue_inflight(struct dd_db *db, int64_t now_ms, int64_t *
 		return DD_EIO;
 	if (requeued)
 		*requeued = n;
+	return 0;
+}
+
+int dd_store_outbox_release_owner(struct dd_db *db, const char *owner, int64_t now_ms, int64_t *released)
+{
+	if (released)
+		*released = 0;
+	if (dd_db_begin_write(db))
+		return DD_EIO;
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE sns_outbox SET status = 'PENDING', next_at = ?2, lease_owner = NULL,"
+					  " lease_until = NULL WHERE status = 'INFLIGHT' AND lease_owner = ?1");
+	if (!st) {
+		dd_db_rollback(db);
+		return DD_EIO;
+	}
+	dd_bind_text(st, 1, owner);
+	dd_bind_int64(st, 2, now_ms);
+	if (dd_step_done(st)) {
+		dd_db_rollback(db);
+		return DD_EIO;
+	}
+	int64_t n = dd_db_changes(db);
+	if (dd_db_commit(db))
+		return DD_EIO;
+	if (released)
+		*released = n;
 	return 0;
 }
 

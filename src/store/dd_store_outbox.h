@@ -27,19 +27,29 @@ struct dd_store_outbox_row {
 
 void dd_store_outbox_row_clear(struct dd_store_outbox_row *row);
 
-/* Claims the PENDING row due first (next_at <= now_ms, then by id) among the accounts
- * that have fewer than per_account rows INFLIGHT: it becomes INFLIGHT with attempts + 1.
- * Returns 1 with *row filled, 0 when no row is due, DD_ENOMEM or DD_EIO. */
-int dd_store_outbox_claim(struct dd_db *db, int64_t now_ms, int per_account, struct dd_store_outbox_row *row) DD_MUST_CHECK;
-/* An INFLIGHT row was delivered. DD_ENOTFOUND when the row is not INFLIGHT (any more). */
-int dd_store_outbox_complete(struct dd_db *db, int64_t id, int64_t now_ms) DD_MUST_CHECK;
+/* Claims the row due first (by next_at, then id) among the accounts that have fewer than
+ * per_account rows INFLIGHT under a live lease: a PENDING row due at now_ms, or an INFLIGHT
+ * row whose lease expired before now_ms (its instance died). It becomes INFLIGHT with
+ * attempts + 1, leased to owner until lease_until_ms. Returns 1 with *row filled, 0 when
+ * no row is due, DD_ENOMEM or DD_EIO. */
+int dd_store_outbox_claim(struct dd_db *db, int64_t now_ms, int per_account, const char *owner, int64_t lease_until_ms,
+			  struct dd_store_outbox_row *row) DD_MUST_CHECK;
+/* An INFLIGHT row leased to owner was delivered. DD_ENOTFOUND when the row is not INFLIGHT
+ * (any more) or was taken over by another instance. */
+int dd_store_outbox_complete(struct dd_db *db, int64_t id, const char *owner, int64_t now_ms) DD_MUST_CHECK;
 /* An INFLIGHT row's delivery failed; it is due again at next_at_ms. */
-int dd_store_outbox_retry(struct dd_db *db, int64_t id, int64_t next_at_ms, int64_t now_ms, const char *error) DD_MUST_CHECK;
+int dd_store_outbox_retry(struct dd_db *db, int64_t id, const char *owner, int64_t next_at_ms, int64_t now_ms,
+			  const char *error) DD_MUST_CHECK;
 /* An INFLIGHT row's delivery failed for the last time: FAILED (kept, counted). */
-int dd_store_outbox_fail(struct dd_db *db, int64_t id, int64_t now_ms, const char *error) DD_MUST_CHECK;
-/* Every INFLIGHT row (a delivery cut short by a stop or a crash) becomes PENDING and due at
+int dd_store_outbox_fail(struct dd_db *db, int64_t id, const char *owner, int64_t now_ms, const char *error) DD_MUST_CHECK;
+/* Every INFLIGHT row whose lease expired before now_ms (a delivery cut short by a stop or
+ * a crash; never one another live instance is delivering) becomes PENDING and due at
  * now_ms; *requeued (may be NULL) counts them. */
 int dd_store_outbox_requeue_inflight(struct dd_db *db, int64_t now_ms, int64_t *requeued) DD_MUST_CHECK;
+
+/* Every INFLIGHT row leased to owner (a stopping instance) becomes PENDING and due at
+ * now_ms; *released (may be NULL) counts them. */
+int dd_store_outbox_release_owner(struct dd_db *db, const char *owner, int64_t now_ms, int64_t *released) DD_MUST_CHECK;
 
 struct dd_store_outbox_counts {
 	int64_t pending, inflight, delivered, failed, undeliverable;

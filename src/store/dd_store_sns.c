@@ -343,8 +343,8 @@ int dd_store_sns_outbox_insert(struct dd_db *db, const struct dd_store_sns_outbo
 {
 	struct dd_stmt *st = dd_db_stmt(db,
 		"INSERT INTO sns_outbox(account, topic_arn, subscription_arn, message_id, type, protocol, endpoint,"
-		" subject, body, status, attempts, next_at, created, updated, last_error)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?11, ?11, ?12)");
+		" subject, body, status, attempts, next_at, created, updated, last_error, delivery_key)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?11, ?11, ?12, ?13) ON CONFLICT DO NOTHING");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, r->account);
@@ -359,6 +359,7 @@ int dd_store_sns_outbox_insert(struct dd_db *db, const struct dd_store_sns_outbo
 	dd_bind_text(st, 10, r->status);
 	dd_bind_int64(st, 11, r->now_ms);
 	dd_bind_text(st, 12, r->last_error);
+	dd_bind_text(st, 13, r->delivery_key);
 	return dd_step_done(st);
 }
 

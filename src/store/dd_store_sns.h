@@ -110,8 +110,10 @@ struct dd_store_sns_outbox_row {
 	const char *status;      /* PENDING, or UNDELIVERABLE with last_error */
 	const char *last_error;  /* NULL for none */
 	int64_t now_ms;          /* created, updated and first due */
+	const char *delivery_key; /* NULL, or a key unique per (account, subscription) */
 };
-/* Queues a row (no attempts yet). */
+/* Queues a row (no attempts yet); nothing when the subscription already has a row with
+ * the same delivery_key. */
 int dd_store_sns_outbox_insert(struct dd_db *db, const struct dd_store_sns_outbox_row *r) DD_MUST_CHECK;
 /* Cancels the undelivered (PENDING or INFLIGHT) rows of account for a topic and/or a
  * subscription (NULL: any). */

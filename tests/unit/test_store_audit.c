@@ -453,6 +453,10 @@ static void scheduled(void **state)
 	assert_int_equal(dd_store_audit_scheduled_update(f->db, AR, "b-weekly", "DAILY", NULL, NULL, NULL), 0);
 	assert_int_equal(dd_store_audit_scheduled_update(f->db, AR, "nope", "DAILY", NULL, NULL, NULL), DD_ENOTFOUND);
 	assert_int_equal(dd_store_audit_scheduled_mark_run(f->db, AR, "b-weekly", "2026-01-02", 99), 0);
+	/* a second firing for the same (or an earlier) day loses the compare-and-set */
+	assert_int_equal(dd_store_audit_scheduled_mark_run(f->db, AR, "b-weekly", "2026-01-02", 100), DD_ENOTFOUND);
+	assert_int_equal(dd_store_audit_scheduled_mark_run(f->db, AR, "b-weekly", "2026-01-01", 100), DD_ENOTFOUND);
+	assert_int_equal(dd_store_audit_scheduled_mark_run(f->db, AR, "nope", "2026-01-03", 100), DD_ENOTFOUND);
 	commit(f);
 	memset(&n, 0, sizeof n);
 	assert_int_equal(dd_store_audit_scheduled_all(f->db, sched_name, &n), 0);

@@ -246,6 +246,9 @@ static int pass_visit(const struct dd_cert_info *ci, void *ud)
 
 static int cert_pass_run(struct cert_pass *p, struct dd_audit_run *r, enum dd_cert_kind kind)
 {
+	if (kind == DD_CERT_DEVICE)
+		return dd_certs_foreach_range(r->snap, r->account_region, kind, r->range_lo, r->range_hi, r->task_start_ms,
+					      pass_visit, p);
 	return dd_certs_foreach(r->snap, r->account_region, kind, r->task_start_ms, pass_visit, p);
 }
 

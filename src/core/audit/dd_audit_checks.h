@@ -51,6 +51,9 @@ struct dd_audit_run {
 				      * configuration, e.g. {"CERT_EXPIRATION_THRESHOLD_IN_DAYS": "60"};
 				      * an empty object when none; borrowed */
 	const struct dd_audit_check *check;
+	/* The audit shard's device certificate id range [range_lo, range_hi) (NULL: no bound):
+	 * the device certificate checks examine only these certificates; the others ignore it. */
+	const char *range_lo, *range_hi;
 	/* filled by the check */
 	int64_t total;               /* resources examined (totalResourcesCount) */
 	bool waiting;                /* no data to judge yet: WAITING_FOR_DATA_COLLECTION */

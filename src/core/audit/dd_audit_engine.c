@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The audit engine: the worker threads of a pool (base/dd_workers.h) take IN_PROGRESS tasks from the store (so tasks left
- * by a killed process are resumed; fairly between accounts, see pick_task), queue CRL
+ * The audit engine: the worker threads of a pool (base/dd_workers.h) take shards of
+ * IN_PROGRESS tasks from the store, each under a lease (dd/lease.h) so that several
+ * `serve` instances on one store share the work and run each shard once, and a shard left
+ * by a killed process (its lease expired) is resumed by any instance; fairly between
+ * accounts, see pick_shard. A task's device certificate checks are split by certificate
+ * id range into shards of IOTDEFENDER_AUDIT_SHARD_SIZE certificates when set (plan_shards, by the
+ * first claimer); shard 0 also runs every other check; each shard's part of a check is
+ * summed into the check's row once every shard has stored its part (settle_check), so the
+ * counts equal an unsharded run. Within a shard the engine queues CRL
  * refreshes on the fetch pool and wait a bounded time for them, check the audit role's
  * permissions per check, open one read snapshot for the whole task and run the pending
  * checks on two lanes (threads) over it (dd_audit_checks_run: the certificate checks share
@@ -16,6 +23,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +37,12 @@
 #include "dd/crl.h"
 #include "dd/region.h"
 #include "dd/iam.h"
+#include "dd/lease.h"
 #include "dd/policy.h"
 #include "dd/sns.h"
 #include "dd/store.h"
 #include "store/dd_store_audit.h"
+#include "store/dd_store_certs.h"
 
 #define NWORKERS 2
 #define MAX_CLAIMED 16
@@ -48,7 +58,7 @@ struct dd_audit_engine {
 	struct dd_workers *scheduler; /* one thread: scheduled audits and pruning, when idle */
 	int nworkers;
 	int64_t last_prune;
-	char claimed[MAX_CLAIMED][DD_ACCOUNT_REGION_SIZE + 40]; /* "<account>/<region>/<task>" */
+	char claimed[MAX_CLAIMED][DD_ACCOUNT_REGION_SIZE + 56]; /* "<account>/<region>/<task>/<shard>" */
 	char last_account[16];     /* the account whose task was claimed last (round-robin) */
 };
 
@@ -209,13 +219,75 @@ static int spool_read(FILE *f, char **buf, size_t *cap, const char *fields[SPOOL
 	return 0;
 }
 
+/* One claimed unit: a shard of a task (shard 0 of an unsharded task is the whole task). */
+struct task_job {
+	char account_region[DD_ACCOUNT_REGION_SIZE];
+	char task[40];
+	char key[DD_ACCOUNT_REGION_SIZE + 56];  /* "<account_region>/<task>/<shard>": the lease's unit */
+	int shard, nshards;
+	char lo[80], hi[80];                    /* the shard's device certificate id range */
+	bool has_hi;                            /* else no upper bound */
+	bool plan;                              /* the task has no shards yet: plan them first */
+};
+
+/* Checks that run per shard: the device certificate checks (one row per certificate);
+ * every other check runs once, in shard 0. */
+static bool sharded(const struct dd_audit_check *c)
+{
+	return c && !c->uses_connections && strcmp(c->resource_type, "DEVICE_CERTIFICATE") == 0;
+}
+
+/* In the caller's write transaction: 0 when this instance still holds the task's lease
+ * (and renews it), DD_ECONFLICT when another instance took it (the caller drops its
+ * results and rolls back), DD_EIO. */
+static int lease_held(struct dd_service *svc, struct dd_db *db, const struct task_job *j)
+{
+	bool held = false;
+	if (dd_lease_hold(svc, db, "audit", j->key, &held))
+		return DD_EIO;
+	if (!held)
+		dd_log_warn("audit: task %s shard %d: the lease was lost to another instance; this instance's results"
+			    " are dropped", j->task, j->shard);
+	return held ? 0 : DD_ECONFLICT;
+}
+
+/* Once every shard recorded its part of a check, the sum becomes the check's final state
+ * (in the caller's write transaction). */
+static int settle_check(struct dd_db *db, const struct task_job *j, const struct check_result *cr)
+{
+	int64_t want = sharded(cr->check) ? j->nshards : 1;
+	struct dd_store_audit_shard_sum sum;
+	char code[64], msg[512];
+	if (dd_store_audit_shard_checks_sum(db, j->account_region, j->task, cr->name, &sum, code, sizeof code, msg,
+					    sizeof msg))
+		return DD_EIO;
+	if (sum.shards < want)
+		return 0;
+	const char *status = sum.failed ? "FAILED"
+			     : sum.waiting ? "WAITING_FOR_DATA_COLLECTION"
+			     : sum.noncompliant ? "COMPLETED_NON_COMPLIANT" : "COMPLETED_COMPLIANT";
+	struct dd_store_audit_task_check tc = {
+		.check_name = cr->name, .status = status, .total = sum.total,
+		.noncompliant = sum.failed ? 0 : sum.noncompliant, .suppressed = sum.failed ? 0 : sum.suppressed,
+		.error_code = code[0] ? code : NULL, .message = msg[0] ? msg : NULL,
+	};
+	/* a failed check stores no findings, whatever the other shards found */
+	if (sum.failed && want > 1 && dd_store_audit_findings_delete_check(db, j->account_region, j->task, cr->name))
+		return DD_EIO;
+	bool updated;
+	return dd_store_audit_task_check_finish(db, j->account_region, j->task, &tc, &updated);
+}
+
 /* Writes one check's spooled findings and its final status, unless the check is no longer
  * IN_PROGRESS (the task was canceled meanwhile). */
-static int write_check(struct dd_db *db, const char *account_region, const char *task_id, FILE *spool,
+static int write_check(struct dd_service *svc, struct dd_db *db, const struct task_job *j, FILE *spool,
 		       const struct check_result *cr)
 {
+	const char *account_region = j->account_region, *task_id = j->task;
 	if (dd_db_begin_write(db))
 		return DD_EIO;
+	if (lease_held(svc, db, j) != 0)
+		goto lost;
 	char status[32];
 	int src = dd_store_audit_task_check_status(db, account_region, task_id, cr->name, status, sizeof status);
 	if (src && src != DD_ENOTFOUND)
@@ -251,7 +323,7 @@ static int write_check(struct dd_db *db, const char *account_region, const char 
 				.task_start_ms = cr->task_start_ms, .finding_ms = cr->finding_ms,
 				.severity = cr->check ? cr->check->severity : "", .resource_type = fl[1],
 				.resource_key = fl[2], .resource = fl[3], .related = fl[4], .reason = fl[5],
-				.reason_code = fl[6], .suppressed = fl[7][0] == '1',
+				.reason_code = fl[6], .suppressed = fl[7][0] == '1', .shard = j->shard,
 			};
 		}
 		if (rc || (rc = dd_store_audit_findings_insert_many(db, account_region, fs, m)) != 0)
@@ -267,6 +339,11 @@ static int write_check(struct dd_db *db, const char *account_region, const char 
 					free(bufs[b]);
 				return DD_EIO;
 			}
+			if (lease_held(svc, db, j) != 0) {
+				for (int b = 0; b < NB; b++)
+					free(bufs[b]);
+				goto lost;
+			}
 		}
 	}
 	for (int b = 0; b < NB; b++)
@@ -278,13 +355,15 @@ static int write_check(struct dd_db *db, const char *account_region, const char 
 		.suppressed = cr->suppressed, .error_code = cr->error_code[0] ? cr->error_code : NULL,
 		.message = cr->message[0] ? cr->message : NULL,
 	};
-	bool updated;
-	if (dd_store_audit_task_check_finish(db, account_region, task_id, &tc, &updated))
+	if (dd_store_audit_shard_check_put(db, account_region, task_id, j->shard, &tc) || settle_check(db, j, cr))
 		goto fail;
 	return dd_db_commit(db);
 fail:
 	dd_db_rollback(db);
 	return DD_EIO;
+lost:
+	dd_db_rollback(db);
+	return DD_ECONFLICT;
 }
 
 /* The run's emit: spools one finding of the running check (see dd_audit_checks_emit). */
@@ -409,11 +488,12 @@ static bool role_allows_reads(struct dd_db *db, const char *account, const char 
 	return ok;
 }
 
-static int delete_partial(struct dd_db *db, const char *account_region, const char *task_id, const char *check)
+static int delete_partial(struct dd_service *svc, struct dd_db *db, const struct task_job *j, const char *check)
 {
 	if (dd_db_begin_write(db))
 		return DD_EIO;
-	if (dd_store_audit_findings_delete_check(db, account_region, task_id, check)) {
+	if (lease_held(svc, db, j) ||
+	    dd_store_audit_findings_delete_shard(db, j->account_region, j->task, check, j->shard)) {
 		dd_db_rollback(db);
 		return DD_EIO;
 	}
@@ -524,8 +604,9 @@ static void notify(struct dd_service *svc, struct dd_db *db, const char *account
 	if (task.scheduled)
 		json_object_set_new(payload, "scheduledAuditName", json_string(task.scheduled_name));
 	char *msg = json_dumps(payload, JSON_COMPACT);
-	char mid[37];
-	if (msg && dd_sns_publish(svc, db, account, topic, NULL, msg, mid) == 0)
+	char mid[37], key[128];
+	snprintf(key, sizeof key, "audit/%s", task_id); /* one summary per task, however often it settles */
+	if (msg && dd_sns_publish_once(svc, db, account, topic, key, msg, mid) == 0)
 		dd_log_info("audit: task %s notified to %s (message %s)", task_id, topic, mid);
 	else
 		dd_log_warn("audit: task %s: the notification to %s could not be queued", task_id, topic);
@@ -559,6 +640,7 @@ struct lane {
 	size_t nresults;
 	int index, count;
 	struct dd_db *snap;
+	const char *range_lo, *range_hi; /* the shard's, for the sharded checks (NULL: unbounded) */
 };
 
 /* Reports a phase of the task outside the checks to the timing observer (lane -1, its
@@ -647,7 +729,8 @@ static void *run_lane(void *arg)
 			.emit = engine_emit, .svc = ln->svc, .snap = ln->snap, .account = ln->account, .region = ln->region,
 			.account_region = ln->account_region, .task_id = ln->task_id, .task_start_ms = ln->start_ms,
 			.window_start_ms = ln->window_ms, .config = json_is_object(ccfg) ? ccfg : empty, .check = cr->check,
-			.sink = &sinks[n],
+			.sink = &sinks[n], .range_lo = sharded(cr->check) ? ln->range_lo : NULL,
+			.range_hi = sharded(cr->check) ? ln->range_hi : NULL,
 		};
 		rp[n] = &runs[n];
 		crs[n] = cr;
@@ -689,8 +772,9 @@ static void *run_lane(void *arg)
 	return NULL;
 }
 
-static void run_task(struct dd_service *svc, const char *account_region, const char *task_id)
+static void run_task(struct dd_service *svc, const struct task_job *job)
 {
+	const char *account_region = job->account_region, *task_id = job->task;
 	int64_t t_run = dd_time_now_ms();
 	double setup_m0 = clock_s(CLOCK_MONOTONIC), setup_c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
 	struct dd_db *db = dd_store_db(svc->store);
@@ -726,7 +810,14 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 							   sizeof cstat);
 		if (src && src != DD_ENOTFOUND)
 			break;
-		if (!src && strcmp(cstat, "IN_PROGRESS") == 0) {
+		const struct dd_audit_check *chk = dd_audit_checks_find(json_string_value(cname));
+		if (job->shard != 0 && !sharded(chk))
+			continue; /* shard 0's */
+		bool done = false;
+		if (!src && strcmp(cstat, "IN_PROGRESS") == 0 &&
+		    dd_store_audit_shard_check_exists(db, account_region, task_id, json_string_value(cname), job->shard, &done))
+			break;
+		if (!src && strcmp(cstat, "IN_PROGRESS") == 0 && !done) {
 			json_array_append(pending, cname);
 			if (is_revocation_check(json_string_value(cname)))
 				need_crl = true;
@@ -743,11 +834,11 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 				    late ? "; some fetches still running, the checks use the CRLs stored so far" : "");
 		}
 	}
-	dd_log_info("audit: task %s of account %s started: %zu of %zu checks to run", task_id, account,
-		    json_array_size(pending), json_array_size(checks));
+	dd_log_info("audit: task %s shard %d/%d of account %s started: %zu of %zu checks to run", task_id, job->shard,
+		    job->nshards, account, json_array_size(pending), json_array_size(checks));
 	/* resuming: a check left IN_PROGRESS may have written part of its findings */
 	json_array_foreach(pending, i, cname) {
-		if (delete_partial(db, account_region, task_id, json_string_value(cname)))
+		if (delete_partial(svc, db, job, json_string_value(cname)))
 			goto out;
 	}
 	size_t npending = json_array_size(pending);
@@ -812,7 +903,9 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 		lanes[l] = (struct lane){ .ho = &ho, .svc = svc, .account = account, .region = region,
 					  .account_region = account_region, .task_id = task_id,
 					  .start_ms = start_ms, .window_ms = window_ms, .cfg = cfg, .sup = sup,
-					  .results = results, .nresults = npending, .index = l, .count = lanes[l].count };
+					  .results = results, .nresults = npending, .index = l, .count = lanes[l].count,
+					  .range_lo = job->nshards > 1 ? job->lo : NULL,
+					  .range_hi = job->nshards > 1 && job->has_hi ? job->hi : NULL };
 		lanes[l].snap = dd_store_db_private(svc->store);
 	}
 	struct dd_db *snaps[NLANES] = { lanes[0].snap, lanes[1].snap };
@@ -859,7 +952,7 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 		struct check_result *cr = next;
 		int64_t t0 = dd_time_now_ms();
 		double m0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
-		if (write_check(db, account_region, task_id, cr->spool, cr)) {
+		if (write_check(svc, db, job, cr->spool, cr)) {
 			dd_log_error("audit: task %s: check %s could not be stored", task_id, cr->name);
 			store_failed = true;
 			continue;
@@ -891,8 +984,15 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 	free(results);
 	if (!ready)
 		goto out;
-	/* settle the task: COMPLETED when every check ended; a store failure leaves it
-	 * IN_PROGRESS for the next start to resume */
+	/* the shard is done when every check of it was stored (else it stays IN_PROGRESS,
+	 * claimable again) */
+	if (!store_failed && dd_db_begin_write(db) == 0) {
+		if (lease_held(svc, db, job) || dd_store_audit_shard_done(db, account_region, task_id, job->shard) ||
+		    dd_db_commit(db))
+			dd_db_rollback(db);
+	}
+	/* settle the task: COMPLETED when every check ended (the last shard to store sees
+	 * that); a store failure leaves it IN_PROGRESS for the next start to resume */
 	int64_t left = -1;
 	if (dd_store_audit_task_checks_left(db, account_region, task_id, &left))
 		left = -1;
@@ -900,16 +1000,17 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 	task_status(db, account_region, task_id, tstat, sizeof tstat);
 	if (left == 0 && strcmp(tstat, "IN_PROGRESS") == 0) {
 		if (dd_db_begin_write(db) == 0) {
-			if (dd_store_audit_task_complete(db, account_region, task_id, dd_service_now_ms(svc)) ||
+			if (lease_held(svc, db, job) ||
+			    dd_store_audit_task_complete(db, account_region, task_id, dd_service_now_ms(svc)) ||
 			    dd_db_commit(db))
 				dd_db_rollback(db);
 		}
-		strcpy(tstat, "COMPLETED");
+		task_status(db, account_region, task_id, tstat, sizeof tstat);
 	}
 	if (strcmp(tstat, "IN_PROGRESS") != 0) {
-		/* notify once */
+		/* notify (and log) once, whichever shard ended last */
+		bool first = false;
 		if (dd_db_begin_write(db) == 0) {
-			bool first = false;
 			if (dd_store_audit_task_mark_notified(db, account_region, task_id, &first))
 				first = false;
 			if (dd_db_commit(db)) {
@@ -919,6 +1020,8 @@ static void run_task(struct dd_service *svc, const char *account_region, const c
 			if (first)
 				notify(svc, db, account, account_region, task_id);
 		}
+		if (!first)
+			goto out;
 		int64_t nfind = -1;
 		if (dd_store_audit_findings_count_task(db, account_region, task_id, &nfind))
 			nfind = -1;
@@ -998,9 +1101,9 @@ int dd_audit_engine_run_check_for_test(struct dd_service *svc, const char *accou
 
 /* ---- tasks ------------------------------------------------------------------------- */
 
-int dd_audit_engine_task_create(struct dd_db *db, const char *account_region, const char *type,
-				const char *scheduled_name, const char *const *checks, size_t n, int64_t start_ms,
-				int64_t window_start_ms, char task_id[33])
+/* The task's rows, in the caller's write transaction (rolled back by the caller on error). */
+static int task_insert(struct dd_db *db, const char *account_region, const char *type, const char *scheduled_name,
+		       const char *const *checks, size_t n, int64_t start_ms, int64_t window_start_ms, char task_id[33])
 {
 	unsigned char r[16];
 	if (dd_random_bytes(r, sizeof r))
@@ -1013,10 +1116,6 @@ int dd_audit_engine_task_create(struct dd_db *db, const char *account_region, co
 	json_decref(arr);
 	if (!text)
 		return DD_ENOMEM;
-	if (dd_db_begin_write(db)) {
-		free(text);
-		return DD_EIO;
-	}
 	struct dd_store_audit_task t = {
 		.account_region = account_region, .task_id = task_id, .task_type = type,
 		.scheduled_name = scheduled_name, .start_ms = start_ms, .window_start_ms = window_start_ms,
@@ -1024,6 +1123,16 @@ int dd_audit_engine_task_create(struct dd_db *db, const char *account_region, co
 	};
 	int rc = dd_store_audit_task_insert(db, &t, checks, n);
 	free(text);
+	return rc;
+}
+
+int dd_audit_engine_task_create(struct dd_db *db, const char *account_region, const char *type,
+				const char *scheduled_name, const char *const *checks, size_t n, int64_t start_ms,
+				int64_t window_start_ms, char task_id[33])
+{
+	if (dd_db_begin_write(db))
+		return DD_EIO;
+	int rc = task_insert(db, account_region, type, scheduled_name, checks, n, start_ms, window_start_ms, task_id);
 	if (rc) {
 		dd_db_rollback(db);
 		return rc;
@@ -1055,79 +1164,235 @@ static void unclaim(struct dd_audit_engine *e, const char *key)
 			e->claimed[i][0] = '\0';
 }
 
-/* Tasks of account (12 digits) running now, in any region (claimed keys are
- * "<account>/<region>/<task>"). */
-static int running_of(struct dd_audit_engine *e, const char *account)
+static bool claimed_here(struct dd_audit_engine *e, const char *key)
 {
-	size_t n = strlen(account);
-	int r = 0;
 	for (int i = 0; i < MAX_CLAIMED; i++)
-		if (strncmp(e->claimed[i], account, n) == 0 && e->claimed[i][n] == '/')
+		if (strcmp(e->claimed[i], key) == 0)
+			return true;
+	return false;
+}
+
+/* Tasks of account (12 digits) running here now, in any region (claimed keys are
+ * "<account>/<region>/<task>/<shard>"; shards of one task count once), and whether
+ * task_prefix ("<account_region>/<task>/") is one of them. */
+static int running_of(struct dd_audit_engine *e, const char *account, const char *task_prefix, bool *this_task)
+{
+	size_t n = strlen(account), tp = strlen(task_prefix);
+	int r = 0;
+	*this_task = false;
+	for (int i = 0; i < MAX_CLAIMED; i++) {
+		const char *k = e->claimed[i];
+		if (strncmp(k, account, n) != 0 || k[n] != '/')
+			continue;
+		if (strncmp(k, task_prefix, tp) == 0)
+			*this_task = true;
+		bool seen = false; /* another shard of the same task counted before */
+		const char *slash = strrchr(k, '/');
+		for (int j = 0; j < i && !seen; j++)
+			seen = strncmp(e->claimed[j], k, (size_t)(slash - k + 1)) == 0;
+		if (!seen)
 			r++;
+	}
 	return r;
 }
 
-struct pick {
+/* What a pick found claimable in one task: a shard not run here nor leased by another
+ * instance (shard 0 with plan when the task has no shards yet). */
+struct shard_pick {
 	struct dd_audit_engine *e;
-	int cap, best_run, best_wrap;
+	json_t *others;
+	const char *prefix;        /* "<account_region>/<task>/" */
+	int nshards;
 	bool found;
-	char account_region[DD_ACCOUNT_REGION_SIZE];
-	char task[40];
+	struct task_job job;
 };
 
-static int pick_visit(const struct dd_store_audit_task *t, void *ud)
+static int shard_visit(const struct dd_store_audit_shard *s, void *ud)
 {
-	struct pick *p = ud;
-	struct dd_audit_engine *e = p->e;
-	const char *ar = t->account_region;
-	char a[13], region[64];
-	if (dd_account_region_split(ar, a, region, sizeof region))
+	struct shard_pick *sp = ud;
+	sp->nshards++;
+	if (sp->found || strcmp(s->status, "IN_PROGRESS") != 0)
 		return 0;
-	char key[DD_ACCOUNT_REGION_SIZE + 40];
-	snprintf(key, sizeof key, "%s/%s", ar, t->task_id);
-	bool taken = false;
-	for (int i = 0; i < MAX_CLAIMED && !taken; i++)
-		taken = strcmp(e->claimed[i], key) == 0;
-	int run = running_of(e, a); /* the account's tasks in every region */
-	if (taken || run >= p->cap)
+	char key[sizeof sp->job.key];
+	snprintf(key, sizeof key, "%s%d", sp->prefix, s->shard);
+	if (json_object_get(sp->others, key) || claimed_here(sp->e, key))
 		return 0;
-	int wrap = strcmp(a, e->last_account) <= 0; /* 0: after the last served, this round */
-	if (p->found) {
-		if (run > p->best_run || (run == p->best_run && wrap > p->best_wrap))
-			return 0;
-		if (run == p->best_run && wrap == p->best_wrap && strncmp(a, p->account_region, 12) >= 0)
-			return 0; /* same rank: the lower account id, its oldest task (seen first) */
-	}
-	p->found = true;
-	p->best_run = run;
-	p->best_wrap = wrap;
-	snprintf(p->account_region, sizeof p->account_region, "%s", ar);
-	snprintf(p->task, sizeof p->task, "%s", t->task_id);
+	sp->found = true;
+	sp->job.shard = s->shard;
+	snprintf(sp->job.key, sizeof sp->job.key, "%s", key);
+	snprintf(sp->job.lo, sizeof sp->job.lo, "%s", s->lo);
+	sp->job.has_hi = s->hi != NULL;
+	snprintf(sp->job.hi, sizeof sp->job.hi, "%s", s->hi ? s->hi : "");
 	return 0;
 }
 
-/* Fair claiming (in the pool's claim callback): of the unclaimed IN_PROGRESS tasks (oldest first), take one
- * of an account below the per-account cap (nworkers - 1, at least 1, so one worker is
- * always left for the other accounts) with the fewest running tasks; ties go round-robin
- * by account id after the account served last, then to the oldest task. So an account
- * that queued many audits never makes another account's audit wait for more than the
- * tasks already running. */
-static bool pick_task(struct dd_audit_engine *e, struct dd_db *db, char account_region[DD_ACCOUNT_REGION_SIZE],
-		      char task[40])
+/* The claimable shard of a task into *job; false when none. */
+static bool task_shard(struct dd_audit_engine *e, struct dd_db *db, json_t *others, const char *ar, const char *task,
+		       struct task_job *job)
 {
-	struct pick p = { .e = e, .cap = e->nworkers > 1 ? e->nworkers - 1 : 1 };
-	if (dd_store_audit_tasks_in_progress(db, pick_visit, &p) || !p.found)
+	char prefix[DD_ACCOUNT_REGION_SIZE + 48];
+	snprintf(prefix, sizeof prefix, "%s/%s/", ar, task);
+	struct shard_pick sp = { .e = e, .others = others, .prefix = prefix };
+	if (dd_store_audit_shards_list(db, ar, task, shard_visit, &sp))
 		return false;
-	snprintf(account_region, DD_ACCOUNT_REGION_SIZE, "%s", p.account_region);
-	snprintf(task, 40, "%s", p.task);
+	if (sp.nshards == 0) {
+		/* not planned yet: whoever takes shard 0 plans */
+		snprintf(sp.job.key, sizeof sp.job.key, "%s0", prefix);
+		if (json_object_get(others, sp.job.key) || claimed_here(e, sp.job.key))
+			return false;
+		sp.found = sp.job.plan = true;
+	}
+	if (!sp.found)
+		return false;
+	*job = sp.job;
+	job->nshards = sp.nshards;
+	snprintf(job->account_region, sizeof job->account_region, "%s", ar);
+	snprintf(job->task, sizeof job->task, "%s", task);
 	return true;
 }
 
-struct task_job {
-	char account_region[DD_ACCOUNT_REGION_SIZE];
-	char task[40];
-	char key[DD_ACCOUNT_REGION_SIZE + 40];
-};
+static int collect_task(const struct dd_store_audit_task *t, void *ud)
+{
+	return json_array_append_new(ud, json_pack("[s, s]", t->account_region, t->task_id)) ? DD_ENOMEM : 0;
+}
+
+static int other_unit(const char *unit, void *ud)
+{
+	return json_object_set_new(ud, unit, json_true()) ? DD_ENOMEM : 0;
+}
+
+/* Fair claiming (in the pool's claim callback): of the IN_PROGRESS tasks (oldest first)
+ * that have a shard claimable here, take one of an account below the per-account cap
+ * (nworkers - 1, at least 1, so one worker is always left for the other accounts; a
+ * further shard of a task already running here does not count) with the fewest running
+ * tasks; ties go round-robin by account id after the account served last, then to the
+ * oldest task. So an account that queued many audits never makes another account's audit
+ * wait for more than the shards already running. */
+static bool pick_shard(struct dd_audit_engine *e, struct dd_db *db, struct task_job *out)
+{
+	json_t *tasks = json_array(), *others = json_object();
+	bool found = false;
+	int cap = e->nworkers > 1 ? e->nworkers - 1 : 1, best_run = 0, best_wrap = 0;
+	if (!tasks || !others || dd_lease_others(e->svc, db, "audit", other_unit, others) ||
+	    dd_store_audit_tasks_in_progress(db, collect_task, tasks))
+		goto out;
+	size_t i;
+	json_t *t;
+	json_array_foreach(tasks, i, t) {
+		const char *ar = json_string_value(json_array_get(t, 0)), *task = json_string_value(json_array_get(t, 1));
+		char a[13], region[64], prefix[DD_ACCOUNT_REGION_SIZE + 48];
+		if (dd_account_region_split(ar, a, region, sizeof region))
+			continue;
+		snprintf(prefix, sizeof prefix, "%s/%s/", ar, task);
+		bool this_task = false;
+		int run = running_of(e, a, prefix, &this_task);
+		if (!this_task && run >= cap)
+			continue;
+		int wrap = strcmp(a, e->last_account) <= 0; /* 0: after the last served, this round */
+		if (found) {
+			if (run > best_run || (run == best_run && wrap > best_wrap))
+				continue;
+			if (run == best_run && wrap == best_wrap && strncmp(a, out->account_region, 12) >= 0)
+				continue; /* same rank: the lower account id, its oldest task (seen first) */
+		}
+		struct task_job j;
+		if (!task_shard(e, db, others, ar, task, &j))
+			continue;
+		*out = j;
+		found = true;
+		best_run = run;
+		best_wrap = wrap;
+	}
+out:
+	json_decref(tasks);
+	json_decref(others);
+	return found;
+}
+
+static int bound_visit(const char *id, void *ud)
+{
+	return json_array_append_new(ud, json_string(id)) ? DD_ENOMEM : 0;
+}
+
+/* Splits a task (holding the lease of its shard 0) into shards: by device certificate id,
+ * IOTDEFENDER_AUDIT_SHARD_SIZE certificates each (at most 64 shards), when it runs a
+ * device certificate check and the size is set; else one shard (the default: on one
+ * instance the unsplit audit costs less CPU, see docs/BENCHMARKS.md). 0 or DD_E*. */
+static int plan_shards(struct dd_audit_engine *e, struct dd_db *db, struct task_job *j)
+{
+	struct task_copy tc = { 0 };
+	int rc = dd_store_audit_task_get(db, j->account_region, j->task, task_copy_fn, &tc);
+	json_t *checks = rc ? NULL : json_loads(tc.checks, 0, NULL);
+	free(tc.checks);
+	if (rc)
+		return rc;
+	bool any = false;
+	size_t i;
+	json_t *c;
+	json_array_foreach(checks, i, c) any = any || sharded(dd_audit_checks_find(json_string_value(c)));
+	json_decref(checks);
+	int64_t size = 0;
+	const char *env = getenv("IOTDEFENDER_AUDIT_SHARD_SIZE");
+	if (env && *env && dd_parse_int64(env, 0, INT64_MAX / 2, &size))
+		size = 0;
+	if (size <= 0)
+		any = false;
+	json_t *ids = json_array();
+	if (!ids)
+		return DD_ENOMEM;
+	/* the bounds are read before the write transaction (a long read of the ids) */
+	if (any && (rc = dd_store_certs_id_bounds(db, j->account_region, size, bound_visit, ids))) {
+		json_decref(ids);
+		return rc;
+	}
+	size_t n = json_array_size(ids) + 1;
+	while (n > 64) {
+		/* too many shards: keep every other bound */
+		json_t *half = json_array();
+		for (size_t k = 1; k < json_array_size(ids); k += 2)
+			json_array_append(half, json_array_get(ids, k));
+		json_decref(ids);
+		ids = half;
+		n = json_array_size(ids) + 1;
+	}
+	if (dd_db_begin_write(db)) {
+		json_decref(ids);
+		return DD_EIO;
+	}
+	struct shard_pick sp = { .e = e, .others = NULL, .prefix = "" };
+	bool held = false;
+	rc = dd_lease_hold(e->svc, db, "audit", j->key, &held);
+	if (!rc && !held)
+		rc = DD_ECONFLICT;
+	if (!rc)
+		rc = dd_store_audit_shards_list(db, j->account_region, j->task, shard_visit, &sp);
+	for (size_t k = 0; !rc && sp.nshards == 0 && k < n; k++) {
+		const char *lo = k ? json_string_value(json_array_get(ids, k - 1)) : "";
+		const char *hi = k + 1 < n ? json_string_value(json_array_get(ids, k)) : NULL;
+		rc = dd_store_audit_shards_insert(db, j->account_region, j->task, (int)k, lo, hi);
+	}
+	json_decref(ids);
+	if (rc || dd_db_commit(db)) {
+		dd_db_rollback(db);
+		return rc ? rc : DD_EIO;
+	}
+	if (sp.nshards == 0)
+		dd_log_info("audit: task %s: %zu shard(s)", j->task, n);
+	return 0;
+}
+
+/* After planning: shard 0's range and the number of shards. */
+static int shard0(const struct dd_store_audit_shard *s, void *ud)
+{
+	struct task_job *j = ud;
+	j->nshards++;
+	if (s->shard == 0) {
+		snprintf(j->lo, sizeof j->lo, "%s", s->lo);
+		j->has_hi = s->hi != NULL;
+		snprintf(j->hi, sizeof j->hi, "%s", s->hi ? s->hi : "");
+	}
+	return 0;
+}
 
 static int task_claim(struct dd_workers *w, void *ud, void **job)
 {
@@ -1138,14 +1403,30 @@ static int task_claim(struct dd_workers *w, void *ud, void **job)
 	struct task_job *t = calloc(1, sizeof *t);
 	if (!t)
 		return DD_ENOMEM;
-	if (!pick_task(e, db, t->account_region, t->task)) {
-		free(t);
-		return 0;
+	/* another instance may take the picked shard between the pick and the lease: pick again */
+	for (int tries = 0;; tries++) {
+		if (tries == 3 || !pick_shard(e, db, t)) {
+			free(t);
+			return 0;
+		}
+		if (!claim(e, t->key)) {
+			free(t);
+			return 0;
+		}
+		if (dd_lease_take(e->svc, db, "audit", t->key))
+			break;
+		unclaim(e, t->key);
 	}
-	snprintf(t->key, sizeof t->key, "%s/%s", t->account_region, t->task);
-	if (!claim(e, t->key)) {
-		free(t);
-		return 0;
+	if (t->plan) {
+		int rc = plan_shards(e, db, t);
+		t->nshards = 0;
+		if (rc || dd_store_audit_shards_list(db, t->account_region, t->task, shard0, t) || t->nshards == 0) {
+			dd_log_warn("audit: task %s: its shards could not be planned (%s)", t->task, dd_strerror(rc ? rc : DD_EIO));
+			dd_lease_drop(e->svc, db, "audit", t->key);
+			unclaim(e, t->key);
+			free(t);
+			return 0;
+		}
 	}
 	snprintf(e->last_account, sizeof e->last_account, "%.12s", t->account_region);
 	*job = t;
@@ -1156,7 +1437,10 @@ static int task_run(struct dd_workers *w, void *ud, void *job)
 {
 	struct dd_audit_engine *e = ud;
 	struct task_job *t = job;
-	run_task(e->svc, t->account_region, t->task);
+	run_task(e->svc, t);
+	struct dd_db *db = dd_store_db(e->svc->store);
+	if (db && !dd_workers_stopping(w))
+		dd_lease_drop(e->svc, db, "audit", t->key);
 	return 0;
 }
 
@@ -1260,22 +1544,34 @@ static void schedule_tick(struct dd_service *svc)
 		json_t *cn;
 		json_array_foreach(checks, j, cn) if (names) names[j] = json_string_value(cn);
 		char task_id[33];
-		int rc = names ? dd_audit_engine_task_create(db, account_region, "SCHEDULED_AUDIT_TASK", name, names, n, now,
-							     last_ms > 0 ? last_ms : now - 31 * DAY_MS, task_id)
-			       : DD_ENOMEM;
+		/* One write transaction: the compare-and-set of the run day (another instance's
+		 * scheduler may fire the same audit) and the task, so it fires exactly once. */
+		int rc = names ? dd_db_begin_write(db) : DD_ENOMEM;
+		if (!rc) {
+			rc = dd_store_audit_scheduled_mark_run(db, account_region, name,
+							       json_string_value(json_object_get(d, "day")), now);
+			if (!rc)
+				rc = task_insert(db, account_region, "SCHEDULED_AUDIT_TASK", name, names, n, now,
+						 last_ms > 0 ? last_ms : now - 31 * DAY_MS, task_id);
+			if (!rc)
+				rc = dd_db_commit(db);
+			else
+				dd_db_rollback(db);
+		}
 		free(names);
 		json_decref(checks);
+		if (rc == DD_ENOTFOUND) {
+			dd_log_debug("audit: scheduled audit %s was already started for %s", name,
+				     json_string_value(json_object_get(d, "day")));
+			continue;
+		}
 		if (rc) {
 			dd_log_warn("audit: scheduled audit %s could not start (%s)", name, dd_strerror(rc));
 			continue;
 		}
-		if (dd_db_begin_write(db) == 0) {
-			if (dd_store_audit_scheduled_mark_run(db, account_region, name,
-							      json_string_value(json_object_get(d, "day")), now) ||
-			    dd_db_commit(db))
-				dd_db_rollback(db);
-		}
 		dd_log_info("audit: scheduled audit %s started task %s", name, task_id);
+		if (svc->audit)
+			dd_workers_wake(svc->audit->tasks);
 	}
 	json_decref(dw.due);
 }
@@ -1323,8 +1619,14 @@ int dd_audit_engine_start(struct dd_service *svc)
 		return DD_ENOMEM;
 	e->svc = svc;
 	e->nworkers = svc->audit_workers < 0 ? 0 : svc->audit_workers > NWORKERS ? NWORKERS : svc->audit_workers;
+	/* how often an idle worker looks for work queued by another instance (this
+	 * instance's own requests wake it at once) */
+	int64_t poll = 5000;
+	const char *env = getenv("IOTDEFENDER_AUDIT_POLL_MS");
+	if (env && dd_parse_int64(env, 10, 600000, &poll))
+		poll = 5000;
 	const struct dd_workers_config tasks = {
-		.name = "audit", .nthreads = e->nworkers, .idle_ms = 5000,
+		.name = "audit", .nthreads = e->nworkers, .idle_ms = poll,
 		.claim = task_claim, .run = task_run, .release = task_release, .ud = e,
 	};
 	const struct dd_workers_config sched = {

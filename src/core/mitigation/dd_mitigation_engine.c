@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The mitigation engine: a dd_workers pool claims IN_PROGRESS audit mitigation actions
- * tasks from the store (one worker per task; a task left by a stopped or killed process
- * is still IN_PROGRESS, so it is claimed and resumed) and runs their PENDING executions
+ * tasks from the store under a lease (dd/lease.h: one worker of one `serve` instance per
+ * task; a task left by a stopped or killed process is still IN_PROGRESS, so it is claimed
+ * and resumed once its lease expired; results are written only while the lease holds,
+ * and an SNS message is queued once per (task, finding, action)) and runs their PENDING executions
  * in (finding, position) order. Each execution applies one action to one finding with
  * the permissions of the action's role, evaluated with the policy engine against the
  * resource it changes; a missing permission, a missing role or a failed change makes it
@@ -29,6 +31,7 @@
 #include "dd/certs.h"
 #include "dd/metrics.h"
 #include "dd/iam.h"
+#include "dd/lease.h"
 #include "dd/mitigation.h"
 #include "dd/policy.h"
 #include "dd/sns.h"
@@ -86,7 +89,35 @@ struct run {
 	bool tx;
 	unsigned tx_n;
 	bool tx_broken;                /* a store error inside it: roll back, halt */
+	char unit[DD_ACCOUNT_REGION_SIZE + 160]; /* the lease's unit: "<account_region>/<task>" */
+	bool lost;                     /* another instance took the lease: stop, store nothing */
 };
+
+/* In the caller's write transaction: does this instance still hold the task's lease? */
+static bool lease_held(struct run *r)
+{
+	bool held = false;
+	if (r->lost || dd_lease_hold(r->svc, r->db, "mitigation", r->unit, &held) || !held) {
+		if (!r->lost)
+			dd_log_warn("mitigation: task %s: the lease was lost to another instance; stopping", r->task_id);
+		r->lost = true;
+		return false;
+	}
+	return true;
+}
+
+/* The same in a transaction of its own (before a change that is not idempotent). */
+static bool lease_check(struct run *r)
+{
+	if (dd_db_begin_write(r->db))
+		return false;
+	bool held = lease_held(r);
+	if (dd_db_commit(r->db)) {
+		dd_db_rollback(r->db);
+		return false;
+	}
+	return held;
+}
 
 static json_t *load_finding(struct run *r, const char *id, bool full);
 
@@ -462,8 +493,11 @@ static int do_publish(struct run *r, struct act *a, json_t *finding, struct outc
 	json_decref(msg);
 	if (!text)
 		return fail(o, "InternalFailureException", "Out of memory.");
-	char mid[37];
-	int rc = dd_sns_publish(r->svc, r->db, r->account, topic, NULL, text, mid);
+	char mid[37], key[600];
+	/* one message per (task, finding, action), however often the execution runs */
+	snprintf(key, sizeof key, "mitigation/%s/%s/%s", r->task_id, json_string_value(json_object_get(finding, "findingId")),
+		 a->name);
+	int rc = dd_sns_publish_once(r->svc, r->db, r->account, topic, key, text, mid);
 	free(text);
 	if (rc == DD_ENOTFOUND)
 		return fail(o, "ResourceNotFoundException", "The topic %s does not exist.", topic);
@@ -486,8 +520,12 @@ static int apply(struct run *r, struct act *a, json_t *finding, struct outcome *
 		return do_certificate(r, a, rid, true, o);
 	if (!strcmp(a->type, "ADD_THINGS_TO_THING_GROUP"))
 		return do_add_things(r, a, rid, o);
-	if (!strcmp(a->type, "REPLACE_DEFAULT_POLICY_VERSION"))
+	if (!strcmp(a->type, "REPLACE_DEFAULT_POLICY_VERSION")) {
+		/* a new policy version is not idempotent: only while the task is still ours */
+		if (!lease_check(r))
+			return fail(o, "InternalFailureException", "The task was taken over by another instance.");
 		return do_blank_policy(r, a, rid, o);
+	}
 	if (!strcmp(a->type, "ENABLE_IOT_LOGGING"))
 		return do_logging(r, a, o);
 	return do_publish(r, a, finding, o);
@@ -549,6 +587,11 @@ static int flush(struct run *r)
 	if (!r->tx && dd_db_begin_write(r->db))
 		return DD_EIO;
 	r->tx = false;
+	if (!lease_held(r)) {
+		dd_db_rollback(r->db);
+		json_array_clear(r->results);
+		return DD_ECONFLICT;
+	}
 	size_t i;
 	json_t *row;
 	int rc = 0;
@@ -595,7 +638,7 @@ static void record(struct run *r, const char *finding, int64_t seq, const char *
 static bool go_on(struct run *r)
 {
 	char st[32];
-	return !dd_workers_stopping(r->pool) &&
+	return !r->lost && !dd_workers_stopping(r->pool) &&
 	       dd_store_mitigation_task_status(r->db, r->account_region, r->task_id, st, sizeof st) == 0 &&
 	       dd_mitigation_rules_task_active(st);
 }
@@ -616,6 +659,10 @@ static void settle(struct run *r)
 	if (dd_db_begin_write(r->db))
 		return;
 	const char *status = failed ? "FAILED" : "COMPLETED";
+	if (!lease_held(r)) {
+		dd_db_rollback(r->db);
+		return;
+	}
 	int rc = dd_store_mitigation_task_finish(r->db, r->account_region, r->task_id, status, dd_service_now_ms(r->svc));
 	if ((rc && rc != DD_ENOTFOUND) || dd_db_commit(r->db)) {
 		dd_db_rollback(r->db);
@@ -636,6 +683,7 @@ static int append_pending(const char *finding, int64_t seq, const char *action, 
 static int run_task(struct dd_service *svc, struct dd_workers *pool, const char *account_region, const char *task_id)
 {
 	struct run r = { .svc = svc, .pool = pool, .account_region = account_region, .task_id = task_id };
+	snprintf(r.unit, sizeof r.unit, "%s/%s", account_region, task_id);
 	if (dd_account_region_split(account_region, r.account, r.region, sizeof r.region)) {
 		dd_log_error("mitigation: task %s: malformed account_region %s", task_id, account_region);
 		return DD_EINVAL;
@@ -745,7 +793,7 @@ static int run_task(struct dd_service *svc, struct dd_workers *pool, const char 
 		rc = DD_EIO;
 	}
 	json_decref(finding);
-	if (!dd_workers_stopping(pool))
+	if (!dd_workers_stopping(pool) && !r.lost)
 		settle(&r);
 	json_decref(r.results);
 	acts_free(&r);
@@ -764,7 +812,13 @@ struct job {
 struct pick {
 	struct dd_mitigation_engine *e;
 	struct job *job;
+	json_t *others;  /* tasks leased by other instances: unit -> true */
 };
+
+static int other_unit(const char *unit, void *ud)
+{
+	return json_object_set_new(ud, unit, json_true()) ? DD_ENOMEM : 0;
+}
 
 /* The first IN_PROGRESS task (oldest first) that no worker runs. */
 static int pick_task(const char *account_region, const char *task_id, void *ud)
@@ -772,6 +826,8 @@ static int pick_task(const char *account_region, const char *task_id, void *ud)
 	struct pick *p = ud;
 	char key[sizeof p->job->key];
 	snprintf(key, sizeof key, "%s/%s", account_region, task_id);
+	if (json_object_get(p->others, key))
+		return 0;
 	for (int i = 0; i < MAX_CLAIMED; i++)
 		if (!strcmp(p->e->claimed[i], key))
 			return 0;
@@ -797,8 +853,21 @@ static int m_claim(struct dd_workers *w, void *ud, void **out)
 	struct job *j = calloc(1, sizeof *j);
 	if (!j)
 		return DD_ENOMEM;
-	struct pick p = { e, j };
-	int rc = dd_store_mitigation_task_in_progress(db, pick_task, &p);
+	/* the oldest task no worker here runs and no other instance holds; another instance
+	 * may take it between the pick and the lease: pick again */
+	int rc = 0;
+	for (int tries = 0; tries < 3; tries++) {
+		struct pick p = { e, j, json_object() };
+		rc = p.others ? dd_lease_others(e->svc, db, "mitigation", other_unit, p.others) : DD_ENOMEM;
+		if (!rc)
+			rc = dd_store_mitigation_task_in_progress(db, pick_task, &p);
+		json_decref(p.others);
+		if (rc != 1)
+			break;
+		if (dd_lease_take(e->svc, db, "mitigation", j->key))
+			break;
+		rc = 0;
+	}
 	if (rc != 1) {
 		free(j);
 		return rc;
@@ -812,7 +881,11 @@ static int m_run(struct dd_workers *w, void *ud, void *job)
 {
 	struct dd_mitigation_engine *e = ud;
 	struct job *j = job;
-	return run_task(e->svc, w, j->account_region, j->task);
+	int rc = run_task(e->svc, w, j->account_region, j->task);
+	struct dd_db *db = dd_store_db(e->svc->store);
+	if (db && !dd_workers_stopping(w))
+		dd_lease_drop(e->svc, db, "mitigation", j->key);
+	return rc;
 }
 
 static void m_release(struct dd_workers *w, void *ud, void *job, int rc)

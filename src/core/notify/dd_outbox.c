@@ -8,10 +8,13 @@
  * dd_fetch_http: refused address ranges, no redirects; or SMTP to the operator's relay)
  * under connect and total timeouts, and records the outcome: DELIVERED, or PENDING again
  * with exponential backoff, or FAILED once the attempts are used up (kept, logged,
- * counted in GetTopicAttributes). At start (the pool's recover step), rows left INFLIGHT
- * by a crash or a stop go back to PENDING, so a message is delivered at least once and
- * repeated only when its delivery was in flight at the crash, always with the same
- * MessageId. No delivery ever runs on an API thread; a slow subscriber holds one worker
+ * counted in GetTopicAttributes). A claimed row is leased to this instance for the total
+ * timeout plus the lease duration (svc->lease_ms); several `serve` instances share one
+ * outbox, and a row whose lease expired (its instance was killed) is claimed again by any.
+ * At start (the pool's recover step), rows left INFLIGHT with an expired lease go back to
+ * PENDING (never one another live instance is delivering), so a message is delivered at
+ * least once and repeated only when its delivery was in flight at the crash, always with
+ * the same MessageId. No delivery ever runs on an API thread; a slow subscriber holds one worker
  * for at most the total timeout, and a stop cancels deliveries in flight. The schedule is
  * configurable by environment: IOTDEFENDER_SNS_WORKERS (4), IOTDEFENDER_SNS_PER_ACCOUNT
  * (half the workers, at least 1), IOTDEFENDER_SNS_MAX_ATTEMPTS (10),
@@ -211,22 +214,23 @@ static void record(struct dd_outbox *ob, struct dd_db *db, const struct dd_store
 		dd_log_info("sns: message %s (%s) delivered to %s for %s (attempt %d)", j->message_id, j->type,
 			    j->endpoint, j->subscription_arn, j->attempts);
 		outcome = "delivered";
-		src = dd_store_outbox_complete(db, j->id, now);
+		src = dd_store_outbox_complete(db, j->id, ob->svc->instance_id, now);
 	} else if (j->attempts >= ob->cfg.max_attempts) {
 		dd_log_warn("sns: delivery of message %s (%s) to %s for %s FAILED after %d attempts: %s; kept in the"
 			    " outbox (see iotdefender:DeliveriesFailed in GetTopicAttributes)",
 			    j->message_id, j->type, j->endpoint, j->subscription_arn, j->attempts, err);
 		outcome = "failed";
-		src = dd_store_outbox_fail(db, j->id, now, err);
+		src = dd_store_outbox_fail(db, j->id, ob->svc->instance_id, now, err);
 	} else {
 		int64_t next = now + backoff(&ob->cfg, j->attempts);
 		dd_log_info("sns: delivery of message %s to %s failed (attempt %d of %d): %s; retrying in %lld ms",
 			    j->message_id, j->endpoint, j->attempts, ob->cfg.max_attempts, err, (long long)(next - now));
 		outcome = "retry";
-		src = dd_store_outbox_retry(db, j->id, next, now, err);
+		src = dd_store_outbox_retry(db, j->id, ob->svc->instance_id, next, now, err);
 	}
 	dd_metrics_delivery(outcome);
-	/* DD_ENOTFOUND: the row was cancelled while in flight, which is fine */
+	/* DD_ENOTFOUND: the row was cancelled while in flight, or another instance took it over
+	 * after our lease expired, which is fine */
 	if (src && src != DD_ENOTFOUND)
 		dd_log_error("sns: could not record the outcome of outbox row %lld", (long long)j->id);
 }
@@ -243,7 +247,10 @@ static int ob_claim(struct dd_workers *w, void *ud, void **job)
 	struct dd_store_outbox_row *j = calloc(1, sizeof *j);
 	if (!j)
 		return DD_ENOMEM;
-	int rc = dd_store_outbox_claim(db, dd_time_now_ms(), ob->cfg.per_account, j);
+	/* the lease covers the whole delivery (bounded by the total timeout) and then some */
+	int64_t now = dd_time_now_ms();
+	int rc = dd_store_outbox_claim(db, now, ob->cfg.per_account, ob->svc->instance_id,
+				       now + ob->cfg.timeout_ms + ob->svc->lease_ms, j);
 	if (rc != 1) {
 		free(j);
 		return rc;
@@ -349,6 +356,11 @@ void dd_outbox_stop(struct dd_service *svc)
 		return;
 	__atomic_store_n(&svc->outbox, NULL, __ATOMIC_RELEASE);
 	dd_workers_stop(ob->pool);
+	/* deliveries cut short by the stop are due again at once, for any instance */
+	struct dd_db *db = dd_store_db(svc->store);
+	int64_t n = 0;
+	if (db && dd_store_outbox_release_owner(db, svc->instance_id, dd_time_now_ms(), &n) == 0 && n)
+		dd_log_info("sns: %lld delivery(ies) in flight at the stop are due again", (long long)n);
 	free(ob);
 	curl_global_cleanup();
 }

@@ -195,9 +195,11 @@ static const char *message_for(json_t *structured, const char *message, const ch
 	return m ? m : json_string_value(json_object_get(structured, "default"));
 }
 
-int dd_sns_publish_structured(struct dd_service *svc, struct dd_db *db, const char *account, const char *topic_arn,
-			      const char *subject, const char *message, json_t *structured, char message_id[37],
-			      char *errmsg, size_t errlen)
+/* delivery_key: NULL, or the key that makes a second publish of the same notification
+ * queue nothing (sns_outbox's unique (account, subscription, delivery_key)). */
+static int publish(struct dd_service *svc, struct dd_db *db, const char *account, const char *topic_arn,
+		   const char *subject, const char *message, json_t *structured, const char *delivery_key,
+		   char message_id[37], char *errmsg, size_t errlen)
 {
 	if (strlen(message) > SNS_MAX_MESSAGE) {
 		snprintf(errmsg, errlen, "Invalid parameter: Message too long");
@@ -286,7 +288,7 @@ int dd_sns_publish_structured(struct dd_service *svc, struct dd_db *db, const ch
 			.account = account, .topic_arn = topic_arn, .subscription_arn = s->arn, .message_id = mid,
 			.type = "Notification", .protocol = s->protocol, .endpoint = s->endpoint,
 			.subject = email ? (subject ? subject : "AWS Notification Message") : subject,
-			.body = body, .status = "PENDING", .now_ms = now };
+			.body = body, .status = "PENDING", .now_ms = now, .delivery_key = delivery_key };
 		if (email && !smtp) {
 			r.status = "UNDELIVERABLE";
 			r.last_error = "no SMTP relay configured (IOTDEFENDER_SMTP_URL) and the subscription is not confirmed";
@@ -311,6 +313,22 @@ out:
 	free(key_pem);
 	subs_free(&subs);
 	return rc;
+}
+
+int dd_sns_publish_structured(struct dd_service *svc, struct dd_db *db, const char *account, const char *topic_arn,
+			      const char *subject, const char *message, json_t *structured, char message_id[37],
+			      char *errmsg, size_t errlen)
+{
+	return publish(svc, db, account, topic_arn, subject, message, structured, NULL, message_id, errmsg, errlen);
+}
+
+int dd_sns_publish_once(struct dd_service *svc, struct dd_db *db, const char *account, const char *topic_arn,
+			const char *delivery_key, const char *message, char message_id[37])
+{
+	char err[128];
+	if (!db || !account || !topic_arn || !message || !delivery_key)
+		return DD_EINVAL;
+	return publish(svc, db, account, topic_arn, NULL, message, NULL, delivery_key, message_id, err, sizeof err);
 }
 
 int dd_sns_publish(struct dd_service *svc, struct dd_db *db, const char *account, const char *topic_arn,

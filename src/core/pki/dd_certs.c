@@ -378,7 +378,7 @@ static int visit_row(const struct dd_store_certs_row *r, void *ud)
 }
 
 static int certs_iter(struct dd_db *db, const char *account_region, enum dd_cert_kind kind, const char *id,
-		      int64_t now_ms, dd_cert_visit_fn fn, void *ud)
+		      const char *const *range, int64_t now_ms, dd_cert_visit_fn fn, void *ud)
 {
 	int any = dd_store_crl_any(db, account_region);
 	if (any < 0)
@@ -388,7 +388,8 @@ static int certs_iter(struct dd_db *db, const char *account_region, enum dd_cert
 	if (rc)
 		return rc;
 	struct iter it = { db, account_region, kind, now_ms, any == 1, &g, fn, ud, false };
-	rc = dd_store_certs_scan(db, account_region, skind(kind), id, visit_row, &it);
+	rc = range ? dd_store_certs_scan_range(db, account_region, skind(kind), range[0], range[1], visit_row, &it)
+		   : dd_store_certs_scan(db, account_region, skind(kind), id, visit_row, &it);
 	ca_graph_free(&g);
 	if (!rc && id && !it.seen)
 		return DD_ENOTFOUND;
@@ -398,7 +399,16 @@ static int certs_iter(struct dd_db *db, const char *account_region, enum dd_cert
 int dd_certs_foreach(struct dd_db *db, const char *account_region, enum dd_cert_kind kind, int64_t now_ms,
 		     dd_cert_visit_fn fn, void *ud)
 {
-	return certs_iter(db, account_region, kind, NULL, now_ms, fn, ud);
+	return certs_iter(db, account_region, kind, NULL, NULL, now_ms, fn, ud);
+}
+
+int dd_certs_foreach_range(struct dd_db *db, const char *account_region, enum dd_cert_kind kind, const char *lo,
+			   const char *hi, int64_t now_ms, dd_cert_visit_fn fn, void *ud)
+{
+	if (!lo && !hi)
+		return certs_iter(db, account_region, kind, NULL, NULL, now_ms, fn, ud);
+	const char *range[2] = { lo, hi };
+	return certs_iter(db, account_region, kind, NULL, range, now_ms, fn, ud);
 }
 
 int dd_certs_get(struct dd_db *db, const char *account_region, enum dd_cert_kind kind, const char *id,
@@ -407,7 +417,7 @@ int dd_certs_get(struct dd_db *db, const char *account_region, enum dd_cert_kind
 	char nid[65];
 	if (!dd_certs_norm_id(id, nid))
 		return DD_ENOTFOUND;
-	return certs_iter(db, account_region, kind, nid, now_ms, fn, ud);
+	return certs_iter(db, account_region, kind, nid, NULL, now_ms, fn, ud);
 }
 
 /* ---- status changes and deletion --------------------------------------------------------- */

@@ -221,6 +221,8 @@ def wait_for(pred, timeout=5, step=0.02):
 class BrokerFixture(unittest.TestCase):
     """The server, a registered CA, policies and one Mosquitto with the plugin, shared by
     the broker tests (and bench/bench_broker.py); the tests are in 70-broker.py."""
+    SERVER_ARGS = ()  # more `serve` options (a subclass sharing the data directory)
+
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="ddbroker-")
@@ -233,7 +235,7 @@ class BrokerFixture(unittest.TestCase):
 
     @classmethod
     def start_fixture(cls):
-        cls.srv = Server(extra_args=["--metrics-token", METRICS_TOKEN]).start()
+        cls.srv = Server(extra_args=["--metrics-token", METRICS_TOKEN] + list(cls.SERVER_ARGS)).start()
         cls.iot = cls.srv.client("iot")
         cls.acct = cls.srv.key()["account_id"]
         cls.iot.create_policy(policyName="ThingPolicy", policyDocument=THING_POLICY)

@@ -119,24 +119,35 @@ def free_port():
 class Server:
     """A running iotdefender. Use as a context manager or call start()/stop()."""
 
-    def __init__(self, data_dir=None, credentials=None, extra_args=()):
+    def __init__(self, data_dir=None, credentials=None, extra_args=(), log_name="serve.log", env=None,
+                 log_level="warn"):
+        """data_dir: an existing directory to serve (kept at cleanup); several servers on
+        one directory (each with --shared-data-dir) need their own log_name. env: extra
+        environment variables of the server process."""
         self.own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="ddtest-")
         self.credentials = credentials
         self.extra_args = list(extra_args)
+        self.log_name = log_name
+        self.extra_env = dict(env or {})
+        self.log_level = log_level
         self.proc = None
         self.port = None
 
     def start(self):
         self.port = free_port()
-        args = [BIN, "serve", "--port", str(self.port), "--data-dir", self.data_dir, "--log-level", "warn"]
+        args = [BIN, "serve", "--port", str(self.port), "--data-dir", self.data_dir, "--log-level", self.log_level]
         if self.credentials:
             args += ["--credentials", self.credentials]
         if ON_PG:
             args += ["--store", store_url(self.data_dir)]
         args += self.extra_args
-        self.log = open(os.path.join(self.data_dir, "serve.log"), "ab")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=store_env(self.data_dir))
+        self.log = open(self.log_path, "ab")
+        penv = None
+        if self.extra_env:
+            penv = dict(os.environ)
+            penv.update({k: str(v) for k, v in self.extra_env.items()})
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=store_env(self.data_dir, penv))
         deadline = time.time() + 15
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -154,9 +165,13 @@ class Server:
         self.keys = [dict(creds[s]) for s in creds.sections()]
         return self
 
+    @property
+    def log_path(self):
+        return os.path.join(self.data_dir, self.log_name)
+
     def read_log(self):
         try:
-            with open(os.path.join(self.data_dir, "serve.log"), "rb") as f:
+            with open(self.log_path, "rb") as f:
                 return f.read().decode(errors="replace")[-4000:]
         except OSError:
             return ""
@@ -186,7 +201,7 @@ class Server:
         undefined behaviour on its stderr, which goes to serve.log: a report fails the
         test that ran the server, even though the process itself was stopped by us."""
         try:
-            with open(os.path.join(self.data_dir, "serve.log"), "rb") as f:
+            with open(self.log_path, "rb") as f:
                 text = f.read().decode(errors="replace")
         except OSError:
             return

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The instance side of the work leases (dd/lease.h): the heartbeat, a one-thread
+ * dd_workers pool that claims nothing and, each time it wakes (every third of the lease
+ * duration), renews every lease of the instance in one statement and, once a minute,
+ * purges leases expired for long; and the take / hold / drop calls the engines use. The
+ * SQL is src/store/dd_store_lease.c.
+ */
+#include <stdlib.h>
+
+#include "base/dd_workers.h"
+#include "dd/lease.h"
+#include "dd/store.h"
+#include "store/dd_store_lease.h"
+
+struct dd_lease_keeper {
+	struct dd_service *svc;
+	struct dd_workers *pool;
+	int64_t last_purge;
+};
+
+static int hb_claim(struct dd_workers *w, void *ud, void **job)
+{
+	(void)w;
+	(void)ud;
+	(void)job;
+	return 0;
+}
+
+static int hb_run(struct dd_workers *w, void *ud, void *job)
+{
+	(void)w;
+	(void)ud;
+	(void)job;
+	return 0;
+}
+
+static void hb_idle(struct dd_workers *w, void *ud)
+{
+	(void)w;
+	struct dd_lease_keeper *k = ud;
+	struct dd_service *svc = k->svc;
+	struct dd_db *db = dd_store_db(svc->store);
+	if (!db || dd_db_begin_write(db))
+		return;
+	int64_t now = dd_time_now_ms(), n = 0;
+	int rc = dd_store_lease_renew_owner(db, svc->instance_id, now + svc->lease_ms, &n);
+	if (!rc && now - k->last_purge > 60000) {
+		rc = dd_store_lease_purge(db, now - 10 * svc->lease_ms - 60000);
+		k->last_purge = now;
+	}
+	if (rc || dd_db_commit(db)) {
+		dd_db_rollback(db);
+		dd_log_warn("lease: instance %s could not renew its leases", svc->instance_id);
+		return;
+	}
+	if (n)
+		dd_log_debug("lease: instance %s renewed %lld lease(s)", svc->instance_id, (long long)n);
+}
+
+int dd_lease_start(struct dd_service *svc)
+{
+	struct dd_lease_keeper *k = calloc(1, sizeof *k);
+	if (!k)
+		return DD_ENOMEM;
+	k->svc = svc;
+	int64_t every = svc->lease_ms / 3;
+	const struct dd_workers_config cfg = {
+		.name = "lease-heartbeat", .nthreads = 1, .idle_ms = every > 100 ? every : 100,
+		.claim = hb_claim, .run = hb_run, .idle = hb_idle, .ud = k,
+	};
+	int rc = dd_workers_start(&cfg, &k->pool);
+	if (rc) {
+		free(k);
+		return rc;
+	}
+	svc->lease_keeper = k;
+	dd_log_info("lease: instance %s, leases of %lld ms", svc->instance_id, (long long)svc->lease_ms);
+	return 0;
+}
+
+void dd_lease_stop(struct dd_service *svc)
+{
+	if (!svc->lease_keeper)
+		return;
+	dd_workers_stop(svc->lease_keeper->pool);
+	free(svc->lease_keeper);
+	svc->lease_keeper = NULL;
+	struct dd_db *db = dd_store_db(svc->store);
+	if (!db || dd_db_begin_write(db))
+		return;
+	/* expiring now hands the units to the other instances at once */
+	if (dd_store_lease_renew_owner(db, svc->instance_id, 0, NULL) || dd_db_commit(db))
+		dd_db_rollback(db);
+}
+
+bool dd_lease_take(struct dd_service *svc, struct dd_db *db, const char *kind, const char *unit)
+{
+	if (dd_db_begin_write(db))
+		return false;
+	int64_t now = dd_time_now_ms();
+	bool got = false;
+	if (dd_store_lease_acquire(db, kind, unit, svc->instance_id, now, now + svc->lease_ms, &got) || dd_db_commit(db)) {
+		dd_db_rollback(db);
+		return false;
+	}
+	return got;
+}
+
+int dd_lease_hold(struct dd_service *svc, struct dd_db *db, const char *kind, const char *unit, bool *held)
+{
+	return dd_store_lease_hold(db, kind, unit, svc->instance_id, dd_time_now_ms() + svc->lease_ms, held);
+}
+
+void dd_lease_drop(struct dd_service *svc, struct dd_db *db, const char *kind, const char *unit)
+{
+	if (dd_db_begin_write(db))
+		return;
+	if (dd_store_lease_release(db, kind, unit, svc->instance_id) || dd_db_commit(db))
+		dd_db_rollback(db);
+}
+
+struct others {
+	int (*fn)(const char *unit, void *ud);
+	void *ud;
+};
+
+static int others_visit(const char *unit, const char *owner, int64_t expires_ms, void *ud)
+{
+	(void)owner;
+	(void)expires_ms;
+	struct others *o = ud;
+	return o->fn(unit, o->ud);
+}
+
+int dd_lease_others(struct dd_service *svc, struct dd_db *db, const char *kind, int (*fn)(const char *unit, void *ud),
+		    void *ud)
+{
+	struct others o = { fn, ud };
+	return dd_store_lease_others(db, kind, svc->instance_id, dd_time_now_ms(), others_visit, &o);
+}

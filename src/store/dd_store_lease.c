@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * dd_store_lease.h over the work_leases table. Taking a lease is one upsert whose
+ * conditional DO UPDATE only fires on an expired or own row, so two instances racing for
+ * a unit cannot both get it: the store orders their writes and the loser's update finds
+ * the winner's live lease. Written in the SQL SQLite and PostgreSQL share.
+ */
+#include "store/dd_store_int.h"
+#include "store/dd_store_lease.h"
+
+int dd_store_lease_acquire(struct dd_db *db, const char *kind, const char *unit, const char *owner, int64_t now_ms,
+			   int64_t expires_ms, bool *got)
+{
+	*got = false;
+	struct dd_stmt *st = dd_db_stmt(db, "INSERT INTO work_leases(kind, unit, owner, expires_ms) VALUES (?1, ?2, ?3, ?5)"
+					  " ON CONFLICT(kind, unit) DO UPDATE SET owner = excluded.owner,"
+					  " expires_ms = excluded.expires_ms"
+					  " WHERE work_leases.owner = excluded.owner OR work_leases.expires_ms < ?4");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, kind);
+	dd_bind_text(st, 2, unit);
+	dd_bind_text(st, 3, owner);
+	dd_bind_int64(st, 4, now_ms);
+	dd_bind_int64(st, 5, expires_ms);
+	if (dd_step_done(st))
+		return DD_EIO;
+	*got = dd_db_changes(db) == 1;
+	return 0;
+}
+
+int dd_store_lease_hold(struct dd_db *db, const char *kind, const char *unit, const char *owner, int64_t expires_ms,
+			bool *held)
+{
+	*held = false;
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE work_leases SET expires_ms = ?4 WHERE kind = ?1 AND unit = ?2"
+					  " AND owner = ?3");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, kind);
+	dd_bind_text(st, 2, unit);
+	dd_bind_text(st, 3, owner);
+	dd_bind_int64(st, 4, expires_ms);
+	if (dd_step_done(st))
+		return DD_EIO;
+	*held = dd_db_changes(db) == 1;
+	return 0;
+}
+
+int dd_store_lease_renew_owner(struct dd_db *db, const char *owner, int64_t expires_ms, int64_t *n)
+{
+	struct dd_stmt *st = dd_db_stmt(db, "UPDATE work_leases SET expires_ms = ?2 WHERE owner = ?1");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, owner);
+	dd_bind_int64(st, 2, expires_ms);
+	if (dd_step_done(st))
+		return DD_EIO;
+	if (n)
+		*n = dd_db_changes(db);
+	return 0;
+}
+
+int dd_store_lease_release(struct dd_db *db, const char *kind, const char *unit, const char *owner)
+{
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM work_leases WHERE kind = ?1 AND unit = ?2 AND owner = ?3");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, kind);
+	dd_bind_text(st, 2, unit);
+	dd_bind_text(st, 3, owner);
+	return dd_step_done(st) ? DD_EIO : 0;
+}
+
+int dd_store_lease_others(struct dd_db *db, const char *kind, const char *owner, int64_t now_ms, dd_store_lease_fn fn,
+			  void *ud)
+{
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT unit, owner, expires_ms FROM work_leases WHERE kind = ?1"
+					  " AND owner <> ?2 AND expires_ms >= ?3");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, kind);
+	dd_bind_text(st, 2, owner);
+	dd_bind_int64(st, 3, now_ms);
+	int rc, ret = 0;
+	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW)
+		if ((ret = fn(dd_col_text(st, 0), dd_col_text(st, 1), dd_col_int64(st, 2), ud)))
+			break;
+	dd_stmt_reset(st);
+	if (ret)
+		return ret;
+	return rc == DD_STMT_DONE ? 0 : DD_EIO;
+}
+
+int dd_store_lease_purge(struct dd_db *db, int64_t before_ms)
+{
+	struct dd_stmt *st = dd_db_stmt(db, "DELETE FROM work_leases WHERE expires_ms < ?1");
+	if (!st)
+		return DD_EIO;
+	dd_bind_int64(st, 1, before_ms);
+	return dd_step_done(st) ? DD_EIO : 0;
+}
