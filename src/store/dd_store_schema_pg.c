@@ -399,6 +399,38 @@ static const char m012_jobs[] =
 static const char m013_cert_crl_urls[] =
 	"CREATE INDEX certificates_crl_urls ON certificates(account_region, crl_urls, status) WHERE crl_urls <> '[]';";
 
+/* Several `serve` instances on one store (issue 13): the leases of claimable background
+ * work (audit tasks, mitigation tasks: dd_store_lease.c), the lease of an SNS delivery in
+ * flight on its outbox row, and the delivery key that makes a notification queued twice
+ * (a unit finished twice after a lease race) one row. */
+static const char m014_leases[] =
+	"CREATE TABLE work_leases(kind dd_text NOT NULL, unit dd_text NOT NULL, owner dd_text NOT NULL,"
+	" expires_ms BIGINT NOT NULL, PRIMARY KEY(kind, unit));"
+	"CREATE INDEX work_leases_owner ON work_leases(owner);"
+	"ALTER TABLE sns_outbox ADD COLUMN lease_owner dd_text;"
+	"ALTER TABLE sns_outbox ADD COLUMN lease_until BIGINT;"
+	"ALTER TABLE sns_outbox ADD COLUMN delivery_key dd_text;"
+	"CREATE UNIQUE INDEX sns_outbox_delivery ON sns_outbox(account, subscription_arn, delivery_key);";
+
+/* Audit shards (issue 13): a task's device-certificate checks split by certificate id
+ * range into shards any instance may run (the other checks run in shard 0); each shard's
+ * result of a check is kept until every shard has one, then summed into audit_task_checks.
+ * A finding records its shard, so a shard resumed after a crash deletes only its own. */
+static const char m015_audit_shards[] =
+	"CREATE TABLE audit_shards(account_region dd_text NOT NULL, task_id dd_text NOT NULL, shard BIGINT NOT NULL,"
+	" lo dd_text NOT NULL, hi dd_text, status dd_text NOT NULL, PRIMARY KEY(account_region, task_id, shard));"
+	"CREATE TABLE audit_shard_checks(account_region dd_text NOT NULL, task_id dd_text NOT NULL, check_name dd_text NOT NULL,"
+	" shard BIGINT NOT NULL, status dd_text NOT NULL, total BIGINT NOT NULL, noncompliant BIGINT NOT NULL,"
+	" suppressed BIGINT NOT NULL, error_code dd_text, message dd_text,"
+	" PRIMARY KEY(account_region, task_id, check_name, shard));"
+	"ALTER TABLE audit_findings ADD COLUMN shard BIGINT NOT NULL DEFAULT 0;";
+
+/* A shard resumed after a crash deletes its own partial findings of a check: the task's
+ * findings index gains the shard, so that delete seeks instead of scanning every shard's. */
+static const char m016_findings_shard_index[] =
+	"DROP INDEX audit_findings_task;"
+	"CREATE INDEX audit_findings_task ON audit_findings(account_region, task_id, check_name, shard);";
+
 const char *const dd_store_pg_migrations[] = {
 	m001_registry,
 	m002_iam_sns_cognito,
@@ -413,5 +445,8 @@ const char *const dd_store_pg_migrations[] = {
 	m011_rules_domains,
 	m012_jobs,
 	m013_cert_crl_urls,
+	m014_leases,
+	m015_audit_shards,
+	m016_findings_shard_index,
 };
 const int dd_store_pg_nmigrations = sizeof dd_store_pg_migrations / sizeof dd_store_pg_migrations[0];
