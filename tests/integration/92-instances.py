@@ -400,9 +400,8 @@ class TwoBrokersTest(BrokerFixture):
                         (self.events("fan-a"), self.events("fan-b")))
         self.assertEqual([e[1] for e in self.events("fan-a")], [c.id, c.id])
         self.assertEqual([e[1] for e in self.events("fan-b")], [d.id, d.id])
-        with self.db() as conn:
-            seqs = [r[0] for r in conn.execute(
-                "SELECT seq FROM connection_events WHERE client_id IN ('fan-a', 'fan-b')")]
+        seqs = [r[0] for r in ddserver.query(
+            self.srv.data_dir, "SELECT seq FROM connection_events WHERE client_id IN ('fan-a', 'fan-b')")]
         self.assertEqual(len(seqs), 4)
         self.assertEqual(len(set(seqs)), 4, "connection event ids collide between the brokers")
 
