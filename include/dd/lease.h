@@ -23,8 +23,12 @@ int dd_lease_start(struct dd_service *svc) DD_MUST_CHECK;
  * another instance takes their units at once). */
 void dd_lease_stop(struct dd_service *svc);
 /* Takes the lease of (kind, unit) in a write transaction of its own; true when this
- * instance holds it now. */
-bool dd_lease_take(struct dd_service *svc, struct dd_db *db, const char *kind, const char *unit);
+ * instance holds it now. With wanted, the unit is taken only if wanted(db, ud) answers 1
+ * in that same transaction: the unit may have been picked from a read made before another
+ * instance finished it and let its lease go (it finishes, then drops the lease), and this
+ * re-reads its state after the lease is ours. */
+bool dd_lease_take(struct dd_service *svc, struct dd_db *db, const char *kind, const char *unit,
+		   int (*wanted)(struct dd_db *db, void *ud), void *ud);
 /* In the caller's write transaction: is the lease still this instance's? (also renews
  * it). 0 with *held, or DD_EIO. */
 int dd_lease_hold(struct dd_service *svc, struct dd_db *db, const char *kind, const char *unit, bool *held) DD_MUST_CHECK;

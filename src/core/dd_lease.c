@@ -94,13 +94,16 @@ void dd_lease_stop(struct dd_service *svc)
 		dd_db_rollback(db);
 }
 
-bool dd_lease_take(struct dd_service *svc, struct dd_db *db, const char *kind, const char *unit)
+bool dd_lease_take(struct dd_service *svc, struct dd_db *db, const char *kind, const char *unit,
+		   int (*wanted)(struct dd_db *db, void *ud), void *ud)
 {
 	if (dd_db_begin_write(db))
 		return false;
 	int64_t now = dd_time_now_ms();
 	bool got = false;
-	if (dd_store_lease_acquire(db, kind, unit, svc->instance_id, now, now + svc->lease_ms, &got) || dd_db_commit(db)) {
+	if (dd_store_lease_acquire(db, kind, unit, svc->instance_id, now, now + svc->lease_ms, &got) ||
+	    (got && wanted && wanted(db, ud) != 1) || dd_db_commit(db)) {
+		/* the acquisition is undone with the rest */
 		dd_db_rollback(db);
 		return false;
 	}

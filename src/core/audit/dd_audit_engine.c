@@ -1394,6 +1394,41 @@ static int shard0(const struct dd_store_audit_shard *s, void *ud)
 	return 0;
 }
 
+static int task_in_progress(const struct dd_store_audit_task *t, void *ud)
+{
+	*(bool *)ud = strcmp(t->status, "IN_PROGRESS") == 0;
+	return 0;
+}
+
+struct shard_state {
+	int shard;
+	bool done;
+};
+
+static int shard_done(const struct dd_store_audit_shard *s, void *ud)
+{
+	struct shard_state *st = ud;
+	if (s->shard == st->shard)
+		st->done = strcmp(s->status, "DONE") == 0;
+	return 0;
+}
+
+/* The picked task is still IN_PROGRESS and its shard not DONE (read in the lease's
+ * transaction, after another instance may have finished it and let the lease go). */
+static int shard_wanted(struct dd_db *db, void *ud)
+{
+	const struct task_job *t = ud;
+	bool running = false;
+	if (dd_store_audit_task_get(db, t->account_region, t->task, task_in_progress, &running) || !running)
+		return 0;
+	if (t->plan)
+		return 1;
+	struct shard_state st = { t->shard, false };
+	if (dd_store_audit_shards_list(db, t->account_region, t->task, shard_done, &st))
+		return 0;
+	return !st.done;
+}
+
 static int task_claim(struct dd_workers *w, void *ud, void **job)
 {
 	struct dd_audit_engine *e = ud;
@@ -1413,7 +1448,7 @@ static int task_claim(struct dd_workers *w, void *ud, void **job)
 			free(t);
 			return 0;
 		}
-		if (dd_lease_take(e->svc, db, "audit", t->key))
+		if (dd_lease_take(e->svc, db, "audit", t->key, shard_wanted, t))
 			break;
 		unclaim(e, t->key);
 	}

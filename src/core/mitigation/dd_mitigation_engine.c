@@ -837,6 +837,16 @@ static int pick_task(const char *account_region, const char *task_id, void *ud)
 	return 1;
 }
 
+/* The picked task is still IN_PROGRESS (read in the lease's transaction). */
+static int task_wanted(struct dd_db *db, void *ud)
+{
+	const struct job *j = ud;
+	char status[32];
+	if (dd_store_mitigation_task_status(db, j->account_region, j->task, status, sizeof status))
+		return 0;
+	return strcmp(status, "IN_PROGRESS") == 0;
+}
+
 static int m_claim(struct dd_workers *w, void *ud, void **out)
 {
 	(void)w;
@@ -864,7 +874,7 @@ static int m_claim(struct dd_workers *w, void *ud, void **out)
 		json_decref(p.others);
 		if (rc != 1)
 			break;
-		if (dd_lease_take(e->svc, db, "mitigation", j->key))
+		if (dd_lease_take(e->svc, db, "mitigation", j->key, task_wanted, j))
 			break;
 		rc = 0;
 	}
