@@ -303,7 +303,10 @@ static int cmd_crl(int argc, char **argv)
 	return status;
 }
 
-static int cmd_certs(int argc, char **argv)
+/* A command `iotdefender CMD SUB --data-dir DIR` (the only form of certs and iam-key):
+ * -1 with *dir set to go on, else the exit status (help, usage errors, no store). */
+static int data_dir_command(int argc, char **argv, const char *cmd, const char *sub, void (*usage)(FILE *f),
+			    const char **dir)
 {
 	static const struct option opts[] = {
 		{ "data-dir", required_argument, NULL, 'd' },
@@ -311,32 +314,41 @@ static int cmd_certs(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	if (argc < 3 || strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0) {
-		usage_certs(argc < 3 ? stderr : stdout);
+		usage(argc < 3 ? stderr : stdout);
 		return argc < 3 ? 2 : 0;
 	}
-	if (strcmp(argv[2], "backfill") != 0) {
-		fprintf(stderr, "iotdefender: unknown certs command '%s'\n", argv[2]);
-		usage_certs(stderr);
+	if (strcmp(argv[2], sub) != 0) {
+		fprintf(stderr, "iotdefender: unknown %s command '%s'\n", cmd, argv[2]);
+		usage(stderr);
 		return 2;
 	}
-	const char *dir = NULL;
+	*dir = NULL;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc - 2, argv + 2, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'h': usage_certs(stdout); return 0;
-		default: usage_certs(stderr); return 2;
+		case 'd': *dir = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
 		}
 	}
-	if (!dir || optind != argc - 2) {
-		fprintf(stderr, "iotdefender: certs backfill needs --data-dir and nothing else\n");
+	if (!*dir || optind != argc - 2) {
+		fprintf(stderr, "iotdefender: %s %s needs --data-dir and nothing else\n", cmd, sub);
 		return 2;
 	}
-	if (!store_exists(dir)) {
-		fprintf(stderr, "iotdefender: %s has no iotdefender store\n", dir);
+	if (!store_exists(*dir)) {
+		fprintf(stderr, "iotdefender: %s has no iotdefender store\n", *dir);
 		return 1;
 	}
+	return -1;
+}
+
+static int cmd_certs(int argc, char **argv)
+{
+	const char *dir;
+	int status = data_dir_command(argc, argv, "certs", "backfill", usage_certs, &dir);
+	if (status >= 0)
+		return status;
 	size_t n = 0;
 	if (refresh_verdicts(dir, &n)) {
 		fprintf(stderr, "iotdefender: backfill failed\n");
@@ -365,38 +377,10 @@ static void usage_iam_key(FILE *f)
 
 static int cmd_iam_key(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "data-dir", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	if (argc < 3 || strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0) {
-		usage_iam_key(argc < 3 ? stderr : stdout);
-		return argc < 3 ? 2 : 0;
-	}
-	if (strcmp(argv[2], "rotate") != 0) {
-		fprintf(stderr, "iotdefender: unknown iam-key command '%s'\n", argv[2]);
-		usage_iam_key(stderr);
-		return 2;
-	}
-	const char *dir = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc - 2, argv + 2, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'h': usage_iam_key(stdout); return 0;
-		default: usage_iam_key(stderr); return 2;
-		}
-	}
-	if (!dir || optind != argc - 2) {
-		fprintf(stderr, "iotdefender: iam-key rotate needs --data-dir and nothing else\n");
-		return 2;
-	}
-	if (!store_exists(dir)) {
-		fprintf(stderr, "iotdefender: %s has no iotdefender store\n", dir);
-		return 1;
-	}
+	const char *dir;
+	int status = data_dir_command(argc, argv, "iam-key", "rotate", usage_iam_key, &dir);
+	if (status >= 0)
+		return status;
 	char err[1024] = "";
 	struct dd_dirlock *lock = NULL;
 	if (dd_dirlock_acquire(dir, &lock, err, sizeof err)) {
