@@ -143,19 +143,22 @@ int dd_store_outbox_fail(struct dd_db *db, int64_t id, const char *owner, int64_
 	return settle(db, id, owner, "FAILED", now_ms, now_ms, error);
 }
 
-int dd_store_outbox_requeue_inflight(struct dd_db *db, int64_t now_ms, int64_t *requeued)
+/* Runs one requeueing UPDATE (?1 the time, ?2 the owner when given) in a write
+ * transaction of its own; *changed the rows it requeued. */
+static int requeue(struct dd_db *db, const char *sql, int64_t now_ms, const char *owner, int64_t *changed)
 {
-	if (requeued)
-		*requeued = 0;
+	if (changed)
+		*changed = 0;
 	if (dd_db_begin_write(db))
 		return DD_EIO;
-	struct dd_stmt *st = dd_db_stmt(db, "UPDATE sns_outbox SET status = 'PENDING', next_at = ?1, lease_owner = NULL,"
-					  " lease_until = NULL WHERE status = 'INFLIGHT' AND coalesce(lease_until, 0) < ?1");
+	struct dd_stmt *st = dd_db_stmt(db, sql);
 	if (!st) {
 		dd_db_rollback(db);
 		return DD_EIO;
 	}
 	dd_bind_int64(st, 1, now_ms);
+	if (owner)
+		dd_bind_text(st, 2, owner);
 	if (dd_step_done(st)) {
 		dd_db_rollback(db);
 		return DD_EIO;
@@ -163,35 +166,25 @@ int dd_store_outbox_requeue_inflight(struct dd_db *db, int64_t now_ms, int64_t *
 	int64_t n = dd_db_changes(db);
 	if (dd_db_commit(db))
 		return DD_EIO;
-	if (requeued)
-		*requeued = n;
+	if (changed)
+		*changed = n;
 	return 0;
+}
+
+int dd_store_outbox_requeue_inflight(struct dd_db *db, int64_t now_ms, int64_t *requeued)
+{
+	return requeue(db,
+		       "UPDATE sns_outbox SET status = 'PENDING', next_at = ?1, lease_owner = NULL,"
+		       " lease_until = NULL WHERE status = 'INFLIGHT' AND coalesce(lease_until, 0) < ?1",
+		       now_ms, NULL, requeued);
 }
 
 int dd_store_outbox_release_owner(struct dd_db *db, const char *owner, int64_t now_ms, int64_t *released)
 {
-	if (released)
-		*released = 0;
-	if (dd_db_begin_write(db))
-		return DD_EIO;
-	struct dd_stmt *st = dd_db_stmt(db, "UPDATE sns_outbox SET status = 'PENDING', next_at = ?2, lease_owner = NULL,"
-					  " lease_until = NULL WHERE status = 'INFLIGHT' AND lease_owner = ?1");
-	if (!st) {
-		dd_db_rollback(db);
-		return DD_EIO;
-	}
-	dd_bind_text(st, 1, owner);
-	dd_bind_int64(st, 2, now_ms);
-	if (dd_step_done(st)) {
-		dd_db_rollback(db);
-		return DD_EIO;
-	}
-	int64_t n = dd_db_changes(db);
-	if (dd_db_commit(db))
-		return DD_EIO;
-	if (released)
-		*released = n;
-	return 0;
+	return requeue(db,
+		       "UPDATE sns_outbox SET status = 'PENDING', next_at = ?1, lease_owner = NULL,"
+		       " lease_until = NULL WHERE status = 'INFLIGHT' AND lease_owner = ?2",
+		       now_ms, owner, released);
 }
 
 int dd_store_outbox_counts(struct dd_db *db, struct dd_store_outbox_counts *out)
