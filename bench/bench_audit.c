@@ -258,7 +258,14 @@ static void *events_thread(void *arg)
 	exec_or_die(h, "PRAGMA journal_mode=OFF");
 	exec_or_die(h, "PRAGMA synchronous=OFF");
 	exec_or_die(h, "PRAGMA cache_size=-131072");
-	exec_or_die(h, j->table_sql);
+	/* the side table without AUTOINCREMENT: that keyword costs a write of sqlite_sequence
+	 * per INSERT statement, and the copy into the store's table sets the sequence once */
+	char *side_sql = strdup(j->table_sql);
+	char *autoinc = side_sql ? strstr(side_sql, " AUTOINCREMENT") : NULL;
+	if (autoinc)
+		memmove(autoinc, autoinc + 14, strlen(autoinc + 14) + 1);
+	exec_or_die(h, side_sql ? side_sql : j->table_sql);
+	free(side_sql);
 	exec_or_die(h, "BEGIN");
 	sqlite3_stmt *est = prep(h, "INSERT INTO connection_events(account_region, event, client_id, certificate_id, ts, source_ip, reason)"
 				    " VALUES (?1, ?2, ?3, ?4, ?5, '10.0.0.1', ?6)");
