@@ -154,9 +154,12 @@ class SnsTest(unittest.TestCase):
         sub = Subscriber().start()
         port = sub.port
         workers = 4
+        # a delivery in flight at the kill stays leased to the dead instance for the delivery
+        # timeout plus the lease (32 s by default, longer than the wait below): a short lease
+        args = ddserver.LOCAL_OUTBOUND + ["--lease-seconds", "3"]
         try:
             with env(IOTDEFENDER_SNS_WORKERS=workers, IOTDEFENDER_SNS_MAX_ATTEMPTS=1000, **FAST):
-                srv = Server(data_dir=data_dir, extra_args=ddserver.LOCAL_OUTBOUND).start()
+                srv = Server(data_dir=data_dir, extra_args=args).start()
                 try:
                     sns = srv.client("sns")
                     topic = sns.create_topic(Name="durable")["TopicArn"]
@@ -176,7 +179,7 @@ class SnsTest(unittest.TestCase):
                 # same port as a real deployment keeps, so the links in the queued messages stay valid
                 saved, ddserver.free_port = ddserver.free_port, lambda: old_port
                 try:
-                    srv = Server(data_dir=data_dir, extra_args=ddserver.LOCAL_OUTBOUND).start()
+                    srv = Server(data_dir=data_dir, extra_args=args).start()
                 finally:
                     ddserver.free_port = saved
                 try:
