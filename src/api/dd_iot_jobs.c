@@ -467,14 +467,39 @@ static int get_job_document(struct dd_ctx *c, json_t *in, json_t **out)
 	return 0;
 }
 
-struct job_page {
+/* One page of a Jobs listing. Every one of them pages with nextToken and maxResults (1 to
+ * 250, 250 when absent); the store listing is asked for one row more than the page, which
+ * dd__page_take counts as the sign of a next page. */
+struct jobs_page {
 	struct dd__page pg;
 	struct dd_ctx *c;
+	bool for_thing; /* executions of one thing: keyed by job id, not thing name */
+	char after[256]; /* the last key of the previous page, "" for the first */
 };
+
+/* Reads the page parameters of in into p; 0, or fails c with InvalidRequestException. */
+static int page_open(struct dd_ctx *c, json_t *in, struct jobs_page *p)
+{
+	*p = (struct jobs_page){ .c = c };
+	return dd__page(c, in, "nextToken", "maxResults", 250, 250, p->after, sizeof p->after, &p->pg.size);
+}
+
+/* Starts p's items array; returns how many rows to ask the store for. */
+static int page_rows(struct jobs_page *p)
+{
+	dd__page_start(&p->pg, json_array(), p->pg.size);
+	return p->pg.size + 1;
+}
+
+/* Replies {member: items} with the next token, or fails c when rc is an error. */
+static int page_reply(struct jobs_page *p, int rc, const char *member, json_t **out)
+{
+	return dd__page_reply(p->c, &p->pg, rc, member, "nextToken", out);
+}
 
 static int job_item(void *ud, const struct dd_store_jobs_row *r)
 {
-	struct job_page *jp = ud;
+	struct jobs_page *jp = ud;
 	if (!dd__page_take(&jp->pg, r->job_id))
 		return 0;
 	json_t *o = json_pack("{s:o, s:s, s:s, s:s, s:o, s:o, s:b}", "jobArn", dd__arn(jp->c, "job/%s", r->job_id), "jobId",
@@ -492,9 +517,8 @@ static int job_item(void *ud, const struct dd_store_jobs_row *r)
 
 static int list_jobs(struct dd_ctx *c, json_t *in, json_t **out)
 {
-	char after[256];
-	int size;
-	if (dd__page(c, in, "nextToken", "maxResults", 250, 250, after, sizeof after, &size))
+	struct jobs_page p;
+	if (page_open(c, in, &p))
 		return c->err;
 	struct dd_store_jobs_filter f = {
 		.status = dd__str(in, "status"),
@@ -504,10 +528,8 @@ static int list_jobs(struct dd_ctx *c, json_t *in, json_t **out)
 		.namespace_id = dd__str(in, "namespaceId"),
 		.now_ms = c->now_ms,
 	};
-	struct job_page jp = { .c = c };
-	dd__page_start(&jp.pg, json_array(), size);
-	int rc = dd_store_jobs_list(c->db, c->account_region, &f, after, size + 1, job_item, &jp);
-	return dd__page_reply(c, &jp.pg, rc, "jobs", "nextToken", out);
+	int rc = dd_store_jobs_list(c->db, c->account_region, &f, p.after, page_rows(&p), job_item, &p);
+	return page_reply(&p, rc, "jobs", out);
 }
 
 static int update_job(struct dd_ctx *c, json_t *in, json_t **out)
@@ -626,15 +648,9 @@ static json_t *exec_summary(const struct dd_store_jobs_exec_row *r)
 	return o;
 }
 
-struct exec_page {
-	struct dd__page pg;
-	struct dd_ctx *c;
-	bool for_thing;
-};
-
 static int exec_item(void *ud, const struct dd_store_jobs_exec_row *r)
 {
-	struct exec_page *ep = ud;
+	struct jobs_page *ep = ud;
 	if (!dd__page_take(&ep->pg, ep->for_thing ? r->job_id : r->thing_name))
 		return 0;
 	json_t *o = ep->for_thing
@@ -654,35 +670,32 @@ static int noop_job(void *ud, const struct dd_store_jobs_row *r)
 static int list_job_executions_for_job(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *id = dd__str(in, "jobId");
-	char after[256];
-	int size;
-	if (dd__page(c, in, "nextToken", "maxResults", 250, 250, after, sizeof after, &size))
+	struct jobs_page p;
+	if (page_open(c, in, &p))
 		return c->err;
 	int rc = dd_store_jobs_get(c->db, c->account_region, id, noop_job, NULL);
 	if (rc == DD_ENOTFOUND)
 		return job_missing(c, id);
 	if (rc)
 		return dd__db_fail(c);
-	struct exec_page ep = { .c = c };
-	dd__page_start(&ep.pg, json_array(), size);
-	rc = dd_store_jobs_exec_list_job(c->db, c->account_region, id, dd__str(in, "status"), after, size + 1, exec_item, &ep);
-	return dd__page_reply(c, &ep.pg, rc, "executionSummaries", "nextToken", out);
+	rc = dd_store_jobs_exec_list_job(c->db, c->account_region, id, dd__str(in, "status"), p.after, page_rows(&p),
+					 exec_item, &p);
+	return page_reply(&p, rc, "executionSummaries", out);
 }
 
 static int list_job_executions_for_thing(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *thing = dd__str(in, "thingName");
-	char after[256];
-	int size;
-	if (dd__page(c, in, "nextToken", "maxResults", 250, 250, after, sizeof after, &size))
+	struct jobs_page p;
+	if (page_open(c, in, &p))
 		return c->err;
 	if (!dd__thing_exists(c, thing))
 		return dd_fail(c, DD_ENOTFOUND, "ResourceNotFoundException", "Thing %s cannot be found.", thing);
-	struct exec_page ep = { .c = c, .for_thing = true };
-	dd__page_start(&ep.pg, json_array(), size);
+	p.for_thing = true;
 	int rc = dd_store_jobs_exec_list_thing(c->db, c->account_region, thing, dd__str(in, "status"),
-					       dd__str(in, "namespaceId"), dd__str(in, "jobId"), after, size + 1, exec_item, &ep);
-	return dd__page_reply(c, &ep.pg, rc, "executionSummaries", "nextToken", out);
+					       dd__str(in, "namespaceId"), dd__str(in, "jobId"), p.after, page_rows(&p),
+					       exec_item, &p);
+	return page_reply(&p, rc, "executionSummaries", out);
 }
 
 struct exec_read {
@@ -912,14 +925,9 @@ static int describe_job_template(struct dd_ctx *c, json_t *in, json_t **out)
 	return 0;
 }
 
-struct template_page {
-	struct dd__page pg;
-	struct dd_ctx *c;
-};
-
 static int template_item(void *ud, const struct dd_store_jobs_template_row *r)
 {
-	struct template_page *tp = ud;
+	struct jobs_page *tp = ud;
 	if (!dd__page_take(&tp->pg, r->template_id))
 		return 0;
 	json_t *o = json_pack("{s:o, s:s, s:o}", "jobTemplateArn", dd__arn(tp->c, "jobtemplate/%s", r->template_id),
@@ -931,14 +939,11 @@ static int template_item(void *ud, const struct dd_store_jobs_template_row *r)
 
 static int list_job_templates(struct dd_ctx *c, json_t *in, json_t **out)
 {
-	char after[256];
-	int size;
-	if (dd__page(c, in, "nextToken", "maxResults", 250, 250, after, sizeof after, &size))
+	struct jobs_page p;
+	if (page_open(c, in, &p))
 		return c->err;
-	struct template_page tp = { .c = c };
-	dd__page_start(&tp.pg, json_array(), size);
-	int rc = dd_store_jobs_template_list(c->db, c->account_region, after, size + 1, template_item, &tp);
-	return dd__page_reply(c, &tp.pg, rc, "jobTemplates", "nextToken", out);
+	int rc = dd_store_jobs_template_list(c->db, c->account_region, p.after, page_rows(&p), template_item, &p);
+	return page_reply(&p, rc, "jobTemplates", out);
 }
 
 static int delete_job_template(struct dd_ctx *c, json_t *in, json_t **out)
@@ -962,9 +967,8 @@ static int delete_job_template(struct dd_ctx *c, json_t *in, json_t **out)
 /* AWS-managed templates: this server has none. */
 static int list_managed_job_templates(struct dd_ctx *c, json_t *in, json_t **out)
 {
-	char after[256];
-	int size;
-	if (dd__page(c, in, "nextToken", "maxResults", 250, 250, after, sizeof after, &size))
+	struct jobs_page p;
+	if (page_open(c, in, &p))
 		return c->err;
 	*out = json_pack("{s:[]}", "managedJobTemplates");
 	return 0;

@@ -28,6 +28,13 @@ struct route {
 	int literals;
 };
 
+/* An entry of a model's route index: the route's first path segment (empty for "/"),
+ * and its position in routes. */
+struct seg_key {
+	const char *seg;
+	int pos;
+};
+
 struct dd_model {
 	const char *service;
 	json_t *root;
@@ -37,6 +44,13 @@ struct dd_model {
 	struct route *routes;
 	int nroutes;
 	char *seg_store;
+	/* The route index (dd_model_route): the routes whose first segment is a literal,
+	 * sorted by that segment and position, so a request's candidates are one run found by
+	 * binary search; the routes whose first segment is a label are always tried. */
+	struct seg_key *index;
+	int nindex;
+	int *wild;
+	int nwild;
 };
 
 struct dd_model_op {
@@ -206,6 +220,32 @@ static int pattern_index(const char *pattern)
 
 /* ---- loading ----------------------------------------------------------------------- */
 
+static int seg_key_cmp(const void *a, const void *b)
+{
+	const struct seg_key *x = a, *y = b;
+	int c = strcmp(x->seg, y->seg);
+	return c ? c : x->pos - y->pos;
+}
+
+/* Builds m's route index over its loaded routes. */
+static int index_routes(struct dd_model *m)
+{
+	m->index = calloc((size_t)m->nroutes + 1, sizeof *m->index);
+	m->wild = calloc((size_t)m->nroutes + 1, sizeof *m->wild);
+	if (!m->index || !m->wild)
+		return DD_ENOMEM;
+	for (int i = 0; i < m->nroutes; i++) {
+		const struct route *r = &m->routes[i];
+		const char *seg = r->nseg ? r->seg[0] : "";
+		if (seg[0] == '{')
+			m->wild[m->nwild++] = i;
+		else
+			m->index[m->nindex++] = (struct seg_key){ seg, i };
+	}
+	qsort(m->index, (size_t)m->nindex, sizeof *m->index, seg_key_cmp);
+	return 0;
+}
+
 static int load_routes(struct dd_model *m)
 {
 	const char *name;
@@ -249,7 +289,7 @@ static int load_routes(struct dd_model *m)
 		}
 		m->nroutes++;
 	}
-	return 0;
+	return index_routes(m);
 }
 
 static void index_patterns(json_t *shapes)
@@ -302,7 +342,11 @@ void dd_models_free(void)
 		json_decref(models[i].root);
 		free(models[i].routes);
 		free(models[i].seg_store);
+		free(models[i].index);
+		free(models[i].wild);
 		models[i].nroutes = 0; /* load_routes appends from nroutes */
+		models[i].nindex = 0;
+		models[i].nwild = 0;
 	}
 	nmodels = 0;
 	for (int i = 0; i < npatterns; i++) {
@@ -368,6 +412,26 @@ static const struct dd_model *model_of(const struct dd_model_op *op)
 	return NULL;
 }
 
+/* Route r against the request's segments: sets *method_mismatch when the path matches
+ * under another method, and makes r *best when it matches and has more literal segments
+ * than *best, or as many and comes first in the table. */
+static void route_try(const struct route *r, const char *method, const char *const *segs, int nseg,
+		      const struct route **best, bool *method_mismatch)
+{
+	bool greedy = r->nseg > 0 && strstr(r->seg[r->nseg - 1], "+}") != NULL;
+	if (greedy ? nseg < r->nseg : nseg != r->nseg)
+		return;
+	for (int k = 0; k < r->nseg; k++)
+		if (r->seg[k][0] != '{' ? strcmp(r->seg[k], segs[k]) != 0 : segs[k][0] == '\0')
+			return;
+	if (strcmp(r->method, method) != 0) {
+		*method_mismatch = true;
+		return;
+	}
+	if (!*best || r->literals > (*best)->literals || (r->literals == (*best)->literals && r < *best))
+		*best = r;
+}
+
 const struct dd_model_op *dd_model_route(const struct dd_model *m, const char *method,
 					 const char *raw_path, json_t *labels,
 					 bool *method_mismatch)
@@ -392,28 +456,23 @@ const struct dd_model_op *dd_model_route(const struct dd_model *m, const char *m
 			break;
 		s = slash + 1;
 	}
-	const struct route *best = NULL;
-	for (int i = 0; i < m->nroutes; i++) {
-		const struct route *r = &m->routes[i];
-		bool greedy = r->nseg > 0 && strstr(r->seg[r->nseg - 1], "+}") != NULL;
-		if (greedy ? nseg < r->nseg : nseg != r->nseg)
-			continue;
-		bool ok = true;
-		for (int k = 0; k < r->nseg && ok; k++) {
-			if (r->seg[k][0] != '{')
-				ok = strcmp(r->seg[k], segs[k]) == 0;
-			else
-				ok = segs[k][0] != '\0';
-		}
-		if (!ok)
-			continue;
-		if (strcmp(r->method, method) != 0) {
-			*method_mismatch = true;
-			continue;
-		}
-		if (!best || r->literals > best->literals)
-			best = r;
+	/* The candidates: the routes whose literal first segment is the request's (a route
+	 * with another cannot match), then those whose first segment is a label. Under every
+	 * method, since a match under another one is a method mismatch. */
+	struct seg_key key = { nseg ? segs[0] : "", -1 };
+	int lo = 0, hi = m->nindex;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (seg_key_cmp(&m->index[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	const struct route *best = NULL;
+	for (int j = lo; j < m->nindex && strcmp(m->index[j].seg, key.seg) == 0; j++)
+		route_try(&m->routes[m->index[j].pos], method, segs, nseg, &best, method_mismatch);
+	for (int j = 0; j < m->nwild; j++)
+		route_try(&m->routes[m->wild[j]], method, segs, nseg, &best, method_mismatch);
 	if (!best)
 		return NULL;
 	*method_mismatch = false;

@@ -279,3 +279,20 @@ int dd_step_done(struct dd_stmt *st)
 	dd_stmt_reset(st);
 	return 0;
 }
+
+int dd_stmt_each(struct dd_stmt *st, dd_stmt_row_fn row, void *ctx, bool one)
+{
+	int r, rc = 0;
+	bool any = false;
+	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
+		any = true;
+		if ((rc = row(st, ctx)))
+			break;
+	}
+	dd_stmt_reset(st);
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	if (r != DD_STMT_DONE)
+		return DD_EIO;
+	return one && !any ? DD_ENOTFOUND : 0;
+}

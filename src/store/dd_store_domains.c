@@ -51,31 +51,25 @@ int dd_store_domains_insert(struct dd_db *db, const char *ar, const struct dd_st
 }
 
 /* columns: name, arn_id, config, status, service_type, domain_type, status_changed, created */
-static int rows_of(struct dd_stmt *st, dd_store_domains_fn fn, void *ud, bool one)
+struct domain_cb {
+	dd_store_domains_fn fn;
+	void *ud;
+};
+
+static int domain_row(struct dd_stmt *st, void *ctx)
 {
-	int r, rc = 0, n = 0;
-	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
-		struct dd_store_domains_row row = {
-			.name = dd_col_text(st, 0),
-			.arn_id = dd_col_text(st, 1),
-			.config = dd_col_text(st, 2),
-			.status = dd_col_text(st, 3),
-			.service_type = dd_col_text(st, 4),
-			.domain_type = dd_col_text(st, 5),
-			.status_changed = dd_col_int64(st, 6),
-			.created = dd_col_int64(st, 7),
-		};
-		n++;
-		rc = fn(ud, &row);
-		if (rc)
-			break;
-	}
-	dd_stmt_reset(st);
-	if (rc)
-		return rc > 0 ? 0 : rc;
-	if (r != DD_STMT_DONE)
-		return DD_EIO;
-	return one && n == 0 ? DD_ENOTFOUND : 0;
+	const struct domain_cb *c = ctx;
+	struct dd_store_domains_row row = {
+		.name = dd_col_text(st, 0),
+		.arn_id = dd_col_text(st, 1),
+		.config = dd_col_text(st, 2),
+		.status = dd_col_text(st, 3),
+		.service_type = dd_col_text(st, 4),
+		.domain_type = dd_col_text(st, 5),
+		.status_changed = dd_col_int64(st, 6),
+		.created = dd_col_int64(st, 7),
+	};
+	return c->fn(c->ud, &row);
 }
 
 int dd_store_domains_get(struct dd_db *db, const char *ar, const char *name, dd_store_domains_fn fn, void *ud)
@@ -86,7 +80,7 @@ int dd_store_domains_get(struct dd_db *db, const char *ar, const char *name, dd_
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, name);
-	return rows_of(st, fn, ud, true);
+	return dd_stmt_each(st, domain_row, &(struct domain_cb){ fn, ud }, true);
 }
 
 int dd_store_domains_list(struct dd_db *db, const char *ar, const char *after, const char *service_type, int limit,
@@ -101,7 +95,7 @@ int dd_store_domains_list(struct dd_db *db, const char *ar, const char *after, c
 	dd_bind_text(st, 2, after ? after : "");
 	dd_bind_text(st, 3, service_type);
 	dd_bind_int64(st, 4, limit);
-	return rows_of(st, fn, ud, false);
+	return dd_stmt_each(st, domain_row, &(struct domain_cb){ fn, ud }, false);
 }
 
 int dd_store_domains_update(struct dd_db *db, const char *ar, const char *name, const char *config, const char *status,

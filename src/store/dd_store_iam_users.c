@@ -81,19 +81,21 @@ static int write3(struct dd_db *db, const char *sql, const char *a1, const char 
 	return rc;
 }
 
+struct text_cb {
+	dd_store_iam_users_text_fn fn;
+	void *ud;
+};
+
+static int text_row(struct dd_stmt *st, void *ctx)
+{
+	const struct text_cb *c = ctx;
+	return c->fn(dd_col_text(st, 0), c->ud);
+}
+
 /* Steps st calling fn with column 0 text; resets st. */
 static int each_text(struct dd_stmt *st, dd_store_iam_users_text_fn fn, void *ud)
 {
-	int rc, r = 0;
-	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW) {
-		r = fn(dd_col_text(st, 0), ud);
-		if (r)
-			break;
-	}
-	dd_stmt_reset(st);
-	if (r)
-		return r < 0 ? r : 0;
-	return rc == DD_STMT_DONE ? 0 : DD_EIO;
+	return dd_stmt_each(st, text_row, &(struct text_cb){ fn, ud }, false);
 }
 
 /* Reads an entity row (name, id, path, created). */
@@ -105,20 +107,22 @@ static void entity_row(struct dd_stmt *st, struct dd_store_iam_users_entity *e)
 	e->created_ms = dd_col_int64(st, 3);
 }
 
+struct entity_cb {
+	dd_store_iam_users_entity_fn fn;
+	void *ud;
+};
+
+static int entity_each_row(struct dd_stmt *st, void *ctx)
+{
+	const struct entity_cb *c = ctx;
+	struct dd_store_iam_users_entity e;
+	entity_row(st, &e);
+	return c->fn(&e, c->ud);
+}
+
 static int each_entity(struct dd_stmt *st, dd_store_iam_users_entity_fn fn, void *ud)
 {
-	int rc, r = 0;
-	struct dd_store_iam_users_entity e;
-	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW) {
-		entity_row(st, &e);
-		r = fn(&e, ud);
-		if (r)
-			break;
-	}
-	dd_stmt_reset(st);
-	if (r)
-		return r < 0 ? r : 0;
-	return rc == DD_STMT_DONE ? 0 : DD_EIO;
+	return dd_stmt_each(st, entity_each_row, &(struct entity_cb){ fn, ud }, false);
 }
 
 int dd_store_iam_users_entity_get(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
@@ -270,6 +274,17 @@ int dd_store_iam_users_membership_remove(struct dd_db *db, const char *account, 
 
 /* ---- what applies to a user -------------------------------------------------------------- */
 
+struct doc_cb {
+	dd_store_iam_users_doc_fn fn;
+	void *ud;
+};
+
+static int doc_row(struct dd_stmt *st, void *ctx)
+{
+	const struct doc_cb *c = ctx;
+	return c->fn(dd_col_text(st, 0), dd_col_text(st, 1), c->ud);
+}
+
 int dd_store_iam_users_user_inline_documents(struct dd_db *db, const char *account, const char *user,
 					     dd_store_iam_users_doc_fn fn, void *ud)
 {
@@ -280,13 +295,7 @@ int dd_store_iam_users_user_inline_documents(struct dd_db *db, const char *accou
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
 	dd_bind_text(st, 2, user);
-	int rc, r = 0;
-	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW && !(r = fn(dd_col_text(st, 0), dd_col_text(st, 1), ud)))
-		;
-	dd_stmt_reset(st);
-	if (r)
-		return r < 0 ? r : 0;
-	return rc == DD_STMT_DONE ? 0 : DD_EIO;
+	return dd_stmt_each(st, doc_row, &(struct doc_cb){ fn, ud }, false);
 }
 
 int dd_store_iam_users_user_attached_arns(struct dd_db *db, const char *account, const char *user,
@@ -324,6 +333,25 @@ int dd_store_iam_users_key_insert(struct dd_db *db, const char *account, const c
 	return dd_step_done(st);
 }
 
+struct key_cb {
+	dd_store_iam_users_key_fn fn;
+	void *ud;
+	const char *account;
+};
+
+static int key_row(struct dd_stmt *st, void *ctx)
+{
+	const struct key_cb *c = ctx;
+	struct dd_store_iam_users_key k;
+	memset(&k, 0, sizeof k);
+	snprintf(k.access_key, sizeof k.access_key, "%s", dd_col_text(st, 0));
+	snprintf(k.account, sizeof k.account, "%s", c->account);
+	snprintf(k.user, sizeof k.user, "%s", dd_col_text(st, 3));
+	k.active = strcmp(dd_col_text(st, 1), "Active") == 0;
+	k.created_ms = dd_col_int64(st, 2);
+	return c->fn(&k, c->ud);
+}
+
 int dd_store_iam_users_key_list(struct dd_db *db, const char *account, const char *user, const char *after, int limit,
 				dd_store_iam_users_key_fn fn, void *ud)
 {
@@ -335,22 +363,7 @@ int dd_store_iam_users_key_list(struct dd_db *db, const char *account, const cha
 	dd_bind_text(st, 2, user);
 	dd_bind_text(st, 3, after ? after : "");
 	dd_bind_int64(st, 4, limit);
-	int rc, r = 0;
-	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW) {
-		struct dd_store_iam_users_key k;
-		memset(&k, 0, sizeof k);
-		snprintf(k.access_key, sizeof k.access_key, "%s", dd_col_text(st, 0));
-		snprintf(k.account, sizeof k.account, "%s", account);
-		snprintf(k.user, sizeof k.user, "%s", dd_col_text(st, 3));
-		k.active = strcmp(dd_col_text(st, 1), "Active") == 0;
-		k.created_ms = dd_col_int64(st, 2);
-		if ((r = fn(&k, ud)))
-			break;
-	}
-	dd_stmt_reset(st);
-	if (r)
-		return r < 0 ? r : 0;
-	return rc == DD_STMT_DONE ? 0 : DD_EIO;
+	return dd_stmt_each(st, key_row, &(struct key_cb){ fn, ud, account }, false);
 }
 
 int dd_store_iam_users_key_set_active(struct dd_db *db, const char *account, const char *user, const char *access_key,
@@ -401,21 +414,24 @@ int dd_store_iam_users_key_find(struct dd_db *db, const char *access_key, struct
 	return 0;
 }
 
+struct secret_cb {
+	dd_store_iam_users_key_secret_fn fn;
+	void *ud;
+};
+
+static int secret_row(struct dd_stmt *st, void *ctx)
+{
+	const struct secret_cb *c = ctx;
+	struct dd_store_iam_users_key_secret k = { dd_col_text(st, 0), dd_col_text(st, 1), dd_col_text(st, 2) };
+	return c->fn(&k, c->ud);
+}
+
 int dd_store_iam_users_key_secrets(struct dd_db *db, dd_store_iam_users_key_secret_fn fn, void *ud)
 {
 	struct dd_stmt *st = dd_db_stmt(db, "SELECT access_key, account, secret FROM iam_access_keys ORDER BY access_key");
 	if (!st)
 		return DD_EIO;
-	int rc, r = 0;
-	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW) {
-		struct dd_store_iam_users_key_secret k = { dd_col_text(st, 0), dd_col_text(st, 1), dd_col_text(st, 2) };
-		if ((r = fn(&k, ud)))
-			break;
-	}
-	dd_stmt_reset(st);
-	if (r)
-		return r < 0 ? r : 0;
-	return rc == DD_STMT_DONE ? 0 : DD_EIO;
+	return dd_stmt_each(st, secret_row, &(struct secret_cb){ fn, ud }, false);
 }
 
 int dd_store_iam_users_key_set_secret(struct dd_db *db, const char *access_key, const char *stored)

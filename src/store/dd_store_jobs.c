@@ -51,40 +51,35 @@ int dd_store_jobs_insert(struct dd_db *db, const char *ar, const struct dd_store
 	" j.updated, j.completed, (SELECT t.group_id FROM job_targets t WHERE t.account_region = j.account_region"    \
 	" AND t.job_id = j.job_id AND t.kind = 'thinggroup' ORDER BY t.name LIMIT 1)"
 
-static int job_rows(struct dd_stmt *st, dd_store_jobs_fn fn, void *ud, bool one)
+struct job_cb {
+	dd_store_jobs_fn fn;
+	void *ud;
+};
+
+static int job_row(struct dd_stmt *st, void *ctx)
 {
-	int r, rc = 0, n = 0;
-	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
-		struct dd_store_jobs_row row = {
-			.job_id = dd_col_text(st, 0),
-			.target_selection = dd_col_text(st, 1),
-			.status = dd_col_text(st, 2),
-			.description = dd_col_text_or_null(st, 3),
-			.document = dd_col_text_or_null(st, 4),
-			.document_source = dd_col_text_or_null(st, 5),
-			.template_arn = dd_col_text_or_null(st, 6),
-			.namespace_id = dd_col_text_or_null(st, 7),
-			.config = dd_col_text(st, 8),
-			.targets = dd_col_text(st, 9),
-			.reason_code = dd_col_text_or_null(st, 10),
-			.comment = dd_col_text_or_null(st, 11),
-			.force_canceled = dd_col_int64(st, 12) != 0,
-			.start_ms = dd_col_is_null(st, 13) ? -1 : dd_col_int64(st, 13),
-			.created = dd_col_int64(st, 14),
-			.updated = dd_col_int64(st, 15),
-			.completed = dd_col_is_null(st, 16) ? 0 : dd_col_int64(st, 16),
-			.group_id = dd_col_text_or_null(st, 17),
-		};
-		n++;
-		if ((rc = fn(ud, &row)))
-			break;
-	}
-	dd_stmt_reset(st);
-	if (rc)
-		return rc > 0 ? 0 : rc;
-	if (r != DD_STMT_DONE)
-		return DD_EIO;
-	return one && n == 0 ? DD_ENOTFOUND : 0;
+	const struct job_cb *c = ctx;
+	struct dd_store_jobs_row row = {
+		.job_id = dd_col_text(st, 0),
+		.target_selection = dd_col_text(st, 1),
+		.status = dd_col_text(st, 2),
+		.description = dd_col_text_or_null(st, 3),
+		.document = dd_col_text_or_null(st, 4),
+		.document_source = dd_col_text_or_null(st, 5),
+		.template_arn = dd_col_text_or_null(st, 6),
+		.namespace_id = dd_col_text_or_null(st, 7),
+		.config = dd_col_text(st, 8),
+		.targets = dd_col_text(st, 9),
+		.reason_code = dd_col_text_or_null(st, 10),
+		.comment = dd_col_text_or_null(st, 11),
+		.force_canceled = dd_col_int64(st, 12) != 0,
+		.start_ms = dd_col_is_null(st, 13) ? -1 : dd_col_int64(st, 13),
+		.created = dd_col_int64(st, 14),
+		.updated = dd_col_int64(st, 15),
+		.completed = dd_col_is_null(st, 16) ? 0 : dd_col_int64(st, 16),
+		.group_id = dd_col_text_or_null(st, 17),
+	};
+	return c->fn(c->ud, &row);
 }
 
 int dd_store_jobs_get(struct dd_db *db, const char *ar, const char *job_id, dd_store_jobs_fn fn, void *ud)
@@ -94,7 +89,7 @@ int dd_store_jobs_get(struct dd_db *db, const char *ar, const char *job_id, dd_s
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, job_id);
-	return job_rows(st, fn, ud, true);
+	return dd_stmt_each(st, job_row, &(struct job_cb){ fn, ud }, true);
 }
 
 int dd_store_jobs_list(struct dd_db *db, const char *ar, const struct dd_store_jobs_filter *f, const char *after,
@@ -120,7 +115,7 @@ int dd_store_jobs_list(struct dd_db *db, const char *ar, const struct dd_store_j
 	dd_bind_text(st, 7, f ? f->group_id : NULL);
 	dd_bind_int64(st, 8, limit);
 	dd_bind_int64(st, 9, f ? f->now_ms : 0);
-	return job_rows(st, fn, ud, false);
+	return dd_stmt_each(st, job_row, &(struct job_cb){ fn, ud }, false);
 }
 
 int dd_store_jobs_update(struct dd_db *db, const char *ar, const char *job_id, const char *description,
@@ -229,6 +224,17 @@ int dd_store_jobs_continuous_any(struct dd_db *db, const char *ar, bool *yes)
 	return r == DD_STMT_ROW || r == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
+struct job_id_cb {
+	dd_store_jobs_id_fn fn;
+	void *ud;
+};
+
+static int job_id_row(struct dd_stmt *st, void *ctx)
+{
+	const struct job_id_cb *c = ctx;
+	return c->fn(dd_col_text(st, 0), c->ud);
+}
+
 int dd_store_jobs_continuous_for_group(struct dd_db *db, const char *ar, const char *group, dd_store_jobs_id_fn fn,
 				       void *ud)
 {
@@ -240,14 +246,18 @@ int dd_store_jobs_continuous_for_group(struct dd_db *db, const char *ar, const c
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, group);
-	int r, rc = 0;
-	while ((r = dd_stmt_step(st)) == DD_STMT_ROW)
-		if ((rc = fn(dd_col_text(st, 0), ud)))
-			break;
-	dd_stmt_reset(st);
-	if (rc)
-		return rc > 0 ? 0 : rc;
-	return r == DD_STMT_DONE ? 0 : DD_EIO;
+	return dd_stmt_each(st, job_id_row, &(struct job_id_cb){ fn, ud }, false);
+}
+
+struct target_cb {
+	dd_store_jobs_target_fn fn;
+	void *ud;
+};
+
+static int target_row(struct dd_stmt *st, void *ctx)
+{
+	const struct target_cb *c = ctx;
+	return c->fn(dd_col_text(st, 0), dd_col_text(st, 1), c->ud);
 }
 
 int dd_store_jobs_target_list(struct dd_db *db, const char *ar, const char *job_id, dd_store_jobs_target_fn fn, void *ud)
@@ -258,14 +268,7 @@ int dd_store_jobs_target_list(struct dd_db *db, const char *ar, const char *job_
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, job_id);
-	int r, rc = 0;
-	while ((r = dd_stmt_step(st)) == DD_STMT_ROW)
-		if ((rc = fn(dd_col_text(st, 0), dd_col_text(st, 1), ud)))
-			break;
-	dd_stmt_reset(st);
-	if (rc)
-		return rc > 0 ? 0 : rc;
-	return r == DD_STMT_DONE ? 0 : DD_EIO;
+	return dd_stmt_each(st, target_row, &(struct target_cb){ fn, ud }, false);
 }
 
 /* ---- executions ---- */
@@ -313,32 +316,27 @@ int dd_store_jobs_exec_queue(struct dd_db *db, const char *ar, const char *job_i
 	"e.job_id, e.thing_name, e.execution_number, e.status, e.force_canceled, e.status_details, e.version,"       \
 	" e.queued, e.started, e.updated"
 
-static int exec_rows(struct dd_stmt *st, dd_store_jobs_exec_fn fn, void *ud, bool one)
+struct exec_cb {
+	dd_store_jobs_exec_fn fn;
+	void *ud;
+};
+
+static int exec_row(struct dd_stmt *st, void *ctx)
 {
-	int r, rc = 0, n = 0;
-	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
-		struct dd_store_jobs_exec_row row = {
-			.job_id = dd_col_text(st, 0),
-			.thing_name = dd_col_text(st, 1),
-			.execution_number = dd_col_int64(st, 2),
-			.status = dd_col_text(st, 3),
-			.force_canceled = dd_col_int64(st, 4) != 0,
-			.status_details = dd_col_text(st, 5),
-			.version = dd_col_int64(st, 6),
-			.queued = dd_col_int64(st, 7),
-			.started = dd_col_is_null(st, 8) ? 0 : dd_col_int64(st, 8),
-			.updated = dd_col_int64(st, 9),
-		};
-		n++;
-		if ((rc = fn(ud, &row)))
-			break;
-	}
-	dd_stmt_reset(st);
-	if (rc)
-		return rc > 0 ? 0 : rc;
-	if (r != DD_STMT_DONE)
-		return DD_EIO;
-	return one && n == 0 ? DD_ENOTFOUND : 0;
+	const struct exec_cb *c = ctx;
+	struct dd_store_jobs_exec_row row = {
+		.job_id = dd_col_text(st, 0),
+		.thing_name = dd_col_text(st, 1),
+		.execution_number = dd_col_int64(st, 2),
+		.status = dd_col_text(st, 3),
+		.force_canceled = dd_col_int64(st, 4) != 0,
+		.status_details = dd_col_text(st, 5),
+		.version = dd_col_int64(st, 6),
+		.queued = dd_col_int64(st, 7),
+		.started = dd_col_is_null(st, 8) ? 0 : dd_col_int64(st, 8),
+		.updated = dd_col_int64(st, 9),
+	};
+	return c->fn(c->ud, &row);
 }
 
 int dd_store_jobs_exec_get(struct dd_db *db, const char *ar, const char *job_id, const char *thing,
@@ -351,7 +349,7 @@ int dd_store_jobs_exec_get(struct dd_db *db, const char *ar, const char *job_id,
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, job_id);
 	dd_bind_text(st, 3, thing);
-	return exec_rows(st, fn, ud, true);
+	return dd_stmt_each(st, exec_row, &(struct exec_cb){ fn, ud }, true);
 }
 
 int dd_store_jobs_exec_list_job(struct dd_db *db, const char *ar, const char *job_id, const char *status,
@@ -367,7 +365,7 @@ int dd_store_jobs_exec_list_job(struct dd_db *db, const char *ar, const char *jo
 	dd_bind_text(st, 3, after ? after : "");
 	dd_bind_text(st, 4, status);
 	dd_bind_int64(st, 5, limit);
-	return exec_rows(st, fn, ud, false);
+	return dd_stmt_each(st, exec_row, &(struct exec_cb){ fn, ud }, false);
 }
 
 int dd_store_jobs_exec_list_thing(struct dd_db *db, const char *ar, const char *thing, const char *status,
@@ -388,7 +386,7 @@ int dd_store_jobs_exec_list_thing(struct dd_db *db, const char *ar, const char *
 	dd_bind_text(st, 5, namespace_id);
 	dd_bind_text(st, 6, job_id);
 	dd_bind_int64(st, 7, limit);
-	return exec_rows(st, fn, ud, false);
+	return dd_stmt_each(st, exec_row, &(struct exec_cb){ fn, ud }, false);
 }
 
 int dd_store_jobs_exec_set(struct dd_db *db, const char *ar, const char *job_id, const char *thing, const char *status,
@@ -412,6 +410,17 @@ int dd_store_jobs_exec_set(struct dd_db *db, const char *ar, const char *job_id,
 	return rc ? rc : changed(db, DD_ENOTFOUND);
 }
 
+struct active_cb {
+	dd_store_jobs_active_fn fn;
+	void *ud;
+};
+
+static int active_row(struct dd_stmt *st, void *ctx)
+{
+	const struct active_cb *c = ctx;
+	return c->fn(dd_col_text(st, 0), dd_col_text(st, 1), dd_col_text(st, 2), c->ud);
+}
+
 int dd_store_jobs_exec_active_for_thing(struct dd_db *db, const char *ar, const char *thing, dd_store_jobs_active_fn fn,
 					void *ud)
 {
@@ -423,14 +432,7 @@ int dd_store_jobs_exec_active_for_thing(struct dd_db *db, const char *ar, const 
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, thing);
-	int r, rc = 0;
-	while ((r = dd_stmt_step(st)) == DD_STMT_ROW)
-		if ((rc = fn(dd_col_text(st, 0), dd_col_text(st, 1), dd_col_text(st, 2), ud)))
-			break;
-	dd_stmt_reset(st);
-	if (rc)
-		return rc > 0 ? 0 : rc;
-	return r == DD_STMT_DONE ? 0 : DD_EIO;
+	return dd_stmt_each(st, active_row, &(struct active_cb){ fn, ud }, false);
 }
 
 int dd_store_jobs_exec_cancel_all(struct dd_db *db, const char *ar, const char *job_id, bool in_progress, int64_t now_ms)
@@ -513,28 +515,23 @@ int dd_store_jobs_template_insert(struct dd_db *db, const char *ar, const struct
 	return rc ? rc : changed(db, DD_EEXIST);
 }
 
-static int template_rows(struct dd_stmt *st, dd_store_jobs_template_fn fn, void *ud, bool one)
+struct template_cb {
+	dd_store_jobs_template_fn fn;
+	void *ud;
+};
+
+static int template_row(struct dd_stmt *st, void *ctx)
 {
-	int r, rc = 0, n = 0;
-	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
-		struct dd_store_jobs_template_row row = {
-			.template_id = dd_col_text(st, 0),
-			.description = dd_col_text_or_null(st, 1),
-			.document = dd_col_text_or_null(st, 2),
-			.document_source = dd_col_text_or_null(st, 3),
-			.config = dd_col_text(st, 4),
-			.created = dd_col_int64(st, 5),
-		};
-		n++;
-		if ((rc = fn(ud, &row)))
-			break;
-	}
-	dd_stmt_reset(st);
-	if (rc)
-		return rc > 0 ? 0 : rc;
-	if (r != DD_STMT_DONE)
-		return DD_EIO;
-	return one && n == 0 ? DD_ENOTFOUND : 0;
+	const struct template_cb *c = ctx;
+	struct dd_store_jobs_template_row row = {
+		.template_id = dd_col_text(st, 0),
+		.description = dd_col_text_or_null(st, 1),
+		.document = dd_col_text_or_null(st, 2),
+		.document_source = dd_col_text_or_null(st, 3),
+		.config = dd_col_text(st, 4),
+		.created = dd_col_int64(st, 5),
+	};
+	return c->fn(c->ud, &row);
 }
 
 int dd_store_jobs_template_get(struct dd_db *db, const char *ar, const char *template_id, dd_store_jobs_template_fn fn,
@@ -546,7 +543,7 @@ int dd_store_jobs_template_get(struct dd_db *db, const char *ar, const char *tem
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, template_id);
-	return template_rows(st, fn, ud, true);
+	return dd_stmt_each(st, template_row, &(struct template_cb){ fn, ud }, true);
 }
 
 int dd_store_jobs_template_list(struct dd_db *db, const char *ar, const char *after, int limit,
@@ -560,7 +557,7 @@ int dd_store_jobs_template_list(struct dd_db *db, const char *ar, const char *af
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, after ? after : "");
 	dd_bind_int64(st, 3, limit);
-	return template_rows(st, fn, ud, false);
+	return dd_stmt_each(st, template_row, &(struct template_cb){ fn, ud }, false);
 }
 
 int dd_store_jobs_template_delete(struct dd_db *db, const char *ar, const char *template_id)

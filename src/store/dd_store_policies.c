@@ -23,19 +23,21 @@ static int count_of(struct dd_stmt *st, int64_t *n)
 	return r == DD_STMT_ROW || r == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
+struct name_cb {
+	dd_store_policies_name_fn fn;
+	void *ud;
+};
+
+static int name_row(struct dd_stmt *st, void *ctx)
+{
+	const struct name_cb *c = ctx;
+	return c->fn(c->ud, dd_col_text(st, 0));
+}
+
 /* Steps a query of names (column 0), calling fn for each. */
 static int names_of(struct dd_stmt *st, dd_store_policies_name_fn fn, void *ud)
 {
-	int r, rc = 0;
-	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
-		rc = fn(ud, dd_col_text(st, 0));
-		if (rc)
-			break;
-	}
-	dd_stmt_reset(st);
-	if (rc)
-		return rc > 0 ? 0 : rc;
-	return r == DD_STMT_DONE ? 0 : DD_EIO;
+	return dd_stmt_each(st, name_row, &(struct name_cb){ fn, ud }, false);
 }
 
 /* Steps a query that may return one row; *yes when it does. */
@@ -211,6 +213,17 @@ int dd_store_policies_default_doc(struct dd_db *db, const char *ar, const char *
 	return rc ? rc : dd_store_policies_version_get(db, ar, name, p.default_version, doc, NULL);
 }
 
+struct version_cb {
+	dd_store_policies_version_fn fn;
+	void *ud;
+};
+
+static int version_row(struct dd_stmt *st, void *ctx)
+{
+	const struct version_cb *c = ctx;
+	return c->fn(c->ud, dd_col_int64(st, 0), dd_col_int64(st, 1));
+}
+
 int dd_store_policies_versions_list(struct dd_db *db, const char *ar, const char *name, dd_store_policies_version_fn fn,
 				    void *ud)
 {
@@ -220,16 +233,7 @@ int dd_store_policies_versions_list(struct dd_db *db, const char *ar, const char
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, name);
-	int r, rc = 0;
-	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
-		rc = fn(ud, dd_col_int64(st, 0), dd_col_int64(st, 1));
-		if (rc)
-			break;
-	}
-	dd_stmt_reset(st);
-	if (rc)
-		return rc > 0 ? 0 : rc;
-	return r == DD_STMT_DONE ? 0 : DD_EIO;
+	return dd_stmt_each(st, version_row, &(struct version_cb){ fn, ud }, false);
 }
 
 int dd_store_policies_version_set_default(struct dd_db *db, const char *ar, const char *name, int64_t version,

@@ -82,6 +82,17 @@ int dd_store_role_aliases_delete(struct dd_db *db, const char *ar, const char *a
 	return rc ? rc : changed(db, DD_ENOTFOUND);
 }
 
+struct alias_cb {
+	dd_store_role_aliases_fn fn;
+	void *ud;
+};
+
+static int alias_row(struct dd_stmt *st, void *ctx)
+{
+	const struct alias_cb *c = ctx;
+	return c->fn(c->ud, dd_col_text(st, 0));
+}
+
 int dd_store_role_aliases_list(struct dd_db *db, const char *ar, const char *after, bool ascending, int limit,
 			       dd_store_role_aliases_fn fn, void *ud)
 {
@@ -94,14 +105,5 @@ int dd_store_role_aliases_list(struct dd_db *db, const char *ar, const char *aft
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, after ? after : "");
 	dd_bind_int64(st, 3, limit);
-	int r, rc = 0;
-	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
-		rc = fn(ud, dd_col_text(st, 0));
-		if (rc)
-			break;
-	}
-	dd_stmt_reset(st);
-	if (rc)
-		return rc > 0 ? 0 : rc;
-	return r == DD_STMT_DONE ? 0 : DD_EIO;
+	return dd_stmt_each(st, alias_row, &(struct alias_cb){ fn, ud }, false);
 }

@@ -56,31 +56,25 @@ static const char *opt_text(struct dd_stmt *st, int i)
 }
 
 /* columns: name, sql, topic, description, actions, error_action, disabled, sql_version, created */
-static int rows_of(struct dd_stmt *st, dd_store_rules_fn fn, void *ud, bool one)
+struct rule_cb {
+	dd_store_rules_fn fn;
+	void *ud;
+};
+
+static int rule_row(struct dd_stmt *st, void *ctx)
 {
-	int r, rc = 0, n = 0;
-	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
-		struct dd_store_rules_rule rule = {
-			.sql = dd_col_text(st, 1),
-			.topic = dd_col_text(st, 2),
-			.description = opt_text(st, 3),
-			.actions = dd_col_text(st, 4),
-			.error_action = opt_text(st, 5),
-			.disabled = dd_col_int64(st, 6) != 0,
-			.sql_version = opt_text(st, 7),
-			.created = dd_col_int64(st, 8),
-		};
-		n++;
-		rc = fn(ud, dd_col_text(st, 0), &rule);
-		if (rc)
-			break;
-	}
-	dd_stmt_reset(st);
-	if (rc)
-		return rc > 0 ? 0 : rc;
-	if (r != DD_STMT_DONE)
-		return DD_EIO;
-	return one && n == 0 ? DD_ENOTFOUND : 0;
+	const struct rule_cb *c = ctx;
+	struct dd_store_rules_rule rule = {
+		.sql = dd_col_text(st, 1),
+		.topic = dd_col_text(st, 2),
+		.description = opt_text(st, 3),
+		.actions = dd_col_text(st, 4),
+		.error_action = opt_text(st, 5),
+		.disabled = dd_col_int64(st, 6) != 0,
+		.sql_version = opt_text(st, 7),
+		.created = dd_col_int64(st, 8),
+	};
+	return c->fn(c->ud, dd_col_text(st, 0), &rule);
 }
 
 int dd_store_rules_get(struct dd_db *db, const char *ar, const char *name, dd_store_rules_fn fn, void *ud)
@@ -91,7 +85,7 @@ int dd_store_rules_get(struct dd_db *db, const char *ar, const char *name, dd_st
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, name);
-	return rows_of(st, fn, ud, true);
+	return dd_stmt_each(st, rule_row, &(struct rule_cb){ fn, ud }, true);
 }
 
 int dd_store_rules_list(struct dd_db *db, const char *ar, const char *after, int disabled, dd_store_rules_fn fn, void *ud)
@@ -104,7 +98,7 @@ int dd_store_rules_list(struct dd_db *db, const char *ar, const char *after, int
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, after ? after : "");
 	dd_bind_int64(st, 3, disabled < 0 ? -1 : disabled != 0);
-	return rows_of(st, fn, ud, false);
+	return dd_stmt_each(st, rule_row, &(struct rule_cb){ fn, ud }, false);
 }
 
 int dd_store_rules_set_disabled(struct dd_db *db, const char *ar, const char *name, bool disabled)

@@ -73,6 +73,17 @@ int dd_store_settings_log_level_delete(struct dd_db *db, const char *ar, const c
 	return dd_step_done(st);
 }
 
+struct log_level_cb {
+	dd_store_settings_log_level_fn fn;
+	void *ud;
+};
+
+static int log_level_row(struct dd_stmt *st, void *ctx)
+{
+	const struct log_level_cb *c = ctx;
+	return c->fn(c->ud, dd_col_text(st, 0), dd_col_text(st, 1), dd_col_text(st, 2));
+}
+
 int dd_store_settings_log_levels_list(struct dd_db *db, const char *ar, const char *type, const char *after, int limit,
 				      dd_store_settings_log_level_fn fn, void *ud)
 {
@@ -85,14 +96,5 @@ int dd_store_settings_log_levels_list(struct dd_db *db, const char *ar, const ch
 	dd_bind_text(st, 2, type);
 	dd_bind_text(st, 3, after ? after : "");
 	dd_bind_int64(st, 4, limit);
-	int r, rc = 0;
-	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
-		rc = fn(ud, dd_col_text(st, 0), dd_col_text(st, 1), dd_col_text(st, 2));
-		if (rc)
-			break;
-	}
-	dd_stmt_reset(st);
-	if (rc)
-		return rc > 0 ? 0 : rc;
-	return r == DD_STMT_DONE ? 0 : DD_EIO;
+	return dd_stmt_each(st, log_level_row, &(struct log_level_cb){ fn, ud }, false);
 }

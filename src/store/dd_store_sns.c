@@ -16,16 +16,21 @@
 
 #include "dd/store.h"
 
+struct text_cb {
+	dd_store_sns_text_fn fn;
+	void *ud;
+};
+
+static int text_row(struct dd_stmt *st, void *ctx)
+{
+	const struct text_cb *c = ctx;
+	return c->fn(dd_col_text(st, 0), c->ud);
+}
+
 /* Steps st to its end, calling fn with column 0 text; resets st. */
 static int each_text(struct dd_stmt *st, dd_store_sns_text_fn fn, void *ud)
 {
-	int rc, r = 0;
-	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW && !(r = fn(dd_col_text(st, 0), ud)))
-		;
-	dd_stmt_reset(st);
-	if (r)
-		return r < 0 ? r : 0;
-	return rc == DD_STMT_DONE ? 0 : DD_EIO;
+	return dd_stmt_each(st, text_row, &(struct text_cb){ fn, ud }, false);
 }
 
 static int count_row(struct dd_stmt *st, int64_t *n)

@@ -44,6 +44,17 @@ int dd_store_tags_delete_all(struct dd_db *db, const char *ar, const char *arn)
 	return dd_step_done(st);
 }
 
+struct tag_cb {
+	dd_store_tags_fn fn;
+	void *ud;
+};
+
+static int tag_row(struct dd_stmt *st, void *ctx)
+{
+	const struct tag_cb *c = ctx;
+	return c->fn(c->ud, dd_col_text(st, 0), dd_col_text(st, 1));
+}
+
 int dd_store_tags_list(struct dd_db *db, const char *ar, const char *arn, const char *after, int limit, dd_store_tags_fn fn,
 		       void *ud)
 {
@@ -55,16 +66,7 @@ int dd_store_tags_list(struct dd_db *db, const char *ar, const char *arn, const 
 	dd_bind_text(st, 2, arn);
 	dd_bind_text(st, 3, after ? after : "");
 	dd_bind_int64(st, 4, limit);
-	int r, rc = 0;
-	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
-		rc = fn(ud, dd_col_text(st, 0), dd_col_text(st, 1));
-		if (rc)
-			break;
-	}
-	dd_stmt_reset(st);
-	if (rc)
-		return rc > 0 ? 0 : rc;
-	return r == DD_STMT_DONE ? 0 : DD_EIO;
+	return dd_stmt_each(st, tag_row, &(struct tag_cb){ fn, ud }, false);
 }
 
 /* The resource kinds we keep, by the first segment of an IoT ARN's resource. */

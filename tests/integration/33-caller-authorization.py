@@ -15,78 +15,9 @@ import botocore.config
 import botocore.exceptions
 
 from auditfleet import audit_role, signed
-from ddserver import AWS_V2, BIN, ON_PG, Server, write_credentials
-
-ACCT = "111111111111"
-OTHER = "222222222222"
-REGION = "us-east-1"
-
-# seed 001, "Give IAM users or groups permission to run AWS IoT Device Defender audit commands"
-UPDATE_POLICY = """{
-  "Version": "2012-10-17",
-  "Statement": [
-    {
-      "Effect": "Allow",
-      "Action": [
-        "iot:UpdateAccountAuditConfiguration"
-      ],
-      "Resource": [
-        "*"
-      ]
-    },
-    {
-      "Effect": "Allow",
-      "Action": [
-        "iam:PassRole"
-      ],
-      "Resource": [
-        "arn:aws:iam::111111111111:role/AuditRole",
-        "arn:aws:iam::111111111111:role/AuditNotifyRole"
-      ]
-    }
-  ]
-}"""
-# the same without the iam:PassRole statement
-UPDATE_POLICY_NO_PASSROLE = json.dumps({"Version": "2012-10-17", "Statement": [
-    json.loads(UPDATE_POLICY)["Statement"][0]]})
-RUN_POLICY = """{
-  "Version": "2012-10-17",
-  "Statement": [
-    {
-      "Effect": "Allow",
-      "Action": [
-        "iot:DescribeAccountAuditConfiguration",
-        "iot:DeleteAccountAuditConfiguration",
-        "iot:StartOnDemandAuditTask",
-        "iot:CancelAuditTask",
-        "iot:DescribeAuditTask",
-        "iot:ListAuditTasks",
-        "iot:ListScheduledAudits",
-        "iot:ListAuditFindings"
-      ],
-      "Resource": [
-        "*"
-      ]
-    }
-  ]
-}"""
-SCHEDULED_POLICY = """{
-  "Version": "2012-10-17",
-  "Statement": [
-    {
-      "Effect": "Allow",
-      "Action": [
-        "iot:CreateScheduledAudit",
-        "iot:UpdateScheduledAudit",
-        "iot:DeleteScheduledAudit",
-        "iot:DescribeScheduledAudit"
-      ],
-      "Resource": [
-          "arn:aws:iot:us-east-1:111111111111:scheduledaudit/weekly-ops"
-      ]
-    }
-  ]
-}"""
+from ddserver import AWS_V2, BIN, ON_PG, Server
+from iamusers import (ACCT, OTHER, REGION, RUN_POLICY, SCHEDULED_POLICY, UPDATE_POLICY, UPDATE_POLICY_NO_PASSROLE,
+                      create_user, start_server)
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Service": "iot.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
@@ -104,13 +35,7 @@ def err(fn, **kw):
 class AuthzTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="ddcreds-")
-        path = os.path.join(cls.tmp, "credentials")
-        write_credentials(path, [
-            ("alice", "AKIAALICE00000000001", "alice/secret+key/0000000000000000000000", ACCT),
-            ("bob", "AKIABOB0000000000002", "bob-secret-key-000000000000000000000000", OTHER),
-        ])
-        cls.srv = Server(credentials=path).start()
+        cls.tmp, cls.srv = start_server("ddcreds-")
         cls.iam = cls.srv.client("iam")
         cls.iot = cls.srv.client("iot")
         cls.role = audit_role(cls.srv)  # AuditRole
@@ -123,11 +48,7 @@ class AuthzTest(unittest.TestCase):
 
     def user(self, name, *policies, iam=None):
         """Creates user name with the given inline policies and an access key; returns the key."""
-        iam = iam or self.iam
-        iam.create_user(UserName=name)
-        for i, p in enumerate(policies):
-            iam.put_user_policy(UserName=name, PolicyName="p%d" % i, PolicyDocument=p)
-        return iam.create_access_key(UserName=name)["AccessKey"]
+        return create_user(iam or self.iam, name, *policies)
 
     def client(self, service, key, region=REGION):
         return boto3.client(service, endpoint_url=self.srv.url, region_name=region,

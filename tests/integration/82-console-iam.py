@@ -11,8 +11,6 @@ not list, the audit settings read-only with Save disabled, and a denied page sho
 API's AccessDeniedException message instead of breaking."""
 import importlib
 import json
-import os
-import tempfile
 import time
 import unittest
 
@@ -22,44 +20,9 @@ import botocore.exceptions
 
 from auditfleet import audit_role, enable, wait_task
 from consolehttp import ConsoleClient
-from ddserver import Server, write_credentials
+from iamusers import ACCT, ALICE, RUN_POLICY, SCHEDULED_POLICY, UPDATE_POLICY_NO_PASSROLE, create_user, start_server
 
 console80 = importlib.import_module("80-console")
-
-ALICE = ("alice", "AKIAALICE00000000001", "alice/secret+key/0000000000000000000000", "111111111111")
-BOB = ("bob", "AKIABOB0000000000002", "bob-secret-key-000000000000000000000000", "222222222222")
-ACCT = ALICE[3]
-
-# seed 001's second policy ("run audits"), verbatim
-RUN_POLICY = """{
-  "Version": "2012-10-17",
-  "Statement": [
-    {
-      "Effect": "Allow",
-      "Action": [
-        "iot:DescribeAccountAuditConfiguration",
-        "iot:DeleteAccountAuditConfiguration",
-        "iot:StartOnDemandAuditTask",
-        "iot:CancelAuditTask",
-        "iot:DescribeAuditTask",
-        "iot:ListAuditTasks",
-        "iot:ListScheduledAudits",
-        "iot:ListAuditFindings"
-      ],
-      "Resource": [
-        "*"
-      ]
-    }
-  ]
-}"""
-# seed 001's first policy without its iam:PassRole statement
-UPDATE_NO_PASSROLE = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": ["iot:UpdateAccountAuditConfiguration"], "Resource": ["*"]}]})
-# seed 001's third policy
-SCHEDULED_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": ["iot:CreateScheduledAudit", "iot:UpdateScheduledAudit",
-                                   "iot:DeleteScheduledAudit", "iot:DescribeScheduledAudit"],
-     "Resource": ["arn:aws:iot:us-east-1:%s:scheduledaudit/weekly-ops" % ACCT]}]})
 
 OPS = [("iot", op) for op in (
     "ListAuditTasks", "DescribeAuditTask", "StartOnDemandAuditTask", "CancelAuditTask", "ListAuditFindings",
@@ -78,10 +41,7 @@ def denial(user, action, resource="*", account=ACCT):
 class ConsoleIamHttpTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="ddconsole-iam-")
-        path = os.path.join(cls.tmp, "credentials")
-        write_credentials(path, [ALICE, BOB])
-        cls.srv = Server(credentials=path).start()
+        cls.tmp, cls.srv = start_server("ddconsole-iam-")
         cls.iam = cls.srv.client("iam")
         cls.iot = cls.srv.client("iot")
 
@@ -90,10 +50,7 @@ class ConsoleIamHttpTest(unittest.TestCase):
         cls.srv.cleanup()
 
     def user(self, name, *policies):
-        self.iam.create_user(UserName=name)
-        for i, p in enumerate(policies):
-            self.iam.put_user_policy(UserName=name, PolicyName="p%d" % i, PolicyDocument=p)
-        return self.iam.create_access_key(UserName=name)["AccessKey"]
+        return create_user(self.iam, name, *policies)
 
     def console(self, key):
         c = ConsoleClient(self.srv.url)
@@ -212,7 +169,7 @@ class ConsoleIamHttpTest(unittest.TestCase):
 
     def test_passrole_and_group_policy(self):
         role = audit_role(self.srv)
-        c = self.console(self.user("Updater", UPDATE_NO_PASSROLE))
+        c = self.console(self.user("Updater", UPDATE_POLICY_NO_PASSROLE))
         status, out = c.call("iot", "UpdateAccountAuditConfiguration", {"roleArn": role})
         self.assertEqual((status, out["message"]), (403, denial("Updater", "iam:PassRole", role)))
         res = self.permissions(c, [("iot", "UpdateAccountAuditConfiguration", {"roleArn": role}),
@@ -293,10 +250,7 @@ class ConsoleIamBrowserTest(console80.BrowserCase):
         cls.task = iot.start_on_demand_audit_task(
             targetCheckNames=["DEVICE_CERTIFICATE_SHARED_CHECK", "LOGGING_DISABLED_CHECK"])["taskId"]
         wait_task(srv, cls.task)
-        iam = srv.client("iam")
-        iam.create_user(UserName="Auditor")
-        iam.put_user_policy(UserName="Auditor", PolicyName="run", PolicyDocument=RUN_POLICY)
-        cls.key = iam.create_access_key(UserName="Auditor")["AccessKey"]
+        cls.key = create_user(srv.client("iam"), "Auditor", RUN_POLICY)
 
     def nav_links(self):
         return [e.text.strip() for e in self.d.find_elements(console80.By.XPATH, "//nav//a") if e.is_displayed()]

@@ -431,6 +431,165 @@ static void model_route_any_iot_index(void **state)
 	assert_null(dd_model_route_any_iot("GET", ""));
 }
 
+/* The reference for dd_model_route: the scan it replaced, over the routes of the served
+ * model in its operations' order (a literal segment equal, a label any non-empty one, a
+ * greedy last label one or more; the most literal segments win, the first of equals; a
+ * match under another method is a mismatch). */
+struct ref_route {
+	const char *op, *method;
+	int nseg, literals;
+	char segs[12][128];
+};
+
+static int ref_routes_load(const char *service, json_t **root, struct ref_route *out, int max)
+{
+	const struct dd_model_source *src = dd_model_sources;
+	while (src->service && strcmp(src->service, service) != 0)
+		src++;
+	assert_non_null(src->service);
+	*root = json_loadb(src->json, src->len, 0, NULL);
+	assert_non_null(*root);
+	const char *name;
+	json_t *op;
+	int n = 0;
+	json_object_foreach(json_object_get(*root, "operations"), name, op) {
+		json_t *http = json_object_get(op, "http");
+		const char *uri = json_string_value(json_object_get(http, "requestUri"));
+		const char *method = json_string_value(json_object_get(http, "method"));
+		if (!uri || !method)
+			continue;
+		assert_true(n < max);
+		struct ref_route *r = &out[n++];
+		memset(r, 0, sizeof *r);
+		r->op = name;
+		r->method = method;
+		size_t ulen = strcspn(uri, "?");
+		const char *u = uri;
+		while (*u == '/')
+			u++;
+		while ((size_t)(u - uri) < ulen && r->nseg < 12) {
+			size_t sl = strcspn(u, "/?");
+			assert_true(sl < sizeof r->segs[0]);
+			memcpy(r->segs[r->nseg], u, sl);
+			if (u[0] != '{')
+				r->literals++;
+			r->nseg++;
+			u += sl;
+			if (*u != '/')
+				break;
+			u++;
+		}
+	}
+	return n;
+}
+
+static const char *ref_route_scan(const struct ref_route *routes, int n, const char *method, const char *raw_path,
+				  bool *mismatch)
+{
+	char path[2048];
+	snprintf(path, sizeof path, "%s", raw_path);
+	const char *segs[64];
+	int nseg = 0;
+	char *s = path;
+	while (*s == '/')
+		s++;
+	while (*s && nseg < 64) {
+		char *slash = strchr(s, '/');
+		if (slash)
+			*slash = '\0';
+		segs[nseg++] = s;
+		if (!slash)
+			break;
+		s = slash + 1;
+	}
+	const struct ref_route *best = NULL;
+	*mismatch = false;
+	for (int i = 0; i < n; i++) {
+		const struct ref_route *r = &routes[i];
+		bool greedy = r->nseg > 0 && strstr(r->segs[r->nseg - 1], "+}") != NULL;
+		if (greedy ? nseg < r->nseg : nseg != r->nseg)
+			continue;
+		bool ok = true;
+		for (int k = 0; k < r->nseg && ok; k++)
+			ok = r->segs[k][0] != '{' ? strcmp(r->segs[k], segs[k]) == 0 : segs[k][0] != '\0';
+		if (!ok)
+			continue;
+		if (strcmp(r->method, method) != 0) {
+			*mismatch = true;
+			continue;
+		}
+		if (!best || r->literals > best->literals)
+			best = r;
+	}
+	if (best)
+		*mismatch = false;
+	return best ? best->op : NULL;
+}
+
+/* dd_model_route (its index) against the reference scan, for one request. */
+static void route_same(const struct dd_model *m, const struct ref_route *routes, int n, const char *method,
+		       const char *path)
+{
+	bool want_mismatch, mismatch = true;
+	const char *want = ref_route_scan(routes, n, method, path, &want_mismatch);
+	json_t *labels = json_object();
+	const struct dd_model_op *op = dd_model_route(m, method, path, labels, &mismatch);
+	json_decref(labels);
+	if (want) {
+		assert_non_null(op);
+		assert_string_equal(dd_model_op_name(op), want);
+	} else {
+		assert_null(op);
+	}
+	assert_int_equal(mismatch, want_mismatch);
+}
+
+static void model_route_index(void **state)
+{
+	(void)state;
+	static const char *const methods[] = { "GET", "PUT", "POST", "PATCH", "DELETE", "HEAD" };
+	static struct ref_route routes[512];
+	assert_int_equal(dd_models_load(), 0);
+	const struct dd_model *m = dd_model_get("iot");
+	assert_non_null(m);
+	json_t *root;
+	int n = ref_routes_load("iot", &root, routes, 512);
+	assert_true(n > 100);
+	for (int i = 0; i < n; i++) {
+		/* the template with each label filled in, then with one more segment, then with
+		 * its first label empty */
+		char path[1600], deeper[1700], empty[1600];
+		size_t k = 0, e = 0;
+		bool emptied = false;
+		for (int j = 0; j < routes[i].nseg; j++) {
+			const char *t = routes[i].segs[j];
+			bool label = t[0] == '{';
+			k += (size_t)snprintf(path + k, sizeof path - k, "/%s", label ? "x1" : t);
+			e += (size_t)snprintf(empty + e, sizeof empty - e, "/%s", label && !emptied ? "" : label ? "x1" : t);
+			emptied = emptied || label;
+		}
+		if (!k)
+			snprintf(path, sizeof path, "/");
+		if (!e)
+			snprintf(empty, sizeof empty, "/");
+		snprintf(deeper, sizeof deeper, "%s/more", path);
+		bool mismatch;
+		assert_non_null(ref_route_scan(routes, n, routes[i].method, path, &mismatch));
+		for (size_t j = 0; j < sizeof methods / sizeof methods[0]; j++) {
+			route_same(m, routes, n, methods[j], path);
+			route_same(m, routes, n, methods[j], deeper);
+			route_same(m, routes, n, methods[j], empty);
+		}
+	}
+	static const char *const odd[] = { "//things/lamp-1", "/things/lamp-1/", "/things//lamp-1", "/", "",
+					   "/certificate-providers/", "/audit/tasks", "/no-such-family/x", "///" };
+	for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++)
+		for (size_t j = 0; j < sizeof methods / sizeof methods[0]; j++)
+			route_same(m, routes, n, methods[j], odd[i]);
+	json_decref(root);
+	dd_models_free();
+}
+
 static void model_route_and_bind(void **state)
 {
 	(void)state;
@@ -594,6 +753,7 @@ int main(void)
 		cmocka_unit_test(creds_mode_and_dirlock),
 		cmocka_unit_test(model_route_and_bind),
 		cmocka_unit_test(model_route_any_iot_index),
+		cmocka_unit_test(model_route_index),
 		cmocka_unit_test(model_query_binding_and_xml),
 		cmocka_unit_test(creds_parse),
 		cmocka_unit_test(tokens_and_decoding),

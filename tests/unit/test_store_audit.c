@@ -25,45 +25,17 @@
 #include "store/dd_store_audit.h"
 #include "store/dd_store_audit_reads.h"
 
+#include "dd_test_store.h"
+
 #define AR "123456789012/us-east-1"
 #define AR2 "123456789012/eu-west-1"
 
-struct fixture {
-	char dir[64];
-	struct dd_store *store;
-	struct dd_db *db;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof *f);
-	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/dd_test_store_audit.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(dd_store_open(f->dir, &f->store), 0);
-	f->db = dd_store_db(f->store);
-	assert_non_null(f->db);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	dd_store_close(f->store);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	int rc = system(cmd);
-	free(f);
-	return rc == 0 ? 0 : -1;
-}
-
-static void begin(struct fixture *f)
+static void begin(struct dd_test_store *f)
 {
 	assert_int_equal(dd_db_begin_write(f->db), 0);
 }
 
-static void commit(struct fixture *f)
+static void commit(struct dd_test_store *f)
 {
 	assert_int_equal(dd_db_commit(f->db), 0);
 }
@@ -72,7 +44,7 @@ static void commit(struct fixture *f)
 
 static void config_roundtrip(void **state)
 {
-	struct fixture *f = *state;
+	struct dd_test_store *f = *state;
 	struct dd_store_audit_config c;
 	assert_int_equal(dd_store_audit_config_get(f->db, AR, &c), DD_ENOTFOUND);
 	assert_null(c.role_arn);
@@ -101,7 +73,7 @@ static void config_roundtrip(void **state)
 
 /* ---- tasks -------------------------------------------------------------------------- */
 
-static void insert_task(struct fixture *f, const char *id, const char *type, int64_t start)
+static void insert_task(struct dd_test_store *f, const char *id, const char *type, int64_t start)
 {
 	static const char *const checks[] = { "B_CHECK", "A_CHECK" };
 	struct dd_store_audit_task t = { .account_region = AR, .task_id = id, .task_type = type,
@@ -145,7 +117,7 @@ static int task_copy(const struct dd_store_audit_task *t, void *ud)
 
 static void tasks(void **state)
 {
-	struct fixture *f = *state;
+	struct dd_test_store *f = *state;
 	insert_task(f, "t1", "ON_DEMAND_AUDIT_TASK", 1000);
 	insert_task(f, "t2", "SCHEDULED_AUDIT_TASK", 2000);
 	insert_task(f, "t3", "ON_DEMAND_AUDIT_TASK", 2000);
@@ -252,7 +224,7 @@ static void tasks(void **state)
 
 /* ---- findings ----------------------------------------------------------------------- */
 
-static void put_finding(struct fixture *f, const char *id, const char *check, int64_t ms, bool suppressed, int want)
+static void put_finding(struct dd_test_store *f, const char *id, const char *check, int64_t ms, bool suppressed, int want)
 {
 	struct dd_store_audit_finding fd = {
 		.finding_id = id, .task_id = "t1", .check_name = check, .task_start_ms = 100, .finding_ms = ms,
@@ -288,7 +260,7 @@ static int finding_check(const struct dd_store_audit_finding *fd, void *ud)
 
 static void findings(void **state)
 {
-	struct fixture *f = *state;
+	struct dd_test_store *f = *state;
 	put_finding(f, "f1", "A_CHECK", 1000, false, 0);
 	put_finding(f, "f2", "A_CHECK", 2000, true, 0);
 	put_finding(f, "f3", "B_CHECK", 2000, false, 0);
@@ -350,7 +322,7 @@ static int supp_copy(const struct dd_store_audit_suppression *sp, void *ud)
 
 static void suppressions(void **state)
 {
-	struct fixture *f = *state;
+	struct dd_test_store *f = *state;
 	struct dd_store_audit_suppression a = { .check_name = "A", .resource_key = "k1", .resource = "{}",
 						.has_expiration = true, .expiration_ms = 5000 };
 	struct dd_store_audit_suppression b = { .check_name = "A", .resource_key = "k2", .resource = "{}", .indefinite = true,
@@ -423,7 +395,7 @@ static int sched_name(const struct dd_store_audit_scheduled *s, void *ud)
 
 static void scheduled(void **state)
 {
-	struct fixture *f = *state;
+	struct dd_test_store *f = *state;
 	struct dd_store_audit_scheduled a = { .account_region = AR, .name = "b-weekly", .frequency = "WEEKLY",
 					      .day_of_week = "MON", .checks = "[\"A\"]", .created = 10 };
 	struct dd_store_audit_scheduled b = { .account_region = AR, .name = "a-daily", .frequency = "DAILY",
@@ -509,7 +481,7 @@ static int stop_at_first(const struct dd_store_audit_event *e, void *ud)
 
 static void usage_and_reads(void **state)
 {
-	struct fixture *f = *state;
+	struct dd_test_store *f = *state;
 	const char *svcs[] = { "s3", "dynamodb" };
 	int64_t last[] = { 10, 20 };
 	begin(f);
@@ -574,7 +546,7 @@ static int many_visit(const struct dd_store_audit_finding *fd, void *ud)
 
 static void findings_insert_many(void **state)
 {
-	struct fixture *f = *state;
+	struct dd_test_store *f = *state;
 	enum { N = 2 * DD_STORE_AUDIT_FINDINGS_BATCH + 5 };
 	static char ids[N][8], keys[N][8];
 	struct dd_store_audit_finding fd[N];
@@ -617,13 +589,13 @@ int main(void)
 {
 	dd_log_set_level(DD_LOG_ERROR);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(config_roundtrip, setup, teardown),
-		cmocka_unit_test_setup_teardown(tasks, setup, teardown),
-		cmocka_unit_test_setup_teardown(findings, setup, teardown),
-		cmocka_unit_test_setup_teardown(findings_insert_many, setup, teardown),
-		cmocka_unit_test_setup_teardown(suppressions, setup, teardown),
-		cmocka_unit_test_setup_teardown(scheduled, setup, teardown),
-		cmocka_unit_test_setup_teardown(usage_and_reads, setup, teardown),
+		cmocka_unit_test_setup_teardown(config_roundtrip, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(tasks, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(findings, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(findings_insert_many, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(suppressions, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(scheduled, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(usage_and_reads, dd_test_store_setup, dd_test_store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,39 +19,10 @@
 #include "dd/store.h"
 #include "store/dd_store_certs.h"
 
+#include "dd_test_store.h"
+
 #define AR "111111111111/us-east-1"
 #define AR2 "222222222222/eu-west-1"
-
-struct fx {
-	char dir[64];
-	struct dd_store *store;
-	struct dd_db *db;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/ddstorecerts-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(dd_store_open(f->dir, &f->store), 0);
-	f->db = dd_store_db(f->store);
-	assert_non_null(f->db);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	dd_store_close(f->store);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", f->dir);
-	free(f);
-	return 0;
-}
 
 /* A 64-character id made of one repeated hex digit. */
 static const char *hex_id(char c, char buf[65])
@@ -75,7 +46,7 @@ static struct dd_store_certs_row row(const char *id, const char *status, int64_t
 	return r;
 }
 
-static void insert(struct fx *f, const char *ar, enum dd_store_certs_kind kind, const struct dd_store_certs_row *r)
+static void insert(struct dd_test_store *f, const char *ar, enum dd_store_certs_kind kind, const struct dd_store_certs_row *r)
 {
 	assert_int_equal(dd_db_begin_write(f->db), 0);
 	assert_int_equal(dd_store_certs_insert(f->db, ar, kind, r), 0);
@@ -115,7 +86,7 @@ static int record(const struct dd_store_certs_row *r, void *ud)
 
 static void test_insert_get_delete(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	char a[65], ca[65], status[32];
 	struct dd_store_certs_row r = row(hex_id('a', a), "ACTIVE", 100, "CN=dev", "CN=ca");
 	r.ca_id = hex_id('c', ca);
@@ -182,7 +153,7 @@ static void test_insert_get_delete(void **state)
 
 static void test_ca_registration(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	char c1[65], c2[65];
 	struct dd_store_certs_row r = row(hex_id('1', c1), "ACTIVE", 100, "CN=root", "CN=root");
 	r.auto_registration = "ENABLE";
@@ -246,7 +217,7 @@ static void test_ca_registration(void **state)
 
 static void test_list_paging(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	char ids[4][65], ca[65];
 	hex_id('c', ca);
 	for (int i = 0; i < 4; i++) {
@@ -302,7 +273,7 @@ static int count_text(const char *text, void *ud)
 
 static void test_crl_urls(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	char a[65], b[65], c[65], x[65];
 	struct dd_store_certs_row r1 = row(hex_id('a', a), "ACTIVE", 1, "CN=d", "CN=c");
 	struct dd_store_certs_row r2 = row(hex_id('b', b), "ACTIVE", 2, "CN=d", "CN=c"); /* same text */
@@ -324,7 +295,7 @@ static void test_crl_urls(void **state)
 
 static void test_upkeep_scans(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	char a[65], b[65];
 	struct dd_store_certs_row r1 = row(hex_id('a', a), "ACTIVE", 1, "CN=d", "CN=c");
 	r1.f.facts_version = 0;
@@ -370,7 +341,7 @@ static void test_upkeep_scans(void **state)
 
 static void test_registration_code(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	char code[65];
 	assert_int_equal(dd_store_certs_registration_code(f->db, AR, code), 0);
 	assert_string_equal(code, "");
@@ -384,7 +355,7 @@ static void test_registration_code(void **state)
 	assert_string_equal(code, "");
 }
 
-static void exec_sql(struct fx *f, const char *sql)
+static void exec_sql(struct dd_test_store *f, const char *sql)
 {
 	struct dd_stmt *st = dd_db_stmt(f->db, sql);
 	assert_non_null(st);
@@ -393,7 +364,7 @@ static void exec_sql(struct fx *f, const char *sql)
 
 static void test_attachments(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	const char *arn = "arn:aws:iot:us-east-1:111111111111:cert/"
 			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 	char name[64];
@@ -427,13 +398,13 @@ static void test_attachments(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_insert_get_delete, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ca_registration, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_list_paging, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crl_urls, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_upkeep_scans, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_registration_code, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_attachments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_insert_get_delete, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_ca_registration, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_list_paging, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_crl_urls, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_upkeep_scans, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_registration_code, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_attachments, dd_test_store_setup, dd_test_store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

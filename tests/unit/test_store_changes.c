@@ -19,38 +19,11 @@
 #include "dd/store.h"
 #include "store/dd_store_changes.h"
 
+#include "dd_test_store.h"
+
 #define AR "123456789012/us-east-1"
 
-struct fx {
-	char dir[64];
-	struct dd_store *store;
-	struct dd_db *db;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/ddunit-stchg-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(dd_store_open(f->dir, &f->store), 0);
-	f->db = dd_store_db(f->store);
-	assert_non_null(f->db);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	dd_store_close(f->store);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
-
-static void note(struct fx *f, const char *kind, const char *subject, int64_t ts)
+static void note(struct dd_test_store *f, const char *kind, const char *subject, int64_t ts)
 {
 	assert_int_equal(dd_db_begin_write(f->db), 0);
 	assert_int_equal(dd_store_changes_note(f->db, AR, kind, subject, "{}", ts), 0);
@@ -59,7 +32,7 @@ static void note(struct fx *f, const char *kind, const char *subject, int64_t ts
 
 static void test_note_read_last(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	int64_t base = -1;
 	assert_int_equal(dd_store_changes_last(f->db, &base), 0);
 	assert_true(base >= 0);
@@ -89,7 +62,7 @@ static void test_note_read_last(void **state)
 
 static void test_prune_keeps_newest(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	note(f, "cert", "a", 1000);
 	note(f, "cert", "b", 1000);
 	int64_t last = 0;
@@ -114,7 +87,7 @@ static int count_pem(const char *pem, void *ud)
 
 static void test_trust_anchors(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	int64_t last = -1;
 	note(f, "cert", "not-registered", 1000);
 	assert_int_equal(dd_store_changes_trust_last(f->db, 0, &last), 0);
@@ -134,7 +107,7 @@ static void test_trust_anchors(void **state)
 
 static void test_endpoint(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	char out[64] = "";
 	assert_int_equal(dd_store_changes_endpoint_get(f->db, "eu-west-1", out, sizeof out), DD_ENOTFOUND);
 	assert_int_equal(dd_store_changes_endpoint_set(f->db, "eu-west-1", "127.0.0.1:8883"), 0);
@@ -147,10 +120,10 @@ static void test_endpoint(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_note_read_last, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_prune_keeps_newest, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_trust_anchors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_endpoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_note_read_last, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_prune_keeps_newest, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_trust_anchors, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_endpoint, dd_test_store_setup, dd_test_store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,38 +19,10 @@
 #include "dd/store.h"
 #include "store/dd_store_cognito.h"
 
+#include "dd_test_store.h"
+
 #define A1 "111111111111"
 #define A2 "222222222222"
-
-struct fx {
-	char dir[64];
-	struct dd_store *s;
-	struct dd_db *db;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/dd_store_cognito_XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(dd_store_open(f->dir, &f->s), 0);
-	f->db = dd_store_db(f->s);
-	assert_non_null(f->db);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	dd_store_close(f->s);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
 
 static void add_pool(struct dd_db *db, const char *account, const char *id, const char *region, const char *name)
 {
@@ -75,7 +47,7 @@ static int id_cb(const struct dd_store_cognito_pool *p, void *ud)
 
 static void test_pools(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	add_pool(f->db, A1, "us-east-1:b", "us-east-1", "two");
 	add_pool(f->db, A1, "us-east-1:a", "us-east-1", "one");
 	add_pool(f->db, A1, "eu-west-1:c", "eu-west-1", "three");
@@ -153,7 +125,7 @@ static void test_pools(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_pools, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pools, dd_test_store_setup, dd_test_store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,43 +17,14 @@
 #include "dd/store.h"
 #include "store/dd_store_crl.h"
 
+#include "dd_test_store.h"
+
 #define AR "111111111111/us-east-1"
 #define AR2 "222222222222/eu-west-1"
 #define CA1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define CA2 "2222222222222222222222222222222222222222222222222222222222222222"
 
-struct fx {
-	char dir[64];
-	struct dd_store *store;
-	struct dd_db *db;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/ddstorecrl-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(dd_store_open(f->dir, &f->store), 0);
-	f->db = dd_store_db(f->store);
-	assert_non_null(f->db);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	dd_store_close(f->store);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", f->dir);
-	free(f);
-	return 0;
-}
-
-static void put(struct fx *f, const char *ar, const char *ca, const char *issuer, int64_t this_ms, int64_t next_ms,
+static void put(struct dd_test_store *f, const char *ar, const char *ca, const char *issuer, int64_t this_ms, int64_t next_ms,
 		const char *const *serials, size_t n)
 {
 	struct dd_store_crl_row r = {
@@ -84,7 +55,7 @@ static int record(const struct dd_store_crl_row *r, void *ud)
 
 static void test_put_lookup_delete(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	int64_t t = 0;
 	char by[65] = "";
 	assert_int_equal(dd_store_crl_any(f->db, AR), 0);
@@ -166,7 +137,7 @@ static int record_fetch(const struct dd_store_crl_fetch *f, void *ud)
 
 static void test_fetch_cache(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	const char *u1 = "http://crl.example/1.crl", *u2 = "http://crl.example/2.crl";
 	struct fetch_seen s = { 0 };
 	assert_int_equal(dd_store_crl_fetch_get(f->db, AR, u1, record_fetch, &s), DD_ENOTFOUND);
@@ -222,8 +193,8 @@ static void test_fetch_cache(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_put_lookup_delete, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fetch_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_lookup_delete, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_fetch_cache, dd_test_store_setup, dd_test_store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,40 +23,12 @@
 #include "store/dd_store_groups.h"
 #include "store/dd_store_things.h"
 
+#include "dd_test_store.h"
+
 #define AR "123456789012/us-east-1"
 #define AR2 "123456789012/eu-west-1"
 
-struct fx {
-	char dir[64];
-	struct dd_store *store;
-	struct dd_db *db;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/ddunit-groups-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(dd_store_open(f->dir, &f->store), 0);
-	f->db = dd_store_db(f->store);
-	assert_non_null(f->db);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	dd_store_close(f->store);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
-
-static int add_group(struct fx *f, const char *name, const char *parent, const char *query, int64_t created)
+static int add_group(struct dd_test_store *f, const char *name, const char *parent, const char *query, int64_t created)
 {
 	struct dd_store_groups_row g = { .attributes = (char *)"{}", .created_ms = created };
 	snprintf(g.name, sizeof g.name, "%s", name);
@@ -71,14 +43,14 @@ static int add_group(struct fx *f, const char *name, const char *parent, const c
 	return dd_store_groups_insert(f->db, AR, &g);
 }
 
-static void add_thing(struct fx *f, const char *name, const char *type, const char *attrs)
+static void add_thing(struct dd_test_store *f, const char *name, const char *type, const char *attrs)
 {
 	assert_int_equal(dd_store_things_insert(f->db, AR, name, "id", type, attrs, 1), 0);
 }
 
 static void insert_get_update(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	struct dd_store_groups_row g = { .name = "g1", .id = "gid-1", .parent = "", .description = (char *)"first",
 					 .attributes = (char *)"{\"k\":\"v\"}", .created_ms = 77 };
 	assert_int_equal(dd_store_groups_insert(f->db, AR, &g), 0);
@@ -129,7 +101,7 @@ static int collect(const char *name, void *ud)
 
 static void hierarchy_and_delete(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	assert_int_equal(add_group(f, "root", NULL, NULL, 1), 0);
 	assert_int_equal(add_group(f, "child", "root", NULL, 2), 0);
 	assert_int_equal(add_group(f, "grandchild", "child", NULL, 3), 0);
@@ -172,7 +144,7 @@ static void hierarchy_and_delete(void **state)
 
 static void memberships(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	assert_int_equal(add_group(f, "p", NULL, NULL, 1), 0);
 	assert_int_equal(add_group(f, "q", "p", NULL, 2), 0);
 	add_thing(f, "t1", NULL, "{}");
@@ -210,7 +182,7 @@ static void memberships(void **state)
 
 static void group_limit_and_override(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	char msg[256], name[32];
 	add_thing(f, "t", NULL, "{}");
 	for (int i = 0; i < DD_MAX_GROUPS_PER_THING - 2; i++) {
@@ -239,7 +211,7 @@ static void group_limit_and_override(void **state)
 
 static void static_only_and_not_found(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	char msg[256];
 	add_thing(f, "t", NULL, "{}");
 	assert_int_equal(add_group(f, "dyn", NULL, "thingName:*", 1), 0);
@@ -257,7 +229,7 @@ static void static_only_and_not_found(void **state)
 
 static void dynamic_membership(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	add_thing(f, "cam-1", "camera", "{\"fw\":\"3\"}");
 	add_thing(f, "cam-2", "camera", "{\"fw\":\"1\"}");
 	add_thing(f, "lamp", NULL, "{}");
@@ -318,12 +290,12 @@ static void query_language(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(insert_get_update, setup, teardown),
-		cmocka_unit_test_setup_teardown(hierarchy_and_delete, setup, teardown),
-		cmocka_unit_test_setup_teardown(memberships, setup, teardown),
-		cmocka_unit_test_setup_teardown(group_limit_and_override, setup, teardown),
-		cmocka_unit_test_setup_teardown(static_only_and_not_found, setup, teardown),
-		cmocka_unit_test_setup_teardown(dynamic_membership, setup, teardown),
+		cmocka_unit_test_setup_teardown(insert_get_update, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(hierarchy_and_delete, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(memberships, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(group_limit_and_override, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(static_only_and_not_found, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(dynamic_membership, dd_test_store_setup, dd_test_store_teardown),
 		cmocka_unit_test(query_language),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

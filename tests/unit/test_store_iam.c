@@ -20,38 +20,10 @@
 #include "dd/store.h"
 #include "store/dd_store_iam.h"
 
+#include "dd_test_store.h"
+
 #define A1 "111111111111"
 #define A2 "222222222222"
-
-struct fx {
-	char dir[64];
-	struct dd_store *s;
-	struct dd_db *db;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/dd_store_iam_XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(dd_store_open(f->dir, &f->s), 0);
-	f->db = dd_store_db(f->s);
-	assert_non_null(f->db);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	dd_store_close(f->s);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
 
 static void add_role(struct dd_db *db, const char *account, const char *name, const char *path)
 {
@@ -76,7 +48,7 @@ static int role_name_cb(const struct dd_store_iam_role *r, void *ud)
 
 static void test_roles(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	struct dd_store_iam_role r = {
 		.name = "Audit", .role_id = "AROA1", .path = "/svc/", .trust_policy = "{}", .description = "d",
 		.boundary = "arn:aws:iam::aws:policy/X", .tags = "[{\"Key\":\"k\",\"Value\":\"v\"}]",
@@ -176,7 +148,7 @@ static int stop_cb(const char *arn, void *ud)
 
 static void test_principal_policies(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	add_role(f->db, A1, "Worker", "/");
 	char canon[128];
 	assert_int_equal(dd_store_iam_principal_name(f->db, DD_STORE_IAM_ROLE, A1, "WORKER", canon), 0);
@@ -263,7 +235,7 @@ static int policy_cb(const struct dd_store_iam_policy *p, void *ud)
 
 static void test_policies(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	const char *arn = "arn:aws:iam::" A1 ":policy/team/Ops";
 	struct dd_store_iam_policy p = {
 		.name = "Ops", .arn = (char *)arn, .policy_id = "ANPA1", .path = "/team/", .description = "ops",
@@ -357,7 +329,7 @@ static void test_policies(void **state)
 /* A transaction rolled back leaves nothing behind. */
 static void test_rollback(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	assert_int_equal(dd_db_begin_write(f->db), 0);
 	add_role(f->db, A1, "Temp", "/");
 	assert_int_equal(dd_store_iam_inline_put(f->db, DD_STORE_IAM_ROLE, A1, "Temp", "P", "{}"), 0);
@@ -372,10 +344,10 @@ static void test_rollback(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_principal_policies, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_policies, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_roles, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_principal_policies, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_policies, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_rollback, dd_test_store_setup, dd_test_store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

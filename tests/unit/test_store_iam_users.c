@@ -23,40 +23,12 @@
 #include "dd/store.h"
 #include "store/dd_store_iam_users.h"
 
+#include "dd_test_store.h"
+
 #define A1 "111111111111"
 #define A2 "222222222222"
 #define U DD_STORE_IAM_USER
 #define G DD_STORE_IAM_GROUP
-
-struct fx {
-	char dir[64];
-	struct dd_store *s;
-	struct dd_db *db;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/dd_store_iam_users_XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(dd_store_open(f->dir, &f->s), 0);
-	f->db = dd_store_db(f->s);
-	assert_non_null(f->db);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	dd_store_close(f->s);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
 
 static void add(struct dd_db *db, enum dd_store_iam_kind k, const char *account, const char *name,
 		const char *path)
@@ -96,7 +68,7 @@ static int doc_cb(const char *name, const char *doc, void *ud)
 
 static void test_entities(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	struct dd_store_iam_users_entity e;
 	int64_t n = -1;
 	assert_int_equal(dd_store_iam_users_entity_get(f->db, U, A1, "alice", &e), DD_ENOTFOUND);
@@ -143,7 +115,7 @@ static void test_entities(void **state)
 
 static void test_memberships_and_policies(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	struct dd_store_iam_users_deps d;
 	struct names l = { 0 };
 	int64_t n = -1;
@@ -250,7 +222,7 @@ static int key_cb(const struct dd_store_iam_users_key *k, void *ud)
 
 static void test_access_keys(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	struct dd_store_iam_users_key k;
 	struct names l = { 0 };
 	int64_t n = -1;
@@ -310,7 +282,7 @@ static int fail_cb(const struct dd_store_iam_users_entity *e, void *ud)
 
 static void test_listing_stops(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	add(f->db, U, A1, "a", "/");
 	add(f->db, U, A1, "b", "/");
 	int calls = 0;
@@ -322,10 +294,10 @@ static void test_listing_stops(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_entities, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_memberships_and_policies, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_access_keys, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_listing_stops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_entities, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_memberships_and_policies, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_access_keys, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_listing_stops, dd_test_store_setup, dd_test_store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

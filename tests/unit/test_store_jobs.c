@@ -22,40 +22,12 @@
 #include "dd/store.h"
 #include "store/dd_store_jobs.h"
 
+#include "dd_test_store.h"
+
 #define AR "123456789012/us-east-1"
 #define AR2 "123456789012/eu-west-1"
 
-struct fx {
-	char dir[64];
-	struct dd_store *store;
-	struct dd_db *db;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/ddunit-jobs-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(dd_store_open(f->dir, &f->store), 0);
-	f->db = dd_store_db(f->store);
-	assert_non_null(f->db);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	dd_store_close(f->store);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
-
-static void add_job(struct fx *f, const char *ar, const char *id, const char *selection, const char *ns, int64_t start_ms)
+static void add_job(struct dd_test_store *f, const char *ar, const char *id, const char *selection, const char *ns, int64_t start_ms)
 {
 	struct dd_store_jobs_row r = {
 		.job_id = id, .target_selection = selection, .status = "IN_PROGRESS", .document = "{}",
@@ -107,7 +79,7 @@ static int read_job(void *ud, const struct dd_store_jobs_row *r)
 
 static void jobs_crud_filters_paging(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	add_job(f, AR, "a", "SNAPSHOT", NULL, -1);
 	add_job(f, AR, "b", "CONTINUOUS", "ns1", -1);
 	add_job(f, AR, "c", "SNAPSHOT", NULL, 5000000000000LL); /* scheduled far ahead */
@@ -229,7 +201,7 @@ static int collect_id(const char *id, void *ud)
 
 static void executions(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	add_job(f, AR, "j1", "SNAPSHOT", NULL, -1);
 	add_job(f, AR, "j2", "CONTINUOUS", "ns", -1);
 	bool added;
@@ -337,7 +309,7 @@ static int collect_tpl(void *ud, const struct dd_store_jobs_template_row *r)
 
 static void templates(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	struct dd_store_jobs_template_row r = { .template_id = "t1", .description = "d", .document = "{}", .created = 5 };
 	assert_int_equal(dd_store_jobs_template_insert(f->db, AR, &r), 0);
 	assert_int_equal(dd_store_jobs_template_insert(f->db, AR, &r), DD_EEXIST);
@@ -364,9 +336,9 @@ static void templates(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(jobs_crud_filters_paging, setup, teardown),
-		cmocka_unit_test_setup_teardown(executions, setup, teardown),
-		cmocka_unit_test_setup_teardown(templates, setup, teardown),
+		cmocka_unit_test_setup_teardown(jobs_crud_filters_paging, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(executions, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(templates, dd_test_store_setup, dd_test_store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,39 +20,11 @@
 #include "store/dd_store_meta.h"
 #include "store/dd_store_report.h"
 
-struct fx {
-	char dir[64];
-	struct dd_store *s;
-	struct dd_db *db;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/dd_store_meta_XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(dd_store_open(f->dir, &f->s), 0);
-	f->db = dd_store_db(f->s);
-	assert_non_null(f->db);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	dd_store_close(f->s);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
+#include "dd_test_store.h"
 
 static void test_meta(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	char *v = NULL;
 	assert_int_equal(dd_store_meta_get(f->db, "k", &v), DD_ENOTFOUND);
 	assert_int_equal(dd_store_meta_put(f->db, "k", "one"), 0);
@@ -68,7 +40,7 @@ static void test_meta(void **state)
 
 static void test_report_empty(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	char id[64], ar[80];
 	int64_t n = -1;
 	assert_int_equal(dd_store_report_latest_audit(f->db, NULL, id, sizeof id, ar, sizeof ar), DD_ENOTFOUND);
@@ -91,8 +63,8 @@ static void test_report_empty(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_report_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_meta, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_report_empty, dd_test_store_setup, dd_test_store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

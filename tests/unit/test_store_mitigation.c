@@ -37,43 +37,15 @@
 #include "store/dd_store_sns.h"
 #include "store/dd_store_outbox.h"
 
+#include "dd_test_store.h"
+
 #define AR "111111111111/us-east-1"
 #define AR2 "222222222222/us-east-1"
 
-struct fx {
-	char dir[64];
-	struct dd_store *store;
-	struct dd_db *db;
-};
-
-static void sql(struct fx *f, const char *s)
+static void sql(struct dd_test_store *f, const char *s)
 {
 	if (dd_db_exec(f->db, s) != 0)
 		fail_msg("%s: failed (see the log above)", s);
-}
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/dd_store_mitig_XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(dd_store_open(f->dir, &f->store), 0);
-	f->db = dd_store_db(f->store);
-	assert_non_null(f->db);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	dd_store_close(f->store);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
 }
 
 struct names {
@@ -129,7 +101,7 @@ static int copy_task(const struct dd_store_audit_task *t, void *ud)
 
 static void test_actions(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	assert_int_equal(dd_store_mitigation_action_insert(f->db, AR, "b-deact", "id-1", "UPDATE_DEVICE_CERTIFICATE",
 							   "arn:aws:iam::111111111111:role/r", "{\"x\":1}", 1000), 0);
 	assert_int_equal(dd_store_mitigation_action_insert(f->db, AR, "b-deact", "id-9", "UPDATE_DEVICE_CERTIFICATE",
@@ -189,7 +161,7 @@ static void test_actions(void **state)
 }
 
 /* Two findings of one audit (one suppressed by a suppression), one of another check. */
-static void findings_fixture(struct fx *f)
+static void findings_fixture(struct dd_test_store *f)
 {
 	sql(f, "INSERT INTO audit_tasks(account_region, task_id, task_type, status, start_ms, checks, window_start_ms)"
 	       " VALUES ('" AR "', 'audit1', 'ON_DEMAND_AUDIT_TASK', 'COMPLETED', 100, '[]', 100),"
@@ -259,7 +231,7 @@ static int collect_task(const char *task_id, const char *status, int64_t start_m
 
 static void test_tasks_and_executions(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	findings_fixture(f);
 	struct dd_store_mitigation_task t = { .client_token = "tok1", .request_hash = "h1", .target = "{\"auditTaskId\":\"audit1\"}",
 					      .mapping = "{\"CHK_A\":[\"act\"]}", .actions = "[]", .audit_task_id = "audit1",
@@ -416,7 +388,7 @@ static int collect_ref(const char *account_region, const char *task_id, void *ud
 
 static void test_in_progress_across_accounts(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	struct dd_store_mitigation_task t = { .client_token = "a", .request_hash = "h", .target = "{}", .mapping = "{}",
 					      .actions = "[]", .start_ms = 20 };
 	assert_int_equal(dd_store_mitigation_task_insert(f->db, AR, "late", &t), 0);
@@ -432,7 +404,7 @@ static void test_in_progress_across_accounts(void **state)
 
 static void test_other_aggregates(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	findings_fixture(f);
 	/* the findings and audit tasks mitigation reads, through the audit store */
 	struct finding_copy fd = { 0 };
@@ -526,7 +498,7 @@ static void test_other_aggregates(void **state)
 	assert_false(ex);
 }
 
-static void outbox_row(struct fx *f, const char *account, const char *mid, int64_t next_at)
+static void outbox_row(struct dd_test_store *f, const char *account, const char *mid, int64_t next_at)
 {
 	char q[1024];
 	snprintf(q, sizeof q,
@@ -539,7 +511,7 @@ static void outbox_row(struct fx *f, const char *account, const char *mid, int64
 
 static void test_outbox(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	outbox_row(f, "111111111111", "m1", 10);
 	outbox_row(f, "111111111111", "m2", 20);
 	outbox_row(f, "222222222222", "m3", 30);
@@ -594,11 +566,11 @@ static void test_outbox(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_actions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tasks_and_executions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_in_progress_across_accounts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_other_aggregates, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_actions, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_tasks_and_executions, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_in_progress_across_accounts, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_other_aggregates, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_outbox, dd_test_store_setup, dd_test_store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

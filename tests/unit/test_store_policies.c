@@ -19,38 +19,10 @@
 #include "dd/store.h"
 #include "store/dd_store_policies.h"
 
+#include "dd_test_store.h"
+
 #define AR "123456789012/us-east-1"
 #define AR2 "123456789012/eu-west-1"
-
-struct fx {
-	char dir[64];
-	struct dd_store *store;
-	struct dd_db *db;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/ddunit-stpol-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(dd_store_open(f->dir, &f->store), 0);
-	f->db = dd_store_db(f->store);
-	assert_non_null(f->db);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	dd_store_close(f->store);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
 
 /* Collects names joined by spaces. */
 struct names {
@@ -80,7 +52,7 @@ static const char DOC2[] = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect
 
 static void test_policy_insert_get(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	struct dd_store_policies_row p;
 	assert_int_equal(dd_store_policies_get(f->db, AR, "p1", &p), DD_ENOTFOUND);
 	assert_int_equal(dd_store_policies_insert(f->db, AR, "p1", DOC1, "gen-1", 1000), 0);
@@ -103,7 +75,7 @@ static void test_policy_insert_get(void **state)
 
 static void test_policy_versions(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	assert_int_equal(dd_store_policies_insert(f->db, AR, "p", DOC1, "g1", 1000), 0);
 	int64_t v = 0, n = 0;
 	assert_int_equal(dd_store_policies_version_add(f->db, AR, "p", DOC2, false, "g2", 2000, &v), 0);
@@ -160,7 +132,7 @@ static int collect_version(void *ud, int64_t version, int64_t created)
 
 static void test_policy_listings(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	const char *names[] = { "b", "a", "d", "c" };
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(dd_store_policies_insert(f->db, AR, names[i], DOC1, "g", 1000 + i), 0);
@@ -193,7 +165,7 @@ static void test_policy_listings(void **state)
 
 static void test_targets(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	const char *cert = "arn:aws:iot:us-east-1:123456789012:cert/abc";
 	const char *grp = "arn:aws:iot:us-east-1:123456789012:thinggroup/g";
 	assert_int_equal(dd_store_policies_insert(f->db, AR, "p1", DOC1, "g", 1), 0);
@@ -230,7 +202,7 @@ static void test_targets(void **state)
 
 static void test_thing_principals(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	const char *pr = "arn:aws:iot:us-east-1:123456789012:cert/abc";
 	assert_int_equal(dd_store_policies_principal_attach(f->db, AR, "t2", pr, "NON_EXCLUSIVE_THING"), 0);
 	assert_int_equal(dd_store_policies_principal_attach(f->db, AR, "t1", pr, "NON_EXCLUSIVE_THING"), 0);
@@ -265,7 +237,7 @@ static void test_thing_principals(void **state)
 
 static void test_neighbours_empty(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	bool yes = true;
 	assert_int_equal(dd_store_policies_cert_exists(f->db, AR, "abc", &yes), 0);
 	assert_false(yes);
@@ -289,7 +261,7 @@ static void test_neighbours_empty(void **state)
 /* A write transaction rolled back leaves nothing behind. */
 static void test_rollback(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	assert_int_equal(dd_db_begin_write(f->db), 0);
 	assert_int_equal(dd_store_policies_insert(f->db, AR, "tx", DOC1, "g", 1), 0);
 	assert_int_equal(dd_store_policies_attach(f->db, AR, "tx", "some:target"), 0);
@@ -304,13 +276,13 @@ static void test_rollback(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_policy_insert_get, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_policy_versions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_policy_listings, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_targets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_thing_principals, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_neighbours_empty, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_insert_get, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_policy_versions, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_policy_listings, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_targets, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_thing_principals, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_neighbours_empty, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_rollback, dd_test_store_setup, dd_test_store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,38 +21,10 @@
 #include "store/dd_store_domains.h"
 #include "store/dd_store_rules.h"
 
+#include "dd_test_store.h"
+
 #define AR "123456789012/us-east-1"
 #define AR2 "123456789012/eu-west-1"
-
-struct fx {
-	char dir[64];
-	struct dd_store *store;
-	struct dd_db *db;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/ddunit-strul-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(dd_store_open(f->dir, &f->store), 0);
-	f->db = dd_store_db(f->store);
-	assert_non_null(f->db);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	dd_store_close(f->store);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
 
 struct text {
 	char s[2048];
@@ -78,7 +50,7 @@ static int rule_cb(void *ud, const char *name, const struct dd_store_rules_rule 
 
 static void test_rules(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	struct dd_store_rules_rule bare = { .sql = "SELECT * FROM 'a/#'", .topic = "a/#", .created = 1000 };
 	struct dd_store_rules_rule full = { .sql = "SELECT x FROM 'b'", .topic = "b", .description = "d",
 					    .actions = "[{\"lambda\":{}}]", .error_action = "{\"sns\":{}}",
@@ -137,7 +109,7 @@ static int domain_cb(void *ud, const struct dd_store_domains_row *r)
 
 static void test_domains(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	int64_t total = -1;
 	bool exists = true;
 	assert_int_equal(dd_store_domains_count(f->db, AR, "d1", &total, &exists), 0);
@@ -196,8 +168,8 @@ static void test_domains(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rules, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_domains, dd_test_store_setup, dd_test_store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,42 +24,14 @@
 #include "store/dd_store_settings.h"
 #include "store/dd_store_tags.h"
 
+#include "dd_test_store.h"
+
 #define AR "123456789012/us-east-1"
 #define AR2 "123456789012/eu-west-1"
 
-struct fx {
-	char dir[64];
-	struct dd_store *store;
-	struct dd_db *db;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/ddunit-stset-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(dd_store_open(f->dir, &f->store), 0);
-	f->db = dd_store_db(f->store);
-	assert_non_null(f->db);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	dd_store_close(f->store);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
-
 static void test_settings(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	char *v = NULL;
 	assert_int_equal(dd_store_settings_get(f->db, AR, "logging_v2", &v), DD_ENOTFOUND);
 	assert_null(v);
@@ -94,7 +66,7 @@ static int level_cb(void *ud, const char *type, const char *name, const char *le
 
 static void test_log_levels(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	assert_int_equal(dd_store_settings_log_level_put(f->db, AR, "THING_GROUP", "g2", "INFO"), 0);
 	assert_int_equal(dd_store_settings_log_level_put(f->db, AR, "THING_GROUP", "g1", "DEBUG"), 0);
 	assert_int_equal(dd_store_settings_log_level_put(f->db, AR, "DEFAULT", NULL, "ERROR"), 0);
@@ -130,7 +102,7 @@ static int tag_cb(void *ud, const char *key, const char *value)
 
 static void test_tags(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	const char *arn = "arn:aws:iot:us-east-1:123456789012:policy/p";
 	assert_int_equal(dd_store_tags_put(f->db, AR, arn, "b", "2"), 0);
 	assert_int_equal(dd_store_tags_put(f->db, AR, arn, "a", "1"), 0);
@@ -158,7 +130,7 @@ static void test_tags(void **state)
 
 static void test_tags_resource_exists(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	bool yes = true;
 	assert_int_equal(dd_store_tags_resource_exists(f->db, AR, "policy", "p", &yes), 0);
 	assert_false(yes);
@@ -188,7 +160,7 @@ static int alias_cb(void *ud, const char *alias)
 
 static void test_role_aliases(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	const char *r1 = "arn:aws:iam::123456789012:role/r1", *r2 = "arn:aws:iam::123456789012:role/r2";
 	struct dd_store_role_aliases_row row;
 	assert_int_equal(dd_store_role_aliases_get(f->db, AR, "b", &row), DD_ENOTFOUND);
@@ -234,7 +206,7 @@ static void test_role_aliases(void **state)
 
 static void test_events(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	struct dd_store_events_event full = {
 		.event = "connect",
 		.client_id = "dev-1",
@@ -255,12 +227,12 @@ static void test_events(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_log_levels, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tags_resource_exists, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_role_aliases, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settings, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_log_levels, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_tags, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_tags_resource_exists, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_role_aliases, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_events, dd_test_store_setup, dd_test_store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

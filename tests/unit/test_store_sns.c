@@ -24,41 +24,13 @@
 #include "store/dd_store_outbox.h"
 #include "store/dd_store_sns.h"
 
+#include "dd_test_store.h"
+
 #define A1 "111111111111"
 #define A2 "222222222222"
 #define T1 "arn:aws:sns:us-east-1:111111111111:alerts"
 #define T2 "arn:aws:sns:us-east-1:111111111111:billing"
 #define T3 "arn:aws:sns:eu-west-1:111111111111:alerts"
-
-struct fx {
-	char dir[64];
-	struct dd_store *s;
-	struct dd_db *db;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/dd_store_sns_XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(dd_store_open(f->dir, &f->s), 0);
-	f->db = dd_store_db(f->s);
-	assert_non_null(f->db);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	dd_store_close(f->s);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
 
 struct names {
 	char v[8][300];
@@ -88,7 +60,7 @@ static void topics(struct dd_db *db)
 
 static void test_topics(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	bool exists = true;
 	char *attrs = NULL;
 	assert_int_equal(dd_store_sns_topic_exists(f->db, A1, T1, &exists), 0);
@@ -135,7 +107,7 @@ static void test_topics(void **state)
 
 static void test_subscriptions(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	struct names l = { 0 };
 	int64_t n = -1;
 	char arn[300];
@@ -196,7 +168,7 @@ static void test_subscriptions(void **state)
 
 static void test_signing(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	char *c = NULL, *k = NULL;
 	assert_int_equal(dd_store_sns_signing_get(f->db, &c, &k), DD_ENOTFOUND);
 	assert_int_equal(dd_store_sns_signing_put(f->db, "CERT1", "KEY1", 1), 0);
@@ -208,10 +180,9 @@ static void test_signing(void **state)
 	free(k);
 }
 
-
 static void test_outbox(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	int64_t n = -1;
 	struct dd_store_sns_outbox_row r = { .account = A1, .topic_arn = T1, .subscription_arn = T1 ":s1",
 					     .message_id = "m1", .type = "Notification", .protocol = "https",
@@ -253,10 +224,10 @@ static void test_outbox(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_topics, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_subscriptions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_signing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_topics, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_subscriptions, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_signing, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_outbox, dd_test_store_setup, dd_test_store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

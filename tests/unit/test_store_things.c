@@ -22,42 +22,14 @@
 #include "store/dd_store_principals.h"
 #include "store/dd_store_things.h"
 
+#include "dd_test_store.h"
+
 #define AR "123456789012/us-east-1"
 #define AR2 "123456789012/eu-west-1"
 
-struct fx {
-	char dir[64];
-	struct dd_store *store;
-	struct dd_db *db;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/ddunit-things-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(dd_store_open(f->dir, &f->store), 0);
-	f->db = dd_store_db(f->store);
-	assert_non_null(f->db);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	dd_store_close(f->store);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
-
 static void insert_get(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	assert_int_equal(dd_store_things_insert(f->db, AR, "t1", "id-1", "sensor", "{\"a\":\"1\"}", 1000), 0);
 	assert_int_equal(dd_store_things_insert(f->db, AR, "t2", "id-2", NULL, "{}", 2000), 0);
 	struct dd_store_things_row r;
@@ -82,7 +54,7 @@ static void insert_get(void **state)
 
 static void duplicate_and_missing(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	assert_int_equal(dd_store_things_insert(f->db, AR, "t1", "id-1", NULL, "{}", 1), 0);
 	assert_int_equal(dd_store_things_insert(f->db, AR, "t1", "id-9", NULL, "{}", 1), DD_EEXIST);
 	assert_int_equal(dd_store_things_insert(f->db, AR2, "t1", "id-9", NULL, "{}", 1), 0);
@@ -95,7 +67,7 @@ static void duplicate_and_missing(void **state)
 
 static void update_version(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	assert_int_equal(dd_store_things_insert(f->db, AR, "t1", "id-1", "a", "{}", 1), 0);
 	assert_int_equal(dd_store_things_update(f->db, AR, "t1", "b", "{\"x\":\"y\"}"), 0);
 	assert_int_equal(dd_store_things_update(f->db, AR, "t1", NULL, "{\"x\":\"z\"}"), 0);
@@ -110,7 +82,7 @@ static void update_version(void **state)
 
 static void delete_drops_memberships(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	assert_int_equal(dd_store_things_insert(f->db, AR, "t1", "id-1", NULL, "{}", 1), 0);
 	struct dd_store_groups_row g = { .name = "g", .id = "gid", .attributes = (char *)"{}", .created_ms = 1 };
 	assert_int_equal(dd_store_groups_insert(f->db, AR, &g), 0);
@@ -146,7 +118,7 @@ static int stop_at_two(const struct dd_store_things_row *r, void *ud)
 
 static void list_filters_and_paging(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	assert_int_equal(dd_store_things_insert(f->db, AR, "a", "1", "cam", "{\"fw\":\"1.2\",\"site\":\"north\"}", 1), 0);
 	assert_int_equal(dd_store_things_insert(f->db, AR, "b", "2", "cam", "{\"fw\":\"1.3\"}", 1), 0);
 	assert_int_equal(dd_store_things_insert(f->db, AR, "c", "3", "lamp", "{\"fw\":\"2.0\"}", 1), 0);
@@ -194,7 +166,7 @@ static void list_filters_and_paging(void **state)
 
 static void writes_in_a_transaction_roll_back(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	assert_int_equal(dd_db_begin_write(f->db), 0);
 	assert_int_equal(dd_store_things_insert(f->db, AR, "t1", "id-1", NULL, "{}", 1), 0);
 	assert_int_equal(dd_store_things_exists(f->db, AR, "t1"), 1);
@@ -205,12 +177,12 @@ static void writes_in_a_transaction_roll_back(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(insert_get, setup, teardown),
-		cmocka_unit_test_setup_teardown(duplicate_and_missing, setup, teardown),
-		cmocka_unit_test_setup_teardown(update_version, setup, teardown),
-		cmocka_unit_test_setup_teardown(delete_drops_memberships, setup, teardown),
-		cmocka_unit_test_setup_teardown(list_filters_and_paging, setup, teardown),
-		cmocka_unit_test_setup_teardown(writes_in_a_transaction_roll_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(insert_get, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(duplicate_and_missing, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(update_version, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(delete_drops_memberships, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(list_filters_and_paging, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(writes_in_a_transaction_roll_back, dd_test_store_setup, dd_test_store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,40 +22,12 @@
 #include "store/dd_store_things.h"
 #include "store/dd_store_types.h"
 
+#include "dd_test_store.h"
+
 #define AR "123456789012/us-east-1"
 #define AR2 "123456789012/eu-west-1"
 
-struct fx {
-	char dir[64];
-	struct dd_store *store;
-	struct dd_db *db;
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-	assert_non_null(f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/ddunit-types-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(dd_store_open(f->dir, &f->store), 0);
-	f->db = dd_store_db(f->store);
-	assert_non_null(f->db);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	dd_store_close(f->store);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
-
-static int add_type(struct fx *f, const char *name, const char *desc, int64_t created)
+static int add_type(struct dd_test_store *f, const char *name, const char *desc, int64_t created)
 {
 	struct dd_store_types_row t = { .description = (char *)desc, .searchable = (char *)"[\"a\",\"b\"]",
 					.created_ms = created };
@@ -66,7 +38,7 @@ static int add_type(struct fx *f, const char *name, const char *desc, int64_t cr
 
 static void types_insert_get_update(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	assert_int_equal(add_type(f, "cam", "cameras", 5), 0);
 	assert_int_equal(add_type(f, "cam", NULL, 6), DD_EEXIST);
 	struct dd_store_types_row t;
@@ -119,7 +91,7 @@ static int collect(const char *name, void *ud)
 
 static void types_lifecycle(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	char msg[256];
 	const int64_t min5 = DD_REGISTRY_TYPES_DELETE_DELAY_MS;
 	assert_int_equal(add_type(f, "cam", NULL, 1), 0);
@@ -175,7 +147,7 @@ static void types_lifecycle(void **state)
 	assert_int_equal(s.n, 1);
 }
 
-static int add_billing(struct fx *f, const char *name, const char *desc)
+static int add_billing(struct dd_test_store *f, const char *name, const char *desc)
 {
 	struct dd_store_types_billing_row b = { .description = (char *)desc, .created_ms = 3 };
 	snprintf(b.name, sizeof b.name, "%s", name);
@@ -185,7 +157,7 @@ static int add_billing(struct fx *f, const char *name, const char *desc)
 
 static void billing_groups(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	assert_int_equal(add_billing(f, "b1", "first"), 0);
 	assert_int_equal(add_billing(f, "b1", NULL), DD_EEXIST);
 	assert_int_equal(add_billing(f, "b2", NULL), 0);
@@ -216,7 +188,7 @@ static void billing_groups(void **state)
 
 static void billing_membership(void **state)
 {
-	struct fx *f = *state;
+	struct dd_test_store *f = *state;
 	char msg[256];
 	bool changed;
 	assert_int_equal(add_billing(f, "b1", NULL), 0);
@@ -257,10 +229,10 @@ static void billing_membership(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(types_insert_get_update, setup, teardown),
-		cmocka_unit_test_setup_teardown(types_lifecycle, setup, teardown),
-		cmocka_unit_test_setup_teardown(billing_groups, setup, teardown),
-		cmocka_unit_test_setup_teardown(billing_membership, setup, teardown),
+		cmocka_unit_test_setup_teardown(types_insert_get_update, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(types_lifecycle, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(billing_groups, dd_test_store_setup, dd_test_store_teardown),
+		cmocka_unit_test_setup_teardown(billing_membership, dd_test_store_setup, dd_test_store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

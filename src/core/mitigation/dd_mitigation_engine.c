@@ -73,6 +73,41 @@ struct act {
 	char role_error[512];          /* non-empty: every execution of this action fails */
 };
 
+/* A result waiting for flush. The strings are owned; NULL where there is none. */
+struct result {
+	char *finding_id;
+	int64_t seq;
+	const char *status;            /* a literal */
+	int64_t start_ms, end_ms;
+	char *error_code, *message;
+	char *prior;                   /* the execution's prior, JSON text */
+};
+
+/* An execution of the page of pending ones being run; the strings are owned. */
+struct pending {
+	char *finding_id;
+	int64_t seq;
+	char *action;
+};
+
+struct pending_page {
+	struct pending *v;
+	size_t n, cap;
+};
+
+/* Room for element n of the array v (cap elements of size bytes): v, or its larger copy
+ * (cap updated), or NULL when out of memory (v unchanged). */
+static void *grow(void *v, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return v;
+	size_t c = *cap ? *cap * 2 : 64;
+	void *p = realloc(v, c * size);
+	if (p)
+		*cap = c;
+	return p;
+}
+
 struct run {
 	struct dd_service *svc;
 	struct dd_workers *pool;
@@ -82,7 +117,8 @@ struct run {
 	json_t *defs;
 	struct act *acts;
 	size_t nacts;
-	json_t *results;               /* pending result rows */
+	struct result *results;        /* pending result rows */
+	size_t nresults, results_cap;
 	int64_t t0_ms;                 /* this run started (log, metrics) */
 	/* An open write transaction holding up to TX_BATCH certificate status changes; flush
 	 * writes the pending results into it and commits both together. */
@@ -570,6 +606,18 @@ static json_t *load_finding(struct run *r, const char *id, bool full)
 	return l.out;
 }
 
+static void results_clear(struct run *r)
+{
+	for (size_t i = 0; i < r->nresults; i++) {
+		struct result *x = &r->results[i];
+		free(x->finding_id);
+		free(x->error_code);
+		free(x->message);
+		free(x->prior);
+	}
+	r->nresults = 0;
+}
+
 /* Writes the pending result rows in one transaction: the run's open one (committing its
  * certificate status changes with them) or one of their own. */
 static int flush(struct run *r)
@@ -579,42 +627,36 @@ static int flush(struct run *r)
 		 * PENDING and run again when the task resumes */
 		dd_db_rollback(r->db);
 		r->tx = r->tx_broken = false;
-		json_array_clear(r->results);
+		results_clear(r);
 		return DD_EIO;
 	}
-	if (json_array_size(r->results) == 0 && !r->tx)
+	if (r->nresults == 0 && !r->tx)
 		return 0;
 	if (!r->tx && dd_db_begin_write(r->db))
 		return DD_EIO;
 	r->tx = false;
 	if (!lease_held(r)) {
 		dd_db_rollback(r->db);
-		json_array_clear(r->results);
+		results_clear(r);
 		return DD_ECONFLICT;
 	}
-	size_t i;
-	json_t *row;
 	int rc = 0;
-	json_array_foreach(r->results, i, row) {
+	for (size_t i = 0; i < r->nresults; i++) {
+		const struct result *x = &r->results[i];
 		struct dd_store_mitigation_result res = {
-			.finding_id = json_string_value(json_array_get(row, 0)),
-			.seq = json_integer_value(json_array_get(row, 1)),
-			.status = json_string_value(json_array_get(row, 2)),
-			.start_ms = json_integer_value(json_array_get(row, 3)),
-			.end_ms = json_integer_value(json_array_get(row, 4)),
-			.error_code = json_string_value(json_array_get(row, 5)),
-			.message = json_string_value(json_array_get(row, 6)),
-			.prior = json_string_value(json_array_get(row, 7)),
+			.finding_id = x->finding_id, .seq = x->seq, .status = x->status,
+			.start_ms = x->start_ms, .end_ms = x->end_ms,
+			.error_code = x->error_code, .message = x->message, .prior = x->prior,
 		};
 		if ((rc = dd_store_mitigation_execution_set_result(r->db, r->account_region, r->task_id, &res)))
 			break;
 	}
 	if (rc || dd_db_commit(r->db)) {
 		dd_db_rollback(r->db);
-		json_array_clear(r->results);
+		results_clear(r);
 		return DD_EIO;
 	}
-	json_array_clear(r->results);
+	results_clear(r);
 	return 0;
 }
 
@@ -626,12 +668,24 @@ static bool is_certificate_action(const struct act *a)
 static void record(struct run *r, const char *finding, int64_t seq, const char *status, int64_t start, int64_t end,
 		   const char *code, const char *msg, json_t *prior)
 {
-	char *ptext = prior ? json_dumps(prior, JSON_COMPACT) : NULL;
-	json_t *row = json_pack("[s, I, s, I, I, s?, s?, s?]", finding, (json_int_t)seq, status, (json_int_t)start,
-				(json_int_t)end, code && *code ? code : NULL, msg && *msg ? msg : NULL, ptext);
-	free(ptext);
-	if (row)
-		json_array_append_new(r->results, row);
+	struct result *v = grow(r->results, &r->results_cap, r->nresults, sizeof *v);
+	if (!v)
+		return; /* not stored: the execution stays PENDING and runs again on resume */
+	r->results = v;
+	struct result *x = &v[r->nresults];
+	*x = (struct result){
+		.finding_id = strdup(finding), .seq = seq, .status = status, .start_ms = start, .end_ms = end,
+		.error_code = code && *code ? strdup(code) : NULL, .message = msg && *msg ? strdup(msg) : NULL,
+		.prior = prior ? json_dumps(prior, JSON_COMPACT) : NULL,
+	};
+	if (!x->finding_id || (code && *code && !x->error_code) || (msg && *msg && !x->message)) {
+		free(x->finding_id);
+		free(x->error_code);
+		free(x->message);
+		free(x->prior);
+		return;
+	}
+	r->nresults++;
 }
 
 /* Is the task still to be run (not canceled, not stopping)? */
@@ -677,7 +731,28 @@ static void settle(struct run *r)
 
 static int append_pending(const char *finding, int64_t seq, const char *action, void *ud)
 {
-	return json_array_append_new(ud, json_pack("[s, I, s]", finding, (json_int_t)seq, action)) ? DD_ENOMEM : 0;
+	struct pending_page *p = ud;
+	struct pending *v = grow(p->v, &p->cap, p->n, sizeof *v);
+	if (!v)
+		return DD_ENOMEM;
+	p->v = v;
+	char *f = strdup(finding), *a = strdup(action);
+	if (!f || !a) {
+		free(f);
+		free(a);
+		return DD_ENOMEM;
+	}
+	v[p->n++] = (struct pending){ f, seq, a };
+	return 0;
+}
+
+static void pending_clear(struct pending_page *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->v[i].finding_id);
+		free(p->v[i].action);
+	}
+	p->n = 0;
 }
 
 static int run_task(struct dd_service *svc, struct dd_workers *pool, const char *account_region, const char *task_id)
@@ -701,7 +776,6 @@ static int run_task(struct dd_service *svc, struct dd_workers *pool, const char 
 		json_decref(r.defs);
 		return DD_ENOMEM;
 	}
-	r.results = json_array();
 	r.t0_ms = dd_time_now_ms();
 	dd_log_info("mitigation: task %s of %s started: %zu actions", task_id, account_region, r.nacts);
 	char last_f[160] = "", cur_f[160] = "";
@@ -709,25 +783,18 @@ static int run_task(struct dd_service *svc, struct dd_workers *pool, const char 
 	bool cur_failed = false, first = true, halted = false;
 	json_t *finding = NULL;
 	unsigned since_check = 0;
+	struct pending_page page = { NULL, 0, 0 };
 	while (!halted) {
 		if (!go_on(&r))
 			break;
-		json_t *batch = json_array();
-		if (!batch || dd_store_mitigation_execution_pending(r.db, account_region, task_id, last_f, last_seq, BATCH,
-								    append_pending, batch)) {
-			json_decref(batch);
+		pending_clear(&page);
+		if (dd_store_mitigation_execution_pending(r.db, account_region, task_id, last_f, last_seq, BATCH,
+							  append_pending, &page) || page.n == 0)
 			break;
-		}
-		if (json_array_size(batch) == 0) {
-			json_decref(batch);
-			break;
-		}
-		size_t i;
-		json_t *row;
-		json_array_foreach(batch, i, row) {
-			const char *fid = json_string_value(json_array_get(row, 0));
-			int64_t seq = json_integer_value(json_array_get(row, 1));
-			const char *aname = json_string_value(json_array_get(row, 2));
+		for (size_t i = 0; i < page.n; i++) {
+			const char *fid = page.v[i].finding_id;
+			int64_t seq = page.v[i].seq;
+			const char *aname = page.v[i].action;
 			if (++since_check >= CANCEL_CHECK_EVERY) {
 				since_check = 0;
 				if (!go_on(&r)) {
@@ -775,13 +842,12 @@ static int run_task(struct dd_service *svc, struct dd_workers *pool, const char 
 			bool now = !arc && a && (!strcmp(a->type, "REPLACE_DEFAULT_POLICY_VERSION") || !strcmp(a->type, "PUBLISH_FINDING_TO_SNS"));
 			if (r.tx && ++r.tx_n >= TX_BATCH)
 				now = true;
-			if ((now || r.tx_broken || json_array_size(r.results) >= BATCH) && flush(&r)) {
+			if ((now || r.tx_broken || r.nresults >= BATCH) && flush(&r)) {
 				dd_log_error("mitigation: task %s: results could not be stored", task_id);
 				halted = true;
 				break;
 			}
 		}
-		json_decref(batch);
 		if (flush(&r)) {
 			dd_log_error("mitigation: task %s: results could not be stored", task_id);
 			break;
@@ -795,7 +861,10 @@ static int run_task(struct dd_service *svc, struct dd_workers *pool, const char 
 	json_decref(finding);
 	if (!dd_workers_stopping(pool) && !r.lost)
 		settle(&r);
-	json_decref(r.results);
+	pending_clear(&page);
+	free(page.v);
+	results_clear(&r);
+	free(r.results);
 	acts_free(&r);
 	json_decref(r.defs);
 	return rc;
