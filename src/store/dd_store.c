@@ -280,7 +280,7 @@ int dd_step_done(struct dd_stmt *st)
 	return 0;
 }
 
-int dd_stmt_each(struct dd_stmt *st, dd_stmt_row_fn row, void *ctx, bool one)
+int dd_stmt_each(struct dd_stmt *st, dd_stmt_row_fn row, void *ctx, enum dd_stmt_each_mode mode)
 {
 	int r, rc = 0;
 	bool any = false;
@@ -291,8 +291,8 @@ int dd_stmt_each(struct dd_stmt *st, dd_stmt_row_fn row, void *ctx, bool one)
 	}
 	dd_stmt_reset(st);
 	if (rc)
-		return rc > 0 ? 0 : rc;
+		return rc > 0 && mode != DD_EACH_PASS ? 0 : rc;
 	if (r != DD_STMT_DONE)
 		return DD_EIO;
-	return one && !any ? DD_ENOTFOUND : 0;
+	return mode == DD_EACH_GET && !any ? DD_ENOTFOUND : 0;
 }

@@ -168,17 +168,22 @@ static void task_row(struct dd_stmt *st, struct dd_store_audit_task *t)
 	t->checks = dd_col_text(st, 7);
 }
 
+struct task_cb {
+	dd_store_audit_task_fn fn;
+	void *ud;
+};
+
+static int task_each(struct dd_stmt *st, void *ctx)
+{
+	const struct task_cb *c = ctx;
+	struct dd_store_audit_task t;
+	task_row(st, &t);
+	return c->fn(&t, c->ud);
+}
+
 static int task_walk(struct dd_stmt *st, dd_store_audit_task_fn fn, void *ud)
 {
-	int s, rc = 0;
-	while ((s = dd_stmt_step(st)) == DD_STMT_ROW) {
-		struct dd_store_audit_task t;
-		task_row(st, &t);
-		if ((rc = fn(&t, ud)) != 0)
-			break;
-	}
-	int frc = finish(st, s);
-	return rc ? rc : frc;
+	return dd_stmt_each(st, task_each, &(struct task_cb){ fn, ud }, DD_EACH_PASS);
 }
 
 int dd_store_audit_task_get(struct dd_db *db, const char *account_region, const char *task_id, dd_store_audit_task_fn fn,
@@ -202,6 +207,22 @@ int dd_store_audit_task_get(struct dd_db *db, const char *account_region, const 
 	return rc;
 }
 
+struct check_cb {
+	dd_store_audit_task_check_fn fn;
+	void *ud;
+};
+
+static int check_row(struct dd_stmt *st, void *ctx)
+{
+	const struct check_cb *c = ctx;
+	struct dd_store_audit_task_check k = {
+		.check_name = dd_col_text(st, 0), .status = dd_col_text(st, 1),
+		.total = dd_col_int64(st, 2), .noncompliant = dd_col_int64(st, 3),
+		.suppressed = dd_col_int64(st, 4), .error_code = col_opt(st, 5), .message = col_opt(st, 6),
+	};
+	return c->fn(&k, c->ud);
+}
+
 int dd_store_audit_task_checks(struct dd_db *db, const char *account_region, const char *task_id,
 			       dd_store_audit_task_check_fn fn, void *ud)
 {
@@ -211,18 +232,7 @@ int dd_store_audit_task_checks(struct dd_db *db, const char *account_region, con
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, task_id);
-	int s, rc = 0;
-	while ((s = dd_stmt_step(st)) == DD_STMT_ROW) {
-		struct dd_store_audit_task_check c = {
-			.check_name = dd_col_text(st, 0), .status = dd_col_text(st, 1),
-			.total = dd_col_int64(st, 2), .noncompliant = dd_col_int64(st, 3),
-			.suppressed = dd_col_int64(st, 4), .error_code = col_opt(st, 5), .message = col_opt(st, 6),
-		};
-		if ((rc = fn(&c, ud)) != 0)
-			break;
-	}
-	int frc = finish(st, s);
-	return rc ? rc : frc;
+	return dd_stmt_each(st, check_row, &(struct check_cb){ fn, ud }, DD_EACH_PASS);
 }
 
 int dd_store_audit_task_check_status(struct dd_db *db, const char *account_region, const char *task_id,
@@ -522,6 +532,21 @@ int dd_store_audit_shards_insert(struct dd_db *db, const char *account_region, c
 	return dd_step_done(st);
 }
 
+struct shard_cb {
+	dd_store_audit_shard_fn fn;
+	void *ud;
+};
+
+static int shard_row(struct dd_stmt *st, void *ctx)
+{
+	const struct shard_cb *c = ctx;
+	struct dd_store_audit_shard s = {
+		.shard = dd_col_int(st, 0), .lo = dd_col_text(st, 1), .hi = dd_col_text_or_null(st, 2),
+		.status = dd_col_text(st, 3),
+	};
+	return c->fn(&s, c->ud);
+}
+
 int dd_store_audit_shards_list(struct dd_db *db, const char *account_region, const char *task_id,
 			       dd_store_audit_shard_fn fn, void *ud)
 {
@@ -531,19 +556,7 @@ int dd_store_audit_shards_list(struct dd_db *db, const char *account_region, con
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, task_id);
-	int rc, ret = 0;
-	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW) {
-		struct dd_store_audit_shard s = {
-			.shard = dd_col_int(st, 0), .lo = dd_col_text(st, 1), .hi = dd_col_text_or_null(st, 2),
-			.status = dd_col_text(st, 3),
-		};
-		if ((ret = fn(&s, ud)))
-			break;
-	}
-	dd_stmt_reset(st);
-	if (ret)
-		return ret;
-	return rc == DD_STMT_DONE ? 0 : DD_EIO;
+	return dd_stmt_each(st, shard_row, &(struct shard_cb){ fn, ud }, DD_EACH_PASS);
 }
 
 int dd_store_audit_shard_done(struct dd_db *db, const char *account_region, const char *task_id, int shard)
@@ -694,6 +707,19 @@ int dd_store_audit_findings_get(struct dd_db *db, const char *account_region, co
 	return rc;
 }
 
+struct finding_cb {
+	dd_store_audit_finding_fn fn;
+	void *ud;
+};
+
+static int finding_each(struct dd_stmt *st, void *ctx)
+{
+	const struct finding_cb *c = ctx;
+	struct dd_store_audit_finding row;
+	finding_row(st, &row);
+	return c->fn(&row, c->ud);
+}
+
 int dd_store_audit_findings_list(struct dd_db *db, const char *account_region, const struct dd_store_audit_findings_filter *f,
 				 int limit, dd_store_audit_finding_fn fn, void *ud)
 {
@@ -715,15 +741,7 @@ int dd_store_audit_findings_list(struct dd_db *db, const char *account_region, c
 	dd_bind_int64(st, 8, f->after_ms);
 	dd_bind_text(st, 9, f->after_id ? f->after_id : "");
 	dd_bind_int64(st, 10, limit);
-	int s, rc = 0;
-	while ((s = dd_stmt_step(st)) == DD_STMT_ROW) {
-		struct dd_store_audit_finding row;
-		finding_row(st, &row);
-		if ((rc = fn(&row, ud)) != 0)
-			break;
-	}
-	int frc = finish(st, s);
-	return rc ? rc : frc;
+	return dd_stmt_each(st, finding_each, &(struct finding_cb){ fn, ud }, DD_EACH_PASS);
 }
 
 /* ---- suppressions --------------------------------------------------------------------- */
@@ -741,17 +759,22 @@ static void suppression_row(struct dd_stmt *st, struct dd_store_audit_suppressio
 	s->description = col_opt(st, 5);
 }
 
+struct suppression_cb {
+	dd_store_audit_suppression_fn fn;
+	void *ud;
+};
+
+static int suppression_each(struct dd_stmt *st, void *ctx)
+{
+	const struct suppression_cb *c = ctx;
+	struct dd_store_audit_suppression row;
+	suppression_row(st, &row);
+	return c->fn(&row, c->ud);
+}
+
 static int suppression_walk(struct dd_stmt *st, dd_store_audit_suppression_fn fn, void *ud)
 {
-	int s, rc = 0;
-	while ((s = dd_stmt_step(st)) == DD_STMT_ROW) {
-		struct dd_store_audit_suppression row;
-		suppression_row(st, &row);
-		if ((rc = fn(&row, ud)) != 0)
-			break;
-	}
-	int frc = finish(st, s);
-	return rc ? rc : frc;
+	return dd_stmt_each(st, suppression_each, &(struct suppression_cb){ fn, ud }, DD_EACH_PASS);
 }
 
 int dd_store_audit_suppressions_get(struct dd_db *db, const char *account_region, const char *check_name,

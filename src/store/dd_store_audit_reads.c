@@ -93,6 +93,25 @@ int dd_store_audit_reads_ca_ident(struct dd_db *db, const char *account_region, 
 	return rc;
 }
 
+struct event_cb {
+	dd_store_audit_reads_event_fn fn;
+	void *ud;
+	bool with_principal;
+};
+
+static int event_row(struct dd_stmt *st, void *ctx)
+{
+	const struct event_cb *c = ctx;
+	const char *ev = dd_col_text_or_null(st, 3);
+	struct dd_store_audit_event e = {
+		.client_id = dd_col_text(st, 0), .certificate_id = col_opt(st, 1),
+		.principal = c->with_principal ? col_opt(st, 2) : NULL,
+		.connect = ev && strcmp(ev, "connect") == 0, .ts = dd_col_int64(st, 4),
+		.reason = col_opt(st, 5),
+	};
+	return c->fn(&e, c->ud);
+}
+
 /* with_principal false: the statement's third column is NULL for every row (not read) */
 static int events_walk(struct dd_stmt *st, const char *account_region, int64_t from_ms, int64_t to_ms, bool with_principal,
 		       dd_store_audit_reads_event_fn fn, void *ud)
@@ -100,19 +119,7 @@ static int events_walk(struct dd_stmt *st, const char *account_region, int64_t f
 	dd_bind_text(st, 1, account_region);
 	dd_bind_int64(st, 2, from_ms);
 	dd_bind_int64(st, 3, to_ms);
-	int s, rc = 0;
-	while ((s = dd_stmt_step(st)) == DD_STMT_ROW) {
-		const char *ev = dd_col_text_or_null(st, 3);
-		struct dd_store_audit_event e = {
-			.client_id = dd_col_text(st, 0), .certificate_id = col_opt(st, 1),
-			.principal = with_principal ? col_opt(st, 2) : NULL,
-			.connect = ev && strcmp(ev, "connect") == 0, .ts = dd_col_int64(st, 4),
-			.reason = col_opt(st, 5),
-		};
-		if ((rc = fn(&e, ud)) != 0)
-			break;
-	}
-	return finish(st, s, rc);
+	return dd_stmt_each(st, event_row, &(struct event_cb){ fn, ud, with_principal }, DD_EACH_PASS);
 }
 
 int dd_store_audit_reads_events_by_cert(struct dd_db *db, const char *account_region, int64_t from_ms, int64_t to_ms,

@@ -56,24 +56,28 @@ static void fill_scan(struct dd_stmt *st, struct dd_store_certs_row *r)
 	r->f.debian = dd_col_int(st, 21);
 }
 
+struct cert_cb {
+	void (*fill)(struct dd_stmt *, struct dd_store_certs_row *);
+	dd_store_certs_row_fn fn;
+	void *ud;
+	bool *seen;
+};
+
+static int cert_row(struct dd_stmt *st, void *ctx)
+{
+	const struct cert_cb *c = ctx;
+	struct dd_store_certs_row r;
+	c->fill(st, &r);
+	if (c->seen)
+		*c->seen = true;
+	return c->fn(&r, c->ud);
+}
+
 /* Steps st calling fn per row (filled by fill); resets st. */
 static int each_row(struct dd_stmt *st, void (*fill)(struct dd_stmt *, struct dd_store_certs_row *),
 		    dd_store_certs_row_fn fn, void *ud, bool *seen)
 {
-	int rc = 0, s;
-	while ((s = dd_stmt_step(st)) == DD_STMT_ROW) {
-		struct dd_store_certs_row r;
-		fill(st, &r);
-		if (seen)
-			*seen = true;
-		rc = fn(&r, ud);
-		if (rc)
-			break;
-	}
-	if (!rc && s != DD_STMT_DONE)
-		rc = DD_EIO;
-	dd_stmt_reset(st);
-	return rc;
+	return dd_stmt_each(st, cert_row, &(struct cert_cb){ fill, fn, ud, seen }, DD_EACH_PASS);
 }
 
 int dd_store_certs_scan(struct dd_db *db, const char *account_region, enum dd_store_certs_kind kind, const char *id,

@@ -176,19 +176,25 @@ int dd_store_connections_stats_add(struct dd_db *db, const char *region, const s
 	return dd_step_done(st);
 }
 
+struct stats_cb {
+	dd_store_connections_stats_fn fn;
+	void *ud;
+};
+
+static int stats_row(struct dd_stmt *st, void *ctx)
+{
+	const struct stats_cb *c = ctx;
+	struct dd_store_connections_stats row = { .connected = 0 };
+	snprintf(row.region, sizeof row.region, "%s", dd_col_text(st, 0));
+	stats_parse(dd_col_text(st, 1), &row);
+	return c->fn(&row, c->ud);
+}
+
 int dd_store_connections_stats_list(struct dd_db *db, dd_store_connections_stats_fn fn, void *ud)
 {
 	struct dd_stmt *st = dd_db_stmt(db, "SELECT substr(key, 14), value FROM server_meta WHERE key > 'broker_stats/'"
 					  " AND key < 'broker_stats0' ORDER BY key");
 	if (!st)
 		return DD_EIO;
-	int s = DD_STMT_DONE, rc = 0;
-	while (!rc && (s = dd_stmt_step(st)) == DD_STMT_ROW) {
-		struct dd_store_connections_stats row = { .connected = 0 };
-		snprintf(row.region, sizeof row.region, "%s", dd_col_text(st, 0));
-		stats_parse(dd_col_text(st, 1), &row);
-		rc = fn(&row, ud);
-	}
-	dd_stmt_reset(st);
-	return rc ? rc : s == DD_STMT_DONE ? 0 : DD_EIO;
+	return dd_stmt_each(st, stats_row, &(struct stats_cb){ fn, ud }, DD_EACH_PASS);
 }

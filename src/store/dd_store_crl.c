@@ -120,6 +120,23 @@ int dd_store_crl_revoked(struct dd_db *db, const char *account_region, const cha
 	return found;
 }
 
+struct crl_cb {
+	dd_store_crl_row_fn fn;
+	void *ud;
+};
+
+static int crl_row(struct dd_stmt *st, void *ctx)
+{
+	const struct crl_cb *c = ctx;
+	struct dd_store_crl_row r = {
+		.ca_id = dd_col_text(st, 0), .issuer = dd_col_text(st, 1),
+		.this_update_ms = dd_col_int64(st, 2), .next_update_ms = dd_col_int64(st, 3),
+		.source = dd_col_text(st, 4), .stored_ms = dd_col_int64(st, 5),
+		.n_revoked = dd_col_int64(st, 6),
+	};
+	return c->fn(&r, c->ud);
+}
+
 int dd_store_crl_list(struct dd_db *db, const char *account_region, const char *ca_id, dd_store_crl_row_fn fn, void *ud)
 {
 	struct dd_stmt *st = dd_db_stmt(db, "SELECT ca_id, issuer, this_update, next_update, source, stored, n_revoked"
@@ -128,21 +145,7 @@ int dd_store_crl_list(struct dd_db *db, const char *account_region, const char *
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
 	dd_bind_text(st, 2, ca_id);
-	int rc = 0, s;
-	while ((s = dd_stmt_step(st)) == DD_STMT_ROW) {
-		struct dd_store_crl_row r = {
-			.ca_id = dd_col_text(st, 0), .issuer = dd_col_text(st, 1),
-			.this_update_ms = dd_col_int64(st, 2), .next_update_ms = dd_col_int64(st, 3),
-			.source = dd_col_text(st, 4), .stored_ms = dd_col_int64(st, 5),
-			.n_revoked = dd_col_int64(st, 6),
-		};
-		if ((rc = fn(&r, ud)))
-			break;
-	}
-	if (!rc && s != DD_STMT_DONE)
-		rc = DD_EIO;
-	dd_stmt_reset(st);
-	return rc;
+	return dd_stmt_each(st, crl_row, &(struct crl_cb){ fn, ud }, DD_EACH_PASS);
 }
 
 /* ---- fetch cache ------------------------------------------------------------------------ */
@@ -150,27 +153,31 @@ int dd_store_crl_list(struct dd_db *db, const char *account_region, const char *
 /* Steps a statement whose columns are those of fetch_cols. */
 #define FETCH_COLS "url, last_attempt, last_success, ok_until, this_update, next_update, ca_id, last_error, fetches, failures"
 
+struct fetch_cb {
+	dd_store_crl_fetch_fn fn;
+	void *ud;
+	bool *seen;
+};
+
+static int fetch_row(struct dd_stmt *st, void *ctx)
+{
+	const struct fetch_cb *c = ctx;
+	struct dd_store_crl_fetch f = {
+		.url = dd_col_text(st, 0), .last_attempt_ms = dd_col_int64(st, 1),
+		.last_success_ms = dd_col_int64(st, 2), .ok_until_ms = dd_col_int64(st, 3),
+		.this_update_ms = dd_col_int64(st, 4), .next_update_ms = dd_col_int64(st, 5),
+		.ca_id = dd_col_is_null(st, 6) ? NULL : dd_col_text(st, 6),
+		.last_error = dd_col_is_null(st, 7) ? NULL : dd_col_text(st, 7),
+		.fetches = dd_col_int64(st, 8), .failures = dd_col_int64(st, 9),
+	};
+	if (c->seen)
+		*c->seen = true;
+	return c->fn(&f, c->ud);
+}
+
 static int each_fetch(struct dd_stmt *st, dd_store_crl_fetch_fn fn, void *ud, bool *seen)
 {
-	int rc = 0, s;
-	while ((s = dd_stmt_step(st)) == DD_STMT_ROW) {
-		struct dd_store_crl_fetch f = {
-			.url = dd_col_text(st, 0), .last_attempt_ms = dd_col_int64(st, 1),
-			.last_success_ms = dd_col_int64(st, 2), .ok_until_ms = dd_col_int64(st, 3),
-			.this_update_ms = dd_col_int64(st, 4), .next_update_ms = dd_col_int64(st, 5),
-			.ca_id = dd_col_is_null(st, 6) ? NULL : dd_col_text(st, 6),
-			.last_error = dd_col_is_null(st, 7) ? NULL : dd_col_text(st, 7),
-			.fetches = dd_col_int64(st, 8), .failures = dd_col_int64(st, 9),
-		};
-		if (seen)
-			*seen = true;
-		if ((rc = fn(&f, ud)))
-			break;
-	}
-	if (!rc && s != DD_STMT_DONE)
-		rc = DD_EIO;
-	dd_stmt_reset(st);
-	return rc;
+	return dd_stmt_each(st, fetch_row, &(struct fetch_cb){ fn, ud, seen }, DD_EACH_PASS);
 }
 
 int dd_store_crl_fetch_get(struct dd_db *db, const char *account_region, const char *url, dd_store_crl_fetch_fn fn,

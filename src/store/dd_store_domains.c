@@ -80,7 +80,7 @@ int dd_store_domains_get(struct dd_db *db, const char *ar, const char *name, dd_
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, name);
-	return dd_stmt_each(st, domain_row, &(struct domain_cb){ fn, ud }, true);
+	return dd_stmt_each(st, domain_row, &(struct domain_cb){ fn, ud }, DD_EACH_GET);
 }
 
 int dd_store_domains_list(struct dd_db *db, const char *ar, const char *after, const char *service_type, int limit,
@@ -95,7 +95,7 @@ int dd_store_domains_list(struct dd_db *db, const char *ar, const char *after, c
 	dd_bind_text(st, 2, after ? after : "");
 	dd_bind_text(st, 3, service_type);
 	dd_bind_int64(st, 4, limit);
-	return dd_stmt_each(st, domain_row, &(struct domain_cb){ fn, ud }, false);
+	return dd_stmt_each(st, domain_row, &(struct domain_cb){ fn, ud }, DD_EACH_LIST);
 }
 
 int dd_store_domains_update(struct dd_db *db, const char *ar, const char *name, const char *config, const char *status,

@@ -205,6 +205,19 @@ int dd_store_iam_role_set_tags(struct dd_db *db, const char *account, const char
 	return write_one(db, st);
 }
 
+struct role_cb {
+	dd_store_iam_role_fn fn;
+	void *ud;
+};
+
+static int role_row(struct dd_stmt *st, void *ctx)
+{
+	const struct role_cb *c = ctx;
+	struct dd_store_iam_role r;
+	role_borrow(st, &r);
+	return c->fn(&r, c->ud);
+}
+
 int dd_store_iam_role_list(struct dd_db *db, const char *account, const char *after, const char *path_prefix,
 			   int limit, dd_store_iam_role_fn fn, void *ud)
 {
@@ -216,13 +229,7 @@ int dd_store_iam_role_list(struct dd_db *db, const char *account, const char *af
 	dd_bind_text(st, 2, after ? after : "");
 	dd_bind_text(st, 3, path_prefix);
 	dd_bind_int64(st, 4, limit_of(limit));
-	int step = DD_STMT_DONE, stop = 0;
-	while (!stop && (step = dd_stmt_step(st)) == DD_STMT_ROW) {
-		struct dd_store_iam_role r;
-		role_borrow(st, &r);
-		stop = fn(&r, ud);
-	}
-	return end_list(st, step, stop);
+	return dd_stmt_each(st, role_row, &(struct role_cb){ fn, ud }, DD_EACH_PASS);
 }
 
 int dd_store_iam_role_boundary_count(struct dd_db *db, const char *account, const char *policy_arn, int64_t *n)
@@ -555,19 +562,26 @@ int dd_store_iam_policy_delete(struct dd_db *db, const char *account, const char
 	return write_one(db, st);
 }
 
+struct policy_cb {
+	dd_store_iam_policy_fn fn;
+	void *ud;
+};
+
+static int policy_row(struct dd_stmt *st, void *ctx)
+{
+	const struct policy_cb *c = ctx;
+	struct dd_store_iam_policy p;
+	policy_borrow(st, &p);
+	return c->fn(&p, c->ud);
+}
+
 int dd_store_iam_policy_list(struct dd_db *db, const char *account, dd_store_iam_policy_fn fn, void *ud)
 {
 	struct dd_stmt *st = dd_db_stmt(db, "SELECT " POLICY_COLS " FROM iam_policies WHERE account = ?1 ORDER BY name");
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
-	int step = DD_STMT_DONE, stop = 0;
-	while (!stop && (step = dd_stmt_step(st)) == DD_STMT_ROW) {
-		struct dd_store_iam_policy p;
-		policy_borrow(st, &p);
-		stop = fn(&p, ud);
-	}
-	return end_list(st, step, stop);
+	return dd_stmt_each(st, policy_row, &(struct policy_cb){ fn, ud }, DD_EACH_PASS);
 }
 
 int dd_store_iam_policy_default_document(struct dd_db *db, const char *account, const char *arn, char canon[160],

@@ -95,7 +95,7 @@ static int text_row(struct dd_stmt *st, void *ctx)
 /* Steps st calling fn with column 0 text; resets st. */
 static int each_text(struct dd_stmt *st, dd_store_iam_users_text_fn fn, void *ud)
 {
-	return dd_stmt_each(st, text_row, &(struct text_cb){ fn, ud }, false);
+	return dd_stmt_each(st, text_row, &(struct text_cb){ fn, ud }, DD_EACH_LIST);
 }
 
 /* Reads an entity row (name, id, path, created). */
@@ -122,7 +122,7 @@ static int entity_each_row(struct dd_stmt *st, void *ctx)
 
 static int each_entity(struct dd_stmt *st, dd_store_iam_users_entity_fn fn, void *ud)
 {
-	return dd_stmt_each(st, entity_each_row, &(struct entity_cb){ fn, ud }, false);
+	return dd_stmt_each(st, entity_each_row, &(struct entity_cb){ fn, ud }, DD_EACH_LIST);
 }
 
 int dd_store_iam_users_entity_get(struct dd_db *db, enum dd_store_iam_kind kind, const char *account,
@@ -295,7 +295,7 @@ int dd_store_iam_users_user_inline_documents(struct dd_db *db, const char *accou
 		return DD_EIO;
 	dd_bind_text(st, 1, account);
 	dd_bind_text(st, 2, user);
-	return dd_stmt_each(st, doc_row, &(struct doc_cb){ fn, ud }, false);
+	return dd_stmt_each(st, doc_row, &(struct doc_cb){ fn, ud }, DD_EACH_LIST);
 }
 
 int dd_store_iam_users_user_attached_arns(struct dd_db *db, const char *account, const char *user,
@@ -363,7 +363,7 @@ int dd_store_iam_users_key_list(struct dd_db *db, const char *account, const cha
 	dd_bind_text(st, 2, user);
 	dd_bind_text(st, 3, after ? after : "");
 	dd_bind_int64(st, 4, limit);
-	return dd_stmt_each(st, key_row, &(struct key_cb){ fn, ud, account }, false);
+	return dd_stmt_each(st, key_row, &(struct key_cb){ fn, ud, account }, DD_EACH_LIST);
 }
 
 int dd_store_iam_users_key_set_active(struct dd_db *db, const char *account, const char *user, const char *access_key,
@@ -431,7 +431,7 @@ int dd_store_iam_users_key_secrets(struct dd_db *db, dd_store_iam_users_key_secr
 	struct dd_stmt *st = dd_db_stmt(db, "SELECT access_key, account, secret FROM iam_access_keys ORDER BY access_key");
 	if (!st)
 		return DD_EIO;
-	return dd_stmt_each(st, secret_row, &(struct secret_cb){ fn, ud }, false);
+	return dd_stmt_each(st, secret_row, &(struct secret_cb){ fn, ud }, DD_EACH_LIST);
 }
 
 int dd_store_iam_users_key_set_secret(struct dd_db *db, const char *access_key, const char *stored)

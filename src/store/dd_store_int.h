@@ -49,13 +49,18 @@ void dd_stmt_reset(struct dd_stmt *st);
 int dd_step_done(struct dd_stmt *st) DD_MUST_CHECK;
 
 /* Maps the current row of a listing (the columns of st) and hands it to the caller's
- * callback; returns what that returned: 0 to go on, > 0 to stop, < 0 an error. */
+ * callback; returns what that returned: 0 to go on, nonzero to stop. */
 typedef int (*dd_stmt_row_fn)(struct dd_stmt *st, void *ctx);
+/* How dd_stmt_each ends. */
+enum dd_stmt_each_mode {
+	DD_EACH_LIST, /* a positive value of row stops the listing: 0 */
+	DD_EACH_GET,  /* as DD_EACH_LIST, and DD_ENOTFOUND when there was no row (a get by key) */
+	DD_EACH_PASS, /* row's nonzero value, positive or negative, is returned as it is */
+};
 /* Steps st through its rows, calling row on each until it returns nonzero, then resets st.
- * Returns 0 when the rows ended or row stopped with a positive value, row's negative value,
- * DD_EIO when a step fails, and DD_ENOTFOUND when one is set and there was no row (a get
- * by key). The statement's SQL and bindings stay with the caller. */
-int dd_stmt_each(struct dd_stmt *st, dd_stmt_row_fn row, void *ctx, bool one) DD_MUST_CHECK;
+ * Returns 0 when the rows ended, row's nonzero value (a positive one as mode says), or
+ * DD_EIO when a step fails. The statement's SQL and bindings stay with the caller. */
+int dd_stmt_each(struct dd_stmt *st, dd_stmt_row_fn row, void *ctx, enum dd_stmt_each_mode mode) DD_MUST_CHECK;
 
 /* Binding: 0 or nonzero on failure. dd_bind_text copies s (NULL binds NULL);
  * dd_bind_text_static requires s to outlive the step. */

@@ -89,7 +89,7 @@ int dd_store_jobs_get(struct dd_db *db, const char *ar, const char *job_id, dd_s
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, job_id);
-	return dd_stmt_each(st, job_row, &(struct job_cb){ fn, ud }, true);
+	return dd_stmt_each(st, job_row, &(struct job_cb){ fn, ud }, DD_EACH_GET);
 }
 
 int dd_store_jobs_list(struct dd_db *db, const char *ar, const struct dd_store_jobs_filter *f, const char *after,
@@ -115,7 +115,7 @@ int dd_store_jobs_list(struct dd_db *db, const char *ar, const struct dd_store_j
 	dd_bind_text(st, 7, f ? f->group_id : NULL);
 	dd_bind_int64(st, 8, limit);
 	dd_bind_int64(st, 9, f ? f->now_ms : 0);
-	return dd_stmt_each(st, job_row, &(struct job_cb){ fn, ud }, false);
+	return dd_stmt_each(st, job_row, &(struct job_cb){ fn, ud }, DD_EACH_LIST);
 }
 
 int dd_store_jobs_update(struct dd_db *db, const char *ar, const char *job_id, const char *description,
@@ -246,7 +246,7 @@ int dd_store_jobs_continuous_for_group(struct dd_db *db, const char *ar, const c
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, group);
-	return dd_stmt_each(st, job_id_row, &(struct job_id_cb){ fn, ud }, false);
+	return dd_stmt_each(st, job_id_row, &(struct job_id_cb){ fn, ud }, DD_EACH_LIST);
 }
 
 struct target_cb {
@@ -268,7 +268,7 @@ int dd_store_jobs_target_list(struct dd_db *db, const char *ar, const char *job_
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, job_id);
-	return dd_stmt_each(st, target_row, &(struct target_cb){ fn, ud }, false);
+	return dd_stmt_each(st, target_row, &(struct target_cb){ fn, ud }, DD_EACH_LIST);
 }
 
 /* ---- executions ---- */
@@ -349,7 +349,7 @@ int dd_store_jobs_exec_get(struct dd_db *db, const char *ar, const char *job_id,
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, job_id);
 	dd_bind_text(st, 3, thing);
-	return dd_stmt_each(st, exec_row, &(struct exec_cb){ fn, ud }, true);
+	return dd_stmt_each(st, exec_row, &(struct exec_cb){ fn, ud }, DD_EACH_GET);
 }
 
 int dd_store_jobs_exec_list_job(struct dd_db *db, const char *ar, const char *job_id, const char *status,
@@ -365,7 +365,7 @@ int dd_store_jobs_exec_list_job(struct dd_db *db, const char *ar, const char *jo
 	dd_bind_text(st, 3, after ? after : "");
 	dd_bind_text(st, 4, status);
 	dd_bind_int64(st, 5, limit);
-	return dd_stmt_each(st, exec_row, &(struct exec_cb){ fn, ud }, false);
+	return dd_stmt_each(st, exec_row, &(struct exec_cb){ fn, ud }, DD_EACH_LIST);
 }
 
 int dd_store_jobs_exec_list_thing(struct dd_db *db, const char *ar, const char *thing, const char *status,
@@ -386,7 +386,7 @@ int dd_store_jobs_exec_list_thing(struct dd_db *db, const char *ar, const char *
 	dd_bind_text(st, 5, namespace_id);
 	dd_bind_text(st, 6, job_id);
 	dd_bind_int64(st, 7, limit);
-	return dd_stmt_each(st, exec_row, &(struct exec_cb){ fn, ud }, false);
+	return dd_stmt_each(st, exec_row, &(struct exec_cb){ fn, ud }, DD_EACH_LIST);
 }
 
 int dd_store_jobs_exec_set(struct dd_db *db, const char *ar, const char *job_id, const char *thing, const char *status,
@@ -432,7 +432,7 @@ int dd_store_jobs_exec_active_for_thing(struct dd_db *db, const char *ar, const 
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, thing);
-	return dd_stmt_each(st, active_row, &(struct active_cb){ fn, ud }, false);
+	return dd_stmt_each(st, active_row, &(struct active_cb){ fn, ud }, DD_EACH_LIST);
 }
 
 int dd_store_jobs_exec_cancel_all(struct dd_db *db, const char *ar, const char *job_id, bool in_progress, int64_t now_ms)
@@ -543,7 +543,7 @@ int dd_store_jobs_template_get(struct dd_db *db, const char *ar, const char *tem
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, template_id);
-	return dd_stmt_each(st, template_row, &(struct template_cb){ fn, ud }, true);
+	return dd_stmt_each(st, template_row, &(struct template_cb){ fn, ud }, DD_EACH_GET);
 }
 
 int dd_store_jobs_template_list(struct dd_db *db, const char *ar, const char *after, int limit,
@@ -557,7 +557,7 @@ int dd_store_jobs_template_list(struct dd_db *db, const char *ar, const char *af
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, after ? after : "");
 	dd_bind_int64(st, 3, limit);
-	return dd_stmt_each(st, template_row, &(struct template_cb){ fn, ud }, false);
+	return dd_stmt_each(st, template_row, &(struct template_cb){ fn, ud }, DD_EACH_LIST);
 }
 
 int dd_store_jobs_template_delete(struct dd_db *db, const char *ar, const char *template_id)

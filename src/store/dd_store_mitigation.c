@@ -522,6 +522,26 @@ int dd_store_mitigation_execution_counts(struct dd_db *db, const char *account_r
 	return rc == DD_STMT_ROW ? 0 : DD_EIO;
 }
 
+struct execution_cb {
+	dd_store_mitigation_execution_row_fn fn;
+	void *ud;
+};
+
+static int execution_row(struct dd_stmt *st, void *ctx)
+{
+	const struct execution_cb *c = ctx;
+	struct dd_store_mitigation_execution e = {
+		.finding_id = dd_col_text(st, 0), .seq = dd_col_int64(st, 1),
+		.action_name = dd_col_text(st, 2), .action_id = dd_col_text(st, 3), .status = dd_col_text(st, 4),
+		.start_ms = dd_col_is_null(st, 5) ? -1 : dd_col_int64(st, 5),
+		.end_ms = dd_col_is_null(st, 6) ? -1 : dd_col_int64(st, 6),
+		.error_code = dd_col_is_null(st, 7) ? NULL : dd_col_text(st, 7),
+		.message = dd_col_is_null(st, 8) ? NULL : dd_col_text(st, 8),
+		.task_id = dd_col_text(st, 9),
+	};
+	return c->fn(&e, c->ud);
+}
+
 int dd_store_mitigation_execution_list(struct dd_db *db, const char *account_region, const char *task_id,
 				       const char *finding_id, const char *status, const char *after_finding,
 				       int64_t after_seq, int limit, dd_store_mitigation_execution_row_fn fn, void *ud)
@@ -539,20 +559,5 @@ int dd_store_mitigation_execution_list(struct dd_db *db, const char *account_reg
 	dd_bind_text(st, 5, after_finding ? after_finding : "");
 	dd_bind_int64(st, 6, after_seq);
 	dd_bind_int64(st, 7, limit);
-	int rc, ret = 0;
-	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW) {
-		struct dd_store_mitigation_execution e = {
-			.finding_id = dd_col_text(st, 0), .seq = dd_col_int64(st, 1),
-			.action_name = dd_col_text(st, 2), .action_id = dd_col_text(st, 3), .status = dd_col_text(st, 4),
-			.start_ms = dd_col_is_null(st, 5) ? -1 : dd_col_int64(st, 5),
-			.end_ms = dd_col_is_null(st, 6) ? -1 : dd_col_int64(st, 6),
-			.error_code = dd_col_is_null(st, 7) ? NULL : dd_col_text(st, 7),
-			.message = dd_col_is_null(st, 8) ? NULL : dd_col_text(st, 8),
-			.task_id = dd_col_text(st, 9),
-		};
-		if ((ret = fn(&e, ud)))
-			break;
-	}
-	dd_stmt_reset(st);
-	return ret ? ret : rc == DD_STMT_DONE ? 0 : DD_EIO;
+	return dd_stmt_each(st, execution_row, &(struct execution_cb){ fn, ud }, DD_EACH_PASS);
 }

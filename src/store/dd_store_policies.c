@@ -37,7 +37,7 @@ static int name_row(struct dd_stmt *st, void *ctx)
 /* Steps a query of names (column 0), calling fn for each. */
 static int names_of(struct dd_stmt *st, dd_store_policies_name_fn fn, void *ud)
 {
-	return dd_stmt_each(st, name_row, &(struct name_cb){ fn, ud }, false);
+	return dd_stmt_each(st, name_row, &(struct name_cb){ fn, ud }, DD_EACH_LIST);
 }
 
 /* Steps a query that may return one row; *yes when it does. */
@@ -233,7 +233,7 @@ int dd_store_policies_versions_list(struct dd_db *db, const char *ar, const char
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, name);
-	return dd_stmt_each(st, version_row, &(struct version_cb){ fn, ud }, false);
+	return dd_stmt_each(st, version_row, &(struct version_cb){ fn, ud }, DD_EACH_LIST);
 }
 
 int dd_store_policies_version_set_default(struct dd_db *db, const char *ar, const char *name, int64_t version,

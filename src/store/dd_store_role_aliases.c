@@ -105,5 +105,5 @@ int dd_store_role_aliases_list(struct dd_db *db, const char *ar, const char *aft
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, after ? after : "");
 	dd_bind_int64(st, 3, limit);
-	return dd_stmt_each(st, alias_row, &(struct alias_cb){ fn, ud }, false);
+	return dd_stmt_each(st, alias_row, &(struct alias_cb){ fn, ud }, DD_EACH_LIST);
 }

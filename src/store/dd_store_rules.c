@@ -85,7 +85,7 @@ int dd_store_rules_get(struct dd_db *db, const char *ar, const char *name, dd_st
 		return DD_EIO;
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, name);
-	return dd_stmt_each(st, rule_row, &(struct rule_cb){ fn, ud }, true);
+	return dd_stmt_each(st, rule_row, &(struct rule_cb){ fn, ud }, DD_EACH_GET);
 }
 
 int dd_store_rules_list(struct dd_db *db, const char *ar, const char *after, int disabled, dd_store_rules_fn fn, void *ud)
@@ -98,7 +98,7 @@ int dd_store_rules_list(struct dd_db *db, const char *ar, const char *after, int
 	dd_bind_text(st, 1, ar);
 	dd_bind_text(st, 2, after ? after : "");
 	dd_bind_int64(st, 3, disabled < 0 ? -1 : disabled != 0);
-	return dd_stmt_each(st, rule_row, &(struct rule_cb){ fn, ud }, false);
+	return dd_stmt_each(st, rule_row, &(struct rule_cb){ fn, ud }, DD_EACH_LIST);
 }
 
 int dd_store_rules_set_disabled(struct dd_db *db, const char *ar, const char *name, bool disabled)

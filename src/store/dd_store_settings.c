@@ -96,5 +96,5 @@ int dd_store_settings_log_levels_list(struct dd_db *db, const char *ar, const ch
 	dd_bind_text(st, 2, type);
 	dd_bind_text(st, 3, after ? after : "");
 	dd_bind_int64(st, 4, limit);
-	return dd_stmt_each(st, log_level_row, &(struct log_level_cb){ fn, ud }, false);
+	return dd_stmt_each(st, log_level_row, &(struct log_level_cb){ fn, ud }, DD_EACH_LIST);
 }

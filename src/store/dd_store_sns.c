@@ -30,7 +30,7 @@ static int text_row(struct dd_stmt *st, void *ctx)
 /* Steps st to its end, calling fn with column 0 text; resets st. */
 static int each_text(struct dd_stmt *st, dd_store_sns_text_fn fn, void *ud)
 {
-	return dd_stmt_each(st, text_row, &(struct text_cb){ fn, ud }, false);
+	return dd_stmt_each(st, text_row, &(struct text_cb){ fn, ud }, DD_EACH_LIST);
 }
 
 static int count_row(struct dd_stmt *st, int64_t *n)

@@ -66,7 +66,7 @@ int dd_store_tags_list(struct dd_db *db, const char *ar, const char *arn, const 
 	dd_bind_text(st, 2, arn);
 	dd_bind_text(st, 3, after ? after : "");
 	dd_bind_int64(st, 4, limit);
-	return dd_stmt_each(st, tag_row, &(struct tag_cb){ fn, ud }, false);
+	return dd_stmt_each(st, tag_row, &(struct tag_cb){ fn, ud }, DD_EACH_LIST);
 }
 
 /* The resource kinds we keep, by the first segment of an IoT ARN's resource. */

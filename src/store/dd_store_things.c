@@ -118,6 +118,19 @@ int dd_store_things_delete(struct dd_db *db, const char *account_region, const c
 	return 0;
 }
 
+struct thing_cb {
+	dd_store_things_row_fn fn;
+	void *ud;
+};
+
+static int thing_row(struct dd_stmt *st, void *ctx)
+{
+	const struct thing_cb *c = ctx;
+	struct dd_store_things_row row;
+	fill_row(st, &row, false);
+	return c->fn(&row, c->ud);
+}
+
 int dd_store_things_list(struct dd_db *db, const char *account_region, const struct dd_store_things_filter *filter,
 			 const char *after, int limit, dd_store_things_row_fn fn, void *ud)
 {
@@ -157,15 +170,5 @@ int dd_store_things_list(struct dd_db *db, const char *account_region, const str
 	dd_bind_text(st, 5, filter->attribute ? filter->value : NULL);
 	dd_bind_int64(st, 6, filter->prefix);
 	dd_bind_int64(st, 7, limit > 0 ? limit : INT64_MAX);
-	int r, rc = 0;
-	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
-		struct dd_store_things_row row;
-		fill_row(st, &row, false);
-		if ((rc = fn(&row, ud)))
-			break;
-	}
-	if (!rc && r != DD_STMT_DONE)
-		rc = DD_EIO;
-	dd_stmt_reset(st);
-	return rc;
+	return dd_stmt_each(st, thing_row, &(struct thing_cb){ fn, ud }, DD_EACH_PASS);
 }

@@ -188,6 +188,19 @@ int dd_store_types_thing_count(struct dd_db *db, const char *account_region, con
 	return r == DD_STMT_ROW ? 0 : DD_EIO;
 }
 
+struct type_cb {
+	dd_store_types_row_fn fn;
+	void *ud;
+};
+
+static int type_row(struct dd_stmt *st, void *ctx)
+{
+	const struct type_cb *c = ctx;
+	struct dd_store_types_row row;
+	type_fill(st, &row, false);
+	return c->fn(&row, c->ud);
+}
+
 int dd_store_types_list(struct dd_db *db, const char *account_region, const char *name, const char *after, int limit,
 			dd_store_types_row_fn fn, void *ud)
 {
@@ -199,17 +212,7 @@ int dd_store_types_list(struct dd_db *db, const char *account_region, const char
 	dd_bind_text(st, 2, after ? after : "");
 	dd_bind_text(st, 3, name);
 	dd_bind_int64(st, 4, limit > 0 ? limit : INT64_MAX);
-	int r, rc = 0;
-	while ((r = dd_stmt_step(st)) == DD_STMT_ROW) {
-		struct dd_store_types_row row;
-		type_fill(st, &row, false);
-		if ((rc = fn(&row, ud)))
-			break;
-	}
-	if (!rc && r != DD_STMT_DONE)
-		rc = DD_EIO;
-	dd_stmt_reset(st);
-	return rc;
+	return dd_stmt_each(st, type_row, &(struct type_cb){ fn, ud }, DD_EACH_PASS);
 }
 
 /* ---- billing groups ---- */
