@@ -66,7 +66,7 @@ static bool acquire(struct fx *f, const char *unit, const char *owner, int64_t n
 {
 	bool got = true;
 	begin(f);
-	assert_int_equal(dd_store_lease_acquire(f->db, "audit", unit, owner, now, until, &got), 0);
+	assert_int_equal(dd_store_lease_acquire(f->db, "audit", unit, owner, now, until - now, &got), 0);
 	commit(f);
 	return got;
 }
@@ -75,7 +75,7 @@ static bool hold(struct fx *f, const char *unit, const char *owner, int64_t unti
 {
 	bool held = true;
 	begin(f);
-	assert_int_equal(dd_store_lease_hold(f->db, "audit", unit, owner, until, &held), 0);
+	assert_int_equal(dd_store_lease_hold(f->db, "audit", unit, owner, 0, until, &held), 0);
 	commit(f);
 	return held;
 }
@@ -110,7 +110,7 @@ static void test_claim_expire_steal(void **state)
 	assert_true(acquire(f, "ar/t2", "b", 1000, 2000));
 	bool got = false;
 	begin(f);
-	assert_int_equal(dd_store_lease_acquire(f->db, "mitigation", "ar/t1", "b", 1000, 2000, &got), 0);
+	assert_int_equal(dd_store_lease_acquire(f->db, "mitigation", "ar/t1", "b", 1000, 1000, &got), 0);
 	commit(f);
 	assert_true(got);
 	/* b sees a's live lease as another's; a sees b's */
@@ -165,7 +165,7 @@ static void test_heartbeat_and_purge(void **state)
 	assert_true(acquire(f, "ar/t3", "b", 1000, 2000));
 	int64_t n = 0;
 	begin(f);
-	assert_int_equal(dd_store_lease_renew_owner(f->db, "a", 5000, &n), 0);
+	assert_int_equal(dd_store_lease_renew_owner(f->db, "a", 0, 5000, &n), 0);
 	commit(f);
 	assert_int_equal(n, 2);
 	/* a's are live at 4000, b's expired */
@@ -176,14 +176,14 @@ static void test_heartbeat_and_purge(void **state)
 	assert_int_equal(s.n, 0);
 	/* purge: only leases expired before the cut */
 	begin(f);
-	assert_int_equal(dd_store_lease_purge(f->db, 3000), 0);
+	assert_int_equal(dd_store_lease_purge(f->db, 3000, 0), 0);
 	commit(f);
 	memset(&s, 0, sizeof s);
 	assert_int_equal(dd_store_lease_others(f->db, "audit", "z", 0, seen_fn, &s), 0);
 	assert_int_equal(s.n, 2);
 	/* a stopping instance expires its leases (renew to 0): claimable at once */
 	begin(f);
-	assert_int_equal(dd_store_lease_renew_owner(f->db, "a", 0, &n), 0);
+	assert_int_equal(dd_store_lease_renew_owner(f->db, "a", 0, 0, &n), 0);
 	commit(f);
 	assert_true(acquire(f, "ar/t1", "c", 10, 6000));
 }
@@ -213,22 +213,22 @@ static void test_outbox_lease(void **state)
 	assert_int_equal(c.pending, 3);
 
 	struct dd_store_outbox_row r1, r2, r3;
-	assert_int_equal(dd_store_outbox_claim(f->db, 100, 1, "a", 500, &r1), 1);
+	assert_int_equal(dd_store_outbox_claim(f->db, 100, 1, "a", 400, &r1), 1);
 	assert_string_equal(r1.message_id, "m1");
 	/* the per-account cap counts a's live lease: b gets nothing now */
-	assert_int_equal(dd_store_outbox_claim(f->db, 200, 1, "b", 700, &r2), 0);
+	assert_int_equal(dd_store_outbox_claim(f->db, 200, 1, "b", 500, &r2), 0);
 	/* b starts: a's delivery is live, so it stays in flight */
 	int64_t rq = -1;
 	assert_int_equal(dd_store_outbox_requeue_inflight(f->db, 300, &rq), 0);
 	assert_int_equal(rq, 0);
 	/* a dies; after its lease b claims the row again (its second attempt) */
-	assert_int_equal(dd_store_outbox_claim(f->db, 501, 1, "b", 900, &r2), 1);
+	assert_int_equal(dd_store_outbox_claim(f->db, 501, 1, "b", 399, &r2), 1);
 	assert_string_equal(r2.message_id, "m1");
 	assert_int_equal(r2.attempts, 2);
 	/* a's late outcome is refused; b's is recorded */
 	assert_int_equal(dd_store_outbox_complete(f->db, r1.id, "a", 600), DD_ENOTFOUND);
 	assert_int_equal(dd_store_outbox_complete(f->db, r2.id, "b", 600), 0);
-	assert_int_equal(dd_store_outbox_claim(f->db, 601, 1, "a", 1000, &r3), 1);
+	assert_int_equal(dd_store_outbox_claim(f->db, 601, 1, "a", 399, &r3), 1);
 	assert_string_equal(r3.message_id, "m2");
 	assert_int_equal(dd_store_outbox_counts(f->db, &c), 0);
 	assert_int_equal(c.delivered, 1);
