@@ -812,6 +812,7 @@ struct job {
 struct pick {
 	struct dd_mitigation_engine *e;
 	struct job *job;
+	int seen;        /* candidates read */
 };
 
 /* The first claimable task (oldest first) that no worker here runs. */
@@ -819,6 +820,7 @@ static int pick_task(const char *account_region, const char *task_id, void *ud)
 {
 	struct pick *p = ud;
 	char key[sizeof p->job->key];
+	p->seen++;
 	snprintf(key, sizeof key, "%s/%s", account_region, task_id);
 	for (int i = 0; i < MAX_CLAIMED; i++)
 		if (!strcmp(p->e->claimed[i], key))
@@ -831,12 +833,16 @@ static int pick_task(const char *account_region, const char *task_id, void *ud)
 
 /* dd_lease_claim's pick, in the claim transaction: of the IN_PROGRESS tasks nobody holds a
  * live lease of (the store skips, on PostgreSQL, those another claimer is taking), the
- * oldest no worker here runs. At most MAX_CLAIMED of them run here, so the first
- * MAX_CLAIMED + 1 always hold it when there is one. */
+ * oldest no worker here runs. The candidate read locks the rows it returns, so it reads
+ * one; only when that one is claimed here (its worker let the lease go and is ending) it
+ * reads MAX_CLAIMED + 1, which always hold an unclaimed one when there is one. */
 static int pick_claimable(struct dd_db *db, int64_t now_ms, void *ud, char *unit, size_t n)
 {
 	struct pick *p = ud;
-	int rc = dd_store_mitigation_task_claimable(db, now_ms, MAX_CLAIMED + 1, pick_task, p);
+	p->seen = 0;
+	int rc = dd_store_mitigation_task_claimable(db, now_ms, 1, pick_task, p);
+	if (rc == 0 && p->seen > 0)
+		rc = dd_store_mitigation_task_claimable(db, now_ms, MAX_CLAIMED + 1, pick_task, p);
 	if (rc == 1)
 		snprintf(unit, n, "%s", p->job->key);
 	return rc;
@@ -871,7 +877,7 @@ static int m_claim(struct dd_workers *w, void *ud, void **out)
 	/* the oldest task no worker here runs and no instance holds; another instance may take
 	 * it between the read and the lease (SQLite, or an expired lease): pick again */
 	int rc = 0;
-	struct pick p = { e, j };
+	struct pick p = { e, j, 0 };
 	for (int tries = 0; tries < 3; tries++) {
 		char unit[sizeof j->key];
 		rc = dd_lease_claim(e->svc, db, "mitigation", pick_claimable, task_wanted, &p, unit, sizeof unit);
