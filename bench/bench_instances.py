@@ -10,8 +10,9 @@ keep-alive connections:
 The same total client load every time: BENCH_THREADS client threads against the single
 instance, half of them against each of the two instances, at once. Prints requests/s
 (the sum over the instances), the servers' CPU time per request and, on PostgreSQL, the
-database server's (its backends') CPU time per request. The 1M-device audit with one and
-two instances is bench_audit's.
+database server's (its backends') CPU time, transactions (a statement outside a
+transaction is one: roughly the round trips) and WAL bytes per request. The 1M-device
+audit with one and two instances is bench_audit's.
 
 PostgreSQL: BENCH_PG_URL names a server whose role may CREATE DATABASE (each run gets a
 fresh database, dropped after); unset, a temporary cluster is started with
@@ -27,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration", "lib"))
@@ -56,11 +58,28 @@ def pg_cpu(pg_pid):
     return total
 
 
+def pg_counters(data_dir):
+    """(transactions committed or rolled back, WAL position in bytes) of data_dir's
+    database; (0, 0) on SQLite. A backend's statistics reach pg_stat_database within a
+    second while it works, within 10 s once idle (PostgreSQL 15): the caller waits 11 s."""
+    if not ddserver.ON_PG:
+        return 0, 0
+    out = ddserver._psql(ddserver.store_url(data_dir),
+                         "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database();"
+                         " SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint;")
+    xacts, wal = out.split()
+    return int(xacts), int(wal)
+
+
 def run(servers, threads, iters, prefix, mode, pg_pid=None):
     """Loadgens against every server at once (threads split between them): (requests/s
-    summed, requests, server CPU us per request, database server CPU us per request)."""
+    summed, requests, server CPU us per request, database server CPU us per request,
+    database transactions per request, WAL bytes per request)."""
     per = max(1, threads // len(servers))
     out = [None] * len(servers)
+    if ddserver.ON_PG:
+        time.sleep(11)
+    x0, w0 = pg_counters(servers[0].data_dir)
     c0 = [cpu_seconds(s.proc.pid) for s in servers]
     p0 = pg_cpu(pg_pid)
 
@@ -78,7 +97,11 @@ def run(servers, threads, iters, prefix, mode, pg_pid=None):
     cpu = sum(cpu_seconds(s.proc.pid) - c for s, c in zip(servers, c0))
     pcpu = pg_cpu(pg_pid) - p0
     n = sum(o[1] for o in out)
-    return sum(o[0] for o in out), n, 1e6 * cpu / max(n, 1), 1e6 * pcpu / max(n, 1)
+    if ddserver.ON_PG:
+        time.sleep(11)
+    x1, w1 = pg_counters(servers[0].data_dir)
+    return (sum(o[0] for o in out), n, 1e6 * cpu / max(n, 1), 1e6 * pcpu / max(n, 1), (x1 - x0) / max(n, 1),
+            (w1 - w0) / max(n, 1))
 
 
 def measure(ninst, threads, iters, d_iters, pg_pid=None):
@@ -157,6 +180,11 @@ def main():
         if not pg_skip and pg_pid:
             print(("%-30s" % "  PostgreSQL CPU us/request") +
                   "".join("%17s" % ("%.0f" % results[c][idx][3] if c[0] == "pg" else "-") for c in cols))
+        if not pg_skip:
+            print(("%-30s" % "  PG transactions/request") +
+                  "".join("%17s" % ("%.1f" % results[c][idx][4] if c[0] == "pg" else "-") for c in cols))
+            print(("%-30s" % "  PG WAL bytes/request") +
+                  "".join("%17s" % ("%.0f" % results[c][idx][5] if c[0] == "pg" else "-") for c in cols))
     if pg_skip:
         print("PostgreSQL columns skipped: %s" % pg_skip)
     print("cores: %d (two instances on the same cores share them: they cannot double the figure);"
