@@ -7,7 +7,9 @@
  * its owner's leases; release and purge; an outbox row in flight under a live lease is
  * neither claimed nor requeued, one whose lease expired is claimed by another instance,
  * and the first instance's outcome is then refused; a notification queued twice with one
- * delivery key is one row.
+ * delivery key is one row; the mitigation engine's claimable tasks leave out those under a
+ * live lease, oldest first, at most the limit; on SQLite a picked audit unit is always
+ * "locked" (one writer: the lease decides).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,7 +21,9 @@
 #include <cmocka.h>
 
 #include "dd/store.h"
+#include "store/dd_store_audit.h"
 #include "store/dd_store_lease.h"
+#include "store/dd_store_mitigation.h"
 #include "store/dd_store_outbox.h"
 #include "store/dd_store_sns.h"
 
@@ -249,6 +253,57 @@ static void test_outbox_lease(void **state)
 	dd_store_outbox_row_clear(&r3);
 }
 
+static int collect_ids(const char *account_region, const char *task_id, void *ud)
+{
+	(void)account_region;
+	char *out = ud;
+	strcat(out, task_id);
+	strcat(out, ",");
+	return 0;
+}
+
+static void test_claimable_tasks(void **state)
+{
+	struct fx *f = *state;
+	const char *ids[] = { "mt-b", "mt-a", "mt-c" };
+	const int64_t starts[] = { 200, 200, 100 };
+	for (int i = 0; i < 3; i++) {
+		struct dd_store_mitigation_task t = { .client_token = "tok", .request_hash = "h", .target = "{}",
+						      .mapping = "{}", .actions = "[]", .start_ms = starts[i] };
+		begin(f);
+		assert_int_equal(dd_store_mitigation_task_insert(f->db, "111111111111/us-east-1", ids[i], &t), 0);
+		commit(f);
+	}
+	char got[128] = "";
+	assert_int_equal(dd_store_mitigation_task_claimable(f->db, 1000, 10, collect_ids, got), 0);
+	assert_string_equal(got, "mt-c,mt-a,mt-b,"); /* oldest first, then by id */
+	/* a live lease hides its task; an expired one or another kind's does not */
+	bool g = false;
+	begin(f);
+	assert_int_equal(dd_store_lease_acquire(f->db, "mitigation", "111111111111/us-east-1/mt-a", "x", 1000, 500, &g), 0);
+	assert_int_equal(dd_store_lease_acquire(f->db, "mitigation", "111111111111/us-east-1/mt-c", "x", 0, 999, &g), 0);
+	assert_int_equal(dd_store_lease_acquire(f->db, "audit", "111111111111/us-east-1/mt-b", "x", 1000, 500, &g), 0);
+	commit(f);
+	got[0] = 0;
+	assert_int_equal(dd_store_mitigation_task_claimable(f->db, 1000, 10, collect_ids, got), 0);
+	assert_string_equal(got, "mt-c,mt-b,");
+	got[0] = 0;
+	assert_int_equal(dd_store_mitigation_task_claimable(f->db, 1000, 1, collect_ids, got), 0);
+	assert_string_equal(got, "mt-c,");
+	/* at 1501 a's lease expired too */
+	got[0] = 0;
+	assert_int_equal(dd_store_mitigation_task_claimable(f->db, 1501, 10, collect_ids, got), 0);
+	assert_string_equal(got, "mt-c,mt-a,mt-b,");
+	/* a finished task is not claimable */
+	begin(f);
+	assert_int_equal(dd_store_mitigation_task_finish(f->db, "111111111111/us-east-1", "mt-c", "COMPLETED", 1600), 0);
+	commit(f);
+	got[0] = 0;
+	assert_int_equal(dd_store_mitigation_task_claimable(f->db, 1501, 10, collect_ids, got), 0);
+	assert_string_equal(got, "mt-a,mt-b,");
+	assert_int_equal(dd_store_audit_claim_lock(f->db, "111111111111/us-east-1", "none", 0), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +311,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_finish_after_lost_lease_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat_and_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_lease, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claimable_tasks, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
