@@ -6,8 +6,9 @@
  * transaction where dd_lease_hold still finds the lease its own, and drops it when done.
  * A heartbeat thread (dd_lease_start) renews every lease of the instance every third of
  * the lease duration (svc->lease_ms), so the units of a killed instance become claimable
- * by the others once their leases expire, and never before. Times are the wall clock
- * (dd_time_now_ms), never the service's test clock.
+ * by the others once their leases expire, and never before. Times are the wall clock,
+ * never the service's test clock: the instance's (dd_time_now_ms) on SQLite, the
+ * database server's on PostgreSQL (the store computes them there).
  */
 #ifndef DD_LEASE_H
 #define DD_LEASE_H

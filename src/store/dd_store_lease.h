@@ -8,8 +8,8 @@
  * transaction that records a result that the lease is still its own (dd_store_lease_hold,
  * which also extends it and, on a server database, locks the row until commit, so a
  * concurrent steal waits and then finds the lease live), and releases it when done.
- * Functions run in the caller's transaction (a write transaction for the writes) and
- * return 0 or DD_EIO.
+ * Functions run in the caller's transaction (a write or claim transaction for the
+ * writes) and return 0 or DD_EIO.
  */
 #ifndef DD_STORE_LEASE_H
 #define DD_STORE_LEASE_H
