@@ -67,6 +67,13 @@ int dd_store_backup_file(const char *src, const char *dest, char *err, size_t er
 int dd_store_backup_file_version(const char *file, int *version, char *err, size_t errlen) DD_MUST_CHECK;
 
 int dd_db_begin_write(struct dd_db *db) DD_MUST_CHECK;
+/* A transaction that claims units of background work (leases, SNS deliveries) and writes
+ * nothing else: on SQLite a write transaction (one writer); on PostgreSQL READ COMMITTED
+ * without the writers' lock, so claims of several threads and servers run side by side:
+ * their candidate reads lock the rows they pick (FOR UPDATE SKIP LOCKED, in the store),
+ * so each claimer takes another unit without waiting, and the lease rows' own locks order
+ * two claims of one unit. Only for tables without change-journal triggers. */
+int dd_db_begin_claim(struct dd_db *db) DD_MUST_CHECK;
 int dd_db_begin_read(struct dd_db *db) DD_MUST_CHECK;
 int dd_db_commit(struct dd_db *db) DD_MUST_CHECK;
 /* After secrets were replaced: outside a transaction, writes every committed change into

@@ -44,9 +44,9 @@ static void hb_idle(struct dd_workers *w, void *ud)
 	if (!db || dd_db_begin_write(db))
 		return;
 	int64_t now = dd_time_now_ms(), n = 0;
-	int rc = dd_store_lease_renew_owner(db, svc->instance_id, now + svc->lease_ms, &n);
+	int rc = dd_store_lease_renew_owner(db, svc->instance_id, now, svc->lease_ms, &n);
 	if (!rc && now - k->last_purge > 60000) {
-		rc = dd_store_lease_purge(db, now - 10 * svc->lease_ms - 60000);
+		rc = dd_store_lease_purge(db, now, 10 * svc->lease_ms + 60000);
 		k->last_purge = now;
 	}
 	if (rc || dd_db_commit(db)) {
@@ -90,29 +90,35 @@ void dd_lease_stop(struct dd_service *svc)
 	if (!db || dd_db_begin_write(db))
 		return;
 	/* expiring now hands the units to the other instances at once */
-	if (dd_store_lease_renew_owner(db, svc->instance_id, 0, NULL) || dd_db_commit(db))
+	if (dd_store_lease_renew_owner(db, svc->instance_id, dd_time_now_ms(), -1, NULL) || dd_db_commit(db))
 		dd_db_rollback(db);
 }
 
-bool dd_lease_take(struct dd_service *svc, struct dd_db *db, const char *kind, const char *unit,
-		   int (*wanted)(struct dd_db *db, void *ud), void *ud)
+int dd_lease_claim(struct dd_service *svc, struct dd_db *db, const char *kind,
+		   int (*pick)(struct dd_db *db, int64_t now_ms, void *ud, char *unit, size_t n),
+		   int (*wanted)(struct dd_db *db, void *ud), void *ud, char *unit, size_t n)
 {
-	if (dd_db_begin_write(db))
-		return false;
+	if (dd_db_begin_claim(db))
+		return 0;
 	int64_t now = dd_time_now_ms();
+	int picked = pick(db, now, ud, unit, n);
+	if (picked != 1) {
+		dd_db_rollback(db);
+		return 0;
+	}
 	bool got = false;
-	if (dd_store_lease_acquire(db, kind, unit, svc->instance_id, now, now + svc->lease_ms, &got) ||
-	    (got && wanted && wanted(db, ud) != 1) || dd_db_commit(db)) {
+	if (dd_store_lease_acquire(db, kind, unit, svc->instance_id, now, svc->lease_ms, &got) || !got ||
+	    (wanted && wanted(db, ud) != 1) || dd_db_commit(db)) {
 		/* the acquisition is undone with the rest */
 		dd_db_rollback(db);
-		return false;
+		return -1;
 	}
-	return got;
+	return 1;
 }
 
 int dd_lease_hold(struct dd_service *svc, struct dd_db *db, const char *kind, const char *unit, bool *held)
 {
-	return dd_store_lease_hold(db, kind, unit, svc->instance_id, dd_time_now_ms() + svc->lease_ms, held);
+	return dd_store_lease_hold(db, kind, unit, svc->instance_id, dd_time_now_ms(), svc->lease_ms, held);
 }
 
 void dd_lease_drop(struct dd_service *svc, struct dd_db *db, const char *kind, const char *unit)

@@ -191,6 +191,20 @@ int dd_db_begin_write(struct dd_db *db)
 	return 0;
 }
 
+int dd_db_begin_claim(struct dd_db *db)
+{
+	if (!db->be->begin_claim)
+		return dd_db_begin_write(db);
+	/* neither the process's writer mutex nor the servers' lock: claims run side by side,
+	 * ordered by the rows they lock */
+	if (db->be->begin_claim(db))
+		return DD_EIO;
+	db->in_tx = true;
+	return 0;
+}
+
+bool dd_db_row_locks(const struct dd_db *db) { return db->be->row_locks; }
+
 int dd_db_begin_read(struct dd_db *db)
 {
 	if (db->be->begin_read(db))

@@ -559,6 +559,25 @@ int dd_store_audit_shards_list(struct dd_db *db, const char *account_region, con
 	return dd_stmt_each(st, shard_row, &(struct shard_cb){ fn, ud }, DD_EACH_PASS);
 }
 
+int dd_store_audit_claim_lock(struct dd_db *db, const char *account_region, const char *task_id, int shard)
+{
+	if (!dd_db_row_locks(db))
+		return 1;
+	struct dd_stmt *st = shard < 0 ? dd_db_stmt(db, "SELECT 1 FROM audit_tasks WHERE account_region = ?1 AND task_id = ?2"
+							" AND status = 'IN_PROGRESS' FOR UPDATE SKIP LOCKED")
+				       : dd_db_stmt(db, "SELECT 1 FROM audit_shards WHERE account_region = ?1 AND task_id = ?2"
+							" AND shard = ?3 AND status = 'IN_PROGRESS' FOR UPDATE SKIP LOCKED");
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, account_region);
+	dd_bind_text(st, 2, task_id);
+	if (shard >= 0)
+		dd_bind_int64(st, 3, shard);
+	int rc = dd_stmt_step(st);
+	dd_stmt_reset(st);
+	return rc == DD_STMT_ROW ? 1 : rc == DD_STMT_DONE ? 0 : DD_EIO;
+}
+
 int dd_store_audit_shard_done(struct dd_db *db, const char *account_region, const char *task_id, int shard)
 {
 	struct dd_stmt *st = dd_db_stmt(db, "UPDATE audit_shards SET status = 'DONE' WHERE account_region = ?1"

@@ -176,6 +176,12 @@ int dd_store_audit_shards_insert(struct dd_db *db, const char *account_region, c
 /* The task's shards by number (none: not planned yet). */
 int dd_store_audit_shards_list(struct dd_db *db, const char *account_region, const char *task_id,
 			       dd_store_audit_shard_fn fn, void *ud) DD_MUST_CHECK;
+/* In a claim transaction (dd_db_begin_claim), the row of the unit a claimer picked: shard
+ * of the task, or (shard < 0: the task is to be planned) the task itself, locked FOR UPDATE
+ * SKIP LOCKED on PostgreSQL: 1 when this claimer holds the lock now, 0 when another
+ * claimer is taking it (or it is no longer IN_PROGRESS): pick another one, without
+ * waiting. Always 1 on SQLite (one writer: the lease decides). 1, 0 or DD_EIO. */
+int dd_store_audit_claim_lock(struct dd_db *db, const char *account_region, const char *task_id, int shard) DD_MUST_CHECK;
 int dd_store_audit_shard_done(struct dd_db *db, const char *account_region, const char *task_id, int shard) DD_MUST_CHECK;
 /* Records one shard's part of a check (status, counts, error); nothing when recorded. */
 int dd_store_audit_shard_check_put(struct dd_db *db, const char *account_region, const char *task_id, int shard,

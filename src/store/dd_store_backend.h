@@ -66,6 +66,11 @@ struct dd_store_backend {
 	int (*scrub)(struct dd_db *db);
 	/* Transactions: the SQL only; dd_store.c keeps the flags and the in-process lock. */
 	int (*begin_write)(struct dd_db *db);
+	/* A claim transaction (dd_db_begin_claim) that neither takes the writers' lock nor
+	 * waits for it: only on a backend with row locks (SELECT ... FOR UPDATE SKIP LOCKED),
+	 * which then sets row_locks. NULL: a claim is a write transaction. */
+	int (*begin_claim)(struct dd_db *db);
+	bool row_locks;
 	int (*begin_read)(struct dd_db *db);
 	/* A read transaction on each of dbs[0..n) seeing one snapshot; called with the
 	 * store's write_lock held. On failure none is left open. */

@@ -36,6 +36,15 @@ struct dd_stmt *dd_db_stmt(struct dd_db *db, const char *sql);
 /* True when db is a PostgreSQL connection: for the few statements whose SQL must differ
  * (JSON functions), written as `dd_db_is_pg(db) ? "..." : "..."` (two literals). */
 bool dd_db_is_pg(const struct dd_db *db);
+/* True when the backend locks rows for a claim: its candidate reads may end with
+ * `FOR UPDATE SKIP LOCKED` (PostgreSQL; dd_db_begin_claim then takes no global lock).
+ * SQLite has one writer and no such clause: the statement without it. */
+bool dd_db_row_locks(const struct dd_db *db);
+/* "Now" in epoch milliseconds on PostgreSQL, for the times of leases (dd_store_lease.c,
+ * the SNS outbox's): the database server's clock, one clock for every server on the
+ * database whatever the skew between their machines'. On SQLite (one machine) those
+ * statements bind the caller's clock (dd_time_now_ms) instead. */
+#define DD_DB_PG_NOW_MS "(extract(epoch from clock_timestamp()) * 1000)::bigint"
 /* Runs sql (no parameters, no rows; several statements allowed) directly: 0 or DD_EIO. */
 int dd_db_exec(struct dd_db *db, const char *sql) DD_MUST_CHECK;
 /* Rows changed by the last INSERT, UPDATE or DELETE on db. */

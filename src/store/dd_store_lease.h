@@ -8,8 +8,8 @@
  * transaction that records a result that the lease is still its own (dd_store_lease_hold,
  * which also extends it and, on a server database, locks the row until commit, so a
  * concurrent steal waits and then finds the lease live), and releases it when done.
- * Functions run in the caller's transaction (a write transaction for the writes) and
- * return 0 or DD_EIO.
+ * Functions run in the caller's transaction (a write or claim transaction for the
+ * writes) and return 0 or DD_EIO.
  */
 #ifndef DD_STORE_LEASE_H
 #define DD_STORE_LEASE_H
@@ -21,24 +21,31 @@
 
 struct dd_db;
 
-/* Takes the lease of (kind, unit) for owner until expires_ms when it is free, expired
- * (expires_ms < now_ms) or already owner's. *got tells whether owner holds it now. */
+/* Lease time: every function takes now_ms, the caller's wall clock, and durations.
+ * SQLite uses now_ms (one machine); PostgreSQL ignores it and uses the database server's
+ * clock (DD_DB_PG_NOW_MS), so servers on several machines agree on expiry whatever the
+ * skew between their clocks. */
+
+/* Takes the lease of (kind, unit) for owner for lease_ms from now when it is free, expired
+ * (its expiry before now) or already owner's. *got tells whether owner holds it now. */
 int dd_store_lease_acquire(struct dd_db *db, const char *kind, const char *unit, const char *owner, int64_t now_ms,
-			   int64_t expires_ms, bool *got) DD_MUST_CHECK;
-/* Is (kind, unit) still owner's? If so extends it to expires_ms. *held false means the
- * lease was taken by another owner (or purged after expiring): drop the result. */
-int dd_store_lease_hold(struct dd_db *db, const char *kind, const char *unit, const char *owner, int64_t expires_ms,
-			bool *held) DD_MUST_CHECK;
-/* The heartbeat: extends every lease of owner to expires_ms; *n (may be NULL) counts them. */
-int dd_store_lease_renew_owner(struct dd_db *db, const char *owner, int64_t expires_ms, int64_t *n) DD_MUST_CHECK;
+			   int64_t lease_ms, bool *got) DD_MUST_CHECK;
+/* Is (kind, unit) still owner's? If so extends it to lease_ms from now. *held false means
+ * the lease was taken by another owner (or purged after expiring): drop the result. */
+int dd_store_lease_hold(struct dd_db *db, const char *kind, const char *unit, const char *owner, int64_t now_ms,
+			int64_t lease_ms, bool *held) DD_MUST_CHECK;
+/* The heartbeat: extends every lease of owner to lease_ms from now (a negative lease_ms
+ * expires them: a stopping instance); *n (may be NULL) counts them. */
+int dd_store_lease_renew_owner(struct dd_db *db, const char *owner, int64_t now_ms, int64_t lease_ms,
+			       int64_t *n) DD_MUST_CHECK;
 /* Gives (kind, unit) up if owner holds it (else nothing). */
 int dd_store_lease_release(struct dd_db *db, const char *kind, const char *unit, const char *owner) DD_MUST_CHECK;
 typedef int (*dd_store_lease_fn)(const char *unit, const char *owner, int64_t expires_ms, void *ud);
-/* The live leases (expires_ms >= now_ms) of kind held by owners other than owner. A
+/* The live leases (expiring now or later) of kind held by owners other than owner. A
  * non-zero return of fn stops the walk and is returned. */
 int dd_store_lease_others(struct dd_db *db, const char *kind, const char *owner, int64_t now_ms, dd_store_lease_fn fn,
 			  void *ud) DD_MUST_CHECK;
-/* Deletes the leases that expired before before_ms (their units are claimable anyway). */
-int dd_store_lease_purge(struct dd_db *db, int64_t before_ms) DD_MUST_CHECK;
+/* Deletes the leases that expired more than age_ms ago (their units are claimable anyway). */
+int dd_store_lease_purge(struct dd_db *db, int64_t now_ms, int64_t age_ms) DD_MUST_CHECK;
 
 #endif

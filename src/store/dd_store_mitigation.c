@@ -329,6 +329,28 @@ int dd_store_mitigation_task_in_progress(struct dd_db *db, dd_store_mitigation_t
 	return ret ? ret : rc == DD_STMT_DONE ? 0 : DD_EIO;
 }
 
+#define CLAIMABLE(NOW, LOCK)                                                                                     \
+	"SELECT t.account_region, t.task_id FROM mitigation_tasks t WHERE t.status = 'IN_PROGRESS' AND NOT EXISTS"      \
+	" (SELECT 1 FROM work_leases l WHERE l.kind = 'mitigation' AND l.unit = t.account_region || '/' || t.task_id" \
+	" AND l.expires_ms >= " NOW ") ORDER BY t.start_ms, t.task_id LIMIT ?2" LOCK
+
+int dd_store_mitigation_task_claimable(struct dd_db *db, int64_t now_ms, int limit, dd_store_mitigation_task_ref_fn fn,
+				       void *ud)
+{
+	struct dd_stmt *st = dd_db_stmt(db, dd_db_row_locks(db) ? CLAIMABLE(DD_DB_PG_NOW_MS, " FOR UPDATE OF t SKIP LOCKED")
+							: CLAIMABLE("?1", ""));
+	if (!st)
+		return DD_EIO;
+	dd_bind_int64(st, 1, now_ms);
+	dd_bind_int64(st, 2, limit);
+	int rc, ret = 0;
+	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW)
+		if ((ret = fn(dd_col_text(st, 0), dd_col_text(st, 1), ud)))
+			break;
+	dd_stmt_reset(st);
+	return ret ? ret : rc == DD_STMT_DONE ? 0 : DD_EIO;
+}
+
 int dd_store_mitigation_task_list(struct dd_db *db, const char *account_region,
 				  const struct dd_store_mitigation_task_filter *f, dd_store_mitigation_task_row_fn fn, void *ud)
 {

@@ -89,6 +89,14 @@ int dd_store_mitigation_task_cancel(struct dd_db *db, const char *account_region
 typedef int (*dd_store_mitigation_task_ref_fn)(const char *account_region, const char *task_id, void *ud);
 int dd_store_mitigation_task_in_progress(struct dd_db *db, dd_store_mitigation_task_ref_fn fn, void *ud) DD_MUST_CHECK;
 
+/* In a claim transaction (dd_db_begin_claim): the first limit IN_PROGRESS tasks (oldest
+ * first, then by id) whose work lease (kind "mitigation", unit "<account_region>/<task_id>",
+ * dd_store_lease.h) is not live at now_ms (the database server's clock on PostgreSQL);
+ * on PostgreSQL their rows are locked FOR UPDATE SKIP LOCKED, so a concurrent claimer is
+ * given other tasks, without waiting. */
+int dd_store_mitigation_task_claimable(struct dd_db *db, int64_t now_ms, int limit, dd_store_mitigation_task_ref_fn fn,
+				       void *ud) DD_MUST_CHECK;
+
 struct dd_store_mitigation_task_filter {
 	int64_t start_ms, end_ms;        /* start time within [start_ms, end_ms] */
 	const char *status;              /* NULL: any */

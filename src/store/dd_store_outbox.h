@@ -29,10 +29,12 @@ void dd_store_outbox_row_clear(struct dd_store_outbox_row *row);
 
 /* Claims the row due first (by next_at, then id) among the accounts that have fewer than
  * per_account rows INFLIGHT under a live lease: a PENDING row due at now_ms, or an INFLIGHT
- * row whose lease expired before now_ms (its instance died). It becomes INFLIGHT with
- * attempts + 1, leased to owner until lease_until_ms. Returns 1 with *row filled, 0 when
- * no row is due, DD_ENOMEM or DD_EIO. */
-int dd_store_outbox_claim(struct dd_db *db, int64_t now_ms, int per_account, const char *owner, int64_t lease_until_ms,
+ * row whose lease expired (its instance died). It becomes INFLIGHT with attempts + 1,
+ * leased to owner for lease_ms. Lease times are now_ms on SQLite, the database server's
+ * clock on PostgreSQL (as dd_store_lease.h); next_at is always compared with now_ms. On
+ * PostgreSQL concurrent claims (dd_db_begin_claim) skip each other's rows without waiting.
+ * Returns 1 with *row filled, 0 when no row is due, DD_ENOMEM or DD_EIO. */
+int dd_store_outbox_claim(struct dd_db *db, int64_t now_ms, int per_account, const char *owner, int64_t lease_ms,
 			  struct dd_store_outbox_row *row) DD_MUST_CHECK;
 /* An INFLIGHT row leased to owner was delivered. DD_ENOTFOUND when the row is not INFLIGHT
  * (any more) or was taken over by another instance. */
@@ -42,7 +44,8 @@ int dd_store_outbox_retry(struct dd_db *db, int64_t id, const char *owner, int64
 			  const char *error) DD_MUST_CHECK;
 /* An INFLIGHT row's delivery failed for the last time: FAILED (kept, counted). */
 int dd_store_outbox_fail(struct dd_db *db, int64_t id, const char *owner, int64_t now_ms, const char *error) DD_MUST_CHECK;
-/* Every INFLIGHT row whose lease expired before now_ms (a delivery cut short by a stop or
+/* Every INFLIGHT row whose lease expired (before now_ms; on PostgreSQL by the database
+ * server's clock) (a delivery cut short by a stop or
  * a crash; never one another live instance is delivering) becomes PENDING and due at
  * now_ms; *requeued (may be NULL) counts them. */
 int dd_store_outbox_requeue_inflight(struct dd_db *db, int64_t now_ms, int64_t *requeued) DD_MUST_CHECK;

@@ -541,6 +541,18 @@ static int pg_begin_write(struct dd_db *db)
 		   "begin write");
 }
 
+/* A claim: READ COMMITTED without the writers' lock (dd_db_begin_claim). Its writes are
+ * claims of leases and deliveries (tables without change-journal triggers, so the
+ * journal's order does not depend on it); the rows it picks are locked FOR UPDATE SKIP
+ * LOCKED, the upsert of a lease waits for a concurrent writer of the same lease row and
+ * then re-checks its condition on the committed row. */
+static int pg_begin_claim(struct dd_db *db)
+{
+	if (PQstatus(PDB(db)->c) != CONNECTION_OK)
+		reconnect(PDB(db));
+	return run(PDB(db)->c, "BEGIN ISOLATION LEVEL READ COMMITTED", "begin claim");
+}
+
 static int pg_begin_read(struct dd_db *db)
 {
 	if (PQstatus(PDB(db)->c) != CONNECTION_OK)
@@ -871,6 +883,8 @@ const struct dd_store_backend dd__store_pg = {
 	.exec = pg_exec,
 	.changes = pg_changes,
 	.begin_write = pg_begin_write,
+	.begin_claim = pg_begin_claim,
+	.row_locks = true,
 	.begin_read = pg_begin_read,
 	.begin_read_consistent = pg_begin_read_consistent,
 	.commit = pg_commit,

@@ -7,7 +7,9 @@
  * its owner's leases; release and purge; an outbox row in flight under a live lease is
  * neither claimed nor requeued, one whose lease expired is claimed by another instance,
  * and the first instance's outcome is then refused; a notification queued twice with one
- * delivery key is one row.
+ * delivery key is one row; the mitigation engine's claimable tasks leave out those under a
+ * live lease, oldest first, at most the limit; on SQLite a picked audit unit is always
+ * "locked" (one writer: the lease decides).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,7 +21,9 @@
 #include <cmocka.h>
 
 #include "dd/store.h"
+#include "store/dd_store_audit.h"
 #include "store/dd_store_lease.h"
+#include "store/dd_store_mitigation.h"
 #include "store/dd_store_outbox.h"
 #include "store/dd_store_sns.h"
 
@@ -66,7 +70,7 @@ static bool acquire(struct fx *f, const char *unit, const char *owner, int64_t n
 {
 	bool got = true;
 	begin(f);
-	assert_int_equal(dd_store_lease_acquire(f->db, "audit", unit, owner, now, until, &got), 0);
+	assert_int_equal(dd_store_lease_acquire(f->db, "audit", unit, owner, now, until - now, &got), 0);
 	commit(f);
 	return got;
 }
@@ -75,7 +79,7 @@ static bool hold(struct fx *f, const char *unit, const char *owner, int64_t unti
 {
 	bool held = true;
 	begin(f);
-	assert_int_equal(dd_store_lease_hold(f->db, "audit", unit, owner, until, &held), 0);
+	assert_int_equal(dd_store_lease_hold(f->db, "audit", unit, owner, 0, until, &held), 0);
 	commit(f);
 	return held;
 }
@@ -110,7 +114,7 @@ static void test_claim_expire_steal(void **state)
 	assert_true(acquire(f, "ar/t2", "b", 1000, 2000));
 	bool got = false;
 	begin(f);
-	assert_int_equal(dd_store_lease_acquire(f->db, "mitigation", "ar/t1", "b", 1000, 2000, &got), 0);
+	assert_int_equal(dd_store_lease_acquire(f->db, "mitigation", "ar/t1", "b", 1000, 1000, &got), 0);
 	commit(f);
 	assert_true(got);
 	/* b sees a's live lease as another's; a sees b's */
@@ -165,7 +169,7 @@ static void test_heartbeat_and_purge(void **state)
 	assert_true(acquire(f, "ar/t3", "b", 1000, 2000));
 	int64_t n = 0;
 	begin(f);
-	assert_int_equal(dd_store_lease_renew_owner(f->db, "a", 5000, &n), 0);
+	assert_int_equal(dd_store_lease_renew_owner(f->db, "a", 0, 5000, &n), 0);
 	commit(f);
 	assert_int_equal(n, 2);
 	/* a's are live at 4000, b's expired */
@@ -176,14 +180,14 @@ static void test_heartbeat_and_purge(void **state)
 	assert_int_equal(s.n, 0);
 	/* purge: only leases expired before the cut */
 	begin(f);
-	assert_int_equal(dd_store_lease_purge(f->db, 3000), 0);
+	assert_int_equal(dd_store_lease_purge(f->db, 3000, 0), 0);
 	commit(f);
 	memset(&s, 0, sizeof s);
 	assert_int_equal(dd_store_lease_others(f->db, "audit", "z", 0, seen_fn, &s), 0);
 	assert_int_equal(s.n, 2);
 	/* a stopping instance expires its leases (renew to 0): claimable at once */
 	begin(f);
-	assert_int_equal(dd_store_lease_renew_owner(f->db, "a", 0, &n), 0);
+	assert_int_equal(dd_store_lease_renew_owner(f->db, "a", 0, 0, &n), 0);
 	commit(f);
 	assert_true(acquire(f, "ar/t1", "c", 10, 6000));
 }
@@ -213,22 +217,22 @@ static void test_outbox_lease(void **state)
 	assert_int_equal(c.pending, 3);
 
 	struct dd_store_outbox_row r1, r2, r3;
-	assert_int_equal(dd_store_outbox_claim(f->db, 100, 1, "a", 500, &r1), 1);
+	assert_int_equal(dd_store_outbox_claim(f->db, 100, 1, "a", 400, &r1), 1);
 	assert_string_equal(r1.message_id, "m1");
 	/* the per-account cap counts a's live lease: b gets nothing now */
-	assert_int_equal(dd_store_outbox_claim(f->db, 200, 1, "b", 700, &r2), 0);
+	assert_int_equal(dd_store_outbox_claim(f->db, 200, 1, "b", 500, &r2), 0);
 	/* b starts: a's delivery is live, so it stays in flight */
 	int64_t rq = -1;
 	assert_int_equal(dd_store_outbox_requeue_inflight(f->db, 300, &rq), 0);
 	assert_int_equal(rq, 0);
 	/* a dies; after its lease b claims the row again (its second attempt) */
-	assert_int_equal(dd_store_outbox_claim(f->db, 501, 1, "b", 900, &r2), 1);
+	assert_int_equal(dd_store_outbox_claim(f->db, 501, 1, "b", 399, &r2), 1);
 	assert_string_equal(r2.message_id, "m1");
 	assert_int_equal(r2.attempts, 2);
 	/* a's late outcome is refused; b's is recorded */
 	assert_int_equal(dd_store_outbox_complete(f->db, r1.id, "a", 600), DD_ENOTFOUND);
 	assert_int_equal(dd_store_outbox_complete(f->db, r2.id, "b", 600), 0);
-	assert_int_equal(dd_store_outbox_claim(f->db, 601, 1, "a", 1000, &r3), 1);
+	assert_int_equal(dd_store_outbox_claim(f->db, 601, 1, "a", 399, &r3), 1);
 	assert_string_equal(r3.message_id, "m2");
 	assert_int_equal(dd_store_outbox_counts(f->db, &c), 0);
 	assert_int_equal(c.delivered, 1);
@@ -249,6 +253,57 @@ static void test_outbox_lease(void **state)
 	dd_store_outbox_row_clear(&r3);
 }
 
+static int collect_ids(const char *account_region, const char *task_id, void *ud)
+{
+	(void)account_region;
+	char *out = ud;
+	strcat(out, task_id);
+	strcat(out, ",");
+	return 0;
+}
+
+static void test_claimable_tasks(void **state)
+{
+	struct fx *f = *state;
+	const char *ids[] = { "mt-b", "mt-a", "mt-c" };
+	const int64_t starts[] = { 200, 200, 100 };
+	for (int i = 0; i < 3; i++) {
+		struct dd_store_mitigation_task t = { .client_token = "tok", .request_hash = "h", .target = "{}",
+						      .mapping = "{}", .actions = "[]", .start_ms = starts[i] };
+		begin(f);
+		assert_int_equal(dd_store_mitigation_task_insert(f->db, "111111111111/us-east-1", ids[i], &t), 0);
+		commit(f);
+	}
+	char got[128] = "";
+	assert_int_equal(dd_store_mitigation_task_claimable(f->db, 1000, 10, collect_ids, got), 0);
+	assert_string_equal(got, "mt-c,mt-a,mt-b,"); /* oldest first, then by id */
+	/* a live lease hides its task; an expired one or another kind's does not */
+	bool g = false;
+	begin(f);
+	assert_int_equal(dd_store_lease_acquire(f->db, "mitigation", "111111111111/us-east-1/mt-a", "x", 1000, 500, &g), 0);
+	assert_int_equal(dd_store_lease_acquire(f->db, "mitigation", "111111111111/us-east-1/mt-c", "x", 0, 999, &g), 0);
+	assert_int_equal(dd_store_lease_acquire(f->db, "audit", "111111111111/us-east-1/mt-b", "x", 1000, 500, &g), 0);
+	commit(f);
+	got[0] = 0;
+	assert_int_equal(dd_store_mitigation_task_claimable(f->db, 1000, 10, collect_ids, got), 0);
+	assert_string_equal(got, "mt-c,mt-b,");
+	got[0] = 0;
+	assert_int_equal(dd_store_mitigation_task_claimable(f->db, 1000, 1, collect_ids, got), 0);
+	assert_string_equal(got, "mt-c,");
+	/* at 1501 a's lease expired too */
+	got[0] = 0;
+	assert_int_equal(dd_store_mitigation_task_claimable(f->db, 1501, 10, collect_ids, got), 0);
+	assert_string_equal(got, "mt-c,mt-a,mt-b,");
+	/* a finished task is not claimable */
+	begin(f);
+	assert_int_equal(dd_store_mitigation_task_finish(f->db, "111111111111/us-east-1", "mt-c", "COMPLETED", 1600), 0);
+	commit(f);
+	got[0] = 0;
+	assert_int_equal(dd_store_mitigation_task_claimable(f->db, 1501, 10, collect_ids, got), 0);
+	assert_string_equal(got, "mt-a,mt-b,");
+	assert_int_equal(dd_store_audit_claim_lock(f->db, "111111111111/us-east-1", "none", 0), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +311,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_finish_after_lost_lease_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat_and_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_lease, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claimable_tasks, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -518,14 +518,14 @@ static void test_outbox(void **state)
 	outbox_row(f, "111111111111", "m4", 5000);  /* not due yet */
 	struct dd_store_outbox_row r1, r2, r3;
 	/* per-account cap 1: m1, then (m2 is blocked by m1) m3, then nothing */
-	assert_int_equal(dd_store_outbox_claim(f->db, 100, 1, "me", 500, &r1), 1);
+	assert_int_equal(dd_store_outbox_claim(f->db, 100, 1, "me", 400, &r1), 1);
 	assert_string_equal(r1.message_id, "m1");
 	assert_int_equal(r1.attempts, 1);
 	assert_null(r1.subject);
 	assert_string_equal(r1.body, "body");
-	assert_int_equal(dd_store_outbox_claim(f->db, 100, 1, "me", 500, &r2), 1);
+	assert_int_equal(dd_store_outbox_claim(f->db, 100, 1, "me", 400, &r2), 1);
 	assert_string_equal(r2.message_id, "m3");
-	assert_int_equal(dd_store_outbox_claim(f->db, 100, 1, "me", 500, &r3), 0);
+	assert_int_equal(dd_store_outbox_claim(f->db, 100, 1, "me", 400, &r3), 0);
 	struct dd_store_outbox_counts c;
 	assert_int_equal(dd_store_outbox_counts(f->db, &c), 0);
 	assert_int_equal(c.inflight, 2);
@@ -534,13 +534,13 @@ static void test_outbox(void **state)
 	/* m1 retries later: m2 becomes claimable now */
 	assert_int_equal(dd_store_outbox_retry(f->db, r1.id, "me", 1000, 100, "boom"), 0);
 	assert_int_equal(dd_store_outbox_retry(f->db, r1.id, "me", 1000, 100, "boom"), DD_ENOTFOUND); /* no longer INFLIGHT */
-	assert_int_equal(dd_store_outbox_claim(f->db, 100, 1, "me", 500, &r3), 1);
+	assert_int_equal(dd_store_outbox_claim(f->db, 100, 1, "me", 400, &r3), 1);
 	assert_string_equal(r3.message_id, "m2");
 	assert_int_equal(dd_store_outbox_complete(f->db, r3.id, "me", 150), 0);
 	assert_int_equal(dd_store_outbox_fail(f->db, r2.id, "me", 150, "gone"), 0);
 	dd_store_outbox_row_clear(&r3);
 	/* at 1000, m1 is due again with its second attempt */
-	assert_int_equal(dd_store_outbox_claim(f->db, 1000, 1, "me", 1050, &r3), 1);
+	assert_int_equal(dd_store_outbox_claim(f->db, 1000, 1, "me", 50, &r3), 1);
 	assert_string_equal(r3.message_id, "m1");
 	assert_int_equal(r3.attempts, 2);
 	/* a stop: the in-flight row goes back to PENDING */

@@ -7,7 +7,9 @@
  * the same connection, one writer at a time between two stores (as two servers), the
  * snapshot shared by dd_store_begin_read_consistent, and the refusal of a database whose
  * schema is newer than the binary, two stores migrating one empty database at once, and a
- * new session after the server ended one. Each case runs on its own fresh database of the server
+ * new session after the server ended one; leases and outbox deliveries timed by the
+ * database server's clock whatever the caller's clock says; claims of two servers at
+ * once (FOR UPDATE SKIP LOCKED) taking different units without waiting. Each case runs on its own fresh database of the server
  * named by DD_TEST_PG_URL (or the URL in the file DD_TEST_PG_URL_FILE, as ctest's pg
  * fixture writes it); without either every case is skipped, saying so.
  */
@@ -27,6 +29,10 @@
 
 #include "dd/store.h"
 #include "store/dd_store_int.h"
+#include "store/dd_store_audit.h"
+#include "store/dd_store_lease.h"
+#include "store/dd_store_mitigation.h"
+#include "store/dd_store_outbox.h"
 #include "store/dd_store_schema.h"
 
 struct fx {
@@ -525,6 +531,154 @@ static void test_url_choice(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool lease(struct dd_db *db, const char *unit, const char *owner, int64_t now, int64_t lease_ms)
+{
+	bool got = false;
+	assert_int_equal(dd_db_begin_write(db), 0);
+	assert_int_equal(dd_store_lease_acquire(db, "audit", unit, owner, now, lease_ms, &got), 0);
+	assert_int_equal(dd_db_commit(db), 0);
+	return got;
+}
+
+static int expiry_fn(const char *unit, const char *owner, int64_t expires_ms, void *ud)
+{
+	(void)unit;
+	(void)owner;
+	*(int64_t *)ud = expires_ms;
+	return 0;
+}
+
+/* The instances' clocks are skewed by an hour each way; the leases follow the server's
+ * clock (this machine's, the test's "real" time). With the callers' clocks, b (an hour
+ * ahead) would steal a's lease at once, and c (an hour behind) would never see b's
+ * expired one. */
+static void test_lease_server_clock(void **state)
+{
+	struct fx *f = *state;
+	NEED_PG(f);
+	const int64_t hour = 3600 * 1000;
+	int64_t real = wall_ms();
+	/* a's clock is an hour behind: its lease still runs 30 s from the server's now */
+	assert_true(lease(f->db, "ar/t1", "a", real - hour, 30000));
+	int64_t exp = 0;
+	assert_int_equal(dd_store_lease_others(f->db, "audit", "z", real + hour, expiry_fn, &exp), 0);
+	assert_true(exp >= real + 25000 && exp <= real + 40000);
+	/* b's clock is an hour ahead: a's lease is live for the server, so b cannot steal it */
+	assert_false(lease(f->db, "ar/t1", "b", real + hour, 30000));
+	/* a's heartbeat with its slow clock keeps it live; its stop expires it */
+	int64_t n = 0;
+	assert_int_equal(dd_db_begin_write(f->db), 0);
+	assert_int_equal(dd_store_lease_renew_owner(f->db, "a", real - hour, 30000, &n), 0);
+	assert_int_equal(dd_db_commit(f->db), 0);
+	assert_int_equal(n, 1);
+	assert_false(lease(f->db, "ar/t1", "b", real + hour, 30000));
+	assert_int_equal(dd_db_begin_write(f->db), 0);
+	assert_int_equal(dd_store_lease_renew_owner(f->db, "a", real - hour, -1, &n), 0);
+	assert_int_equal(dd_db_commit(f->db), 0);
+	/* expired for the server: c, whose clock is an hour behind, takes it at once */
+	assert_true(lease(f->db, "ar/t1", "c", real - hour, 30000));
+	/* hold follows the server's clock too */
+	bool held = false;
+	assert_int_equal(dd_db_begin_write(f->db), 0);
+	assert_int_equal(dd_store_lease_hold(f->db, "audit", "ar/t1", "c", real - hour, 60000, &held), 0);
+	assert_int_equal(dd_db_commit(f->db), 0);
+	assert_true(held);
+	assert_int_equal(dd_store_lease_others(f->db, "audit", "z", real - hour, expiry_fn, &exp), 0);
+	assert_true(exp >= real + 55000 && exp <= real + 70000);
+	/* purge counts from the server's now: an hour-ahead caller purges nothing live */
+	assert_int_equal(dd_db_begin_write(f->db), 0);
+	assert_int_equal(dd_store_lease_purge(f->db, real + 2 * hour, 0), 0);
+	assert_int_equal(dd_db_commit(f->db), 0);
+	assert_false(lease(f->db, "ar/t1", "d", real, 30000));
+
+	/* an SNS delivery in flight: its lease is the server's too */
+	assert_int_equal(dd_db_exec(f->db, "INSERT INTO sns_outbox(account, topic_arn, subscription_arn, message_id, type,"
+					   " protocol, endpoint, subject, body, status, next_at, created, updated) VALUES"
+					   " ('111111111111', 'arn:topic', 'arn:sub', 'm1', 'Notification', 'https',"
+					   " 'https://example.invalid/', NULL, 'body', 'PENDING', 0, 1, 1)"), 0);
+	struct dd_store_outbox_row r;
+	assert_int_equal(dd_store_outbox_claim(f->db, real - hour, 5, "a", 30000, &r), 1);
+	assert_string_equal(r.message_id, "m1");
+	dd_store_outbox_row_clear(&r);
+	/* an instance an hour ahead neither requeues nor claims it */
+	int64_t rq = -1;
+	assert_int_equal(dd_store_outbox_requeue_inflight(f->db, real + hour, &rq), 0);
+	assert_int_equal(rq, 0);
+	assert_int_equal(dd_store_outbox_claim(f->db, real + hour, 5, "b", 30000, &r), 0);
+}
+
+static int first_ref(const char *account_region, const char *task_id, void *ud)
+{
+	(void)account_region;
+	snprintf(ud, 64, "%s", task_id);
+	return 1;
+}
+
+static void mtask(struct dd_db *db, const char *id, int64_t start)
+{
+	struct dd_store_mitigation_task t = { .client_token = "tok", .request_hash = "h", .target = "{}", .mapping = "{}",
+					      .actions = "[]", .start_ms = start };
+	snprintf(t.status, sizeof t.status, "IN_PROGRESS");
+	assert_int_equal(dd_db_begin_write(db), 0);
+	assert_int_equal(dd_store_mitigation_task_insert(db, "111111111111/us-east-1", id, &t), 0);
+	assert_int_equal(dd_db_commit(db), 0);
+}
+
+/* Two servers claim at once: the second is given the next task, and does not wait for the
+ * first's claim transaction (lock_timeout turns a wait into a failure: without SKIP LOCKED
+ * it would wait for the first's row lock, without FOR UPDATE both would pick the oldest,
+ * and under the writers' lock the second could not even begin). */
+static void test_claims_skip_locked(void **state)
+{
+	struct fx *f = *state;
+	NEED_PG(f);
+	mtask(f->db, "mt-1", 100);
+	mtask(f->db, "mt-2", 200);
+	assert_int_equal(dd_store_audit_shards_insert(f->db, "111111111111/us-east-1", "at-1", 0, "", "m"), 0);
+	assert_int_equal(dd_store_audit_shards_insert(f->db, "111111111111/us-east-1", "at-1", 1, "m", NULL), 0);
+	struct dd_db *other = dd_store_db_private(f->s);
+	assert_non_null(other);
+	assert_int_equal(dd_db_exec(other, "SET lock_timeout = '3s'"), 0);
+	int64_t now = wall_ms();
+
+	assert_int_equal(dd_db_begin_claim(f->db), 0);
+	char a[64] = "", b[64] = "";
+	assert_int_equal(dd_store_mitigation_task_claimable(f->db, now, 1, first_ref, a), 1);
+	assert_string_equal(a, "mt-1");
+	assert_int_equal(dd_store_audit_claim_lock(f->db, "111111111111/us-east-1", "at-1", 0), 1);
+	bool got = false;
+	assert_int_equal(dd_store_lease_acquire(f->db, "mitigation", "111111111111/us-east-1/mt-1", "a", now, 30000, &got), 0);
+	assert_true(got);
+
+	/* meanwhile, on the other server */
+	assert_int_equal(dd_db_begin_claim(other), 0);
+	assert_int_equal(dd_store_mitigation_task_claimable(other, now, 1, first_ref, b), 1);
+	assert_string_equal(b, "mt-2");
+	assert_int_equal(dd_store_audit_claim_lock(other, "111111111111/us-east-1", "at-1", 0), 0);
+	assert_int_equal(dd_store_audit_claim_lock(other, "111111111111/us-east-1", "at-1", 1), 1);
+	assert_int_equal(dd_store_lease_acquire(other, "mitigation", "111111111111/us-east-1/mt-2", "b", now, 30000, &got), 0);
+	assert_true(got);
+	assert_int_equal(dd_db_commit(other), 0);
+	assert_int_equal(dd_db_commit(f->db), 0);
+
+	/* both leases live: nothing is claimable any more; once b's expires, mt-2 is */
+	assert_int_equal(dd_db_begin_claim(other), 0);
+	b[0] = 0;
+	assert_int_equal(dd_store_mitigation_task_claimable(other, now, 5, first_ref, b), 0);
+	assert_int_equal(dd_store_lease_renew_owner(other, "b", now, -1, NULL), 0);
+	assert_int_equal(dd_store_mitigation_task_claimable(other, now, 5, first_ref, b), 1);
+	assert_string_equal(b, "mt-2");
+	dd_db_rollback(other);
+	dd_db_close(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -537,6 +691,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_migration, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_server_clock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claims_skip_locked, setup, teardown),
 		cmocka_unit_test(test_url_choice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1268,14 +1268,11 @@ static int other_unit(const char *unit, void *ud)
  * tasks; ties go round-robin by account id after the account served last, then to the
  * oldest task. So an account that queued many audits never makes another account's audit
  * wait for more than the shards already running. */
-static bool pick_shard(struct dd_audit_engine *e, struct dd_db *db, struct task_job *out)
+static bool pick_shard(struct dd_audit_engine *e, struct dd_db *db, json_t *tasks, json_t *others,
+		       struct task_job *out)
 {
-	json_t *tasks = json_array(), *others = json_object();
 	bool found = false;
 	int cap = e->nworkers > 1 ? e->nworkers - 1 : 1, best_run = 0, best_wrap = 0;
-	if (!tasks || !others || dd_lease_others(e->svc, db, "audit", other_unit, others) ||
-	    dd_store_audit_tasks_in_progress(db, collect_task, tasks))
-		goto out;
 	size_t i;
 	json_t *t;
 	json_array_foreach(tasks, i, t) {
@@ -1303,10 +1300,50 @@ static bool pick_shard(struct dd_audit_engine *e, struct dd_db *db, struct task_
 		best_run = run;
 		best_wrap = wrap;
 	}
+	return found;
+}
+
+/* dd_lease_claim's pick, in the claim transaction: the fair pick (pick_shard) over the
+ * IN_PROGRESS tasks and the units other instances hold, whose row (the shard, or the task
+ * to plan) the store then locks; on PostgreSQL a unit another claimer is taking at this
+ * moment is skipped (its row lock, SKIP LOCKED) and the next pick tried, so claimers of
+ * several instances take different shards without waiting for each other. The unit is
+ * marked as claimed here (claim) when it is returned. */
+struct claim_ctx {
+	struct dd_audit_engine *e;
+	struct task_job *t;
+};
+
+static int pick_unit(struct dd_db *db, int64_t now_ms, void *ud, char *unit, size_t n)
+{
+	(void)now_ms;
+	struct claim_ctx *c = ud;
+	struct dd_audit_engine *e = c->e;
+	struct task_job *t = c->t;
+	json_t *tasks = json_array(), *others = json_object();
+	int rc = 0;
+	if (!tasks || !others || dd_lease_others(e->svc, db, "audit", other_unit, others) ||
+	    dd_store_audit_tasks_in_progress(db, collect_task, tasks))
+		goto out;
+	for (int tries = 0; tries < 8 && pick_shard(e, db, tasks, others, t); tries++) {
+		int locked = dd_store_audit_claim_lock(db, t->account_region, t->task, t->plan ? -1 : t->shard);
+		if (locked < 0)
+			break;
+		if (locked == 1) {
+			if (claim(e, t->key)) {
+				snprintf(unit, n, "%s", t->key);
+				rc = 1;
+			}
+			break;
+		}
+		/* being taken by another claimer: as if it were leased */
+		if (json_object_set_new(others, t->key, json_true()))
+			break;
+	}
 out:
 	json_decref(tasks);
 	json_decref(others);
-	return found;
+	return rc;
 }
 
 static int bound_visit(const char *id, void *ud)
@@ -1417,7 +1454,7 @@ static int shard_done(const struct dd_store_audit_shard *s, void *ud)
  * transaction, after another instance may have finished it and let the lease go). */
 static int shard_wanted(struct dd_db *db, void *ud)
 {
-	const struct task_job *t = ud;
+	const struct task_job *t = ((const struct claim_ctx *)ud)->t;
 	bool running = false;
 	if (dd_store_audit_task_get(db, t->account_region, t->task, task_in_progress, &running) || !running)
 		return 0;
@@ -1438,19 +1475,21 @@ static int task_claim(struct dd_workers *w, void *ud, void **job)
 	struct task_job *t = calloc(1, sizeof *t);
 	if (!t)
 		return DD_ENOMEM;
-	/* another instance may take the picked shard between the pick and the lease: pick again */
+	/* another instance may take the picked shard between the pick and the lease (SQLite,
+	 * or a lease that expired): pick again */
+	struct claim_ctx c = { e, t };
 	for (int tries = 0;; tries++) {
-		if (tries == 3 || !pick_shard(e, db, t)) {
-			free(t);
-			return 0;
-		}
-		if (!claim(e, t->key)) {
-			free(t);
-			return 0;
-		}
-		if (dd_lease_take(e->svc, db, "audit", t->key, shard_wanted, t))
+		char unit[sizeof t->key];
+		unit[0] = 0;
+		int got = dd_lease_claim(e->svc, db, "audit", pick_unit, shard_wanted, &c, unit, sizeof unit);
+		if (got == 1)
 			break;
-		unclaim(e, t->key);
+		if (unit[0])
+			unclaim(e, unit);
+		if (got == 0 || tries >= 2) {
+			free(t);
+			return 0;
+		}
 	}
 	if (t->plan) {
 		int rc = plan_shards(e, db, t);

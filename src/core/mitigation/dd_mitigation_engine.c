@@ -881,22 +881,16 @@ struct job {
 struct pick {
 	struct dd_mitigation_engine *e;
 	struct job *job;
-	json_t *others;  /* tasks leased by other instances: unit -> true */
+	int seen;        /* candidates read */
 };
 
-static int other_unit(const char *unit, void *ud)
-{
-	return json_object_set_new(ud, unit, json_true()) ? DD_ENOMEM : 0;
-}
-
-/* The first IN_PROGRESS task (oldest first) that no worker runs. */
+/* The first claimable task (oldest first) that no worker here runs. */
 static int pick_task(const char *account_region, const char *task_id, void *ud)
 {
 	struct pick *p = ud;
 	char key[sizeof p->job->key];
+	p->seen++;
 	snprintf(key, sizeof key, "%s/%s", account_region, task_id);
-	if (json_object_get(p->others, key))
-		return 0;
 	for (int i = 0; i < MAX_CLAIMED; i++)
 		if (!strcmp(p->e->claimed[i], key))
 			return 0;
@@ -906,10 +900,27 @@ static int pick_task(const char *account_region, const char *task_id, void *ud)
 	return 1;
 }
 
+/* dd_lease_claim's pick, in the claim transaction: of the IN_PROGRESS tasks nobody holds a
+ * live lease of (the store skips, on PostgreSQL, those another claimer is taking), the
+ * oldest no worker here runs. The candidate read locks the rows it returns, so it reads
+ * one; only when that one is claimed here (its worker let the lease go and is ending) it
+ * reads MAX_CLAIMED + 1, which always hold an unclaimed one when there is one. */
+static int pick_claimable(struct dd_db *db, int64_t now_ms, void *ud, char *unit, size_t n)
+{
+	struct pick *p = ud;
+	p->seen = 0;
+	int rc = dd_store_mitigation_task_claimable(db, now_ms, 1, pick_task, p);
+	if (rc == 0 && p->seen > 0)
+		rc = dd_store_mitigation_task_claimable(db, now_ms, MAX_CLAIMED + 1, pick_task, p);
+	if (rc == 1)
+		snprintf(unit, n, "%s", p->job->key);
+	return rc;
+}
+
 /* The picked task is still IN_PROGRESS (read in the lease's transaction). */
 static int task_wanted(struct dd_db *db, void *ud)
 {
-	const struct job *j = ud;
+	const struct job *j = ((const struct pick *)ud)->job;
 	char status[32];
 	if (dd_store_mitigation_task_status(db, j->account_region, j->task, status, sizeof status))
 		return 0;
@@ -932,24 +943,19 @@ static int m_claim(struct dd_workers *w, void *ud, void **out)
 	struct job *j = calloc(1, sizeof *j);
 	if (!j)
 		return DD_ENOMEM;
-	/* the oldest task no worker here runs and no other instance holds; another instance
-	 * may take it between the pick and the lease: pick again */
+	/* the oldest task no worker here runs and no instance holds; another instance may take
+	 * it between the read and the lease (SQLite, or an expired lease): pick again */
 	int rc = 0;
+	struct pick p = { e, j, 0 };
 	for (int tries = 0; tries < 3; tries++) {
-		struct pick p = { e, j, json_object() };
-		rc = p.others ? dd_lease_others(e->svc, db, "mitigation", other_unit, p.others) : DD_ENOMEM;
-		if (!rc)
-			rc = dd_store_mitigation_task_in_progress(db, pick_task, &p);
-		json_decref(p.others);
-		if (rc != 1)
+		char unit[sizeof j->key];
+		rc = dd_lease_claim(e->svc, db, "mitigation", pick_claimable, task_wanted, &p, unit, sizeof unit);
+		if (rc != -1)
 			break;
-		if (dd_lease_take(e->svc, db, "mitigation", j->key, task_wanted, j))
-			break;
-		rc = 0;
 	}
 	if (rc != 1) {
 		free(j);
-		return rc;
+		return 0;
 	}
 	snprintf(e->claimed[free_slot], sizeof e->claimed[free_slot], "%s", j->key);
 	*out = j;

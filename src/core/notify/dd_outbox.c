@@ -250,7 +250,7 @@ static int ob_claim(struct dd_workers *w, void *ud, void **job)
 	/* the lease covers the whole delivery (bounded by the total timeout) and then some */
 	int64_t now = dd_time_now_ms();
 	int rc = dd_store_outbox_claim(db, now, ob->cfg.per_account, ob->svc->instance_id,
-				       now + ob->cfg.timeout_ms + ob->svc->lease_ms, j);
+				       ob->cfg.timeout_ms + ob->svc->lease_ms, j);
 	if (rc != 1) {
 		free(j);
 		return rc;
