@@ -1014,7 +1014,18 @@ static void pg_find_postmaster(const char *url)
 	PGresult *r = pg_must(c, "SELECT pg_backend_pid()", PGRES_TUPLES_OK);
 	pid_t backend = (pid_t)atol(PQgetvalue(r, 0, 0));
 	PQclear(r);
-	pg_postmaster = proc_ppid(backend);
+	/* the backend's parent, if that is a local postgres (a remote server's backend pid
+	 * may name some other process here) */
+	pid_t pm = proc_ppid(backend);
+	char path[64], comm[64] = "";
+	snprintf(path, sizeof path, "/proc/%d/comm", (int)pm);
+	FILE *f = pm > 0 ? fopen(path, "r") : NULL;
+	if (f) {
+		if (!fgets(comm, sizeof comm, f))
+			comm[0] = 0;
+		fclose(f);
+	}
+	pg_postmaster = strncmp(comm, "postgres", 8) == 0 ? pm : -1;
 	PQfinish(c);
 }
 
