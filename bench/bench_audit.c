@@ -13,7 +13,22 @@
  * helper, as a second `serve` instance would be), which share the audit's shards
  * through their leases; both wall times are printed.
  *
+ * On PostgreSQL too (BENCH_AUDIT_BACKENDS "sqlite,pg", the default): the generated fleet
+ * is loaded into a database of the server BENCH_AUDIT_PG names (a postgresql:// URL whose
+ * role may create databases), or, without it, of a temporary cluster started with
+ * scripts/pg_tmp.sh in the bench's temp dir and stopped at the end, by COPY of each table
+ * the generator fills (read from the generated SQLite store), its secondary indexes built
+ * after; the same audit then runs with one and with two instances on it, the counts
+ * checked against the same references. The server's CPU during each audit is read from
+ * /proc (the postmaster, its live backends and those it reaped) when it runs here. A
+ * table at the end puts every run side by side.
+ *
  * env: BENCH_AUDIT_DEVICES (comma-separated fleet sizes, default "100000,1000000"),
+ *      BENCH_AUDIT_BACKENDS ("sqlite", "pg" or both, default "sqlite,pg"; pg is skipped,
+ *      saying so, without BENCH_AUDIT_PG and without Debian's PostgreSQL 15),
+ *      BENCH_AUDIT_PG (a postgresql:// URL; each fleet gets a database ddbench_audit_<n>,
+ *      dropped after),
+ *      BENCH_AUDIT_INSTANCES ("1", "2" or "1,2", the default),
  *      BENCH_AUDIT_DIR (where to put the stores, default a temp dir; removed after),
  *      BENCH_AUDIT_STORE (a directory where the generated stores are kept, <dir>/<size>, and
  *      reused by later runs; each run's audit results are deleted after it).
@@ -26,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -33,6 +49,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <libpq-fe.h>
 
 #include "store/dd_store_sqlite.h"
 #include "core/audit/dd_audit_checks.h"
@@ -76,7 +93,8 @@ static double process_cpu_s(void)
 	       (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-static uint64_t rng_state = 88172645463325252ULL;
+#define RNG_SEED 88172645463325252ULL
+static uint64_t rng_state = RNG_SEED;
 static uint64_t rnd(void)
 {
 	rng_state ^= rng_state << 13;
@@ -340,6 +358,9 @@ static void generate(const char *dir, long n)
 	struct bulk bulk;
 	bulk_begin(h, &bulk);
 	int64_t now = dd_time_now_ms();
+	/* every fleet from the same seed, whichever sizes were generated before it in this run
+	 * (the references of check_reference were recorded one size at a time) */
+	rng_state = RNG_SEED;
 	struct devrand *r = malloc((size_t)n * sizeof *r);
 	if (!r) {
 		fprintf(stderr, "bench_audit: out of memory\n");
@@ -690,6 +711,341 @@ static int check_reference(long n, json_t *details, long long findings)
 	return bad;
 }
 
+/* ---- PostgreSQL: the same fleet loaded into a database, and what its server spends ---- */
+
+/* The tables the generator fills, copied as they are into the PostgreSQL store. */
+static const char *const copied_tables[] = {
+	"iam_roles", "iam_role_attachments", "iam_role_policies", "cognito_pools", "role_aliases", "role_service_usage",
+	"ca_certificates", "certificates", "things", "thing_principals", "thing_group_members", "thing_groups",
+	"policies", "policy_versions", "connection_events",
+};
+#define NCOPIED (sizeof copied_tables / sizeof copied_tables[0])
+
+static PGresult *pg_must(PGconn *c, const char *sql, ExecStatusType want)
+{
+	PGresult *r = PQexec(c, sql);
+	if (PQresultStatus(r) != want) {
+		fprintf(stderr, "bench_audit: PostgreSQL: %s: %s\n", sql, PQresultErrorMessage(r));
+		exit(1);
+	}
+	return r;
+}
+
+static void pg_cmd(PGconn *c, const char *sql) { PQclear(pg_must(c, sql, PGRES_COMMAND_OK)); }
+
+static PGconn *pg_conn(const char *url)
+{
+	PGconn *c = PQconnectdb(url);
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "bench_audit: cannot connect to %s: %s\n", url, PQerrorMessage(c));
+		exit(1);
+	}
+	PQclear(PQexec(c, "SET client_min_messages = warning"));
+	return c;
+}
+
+/* url with its database name replaced by db (postgresql://auth@host:port/NAME?params). */
+static void url_with_db(const char *url, const char *db, char *out, size_t n)
+{
+	const char *auth = strstr(url, "://");
+	const char *path = auth ? strchr(auth + 3, '/') : NULL;
+	const char *query = strchr(url, '?');
+	if (!path)
+		snprintf(out, n, "%s/%s", url, db);
+	else
+		snprintf(out, n, "%.*s/%s%s", (int)(path - url), url, db, query ? query : "");
+}
+
+/* A COPY's text-format buffer, sent in pieces of about 1 MiB. */
+struct copybuf {
+	PGconn *c;
+	char *b;
+	size_t n, cap;
+};
+
+static void cb_flush(struct copybuf *cb)
+{
+	if (cb->n && PQputCopyData(cb->c, cb->b, (int)cb->n) != 1) {
+		fprintf(stderr, "bench_audit: COPY: %s\n", PQerrorMessage(cb->c));
+		exit(1);
+	}
+	cb->n = 0;
+}
+
+static void cb_room(struct copybuf *cb, size_t more)
+{
+	if (cb->n + more <= cb->cap)
+		return;
+	if (cb->n >= (1u << 20))
+		cb_flush(cb);
+	if (cb->n + more > cb->cap) {
+		size_t cap = cb->cap ? cb->cap : (2u << 20);
+		while (cap < cb->n + more)
+			cap *= 2;
+		if (!(cb->b = realloc(cb->b, cap))) {
+			fprintf(stderr, "bench_audit: out of memory\n");
+			exit(1);
+		}
+		cb->cap = cap;
+	}
+}
+
+static void cb_put(struct copybuf *cb, const char *p, size_t len)
+{
+	cb_room(cb, len);
+	memcpy(cb->b + cb->n, p, len);
+	cb->n += len;
+}
+
+/* A value of column i of the SQLite row st in COPY's text format. */
+static void cb_value(struct copybuf *cb, sqlite3_stmt *st, int i)
+{
+	char num[40];
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_NULL: cb_put(cb, "\\N", 2); return;
+	case SQLITE_INTEGER: cb_put(cb, num, (size_t)snprintf(num, sizeof num, "%lld", (long long)sqlite3_column_int64(st, i))); return;
+	case SQLITE_FLOAT: cb_put(cb, num, (size_t)snprintf(num, sizeof num, "%.17g", sqlite3_column_double(st, i))); return;
+	case SQLITE_BLOB: {
+		const unsigned char *p = sqlite3_column_blob(st, i);
+		size_t len = (size_t)sqlite3_column_bytes(st, i);
+		cb_room(cb, 3 + 2 * len);
+		memcpy(cb->b + cb->n, "\\\\x", 3); /* bytea's \x, its backslash escaped for COPY */
+		cb->n += 3;
+		for (size_t k = 0; k < len; k++)
+			cb->n += (size_t)snprintf(cb->b + cb->n, 3, "%02x", p[k]);
+		return;
+	}
+	default: {
+		const unsigned char *t = sqlite3_column_text(st, i);
+		size_t len = (size_t)sqlite3_column_bytes(st, i);
+		cb_room(cb, 2 * len);
+		for (size_t k = 0; k < len; k++) {
+			unsigned char ch = t[k];
+			const char *esc = ch == '\\' ? "\\\\" : ch == '\n' ? "\\n" : ch == '\r' ? "\\r" : ch == '\t' ? "\\t" : NULL;
+			if (esc) {
+				cb->b[cb->n++] = esc[0];
+				cb->b[cb->n++] = esc[1];
+			} else {
+				cb->b[cb->n++] = (char)ch;
+			}
+		}
+	}
+	}
+}
+
+/* Copies table t of the SQLite store h into c (COPY FROM STDIN); returns the rows. */
+static long copy_table(sqlite3 *h, PGconn *c, const char *t)
+{
+	char sql[256];
+	snprintf(sql, sizeof sql, "SELECT * FROM %s", t);
+	sqlite3_stmt *st = prep(h, sql);
+	int nc = sqlite3_column_count(st);
+	struct copybuf cb = { .c = c };
+	snprintf(sql, sizeof sql, "COPY %s (", t);
+	cb_put(&cb, sql, strlen(sql));
+	for (int i = 0; i < nc; i++) {
+		cb_put(&cb, i ? ",\"" : "\"", i ? 2 : 1);
+		cb_put(&cb, sqlite3_column_name(st, i), strlen(sqlite3_column_name(st, i)));
+		cb_put(&cb, "\"", 1);
+	}
+	cb_put(&cb, ") FROM STDIN\0", 13);
+	PQclear(pg_must(c, cb.b, PGRES_COPY_IN));
+	cb.n = 0;
+	long rows = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (int i = 0; i < nc; i++) {
+			if (i)
+				cb_put(&cb, "\t", 1);
+			cb_value(&cb, st, i);
+		}
+		cb_put(&cb, "\n", 1);
+		rows++;
+	}
+	sqlite3_finalize(st);
+	cb_flush(&cb);
+	free(cb.b);
+	if (PQputCopyEnd(c, NULL) != 1) {
+		fprintf(stderr, "bench_audit: COPY %s: %s\n", t, PQerrorMessage(c));
+		exit(1);
+	}
+	PGresult *r = PQgetResult(c);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "bench_audit: COPY %s: %s\n", t, PQresultErrorMessage(r));
+		exit(1);
+	}
+	PQclear(r);
+	while ((r = PQgetResult(c)))
+		PQclear(r);
+	return rows;
+}
+
+/* Loads the generated fleet (the SQLite store in dir) into the empty database url: the
+ * store's migrations first, then, in one transaction, each table the generator fills by
+ * COPY, with its secondary indexes set aside (built again once the rows are in, as the
+ * generator does on SQLite) and the change journal's triggers off; then VACUUM ANALYZE
+ * (statistics for the plans, and the visibility map for index-only scans). */
+static void pg_load(const char *dir, const char *url, const char *pgdir)
+{
+	double t0 = now_s();
+	struct dd_store *store;
+	if (dd_store_open_url(url, pgdir, &store)) {
+		fprintf(stderr, "bench_audit: cannot create the PostgreSQL store\n");
+		exit(1);
+	}
+	dd_store_close(store);
+	char path[700];
+	snprintf(path, sizeof path, "%s/iotdefender.db", dir);
+	sqlite3 *h = NULL;
+	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		fprintf(stderr, "bench_audit: cannot open %s\n", path);
+		exit(1);
+	}
+	PGconn *c = pg_conn(url);
+	pg_cmd(c, "SET maintenance_work_mem = '256MB'");
+	pg_cmd(c, "BEGIN");
+	char in[1024] = "";
+	for (size_t i = 0; i < NCOPIED; i++)
+		snprintf(in + strlen(in), sizeof in - strlen(in), "%s'%s'", i ? ", " : "", copied_tables[i]);
+	char sql[2048];
+	snprintf(sql, sizeof sql, "SELECT ic.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x"
+		 " JOIN pg_class ic ON ic.oid = x.indexrelid JOIN pg_class tc ON tc.oid = x.indrelid"
+		 " WHERE tc.relname IN (%s) AND tc.relnamespace = to_regnamespace(current_schema())"
+		 " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)", in);
+	PGresult *idx = pg_must(c, sql, PGRES_TUPLES_OK);
+	for (int i = 0; i < PQntuples(idx); i++) {
+		snprintf(sql, sizeof sql, "DROP INDEX \"%s\"", PQgetvalue(idx, i, 0));
+		pg_cmd(c, sql);
+	}
+	long rows = 0;
+	for (size_t i = 0; i < NCOPIED; i++) {
+		snprintf(sql, sizeof sql, "ALTER TABLE %s DISABLE TRIGGER USER", copied_tables[i]);
+		pg_cmd(c, sql);
+		snprintf(sql, sizeof sql, "DELETE FROM %s", copied_tables[i]);
+		pg_cmd(c, sql);
+		rows += copy_table(h, c, copied_tables[i]);
+		snprintf(sql, sizeof sql, "ALTER TABLE %s ENABLE TRIGGER USER", copied_tables[i]);
+		pg_cmd(c, sql);
+	}
+	sqlite3_close(h);
+	/* identity columns (connection_events.seq) go on after the copied values */
+	snprintf(sql, sizeof sql, "SELECT table_name, column_name FROM information_schema.columns"
+		 " WHERE is_identity = 'YES' AND table_schema = current_schema() AND table_name IN (%s)", in);
+	PGresult *ids = pg_must(c, sql, PGRES_TUPLES_OK);
+	for (int i = 0; i < PQntuples(ids); i++) {
+		const char *t = PQgetvalue(ids, i, 0), *col = PQgetvalue(ids, i, 1);
+		snprintf(sql, sizeof sql, "SELECT setval(pg_get_serial_sequence('%s', '%s'), coalesce(max(\"%s\"), 0) + 1, false) FROM %s",
+			 t, col, col, t);
+		PQclear(pg_must(c, sql, PGRES_TUPLES_OK));
+	}
+	PQclear(ids);
+	double t1 = now_s();
+	for (int i = 0; i < PQntuples(idx); i++)
+		pg_cmd(c, PQgetvalue(idx, i, 1));
+	pg_cmd(c, "COMMIT");
+	double t2 = now_s();
+	for (size_t i = 0; i < NCOPIED; i++) {
+		snprintf(sql, sizeof sql, "VACUUM (ANALYZE) %s", copied_tables[i]);
+		pg_cmd(c, sql);
+	}
+	printf("PostgreSQL store loaded: %ld rows by COPY in %.1f s, %d secondary indexes built in %.1f s, VACUUM ANALYZE %.1f s\n",
+	       rows, t1 - t0, PQntuples(idx), t2 - t1, now_s() - t2);
+	PQclear(idx);
+	PQfinish(c);
+	fflush(stdout);
+}
+
+/* The CPU seconds (user + system) a process and its reaped children have used: /proc. */
+static double proc_cpu(pid_t pid, bool with_children)
+{
+	char path[64], st[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	size_t got = f ? fread(st, 1, sizeof st - 1, f) : 0;
+	if (f)
+		fclose(f);
+	st[got] = '\0';
+	const char *p = strrchr(st, ')');
+	unsigned long long ut = 0, stt = 0, cut = 0, cst = 0;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu", &ut, &stt, &cut, &cst) != 4)
+		return -1;
+	return (double)(ut + stt + (with_children ? cut + cst : 0)) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The parent of a process, from /proc; -1 when unknown. */
+static pid_t proc_ppid(pid_t pid)
+{
+	char path[64], st[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	size_t got = f ? fread(st, 1, sizeof st - 1, f) : 0;
+	if (f)
+		fclose(f);
+	st[got] = '\0';
+	const char *p = strrchr(st, ')');
+	int pp = -1;
+	if (!p || sscanf(p + 2, "%*c %d", &pp) != 1)
+		return -1;
+	return (pid_t)pp;
+}
+
+/* The PostgreSQL server's pid (its postmaster) when it runs on this machine, else -1. */
+static pid_t pg_postmaster;
+
+/* The CPU seconds the whole server has used so far: the postmaster, the children it reaped
+ * (backends that ended) and those still running; -1 when the server is not local. */
+static double pg_server_cpu(void)
+{
+	if (pg_postmaster <= 0)
+		return -1;
+	double total = proc_cpu(pg_postmaster, true);
+	if (total < 0)
+		return -1;
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pg_postmaster, (int)pg_postmaster);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	long pid;
+	while (fscanf(f, "%ld", &pid) == 1) {
+		double c = proc_cpu((pid_t)pid, false);
+		if (c > 0)
+			total += c;
+	}
+	fclose(f);
+	return total;
+}
+
+static void pg_find_postmaster(const char *url)
+{
+	PGconn *c = pg_conn(url);
+	PGresult *r = pg_must(c, "SELECT pg_backend_pid()", PGRES_TUPLES_OK);
+	pid_t backend = (pid_t)atol(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	/* the backend's parent, if that is a local postgres (a remote server's backend pid
+	 * may name some other process here) */
+	pid_t pm = proc_ppid(backend);
+	char path[64], comm[64] = "";
+	snprintf(path, sizeof path, "/proc/%d/comm", (int)pm);
+	FILE *f = pm > 0 ? fopen(path, "r") : NULL;
+	if (f) {
+		if (!fgets(comm, sizeof comm, f))
+			comm[0] = 0;
+		fclose(f);
+	}
+	pg_postmaster = strncmp(comm, "postgres", 8) == 0 ? pm : -1;
+	PQfinish(c);
+}
+
+/* What one audit run measured (filled by the forked process, in shared memory). */
+struct runres {
+	bool done, ok;
+	double wall, cpu, rss_mib;      /* the auditing process: wall and CPU of the task */
+	double helper_cpu, helper_rss;  /* the second instance's, when there is one */
+	double server_cpu;              /* the PostgreSQL server's during the task; -1: n/a */
+	double load1;                   /* the 1-minute load average at the start */
+};
+static struct runres *current_run;
+
 static int call(struct dd_service *svc, const char *op, json_t *in, json_t **out)
 {
 	char err[1024];
@@ -747,6 +1103,7 @@ static int run_audit(const char *dir, long n, int instances)
 	getrusage(RUSAGE_SELF, &ru0);
 	double cpu0 = (double)ru0.ru_utime.tv_sec + (double)ru0.ru_utime.tv_usec / 1e6 + (double)ru0.ru_stime.tv_sec +
 		      (double)ru0.ru_stime.tv_usec / 1e6;
+	double srv0 = dd_store_url() ? pg_server_cpu() : -1; /* the server's, on PostgreSQL */
 	double t0 = now_s();
 	if (call(&svc, "StartOnDemandAuditTask", json_pack("{s:o}", "targetCheckNames", names), &out))
 		return 1;
@@ -763,6 +1120,7 @@ static int run_audit(const char *dir, long n, int instances)
 		json_decref(desc);
 	}
 	double wall = now_s() - t0;
+	double srv1 = srv0 >= 0 ? pg_server_cpu() : -1;
 	long findings = 0;
 	const char *name;
 	json_t *d;
@@ -785,6 +1143,16 @@ static int run_audit(const char *dir, long n, int instances)
 	       " findings_per_s=%.0f peak_rss_mib=%.0f\n", n, instances, json_string_value(json_object_get(desc, "taskStatus")),
 	       wall, cpu, (long long)rows, findings, (double)rows / wall, (double)ru.ru_maxrss / 1024.0);
 	int mismatch = check_reference(n, json_object_get(desc, "auditDetails"), (long long)rows);
+	if (srv0 >= 0 && srv1 >= 0)
+		printf("devices=%ld instances=%d postgresql_server_cpu_s=%.2f\n", n, instances, srv1 - srv0);
+	if (current_run) {
+		current_run->done = true;
+		current_run->ok = !mismatch && strcmp(json_string_value(json_object_get(desc, "taskStatus")), "COMPLETED") == 0;
+		current_run->wall = wall;
+		current_run->cpu = cpu;
+		current_run->rss_mib = (double)ru.ru_maxrss / 1024.0;
+		current_run->server_cpu = srv0 >= 0 && srv1 >= 0 ? srv1 - srv0 : -1;
+	}
 	dd_audit_engine_stop(&svc); /* the task's thread has reported its end */
 	dd_lease_stop(&svc);
 	if (instances == 1)
@@ -804,11 +1172,114 @@ static int run_audit(const char *dir, long n, int instances)
 	return mismatch;
 }
 
+/* The peak RSS of a live process, MiB (VmHWM), or 0. */
+static double proc_hwm_mib(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	double kb = 0;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "VmHWM: %lf", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb / 1024.0;
+}
+
+static double load1(void)
+{
+	double l = -1;
+	FILE *f = fopen("/proc/loadavg", "r");
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
+}
+
+/* One audit of the fleet of n devices by ninst instances on the store the environment
+ * names (IOTDEFENDER_STORE, else the SQLite store in dir; dir is the data directory);
+ * what it measured goes to *res. 0 or 1 (failed, or counts unlike the reference). */
+static int audit_once(const char *dir, long n, int ninst, struct runres *res)
+{
+	int status = 0;
+	pid_t helper = -1;
+	memset(res, 0, sizeof *res);
+	res->load1 = load1();
+	res->server_cpu = -1;
+	/* two instances share the audit's shards; one runs it unsplit (the default) */
+	bool set_here = ninst == 2 && !getenv("IOTDEFENDER_AUDIT_SHARD_SIZE");
+	if (set_here)
+		setenv("IOTDEFENDER_AUDIT_SHARD_SIZE", "50000", 1);
+	if (ninst == 2) {
+		helper = fork();
+		if (helper == 0)
+			_exit(helper_instance(dir));
+	}
+	current_run = res;
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(run_audit(dir, n, ninst));
+	current_run = NULL;
+	int ws = 0;
+	waitpid(pid, &ws, 0);
+	if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+		status = 1;
+	if (helper > 0) {
+		/* the second instance's CPU (user + system) and peak RSS, from /proc, before it goes */
+		res->helper_cpu = proc_cpu(helper, false);
+		res->helper_rss = proc_hwm_mib(helper);
+		printf("devices=%ld instances=2 second_instance_cpu_s=%.2f second_instance_peak_rss_mib=%.0f\n", n,
+		       res->helper_cpu, res->helper_rss);
+		fflush(stdout);
+		kill(helper, SIGKILL);
+		waitpid(helper, NULL, 0);
+	}
+	if (set_here)
+		unsetenv("IOTDEFENDER_AUDIT_SHARD_SIZE");
+	if (!res->done || !res->ok)
+		status = 1;
+	return status;
+}
+
+/* The temporary PostgreSQL cluster of a run without BENCH_AUDIT_PG (scripts/pg_tmp.sh). */
+static int pg_tmp(const char *cmd, const char *dir)
+{
+	char line[1200];
+	snprintf(line, sizeof line, "'%s/scripts/pg_tmp.sh' %s '%s' >/dev/null", DD_SOURCE_DIR, cmd, dir);
+	return system(line) == 0 ? 0 : 1;
+}
+
+#define MAXSIZES 16
+enum { COL_LITE1, COL_LITE2, COL_PG1, COL_PG2, NCOL };
+
+static void print_cell(const struct runres *r, bool pg)
+{
+	if (!r->done) {
+		printf(" | %-31s", "-");
+		return;
+	}
+	char cell[64];
+	double cpu = r->cpu + (r->helper_cpu > 0 ? r->helper_cpu : 0);
+	double rss = r->rss_mib > r->helper_rss ? r->rss_mib : r->helper_rss;
+	int k = snprintf(cell, sizeof cell, "%6.1f %6.1f %5.0f", r->wall, cpu, rss);
+	if (pg)
+		snprintf(cell + k, sizeof cell - (size_t)k, r->server_cpu >= 0 ? " %6.1f" : "    n/a", r->server_cpu);
+	printf(" | %-31s%s", cell, r->ok ? "" : " MISMATCH");
+}
+
 int main(void)
 {
 	const char *sizes = getenv("BENCH_AUDIT_DEVICES");
 	if (!sizes)
 		sizes = "100000,1000000";
+	const char *backends = getenv("BENCH_AUDIT_BACKENDS");
+	if (!backends || !*backends)
+		backends = "sqlite,pg";
+	bool want_lite = strstr(backends, "sqlite") != NULL;
+	bool want_pg = strstr(backends, "pg") != NULL || strstr(backends, "postgres") != NULL;
 	char base[512];
 	const char *direnv = getenv("BENCH_AUDIT_DIR");
 	snprintf(base, sizeof base, "%s/ddbench-audit-XXXXXX", direnv ? direnv : "/tmp");
@@ -817,10 +1288,50 @@ int main(void)
 		return 1;
 	}
 	dd_log_set_level(getenv("BENCH_AUDIT_VERBOSE") ? DD_LOG_DEBUG : DD_LOG_WARN);
+	/* PostgreSQL: the server BENCH_AUDIT_PG names, else a temporary cluster */
+	char pg_admin[1024] = "", pg_dir[600] = "";
+	if (want_pg) {
+		const char *u = getenv("BENCH_AUDIT_PG");
+		if (u && *u) {
+			snprintf(pg_admin, sizeof pg_admin, "%s", u);
+		} else if (access("/usr/lib/postgresql/15/bin/initdb", X_OK) == 0) {
+			snprintf(pg_dir, sizeof pg_dir, "%s/pg", base);
+			char urlfile[700];
+			snprintf(urlfile, sizeof urlfile, "%s/url", pg_dir);
+			FILE *f = NULL;
+			if (pg_tmp("start", pg_dir) == 0 && (f = fopen(urlfile, "r")) && fgets(pg_admin, sizeof pg_admin, f))
+				pg_admin[strcspn(pg_admin, "\r\n")] = 0;
+			if (f)
+				fclose(f);
+			if (!pg_admin[0])
+				fprintf(stderr, "bench_audit: the temporary PostgreSQL cluster did not start\n");
+		} else {
+			printf("PostgreSQL: skipped (BENCH_AUDIT_PG unset and no /usr/lib/postgresql/15/bin)\n");
+		}
+		want_pg = pg_admin[0] != 0;
+		if (want_pg) {
+			pg_find_postmaster(pg_admin);
+			printf("PostgreSQL: %s%s (server CPU: %s)\n", pg_dir[0] ? "a temporary cluster at " : "", pg_admin,
+			       pg_postmaster > 0 ? "from /proc of the postmaster and its backends" : "not measured, not local");
+		}
+	}
+	fflush(stdout);
+	struct runres *res = mmap(NULL, sizeof(struct runres) * MAXSIZES * NCOL, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (res == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	memset(res, 0, sizeof(struct runres) * MAXSIZES * NCOL);
+	long size_of[MAXSIZES];
+	int nsizes = 0;
 	char buf[256];
 	snprintf(buf, sizeof buf, "%s", sizes);
 	int status = 0;
-	for (char *s = buf, *next; s && *s; s = next) {
+	const char *insts = getenv("BENCH_AUDIT_INSTANCES");
+	if (!insts)
+		insts = "1,2";
+	for (char *s = buf, *next; s && *s && nsizes < MAXSIZES; s = next) {
 		next = strchr(s, ',');
 		if (next)
 			*next++ = '\0';
@@ -829,6 +1340,8 @@ int main(void)
 			fprintf(stderr, "bench_audit: bad size %s\n", s);
 			return 2;
 		}
+		int row = nsizes++;
+		size_of[row] = (long)n;
 		char dir[600];
 		const char *keep = getenv("BENCH_AUDIT_STORE");
 		if (keep)
@@ -849,54 +1362,78 @@ int main(void)
 			       now_s() - g0, process_cpu_s() - c0);
 		}
 		fflush(stdout);
-		const char *insts = getenv("BENCH_AUDIT_INSTANCES");
-		for (const char *ip = insts ? insts : "1,2"; *ip; ip++) {
-			if (*ip != '1' && *ip != '2')
-				continue;
-			int ninst = *ip - '0';
-			pid_t helper = -1;
-			/* two instances share the audit's shards; one runs it unsplit (the default) */
-			bool set_here = ninst == 2 && !getenv("IOTDEFENDER_AUDIT_SHARD_SIZE");
-			if (set_here)
-				setenv("IOTDEFENDER_AUDIT_SHARD_SIZE", "50000", 1);
-			if (ninst == 2) {
-				helper = fork();
-				if (helper == 0)
-					_exit(helper_instance(dir));
-			}
-			pid_t pid = fork();
-			if (pid == 0)
-				_exit(run_audit(dir, (long)n, ninst));
-			int ws = 0;
-			waitpid(pid, &ws, 0);
-			if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
-				status = 1;
-			if (helper > 0) {
-				/* the second instance's CPU (user + system), from /proc, before it goes */
-				char path[64], stat[1024];
-				snprintf(path, sizeof path, "/proc/%d/stat", (int)helper);
-				FILE *f = fopen(path, "r");
-				size_t got = f ? fread(stat, 1, sizeof stat - 1, f) : 0;
-				if (f)
-					fclose(f);
-				stat[got] = '\0';
-				const char *p = strrchr(stat, ')');
-				unsigned long long ut = 0, st = 0;
-				if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2)
-					printf("devices=%lld instances=2 second_instance_cpu_s=%.2f\n", (long long)n,
-					       (double)(ut + st) / (double)sysconf(_SC_CLK_TCK));
-				fflush(stdout);
-				kill(helper, SIGKILL);
-				waitpid(helper, NULL, 0);
-			}
-			if (set_here)
-				unsetenv("IOTDEFENDER_AUDIT_SHARD_SIZE");
+		unsetenv("IOTDEFENDER_STORE");
+		if (want_lite)
+			for (const char *ip = insts; *ip; ip++)
+				if (*ip == '1' || *ip == '2') {
+					printf("-- SQLite, %c instance%s\n", *ip, *ip == '1' ? "" : "s");
+					fflush(stdout);
+					status |= audit_once(dir, (long)n, *ip - '0', &res[row * NCOL + (*ip == '1' ? COL_LITE1 : COL_LITE2)]);
+				}
+		if (want_pg) {
+			char dbname[64], url[1100], sql[160], pgdata[700];
+			snprintf(dbname, sizeof dbname, "ddbench_audit_%lld", (long long)n);
+			url_with_db(pg_admin, dbname, url, sizeof url);
+			PGconn *ac = pg_conn(pg_admin);
+			snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", dbname);
+			pg_cmd(ac, sql);
+			snprintf(sql, sizeof sql, "CREATE DATABASE %s", dbname);
+			pg_cmd(ac, sql);
+			snprintf(pgdata, sizeof pgdata, "%s/pg-data", dir);
+			mkdir(pgdata, 0700);
+			pg_load(dir, url, pgdata);
+			setenv("IOTDEFENDER_STORE", url, 1);
+			/* the data directory's own files (server CA, secrets key) made once, before
+			 * two instances could both start making them */
+			struct dd_service svc;
+			memset(&svc, 0, sizeof svc);
+			if (dd_service_init(&svc, pgdata) == 0)
+				dd_service_close(&svc);
+			for (const char *ip = insts; *ip; ip++)
+				if (*ip == '1' || *ip == '2') {
+					printf("-- PostgreSQL, %c instance%s\n", *ip, *ip == '1' ? "" : "s");
+					fflush(stdout);
+					status |= audit_once(pgdata, (long)n, *ip - '0', &res[row * NCOL + (*ip == '1' ? COL_PG1 : COL_PG2)]);
+				}
+			unsetenv("IOTDEFENDER_STORE");
+			snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", dbname);
+			pg_cmd(ac, sql);
+			PQfinish(ac);
 		}
-		char cmd[700];
+		char cmd[800];
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 		if (!keep && system(cmd) != 0)
 			status = 1;
+		if (keep) {
+			snprintf(cmd, sizeof cmd, "rm -rf '%s/pg-data'", dir);
+			if (system(cmd) != 0)
+				status = 1;
+		}
 	}
+	if (pg_dir[0]) {
+		if (pg_tmp("stop", pg_dir))
+			status = 1;
+		char cmd[700];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", pg_dir);
+		if (system(cmd) != 0)
+			status = 1;
+	}
+	printf("\naudit summary: per run wall s, CPU s of the auditing process(es), peak RSS MiB (the larger process)%s;"
+	       " load = 1-min load average at each run's start\n", want_pg ? ", PostgreSQL server CPU s" : "");
+	printf("%9s | %-31s | %-31s | %-31s | %-31s\n", "devices", "SQLite 1 inst (wall cpu rss)", "SQLite 2 inst",
+	       "PG 1 inst (wall cpu rss srv)", "PG 2 inst");
+	for (int r = 0; r < nsizes; r++) {
+		printf("%9ld", size_of[r]);
+		for (int c = 0; c < NCOL; c++)
+			print_cell(&res[r * NCOL + c], c >= COL_PG1);
+		printf("   load");
+		for (int c = 0; c < NCOL; c++)
+			if (res[r * NCOL + c].done)
+				printf(" %.2f", res[r * NCOL + c].load1);
+		printf("\n");
+	}
+	fflush(stdout);
+	munmap(res, sizeof(struct runres) * MAXSIZES * NCOL);
 	rmdir(base);
 	return status;
 }

@@ -155,6 +155,14 @@ void dd_db_close(struct dd_db *db)
 
 struct dd_stmt *dd_db_stmt(struct dd_db *db, const char *sql) { return db->be->stmt(db, sql); }
 
+struct dd_stmt *dd_db_stmt_scan(struct dd_db *db, const char *sql)
+{
+	struct dd_stmt *st = db->be->stmt(db, sql);
+	if (st && db->be->mark_scan)
+		db->be->mark_scan(st);
+	return st;
+}
+
 int dd_db_exec(struct dd_db *db, const char *sql) { return db->be->exec(db, sql); }
 
 int64_t dd_db_changes(struct dd_db *db) { return db->be->changes(db); }

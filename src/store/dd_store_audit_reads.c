@@ -28,7 +28,7 @@ static const char *col_opt(struct dd_stmt *st, int i)
 
 int dd_store_audit_reads_policies(struct dd_db *db, const char *account_region, dd_store_audit_reads_policy_fn fn, void *ud)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "SELECT p.name, p.default_version, v.document FROM policies p"
+	struct dd_stmt *st = dd_db_stmt_scan(db, "SELECT p.name, p.default_version, v.document FROM policies p"
 					 " JOIN policy_versions v ON v.account_region = p.account_region AND v.policy_name = p.name"
 					 " AND v.version = p.default_version WHERE p.account_region = ?1 ORDER BY p.name");
 	if (!st)
@@ -125,7 +125,7 @@ static int events_walk(struct dd_stmt *st, const char *account_region, int64_t f
 int dd_store_audit_reads_events_by_cert(struct dd_db *db, const char *account_region, int64_t from_ms, int64_t to_ms,
 					dd_store_audit_reads_event_fn fn, void *ud)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "SELECT client_id, certificate_id, NULL, event, ts, reason FROM connection_events"
+	struct dd_stmt *st = dd_db_stmt_scan(db, "SELECT client_id, certificate_id, NULL, event, ts, reason FROM connection_events"
 					 " WHERE account_region = ?1 AND certificate_id IS NOT NULL AND ts >= ?2 AND ts <= ?3"
 					 " ORDER BY certificate_id, ts, seq");
 	if (!st)
@@ -136,7 +136,7 @@ int dd_store_audit_reads_events_by_cert(struct dd_db *db, const char *account_re
 int dd_store_audit_reads_events_by_client(struct dd_db *db, const char *account_region, int64_t from_ms, int64_t to_ms,
 					  dd_store_audit_reads_event_fn fn, void *ud)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "SELECT client_id, certificate_id, principal, event, ts, reason"
+	struct dd_stmt *st = dd_db_stmt_scan(db, "SELECT client_id, certificate_id, principal, event, ts, reason"
 					 " FROM connection_events WHERE account_region = ?1 AND ts >= ?2 AND ts <= ?3"
 					 " ORDER BY client_id, ts, seq");
 	if (!st)

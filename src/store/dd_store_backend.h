@@ -60,6 +60,9 @@ struct dd_store_backend {
 	/* Finalizes the connection's statements, closes and frees it. */
 	void (*disconnect)(struct dd_db *db);
 	struct dd_stmt *(*stmt)(struct dd_db *db, const char *sql);
+	/* Marks st (just handed out by stmt) as a large scan (dd_db_stmt_scan); NULL when the
+	 * backend streams every statement anyway (SQLite). */
+	void (*mark_scan)(struct dd_stmt *st);
 	int (*exec)(struct dd_db *db, const char *sql);
 	int64_t (*changes)(struct dd_db *db);
 	/* dd_db_scrub outside a transaction; NULL when the backend has nothing to scrub. */

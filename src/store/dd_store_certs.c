@@ -91,7 +91,8 @@ int dd_store_certs_scan(struct dd_db *db, const char *account_region, enum dd_st
 	};
 	if (!kind_ok(kind))
 		return DD_EINVAL;
-	struct dd_stmt *st = dd_db_stmt(db, sql[kind]);
+	/* every row of the kind (the audit's pass) is streamed; one id is not worth a cursor */
+	struct dd_stmt *st = id ? dd_db_stmt(db, sql[kind]) : dd_db_stmt_scan(db, sql[kind]);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -115,7 +116,7 @@ int dd_store_certs_scan_range(struct dd_db *db, const char *account_region, enum
 	};
 	if (!kind_ok(kind))
 		return DD_EINVAL;
-	struct dd_stmt *st = dd_db_stmt(db, sql[kind][hi != NULL]);
+	struct dd_stmt *st = dd_db_stmt_scan(db, sql[kind][hi != NULL]);
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
@@ -128,14 +129,22 @@ int dd_store_certs_scan_range(struct dd_db *db, const char *account_region, enum
 int dd_store_certs_id_bounds(struct dd_db *db, const char *account_region, int64_t every,
 			     int (*fn)(const char *id, void *ud), void *ud)
 {
-	struct dd_stmt *st = dd_db_stmt(db, "SELECT id FROM certificates WHERE account_region = ?1 ORDER BY id");
+	/* PostgreSQL: only the bounds cross the connection (this read runs outside a
+	 * transaction, where a scan is fetched at once: every id of 1 M would be ~100 MB);
+	 * SQLite steps through the index as cheaply as it would number its rows */
+	bool pg = dd_db_is_pg(db);
+	struct dd_stmt *st = dd_db_stmt(db, pg ? "SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n"
+						 " FROM certificates WHERE account_region = ?1) AS t WHERE n % ?2 = 0 ORDER BY id"
+					       : "SELECT id FROM certificates WHERE account_region = ?1 ORDER BY id");
 	if (!st || every <= 0)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
+	if (pg)
+		dd_bind_int64(st, 2, every);
 	int rc, ret = 0;
 	int64_t n = 0;
 	while ((rc = dd_stmt_step(st)) == DD_STMT_ROW)
-		if (++n % every == 0 && (ret = fn(dd_col_text(st, 0), ud)))
+		if ((pg || ++n % every == 0) && (ret = fn(dd_col_text(st, 0), ud)))
 			break;
 	dd_stmt_reset(st);
 	if (ret)

@@ -33,6 +33,12 @@ enum {
 /* A prepared statement for sql (a string literal: cached by address), reset and with its
  * bindings cleared. NULL on a prepare error (logged). */
 struct dd_stmt *dd_db_stmt(struct dd_db *db, const char *sql);
+/* As dd_db_stmt, for a read that may return a large share of a table (an audit's pass over
+ * every certificate or connection event): inside a transaction its rows are streamed in
+ * bounded memory (PostgreSQL: a server-side cursor fetched in batches), outside one, and
+ * on SQLite, it is dd_db_stmt. Stepping other statements on db between its rows is
+ * allowed, as for any statement; the transaction must stay open until it is reset. */
+struct dd_stmt *dd_db_stmt_scan(struct dd_db *db, const char *sql);
 /* True when db is a PostgreSQL connection: for the few statements whose SQL must differ
  * (JSON functions), written as `dd_db_is_pg(db) ? "..." : "..."` (two literals). */
 bool dd_db_is_pg(const struct dd_db *db);

@@ -11,6 +11,17 @@
  * result (text format) at once, so another statement may run on the connection while
  * this one's rows are read, as SQLite allows. SQLSTATE class 23 is DD_STMT_CONSTRAINT.
  *
+ * A statement marked as a large scan (dd_db_stmt_scan) that reads inside a transaction
+ * runs instead as a server-side cursor: its first step DECLAREs a NO SCROLL cursor for
+ * the statement's text with its bindings, and rows are FETCHed FORWARD SCAN_BATCH at a
+ * time, so the client holds one batch however many rows the scan reads (10 M connection
+ * events for a 1 M-device audit would be gigabytes as one result). Other statements
+ * still run between its rows: each FETCH is a statement of its own, not a row-by-row
+ * protocol (PQsetSingleRowMode) that would own the connection until the scan ends. The
+ * cursor is CLOSEd when the rows end and at reset; a cursor left by a transaction that
+ * ended is gone with it (no CLOSE then: the counter txgen tells). Outside a transaction
+ * (a cursor lives in one) a scan is fetched at once as any statement.
+ *
  * Semantics kept from SQLite:
  * - one writer at a time across every process on the database: dd_db_begin_write is
  *   BEGIN (READ COMMITTED) + pg_advisory_xact_lock(25700, 1), held until COMMIT or
@@ -41,6 +52,8 @@
 #include "store/dd_store_schema.h"
 
 #define STMT_CACHE 512
+/* rows per FETCH of a large scan (see the top of the file) */
+#define SCAN_BATCH 4096
 
 /* The writers' advisory lock: class 25700 ("dd"), object 1 (the two-key space, apart from
  * the migrations' one-key lock, dd_store_pg_lock). */
@@ -79,6 +92,10 @@ struct pg_stmt {
 	bool is_write;      /* INSERT, UPDATE or DELETE (maybe under WITH) */
 	unsigned char **blobs; /* unescaped bytea columns of the current row */
 	int nblobs;
+	bool scan;          /* marked by dd_db_stmt_scan */
+	bool cursor;        /* a cursor is open (declared in transaction txgen) */
+	bool cursor_end;    /* the last FETCH returned fewer than SCAN_BATCH rows */
+	unsigned txgen;
 };
 
 struct stmt_slot {
@@ -91,6 +108,7 @@ struct pg_db {
 	PGconn *c;
 	int64_t changes;
 	unsigned nprepared;
+	unsigned txgen;     /* changes when a transaction begins or ends */
 	struct stmt_slot cache[STMT_CACHE];
 };
 
@@ -266,16 +284,44 @@ static struct dd_db *pg_connect(struct dd_store *s)
 	return &d->base;
 }
 
-static void clear_result(struct pg_stmt *st)
+static void clear_blobs(struct pg_stmt *st)
 {
 	for (int i = 0; i < st->nblobs; i++)
 		if (st->blobs[i]) {
 			PQfreemem(st->blobs[i]);
 			st->blobs[i] = NULL;
 		}
+}
+
+/* The cursor's name: the statement's (unique on the connection) with a 'c'. */
+static void cursor_name(const struct pg_stmt *st, char out[32])
+{
+	snprintf(out, 32, "%sc", st->name);
+}
+
+/* Closes st's cursor if its transaction is still the connection's (an ended one took the
+ * cursor with it; a failed one refuses every command until its rollback). */
+static void close_cursor(struct pg_stmt *st)
+{
+	if (!st->cursor)
+		return;
+	st->cursor = false;
+	if (st->txgen != st->db->txgen || PQtransactionStatus(st->db->c) != PQTRANS_INTRANS)
+		return;
+	char sql[48], name[32];
+	cursor_name(st, name);
+	snprintf(sql, sizeof sql, "CLOSE %s", name);
+	run(st->db->c, sql, "close cursor");
+}
+
+static void clear_result(struct pg_stmt *st)
+{
+	clear_blobs(st);
 	PQclear(st->res);
 	st->res = NULL;
+	close_cursor(st);
 	st->ran = false;
+	st->cursor_end = false;
 	st->row = st->nrows = 0;
 }
 
@@ -283,6 +329,7 @@ static void stmt_free(struct pg_stmt *st)
 {
 	if (!st)
 		return;
+	st->cursor = false; /* the connection is closing: its cursors go with it */
 	clear_result(st);
 	for (int i = 0; i < st->nparams; i++)
 		free(st->p[i].own);
@@ -493,6 +540,7 @@ static void reconnect(struct pg_db *d)
 		dd_log_error("store: PostgreSQL connection lost: %s", PQerrorMessage(d->c));
 		return;
 	}
+	d->txgen++;
 	PQsetNoticeProcessor(d->c, quiet_notices, NULL);
 	if (run(d->c, "SET client_min_messages = warning; SET TIME ZONE 'UTC'", "session settings"))
 		return;
@@ -513,6 +561,7 @@ static struct dd_stmt *pg_stmt(struct dd_db *db, const char *sql)
 		if (slot->sql == sql) {
 			clear_result(slot->st);
 			clear_bindings(slot->st);
+			slot->st->scan = false;
 			return &slot->st->base;
 		}
 		if (!slot->sql) {
@@ -537,6 +586,7 @@ static int pg_begin_write(struct dd_db *db)
 {
 	if (PQstatus(PDB(db)->c) != CONNECTION_OK)
 		reconnect(PDB(db));
+	PDB(db)->txgen++;
 	return run(PDB(db)->c, "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" DD_PG_WRITE_LOCK ")",
 		   "begin write");
 }
@@ -557,6 +607,7 @@ static int pg_begin_read(struct dd_db *db)
 {
 	if (PQstatus(PDB(db)->c) != CONNECTION_OK)
 		reconnect(PDB(db));
+	PDB(db)->txgen++;
 	/* the SELECT takes the snapshot now, as SQLite's read transaction touches the file */
 	return run(PDB(db)->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1", "begin read");
 }
@@ -564,6 +615,7 @@ static int pg_begin_read(struct dd_db *db)
 static void pg_rollback(struct dd_db *db)
 {
 	struct pg_db *d = PDB(db);
+	d->txgen++;
 	if (PQtransactionStatus(d->c) != PQTRANS_IDLE) {
 		PGresult *r = PQexec(d->c, "ROLLBACK");
 		PQclear(r);
@@ -574,6 +626,8 @@ static int pg_begin_read_consistent(struct dd_db **dbs, int n)
 {
 	if (n < 1)
 		return 0;
+	for (int i = 0; i < n; i++)
+		PDB(dbs[i])->txgen++;
 	PGconn *c = PDB(dbs[0])->c;
 	PGresult *r = PQexec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT pg_export_snapshot()");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
@@ -601,6 +655,7 @@ static int pg_begin_read_consistent(struct dd_db **dbs, int n)
 
 static int pg_commit(struct dd_db *db)
 {
+	PDB(db)->txgen++;
 	PGresult *r = PQexec(PDB(db)->c, "COMMIT");
 	/* COMMIT of a failed transaction "succeeds" with the status ROLLBACK */
 	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0;
@@ -679,6 +734,81 @@ static int prepare(struct pg_stmt *st)
 	return DD_EIO;
 }
 
+/* Room for the unescaped blobs of nf columns. */
+static int blob_slots(struct pg_stmt *st, int nf)
+{
+	if (nf <= st->nblobs)
+		return 0;
+	unsigned char **b = realloc(st->blobs, (size_t)nf * sizeof *b);
+	if (!b)
+		return DD_ENOMEM;
+	for (int i = st->nblobs; i < nf; i++)
+		b[i] = NULL;
+	st->blobs = b;
+	st->nblobs = nf;
+	return 0;
+}
+
+/* The next batch of st's cursor as its result: DD_STMT_ROW, DD_STMT_DONE (the cursor is
+ * closed then) or DD_STMT_ERROR (the transaction failed, and took the cursor). */
+static int fetch_batch(struct pg_stmt *st)
+{
+	clear_blobs(st);
+	PQclear(st->res);
+	st->res = NULL;
+	st->row = st->nrows = 0;
+	if (st->cursor_end) {
+		close_cursor(st);
+		return DD_STMT_DONE;
+	}
+	char sql[64], name[32];
+	cursor_name(st, name);
+	snprintf(sql, sizeof sql, "FETCH FORWARD %d FROM %s", SCAN_BATCH, name);
+	PGresult *r = PQexec(st->db->c, sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || blob_slots(st, PQnfields(r))) {
+		dd_log_error("store: fetch: %s: %s", PQresultErrorMessage(r), st->sql);
+		PQclear(r);
+		st->cursor = false;
+		st->ran = false;
+		return DD_STMT_ERROR;
+	}
+	st->res = r;
+	st->nrows = PQntuples(r);
+	st->cursor_end = st->nrows < SCAN_BATCH;
+	if (st->nrows == 0) {
+		close_cursor(st);
+		return DD_STMT_DONE;
+	}
+	return DD_STMT_ROW;
+}
+
+/* Opens st (a large scan, bindings in st->vals) as a cursor and fetches its first batch. */
+static int declare_cursor(struct pg_stmt *st)
+{
+	struct pg_db *d = st->db;
+	char name[32];
+	cursor_name(st, name);
+	size_t len = strlen(st->text) + 64;
+	char *sql = malloc(len);
+	if (!sql)
+		return DD_STMT_ERROR;
+	snprintf(sql, len, "DECLARE %s NO SCROLL CURSOR FOR %s", name, st->text);
+	/* the types it was prepared with: the cursor's query is the prepared one */
+	PGresult *r = PQexecParams(d->c, sql, st->nparams, st->prep_types, st->vals, st->lens, st->fmts, 0);
+	free(sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		dd_log_error("store: declare cursor: %s: %s", PQresultErrorMessage(r), st->sql);
+		PQclear(r);
+		return DD_STMT_ERROR;
+	}
+	PQclear(r);
+	st->cursor = true;
+	st->cursor_end = false;
+	st->txgen = d->txgen;
+	st->ran = true;
+	return fetch_batch(st);
+}
+
 static int pg_step(struct dd_stmt *base)
 {
 	struct pg_stmt *st = PST(base);
@@ -687,6 +817,8 @@ static int pg_step(struct dd_stmt *base)
 			st->row++;
 			return DD_STMT_ROW;
 		}
+		if (st->cursor)
+			return fetch_batch(st);
 		st->row = st->nrows;
 		return DD_STMT_DONE;
 	}
@@ -699,6 +831,8 @@ static int pg_step(struct dd_stmt *base)
 		st->fmts[i] = p->kind == P_BLOB;
 	}
 	struct pg_db *d = st->db;
+	if (st->scan && !st->is_write && PQtransactionStatus(d->c) == PQTRANS_INTRANS)
+		return declare_cursor(st);
 	/* a write outside a transaction takes the writers' lock too, as SQLite's autocommit
 	 * write takes the file's: the change journal's seq then follows commit order */
 	bool own_tx = st->is_write && PQtransactionStatus(d->c) == PQTRANS_IDLE;
@@ -723,16 +857,8 @@ static int pg_step(struct dd_stmt *base)
 		st->ran = true;
 		st->row = 0;
 		st->nrows = s == PGRES_TUPLES_OK ? PQntuples(r) : 0;
-		int nf = PQnfields(r);
-		if (nf > st->nblobs) {
-			unsigned char **b = realloc(st->blobs, (size_t)nf * sizeof *b);
-			if (!b)
-				return DD_STMT_ERROR;
-			for (int i = st->nblobs; i < nf; i++)
-				b[i] = NULL;
-			st->blobs = b;
-			st->nblobs = nf;
-		}
+		if (blob_slots(st, PQnfields(r)))
+			return DD_STMT_ERROR;
 		return st->nrows > 0 ? DD_STMT_ROW : DD_STMT_DONE;
 	}
 	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
@@ -744,6 +870,8 @@ static int pg_step(struct dd_stmt *base)
 }
 
 static void pg_reset(struct dd_stmt *st) { clear_result(PST(st)); }
+
+static void pg_mark_scan(struct dd_stmt *st) { PST(st)->scan = true; }
 
 static struct param *param_at(struct dd_stmt *base, int idx)
 {
@@ -880,6 +1008,7 @@ const struct dd_store_backend dd__store_pg = {
 	.connect = pg_connect,
 	.disconnect = pg_disconnect,
 	.stmt = pg_stmt,
+	.mark_scan = pg_mark_scan,
 	.exec = pg_exec,
 	.changes = pg_changes,
 	.begin_write = pg_begin_write,

@@ -9,7 +9,9 @@
  * schema is newer than the binary, two stores migrating one empty database at once, and a
  * new session after the server ended one; leases and outbox deliveries timed by the
  * database server's clock whatever the caller's clock says; claims of two servers at
- * once (FOR UPDATE SKIP LOCKED) taking different units without waiting. Each case runs on its own fresh database of the server
+ * once (FOR UPDATE SKIP LOCKED) taking different units without waiting; large scans (dd_db_stmt_scan) read through a
+ * cursor in batches: more rows than a batch, statements nested in a scan, a reset before
+ * the end, an error in a later batch. Each case runs on its own fresh database of the server
  * named by DD_TEST_PG_URL (or the URL in the file DD_TEST_PG_URL_FILE, as ctest's pg
  * fixture writes it); without either every case is skipped, saying so.
  */
@@ -453,6 +455,199 @@ static void test_reconnect(void **state)
 	assert_int_equal(dd_db_commit(f->db), 0);
 }
 
+/* Rows 1..n in unit_t, t = "r<k>". */
+static void fill(struct dd_db *db, int n)
+{
+	char sql[160];
+	snprintf(sql, sizeof sql, "INSERT INTO unit_t(k, t) SELECT g, 'r' || g FROM generate_series(1, %d) AS g", n);
+	assert_int_equal(dd_db_exec(db, sql), 0);
+}
+
+/* The open cursors of db's session, read on db itself (a statement nested in a scan). */
+static int64_t open_cursors(struct dd_db *db)
+{
+	struct dd_stmt *st = dd_db_stmt(db, "SELECT count(*) FROM pg_cursors WHERE name <> ''");
+	assert_non_null(st);
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+	int64_t n = dd_col_int64(st, 0);
+	dd_stmt_reset(st);
+	return n;
+}
+
+#define SCAN_SQL "SELECT k, t FROM unit_t WHERE k >= ?1 ORDER BY k"
+
+/* A large scan inside a transaction reads its rows through a cursor, batch after batch
+ * (10 000 rows: more than two batches), with other statements run between its rows; the
+ * cursor is closed when the rows end. Outside a transaction the same scan is one result. */
+static void test_scan_cursor(void **state)
+{
+	struct fx *f = *state;
+	NEED_PG(f);
+	fill(f->db, 10000);
+	assert_int_equal(dd_db_begin_read(f->db), 0);
+	struct dd_stmt *st = dd_db_stmt_scan(f->db, SCAN_SQL);
+	assert_non_null(st);
+	assert_int_equal(dd_bind_int64(st, 1, 1), 0);
+	int64_t k = 0;
+	int s;
+	while ((s = dd_stmt_step(st)) == DD_STMT_ROW) {
+		k++;
+		assert_int_equal(dd_col_int64(st, 0), k);
+		char want[24];
+		snprintf(want, sizeof want, "r%lld", (long long)k);
+		assert_string_equal(dd_col_text(st, 1), want);
+		if (k == 1 || k == 5000 || k == 9999) {
+			assert_int_equal(open_cursors(f->db), 1);
+			assert_int_equal(count_rows(f->db), 10000);
+		}
+	}
+	assert_int_equal(s, DD_STMT_DONE);
+	assert_int_equal(k, 10000);
+	assert_int_equal(dd_stmt_step(st), DD_STMT_DONE);
+	assert_int_equal(open_cursors(f->db), 0);
+	dd_stmt_reset(st);
+	assert_int_equal(dd_db_commit(f->db), 0);
+	/* outside a transaction: fetched at once, no cursor */
+	st = dd_db_stmt_scan(f->db, SCAN_SQL);
+	dd_bind_int64(st, 1, 9001);
+	k = 9000;
+	while ((s = dd_stmt_step(st)) == DD_STMT_ROW) {
+		assert_int_equal(dd_col_int64(st, 0), ++k);
+		if (k == 9001)
+			assert_int_equal(open_cursors(f->db), 0);
+	}
+	assert_int_equal(s, DD_STMT_DONE);
+	assert_int_equal(k, 10000);
+	dd_stmt_reset(st);
+	/* the same SQL handed out by dd_db_stmt is not a scan */
+	assert_int_equal(dd_db_begin_read(f->db), 0);
+	st = dd_db_stmt(f->db, SCAN_SQL);
+	dd_bind_int64(st, 1, 1);
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+	assert_int_equal(open_cursors(f->db), 0);
+	dd_stmt_reset(st);
+	assert_int_equal(dd_db_commit(f->db), 0);
+}
+
+/* Inside a write transaction: a second scan run to its end and writes between the rows of
+ * the first; the writes are committed, both scans read every row. */
+static void test_scan_nested(void **state)
+{
+	struct fx *f = *state;
+	NEED_PG(f);
+	fill(f->db, 9000);
+	assert_int_equal(dd_db_begin_write(f->db), 0);
+	struct dd_stmt *a = dd_db_stmt_scan(f->db, SCAN_SQL);
+	dd_bind_int64(a, 1, 1);
+	int64_t n = 0, inner = 0;
+	while (dd_stmt_step(a) == DD_STMT_ROW) {
+		int64_t k = dd_col_int64(a, 0);
+		assert_int_equal(k, ++n);
+		if (k % 3000 == 0) {
+			struct dd_stmt *b = dd_db_stmt_scan(f->db, "SELECT k FROM unit_t WHERE k > ?1 ORDER BY k DESC");
+			dd_bind_int64(b, 1, 0);
+			int64_t want = 9000;
+			while (dd_stmt_step(b) == DD_STMT_ROW) {
+				assert_int_equal(dd_col_int64(b, 0), want--);
+				inner++;
+			}
+			assert_int_equal(want, 0);
+			dd_stmt_reset(b);
+		}
+		if (k % 100 == 0) {
+			struct dd_stmt *u = dd_db_stmt(f->db, "UPDATE unit_t SET t = 'seen' WHERE k = ?1");
+			dd_bind_int64(u, 1, k);
+			assert_int_equal(dd_step_done(u), 0);
+		}
+	}
+	dd_stmt_reset(a);
+	assert_int_equal(n, 9000);
+	assert_int_equal(inner, 3 * 9000);
+	assert_int_equal(dd_db_commit(f->db), 0);
+	struct dd_stmt *st = dd_db_stmt(f->db, "SELECT count(*) FROM unit_t WHERE t = 'seen'");
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+	assert_int_equal(dd_col_int64(st, 0), 90);
+	dd_stmt_reset(st);
+}
+
+/* A scan reset before its end closes its cursor and starts again from its first row; a
+ * scan left open by a transaction that ended is reset in the next one without harm. */
+static void test_scan_reset(void **state)
+{
+	struct fx *f = *state;
+	NEED_PG(f);
+	fill(f->db, 6000);
+	assert_int_equal(dd_db_begin_read(f->db), 0);
+	for (int round = 0; round < 2; round++) {
+		struct dd_stmt *st = dd_db_stmt_scan(f->db, SCAN_SQL);
+		dd_bind_int64(st, 1, 1);
+		for (int64_t k = 1; k <= 5000; k++) {
+			assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+			assert_int_equal(dd_col_int64(st, 0), k);
+		}
+		dd_stmt_reset(st);
+		assert_int_equal(open_cursors(f->db), 0);
+	}
+	struct dd_stmt *st = dd_db_stmt_scan(f->db, SCAN_SQL);
+	dd_bind_int64(st, 1, 10);
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+	assert_int_equal(dd_col_int64(st, 0), 10);
+	assert_int_equal(dd_db_commit(f->db), 0); /* the cursor ends with the transaction */
+	assert_int_equal(dd_db_begin_read(f->db), 0);
+	dd_stmt_reset(st); /* no CLOSE of a cursor this transaction does not have */
+	assert_int_equal(count_rows(f->db), 6000);
+	assert_int_equal(dd_db_commit(f->db), 0);
+}
+
+/* An error in a later batch (a division by zero at row 6000) is DD_STMT_ERROR after the
+ * rows before it; the transaction is then rolled back and the connection serves again. */
+static void test_scan_error(void **state)
+{
+	struct fx *f = *state;
+	NEED_PG(f);
+	fill(f->db, 8000);
+	assert_int_equal(dd_db_begin_read(f->db), 0);
+	/* rows computed as they are fetched (the key's index), not all before a sort */
+	assert_int_equal(dd_db_exec(f->db, "SET LOCAL enable_sort = off"), 0);
+	struct dd_stmt *st = dd_db_stmt_scan(f->db, "SELECT k, 10 / (k - 6000) FROM unit_t WHERE k >= ?1 ORDER BY k");
+	dd_bind_int64(st, 1, 1);
+	int64_t rows = 0;
+	int s;
+	while ((s = dd_stmt_step(st)) == DD_STMT_ROW)
+		assert_int_equal(dd_col_int64(st, 0), ++rows);
+	assert_int_equal(s, DD_STMT_ERROR);
+	assert_true(rows >= 4096 && rows < 6000);
+	dd_stmt_reset(st);
+	dd_db_rollback(f->db);
+	assert_int_equal(count_rows(f->db), 8000);
+	assert_int_equal(dd_db_begin_read(f->db), 0);
+	/* a failed statement nested in a scan fails the transaction: the next batch too */
+	assert_int_equal(dd_db_begin_read(f->db), 0);
+	st = dd_db_stmt_scan(f->db, SCAN_SQL);
+	dd_bind_int64(st, 1, 1);
+	rows = 0;
+	while ((s = dd_stmt_step(st)) == DD_STMT_ROW)
+		if (++rows == 4000) {
+			struct dd_stmt *bad = dd_db_stmt(f->db, "SELECT k / (k - k) FROM unit_t WHERE k = ?1");
+			dd_bind_int64(bad, 1, 1);
+			assert_int_equal(dd_stmt_step(bad), DD_STMT_ERROR);
+			dd_stmt_reset(bad);
+		}
+	assert_int_equal(s, DD_STMT_ERROR);
+	assert_int_equal(rows, 4096);
+	dd_stmt_reset(st);
+	dd_db_rollback(f->db);
+	assert_int_equal(dd_db_begin_read(f->db), 0);
+	st = dd_db_stmt_scan(f->db, SCAN_SQL);
+	dd_bind_int64(st, 1, 7999);
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+	assert_int_equal(dd_col_int64(st, 0), 7999);
+	assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+	assert_int_equal(dd_stmt_step(st), DD_STMT_DONE);
+	dd_stmt_reset(st);
+	assert_int_equal(dd_db_commit(f->db), 0);
+}
+
 struct opener {
 	const char *url, *dir;
 	int rc;
@@ -693,6 +888,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent_migration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_server_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claims_skip_locked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan_cursor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan_nested, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan_error, setup, teardown),
 		cmocka_unit_test(test_url_choice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
