@@ -954,19 +954,28 @@ static void pg_load(const char *dir, const char *url, const char *pgdir)
 	fflush(stdout);
 }
 
+/* The fields of /proc/PID/stat after the command's closing parenthesis (the state first),
+ * in buf; NULL when the process is gone. */
+static const char *proc_stat_fields(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	size_t got = f ? fread(buf, 1, len - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[got] = '\0';
+	const char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p + 2 : NULL;
+}
+
 /* The CPU seconds (user + system) a process and its reaped children have used: /proc. */
 static double proc_cpu(pid_t pid, bool with_children)
 {
-	char path[64], st[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	size_t got = f ? fread(st, 1, sizeof st - 1, f) : 0;
-	if (f)
-		fclose(f);
-	st[got] = '\0';
-	const char *p = strrchr(st, ')');
+	char st[1024];
+	const char *p = proc_stat_fields(pid, st, sizeof st);
 	unsigned long long ut = 0, stt = 0, cut = 0, cst = 0;
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu", &ut, &stt, &cut, &cst) != 4)
+	if (!p || sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu", &ut, &stt, &cut, &cst) != 4)
 		return -1;
 	return (double)(ut + stt + (with_children ? cut + cst : 0)) / (double)sysconf(_SC_CLK_TCK);
 }
@@ -974,16 +983,10 @@ static double proc_cpu(pid_t pid, bool with_children)
 /* The parent of a process, from /proc; -1 when unknown. */
 static pid_t proc_ppid(pid_t pid)
 {
-	char path[64], st[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	size_t got = f ? fread(st, 1, sizeof st - 1, f) : 0;
-	if (f)
-		fclose(f);
-	st[got] = '\0';
-	const char *p = strrchr(st, ')');
+	char st[1024];
+	const char *p = proc_stat_fields(pid, st, sizeof st);
 	int pp = -1;
-	if (!p || sscanf(p + 2, "%*c %d", &pp) != 1)
+	if (!p || sscanf(p, "%*c %d", &pp) != 1)
 		return -1;
 	return (pid_t)pp;
 }
