@@ -574,6 +574,20 @@ static int update_job(struct dd_ctx *c, json_t *in, json_t **out)
 	return 0;
 }
 
+/* Commits the open write and answers with the job's reference as stored (its ARN, id and
+ * description): the reply of CancelJob and AssociateTargetsWithJob. */
+static int commit_job_ref(struct dd_ctx *c, const char *id, json_t **out)
+{
+	if (dd_db_commit(c->db))
+		return dd__db_fail(c);
+	struct job_read d;
+	if (read_job(c, id, &d))
+		return c->err;
+	*out = job_ref(c, id, d.description);
+	job_read_free(&d);
+	return 0;
+}
+
 static int cancel_job(struct dd_ctx *c, json_t *in, json_t **out)
 {
 	const char *id = dd__str(in, "jobId");
@@ -584,14 +598,7 @@ static int cancel_job(struct dd_ctx *c, json_t *in, json_t **out)
 				dd__bool(in, "force", false), c->now_ms, msg, sizeof msg);
 	if (rc)
 		return rule_fail(c, rc, msg);
-	if (dd_db_commit(c->db))
-		return dd__db_fail(c);
-	struct job_read d;
-	if (read_job(c, id, &d))
-		return c->err;
-	*out = job_ref(c, id, d.description);
-	job_read_free(&d);
-	return 0;
+	return commit_job_ref(c, id, out);
 }
 
 static int delete_job(struct dd_ctx *c, json_t *in, json_t **out)
@@ -626,14 +633,7 @@ static int associate_targets_with_job(struct dd_ctx *c, json_t *in, json_t **out
 	free(targets);
 	if (rc)
 		return rule_fail(c, rc, msg);
-	if (dd_db_commit(c->db))
-		return dd__db_fail(c);
-	struct job_read d;
-	if (read_job(c, id, &d))
-		return c->err;
-	*out = job_ref(c, id, d.description);
-	job_read_free(&d);
-	return 0;
+	return commit_job_ref(c, id, out);
 }
 
 /* ---- executions ---- */

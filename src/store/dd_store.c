@@ -302,6 +302,23 @@ int dd_step_done(struct dd_stmt *st)
 	return 0;
 }
 
+struct text_pair {
+	dd_stmt_text_pair_fn fn;
+	void *ud;
+};
+
+static int text_pair_row(struct dd_stmt *st, void *ctx)
+{
+	struct text_pair *tp = ctx;
+	return tp->fn(dd_col_text(st, 0), dd_col_text(st, 1), tp->ud);
+}
+
+int dd_stmt_each_text_pair(struct dd_stmt *st, dd_stmt_text_pair_fn fn, void *ud)
+{
+	struct text_pair tp = { fn, ud };
+	return dd_stmt_each(st, text_pair_row, &tp, DD_EACH_PASS);
+}
+
 int dd_stmt_each(struct dd_stmt *st, dd_stmt_row_fn row, void *ctx, enum dd_stmt_each_mode mode)
 {
 	int r, rc = 0;

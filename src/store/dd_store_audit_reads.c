@@ -48,11 +48,7 @@ int dd_store_audit_reads_role_aliases(struct dd_db *db, const char *account_regi
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
-	int s, rc = 0;
-	while ((s = dd_stmt_step(st)) == DD_STMT_ROW)
-		if ((rc = fn(dd_col_text(st, 0), dd_col_text(st, 1), ud)) != 0)
-			break;
-	return finish(st, s, rc);
+	return dd_stmt_each_text_pair(st, fn, ud);
 }
 
 int dd_store_audit_reads_setting(struct dd_db *db, const char *account_region, const char *key, char **value)

@@ -194,14 +194,7 @@ int dd_store_groups_dynamic_list(struct dd_db *db, const char *account_region, d
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, account_region);
-	int r, rc = 0;
-	while ((r = dd_stmt_step(st)) == DD_STMT_ROW)
-		if ((rc = fn(dd_col_text(st, 0), dd_col_text(st, 1), ud)))
-			break;
-	if (!rc && r != DD_STMT_DONE)
-		rc = DD_EIO;
-	dd_stmt_reset(st);
-	return rc;
+	return dd_stmt_each_text_pair(st, fn, ud);
 }
 
 /* ---- memberships ---- */

@@ -76,6 +76,10 @@ enum dd_stmt_each_mode {
  * Returns 0 when the rows ended, row's nonzero value (a positive one as mode says), or
  * DD_EIO when a step fails. The statement's SQL and bindings stay with the caller. */
 int dd_stmt_each(struct dd_stmt *st, dd_stmt_row_fn row, void *ctx, enum dd_stmt_each_mode mode) DD_MUST_CHECK;
+/* The common listing of two text columns: dd_stmt_each (DD_EACH_PASS) handing columns 0
+ * and 1 of each row to fn. */
+typedef int (*dd_stmt_text_pair_fn)(const char *first, const char *second, void *ud);
+int dd_stmt_each_text_pair(struct dd_stmt *st, dd_stmt_text_pair_fn fn, void *ud) DD_MUST_CHECK;
 
 /* Binding: 0 or nonzero on failure. dd_bind_text copies s (NULL binds NULL);
  * dd_bind_text_static requires s to outlive the step. */

@@ -316,25 +316,12 @@ int dd_store_mitigation_task_cancel(struct dd_db *db, const char *account_region
 	return 0;
 }
 
-/* The (account_region, task_id) rows of a task listing, handed to the caller's callback. */
-struct task_refs {
-	dd_store_mitigation_task_ref_fn fn;
-	void *ud;
-};
-
-static int task_ref_row(struct dd_stmt *st, void *ctx)
-{
-	struct task_refs *refs = ctx;
-	return refs->fn(dd_col_text(st, 0), dd_col_text(st, 1), refs->ud);
-}
-
 int dd_store_mitigation_task_in_progress(struct dd_db *db, dd_store_mitigation_task_ref_fn fn, void *ud)
 {
 	struct dd_stmt *st = dd_db_stmt(db, "SELECT account_region, task_id FROM mitigation_tasks WHERE status = 'IN_PROGRESS' ORDER BY start_ms");
 	if (!st)
 		return DD_EIO;
-	struct task_refs refs = { fn, ud };
-	return dd_stmt_each(st, task_ref_row, &refs, DD_EACH_PASS);
+	return dd_stmt_each_text_pair(st, fn, ud);
 }
 
 #define CLAIMABLE(NOW, LOCK)                                                                                     \
@@ -351,8 +338,7 @@ int dd_store_mitigation_task_claimable(struct dd_db *db, int64_t now_ms, int lim
 		return DD_EIO;
 	dd_bind_int64(st, 1, now_ms);
 	dd_bind_int64(st, 2, limit);
-	struct task_refs refs = { fn, ud };
-	return dd_stmt_each(st, task_ref_row, &refs, DD_EACH_PASS);
+	return dd_stmt_each_text_pair(st, fn, ud);
 }
 
 int dd_store_mitigation_task_list(struct dd_db *db, const char *account_region,

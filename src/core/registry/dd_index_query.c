@@ -387,25 +387,39 @@ static bool at_and_end(struct parser *p)
 	return !p->s[p->i] || p->s[p->i] == ')' || at_keyword(p, "OR");
 }
 
+/* Steps over the binary operator op (AND, OR) at p and the spaces after it; fails unless a
+ * term follows. */
+static int skip_operator(struct parser *p, const char *op)
+{
+	p->i += strlen(op);
+	skip_ws(p);
+	if (!p->s[p->i] || p->s[p->i] == ')' || at_keyword(p, "OR") || at_keyword(p, "AND")) {
+		fail(p, "expected a term after %s", op);
+		return -1;
+	}
+	return 0;
+}
+
+/* A new node of kind over the subtrees l and r; -1 when either failed or no node is left. */
+static int join(struct parser *p, enum kind kind, int l, int r)
+{
+	int n = l < 0 || r < 0 ? -1 : new_node(p, kind);
+	if (n < 0)
+		return -1;
+	p->q->n[n].left = l;
+	p->q->n[n].right = r;
+	return n;
+}
+
 static int parse_and(struct parser *p)
 {
 	int l = unary(p);
 	while (l >= 0 && !at_and_end(p)) {
 		if (at_keyword(p, "AND")) {
-			p->i += 3;
-			skip_ws(p);
-			if (!p->s[p->i] || p->s[p->i] == ')' || at_keyword(p, "OR") || at_keyword(p, "AND")) {
-				fail(p, "expected a term after AND");
+			if (skip_operator(p, "AND"))
 				return -1;
-			}
 		}
-		int r = unary(p);
-		int n = r < 0 ? -1 : new_node(p, K_AND);
-		if (n < 0)
-			return -1;
-		p->q->n[n].left = l;
-		p->q->n[n].right = r;
-		l = n;
+		l = join(p, K_AND, l, unary(p));
 	}
 	return l;
 }
@@ -422,19 +436,9 @@ static int parse_or(struct parser *p)
 		skip_ws(p);
 		if (!at_keyword(p, "OR"))
 			break;
-		p->i += 2;
-		skip_ws(p);
-		if (!p->s[p->i] || p->s[p->i] == ')' || at_keyword(p, "OR") || at_keyword(p, "AND")) {
-			fail(p, "expected a term after OR");
+		if (skip_operator(p, "OR"))
 			return -1;
-		}
-		int r = parse_and(p);
-		int n = r < 0 ? -1 : new_node(p, K_OR);
-		if (n < 0)
-			return -1;
-		p->q->n[n].left = l;
-		p->q->n[n].right = r;
-		l = n;
+		l = join(p, K_OR, l, parse_and(p));
 	}
 	return l;
 }
