@@ -155,6 +155,14 @@ static int names_add(const char *name, void *ud)
 	return 0;
 }
 
+static bool names_has(const struct names *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->v[i], name) == 0)
+			return true;
+	return false;
+}
+
 static void names_free(struct names *s)
 {
 	for (size_t i = 0; i < s->n; i++)
@@ -420,6 +428,27 @@ int dd_jobs_exec_delete(struct dd_db *db, const char *ar, const char *job_id, co
 	return settle(db, ar, job_id, now_ms);
 }
 
+/* Adds the groups above group (its parent, the parent's parent, ... at most MAX_DEPTH) to
+ * out, each once. */
+static int add_ancestors(struct dd_db *db, const char *ar, const char *group, struct names *out)
+{
+	char name[DD_STORE_NAME_MAX];
+	snprintf(name, sizeof name, "%s", group);
+	for (int depth = 0; depth < MAX_DEPTH; depth++) {
+		struct dd_store_groups_row g;
+		int rc = dd_store_groups_get(db, ar, name, &g);
+		if (rc)
+			return rc == DD_ENOTFOUND ? 0 : rc;
+		snprintf(name, sizeof name, "%s", g.parent);
+		dd_store_groups_row_clear(&g);
+		if (!name[0])
+			return 0;
+		if (!names_has(out, name) && (rc = names_add(name, out)))
+			return rc;
+	}
+	return 0;
+}
+
 int dd_jobs_thing_joined(struct dd_db *db, const char *ar, const char *group, const char *thing, int64_t now_ms)
 {
 	bool any;
@@ -427,25 +456,13 @@ int dd_jobs_thing_joined(struct dd_db *db, const char *ar, const char *group, co
 		return DD_EIO;
 	if (!any)
 		return 0;
-	struct names jobs = { 0 };
-	char name[DD_STORE_NAME_MAX];
-	snprintf(name, sizeof name, "%s", group);
-	int rc = 0;
-	for (int depth = 0; depth < MAX_DEPTH && name[0] && !rc; depth++) {
-		rc = dd_store_jobs_continuous_for_group(db, ar, name, names_add, &jobs);
-		if (rc)
-			break;
-		struct dd_store_groups_row g;
-		rc = dd_store_groups_get(db, ar, name, &g);
-		if (rc == DD_ENOTFOUND) {
-			rc = 0;
-			break;
-		}
-		if (rc)
-			break;
-		snprintf(name, sizeof name, "%s", g.parent);
-		dd_store_groups_row_clear(&g);
-	}
+	struct names jobs = { 0 }, chain = { 0 };
+	int rc = names_add(group, &chain);
+	if (!rc)
+		rc = add_ancestors(db, ar, group, &chain);
+	for (size_t i = 0; i < chain.n && !rc; i++)
+		rc = dd_store_jobs_continuous_for_group(db, ar, chain.v[i], names_add, &jobs);
+	names_free(&chain);
 	for (size_t i = 0; i < jobs.n && !rc; i++) {
 		bool added;
 		rc = dd_store_jobs_exec_queue(db, ar, jobs.v[i], thing, now_ms, &added);
@@ -469,14 +486,6 @@ static int active_row(const char *job_id, const char *selection, const char *sta
 	return names_add(job_id, &a->jobs);
 }
 
-static bool names_has(const struct names *s, const char *name)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->v[i], name) == 0)
-			return true;
-	return false;
-}
-
 struct targeted {
 	const char *thing;
 	const struct names *groups;
@@ -498,25 +507,11 @@ static int target_row(const char *kind, const char *name, void *ud)
 static int groups_around(struct dd_db *db, const char *ar, const char *thing, struct names *out)
 {
 	int rc = dd_store_groups_member_list_groups(db, ar, thing, "", 0, names_add, out);
-	for (size_t i = 0; i < out->n && !rc; i++) {
+	size_t members = out->n;
+	for (size_t i = 0; i < members && !rc; i++) {
 		char name[DD_STORE_NAME_MAX];
-		snprintf(name, sizeof name, "%s", out->v[i]);
-		for (int depth = 0; depth < MAX_DEPTH && !rc; depth++) {
-			struct dd_store_groups_row g;
-			rc = dd_store_groups_get(db, ar, name, &g);
-			if (rc == DD_ENOTFOUND) {
-				rc = 0;
-				break;
-			}
-			if (rc)
-				break;
-			snprintf(name, sizeof name, "%s", g.parent);
-			dd_store_groups_row_clear(&g);
-			if (!name[0])
-				break;
-			if (!names_has(out, name))
-				rc = names_add(name, out);
-		}
+		snprintf(name, sizeof name, "%s", out->v[i]); /* out->v may move as it grows */
+		rc = add_ancestors(db, ar, name, out);
 	}
 	return rc;
 }
