@@ -4,9 +4,13 @@
  * dd_workers pool that claims nothing and, each time it wakes (every third of the lease
  * duration), renews every lease of the instance in one statement and, once a minute,
  * purges leases expired for long; and the take / hold / drop calls the engines use. The
- * SQL is src/store/dd_store_lease.c.
+ * SQL is src/store/dd_store_lease.c. What would let another instance take over a unit
+ * still running here is logged as a warning: a heartbeat that came too late, and on the
+ * other side, the takeover of a lease that expired.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/dd_workers.h"
 #include "dd/lease.h"
@@ -17,6 +21,7 @@ struct dd_lease_keeper {
 	struct dd_service *svc;
 	struct dd_workers *pool;
 	int64_t last_purge;
+	int64_t last_renew; /* when the last heartbeat committed (0: none yet) */
 };
 
 static int hb_claim(struct dd_workers *w, void *ud, void **job)
@@ -41,19 +46,29 @@ static void hb_idle(struct dd_workers *w, void *ud)
 	struct dd_lease_keeper *k = ud;
 	struct dd_service *svc = k->svc;
 	struct dd_db *db = dd_store_db(svc->store);
-	if (!db || dd_db_begin_write(db))
+	int64_t asked = dd_time_now_ms();
+	/* a claim transaction: on PostgreSQL no writer of any instance holds it up */
+	if (!db || dd_db_begin_claim(db))
 		return;
 	int64_t now = dd_time_now_ms(), n = 0;
-	int rc = dd_store_lease_renew_owner(db, svc->instance_id, now, svc->lease_ms, &n);
-	if (!rc && now - k->last_purge > 60000) {
-		rc = dd_store_lease_purge(db, now, 10 * svc->lease_ms + 60000);
-		k->last_purge = now;
-	}
-	if (rc || dd_db_commit(db)) {
+	if (dd_store_lease_renew_owner(db, svc->instance_id, now, svc->lease_ms, &n) || dd_db_commit(db)) {
 		dd_db_rollback(db);
 		dd_log_warn("lease: instance %s could not renew its leases", svc->instance_id);
 		return;
 	}
+	int64_t done = dd_time_now_ms();
+	if (now - k->last_purge > 60000 && dd_db_begin_write(db) == 0) {
+		if (dd_store_lease_purge(db, now, 10 * svc->lease_ms + 60000) || dd_db_commit(db))
+			dd_db_rollback(db);
+		k->last_purge = now;
+	}
+	/* renewed every third of a lease: a gap of two thirds means another instance could
+	 * have taken a unit still running here (the writers' lock or the CPU held it up) */
+	if (k->last_renew && n && done - k->last_renew > 2 * svc->lease_ms / 3)
+		dd_log_warn("lease: instance %s renewed its %lld lease(s) %lld ms after the previous renewal (leases of "
+			    "%lld ms; %lld ms waiting for the store)", svc->instance_id, (long long)n,
+			    (long long)(done - k->last_renew), (long long)svc->lease_ms, (long long)(now - asked));
+	k->last_renew = done;
 	if (n)
 		dd_log_debug("lease: instance %s renewed %lld lease(s)", svc->instance_id, (long long)n);
 }
@@ -106,13 +121,19 @@ int dd_lease_claim(struct dd_service *svc, struct dd_db *db, const char *kind,
 		dd_db_rollback(db);
 		return 0;
 	}
-	bool got = false;
-	if (dd_store_lease_acquire(db, kind, unit, svc->instance_id, now, svc->lease_ms, &got) || !got ||
+	bool got = false, was = false;
+	char owner[64];
+	int64_t late = 0;
+	if (dd_store_lease_peek(db, kind, unit, now, owner, sizeof owner, &late, &was) ||
+	    dd_store_lease_acquire(db, kind, unit, svc->instance_id, now, svc->lease_ms, &got) || !got ||
 	    (wanted && wanted(db, ud) != 1) || dd_db_commit(db)) {
 		/* the acquisition is undone with the rest */
 		dd_db_rollback(db);
 		return -1;
 	}
+	if (was && strcmp(owner, svc->instance_id) != 0)
+		dd_log_warn("lease: instance %s took over %s %s from instance %s, whose lease expired %lld ms before", svc->instance_id,
+			    kind, unit, owner, (long long)late);
 	return 1;
 }
 

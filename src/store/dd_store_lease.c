@@ -8,6 +8,8 @@
  * (DD_LEASE_PG_NOW, the same clock for every server on the database, whatever their own
  * clocks say), so each statement is a pair of literals built from one template.
  */
+#include <stdio.h>
+
 #include "store/dd_store_int.h"
 #include "store/dd_store_lease.h"
 
@@ -38,6 +40,32 @@ int dd_store_lease_acquire(struct dd_db *db, const char *kind, const char *unit,
 	return 0;
 }
 
+#define PEEK(NOW) "SELECT owner, " NOW " - expires_ms FROM work_leases WHERE kind = ?1 AND unit = ?2"
+
+int dd_store_lease_peek(struct dd_db *db, const char *kind, const char *unit, int64_t now_ms, char *owner, size_t n,
+			int64_t *late_ms, bool *found)
+{
+	*found = false;
+	*late_ms = 0;
+	if (n)
+		owner[0] = 0;
+	struct dd_stmt *st = dd_db_stmt(db, dd_db_is_pg(db) ? PEEK(PG_NOW) : PEEK("?3"));
+	if (!st)
+		return DD_EIO;
+	dd_bind_text(st, 1, kind);
+	dd_bind_text(st, 2, unit);
+	dd_bind_int64(st, 3, now_ms);
+	int rc = dd_stmt_step(st);
+	if (rc == DD_STMT_ROW) {
+		*found = true;
+		if (n)
+			snprintf(owner, n, "%s", dd_col_text(st, 0));
+		*late_ms = dd_col_int64(st, 1);
+	}
+	dd_stmt_reset(st);
+	return rc == DD_STMT_ROW || rc == DD_STMT_DONE ? 0 : DD_EIO;
+}
+
 #define HOLD(NOW) "UPDATE work_leases SET expires_ms = " NOW " + ?5 WHERE kind = ?1 AND unit = ?2 AND owner = ?3"
 
 int dd_store_lease_hold(struct dd_db *db, const char *kind, const char *unit, const char *owner, int64_t now_ms,
@@ -59,10 +87,16 @@ int dd_store_lease_hold(struct dd_db *db, const char *kind, const char *unit, co
 }
 
 #define RENEW(NOW) "UPDATE work_leases SET expires_ms = " NOW " + ?3 WHERE owner = ?1"
+/* the heartbeat on PostgreSQL: the rows it can lock now (see dd_store_lease.h) */
+#define RENEW_UNLOCKED                                                                                          \
+	"UPDATE work_leases SET expires_ms = " PG_NOW " + ?3 WHERE (kind, unit) IN (SELECT kind, unit FROM"        \
+	" work_leases WHERE owner = ?1 FOR UPDATE SKIP LOCKED)"
 
 int dd_store_lease_renew_owner(struct dd_db *db, const char *owner, int64_t now_ms, int64_t lease_ms, int64_t *n)
 {
-	struct dd_stmt *st = dd_db_stmt(db, dd_db_is_pg(db) ? RENEW(PG_NOW) : RENEW("?2"));
+	struct dd_stmt *st = dd_db_stmt(db, !dd_db_is_pg(db)  ? RENEW("?2")
+					    : lease_ms >= 0 && dd_db_row_locks(db) ? RENEW_UNLOCKED
+										 : RENEW(PG_NOW));
 	if (!st)
 		return DD_EIO;
 	dd_bind_text(st, 1, owner);

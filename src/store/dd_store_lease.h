@@ -15,6 +15,7 @@
 #define DD_STORE_LEASE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dd/common.h"
@@ -30,12 +31,22 @@ struct dd_db;
  * (its expiry before now) or already owner's. *got tells whether owner holds it now. */
 int dd_store_lease_acquire(struct dd_db *db, const char *kind, const char *unit, const char *owner, int64_t now_ms,
 			   int64_t lease_ms, bool *got) DD_MUST_CHECK;
+/* Who holds (kind, unit): *found, its owner into owner (n bytes) and *late_ms, how long
+ * ago it expired (negative: still live). For the log line of a takeover. */
+int dd_store_lease_peek(struct dd_db *db, const char *kind, const char *unit, int64_t now_ms, char *owner, size_t n,
+			int64_t *late_ms, bool *found) DD_MUST_CHECK;
 /* Is (kind, unit) still owner's? If so extends it to lease_ms from now. *held false means
  * the lease was taken by another owner (or purged after expiring): drop the result. */
 int dd_store_lease_hold(struct dd_db *db, const char *kind, const char *unit, const char *owner, int64_t now_ms,
 			int64_t lease_ms, bool *held) DD_MUST_CHECK;
-/* The heartbeat: extends every lease of owner to lease_ms from now (a negative lease_ms
- * expires them: a stopping instance); *n (may be NULL) counts them. */
+/* The heartbeat: extends every lease of owner to lease_ms from now; *n (may be NULL)
+ * counts them. Runs in a claim transaction (dd_db_begin_claim): on PostgreSQL, without the
+ * writers' lock, and it skips a lease row another transaction holds locked at that moment
+ * (FOR UPDATE SKIP LOCKED) instead of waiting: that is the owner's own write extending
+ * (dd_store_lease_hold) or releasing it, or a claim that finds it live or takes it after
+ * it expired; so no writer can hold the heartbeat up past the leases' expiry. A negative
+ * lease_ms expires every lease of owner, waiting for locks (a stopping instance, in a
+ * write transaction). */
 int dd_store_lease_renew_owner(struct dd_db *db, const char *owner, int64_t now_ms, int64_t lease_ms,
 			       int64_t *n) DD_MUST_CHECK;
 /* Gives (kind, unit) up if owner holds it (else nothing). */

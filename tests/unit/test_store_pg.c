@@ -874,6 +874,48 @@ static void test_claims_skip_locked(void **state)
 	dd_db_close(other);
 }
 
+/* The heartbeat is not held up by writers: while one server's write transaction holds
+ * the writers' lock and a lease row of instance a (its dd_store_lease_hold before storing
+ * a result), a's heartbeat on another connection begins a claim transaction, renews a's
+ * other lease and skips the locked one, at once (lock_timeout turns a wait into a failure:
+ * under the writers' lock, or without SKIP LOCKED, it would wait for the writer's commit,
+ * possibly past the leases' expiry). The writer's hold extends the skipped lease itself. */
+static void test_heartbeat_not_held_up(void **state)
+{
+	struct fx *f = *state;
+	NEED_PG(f);
+	int64_t now = wall_ms();
+	assert_true(lease(f->db, "ar/t1", "a", now, 30000));
+	assert_true(lease(f->db, "ar/t2", "a", now, 30000));
+	struct dd_db *other = dd_store_db_private(f->s);
+	assert_non_null(other);
+	assert_int_equal(dd_db_exec(other, "SET lock_timeout = '3s'"), 0);
+
+	assert_int_equal(dd_db_begin_write(f->db), 0);
+	bool held = false;
+	assert_int_equal(dd_store_lease_hold(f->db, "audit", "ar/t1", "a", now, 60000, &held), 0);
+	assert_true(held);
+
+	int64_t n = -1;
+	assert_int_equal(dd_db_begin_claim(other), 0);
+	assert_int_equal(dd_store_lease_renew_owner(other, "a", now, 45000, &n), 0);
+	assert_int_equal(dd_db_commit(other), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(dd_db_commit(f->db), 0);
+
+	/* t1 carries the writer's 60 s, t2 the heartbeat's 45 s */
+	int64_t exp = 0;
+	assert_int_equal(dd_store_lease_peek(f->db, "audit", "ar/t1", now, (char[64]){ 0 }, 64, &exp, &held), 0);
+	assert_true(held);
+	assert_true(exp <= -55000 && exp >= -70000);
+	char owner[64];
+	assert_int_equal(dd_store_lease_peek(f->db, "audit", "ar/t2", now, owner, sizeof owner, &exp, &held), 0);
+	assert_true(held);
+	assert_string_equal(owner, "a");
+	assert_true(exp <= -40000 && exp >= -55000);
+	dd_db_close(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -888,6 +930,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent_migration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_server_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claims_skip_locked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_heartbeat_not_held_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scan_cursor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scan_nested, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scan_reset, setup, teardown),
