@@ -834,8 +834,12 @@ static void run_task(struct dd_service *svc, const struct task_job *job)
 				    late ? "; some fetches still running, the checks use the CRLs stored so far" : "");
 		}
 	}
-	dd_log_info("audit: task %s shard %d/%d of account %s started: %zu of %zu checks to run", task_id, job->shard,
-		    job->nshards, account, json_array_size(pending), json_array_size(checks));
+	if (json_array_size(pending))
+		dd_log_info("audit: task %s shard %d/%d of account %s started: %zu of %zu checks to run", task_id,
+			    job->shard, job->nshards, account, json_array_size(pending), json_array_size(checks));
+	else /* an earlier run stored every check, then could not mark the shard done */
+		dd_log_info("audit: task %s: every check of shard %d/%d was stored before; it is marked done", task_id,
+			    job->shard, job->nshards);
 	/* resuming: a check left IN_PROGRESS may have written part of its findings */
 	json_array_foreach(pending, i, cname) {
 		if (delete_partial(svc, db, job, json_string_value(cname)))
@@ -1458,9 +1462,10 @@ static int shard_wanted(struct dd_db *db, void *ud)
 	bool running = false;
 	if (dd_store_audit_task_get(db, t->account_region, t->task, task_in_progress, &running) || !running)
 		return 0;
-	if (t->plan)
-		return 1;
-	struct shard_state st = { t->shard, false };
+	/* to plan: shard 0 of a task not planned yet (no shard 0), or planned by an instance
+	 * that then lost shard 0 before running it (shard 0 not DONE); shard 0 done means
+	 * another instance planned and ran it since the pick read the shards */
+	struct shard_state st = { t->plan ? 0 : t->shard, false };
 	if (dd_store_audit_shards_list(db, t->account_region, t->task, shard_done, &st))
 		return 0;
 	return !st.done;
