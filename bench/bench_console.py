@@ -37,6 +37,7 @@ def main():
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
         from selenium.webdriver.common.by import By
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.support.ui import WebDriverWait
     except ImportError:
         chromium = None
@@ -70,7 +71,8 @@ def main():
                   "--window-size=1280,900", "--user-data-dir=" + profile):
             opts.add_argument(a)
         d = webdriver.Chrome(service=Service(driver), options=opts)
-        wait = WebDriverWait(d, 120, poll_frequency=0.02)
+        # the table is re-rendered while it is read: a row found stale is looked up again
+        wait = WebDriverWait(d, 120, poll_frequency=0.02, ignored_exceptions=(StaleElementReferenceException,))
         d.get(srv.url + "/console/")
         wait.until(lambda _: d.find_elements(By.XPATH, "//input[@aria-label='Access key ID']"))
         d.find_element(By.XPATH, "//input[@aria-label='Access key ID']").send_keys(srv.key(0)["aws_access_key_id"])
