@@ -346,7 +346,8 @@ static void auth_error(enum dd_protocol proto, enum auth_fail f, const char *msg
 		[AF_UNRECOGNIZED] = { "UnrecognizedClientException", "InvalidClientTokenId", 403 },
 		[AF_SIGNATURE] = { "InvalidSignatureException", "SignatureDoesNotMatch", 403 },
 	};
-	snprintf(resp->auth_reason, sizeof resp->auth_reason, "%s", msg);
+	/* the access log's reason: the message's start is enough */
+	snprintf(resp->auth_reason, sizeof resp->auth_reason, "%.*s", (int)sizeof resp->auth_reason - 1, msg);
 	if (proto == DD_PROTO_QUERY)
 		dd_api_error_response(proto, t[f].query_status, t[f].query_code, msg, resp);
 	else
