@@ -158,18 +158,29 @@ class BrowserCase(unittest.TestCase):
         """The select (or multiselect) whose accessible name includes label."""
         return self.wait(lambda: self.d.execute_script(self.FIND_TRIGGER, label), 60, "select " + label)
 
-    def open_form(self, button, label, tries=3):
-        """Clicks button until the form's select named label shows: a click that lands while
-        the page re-renders after a notification (the Delete just before) is lost."""
+    def open_form(self, button, label, tries=3, field=False):
+        """Clicks button until the form's select named label (its text field, with field)
+        shows: a click that lands while the page re-renders after a notification (the
+        Create or Delete just before) is lost."""
+        xp = "//input[@aria-label=%s]" % json.dumps(label)
+
+        def shown():
+            try:
+                return self.visible(xp) if field else self.d.execute_script(self.FIND_TRIGGER, label)
+            except StaleElementReferenceException:
+                return None
         for _ in range(tries - 1):
             self.click_button(button)
             deadline = time.time() + 10
             while time.time() < deadline:
-                if self.d.execute_script(self.FIND_TRIGGER, label):
+                if shown():
                     return
                 time.sleep(0.2)
         self.click_button(button)
-        self.trigger(label)
+        if field:
+            self.field(label)
+        else:
+            self.trigger(label)
 
     def choose(self, label, option):
         """Opens the select (or multiselect) named label and picks the option."""
@@ -336,7 +347,7 @@ class ConsoleBrowserTest(BrowserCase):
         self.assertEqual([s["Action"] for s in doc["Statement"]], [["iot:UpdateCertificate"]])
 
         # a field error shows next to the field, nothing is saved
-        self.click_button("Create")
+        self.open_form("Create", "Action name", field=True)
         self.fill("Action name", "bad name!")
         self.choose("Action type", "Update device certificate")
         self.choose("Action execution role", "UpdateCertRole")
@@ -524,7 +535,7 @@ class ConsoleBrowserTest(BrowserCase):
         # Mitigation actions: ADD_THINGS_TO_THING_GROUP's own form, edit, delete
         iot.create_thing_group(thingGroupName="Quarantine")
         self.nav("Mitigation actions")
-        self.click_button("Create")
+        self.open_form("Create", "Action name", field=True)
         self.fill("Action name", "QuarantineThings")
         self.choose("Action type", "Add things to thing group")
         self.choose("Thing groups", "Quarantine")
