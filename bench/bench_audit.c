@@ -808,11 +808,15 @@ static void cb_value(struct copybuf *cb, sqlite3_stmt *st, int i)
 	case SQLITE_BLOB: {
 		const unsigned char *p = sqlite3_column_blob(st, i);
 		size_t len = (size_t)sqlite3_column_bytes(st, i);
+		static const char hex[] = "0123456789abcdef";
 		cb_room(cb, 3 + 2 * len);
 		memcpy(cb->b + cb->n, "\\\\x", 3); /* bytea's \x, its backslash escaped for COPY */
 		cb->n += 3;
-		for (size_t k = 0; k < len; k++)
-			cb->n += (size_t)snprintf(cb->b + cb->n, 3, "%02x", p[k]);
+		/* two digits a byte, no terminator: the room reserved is exactly this */
+		for (size_t k = 0; k < len; k++) {
+			cb->b[cb->n++] = hex[p[k] >> 4];
+			cb->b[cb->n++] = hex[p[k] & 15];
+		}
 		return;
 	}
 	default: {
