@@ -51,6 +51,13 @@ class Instances(unittest.TestCase):
         return m.group(1) if m else None
 
     @staticmethod
+    def story(task, *servers):
+        """The lines of the servers' logs about task, and their lease and store warnings."""
+        return "\n".join("%s: %s" % (os.path.basename(s.log_path), line) for s in servers
+                         for line in s.read_log_all().splitlines()
+                         if task in line or " warn " in line or " error " in line)[-20000:]
+
+    @staticmethod
     def started(srv, kind="audit"):
         """Task ids whose run started in srv (its log)."""
         if kind == "audit":  # a shard of a task: "<task>/<shard>"
@@ -103,7 +110,10 @@ class ExactlyOnceTest(Instances):
         tasks = [start_audit(iots[k % 2]) for k in range(20)]
         self.assertEqual(len(set(tasks)), 20)
         for k, t in enumerate(tasks):
-            st = wait_task(a if k % 2 else b, t, timeout=180)
+            try:
+                st = wait_task(a if k % 2 else b, t, timeout=180)
+            except AssertionError as e:
+                raise AssertionError("%s; what the instances logged of it:\n%s" % (e, self.story(t, a, b))) from None
             self.assertEqual(st["taskStatus"], "COMPLETED", st)
             self.assertEqual(st["auditDetails"]["IOT_POLICY_OVERLY_PERMISSIVE_CHECK"]["nonCompliantResourcesCount"],
                              NPOLICIES)
