@@ -10,6 +10,7 @@ import unittest
 import botocore.exceptions
 
 from auditfleet import audit_role, enable, wait_task, all_findings, signed, post_events
+import ddserver
 from ddserver import Server
 
 PERMISSIVE = json.dumps({"Version": "2012-10-17",
@@ -156,6 +157,44 @@ class AuditTaskTest(unittest.TestCase):
             self.assertEqual(len(keys), len(set(keys)), "duplicated findings after the restart")
             if t["taskStatus"] == "COMPLETED":
                 self.assertEqual(len(keys), n)
+        finally:
+            srv.cleanup()
+
+
+class StrandedTaskTest(unittest.TestCase):
+    def test_task_left_in_progress_after_its_last_shard_is_settled(self):
+        """The state a run leaves when it marked its shard done, then could not complete the
+        task (its lease lost between the two writes, a store error): every shard DONE, every
+        check ended, the task IN_PROGRESS and not notified. The next start settles it once,
+        with the findings it had."""
+        srv = Server(log_level="info").start()
+        try:
+            iot = srv.client("iot")
+            enable(srv, audit_role(srv), ["IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "LOGGING_DISABLED_CHECK"])
+            for name in ("WideA", "WideB"):
+                iot.create_policy(policyName=name, policyDocument=PERMISSIVE)
+            task = iot.start_on_demand_audit_task(
+                targetCheckNames=["IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "LOGGING_DISABLED_CHECK"])["taskId"]
+            before = wait_task(srv, task)
+            self.assertEqual(before["taskStatus"], "COMPLETED")
+            nfind = len(all_findings(srv, taskId=task))
+            self.assertEqual(nfind, 3)  # two policies, logging
+            srv.stop()
+            ddserver.execute(srv.data_dir, "UPDATE audit_tasks SET status = 'IN_PROGRESS', end_ms = NULL, notified = 0"
+                             " WHERE task_id = ?", (task,))
+            self.assertEqual(ddserver.query(srv.data_dir, "SELECT count(*) FROM audit_shards WHERE task_id = ?"
+                                            " AND status <> 'DONE'", (task,)), [(0,)])
+            srv.start()
+            after = wait_task(srv, task, timeout=30)
+            self.assertEqual(after["taskStatus"], "COMPLETED")
+            self.assertEqual(after["auditDetails"], before["auditDetails"])
+            self.assertEqual(len(all_findings(srv, taskId=task)), nfind)
+            log = srv.read_log_all()
+            self.assertEqual(log.count("audit: task %s: every shard was done, but the task was left IN_PROGRESS" % task),
+                             1, log[-4000:])
+            self.assertEqual(log.count("audit: task %s COMPLETED" % task), 2, log[-4000:])  # once per start
+            self.assertEqual(ddserver.query(srv.data_dir, "SELECT notified FROM audit_tasks WHERE task_id = ?", (task,)),
+                             [(1,)])
         finally:
             srv.cleanup()
 

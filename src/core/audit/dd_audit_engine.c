@@ -228,6 +228,8 @@ struct task_job {
 	char lo[80], hi[80];                    /* the shard's device certificate id range */
 	bool has_hi;                            /* else no upper bound */
 	bool plan;                              /* the task has no shards yet: plan them first */
+	bool settle;                            /* every shard is done and every check ended, but the
+						 * task was not completed: only settle it (shard 0's unit) */
 };
 
 /* Checks that run per shard: the device certificate checks (one row per certificate);
@@ -805,18 +807,20 @@ static void run_task(struct dd_service *svc, const struct task_job *job)
 	size_t i;
 	json_t *cname;
 	json_array_foreach(checks, i, cname) {
-		char cstat[32];
-		int src = dd_store_audit_task_check_status(db, account_region, task_id, json_string_value(cname), cstat,
-							   sizeof cstat);
-		if (src && src != DD_ENOTFOUND)
-			break;
-		const struct dd_audit_check *chk = dd_audit_checks_find(json_string_value(cname));
-		if (job->shard != 0 && !sharded(chk))
+		const char *name = json_string_value(cname);
+		if (job->shard != 0 && !sharded(dd_audit_checks_find(name)))
 			continue; /* shard 0's */
+		char cstat[32];
+		int src = dd_store_audit_task_check_status(db, account_region, task_id, name, cstat, sizeof cstat);
 		bool done = false;
-		if (!src && strcmp(cstat, "IN_PROGRESS") == 0 &&
-		    dd_store_audit_shard_check_exists(db, account_region, task_id, json_string_value(cname), job->shard, &done))
-			break;
+		if ((src && src != DD_ENOTFOUND) ||
+		    (!src && strcmp(cstat, "IN_PROGRESS") == 0 &&
+		     dd_store_audit_shard_check_exists(db, account_region, task_id, name, job->shard, &done))) {
+			/* a shard run on part of its checks would be marked done with the rest unstored */
+			dd_log_error("audit: task %s shard %d: the state of check %s could not be read; the shard is left"
+				     " for a later run", task_id, job->shard, name);
+			goto out;
+		}
 		if (!src && strcmp(cstat, "IN_PROGRESS") == 0 && !done) {
 			json_array_append(pending, cname);
 			if (is_revocation_check(json_string_value(cname)))
@@ -837,6 +841,9 @@ static void run_task(struct dd_service *svc, const struct task_job *job)
 	if (json_array_size(pending))
 		dd_log_info("audit: task %s shard %d/%d of account %s started: %zu of %zu checks to run", task_id,
 			    job->shard, job->nshards, account, json_array_size(pending), json_array_size(checks));
+	else if (job->settle) /* see stranded */
+		dd_log_warn("audit: task %s: every shard was done, but the task was left IN_PROGRESS; it is settled now",
+			    task_id);
 	else /* an earlier run stored every check, then could not mark the shard done */
 		dd_log_info("audit: task %s: every check of shard %d/%d was stored before; it is marked done", task_id,
 			    job->shard, job->nshards);
@@ -1206,15 +1213,24 @@ struct shard_pick {
 	struct dd_audit_engine *e;
 	json_t *others;
 	const char *prefix;        /* "<account_region>/<task>/" */
-	int nshards;
+	int nshards, ndone;
 	bool found;
 	struct task_job job;
+	char lo0[80], hi0[80];     /* shard 0's range */
+	bool has_hi0;
 };
 
 static int shard_visit(const struct dd_store_audit_shard *s, void *ud)
 {
 	struct shard_pick *sp = ud;
 	sp->nshards++;
+	if (s->shard == 0) {
+		snprintf(sp->lo0, sizeof sp->lo0, "%s", s->lo);
+		sp->has_hi0 = s->hi != NULL;
+		snprintf(sp->hi0, sizeof sp->hi0, "%s", s->hi ? s->hi : "");
+	}
+	if (strcmp(s->status, "DONE") == 0)
+		sp->ndone++;
 	if (sp->found || strcmp(s->status, "IN_PROGRESS") != 0)
 		return 0;
 	char key[sizeof sp->job.key];
@@ -1228,6 +1244,16 @@ static int shard_visit(const struct dd_store_audit_shard *s, void *ud)
 	sp->job.has_hi = s->hi != NULL;
 	snprintf(sp->job.hi, sizeof sp->job.hi, "%s", s->hi ? s->hi : "");
 	return 0;
+}
+
+/* An IN_PROGRESS task whose shards are all DONE and whose checks all ended: the run that
+ * stored its last part could not complete it (its lease was lost between the two writes, a
+ * store error); no shard is left to claim, so shard 0's unit settles it. */
+static bool stranded(struct dd_db *db, const char *ar, const char *task, const struct shard_pick *sp)
+{
+	int64_t left = -1;
+	return sp->nshards > 0 && sp->ndone == sp->nshards &&
+	       dd_store_audit_task_checks_left(db, ar, task, &left) == 0 && left == 0;
 }
 
 /* The claimable shard of a task into *job; false when none. */
@@ -1245,6 +1271,14 @@ static bool task_shard(struct dd_audit_engine *e, struct dd_db *db, json_t *othe
 		if (json_object_get(others, sp.job.key) || claimed_here(e, sp.job.key))
 			return false;
 		sp.found = sp.job.plan = true;
+	} else if (!sp.found && stranded(db, ar, task, &sp)) {
+		snprintf(sp.job.key, sizeof sp.job.key, "%s0", prefix);
+		if (json_object_get(others, sp.job.key) || claimed_here(e, sp.job.key))
+			return false;
+		sp.found = sp.job.settle = true;
+		snprintf(sp.job.lo, sizeof sp.job.lo, "%s", sp.lo0);
+		sp.job.has_hi = sp.has_hi0;
+		snprintf(sp.job.hi, sizeof sp.job.hi, "%s", sp.hi0);
 	}
 	if (!sp.found)
 		return false;
@@ -1309,10 +1343,10 @@ static bool pick_shard(struct dd_audit_engine *e, struct dd_db *db, json_t *task
 
 /* dd_lease_claim's pick, in the claim transaction: the fair pick (pick_shard) over the
  * IN_PROGRESS tasks and the units other instances hold, whose row (the shard, or the task
- * to plan) the store then locks; on PostgreSQL a unit another claimer is taking at this
- * moment is skipped (its row lock, SKIP LOCKED) and the next pick tried, so claimers of
- * several instances take different shards without waiting for each other. The unit is
- * marked as claimed here (claim) when it is returned. */
+ * to plan or to settle) the store then locks; on PostgreSQL a unit another claimer is
+ * taking at this moment is skipped (its row lock, SKIP LOCKED) and the next pick tried, so
+ * claimers of several instances take different shards without waiting for each other. The
+ * unit is marked as claimed here (claim) when it is returned. */
 struct claim_ctx {
 	struct dd_audit_engine *e;
 	struct task_job *t;
@@ -1330,7 +1364,7 @@ static int pick_unit(struct dd_db *db, int64_t now_ms, void *ud, char *unit, siz
 	    dd_store_audit_tasks_in_progress(db, collect_task, tasks))
 		goto out;
 	for (int tries = 0; tries < 8 && pick_shard(e, db, tasks, others, t); tries++) {
-		int locked = dd_store_audit_claim_lock(db, t->account_region, t->task, t->plan ? -1 : t->shard);
+		int locked = dd_store_audit_claim_lock(db, t->account_region, t->task, t->plan || t->settle ? -1 : t->shard);
 		if (locked < 0)
 			break;
 		if (locked == 1) {
@@ -1444,6 +1478,7 @@ static int task_in_progress(const struct dd_store_audit_task *t, void *ud)
 struct shard_state {
 	int shard;
 	bool done;
+	int nshards, ndone;
 };
 
 static int shard_done(const struct dd_store_audit_shard *s, void *ud)
@@ -1451,11 +1486,14 @@ static int shard_done(const struct dd_store_audit_shard *s, void *ud)
 	struct shard_state *st = ud;
 	if (s->shard == st->shard)
 		st->done = strcmp(s->status, "DONE") == 0;
+	st->nshards++;
+	st->ndone += strcmp(s->status, "DONE") == 0;
 	return 0;
 }
 
-/* The picked task is still IN_PROGRESS and its shard not DONE (read in the lease's
- * transaction, after another instance may have finished it and let the lease go). */
+/* The picked task is still IN_PROGRESS and its shard not DONE, or, to settle, still
+ * stranded (read in the lease's transaction, after another instance may have finished it
+ * and let the lease go). */
 static int shard_wanted(struct dd_db *db, void *ud)
 {
 	const struct task_job *t = ((const struct claim_ctx *)ud)->t;
@@ -1465,9 +1503,14 @@ static int shard_wanted(struct dd_db *db, void *ud)
 	/* to plan: shard 0 of a task not planned yet (no shard 0), or planned by an instance
 	 * that then lost shard 0 before running it (shard 0 not DONE); shard 0 done means
 	 * another instance planned and ran it since the pick read the shards */
-	struct shard_state st = { t->plan ? 0 : t->shard, false };
+	struct shard_state st = { t->plan ? 0 : t->shard, false, 0, 0 };
 	if (dd_store_audit_shards_list(db, t->account_region, t->task, shard_done, &st))
 		return 0;
+	if (t->settle) {
+		int64_t left = -1;
+		return st.nshards > 0 && st.ndone == st.nshards &&
+		       dd_store_audit_task_checks_left(db, t->account_region, t->task, &left) == 0 && left == 0;
+	}
 	return !st.done;
 }
 

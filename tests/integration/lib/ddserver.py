@@ -110,6 +110,20 @@ def query(data_dir, sql, params=()):
             if line]
 
 
+def execute(data_dir, sql, params=()):
+    """Runs one statement that returns no rows (an UPDATE, with ? parameters) on data_dir's
+    store, whose server is stopped; returns nothing."""
+    if not ON_PG:
+        with sqlite3.connect(os.path.join(data_dir, "iotdefender.db"), timeout=10) as db:
+            db.execute(sql, params)
+        return
+    parts = sql.split("?")
+    if len(parts) - 1 != len(params):
+        raise ValueError("%d parameters for %d placeholders" % (len(params), len(parts) - 1))
+    text = parts[0] + "".join(":'v%d'%s" % (i, part) for i, part in enumerate(parts[1:], 1))
+    _psql(store_url(data_dir), text + ";", [str(p) for p in params])
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -175,6 +189,10 @@ class Server:
                 return f.read().decode(errors="replace")[-4000:]
         except OSError:
             return ""
+
+    def read_log_all(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
 
     @property
     def url(self):
