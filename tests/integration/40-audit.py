@@ -163,10 +163,10 @@ class AuditTaskTest(unittest.TestCase):
 
 class StrandedTaskTest(unittest.TestCase):
     def test_task_left_in_progress_after_its_last_shard_is_settled(self):
-        """The state a run leaves when it marked its shard done, then could not complete the
-        task (its lease lost between the two writes, a store error): every shard DONE, every
-        check ended, the task IN_PROGRESS and not notified. The next start settles it once,
-        with the findings it had."""
+        """The state an earlier version's run left when it marked its shard done, then could
+        not complete the task in a second write (its lease lost in between, a store error):
+        every shard DONE, every check ended, the task IN_PROGRESS and not notified. The next
+        start settles it once, with the findings it had."""
         srv = Server(log_level="info").start()
         try:
             iot = srv.client("iot")

@@ -995,29 +995,23 @@ static void run_task(struct dd_service *svc, const struct task_job *job)
 	free(results);
 	if (!ready)
 		goto out;
-	/* the shard is done when every check of it was stored (else it stays IN_PROGRESS,
-	 * claimable again) */
+	/* The shard is done when every check of it was stored (else it stays IN_PROGRESS,
+	 * claimable again), and in the same write the task COMPLETED when no check of any
+	 * shard is left (the last shard to store sees that; a store failure leaves the task
+	 * IN_PROGRESS for the next start to resume). One write: no run leaves every shard done
+	 * and the task IN_PROGRESS (stranded settles a store where an earlier version did).
+	 * Its commit also checkpoints the WAL that grew while the snapshots were open; readers
+	 * see the task COMPLETED meanwhile. */
 	if (!store_failed && dd_db_begin_write(db) == 0) {
+		int64_t left = -1;
 		if (lease_held(svc, db, job) || dd_store_audit_shard_done(db, account_region, task_id, job->shard) ||
+		    dd_store_audit_task_checks_left(db, account_region, task_id, &left) ||
+		    (left == 0 && dd_store_audit_task_complete(db, account_region, task_id, dd_service_now_ms(svc))) ||
 		    dd_db_commit(db))
 			dd_db_rollback(db);
 	}
-	/* settle the task: COMPLETED when every check ended (the last shard to store sees
-	 * that); a store failure leaves it IN_PROGRESS for the next start to resume */
-	int64_t left = -1;
-	if (dd_store_audit_task_checks_left(db, account_region, task_id, &left))
-		left = -1;
 	char tstat[32];
 	task_status(db, account_region, task_id, tstat, sizeof tstat);
-	if (left == 0 && strcmp(tstat, "IN_PROGRESS") == 0) {
-		if (dd_db_begin_write(db) == 0) {
-			if (lease_held(svc, db, job) ||
-			    dd_store_audit_task_complete(db, account_region, task_id, dd_service_now_ms(svc)) ||
-			    dd_db_commit(db))
-				dd_db_rollback(db);
-		}
-		task_status(db, account_region, task_id, tstat, sizeof tstat);
-	}
 	if (strcmp(tstat, "IN_PROGRESS") != 0) {
 		/* notify (and log) once, whichever shard ended last */
 		bool first = false;
@@ -1246,9 +1240,10 @@ static int shard_visit(const struct dd_store_audit_shard *s, void *ud)
 	return 0;
 }
 
-/* An IN_PROGRESS task whose shards are all DONE and whose checks all ended: the run that
- * stored its last part could not complete it (its lease was lost between the two writes, a
- * store error); no shard is left to claim, so shard 0's unit settles it. */
+/* An IN_PROGRESS task whose shards are all DONE and whose checks all ended: left by an
+ * earlier version, whose last run marked its shard done and completed the task in two
+ * writes and could fail the second (its lease lost in between, a store error); no shard is
+ * left to claim, so shard 0's unit settles it. */
 static bool stranded(struct dd_db *db, const char *ar, const char *task, const struct shard_pick *sp)
 {
 	int64_t left = -1;
