@@ -83,13 +83,18 @@ class BrowserCase(unittest.TestCase):
         os.makedirs(cls.shots, exist_ok=True)
         opts = webdriver.ChromeOptions()
         opts.binary_location = CHROMIUM
+        # reduced motion: Cloudscape then adds and removes notifications without sliding
+        # the page under a click (a click that lands mid-slide hits whatever moved there)
         for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                   "--window-size=1280,900", "--disable-extensions", "--no-first-run",
+                  "--force-prefers-reduced-motion",
                   "--user-data-dir=" + tempfile.mkdtemp(prefix="ddchrome-")):
             opts.add_argument(a)
         opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         cls.profile = [a for a in opts.arguments if a.startswith("--user-data-dir=")][0].split("=", 1)[1]
         cls.d = webdriver.Chrome(service=Service(DRIVER), options=opts)
+        cls.d.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                              {"features": [{"name": "prefers-reduced-motion", "value": "reduce"}]})
         cls.d.set_page_load_timeout(60)
 
     @classmethod
@@ -120,17 +125,30 @@ class BrowserCase(unittest.TestCase):
         els = [e for e in self.d.find_elements(By.XPATH, xpath) if e.is_displayed()]
         return els[0] if els else None
 
+    @staticmethod
+    def settled(el):
+        """el once it has held its place for 100 ms (None before): the page still moving
+        (a re-layout after a window resize, content loading above it) would move it from
+        under the click."""
+        if el is None:
+            return None
+        before = el.rect
+        time.sleep(0.1)
+        return el if el.rect == before else None
+
     def button(self, name, timeout=60):
         xp = "//*[self::button or @role='button'][normalize-space(.)=%s]" % json.dumps(name)
-        return self.wait(lambda: (lambda e: e if e is not None and e.is_enabled() else None)(self.visible(xp)),
-                         timeout, "button " + name)
+        def enabled():
+            e = self.visible(xp)
+            return self.settled(e if e is not None and e.is_enabled() else None)
+        return self.wait(enabled, timeout, "button " + name)
 
     def click_button(self, name):
         self.button(name).click()
 
     def link(self, text, timeout=60):
         xp = "//a[normalize-space(.)=%s]" % json.dumps(text)
-        return self.wait(lambda: self.visible(xp), timeout, "link " + text)
+        return self.wait(lambda: self.settled(self.visible(xp)), timeout, "link " + text)
 
     def field(self, label):
         xp = "//input[@aria-label=%s]" % json.dumps(label)
@@ -209,7 +227,7 @@ class BrowserCase(unittest.TestCase):
 
     def nav(self, text):
         xp = "//nav//a[normalize-space(.)=%s]" % json.dumps(text)
-        self.wait(lambda: self.visible(xp), 60, "nav " + text).click()
+        self.wait(lambda: self.settled(self.visible(xp)), 60, "nav " + text).click()
 
     def shot(self, name):
         """Saves the whole page (up to 1800 px high) as name.png."""
