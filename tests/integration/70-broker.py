@@ -99,8 +99,10 @@ class BrokerTest(BrokerFixture):
         b.close()
         self.assertTrue(wait_for(lambda: broker_metrics(self.srv)["disconnects_total"] >= during["disconnects_total"] + 2,
                                  timeout=5), (during, broker_metrics(self.srv)))
-        after = broker_metrics(self.srv)
-        self.assertLessEqual(after["connected_clients"], during["connected_clients"] - 2)
+        # waited for, not read once: an ASan fresh-clone CI once read 1 here (during: 2)
+        # right after the disconnects were counted; the cause was not found
+        self.assertTrue(wait_for(lambda: broker_metrics(self.srv)["connected_clients"]
+                                 <= during["connected_clients"] - 2, timeout=5), (during, broker_metrics(self.srv)))
         # a region without a broker has no samples of its own
         self.assertEqual(broker_metrics(self.srv, "ap-southeast-2"), {})
 
