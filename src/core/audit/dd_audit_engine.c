@@ -1244,11 +1244,10 @@ static int shard_visit(const struct dd_store_audit_shard *s, void *ud)
  * earlier version, whose last run marked its shard done and completed the task in two
  * writes and could fail the second (its lease lost in between, a store error); no shard is
  * left to claim, so shard 0's unit settles it. */
-static bool stranded(struct dd_db *db, const char *ar, const char *task, const struct shard_pick *sp)
+static bool stranded(struct dd_db *db, const char *ar, const char *task, int nshards, int ndone)
 {
 	int64_t left = -1;
-	return sp->nshards > 0 && sp->ndone == sp->nshards &&
-	       dd_store_audit_task_checks_left(db, ar, task, &left) == 0 && left == 0;
+	return nshards > 0 && ndone == nshards && dd_store_audit_task_checks_left(db, ar, task, &left) == 0 && left == 0;
 }
 
 /* The claimable shard of a task into *job; false when none. */
@@ -1266,7 +1265,7 @@ static bool task_shard(struct dd_audit_engine *e, struct dd_db *db, json_t *othe
 		if (json_object_get(others, sp.job.key) || claimed_here(e, sp.job.key))
 			return false;
 		sp.found = sp.job.plan = true;
-	} else if (!sp.found && stranded(db, ar, task, &sp)) {
+	} else if (!sp.found && stranded(db, ar, task, sp.nshards, sp.ndone)) {
 		snprintf(sp.job.key, sizeof sp.job.key, "%s0", prefix);
 		if (json_object_get(others, sp.job.key) || claimed_here(e, sp.job.key))
 			return false;
@@ -1501,11 +1500,8 @@ static int shard_wanted(struct dd_db *db, void *ud)
 	struct shard_state st = { t->plan ? 0 : t->shard, false, 0, 0 };
 	if (dd_store_audit_shards_list(db, t->account_region, t->task, shard_done, &st))
 		return 0;
-	if (t->settle) {
-		int64_t left = -1;
-		return st.nshards > 0 && st.ndone == st.nshards &&
-		       dd_store_audit_task_checks_left(db, t->account_region, t->task, &left) == 0 && left == 0;
-	}
+	if (t->settle)
+		return stranded(db, t->account_region, t->task, st.nshards, st.ndone);
 	return !st.done;
 }
 

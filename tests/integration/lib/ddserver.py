@@ -95,17 +95,22 @@ def _drop_all():
 atexit.register(_drop_all)
 
 
+def _psql_text(sql, params):
+    """sql with its ? placeholders as the psql variables :'v1'... that _psql binds."""
+    parts = sql.split("?")
+    if len(parts) - 1 != len(params):
+        raise ValueError("%d parameters for %d placeholders" % (len(params), len(parts) - 1))
+    return parts[0] + "".join(":'v%d'%s" % (i, part) for i, part in enumerate(parts[1:], 1))
+
+
 def query(data_dir, sql, params=()):
     """Rows (tuples of int, str or None) of one SELECT on data_dir's store, with ?
     parameters: sqlite3 on the data directory's iotdefender.db, or psql on its database."""
     if not ON_PG:
         with sqlite3.connect(os.path.join(data_dir, "iotdefender.db"), timeout=10) as db:
             return db.execute(sql, params).fetchall()
-    parts = sql.split("?")
-    if len(parts) - 1 != len(params):
-        raise ValueError("%d parameters for %d placeholders" % (len(params), len(parts) - 1))
-    text = parts[0] + "".join(":'v%d'%s" % (i, part) for i, part in enumerate(parts[1:], 1))
-    out = _psql(store_url(data_dir), "SELECT row_to_json(q) FROM (%s) q;" % text, [str(p) for p in params])
+    out = _psql(store_url(data_dir), "SELECT row_to_json(q) FROM (%s) q;" % _psql_text(sql, params),
+                [str(p) for p in params])
     return [tuple(json.loads(line, object_pairs_hook=lambda kv: [v for _, v in kv])) for line in out.splitlines()
             if line]
 
@@ -117,11 +122,7 @@ def execute(data_dir, sql, params=()):
         with sqlite3.connect(os.path.join(data_dir, "iotdefender.db"), timeout=10) as db:
             db.execute(sql, params)
         return
-    parts = sql.split("?")
-    if len(parts) - 1 != len(params):
-        raise ValueError("%d parameters for %d placeholders" % (len(params), len(parts) - 1))
-    text = parts[0] + "".join(":'v%d'%s" % (i, part) for i, part in enumerate(parts[1:], 1))
-    _psql(store_url(data_dir), text + ";", [str(p) for p in params])
+    _psql(store_url(data_dir), _psql_text(sql, params) + ";", [str(p) for p in params])
 
 
 def free_port():
@@ -184,9 +185,9 @@ class Server:
         return os.path.join(self.data_dir, self.log_name)
 
     def read_log(self):
+        """The log's last 4,000 characters ("" when it cannot be read)."""
         try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode(errors="replace")[-4000:]
+            return self.read_log_all()[-4000:]
         except OSError:
             return ""
 
