@@ -34,6 +34,7 @@
  *      reused by later runs; each run's audit results are deleted after it).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <malloc.h>
@@ -135,15 +136,25 @@ static void step(sqlite3_stmt *st)
 #define T(st, i, s) sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC)
 #define I(st, i, v) sqlite3_bind_int64(st, i, v)
 
-/* The secondary indexes and triggers of the tables the fleet fills, set aside while it is
- * loaded: an index built once from sorted rows (CREATE INDEX, its sort on two threads)
- * costs less than maintaining it row by row, even when every insert is an append (keeping
- * them cost 10 % more CPU at 1M devices), and the change journal's triggers only record
- * changes for connected brokers, which a freshly generated store has none of. They are
- * put back, as they were, by bulk_end. */
+/* The tables the devices thread fills in its side file (the certificates, things and
+ * their principals and group memberships, the groups, the policies, the CAs and the IAM,
+ * Cognito and role-alias rows the checks read). */
+static const char *const device_tables[] = {
+	"iam_roles", "iam_role_attachments", "iam_role_policies", "cognito_pools", "role_aliases",
+	"role_service_usage", "ca_certificates", "certificates", "things", "thing_principals",
+	"thing_group_members", "thing_groups", "policies", "policy_versions",
+};
+#define NDEVICE_TABLES (sizeof device_tables / sizeof device_tables[0])
+
+/* What the store's own connection sets aside while the fleet is written, put back as it
+ * was by bulk_end: every trigger (the change journal's, which only record changes for
+ * connected brokers, which a freshly generated store has none of; and SQLite copies a
+ * table's B-trees whole only into a table without triggers) and the index of
+ * connection_events, built once from the rows in key order (CREATE INDEX, its sort on two
+ * threads in memory) rather than maintained row by row. */
 struct bulk {
 	char **sql;
-	bool *events; /* on connection_events (restored once they are copied in) */
+	bool *index; /* an index (restored first) or a trigger */
 	int n;
 };
 
@@ -152,54 +163,50 @@ static void bulk_begin(sqlite3 *h, struct bulk *b)
 	/* no rollback journal while generating: a store that fails half-way is thrown away */
 	exec_or_die(h, "PRAGMA journal_mode=OFF");
 	exec_or_die(h, "PRAGMA synchronous=OFF");
-	exec_or_die(h, "PRAGMA cache_size=-1048576");
+	exec_or_die(h, "PRAGMA cache_size=-65536");
 	exec_or_die(h, "PRAGMA threads=2");
-	sqlite3_stmt *st = prep(h, "SELECT type, name, sql, tbl_name FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL"
-				   " AND tbl_name IN ('certificates', 'things', 'thing_principals', 'thing_group_members',"
-				   " 'connection_events', 'changes') ORDER BY type");
+	exec_or_die(h, "PRAGMA temp_store=MEMORY");
+	sqlite3_stmt *st = prep(h, "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND (type = 'trigger'"
+				   " OR (type = 'index' AND tbl_name = 'connection_events')) ORDER BY type");
 	b->sql = NULL;
-	b->events = NULL;
+	b->index = NULL;
 	b->n = 0;
-	char drop[300];
-	struct {
-		char kind[16], name[200];
-	} *names = NULL;
+	char **drops = NULL;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		b->sql = realloc(b->sql, (size_t)(b->n + 1) * sizeof *b->sql);
-		b->events = realloc(b->events, (size_t)(b->n + 1) * sizeof *b->events);
-		names = realloc(names, (size_t)(b->n + 1) * sizeof *names);
-		if (!b->sql || !b->events || !names) {
+		b->index = realloc(b->index, (size_t)(b->n + 1) * sizeof *b->index);
+		drops = realloc(drops, (size_t)(b->n + 1) * sizeof *drops);
+		if (!b->sql || !b->index || !drops) {
 			fprintf(stderr, "bench_audit: out of memory\n");
 			exit(1);
 		}
 		b->sql[b->n] = strdup((const char *)sqlite3_column_text(st, 2));
-		b->events[b->n] = strcmp((const char *)sqlite3_column_text(st, 3), "connection_events") == 0;
-		snprintf(names[b->n].kind, sizeof names[b->n].kind, "%s", (const char *)sqlite3_column_text(st, 0));
-		snprintf(names[b->n].name, sizeof names[b->n].name, "%s", (const char *)sqlite3_column_text(st, 1));
+		b->index[b->n] = strcmp((const char *)sqlite3_column_text(st, 0), "index") == 0;
+		drops[b->n] = sqlite3_mprintf("DROP %s \"%w\"", b->index[b->n] ? "INDEX" : "TRIGGER",
+					      (const char *)sqlite3_column_text(st, 1));
 		b->n++;
 	}
 	sqlite3_finalize(st);
 	for (int i = 0; i < b->n; i++) {
-		snprintf(drop, sizeof drop, "DROP %s \"%s\"", strcmp(names[i].kind, "index") == 0 ? "INDEX" : "TRIGGER",
-			 names[i].name);
-		exec_or_die(h, drop);
+		exec_or_die(h, drops[i]);
+		sqlite3_free(drops[i]);
 	}
-	free(names);
+	free(drops);
 }
 
-/* Puts back what bulk_begin set aside: that of the other tables (events false), then
- * that of connection_events (events true, which also frees the list). */
-static void bulk_end(sqlite3 *h, struct bulk *b, bool events)
+/* Puts back the index (index true), then the triggers (index false, which also frees
+ * the list). */
+static void bulk_end(sqlite3 *h, struct bulk *b, bool index)
 {
 	for (int i = 0; i < b->n; i++)
-		if (b->events[i] == events)
+		if (b->index[i] == index)
 			exec_or_die(h, b->sql[i]);
-	if (!events)
+	if (index)
 		return;
 	for (int i = 0; i < b->n; i++)
 		free(b->sql[i]);
 	free(b->sql);
-	free(b->events);
+	free(b->index);
 }
 
 static double thread_cpu_s(void)
@@ -250,85 +257,251 @@ static void device_names(long k, long i, const struct devrand *r, char id[65], c
 	snprintf(thing, 32, "thing-%ld", i);
 }
 
-/* The connection events (10 per device, 12 for the cloned ones: most of the fleet's rows)
- * are generated on a second thread into a database file of their own, with the store's
- * table definition, while the first thread writes certificates, things and the rest; the
- * store then takes the whole table in one INSERT ... SELECT into its empty table, which
- * SQLite runs as a copy of the B-tree (the transfer optimization), before the indexes are
- * built. */
-struct events_job {
-	char path[700];
-	char *table_sql;
+/* The fleet as the generating threads see it. */
+struct fleet {
 	const struct devrand *r;
 	const long *order;
 	long n;
 	int64_t now;
 };
 
-static void *events_thread(void *arg)
+/* The fleet's rows as two virtual tables, each read by INSERT ... SELECT: one statement
+ * keeps its cursor on the B-tree's last page from row to row, where an INSERT stepped
+ * once per row opens it again and descends from the root each time (twice the time at 1M
+ * devices). fleet_devices has a row per device, in name order, with the values of its
+ * certificate, thing, principal and group membership; fleet_events the connection events
+ * (10 per device, 12 for the cloned ones: most of the fleet's rows), in the store table's
+ * key order (client id, then time: each device's five sessions, then its clone's), seq
+ * given in that order. Every row lands at the end of its B-tree. */
+enum fleet_kind { FLEET_DEVICES, FLEET_EVENTS };
+
+struct fleet_table {
+	const struct fleet *f;
+	enum fleet_kind kind;
+	const char (*ca_ids)[65]; /* FLEET_DEVICES: the five CAs' ids */
+};
+
+struct fleet_vtab {
+	sqlite3_vtab base;
+	const struct fleet_table *t;
+};
+
+struct fleet_cursor {
+	sqlite3_vtab_cursor base;
+	const struct fleet_table *t;
+	long k;   /* the device, in name order */
+	long i;   /* its number */
+	int e;    /* its row: 0 for fleet_devices; for fleet_events 0..9 its own five sessions,
+		   * 10 and 11 its clone's */
+	int nrows;
+	int64_t seq, t0;
+	char id[65], thing[32], clone[48], buf[160];
+};
+
+static void fleet_device(struct fleet_cursor *c)
 {
-	struct events_job *j = arg;
-	sqlite3 *h = NULL;
-	if (sqlite3_open_v2(j->path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		fprintf(stderr, "bench_audit: cannot open %s\n", j->path);
+	const struct fleet *f = c->t->f;
+	if (c->k >= f->n)
+		return;
+	c->i = f->order[c->k];
+	device_names(c->k, c->i, &f->r[c->i], c->id, c->thing);
+	if (c->t->kind == FLEET_DEVICES) {
+		c->nrows = 1;
+		return;
+	}
+	snprintf(c->clone, sizeof c->clone, "%s-clone", c->thing);
+	/* 5 sessions = 10 events; 1 in 200 devices also has a clone connecting with the same
+	 * certificate during its first session, 1 in 200 is taken over */
+	c->t0 = f->now - 20 * DAY + (int64_t)(f->r[c->i].t % (10 * DAY));
+	c->nrows = c->i % 200 == 1 ? 12 : 10;
+}
+
+static int fleet_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out, char **err)
+{
+	(void)argc, (void)argv, (void)err;
+	const struct fleet_table *t = aux;
+	int rc = sqlite3_declare_vtab(db, t->kind == FLEET_EVENTS
+						  ? "CREATE TABLE x(seq, account_region, event, client_id, certificate_id, ts,"
+						    " source_ip, reason)"
+						  : "CREATE TABLE x(id, thing, ca_id, subject, issuer, serial, not_before,"
+						    " not_after, key_type, key_bits, curve, key_sha256, key_sha1_80, roca,"
+						    " debian, thing_id, principal, group_name)");
+	if (rc != SQLITE_OK)
+		return rc;
+	struct fleet_vtab *v = sqlite3_malloc(sizeof *v);
+	if (!v)
+		return SQLITE_NOMEM;
+	memset(v, 0, sizeof *v);
+	v->t = t;
+	*out = &v->base;
+	return SQLITE_OK;
+}
+
+static int fleet_disconnect(sqlite3_vtab *v)
+{
+	sqlite3_free(v);
+	return SQLITE_OK;
+}
+
+static int fleet_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
+{
+	(void)v;
+	info->estimatedCost = 1e9;
+	return SQLITE_OK;
+}
+
+static int fleet_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out)
+{
+	struct fleet_cursor *c = sqlite3_malloc(sizeof *c);
+	if (!c)
+		return SQLITE_NOMEM;
+	memset(c, 0, sizeof *c);
+	c->t = ((struct fleet_vtab *)v)->t;
+	*out = &c->base;
+	return SQLITE_OK;
+}
+
+static int fleet_close(sqlite3_vtab_cursor *c)
+{
+	sqlite3_free(c);
+	return SQLITE_OK;
+}
+
+static int fleet_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxs, int argc, sqlite3_value **argv)
+{
+	(void)idx, (void)idxs, (void)argc, (void)argv;
+	struct fleet_cursor *c = (struct fleet_cursor *)cur;
+	c->k = 0;
+	c->e = 0;
+	c->seq = 1;
+	fleet_device(c);
+	return SQLITE_OK;
+}
+
+static int fleet_next(sqlite3_vtab_cursor *cur)
+{
+	struct fleet_cursor *c = (struct fleet_cursor *)cur;
+	c->seq++;
+	if (++c->e == c->nrows) {
+		c->e = 0;
+		c->k++;
+		fleet_device(c);
+	}
+	return SQLITE_OK;
+}
+
+static int fleet_eof(sqlite3_vtab_cursor *cur)
+{
+	struct fleet_cursor *c = (struct fleet_cursor *)cur;
+	return c->k >= c->t->f->n;
+}
+
+#define RESULT_TEXT(s) sqlite3_result_text(ctx, s, -1, SQLITE_STATIC)
+
+/* the buffers stay as they are until fleet_next, after SQLite has copied the row */
+static void event_column(struct fleet_cursor *c, sqlite3_context *ctx, int col)
+{
+	bool own = c->e < 10, connect = c->e % 2 == 0;
+	/* own sessions: an hour each, a minute apart; the clone's: 10 to 20 minutes into the first */
+	int64_t ts = own ? c->t0 + (c->e / 2) * (3600 * 1000 + 60 * 1000) + (connect ? 0 : 3600 * 1000)
+			 : c->t0 + (connect ? 600000 : 1200000);
+	switch (col) {
+	case 0: sqlite3_result_int64(ctx, c->seq); break;
+	case 1: RESULT_TEXT(ACCOUNT_REGION); break;
+	case 2: RESULT_TEXT(connect ? "connect" : "disconnect"); break;
+	case 3: RESULT_TEXT(own ? c->thing : c->clone); break;
+	case 4: RESULT_TEXT(c->id); break;
+	case 5: sqlite3_result_int64(ctx, ts); break;
+	case 6: RESULT_TEXT("10.0.0.1"); break;
+	default:
+		if (c->e == 9 && c->i % 200 == 2)
+			RESULT_TEXT("takeover");
+		else
+			sqlite3_result_null(ctx);
+	}
+}
+
+/* each column computed when asked for: each INSERT reads its own */
+static void device_column(struct fleet_cursor *c, sqlite3_context *ctx, int col)
+{
+	const struct devrand *r = &c->t->f->r[c->i];
+	int64_t now = c->t->f->now;
+	long i = c->i;
+	bool rsa = i % 10 == 0;
+	int ca = (int)(r->ca % 5);
+	switch (col) {
+	case 0: RESULT_TEXT(c->id); break;
+	case 1: RESULT_TEXT(c->thing); break;
+	case 2: RESULT_TEXT(c->t->ca_ids[ca]); break;
+	case 3: snprintf(c->buf, sizeof c->buf, "CN=%s", c->thing); RESULT_TEXT(c->buf); break;
+	case 4: snprintf(c->buf, sizeof c->buf, "CN=Fleet CA %d,O=Bench", ca); RESULT_TEXT(c->buf); break;
+	case 5: snprintf(c->buf, sizeof c->buf, "%lx", (unsigned long)(r->serial >> 1)); RESULT_TEXT(c->buf); break;
+	case 6: sqlite3_result_int64(ctx, now - (int64_t)(r->nb % 800) * DAY); break;
+	case 7: sqlite3_result_int64(ctx, now + ((int64_t)(r->na % 910) - 10) * DAY); break;
+	case 8: RESULT_TEXT(rsa ? "RSA" : "EC"); break;
+	case 9: sqlite3_result_int(ctx, rsa ? 2048 : 256); break;
+	case 10: RESULT_TEXT(rsa ? "" : "prime256v1"); break;
+	case 11: snprintf(c->buf, sizeof c->buf, "%064lx", (unsigned long)r->ksha); RESULT_TEXT(c->buf); break;
+	case 12: RESULT_TEXT(rsa ? "00000000000000000000" : ""); break;
+	case 13: sqlite3_result_int(ctx, rsa ? (i % 1000 == 0 ? 2 : 1) : 0); break; /* a few ROCA-vulnerable RSA keys */
+	case 14: sqlite3_result_int(ctx, rsa ? (i % 1010 == 0 ? 2 : 1) : 0); break; /* a few Debian-weak ones */
+	case 15: snprintf(c->buf, sizeof c->buf, "00000000-0000-4000-8000-%012ld", i); RESULT_TEXT(c->buf); break;
+	case 16: snprintf(c->buf, sizeof c->buf, "arn:aws:iot:us-east-1:%s:cert/%s", ACCOUNT, c->id); RESULT_TEXT(c->buf); break;
+	default: snprintf(c->buf, sizeof c->buf, "group-%ld", i % 100); RESULT_TEXT(c->buf);
+	}
+}
+
+static int fleet_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
+{
+	struct fleet_cursor *c = (struct fleet_cursor *)cur;
+	if (c->t->kind == FLEET_EVENTS)
+		event_column(c, ctx, col);
+	else
+		device_column(c, ctx, col);
+	return SQLITE_OK;
+}
+
+#undef RESULT_TEXT
+
+static int fleet_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
+{
+	*rowid = ((struct fleet_cursor *)cur)->seq;
+	return SQLITE_OK;
+}
+
+static const sqlite3_module fleet_module = {
+	.xConnect = fleet_connect,
+	.xBestIndex = fleet_best_index,
+	.xDisconnect = fleet_disconnect,
+	.xOpen = fleet_open,
+	.xClose = fleet_close,
+	.xFilter = fleet_filter,
+	.xNext = fleet_next,
+	.xEof = fleet_eof,
+	.xColumn = fleet_column,
+	.xRowid = fleet_rowid,
+};
+
+static void fleet_module_add(sqlite3 *h, const char *name, const struct fleet_table *t)
+{
+	if (sqlite3_create_module(h, name, &fleet_module, (void *)t) != SQLITE_OK) {
+		fprintf(stderr, "bench_audit: %s: %s\n", name, sqlite3_errmsg(h));
 		exit(1);
 	}
-	exec_or_die(h, "PRAGMA journal_mode=OFF");
-	exec_or_die(h, "PRAGMA synchronous=OFF");
-	exec_or_die(h, "PRAGMA cache_size=-131072");
-	/* the side table without AUTOINCREMENT: that keyword costs a write of sqlite_sequence
-	 * per INSERT statement, and the copy into the store's table sets the sequence once */
-	char *side_sql = strdup(j->table_sql);
-	char *autoinc = side_sql ? strstr(side_sql, " AUTOINCREMENT") : NULL;
-	if (autoinc)
-		memmove(autoinc, autoinc + 14, strlen(autoinc + 14) + 1);
-	exec_or_die(h, side_sql ? side_sql : j->table_sql);
-	free(side_sql);
-	exec_or_die(h, "BEGIN");
-	sqlite3_stmt *est = prep(h, "INSERT INTO connection_events(account_region, event, client_id, certificate_id, ts, source_ip, reason)"
-				    " VALUES (?1, ?2, ?3, ?4, ?5, '10.0.0.1', ?6)");
-	/* bindings outlive a reset: the constant one is bound once, the others point to
-	 * buffers that live across each step (no copies) */
-	sqlite3_bind_text(est, 1, ACCOUNT_REGION, -1, SQLITE_STATIC);
-#define EV(event, client, ts, reason)                                                   \
-	do {                                                                            \
-		sqlite3_bind_text(est, 2, event, -1, SQLITE_STATIC);                    \
-		sqlite3_bind_text(est, 3, client, -1, SQLITE_STATIC);                   \
-		sqlite3_bind_int64(est, 5, ts);                                         \
-		if (reason)                                                             \
-			sqlite3_bind_text(est, 6, reason, -1, SQLITE_STATIC);           \
-		else                                                                    \
-			sqlite3_bind_null(est, 6);                                      \
-		step(est);                                                              \
-	} while (0)
-	static const char *const no_reason = NULL;
-	for (long k = 0; k < j->n; k++) {
-		long i = j->order[k];
-		char id[65], thing[32], clone[48];
-		device_names(k, i, &j->r[i], id, thing);
-		snprintf(clone, sizeof clone, "%s-clone", thing);
-		sqlite3_bind_text(est, 4, id, 64, SQLITE_STATIC);
-		/* 5 sessions = 10 events; 1 in 200 devices also has a clone connecting with the
-		 * same certificate during its first session, 1 in 200 is taken over */
-		int64_t t = j->now - 20 * DAY + (int64_t)(j->r[i].t % (10 * DAY));
-		for (int sess = 0; sess < 5; sess++) {
-			int64_t end = t + 3600 * 1000;
-			EV("connect", thing, t, no_reason);
-			EV("disconnect", thing, end, i % 200 == 2 && sess == 4 ? "takeover" : no_reason);
-			if (i % 200 == 1 && sess == 0) {
-				EV("connect", clone, t + 600000, no_reason);
-				EV("disconnect", clone, t + 1200000, no_reason);
-			}
-			t = end + 60 * 1000;
-		}
-	}
-#undef EV
-	sqlite3_finalize(est);
-	exec_or_die(h, "COMMIT");
-	sqlite3_close(h);
-	if (getenv("BENCH_AUDIT_VERBOSE"))
-		fprintf(stderr, "bench_audit: generation events thread: cpu %.1f s\n", thread_cpu_s());
-	return NULL;
+}
+
+/* Writes the fleet's connection events through the store's connection h, and leaves the
+ * store's seq counter (server_meta 'connection_events/seq', m017) at the last seq given,
+ * as dd_store_events_insert would have left it. */
+static void insert_events(sqlite3 *h, const struct fleet *f)
+{
+	struct fleet_table t = { .f = f, .kind = FLEET_EVENTS };
+	fleet_module_add(h, "fleet_events", &t);
+	exec_or_die(h, "INSERT INTO connection_events(seq, account_region, event, client_id, certificate_id, ts, source_ip,"
+		       " reason) SELECT seq, account_region, event, client_id, certificate_id, ts, source_ip, reason"
+		       " FROM fleet_events");
+	exec_or_die(h, "UPDATE server_meta SET value = CAST((SELECT max(seq) FROM connection_events) AS TEXT)"
+		       " WHERE key = 'connection_events/seq'");
 }
 
 /* Where the generation's time goes, on stderr with BENCH_AUDIT_VERBOSE: wall and the
@@ -343,6 +516,175 @@ static void phase(const char *name)
 			cpu - cpu0);
 	wall0 = wall;
 	cpu0 = cpu;
+}
+
+/* The devices thread: certificates, things and the rest of device_tables (all but the
+ * connection events) into a database file of its own, with the store's definitions of
+ * those tables, their indexes built once the rows are in; the store then takes each
+ * table with one INSERT ... SELECT into its empty table, which SQLite runs as a copy of
+ * the table's and its indexes' B-trees in key order (the transfer optimization). */
+struct devices_job {
+	char path[700];
+	char **sql; /* CREATE TABLE of each of device_tables, then their CREATE INDEX */
+	int nsql, ntables;
+	struct fleet f;
+	double t0; /* when it started (now_s) */
+};
+
+static void *devices_thread(void *arg)
+{
+	struct devices_job *j = arg;
+	sqlite3 *h = NULL;
+	if (sqlite3_open_v2(j->path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		fprintf(stderr, "bench_audit: cannot open %s\n", j->path);
+		exit(1);
+	}
+	exec_or_die(h, "PRAGMA journal_mode=OFF");
+	exec_or_die(h, "PRAGMA synchronous=OFF");
+	exec_or_die(h, "PRAGMA cache_size=-65536");
+	exec_or_die(h, "PRAGMA temp_store=MEMORY");
+	for (int i = 0; i < j->ntables; i++)
+		exec_or_die(h, j->sql[i]);
+	exec_or_die(h, "BEGIN");
+	sqlite3_stmt *st;
+	/* the audit role, trusted by IoT, with the AWS managed audit policy */
+	st = prep(h, "INSERT INTO iam_roles(account, name, role_id, path, trust_policy, created) VALUES (?1, ?2, ?3, '/', ?4, ?5)");
+	const char *trust = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"iot.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}";
+	const char *roles[] = { "AuditRole", "DeviceRole", "CognitoAuth", "CognitoUnauth" };
+	for (int i = 0; i < 4; i++) {
+		T(st, 1, ACCOUNT); T(st, 2, roles[i]); T(st, 3, "AROABENCH0000000000"); T(st, 4, trust); I(st, 5, j->f.now);
+		step(st);
+	}
+	sqlite3_finalize(st);
+	st = prep(h, "INSERT INTO iam_role_attachments(account, role_name, policy_arn) VALUES (?1, ?2, ?3)");
+	T(st, 1, ACCOUNT); T(st, 2, "AuditRole"); T(st, 3, "arn:aws:iam::aws:policy/service-role/AWSIoTDeviceDefenderAudit");
+	step(st);
+	sqlite3_finalize(st);
+	st = prep(h, "INSERT INTO iam_role_policies(account, role_name, policy_name, document) VALUES (?1, ?2, 'p', ?3)");
+	T(st, 1, ACCOUNT); T(st, 2, "DeviceRole");
+	T(st, 3, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:*\",\"iot:*\"],\"Resource\":\"*\"}]}");
+	step(st);
+	T(st, 1, ACCOUNT); T(st, 2, "CognitoAuth");
+	T(st, 3, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:DescribeThing\",\"Resource\":\"arn:aws:iot:us-east-1:123456789012:thing/*\"}]}");
+	step(st);
+	T(st, 1, ACCOUNT); T(st, 2, "CognitoUnauth");
+	T(st, 3, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"arn:aws:iot:us-east-1:123456789012:client/${iot:ClientId}\"}]}");
+	step(st);
+	sqlite3_finalize(st);
+	st = prep(h, "INSERT INTO cognito_pools(account, id, region, name, config, roles, created)"
+		     " VALUES (?1, 'us-east-1:00000000-0000-4000-8000-000000000001', 'us-east-1', 'fleet',"
+		     " '{\"AllowUnauthenticatedIdentities\":true}', ?2, ?3)");
+	T(st, 1, ACCOUNT);
+	T(st, 2, "{\"authenticated\":\"arn:aws:iam::123456789012:role/CognitoAuth\",\"unauthenticated\":\"arn:aws:iam::123456789012:role/CognitoUnauth\"}");
+	I(st, 3, j->f.now);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		fprintf(stderr, "bench_audit: (cognito pool not created: %s)\n", sqlite3_errmsg(h));
+	sqlite3_finalize(st);
+	st = prep(h, "INSERT INTO role_aliases(account_region, alias, role_arn, duration, created, modified) VALUES (?1, ?2, ?3, 3600, ?4, ?4)");
+	for (int i = 0; i < 5; i++) {
+		char alias[32];
+		snprintf(alias, sizeof alias, "alias-%d", i);
+		T(st, 1, ACCOUNT_REGION); T(st, 2, alias); T(st, 3, "arn:aws:iam::123456789012:role/DeviceRole"); I(st, 4, j->f.now);
+		step(st);
+	}
+	sqlite3_finalize(st);
+	st = prep(h, "INSERT INTO role_service_usage(account_region, role_arn, service, last_used) VALUES (?1, ?2, 's3', ?3)");
+	T(st, 1, ACCOUNT_REGION); T(st, 2, "arn:aws:iam::123456789012:role/DeviceRole"); I(st, 3, j->f.now - 10 * DAY);
+	step(st);
+	sqlite3_finalize(st);
+
+	/* CAs */
+	const char *cert_cols = "(account_region, id, status, pem, ca_id, owner, created, modified, generation_id, subject, issuer,"
+				" subject_cn, serial, not_before, not_after, key_type, key_bits, curve, pubkey_sha256, key_sha256,"
+				" key_sha1_80, is_ca, roca, debian, facts_version)";
+	char sql[1024];
+	snprintf(sql, sizeof sql, "INSERT INTO ca_certificates (account_region, id, status, pem, owner, created, modified, generation_id,"
+		 " subject, issuer, subject_cn, serial, not_before, not_after, key_type, key_bits, curve, pubkey_sha256,"
+		 " key_sha256, key_sha1_80, is_ca, roca, debian, facts_version, self_signed)"
+		 " VALUES (?1, ?2, 'ACTIVE', '', '" ACCOUNT "', ?3, ?3, 'g', ?4, ?4,"
+		 " ?5, ?6, ?7, ?8, 'EC', 256, 'prime256v1', ?2, ?2, '', 1, 1, 0, 1, 1)");
+	st = prep(h, sql);
+	char ca_ids[5][65];
+	for (int i = 0; i < 5; i++) {
+		char subj[64], cn[32], serial[32];
+		snprintf(cn, sizeof cn, "Fleet CA %d", i);
+		snprintf(subj, sizeof subj, "CN=%s,O=Bench", cn);
+		snprintf(serial, sizeof serial, "ca%d", i + 1);
+		snprintf(ca_ids[i], sizeof ca_ids[i], "%064x", i + 1);
+		T(st, 1, ACCOUNT_REGION); T(st, 2, ca_ids[i]); I(st, 3, j->f.now); T(st, 4, subj); T(st, 5, cn); T(st, 6, serial);
+		I(st, 7, j->f.now - 400 * DAY); I(st, 8, j->f.now + (i == 4 ? 10 : 3000) * DAY);
+		step(st);
+	}
+	sqlite3_finalize(st);
+
+	/* devices */
+	struct fleet_table ft = { .f = &j->f, .kind = FLEET_DEVICES, .ca_ids = (const char (*)[65])ca_ids };
+	fleet_module_add(h, "fleet_devices", &ft);
+	snprintf(sql, sizeof sql, "INSERT INTO certificates %s SELECT '" ACCOUNT_REGION "', id, 'ACTIVE', '', ca_id, '" ACCOUNT "',"
+		 " %" PRId64 ", %" PRId64 ", 'g', subject, issuer, thing, serial, not_before, not_after, key_type, key_bits, curve,"
+		 " id, key_sha256, key_sha1_80, 0, roca, debian, 1 FROM fleet_devices", cert_cols, j->f.now, j->f.now);
+	exec_or_die(h, sql);
+	snprintf(sql, sizeof sql, "INSERT INTO things(account_region, name, thing_id, attributes, version, created)"
+		 " SELECT '" ACCOUNT_REGION "', thing, thing_id, '{}', 1, %" PRId64 " FROM fleet_devices", j->f.now);
+	exec_or_die(h, sql);
+	exec_or_die(h, "INSERT INTO thing_principals(account_region, thing_name, principal)"
+		       " SELECT '" ACCOUNT_REGION "', thing, principal FROM fleet_devices");
+	exec_or_die(h, "INSERT INTO thing_group_members(account_region, group_name, thing_name)"
+		       " SELECT '" ACCOUNT_REGION "', group_name, thing FROM fleet_devices");
+	st = prep(h, "INSERT INTO thing_groups(account_region, name, group_id, attributes, created) VALUES (?1, ?2, ?3, '{}', ?4)");
+	for (int g = 0; g < 100; g++) {
+		char name[32], gid[40];
+		snprintf(name, sizeof name, "group-%d", g);
+		snprintf(gid, sizeof gid, "00000000-0000-4000-9000-%012d", g);
+		T(st, 1, ACCOUNT_REGION); T(st, 2, name); T(st, 3, gid); I(st, 4, j->f.now);
+		step(st);
+	}
+	sqlite3_finalize(st);
+	/* policies: 3000, 5% permissive */
+	sqlite3_stmt *pol = prep(h, "INSERT INTO policies(account_region, name, default_version, next_version, created, modified, generation_id) VALUES (?1, ?2, 1, 2, ?3, ?3, 'g')");
+	sqlite3_stmt *ver = prep(h, "INSERT INTO policy_versions(account_region, policy_name, version, document, created) VALUES (?1, ?2, 1, ?3, ?4)");
+	const char *good = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\","
+			   "\"Resource\":\"arn:aws:iot:us-east-1:123456789012:client/${iot:Connection.Thing.ThingName}\"},"
+			   "{\"Effect\":\"Allow\",\"Action\":[\"iot:Publish\",\"iot:Receive\"],\"Resource\":"
+			   "\"arn:aws:iot:us-east-1:123456789012:topic/devices/${iot:Connection.Thing.ThingName}/*\"},"
+			   "{\"Effect\":\"Allow\",\"Action\":\"iot:Subscribe\",\"Resource\":"
+			   "\"arn:aws:iot:us-east-1:123456789012:topicfilter/devices/${iot:Connection.Thing.ThingName}/*\"}]}";
+	const char *bad = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:*\",\"Resource\":\"*\"}]}";
+	for (int p = 0; p < 3000; p++) {
+		char name[32];
+		snprintf(name, sizeof name, "policy-%d", p);
+		T(pol, 1, ACCOUNT_REGION); T(pol, 2, name); I(pol, 3, j->f.now);
+		step(pol);
+		T(ver, 1, ACCOUNT_REGION); T(ver, 2, name); T(ver, 3, p % 20 == 0 ? bad : good); I(ver, 4, j->f.now);
+		step(ver);
+	}
+	sqlite3_finalize(pol);
+	sqlite3_finalize(ver);
+	double rows_cpu = thread_cpu_s(), rows_wall = now_s() - j->t0;
+	for (int i = j->ntables; i < j->nsql; i++)
+		exec_or_die(h, j->sql[i]);
+	exec_or_die(h, "COMMIT");
+	sqlite3_close(h);
+	if (getenv("BENCH_AUDIT_VERBOSE"))
+		fprintf(stderr, "bench_audit: generation devices thread: rows wall %.1f s cpu %.1f s, indexes wall %.1f s"
+			" cpu %.1f s\n", rows_wall, rows_cpu, now_s() - j->t0 - rows_wall, thread_cpu_s() - rows_cpu);
+	return NULL;
+}
+
+/* Appends the store's SQL text of the rows sql_query gives (one column) to j->sql. */
+static void job_sql(sqlite3 *h, struct devices_job *j, const char *sql_query, const char *table)
+{
+	sqlite3_stmt *st = prep(h, sql_query);
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		j->sql = realloc(j->sql, (size_t)(j->nsql + 1) * sizeof *j->sql);
+		if (!j->sql || !(j->sql[j->nsql] = strdup((const char *)sqlite3_column_text(st, 0)))) {
+			fprintf(stderr, "bench_audit: out of memory\n");
+			exit(1);
+		}
+		j->nsql++;
+	}
+	sqlite3_finalize(st);
 }
 
 static void generate(const char *dir, long n)
@@ -376,186 +718,52 @@ static void generate(const char *dir, long n)
 		r[i].t = rnd();
 	}
 	long *order = fleet_order(n);
-	struct events_job ev = { .r = r, .order = order, .n = n, .now = now };
-	snprintf(ev.path, sizeof ev.path, "%s/events.tmp", dir);
-	unlink(ev.path);
-	sqlite3_stmt *st = prep(h, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'connection_events'");
-	if (sqlite3_step(st) == SQLITE_ROW)
-		ev.table_sql = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	pthread_t events;
-	if (!ev.table_sql || pthread_create(&events, NULL, events_thread, &ev)) {
-		fprintf(stderr, "bench_audit: cannot start the events thread\n");
+	struct devices_job dj = { .f = { .r = r, .order = order, .n = n, .now = now } };
+	snprintf(dj.path, sizeof dj.path, "%s/devices.tmp", dir);
+	unlink(dj.path);
+	for (size_t t = 0; t < NDEVICE_TABLES; t++)
+		job_sql(h, &dj, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1", device_tables[t]);
+	dj.ntables = dj.nsql;
+	if (dj.ntables != (int)NDEVICE_TABLES) {
+		fprintf(stderr, "bench_audit: the store lacks one of the device tables\n");
+		exit(1);
+	}
+	for (size_t t = 0; t < NDEVICE_TABLES; t++)
+		job_sql(h, &dj, "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name = ?1",
+			device_tables[t]);
+	pthread_t devices;
+	dj.t0 = now_s();
+	if (pthread_create(&devices, NULL, devices_thread, &dj)) {
+		fprintf(stderr, "bench_audit: cannot start the devices thread\n");
 		exit(1);
 	}
 	exec_or_die(h, "BEGIN");
-	/* the audit role, trusted by IoT, with the AWS managed audit policy */
-	st = prep(h, "INSERT INTO iam_roles(account, name, role_id, path, trust_policy, created) VALUES (?1, ?2, ?3, '/', ?4, ?5)");
-	const char *trust = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"iot.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}";
-	const char *roles[] = { "AuditRole", "DeviceRole", "CognitoAuth", "CognitoUnauth" };
-	for (int i = 0; i < 4; i++) {
-		T(st, 1, ACCOUNT); T(st, 2, roles[i]); T(st, 3, "AROABENCH0000000000"); T(st, 4, trust); I(st, 5, now);
-		step(st);
-	}
-	sqlite3_finalize(st);
-	st = prep(h, "INSERT INTO iam_role_attachments(account, role_name, policy_arn) VALUES (?1, ?2, ?3)");
-	T(st, 1, ACCOUNT); T(st, 2, "AuditRole"); T(st, 3, "arn:aws:iam::aws:policy/service-role/AWSIoTDeviceDefenderAudit");
-	step(st);
-	sqlite3_finalize(st);
-	st = prep(h, "INSERT INTO iam_role_policies(account, role_name, policy_name, document) VALUES (?1, ?2, 'p', ?3)");
-	T(st, 1, ACCOUNT); T(st, 2, "DeviceRole");
-	T(st, 3, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:*\",\"iot:*\"],\"Resource\":\"*\"}]}");
-	step(st);
-	T(st, 1, ACCOUNT); T(st, 2, "CognitoAuth");
-	T(st, 3, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:DescribeThing\",\"Resource\":\"arn:aws:iot:us-east-1:123456789012:thing/*\"}]}");
-	step(st);
-	T(st, 1, ACCOUNT); T(st, 2, "CognitoUnauth");
-	T(st, 3, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"arn:aws:iot:us-east-1:123456789012:client/${iot:ClientId}\"}]}");
-	step(st);
-	sqlite3_finalize(st);
-	st = prep(h, "INSERT INTO cognito_pools(account, id, region, name, config, roles, created)"
-		     " VALUES (?1, 'us-east-1:00000000-0000-4000-8000-000000000001', 'us-east-1', 'fleet',"
-		     " '{\"AllowUnauthenticatedIdentities\":true}', ?2, ?3)");
-	T(st, 1, ACCOUNT);
-	T(st, 2, "{\"authenticated\":\"arn:aws:iam::123456789012:role/CognitoAuth\",\"unauthenticated\":\"arn:aws:iam::123456789012:role/CognitoUnauth\"}");
-	I(st, 3, now);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		fprintf(stderr, "bench_audit: (cognito pool not created: %s)\n", sqlite3_errmsg(h));
-	sqlite3_finalize(st);
-	st = prep(h, "INSERT INTO role_aliases(account_region, alias, role_arn, duration, created, modified) VALUES (?1, ?2, ?3, 3600, ?4, ?4)");
-	for (int i = 0; i < 5; i++) {
-		char alias[32];
-		snprintf(alias, sizeof alias, "alias-%d", i);
-		T(st, 1, ACCOUNT_REGION); T(st, 2, alias); T(st, 3, "arn:aws:iam::123456789012:role/DeviceRole"); I(st, 4, now);
-		step(st);
-	}
-	sqlite3_finalize(st);
-	st = prep(h, "INSERT INTO role_service_usage(account_region, role_arn, service, last_used) VALUES (?1, ?2, 's3', ?3)");
-	T(st, 1, ACCOUNT_REGION); T(st, 2, "arn:aws:iam::123456789012:role/DeviceRole"); I(st, 3, now - 10 * DAY);
-	step(st);
-	sqlite3_finalize(st);
-
-	/* CAs */
-	const char *cert_cols = "(account_region, id, status, pem, ca_id, owner, created, modified, generation_id, subject, issuer,"
-				" subject_cn, serial, not_before, not_after, key_type, key_bits, curve, pubkey_sha256, key_sha256,"
-				" key_sha1_80, is_ca, roca, debian, facts_version)";
-	char sql[1024];
-	snprintf(sql, sizeof sql, "INSERT INTO ca_certificates (account_region, id, status, pem, owner, created, modified, generation_id,"
-		 " subject, issuer, subject_cn, serial, not_before, not_after, key_type, key_bits, curve, pubkey_sha256,"
-		 " key_sha256, key_sha1_80, is_ca, roca, debian, facts_version, self_signed)"
-		 " VALUES (?1, ?2, 'ACTIVE', '', '" ACCOUNT "', ?3, ?3, 'g', ?4, ?4,"
-		 " ?5, ?6, ?7, ?8, 'EC', 256, 'prime256v1', ?2, ?2, '', 1, 1, 0, 1, 1)");
-	st = prep(h, sql);
-	char ca_ids[5][65];
-	for (int i = 0; i < 5; i++) {
-		char subj[64], cn[32], serial[32];
-		snprintf(cn, sizeof cn, "Fleet CA %d", i);
-		snprintf(subj, sizeof subj, "CN=%s,O=Bench", cn);
-		snprintf(serial, sizeof serial, "ca%d", i + 1);
-		snprintf(ca_ids[i], sizeof ca_ids[i], "%064x", i + 1);
-		T(st, 1, ACCOUNT_REGION); T(st, 2, ca_ids[i]); I(st, 3, now); T(st, 4, subj); T(st, 5, cn); T(st, 6, serial);
-		I(st, 7, now - 400 * DAY); I(st, 8, now + (i == 4 ? 10 : 3000) * DAY);
-		step(st);
-	}
-	sqlite3_finalize(st);
-
-	/* devices */
-	snprintf(sql, sizeof sql, "INSERT INTO certificates %s VALUES (?1, ?2, 'ACTIVE', '', ?3, '" ACCOUNT "', ?4, ?4, 'g', ?5, ?6,"
-		 " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?2, ?14, ?15, 0, ?16, ?17, 1)", cert_cols);
-	sqlite3_stmt *cst = prep(h, sql);
-	sqlite3_stmt *tst = prep(h, "INSERT INTO things(account_region, name, thing_id, attributes, version, created) VALUES (?1, ?2, ?3, '{}', 1, ?4)");
-	sqlite3_stmt *pst = prep(h, "INSERT INTO thing_principals(account_region, thing_name, principal) VALUES (?1, ?2, ?3)");
-	sqlite3_stmt *gst = prep(h, "INSERT INTO thing_group_members(account_region, group_name, thing_name) VALUES (?1, ?2, ?3)");
-	for (long k = 0; k < n; k++) {
-		long i = order[k];
-		char id[65], thing[32], subj[64], cn[32], serial[32], arn[160], ksha[65];
-		device_names(k, i, &r[i], id, thing);
-		snprintf(ksha, sizeof ksha, "%064lx", (unsigned long)r[i].ksha);
-		snprintf(cn, sizeof cn, "%s", thing);
-		snprintf(subj, sizeof subj, "CN=%s", thing);
-		snprintf(serial, sizeof serial, "%lx", (unsigned long)(r[i].serial >> 1));
-		bool rsa = i % 10 == 0;
-		int ca = (int)(r[i].ca % 5);
-		char issuer[64];
-		snprintf(issuer, sizeof issuer, "CN=Fleet CA %d,O=Bench", ca);
-		int64_t nb = now - (int64_t)(r[i].nb % 800) * DAY;
-		int64_t na = now + ((int64_t)(r[i].na % 910) - 10) * DAY;
-		T(cst, 1, ACCOUNT_REGION); T(cst, 2, id); T(cst, 3, ca_ids[ca]); I(cst, 4, now); T(cst, 5, subj); T(cst, 6, issuer);
-		T(cst, 7, cn); T(cst, 8, serial); I(cst, 9, nb); I(cst, 10, na);
-		T(cst, 11, rsa ? "RSA" : "EC"); I(cst, 12, rsa ? 2048 : 256); T(cst, 13, rsa ? "" : "prime256v1");
-		T(cst, 14, ksha); T(cst, 15, rsa ? "00000000000000000000" : "");
-		I(cst, 16, rsa ? (i % 1000 == 0 ? 2 : 1) : 0); /* a few ROCA-vulnerable RSA keys */
-		I(cst, 17, rsa ? (i % 1010 == 0 ? 2 : 1) : 0); /* a few Debian-weak ones */
-		step(cst);
-		char tid[64];
-		snprintf(tid, sizeof tid, "00000000-0000-4000-8000-%012ld", i);
-		T(tst, 1, ACCOUNT_REGION); T(tst, 2, thing); T(tst, 3, tid); I(tst, 4, now);
-		step(tst);
-		snprintf(arn, sizeof arn, "arn:aws:iot:us-east-1:%s:cert/%s", ACCOUNT, id);
-		T(pst, 1, ACCOUNT_REGION); T(pst, 2, thing); T(pst, 3, arn);
-		step(pst);
-		char group[32];
-		snprintf(group, sizeof group, "group-%ld", i % 100);
-		T(gst, 1, ACCOUNT_REGION); T(gst, 2, group); T(gst, 3, thing);
-		step(gst);
-	}
-	phase("devices");
-	sqlite3_finalize(cst);
-	sqlite3_finalize(tst);
-	sqlite3_finalize(pst);
-	sqlite3_finalize(gst);
-	st = prep(h, "INSERT INTO thing_groups(account_region, name, group_id, attributes, created) VALUES (?1, ?2, ?3, '{}', ?4)");
-	for (int g = 0; g < 100; g++) {
-		char name[32], gid[40];
-		snprintf(name, sizeof name, "group-%d", g);
-		snprintf(gid, sizeof gid, "00000000-0000-4000-9000-%012d", g);
-		T(st, 1, ACCOUNT_REGION); T(st, 2, name); T(st, 3, gid); I(st, 4, now);
-		step(st);
-	}
-	sqlite3_finalize(st);
-	/* policies: 3000, 5% permissive */
-	sqlite3_stmt *pol = prep(h, "INSERT INTO policies(account_region, name, default_version, next_version, created, modified, generation_id) VALUES (?1, ?2, 1, 2, ?3, ?3, 'g')");
-	sqlite3_stmt *ver = prep(h, "INSERT INTO policy_versions(account_region, policy_name, version, document, created) VALUES (?1, ?2, 1, ?3, ?4)");
-	const char *good = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\","
-			   "\"Resource\":\"arn:aws:iot:us-east-1:123456789012:client/${iot:Connection.Thing.ThingName}\"},"
-			   "{\"Effect\":\"Allow\",\"Action\":[\"iot:Publish\",\"iot:Receive\"],\"Resource\":"
-			   "\"arn:aws:iot:us-east-1:123456789012:topic/devices/${iot:Connection.Thing.ThingName}/*\"},"
-			   "{\"Effect\":\"Allow\",\"Action\":\"iot:Subscribe\",\"Resource\":"
-			   "\"arn:aws:iot:us-east-1:123456789012:topicfilter/devices/${iot:Connection.Thing.ThingName}/*\"}]}";
-	const char *bad = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:*\",\"Resource\":\"*\"}]}";
-	for (int p = 0; p < 3000; p++) {
-		char name[32];
-		snprintf(name, sizeof name, "policy-%d", p);
-		T(pol, 1, ACCOUNT_REGION); T(pol, 2, name); I(pol, 3, now);
-		step(pol);
-		T(ver, 1, ACCOUNT_REGION); T(ver, 2, name); T(ver, 3, p % 20 == 0 ? bad : good); I(ver, 4, now);
-		step(ver);
-	}
-	sqlite3_finalize(pol);
-	sqlite3_finalize(ver);
-	phase("groups and policies");
-	/* while the events are still being generated: the other tables' indexes */
-	bulk_end(h, &bulk, false);
-	exec_or_die(h, "COMMIT");
-	phase("indexes of the devices");
-	pthread_join(events, NULL);
-	phase("waiting for the events");
-	char attach[800];
-	snprintf(attach, sizeof attach, "ATTACH '%s' AS ev", ev.path);
-	exec_or_die(h, attach);
-	exec_or_die(h, "BEGIN");
-	exec_or_die(h, "INSERT INTO main.connection_events SELECT * FROM ev.connection_events");
-	exec_or_die(h, "COMMIT");
-	exec_or_die(h, "DETACH ev");
-	unlink(ev.path);
-	free(ev.table_sql);
-	free(r);
-	free(order);
-	phase("events copied");
-	exec_or_die(h, "BEGIN");
+	insert_events(h, &dj.f);
+	phase("events");
 	bulk_end(h, &bulk, true);
 	exec_or_die(h, "COMMIT");
-	phase("indexes of the events");
+	phase("index of the events");
+	pthread_join(devices, NULL);
+	phase("waiting for the devices");
+	char attach[800];
+	snprintf(attach, sizeof attach, "ATTACH '%s' AS dev", dj.path);
+	exec_or_die(h, attach);
+	exec_or_die(h, "BEGIN");
+	for (size_t t = 0; t < NDEVICE_TABLES; t++) {
+		char *copy = sqlite3_mprintf("INSERT INTO main.\"%w\" SELECT * FROM dev.\"%w\"", device_tables[t], device_tables[t]);
+		exec_or_die(h, copy);
+		sqlite3_free(copy);
+	}
+	bulk_end(h, &bulk, false);
+	exec_or_die(h, "COMMIT");
+	exec_or_die(h, "DETACH dev");
+	unlink(dj.path);
+	for (int i = 0; i < dj.nsql; i++)
+		free(dj.sql[i]);
+	free(dj.sql);
+	free(r);
+	free(order);
+	phase("devices copied");
 	/* statistics from a sample of each index: the plans of the audit's queries do not
 	 * depend on them, and a full ANALYZE reads every row again */
 	exec_or_die(h, "PRAGMA analysis_limit=1000");
@@ -931,17 +1139,9 @@ static void pg_load(const char *dir, const char *url, const char *pgdir)
 		pg_cmd(c, sql);
 	}
 	sqlite3_close(h);
-	/* identity columns (connection_events.seq) go on after the copied values */
-	snprintf(sql, sizeof sql, "SELECT table_name, column_name FROM information_schema.columns"
-		 " WHERE is_identity = 'YES' AND table_schema = current_schema() AND table_name IN (%s)", in);
-	PGresult *ids = pg_must(c, sql, PGRES_TUPLES_OK);
-	for (int i = 0; i < PQntuples(ids); i++) {
-		const char *t = PQgetvalue(ids, i, 0), *col = PQgetvalue(ids, i, 1);
-		snprintf(sql, sizeof sql, "SELECT setval(pg_get_serial_sequence('%s', '%s'), coalesce(max(\"%s\"), 0) + 1, false) FROM %s",
-			 t, col, col, t);
-		PQclear(pg_must(c, sql, PGRES_TUPLES_OK));
-	}
-	PQclear(ids);
+	/* the events' sequence (m017) goes on after the copied values */
+	PQclear(pg_must(c, "SELECT setval('connection_events_seq', coalesce(max(seq), 0) + 1, false) FROM connection_events",
+			PGRES_TUPLES_OK));
 	double t1 = now_s();
 	for (int i = 0; i < PQntuples(idx); i++)
 		pg_cmd(c, PQgetvalue(idx, i, 1));

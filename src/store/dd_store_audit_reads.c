@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The SQL of the audit checks' reads (see dd_store_audit_reads.h). The connection event
- * scans are served by the covering indexes connection_events_cert and
- * connection_events_client (account_region, id, ts, seq, ...), so they stream in index
- * order without a sort; seq breaks ties between events of the same millisecond.
+ * scans stream in key order without a sort: by client, the table itself (its key is
+ * account_region, client_id, ts, seq; m017), by certificate, the covering index
+ * connection_events_cert; seq breaks ties between events of the same millisecond.
  */
 #include "store/dd_store_int.h"
 #include "store/dd_store_audit_reads.h"

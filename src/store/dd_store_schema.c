@@ -624,6 +624,28 @@ static const char m016_findings_shard_index[] =
 	"DROP INDEX audit_findings_task;"
 	"CREATE INDEX audit_findings_task ON audit_findings(account_region, task_id, check_name, shard);";
 
+/* Connection events clustered by client (issue 12): the table is keyed by (account_region,
+ * client_id, ts, seq) without a rowid, so it is itself the client-ordered scan the audit
+ * and the per-client lookups read (the covering index connection_events_client is gone),
+ * and connection_events_cert (which carries the key's client_id) serves the
+ * certificate-ordered scan: two B-tree entries per event instead of three. seq, no longer
+ * a rowid, is drawn from the counter 'connection_events/seq' in server_meta (the highest
+ * seq given so far), which starts past every seq already given. */
+static const char m017_connection_events_by_client[] =
+	"CREATE TABLE connection_events_new(seq INTEGER NOT NULL, account_region TEXT NOT NULL, event TEXT NOT NULL,"
+	" client_id TEXT NOT NULL, certificate_id TEXT, principal TEXT, ts INTEGER NOT NULL, source_ip TEXT,"
+	" reason TEXT, PRIMARY KEY(account_region, client_id, ts, seq)) WITHOUT ROWID;"
+	"INSERT INTO connection_events_new(seq, account_region, event, client_id, certificate_id, principal, ts,"
+	" source_ip, reason) SELECT seq, account_region, event, client_id, certificate_id, principal, ts, source_ip,"
+	" reason FROM connection_events ORDER BY account_region, client_id, ts, seq;"
+	"INSERT INTO server_meta(key, value) SELECT 'connection_events/seq', CAST(max(coalesce((SELECT max(seq)"
+	" FROM connection_events), 0), coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'connection_events'),"
+	" 0)) AS TEXT);"
+	"DROP TABLE connection_events;"
+	"ALTER TABLE connection_events_new RENAME TO connection_events;"
+	"CREATE INDEX connection_events_cert ON connection_events(account_region, certificate_id, ts, seq, client_id,"
+	" event, reason);";
+
 const char *const dd_store_migrations[] = {
 	m001_registry,
 	m002_iam_sns_cognito,
@@ -641,5 +663,6 @@ const char *const dd_store_migrations[] = {
 	m014_leases,
 	m015_audit_shards,
 	m016_findings_shard_index,
+	m017_connection_events_by_client,
 };
 const int dd_store_nmigrations = sizeof dd_store_migrations / sizeof dd_store_migrations[0];

@@ -431,6 +431,23 @@ static const char m016_findings_shard_index[] =
 	"DROP INDEX audit_findings_task;"
 	"CREATE INDEX audit_findings_task ON audit_findings(account_region, task_id, check_name, shard);";
 
+/* m017: connection events keyed by (account_region, client_id, ts, seq), as SQLite's table
+ * is clustered; here the key's index carries the other columns the client-ordered scans
+ * read (INCLUDE), so they stay index-only scans without connection_events_client. seq,
+ * no longer an identity, comes from the sequence connection_events_seq (SQLite keeps
+ * its counter in server_meta). */
+static const char m017_connection_events_by_client[] =
+	"ALTER TABLE connection_events ALTER COLUMN seq DROP IDENTITY;"
+	"CREATE SEQUENCE connection_events_seq AS BIGINT;"
+	"SELECT setval('connection_events_seq', coalesce((SELECT max(seq) FROM connection_events), 0) + 1, false);"
+	"ALTER TABLE connection_events DROP CONSTRAINT connection_events_pkey;"
+	"DROP INDEX connection_events_cert;"
+	"DROP INDEX connection_events_client;"
+	"ALTER TABLE connection_events ADD PRIMARY KEY(account_region, client_id, ts, seq)"
+	" INCLUDE (certificate_id, principal, event, reason);"
+	"CREATE INDEX connection_events_cert ON connection_events(account_region, certificate_id, ts, seq, client_id,"
+	" event, reason);";
+
 const char *const dd_store_pg_migrations[] = {
 	m001_registry,
 	m002_iam_sns_cognito,
@@ -448,5 +465,6 @@ const char *const dd_store_pg_migrations[] = {
 	m014_leases,
 	m015_audit_shards,
 	m016_findings_shard_index,
+	m017_connection_events_by_client,
 };
 const int dd_store_pg_nmigrations = sizeof dd_store_pg_migrations / sizeof dd_store_pg_migrations[0];

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "store/dd_store_int.h"
+#include "store/dd_store_events.h"
 #include "dd/authz.h"
 #include "dd/changes.h"
 #include "dd/service.h"
@@ -162,10 +163,9 @@ static void test_delete_connection_and_endpoint(void **state)
 			 DD_ENOTFOUND);
 	assert_int_equal(dd_changes_last(f->db, &f->seq), 0);
 	assert_int_equal(dd_db_begin_write(f->db), 0);
-	struct dd_stmt *st = dd_db_stmt(f->db, "INSERT INTO connection_events(account_region, event, client_id, certificate_id, ts)"
-					     " VALUES ('" ACCOUNT "/us-east-1', 'connect', 'dev-1', NULL, 1)");
-	assert_non_null(st);
-	assert_int_equal(dd_step_done(st), 0);
+	assert_int_equal(dd_store_events_insert(f->db, ACCOUNT "/us-east-1",
+						 &(struct dd_store_events_event){ .event = "connect", .client_id = "dev-1", .ts_ms = 1 }),
+			 0);
 	assert_int_equal(dd_db_commit(f->db), 0);
 	assert_int_equal(call_rc(f, "iotdata", "DeleteConnection", json_pack("{s:s, s:b}", "clientId", "dev-1",
 									 "preventWillMessage", 1), err, sizeof err), 0);
@@ -203,10 +203,9 @@ static void test_delete_connection_and_endpoint(void **state)
 	in = json_pack("{s:s}", "clientId", "dev-2");
 	e = NULL;
 	assert_int_equal(dd_db_begin_write(f->db), 0);
-	st = dd_db_stmt(f->db, "INSERT INTO connection_events(account_region, event, client_id, certificate_id, ts)"
-			       " VALUES ('" ACCOUNT "/eu-west-1', 'connect', 'dev-2', NULL, 1)");
-	assert_non_null(st);
-	assert_int_equal(dd_step_done(st), 0);
+	assert_int_equal(dd_store_events_insert(f->db, ACCOUNT "/eu-west-1",
+						 &(struct dd_store_events_event){ .event = "connect", .client_id = "dev-2", .ts_ms = 1 }),
+			 0);
 	assert_int_equal(dd_db_commit(f->db), 0);
 	assert_int_equal(dd_changes_last(f->db, &f->seq), 0);
 	assert_int_equal(dd_api_call(&f->svc, ACCOUNT, "us-east-1", "iotdata", "DeleteConnection", in, &e, err, sizeof err),

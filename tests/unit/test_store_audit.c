@@ -24,6 +24,7 @@
 #include "dd/store.h"
 #include "store/dd_store_audit.h"
 #include "store/dd_store_audit_reads.h"
+#include "store/dd_store_events.h"
 
 #include "dd_test_store.h"
 
@@ -505,12 +506,14 @@ static void usage_and_reads(void **state)
 	assert_int_equal(aliases, 0);
 
 	/* events through the table the broker writes (the ingestion itself is the registry's) */
-	assert_int_equal(dd_db_exec(f->db,
-		"INSERT INTO connection_events(account_region, event, client_id, certificate_id, principal, ts, source_ip, reason) VALUES"
-		" ('" AR "', 'connect', 'b', 'c1', NULL, 10, 'ip', NULL),"
-		" ('" AR "', 'connect', 'a', 'c2', NULL, 11, 'ip', NULL),"
-		" ('" AR "', 'disconnect', 'a', NULL, 'p', 12, 'ip', 'x'),"
-		" ('" AR "', 'connect', 'z', 'c0', NULL, 99, 'ip', NULL)"), 0);
+	const struct dd_store_events_event evs[] = {
+		{ "connect", "b", "c1", NULL, 10, "ip", NULL },
+		{ "connect", "a", "c2", NULL, 11, "ip", NULL },
+		{ "disconnect", "a", NULL, "p", 12, "ip", "x" },
+		{ "connect", "z", "c0", NULL, 99, "ip", NULL },
+	};
+	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+		assert_int_equal(dd_store_events_insert(f->db, AR, &evs[i]), 0);
 	buf[0] = '\0';
 	assert_int_equal(dd_store_audit_reads_events_by_cert(f->db, AR, 0, 50, event_cat, buf), 0);
 	assert_string_equal(buf, "b/c1/c;a/c2/c;");

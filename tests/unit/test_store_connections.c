@@ -16,12 +16,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "api/dd_iot_ingest.h"
 #include "dd/service.h"
 #include "server/dd_api.h"
 #include "server/dd_model.h"
 #include "store/dd_store_connections.h"
+#include "store/dd_store_int.h"
+#include "store/dd_store_schema.h"
 
 #define ACCOUNT "123456789012"
 #define AR ACCOUNT "/us-east-1"
@@ -158,6 +161,66 @@ static void test_last_event(void **state)
 	assert_int_equal(conn, 0);
 }
 
+/* m017 (connection events keyed by client, without a rowid) keeps every event with its
+ * seq, and the counter continues past the highest seq ever given (sqlite_sequence's, which
+ * an insert rolled back leaves above every row's); events of one millisecond keep their
+ * order of arrival. */
+static void test_events_migration(void **state)
+{
+	(void)state;
+	char dir[64];
+	snprintf(dir, sizeof dir, "/tmp/ddunit-m017-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	char path[128];
+	snprintf(path, sizeof path, "%s/iotdefender.db", dir);
+	sqlite3 *h = NULL;
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(sqlite3_exec(h, dd_store_migrations[i], NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "PRAGMA user_version=16;"
+				      "INSERT INTO connection_events(account_region, event, client_id, certificate_id, ts, reason)"
+				      " VALUES ('" AR "', 'connect', 'dev-1', '" CERT "', 5, NULL),"
+				      " ('" AR "', 'disconnect', 'dev-1', '" CERT "', 5, 'gone'),"
+				      " ('" AR "', 'connect', 'dev-0', NULL, 7, NULL);"
+				      "UPDATE sqlite_sequence SET seq = 40 WHERE name = 'connection_events';",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+
+	struct fx *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	snprintf(f->dir, sizeof f->dir, "%s", dir);
+	assert_int_equal(dd_service_init(&f->svc, f->dir), 0);
+	f->db = dd_store_db(f->svc.store);
+	char ev[32], reason[64];
+	int conn = -1, disc = -1;
+	assert_int_equal(dd_store_connections_last_event(f->db, AR, "dev-1", ev, sizeof ev), 0);
+	assert_string_equal(ev, "disconnect");
+	assert_int_equal(dd_store_connections_tally(f->db, AR, "dev-1", &conn, &disc, reason, sizeof reason), 0);
+	assert_int_equal(conn, 1);
+	assert_int_equal(disc, 1);
+	assert_string_equal(reason, "gone");
+	assert_int_equal(dd_store_connections_last_event(f->db, AR, "dev-0", ev, sizeof ev), 0);
+	assert_string_equal(ev, "connect");
+	/* a connect in the same millisecond as the two old events: after them */
+	ingest(f, "{\"event\":\"connect\",\"clientId\":\"dev-1\",\"certificateId\":\"" CERT "\",\"timestamp\":5}\n");
+	assert_int_equal(dd_store_connections_last_event(f->db, AR, "dev-1", ev, sizeof ev), 0);
+	assert_string_equal(ev, "connect");
+	struct dd_stmt *st = dd_db_stmt(f->db, "SELECT seq, event FROM connection_events WHERE client_id = 'dev-1' ORDER BY seq");
+	assert_non_null(st);
+	const char *want[][2] = { { "1", "connect" }, { "2", "disconnect" }, { "41", "connect" } };
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(dd_stmt_step(st), DD_STMT_ROW);
+		char seq[24];
+		snprintf(seq, sizeof seq, "%lld", (long long)dd_col_int64(st, 0));
+		assert_string_equal(seq, want[i][0]);
+		assert_string_equal(dd_col_text(st, 1), want[i][1]);
+	}
+	assert_int_equal(dd_stmt_step(st), DD_STMT_DONE);
+	dd_stmt_reset(st);
+	void *fs = f;
+	teardown(&fs);
+}
+
 struct seen {
 	int n;
 	struct dd_store_connections_stats rows[4];
@@ -205,6 +268,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_logging, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_last_event, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
+		cmocka_unit_test(test_events_migration),
 	};
 	dd_log_set_level(DD_LOG_ERROR);
 	if (dd_models_load())
