@@ -302,6 +302,15 @@ int dd_step_done(struct dd_stmt *st)
 	return 0;
 }
 
+int dd_store_step_int64(struct dd_stmt *st, int64_t *out)
+{
+	int rc = dd_stmt_step(st);
+	if (rc == DD_STMT_ROW)
+		*out = dd_col_int64(st, 0);
+	dd_stmt_reset(st);
+	return rc == DD_STMT_ROW ? 0 : DD_EIO;
+}
+
 struct text_pair {
 	dd_stmt_text_pair_fn fn;
 	void *ud;

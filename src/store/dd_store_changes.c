@@ -29,13 +29,7 @@ int dd_store_changes_note(struct dd_db *db, const char *account_region, const ch
 int dd_store_changes_last(struct dd_db *db, int64_t *seq)
 {
 	struct dd_stmt *st = dd_db_stmt(db, "SELECT max(seq) FROM changes");
-	if (!st)
-		return DD_EIO;
-	int s = dd_stmt_step(st);
-	if (s == DD_STMT_ROW)
-		*seq = dd_col_int64(st, 0);
-	dd_stmt_reset(st);
-	return s == DD_STMT_ROW ? 0 : DD_EIO;
+	return st ? dd_store_step_int64(st, seq) : DD_EIO;
 }
 
 int dd_store_changes_read(struct dd_db *db, int64_t after, struct dd_change *out, size_t max, size_t *n)

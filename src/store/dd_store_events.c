@@ -16,13 +16,7 @@ static int next_seq(struct dd_db *db, int64_t *seq)
 	struct dd_stmt *st = dd_db_stmt(db, dd_db_is_pg(db) ? "SELECT nextval('connection_events_seq')"
 							   : "UPDATE server_meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
 							     " WHERE key = 'connection_events/seq' RETURNING CAST(value AS INTEGER)");
-	if (!st)
-		return DD_EIO;
-	int s = dd_stmt_step(st);
-	if (s == DD_STMT_ROW)
-		*seq = dd_col_int64(st, 0);
-	dd_stmt_reset(st);
-	return s == DD_STMT_ROW ? 0 : DD_EIO;
+	return st ? dd_store_step_int64(st, seq) : DD_EIO;
 }
 
 int dd_store_events_insert(struct dd_db *db, const char *ar, const struct dd_store_events_event *e)

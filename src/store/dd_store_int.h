@@ -62,6 +62,9 @@ void dd_stmt_reset(struct dd_stmt *st);
 /* Steps a statement that returns no rows; returns 0, DD_EEXIST on a constraint violation,
  * or DD_EIO (logged). Resets it. */
 int dd_step_done(struct dd_stmt *st) DD_MUST_CHECK;
+/* Steps a statement that returns one row and puts its first column in *out; returns 0, or
+ * DD_EIO when there is no row or on an error. Resets it. */
+int dd_store_step_int64(struct dd_stmt *st, int64_t *out) DD_MUST_CHECK;
 
 /* Maps the current row of a listing (the columns of st) and hands it to the caller's
  * callback; returns what that returned: 0 to go on, nonzero to stop. */

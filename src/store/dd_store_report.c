@@ -50,11 +50,5 @@ int dd_store_report_tasks_in_progress(struct dd_db *db, enum dd_store_report_tas
 	struct dd_stmt *st = dd_db_stmt(db, kind == DD_STORE_REPORT_MITIGATION
 						  ? "SELECT count(*) FROM mitigation_tasks WHERE status = 'IN_PROGRESS'"
 						  : "SELECT count(*) FROM audit_tasks WHERE status = 'IN_PROGRESS'");
-	if (!st)
-		return DD_EIO;
-	int rc = dd_stmt_step(st);
-	if (rc == DD_STMT_ROW)
-		*n = dd_col_int64(st, 0);
-	dd_stmt_reset(st);
-	return rc == DD_STMT_ROW ? 0 : DD_EIO;
+	return st ? dd_store_step_int64(st, n) : DD_EIO;
 }
