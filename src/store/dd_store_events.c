@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * SQLite implementation of connection events (store/dd_store_events.h): the append-only
- * table connection_events, keyed by client (m017) with seq from a counter.
+ * Connection events in the store (store/dd_store_events.h), on SQLite and PostgreSQL: the
+ * append-only table connection_events, keyed by client (m017), seq from a counter.
  */
 #include "store/dd_store_int.h"
 #include "store/dd_store_events.h"
