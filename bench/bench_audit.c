@@ -211,8 +211,8 @@ struct devrand {
  * certificate id starting with k: so certificate ids, thing names, principals and client
  * ids all ascend together: every row lands at the end of its table's B-tree and of the
  * events' certificate index (a clone's two events a few entries before it), and the
- * device tables' index builds sort presorted rows. order[k] is the device number of the k-th name (a
- * pre-order walk of the decimal digit tree, no sorting). */
+ * device tables' index builds sort presorted rows. order[k] is the device number of the
+ * k-th name (a pre-order walk of the decimal digit tree, no sorting). */
 static long *fleet_order(long n)
 {
 	long *order = malloc((size_t)(n > 0 ? n : 1) * sizeof *order);
@@ -243,8 +243,8 @@ static void put_hex(char *out, uint64_t v, int width)
 }
 
 /* Device i, k-th in name order: its certificate id ("%016lx%048lx" of k and its random
- * id) and thing name ("thing-%ld"), written by hand: snprintf was a tenth of the events'
- * generating thread. Returns the thing name's length. */
+ * id) and thing name ("thing-%ld"), written by hand: snprintf took about 7 % of the
+ * events thread's CPU. Returns the thing name's length. */
 static size_t device_names(long k, long i, const struct devrand *r, char id[65], char thing[32])
 {
 	put_hex(id, (uint64_t)k, 16);
