@@ -10,7 +10,7 @@ import botocore.auth
 import botocore.awsrequest
 import botocore.credentials
 
-from ddserver import Server
+from ddserver import Server, sign_at
 
 
 class AuthTest(unittest.TestCase):
@@ -29,20 +29,7 @@ class AuthTest(unittest.TestCase):
             creds = botocore.credentials.Credentials(akid, secret)
             signer = botocore.auth.SigV4Auth(creds, service, "us-east-1")
             if when is not None:
-                # sign with a chosen timestamp
-                orig = datetime.datetime
-                class Fixed(datetime.datetime):
-                    @classmethod
-                    def utcnow(cls):
-                        return when
-                    @classmethod
-                    def now(cls, tz=None):
-                        return when.replace(tzinfo=tz) if tz else when
-                botocore.auth.datetime.datetime = Fixed
-                try:
-                    signer.add_auth(req)
-                finally:
-                    botocore.auth.datetime.datetime = orig
+                sign_at(signer, req, when)
             else:
                 signer.add_auth(req)
         p = req.prepare()

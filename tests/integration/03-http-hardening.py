@@ -38,13 +38,18 @@ def vm_rss_kib(pid):
 
 
 def signed(srv, method, path, body=b"", headers=None, service="iot", region="us-east-1", key=0,
-           token=None, sign_headers=None):
-    """A request signed by botocore's SigV4Auth: returns (path with query, header list)."""
+           token=None, sign_headers=None, when=None):
+    """A request signed by botocore's SigV4Auth (at `when`, a naive UTC datetime, if
+    given): returns (path with query, header list)."""
     k = srv.key(key)
     req = botocore.awsrequest.AWSRequest(method=method, url=srv.url + path, data=body,
                                          headers=dict(headers or {}))
     creds = botocore.credentials.Credentials(k["aws_access_key_id"], k["aws_secret_access_key"], token)
-    botocore.auth.SigV4Auth(creds, service, region).add_auth(req)
+    signer = botocore.auth.SigV4Auth(creds, service, region)
+    if when is not None:
+        ddserver.sign_at(signer, req, when)
+    else:
+        signer.add_auth(req)
     hdrs = [("Host", "127.0.0.1:%d" % srv.port)] + list(req.headers.items())
     return path, hdrs
 
@@ -197,10 +202,12 @@ class EarlyRefusalTest(unittest.TestCase):
         self.assertEqual(st, 403)
         self.assertIn(b"UnrecognizedClientException", raw)
         # stale date
-        old = (datetime.datetime.utcnow() - datetime.timedelta(minutes=20)).strftime("%Y%m%dT%H%M%SZ")
-        path, hdrs = signed(self.srv, "POST", "/things/x", headers={"X-Amz-Date": old})
-        st, raw = self.head_only([h for h in hdrs if h[0].lower() not in ("content-length", "x-amz-date")] +
-                                 [("X-Amz-Date", old)])
+        # (signed at that time, so that its credential scope names the same day even just
+        # after midnight)
+        old = datetime.datetime.utcnow() - datetime.timedelta(minutes=20)
+        path, hdrs = signed(self.srv, "POST", "/things/x", when=old)
+        self.assertIn(("X-Amz-Date", old.strftime("%Y%m%dT%H%M%SZ")), hdrs)
+        st, raw = self.head_only([h for h in hdrs if h[0].lower() != "content-length"])
         self.assertEqual(st, 403)
         self.assertIn(b"Signature expired", raw)
         # a signed request announcing more than the 8 MiB limit: 413 before the body

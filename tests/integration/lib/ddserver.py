@@ -302,3 +302,25 @@ def write_credentials(path, accounts):
             f.write("[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\naccount_id = %s\n\n"
                     % (prof, ak, sk, acct))
     os.chmod(path, 0o600)
+
+
+def sign_at(signer, request, when):
+    """Signs request with botocore's signer as if the clock read `when` (a naive UTC
+    datetime): botocore takes its timestamp from datetime.datetime, swapped for the call."""
+    import datetime
+    orig = datetime.datetime
+
+    class Fixed(datetime.datetime):
+        @classmethod
+        def utcnow(cls):
+            return when
+
+        @classmethod
+        def now(cls, tz=None):
+            return when.replace(tzinfo=tz) if tz else when
+
+    datetime.datetime = Fixed
+    try:
+        signer.add_auth(request)
+    finally:
+        datetime.datetime = orig
