@@ -37,6 +37,9 @@ def batch_events(start, n):
 def main():
     total = int(os.environ.get("BENCH_INGEST_EVENTS", "200000"))
     per = int(os.environ.get("BENCH_INGEST_BATCH", "1000"))
+    if not 1 <= per <= 10000 or total < 10 * per:
+        raise SystemExit("bench_ingest: BENCH_INGEST_BATCH must be 1..10000 and BENCH_INGEST_EVENTS at least"
+                         " ten batches (the first and last tenth are timed)")
     bodies = []
     for start in range(0, total, per):
         bodies.append(batch_events(start, min(per, total - start)))

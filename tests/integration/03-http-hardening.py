@@ -38,7 +38,7 @@ def vm_rss_kib(pid):
 
 
 def signed(srv, method, path, body=b"", headers=None, service="iot", region="us-east-1", key=0,
-           token=None, sign_headers=None, when=None):
+           token=None, when=None):
     """A request signed by botocore's SigV4Auth (at `when`, a naive UTC datetime, if
     given): returns (path with query, header list)."""
     k = srv.key(key)

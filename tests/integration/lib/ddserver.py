@@ -11,6 +11,7 @@ directory is cleaned up, the others when the test process exits. query() reads t
 directly, through sqlite3 or psql."""
 import atexit
 import configparser
+import datetime
 import json
 import os
 import secrets
@@ -307,7 +308,6 @@ def write_credentials(path, accounts):
 def sign_at(signer, request, when):
     """Signs request with botocore's signer as if the clock read `when` (a naive UTC
     datetime): botocore takes its timestamp from datetime.datetime, swapped for the call."""
-    import datetime
     orig = datetime.datetime
 
     class Fixed(datetime.datetime):
