@@ -762,13 +762,20 @@ int dd_iot_certs_crl_status(struct dd_db *db, const char *account_region, const 
 	struct status_now crls = { json_array(), now_ms }, fetches = { json_array(), now_ms };
 	struct status_acc dev = { json_array(), json_array(), ca_id };
 	struct status_acc cas = { json_array(), json_array(), ca_id };
-	int rc = dd_store_crl_list(db, account_region, ca_id, status_crl, &crls);
+	/* one snapshot for all four reads: a fetch that commits between them would otherwise
+	 * show in the fetches and revocations but not in the CRLs */
+	bool own_tx = !dd_db_in_tx(db);
+	int rc = own_tx && dd_db_begin_read(db) ? DD_EIO : 0;
+	if (!rc)
+		rc = dd_store_crl_list(db, account_region, ca_id, status_crl, &crls);
 	if (!rc)
 		rc = dd_store_crl_fetch_list(db, account_region, ca_id, status_fetch, &fetches);
 	if (!rc)
 		rc = dd_certs_foreach(db, account_region, DD_CERT_DEVICE, now_ms, status_visit, &dev);
 	if (!rc)
 		rc = dd_certs_foreach(db, account_region, DD_CERT_CA, now_ms, status_visit, &cas);
+	if (own_tx && dd_db_in_tx(db))
+		dd_db_rollback(db); /* read only: nothing to keep */
 	json_array_extend(dev.ancestors, cas.ancestors);
 	json_decref(cas.ancestors);
 	json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o}", "crls", crls.arr, "fetches", fetches.arr,
@@ -790,12 +797,15 @@ static int crl_status_route(struct dd_ctx *c, const char *body, size_t len, json
 	char id[65];
 	const char *raw = dd__str(in, "caCertificateId");
 	int rc = 0;
+	/* counted before the snapshot is taken: a fetch stops being pending only after it
+	 * committed, so pendingFetches 0 means the reads below see every fetch */
+	size_t pending = dd_crl_refresh_pending(c->svc, c->account_region);
 	if (raw && !dd_certs_norm_id(raw, id))
 		rc = dd_fail(c, DD_EINVAL, IRE, "The caCertificateId is not valid.");
 	else if (dd_iot_certs_crl_status(c->db, c->account_region, raw ? id : NULL, c->now_ms, out))
 		rc = dd__db_fail(c);
 	else
-		json_object_set_new(*out, "pendingFetches", json_integer((json_int_t)dd_crl_refresh_pending(c->svc, c->account_region)));
+		json_object_set_new(*out, "pendingFetches", json_integer((json_int_t)pending));
 	json_decref(in);
 	return rc;
 }
