@@ -10,8 +10,9 @@
  * the Authorization header, a presigned parameter, X-Amz-Date. Signatures are compared in
  * constant time. Cost: SHA-256 runs on a digest fetched from OpenSSL once (a fetch per
  * call is most of a small digest's cost in OpenSSL 3), and the derived signing key of a
- * secret, date, region and service is kept per thread (AWS's own advice), so a request
- * costs two digests and one HMAC.
+ * secret, date, region and service is kept per thread (AWS's own advice) beside one
+ * reused digest context, so a request costs one digest and one HMAC (and a digest of its
+ * body when it has one).
  */
 #include "server/dd_sigv4.h"
 
@@ -391,17 +392,20 @@ static void canonical_header_value(struct dd_buf *out, const char *v)
 	size_t len = strlen(v);
 	while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
 		len--;
-	bool space = false;
-	for (size_t i = 0; i < len; i++) {
-		if (v[i] == ' ' || v[i] == '\t') {
-			space = true;
+	/* copied a run at a time: a run ends where a run of blanks becomes one space */
+	size_t run = 0;
+	for (size_t i = 0; i < len;) {
+		if (v[i] != ' ' && v[i] != '\t') {
+			i++;
 			continue;
 		}
-		if (space)
-			dd_buf_putc(out, ' ');
-		space = false;
-		dd_buf_putc(out, v[i]);
+		dd_buf_append(out, v + run, i - run);
+		dd_buf_putc(out, ' ');
+		while (v[i] == ' ' || v[i] == '\t')
+			i++;
+		run = i;
 	}
+	dd_buf_append(out, v + run, len - run);
 }
 
 /* SHA-256, fetched once for the process (freed at exit, before OpenSSL's own cleanup,
@@ -430,13 +434,36 @@ static const EVP_MD *sha256(void)
 	return sha256_md ? sha256_md : EVP_sha256();
 }
 
+/* One digest context per thread, reused (a new one costs two allocations and the
+ * provider's set-up); freed when the thread ends. */
+static pthread_key_t digest_key;
+static pthread_once_t digest_key_once = PTHREAD_ONCE_INIT;
+
+static void digest_ctx_free(void *ctx) { EVP_MD_CTX_free(ctx); }
+
+static void digest_key_make(void)
+{
+	if (pthread_key_create(&digest_key, digest_ctx_free) != 0)
+		abort();
+}
+
+static EVP_MD_CTX *digest_ctx(void)
+{
+	pthread_once(&digest_key_once, digest_key_make);
+	EVP_MD_CTX *ctx = pthread_getspecific(digest_key);
+	if (!ctx && (ctx = EVP_MD_CTX_new()) != NULL && pthread_setspecific(digest_key, ctx) != 0) {
+		EVP_MD_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
+}
+
 /* out = SHA-256(a || b); false when OpenSSL fails (out is then zeroed). */
 static bool digest2(const void *a, size_t alen, const void *b, size_t blen, unsigned char out[32])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_MD_CTX *ctx = digest_ctx();
 	bool ok = ctx && EVP_DigestInit_ex2(ctx, sha256(), NULL) && EVP_DigestUpdate(ctx, a, alen) &&
 		  (!blen || EVP_DigestUpdate(ctx, b, blen)) && EVP_DigestFinal_ex(ctx, out, NULL);
-	EVP_MD_CTX_free(ctx);
 	if (!ok)
 		memset(out, 0, 32);
 	return ok;
@@ -527,6 +554,9 @@ static int signing_key(const char *secret, const struct dd_sigv4_auth *auth, uns
 	return 0;
 }
 
+/* SHA-256 of no bytes, the payload hash of every request without a body */
+static const char EMPTY_SHA256[65] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 static bool is_hex64(const char *s)
 {
 	if (strlen(s) != 64)
@@ -583,7 +613,10 @@ static int compute_signature(const struct dd_sigv4_auth *auth, const char *secre
 	dd_buf_puts(&cr, auth->signed_headers);
 	dd_buf_putc(&cr, '\n');
 	char body_hash[65];
-	sha256_hex(req->body ? (const void *)req->body : "", req->body_len, body_hash);
+	if (req->body_len)
+		sha256_hex(req->body, req->body_len, body_hash);
+	else
+		memcpy(body_hash, EMPTY_SHA256, sizeof body_hash);
 	const char *sent = req->header(req->ud, "x-amz-content-sha256");
 	if (sent && strcmp(sent, body_hash) != 0) {
 		dd_buf_free(&cr);
@@ -615,16 +648,40 @@ static int compute_signature(const struct dd_sigv4_auth *auth, const char *secre
 	return 0;
 }
 
+/* Days from 1970-01-01 to y-m-01 (proleptic Gregorian; H. Hinnant's days_from_civil). */
+static int64_t days_to_month(int64_t y, int m)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int digits(const char *s, int n)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* yyyyMMdd'T'HHmmss'Z' to seconds since the epoch, with strptime's ranges (day 1-31 of any
+ * month, second 0-61) and timegm's carrying of what overflows. */
 static int parse_amz_date(const char *s, int64_t *out)
 {
-	struct tm tm;
-	memset(&tm, 0, sizeof tm);
-	if (!s || strlen(s) != 16)
+	if (!s || strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z')
 		return DD_EINVAL;
-	const char *end = strptime(s, "%Y%m%dT%H%M%SZ", &tm);
-	if (!end || *end)
+	int y = digits(s, 4), mo = digits(s + 4, 2), d = digits(s + 6, 2);
+	int h = digits(s + 9, 2), mi = digits(s + 11, 2), sec = digits(s + 13, 2);
+	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 ||
+	    sec > 61)
 		return DD_EINVAL;
-	*out = (int64_t)timegm(&tm);
+	*out = (days_to_month(y, mo) + d - 1) * 86400 + h * 3600 + mi * 60 + sec;
 	return 0;
 }
 
@@ -691,21 +748,23 @@ static int check(const struct dd_sigv4_auth *auth, const struct dd_sigv4_request
 			 auth->date, amz);
 		return DD_EDENIED;
 	}
-	char nowbuf[17];
-	fmt_time(now, nowbuf);
+	char nowbuf[17]; /* for the messages only */
 	if (auth->presigned) {
 		if (t > now + DD_SIGV4_MAX_SKEW_S) {
+			fmt_time(now, nowbuf);
 			snprintf(err, errlen, "Signature not yet current: %s is still later than %s (%s + 15 min.)",
 				 amz, nowbuf, nowbuf);
 			return DD_EDENIED;
 		}
 		if (now > t + auth->expires) {
 			char expbuf[17];
+			fmt_time(now, nowbuf);
 			fmt_time(t + auth->expires, expbuf);
 			snprintf(err, errlen, "Signature expired: %s is now earlier than %s", expbuf, nowbuf);
 			return DD_EDENIED;
 		}
 	} else if (t < now - DD_SIGV4_MAX_SKEW_S || t > now + DD_SIGV4_MAX_SKEW_S) {
+		fmt_time(now, nowbuf);
 		snprintf(err, errlen, "Signature expired: %s is now earlier than %s (%s - 15 min.)", amz, nowbuf, nowbuf);
 		return DD_EDENIED;
 	}
