@@ -30,6 +30,7 @@
 #include "server/dd_authz.h"
 #include "server/dd_awserr.h"
 #include "server/dd_console.h"
+#include "server/dd_json_write.h"
 #include "server/dd_sigv4.h"
 
 static const struct dd_handler *const handler_tables[] = {
@@ -322,7 +323,9 @@ static void run_handler(struct dd_api *api, dd_handler_fn fn, struct dd_ctx *c, 
 		json_t *o = out ? out : json_object();
 		resp->status = 200;
 		resp->content_type = proto == DD_PROTO_JSON ? "application/x-amz-json-1.1" : "application/json";
-		set_body(resp, json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)));
+		size_t len = 0;
+		resp->body = dd_json_write(o, &len);
+		resp->body_len = resp->body ? len : 0;
 		json_decref(o);
 		out = NULL;
 	}

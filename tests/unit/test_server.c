@@ -22,6 +22,7 @@
 #include "dd/ctx.h"
 #include "server/dd_creds.h"
 #include "server/dd_dirlock.h"
+#include "server/dd_json_write.h"
 #include "server/dd_model.h"
 #include "server/dd_sigv4.h"
 
@@ -739,6 +740,93 @@ static void tokens_and_decoding(void **state)
 	assert_null(dd_uri_decode("%00", 3, false));
 }
 
+/* dd_json_write gives json_dumps(JSON_COMPACT | JSON_REAL_PRECISION(17))'s text byte for
+ * byte: fixed cases, then random documents (control characters, quotes, backslashes,
+ * multi-byte UTF-8, reals, nesting), and NULL where jansson fails (invalid UTF-8). */
+static json_t *random_value(unsigned *seed, int depth)
+{
+	static const char *pieces[] = { "a", "Z", "\"", "\\", "/", "\n", "\t", "\b", "\f", "\r", "\x01", "\x1f",
+					 "\x7f", " ", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "{", "}", ":" };
+	int kind = depth > 3 ? (int)(rand_r(seed) % 5) : (int)(rand_r(seed) % 7);
+	switch (kind) {
+	case 0: {
+		char s[64] = "";
+		int n = (int)(rand_r(seed) % 8);
+		for (int i = 0; i < n; i++)
+			strcat(s, pieces[rand_r(seed) % (sizeof pieces / sizeof pieces[0])]);
+		return json_string(s);
+	}
+	case 1:
+		return json_integer((json_int_t)rand_r(seed) * (rand_r(seed) % 2 ? -1 : 1) * 100003);
+	case 2:
+		return json_real(((double)rand_r(seed) - RAND_MAX / 2.0) / (double)(rand_r(seed) % 1000 + 1) *
+				 (rand_r(seed) % 3 ? 1.0 : 1e300));
+	case 3:
+		return rand_r(seed) % 3 ? json_true() : rand_r(seed) % 2 ? json_false() : json_null();
+	case 4:
+		return json_integer(0);
+	case 5: {
+		json_t *a = json_array();
+		int n = (int)(rand_r(seed) % 5);
+		for (int i = 0; i < n; i++)
+			json_array_append_new(a, random_value(seed, depth + 1));
+		return a;
+	}
+	default: {
+		json_t *o = json_object();
+		int n = (int)(rand_r(seed) % 5);
+		for (int i = 0; i < n; i++) {
+			char k[16];
+			snprintf(k, sizeof k, "k%u\t\"%d", rand_r(seed) % 100, i);
+			json_object_set_new(o, k, random_value(seed, depth + 1));
+		}
+		return o;
+	}
+	}
+}
+
+static void assert_writes_as_jansson(const json_t *v)
+{
+	char *want = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(17));
+	size_t len = 0;
+	char *got = dd_json_write(v, &len);
+	if (!want) {
+		assert_null(got);
+		return;
+	}
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	assert_int_equal(len, strlen(want));
+	free(want);
+	free(got);
+}
+
+static void json_write_matches_jansson(void **state)
+{
+	(void)state;
+	json_t *fixed = json_pack("{s:s, s:i, s:f, s:f, s:f, s:b, s:n, s:[s, i, {}], s:{}}", "thingName", "t\u00e9\"\\\n",
+				  "version", 7, "r1", 1.0, "r2", 0.1, "r3", 1e300, "ok", 1, "none", "list", "x", -3,
+				  "empty");
+	assert_non_null(fixed);
+	assert_writes_as_jansson(fixed);
+	json_decref(fixed);
+	json_t *nul = json_stringn("a\0b", 3);
+	assert_writes_as_jansson(nul);
+	json_decref(nul);
+	json_t *bad = json_stringn_nocheck("\xff\xfe", 2); /* not UTF-8: jansson fails, so do we */
+	assert_writes_as_jansson(bad);
+	json_decref(bad);
+	json_t *surrogate = json_stringn_nocheck("\xed\xa0\x80", 3);
+	assert_writes_as_jansson(surrogate);
+	json_decref(surrogate);
+	unsigned seed = 12345;
+	for (int i = 0; i < 2000; i++) {
+		json_t *v = random_value(&seed, 0);
+		assert_writes_as_jansson(v);
+		json_decref(v);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -757,6 +845,7 @@ int main(void)
 		cmocka_unit_test(model_query_binding_and_xml),
 		cmocka_unit_test(creds_parse),
 		cmocka_unit_test(tokens_and_decoding),
+		cmocka_unit_test(json_write_matches_jansson),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	dd_models_free();
