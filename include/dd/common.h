@@ -68,6 +68,11 @@ void dd_hex_encode(const unsigned char *in, size_t n, char *out);
 /* Lowercase hex SHA-256 of data into out[65]. */
 void dd_hex_sha256(const void *data, size_t len, char out[65]);
 
+/* Copies src into dst[size] (size >= 1), cut to fit and NUL-terminated, as
+ * snprintf(dst, size, "%s", src) does without its format machinery; returns strlen(src)
+ * (a result >= size means it was cut). A NULL src copies "". */
+size_t dd_str_copy(char *dst, size_t size, const char *src);
+
 /* Parses a base-10 integer in [min,max] from the whole string s. Returns 0 or DD_EINVAL. */
 int dd_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out) DD_MUST_CHECK;
 

@@ -421,14 +421,14 @@ static void note_identity(struct dd_http_response *resp, const struct auth_resul
 			resp->access_key[o++] = *k;
 	resp->access_key[o] = '\0';
 	if (ar->account)
-		snprintf(resp->account, sizeof resp->account, "%s", ar->account);
+		dd_str_copy(resp->account, sizeof resp->account, ar->account);
 	if (ar->model)
-		snprintf(resp->service, sizeof resp->service, "%s", ar->service);
+		dd_str_copy(resp->service, sizeof resp->service, ar->service);
 }
 
 static void note_op(struct dd_http_response *resp, const char *name)
 {
-	snprintf(resp->operation, sizeof resp->operation, "%s", name);
+	dd_str_copy(resp->operation, sizeof resp->operation, name);
 }
 
 /* IAM users' access keys, cached per thread: a keep-alive client sends many requests with

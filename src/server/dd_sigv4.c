@@ -596,7 +596,7 @@ static int compute_signature(const struct dd_sigv4_auth *auth, const char *secre
 	dd_buf_putc(&cr, '\n');
 	/* signed headers, in the order given (dd_sigv4_parse checked they are sorted lowercase) */
 	char names[1024];
-	snprintf(names, sizeof names, "%s", auth->signed_headers);
+	dd_str_copy(names, sizeof names, auth->signed_headers);
 	for (char *s = names; s && *s;) {
 		char *semi = strchr(s, ';');
 		if (semi)
@@ -770,7 +770,7 @@ static int check(const struct dd_sigv4_auth *auth, const struct dd_sigv4_request
 	}
 	bool has_host = false;
 	char names[1024];
-	snprintf(names, sizeof names, "%s", auth->signed_headers);
+	dd_str_copy(names, sizeof names, auth->signed_headers);
 	for (char *s = names; s && *s;) {
 		char *semi = strchr(s, ';');
 		if (semi)

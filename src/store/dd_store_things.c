@@ -23,10 +23,10 @@ void dd_store_things_row_clear(struct dd_store_things_row *row)
 
 static int fill_row(struct dd_stmt *st, struct dd_store_things_row *row, bool own)
 {
-	snprintf(row->name, sizeof row->name, "%s", dd_col_text(st, 0));
-	snprintf(row->id, sizeof row->id, "%s", dd_col_text(st, 1));
-	snprintf(row->type, sizeof row->type, "%s", dd_col_text(st, 2));
-	snprintf(row->billing_group, sizeof row->billing_group, "%s", dd_col_text(st, 3));
+	dd_str_copy(row->name, sizeof row->name, dd_col_text(st, 0));
+	dd_str_copy(row->id, sizeof row->id, dd_col_text(st, 1));
+	dd_str_copy(row->type, sizeof row->type, dd_col_text(st, 2));
+	dd_str_copy(row->billing_group, sizeof row->billing_group, dd_col_text(st, 3));
 	row->version = dd_col_int64(st, 5);
 	row->created_ms = dd_col_int64(st, 6);
 	if (!own) {
