@@ -8,8 +8,9 @@ root, user, user, root and keep each one's best; prints both rates and user/root
 server's CPU time per request of each (user + system of the server process, from /proc:
 on a machine shared with other work this holds up better than requests/s).
 
-env: IOTDEFENDER_BIN, DD_LOADGEN, BENCH_ITERATIONS (default 1500 per thread),
-BENCH_THREADS (default 4)."""
+env: IOTDEFENDER_BIN, DD_LOADGEN, BENCH_ITERATIONS (default 1500 per connection),
+BENCH_THREADS (default 4: the load generator's keep-alive connections, all driven from its
+one event loop)."""
 import json
 import os
 import sys

@@ -7,8 +7,8 @@ keep-alive connections:
      the store's one writer, across processes too (SQLite's file lock, PostgreSQL's
      advisory lock);
   2. DescribeThing only (reads: each instance reads with its own connections).
-The same total client load every time: BENCH_THREADS client threads against the single
-instance, half of them against each of the two instances, at once. Prints requests/s
+The same total client load every time: BENCH_THREADS load-generator connections against
+the single instance, half of them against each of the two instances, at once. Prints requests/s
 (the sum over the instances), the servers' CPU time per request and, on PostgreSQL, the
 database server's (its backends') CPU time, transactions (a statement outside a
 transaction is one: roughly the round trips) and WAL bytes per request. The 1M-device
