@@ -173,7 +173,7 @@ def main():
     cols = [("sqlite", 1), ("sqlite", 2)] + ([("pg", 1), ("pg", 2)] if not pg_skip else [])
     names = {("sqlite", 1): "SQLite, one", ("sqlite", 2): "SQLite, two", ("pg", 1): "PostgreSQL, one",
              ("pg", 2): "PostgreSQL, two"}
-    print(("%-30s" % ("registry, %d client threads" % threads)) + "".join("%17s" % names[c] for c in cols))
+    print(("%-30s" % ("registry, %d connections" % threads)) + "".join("%17s" % names[c] for c in cols))
     for label, idx in (("mixed requests/s", 0), ("DescribeThing requests/s", 1)):
         print(("%-30s" % label) + "".join("%17.0f" % results[c][idx][0] for c in cols))
         print(("%-30s" % "  server CPU us/request") + "".join("%17.0f" % results[c][idx][2] for c in cols))
