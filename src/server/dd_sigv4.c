@@ -435,35 +435,38 @@ static const EVP_MD *sha256(void)
 }
 
 /* One digest context per thread, reused (a new one costs two allocations and the
- * provider's set-up); freed when the thread ends. */
+ * provider's set-up); freed when the thread ends. Without a thread key (the process ran
+ * out of them) each digest makes and frees its own. */
 static pthread_key_t digest_key;
+static bool digest_key_ok;
 static pthread_once_t digest_key_once = PTHREAD_ONCE_INIT;
 
 static void digest_ctx_free(void *ctx) { EVP_MD_CTX_free(ctx); }
 
-static void digest_key_make(void)
-{
-	if (pthread_key_create(&digest_key, digest_ctx_free) != 0)
-		abort();
-}
+static void digest_key_make(void) { digest_key_ok = pthread_key_create(&digest_key, digest_ctx_free) == 0; }
 
-static EVP_MD_CTX *digest_ctx(void)
+/* The thread's context; *owned when the caller must free it. */
+static EVP_MD_CTX *digest_ctx(bool *owned)
 {
 	pthread_once(&digest_key_once, digest_key_make);
+	*owned = !digest_key_ok;
+	if (!digest_key_ok)
+		return EVP_MD_CTX_new();
 	EVP_MD_CTX *ctx = pthread_getspecific(digest_key);
-	if (!ctx && (ctx = EVP_MD_CTX_new()) != NULL && pthread_setspecific(digest_key, ctx) != 0) {
-		EVP_MD_CTX_free(ctx);
-		ctx = NULL;
-	}
+	if (!ctx && (ctx = EVP_MD_CTX_new()) != NULL && pthread_setspecific(digest_key, ctx) != 0)
+		*owned = true;
 	return ctx;
 }
 
 /* out = SHA-256(a || b); false when OpenSSL fails (out is then zeroed). */
 static bool digest2(const void *a, size_t alen, const void *b, size_t blen, unsigned char out[32])
 {
-	EVP_MD_CTX *ctx = digest_ctx();
+	bool owned;
+	EVP_MD_CTX *ctx = digest_ctx(&owned);
 	bool ok = ctx && EVP_DigestInit_ex2(ctx, sha256(), NULL) && EVP_DigestUpdate(ctx, a, alen) &&
 		  (!blen || EVP_DigestUpdate(ctx, b, blen)) && EVP_DigestFinal_ex(ctx, out, NULL);
+	if (owned)
+		EVP_MD_CTX_free(ctx);
 	if (!ok)
 		memset(out, 0, 32);
 	return ok;
