@@ -287,6 +287,28 @@ static int run(const struct target *t, struct conn *conns, int nconns)
 	return active;
 }
 
+/* CreateThing of the thing connection c describes, on a connection of its own that is
+ * closed after; returns the status, -1 when there was no answer. */
+static int create_thing(const struct target *t, struct conn *c)
+{
+	char path[256];
+	snprintf(path, sizeof path, "/things/%s-%d", t->prefix, c->id);
+	int ep = epoll_create1(0);
+	int st = -1;
+	if (ep >= 0 && build(t, c, "POST", path, NULL, NULL, 0, "{}") == 0 && send_request(t, c, ep) == 0) {
+		struct epoll_event ev;
+		while (epoll_wait(ep, &ev, 1, 60000) == 1 && (st = receive(c)) == 0)
+			;
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->req_len = 0; /* the describe loop signs its own request */
+	if (ep >= 0)
+		close(ep);
+	return st;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 8 && argc != 9) {
@@ -313,37 +335,13 @@ int main(int argc, char **argv)
 		if (!(conns[i].buf = malloc(RESPONSE_MAX)))
 			return 1;
 	}
-	int rc = 0;
-	if (describe_only) {
-		/* the thing each connection describes, created before the clock starts: one
-		 * CreateThing per connection, each counted apart */
-		struct conn *setup = calloc((size_t)nconns, sizeof *setup);
-		for (int i = 0; setup && i < nconns; i++) {
-			setup[i] = conns[i];
-			setup[i].describe_only = false;
-			setup[i].iters = 1;
+	/* in describe mode, the thing each connection describes, created before the clock starts */
+	for (int i = 0; describe_only && i < nconns; i++) {
+		int st = create_thing(&t, &conns[i]);
+		if (st != 200) {
+			fprintf(stderr, "dd_loadgen: CreateThing %s-%d answered %d\n", t.prefix, i, st);
+			return 1;
 		}
-		for (int i = 0; setup && i < nconns; i++) {
-			char path[256];
-			snprintf(path, sizeof path, "/things/%s-%d", t.prefix, i);
-			struct conn *c = &setup[i];
-			int ep = epoll_create1(0);
-			int st = -1;
-			if (ep >= 0 && build(&t, c, "POST", path, NULL, NULL, 0, "{}") == 0 && send_request(&t, c, ep) == 0) {
-				struct epoll_event ev;
-				while (epoll_wait(ep, &ev, 1, 60000) == 1 && (st = receive(c)) == 0)
-					;
-			}
-			if (c->fd >= 0)
-				close(c->fd);
-			if (ep >= 0)
-				close(ep);
-			if (st != 200) {
-				fprintf(stderr, "dd_loadgen: CreateThing %s answered %d\n", path, st);
-				return 1;
-			}
-		}
-		free(setup);
 	}
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -362,8 +360,8 @@ int main(int argc, char **argv)
 	printf("requests=%ld failed=%ld seconds=%.3f rps=%.1f\n", ok + failed, failed, secs, (double)(ok + failed) / secs);
 	if (unfinished) {
 		fprintf(stderr, "dd_loadgen: %d connections did not finish\n", unfinished);
-		rc = 1;
+		return 1;
 	}
 	/* more than 1% failed requests means the figure is not a throughput */
-	return rc ? rc : failed * 100 > ok + failed ? 1 : 0;
+	return failed * 100 > ok + failed ? 1 : 0;
 }

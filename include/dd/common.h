@@ -58,6 +58,9 @@ void dd_log_kv(enum dd_log_level level, const char *event, const char *const *kv
 
 /* Wall-clock time in milliseconds since the epoch. */
 int64_t dd_time_now_ms(void);
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant's
+ * days_from_civil); linear in d, so a day past the month's end carries as timegm does. */
+int64_t dd_time_days_from_civil(int64_t y, int m, int d);
 
 /* Fills buf with n cryptographically random bytes; returns 0 or DD_ECRYPTO. */
 int dd_random_bytes(void *buf, size_t n) DD_MUST_CHECK;

@@ -121,6 +121,14 @@ static void set_body(struct dd_http_response *resp, char *body)
 	resp->body_len = body ? strlen(body) : 0;
 }
 
+/* o's compact JSON text as the body (an empty body when it cannot be written) */
+static void set_json_body(struct dd_http_response *resp, const json_t *o)
+{
+	size_t len = 0;
+	resp->body = dd_json_write(o, &len);
+	resp->body_len = resp->body ? len : 0;
+}
+
 void dd_api_error_response(enum dd_protocol proto, int status, const char *code, const char *msg,
 			   struct dd_http_response *resp)
 {
@@ -147,7 +155,7 @@ void dd_api_error_response(enum dd_protocol proto, int status, const char *code,
 		json_object_set_new(o, "__type", json_string(code));
 	json_object_set_new(o, "message", json_string(msg));
 	resp->content_type = proto == DD_PROTO_JSON ? "application/x-amz-json-1.1" : "application/json";
-	set_body(resp, json_dumps(o, JSON_COMPACT));
+	set_json_body(resp, o);
 	json_decref(o);
 }
 
@@ -163,11 +171,13 @@ static void error_from_ctx(enum dd_protocol proto, struct dd_ctx *c, struct dd_h
 		/* ResourceAlreadyExistsException names the existing resource */
 		json_t *o = json_pack("{s:s, s:s, s:s}", "message", c->err_msg, "resourceId", c->err_resource_id,
 				      "resourceArn", c->err_resource_arn);
-		char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		size_t len = 0;
+		char *body = o ? dd_json_write(o, &len) : NULL;
 		json_decref(o);
 		if (body) {
 			free(resp->body);
-			set_body(resp, body);
+			resp->body = body;
+			resp->body_len = len;
 		}
 	}
 }
@@ -323,9 +333,7 @@ static void run_handler(struct dd_api *api, dd_handler_fn fn, struct dd_ctx *c, 
 		json_t *o = out ? out : json_object();
 		resp->status = 200;
 		resp->content_type = proto == DD_PROTO_JSON ? "application/x-amz-json-1.1" : "application/json";
-		size_t len = 0;
-		resp->body = dd_json_write(o, &len);
-		resp->body_len = resp->body ? len : 0;
+		set_json_body(resp, o);
 		json_decref(o);
 		out = NULL;
 	}
@@ -774,7 +782,7 @@ void dd_api_handle(struct dd_api *api, const struct dd_http_request *req, struct
 						resp->status = 200;
 						resp->content_type = "application/json";
 						json_t *o = out ? out : json_object();
-						set_body(resp, json_dumps(o, JSON_COMPACT));
+						set_json_body(resp, o);
 						json_decref(o);
 					}
 					if (dd_db_in_tx(c.db))

@@ -32,6 +32,7 @@
 #include "dd/iam.h"
 #include "server/dd_authz.h"
 #include "server/dd_awserr.h"
+#include "server/dd_json_write.h"
 
 #define MAX_SESSIONS 4096
 #define MAX_FILE (32u * 1024u * 1024u)
@@ -134,8 +135,9 @@ static void json_reply(struct dd_http_response *r, int status, json_t *o)
 		o = json_object();
 	r->status = status;
 	r->content_type = "application/json";
-	r->body = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
-	r->body_len = r->body ? strlen(r->body) : 0;
+	size_t len = 0;
+	r->body = o ? dd_json_write(o, &len) : NULL;
+	r->body_len = r->body ? len : 0;
 	json_decref(o);
 	common_headers(r, false);
 }

@@ -651,17 +651,6 @@ static int compute_signature(const struct dd_sigv4_auth *auth, const char *secre
 	return 0;
 }
 
-/* Days from 1970-01-01 to y-m-01 (proleptic Gregorian; H. Hinnant's days_from_civil). */
-static int64_t days_to_month(int64_t y, int m)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static int digits(const char *s, int n)
 {
 	int v = 0;
@@ -684,7 +673,7 @@ static int parse_amz_date(const char *s, int64_t *out)
 	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 ||
 	    sec > 61)
 		return DD_EINVAL;
-	*out = (days_to_month(y, mo) + d - 1) * 86400 + h * 3600 + mi * 60 + sec;
+	*out = dd_time_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
 	return 0;
 }
 

@@ -436,18 +436,6 @@ static bool digits(const char **s, int n, int *out)
 	return true;
 }
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	const int64_t era = (y >= 0 ? y : y - 399) / 400;
-	const int64_t yoe = y - era * 400;
-	const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 /*
@@ -519,7 +507,7 @@ static bool parse_date(const char *s, double *out)
 	}
 	if (*p)
 		return false;
-	int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
+	int64_t t = dd_time_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
 	*out = (double)t + frac;
 	return true;
 }
